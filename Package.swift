@@ -1,0 +1,70 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let package = Package(
+    name: "cutover",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "cutover", targets: ["cutover"]),
+        .library(name: "CutoverCore", targets: ["CutoverCore"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: ["FullFoundation"]),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+    ],
+    targets: [
+        // Domain rules: owners, Apache URL mapping, escaping. Foundation only.
+        .target(name: "CutoverCore"),
+        // SQLite storage (GRDB), schema from the top-level Migrations/ folder.
+        .target(
+            name: "CutoverStore",
+            dependencies: [
+                "CutoverCore",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
+            resources: [.copy("../../Migrations")]
+        ),
+        // Docroot walker: files on disk to an inventory of URLs.
+        .target(
+            name: "CutoverCrawl",
+            dependencies: [
+                "CutoverCore", "CutoverStore",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(
+            name: "cutover",
+            dependencies: [
+                "CutoverCore", "CutoverStore", "CutoverCrawl",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // Helpers for tests: a real Apache on loopback, a recording Swift backend, temp dirs.
+        .target(
+            name: "CutoverTestSupport",
+            dependencies: [
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Tests/Support"
+        ),
+        .testTarget(name: "CutoverCoreTests", dependencies: ["CutoverCore"]),
+        .testTarget(name: "CutoverStoreTests", dependencies: ["CutoverStore", "CutoverTestSupport"]),
+        .testTarget(name: "CutoverCrawlTests", dependencies: ["CutoverCrawl", "CutoverStore", "CutoverTestSupport"]),
+        // Runs the built `cutover` binary as a user would (exit codes, messages, kill -9 mid-crawl).
+        .testTarget(name: "CLITests", dependencies: ["cutover", "CutoverStore", "CutoverTestSupport"]),
+        .testTarget(
+            name: "IntegrationTests",
+            dependencies: [
+                "CutoverCore", "CutoverStore", "CutoverCrawl", "CutoverTestSupport",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ]
+        ),
+    ]
+)

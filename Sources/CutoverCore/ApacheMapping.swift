@@ -1,0 +1,87 @@
+/// How Apache maps docroot files to URLs and who answers them, under one site's settings.
+/// Pure rules over names; the crawler feeds them what it finds on disk.
+public struct ApacheMapping: Sendable {
+    public let settings: SiteSettings
+    private let phpSuffixes: [[UInt8]]
+    private let indexNames: [[UInt8]]
+
+    public init(settings: SiteSettings) {
+        self.settings = settings
+        self.phpSuffixes = settings.phpExtensions.map { Array($0.utf8) }
+        self.indexNames = settings.directoryIndex.map { Array($0.utf8) }
+    }
+
+    /// The owner of a regular file with this name. Debian's handler rule is
+    /// `<FilesMatch ".+\.ph(ar|p|tml)$">`: case-sensitive and at least one character before
+    /// the extension, so a file named just `.php` is not run by PHP.
+    public func owner(ofFileNamed name: [UInt8]) -> Owner {
+        for suffix in phpSuffixes where name.count > suffix.count && name.suffix(suffix.count).elementsEqual(suffix) {
+            return .php
+        }
+        return .static
+    }
+
+    /// The first DirectoryIndex entry present among a directory's file names, as mod_dir picks it.
+    public func indexFile(amongFileNames names: Set<[UInt8]>) -> [UInt8]? {
+        indexNames.first { names.contains($0) }
+    }
+
+    /// Flags for a file at this docroot-relative location.
+    public static func flags(forSegments segments: [[UInt8]]) -> URLFlags {
+        var flags: URLFlags = []
+        for segment in segments where segment.first == UInt8(ascii: ".") {
+            flags.insert(.hidden)
+        }
+        if segments.contains(where: SensitiveNames.matches) {
+            flags.insert(.sensitive)
+        }
+        return flags
+    }
+}
+
+/// Per-URL flags stored as a bit set.
+public struct URLFlags: OptionSet, Sendable, Hashable, Codable {
+    public let rawValue: Int
+    public init(rawValue: Int) { self.rawValue = rawValue }
+
+    /// A path component starts with a dot (`.env`, `.git/`): Apache serves it unless a rule denies it.
+    public static let hidden = URLFlags(rawValue: 1 << 0)
+    /// Looks like configuration, credentials, backups or VCS data that should never be public.
+    public static let sensitive = URLFlags(rawValue: 1 << 1)
+    /// The directory URL (`/dir/`) answered by its DirectoryIndex file.
+    public static let directoryIndex = URLFlags(rawValue: 1 << 2)
+    /// The file name is not valid UTF-8; its URL is still exact (percent-encoded bytes).
+    public static let nonUTF8Name = URLFlags(rawValue: 1 << 3)
+    /// Reached through a symbolic link inside the docroot.
+    public static let viaSymlink = URLFlags(rawValue: 1 << 4)
+
+    public var names: [String] {
+        var result: [String] = []
+        if contains(.hidden) { result.append("hidden") }
+        if contains(.sensitive) { result.append("sensitive") }
+        if contains(.directoryIndex) { result.append("directory-index") }
+        if contains(.nonUTF8Name) { result.append("non-utf8-name") }
+        if contains(.viaSymlink) { result.append("symlink") }
+        return result
+    }
+}
+
+/// Names that usually hold secrets or internals when they end up in a docroot.
+enum SensitiveNames {
+    static let exact: Set<String> = [
+        ".env", ".htaccess", ".htpasswd", ".git", ".svn", ".hg", ".ds_store", "composer.json", "composer.lock",
+        "package.json", "wp-config.php.bak", "phpinfo.php", ".user.ini", "php.ini", "web.config", "id_rsa",
+    ]
+    static let prefixes = [".env.", ".ht"]
+    static let suffixes = [
+        ".bak", ".old", ".orig", ".swp", "~", ".sql", ".sqlite", ".db", ".log", ".ini", ".pem", ".key", ".tar", ".tar.gz",
+        ".tgz", ".zip", ".conf",
+    ]
+
+    static func matches(_ segment: [UInt8]) -> Bool {
+        let name = String(decoding: segment, as: UTF8.self).lowercased()
+        if exact.contains(name) { return true }
+        if prefixes.contains(where: name.hasPrefix) { return true }
+        return suffixes.contains(where: name.hasSuffix)
+    }
+}

@@ -1,0 +1,76 @@
+/// Percent-encoding of URL paths per RFC 3986, over raw bytes so that file names that are
+/// not valid UTF-8 still get an exact, reversible URL.
+public enum PathEncoding {
+    /// Bytes allowed unencoded in a path segment: unreserved, sub-delims, ':' and '@' (RFC 3986 `pchar`).
+    static let allowed: [Bool] = {
+        var table = [Bool](repeating: false, count: 256)
+        for scalar in "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~!$&'()*+,;=:@".utf8 {
+            table[Int(scalar)] = true
+        }
+        return table
+    }()
+    static let hex = Array("0123456789ABCDEF".utf8)
+
+    /// Encodes one path segment (a file or directory name).
+    public static func encodeSegment<Bytes: Sequence<UInt8>>(_ bytes: Bytes) -> String {
+        var out: [UInt8] = []
+        out.reserveCapacity(bytes.underestimatedCount + 8)
+        for byte in bytes {
+            if allowed[Int(byte)] {
+                out.append(byte)
+            } else {
+                out.append(UInt8(ascii: "%"))
+                out.append(hex[Int(byte >> 4)])
+                out.append(hex[Int(byte & 0x0F)])
+            }
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Encodes a path of segments as an absolute URL path; `trailingSlash` marks a directory URL.
+    public static func urlPath(segments: [[UInt8]], trailingSlash: Bool = false) -> String {
+        var path = ""
+        for segment in segments {
+            path += "/"
+            path += encodeSegment(segment)
+        }
+        if trailingSlash || segments.isEmpty { path += "/" }
+        return path
+    }
+
+    /// Decodes `%XX` escapes into bytes; returns nil for a malformed escape.
+    public static func decode(_ text: String) -> [UInt8]? {
+        var out: [UInt8] = []
+        var iterator = Array(text.utf8).makeIterator()
+        while let byte = iterator.next() {
+            guard byte == UInt8(ascii: "%") else {
+                out.append(byte)
+                continue
+            }
+            guard let high = iterator.next().flatMap(hexValue), let low = iterator.next().flatMap(hexValue) else { return nil }
+            out.append(high << 4 | low)
+        }
+        return out
+    }
+
+    static func hexValue(_ byte: UInt8) -> UInt8? {
+        switch byte {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
+        default: nil
+        }
+    }
+
+    /// Puts a URL path in the canonical form Cutover stores: decoded, then re-encoded segment by segment.
+    /// Returns nil when the text is not an absolute path or has a malformed escape.
+    public static func canonical(_ path: String) -> String? {
+        guard path.hasPrefix("/"), let bytes = decode(path) else { return nil }
+        let segments = bytes.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false).dropFirst()
+        var result = ""
+        for segment in segments {
+            result += "/" + encodeSegment(segment)
+        }
+        return result.isEmpty ? "/" : result
+    }
+}

@@ -1,0 +1,45 @@
+import Crypto
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// SHA-256 of a file's content, read in chunks so large files do not fill memory.
+enum ContentHasher {
+    enum Failure: Error {
+        case unreadable(String)
+    }
+
+    static func hash(fileAt path: [UInt8]) -> Result<String, Failure> {
+        let fd = POSIX.withCPath(path) { open($0, O_RDONLY | O_CLOEXEC) }
+        guard fd >= 0 else { return .failure(.unreadable(POSIX.message(errno))) }
+        defer { close(fd) }
+        var hasher = SHA256()
+        let chunk = 64 * 1024
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: chunk, alignment: 16)
+        defer { buffer.deallocate() }
+        while true {
+            let count = read(fd, buffer.baseAddress, chunk)
+            if count < 0 {
+                if errno == EINTR { continue }
+                return .failure(.unreadable(POSIX.message(errno)))
+            }
+            if count == 0 { break }
+            hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: buffer[0..<count]))
+        }
+        return .success(hex(hasher.finalize()))
+    }
+
+    private static let digits = Array("0123456789abcdef".utf8)
+
+    static func hex<D: Sequence<UInt8>>(_ digest: D) -> String {
+        var out: [UInt8] = []
+        out.reserveCapacity(64)
+        for byte in digest {
+            out.append(digits[Int(byte >> 4)])
+            out.append(digits[Int(byte & 0x0F)])
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+}

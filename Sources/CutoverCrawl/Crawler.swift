@@ -1,0 +1,152 @@
+import CutoverCore
+import CutoverStore
+import Dispatch
+import Foundation
+import Logging
+
+/// What a crawl is doing, for progress displays.
+public struct CrawlProgress: Sendable, Hashable {
+    public enum Phase: String, Sendable {
+        case walking, hashing, saving, done
+    }
+    public var phase: Phase
+    public var done: Int
+    public var total: Int?
+}
+
+/// The outcome of a successful crawl.
+public struct CrawlResult: Sendable {
+    public var crawl: CrawlRecord
+    public var issues: [CrawlIssue]
+}
+
+/// Walks a site's docroot, compares it with the stored inventory and commits the difference
+/// in one transaction.
+public struct Crawler: Sendable {
+    public let database: AppDatabase
+    public let logger: Logger
+
+    public init(database: AppDatabase, logger: Logger) {
+        self.database = database
+        self.logger = logger
+    }
+
+    /// Crawls `site`. A failure before the commit is recorded on the crawl row and rethrown;
+    /// the inventory is then exactly what it was before.
+    @discardableResult
+    public func crawl(site: SiteRecord, progress: @escaping @Sendable (CrawlProgress) -> Void = { _ in }) throws -> CrawlResult {
+        guard let siteID = site.id else { preconditionFailure("site was not saved") }
+        let crawl = try database.beginCrawl(siteID: siteID)
+        var logger = logger
+        logger[metadataKey: "site"] = .string(site.name)
+        logger[metadataKey: "crawl"] = .stringConvertible(crawl.id ?? 0)
+        do {
+            let mapping = ApacheMapping(settings: site.settings)
+            var walker = DocrootWalker(mapping: mapping) { count in progress(.init(phase: .walking, done: count)) }
+            try walker.walk()
+            progress(.init(phase: .walking, done: walker.files.count))
+            let known = try database.knownURLs(siteID: siteID)
+            var hashIssues: [CrawlIssue] = []
+            let found = try Self.foundURLs(walker.files, mapping: mapping, known: known, issues: &hashIssues, progress: progress)
+            let changes = InventoryChanges.between(known: known, found: found)
+            progress(.init(phase: .saving, done: 0))
+            let issues = walker.issues.map { CrawlIssue(filePath: Self.display($0.segments), kind: $0.kind, message: $0.message) } + hashIssues
+            let finished = try database.finishCrawl(crawl, changes: changes, issues: issues, filesSeen: walker.files.count)
+            progress(.init(phase: .done, done: found.count, total: found.count))
+            logger.info(
+                "crawl finished",
+                metadata: [
+                    "files": .stringConvertible(finished.filesSeen), "added": .stringConvertible(finished.urlsAdded),
+                    "changed": .stringConvertible(finished.urlsChanged), "removed": .stringConvertible(finished.urlsRemoved),
+                    "issues": .stringConvertible(issues.count),
+                ])
+            return CrawlResult(crawl: finished, issues: issues)
+        } catch {
+            let message = error is CancellationError ? "cancelled" : String(describing: error)
+            logger.error("crawl failed", metadata: ["error": .string(message)])
+            try? database.failCrawl(crawl, error: message)
+            throw error
+        }
+    }
+
+    /// Turns walked files into inventory entries, hashing (on all cores) only the files whose
+    /// size or mtime differ from what the inventory already knows.
+    static func foundURLs(
+        _ files: [WalkedFile], mapping: ApacheMapping, known: [String: KnownURL], issues: inout [CrawlIssue],
+        progress: @Sendable (CrawlProgress) -> Void
+    ) throws -> [FoundURL] {
+        var found: [FoundURL] = []
+        found.reserveCapacity(files.count)
+        var toHash: [Int] = []
+        for file in files {
+            let path = PathEncoding.urlPath(segments: file.urlSegments, trailingSlash: file.isDirectoryURL)
+            var flags = ApacheMapping.flags(forSegments: file.fileSegments)
+            if file.isDirectoryURL { flags.insert(.directoryIndex) }
+            if file.viaSymlink { flags.insert(.viaSymlink) }
+            if file.fileSegments.contains(where: { String(validating: $0, as: UTF8.self) == nil }) { flags.insert(.nonUTF8Name) }
+            let hash = known[path]?.reusableHash(size: file.size, mtime: file.mtime)
+            if hash == nil { toHash.append(found.count) }
+            found.append(
+                FoundURL(
+                    path: path, filePath: display(file.fileSegments), owner: mapping.owner(ofFileNamed: file.fileSegments.last ?? []),
+                    size: file.size, mtime: file.mtime, contentHash: hash, flags: flags))
+        }
+        let results = try hashAll(toHash.map { files[$0].fsPath }, progress: progress)
+        for (slot, result) in zip(toHash, results) {
+            switch result {
+            case .success(let hash): found[slot].contentHash = hash
+            case .failure(.unreadable(let reason)):
+                if !found[slot].flags.contains(.directoryIndex) {
+                    issues.append(CrawlIssue(filePath: found[slot].filePath, kind: "unreadable", message: reason))
+                }
+            }
+        }
+        return found
+    }
+
+    /// Hashes files in parallel; a directory URL and its index file share one read via the cache.
+    static func hashAll(_ paths: [[UInt8]], progress: @Sendable (CrawlProgress) -> Void) throws -> [Result<String, ContentHasher.Failure>] {
+        guard !paths.isEmpty else { return [] }
+        let unique = Array(Set(paths))
+        let results = UnsafeMutableBufferPointer<Result<String, ContentHasher.Failure>>.allocate(capacity: unique.count)
+        defer { results.deallocate() }
+        let chunkSize = 256
+        let chunks = (unique.count + chunkSize - 1) / chunkSize
+        let counter = ProgressCounter()
+        nonisolated(unsafe) let shared = results
+        DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
+            let range = (chunk * chunkSize)..<min(unique.count, (chunk + 1) * chunkSize)
+            for index in range {
+                (shared.baseAddress! + index).initialize(to: ContentHasher.hash(fileAt: unique[index]))
+            }
+            progress(.init(phase: .hashing, done: counter.add(range.count), total: unique.count))
+        }
+        if Task.isCancelled {
+            _ = results.deinitialize()
+            throw CancellationError()
+        }
+        var byPath: [[UInt8]: Result<String, ContentHasher.Failure>] = [:]
+        byPath.reserveCapacity(unique.count)
+        for (index, path) in unique.enumerated() { byPath[path] = results[index] }
+        _ = results.deinitialize()
+        return paths.map { byPath[$0]! }
+    }
+
+    /// A docroot-relative path for people: invalid UTF-8 becomes U+FFFD.
+    static func display(_ segments: [[UInt8]]) -> String {
+        segments.map { String(decoding: $0, as: UTF8.self) }.joined(separator: "/")
+    }
+}
+
+/// A thread-safe running total for progress from concurrent workers.
+final class ProgressCounter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = 0
+
+    func add(_ amount: Int) -> Int {
+        lock.lock()
+        defer { lock.unlock() }
+        value += amount
+        return value
+    }
+}

@@ -1,0 +1,166 @@
+import CutoverCore
+import Foundation
+import GRDB
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A problem found while walking, before it is stored.
+public struct CrawlIssue: Sendable, Hashable, Codable {
+    public var filePath: String
+    public var kind: String
+    public var message: String
+
+    public init(filePath: String, kind: String, message: String) {
+        self.filePath = filePath
+        self.kind = kind
+        self.message = message
+    }
+}
+
+extension AppDatabase {
+    /// Records a crawl as running. Crawls left `running` by a process that no longer exists
+    /// (killed, crashed) are marked `interrupted` first.
+    public func beginCrawl(siteID: Int64) throws -> CrawlRecord {
+        try writer.write { db in
+            try Self.markInterruptedCrawls(db)
+            var crawl = CrawlRecord(
+                siteID: siteID, startedAt: Date(), status: .running, pid: getpid(), filesSeen: 0, urlsAdded: 0,
+                urlsChanged: 0, urlsRemoved: 0, errorCount: 0)
+            try crawl.insert(db)
+            return crawl
+        }
+    }
+
+    /// Marks crawls whose process has died as interrupted; returns how many.
+    @discardableResult
+    public func recoverInterruptedCrawls() throws -> Int {
+        try writer.write { db in try Self.markInterruptedCrawls(db) }
+    }
+
+    static func markInterruptedCrawls(_ db: Database) throws -> Int {
+        let running = try CrawlRecord.filter(Column("status") == CrawlStatus.running.rawValue).fetchAll(db)
+        var count = 0
+        for var crawl in running where !isAlive(crawl.pid) {
+            crawl.status = .interrupted
+            crawl.finishedAt = Date()
+            crawl.error = "the crawling process (pid \(crawl.pid.map(String.init) ?? "?")) stopped before committing"
+            try crawl.update(db)
+            count += 1
+        }
+        return count
+    }
+
+    static func isAlive(_ pid: Int32?) -> Bool {
+        guard let pid, pid > 0 else { return false }
+        return kill(pid, 0) == 0 || errno == EPERM
+    }
+
+    /// The inventory of a site, keyed by URL path, as the reconciler needs it.
+    public func knownURLs(siteID: Int64) throws -> [String: KnownURL] {
+        try writer.read { db in
+            var known: [String: KnownURL] = [:]
+            let rows = try Row.fetchCursor(
+                db,
+                sql: """
+                    SELECT id, path, owner, file_path, size, mtime, content_hash, flags, gone
+                    FROM urls WHERE site_id = ?
+                    """, arguments: [siteID])
+            while let row = try rows.next() {
+                let url = KnownURL(
+                    id: row[0], path: row[1], owner: row[2], filePath: row[3], size: row[4], mtime: row[5],
+                    contentHash: row[6], flags: URLFlags(rawValue: row[7]), gone: row[8])
+                known[url.path] = url
+            }
+            return known
+        }
+    }
+
+    /// Applies a crawl's changes and marks it succeeded, all in one transaction: a crawl that
+    /// dies before this returns leaves the previous inventory exactly as it was.
+    public func finishCrawl(
+        _ crawl: CrawlRecord, changes: InventoryChanges, issues: [CrawlIssue], filesSeen: Int
+    ) throws -> CrawlRecord {
+        guard let crawlID = crawl.id else { preconditionFailure("crawl was not inserted") }
+        return try writer.write { db in
+            let now = Date()
+            var events: [(Int64, OwnerChange)] = []
+            let remove = try db.makeStatement(sql: "UPDATE urls SET owner = ?, gone = ?, file_path = CASE WHEN ? THEN file_path ELSE NULL END WHERE id = ?")
+            for removal in changes.removals {
+                try remove.execute(arguments: [removal.newOwner, removal.markGone, removal.markGone, removal.id])
+                if let change = removal.ownerChange { events.append((removal.id, change)) }
+            }
+            try db.execute(
+                sql: "UPDATE urls SET last_seen_crawl = ? WHERE site_id = ? AND file_path IS NOT NULL AND gone = 0",
+                arguments: [crawlID, crawl.siteID])
+            let update = try db.makeStatement(
+                sql: """
+                    UPDATE urls SET file_path = ?, owner = ?, size = ?, mtime = ?, content_hash = ?, flags = ?,
+                    gone = 0, last_seen_crawl = ? WHERE id = ?
+                    """)
+            for item in changes.updates {
+                let url = item.found
+                try update.execute(arguments: [
+                    url.filePath, url.owner, url.size, url.mtime, url.contentHash, url.flags.rawValue, crawlID, item.id,
+                ])
+                if let change = item.ownerChange { events.append((item.id, change)) }
+            }
+            let insert = try db.makeStatement(
+                sql: """
+                    INSERT INTO urls (site_id, path, file_path, owner, size, mtime, content_hash, flags,
+                    first_seen_crawl, last_seen_crawl, gone) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0)
+                    """)
+            for url in changes.inserts {
+                try insert.execute(arguments: [
+                    crawl.siteID, url.path, url.filePath, url.owner, url.size, url.mtime, url.contentHash,
+                    url.flags.rawValue, crawlID, crawlID,
+                ])
+            }
+            let event = try db.makeStatement(
+                sql: "INSERT INTO ownership_events (url_id, from_owner, to_owner, at, reason, actor) VALUES (?, ?, ?, ?, ?, 'crawl')")
+            for (urlID, change) in events {
+                try event.execute(arguments: [urlID, change.from, change.to, now, change.reason])
+            }
+            let issue = try db.makeStatement(sql: "INSERT INTO crawl_issues (crawl_id, file_path, kind, message) VALUES (?, ?, ?, ?)")
+            for item in issues {
+                try issue.execute(arguments: [crawlID, item.filePath, item.kind, item.message])
+            }
+            var done = crawl
+            done.finishedAt = now
+            done.status = .succeeded
+            done.filesSeen = filesSeen
+            done.urlsAdded = changes.inserts.count
+            done.urlsChanged = changes.updates.count
+            done.urlsRemoved = changes.removals.count
+            done.errorCount = issues.count
+            try done.update(db)
+            return done
+        }
+    }
+
+    /// Records that a crawl failed; the inventory is untouched.
+    public func failCrawl(_ crawl: CrawlRecord, error: String) throws {
+        try writer.write { db in
+            var failed = crawl
+            failed.status = .failed
+            failed.finishedAt = Date()
+            failed.error = error
+            try failed.update(db)
+        }
+    }
+
+    public func crawl(id: Int64) throws -> CrawlRecord? {
+        try writer.read { db in try CrawlRecord.fetchOne(db, key: id) }
+    }
+
+    public func crawls(siteID: Int64, limit: Int = 20) throws -> [CrawlRecord] {
+        try writer.read { db in
+            try CrawlRecord.filter(Column("site_id") == siteID).order(Column("id").desc).limit(limit).fetchAll(db)
+        }
+    }
+
+    public func crawlIssues(crawlID: Int64) throws -> [CrawlIssueRecord] {
+        try writer.read { db in try CrawlIssueRecord.filter(Column("crawl_id") == crawlID).order(Column("id")).fetchAll(db) }
+    }
+}

@@ -1,0 +1,99 @@
+import CutoverCore
+import Foundation
+import GRDB
+
+/// Counts that answer "how far along is the migration?".
+public struct InventorySummary: Sendable, Hashable, Codable {
+    public var php: Int
+    public var swift: Int
+    public var `static`: Int
+    /// Static files that disappeared from the docroot.
+    public var gone: Int
+    public var hidden: Int
+    public var sensitive: Int
+
+    /// Share of pages (php + swift) already answered by Swift, 0...100.
+    public var percentOnSwift: Double {
+        let pages = php + swift
+        return pages == 0 ? 0 : (Double(swift) * 100 / Double(pages))
+    }
+
+    public func count(of owner: Owner) -> Int {
+        switch owner {
+        case .php: php
+        case .swift: swift
+        case .static: `static`
+        }
+    }
+}
+
+/// Filters for listing a site's URLs.
+public struct URLQuery: Sendable, Hashable {
+    public var owner: Owner?
+    public var pathPrefix: String?
+    public var includeGone: Bool
+    public var limit: Int?
+    public var offset: Int
+
+    public init(owner: Owner? = nil, pathPrefix: String? = nil, includeGone: Bool = false, limit: Int? = nil, offset: Int = 0) {
+        self.owner = owner
+        self.pathPrefix = pathPrefix
+        self.includeGone = includeGone
+        self.limit = limit
+        self.offset = offset
+    }
+}
+
+extension AppDatabase {
+    public func summary(siteID: Int64) throws -> InventorySummary {
+        try writer.read { db in
+            let row = try Row.fetchOne(
+                db,
+                sql: """
+                    SELECT
+                      COALESCE(SUM(owner = 'php' AND gone = 0), 0),
+                      COALESCE(SUM(owner = 'swift' AND gone = 0), 0),
+                      COALESCE(SUM(owner = 'static' AND gone = 0), 0),
+                      COALESCE(SUM(gone), 0),
+                      COALESCE(SUM((flags & ?) != 0 AND gone = 0), 0),
+                      COALESCE(SUM((flags & ?) != 0 AND gone = 0), 0)
+                    FROM urls WHERE site_id = ?
+                    """, arguments: [URLFlags.hidden.rawValue, URLFlags.sensitive.rawValue, siteID])!
+            return InventorySummary(php: row[0], swift: row[1], static: row[2], gone: row[3], hidden: row[4], sensitive: row[5])
+        }
+    }
+
+    public func urls(siteID: Int64, query: URLQuery = URLQuery()) throws -> [URLRecord] {
+        try writer.read { db in
+            var request = URLRecord.filter(URLRecord.Columns.siteID == siteID)
+            if let owner = query.owner { request = request.filter(URLRecord.Columns.owner == owner) }
+            if !query.includeGone { request = request.filter(URLRecord.Columns.gone == false) }
+            if let prefix = query.pathPrefix, !prefix.isEmpty {
+                request = request.filter(URLRecord.Columns.path.like(Self.likePrefix(prefix), escape: "\\"))
+            }
+            request = request.order(URLRecord.Columns.path)
+            if let limit = query.limit { request = request.limit(limit, offset: query.offset) }
+            return try request.fetchAll(db)
+        }
+    }
+
+    public func url(siteID: Int64, path: String) throws -> URLRecord? {
+        try writer.read { db in
+            try URLRecord.filter(URLRecord.Columns.siteID == siteID && URLRecord.Columns.path == path).fetchOne(db)
+        }
+    }
+
+    public func ownershipEvents(urlID: Int64) throws -> [OwnershipEventRecord] {
+        try writer.read { db in try OwnershipEventRecord.filter(Column("url_id") == urlID).order(Column("id")).fetchAll(db) }
+    }
+
+    /// A LIKE pattern matching strings that start with `prefix` literally.
+    static func likePrefix(_ prefix: String) -> String {
+        var escaped = ""
+        for character in prefix {
+            if character == "%" || character == "_" || character == "\\" { escaped.append("\\") }
+            escaped.append(character)
+        }
+        return escaped + "%"
+    }
+}

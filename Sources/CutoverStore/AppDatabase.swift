@@ -1,0 +1,93 @@
+import Foundation
+import GRDB
+
+/// Owns the SQLite connection pool and the schema. The rest of the code asks it for reads and
+/// writes by intent; no other type issues SQL.
+public struct AppDatabase: Sendable {
+    public let writer: any DatabaseWriter
+
+    /// Opens (creating if needed) the database at `path` in WAL mode and migrates it to the
+    /// newest schema. A second process (cron's CLI while `serve` runs) waits on the busy timeout
+    /// instead of failing with "database is locked".
+    public init(path: String, migrateUpTo target: String? = nil) throws {
+        let url = URL(fileURLWithPath: path)
+        let directory = url.deletingLastPathComponent().path
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw StoreError.databaseDirectoryMissing(directory)
+        }
+        do {
+            let pool = try DatabasePool(path: path, configuration: Self.configuration())
+            try self.init(writer: pool, migrateUpTo: target)
+        } catch let error as DatabaseError {
+            throw StoreError.cannotOpen(path: path, reason: error.message ?? "\(error)")
+        }
+    }
+
+    /// Wraps an existing writer (a `DatabaseQueue` in tests) and migrates it.
+    public init(writer: any DatabaseWriter, migrateUpTo target: String? = nil) throws {
+        self.writer = writer
+        let migrator = try Self.migrator()
+        if let target {
+            try migrator.migrate(writer, upTo: target)
+        } else {
+            try migrator.migrate(writer)
+        }
+    }
+
+    static func configuration() -> Configuration {
+        var config = Configuration()
+        config.foreignKeysEnabled = true
+        config.busyMode = .timeout(30)
+        config.label = "cutover"
+        return config
+    }
+
+    /// The migrations in `Migrations/*.sql`, registered in file-name order; identifiers are
+    /// the file names without `.sql`, so they are stable once shipped.
+    public static func migrator() throws -> DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        for file in try migrationFiles() {
+            let sql = try String(contentsOf: file, encoding: .utf8)
+            migrator.registerMigration(file.deletingPathExtension().lastPathComponent) { db in
+                try db.execute(sql: sql)
+            }
+        }
+        return migrator
+    }
+
+    /// The migration file URLs, sorted by name.
+    public static func migrationFiles() throws -> [URL] {
+        guard let folder = Bundle.module.url(forResource: "Migrations", withExtension: nil) else {
+            throw StoreError.migrationsMissing
+        }
+        return try FileManager.default.contentsOfDirectory(at: folder, includingPropertiesForKeys: nil)
+            .filter { $0.pathExtension == "sql" }
+            .sorted { $0.lastPathComponent < $1.lastPathComponent }
+    }
+}
+
+public enum StoreError: Error, CustomStringConvertible, Equatable {
+    case databaseDirectoryMissing(String)
+    case cannotOpen(path: String, reason: String)
+    case migrationsMissing
+    case unknownSite(String)
+    case siteExists(String)
+    case invalidSite([String])
+    case noSiteGiven(registered: [String])
+
+    public var description: String {
+        switch self {
+        case .databaseDirectoryMissing(let directory): "database folder '\(directory)' does not exist"
+        case .cannotOpen(let path, let reason): "cannot open database '\(path)': \(reason)"
+        case .migrationsMissing: "the Migrations resource bundle is missing: keep cutover_CutoverStore.resources beside the binary"
+        case .unknownSite(let name): "unknown site '\(name)' (see 'cutover site list')"
+        case .siteExists(let name): "a site named '\(name)' already exists"
+        case .invalidSite(let problems): problems.joined(separator: "; ")
+        case .noSiteGiven(let registered):
+            registered.isEmpty
+                ? "no site registered: give --docroot (and --site-url, --backend-url) or run 'cutover site add'"
+                : "several sites are registered (\(registered.joined(separator: ", "))): choose one with --site"
+        }
+    }
+}

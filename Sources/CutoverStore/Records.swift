@@ -1,0 +1,160 @@
+import CutoverCore
+import Foundation
+import GRDB
+
+/// A registered site: where its docroot is and where Apache and the Swift app answer.
+public struct SiteRecord: Codable, FetchableRecord, MutablePersistableRecord, Sendable, Hashable {
+    public static let databaseTableName = "sites"
+
+    public var id: Int64?
+    public var name: String
+    public var docroot: String
+    public var publicURL: String
+    public var backendURL: String
+    /// Space-separated, as Apache's `DirectoryIndex` directive.
+    public var directoryIndex: String
+    /// Space-separated endings such as `.php`.
+    public var phpExtensions: String
+    public var createdAt: Date
+
+    enum CodingKeys: String, CodingKey {
+        case id, name, docroot
+        case publicURL = "public_url"
+        case backendURL = "backend_url"
+        case directoryIndex = "directory_index"
+        case phpExtensions = "php_extensions"
+        case createdAt = "created_at"
+    }
+
+    public init(settings: SiteSettings, createdAt: Date = Date()) {
+        self.name = settings.name
+        self.docroot = settings.docroot
+        self.publicURL = settings.publicURL
+        self.backendURL = settings.backendURL
+        self.directoryIndex = settings.directoryIndex.joined(separator: " ")
+        self.phpExtensions = settings.phpExtensions.joined(separator: " ")
+        self.createdAt = createdAt
+    }
+
+    public var settings: SiteSettings {
+        SiteSettings(
+            name: name, docroot: docroot, publicURL: publicURL, backendURL: backendURL,
+            directoryIndex: directoryIndex.split(separator: " ").map(String.init),
+            phpExtensions: phpExtensions.split(separator: " ").map(String.init))
+    }
+
+    public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
+}
+
+public enum CrawlStatus: String, Codable, Sendable, DatabaseValueConvertible {
+    case running, succeeded, failed, interrupted
+}
+
+/// One walk of a site's docroot.
+public struct CrawlRecord: Codable, FetchableRecord, MutablePersistableRecord, Sendable, Hashable {
+    public static let databaseTableName = "crawls"
+
+    public var id: Int64?
+    public var siteID: Int64
+    public var startedAt: Date
+    public var finishedAt: Date?
+    public var status: CrawlStatus
+    public var pid: Int32?
+    public var filesSeen: Int
+    public var urlsAdded: Int
+    public var urlsChanged: Int
+    public var urlsRemoved: Int
+    public var errorCount: Int
+    public var error: String?
+
+    enum CodingKeys: String, CodingKey {
+        case id, status, pid, error
+        case siteID = "site_id"
+        case startedAt = "started_at"
+        case finishedAt = "finished_at"
+        case filesSeen = "files_seen"
+        case urlsAdded = "urls_added"
+        case urlsChanged = "urls_changed"
+        case urlsRemoved = "urls_removed"
+        case errorCount = "error_count"
+    }
+
+    public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
+}
+
+/// One URL of a site's inventory.
+public struct URLRecord: Codable, FetchableRecord, PersistableRecord, Sendable, Hashable {
+    public static let databaseTableName = "urls"
+
+    public var id: Int64
+    public var siteID: Int64
+    public var path: String
+    public var filePath: String?
+    public var owner: Owner
+    public var plannedOwner: Owner?
+    public var size: Int64?
+    public var mtime: Double?
+    public var contentHash: String?
+    public var firstSeenCrawl: Int64?
+    public var lastSeenCrawl: Int64?
+    public var gone: Bool
+    public var flags: Int
+
+    enum CodingKeys: String, CodingKey {
+        case id, path, owner, size, mtime, gone, flags
+        case siteID = "site_id"
+        case filePath = "file_path"
+        case plannedOwner = "planned_owner"
+        case contentHash = "content_hash"
+        case firstSeenCrawl = "first_seen_crawl"
+        case lastSeenCrawl = "last_seen_crawl"
+    }
+
+    public enum Columns {
+        public static let siteID = Column(CodingKeys.siteID)
+        public static let path = Column(CodingKeys.path)
+        public static let owner = Column(CodingKeys.owner)
+        public static let gone = Column(CodingKeys.gone)
+    }
+
+    public var urlFlags: URLFlags { URLFlags(rawValue: flags) }
+}
+
+extension Owner: DatabaseValueConvertible {}
+
+/// A change of owner of one URL, with who or what made it and why.
+public struct OwnershipEventRecord: Codable, FetchableRecord, PersistableRecord, Sendable, Hashable {
+    public static let databaseTableName = "ownership_events"
+
+    public var id: Int64?
+    public var urlID: Int64
+    public var fromOwner: Owner?
+    public var toOwner: Owner
+    public var at: Date
+    public var reason: String
+    public var actor: String
+
+    enum CodingKeys: String, CodingKey {
+        case id, at, reason, actor
+        case urlID = "url_id"
+        case fromOwner = "from_owner"
+        case toOwner = "to_owner"
+    }
+}
+
+/// A problem met during a crawl; the walk goes on past it.
+public struct CrawlIssueRecord: Codable, FetchableRecord, PersistableRecord, Sendable, Hashable {
+    public static let databaseTableName = "crawl_issues"
+
+    public var id: Int64?
+    public var crawlID: Int64
+    public var filePath: String
+    public var kind: String
+    public var message: String
+
+    enum CodingKeys: String, CodingKey {
+        case id, kind, message
+        case crawlID = "crawl_id"
+        case filePath = "file_path"
+    }
+}

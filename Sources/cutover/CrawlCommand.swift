@@ -1,0 +1,48 @@
+import ArgumentParser
+import CutoverCrawl
+import CutoverStore
+import Foundation
+
+struct CrawlCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "crawl",
+        abstract: "Walk the docroot and update the site's URL inventory.",
+        discussion: "Safe to run from cron while 'cutover serve' runs: the inventory changes in one transaction."
+    )
+
+    @OptionGroup var global: GlobalOptions
+    @OptionGroup var siteOptions: SiteOptions
+
+    func run() async throws {
+        let database = try global.openDatabase()
+        let site = try siteOptions.resolve(in: database)
+        let line = ProgressLine()
+        let result = try Crawler(database: database, logger: global.logger()).crawl(site: site) { progress in
+            switch progress.phase {
+            case .walking: line.update("walking: \(progress.done) files")
+            case .hashing: line.update("hashing: \(progress.done)/\(progress.total ?? 0) files")
+            case .saving: line.update("saving", force: true)
+            case .done: break
+            }
+        }
+        line.finish()
+        if global.json {
+            try Output.json(CrawlReport(site: site.name, crawl: result.crawl, issues: result.issues))
+            return
+        }
+        let crawl = result.crawl
+        print(
+            "crawl #\(crawl.id ?? 0) of \(site.name): \(crawl.filesSeen) files, \(crawl.urlsAdded) added, "
+                + "\(crawl.urlsChanged) changed, \(crawl.urlsRemoved) removed, \(result.issues.count) issues")
+        for issue in result.issues.prefix(20) {
+            print("  \(issue.kind): \(issue.filePath): \(issue.message)")
+        }
+        if result.issues.count > 20 { print("  ... and \(result.issues.count - 20) more (use --json)") }
+    }
+}
+
+struct CrawlReport: Encodable {
+    var site: String
+    var crawl: CrawlRecord
+    var issues: [CrawlIssue]
+}

@@ -1,0 +1,90 @@
+import ArgumentParser
+import CutoverCore
+import CutoverStore
+import Foundation
+import Logging
+
+/// Options every command shares.
+struct GlobalOptions: ParsableArguments {
+    @Option(name: .long, help: "SQLite database file.")
+    var db: String = "cutover.sqlite"
+
+    @Flag(name: .long, help: "Print machine-readable JSON instead of text.")
+    var json = false
+
+    @Option(name: .long, help: "Log level (trace, debug, info, notice, warning, error, critical).")
+    var logLevel: Logger.Level = .warning
+
+    /// Opens the database and marks crawls left running by a dead process as interrupted.
+    func openDatabase() throws -> AppDatabase {
+        let database = try AppDatabase(path: absolutePath(db))
+        try database.recoverInterruptedCrawls()
+        return database
+    }
+
+    func logger(_ label: String = "cutover") -> Logger {
+        var logger = Logger(label: label) { StreamLogHandler.standardError(label: $0) }
+        logger.logLevel = logLevel
+        return logger
+    }
+}
+
+extension Logger.Level: @retroactive ExpressibleByArgument {}
+
+/// Which site a command works on: a registered name, or settings given as flags.
+struct SiteOptions: ParsableArguments {
+    @Option(name: .long, help: "Name of a registered site (see 'cutover site list').")
+    var site: String?
+
+    @Option(name: .long, help: "Apache DocumentRoot of the site; registers or updates the site named by --site (default: 'default').")
+    var docroot: String?
+
+    @Option(name: .long, help: "Public URL where Apache answers.")
+    var siteURL: String?
+
+    @Option(name: .long, help: "URL where the Swift application answers directly.")
+    var backendURL: String?
+
+    @Option(name: .long, help: "Apache DirectoryIndex, space-separated.")
+    var directoryIndex: String?
+
+    @Option(name: .long, help: "File endings Apache runs through PHP, space-separated.")
+    var phpExtensions: String?
+
+    static let defaultSiteURL = "http://127.0.0.1/"
+    static let defaultBackendURL = "http://127.0.0.1:8080/"
+
+    /// Finds or registers the site these options name.
+    func resolve(in database: AppDatabase) throws -> SiteRecord {
+        if let docroot {
+            let name = site ?? "default"
+            let existing = try? database.site(named: name)
+            let settings = SiteSettings(
+                name: name,
+                docroot: absolutePath(docroot),
+                publicURL: siteURL ?? existing?.publicURL ?? Self.defaultSiteURL,
+                backendURL: backendURL ?? existing?.backendURL ?? Self.defaultBackendURL,
+                directoryIndex: directoryIndex.map(words) ?? existing?.settings.directoryIndex ?? SiteSettings.defaultDirectoryIndex,
+                phpExtensions: phpExtensions.map(words) ?? existing?.settings.phpExtensions ?? SiteSettings.defaultPHPExtensions)
+            return try database.upsertSite(settings)
+        }
+        if siteURL != nil || backendURL != nil || directoryIndex != nil || phpExtensions != nil {
+            throw ValidationError("--site-url, --backend-url, --directory-index and --php-extensions need --docroot; to change a registered site use 'cutover site add --replace'")
+        }
+        if let site { return try database.site(named: site) }
+        let all = try database.sites()
+        guard all.count == 1 else { throw StoreError.noSiteGiven(registered: all.map(\.name)) }
+        return all[0]
+    }
+}
+
+func words(_ text: String) -> [String] {
+    text.split(whereSeparator: { $0 == " " || $0 == "," }).map(String.init)
+}
+
+/// Resolves a user-given path against the working directory.
+func absolutePath(_ path: String) -> String {
+    let expanded = (path as NSString).expandingTildeInPath
+    if expanded.hasPrefix("/") { return URL(fileURLWithPath: expanded).standardizedFileURL.path }
+    return URL(fileURLWithPath: FileManager.default.currentDirectoryPath).appendingPathComponent(expanded).standardizedFileURL.path
+}

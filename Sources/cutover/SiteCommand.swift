@@ -1,0 +1,76 @@
+import ArgumentParser
+import CutoverCore
+import CutoverStore
+import Foundation
+
+struct SiteCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "site",
+        abstract: "Register, list and remove sites.",
+        subcommands: [Add.self, List.self, Remove.self]
+    )
+
+    struct Add: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Register a site once, then name it with --site.")
+
+        @OptionGroup var global: GlobalOptions
+
+        @Argument(help: "Site name: letters, digits, '-', '_', '.'.")
+        var name: String
+
+        @Option(name: .long, help: "Apache DocumentRoot of the site.")
+        var docroot: String
+
+        @Option(name: .long, help: "Public URL where Apache answers.")
+        var siteURL: String = SiteOptions.defaultSiteURL
+
+        @Option(name: .long, help: "URL where the Swift application answers directly.")
+        var backendURL: String = SiteOptions.defaultBackendURL
+
+        @Option(name: .long, help: "Apache DirectoryIndex, space-separated.")
+        var directoryIndex: String = SiteSettings.defaultDirectoryIndex.joined(separator: " ")
+
+        @Option(name: .long, help: "File endings Apache runs through PHP, space-separated.")
+        var phpExtensions: String = SiteSettings.defaultPHPExtensions.joined(separator: " ")
+
+        @Flag(name: .long, help: "Replace the settings of an existing site of that name (its inventory is kept).")
+        var replace = false
+
+        func run() async throws {
+            let database = try global.openDatabase()
+            let settings = SiteSettings(
+                name: name, docroot: absolutePath(docroot), publicURL: siteURL, backendURL: backendURL,
+                directoryIndex: words(directoryIndex), phpExtensions: words(phpExtensions))
+            let site = try replace ? database.upsertSite(settings) : database.addSite(settings)
+            if global.json { try Output.json(site) } else { print("site \(site.name) registered (docroot \(site.docroot))") }
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List registered sites.")
+        @OptionGroup var global: GlobalOptions
+
+        func run() async throws {
+            let sites = try global.openDatabase().sites()
+            if global.json {
+                try Output.json(sites)
+                return
+            }
+            if sites.isEmpty { print("no sites registered: 'cutover site add NAME --docroot DIR'") }
+            for site in sites {
+                print("\(site.name)\t\(site.docroot)\t\(site.publicURL)\t\(site.backendURL)")
+            }
+        }
+    }
+
+    struct Remove: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Remove a site and its inventory.")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "Site name.") var name: String
+
+        func run() async throws {
+            try global.openDatabase().removeSite(named: name)
+            if !global.json { print("site \(name) removed") }
+        }
+    }
+}

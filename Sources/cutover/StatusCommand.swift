@@ -1,0 +1,53 @@
+import ArgumentParser
+import CutoverStore
+import Foundation
+
+struct StatusCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "status",
+        abstract: "Show how far the migration is: URLs by owner, share of PHP pages on Swift, last crawl."
+    )
+
+    @OptionGroup var global: GlobalOptions
+    @OptionGroup var siteOptions: SiteOptions
+
+    func run() async throws {
+        let database = try global.openDatabase()
+        let site = try siteOptions.resolve(in: database)
+        let status = try SiteStatus(site: site, database: database)
+        if global.json {
+            try Output.json(status)
+            return
+        }
+        let counts = status.counts
+        print("site \(site.name) (\(site.docroot))")
+        print("  php     \(counts.php)")
+        print("  swift   \(counts.swift)")
+        print("  static  \(counts.static)")
+        if counts.gone > 0 { print("  gone    \(counts.gone) static files no longer on disk") }
+        if counts.sensitive > 0 { print("  warning: \(counts.sensitive) sensitive files (.env, backups, VCS data) are in the docroot") }
+        print(String(format: "  %.1f%% of PHP pages are on Swift (%d of %d)", counts.percentOnSwift, counts.swift, counts.php + counts.swift))
+        if let crawl = status.lastCrawl {
+            var line = "  last crawl #\(crawl.id ?? 0) \(crawl.status.rawValue) at \(Output.date(crawl.startedAt))"
+            if let error = crawl.error { line += ": \(error)" }
+            print(line)
+        } else {
+            print("  never crawled: run 'cutover crawl --site \(site.name)'")
+        }
+    }
+}
+
+/// The status of one site, as printed by `cutover status --json`.
+struct SiteStatus: Encodable {
+    var site: SiteRecord
+    var counts: InventorySummary
+    var percentOnSwift: Double
+    var lastCrawl: CrawlRecord?
+
+    init(site: SiteRecord, database: AppDatabase) throws {
+        self.site = site
+        counts = try database.summary(siteID: site.id!)
+        percentOnSwift = (counts.percentOnSwift * 10).rounded() / 10
+        lastCrawl = try database.crawls(siteID: site.id!, limit: 1).first
+    }
+}

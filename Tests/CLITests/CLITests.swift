@@ -1,0 +1,81 @@
+import CutoverTestSupport
+import Foundation
+import Testing
+
+@Suite struct CLITests {
+    @Test(arguments: [[], ["crawl"], ["status"], ["urls"], ["site"], ["site", "add"], ["site", "list"], ["site", "remove"]])
+    func everyCommandHasHelp(command: [String]) throws {
+        let result = try Subprocess.run(Subprocess.cutoverBinary, command + ["--help"])
+        #expect(result.status == 0)
+        #expect(result.stdout.contains("USAGE"))
+    }
+
+    @Test func crawlStatusAndURLsOnADocroot() throws {
+        let cli = try CLI()
+        defer { cli.cleanup() }
+        try cli.folder.write("www/index.php")
+        try cli.folder.write("www/about.php")
+        try cli.folder.write("www/css/site.css")
+        let crawl = try #require(try cli.json("crawl", "--docroot", "www") as? [String: Any])
+        #expect((crawl["crawl"] as? [String: Any])?["status"] as? String == "succeeded")
+        #expect(FileManager.default.fileExists(atPath: cli.db))  // default --db is ./cutover.sqlite
+
+        let status = try #require(try cli.json("status") as? [String: Any])
+        let counts = try #require(status["counts"] as? [String: Any])
+        #expect(counts["php"] as? Int == 3)  // /, /index.php, /about.php
+        #expect(counts["static"] as? Int == 1)
+        #expect(status["percentOnSwift"] as? Double == 0)
+
+        try FileManager.default.removeItem(atPath: cli.folder.appending("www/about.php"))
+        try cli.run("crawl", "--site", "default")
+        let swift = try #require(try cli.json("urls", "--owner", "swift") as? [[String: Any]])
+        #expect(swift.map { $0["path"] as? String } == ["/about.php"])
+        let text = try cli.run("status")
+        #expect(text.status == 0)
+        #expect(text.stdout.contains("33.3% of PHP pages are on Swift (1 of 3)"))
+    }
+
+    @Test func registeredSitesAreNamedLater() throws {
+        let cli = try CLI()
+        defer { cli.cleanup() }
+        try cli.folder.write("a/x.php")
+        try cli.folder.write("b/y.html")
+        #expect(try cli.run("site", "add", "alpha", "--docroot", "a", "--site-url", "http://127.0.0.1:8081").status == 0)
+        #expect(try cli.run("site", "add", "beta", "--docroot", "b").status == 0)
+        let ambiguous = try cli.run("crawl")
+        #expect(ambiguous.status != 0)
+        #expect(ambiguous.stderr.contains("choose one with --site"))
+        #expect(try cli.run("crawl", "--site", "beta").status == 0)
+        let urls = try #require(try cli.json("urls", "--site", "beta") as? [[String: Any]])
+        #expect(urls.map { $0["path"] as? String } == ["/y.html"])
+        let sites = try #require(try cli.json("site", "list") as? [[String: Any]])
+        #expect(sites.map { $0["name"] as? String } == ["alpha", "beta"])
+    }
+
+    @Test(arguments: [
+        (["crawl", "--docroot", "missing-dir"], "does not exist"),
+        (["crawl", "--site", "nope"], "unknown site 'nope'"),
+        (["status"], "no site registered"),
+        (["site", "add", "x", "--docroot", "/tmp", "--site-url", "ftp://x"], "must start with http"),
+        (["site", "add", "bad name", "--docroot", "/tmp"], "site name"),
+        (["urls", "--owner", "perl", "--docroot", "/tmp"], "perl"),
+        (["crawl", "--db", "/no/such/folder/db.sqlite", "--docroot", "/tmp"], "database folder"),
+    ])
+    func errorsAreOneClearLineAndNonZero(arguments: [String], fragment: String) throws {
+        let cli = try CLI()
+        defer { cli.cleanup() }
+        let result = try Subprocess.run(Subprocess.cutoverBinary, arguments, currentDirectory: cli.folder.path)
+        #expect(result.status != 0)
+        #expect(result.stderr.contains(fragment), "stderr was: \(result.stderr)")
+        #expect(!result.stderr.contains("Fatal error"))
+    }
+
+    @Test func noProgressDisplayWhenNotATerminal() throws {
+        let cli = try CLI()
+        defer { cli.cleanup() }
+        for index in 0..<3000 { try cli.folder.write("www/p\(index).php") }
+        let result = try cli.run("crawl", "--docroot", "www")
+        #expect(result.status == 0)
+        #expect(!result.stderr.contains("\r"))
+    }
+}

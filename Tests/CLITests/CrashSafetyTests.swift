@@ -1,0 +1,62 @@
+import CutoverCore
+import CutoverStore
+import CutoverTestSupport
+import Foundation
+import GRDB
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+@Suite struct CrashSafetyTests {
+    /// kill -9 in the middle of a crawl: the test holds SQLite's write lock so the crawler cannot
+    /// commit, kills it, and checks the old inventory is intact and the crawl shows as interrupted.
+    @Test func crawlKilledMidwayLeavesPreviousInventory() throws {
+        let cli = try CLI()
+        defer { cli.cleanup() }
+        for index in 0..<2000 { try cli.folder.write("www/page-\(index).php", "v1") }
+        #expect(try cli.run("crawl", "--docroot", "www").status == 0)
+        let database = try AppDatabase(path: cli.db)
+        let site = try database.site(named: "default")
+        let before = try database.urls(siteID: site.id!)
+        // Change the docroot so that a completed crawl would visibly change the inventory.
+        for index in 0..<1000 { try FileManager.default.removeItem(atPath: cli.folder.appending("www/page-\(index).php")) }
+        try cli.folder.write("www/added.php")
+
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Subprocess.cutoverBinary)
+        process.arguments = ["crawl", "--site", "default"]
+        process.currentDirectoryURL = cli.folder.url
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+
+        let lock = try DatabaseQueue(path: cli.db)
+        try process.run()
+        // Wait for the crawl row, then take the write lock before the crawler can commit.
+        let deadline = Date().addingTimeInterval(20)
+        var running = false
+        while !running, Date() < deadline {
+            running = try lock.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM crawls WHERE status = 'running'") ?? 0 } > 0
+            if !running { usleep(5_000) }
+        }
+        #expect(running)
+        try lock.inTransaction(.immediate) { _ in
+            usleep(500_000)  // the crawler walks the tree and then waits for the lock
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+            return .rollback
+        }
+        #expect(process.terminationReason == .uncaughtSignal)
+
+        let after = try database.urls(siteID: site.id!)
+        #expect(after == before)
+        // The next start notices the dead crawl.
+        let status = try #require(try cli.json("status") as? [String: Any])
+        let last = try #require(status["lastCrawl"] as? [String: Any])
+        #expect(last["status"] as? String == "interrupted")
+        // And a new crawl completes normally.
+        #expect(try cli.run("crawl").status == 0)
+        #expect(try database.summary(siteID: site.id!).swift == 1000)
+    }
+}

@@ -1,0 +1,124 @@
+import CutoverCore
+import CutoverCrawl
+import CutoverStore
+import CutoverTestSupport
+import Foundation
+import Testing
+
+@Suite struct RecrawlTests {
+    @Test func secondCrawlWithoutChangesChangesNothing() throws {
+        let fixture = try CrawlFixture()
+        defer { fixture.cleanup() }
+        try fixture.write("a.php")
+        try fixture.write("b.css")
+        let first = try fixture.crawl().crawl
+        let before = try fixture.urls()
+        let second = try fixture.crawl().crawl
+        #expect(second.urlsAdded == 0 && second.urlsChanged == 0 && second.urlsRemoved == 0)
+        let after = try fixture.urls()
+        #expect(after.keys == before.keys)
+        for (path, url) in after {
+            #expect(url.firstSeenCrawl == first.id)
+            #expect(url.lastSeenCrawl == second.id)
+            #expect(url.contentHash == before[path]?.contentHash)
+        }
+    }
+
+    @Test func addedAndChangedFilesAreSeen() throws {
+        let fixture = try CrawlFixture()
+        defer { fixture.cleanup() }
+        try fixture.write("a.php", "one")
+        try fixture.crawl()
+        let oldHash = try fixture.urls()["/a.php"]?.contentHash
+        try fixture.write("a.php", "two")  // same size: only mtime and content differ
+        try fixture.touch("a.php", secondsAgo: -5)
+        try fixture.write("new.php")
+        let crawl = try fixture.crawl().crawl
+        #expect(crawl.urlsAdded == 1)
+        #expect(crawl.urlsChanged == 1)
+        let urls = try fixture.urls()
+        #expect(urls["/new.php"]?.firstSeenCrawl == crawl.id)
+        #expect(urls["/a.php"]?.contentHash != oldHash)
+    }
+
+    @Test func hashIsNotRecomputedWhenSizeAndMtimeAreUnchanged() throws {
+        let fixture = try CrawlFixture()
+        defer { fixture.cleanup() }
+        let stamp = Date(timeIntervalSince1970: 1_700_000_000)
+        try fixture.write("a.php", "one")
+        try FileManager.default.setAttributes([.modificationDate: stamp], ofItemAtPath: "\(fixture.docroot)/a.php")
+        try fixture.crawl()
+        // Same size, same mtime, different bytes: a crawl that trusts size+mtime keeps the old hash.
+        try fixture.write("a.php", "two")
+        try FileManager.default.setAttributes([.modificationDate: stamp], ofItemAtPath: "\(fixture.docroot)/a.php")
+        let hashBefore = try fixture.urls()["/a.php"]?.contentHash
+        try fixture.crawl()
+        #expect(try fixture.urls()["/a.php"]?.contentHash == hashBefore)
+    }
+
+    @Test func removedPHPPageBecomesSwiftWithAnEvent() throws {
+        let fixture = try CrawlFixture()
+        defer { fixture.cleanup() }
+        try fixture.write("page-1.php")
+        try fixture.write("page-2.php")
+        try fixture.crawl()
+        try fixture.remove("page-1.php")
+        let crawl = try fixture.crawl().crawl
+        #expect(crawl.urlsRemoved == 1)
+        let url = try #require(try fixture.urls()["/page-1.php"])
+        #expect(url.owner == .swift)
+        #expect(url.filePath == nil)
+        let events = try fixture.database.ownershipEvents(urlID: url.id)
+        #expect(events.map(\.fromOwner) == [.php])
+        #expect(events.map(\.toOwner) == [.swift])
+        #expect(events.first?.reason.contains("fallback") == true)
+        #expect(try fixture.database.summary(siteID: fixture.site.id!).percentOnSwift == 50)
+        // A third crawl must not add a second event.
+        try fixture.crawl()
+        #expect(try fixture.database.ownershipEvents(urlID: url.id).count == 1)
+        // The file coming back hands the page back to PHP.
+        try fixture.write("page-1.php")
+        try fixture.crawl()
+        #expect(try fixture.urls()["/page-1.php"]?.owner == .php)
+        #expect(try fixture.database.ownershipEvents(urlID: url.id).map(\.toOwner) == [.swift, .php])
+    }
+
+    @Test func removedIndexMovesTheDirectoryURLToSwift() throws {
+        let fixture = try CrawlFixture()
+        defer { fixture.cleanup() }
+        try fixture.write("about/index.php")
+        try fixture.write("about/team.php")
+        try fixture.crawl()
+        try fixture.remove("about/index.php")
+        try fixture.crawl()
+        let owners = try fixture.owners()
+        #expect(owners["/about/"] == .swift)
+        #expect(owners["/about/index.php"] == .swift)
+        #expect(owners["/about/team.php"] == .php)
+    }
+
+    @Test func removedStaticFileIsMarkedGone() throws {
+        let fixture = try CrawlFixture()
+        defer { fixture.cleanup() }
+        try fixture.write("img/a.png")
+        try fixture.crawl()
+        try fixture.remove("img/a.png")
+        try fixture.crawl()
+        let url = try #require(try fixture.urls()["/img/a.png"])
+        #expect(url.gone)
+        #expect(url.owner == .static)
+        #expect(try fixture.owners()["/img/a.png"] == nil)
+        #expect(try fixture.database.summary(siteID: fixture.site.id!).gone == 1)
+    }
+
+    @Test func failedCrawlLeavesPreviousInventoryIntact() throws {
+        let fixture = try CrawlFixture()
+        defer { fixture.cleanup() }
+        try fixture.write("a.php")
+        try fixture.crawl()
+        let before = try fixture.urls()
+        try FileManager.default.removeItem(atPath: fixture.docroot)
+        #expect(throws: CrawlError.self) { try fixture.crawl() }
+        #expect(try fixture.urls() == before)
+    }
+}

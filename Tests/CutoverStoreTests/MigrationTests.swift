@@ -1,0 +1,60 @@
+import CutoverCore
+import CutoverStore
+import CutoverTestSupport
+import Foundation
+import GRDB
+import Testing
+
+@Suite struct MigrationTests {
+    @Test func migrationsAreNumberedAndOrdered() throws {
+        let names = try AppDatabase.migrationFiles().map(\.lastPathComponent)
+        #expect(names.count >= 2)
+        #expect(names == names.sorted())
+        #expect(names.allSatisfy { $0.range(of: #"^\d{4}_[a-z0-9_]+\.sql$"#, options: .regularExpression) != nil })
+    }
+
+    @Test func databaseFromFirstVersionMigratesForwardKeepingRows() throws {
+        let folder = try TemporaryDirectory()
+        defer { folder.remove() }
+        let path = folder.appending("old.sqlite")
+        let first = try AppDatabase.migrationFiles()[0].deletingPathExtension().lastPathComponent
+        // An "old release": only the first migration, with rows written the way it wrote them.
+        do {
+            let old = try AppDatabase(path: path, migrateUpTo: first)
+            try old.writer.write { db in
+                try db.execute(
+                    sql: "INSERT INTO sites (name, docroot, public_url, backend_url, created_at) VALUES ('legacy', '/srv', 'http://a', 'http://b', '2025-01-01 00:00:00.000')")
+                try db.execute(sql: "INSERT INTO crawls (site_id, started_at, status) VALUES (1, '2025-01-01 00:00:00.000', 'succeeded')")
+                try db.execute(sql: "INSERT INTO urls (site_id, path, file_path, owner, first_seen_crawl) VALUES (1, '/a.php', 'a.php', 'php', 1)")
+                try db.execute(sql: "INSERT INTO ownership_events (url_id, from_owner, to_owner, at, reason) VALUES (1, NULL, 'php', '2025-01-01 00:00:00.000', 'seed')")
+            }
+            let applied = try old.writer.read { db in try AppDatabase.migrator().appliedIdentifiers(db) }
+            #expect(applied == [first])
+        }
+        let current = try AppDatabase(path: path)
+        let applied = try current.writer.read { db in try AppDatabase.migrator().appliedIdentifiers(db) }
+        #expect(applied.count == (try AppDatabase.migrationFiles().count))
+        let site = try current.site(named: "legacy")
+        #expect(site.docroot == "/srv")
+        let urls = try current.urls(siteID: site.id!)
+        #expect(urls.map(\.path) == ["/a.php"])
+        #expect(try current.ownershipEvents(urlID: urls[0].id).map(\.reason) == ["seed"])
+    }
+
+    @Test func openingUsesWALAndForeignKeys() throws {
+        let folder = try TemporaryDirectory()
+        defer { folder.remove() }
+        let database = try AppDatabase(path: folder.appending("db.sqlite"))
+        let (mode, foreignKeys) = try database.writer.read { db in
+            (try String.fetchOne(db, sql: "PRAGMA journal_mode"), try Bool.fetchOne(db, sql: "PRAGMA foreign_keys"))
+        }
+        #expect(mode == "wal")
+        #expect(foreignKeys == true)
+    }
+
+    @Test func missingFolderIsAClearError() {
+        #expect(throws: StoreError.databaseDirectoryMissing("/nonexistent-cutover")) {
+            try AppDatabase(path: "/nonexistent-cutover/db.sqlite")
+        }
+    }
+}

@@ -1,0 +1,58 @@
+import CutoverCore
+import CutoverStore
+import CutoverTestSupport
+import Foundation
+import GRDB
+import Testing
+
+@Suite struct SiteStoreTests {
+    let database: AppDatabase
+    init() throws { database = try AppDatabase(writer: DatabaseQueue()) }
+
+    func settings(_ name: String = "shop") -> SiteSettings {
+        SiteSettings(name: name, docroot: "/srv/www", publicURL: "http://127.0.0.1:8081", backendURL: "http://127.0.0.1:8080")
+    }
+
+    @Test func addListReadRemove() throws {
+        try database.addSite(settings("b"))
+        try database.addSite(settings("a"))
+        #expect(try database.sites().map(\.name) == ["a", "b"])
+        #expect(try database.site(named: "a").settings == settings("a"))
+        try database.removeSite(named: "a")
+        #expect(throws: StoreError.unknownSite("a")) { try database.site(named: "a") }
+        #expect(throws: StoreError.unknownSite("a")) { try database.removeSite(named: "a") }
+    }
+
+    @Test func duplicateNamesAreRefused() throws {
+        try database.addSite(settings())
+        #expect(throws: StoreError.siteExists("shop")) { try database.addSite(settings()) }
+    }
+
+    @Test func invalidSettingsAreRefusedAndNothingIsWritten() throws {
+        var bad = settings()
+        bad.publicURL = "ftp://x"
+        #expect(throws: StoreError.self) { try database.addSite(bad) }
+        #expect(try database.sites().isEmpty)
+    }
+
+    @Test func upsertKeepsIdentity() throws {
+        let first = try database.upsertSite(settings())
+        var changed = settings()
+        changed.backendURL = "http://127.0.0.1:9000"
+        let second = try database.upsertSite(changed)
+        #expect(first.id == second.id)
+        #expect(try database.site(named: "shop").backendURL == "http://127.0.0.1:9000")
+    }
+
+    @Test func crawlsOfDeadProcessesAreMarkedInterrupted() throws {
+        let site = try database.addSite(settings())
+        try database.writer.write { db in
+            // pid 2^22+1 is above Linux's pid_max default range and cannot be a live process.
+            try db.execute(sql: "INSERT INTO crawls (site_id, started_at, status, pid) VALUES (?, '2025-01-01 00:00:00.000', 'running', 4194305)", arguments: [site.id])
+        }
+        let live = try database.beginCrawl(siteID: site.id!)
+        let crawls = try database.crawls(siteID: site.id!)
+        #expect(crawls.first { $0.id != live.id }?.status == .interrupted)
+        #expect(crawls.first { $0.id == live.id }?.status == .running)
+    }
+}
