@@ -37,10 +37,20 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // Live prober: who really answers each URL (AsyncHTTPClient).
+        .target(
+            name: "CutoverProbe",
+            dependencies: [
+                "CutoverCore", "CutoverStore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .executableTarget(
             name: "cutover",
             dependencies: [
-                "CutoverCore", "CutoverStore", "CutoverCrawl",
+                "CutoverCore", "CutoverStore", "CutoverCrawl", "CutoverProbe",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -62,7 +72,7 @@ let package = Package(
         .testTarget(
             name: "IntegrationTests",
             dependencies: [
-                "CutoverCore", "CutoverStore", "CutoverCrawl", "CutoverTestSupport",
+                "CutoverCore", "CutoverStore", "CutoverCrawl", "CutoverProbe", "CutoverTestSupport",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]
         ),

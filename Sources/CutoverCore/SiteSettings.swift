@@ -15,6 +15,10 @@ public struct SiteSettings: Sendable, Hashable, Codable {
     public var directoryIndex: [String]
     /// File name endings that Apache hands to PHP, e.g. `.php`.
     public var phpExtensions: [String]
+    /// Response header naming the owner (`swift`, `php`, `static`) that probes trust.
+    public var ownerHeader: String
+    /// How many probe runs of history to keep.
+    public var probeRetention: Int
 
     public init(
         name: String,
@@ -22,7 +26,9 @@ public struct SiteSettings: Sendable, Hashable, Codable {
         publicURL: String,
         backendURL: String,
         directoryIndex: [String] = SiteSettings.defaultDirectoryIndex,
-        phpExtensions: [String] = SiteSettings.defaultPHPExtensions
+        phpExtensions: [String] = SiteSettings.defaultPHPExtensions,
+        ownerHeader: String = "X-Cutover-Owner",
+        probeRetention: Int = 30
     ) {
         self.name = name
         self.docroot = docroot
@@ -30,6 +36,8 @@ public struct SiteSettings: Sendable, Hashable, Codable {
         self.backendURL = backendURL
         self.directoryIndex = directoryIndex
         self.phpExtensions = phpExtensions
+        self.ownerHeader = ownerHeader
+        self.probeRetention = probeRetention
     }
 
     /// Checks every field and returns the problems found, one sentence each (empty when valid).
@@ -48,6 +56,12 @@ public struct SiteSettings: Sendable, Hashable, Codable {
         if phpExtensions.isEmpty || phpExtensions.contains(where: { !$0.hasPrefix(".") || $0.count < 2 || $0.contains("/") }) {
             found.append("PHP extensions must look like '.php'")
         }
+        if ownerHeader.isEmpty || !ownerHeader.utf8.allSatisfy({ byte in
+            (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A) || byte == UInt8(ascii: "-")
+        }) {
+            found.append("owner header '\(ownerHeader)' must be a header name (letters, digits, '-')")
+        }
+        if !(1...10_000).contains(probeRetention) { found.append("probe retention must be between 1 and 10000 runs") }
         return found
     }
 }

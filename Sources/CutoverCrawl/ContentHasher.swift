@@ -1,3 +1,4 @@
+import CutoverCore
 import Crypto
 import Foundation
 
@@ -28,18 +29,6 @@ enum ContentHasher {
             if count == 0 { break }
             hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: buffer[0..<count]))
         }
-        return .success(hex(hasher.finalize()))
-    }
-
-    private static let digits = Array("0123456789abcdef".utf8)
-
-    static func hex<D: Sequence<UInt8>>(_ digest: D) -> String {
-        var out: [UInt8] = []
-        out.reserveCapacity(64)
-        for byte in digest {
-            out.append(digits[Int(byte >> 4)])
-            out.append(digits[Int(byte & 0x0F)])
-        }
-        return String(decoding: out, as: UTF8.self)
+        return .success(Hex.encode(hasher.finalize()))
     }
 }

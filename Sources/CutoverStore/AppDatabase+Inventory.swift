@@ -32,10 +32,14 @@ public struct URLQuery: Sendable, Hashable {
     public var owner: Owner?
     public var pathPrefix: String?
     public var includeGone: Bool
+    public var driftOnly: Bool
     public var limit: Int?
     public var offset: Int
 
-    public init(owner: Owner? = nil, pathPrefix: String? = nil, includeGone: Bool = false, limit: Int? = nil, offset: Int = 0) {
+    public init(
+        owner: Owner? = nil, pathPrefix: String? = nil, includeGone: Bool = false, driftOnly: Bool = false, limit: Int? = nil, offset: Int = 0
+    ) {
+        self.driftOnly = driftOnly
         self.owner = owner
         self.pathPrefix = pathPrefix
         self.includeGone = includeGone
@@ -68,6 +72,7 @@ extension AppDatabase {
             var request = URLRecord.filter(URLRecord.Columns.siteID == siteID)
             if let owner = query.owner { request = request.filter(URLRecord.Columns.owner == owner) }
             if !query.includeGone { request = request.filter(URLRecord.Columns.gone == false) }
+            if query.driftOnly { request = request.filter(Column("drift") == true) }
             if let prefix = query.pathPrefix, !prefix.isEmpty {
                 request = request.filter(URLRecord.Columns.path.like(Self.likePrefix(prefix), escape: "\\"))
             }

@@ -15,6 +15,8 @@ public struct SiteRecord: Codable, FetchableRecord, MutablePersistableRecord, Se
     public var directoryIndex: String
     /// Space-separated endings such as `.php`.
     public var phpExtensions: String
+    public var ownerHeader: String
+    public var probeRetention: Int
     public var createdAt: Date
 
     enum CodingKeys: String, CodingKey {
@@ -23,6 +25,8 @@ public struct SiteRecord: Codable, FetchableRecord, MutablePersistableRecord, Se
         case backendURL = "backend_url"
         case directoryIndex = "directory_index"
         case phpExtensions = "php_extensions"
+        case ownerHeader = "owner_header"
+        case probeRetention = "probe_retention"
         case createdAt = "created_at"
     }
 
@@ -33,6 +37,8 @@ public struct SiteRecord: Codable, FetchableRecord, MutablePersistableRecord, Se
         self.backendURL = settings.backendURL
         self.directoryIndex = settings.directoryIndex.joined(separator: " ")
         self.phpExtensions = settings.phpExtensions.joined(separator: " ")
+        self.ownerHeader = settings.ownerHeader
+        self.probeRetention = settings.probeRetention
         self.createdAt = createdAt
     }
 
@@ -40,7 +46,8 @@ public struct SiteRecord: Codable, FetchableRecord, MutablePersistableRecord, Se
         SiteSettings(
             name: name, docroot: docroot, publicURL: publicURL, backendURL: backendURL,
             directoryIndex: directoryIndex.split(separator: " ").map(String.init),
-            phpExtensions: phpExtensions.split(separator: " ").map(String.init))
+            phpExtensions: phpExtensions.split(separator: " ").map(String.init), ownerHeader: ownerHeader,
+            probeRetention: probeRetention)
     }
 
     public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
@@ -99,16 +106,34 @@ public struct URLRecord: Codable, FetchableRecord, PersistableRecord, Sendable, 
     public var lastSeenCrawl: Int64?
     public var gone: Bool
     public var flags: Int
+    public var observedOwner: Owner?
+    public var observedSource: OwnerSource?
+    public var lastStatus: Int?
+    public var lastLatencyMs: Double?
+    public var lastProbeRun: Int64?
+    public var lastError: String?
+    public var readyToFlip: Bool
+    public var drift: Bool
 
     enum CodingKeys: String, CodingKey {
-        case id, path, owner, size, mtime, gone, flags
+        case id, path, owner, size, mtime, gone, flags, drift
         case siteID = "site_id"
         case filePath = "file_path"
         case plannedOwner = "planned_owner"
         case contentHash = "content_hash"
         case firstSeenCrawl = "first_seen_crawl"
         case lastSeenCrawl = "last_seen_crawl"
+        case observedOwner = "observed_owner"
+        case observedSource = "observed_source"
+        case lastStatus = "last_status"
+        case lastLatencyMs = "last_latency_ms"
+        case lastProbeRun = "last_probe_run"
+        case lastError = "last_error"
+        case readyToFlip = "ready_to_flip"
     }
+
+    /// The owner the site should have: the plan's when there is one, the inventory's otherwise.
+    public var expectedOwner: Owner { plannedOwner ?? owner }
 
     public enum Columns {
         public static let siteID = Column(CodingKeys.siteID)
@@ -121,6 +146,8 @@ public struct URLRecord: Codable, FetchableRecord, PersistableRecord, Sendable, 
 }
 
 extension Owner: DatabaseValueConvertible {}
+extension OwnerSource: DatabaseValueConvertible {}
+extension ProbeErrorKind: DatabaseValueConvertible {}
 
 /// A change of owner of one URL, with who or what made it and why.
 public struct OwnershipEventRecord: Codable, FetchableRecord, PersistableRecord, Sendable, Hashable {

@@ -34,6 +34,18 @@ struct StatusCommand: AsyncParsableCommand {
         } else {
             print("  never crawled: run 'cutover crawl --site \(site.name)'")
         }
+        if let probe = status.lastProbe {
+            print("  last probe #\(probe.id ?? 0) \(probe.status.rawValue) at \(Output.date(probe.startedAt)): \(probe.driftCount) drifted, \(probe.readyCount) ready to flip")
+            if let healthy = probe.fallbackHealthy {
+                print("  fallback: \(healthy ? "ok" : "BROKEN") — \(probe.fallbackDetail ?? "")")
+            }
+            for url in status.drifted {
+                print("  drift \(url.path): expected \(url.expectedOwner.rawValue), observed \(url.observedOwner?.rawValue ?? "-")")
+            }
+            if probe.driftCount > status.drifted.count { print("  ... and \(probe.driftCount - status.drifted.count) more (cutover urls --drift)") }
+        } else {
+            print("  never probed: run 'cutover probe --site \(site.name)'")
+        }
     }
 }
 
@@ -43,11 +55,15 @@ struct SiteStatus: Encodable {
     var counts: InventorySummary
     var percentOnSwift: Double
     var lastCrawl: CrawlRecord?
+    var lastProbe: ProbeRunRecord?
+    var drifted: [URLView]
 
     init(site: SiteRecord, database: AppDatabase) throws {
         self.site = site
         counts = try database.summary(siteID: site.id!)
         percentOnSwift = (counts.percentOnSwift * 10).rounded() / 10
         lastCrawl = try database.crawls(siteID: site.id!, limit: 1).first
+        lastProbe = try database.probeRuns(siteID: site.id!, limit: 1).first
+        drifted = try database.driftedURLs(siteID: site.id!, limit: 50).map(URLView.init)
     }
 }

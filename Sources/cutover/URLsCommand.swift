@@ -19,6 +19,9 @@ struct URLsCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Only URLs whose path starts with this prefix.")
     var prefix: String?
 
+    @Flag(name: .long, help: "Only URLs whose latest probe disagrees with the expected owner.")
+    var drift = false
+
     @Flag(name: .long, help: "Include static files that are gone from disk.")
     var includeGone = false
 
@@ -32,7 +35,7 @@ struct URLsCommand: AsyncParsableCommand {
     func run() async throws {
         let database = try global.openDatabase()
         let site = try siteOptions.resolve(in: database)
-        let urls = try database.urls(siteID: site.id!, query: URLQuery(owner: owner, pathPrefix: prefix, includeGone: includeGone, limit: limit))
+        let urls = try database.urls(siteID: site.id!, query: URLQuery(owner: owner, pathPrefix: prefix, includeGone: includeGone, driftOnly: drift, limit: limit))
         if global.json {
             try Output.json(urls.map(URLView.init))
             return
@@ -57,6 +60,14 @@ struct URLView: Encodable {
     var contentHash: String?
     var gone: Bool
     var flags: [String]
+    var expectedOwner: Owner
+    var observedOwner: Owner?
+    var observedSource: OwnerSource?
+    var lastStatus: Int?
+    var lastLatencyMs: Double?
+    var lastError: String?
+    var drift: Bool
+    var readyToFlip: Bool
 
     init(_ url: URLRecord) {
         path = url.path
@@ -68,5 +79,13 @@ struct URLView: Encodable {
         contentHash = url.contentHash
         gone = url.gone
         flags = url.urlFlags.names
+        expectedOwner = url.expectedOwner
+        observedOwner = url.observedOwner
+        observedSource = url.observedSource
+        lastStatus = url.lastStatus
+        lastLatencyMs = url.lastLatencyMs
+        lastError = url.lastError
+        drift = url.drift
+        readyToFlip = url.readyToFlip
     }
 }

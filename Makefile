@@ -1,0 +1,31 @@
+# The commands people type; README and CI use these same targets.
+SWIFT ?= swift
+DB ?= cutover.sqlite
+DEMO_DOCROOT ?= docker/demo/htdocs
+
+.PHONY: setup build test run bench-crawl release clean
+
+setup:
+	@scripts/setup.sh
+
+build: setup
+	$(SWIFT) build
+
+release: setup
+	$(SWIFT) build -c release --product cutover
+
+# All tests: unit, store, crawl, CLI and integration (real Apache + mod_php on loopback).
+test: setup
+	$(SWIFT) build --build-tests
+	$(SWIFT) test
+
+# Crawl the demo docroot (or DOCROOT=...) into ./$(DB) and show the migration status.
+run: build
+	$(SWIFT) run cutover crawl --db $(DB) --docroot $(or $(DOCROOT),$(DEMO_DOCROOT))
+	$(SWIFT) run cutover status --db $(DB)
+
+bench-crawl: release
+	scripts/bench-crawl.sh
+
+clean:
+	rm -rf .build

@@ -1,0 +1,89 @@
+/// Why a probe got no HTTP response.
+public enum ProbeErrorKind: String, Codable, Sendable, CaseIterable {
+    case timeout, refused, reset, tls
+    case invalidResponse = "invalid-response"
+    case other
+}
+
+/// What one request observed, before it is stored.
+public struct ProbeObservation: Sendable, Hashable, Codable {
+    public var status: Int?
+    public var observedOwner: Owner?
+    public var ownerSource: OwnerSource?
+    public var latencyMilliseconds: Double
+    public var contentType: String?
+    /// Bytes read (at most the cap) or the announced Content-Length when larger.
+    public var contentLength: Int64?
+    /// Hex SHA-256 of the body as read (the first `cap` bytes when truncated).
+    public var bodyHash: String?
+    public var bodyTruncated: Bool
+    public var location: String?
+    public var errorKind: ProbeErrorKind?
+    public var errorMessage: String?
+
+    public init(
+        status: Int? = nil, observedOwner: Owner? = nil, ownerSource: OwnerSource? = nil, latencyMilliseconds: Double = 0,
+        contentType: String? = nil, contentLength: Int64? = nil, bodyHash: String? = nil, bodyTruncated: Bool = false,
+        location: String? = nil, errorKind: ProbeErrorKind? = nil, errorMessage: String? = nil
+    ) {
+        self.status = status
+        self.observedOwner = observedOwner
+        self.ownerSource = ownerSource
+        self.latencyMilliseconds = latencyMilliseconds
+        self.contentType = contentType
+        self.contentLength = contentLength
+        self.bodyHash = bodyHash
+        self.bodyTruncated = bodyTruncated
+        self.location = location
+        self.errorKind = errorKind
+        self.errorMessage = errorMessage
+    }
+
+    public static func failure(_ kind: ProbeErrorKind, _ message: String, latency: Double) -> ProbeObservation {
+        ProbeObservation(latencyMilliseconds: latency, errorKind: kind, errorMessage: message)
+    }
+}
+
+/// Expected versus observed ownership.
+public enum Drift {
+    /// A URL drifts when somebody identifiable answered and it is not the expected owner
+    /// (the planned owner when a plan exists, the inventory owner otherwise).
+    public static func isDrifted(expected: Owner?, observed: Owner?) -> Bool {
+        guard let expected, let observed else { return false }
+        return expected != observed
+    }
+
+    /// A success status from the Swift backend means it already implements the page.
+    public static func isReadyToFlip(backendStatus: Int?) -> Bool {
+        guard let backendStatus else { return false }
+        return (200..<300).contains(backendStatus)
+    }
+}
+
+/// The verdict on the fallback: a path that cannot exist must reach the Swift backend.
+public struct FallbackHealth: Sendable, Hashable, Codable {
+    public var healthy: Bool
+    public var path: String
+    public var status: Int?
+    public var observedOwner: Owner?
+    public var detail: String
+
+    public init(path: String, observation: ProbeObservation) {
+        self.path = path
+        status = observation.status
+        observedOwner = observation.observedOwner
+        if let kind = observation.errorKind {
+            healthy = false
+            detail = "Apache did not answer (\(kind.rawValue)): \(observation.errorMessage ?? "")"
+        } else if let status = observation.status, [502, 503, 504].contains(status) {
+            healthy = false
+            detail = "fallback broken: Apache answered \(status), the Swift backend is down or not answering"
+        } else if observation.observedOwner == .swift {
+            healthy = true
+            detail = "a missing URL reached the Swift backend (\(observation.status.map(String.init) ?? "-"))"
+        } else {
+            healthy = false
+            detail = "fallback broken: a missing URL was answered by Apache itself (\(observation.status.map(String.init) ?? "-")), not the Swift backend"
+        }
+    }
+}

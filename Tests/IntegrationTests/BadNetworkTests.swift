@@ -1,0 +1,88 @@
+import CutoverCore
+import CutoverCrawl
+import CutoverProbe
+import CutoverStore
+import CutoverTestSupport
+import Foundation
+import GRDB
+import Logging
+import Testing
+
+/// Every way a server can fail becomes a recorded result; the run always finishes.
+@Suite struct BadNetworkTests {
+    func site(publicURL: String, backendURL: String, files: [String]) throws -> (AppDatabase, SiteRecord, TemporaryDirectory) {
+        let folder = try TemporaryDirectory(prefix: "badnet")
+        for file in files { try folder.write("htdocs/\(file)", "x") }
+        let database = try AppDatabase(writer: DatabaseQueue())
+        let site = try database.addSite(
+            SiteSettings(name: "bad", docroot: folder.appending("htdocs"), publicURL: publicURL, backendURL: backendURL))
+        var logger = Logger(label: "test")
+        logger.logLevel = .critical
+        try Crawler(database: database, logger: logger).crawl(site: site)
+        return (database, site, folder)
+    }
+
+    func probe(_ database: AppDatabase, _ site: SiteRecord, timeout: Duration = .milliseconds(700)) async throws -> ProbeReport {
+        var logger = Logger(label: "test")
+        logger.logLevel = .critical
+        return try await Prober(
+            database: database, configuration: ProbeConfiguration(concurrency: 4, timeout: timeout, bodyCap: 64 * 1024), logger: logger
+        ).probe(site: site)
+    }
+
+    @Test func misbehavingServerResultsAreRecorded() async throws {
+        let server = try MisbehavingServer()
+        defer { server.stop() }
+        let (database, site, folder) = try site(
+            publicURL: server.baseURL, backendURL: server.baseURL,
+            files: ["slow.html", "reset.html", "big.html", "loop.html", "garbage.html", "fine.html"])
+        defer { folder.remove() }
+        let clock = ContinuousClock()
+        let started = clock.now
+        let report = try await probe(database, site)
+        #expect(clock.now - started < .seconds(10))
+        let byPath = Dictionary(uniqueKeysWithValues: report.outcomes.map { ($0.target.path, $0.observation) })
+        #expect(byPath["/slow.html"]?.errorKind == .timeout)
+        #expect(byPath["/reset.html"]?.errorKind == .reset)
+        #expect(byPath["/garbage.html"]?.errorKind == .invalidResponse)
+        #expect(byPath["/loop.html"]?.status == 302)
+        #expect(byPath["/loop.html"]?.location == "/loop.html")
+        #expect(byPath["/loop.html"]?.errorKind == nil)
+        let big = try #require(byPath["/big.html"])
+        #expect(big.status == 200)
+        #expect(big.bodyTruncated)
+        #expect(big.contentLength == 1 << 20)
+        #expect(big.bodyHash?.count == 64)
+        #expect(byPath["/fine.html"]?.status == 200)
+        #expect(report.run.errorCount == 3)
+        let stored = try #require(try database.url(siteID: site.id!, path: "/slow.html"))
+        #expect(stored.lastError?.hasPrefix("timeout") == true)
+    }
+
+    @Test func refusedConnectionsAreRecordedQuickly() async throws {
+        let closed = try FreePort.find()
+        let (database, site, folder) = try site(
+            publicURL: "http://127.0.0.1:\(closed)", backendURL: "http://127.0.0.1:\(closed)", files: ["a.php", "b.html"])
+        defer { folder.remove() }
+        let report = try await probe(database, site, timeout: .seconds(5))
+        #expect(report.outcomes.allSatisfy { $0.observation.errorKind == .refused })
+        #expect(report.outcomes.allSatisfy { $0.observation.latencyMilliseconds < 1000 })
+        #expect(!report.fallback.healthy)
+        #expect(report.fallback.detail.contains("refused"))
+        #expect(report.run.status == .succeeded)
+    }
+
+    @Test func historyIsPrunedToTheRetention() async throws {
+        let server = try MisbehavingServer()
+        defer { server.stop() }
+        let (database, site, folder) = try site(publicURL: server.baseURL, backendURL: server.baseURL, files: ["fine.html"])
+        defer { folder.remove() }
+        var settings = site.settings
+        settings.probeRetention = 2
+        let limited = try database.upsertSite(settings)
+        for _ in 0..<4 { _ = try await probe(database, limited) }
+        #expect(try database.probeRuns(siteID: site.id!).count == 2)
+        let url = try #require(try database.url(siteID: site.id!, path: "/fine.html"))
+        #expect(try database.probeHistory(urlID: url.id).count == 2)
+    }
+}

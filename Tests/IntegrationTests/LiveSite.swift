@@ -1,0 +1,62 @@
+import CutoverCore
+import CutoverCrawl
+import CutoverProbe
+import CutoverStore
+import CutoverTestSupport
+import Foundation
+import Logging
+
+/// A whole live site for integration tests: a docroot, a real Apache + mod_php with the fallback
+/// and the owner marker, the recording Swift backend, and a Cutover database with the site.
+final class LiveSite: @unchecked Sendable {
+    let docroot: TemporaryDirectory
+    let backend: RecordingBackend
+    let apache: ApacheServer
+    let database: AppDatabase
+    private(set) var site: SiteRecord
+    let quiet: Logger = {
+        var logger = Logger(label: "test")
+        logger.logLevel = .critical
+        return logger
+    }()
+
+    /// - Parameter serverConfig: extra server-level directives (`BACKEND` is replaced by the backend URL).
+    init(files: [String: String], directoryConfig: String? = nil, serverConfig: String = "") async throws {
+        docroot = try TemporaryDirectory(prefix: "site")
+        for (path, contents) in files { try docroot.write("htdocs/\(path)", contents) }
+        backend = RecordingBackend()
+        try await backend.start()
+        let directory = directoryConfig ?? ApacheSnippets.directoryFallback(backend: backend.baseURL) + "\n" + ApacheSnippets.ownerMarker
+        apache = try ApacheServer(
+            docroot: docroot.appending("htdocs"),
+            directoryConfig: directory.replacingOccurrences(of: "BACKEND", with: backend.baseURL),
+            serverConfig: serverConfig.replacingOccurrences(of: "BACKEND", with: backend.baseURL))
+        try apache.start()
+        database = try AppDatabase(path: docroot.appending("cutover.sqlite"))
+        site = try database.addSite(
+            SiteSettings(name: "live", docroot: docroot.appending("htdocs"), publicURL: apache.baseURL, backendURL: backend.baseURL))
+    }
+
+    var htdocs: String { docroot.appending("htdocs") }
+
+    func remove(_ path: String) throws { try FileManager.default.removeItem(atPath: "\(htdocs)/\(path)") }
+
+    @discardableResult
+    func crawl() throws -> CrawlResult { try Crawler(database: database, logger: quiet).crawl(site: site) }
+
+    func probe(_ configuration: ProbeConfiguration = ProbeConfiguration(timeout: .seconds(5))) async throws -> ProbeReport {
+        try await Prober(database: database, configuration: configuration, logger: quiet).probe(site: site)
+    }
+
+    func observed(_ report: ProbeReport) -> [String: Owner] {
+        var result: [String: Owner] = [:]
+        for outcome in report.outcomes { result[outcome.target.path] = outcome.observation.observedOwner }
+        return result
+    }
+
+    func shutdown() async {
+        apache.shutdown()
+        await backend.stop()
+        docroot.remove()
+    }
+}

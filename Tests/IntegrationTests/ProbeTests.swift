@@ -1,0 +1,113 @@
+import CutoverCore
+import CutoverProbe
+import CutoverStore
+import CutoverTestSupport
+import Foundation
+import Testing
+
+@Suite(.enabled(if: Integration.enabled, "needs apache2 and libapache2-mod-php (always runs when CI=true)"))
+struct ProbeTests {
+    static let files = [
+        "index.php": "<?php echo 'home';",
+        "page-1.php": "<?php echo 'one';",
+        "page-2.php": "<?php echo 'two';",
+        "about/index.php": "<?php echo 'about';",
+        "style.css": "body{}",
+        "img/logo.svg": "<svg/>",
+    ]
+
+    @Test func observesEachOwnerThroughApacheAndTheFallback() async throws {
+        let live = try await LiveSite(files: Self.files)
+        try live.crawl()
+        let report = try await live.probe()
+        await live.shutdown()
+        #expect(
+            live.observed(report) == [
+                "/": .php, "/index.php": .php, "/page-1.php": .php, "/page-2.php": .php, "/about/": .php, "/about/index.php": .php,
+                "/style.css": .static, "/img/logo.svg": .static,
+            ])
+        #expect(report.outcomes.allSatisfy { $0.observation.ownerSource == .marker })
+        #expect(report.fallback.healthy, "\(report.fallback.detail)")
+        #expect(report.fallback.observedOwner == .swift)
+        #expect(report.run.driftCount == 0)
+        #expect(!report.needsAttention)
+        // The recording backend answers 200 for every path, so every PHP page counts as ready.
+        #expect(report.run.readyCount == 6)
+        #expect(live.backend.requestTargets.contains("/page-1.php"))
+        let css = try #require(report.outcomes.first { $0.target.path == "/style.css" })
+        #expect(css.observation.status == 200)
+        #expect(css.observation.contentType?.hasPrefix("text/css") == true)
+        #expect(css.observation.bodyHash == "7c98040a541657584690ae2a1cc3b42a8b53b159cc60c5d3abbfecbaeac6c94a")  // sha256sum of "body{}"
+        #expect(css.observation.contentLength == 6)
+        // Stored: the run, the per-URL latest columns, and history.
+        let stored = try #require(try live.database.url(siteID: live.site.id!, path: "/style.css"))
+        #expect(stored.observedOwner == .static && stored.lastStatus == 200 && !stored.drift)
+        #expect(try live.database.probeHistory(urlID: stored.id).count == 1)
+    }
+
+    @Test func deletedPageIsSwiftAfterRecrawlAndDriftsBefore() async throws {
+        let live = try await LiveSite(files: Self.files)
+        try live.crawl()
+        // page-2: deleted and re-crawled: the inventory says swift, the fallback serves it.
+        try live.remove("page-2.php")
+        try live.crawl()
+        // page-1: deleted behind the inventory's back: still expected php.
+        try live.remove("page-1.php")
+        let report = try await live.probe()
+        let observed = live.observed(report)
+        #expect(observed["/page-2.php"] == .swift)
+        #expect(observed["/page-1.php"] == .swift)
+        #expect(report.drifted.map(\.target.path) == ["/page-1.php"])
+        #expect(report.needsAttention)
+        #expect(try live.database.driftedURLs(siteID: live.site.id!).map(\.path) == ["/page-1.php"])
+        // Re-crawl and re-probe: no drift left.
+        try live.crawl()
+        let again = try await live.probe()
+        await live.shutdown()
+        #expect(again.run.driftCount == 0)
+        #expect(live.observed(again)["/page-1.php"] == .swift)
+        #expect(try live.database.driftedURLs(siteID: live.site.id!).isEmpty)
+    }
+
+    @Test func fallbackGoesRedWhenTheBackendStops() async throws {
+        let live = try await LiveSite(files: Self.files)
+        try live.crawl()
+        await live.backend.stop()
+        let report = try await live.probe()
+        await live.shutdown()
+        #expect(!report.fallback.healthy)
+        #expect(report.fallback.status == 503)
+        #expect(report.fallback.detail.contains("backend is down"))
+        #expect(report.needsAttention)
+        #expect(live.observed(report)["/page-1.php"] == .php)  // PHP still answers
+        #expect(report.run.readyCount == 0)
+        let outcome = try #require(report.outcomes.first { $0.target.path == "/page-1.php" })
+        #expect(outcome.backendError?.hasPrefix("refused") == true)
+    }
+
+    @Test func fallbackGoesRedWithoutTheRewriteRules() async throws {
+        let live = try await LiveSite(files: Self.files, directoryConfig: ApacheSnippets.ownerMarker)
+        try live.crawl()
+        let report = try await live.probe()
+        await live.shutdown()
+        #expect(!report.fallback.healthy)
+        #expect(report.fallback.status == 404)
+        #expect(report.fallback.detail.contains("answered by Apache itself"))
+    }
+
+    @Test func heuristicsAreLabelledGuessedWithoutMarkers() async throws {
+        let live = try await LiveSite(files: Self.files, directoryConfig: ApacheSnippets.directoryFallback(backend: "BACKEND"))
+        try live.crawl()
+        try live.remove("page-1.php")
+        let report = try await live.probe()
+        await live.shutdown()
+        let observed = live.observed(report)
+        #expect(observed["/page-2.php"] == .php)
+        #expect(observed["/style.css"] == .static)
+        #expect(report.outcomes.filter { $0.target.path != "/page-1.php" }.allSatisfy { $0.observation.ownerSource == .guessed })
+        let page1 = try #require(report.outcomes.first { $0.target.path == "/page-1.php" })
+        // The recording backend marks its answers itself, which beats any guess.
+        #expect(page1.observation.observedOwner == .swift)
+        #expect(page1.observation.ownerSource == .marker)
+    }
+}

@@ -1,0 +1,1 @@
+</main><footer>&copy; <?= date('Y') ?> Acme Widgets</footer></body></html>

@@ -1,0 +1,1 @@
+<?php header('Location: /products/', true, 301);

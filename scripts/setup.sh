@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Installs the Debian packages Cutover needs when they are missing (idempotent, quick when done).
+#   libsqlite3-dev        GRDB builds against the system SQLite
+#   libcurl4-openssl-dev  Foundation's networking loads libcurl at run time
+#   apache2 libapache2-mod-php  the integration tests and the demo start a real Apache + PHP
+#   curl                  used by the demo and benchmark scripts
+set -euo pipefail
+packages=(libsqlite3-dev libcurl4-openssl-dev apache2 libapache2-mod-php curl "$@")
+missing=()
+for package in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+echo "setup: installing ${missing[*]}" >&2
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo"
+$sudo apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
