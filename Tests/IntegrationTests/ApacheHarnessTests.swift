@@ -76,3 +76,12 @@ func get(_ url: String) async throws -> Fetched {
     let body = try await response.body.collect(upTo: 1 << 20)
     return Fetched(status: Int(response.status.code), headers: response.headers, body: String(buffer: body))
 }
+
+/// GET without following redirects.
+func getNoRedirect(_ url: String) async throws -> Fetched {
+    let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(redirectConfiguration: .disallow))
+    defer { _ = client.shutdown() }
+    let response = try await client.execute(HTTPClientRequest(url: url), timeout: .seconds(10))
+    let body = try await response.body.collect(upTo: 1 << 20)
+    return Fetched(status: Int(response.status.code), headers: response.headers, body: String(buffer: body))
+}

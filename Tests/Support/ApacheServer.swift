@@ -29,7 +29,9 @@ public final class ApacheServer: @unchecked Sendable {
     ///   - docroot: the DocumentRoot; must be readable by www-data.
     ///   - directoryConfig: directives placed inside `<Directory DOCROOT>` (e.g. the fallback).
     ///   - serverConfig: directives placed at server level (e.g. a vhost include, RewriteMap).
-    public init(docroot: String, directoryConfig: String = "", serverConfig: String = "", maxWorkers: Int = 16) throws {
+    /// Prefork children are started up front: a client holding keep-alive connections (the
+    /// prober) otherwise starves while Apache slowly spawns more workers.
+    public init(docroot: String, directoryConfig: String = "", serverConfig: String = "", maxWorkers: Int = 48) throws {
         self.docroot = docroot
         self.workDirectory = try TemporaryDirectory(prefix: "apache")
         self.port = try FreePort.find()
@@ -41,7 +43,7 @@ public final class ApacheServer: @unchecked Sendable {
 
     /// A self-contained config: no /etc/apache2/apache2.conf, no envvars, only the modules named here.
     public static func config(
-        port: Int, docroot: String, runDirectory: String, directoryConfig: String, serverConfig: String, maxWorkers: Int = 16
+        port: Int, docroot: String, runDirectory: String, directoryConfig: String, serverConfig: String, maxWorkers: Int = 48
     ) throws -> String {
         guard let php = phpModule else { throw HarnessError("mod_php is not installed (apt-get install libapache2-mod-php)") }
         let moduleLines = [
@@ -60,9 +62,9 @@ public final class ApacheServer: @unchecked Sendable {
             \(moduleLines)
             LoadModule php_module \(php)
             TypesConfig /etc/mime.types
-            StartServers 2
-            MinSpareServers 2
-            MaxSpareServers \(max(4, maxWorkers / 2))
+            StartServers \(maxWorkers / 2)
+            MinSpareServers \(maxWorkers / 4)
+            MaxSpareServers \(maxWorkers / 2)
             ServerLimit \(maxWorkers)
             MaxRequestWorkers \(maxWorkers)
             KeepAlive On
@@ -86,6 +88,12 @@ public final class ApacheServer: @unchecked Sendable {
             </Directory>
 
             """
+    }
+
+    /// Adds directives at the end of the server config (takes effect on the next reload).
+    public func appendToConfig(_ directives: String) throws {
+        let current = try String(contentsOfFile: configPath, encoding: .utf8)
+        try (current + "\n" + directives + "\n").write(toFile: configPath, atomically: true, encoding: .utf8)
     }
 
     /// Runs `apache2 -t` on this server's config; returns Apache's output when it refuses it.

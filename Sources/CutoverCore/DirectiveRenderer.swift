@@ -1,0 +1,66 @@
+/// The forms an export can take.
+public enum ExportForm: String, CaseIterable, Codable, Sendable {
+    /// Server/vhost context (for `Include` or `a2enconf`): a `<Directory>` block with per-page rules.
+    case vhost
+    /// Directory context, for a docroot `.htaccess` on hosts without config access.
+    case htaccess
+    /// Like `vhost`, but per-page flips live in a `txt:` RewriteMap file Apache re-reads by mtime:
+    /// flips then need no reload.
+    case rewritemap
+}
+
+/// A page the plan sends to Swift while its PHP file stays on disk.
+public struct PageFlip: Sendable, Hashable, Codable {
+    /// Canonical URL path (`/old%20page.php`, `/about/`, `/`).
+    public var path: String
+    public init(path: String) { self.path = path }
+}
+
+/// A URL that moves: Apache answers it with a 301 to the new URL.
+public struct PageRedirect: Sendable, Hashable, Codable {
+    public var from: String
+    public var to: String
+    public init(from: String, to: String) {
+        self.from = from
+        self.to = to
+    }
+}
+
+/// Everything the renderer needs; rendering is a pure function of this value.
+public struct ExportInput: Sendable, Hashable {
+    public var settings: SiteSettings
+    public var flips: [PageFlip]
+    public var redirects: [PageRedirect]
+    /// Where the RewriteMap file will live (rewritemap form only).
+    public var mapFilePath: String?
+
+    public init(settings: SiteSettings, flips: [PageFlip], redirects: [PageRedirect] = [], mapFilePath: String? = nil) {
+        self.settings = settings
+        self.flips = flips
+        self.redirects = redirects
+        self.mapFilePath = mapFilePath
+    }
+}
+
+/// Rendered directives, plus the map file's content in rewritemap form (raw bytes: keys are
+/// decoded URL paths, which need not be UTF-8).
+public struct RenderedExport: Sendable, Hashable {
+    public var form: ExportForm
+    public var text: String
+    public var mapFile: [UInt8]?
+}
+
+public enum ExportError: Error, CustomStringConvertible, Equatable {
+    /// A URL whose name cannot be placed safely in a config file (control characters).
+    case unsafeName(path: String, reason: String)
+    case unsafeSetting(String)
+    case mapFileRequired
+
+    public var description: String {
+        switch self {
+        case .unsafeName(let path, let reason): "refusing to export '\(path)': \(reason)"
+        case .unsafeSetting(let message): message
+        case .mapFileRequired: "the rewritemap form needs a map file path (--map-file)"
+        }
+    }
+}
