@@ -114,6 +114,8 @@ public struct URLRecord: Codable, FetchableRecord, PersistableRecord, Sendable, 
     public var lastError: String?
     public var readyToFlip: Bool
     public var drift: Bool
+    /// Planned new URL: Apache answers this one with a 301 there.
+    public var redirectTo: String?
 
     enum CodingKeys: String, CodingKey {
         case id, path, owner, size, mtime, gone, flags, drift
@@ -130,6 +132,7 @@ public struct URLRecord: Codable, FetchableRecord, PersistableRecord, Sendable, 
         case lastProbeRun = "last_probe_run"
         case lastError = "last_error"
         case readyToFlip = "ready_to_flip"
+        case redirectTo = "redirect_to"
     }
 
     /// The owner the site should have: the plan's when there is one, the inventory's otherwise.

@@ -9,6 +9,9 @@ struct Cutover: AsyncParsableCommand {
             Cutover records every URL of a PHP docroot in SQLite with its owner (php, swift or static), \
             probes who really answers, and exports the Apache directives that flip pages to Swift.
             """,
-        subcommands: [CrawlCommand.self, ProbeCommand.self, StatusCommand.self, URLsCommand.self, SiteCommand.self]
+        subcommands: [
+            CrawlCommand.self, ProbeCommand.self, StatusCommand.self, URLsCommand.self, FlipCommand.self, ExportCommand.self,
+            ApplyCommand.self, SiteCommand.self,
+        ]
     )
 }

@@ -1,0 +1,90 @@
+import CutoverCore
+import Foundation
+
+public enum ExportCheckError: Error, CustomStringConvertible, Equatable {
+    case apacheMissing(String)
+    case cannotWrite(String, String)
+
+    public var description: String {
+        switch self {
+        case .apacheMissing(let binary): "cannot check: \(binary) is not installed (apt-get install apache2 libapache2-mod-php)"
+        case .cannotWrite(let path, let reason): "cannot write '\(path)': \(reason)"
+        }
+    }
+}
+
+/// Apache's verdict on an export.
+public struct ConfigCheckResult: Sendable, Hashable, Codable {
+    public var accepted: Bool
+    /// Line of the export Apache rejected, when it names one.
+    public var exportLine: Int?
+    public var message: String
+}
+
+/// Runs Apache's own config test (`apache2 -t`) on an export wrapped in a minimal config with
+/// the modules it needs. `.htaccess` content is checked inside a `<Directory>` section, the
+/// context Apache gives it (Apache's `-t` never reads .htaccess files itself).
+public struct ApacheConfigCheck: Sendable {
+    public var binary: String
+    public var modules: String
+
+    public init(binary: String = "/usr/sbin/apache2", modules: String = "/usr/lib/apache2/modules") {
+        self.binary = binary
+        self.modules = modules
+    }
+
+    public var isAvailable: Bool { FileManager.default.isExecutableFile(atPath: binary) }
+
+    public func check(_ export: RenderedExport, settings: SiteSettings, mapFilePath: String?) throws -> ConfigCheckResult {
+        guard isAvailable else { throw ExportCheckError.apacheMissing(binary) }
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("cutover-check-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        if let map = export.mapFile, let mapFilePath, !FileManager.default.fileExists(atPath: mapFilePath) {
+            // RewriteMap needs the file to exist; check against a copy of the map to be written.
+            try Data(map).write(to: URL(fileURLWithPath: mapFilePath + ".check"))
+        }
+        let modules = ["mpm_prefork", "authz_core", "dir", "mime", "rewrite", "proxy", "proxy_http", "headers", "setenvif"]
+            .map { "LoadModule \($0)_module \(self.modules)/mod_\($0).so" }
+        var prologue = [
+            "ServerRoot \"/etc/apache2\"", "ServerName 127.0.0.1", "Listen 127.0.0.1:9", "PidFile \"\(folder.path)/httpd.pid\"",
+            "ErrorLog \"\(folder.path)/error.log\"", "User www-data", "Group www-data",
+        ] + modules + ["DocumentRoot \"\(settings.docroot)\""]
+        var body = export.text
+        if export.form == .htaccess {
+            prologue.append("<Directory \"\(settings.docroot)\">")
+            body += "</Directory>\n"
+        }
+        if export.mapFile != nil, let mapFilePath, !FileManager.default.fileExists(atPath: mapFilePath) {
+            body = body.replacingOccurrences(of: "txt:\(mapFilePath)\"", with: "txt:\(mapFilePath).check\"")
+        }
+        defer { if let mapFilePath { try? FileManager.default.removeItem(atPath: mapFilePath + ".check") } }
+        let config = folder.appendingPathComponent("check.conf")
+        try (prologue.joined(separator: "\n") + "\n" + body).write(to: config, atomically: true, encoding: .utf8)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: binary)
+        process.arguments = ["-t", "-f", config.path]
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = output
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        return Self.verdict(status: process.terminationStatus, output: text, prologueLines: prologue.count)
+    }
+
+    /// "AH00526: Syntax error on line N of FILE" names a line of the wrapped config; AH00111
+    /// (an undefined `${VAR}`) is only a warning to Apache but a broken export to us.
+    static func verdict(status: Int32, output: String, prologueLines: Int) -> ConfigCheckResult {
+        let trimmed = output.trimmingCharacters(in: .whitespacesAndNewlines)
+        if let range = trimmed.range(of: #"line (\d+) of"#, options: .regularExpression) {
+            let number = Int(trimmed[range].split(separator: " ")[1]).map { $0 - prologueLines }
+            return ConfigCheckResult(accepted: false, exportLine: number, message: trimmed)
+        }
+        if status != 0 || trimmed.contains("AH00111") {
+            return ConfigCheckResult(accepted: false, exportLine: nil, message: trimmed)
+        }
+        return ConfigCheckResult(accepted: true, exportLine: nil, message: trimmed)
+    }
+}

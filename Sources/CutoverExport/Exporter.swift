@@ -1,0 +1,90 @@
+import CutoverCore
+import CutoverStore
+import Crypto
+import Foundation
+
+/// One owner change an export would make, compared with the last probe.
+public struct OwnerChangePreview: Sendable, Hashable, Codable {
+    public var path: String
+    public var from: Owner
+    public var to: Owner
+}
+
+/// Renders, stores, diffs and checks exports, and writes RewriteMap files.
+public struct Exporter: Sendable {
+    public let database: AppDatabase
+
+    public init(database: AppDatabase) {
+        self.database = database
+    }
+
+    /// Renders the current plan and stores it (identical consecutive exports are stored once).
+    public func export(site: SiteRecord, form: ExportForm, mapFilePath: String? = nil) throws -> (ExportRecord, RenderedExport) {
+        let input = try database.exportInput(site: site, mapFilePath: mapFilePath)
+        let rendered = try DirectiveRenderer.render(input, form: form)
+        let planJSON = try JSONEncoder.sorted.encode(PlanSnapshot(flips: input.flips, redirects: input.redirects))
+        var digest = SHA256()
+        digest.update(data: Data(rendered.text.utf8))
+        if let map = rendered.mapFile { digest.update(data: Data(map)) }
+        let record = try database.saveExport(
+            ExportRecord(
+                siteID: site.id!, form: form, createdAt: Date(), sha256: Hex.encode(digest.finalize()), content: rendered.text,
+                mapContent: rendered.mapFile.map { Data($0) }, plan: String(decoding: planJSON, as: UTF8.self)))
+        return (record, rendered)
+    }
+
+    /// Every URL whose owner would change compared with the last probe (or the inventory when
+    /// never probed).
+    public func preview(site: SiteRecord) throws -> [OwnerChangePreview] {
+        try database.ownerChanges(siteID: site.id!).map {
+            OwnerChangePreview(path: $0.path, from: $0.observedOwner ?? $0.owner, to: $0.expectedOwner)
+        }
+    }
+
+    /// A line diff (`-` removed, `+` added) between two texts.
+    public static func diff(from old: String, to new: String) -> String {
+        let oldLines = old.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        let newLines = new.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        var out: [String] = []
+        for change in newLines.difference(from: oldLines) {
+            switch change {
+            case .remove(let offset, let line, _): out.append("-\(offset + 1): \(line)")
+            case .insert(let offset, let line, _): out.append("+\(offset + 1): \(line)")
+            }
+        }
+        return out.joined(separator: "\n")
+    }
+
+    /// Writes the RewriteMap file atomically (a temporary file in the same folder, then rename),
+    /// so Apache never reads half a map. Apache re-reads it when the mtime changes.
+    public static func writeMapFile(_ bytes: [UInt8], to path: String) throws {
+        let url = URL(fileURLWithPath: path)
+        let folder = url.deletingLastPathComponent()
+        let temporary = folder.appendingPathComponent(".\(url.lastPathComponent).\(UUID().uuidString).tmp")
+        do {
+            try Data(bytes).write(to: temporary)
+            try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: temporary.path)
+            guard rename(temporary.path, path) == 0 else { throw ExportCheckError.cannotWrite(path, String(cString: strerror(errno))) }
+        } catch let error as ExportCheckError {
+            try? FileManager.default.removeItem(at: temporary)
+            throw error
+        } catch {
+            try? FileManager.default.removeItem(at: temporary)
+            throw ExportCheckError.cannotWrite(path, error.localizedDescription)
+        }
+    }
+}
+
+/// The plan as stored with each export.
+public struct PlanSnapshot: Codable, Sendable, Hashable {
+    public var flips: [PageFlip]
+    public var redirects: [PageRedirect]
+}
+
+extension JSONEncoder {
+    static var sorted: JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return encoder
+    }
+}

@@ -1,0 +1,125 @@
+import CutoverCore
+import Foundation
+import GRDB
+
+/// Which URLs a flip applies to.
+public enum URLSelection: Sendable, Hashable {
+    /// Exact URL paths (any form: `/old page.php` or `/old%20page.php`).
+    case paths([String])
+    /// Every page whose path starts with this prefix.
+    case prefix(String)
+    /// Every page whose path matches a shell glob (`*`, `?`, `[...]`) over the canonical path.
+    case glob(String)
+}
+
+public enum PlanError: Error, CustomStringConvertible, Equatable {
+    case unknownURL(String)
+    case staticFile(String)
+    case noPHPFile(String)
+    case nothingSelected(String)
+    case invalidPath(String)
+    case invalidTarget(Owner)
+
+    public var description: String {
+        switch self {
+        case .unknownURL(let path): "unknown URL '\(path)': it is not in the inventory (run 'cutover crawl' first?)"
+        case .staticFile(let path): "'\(path)' is a static file: only pages (php or swift) can be flipped"
+        case .noPHPFile(let path): "'\(path)' has no PHP file any more: it can only be served by Swift"
+        case .nothingSelected(let what): "no page matches \(what)"
+        case .invalidPath(let path): "'\(path)' is not a URL path (it must start with '/')"
+        case .invalidTarget(let owner): "pages can be flipped to swift or php, not \(owner.rawValue)"
+        }
+    }
+}
+
+/// The result of a flip: which URLs changed their planned owner.
+public struct FlipResult: Sendable, Hashable, Codable {
+    public var changed: [String]
+    public var unchanged: [String]
+}
+
+extension AppDatabase {
+    /// Plans `selection` for `target` (swift, or php to roll back), recording an ownership event
+    /// per changed URL. A URL and the directory URL answered by the same file move together.
+    /// Refuses unknown URLs, static files, and php for pages whose file is gone; all or nothing.
+    public func flip(siteID: Int64, _ selection: URLSelection, to target: Owner, reason: String, actor: String = "cli", redirectTo: String? = nil)
+        throws -> FlipResult
+    {
+        guard target != .static else { throw PlanError.invalidTarget(target) }
+        let redirect = try redirectTo.map { value -> String in
+            guard let canonical = PathEncoding.canonical(value) else { throw PlanError.invalidPath(value) }
+            return canonical
+        }
+        return try writer.write { db in
+            let pages = try Self.select(db, siteID: siteID, selection)
+            // Whole groups: '/about/' and '/about/index.php' are the same file.
+            var byID: [Int64: URLRecord] = [:]
+            for page in pages { byID[page.id] = page }
+            for page in pages where page.filePath != nil {
+                for sibling in try URLRecord.filter(URLRecord.Columns.siteID == siteID && Column("file_path") == page.filePath!).fetchAll(db) {
+                    byID[sibling.id] = sibling
+                }
+            }
+            if target == .php, let orphan = byID.values.sorted(by: { $0.path < $1.path }).first(where: { $0.filePath == nil || $0.gone }) {
+                throw PlanError.noPHPFile(orphan.path)
+            }
+            var result = FlipResult(changed: [], unchanged: [])
+            let now = Date()
+            for var url in byID.values.sorted(by: { $0.path < $1.path }) {
+                let before = url.expectedOwner
+                let newRedirect = target == .swift ? (redirect ?? url.redirectTo) : nil
+                if before == target && url.plannedOwner == target && url.redirectTo == newRedirect {
+                    result.unchanged.append(url.path)
+                    continue
+                }
+                url.plannedOwner = target
+                url.redirectTo = newRedirect
+                try url.update(db)
+                try OwnershipEventRecord(
+                    id: nil, urlID: url.id, fromOwner: before, toOwner: target, at: now,
+                    reason: "planned: " + (reason.isEmpty ? "no reason given" : reason), actor: actor
+                ).insert(db)
+                result.changed.append(url.path)
+            }
+            return result
+        }
+    }
+
+    static func select(_ db: Database, siteID: Int64, _ selection: URLSelection) throws -> [URLRecord] {
+        let pages = URLRecord.filter(URLRecord.Columns.siteID == siteID && URLRecord.Columns.gone == false)
+        switch selection {
+        case .paths(let paths):
+            var found: [URLRecord] = []
+            for path in paths {
+                guard let canonical = PathEncoding.canonical(path) else { throw PlanError.invalidPath(path) }
+                guard let url = try pages.filter(URLRecord.Columns.path == canonical).fetchOne(db) else { throw PlanError.unknownURL(path) }
+                guard url.owner != .static else { throw PlanError.staticFile(path) }
+                found.append(url)
+            }
+            return found
+        case .prefix(let prefix):
+            guard let canonical = PathEncoding.canonical(prefix) else { throw PlanError.invalidPath(prefix) }
+            let found = try pages.filter(URLRecord.Columns.owner != Owner.static)
+                .filter(URLRecord.Columns.path.like(likePrefix(canonical), escape: "\\")).fetchAll(db)
+            if found.isEmpty { throw PlanError.nothingSelected("prefix '\(prefix)'") }
+            return found
+        case .glob(let pattern):
+            let found = try pages.filter(URLRecord.Columns.owner != Owner.static).filter(sql: "path GLOB ?", arguments: [pattern]).fetchAll(db)
+            if found.isEmpty { throw PlanError.nothingSelected("glob '\(pattern)'") }
+            return found
+        }
+    }
+
+    /// The plan as the renderer needs it: pages planned for Swift whose PHP file is still on
+    /// disk (the fallback already covers the others), and redirects.
+    public func exportInput(site: SiteRecord, mapFilePath: String? = nil) throws -> ExportInput {
+        try writer.read { db in
+            let rows = try URLRecord.filter(
+                URLRecord.Columns.siteID == site.id! && URLRecord.Columns.gone == false && Column("planned_owner") == Owner.swift
+            ).order(URLRecord.Columns.path).fetchAll(db)
+            let flips = rows.filter { $0.owner == .php && $0.filePath != nil && $0.redirectTo == nil }.map { PageFlip(path: $0.path) }
+            let redirects = rows.compactMap { url in url.redirectTo.map { PageRedirect(from: url.path, to: $0) } }
+            return ExportInput(settings: site.settings, flips: flips, redirects: redirects, mapFilePath: mapFilePath)
+        }
+    }
+}

@@ -1,0 +1,142 @@
+import ArgumentParser
+import CutoverCore
+import CutoverExport
+import CutoverStore
+import Foundation
+
+extension ExportForm: ExpressibleByArgument {}
+
+struct ExportCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "export",
+        abstract: "Write the Apache directives that make the live site match the plan.",
+        discussion: """
+            Forms: vhost (an Include for the vhost or a2enconf), htaccess (the docroot's .htaccess), \
+            rewritemap (like vhost, with flips in a RewriteMap file that 'cutover apply' updates without a reload). \
+            Every export is stored; --history lists them, --id N prints an earlier one for rollback.
+            """
+    )
+
+    @OptionGroup var global: GlobalOptions
+    @OptionGroup var siteOptions: SiteOptions
+
+    @Option(name: .long, help: "vhost, htaccess or rewritemap.")
+    var form: ExportForm = .vhost
+
+    @Option(name: .long, help: "RewriteMap file path (rewritemap form).")
+    var mapFile: String?
+
+    @Option(name: .shortAndLong, help: "Write the directives to this file instead of standard output.")
+    var output: String?
+
+    @Flag(name: .long, help: "Run Apache's config test (apache2 -t) on the export; exit 1 when Apache rejects it.")
+    var check = false
+
+    @Flag(name: .long, help: "List every URL whose owner would change compared with the last probe.")
+    var preview = false
+
+    @Flag(name: .long, help: "Show what changed since the previous export of this form.")
+    var diff = false
+
+    @Flag(name: .long, help: "List stored exports.")
+    var history = false
+
+    @Option(name: .long, help: "Print stored export N (to roll back, apply an earlier one).")
+    var id: Int64?
+
+    func validate() throws {
+        if form == .rewritemap, mapFile == nil, id == nil, !history, !preview {
+            throw ValidationError("the rewritemap form needs --map-file PATH (where 'cutover apply' writes the map)")
+        }
+    }
+
+    func run() async throws {
+        let database = try global.openDatabase()
+        let site = try siteOptions.resolve(in: database)
+        let exporter = Exporter(database: database)
+        if history {
+            let records = try database.exports(siteID: site.id!)
+            if global.json { return try Output.json(records.map(ExportSummary.init)) }
+            for record in records {
+                print("#\(record.id ?? 0)  \(Output.date(record.createdAt))  \(record.form.rawValue)  \(record.sha256.prefix(12))")
+            }
+            return
+        }
+        if preview {
+            let changes = try exporter.preview(site: site)
+            if global.json { return try Output.json(changes) }
+            if changes.isEmpty { print("no URL would change owner") }
+            for change in changes { print("\(change.path): \(change.from.rawValue) -> \(change.to.rawValue)") }
+            return
+        }
+        if let id {
+            guard let record = try database.export(id: id, siteID: site.id!) else {
+                throw ValidationError("no export #\(id) for site \(site.name) (see --history)")
+            }
+            try emit(record.content)
+            return
+        }
+        let mapPath = mapFile.map(absolutePath)
+        let (record, rendered) = try exporter.export(site: site, form: form, mapFilePath: mapPath)
+        if diff {
+            let previous = try database.previousExport(before: record)
+            print(previous.map { Exporter.diff(from: $0.content, to: record.content) } ?? "(first export of this form)")
+            return
+        }
+        if check {
+            let result = try ApacheConfigCheck().check(rendered, settings: site.settings, mapFilePath: mapPath)
+            if global.json { try Output.json(result) } else if result.accepted {
+                print("Apache accepts export #\(record.id ?? 0) (\(form.rawValue))")
+            } else {
+                print("Apache rejects export #\(record.id ?? 0)\(result.exportLine.map { " at line \($0)" } ?? ""): \(result.message)")
+            }
+            if !result.accepted { throw ExitCode(1) }
+            return
+        }
+        try emit(record.content)
+    }
+
+    func emit(_ text: String) throws {
+        if let output {
+            try text.write(toFile: absolutePath(output), atomically: true, encoding: .utf8)
+        } else {
+            print(text, terminator: "")
+        }
+    }
+}
+
+struct ExportSummary: Encodable {
+    var id: Int64?
+    var form: ExportForm
+    var createdAt: Date
+    var sha256: String
+    init(_ record: ExportRecord) {
+        id = record.id
+        form = record.form
+        createdAt = record.createdAt
+        sha256 = record.sha256
+    }
+}
+
+struct ApplyCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "apply",
+        abstract: "Write the plan's RewriteMap file atomically; Apache picks it up without a reload.",
+        discussion: "Needs the rewritemap export in place (cutover export --form rewritemap --map-file PATH)."
+    )
+
+    @OptionGroup var global: GlobalOptions
+    @OptionGroup var siteOptions: SiteOptions
+
+    @Option(name: .long, help: "The map file named in the rewritemap export.")
+    var mapFile: String
+
+    func run() async throws {
+        let database = try global.openDatabase()
+        let site = try siteOptions.resolve(in: database)
+        let path = absolutePath(mapFile)
+        let (record, rendered) = try Exporter(database: database).export(site: site, form: .rewritemap, mapFilePath: path)
+        try Exporter.writeMapFile(rendered.mapFile ?? [], to: path)
+        if !global.json { print("wrote \(path) from export #\(record.id ?? 0)") }
+    }
+}

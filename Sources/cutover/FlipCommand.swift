@@ -1,0 +1,61 @@
+import ArgumentParser
+import CutoverCore
+import CutoverStore
+import Foundation
+
+struct FlipCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "flip",
+        abstract: "Plan pages for Swift (or back to PHP): by path, prefix or glob.",
+        discussion: """
+            Changes the plan only; 'cutover export' then writes the Apache directives. Each change is \
+            recorded as an ownership event with the reason. Static files and unknown URLs are refused.
+            Examples: cutover flip /page-1.php --to swift --reason "rewritten in Swift"
+                      cutover flip --prefix /blog/ --to swift
+                      cutover flip --glob '/shop/*.php' --to php --reason "roll back"
+            """
+    )
+
+    @OptionGroup var global: GlobalOptions
+    @OptionGroup var siteOptions: SiteOptions
+
+    @Argument(help: "URL paths to flip, e.g. /page-1.php or '/old page.php'.")
+    var paths: [String] = []
+
+    @Option(name: .long, help: "Flip every page whose path starts with this prefix.")
+    var prefix: String?
+
+    @Option(name: .long, help: "Flip every page whose path matches this glob (*, ?, [...]).")
+    var glob: String?
+
+    @Option(name: .long, help: "New owner: swift, or php to roll back.")
+    var to: Owner
+
+    @Option(name: .long, help: "Why; kept in the ownership history.")
+    var reason = ""
+
+    @Option(name: .long, help: "The page moves: Apache answers its old URL with a 301 to this path.")
+    var redirectTo: String?
+
+    func validate() throws {
+        let selections = (paths.isEmpty ? 0 : 1) + (prefix == nil ? 0 : 1) + (glob == nil ? 0 : 1)
+        guard selections == 1 else { throw ValidationError("give URL paths, --prefix or --glob (exactly one of them)") }
+        guard to != .static else { throw ValidationError("--to must be swift or php") }
+        if redirectTo != nil, to != .swift { throw ValidationError("--redirect-to goes with --to swift") }
+    }
+
+    func run() async throws {
+        let database = try global.openDatabase()
+        let site = try siteOptions.resolve(in: database)
+        let selection: URLSelection = prefix.map { .prefix($0) } ?? glob.map { .glob($0) } ?? .paths(paths)
+        let actor = ProcessInfo.processInfo.environment["USER"].map { "cli:\($0)" } ?? "cli"
+        let result = try database.flip(siteID: site.id!, selection, to: to, reason: reason, actor: actor, redirectTo: redirectTo)
+        if global.json {
+            try Output.json(result)
+            return
+        }
+        for path in result.changed { print("planned \(to.rawValue): \(path)") }
+        if !result.unchanged.isEmpty { print("already planned \(to.rawValue): \(result.unchanged.count) URLs") }
+        if !result.changed.isEmpty { print("next: 'cutover export --site \(site.name) --check' and apply the directives") }
+    }
+}

@@ -1,0 +1,96 @@
+import CutoverCore
+import Testing
+
+@Suite struct DirectiveRendererTests {
+    let settings = SiteSettings(name: "shop", docroot: "/srv/www", publicURL: "http://127.0.0.1:8081", backendURL: "http://127.0.0.1:8080/")
+
+    func render(_ paths: [String], form: ExportForm = .vhost, redirects: [PageRedirect] = []) throws -> RenderedExport {
+        try DirectiveRenderer.render(
+            ExportInput(settings: settings, flips: paths.map(PageFlip.init), redirects: redirects, mapFilePath: "/etc/apache2/cutover.map"), form: form)
+    }
+
+    /// Names an attacker could put in a docroot, as canonical URL paths.
+    static let hostile: [String] = [
+        "/q%22uote.php", "/gt%3E.php", "/%3C/Files%3E.php", "/%3C/Directory%3E.php", "/pct%2520.php", "/dollar$1.php",
+        "/sp%20ace.php", "/%5Bbr%5D.php", "/star*.php", "/back%5Cslash.php", "/caf%C3%A9.php", "/%FF%FE.php",
+        "/semi;colon.php", "/%25%7B.php", "/a'b.php", "/%7Bbrace%7D.php", "/hash%23.php", "/q%3F.php",
+    ]
+
+    @Test(arguments: hostile)
+    func hostileNamesNeverEscapeTheirRule(path: String) throws {
+        for form in ExportForm.allCases {
+            let text = try render([path], form: form).text
+            let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+            for line in lines {
+                let trimmed = line.trimmingCharacters(in: .whitespaces)
+                if trimmed.isEmpty || trimmed.hasPrefix("#") { continue }
+                // Every directive line is one Cutover writes, never one a name introduced.
+                let known = ["Header ", "DirectoryCheckHandler ", "RewriteEngine ", "RewriteCond ", "RewriteRule ", "RewriteMap ",
+                    "ProxyPassReverse ", "<Directory ", "</Directory>"]
+                #expect(known.contains { trimmed.hasPrefix($0) }, "\(form): unexpected line: \(trimmed)")
+                if trimmed.hasPrefix("RewriteRule \"^") {
+                    // The pattern is plain ASCII without quotes, spaces, '<', '>' or '%'.
+                    let pattern = trimmed.dropFirst("RewriteRule \"".count).prefix { $0 != "\"" }
+                    #expect(pattern.allSatisfy { $0.isASCII && !" <>%'`$".contains($0) || $0 == "$" && pattern.last == "$" })
+                }
+            }
+            #expect(lines.filter { $0.contains("<Directory") }.count == (form == .htaccess ? 0 : 1))
+            #expect(lines.filter { $0.contains("</Directory>") }.count == (form == .htaccess ? 0 : 1))
+        }
+    }
+
+    @Test(arguments: ["/new%0Aline.php", "/%3C/Directory%3E%0A.php", "/nul%00.php", "/tab%09.php", "/del%7F.php", "/%0D%0AHeader%20set%20X%201.php"])
+    func controlCharactersAreRefusedNamingTheFile(path: String) {
+        for form in ExportForm.allCases {
+            #expect {
+                try render([path], form: form)
+            } throws: { error in
+                guard case ExportError.unsafeName(let named, _) = error else { return false }
+                return named == path
+            }
+        }
+    }
+
+    @Test func patternsEscapeRegexAndQuoteCharacters() throws {
+        #expect(try ApacheEscaping.directoryPattern(forPath: "/a+b(1).php") == #"^a\x2Bb\x281\x29\.php$"#)
+        #expect(try ApacheEscaping.directoryPattern(forPath: "/old%20page.php") == #"^old\x20page\.php$"#)
+        #expect(try ApacheEscaping.directoryPattern(forPath: "/") == "^$")
+        #expect(try ApacheEscaping.directoryPattern(forPath: "/about/") == "^about/$")
+        #expect(try ApacheEscaping.directoryPattern(forPath: "/q%22.php") == #"^q\x22\.php$"#)
+    }
+
+    @Test func redirectTargetsEscapePercentAndDollar() throws {
+        #expect(try ApacheEscaping.substitutionPath("/new%20home") == #"/new\%20home"#)
+        #expect(try ApacheEscaping.substitutionPath("/cost$5") == #"/cost\$5"#)
+        let text = try render([], redirects: [PageRedirect(from: "/old.php", to: "/new%20home")]).text
+        #expect(text.contains(#"RewriteRule "^old\.php$" "/new\%20home" [R=301,L,NE]"#))
+    }
+
+    @Test func outputIsDeterministicWhateverTheInputOrder() throws {
+        let paths = ["/b.php", "/a.php", "/c%20d.php", "/about/"]
+        let first = try render(paths)
+        #expect(try render(paths.reversed()) == first)
+        #expect(try render(paths.shuffled()) == first)
+        let map = try render(paths, form: .rewritemap)
+        #expect(try render(paths.reversed(), form: .rewritemap) == map)
+    }
+
+    @Test func rewriteMapKeepsSpacedPathsAsRules() throws {
+        let export = try render(["/a.php", "/c%20d.php"], form: .rewritemap)
+        let map = String(decoding: export.mapFile ?? [], as: UTF8.self)
+        #expect(map.hasSuffix("/a.php swift\n"))
+        #expect(!map.contains("c d"))
+        #expect(export.text.contains(#"RewriteRule "^c\x20d\.php$""#))
+        #expect(export.text.contains(#"RewriteMap cutover_shop "txt:/etc/apache2/cutover.map""#))
+    }
+
+    @Test func unsafeSettingsAreRefused() {
+        var bad = settings
+        bad.backendURL = "http://127.0.0.1:8080/%2e"
+        #expect(throws: ExportError.self) { try DirectiveRenderer.render(ExportInput(settings: bad, flips: []), form: .vhost) }
+        bad = settings
+        bad.docroot = "/srv/\"www"
+        #expect(throws: ExportError.self) { try DirectiveRenderer.render(ExportInput(settings: bad, flips: []), form: .vhost) }
+        #expect(throws: ExportError.mapFileRequired) { try DirectiveRenderer.render(ExportInput(settings: settings, flips: []), form: .rewritemap) }
+    }
+}

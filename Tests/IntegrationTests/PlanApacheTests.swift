@@ -1,0 +1,129 @@
+import CutoverCore
+import CutoverExport
+import CutoverProbe
+import CutoverStore
+import CutoverTestSupport
+import Foundation
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The whole loop on a real Apache: plan → export → apply → probe → roll back.
+@Suite(.enabled(if: Integration.enabled, "needs apache2 and libapache2-mod-php (always runs when CI=true)"))
+struct PlanApacheTests {
+    static let files = [
+        "index.php": "<?php echo 'php home';",
+        "page-1.php": "<?php echo 'php one';",
+        "about/index.php": "<?php echo 'php about';",
+        "style.css": "body{}",
+    ]
+
+    /// Writes the site's vhost export as the Apache include and reloads.
+    func apply(_ live: LiveSite, form: ExportForm = .vhost, map: String? = nil) throws {
+        let (_, rendered) = try Exporter(database: live.database).export(site: live.site, form: form, mapFilePath: map)
+        if let map, let bytes = rendered.mapFile { try Exporter.writeMapFile(bytes, to: map) }
+        let include = live.apache.workDirectory.appending("cutover.conf")
+        let firstTime = !FileManager.default.fileExists(atPath: include)
+        try rendered.text.write(toFile: include, atomically: true, encoding: .utf8)
+        if firstTime { try live.apache.appendToConfig("Include \"\(include)\"") }
+        #expect(try live.apache.configTest().status == 0)
+        try live.apache.gracefulReload()
+    }
+
+    @Test func rootCutoverAndRollback() async throws {
+        let live = try await LiveSite(files: Self.files, directoryConfig: "")
+        defer { Task { await live.shutdown() } }
+        try live.crawl()
+        try apply(live)
+        var report = try await live.probe()
+        #expect(live.observed(report)["/"] == .php)
+
+        _ = try live.database.flip(siteID: live.site.id!, .paths(["/"]), to: .swift, reason: "root cutover")
+        try apply(live)
+        report = try await live.probe()
+        var observed = live.observed(report)
+        #expect(observed["/"] == .swift)
+        #expect(observed["/index.php"] == .swift)
+        #expect(observed["/about/"] == .php)
+        #expect(observed["/page-1.php"] == .php)
+        #expect(report.drifted.isEmpty, "\(report.drifted.map(\.target.path))")
+        #expect(FileManager.default.fileExists(atPath: "\(live.htdocs)/index.php"))
+        let before = live.backend.requestTargets.count
+        _ = try await get("\(live.apache.baseURL)/?utm=a%20b")
+        #expect(live.backend.requestTargets.dropFirst(before).first == "/?utm=a%20b")
+
+        _ = try live.database.flip(siteID: live.site.id!, .paths(["/"]), to: .php, reason: "roll back")
+        try apply(live)
+        report = try await live.probe()
+        observed = live.observed(report)
+        #expect(observed["/"] == .php)
+        #expect(observed["/index.php"] == .php)
+        #expect(report.drifted.isEmpty)
+        #expect(try live.database.exports(siteID: live.site.id!).count == 3)
+    }
+
+    @Test func rewriteMapFlipsWithoutReload() async throws {
+        let live = try await LiveSite(files: Self.files, directoryConfig: "")
+        defer { Task { await live.shutdown() } }
+        try live.crawl()
+        let map = live.docroot.appending("flips.map")
+        try apply(live, form: .rewritemap, map: map)
+        #expect(try await get("\(live.apache.baseURL)/page-1.php").body == "php one")
+
+        _ = try live.database.flip(siteID: live.site.id!, .paths(["/page-1.php"]), to: .swift, reason: "map flip")
+        let (_, rendered) = try Exporter(database: live.database).export(site: live.site, form: .rewritemap, mapFilePath: map)
+        try Exporter.writeMapFile(try #require(rendered.mapFile), to: map)
+        // Apache compares mtimes; make sure the new map's differs even within the same second.
+        var times = [timespec(tv_sec: time(nil) + 5, tv_nsec: 0), timespec(tv_sec: time(nil) + 5, tv_nsec: 0)]
+        #expect(utimensat(AT_FDCWD, map, &times, 0) == 0)
+        let flipped = try await get("\(live.apache.baseURL)/page-1.php?x=%20")
+        #expect(flipped.headers[RecordingBackend.markerHeader].first == "swift")
+        #expect(live.backend.requestTargets.last == "/page-1.php?x=%20")
+        let report = try await live.probe()
+        #expect(live.observed(report)["/page-1.php"] == .swift)
+        #expect(report.drifted.isEmpty)
+        #expect(live.apache.log().components(separatedBy: "Graceful restart").count == 2)  // only the first apply reloaded
+    }
+
+    @Test func hostileNamesAreAcceptedByApacheAndFlipExactly() async throws {
+        let names = ["q\"uote.php", "gt>.php", "</Files>.php", "pct%20.php", "dollar$1.php", "sp ace.php", "[br].php", "star*.php",
+            "back\\slash.php", "café.php", "a+b(1).php", "semi;colon.php", "{brace}.php", "a'b.php"]
+        var files = Self.files
+        for name in names { files[name] = "<?php echo 'php';" }
+        let live = try await LiveSite(files: files, directoryConfig: "")
+        defer { Task { await live.shutdown() } }
+        try live.crawl()
+        let encoded = names.map { PathEncoding.urlPath(segments: $0.split(separator: "/").map { Array($0.utf8) }) }
+        let flipped = try live.database.flip(siteID: live.site.id!, .paths(encoded), to: .swift, reason: "hostile")
+        #expect(flipped.changed.count == names.count)
+        let paths = try live.database.urls(siteID: live.site.id!).filter { $0.plannedOwner == .swift }.map(\.path)
+        #expect(Set(paths) == Set(encoded))
+        try apply(live)
+        let check = try ApacheConfigCheck().check(
+            try DirectiveRenderer.render(try live.database.exportInput(site: live.site), form: .htaccess), settings: live.site.settings,
+            mapFilePath: nil)
+        #expect(check.accepted, "\(check.message)")
+        let report = try await live.probe()
+        let observed = live.observed(report)
+        for path in paths { #expect(observed[path] == .swift, "\(path)") }
+        #expect(observed["/page-1.php"] == .php)
+        #expect(report.drifted.isEmpty, "\(report.drifted.map(\.target.path))")
+        // The backend got each page at exactly the path the prober sent.
+        let received = Set(live.backend.requestTargets)
+        for path in paths { #expect(received.contains(path), "\(path)") }
+    }
+
+    @Test func configCheckReportsTheRejectedLine() throws {
+        let settings = SiteSettings(name: "x", docroot: "/tmp", publicURL: "http://127.0.0.1", backendURL: "http://127.0.0.1:8080")
+        var rendered = try DirectiveRenderer.render(ExportInput(settings: settings, flips: [PageFlip(path: "/a.php")]), form: .vhost)
+        var lines = rendered.text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        lines.insert("    RewriteRule broken", at: 10)
+        rendered.text = lines.joined(separator: "\n")
+        let result = try ApacheConfigCheck().check(rendered, settings: settings, mapFilePath: nil)
+        #expect(!result.accepted)
+        #expect(result.exportLine == 11)
+        #expect(result.message.contains("RewriteRule"))
+    }
+}
