@@ -53,9 +53,13 @@ public struct Prober: Sendable {
             let fallback = FallbackHealth(
                 path: fallbackPath, observation: await observer.observe(publicBase + fallbackPath, fingerprint: fingerprint))
             if !fallback.healthy { logger.warning("fallback broken", metadata: ["detail": .string(fallback.detail)]) }
+            let clock = ContinuousClock()
+            let started = clock.now
             let outcomes = try await probeAll(
                 targets, observer: observer, fingerprint: fingerprint, publicBase: publicBase, backendBase: backendBase, progress: progress)
+            let requested = clock.now
             let finished = try database.finishProbeRun(run, outcomes: outcomes, fallback: fallback, retention: site.probeRetention)
+            logger.debug("probe timings", metadata: ["requests": "\(requested - started)", "store": "\(clock.now - requested)"])
             await observer.shutdown()
             logger.info(
                 "probe finished",

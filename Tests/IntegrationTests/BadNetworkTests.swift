@@ -22,7 +22,7 @@ import Testing
         return (database, site, folder)
     }
 
-    func probe(_ database: AppDatabase, _ site: SiteRecord, timeout: Duration = .milliseconds(700)) async throws -> ProbeReport {
+    func probe(_ database: AppDatabase, _ site: SiteRecord, timeout: Duration = .seconds(4)) async throws -> ProbeReport {
         var logger = Logger(label: "test")
         logger.logLevel = .critical
         return try await Prober(
@@ -40,7 +40,7 @@ import Testing
         let clock = ContinuousClock()
         let started = clock.now
         let report = try await probe(database, site)
-        #expect(clock.now - started < .seconds(10))
+        #expect(clock.now - started < .seconds(9))  // the slow answer (10 s) is not waited for
         let byPath = Dictionary(uniqueKeysWithValues: report.outcomes.map { ($0.target.path, $0.observation) })
         #expect(byPath["/slow.html"]?.errorKind == .timeout)
         #expect(byPath["/reset.html"]?.errorKind == .reset)

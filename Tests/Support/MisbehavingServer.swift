@@ -5,7 +5,7 @@ import Glibc
 #endif
 
 /// A raw TCP server on loopback that misbehaves on purpose, one behaviour per path:
-/// `/slow*` answers after 3 s, `/reset*` closes in the middle of the body, `/big*` sends 1 MiB,
+/// `/slow*` answers after 10 s, `/reset*` closes in the middle of the body, `/big*` sends 1 MiB,
 /// `/loop*` redirects to itself, `/garbage*` answers with something that is not HTTP.
 /// Anything else gets a small 200.
 public final class MisbehavingServer: @unchecked Sendable {
@@ -55,7 +55,7 @@ public final class MisbehavingServer: @unchecked Sendable {
         let path = request.split(separator: " ").dropFirst().first.map(String.init) ?? "/"
         func send(_ text: String) { _ = text.withCString { write(client, $0, strlen($0)) } }
         if path.hasPrefix("/slow") {
-            sleep(3)
+            sleep(10)
             send("HTTP/1.1 200 OK\r\nContent-Length: 4\r\nConnection: close\r\n\r\nslow")
         } else if path.hasPrefix("/reset") {
             send("HTTP/1.1 200 OK\r\nContent-Length: 100000\r\nConnection: close\r\n\r\npartial body")

@@ -1,0 +1,221 @@
+#!/usr/bin/env python3
+"""Benchmarks that need a live Apache (issues 3 and 4), with a release build of cutover.
+
+  probe   10,000 URLs (static, php, and pages served through the fallback) probed by
+          `cutover probe --concurrency 32` and by `curl --parallel --parallel-max 32` over the
+          same URL list on the same Apache; prints throughput of both and Cutover's peak memory.
+  export  time to render 10,000 flips, and Apache throughput (curl --parallel) with 0 flips,
+          5,000 per-page rules, and 5,000 flips in a RewriteMap.
+
+The "Swift backend" is a second port of the same Apache answering every path with a marker
+header, so that neither tool is limited by a slow stand-in.
+Usage: scripts/bench_apache.py [probe|export|all]
+"""
+import glob, json, os, resource, shutil, subprocess, sys, tempfile, time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BIN = os.environ.get("CUTOVER_BIN", os.path.join(ROOT, ".build/release/cutover"))
+MODULES = "/usr/lib/apache2/modules"
+
+
+def free_port():
+    import socket
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+class Apache:
+    def __init__(self, work, docroot, include=""):
+        self.work, self.docroot = work, docroot
+        self.port, self.backend_port = free_port(), free_port()
+        os.makedirs(f"{work}/backend", exist_ok=True)
+        with open(f"{work}/backend/ok.html", "w") as f:
+            f.write("swift\n")
+        php = sorted(glob.glob(f"{MODULES}/libphp*.so"))[-1]
+        mods = "\n".join(f"LoadModule {m}_module {MODULES}/mod_{m}.so" for m in
+                         ["mpm_prefork", "authz_core", "dir", "mime", "rewrite", "proxy", "proxy_http", "headers", "setenvif"])
+        self.conf = f"{work}/httpd.conf"
+        with open(self.conf, "w") as f:
+            f.write(f"""ServerRoot "/etc/apache2"
+ServerName 127.0.0.1
+Listen 127.0.0.1:{self.port}
+Listen 127.0.0.1:{self.backend_port}
+PidFile "{work}/httpd.pid"
+DefaultRuntimeDir "{work}"
+ErrorLog "{work}/error.log"
+User www-data
+Group www-data
+{mods}
+LoadModule php_module {php}
+TypesConfig /etc/mime.types
+StartServers 64
+MinSpareServers 32
+MaxSpareServers 64
+ServerLimit 128
+MaxRequestWorkers 128
+MaxKeepAliveRequests 0
+KeepAlive On
+<FilesMatch ".+\\.php$">
+    SetHandler application/x-httpd-php
+</FilesMatch>
+<VirtualHost 127.0.0.1:{self.backend_port}>
+    DocumentRoot "{work}/backend"
+    <Directory "{work}/backend">
+        Require all granted
+        RewriteEngine On
+        RewriteRule ^ ok.html [L]
+        Header always set X-Cutover-Owner swift
+    </Directory>
+</VirtualHost>
+<VirtualHost 127.0.0.1:{self.port}>
+    DocumentRoot "{docroot}"
+    DirectoryIndex index.php index.html
+    <Directory "{docroot}">
+        Options FollowSymLinks
+        AllowOverride None
+        Require all granted
+    </Directory>
+    {include}
+</VirtualHost>
+""")
+        subprocess.run(["apache2", "-f", self.conf, "-k", "start"], check=True, start_new_session=True)
+        time.sleep(1.0)
+
+    def stop(self):
+        subprocess.run(["apache2", "-f", self.conf, "-k", "stop"], check=False)
+        time.sleep(0.5)
+
+
+def run_measured(args, **kw):
+    start = time.perf_counter()
+    result = subprocess.run(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, **kw)
+    return time.perf_counter() - start, result
+
+
+def curl_parallel(urls, work, parallel=32):
+    listing = f"{work}/curl.txt"
+    with open(listing, "w") as f:
+        for url in urls:
+            f.write(f'url = "{url}"\noutput = "/dev/null"\n')
+    seconds, result = run_measured(["curl", "-s", "--parallel", "--parallel-max", str(parallel), "-K", listing])
+    return seconds
+
+
+def make_site(work, pages, statics, gone):
+    docroot = f"{work}/htdocs"
+    for i in range(pages + statics + gone):
+        d = f"{docroot}/s{i % 20}"
+        os.makedirs(d, exist_ok=True)
+        if i < pages or i >= pages + statics:
+            with open(f"{d}/p{i}.php", "w") as f:
+                f.write(f"<?php echo 'page {i}';")
+        else:
+            with open(f"{d}/f{i}.css", "w") as f:
+                f.write("body{}" * 20)
+    subprocess.run(["chmod", "-R", "a+rX", work], check=True)
+    return docroot
+
+
+def bench_probe():
+    work = tempfile.mkdtemp(prefix="cutover-bench-probe-")
+    os.chmod(work, 0o755)
+    try:
+        docroot = make_site(work, 4000, 4000, 2000)
+        db = f"{work}/db.sqlite"
+        apache = Apache(work, docroot, include=f"""<Directory "{docroot}">
+        RewriteEngine On
+        RewriteCond %{{REQUEST_FILENAME}} !-f
+        RewriteCond %{{REQUEST_FILENAME}} !-d
+        RewriteRule ^(.*)$ http://127.0.0.1:BACKEND/$1 [P,QSA,L,NS]
+        Header always set X-Cutover-Handler "expr=%{{HANDLER}}"
+    </Directory>""")
+        # Patch the backend port into the include and reload.
+        text = open(apache.conf).read().replace("BACKEND", str(apache.backend_port))
+        open(apache.conf, "w").write(text)
+        subprocess.run(["apache2", "-f", apache.conf, "-k", "graceful"], check=True)
+        time.sleep(1)
+        site = ["--db", db, "--docroot", docroot, "--site-url", f"http://127.0.0.1:{apache.port}",
+                "--backend-url", f"http://127.0.0.1:{apache.backend_port}"]
+        subprocess.run([BIN, "crawl", *site], check=True, stdout=subprocess.DEVNULL)
+        # The last 2,000 pages lose their file: the fallback serves them.
+        for path in glob.glob(f"{docroot}/s*/p*.php"):
+            if int(os.path.basename(path)[1:-4]) >= 8000:
+                os.remove(path)
+        subprocess.run([BIN, "crawl", "--db", db], check=True, stdout=subprocess.DEVNULL)
+        urls = json.loads(subprocess.run([BIN, "urls", "--db", db, "--json"], check=True, stdout=subprocess.PIPE).stdout)
+        targets = [f"http://127.0.0.1:{apache.port}{u['path']}" for u in urls]
+        owners = {}
+        for u in urls:
+            owners[u["owner"]] = owners.get(u["owner"], 0) + 1
+        curl_parallel(targets[:500], work)  # warm up Apache's children
+        usage0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+        before = usage0.ru_maxrss
+        prefix = os.environ.get("PROBE_PREFIX", "").split()
+        seconds, result = run_measured([*prefix, BIN, "probe", "--db", db, "--concurrency", "32", "--no-backend-check", "--json", "--log-level", os.environ.get("LOG_LEVEL", "warning")])
+        sys.stderr.write(result.stderr.decode()[-2000:])
+        usage1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+        peak = usage1.ru_maxrss
+        cpu = (usage1.ru_utime - usage0.ru_utime) + (usage1.ru_stime - usage0.ru_stime)
+        report = json.loads(result.stdout)
+        curl_seconds = curl_parallel(targets, work)
+        n = len(targets)
+        print(f"probe: {n} URLs {owners}, drift {report['run']['drift_count']}, errors {report['run']['error_count']}, fallback healthy {report['fallback']['healthy']}")
+        print(f"  cutover probe --concurrency 32: {seconds:.2f} s = {n / seconds:.0f} URLs/s, peak RSS {max(peak, before) / 1024:.0f} MB, CPU {cpu:.2f} s")
+        print(f"  curl --parallel-max 32:         {curl_seconds:.2f} s = {n / curl_seconds:.0f} URLs/s")
+        print(f"  ratio cutover/curl throughput:  {curl_seconds / seconds:.2f}")
+        apache.stop()
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def bench_export():
+    work = tempfile.mkdtemp(prefix="cutover-bench-export-")
+    os.chmod(work, 0o755)
+    try:
+        docroot = make_site(work, 10000, 0, 0)
+        db = f"{work}/db.sqlite"
+        site = ["--db", db, "--docroot", docroot]
+        subprocess.run([BIN, "crawl", *site], check=True, stdout=subprocess.DEVNULL)
+        subprocess.run([BIN, "flip", "--db", db, "--glob", "/s*/p*.php", "--to", "swift"], check=True, stdout=subprocess.DEVNULL)
+        seconds, _ = run_measured([BIN, "export", "--db", db, "-o", f"{work}/all.conf"])
+        print(f"export: render + store 10,000 flips (cutover export, whole command): {seconds:.2f} s")
+        # Apache throughput over 5,000 unflipped PHP pages (each request walks every rule).
+        subprocess.run([BIN, "flip", "--db", db, "--glob", "/s*/p*.php", "--to", "php"], check=True, stdout=subprocess.DEVNULL)
+        first_half = [f"/s{i % 20}/p{i}.php" for i in range(5000)]
+        subprocess.run([BIN, "flip", "--db", db, "--to", "swift", *first_half], check=True, stdout=subprocess.DEVNULL)
+        probe_urls = [f"/s{i % 20}/p{i}.php" for i in range(5000, 10000)]
+        results = {}
+        for mode in ["none", "rules", "map"]:
+            apache_port = free_port()
+            conf = f"{work}/cutover-{mode}.conf"
+            map_file = f"{work}/flips.map"
+            if mode == "none":
+                subprocess.run([BIN, "flip", "--db", db, "--glob", "/s*/p*.php", "--to", "php"], check=True, stdout=subprocess.DEVNULL)
+                subprocess.run([BIN, "export", "--db", db, "-o", conf], check=True)
+                subprocess.run([BIN, "flip", "--db", db, "--to", "swift", *first_half], check=True, stdout=subprocess.DEVNULL)
+            elif mode == "rules":
+                subprocess.run([BIN, "export", "--db", db, "-o", conf], check=True)
+            else:
+                subprocess.run([BIN, "export", "--db", db, "--form", "rewritemap", "--map-file", map_file, "-o", conf], check=True)
+                subprocess.run([BIN, "apply", "--db", db, "--map-file", map_file], check=True, stdout=subprocess.DEVNULL)
+            flips = open(conf).read().count("RewriteRule \"^s")
+            apache = Apache(work + f"/{mode}", docroot, include=f'Include "{conf}"')
+            urls = [f"http://127.0.0.1:{apache.port}{p}" for p in probe_urls]
+            curl_parallel(urls[:1000], apache.work)
+            seconds = min(curl_parallel(urls, apache.work) for _ in range(3))
+            results[mode] = len(urls) / seconds
+            print(f"  apache, {mode:5} ({flips} per-page rules): {results[mode]:.0f} req/s over {len(urls)} PHP pages")
+            apache.stop()
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    which = sys.argv[1] if len(sys.argv) > 1 else "all"
+    if which in ("probe", "all"):
+        bench_probe()
+    if which in ("export", "all"):
+        bench_export()
