@@ -75,6 +75,13 @@ import Testing
         #expect(try render(paths.reversed(), form: .rewritemap) == map)
     }
 
+    @Test func manyRulesRecommendTheMapForm() throws {
+        let many = (0...DirectiveRenderer.recommendedMaxRules).map { "/p\($0).php" }
+        #expect(try render(many).text.contains("the rewritemap form is faster"))
+        #expect(!(try render(["/a.php"]).text.contains("rewritemap form is faster")))
+        #expect(!(try render(many, form: .rewritemap).text.contains("rewritemap form is faster")))
+    }
+
     @Test func rewriteMapKeepsSpacedPathsAsRules() throws {
         let export = try render(["/a.php", "/c%20d.php"], form: .rewritemap)
         let map = String(decoding: export.mapFile ?? [], as: UTF8.self)
