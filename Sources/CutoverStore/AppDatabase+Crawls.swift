@@ -40,16 +40,20 @@ extension AppDatabase {
     }
 
     static func markInterruptedCrawls(_ db: Database) throws -> Int {
-        let running = try CrawlRecord.filter(Column("status") == CrawlStatus.running.rawValue).fetchAll(db)
-        var count = 0
-        for var crawl in running where !isAlive(crawl.pid) {
-            crawl.status = .interrupted
-            crawl.finishedAt = Date()
-            crawl.error = "the crawling process (pid \(crawl.pid.map(String.init) ?? "?")) stopped before committing"
-            try crawl.update(db)
-            count += 1
-        }
-        return count
+        try interruptDeadRuns(db, table: CrawlRecord.databaseTableName, message: "the crawling process stopped before committing")
+    }
+
+    /// Marks `running` rows of a job table (crawls, probe runs) whose process has died as
+    /// `interrupted`; returns how many.
+    static func interruptDeadRuns(_ db: Database, table: String, message: String) throws -> Int {
+        let dead = try Row.fetchAll(db, sql: "SELECT id, pid FROM \(table) WHERE status = 'running'")
+            .filter { !isAlive($0["pid"]) }
+            .map { row -> Int64 in row["id"] }
+        guard !dead.isEmpty else { return 0 }
+        try db.execute(
+            sql: "UPDATE \(table) SET status = 'interrupted', finished_at = ?, error = ? WHERE id IN (\(dead.map(String.init).joined(separator: ",")))",
+            arguments: [Date(), message])
+        return dead.count
     }
 
     static func isAlive(_ pid: Int32?) -> Bool {

@@ -10,20 +10,13 @@ extension AppDatabase {
     /// Records a probe run as running (marking runs of dead processes interrupted first).
     public func beginProbeRun(siteID: Int64, concurrency: Int) throws -> ProbeRunRecord {
         try writer.write { db in
-            try db.execute(
-                sql: "UPDATE probe_runs SET status = 'interrupted', finished_at = ?, error = 'the probing process stopped before committing' WHERE status = 'running' AND id IN (\(try deadRunIDs(db).map(String.init).joined(separator: ",")))",
-                arguments: [Date()])
+            try Self.interruptDeadRuns(db, table: ProbeRunRecord.databaseTableName, message: "the probing process stopped before committing")
             var run = ProbeRunRecord(
                 siteID: siteID, startedAt: Date(), status: .running, pid: getpid(), concurrency: concurrency, urlCount: 0,
                 driftCount: 0, errorCount: 0, readyCount: 0)
             try run.insert(db)
             return run
         }
-    }
-
-    private func deadRunIDs(_ db: Database) throws -> [Int64] {
-        let rows = try Row.fetchAll(db, sql: "SELECT id, pid FROM probe_runs WHERE status = 'running'")
-        return rows.filter { !Self.isAlive($0["pid"]) }.map { $0["id"] }
     }
 
     /// The URLs a probe run visits: everything in the inventory except static files that are gone.
