@@ -76,40 +76,66 @@ public struct Prober: Sendable {
         }
     }
 
-    /// Runs the requests with at most `concurrency` in flight; results keep the targets' order.
+    /// Runs the requests with at most `concurrency` in flight: that many workers pull targets
+    /// from a shared cursor (cheaper than a child task per URL); results keep the targets' order.
     func probeAll(
         _ targets: [ProbeTarget], observer: HTTPObserver, fingerprint: OwnerFingerprint, publicBase: String, backendBase: String,
         progress: @escaping @Sendable (ProbeProgress) -> Void
     ) async throws -> [ProbeOutcome] {
         let checkBackend = configuration.checkBackend
-        var outcomes = [ProbeOutcome?](repeating: nil, count: targets.count)
-        try await withThrowingTaskGroup(of: (Int, ProbeOutcome).self) { group in
-            var next = 0
-            func launch() {
-                let index = next
-                let target = targets[index]
-                next += 1
+        let board = ResultBoard(count: targets.count)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for _ in 0..<min(configuration.concurrency, max(targets.count, 1)) {
                 group.addTask {
-                    try Task.checkCancellation()
-                    let observation = await observer.observe(publicBase + target.path, fingerprint: fingerprint)
-                    var outcome = ProbeOutcome(target: target, observation: observation)
-                    if checkBackend, target.owner == .php {
-                        let direct = await observer.observe(backendBase + target.path, fingerprint: fingerprint)
-                        outcome.backendStatus = direct.status
-                        outcome.backendError = direct.errorKind.map { "\($0.rawValue): \(direct.errorMessage ?? "")" }
+                    while let index = board.claim() {
+                        try Task.checkCancellation()
+                        let target = targets[index]
+                        let observation = await observer.observe(publicBase + target.path, fingerprint: fingerprint)
+                        var outcome = ProbeOutcome(target: target, observation: observation)
+                        if checkBackend, target.owner == .php {
+                            let direct = await observer.observe(backendBase + target.path, fingerprint: fingerprint)
+                            outcome.backendStatus = direct.status
+                            outcome.backendError = direct.errorKind.map { "\($0.rawValue): \(direct.errorMessage ?? "")" }
+                        }
+                        progress(ProbeProgress(done: board.store(outcome, at: index), total: targets.count))
                     }
-                    return (index, outcome)
                 }
             }
-            while next < min(configuration.concurrency, targets.count) { launch() }
-            var done = 0
-            while let (index, outcome) = try await group.next() {
-                outcomes[index] = outcome
-                done += 1
-                progress(ProbeProgress(done: done, total: targets.count))
-                if next < targets.count { launch() }
-            }
+            try await group.waitForAll()
         }
+        return board.results()
+    }
+}
+
+/// Hands out target indexes to workers and collects their outcomes.
+final class ResultBoard: @unchecked Sendable {
+    private let lock = NSLock()
+    private var next = 0
+    private var done = 0
+    private var outcomes: [ProbeOutcome?]
+
+    init(count: Int) { outcomes = Array(repeating: nil, count: count) }
+
+    func claim() -> Int? {
+        lock.lock()
+        defer { lock.unlock() }
+        guard next < outcomes.count else { return nil }
+        next += 1
+        return next - 1
+    }
+
+    /// Stores an outcome; returns how many are done.
+    func store(_ outcome: ProbeOutcome, at index: Int) -> Int {
+        lock.lock()
+        defer { lock.unlock() }
+        outcomes[index] = outcome
+        done += 1
+        return done
+    }
+
+    func results() -> [ProbeOutcome] {
+        lock.lock()
+        defer { lock.unlock() }
         return outcomes.map { $0! }
     }
 }
