@@ -56,10 +56,19 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
+        // `cutover serve`: REST API, auth, jobs, dashboard files (Hummingbird).
+        .target(
+            name: "CutoverServer",
+            dependencies: [
+                "CutoverCore", "CutoverStore", "CutoverCrawl", "CutoverProbe", "CutoverExport",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .executableTarget(
             name: "cutover",
             dependencies: [
-                "CutoverCore", "CutoverStore", "CutoverCrawl", "CutoverProbe", "CutoverExport",
+                "CutoverCore", "CutoverStore", "CutoverCrawl", "CutoverProbe", "CutoverExport", "CutoverServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -76,6 +85,13 @@ let package = Package(
             path: "Tests/Support"
         ),
         .testTarget(name: "CutoverCoreTests", dependencies: ["CutoverCore"]),
+        .testTarget(
+            name: "CutoverServerTests",
+            dependencies: [
+                "CutoverServer", "CutoverStore", "CutoverTestSupport",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ]
+        ),
         .testTarget(name: "CutoverStoreTests", dependencies: ["CutoverStore", "CutoverTestSupport"]),
         .testTarget(name: "CutoverCrawlTests", dependencies: ["CutoverCrawl", "CutoverStore", "CutoverTestSupport"]),
         // Runs the built `cutover` binary as a user would (exit codes, messages, kill -9 mid-crawl).

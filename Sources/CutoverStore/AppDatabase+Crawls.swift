@@ -130,6 +130,7 @@ extension AppDatabase {
             for item in issues {
                 try issue.execute(arguments: [crawlID, item.filePath, item.kind, item.message])
             }
+            try Self.recordSnapshot(db, siteID: crawl.siteID, source: "crawl")
             var done = crawl
             done.finishedAt = now
             done.status = .succeeded

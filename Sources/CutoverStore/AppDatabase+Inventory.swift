@@ -27,9 +27,21 @@ public struct InventorySummary: Sendable, Hashable, Codable {
     }
 }
 
+/// Sort orders for URL lists.
+public enum URLSort: String, Sendable, Hashable, CaseIterable, Codable {
+    case path, owner, status, latency
+}
+
 /// Filters for listing a site's URLs.
 public struct URLQuery: Sendable, Hashable {
     public var owner: Owner?
+    public var plannedOwner: Owner?
+    public var observedOwner: Owner?
+    public var readyToFlip: Bool?
+    /// Case-insensitive substring of the path or file path.
+    public var search: String?
+    public var sort: URLSort = .path
+    public var descending = false
     public var pathPrefix: String?
     public var includeGone: Bool
     public var driftOnly: Bool
@@ -68,18 +80,47 @@ extension AppDatabase {
     }
 
     public func urls(siteID: Int64, query: URLQuery = URLQuery()) throws -> [URLRecord] {
-        try writer.read { db in
-            var request = URLRecord.filter(URLRecord.Columns.siteID == siteID)
-            if let owner = query.owner { request = request.filter(URLRecord.Columns.owner == owner) }
-            if !query.includeGone { request = request.filter(URLRecord.Columns.gone == false) }
-            if query.driftOnly { request = request.filter(Column("drift") == true) }
-            if let prefix = query.pathPrefix, !prefix.isEmpty {
-                request = request.filter(URLRecord.Columns.path.like(Self.likePrefix(prefix), escape: "\\"))
-            }
-            request = request.order(URLRecord.Columns.path)
-            if let limit = query.limit { request = request.limit(limit, offset: query.offset) }
-            return try request.fetchAll(db)
+        try writer.read { db in try Self.request(siteID: siteID, query: query).fetchAll(db) }
+    }
+
+    static func request(siteID: Int64, query: URLQuery) -> QueryInterfaceRequest<URLRecord> {
+        var request = URLRecord.filter(URLRecord.Columns.siteID == siteID)
+        if let owner = query.owner { request = request.filter(URLRecord.Columns.owner == owner) }
+        if !query.includeGone { request = request.filter(URLRecord.Columns.gone == false) }
+        if query.driftOnly { request = request.filter(Column("drift") == true) }
+        if let planned = query.plannedOwner { request = request.filter(sql: "COALESCE(planned_owner, owner) = ?", arguments: [planned]) }
+        if let observed = query.observedOwner { request = request.filter(Column("observed_owner") == observed) }
+        if let ready = query.readyToFlip { request = request.filter(Column("ready_to_flip") == ready) }
+        if let search = query.search, !search.isEmpty {
+            let pattern = "%" + String(likePrefix(search).dropLast()) + "%"
+            request = request.filter(sql: "(path LIKE ? ESCAPE '\\' OR file_path LIKE ? ESCAPE '\\')", arguments: [pattern, pattern])
         }
+        if let prefix = query.pathPrefix, !prefix.isEmpty {
+            request = request.filter(URLRecord.Columns.path.like(likePrefix(prefix), escape: "\\"))
+        }
+        let column: Column =
+            switch query.sort {
+            case .path: URLRecord.Columns.path
+            case .owner: URLRecord.Columns.owner
+            case .status: Column("last_status")
+            case .latency: Column("last_latency_ms")
+            }
+        request = request.order(query.descending ? column.desc : column.asc, Column("id"))
+        if let limit = query.limit { request = request.limit(limit, offset: query.offset) }
+        return request
+    }
+
+    public func countURLs(siteID: Int64, query: URLQuery) throws -> Int {
+        var unlimited = query
+        unlimited.limit = nil
+        unlimited.offset = 0
+        return try writer.read { db in
+            try Self.request(siteID: siteID, query: unlimited).fetchCount(db)
+        }
+    }
+
+    public func url(siteID: Int64, id: Int64) throws -> URLRecord? {
+        try writer.read { db in try URLRecord.filter(URLRecord.Columns.siteID == siteID && Column("id") == id).fetchOne(db) }
     }
 
     public func url(siteID: Int64, path: String) throws -> URLRecord? {

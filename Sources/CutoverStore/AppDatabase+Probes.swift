@@ -74,6 +74,7 @@ extension AppDatabase {
             done.fallbackStatus = fallback.status
             done.fallbackDetail = fallback.detail
             try done.update(db)
+            try Self.recordSnapshot(db, siteID: run.siteID, source: "probe")
             try db.execute(
                 sql: """
                     DELETE FROM probe_runs WHERE site_id = ? AND status != 'running' AND id NOT IN

@@ -1,0 +1,85 @@
+import CutoverCore
+import CutoverCrawl
+import CutoverExport
+import CutoverProbe
+import CutoverStore
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import NIOCore
+
+/// An error the API reports as `{"error": {"code": ..., "message": ...}}` with a status.
+public struct APIError: Error, HTTPResponseError, Sendable {
+    public var status: HTTPResponse.Status
+    public var code: String
+    public var message: String
+
+    public init(_ status: HTTPResponse.Status, _ code: String, _ message: String) {
+        self.status = status
+        self.code = code
+        self.message = message
+    }
+
+    public func response(from request: Request, context: some RequestContext) throws -> Response {
+        let body = try JSONEncoder().encode(["error": ["code": code, "message": message]])
+        var headers = HTTPFields()
+        headers[.contentType] = "application/json; charset=utf-8"
+        if status == .unauthorized { headers[.wwwAuthenticate] = "Bearer" }
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(data: body)))
+    }
+
+    /// The one place where library errors become HTTP statuses.
+    static func from(_ error: any Error) -> APIError {
+        switch error {
+        case let error as APIError: return error
+        case let error as HTTPError:
+            let code: String
+            switch error.status {
+            case .badRequest: code = "bad_request"
+            case .notFound: code = "not_found"
+            case .contentTooLarge: code = "body_too_large"
+            case .unsupportedMediaType: code = "unsupported_media_type"
+            case .methodNotAllowed: code = "method_not_allowed"
+            default: code = "http_\(error.status.code)"
+            }
+            return APIError(error.status, code, error.body ?? error.status.reasonPhrase)
+        case is NIOTooManyBytesError: return APIError(.contentTooLarge, "body_too_large", "the request body is larger than 1 MiB")
+        case is DecodingError: return APIError(.badRequest, "bad_request", "the request body is not the JSON this endpoint expects")
+        case let error as StoreError:
+            switch error {
+            case .unknownSite: return APIError(.notFound, "not_found", error.description)
+            case .siteExists: return APIError(.conflict, "conflict", error.description)
+            case .invalidSite: return APIError(.unprocessableContent, "invalid", error.description)
+            default: return APIError(.internalServerError, "internal", "storage failed")
+            }
+        case let error as PlanError:
+            switch error {
+            case .unknownURL: return APIError(.notFound, "not_found", error.description)
+            default: return APIError(.unprocessableContent, "invalid", error.description)
+            }
+        case let error as ExportError: return APIError(.unprocessableContent, "invalid", error.description)
+        case let error as ProbeError: return APIError(.unprocessableContent, "invalid", error.description)
+        case let error as CrawlError: return APIError(.unprocessableContent, "invalid", error.description)
+        case let error as JobError: return APIError(.conflict, "conflict", error.description)
+        default: return APIError(.internalServerError, "internal", "internal error")
+        }
+    }
+}
+
+/// Turns every error into the JSON error shape; nothing else (stack traces, types) leaks.
+struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
+    let logger: Logger
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch {
+            let mapped = APIError.from(error)
+            if mapped.status == .internalServerError {
+                logger.error("request failed", metadata: ["path": .string(request.uri.path), "error": .string("\(error)")])
+            }
+            return try mapped.response(from: request, context: context)
+        }
+    }
+}

@@ -1,0 +1,144 @@
+import CutoverCrawl
+import CutoverProbe
+import CutoverStore
+import Dispatch
+import Foundation
+import Logging
+
+public enum JobKind: String, Codable, Sendable, CaseIterable {
+    case crawl, probe
+}
+
+public enum JobState: String, Codable, Sendable {
+    case running, succeeded, failed, cancelled
+}
+
+/// A job as the API shows it.
+public struct JobSnapshot: Codable, Sendable, Hashable {
+    public var id: Int
+    public var site: String
+    public var kind: JobKind
+    public var state: JobState
+    public var trigger: String
+    public var startedAt: Date
+    public var finishedAt: Date?
+    public var done: Int
+    public var total: Int?
+    /// The crawl or probe run it produced.
+    public var runID: Int64?
+    public var error: String?
+}
+
+public enum JobError: Error, CustomStringConvertible, Equatable {
+    case alreadyRunning(site: String, jobID: Int)
+
+    public var description: String {
+        switch self {
+        case .alreadyRunning(let site, let id): "a job of site '\(site)' is already running (job \(id))"
+        }
+    }
+}
+
+/// Runs crawls and probes in the background, never two of the same site at once. Crawls are
+/// blocking disk work and run on a Dispatch queue so they never hold an event loop.
+public actor JobRunner {
+    let database: AppDatabase
+    let logger: Logger
+    let probeConfiguration: ProbeConfiguration
+    private var jobs: [Int: JobSnapshot] = [:]
+    private var tasks: [Int: Task<Void, Never>] = [:]
+    private var runningBySite: [String: Int] = [:]
+    private var nextID = 1
+    private let retained = 200
+
+    public init(database: AppDatabase, logger: Logger, probeConfiguration: ProbeConfiguration = ProbeConfiguration()) {
+        self.database = database
+        self.logger = logger
+        self.probeConfiguration = probeConfiguration
+    }
+
+    /// Starts a job, or refuses when the site already has one running.
+    public func start(_ kind: JobKind, site: SiteRecord, trigger: String = "api") throws -> JobSnapshot {
+        if let running = runningBySite[site.name] { throw JobError.alreadyRunning(site: site.name, jobID: running) }
+        let id = nextID
+        nextID += 1
+        let job = JobSnapshot(id: id, site: site.name, kind: kind, state: .running, trigger: trigger, startedAt: Date(), done: 0)
+        jobs[id] = job
+        runningBySite[site.name] = id
+        tasks[id] = Task { await self.execute(id: id, kind: kind, site: site) }
+        pruneFinished()
+        return job
+    }
+
+    /// Waits for a job to finish and returns its final state.
+    public func wait(for id: Int) async -> JobSnapshot? {
+        if let task = tasks[id] { await task.value }
+        return jobs[id]
+    }
+
+    public func job(_ id: Int) -> JobSnapshot? { jobs[id] }
+
+    public func list() -> [JobSnapshot] { jobs.values.sorted { $0.id > $1.id } }
+
+    public func isRunning(site: String) -> Bool { runningBySite[site] != nil }
+
+    /// Cancels running jobs and waits for them, so the database is left consistent on shutdown.
+    public func shutdown() async {
+        let running = Array(tasks.values)
+        running.forEach { $0.cancel() }
+        for task in running { await task.value }
+    }
+
+    private func execute(id: Int, kind: JobKind, site: SiteRecord) async {
+        do {
+            switch kind {
+            case .crawl:
+                let crawler = Crawler(database: database, logger: logger)
+                let result = try await withTaskCancellationHandler {
+                    try await Self.offEventLoop {
+                        try crawler.crawl(site: site) { progress in Task { await self.progress(id, progress.done, progress.total) } }
+                    }
+                } onCancel: {}
+                finish(id, state: .succeeded, runID: result.crawl.id, error: nil)
+            case .probe:
+                let prober = Prober(database: database, configuration: probeConfiguration, logger: logger)
+                let report = try await prober.probe(site: site) { progress in Task { await self.progress(id, progress.done, progress.total) } }
+                finish(id, state: .succeeded, runID: report.run.id, error: nil)
+            }
+        } catch is CancellationError {
+            finish(id, state: .cancelled, runID: nil, error: "cancelled")
+        } catch {
+            logger.error("job failed", metadata: ["job": .stringConvertible(id), "error": .string("\(error)")])
+            finish(id, state: .failed, runID: nil, error: String(describing: error))
+        }
+    }
+
+    private func progress(_ id: Int, _ done: Int, _ total: Int?) {
+        guard jobs[id]?.state == .running else { return }
+        jobs[id]?.done = done
+        jobs[id]?.total = total
+    }
+
+    private func finish(_ id: Int, state: JobState, runID: Int64?, error: String?) {
+        guard var job = jobs[id] else { return }
+        job.state = state
+        job.finishedAt = Date()
+        job.runID = runID
+        job.error = error
+        jobs[id] = job
+        runningBySite[job.site] = nil
+        tasks[id] = nil
+    }
+
+    private func pruneFinished() {
+        let finished = jobs.values.filter { $0.state != .running }.sorted { $0.id < $1.id }
+        for job in finished.dropLast(retained) { jobs[job.id] = nil }
+    }
+
+    /// Runs blocking work on a Dispatch queue, keeping event loops free for requests.
+    static func offEventLoop<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global().async { continuation.resume(with: Result { try work() }) }
+        }
+    }
+}

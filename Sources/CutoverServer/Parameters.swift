@@ -1,0 +1,38 @@
+import CutoverCore
+import CutoverStore
+import Foundation
+import Hummingbird
+
+/// Query and path parameter parsing with 422s for invalid values.
+extension Request {
+    func int(_ name: String, default value: Int, range: ClosedRange<Int>) throws -> Int {
+        guard let text = uri.queryParameters.get(name) else { return value }
+        guard let number = Int(text), range.contains(number) else {
+            throw APIError(.unprocessableContent, "invalid", "'\(name)' must be a whole number from \(range.lowerBound) to \(range.upperBound)")
+        }
+        return number
+    }
+
+    func owner(_ name: String) throws -> Owner? {
+        guard let text = uri.queryParameters.get(name) else { return nil }
+        guard let owner = Owner(parsing: text) else {
+            throw APIError(.unprocessableContent, "invalid", "'\(name)' must be php, swift or static")
+        }
+        return owner
+    }
+
+    func bool(_ name: String) throws -> Bool? {
+        guard let text = uri.queryParameters.get(name) else { return nil }
+        switch text.lowercased() {
+        case "true", "1", "yes": return true
+        case "false", "0", "no": return false
+        default: throw APIError(.unprocessableContent, "invalid", "'\(name)' must be true or false")
+        }
+    }
+}
+
+extension AppDatabase {
+    func site(_ context: AppContext) throws -> SiteRecord {
+        try site(named: context.parameters.require("site"))
+    }
+}

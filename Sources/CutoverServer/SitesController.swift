@@ -1,0 +1,119 @@
+import CutoverCore
+import CutoverStore
+import Foundation
+import Hummingbird
+
+/// A site as the API shows it.
+struct SiteView: ResponseEncodable {
+    var name: String
+    var docroot: String
+    var publicURL: String
+    var backendURL: String
+    var directoryIndex: [String]
+    var phpExtensions: [String]
+    var ownerHeader: String
+    var probeRetention: Int
+    var createdAt: Date
+
+    init(_ site: SiteRecord) {
+        let settings = site.settings
+        name = settings.name
+        docroot = settings.docroot
+        publicURL = settings.publicURL
+        backendURL = settings.backendURL
+        directoryIndex = settings.directoryIndex
+        phpExtensions = settings.phpExtensions
+        ownerHeader = settings.ownerHeader
+        probeRetention = settings.probeRetention
+        createdAt = site.createdAt
+    }
+}
+
+/// Sites: list, create, read, update, delete; and their stats.
+struct SitesController {
+    let database: AppDatabase
+    let jobs: JobRunner
+
+    /// Body of create and update; optional fields keep their defaults (create) or values (update).
+    struct SiteInput: Decodable {
+        var name: String?
+        var docroot: String?
+        var publicURL: String?
+        var backendURL: String?
+        var directoryIndex: [String]?
+        var phpExtensions: [String]?
+        var ownerHeader: String?
+        var probeRetention: Int?
+
+        func settings(name: String, base: SiteSettings?) throws -> SiteSettings {
+            guard let docroot = docroot ?? base?.docroot, let publicURL = publicURL ?? base?.publicURL,
+                let backendURL = backendURL ?? base?.backendURL
+            else { throw APIError(.unprocessableContent, "invalid", "docroot, publicURL and backendURL are required") }
+            return SiteSettings(
+                name: name, docroot: docroot, publicURL: publicURL, backendURL: backendURL,
+                directoryIndex: directoryIndex ?? base?.directoryIndex ?? SiteSettings.defaultDirectoryIndex,
+                phpExtensions: phpExtensions ?? base?.phpExtensions ?? SiteSettings.defaultPHPExtensions,
+                ownerHeader: ownerHeader ?? base?.ownerHeader ?? OwnerFingerprint.defaultOwnerHeader,
+                probeRetention: probeRetention ?? base?.probeRetention ?? 30)
+        }
+    }
+
+    func add(to api: RouterGroup<AppContext>) {
+        api.get("sites") { _, _ in try database.sites().map(SiteView.init) }
+        api.post("sites") { request, context -> EditedResponse<SiteView> in
+            let input = try await request.decode(as: SiteInput.self, context: context)
+            guard let name = input.name else { throw APIError(.unprocessableContent, "invalid", "name is required") }
+            let site = try database.addSite(try input.settings(name: name, base: nil))
+            return EditedResponse(status: .created, response: SiteView(site))
+        }
+        api.get("sites/:site") { _, context in SiteView(try database.site(context)) }
+        api.put("sites/:site") { request, context in
+            let current = try database.site(context)
+            let input = try await request.decode(as: SiteInput.self, context: context)
+            if let name = input.name, name != current.name {
+                throw APIError(.unprocessableContent, "invalid", "a site cannot be renamed (name '\(name)' differs)")
+            }
+            return SiteView(try database.upsertSite(try input.settings(name: current.name, base: current.settings)))
+        }
+        api.delete("sites/:site") { _, context in
+            let site = try database.site(context)
+            if await jobs.isRunning(site: site.name) {
+                throw APIError(.conflict, "conflict", "site '\(site.name)' has a running job; try again when it is done")
+            }
+            try database.removeSite(named: site.name)
+            return Response(status: .noContent)
+        }
+        api.get("sites/:site/stats") { _, context in try SiteStats(site: try database.site(context), database: database) }
+    }
+}
+
+/// Progress of one site: counts by owner, share on Swift, drift, fallback health, burndown.
+struct SiteStats: ResponseEncodable {
+    struct Fallback: Encodable {
+        var healthy: Bool?
+        var status: Int?
+        var detail: String?
+        var checkedAt: Date?
+    }
+    var site: String
+    var counts: InventorySummary
+    var percentOnSwift: Double
+    var driftCount: Int
+    var fallback: Fallback
+    var lastCrawl: CrawlRecord?
+    var lastProbe: ProbeRunRecord?
+    var series: [OwnerSnapshot]
+
+    init(site: SiteRecord, database: AppDatabase) throws {
+        self.site = site.name
+        counts = try database.summary(siteID: site.id!)
+        percentOnSwift = (counts.percentOnSwift * 10).rounded() / 10
+        driftCount = try database.driftCount(siteID: site.id!)
+        lastCrawl = try database.crawls(siteID: site.id!, limit: 1).first
+        lastProbe = try database.probeRuns(siteID: site.id!, limit: 1).first
+        fallback = Fallback(
+            healthy: lastProbe?.fallbackHealthy, status: lastProbe?.fallbackStatus, detail: lastProbe?.fallbackDetail,
+            checkedAt: lastProbe?.finishedAt)
+        series = try database.snapshots(siteID: site.id!)
+    }
+}

@@ -1,0 +1,78 @@
+import CutoverCore
+import CutoverStore
+import Foundation
+import Hummingbird
+
+/// A site's URLs: filtered, sorted pages; one URL with its history; flips.
+struct URLsController {
+    let database: AppDatabase
+
+    struct Page: ResponseEncodable {
+        var total: Int
+        var limit: Int
+        var offset: Int
+        var items: [URLView]
+    }
+
+    struct Detail: ResponseEncodable {
+        var url: URLView
+        var probes: [ProbeResultRecord]
+        var events: [OwnershipEventRecord]
+    }
+
+    /// Flip one URL or many: exactly one of `paths`, `prefix`, `glob`.
+    struct FlipInput: Decodable {
+        var paths: [String]?
+        var prefix: String?
+        var glob: String?
+        var to: Owner
+        var reason: String?
+        var redirectTo: String?
+    }
+
+    func add(to api: RouterGroup<AppContext>) {
+        api.get("sites/:site/urls") { request, context in
+            let site = try database.site(context)
+            var query = URLQuery(
+                owner: try request.owner("owner"), pathPrefix: request.uri.queryParameters.get("prefix"),
+                driftOnly: try request.bool("drift") ?? false, limit: try request.int("limit", default: 100, range: 1...1000),
+                offset: try request.int("offset", default: 0, range: 0...Int(Int32.max)))
+            query.plannedOwner = try request.owner("planned")
+            query.observedOwner = try request.owner("observed")
+            query.readyToFlip = try request.bool("ready")
+            query.search = request.uri.queryParameters.get("q")
+            if let sort = request.uri.queryParameters.get("sort") {
+                guard let value = URLSort(rawValue: String(sort)) else {
+                    throw APIError(.unprocessableContent, "invalid", "'sort' must be one of \(URLSort.allCases.map(\.rawValue).joined(separator: ", "))")
+                }
+                query.sort = value
+            }
+            if let order = request.uri.queryParameters.get("order") {
+                guard order == "asc" || order == "desc" else { throw APIError(.unprocessableContent, "invalid", "'order' must be asc or desc") }
+                query.descending = order == "desc"
+            }
+            let items = try database.urls(siteID: site.id!, query: query).map(URLView.init)
+            return Page(total: try database.countURLs(siteID: site.id!, query: query), limit: query.limit!, offset: query.offset, items: items)
+        }
+        api.get("sites/:site/urls/:id") { _, context in
+            let site = try database.site(context)
+            guard let id = context.parameters.get("id", as: Int64.self), let url = try database.url(siteID: site.id!, id: id) else {
+                throw APIError(.notFound, "not_found", "no such URL in site '\(site.name)'")
+            }
+            return Detail(url: URLView(url), probes: try database.probeHistory(urlID: url.id), events: try database.ownershipEvents(urlID: url.id))
+        }
+        api.post("sites/:site/flips") { request, context in
+            let site = try database.site(context)
+            let input = try await request.decode(as: FlipInput.self, context: context)
+            let selections = [input.paths.map { URLSelection.paths($0) }, input.prefix.map { .prefix($0) }, input.glob.map { .glob($0) }]
+                .compactMap { $0 }
+            guard selections.count == 1, input.paths?.isEmpty != true else {
+                throw APIError(.unprocessableContent, "invalid", "give exactly one of paths (non-empty), prefix or glob")
+            }
+            return try database.flip(
+                siteID: site.id!, selections[0], to: input.to, reason: input.reason ?? "", actor: "api", redirectTo: input.redirectTo)
+        }
+    }
+}
+
+extension FlipResult: ResponseEncodable {}

@@ -1,0 +1,41 @@
+import CutoverCore
+import Foundation
+import GRDB
+
+/// Owner counts at one moment, for a burndown chart.
+public struct OwnerSnapshot: Codable, FetchableRecord, Sendable, Hashable {
+    public var at: Date
+    public var source: String
+    public var php: Int
+    public var swift: Int
+    public var `static`: Int
+    public var drift: Int
+}
+
+extension AppDatabase {
+    /// Appends the current owner counts (called inside the crawl's or probe's transaction).
+    static func recordSnapshot(_ db: Database, siteID: Int64, source: String) throws {
+        try db.execute(
+            sql: """
+                INSERT INTO owner_snapshots (site_id, at, source, php, swift, static, drift)
+                SELECT ?, ?, ?, COALESCE(SUM(owner = 'php'), 0), COALESCE(SUM(owner = 'swift'), 0),
+                       COALESCE(SUM(owner = 'static'), 0), COALESCE(SUM(drift), 0)
+                FROM urls WHERE site_id = ? AND gone = 0
+                """, arguments: [siteID, Date(), source, siteID])
+    }
+
+    public func snapshots(siteID: Int64, limit: Int = 500) throws -> [OwnerSnapshot] {
+        try writer.read { db in
+            try OwnerSnapshot.fetchAll(
+                db,
+                sql: "SELECT * FROM (SELECT at, source, php, swift, static, drift, id FROM owner_snapshots WHERE site_id = ? ORDER BY id DESC LIMIT ?) ORDER BY id",
+                arguments: [siteID, limit])
+        }
+    }
+
+    public func driftCount(siteID: Int64) throws -> Int {
+        try writer.read { db in
+            try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM urls WHERE site_id = ? AND drift = 1 AND gone = 0", arguments: [siteID]) ?? 0
+        }
+    }
+}

@@ -1,0 +1,71 @@
+import ArgumentParser
+import CutoverServer
+import CutoverStore
+import Foundation
+import Hummingbird
+
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Run the REST API (/api/) and the dashboard (Public/).",
+        discussion: """
+            Mutating API calls need 'Authorization: Bearer TOKEN' with the token from the CUTOVER_TOKEN \
+            environment variable (or --token-file). Without a token the API is read-only, and the server \
+            refuses to listen on a non-loopback address. SIGTERM or SIGINT stop it gracefully: running jobs \
+            are cancelled and the database stays consistent.
+            """
+    )
+
+    @OptionGroup var global: GlobalOptions
+
+    @Option(name: .long, help: "Address to listen on.")
+    var host = "127.0.0.1"
+
+    @Option(name: .long, help: "Port to listen on (0 picks a free one).")
+    var port = 8080
+
+    @Option(name: .long, help: "File holding the API token (instead of CUTOVER_TOKEN).")
+    var tokenFile: String?
+
+    @Flag(name: .long, help: "Require the token for reads too.")
+    var protectReads = false
+
+    @Option(name: .customLong("public"), help: "Folder of the dashboard files.")
+    var publicDirectory = "Public"
+
+    func validate() throws {
+        guard (0...65535).contains(port) else { throw ValidationError("--port must be between 0 and 65535") }
+    }
+
+    func run() async throws {
+        let database = try global.openDatabase()
+        var logger = global.logger("cutover.serve")
+        if logger.logLevel > .info { logger.logLevel = .info }
+        let token = try readToken()
+        if token == nil {
+            logger.notice("no API token: the API is read-only. Set CUTOVER_TOKEN=<secret> (or --token-file) to allow changes.")
+        }
+        let arguments = ServeArguments(
+            hostname: host, port: port, token: token, protectReads: protectReads, publicDirectory: absolutePath(publicDirectory))
+        let app = try buildApplication(arguments, database: database, logger: logger)
+        try await app.runService()
+    }
+
+    func readToken() throws -> String? {
+        if let tokenFile {
+            let text = try String(contentsOfFile: absolutePath(tokenFile), encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+            guard !text.isEmpty else { throw ValidationError("token file '\(tokenFile)' is empty") }
+            return text
+        }
+        let value = ProcessInfo.processInfo.environment["CUTOVER_TOKEN"]?.trimmingCharacters(in: .whitespacesAndNewlines)
+        return value?.isEmpty == false ? value : nil
+    }
+}
+
+struct ServeArguments: ServerArguments {
+    var hostname: String
+    var port: Int
+    var token: String?
+    var protectReads: Bool
+    var publicDirectory: String
+}

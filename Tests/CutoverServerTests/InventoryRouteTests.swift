@@ -1,0 +1,119 @@
+import CutoverCore
+import CutoverServer
+import CutoverStore
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Testing
+
+@Suite struct InventoryRouteTests {
+    @Test func crawlJobThenURLsFlipsExportAndStats() async throws {
+        let fixture = try ServerFixture()
+        defer { fixture.cleanup() }
+        try await fixture.test { client in
+            // A crawl over HTTP: 202 with a job, then the job finishes.
+            let jobID = try await client.execute(uri: "/api/sites/demo/jobs", method: .post, headers: authorized, body: json(#"{"kind":"crawl"}"#)) {
+                response throws in
+                #expect(response.status == .accepted)
+                #expect(response.headers[.location]?.hasPrefix("/api/jobs/") == true)
+                return try decode(response)["id"] as? Int
+            }
+            let id = try #require(jobID)
+            _ = await fixture.jobs.wait(for: id)
+            try await client.execute(uri: "/api/jobs/\(id)", method: .get) { response throws in
+                let job = try decode(response)
+                #expect(job["state"] as? String == "succeeded")
+                #expect(job["kind"] as? String == "crawl")
+            }
+            try await client.execute(uri: "/api/jobs/999", method: .get) { response throws in #expect(response.status == .notFound) }
+            try await client.execute(uri: "/api/sites/demo/jobs", method: .post, headers: authorized, body: json(#"{"kind":"dance"}"#)) {
+                response throws in #expect(response.status == .badRequest)
+            }
+
+            // Paginated, filtered URLs.
+            try await client.execute(uri: "/api/sites/demo/urls?owner=php&limit=2&sort=path", method: .get) { response throws in
+                let page = try decode(response)
+                #expect(page["total"] as? Int == 5)  // /, /index.php, /page-1.php, /page-2.php, /old%20page.php
+                #expect((page["items"] as? [[String: Any]])?.map { $0["path"] as? String } == ["/", "/index.php"])
+            }
+            try await client.execute(uri: "/api/sites/demo/urls?q=OLD", method: .get) { response throws in
+                #expect((try decode(response)["items"] as? [[String: Any]])?.first?["path"] as? String == "/old%20page.php")
+            }
+            for bad in ["limit=0", "limit=1001", "offset=-1", "owner=perl", "drift=maybe", "sort=size", "order=up"] {
+                try await client.execute(uri: "/api/sites/demo/urls?\(bad)", method: .get) { response throws in
+                    #expect(response.status == .unprocessableContent, "\(bad)")
+                    #expect(try errorCode(response) == "invalid")
+                }
+            }
+
+            // Flip one page, refusals, then detail with its event.
+            try await client.execute(
+                uri: "/api/sites/demo/flips", method: .post, headers: authorized, body: json(#"{"paths":["/old page.php"],"to":"swift","reason":"done"}"#)
+            ) { response throws in
+                #expect(response.status == .ok)
+                #expect(try decode(response)["changed"] as? [String] == ["/old%20page.php"])
+            }
+            try await client.execute(uri: "/api/sites/demo/flips", method: .post, headers: authorized, body: json(#"{"paths":["/nope.php"],"to":"swift"}"#)) {
+                response throws in #expect(response.status == .notFound)
+            }
+            try await client.execute(uri: "/api/sites/demo/flips", method: .post, headers: authorized, body: json(#"{"paths":["/css/site.css"],"to":"swift"}"#)) {
+                response throws in #expect(response.status == .unprocessableContent)
+            }
+            try await client.execute(uri: "/api/sites/demo/flips", method: .post, headers: authorized, body: json(#"{"prefix":"/","glob":"*","to":"swift"}"#)) {
+                response throws in #expect(response.status == .unprocessableContent)
+            }
+            let url = try #require(try fixture.database.url(siteID: try fixture.database.site(named: "demo").id!, path: "/old%20page.php"))
+            try await client.execute(uri: "/api/sites/demo/urls/\(url.id)", method: .get) { response throws in
+                let detail = try decode(response)
+                #expect((detail["url"] as? [String: Any])?["plannedOwner"] as? String == "swift")
+                #expect((detail["events"] as? [[String: Any]])?.count == 1)
+            }
+            try await client.execute(uri: "/api/sites/demo/urls/424242", method: .get) { response throws in #expect(response.status == .notFound) }
+
+            // Export as text, preview, history.
+            try await client.execute(uri: "/api/sites/demo/export?form=htaccess", method: .get) { response throws in
+                #expect(response.status == .ok)
+                #expect(response.headers[.contentType]?.hasPrefix("text/plain") == true)
+                #expect(String(buffer: response.body).contains(#"RewriteRule "^old\x20page\.php$""#))
+            }
+            try await client.execute(uri: "/api/sites/demo/export?form=nginx", method: .get) { response throws in #expect(response.status == .unprocessableContent) }
+            try await client.execute(uri: "/api/sites/demo/export?form=rewritemap", method: .get) { response throws in #expect(response.status == .unprocessableContent) }
+            try await client.execute(uri: "/api/sites/demo/export/preview", method: .get) { response throws in
+                let items = try JSONSerialization.jsonObject(with: Data(buffer: response.body)) as? [[String: Any]]
+                #expect(items?.map { $0["path"] as? String } == ["/old%20page.php"])
+            }
+            try await client.execute(uri: "/api/sites/demo/exports", method: .get) { response throws in
+                let items = try JSONSerialization.jsonObject(with: Data(buffer: response.body)) as? [[String: Any]]
+                #expect(items?.count == 1)
+            }
+            try await client.execute(uri: "/api/sites/demo/exports/1", method: .get) { response throws in #expect(response.status == .ok) }
+            try await client.execute(uri: "/api/sites/demo/exports/77", method: .get) { response throws in #expect(response.status == .notFound) }
+
+            // Stats with the burndown series.
+            try await client.execute(uri: "/api/sites/demo/stats", method: .get) { response throws in
+                let stats = try decode(response)
+                #expect((stats["counts"] as? [String: Any])?["php"] as? Int == 5)
+                #expect((stats["series"] as? [[String: Any]])?.count == 1)
+                #expect(stats["driftCount"] as? Int == 0)
+            }
+        }
+    }
+
+    @Test func secondJobOfASiteIsAConflict() async throws {
+        let fixture = try ServerFixture(files: 3000)
+        defer { fixture.cleanup() }
+        try await fixture.test { client in
+            try await client.execute(uri: "/api/sites/demo/jobs", method: .post, headers: authorized, body: json(#"{"kind":"crawl"}"#)) {
+                response throws in #expect(response.status == .accepted)
+            }
+            try await client.execute(uri: "/api/sites/demo/jobs", method: .post, headers: authorized, body: json(#"{"kind":"probe"}"#)) {
+                response throws in
+                #expect(response.status == .conflict)
+                #expect(try errorCode(response) == "conflict")
+            }
+            try await client.execute(uri: "/api/sites/demo", method: .delete, headers: authorized) { response throws in #expect(response.status == .conflict) }
+        }
+        _ = await fixture.jobs.wait(for: 1)
+    }
+}

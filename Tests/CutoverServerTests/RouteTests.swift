@@ -1,0 +1,134 @@
+import CutoverCore
+import CutoverServer
+import CutoverStore
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Testing
+
+@Suite struct RouteTests {
+    @Test func healthAndDashboardButNeverTheDocroot() async throws {
+        let fixture = try ServerFixture()
+        defer { fixture.cleanup() }
+        try await fixture.test { client in
+            try await client.execute(uri: "/api/health", method: .get) { response throws in #expect(response.status == .ok) }
+            try await client.execute(uri: "/", method: .get) { response throws in
+                #expect(response.status == .ok)
+                #expect(String(buffer: response.body).contains("dashboard"))
+            }
+            for path in ["/index.php", "/page-1.php", "/css/site.css", "/../htdocs/index.php", "/%2e%2e/htdocs/index.php"] {
+                try await client.execute(uri: path, method: .get) { response throws in
+                    #expect([.notFound, .badRequest].contains(response.status), "\(path)")
+                    #expect(!String(buffer: response.body).contains("<?php"))
+                }
+            }
+        }
+    }
+
+    @Test func sitesCRUDWithErrors() async throws {
+        let fixture = try ServerFixture()
+        defer { fixture.cleanup() }
+        let docroot = fixture.folder.appending("htdocs")
+        try await fixture.test { client in
+            let body = json(#"{"name":"shop","docroot":"\#(docroot)","publicURL":"http://127.0.0.1:8081","backendURL":"http://127.0.0.1:8080"}"#)
+            try await client.execute(uri: "/api/sites", method: .post, headers: anonymous, body: body) { response throws in
+                #expect(response.status == .unauthorized)
+                #expect(try errorCode(response) == "unauthorized")
+            }
+            try await client.execute(uri: "/api/sites", method: .post, headers: authorized, body: body) { response throws in
+                #expect(response.status == .created)
+                #expect(try decode(response)["publicURL"] as? String == "http://127.0.0.1:8081")
+            }
+            try await client.execute(uri: "/api/sites", method: .post, headers: authorized, body: body) { response throws in #expect(response.status == .conflict) }
+            try await client.execute(uri: "/api/sites", method: .post, headers: authorized, body: json("{not json")) { response throws in
+                #expect(response.status == .badRequest)
+                #expect(try errorCode(response) == "bad_request")
+            }
+            try await client.execute(
+                uri: "/api/sites", method: .post, headers: authorized,
+                body: json(#"{"name":"bad name","docroot":"x","publicURL":"ftp://x","backendURL":"http://b"}"#)
+            ) { response throws in
+                #expect(response.status == .unprocessableContent)
+                #expect(String(buffer: response.body).contains("must start with http"))
+            }
+            try await client.execute(uri: "/api/sites", method: .post, headers: authorized, body: json(#"{"docroot":"/x"}"#)) { response throws in
+                #expect(response.status == .unprocessableContent)
+            }
+            try await client.execute(uri: "/api/sites", method: .get) { response throws in
+                #expect(response.status == .ok)
+                let names = (try JSONSerialization.jsonObject(with: Data(buffer: response.body)) as? [[String: Any]])?.compactMap { $0["name"] as? String }
+                #expect(names == ["demo", "shop"])
+            }
+            try await client.execute(uri: "/api/sites/shop", method: .put, headers: authorized, body: json(#"{"backendURL":"http://127.0.0.1:9000"}"#)) { response throws in
+                #expect(try decode(response)["backendURL"] as? String == "http://127.0.0.1:9000")
+            }
+            try await client.execute(uri: "/api/sites/shop", method: .put, headers: authorized, body: json(#"{"probeRetention":0}"#)) { response throws in
+                #expect(response.status == .unprocessableContent)
+            }
+            try await client.execute(uri: "/api/sites/nope", method: .get) { response throws in
+                #expect(response.status == .notFound)
+                #expect(try errorCode(response) == "not_found")
+            }
+            try await client.execute(uri: "/api/sites/shop", method: .delete, headers: authorized) { response throws in #expect(response.status == .noContent) }
+            try await client.execute(uri: "/api/sites/shop", method: .delete, headers: authorized) { response throws in #expect(response.status == .notFound) }
+        }
+    }
+
+    @Test func oversizedBodyIs413() async throws {
+        let fixture = try ServerFixture()
+        defer { fixture.cleanup() }
+        try await fixture.test { client in
+            let huge = json(#"{"name":""# + String(repeating: "a", count: 2 << 20) + #""}"#)
+            try await client.execute(uri: "/api/sites", method: .post, headers: authorized, body: huge) { response throws in
+                #expect(response.status == .contentTooLarge)
+                #expect(try errorCode(response) == "body_too_large")
+            }
+        }
+    }
+
+    @Test func authMatrix() async throws {
+        for (protectReads, token) in [(false, "s3cret-token"), (true, "s3cret-token"), (false, nil)] as [(Bool, String?)] {
+            let fixture = try ServerFixture(protectReads: protectReads, token: token)
+            defer { fixture.cleanup() }
+            try await fixture.test { client in
+                let readStatus: HTTPResponse.Status = protectReads ? .unauthorized : .ok
+                try await client.execute(uri: "/api/sites", method: .get) { response throws in #expect(response.status == readStatus) }
+                try await client.execute(uri: "/api/sites", method: .get, headers: [.authorization: "Bearer s3cret-token"]) { response throws in
+                    #expect(response.status == .ok)
+                }
+                try await client.execute(uri: "/api/health", method: .get) { response throws in #expect(response.status == .ok) }
+                for headers: HTTPFields in [anonymous, [.authorization: "Bearer wrong", .contentType: "application/json"],
+                    [.authorization: "s3cret-token", .contentType: "application/json"]]
+                {
+                    try await client.execute(uri: "/api/sites/demo/jobs", method: .post, headers: headers, body: json(#"{"kind":"crawl"}"#)) { response throws in
+                        #expect(response.status == .unauthorized)
+                        #expect(response.headers[.wwwAuthenticate] == "Bearer")
+                    }
+                }
+                let expected: HTTPResponse.Status = token == nil ? .unauthorized : .accepted
+                try await client.execute(uri: "/api/sites/demo/jobs", method: .post, headers: authorized, body: json(#"{"kind":"crawl"}"#)) { response throws in
+                    #expect(response.status == expected)
+                }
+            }
+            _ = await fixture.jobs.wait(for: 1)
+        }
+    }
+
+    @Test func refusesNonLoopbackWithoutToken() throws {
+        let fixture = try ServerFixture(token: nil)
+        defer { fixture.cleanup() }
+        var arguments = fixture.arguments
+        arguments.hostname = "0.0.0.0"
+        #expect(throws: ServerSetupError.tokenRequired(host: "0.0.0.0")) {
+            _ = try buildApplication(arguments, database: fixture.database, logger: fixture.logger)
+        }
+    }
+
+    @Test func constantTimeComparison() {
+        #expect(AuthCheck.equals("abc", "abc"))
+        #expect(!AuthCheck.equals("abc", "abd"))
+        #expect(!AuthCheck.equals("abc", "abcd"))
+        #expect(!AuthCheck.equals("", "a"))
+    }
+}

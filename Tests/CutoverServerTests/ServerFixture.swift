@@ -1,0 +1,71 @@
+import CutoverCore
+import CutoverServer
+import CutoverStore
+import CutoverTestSupport
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Logging
+import NIOCore
+
+struct TestArguments: ServerArguments {
+    var hostname = "127.0.0.1"
+    var port = 0
+    var token: String? = "s3cret-token"
+    var protectReads = false
+    var publicDirectory: String
+}
+
+/// A temporary docroot with a registered site, a real SQLite file and a Public folder.
+struct ServerFixture {
+    let folder: TemporaryDirectory
+    let database: AppDatabase
+    let arguments: TestArguments
+    let jobs: JobRunner
+    let logger: Logger = {
+        var logger = Logger(label: "test")
+        logger.logLevel = .critical
+        return logger
+    }()
+
+    init(files: Int = 0, protectReads: Bool = false, token: String? = "s3cret-token") throws {
+        folder = try TemporaryDirectory(prefix: "server")
+        for file in ["index.php", "page-1.php", "page-2.php", "old page.php", "css/site.css"] { try folder.write("htdocs/\(file)", "<?php echo 1;") }
+        for index in 0..<files { try folder.write("htdocs/bulk/p\(index).php", "x") }
+        try folder.write("public/index.html", "<!doctype html><title>dashboard</title>")
+        database = try AppDatabase(path: folder.appending("cutover.sqlite"))
+        try database.addSite(
+            SiteSettings(name: "demo", docroot: folder.appending("htdocs"), publicURL: "http://127.0.0.1:9", backendURL: "http://127.0.0.1:9"))
+        arguments = TestArguments(token: token, protectReads: protectReads, publicDirectory: folder.appending("public"))
+        jobs = JobRunner(database: database, logger: logger)
+    }
+
+    var router: Router<AppContext> { buildRouter(arguments, database: database, jobs: jobs, logger: logger) }
+
+    func test(_ body: @Sendable (any TestClientProtocol) async throws -> Void) async throws {
+        let app = Application(router: router, logger: logger)
+        try await app.test(.router) { client in try await body(client) }
+    }
+
+    func crawl() async throws {
+        let site = try database.site(named: "demo")
+        let job = try await jobs.start(.crawl, site: site)
+        _ = await jobs.wait(for: job.id)
+    }
+
+    func cleanup() { folder.remove() }
+}
+
+let authorized: HTTPFields = [.authorization: "Bearer s3cret-token", .contentType: "application/json"]
+let anonymous: HTTPFields = [.contentType: "application/json"]
+
+func json(_ text: String) -> ByteBuffer { ByteBuffer(string: text) }
+
+func decode(_ response: TestResponse) throws -> [String: Any] {
+    try JSONSerialization.jsonObject(with: Data(buffer: response.body)) as? [String: Any] ?? [:]
+}
+
+func errorCode(_ response: TestResponse) throws -> String? {
+    (try decode(response)["error"] as? [String: Any])?["code"] as? String
+}

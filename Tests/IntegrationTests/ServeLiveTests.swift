@@ -1,0 +1,64 @@
+import AsyncHTTPClient
+import CutoverTestSupport
+import Foundation
+import NIOCore
+import NIOHTTP1
+import Testing
+
+/// `cutover serve` as a user runs it: a real process, a real Apache site, crawl and probe over HTTP.
+@Suite(.enabled(if: Integration.enabled, "needs apache2 and libapache2-mod-php (always runs when CI=true)"))
+struct ServeLiveTests {
+    func call(_ method: HTTPMethod, _ url: String, body: String? = nil) async throws -> (Int, [String: Any]) {
+        var request = HTTPClientRequest(url: url)
+        request.method = method
+        request.headers.add(name: "Authorization", value: "Bearer live-token")
+        if let body {
+            request.headers.add(name: "Content-Type", value: "application/json")
+            request.body = .bytes(ByteBuffer(string: body))
+        }
+        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
+        let data = try await response.body.collect(upTo: 1 << 20)
+        let object = (try? JSONSerialization.jsonObject(with: Data(buffer: data))) as? [String: Any] ?? [:]
+        return (Int(response.status.code), object)
+    }
+
+    @Test func crawlAndProbeOverHTTPThenGracefulStop() async throws {
+        let live = try await LiveSite(files: ["index.php": "<?php echo 1;", "a.php": "<?php echo 2;", "s.css": "x"])
+        defer { Task { await live.shutdown() } }
+        let port = try FreePort.find()
+        let server = Process()
+        server.executableURL = URL(fileURLWithPath: Subprocess.cutoverBinary)
+        server.arguments = ["serve", "--db", live.docroot.appending("cutover.sqlite"), "--port", String(port), "--public", live.docroot.path]
+        server.environment = ["CUTOVER_TOKEN": "live-token", "PATH": "/usr/bin:/bin"]
+        server.standardOutput = FileHandle.nullDevice
+        server.standardError = FileHandle.nullDevice
+        try server.run()
+        defer { if server.isRunning { server.terminate() } }
+        let base = "http://127.0.0.1:\(port)/api"
+        var up = false
+        for _ in 0..<200 where !up {
+            up = (try? await call(.GET, "\(base)/health").0) == 200
+            if !up { try await Task.sleep(for: .milliseconds(50)) }
+        }
+        #expect(up)
+        for kind in ["crawl", "probe"] {
+            let (status, job) = try await call(.POST, "\(base)/sites/live/jobs", body: #"{"kind":"\#(kind)"}"#)
+            #expect(status == 202)
+            let id = try #require(job["id"] as? Int)
+            var state = "running"
+            for _ in 0..<200 where state == "running" {
+                try await Task.sleep(for: .milliseconds(50))
+                state = try await call(.GET, "\(base)/jobs/\(id)").1["state"] as? String ?? "?"
+            }
+            #expect(state == "succeeded", "\(kind)")
+        }
+        let (_, stats) = try await call(.GET, "\(base)/sites/live/stats")
+        #expect((stats["counts"] as? [String: Any])?["php"] as? Int == 3)
+        #expect((stats["fallback"] as? [String: Any])?["healthy"] as? Bool == true)
+        #expect(stats["driftCount"] as? Int == 0)
+        #expect((stats["series"] as? [[String: Any]])?.count == 2)
+        server.terminate()  // SIGTERM: graceful shutdown
+        server.waitUntilExit()
+        #expect(server.terminationStatus == 0)
+    }
+}
