@@ -19,6 +19,8 @@ public struct SiteSettings: Sendable, Hashable, Codable {
     public var ownerHeader: String
     /// How many probe runs of history to keep.
     public var probeRetention: Int
+    /// Crawl then probe this often, in seconds, inside `cutover serve` (nil: no schedule).
+    public var crawlEverySeconds: Int?
 
     public init(
         name: String,
@@ -28,7 +30,8 @@ public struct SiteSettings: Sendable, Hashable, Codable {
         directoryIndex: [String] = SiteSettings.defaultDirectoryIndex,
         phpExtensions: [String] = SiteSettings.defaultPHPExtensions,
         ownerHeader: String = "X-Cutover-Owner",
-        probeRetention: Int = 30
+        probeRetention: Int = 30,
+        crawlEverySeconds: Int? = nil
     ) {
         self.name = name
         self.docroot = docroot
@@ -38,6 +41,7 @@ public struct SiteSettings: Sendable, Hashable, Codable {
         self.phpExtensions = phpExtensions
         self.ownerHeader = ownerHeader
         self.probeRetention = probeRetention
+        self.crawlEverySeconds = crawlEverySeconds
     }
 
     /// Checks every field and returns the problems found, one sentence each (empty when valid).
@@ -62,6 +66,9 @@ public struct SiteSettings: Sendable, Hashable, Codable {
             found.append("owner header '\(ownerHeader)' must be a header name (letters, digits, '-')")
         }
         if !(1...10_000).contains(probeRetention) { found.append("probe retention must be between 1 and 10000 runs") }
+        if let every = crawlEverySeconds, every < Interval.minimumSeconds {
+            found.append("the schedule must be at least \(Interval.minimumSeconds) seconds ('1m')")
+        }
         return found
     }
 }

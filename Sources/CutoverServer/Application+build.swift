@@ -42,7 +42,7 @@ public func buildApplication(_ arguments: some ServerArguments, database: AppDat
         router: router,
         configuration: .init(address: .hostname(arguments.hostname, port: arguments.port), serverName: "cutover"),
         logger: logger)
-    app.addServices(JobRunnerService(jobs: jobs))
+    app.addServices(JobRunnerService(jobs: jobs), Scheduler(database: database, jobs: jobs, logger: logger))
     return app
 }
 

@@ -31,10 +31,12 @@ public struct JobSnapshot: Codable, Sendable, Hashable {
 
 public enum JobError: Error, CustomStringConvertible, Equatable {
     case alreadyRunning(site: String, jobID: Int)
+    case shuttingDown
 
     public var description: String {
         switch self {
         case .alreadyRunning(let site, let id): "a job of site '\(site)' is already running (job \(id))"
+        case .shuttingDown: "the server is shutting down"
         }
     }
 }
@@ -49,6 +51,7 @@ public actor JobRunner {
     private var tasks: [Int: Task<Void, Never>] = [:]
     private var runningBySite: [String: Int] = [:]
     private var nextID = 1
+    private var closed = false
     private let retained = 200
 
     public init(database: AppDatabase, logger: Logger, probeConfiguration: ProbeConfiguration = ProbeConfiguration()) {
@@ -59,6 +62,7 @@ public actor JobRunner {
 
     /// Starts a job, or refuses when the site already has one running.
     public func start(_ kind: JobKind, site: SiteRecord, trigger: String = "api") throws -> JobSnapshot {
+        if closed { throw JobError.shuttingDown }
         if let running = runningBySite[site.name] { throw JobError.alreadyRunning(site: site.name, jobID: running) }
         let id = nextID
         nextID += 1
@@ -84,6 +88,7 @@ public actor JobRunner {
 
     /// Cancels running jobs and waits for them, so the database is left consistent on shutdown.
     public func shutdown() async {
+        closed = true
         let running = Array(tasks.values)
         running.forEach { $0.cancel() }
         for task in running { await task.value }

@@ -13,6 +13,10 @@ struct SiteView: ResponseEncodable {
     var phpExtensions: [String]
     var ownerHeader: String
     var probeRetention: Int
+    /// Schedule as text (`15m`), nil when not scheduled.
+    var crawlEvery: String?
+    var lastRun: Date?
+    var nextRun: Date?
     var createdAt: Date
 
     init(_ site: SiteRecord) {
@@ -25,6 +29,9 @@ struct SiteView: ResponseEncodable {
         phpExtensions = settings.phpExtensions
         ownerHeader = settings.ownerHeader
         probeRetention = settings.probeRetention
+        crawlEvery = settings.crawlEverySeconds.map(Interval.text)
+        lastRun = site.lastScheduledAt
+        nextRun = site.nextScheduledAt
         createdAt = site.createdAt
     }
 }
@@ -44,6 +51,17 @@ struct SitesController {
         var phpExtensions: [String]?
         var ownerHeader: String?
         var probeRetention: Int?
+        /// `15m`, `2h`, ... or `off`.
+        var crawlEvery: String?
+
+        func schedule(base: SiteSettings?) throws -> Int? {
+            guard let text = crawlEvery else { return base?.crawlEverySeconds }
+            if text == "off" { return nil }
+            guard let seconds = Interval.seconds(text) else {
+                throw APIError(.unprocessableContent, "invalid", "crawlEvery must look like '90s', '15m', '2h', '1d' or be 'off'")
+            }
+            return seconds
+        }
 
         func settings(name: String, base: SiteSettings?) throws -> SiteSettings {
             guard let docroot = docroot ?? base?.docroot, let publicURL = publicURL ?? base?.publicURL,
@@ -54,7 +72,7 @@ struct SitesController {
                 directoryIndex: directoryIndex ?? base?.directoryIndex ?? SiteSettings.defaultDirectoryIndex,
                 phpExtensions: phpExtensions ?? base?.phpExtensions ?? SiteSettings.defaultPHPExtensions,
                 ownerHeader: ownerHeader ?? base?.ownerHeader ?? OwnerFingerprint.defaultOwnerHeader,
-                probeRetention: probeRetention ?? base?.probeRetention ?? 30)
+                probeRetention: probeRetention ?? base?.probeRetention ?? 30, crawlEverySeconds: try schedule(base: base))
         }
     }
 

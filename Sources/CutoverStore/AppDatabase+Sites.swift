@@ -27,8 +27,10 @@ extension AppDatabase {
             if var existing = try SiteRecord.filter(Column("name") == settings.name).fetchOne(db) {
                 let created = existing.createdAt
                 let id = existing.id
+                let lastScheduled = existing.lastScheduledAt
                 existing = SiteRecord(settings: settings, createdAt: created)
                 existing.id = id
+                existing.lastScheduledAt = lastScheduled
                 try existing.update(db)
                 return existing
             }
@@ -53,5 +55,14 @@ extension AppDatabase {
     public func removeSite(named name: String) throws {
         let deleted = try writer.write { db in try SiteRecord.filter(Column("name") == name).deleteAll(db) }
         if deleted == 0 { throw StoreError.unknownSite(name) }
+    }
+}
+
+extension AppDatabase {
+    /// Records that the schedule started a run of this site now.
+    public func markScheduled(siteID: Int64, at date: Date = Date()) throws {
+        try writer.write { db in
+            try db.execute(sql: "UPDATE sites SET last_scheduled_at = ? WHERE id = ?", arguments: [date, siteID])
+        }
     }
 }

@@ -17,6 +17,8 @@ public struct SiteRecord: Codable, FetchableRecord, MutablePersistableRecord, Se
     public var phpExtensions: String
     public var ownerHeader: String
     public var probeRetention: Int
+    public var crawlEverySeconds: Int?
+    public var lastScheduledAt: Date?
     public var createdAt: Date
 
     enum CodingKeys: String, CodingKey {
@@ -27,6 +29,8 @@ public struct SiteRecord: Codable, FetchableRecord, MutablePersistableRecord, Se
         case phpExtensions = "php_extensions"
         case ownerHeader = "owner_header"
         case probeRetention = "probe_retention"
+        case crawlEverySeconds = "crawl_every_seconds"
+        case lastScheduledAt = "last_scheduled_at"
         case createdAt = "created_at"
     }
 
@@ -39,6 +43,7 @@ public struct SiteRecord: Codable, FetchableRecord, MutablePersistableRecord, Se
         self.phpExtensions = settings.phpExtensions.joined(separator: " ")
         self.ownerHeader = settings.ownerHeader
         self.probeRetention = settings.probeRetention
+        self.crawlEverySeconds = settings.crawlEverySeconds
         self.createdAt = createdAt
     }
 
@@ -47,10 +52,16 @@ public struct SiteRecord: Codable, FetchableRecord, MutablePersistableRecord, Se
             name: name, docroot: docroot, publicURL: publicURL, backendURL: backendURL,
             directoryIndex: directoryIndex.split(separator: " ").map(String.init),
             phpExtensions: phpExtensions.split(separator: " ").map(String.init), ownerHeader: ownerHeader,
-            probeRetention: probeRetention)
+            probeRetention: probeRetention, crawlEverySeconds: crawlEverySeconds)
     }
 
     public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
+
+    /// When the schedule runs next (nil: not scheduled). A site never run is due now.
+    public var nextScheduledAt: Date? {
+        guard let every = crawlEverySeconds else { return nil }
+        return lastScheduledAt.map { $0.addingTimeInterval(TimeInterval(every)) } ?? createdAt
+    }
 }
 
 public enum CrawlStatus: String, Codable, Sendable, DatabaseValueConvertible {

@@ -1,0 +1,65 @@
+import CutoverStore
+import Foundation
+import Logging
+import ServiceLifecycle
+
+/// Runs each scheduled site's crawl followed by its probe, every `crawlEverySeconds`, inside
+/// `cutover serve`. Uses the job runner, so a scheduled run never overlaps another job of the
+/// same site (a manual trigger meanwhile gets 409), and a failing job is recorded while the
+/// schedule goes on.
+public struct Scheduler: Service {
+    let database: AppDatabase
+    let jobs: JobRunner
+    let logger: Logger
+    let tick: Duration
+
+    public init(database: AppDatabase, jobs: JobRunner, logger: Logger, tick: Duration = .seconds(5)) {
+        self.database = database
+        self.jobs = jobs
+        self.logger = logger
+        self.tick = tick
+    }
+
+    public func run() async throws {
+        try await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                _ = await startDue()
+                try await Task.sleep(for: tick)
+            }
+        }
+    }
+
+    /// Starts a cycle for every site that is due and idle; returns the names of those started.
+    @discardableResult
+    public func startDue(now: Date = Date()) async -> [String] {
+        let sites: [SiteRecord]
+        do {
+            sites = try database.sites()
+        } catch {
+            logger.error("scheduler cannot read sites", metadata: ["error": .string("\(error)")])
+            return []
+        }
+        var started: [String] = []
+        for site in sites {
+            guard let next = site.nextScheduledAt, next <= now, await !jobs.isRunning(site: site.name) else { continue }
+            do {
+                let crawl = try await jobs.start(.crawl, site: site, trigger: "schedule")
+                try database.markScheduled(siteID: site.id!, at: now)
+                started.append(site.name)
+                Task { await probeAfter(crawl.id, site: site) }
+            } catch {
+                logger.warning("scheduled run not started", metadata: ["site": .string(site.name), "error": .string("\(error)")])
+            }
+        }
+        return started
+    }
+
+    private func probeAfter(_ crawlJob: Int, site: SiteRecord) async {
+        guard let finished = await jobs.wait(for: crawlJob), finished.state == .succeeded else { return }
+        do {
+            _ = try await jobs.start(.probe, site: site, trigger: "schedule")
+        } catch {
+            logger.warning("scheduled probe not started", metadata: ["site": .string(site.name), "error": .string("\(error)")])
+        }
+    }
+}

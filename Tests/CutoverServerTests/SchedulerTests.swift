@@ -1,0 +1,116 @@
+import CutoverCore
+import CutoverServer
+import CutoverStore
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Testing
+
+@Suite struct SchedulerTests {
+    func schedule(_ fixture: ServerFixture, every: String) async throws {
+        try await fixture.test { client in
+            try await client.execute(uri: "/api/sites/demo", method: .put, headers: authorized, body: json(#"{"crawlEvery":"\#(every)"}"#)) {
+                response throws in #expect(response.status == .ok)
+            }
+        }
+    }
+
+    @Test func dueSitesRunCrawlThenProbeAndShowNextRun() async throws {
+        let fixture = try ServerFixture()
+        defer { fixture.cleanup() }
+        try await schedule(fixture, every: "15m")
+        let scheduler = Scheduler(database: fixture.database, jobs: fixture.jobs, logger: fixture.logger)
+        let start = Date()
+        #expect(await scheduler.startDue(now: start) == ["demo"])
+        #expect(await scheduler.startDue(now: start) == [])  // running, and not due again
+        _ = await fixture.jobs.wait(for: 1)
+        var jobs: [JobSnapshot] = []
+        for _ in 0..<100 {
+            jobs = await fixture.jobs.list()
+            if jobs.count == 2, jobs.allSatisfy({ $0.state != .running }) { break }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        #expect(jobs.map(\.kind).sorted { $0.rawValue < $1.rawValue } == [.crawl, .probe])
+        #expect(jobs.allSatisfy { $0.trigger == "schedule" && $0.state == .succeeded })
+        #expect(await scheduler.startDue(now: start.addingTimeInterval(60)) == [])
+        #expect(await scheduler.startDue(now: start.addingTimeInterval(15 * 60 + 1)) == ["demo"])
+        _ = await fixture.jobs.wait(for: 3)
+        try await fixture.test { client in
+            try await client.execute(uri: "/api/sites/demo", method: .get) { response throws in
+                let site = try decode(response)
+                #expect(site["crawlEvery"] as? String == "15m")
+                #expect(site["lastRun"] != nil && site["nextRun"] != nil)
+            }
+            for bad in ["5s", "soon", "-1m", "0m"] {
+                try await client.execute(uri: "/api/sites/demo", method: .put, headers: authorized, body: json(#"{"crawlEvery":"\#(bad)"}"#)) {
+                    response throws in #expect(response.status == .unprocessableContent, "\(bad)")
+                }
+            }
+        }
+    }
+
+    @Test func manualTriggerDuringAScheduledRunIsAConflict() async throws {
+        let fixture = try ServerFixture(files: 3000)
+        defer { fixture.cleanup() }
+        try await schedule(fixture, every: "1h")
+        let scheduler = Scheduler(database: fixture.database, jobs: fixture.jobs, logger: fixture.logger)
+        #expect(await scheduler.startDue() == ["demo"])
+        try await fixture.test { client in
+            try await client.execute(uri: "/api/sites/demo/jobs", method: .post, headers: authorized, body: json(#"{"kind":"crawl"}"#)) {
+                response throws in #expect(response.status == .conflict)
+            }
+        }
+        _ = await fixture.jobs.wait(for: 1)
+    }
+
+    @Test func failingJobIsRecordedAndTheScheduleGoesOn() async throws {
+        let fixture = try ServerFixture()
+        defer { fixture.cleanup() }
+        try await schedule(fixture, every: "1m")
+        try FileManager.default.removeItem(atPath: fixture.folder.appending("htdocs"))
+        let scheduler = Scheduler(database: fixture.database, jobs: fixture.jobs, logger: fixture.logger)
+        let start = Date()
+        #expect(await scheduler.startDue(now: start) == ["demo"])
+        let failed = await fixture.jobs.wait(for: 1)
+        #expect(failed?.state == .failed)
+        #expect(failed?.error?.contains("does not exist") == true)
+        #expect(try fixture.database.crawls(siteID: fixture.database.site(named: "demo").id!).first?.status == .failed)
+        #expect(await scheduler.startDue(now: start.addingTimeInterval(61)) == ["demo"])
+        _ = await fixture.jobs.wait(for: 2)
+    }
+
+    @Test func scheduledCrawlsAndAPIFlipsLoseNoUpdate() async throws {
+        let fixture = try ServerFixture(files: 300)
+        defer { fixture.cleanup() }
+        try await fixture.crawl()
+        try await schedule(fixture, every: "1m")
+        let scheduler = Scheduler(database: fixture.database, jobs: fixture.jobs, logger: fixture.logger)
+        let pages = (0..<300).map { "/bulk/p\($0).php" }
+        try await fixture.test { client in
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask {
+                    for round in 0..<15 {
+                        await scheduler.startDue(now: Date().addingTimeInterval(Double(round + 1) * 120))
+                        try await Task.sleep(for: .milliseconds(30))
+                    }
+                }
+                for chunk in stride(from: 0, to: pages.count, by: 20) {
+                    group.addTask {
+                        let paths = pages[chunk..<chunk + 20].map { "\"\($0)\"" }.joined(separator: ",")
+                        try await client.execute(
+                            uri: "/api/sites/demo/flips", method: .post, headers: authorized, body: json(#"{"paths":[\#(paths)],"to":"swift"}"#)
+                        ) { response throws in #expect(response.status == .ok) }
+                    }
+                }
+                try await group.waitForAll()
+            }
+        }
+        for job in await fixture.jobs.list() { _ = await fixture.jobs.wait(for: job.id) }
+        let site = try fixture.database.site(named: "demo")
+        let planned = try fixture.database.urls(siteID: site.id!, query: URLQuery(pathPrefix: "/bulk/")).filter { $0.plannedOwner == .swift }
+        #expect(planned.count == 300)
+        for url in planned.prefix(20) { #expect(try fixture.database.ownershipEvents(urlID: url.id).count == 1) }
+        #expect(await fixture.jobs.list().contains { $0.kind == .crawl && $0.trigger == "schedule" && $0.state == .succeeded })
+    }
+}
