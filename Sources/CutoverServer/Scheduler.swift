@@ -20,11 +20,15 @@ public struct Scheduler: Service {
         self.tick = tick
     }
 
+    /// Ticks until graceful shutdown, then returns normally (a thrown error would make the
+    /// service group report a failure).
     public func run() async throws {
-        try await cancelWhenGracefulShutdown {
-            while !Task.isCancelled {
-                _ = await startDue()
-                try await Task.sleep(for: tick)
+        while !Task.isShuttingDownGracefully, !Task.isCancelled {
+            await startDue()
+            do {
+                try await cancelWhenGracefulShutdown { try await Task.sleep(for: tick) }
+            } catch {
+                return
             }
         }
     }
