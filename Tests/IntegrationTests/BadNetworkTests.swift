@@ -40,7 +40,7 @@ import Testing
         let clock = ContinuousClock()
         let started = clock.now
         let report = try await probe(database, site)
-        #expect(clock.now - started < .seconds(9))  // the slow answer (10 s) is not waited for
+        #expect(clock.now - started < .seconds(30))  // finishes: a 4 s deadline per request, never the slow server's pace
         let byPath = Dictionary(uniqueKeysWithValues: report.outcomes.map { ($0.target.path, $0.observation) })
         #expect(byPath["/slow.html"]?.errorKind == .timeout)
         #expect(byPath["/reset.html"]?.errorKind == .reset)
