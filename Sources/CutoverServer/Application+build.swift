@@ -1,6 +1,7 @@
 import CutoverProbe
 import CutoverStore
 import Foundation
+import HTTPTypes
 import Hummingbird
 import Logging
 import ServiceLifecycle
@@ -36,8 +37,9 @@ extension ServerArguments {
 /// job runner, which is shut down (jobs cancelled, database consistent) with the server.
 public func buildApplication(_ arguments: some ServerArguments, database: AppDatabase, logger: Logger) throws -> some ApplicationProtocol {
     if !arguments.isLoopback, arguments.token == nil { throw ServerSetupError.tokenRequired(host: arguments.hostname) }
-    let jobs = JobRunner(database: database, logger: logger)
-    let router = buildRouter(arguments, database: database, jobs: jobs, logger: logger)
+    let metrics = ServerMetrics(database: database)
+    let jobs = JobRunner(database: database, logger: logger, metrics: metrics)
+    let router = buildRouter(arguments, database: database, jobs: jobs, metrics: metrics, logger: logger)
     var app = Application(
         router: router,
         configuration: .init(address: .hostname(arguments.hostname, port: arguments.port), serverName: "cutover"),
@@ -47,12 +49,21 @@ public func buildApplication(_ arguments: some ServerArguments, database: AppDat
 }
 
 /// The routes, for tests that do not need a socket.
-public func buildRouter(_ arguments: some ServerArguments, database: AppDatabase, jobs: JobRunner, logger: Logger) -> Router<AppContext> {
+public func buildRouter(
+    _ arguments: some ServerArguments, database: AppDatabase, jobs: JobRunner, metrics: ServerMetrics? = nil, logger: Logger
+) -> Router<AppContext> {
     let router = Router(context: AppContext.self)
     router.add(middleware: ErrorMiddleware(logger: logger))
     router.add(middleware: AuthMiddleware(token: arguments.token, protectReads: arguments.protectReads))
     // Only the dashboard folder is ever served from disk, never a site's docroot.
     router.add(middleware: FileMiddleware(arguments.publicDirectory, searchForIndexHtml: true, logger: logger))
+    if let metrics {
+        router.get("metrics") { _, _ in
+            var headers = HTTPFields()
+            headers[.contentType] = "text/plain; version=0.0.4; charset=utf-8"
+            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: try metrics.scrape())))
+        }
+    }
     let api = router.group("api")
     api.get("health") { _, _ in ["status": "ok"] }
     SitesController(database: database, jobs: jobs).add(to: api)

@@ -47,6 +47,7 @@ public actor JobRunner {
     let database: AppDatabase
     let logger: Logger
     let probeConfiguration: ProbeConfiguration
+    let metrics: ServerMetrics?
     private var jobs: [Int: JobSnapshot] = [:]
     private var tasks: [Int: Task<Void, Never>] = [:]
     private var runningBySite: [String: Int] = [:]
@@ -54,7 +55,10 @@ public actor JobRunner {
     private var closed = false
     private let retained = 200
 
-    public init(database: AppDatabase, logger: Logger, probeConfiguration: ProbeConfiguration = ProbeConfiguration()) {
+    public init(
+        database: AppDatabase, logger: Logger, probeConfiguration: ProbeConfiguration = ProbeConfiguration(), metrics: ServerMetrics? = nil
+    ) {
+        self.metrics = metrics
         self.database = database
         self.logger = logger
         self.probeConfiguration = probeConfiguration
@@ -133,6 +137,7 @@ public actor JobRunner {
         jobs[id] = job
         runningBySite[job.site] = nil
         tasks[id] = nil
+        metrics?.jobFinished(kind: job.kind, state: state, duration: .seconds(job.finishedAt!.timeIntervalSince(job.startedAt)))
     }
 
     private func pruneFinished() {

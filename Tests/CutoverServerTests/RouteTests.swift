@@ -132,3 +132,23 @@ import Testing
         #expect(!AuthCheck.equals("", "a"))
     }
 }
+
+@Suite struct MetricsTests {
+    @Test func prometheusTextHasJobsAndInventory() async throws {
+        let fixture = try ServerFixture()
+        defer { fixture.cleanup() }
+        try await fixture.crawl()
+        try await fixture.test { client in
+            try await client.execute(uri: "/metrics", method: .get) { response throws in
+                #expect(response.status == .ok)
+                #expect(response.headers[.contentType]?.hasPrefix("text/plain") == true)
+                let text = String(buffer: response.body)
+                #expect(text.contains(#"cutover_urls_count{site="demo",owner="php"} 5"#), "\(text)")
+                #expect(text.contains(#"cutover_urls_count{site="demo",owner="static"} 1"#))
+                #expect(text.contains(#"cutover_drift_urls_count{site="demo"} 0"#))
+                #expect(text.contains(#"cutover_jobs_total{kind="crawl",state="succeeded"} 1"#))
+                #expect(text.contains(#"cutover_job_duration_seconds_count{kind="crawl"} 1"#))
+            }
+        }
+    }
+}

@@ -23,6 +23,7 @@ struct ServerFixture {
     let database: AppDatabase
     let arguments: TestArguments
     let jobs: JobRunner
+    let metrics: ServerMetrics
     let logger: Logger = {
         var logger = Logger(label: "test")
         logger.logLevel = .critical
@@ -38,10 +39,11 @@ struct ServerFixture {
         try database.addSite(
             SiteSettings(name: "demo", docroot: folder.appending("htdocs"), publicURL: "http://127.0.0.1:9", backendURL: "http://127.0.0.1:9"))
         arguments = TestArguments(token: token, protectReads: protectReads, publicDirectory: folder.appending("public"))
-        jobs = JobRunner(database: database, logger: logger)
+        metrics = ServerMetrics(database: database)
+        jobs = JobRunner(database: database, logger: logger, metrics: metrics)
     }
 
-    var router: Router<AppContext> { buildRouter(arguments, database: database, jobs: jobs, logger: logger) }
+    var router: Router<AppContext> { buildRouter(arguments, database: database, jobs: jobs, metrics: metrics, logger: logger) }
 
     func test(_ body: @Sendable (any TestClientProtocol) async throws -> Void) async throws {
         let app = Application(router: router, logger: logger)

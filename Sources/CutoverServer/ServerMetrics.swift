@@ -1,0 +1,48 @@
+import CutoverStore
+import Foundation
+import Prometheus
+
+/// Prometheus metrics for `/metrics`: job durations and outcomes (recorded as jobs finish),
+/// and inventory gauges refreshed from the database at each scrape.
+public final class ServerMetrics: Sendable {
+    let registry = PrometheusCollectorRegistry()
+    let database: AppDatabase
+    static let buckets: [Duration] = [.milliseconds(100), .milliseconds(500), .seconds(1), .seconds(5), .seconds(15), .seconds(60), .seconds(300)]
+
+    public init(database: AppDatabase) {
+        self.database = database
+    }
+
+    func jobFinished(kind: JobKind, state: JobState, duration: Duration) {
+        registry.makeDurationHistogram(
+            descriptor: .init(metricName: "cutover_job_duration", unitName: "seconds", helpText: "Duration of crawl and probe jobs"),
+            labels: [("kind", kind.rawValue)], buckets: Self.buckets
+        ).record(duration)
+        registry.makeCounter(
+            descriptor: .init(metricName: "cutover_jobs", unitName: "total", helpText: "Jobs finished, by kind and outcome"),
+            labels: [("kind", kind.rawValue), ("state", state.rawValue)]
+        ).increment()
+    }
+
+    /// The exposition text, with the inventory gauges read now.
+    func scrape() throws -> String {
+        for site in try database.sites() {
+            let counts = try database.summary(siteID: site.id!)
+            for (owner, value) in [("php", counts.php), ("swift", counts.swift), ("static", counts.static)] {
+                gauge("cutover_urls", "count", "URLs by owner", site.name, [("owner", owner)]).set(to: Double(value))
+            }
+            gauge("cutover_drift_urls", "count", "URLs whose latest probe disagrees with the expected owner", site.name)
+                .set(to: Double(try database.driftCount(siteID: site.id!)))
+            if let probe = try database.probeRuns(siteID: site.id!, limit: 1).first {
+                gauge("cutover_probe_errors", "count", "URLs without an answer in the latest probe", site.name).set(to: Double(probe.errorCount))
+                gauge("cutover_fallback_healthy", "bool", "1 when the latest probe reached Swift through the fallback", site.name)
+                    .set(to: (probe.fallbackHealthy ?? false) ? 1.0 : 0.0)
+            }
+        }
+        return registry.emitToString()
+    }
+
+    private func gauge(_ name: String, _ unit: String, _ help: String, _ site: String, _ labels: [(String, String)] = []) -> Gauge {
+        registry.makeGauge(descriptor: .init(metricName: name, unitName: unit, helpText: help), labels: [("site", site)] + labels)
+    }
+}
