@@ -56,11 +56,14 @@ import Testing
         try await schedule(fixture, every: "1h")
         let scheduler = Scheduler(database: fixture.database, jobs: fixture.jobs, logger: fixture.logger)
         #expect(await scheduler.startDue() == ["demo"])
+        // The crawl walks 3,000 files before it writes; holding the write lock keeps it running.
+        let lock = try WriteLock(path: fixture.folder.appending("cutover.sqlite"))
         try await fixture.test { client in
             try await client.execute(uri: "/api/sites/demo/jobs", method: .post, headers: authorized, body: json(#"{"kind":"crawl"}"#)) {
                 response throws in #expect(response.status == .conflict)
             }
         }
+        lock.unlock()
         _ = await fixture.jobs.wait(for: 1)
     }
 

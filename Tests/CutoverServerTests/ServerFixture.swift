@@ -3,6 +3,7 @@ import CutoverServer
 import CutoverStore
 import CutoverTestSupport
 import Foundation
+import GRDB
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
@@ -70,4 +71,30 @@ func decode(_ response: TestResponse) throws -> [String: Any] {
 
 func errorCode(_ response: TestResponse) throws -> String? {
     (try decode(response)["error"] as? [String: Any])?["code"] as? String
+}
+
+/// Holds SQLite's write lock from another connection until released, so a job that must write
+/// (every crawl does) stays running for as long as a test needs: no timing races.
+final class WriteLock: @unchecked Sendable {
+    private let release = DispatchSemaphore(value: 0)
+    private let held = DispatchSemaphore(value: 0)
+    private let done = DispatchSemaphore(value: 0)
+
+    init(path: String) throws {
+        let queue = try DatabaseQueue(path: path)
+        Thread { [self] in
+            try? queue.inTransaction(.immediate) { _ in
+                held.signal()
+                release.wait()
+                return .rollback
+            }
+            done.signal()
+        }.start()
+        held.wait()
+    }
+
+    func unlock() {
+        release.signal()
+        done.wait()
+    }
 }
