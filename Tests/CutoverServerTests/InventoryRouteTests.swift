@@ -119,3 +119,23 @@ import Testing
         #expect(await fixture.jobs.wait(for: 1)?.state == .succeeded)
     }
 }
+
+@Suite struct EventStreamTests {
+    @Test func jobProgressStreamsUntilDone() async throws {
+        let fixture = try ServerFixture(files: 500)
+        defer { fixture.cleanup() }
+        try await fixture.test { client in
+            try await client.execute(uri: "/api/sites/demo/jobs", method: .post, headers: authorized, body: json(#"{"kind":"crawl"}"#)) {
+                response throws in #expect(response.status == .accepted)
+            }
+            try await client.execute(uri: "/api/jobs/1/events", method: .get) { response throws in
+                #expect(response.headers[.contentType] == "text/event-stream")
+                let events = String(buffer: response.body).components(separatedBy: "\n\n").filter { !$0.isEmpty }
+                #expect(events.last?.hasPrefix("event: done\ndata: {") == true)
+                #expect(events.last?.contains(#""state":"succeeded""#) == true)
+                #expect(events.dropLast().allSatisfy { $0.hasPrefix("event: progress\ndata: ") })
+            }
+            try await client.execute(uri: "/api/jobs/9/events", method: .get) { response throws in #expect(response.status == .notFound) }
+        }
+    }
+}
