@@ -66,6 +66,12 @@ public func buildRouter(
     }
     let api = router.group("api")
     api.get("health") { _, _ in ["status": "ok"] }
+    let openAPI = OpenAPIDocument.bytes
+    api.get("openapi.json") { _, _ in
+        var headers = HTTPFields()
+        headers[.contentType] = "application/json"
+        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: openAPI)))
+    }
     SitesController(database: database, jobs: jobs).add(to: api)
     URLsController(database: database).add(to: api)
     JobsController(database: database, jobs: jobs).add(to: api)
@@ -81,4 +87,15 @@ struct JobRunnerService: Service {
         try? await gracefulShutdown()
         await jobs.shutdown()
     }
+}
+
+/// The OpenAPI 3.1 document describing this API (Resources/openapi.json; schemathesis checks
+/// the running server against it in CI).
+enum OpenAPIDocument {
+    static let bytes: [UInt8] = {
+        guard let url = Bundle.module.url(forResource: "openapi", withExtension: "json"), let data = try? Data(contentsOf: url) else {
+            return Array(#"{"openapi":"3.1.0","info":{"title":"Cutover API","version":"missing"},"paths":{}}"#.utf8)
+        }
+        return Array(data)
+    }()
 }

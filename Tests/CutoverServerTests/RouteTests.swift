@@ -152,3 +152,25 @@ import Testing
         }
     }
 }
+
+@Suite struct OpenAPIDocumentTests {
+    @Test func documentIsServedAndListsEveryRoute() async throws {
+        let fixture = try ServerFixture(protectReads: true)
+        defer { fixture.cleanup() }
+        try await fixture.test { client in
+            try await client.execute(uri: "/api/openapi.json", method: .get, headers: [.authorization: "Bearer s3cret-token"]) { response throws in
+                #expect(response.status == .ok)
+                let document = try decode(response)
+                #expect(document["openapi"] as? String == "3.1.0")
+                let paths = Set((document["paths"] as? [String: Any])?.keys.map { $0 } ?? [])
+                #expect(
+                    paths == [
+                        "/api/health", "/api/sites", "/api/sites/{site}", "/api/sites/{site}/stats", "/api/sites/{site}/urls",
+                        "/api/sites/{site}/urls/{id}", "/api/sites/{site}/flips", "/api/sites/{site}/jobs", "/api/jobs", "/api/jobs/{id}",
+                        "/api/jobs/{id}/events", "/api/sites/{site}/export", "/api/sites/{site}/export/preview", "/api/sites/{site}/exports",
+                        "/api/sites/{site}/exports/{id}",
+                    ])
+            }
+        }
+    }
+}
