@@ -55,6 +55,9 @@ public func buildRouter(
     let router = Router(context: AppContext.self)
     router.add(middleware: ErrorMiddleware(logger: logger))
     router.add(middleware: AuthMiddleware(token: arguments.token, protectReads: arguments.protectReads))
+    let cache = ReadCache()
+    router.add(middleware: CacheInvalidationMiddleware(cache: cache))
+    Task { await jobs.onFinish { cache.clear() } }
     // Only the dashboard folder is ever served from disk, never a site's docroot.
     router.add(middleware: FileMiddleware(arguments.publicDirectory, searchForIndexHtml: true, logger: logger))
     if let metrics {
@@ -72,8 +75,8 @@ public func buildRouter(
         headers[.contentType] = "application/json"
         return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: openAPI)))
     }
-    SitesController(database: database, jobs: jobs).add(to: api)
-    URLsController(database: database).add(to: api)
+    SitesController(database: database, jobs: jobs, cache: cache).add(to: api)
+    URLsController(database: database, cache: cache).add(to: api)
     JobsController(database: database, jobs: jobs).add(to: api)
     ExportController(database: database).add(to: api)
     return router

@@ -53,6 +53,12 @@ public actor JobRunner {
     private var runningBySite: [String: Int] = [:]
     private var nextID = 1
     private var closed = false
+    private var finishHandlers: [@Sendable () -> Void] = []
+
+    /// Called after every job ends (the server clears its read cache).
+    public func onFinish(_ handler: @escaping @Sendable () -> Void) {
+        finishHandlers.append(handler)
+    }
     private let retained = 200
 
     public init(
@@ -137,6 +143,7 @@ public actor JobRunner {
         jobs[id] = job
         runningBySite[job.site] = nil
         tasks[id] = nil
+        finishHandlers.forEach { $0() }
         metrics?.jobFinished(kind: job.kind, state: state, duration: .seconds(job.finishedAt!.timeIntervalSince(job.startedAt)))
     }
 

@@ -40,6 +40,7 @@ struct SiteView: ResponseEncodable {
 struct SitesController {
     let database: AppDatabase
     let jobs: JobRunner
+    let cache: ReadCache
 
     /// Body of create and update; optional fields keep their defaults (create) or values (update).
     struct SiteInput: Decodable {
@@ -101,13 +102,16 @@ struct SitesController {
             try database.removeSite(named: site.name)
             return Response(status: .noContent)
         }
-        api.get("sites/:site/stats") { _, context in try SiteStats(site: try database.site(context), database: database) }
+        api.get("sites/:site/stats") { _, context in
+            let site = try database.site(context)
+            return try await cache.value("stats:\(site.name)") { [database] in try SiteStats(site: site, database: database) }
+        }
     }
 }
 
 /// Progress of one site: counts by owner, share on Swift, drift, fallback health, burndown.
-struct SiteStats: ResponseEncodable {
-    struct Fallback: Encodable {
+struct SiteStats: ResponseEncodable, Sendable {
+    struct Fallback: Encodable, Sendable {
         var healthy: Bool?
         var status: Int?
         var detail: String?

@@ -6,6 +6,7 @@ import Hummingbird
 /// A site's URLs: filtered, sorted pages; one URL with its history; flips.
 struct URLsController {
     let database: AppDatabase
+    let cache: ReadCache
 
     struct Page: ResponseEncodable {
         var total: Int
@@ -51,8 +52,13 @@ struct URLsController {
                 guard order == "asc" || order == "desc" else { throw APIError(.unprocessableContent, "invalid", "'order' must be asc or desc") }
                 query.descending = order == "desc"
             }
-            let items = try database.urls(siteID: site.id!, query: query).map(URLView.init)
-            return Page(total: try database.countURLs(siteID: site.id!, query: query), limit: query.limit!, offset: query.offset, items: items)
+            let finalQuery = query
+            let items = try await JobRunner.offEventLoop { [database] in try database.urls(siteID: site.id!, query: finalQuery).map(URLView.init) }
+            var countKey = finalQuery
+            countKey.limit = nil
+            countKey.offset = 0
+            let total = try await cache.value("count:\(site.name):\(countKey)") { [database] in try database.countURLs(siteID: site.id!, query: finalQuery) }
+            return Page(total: total, limit: finalQuery.limit!, offset: finalQuery.offset, items: items)
         }
         api.get("sites/:site/urls/:id") { _, context in
             let site = try database.site(context)

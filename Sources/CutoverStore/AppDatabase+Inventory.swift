@@ -61,21 +61,29 @@ public struct URLQuery: Sendable, Hashable {
 }
 
 extension AppDatabase {
+    /// Counts by owner, read from the covering index `urls_site_counts` (group by the raw
+    /// columns so SQLite walks the index in order).
     public func summary(siteID: Int64) throws -> InventorySummary {
         try writer.read { db in
-            let row = try Row.fetchOne(
-                db,
-                sql: """
-                    SELECT
-                      COALESCE(SUM(owner = 'php' AND gone = 0), 0),
-                      COALESCE(SUM(owner = 'swift' AND gone = 0), 0),
-                      COALESCE(SUM(owner = 'static' AND gone = 0), 0),
-                      COALESCE(SUM(gone), 0),
-                      COALESCE(SUM((flags & ?) != 0 AND gone = 0), 0),
-                      COALESCE(SUM((flags & ?) != 0 AND gone = 0), 0)
-                    FROM urls WHERE site_id = ?
-                    """, arguments: [URLFlags.hidden.rawValue, URLFlags.sensitive.rawValue, siteID])!
-            return InventorySummary(php: row[0], swift: row[1], static: row[2], gone: row[3], hidden: row[4], sensitive: row[5])
+            var summary = InventorySummary(php: 0, swift: 0, static: 0, gone: 0, hidden: 0, sensitive: 0)
+            let rows = try Row.fetchCursor(
+                db, sql: "SELECT gone, owner, flags, COUNT(*) FROM urls WHERE site_id = ? GROUP BY gone, owner, flags", arguments: [siteID])
+            while let row = try rows.next() {
+                let count: Int = row[3]
+                if row[0] as Bool {
+                    summary.gone += count
+                    continue
+                }
+                switch row[1] as Owner {
+                case .php: summary.php += count
+                case .swift: summary.swift += count
+                case .static: summary.static += count
+                }
+                let flags = URLFlags(rawValue: row[2])
+                if flags.contains(.hidden) { summary.hidden += count }
+                if flags.contains(.sensitive) { summary.sensitive += count }
+            }
+            return summary
         }
     }
 

@@ -1,0 +1,53 @@
+import Foundation
+import Hummingbird
+
+/// Answers of expensive reads (stats over 100,000 URLs, page totals) kept for a short time.
+/// The server clears it on its own writes; writes by another process (the CLI from cron) show
+/// after at most `lifetime`.
+final class ReadCache: @unchecked Sendable {
+    private let lock = NSLock()
+    private var entries: [String: (value: any Sendable, expires: Date)] = [:]
+    let lifetime: TimeInterval
+
+    init(lifetime: TimeInterval = 2) {
+        self.lifetime = lifetime
+    }
+
+    /// The cached value for `key`, or `compute()` run off the event loop and remembered.
+    func value<T: Sendable>(_ key: String, compute: @escaping @Sendable () throws -> T) async throws -> T {
+        if let hit = lookup(key) as? T { return hit }
+        let value = try await JobRunner.offEventLoop(compute)
+        store(key, value)
+        return value
+    }
+
+    func clear() {
+        lock.lock()
+        entries.removeAll()
+        lock.unlock()
+    }
+
+    private func lookup(_ key: String) -> (any Sendable)? {
+        lock.lock()
+        defer { lock.unlock() }
+        guard let entry = entries[key], entry.expires > Date() else { return nil }
+        return entry.value
+    }
+
+    private func store(_ key: String, _ value: any Sendable) {
+        lock.lock()
+        defer { lock.unlock() }
+        if entries.count > 1000 { entries.removeAll() }
+        entries[key] = (value, Date().addingTimeInterval(lifetime))
+    }
+}
+
+/// Clears the read cache after every mutating request, so the server's own writes show at once.
+struct CacheInvalidationMiddleware<Context: RequestContext>: RouterMiddleware {
+    let cache: ReadCache
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        defer { if ![.get, .head, .options].contains(request.method) { cache.clear() } }
+        return try await next(request, context)
+    }
+}

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# API benchmark (issue 5): 100,000 URLs in the database, release `cutover serve`, then
+# `wrk -c 16` on a page of 100 URLs and on the stats endpoint. Prints wrk's latency
+# distribution (p50/p90/p99) for both. Needs Debian's wrk.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+command -v wrk >/dev/null || { echo "install wrk (apt-get install wrk)" >&2; exit 1; }
+N=${1:-100000}
+BIN=${CUTOVER_BIN:-.build/release/cutover}
+[ -x "$BIN" ] || swift build -c release --product cutover
+WORK=$(mktemp -d /tmp/cutover-bench-api.XXXXXX)
+SERVER=""
+cleanup() { [ -n "$SERVER" ] && kill "$SERVER" 2>/dev/null; wait 2>/dev/null; rm -rf "$WORK"; }
+trap cleanup EXIT
+python3 - "$WORK/htdocs" "$N" <<'PY'
+import os, sys
+root, n = sys.argv[1], int(sys.argv[2])
+for i in range(n):
+    d = os.path.join(root, f"s{i % 50}", f"d{(i // 50) % 40}")
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, f"f{i}" + (".php" if i % 5 < 2 else ".html")), "w") as f:
+        f.write("x")
+PY
+"$BIN" crawl --db "$WORK/db.sqlite" --site bench --docroot "$WORK/htdocs" >/dev/null
+PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+"$BIN" serve --db "$WORK/db.sqlite" --port "$PORT" >"$WORK/serve.log" 2>&1 &
+SERVER=$!
+for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$PORT/api/health" >/dev/null && break; sleep 0.1; done
+echo "URLs: $(curl -s "http://127.0.0.1:$PORT/api/sites/bench/urls?limit=1" | python3 -c 'import json,sys; print(json.load(sys.stdin)["total"])')"
+for path in "/api/sites/bench/urls?limit=100&offset=50000" "/api/sites/bench/urls?limit=100&owner=php&sort=path" "/api/sites/bench/stats"; do
+  echo "== GET $path (wrk -t2 -c16 -d10s)"
+  wrk -t2 -c16 -d10s --latency "http://127.0.0.1:$PORT$path" | grep -E "Latency|50%|90%|99%|Requests/sec"
+done
