@@ -27,7 +27,9 @@ PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); p
 SERVER=$!
 for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$PORT/api/health" >/dev/null && break; sleep 0.1; done
 echo "URLs: $(curl -s "http://127.0.0.1:$PORT/api/sites/bench/urls?limit=1" | python3 -c 'import json,sys; print(json.load(sys.stdin)["total"])')"
-for path in "/api/sites/bench/urls?limit=100&offset=50000" "/api/sites/bench/urls?limit=100&owner=php&sort=path" "/api/sites/bench/stats"; do
+MIDDLE=$(curl -s "http://127.0.0.1:$PORT/api/sites/bench/urls?limit=1&offset=50000" | python3 -c 'import json,sys,urllib.parse; print(urllib.parse.quote(json.load(sys.stdin)["items"][0]["path"], safe=""))')
+for path in "/api/sites/bench/urls?limit=100" "/api/sites/bench/urls?limit=100&after=$MIDDLE" "/api/sites/bench/urls?limit=100&offset=50000" \
+  "/api/sites/bench/urls?limit=100&owner=php&sort=path" "/api/sites/bench/stats"; do
   echo "== GET $path (wrk -t2 -c16 -d10s)"
   wrk -t2 -c16 -d10s --latency "http://127.0.0.1:$PORT$path" | grep -E "Latency|50%|90%|99%|Requests/sec"
 done

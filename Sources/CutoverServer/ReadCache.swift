@@ -7,18 +7,38 @@ import Hummingbird
 final class ReadCache: @unchecked Sendable {
     private let lock = NSLock()
     private var entries: [String: (value: any Sendable, expires: Date)] = [:]
+    private var inFlight: [String: Task<any Sendable, any Error>] = [:]
     let lifetime: TimeInterval
 
     init(lifetime: TimeInterval = 2) {
         self.lifetime = lifetime
     }
 
-    /// The cached value for `key`, or `compute()` run off the event loop and remembered.
+    /// The cached value for `key`, or `compute()` run off the event loop and remembered. While
+    /// one request computes a value, the others wait for that same computation.
     func value<T: Sendable>(_ key: String, compute: @escaping @Sendable () throws -> T) async throws -> T {
         if let hit = lookup(key) as? T { return hit }
-        let value = try await JobRunner.offEventLoop(compute)
-        store(key, value)
+        let task: Task<any Sendable, any Error> = {
+            lock.lock()
+            defer { lock.unlock() }
+            if let running = inFlight[key] { return running }
+            let created = Task<any Sendable, any Error> {
+                defer { self.finished(key) }
+                let value = try await JobRunner.offEventLoop(compute)
+                self.store(key, value)
+                return value
+            }
+            inFlight[key] = created
+            return created
+        }()
+        guard let value = try await task.value as? T else { preconditionFailure("cache key '\(key)' used for two types") }
         return value
+    }
+
+    private func finished(_ key: String) {
+        lock.lock()
+        inFlight[key] = nil
+        lock.unlock()
     }
 
     func clear() {

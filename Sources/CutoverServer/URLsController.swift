@@ -13,6 +13,8 @@ struct URLsController {
         var limit: Int
         var offset: Int
         var items: [URLView]
+        /// Pass as `after` for the next page (path order): constant time however deep the page.
+        var nextCursor: String?
     }
 
     struct Detail: ResponseEncodable {
@@ -52,13 +54,21 @@ struct URLsController {
                 guard order == "asc" || order == "desc" else { throw APIError(.unprocessableContent, "invalid", "'order' must be asc or desc") }
                 query.descending = order == "desc"
             }
+            if let after = request.uri.queryParameters.get("after") {
+                guard query.sort == .path else { throw APIError(.unprocessableContent, "invalid", "'after' works with sort=path only") }
+                query.afterPath = String(after)
+            }
             let finalQuery = query
             let items = try await JobRunner.offEventLoop { [database] in try database.urls(siteID: site.id!, query: finalQuery).map(URLView.init) }
             var countKey = finalQuery
             countKey.limit = nil
             countKey.offset = 0
-            let total = try await cache.value("count:\(site.name):\(countKey)") { [database] in try database.countURLs(siteID: site.id!, query: finalQuery) }
-            return Page(total: total, limit: finalQuery.limit!, offset: finalQuery.offset, items: items)
+            countKey.afterPath = nil
+            let total = try await cache.value("count:\(site.name):\(countKey)") { [database, countKey] in
+                try database.countURLs(siteID: site.id!, query: countKey)
+            }
+            let cursor = finalQuery.sort == .path && items.count == finalQuery.limit ? items.last?.path : nil
+            return Page(total: total, limit: finalQuery.limit!, offset: finalQuery.offset, items: items, nextCursor: cursor)
         }
         api.get("sites/:site/urls/:id") { _, context in
             let site = try database.site(context)

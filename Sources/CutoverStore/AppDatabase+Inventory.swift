@@ -42,6 +42,8 @@ public struct URLQuery: Sendable, Hashable {
     public var search: String?
     public var sort: URLSort = .path
     public var descending = false
+    /// Keyset pagination (path order only): URLs after this path (before it when descending).
+    public var afterPath: String?
     public var pathPrefix: String?
     public var includeGone: Bool
     public var driftOnly: Bool
@@ -106,6 +108,9 @@ extension AppDatabase {
         if let prefix = query.pathPrefix, !prefix.isEmpty {
             request = request.filter(URLRecord.Columns.path.like(likePrefix(prefix), escape: "\\"))
         }
+        if let after = query.afterPath, query.sort == .path {
+            request = request.filter(query.descending ? URLRecord.Columns.path < after : URLRecord.Columns.path > after)
+        }
         let column: Column =
             switch query.sort {
             case .path: URLRecord.Columns.path
@@ -113,7 +118,10 @@ extension AppDatabase {
             case .status: Column("last_status")
             case .latency: Column("last_latency_ms")
             }
-        request = request.order(query.descending ? column.desc : column.asc, Column("id"))
+        // Paths are unique per site: no tie-break, so SQLite walks the (site_id, path) index
+        // instead of sorting every row.
+        let order = query.descending ? column.desc : column.asc
+        request = query.sort == .path ? request.order(order) : request.order(order, Column("id"))
         if let limit = query.limit { request = request.limit(limit, offset: query.offset) }
         return request
     }
@@ -122,6 +130,7 @@ extension AppDatabase {
         var unlimited = query
         unlimited.limit = nil
         unlimited.offset = 0
+        unlimited.afterPath = nil
         return try writer.read { db in
             try Self.request(siteID: siteID, query: unlimited).fetchCount(db)
         }

@@ -139,3 +139,29 @@ import Testing
         }
     }
 }
+
+@Suite struct CursorTests {
+    @Test func cursorWalksAllPagesInPathOrder() async throws {
+        let fixture = try ServerFixture(files: 25)
+        defer { fixture.cleanup() }
+        try await fixture.crawl()
+        try await fixture.test { client in
+            var seen: [String] = []
+            var cursor: String? = nil
+            repeat {
+                let after = cursor.map { "&after=" + ($0.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "") } ?? ""
+                cursor = try await client.execute(uri: "/api/sites/demo/urls?limit=7\(after)", method: .get) { response throws in
+                    let page = try decode(response)
+                    #expect(page["total"] as? Int == 31)
+                    seen += (page["items"] as? [[String: Any]])?.compactMap { $0["path"] as? String } ?? []
+                    return page["nextCursor"] as? String
+                }
+            } while cursor != nil
+            #expect(seen.count == 31)
+            #expect(seen == seen.sorted())
+            try await client.execute(uri: "/api/sites/demo/urls?after=/a&sort=status", method: .get) { response throws in
+                #expect(response.status == .unprocessableContent)
+            }
+        }
+    }
+}
