@@ -104,38 +104,9 @@ struct SitesController {
         }
         api.get("sites/:site/stats") { _, context in
             let site = try database.site(context)
-            return try await cache.value("stats:\(site.name)") { [database] in try SiteStats(site: site, database: database) }
+            return try await cache.value("stats:\(site.name)") { [database] in try database.progress(of: site) }
         }
     }
 }
 
-/// Progress of one site: counts by owner, share on Swift, drift, fallback health, burndown.
-struct SiteStats: ResponseEncodable, Sendable {
-    struct Fallback: Encodable, Sendable {
-        var healthy: Bool?
-        var status: Int?
-        var detail: String?
-        var checkedAt: Date?
-    }
-    var site: String
-    var counts: InventorySummary
-    var percentOnSwift: Double
-    var driftCount: Int
-    var fallback: Fallback
-    var lastCrawl: CrawlRecord?
-    var lastProbe: ProbeRunRecord?
-    var series: [OwnerSnapshot]
-
-    init(site: SiteRecord, database: AppDatabase) throws {
-        self.site = site.name
-        counts = try database.summary(siteID: site.id!)
-        percentOnSwift = (counts.percentOnSwift * 10).rounded() / 10
-        driftCount = try database.driftCount(siteID: site.id!)
-        lastCrawl = try database.crawls(siteID: site.id!, limit: 1).first
-        lastProbe = try database.probeRuns(siteID: site.id!, limit: 1).first
-        fallback = Fallback(
-            healthy: lastProbe?.fallbackHealthy, status: lastProbe?.fallbackStatus, detail: lastProbe?.fallbackDetail,
-            checkedAt: lastProbe?.finishedAt)
-        series = try database.snapshots(siteID: site.id!)
-    }
-}
+extension SiteProgress: ResponseEncodable {}

@@ -49,21 +49,25 @@ struct StatusCommand: AsyncParsableCommand {
     }
 }
 
-/// The status of one site, as printed by `cutover status --json`.
+/// `cutover status --json`: the site's progress (as the stats endpoint shows it) and its drifted URLs.
 struct SiteStatus: Encodable {
-    var site: SiteRecord
-    var counts: InventorySummary
-    var percentOnSwift: Double
-    var lastCrawl: CrawlRecord?
-    var lastProbe: ProbeRunRecord?
+    var progress: SiteProgress
     var drifted: [URLView]
 
     init(site: SiteRecord, database: AppDatabase) throws {
-        self.site = site
-        counts = try database.summary(siteID: site.id!)
-        percentOnSwift = (counts.percentOnSwift * 10).rounded() / 10
-        lastCrawl = try database.crawls(siteID: site.id!, limit: 1).first
-        lastProbe = try database.probeRuns(siteID: site.id!, limit: 1).first
+        progress = try database.progress(of: site)
         drifted = try database.driftedURLs(siteID: site.id!, limit: 50).map(URLView.init)
+    }
+
+    var counts: InventorySummary { progress.counts }
+    var lastCrawl: CrawlRecord? { progress.lastCrawl }
+    var lastProbe: ProbeRunRecord? { progress.lastProbe }
+
+    enum CodingKeys: CodingKey { case drifted }
+
+    func encode(to encoder: any Encoder) throws {
+        try progress.encode(to: encoder)
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(drifted, forKey: .drifted)
     }
 }
