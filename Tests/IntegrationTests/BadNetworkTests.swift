@@ -66,7 +66,8 @@ import Testing
         defer { folder.remove() }
         let report = try await probe(database, site, timeout: .seconds(5))
         #expect(report.outcomes.allSatisfy { $0.observation.errorKind == .refused })
-        #expect(report.outcomes.allSatisfy { $0.observation.latencyMilliseconds < 1000 })
+        // Recorded as refused at once, not after the 5 s timeout (loose bound: CI runs suites in parallel).
+        #expect(report.outcomes.allSatisfy { $0.observation.latencyMilliseconds < 4000 })
         #expect(!report.fallback.healthy)
         #expect(report.fallback.detail.contains("refused"))
         #expect(report.run.status == .succeeded)
