@@ -29,7 +29,7 @@ public struct SiteSettings: Sendable, Hashable, Codable {
         backendURL: String,
         directoryIndex: [String] = SiteSettings.defaultDirectoryIndex,
         phpExtensions: [String] = SiteSettings.defaultPHPExtensions,
-        ownerHeader: String = "X-Cutover-Owner",
+        ownerHeader: String = OwnerFingerprint.defaultOwnerHeader,
         probeRetention: Int = 30,
         crawlEverySeconds: Int? = nil
     ) {

@@ -3,14 +3,12 @@ public enum CrawlError: Error, CustomStringConvertible, Equatable {
     case docrootMissing(String)
     case docrootNotDirectory(String)
     case docrootUnreadable(String, String)
-    case alreadyRunning(site: String)
 
     public var description: String {
         switch self {
         case .docrootMissing(let path): "docroot '\(path)' does not exist"
         case .docrootNotDirectory(let path): "docroot '\(path)' is not a directory"
         case .docrootUnreadable(let path, let reason): "docroot '\(path)' cannot be read: \(reason)"
-        case .alreadyRunning(let site): "a crawl of site '\(site)' is already running"
         }
     }
 }

@@ -109,11 +109,9 @@ public actor JobRunner {
             switch kind {
             case .crawl:
                 let crawler = Crawler(database: database, logger: logger)
-                let result = try await withTaskCancellationHandler {
-                    try await Self.offEventLoop {
-                        try crawler.crawl(site: site) { progress in Task { await self.progress(id, progress.done, progress.total) } }
-                    }
-                } onCancel: {}
+                let result = try await Self.offEventLoop {
+                    try crawler.crawl(site: site) { progress in Task { await self.progress(id, progress.done, progress.total) } }
+                }
                 finish(id, state: .succeeded, runID: result.crawl.id, error: nil)
             case .probe:
                 let prober = Prober(database: database, configuration: probeConfiguration, logger: logger)

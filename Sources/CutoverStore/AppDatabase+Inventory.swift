@@ -18,13 +18,6 @@ public struct InventorySummary: Sendable, Hashable, Codable {
         return pages == 0 ? 0 : (Double(swift) * 100 / Double(pages))
     }
 
-    public func count(of owner: Owner) -> Int {
-        switch owner {
-        case .php: php
-        case .swift: swift
-        case .static: `static`
-        }
-    }
 }
 
 /// Sort orders for URL lists.
