@@ -40,10 +40,6 @@ public struct ApacheConfigCheck: Sendable {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("cutover-check-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
-        if let map = export.mapFile, let mapFilePath, !FileManager.default.fileExists(atPath: mapFilePath) {
-            // RewriteMap needs the file to exist; check against a copy of the map to be written.
-            try Data(map).write(to: URL(fileURLWithPath: mapFilePath + ".check"))
-        }
         let modules = ["mpm_prefork", "authz_core", "dir", "mime", "rewrite", "proxy", "proxy_http", "headers", "setenvif"]
             .map { "LoadModule \($0)_module \(self.modules)/mod_\($0).so" }
         var prologue = [
@@ -55,10 +51,13 @@ public struct ApacheConfigCheck: Sendable {
             prologue.append("<Directory \"\(settings.docroot)\">")
             body += "</Directory>\n"
         }
-        if export.mapFile != nil, let mapFilePath, !FileManager.default.fileExists(atPath: mapFilePath) {
-            body = body.replacingOccurrences(of: "txt:\(mapFilePath)\"", with: "txt:\(mapFilePath).check\"")
+        if let map = export.mapFile, let mapFilePath, !FileManager.default.fileExists(atPath: mapFilePath) {
+            // RewriteMap needs its file to exist: check against the map about to be written, kept
+            // in the temporary folder so the check never writes next to the real map.
+            let copy = folder.appendingPathComponent("flips.map").path
+            try Data(map).write(to: URL(fileURLWithPath: copy))
+            body = body.replacingOccurrences(of: "txt:\(mapFilePath)\"", with: "txt:\(copy)\"")
         }
-        defer { if let mapFilePath { try? FileManager.default.removeItem(atPath: mapFilePath + ".check") } }
         let config = folder.appendingPathComponent("check.conf")
         try (prologue.joined(separator: "\n") + "\n" + body).write(to: config, atomically: true, encoding: .utf8)
         let process = Process()

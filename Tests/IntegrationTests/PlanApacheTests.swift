@@ -115,6 +115,15 @@ struct PlanApacheTests {
         for path in paths { #expect(received.contains(path), "\(path)") }
     }
 
+    @Test func rewriteMapCheckWritesNothingBesideTheMapPath() throws {
+        let settings = SiteSettings(name: "x", docroot: "/tmp", publicURL: "http://127.0.0.1", backendURL: "http://127.0.0.1:8080")
+        let map = "/nonexistent-cutover-dir/flips.map"
+        let rendered = try DirectiveRenderer.render(ExportInput(settings: settings, flips: [PageFlip(path: "/a.php")], mapFilePath: map), form: .rewritemap)
+        let result = try ApacheConfigCheck().check(rendered, settings: settings, mapFilePath: map)
+        #expect(result.accepted, "\(result.message)")
+        #expect(!FileManager.default.fileExists(atPath: "/nonexistent-cutover-dir"))
+    }
+
     @Test func configCheckReportsTheRejectedLine() throws {
         let settings = SiteSettings(name: "x", docroot: "/tmp", publicURL: "http://127.0.0.1", backendURL: "http://127.0.0.1:8080")
         var rendered = try DirectiveRenderer.render(ExportInput(settings: settings, flips: [PageFlip(path: "/a.php")]), form: .vhost)
