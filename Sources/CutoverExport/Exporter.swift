@@ -18,19 +18,33 @@ public struct Exporter: Sendable {
         self.database = database
     }
 
-    /// Renders the current plan and stores it (identical consecutive exports are stored once).
-    public func export(site: SiteRecord, form: ExportForm, mapFilePath: String? = nil) throws -> (ExportRecord, RenderedExport) {
+    /// Renders the current plan without storing it.
+    public func render(site: SiteRecord, form: ExportForm, mapFilePath: String? = nil) throws -> (ExportRecord, RenderedExport) {
         let input = try database.exportInput(site: site, mapFilePath: mapFilePath)
         let rendered = try DirectiveRenderer.render(input, form: form)
         let planJSON = try JSONEncoder.sorted.encode(PlanSnapshot(flips: input.flips, redirects: input.redirects))
         var digest = SHA256()
         digest.update(data: Data(rendered.text.utf8))
         if let map = rendered.mapFile { digest.update(data: Data(map)) }
-        let record = try database.saveExport(
-            ExportRecord(
-                siteID: site.id!, form: form, createdAt: Date(), sha256: Hex.encode(digest.finalize()), content: rendered.text,
-                mapContent: rendered.mapFile.map { Data($0) }, plan: String(decoding: planJSON, as: UTF8.self)))
+        let record = ExportRecord(
+            siteID: site.id!, form: form, createdAt: Date(), sha256: Hex.encode(digest.finalize()), content: rendered.text,
+            mapContent: rendered.mapFile.map { Data($0) }, plan: String(decoding: planJSON, as: UTF8.self))
         return (record, rendered)
+    }
+
+    /// Renders the current plan and stores it (identical consecutive exports are stored once).
+    public func export(site: SiteRecord, form: ExportForm, mapFilePath: String? = nil) throws -> (ExportRecord, RenderedExport) {
+        let (record, rendered) = try render(site: site, form: form, mapFilePath: mapFilePath)
+        return (try database.saveExport(record), rendered)
+    }
+
+    /// What rendering now would change compared with the newest stored export of the same form.
+    public func diffAgainstLatest(site: SiteRecord, form: ExportForm, mapFilePath: String? = nil) throws -> ExportDiff {
+        let (current, _) = try render(site: site, form: form, mapFilePath: mapFilePath)
+        let latest = try database.exports(siteID: site.id!, form: form, limit: 1).first
+        return ExportDiff(
+            form: form, previousID: latest?.id, previousCreatedAt: latest?.createdAt, sha256: current.sha256,
+            changed: latest?.sha256 != current.sha256, diff: Self.diff(from: latest?.content ?? "", to: current.content))
     }
 
     /// Every URL whose owner would change compared with the last probe (or the inventory when
@@ -73,6 +87,19 @@ public struct Exporter: Sendable {
             throw ExportCheckError.cannotWrite(path, error.localizedDescription)
         }
     }
+}
+
+/// The difference between the export that would be rendered now and the newest stored one.
+public struct ExportDiff: Sendable, Hashable, Codable {
+    public var form: ExportForm
+    /// The stored export compared with; nil when none of this form was stored yet.
+    public var previousID: Int64?
+    public var previousCreatedAt: Date?
+    /// SHA-256 of what would be rendered now.
+    public var sha256: String
+    public var changed: Bool
+    /// `-N: line` removed, `+N: line` added; the whole text as additions when nothing was stored.
+    public var diff: String
 }
 
 /// The plan as stored with each export.

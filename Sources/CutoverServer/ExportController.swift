@@ -16,17 +16,23 @@ struct ExportController {
         var sha256: String
     }
 
+    struct CreateInput: Decodable {
+        var form: String?
+        var map: String?
+    }
+
     func add(to api: RouterGroup<AppContext>) {
+        // Reading renders the current plan; only POST .../exports stores an export.
         api.get("sites/:site/export") { request, context in
             let site = try database.site(context)
-            let formText = request.uri.queryParameters.get("form") ?? "vhost"
-            guard let form = ExportForm(rawValue: "\(formText)") else {
-                throw APIError(.unprocessableContent, "invalid", "'form' must be vhost, htaccess or rewritemap")
-            }
-            let map = request.uri.queryParameters.get("map").map { "\($0)" }
-            if form == .rewritemap, map == nil { throw APIError(.unprocessableContent, "invalid", "the rewritemap form needs 'map' (the map file path)") }
-            let (record, _) = try Exporter(database: database).export(site: site, form: form, mapFilePath: map)
-            return Self.text(record.content, exportID: record.id)
+            let (form, map) = try Self.formAndMap(request)
+            let (record, _) = try Exporter(database: database).render(site: site, form: form, mapFilePath: map)
+            return Self.text(record.content, sha256: record.sha256, exportID: nil)
+        }
+        api.get("sites/:site/export/diff") { request, context in
+            let site = try database.site(context)
+            let (form, map) = try Self.formAndMap(request)
+            return try Exporter(database: database).diffAgainstLatest(site: site, form: form, mapFilePath: map)
         }
         api.get("sites/:site/export/preview") { _, context in
             try Exporter(database: database).preview(site: try database.site(context))
@@ -36,21 +42,46 @@ struct ExportController {
                 ExportItem(id: $0.id, form: $0.form, createdAt: $0.createdAt, sha256: $0.sha256)
             }
         }
+        api.post("sites/:site/exports") { request, context in
+            let site = try database.site(context)
+            let input = try await request.decode(as: CreateInput.self, context: context)
+            let (form, map) = try Self.formAndMap(form: input.form, map: input.map)
+            let (record, _) = try Exporter(database: database).export(site: site, form: form, mapFilePath: map)
+            var response = Self.text(record.content, sha256: record.sha256, exportID: record.id)
+            response.status = .created
+            return response
+        }
         api.get("sites/:site/exports/:id") { _, context in
             let site = try database.site(context)
             guard let id = context.parameters.get("id", as: Int64.self), let record = try database.export(id: id, siteID: site.id!) else {
                 throw APIError(.notFound, "not_found", "no such export for site '\(site.name)'")
             }
-            return Self.text(record.content, exportID: record.id)
+            return Self.text(record.content, sha256: record.sha256, exportID: record.id)
         }
     }
 
-    static func text(_ content: String, exportID: Int64?) -> Response {
+    static func formAndMap(_ request: Request) throws -> (ExportForm, String?) {
+        try formAndMap(form: request.uri.queryParameters.get("form").map { "\($0)" }, map: request.uri.queryParameters.get("map").map { "\($0)" })
+    }
+
+    static func formAndMap(form formText: String?, map: String?) throws -> (ExportForm, String?) {
+        guard let form = ExportForm(rawValue: formText ?? "vhost") else {
+            throw APIError(.unprocessableContent, "invalid", "'form' must be vhost, htaccess or rewritemap")
+        }
+        if form == .rewritemap, (map ?? "").isEmpty {
+            throw APIError(.unprocessableContent, "invalid", "the rewritemap form needs 'map' (the map file path)")
+        }
+        return (form, form == .rewritemap ? map : nil)
+    }
+
+    static func text(_ content: String, sha256: String, exportID: Int64?) -> Response {
         var headers = HTTPFields()
         headers[.contentType] = "text/plain; charset=utf-8"
+        headers[HTTPField.Name("X-Cutover-Export-SHA256")!] = sha256
         if let exportID { headers[HTTPField.Name("X-Cutover-Export")!] = String(exportID) }
         return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: content)))
     }
 }
 
 extension OwnerChangePreview: ResponseEncodable {}
+extension ExportDiff: ResponseEncodable {}

@@ -83,6 +83,41 @@ import Testing
                 let items = try JSONSerialization.jsonObject(with: Data(buffer: response.body)) as? [[String: Any]]
                 #expect(items?.map { $0["path"] as? String } == ["/old%20page.php"])
             }
+            // Reading the export stores nothing; the diff shows the whole text as additions.
+            try await client.execute(uri: "/api/sites/demo/exports", method: .get) { response throws in
+                let items = try JSONSerialization.jsonObject(with: Data(buffer: response.body)) as? [[String: Any]]
+                #expect(items?.count == 0)
+            }
+            try await client.execute(uri: "/api/sites/demo/export/diff?form=htaccess", method: .get) { response throws in
+                let diff = try decode(response)
+                #expect(diff["previousID"] == nil)
+                #expect(diff["changed"] as? Bool == true)
+                #expect((diff["diff"] as? String)?.contains(#"+"#) == true)
+            }
+            try await client.execute(uri: "/api/sites/demo/exports", method: .post, body: json(#"{"form":"htaccess"}"#)) { response throws in
+                #expect(response.status == .unauthorized)
+            }
+            try await client.execute(uri: "/api/sites/demo/exports", method: .post, headers: authorized, body: json(#"{"form":"nginx"}"#)) {
+                response throws in #expect(response.status == .unprocessableContent)
+            }
+            try await client.execute(uri: "/api/sites/demo/exports", method: .post, headers: authorized, body: json(#"{"form":"rewritemap"}"#)) {
+                response throws in #expect(response.status == .unprocessableContent)
+            }
+            try await client.execute(uri: "/api/sites/demo/exports", method: .post, headers: authorized, body: json(#"{"form": "#)) {
+                response throws in #expect(response.status == .badRequest)
+            }
+            try await client.execute(uri: "/api/sites/demo/exports", method: .post, headers: authorized, body: json(#"{"form":"htaccess"}"#)) {
+                response throws in
+                #expect(response.status == .created)
+                #expect(response.headers[HTTPField.Name("X-Cutover-Export")!] == "1")
+                #expect(String(buffer: response.body).contains(#"RewriteRule "^old\x20page\.php$""#))
+            }
+            try await client.execute(uri: "/api/sites/demo/export/diff?form=htaccess", method: .get) { response throws in
+                let diff = try decode(response)
+                #expect(diff["previousID"] as? Int == 1)
+                #expect(diff["changed"] as? Bool == false)
+                #expect(diff["diff"] as? String == "")
+            }
             try await client.execute(uri: "/api/sites/demo/exports", method: .get) { response throws in
                 let items = try JSONSerialization.jsonObject(with: Data(buffer: response.body)) as? [[String: Any]]
                 #expect(items?.count == 1)

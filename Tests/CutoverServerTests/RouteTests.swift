@@ -167,7 +167,7 @@ import Testing
                     paths == [
                         "/api/health", "/api/sites", "/api/sites/{site}", "/api/sites/{site}/stats", "/api/sites/{site}/urls",
                         "/api/sites/{site}/urls/{id}", "/api/sites/{site}/flips", "/api/sites/{site}/jobs", "/api/jobs", "/api/jobs/{id}",
-                        "/api/jobs/{id}/events", "/api/sites/{site}/export", "/api/sites/{site}/export/preview", "/api/sites/{site}/exports",
+                        "/api/jobs/{id}/events", "/api/sites/{site}/export", "/api/sites/{site}/export/diff", "/api/sites/{site}/export/preview", "/api/sites/{site}/exports",
                         "/api/sites/{site}/exports/{id}",
                     ])
             }
