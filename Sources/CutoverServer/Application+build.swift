@@ -53,6 +53,7 @@ public func buildRouter(
     _ arguments: some ServerArguments, database: AppDatabase, jobs: JobRunner, metrics: ServerMetrics? = nil, logger: Logger
 ) -> Router<AppContext> {
     let router = Router(context: AppContext.self)
+    router.add(middleware: SecurityHeadersMiddleware())
     router.add(middleware: ErrorMiddleware(logger: logger))
     router.add(middleware: AuthMiddleware(token: arguments.token, protectReads: arguments.protectReads))
     let cache = ReadCache()

@@ -1,0 +1,83 @@
+// One URL: what the inventory knows (file, size, mtime, hash), its probe history and its
+// ownership events, with a flip button.
+import { api, sitePath } from './api.js';
+import { app } from './app.js';
+import { h, number, replace, when } from './dom.js';
+
+export async function renderURLDetail(main, { args, signal }) {
+  const id = Number(args[0]);
+  if (!Number.isInteger(id) || id <= 0) {
+    replace(main, h('h1', {}, 'No such URL'), h('p', {}, 'The address names no URL. ', h('a', { href: '#/urls' }, 'Back to the URL table')));
+    return;
+  }
+  let detail;
+  try {
+    detail = await api(sitePath(app.site, `/urls/${id}`), { signal });
+  } catch (error) {
+    if (error.status !== 404) throw error;
+    replace(main, h('h1', {}, 'No such URL'), h('p', {}, `URL ${id} is not in site ${app.site}. `, h('a', { href: '#/urls' }, 'Back to the URL table')));
+    return;
+  }
+  const url = detail.url;
+  const target = (url.plannedOwner ?? url.owner) === 'swift' ? 'php' : 'swift';
+  const flipButton = url.owner === 'static' ? null : h('button', {
+    type: 'button', class: 'primary',
+    onclick: async () => {
+      const reason = await app.confirm(`Plan ${url.path} for ${target === 'swift' ? 'Swift' : 'PHP'}?`, { action: 'Flip' });
+      if (reason == null) return;
+      try {
+        await api(sitePath(app.site, '/flips'), { method: 'POST', body: { paths: [url.path], to: target, reason: reason || undefined } });
+        await renderURLDetail(main, { args, signal });
+        app.notice(`${url.path} is planned for ${target}.`, 'success');
+      } catch (error) {
+        app.error(error);
+      }
+    },
+  }, target === 'swift' ? 'Flip to Swift' : 'Flip back to PHP');
+
+  replace(main,
+    h('p', {}, h('a', { href: '#/urls' }, '← URLs')),
+    h('h1', { class: 'path' }, url.path),
+    h('dl', { class: 'facts' },
+      fact('Owner (inventory)', url.owner),
+      fact('Planned owner', url.plannedOwner ?? '—'),
+      fact('Expected owner', url.expectedOwner),
+      fact('Observed owner', url.observedOwner ? `${url.observedOwner}${url.observedSource === 'guessed' ? ' (guessed)' : ''}` : 'not probed'),
+      fact('Ready to flip', url.readyToFlip ? 'yes: the Swift app answers this path' : 'no'),
+      fact('Drift', url.drift ? 'yes' : 'no'),
+      fact('File', url.filePath ?? '—'),
+      fact('Size', url.size == null ? '—' : `${number(url.size)} bytes`),
+      fact('Modified', when(url.mtime)),
+      fact('SHA-256', url.contentHash ?? '—'),
+      fact('Flags', url.flags?.length ? url.flags.join(', ') : '—'),
+      url.redirectTo ? fact('Redirect to', url.redirectTo) : null,
+      url.gone ? fact('Gone', 'the file is no longer in the docroot') : null,
+    ),
+    h('div', { class: 'actions' }, flipButton),
+    h('section', { 'aria-labelledby': 'probes-heading' },
+      h('h2', { id: 'probes-heading' }, 'Probe history'),
+      detail.probes.length ? table(['Run', 'Status', 'Observed', 'Expected', 'Latency', 'Type', 'Backend', 'Note'], detail.probes.map((probe) => [
+        probe.run_id, probe.status ?? '—', probe.observed_owner ?? '—', probe.expected_owner ?? '—',
+        `${Number(probe.latency_ms).toFixed(1)} ms`, probe.content_type ?? '—', probe.backend_status ?? probe.backend_error ?? '—',
+        [probe.error_kind ? `${probe.error_kind}: ${probe.error_message ?? ''}` : '', probe.location ? `→ ${probe.location}` : '', probe.drift ? 'drift' : '']
+          .filter(Boolean).join(' '),
+      ])) : h('p', { class: 'empty' }, 'Never probed. Run a probe from the Overview.'),
+    ),
+    h('section', { 'aria-labelledby': 'events-heading' },
+      h('h2', { id: 'events-heading' }, 'Ownership events'),
+      detail.events.length ? table(['When', 'From', 'To', 'Reason', 'By'], detail.events.map((event) => [
+        when(event.at), event.from_owner ?? '—', event.to_owner, event.reason, event.actor,
+      ])) : h('p', { class: 'empty' }, 'No ownership change recorded yet.'),
+    ),
+  );
+}
+
+function fact(name, value) {
+  return [h('dt', {}, name), h('dd', {}, value)];
+}
+
+function table(headings, rows) {
+  return h('div', { class: 'table-wrap' }, h('table', {},
+    h('thead', {}, h('tr', {}, headings.map((heading) => h('th', { scope: 'col' }, heading)))),
+    h('tbody', {}, rows.map((row) => h('tr', {}, row.map((cell) => h('td', {}, String(cell))))))));
+}

@@ -1,0 +1,110 @@
+// Export: pick a form, see the owner changes it makes and the diff against the last stored
+// export, then copy, download or store the directives.
+import { api, sitePath } from './api.js';
+import { app } from './app.js';
+import { field, h, replace, select, when } from './dom.js';
+
+const forms = [
+  ['vhost', 'vhost include (Include / a2enconf)'],
+  ['htaccess', '.htaccess in the docroot'],
+  ['rewritemap', 'RewriteMap (flips without reload)'],
+];
+const fileNames = { vhost: 'cutover-vhost.conf', htaccess: 'htaccess.txt', rewritemap: 'cutover-rewritemap.conf' };
+
+export async function renderExport(main, { params, signal }) {
+  const site = app.site;
+  const form = forms.some(([value]) => value === params.get('form')) ? params.get('form') : 'vhost';
+  const map = params.get('map') ?? '';
+  const chooser = h('form', { class: 'filters', 'aria-label': 'Export form' },
+    field('Form', select('form', forms, form)),
+    form === 'rewritemap' ? field('Map file', h('input', { name: 'map', value: map, required: true, placeholder: '/etc/apache2/cutover/site.map' }), 'Absolute path Apache reads the map from') : null,
+    h('div', { class: 'field actions' }, h('button', { type: 'submit', class: 'primary' }, 'Show')),
+  );
+  chooser.addEventListener('submit', (event) => {
+    event.preventDefault();
+    app.go(`#/export?${new URLSearchParams([...new FormData(chooser)].filter(([, value]) => String(value).trim()))}`);
+  });
+  chooser.addEventListener('change', (event) => { if (event.target.tagName === 'SELECT') chooser.requestSubmit(); });
+
+  const heading = h('h1', {}, `Export: ${site}`);
+  if (form === 'rewritemap' && !map) {
+    replace(main, heading, chooser, h('p', { class: 'empty' }, 'The RewriteMap form needs the path of the map file Apache will read. Enter it above.'));
+    return;
+  }
+  const query = new URLSearchParams({ form });
+  if (map) query.set('map', map);
+  const [text, diff, preview, history] = await Promise.all([
+    api(`${sitePath(site, '/export')}?${query}`, { signal }),
+    api(`${sitePath(site, '/export/diff')}?${query}`, { signal }),
+    api(sitePath(site, '/export/preview'), { signal }),
+    api(sitePath(site, '/exports'), { signal }),
+  ]);
+  const directives = String(text);
+  const code = h('pre', { class: 'directives', tabindex: 0, 'aria-label': 'Apache directives' }, h('code', {}, directives));
+
+  const copy = h('button', {
+    type: 'button',
+    onclick: async () => {
+      try {
+        await navigator.clipboard.writeText(directives);
+        app.notice('Directives copied to the clipboard.', 'success');
+      } catch {
+        getSelection().selectAllChildren(code);
+        app.notice('Copying is blocked here: the directives are selected, press Ctrl+C.', 'info');
+      }
+    },
+  }, 'Copy');
+  const download = h('button', {
+    type: 'button',
+    onclick: () => {
+      const link = h('a', { href: URL.createObjectURL(new Blob([directives], { type: 'text/plain' })), download: fileNames[form] });
+      link.click();
+      setTimeout(() => URL.revokeObjectURL(link.href), 1000);
+    },
+  }, 'Download');
+  const store = h('button', {
+    type: 'button', class: 'primary',
+    onclick: async () => {
+      try {
+        const saved = await api(sitePath(site, '/exports'), { method: 'POST', body: map ? { form, map } : { form } });
+        app.notice(`Stored as export #${saved.headers.get('X-Cutover-Export')}. Apply it with cutover export / apply, then probe.`, 'success');
+        await renderExport(main, { params, signal });
+      } catch (error) {
+        app.error(error);
+      }
+    },
+  }, 'Store this export');
+
+  replace(main,
+    heading,
+    chooser,
+    h('section', { 'aria-labelledby': 'preview-heading' },
+      h('h2', { id: 'preview-heading' }, 'Owner changes'),
+      preview.length
+        ? h('div', { class: 'table-wrap' }, h('table', {},
+          h('caption', {}, `${preview.length} URL(s) change owner compared with the last probe`),
+          h('thead', {}, h('tr', {}, ['Path', 'From', 'To'].map((name) => h('th', { scope: 'col' }, name)))),
+          h('tbody', {}, preview.map((change) => h('tr', {}, h('td', { class: 'path' }, change.path), h('td', {}, change.from), h('td', {}, change.to))))))
+        : h('p', { class: 'empty' }, 'No owner changes: applying this export changes nothing that was observed. Flip pages in the URL table first.'),
+    ),
+    h('section', { 'aria-labelledby': 'diff-heading' },
+      h('h2', { id: 'diff-heading' }, 'Against the last stored export'),
+      h('p', { class: 'muted' }, diff.previousID
+        ? `Compared with export #${diff.previousID} of ${when(diff.previousCreatedAt)}: ${diff.changed ? 'changed' : 'identical'}.`
+        : 'No export of this form stored yet: every line is new.'),
+      diff.changed ? h('pre', { class: 'diff' }, diff.diff.split('\n').map((line) =>
+        h('span', { class: line.startsWith('-') ? 'removed' : line.startsWith('+') ? 'added' : null }, `${line}\n`))) : null,
+    ),
+    h('section', { 'aria-labelledby': 'directives-heading' },
+      h('h2', { id: 'directives-heading' }, 'Directives'),
+      h('div', { class: 'actions' }, copy, download, store),
+      code,
+    ),
+    h('section', { 'aria-labelledby': 'history-heading' },
+      h('h2', { id: 'history-heading' }, 'Stored exports'),
+      history.length
+        ? h('ul', { class: 'history' }, history.map((item) => h('li', {}, `#${item.id} ${item.form}, ${when(item.createdAt)}, sha256 ${item.sha256.slice(0, 12)}…`)))
+        : h('p', { class: 'empty' }, 'None yet. “Store this export” keeps the text for rollback.'),
+    ),
+  );
+}

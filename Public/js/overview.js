@@ -1,0 +1,112 @@
+// Overview of one site: progress, counts, burndown, drift, fallback health, schedule, and
+// buttons that start a crawl or a probe and follow it live.
+import { api, followJob, sitePath } from './api.js';
+import { app } from './app.js';
+import { burndown } from './chart.js';
+import { h, number, relative, replace, when } from './dom.js';
+
+export async function renderOverview(main, { signal }) {
+  const site = app.site;
+  const [stats, info, jobs] = await Promise.all([
+    api(sitePath(site, '/stats'), { signal }),
+    api(sitePath(site), { signal }),
+    api('/api/jobs', { signal }),
+  ]);
+  const jobArea = h('div', { class: 'job', 'aria-live': 'polite' });
+  const buttons = ['crawl', 'probe'].map((kind) =>
+    h('button', { type: 'button', class: 'primary', dataset: { kind }, onclick: () => start(kind) }, `Run ${kind} now`));
+
+  async function start(kind) {
+    buttons.forEach((button) => { button.disabled = true; });
+    try {
+      const job = await api(sitePath(site, '/jobs'), { method: 'POST', body: { kind } });
+      await follow(job);
+    } catch (error) {
+      if (error.status === 409) {
+        const running = (await api('/api/jobs')).find((job) => job.site === site && job.state === 'running');
+        app.notice(`A ${running?.kind ?? ''} job of this site is already running; following it.`, 'info');
+        if (running) await follow(running);
+      } else {
+        app.error(error);
+      }
+    } finally {
+      buttons.forEach((button) => { button.disabled = false; });
+    }
+  }
+
+  async function follow(job) {
+    const progress = h('progress', { max: 1, value: 0, 'aria-label': `${job.kind} progress` });
+    const label = h('span', {}, `${job.kind} starting…`);
+    replace(jobArea, h('p', {}, label), progress);
+    const final = await followJob(job.id, (event, update) => {
+      if (update.total) {
+        progress.max = update.total;
+        progress.value = update.done;
+      } else {
+        progress.removeAttribute('value');
+      }
+      label.textContent = `${update.kind}: ${number(update.done)}${update.total ? ` of ${number(update.total)}` : ''} ${update.kind === 'crawl' ? 'files' : 'URLs'}`;
+    }, signal);
+    if (!final) return;
+    if (final.state === 'succeeded') {
+      app.notice(`The ${final.kind} finished: ${number(final.done)} ${final.kind === 'crawl' ? 'files' : 'URLs'} in ${seconds(final)}.`, 'success');
+    } else {
+      app.notice(`The ${final.kind} ${final.state}${final.error ? `: ${final.error}` : ''}.`, 'error');
+    }
+    if (!signal.aborted) await renderOverview(main, { signal });
+  }
+
+  const counts = stats.counts;
+  const fallback = stats.fallback ?? {};
+  const healthy = fallback.healthy;
+  const running = jobs.find((job) => job.site === site && job.state === 'running');
+  replace(main,
+    h('h1', {}, `Overview: ${site}`),
+    h('section', { class: 'cards', 'aria-label': 'Progress' },
+      card('On Swift', `${stats.percentOnSwift}%`, 'of PHP pages now answered by Swift', 'percent'),
+      card('PHP', number(counts.php), 'pages still on PHP', 'php', '#/urls?owner=php'),
+      card('Swift', number(counts.swift), 'pages on Swift', 'swift', '#/urls?owner=swift'),
+      card('Static', number(counts.static), 'files Apache serves', 'static', '#/urls?owner=static'),
+      card('Drift', number(stats.driftCount), 'URLs not answered by their expected owner', stats.driftCount ? 'bad' : 'good', '#/urls?drift=true'),
+      h('div', { class: `card fallback ${healthy === true ? 'good' : healthy === false ? 'bad' : 'unknown'}`, dataset: { name: 'fallback' } },
+        h('h2', {}, 'Fallback'),
+        h('p', { class: 'figure' }, healthy === true ? 'healthy' : healthy === false ? 'broken' : 'not probed'),
+        h('p', { class: 'muted' }, healthy == null
+          ? 'Run a probe to check that unknown URLs reach the Swift app.'
+          : `${fallback.detail ?? `HTTP ${fallback.status}`}, checked ${when(fallback.checkedAt)}`)),
+    ),
+    h('section', { 'aria-labelledby': 'burndown-heading' }, h('h2', { id: 'burndown-heading' }, 'Burndown'), burndown(stats.series)),
+    h('section', { class: 'runs', 'aria-labelledby': 'runs-heading' },
+      h('h2', { id: 'runs-heading' }, 'Runs'),
+      h('dl', {},
+        h('dt', {}, 'Last crawl'), h('dd', {}, runText(stats.lastCrawl, (run) => `${number(run.files_seen)} files, +${run.urls_added} / ~${run.urls_changed} / −${run.urls_removed} URLs`)),
+        h('dt', {}, 'Last probe'), h('dd', {}, runText(stats.lastProbe, (run) => `${number(run.url_count)} URLs, ${run.drift_count} drift, ${run.error_count} errors, ${run.ready_count} ready to flip`)),
+        h('dt', {}, 'Schedule'), h('dd', {}, info.crawlEvery ? `crawl and probe every ${info.crawlEvery}` : 'not scheduled (set “crawl every” under Sites)'),
+        h('dt', {}, 'Last scheduled run'), h('dd', {}, info.lastRun ? `${when(info.lastRun)} (${relative(info.lastRun)})` : '—'),
+        h('dt', {}, 'Next scheduled run'), h('dd', {}, info.nextRun ? `${when(info.nextRun)} (${relative(info.nextRun)})` : '—'),
+      ),
+      h('div', { class: 'actions' }, buttons),
+      jobArea,
+    ),
+  );
+  performance.mark('cutover-overview-painted');
+  if (running) follow(running).catch(app.error);
+}
+
+function card(title, figure, note, kind, link) {
+  const body = [h('h2', {}, title), h('p', { class: 'figure' }, figure), h('p', { class: 'muted' }, note)];
+  return link
+    ? h('a', { class: `card ${kind}`, href: link, dataset: { name: title.toLowerCase() } }, body)
+    : h('div', { class: `card ${kind}`, dataset: { name: title.toLowerCase() } }, body);
+}
+
+function runText(run, describe) {
+  if (!run) return 'never';
+  const state = run.status === 'succeeded' ? '' : ` — ${run.status}${run.error ? `: ${run.error}` : ''}`;
+  return `${when(run.started_at)} (${relative(run.started_at)}): ${describe(run)}${state}`;
+}
+
+function seconds(job) {
+  const ms = new Date(job.finishedAt) - new Date(job.startedAt);
+  return Number.isFinite(ms) ? `${(ms / 1000).toFixed(1)} s` : 'a moment';
+}

@@ -1,0 +1,85 @@
+// Sites: the registered sites, and a form to add or edit one. Validation happens on the
+// server; its messages are shown next to the form as they come.
+import { api, sitePath } from './api.js';
+import { app } from './app.js';
+import { field, h, replace } from './dom.js';
+
+export async function renderSites(main, { params }) {
+  await app.reloadSites();
+  if (app.loadError) throw app.loadError;
+  const editing = app.sites.find((site) => site.name === params.get('edit')) ?? null;
+  replace(main,
+    h('h1', {}, 'Sites'),
+    app.sites.length
+      ? h('div', { class: 'table-wrap' }, h('table', {},
+        h('thead', {}, h('tr', {}, ['Name', 'Docroot', 'Public URL', 'Backend URL', 'Schedule', ''].map((name) => h('th', { scope: 'col' }, name)))),
+        h('tbody', {}, app.sites.map((site) => h('tr', {},
+          h('th', { scope: 'row' }, site.name), h('td', { class: 'path' }, site.docroot), h('td', {}, site.publicURL), h('td', {}, site.backendURL),
+          h('td', {}, site.crawlEvery ?? 'off'),
+          h('td', {}, h('a', { class: 'button', href: `#/sites?edit=${encodeURIComponent(site.name)}` }, `Edit ${site.name}`)),
+        )))))
+      : h('p', { class: 'empty' }, 'No site yet. Add the PHP site you are migrating below.'),
+    siteForm(main, editing),
+  );
+}
+
+function siteForm(main, site) {
+  const input = (name, value, attributes = {}) => h('input', { name, value: value ?? '', ...attributes });
+  const message = h('div', { class: 'form-message', role: 'alert' });
+  const form = h('form', { class: 'site-form', novalidate: true },
+    h('h2', {}, site ? `Edit ${site.name}` : 'Add a site'),
+    site ? null : field('Name', input('name', '', { required: true, pattern: '[A-Za-z0-9._-]+', autocomplete: 'off' }), 'Letters, digits, dot, dash, underscore'),
+    field('Docroot', input('docroot', site?.docroot, { required: true, placeholder: '/var/www/html' }), 'The PHP site\u2019s folder, as this server sees it (read-only is enough)'),
+    field('Public URL', input('publicURL', site?.publicURL, { required: true, type: 'url', placeholder: 'http://127.0.0.1' }), 'Where Apache answers'),
+    field('Backend URL', input('backendURL', site?.backendURL, { required: true, type: 'url', placeholder: 'http://127.0.0.1:8081' }), 'The Swift app, directly'),
+    field('Crawl every', input('crawlEvery', site?.crawlEvery ?? 'off'), '90s, 15m, 2h, 1d or off: crawl then probe on this interval'),
+    field('Owner header', input('ownerHeader', site?.ownerHeader ?? 'X-Cutover-Owner'), 'Response header naming the owner'),
+    field('Probe history kept', input('probeRetention', site?.probeRetention ?? 30, { type: 'number', min: 1 }), 'Probe runs kept per site'),
+    field('Directory index', input('directoryIndex', (site?.directoryIndex ?? ['index.php', 'index.html']).join(', ')), 'Comma-separated, as in DirectoryIndex'),
+    field('PHP extensions', input('phpExtensions', (site?.phpExtensions ?? ['php']).join(', ')), 'Comma-separated'),
+    message,
+    h('div', { class: 'actions' },
+      h('button', { type: 'submit', class: 'primary' }, site ? 'Save changes' : 'Add site'),
+      site ? h('a', { class: 'button', href: '#/sites' }, 'Cancel') : null,
+      site ? h('button', { type: 'button', class: 'danger', onclick: () => remove(site) }, `Delete ${site.name}`) : null,
+    ),
+  );
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    const data = Object.fromEntries(new FormData(form));
+    const list = (text) => String(text).split(',').map((item) => item.trim()).filter(Boolean);
+    const body = {
+      ...(site ? {} : { name: data.name.trim() }),
+      docroot: data.docroot.trim(), publicURL: data.publicURL.trim(), backendURL: data.backendURL.trim(),
+      crawlEvery: data.crawlEvery.trim() || 'off', ownerHeader: data.ownerHeader.trim(),
+      probeRetention: Number(data.probeRetention), directoryIndex: list(data.directoryIndex), phpExtensions: list(data.phpExtensions),
+    };
+    try {
+      const saved = site
+        ? await api(sitePath(site.name), { method: 'PUT', body })
+        : await api('/api/sites', { method: 'POST', body });
+      app.site = saved.name;
+      localStorage.setItem('cutover.site', saved.name);
+      await app.reloadSites();
+      app.notice(site ? `Saved ${saved.name}.` : `Added ${saved.name}. Run a crawl from the Overview to fill its inventory.`, 'success');
+      app.go(site ? '#/sites' : '#/overview');
+    } catch (error) {
+      replace(message, h('p', { class: 'error' }, error.message));
+    }
+  });
+
+  async function remove(target) {
+    const confirmed = await app.confirm(`Delete site ${target.name} and its whole history from Cutover? Apache and the docroot are not touched.`, { action: 'Delete', reason: false });
+    if (confirmed == null) return;
+    try {
+      await api(sitePath(target.name), { method: 'DELETE' });
+      app.site = null;
+      await app.reloadSites();
+      app.notice(`Deleted ${target.name}.`, 'success');
+      app.go('#/sites');
+    } catch (error) {
+      replace(message, h('p', { class: 'error' }, error.message));
+    }
+  }
+  return form;
+}
