@@ -6,6 +6,7 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "cutover", targets: ["cutover"]),
+        .executable(name: "cutover-demo-app", targets: ["DemoApp"]),
         .library(name: "CutoverCore", targets: ["CutoverCore"]),
     ],
     dependencies: [
@@ -76,6 +77,15 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
+        // The demo's sample Swift app (docker/compose.yaml and scripts/demo.sh): a few pages of the
+        // demo PHP site rewritten in Swift, with the owner marker.
+        .executableTarget(
+            name: "DemoApp",
+            dependencies: [
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         // Helpers for tests: a real Apache on loopback, a recording Swift backend, temp dirs.
