@@ -1,0 +1,278 @@
+#!/usr/bin/env python3
+"""The dashboard in a real browser (Debian's chromium + chromedriver through selenium).
+
+Run by scripts/browser-test.sh, which starts the demo (Apache + mod_php with the fallback, the
+sample Swift app, `cutover serve`) on a crawled and probed docroot holding a file named like an
+XSS payload. Checks what a user sees against what the API says, drives a flip through the UI,
+and saves screenshots to ARTIFACTS.
+
+    dashboard_test.py BASE_URL TOKEN ARTIFACTS [--first-paint-only]
+"""
+
+import json
+import os
+import sys
+import time
+import urllib.parse
+import urllib.request
+
+from selenium import webdriver
+from selenium.common.exceptions import TimeoutException
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions as ec
+from selenium.webdriver.support.select import Select
+from selenium.webdriver.support.ui import WebDriverWait
+
+XSS_NAME = "<img src=x onerror=alert(1)>.php"
+
+
+class Dashboard:
+    def __init__(self, base, token, artifacts):
+        self.base = base.rstrip("/")
+        self.token = token
+        self.artifacts = artifacts
+        options = webdriver.ChromeOptions()
+        options.binary_location = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+        for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1280,900", "--lang=en-US"):
+            options.add_argument(argument)
+        options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+        self.driver = webdriver.Chrome(service=Service(os.environ.get("CHROMEDRIVER", "/usr/bin/chromedriver")), options=options)
+        # Any alert() (from an injected onerror handler, say) is recorded instead of shown.
+        self.driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {
+            "source": "window.__alerts = []; window.alert = (m) => window.__alerts.push(String(m));"
+        })
+        self.wait = WebDriverWait(self.driver, 10)
+
+    # --- helpers -------------------------------------------------------------------------
+
+    def api(self, path, method="GET", body=None, token=True):
+        request = urllib.request.Request(self.base + path, method=method)
+        if token:
+            request.add_header("Authorization", f"Bearer {self.token}")
+        data = None
+        if body is not None:
+            data = json.dumps(body).encode()
+            request.add_header("Content-Type", "application/json")
+        with urllib.request.urlopen(request, data, timeout=10) as response:
+            text = response.read().decode()
+            return json.loads(text) if "json" in response.headers.get("Content-Type", "") else text
+
+    def open(self, hash_path):
+        self.driver.get(f"{self.base}/#/{hash_path}")
+
+    def css(self, selector):
+        return self.wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, selector)))
+
+    def all(self, selector):
+        return self.driver.find_elements(By.CSS_SELECTOR, selector)
+
+    def text_appears(self, selector, text):
+        try:
+            self.wait.until(ec.text_to_be_present_in_element((By.CSS_SELECTOR, selector), text))
+        except TimeoutException:
+            found = [element.text for element in self.all(selector)]
+            raise AssertionError(f"{selector!r} never showed {text!r}; it shows {found!r}")
+
+    def shot(self, name):
+        path = os.path.join(self.artifacts, f"{name}.png")
+        self.driver.save_screenshot(path)
+        return path
+
+    def no_script_ran(self):
+        alerts = self.driver.execute_script("return window.__alerts")
+        assert alerts == [], f"a script from data ran: alert() calls {alerts}"
+        images = self.driver.execute_script("return document.querySelectorAll('img').length")
+        assert images == 0, f"{images} <img> element(s) were created from data"
+
+    def wait_for_rows(self):
+        self.wait.until(lambda driver: driver.find_elements(By.CSS_SELECTOR, "table.urls tbody tr") or
+                        driver.find_elements(By.CSS_SELECTOR, "main .empty"))
+
+    def filter_urls(self, **fields):
+        self.open("urls")
+        self.css("form.filters")
+        for name, value in fields.items():
+            element = self.css(f"form.filters [name={name}]")
+            if element.tag_name == "select":
+                Select(element).select_by_value(value)
+            else:
+                element.clear()
+                element.send_keys(value)
+        old = self.css("main h1")
+        self.css("form.filters button[type=submit]").click()
+        self.wait.until(ec.staleness_of(old))
+        self.wait_for_rows()
+
+    def row_paths(self):
+        return [cell.text for cell in self.all("table.urls tbody th.path")]
+
+    def set_token(self, token):
+        field = self.css("#token")
+        field.clear()
+        field.send_keys(token)
+        self.css("#token-form button[type=submit]").click()
+        self.text_appears("#notice", "Token")
+
+    def first_paint(self):
+        """Loads the overview in a fresh page; returns (first contentful paint, overview painted) in ms."""
+        self.driver.get("about:blank")
+        self.open("overview")
+        self.css("[data-name=php] .figure")
+        return self.driver.execute_script("""
+            const paint = performance.getEntriesByName('first-contentful-paint')[0];
+            const mark = performance.getEntriesByName('cutover-overview-painted')[0];
+            return [paint ? paint.startTime : null, mark ? mark.startTime : null];
+        """)
+
+    # --- the scenario -------------------------------------------------------------------
+
+    def run(self):
+        site = self.api("/api/sites")[0]["name"]
+        stats = self.api(f"/api/sites/{site}/stats")
+        counts = stats["counts"]
+
+        step("overview shows the API's counts, fallback health and the burndown")
+        self.open("overview")
+        for owner in ("php", "swift", "static"):
+            self.text_appears(f"[data-name={owner}] .figure", f"{counts[owner]:,}")
+        assert counts["php"] > 0 and counts["static"] > 0, counts
+        self.text_appears("[data-name=fallback] .figure", "healthy")
+        self.text_appears("[data-name=drift] .figure", str(stats["driftCount"]))
+        self.text_appears("main", f"{stats['percentOnSwift']}%")
+        assert self.all(".chart svg path.line.php"), "no burndown line"
+        self.no_script_ran()
+        self.shot("overview-1280")
+
+        step("the table filters by owner and by text")
+        self.filter_urls(owner="static")
+        static_total = self.api(f"/api/sites/{site}/urls?owner=static&limit=1")["total"]
+        owners = [tag.text for tag in self.all("table.urls tbody tr td:nth-child(3) .tag")]
+        assert owners and set(owners) == {"static"}, f"owner filter shows {owners}"
+        assert len(owners) == static_total, f"{len(owners)} static rows, API says {static_total}"
+        self.filter_urls(q="catalogue")
+        assert self.row_paths() == ["/products/old%20catalogue.php"], self.row_paths()
+
+        step("a file named like markup is shown as text and runs nothing")
+        self.filter_urls(q="onerror")
+        paths = self.row_paths()
+        assert len(paths) == 1 and "onerror" in paths[0], paths
+        self.all("table.urls tbody th.path a")[0].click()
+        self.text_appears(".facts", XSS_NAME)
+        shown = [dd.text for dd in self.all(".facts dd") if "onerror" in dd.text]
+        assert XSS_NAME in shown, f"file name shown as {shown}"
+        self.no_script_ran()
+        self.shot("xss-file-detail")
+
+        step("flipping without a token says what to do; with the token the flip reaches the API")
+        self.filter_urls(q="contact")
+        assert self.row_paths() == ["/contact.php"], self.row_paths()
+        self.css("table.urls tbody input[type=checkbox]").click()
+        self.css("[data-flip=swift]").click()
+        self.css("#confirm-reason").send_keys("moved to Swift in the browser test")
+        self.css("#confirm-ok").click()
+        self.text_appears("#notice", "API token")
+        url = self.api(f"/api/sites/{site}/urls?q=contact")["items"][0]
+        assert url.get("plannedOwner") is None, f"flip without token changed the plan: {url}"
+        self.set_token(self.token)
+        box = self.css("table.urls tbody input[type=checkbox]")
+        assert box.is_selected(), "the selection was lost after the refused flip"
+        self.css("[data-flip=swift]").click()
+        self.css("#confirm-reason").send_keys("moved to Swift in the browser test")
+        self.css("#confirm-ok").click()
+        self.text_appears("#notice", "planned for swift")
+        url = self.api(f"/api/sites/{site}/urls?q=contact")["items"][0]
+        assert url.get("plannedOwner") == "swift", f"the API does not see the flip: {url}"
+        detail = self.api(f"/api/sites/{site}/urls/{url['id']}")
+        assert any(event.get("reason", "").endswith("moved to Swift in the browser test") for event in detail["events"]), detail["events"]
+
+        step("the export view shows the preview, the diff and the directives")
+        self.open("export?form=vhost")
+        self.text_appears("pre.directives", 'RewriteRule "^contact\\.php$"')
+        self.text_appears("main table", "/contact.php")
+        self.text_appears("main", "No export of this form stored yet")
+        self.css("main section:nth-of-type(3) button.primary").click()
+        self.text_appears("#notice", "Stored as export #")
+        self.text_appears("main", "identical")
+        exports = self.api(f"/api/sites/{site}/exports")
+        assert exports and exports[0]["form"] == "vhost", exports
+        self.shot("export")
+
+        step("the site form shows the API's validation message")
+        self.open("sites")
+        self.css("form.site-form [name=name]").send_keys("second")
+        self.css("form.site-form [name=docroot]").send_keys("/srv/none")
+        self.css("form.site-form [name=publicURL]").send_keys("ftp://example")
+        self.css("form.site-form [name=backendURL]").send_keys("http://127.0.0.1:9")
+        self.css("form.site-form button[type=submit]").click()
+        self.text_appears(".form-message", "must start with http")
+        assert len(self.api("/api/sites")) == 1, "an invalid site was stored"
+
+        step("every control is labelled; readable at phone width")
+        unlabelled = self.driver.execute_script("""
+            return [...document.querySelectorAll('input, select, button')]
+              .filter((e) => e.offsetParent !== null)
+              .filter((e) => !(e.labels && e.labels.length) && !e.getAttribute('aria-label') && !e.textContent.trim())
+              .map((e) => e.outerHTML.slice(0, 80));
+        """)
+        assert not unlabelled, f"controls without a label: {unlabelled}"
+        self.driver.set_window_size(390, 844)
+        self.open("overview")
+        self.css("[data-name=php] .figure")
+        overflow = self.driver.execute_script("return document.documentElement.scrollWidth - window.innerWidth")
+        assert overflow <= 0, f"the overview scrolls sideways by {overflow}px at phone width"
+        self.shot("overview-phone")
+        self.driver.set_window_size(1280, 900)
+
+        step("keyboard: the URL links are reachable with Tab")
+        self.open("urls")
+        self.wait_for_rows()
+        body = self.css("body")
+        reached = []
+        for _ in range(40):
+            body.send_keys("\ue004")  # Tab
+            reached.append(self.driver.execute_script("return document.activeElement.closest('th.path') !== null"))
+            if reached[-1]:
+                break
+        assert any(reached), "Tab never reaches a URL link"
+        self.no_script_ran()
+
+        errors = [entry for entry in self.driver.get_log("browser") if entry["level"] == "SEVERE"
+                  and "401" not in entry["message"] and "422" not in entry["message"]]
+        assert not errors, f"browser console errors: {errors}"
+
+    def close(self):
+        self.driver.quit()
+
+
+def step(text):
+    print(f"browser: {text}", flush=True)
+
+
+def main():
+    base, token, artifacts = sys.argv[1:4]
+    os.makedirs(artifacts, exist_ok=True)
+    dashboard = Dashboard(base, token, artifacts)
+    try:
+        if "--first-paint-only" in sys.argv:
+            runs = [dashboard.first_paint() for _ in range(5)]
+            paints = sorted(run[0] for run in runs)
+            overview = sorted(run[1] for run in runs)
+            report = (f"first contentful paint ms (5 loads): {', '.join(f'{x:.0f}' for x in paints)}; "
+                      f"overview with data painted ms: {', '.join(f'{x:.0f}' for x in overview)}")
+            print(f"browser: {report}")
+            with open(os.path.join(artifacts, "first-paint.txt"), "a") as file:
+                file.write(report + "\n")
+            dashboard.shot("overview-100k")
+            return
+        dashboard.run()
+        print("browser: all checks passed; screenshots in", artifacts)
+    except Exception:
+        print("browser: failed; screenshot", dashboard.shot("failure"), file=sys.stderr)
+        raise
+    finally:
+        dashboard.close()
+
+
+if __name__ == "__main__":
+    main()
