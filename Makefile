@@ -1,9 +1,8 @@
 # The commands people type; README and CI use these same targets.
 SWIFT ?= swift
 DB ?= cutover.sqlite
-DEMO_DOCROOT ?= docker/demo/htdocs
 
-.PHONY: setup build test contract run bench-crawl release clean
+.PHONY: setup build test contract demo-check browser-test docker-check run apply bench-crawl release clean
 
 setup:
 	@scripts/setup.sh
@@ -15,20 +14,38 @@ release: setup
 	$(SWIFT) build -c release --product cutover
 
 # All tests: unit, store, crawl, CLI, server routes, integration (real Apache + mod_php on
-# loopback), then the API contract check (schemathesis).
+# loopback); the API contract check (schemathesis); the no-Docker demo end to end; the
+# dashboard in chromium; static checks of docker/.
 test: setup
 	$(SWIFT) build --build-tests
 	$(SWIFT) test
 	scripts/api-contract.sh
+	scripts/demo-check.sh
+	scripts/browser-test.sh
+	scripts/docker-check.sh
 
 # schemathesis against a live `cutover serve` and its OpenAPI document.
 contract: build
 	scripts/api-contract.sh
 
-# Crawl the demo docroot (or DOCROOT=...) into ./$(DB) and show the migration status.
+demo-check: build
+	scripts/demo-check.sh
+
+browser-test: build
+	scripts/browser-test.sh
+
+docker-check: setup
+	scripts/docker-check.sh
+
+# The demo on loopback: Apache + PHP serving the demo docroot (or DOCROOT=...) with the
+# fallback, the sample Swift app, and the dashboard at http://127.0.0.1:8080/ on ./$(DB).
+# Ctrl-C stops everything.
 run: build
-	$(SWIFT) run cutover crawl --db $(DB) --docroot $(or $(DOCROOT),$(DEMO_DOCROOT))
-	$(SWIFT) run cutover status --db $(DB)
+	DB=$(abspath $(DB)) scripts/demo.sh
+
+# Export the plan into the running demo's Apache and reload it.
+apply: build
+	DB=$(abspath $(DB)) scripts/demo.sh apply
 
 bench-crawl: release
 	scripts/bench-crawl.sh

@@ -10,7 +10,7 @@ ROOT=$PWD
 python3 -c "import selenium" 2>/dev/null || python3 -m pip install -q --disable-pip-version-check selenium
 BIN_DIR=$(swift build --show-bin-path)
 export CUTOVER_BIN=${CUTOVER_BIN:-$BIN_DIR/cutover} DEMO_APP_BIN=${DEMO_APP_BIN:-$BIN_DIR/cutover-demo-app}
-[ -x "$CUTOVER_BIN" ] && [ -x "$DEMO_APP_BIN" ] || swift build --product cutover && swift build --product cutover-demo-app
+[ -x "$CUTOVER_BIN" ] && [ -x "$DEMO_APP_BIN" ] || { swift build --product cutover && swift build --product cutover-demo-app; }
 ARTIFACTS=$ROOT/artifacts/browser
 mkdir -p "$ARTIFACTS"
 WORK=$(mktemp -d /tmp/cutover-browser.XXXXXX)

@@ -86,8 +86,13 @@ if [ "$MODE" = apply ]; then
     mv -f "$CUTOVER_EXPORTS/cutover.conf.previous" "$CUTOVER_EXPORTS/cutover.conf" 2>/dev/null || rm -f "$CUTOVER_EXPORTS/cutover.conf"
     fail "Apache rejects its config with the export; the previous one stays: $(cat "$DEMO_DIR/apache-check.log")"
   fi
+  generation() { grep -c "resuming normal operations" "$CUTOVER_RUN/error.log" 2>/dev/null || true; }
+  before=$(generation)
   setsid /usr/sbin/apache2 -f "$ROOT/docker/apache/httpd-local.conf" -k graceful </dev/null >"$DEMO_DIR/apache-reload.log" 2>&1 \
     || fail "graceful reload failed: $(cat "$DEMO_DIR/apache-reload.log")"
+  # Apache logs each new generation; idle workers of the old one exit right after it.
+  for _ in $(seq 1 100); do [ "$(generation)" -gt "$before" ] && break; sleep 0.05; done
+  sleep 0.5
   log "applied $CUTOVER_EXPORTS/cutover.conf and reloaded Apache; probe to verify: $CUTOVER_BIN probe --db $DB --site $SITE"
   exit 0
 fi
@@ -133,8 +138,8 @@ cat >&2 <<MSG
 demo: Apache (PHP site)   http://127.0.0.1:$APACHE_PORT/
 demo: Swift app           http://127.0.0.1:$APP_PORT/
 demo: Dashboard           http://127.0.0.1:$PORT/   (API token: $CUTOVER_TOKEN)
-demo: Apply an export     $CUTOVER_BIN export --db $DB --site $SITE --form vhost > $CUTOVER_EXPORTS/cutover.conf
-demo:                     /usr/sbin/apache2 -f $ROOT/docker/apache/httpd-local.conf -k graceful   (same environment; see README)
+demo: After a flip        make apply   (or scripts/demo.sh apply: checks the export, installs it in
+demo:                     $CUTOVER_EXPORTS, reloads Apache), then run a probe
 MSG
 
 if [ "$MODE" = start ]; then
