@@ -11,11 +11,26 @@ import Testing
     @Test func healthAndDashboardButNeverTheDocroot() async throws {
         let fixture = try ServerFixture()
         defer { fixture.cleanup() }
+        try fixture.folder.write("public/js/app.js", "export {};")
         try await fixture.test { client in
             try await client.execute(uri: "/api/health", method: .get) { response throws in #expect(response.status == .ok) }
             try await client.execute(uri: "/", method: .get) { response throws in
                 #expect(response.status == .ok)
                 #expect(String(buffer: response.body).contains("dashboard"))
+                // Only the dashboard's own scripts and styles may run, whatever data ends up in the page.
+                let policy = response.headers[.contentSecurityPolicy] ?? ""
+                #expect(policy.contains("default-src 'none'") && policy.contains("script-src 'self';"))
+                #expect(!policy.contains("unsafe-inline") && !policy.contains("unsafe-eval"))
+                #expect(response.headers[.xContentTypeOptions] == "nosniff")
+            }
+            try await client.execute(uri: "/js/app.js", method: .get) { response throws in
+                #expect(response.status == .ok)
+                #expect(response.headers[.contentType]?.contains("javascript") == true)
+            }
+            // Errors carry the headers too.
+            try await client.execute(uri: "/api/sites/nope", method: .get) { response throws in
+                #expect(response.status == .notFound)
+                #expect(response.headers[.contentSecurityPolicy] != nil)
             }
             for path in ["/index.php", "/page-1.php", "/css/site.css", "/../htdocs/index.php", "/%2e%2e/htdocs/index.php"] {
                 try await client.execute(uri: path, method: .get) { response throws in
