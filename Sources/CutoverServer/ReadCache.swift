@@ -1,3 +1,4 @@
+import CutoverStore
 import Foundation
 import Hummingbird
 
@@ -5,9 +6,15 @@ import Hummingbird
 /// The server clears it on its own writes; writes by another process (the CLI from cron) show
 /// after at most `lifetime`.
 final class ReadCache: @unchecked Sendable {
+    /// What is cached: a site's stats, or the total of a URL query (without limit, offset, cursor).
+    enum Key: Hashable, Sendable {
+        case stats(site: String)
+        case count(site: String, query: URLQuery)
+    }
+
     private let lock = NSLock()
-    private var entries: [String: (value: any Sendable, expires: Date)] = [:]
-    private var inFlight: [String: Task<any Sendable, any Error>] = [:]
+    private var entries: [Key: (value: any Sendable, expires: Date)] = [:]
+    private var inFlight: [Key: Task<any Sendable, any Error>] = [:]
     let lifetime: TimeInterval
 
     init(lifetime: TimeInterval = 2) {
@@ -16,7 +23,7 @@ final class ReadCache: @unchecked Sendable {
 
     /// The cached value for `key`, or `compute()` run off the event loop and remembered. While
     /// one request computes a value, the others wait for that same computation.
-    func value<T: Sendable>(_ key: String, compute: @escaping @Sendable () throws -> T) async throws -> T {
+    func value<T: Sendable>(_ key: Key, compute: @escaping @Sendable () throws -> T) async throws -> T {
         if let hit = lookup(key) as? T { return hit }
         let task: Task<any Sendable, any Error> = {
             lock.lock()
@@ -31,11 +38,11 @@ final class ReadCache: @unchecked Sendable {
             inFlight[key] = created
             return created
         }()
-        guard let value = try await task.value as? T else { preconditionFailure("cache key '\(key)' used for two types") }
+        guard let value = try await task.value as? T else { preconditionFailure("cache key \(key) used for two types") }
         return value
     }
 
-    private func finished(_ key: String) {
+    private func finished(_ key: Key) {
         lock.lock()
         inFlight[key] = nil
         lock.unlock()
@@ -47,14 +54,14 @@ final class ReadCache: @unchecked Sendable {
         lock.unlock()
     }
 
-    private func lookup(_ key: String) -> (any Sendable)? {
+    private func lookup(_ key: Key) -> (any Sendable)? {
         lock.lock()
         defer { lock.unlock() }
         guard let entry = entries[key], entry.expires > Date() else { return nil }
         return entry.value
     }
 
-    private func store(_ key: String, _ value: any Sendable) {
+    private func store(_ key: Key, _ value: any Sendable) {
         lock.lock()
         defer { lock.unlock() }
         if entries.count > 1000 { entries.removeAll() }

@@ -104,7 +104,7 @@ struct SitesController {
         }
         api.get("sites/:site/stats") { _, context in
             let site = try database.site(context)
-            return try await cache.value("stats:\(site.name)") { [database] in try database.progress(of: site) }
+            return try await cache.value(.stats(site: site.name)) { [database] in try database.progress(of: site) }
         }
     }
 }

@@ -8,7 +8,8 @@ struct URLsController {
     let database: AppDatabase
     let cache: ReadCache
 
-    struct Page: ResponseEncodable {
+    /// Encodable for reference; served by `JSONWriter` (URLPageJSON.swift).
+    struct Page: Encodable {
         var total: Int
         var limit: Int
         var offset: Int
@@ -59,12 +60,12 @@ struct URLsController {
                 query.afterPath = String(after)
             }
             let finalQuery = query
-            let items = try await JobRunner.offEventLoop { [database] in try database.urls(siteID: site.id!, query: finalQuery).map(URLView.init) }
+            let items = try await JobRunner.offEventLoop { [database] in try database.urlPage(siteID: site.id!, query: finalQuery).map(URLView.init) }
             var countKey = finalQuery
             countKey.limit = nil
             countKey.offset = 0
             countKey.afterPath = nil
-            let total = try await cache.value("count:\(site.name):\(countKey)") { [database, countKey] in
+            let total = try await cache.value(.count(site: site.name, query: countKey)) { [database, countKey] in
                 try database.countURLs(siteID: site.id!, query: countKey)
             }
             let cursor = finalQuery.sort == .path && items.count == finalQuery.limit ? items.last?.path : nil

@@ -45,7 +45,11 @@ extension AppDatabase {
     }
 
     public func site(named name: String) throws -> SiteRecord {
-        guard let site = try writer.read({ db in try SiteRecord.filter(Column("name") == name).fetchOne(db) }) else {
+        // Every API request starts here: a cached statement, not a query prepared each time.
+        let site = try writer.read { db in
+            try SiteRecord.fetchOne(db.cachedStatement(sql: "SELECT * FROM sites WHERE name = ?"), arguments: [name])
+        }
+        guard let site else {
             throw StoreError.unknownSite(name)
         }
         return site
