@@ -33,14 +33,31 @@ struct SiteCommand: AsyncParsableCommand {
         @Option(name: .long, help: "File endings Apache runs through PHP, space-separated.")
         var phpExtensions: String = SiteSettings.defaultPHPExtensions.joined(separator: " ")
 
+        @Option(name: .long, help: "Response header the Swift app sets to name the owner.")
+        var ownerHeader: String = OwnerFingerprint.defaultOwnerHeader
+
+        @Option(name: .long, help: "Crawl then probe this often inside 'cutover serve': 90s, 15m, 2h, 1d or off.")
+        var crawlEvery: String = "off"
+
+        @Option(name: .long, help: "Probe runs of history to keep.")
+        var probeRetention: Int = 30
+
         @Flag(name: .long, help: "Replace the settings of an existing site of that name (its inventory is kept).")
         var replace = false
+
+        func validate() throws {
+            guard crawlEvery == "off" || Interval.seconds(crawlEvery) != nil else {
+                throw ValidationError("--crawl-every must look like 90s, 15m, 2h, 1d or be off (got '\(crawlEvery)')")
+            }
+            guard probeRetention >= 1 else { throw ValidationError("--probe-retention must be at least 1") }
+        }
 
         func run() async throws {
             let database = try global.openDatabase()
             let settings = SiteSettings(
                 name: name, docroot: absolutePath(docroot), publicURL: siteURL, backendURL: backendURL,
-                directoryIndex: words(directoryIndex), phpExtensions: words(phpExtensions))
+                directoryIndex: words(directoryIndex), phpExtensions: words(phpExtensions), ownerHeader: ownerHeader,
+                probeRetention: probeRetention, crawlEverySeconds: crawlEvery == "off" ? nil : Interval.seconds(crawlEvery))
             let site = try replace ? database.upsertSite(settings) : database.addSite(settings)
             if global.json { try Output.json(site) } else { print("site \(site.name) registered (docroot \(site.docroot))") }
         }

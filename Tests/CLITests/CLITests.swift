@@ -52,6 +52,22 @@ import Testing
         #expect(sites.map { $0["name"] as? String } == ["alpha", "beta"])
     }
 
+    @Test func siteAddTakesScheduleAndOwnerHeader() throws {
+        let cli = try CLI()
+        defer { cli.cleanup() }
+        try cli.folder.write("a/x.php")
+        let added = try cli.run(
+            "site", "add", "alpha", "--docroot", "a", "--crawl-every", "15m", "--owner-header", "X-Served-By", "--probe-retention", "5")
+        #expect(added.status == 0, "\(added.stderr)")
+        let site = try #require((try cli.json("site", "list") as? [[String: Any]])?.first)
+        #expect(site["crawl_every_seconds"] as? Int == 900)
+        #expect(site["owner_header"] as? String == "X-Served-By")
+        #expect(site["probe_retention"] as? Int == 5)
+        let bad = try cli.run("site", "add", "beta", "--docroot", "a", "--crawl-every", "soon")
+        #expect(bad.status != 0)
+        #expect(bad.stderr.contains("--crawl-every"))
+    }
+
     @Test(arguments: [
         (["crawl", "--docroot", "missing-dir"], "does not exist"),
         (["crawl", "--site", "nope"], "unknown site 'nope'"),
