@@ -53,6 +53,24 @@ public enum Drift {
         return expected != observed
     }
 
+    /// A URL planned to move (`flip --redirect-to`) is expected to answer with a redirect whose
+    /// Location is the new path (absolute or not); any other answer is drift. No answer at all
+    /// is an error, not drift.
+    public static func isDrifted(redirectTo: String, status: Int?, location: String?) -> Bool {
+        guard let status else { return false }
+        guard (300..<400).contains(status), let location else { return true }
+        return pathAndQuery(of: location) != redirectTo
+    }
+
+    /// `/a?b` of `http://host:port/a?b`; a location without scheme and host as it is.
+    static func pathAndQuery(of location: String) -> String {
+        guard let schemeEnd = location.range(of: "://") else { return location }
+        let afterHost = location[schemeEnd.upperBound...].firstIndex(where: { $0 == "/" || $0 == "?" })
+        guard let afterHost else { return "/" }
+        let rest = String(location[afterHost...])
+        return rest.hasPrefix("?") ? "/" + rest : rest
+    }
+
     /// A success status from the Swift backend means it already implements the page.
     public static func isReadyToFlip(backendStatus: Int?) -> Bool {
         guard let backendStatus else { return false }

@@ -22,12 +22,15 @@ extension AppDatabase {
     /// The URLs a probe run visits: everything in the inventory except static files that are gone.
     public func probeTargets(siteID: Int64) throws -> [ProbeTarget] {
         try writer.read { db in
-            try Row.fetchAll(db, sql: "SELECT id, path, owner, planned_owner FROM urls WHERE site_id = ? AND gone = 0 ORDER BY path", arguments: [siteID])
-                .map { row in
-                    let owner: Owner = row["owner"]
-                    let planned: Owner? = row["planned_owner"]
-                    return ProbeTarget(urlID: row["id"], path: row["path"], owner: owner, expectedOwner: planned ?? owner)
-                }
+            try Row.fetchAll(
+                db, sql: "SELECT id, path, owner, planned_owner, redirect_to FROM urls WHERE site_id = ? AND gone = 0 ORDER BY path",
+                arguments: [siteID]
+            )
+            .map { row in
+                let owner: Owner = row["owner"]
+                let planned: Owner? = row["planned_owner"]
+                return ProbeTarget(urlID: row["id"], path: row["path"], owner: owner, expectedOwner: planned ?? owner, redirectTo: row["redirect_to"])
+            }
         }
     }
 

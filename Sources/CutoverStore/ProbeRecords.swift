@@ -89,6 +89,8 @@ public struct ProbeTarget: Sendable, Hashable {
     public var path: String
     public var owner: Owner
     public var expectedOwner: Owner
+    /// Planned new URL: the answer should be a redirect there.
+    public var redirectTo: String? = nil
 }
 
 /// One URL's outcome in a run, as the prober hands it to the store.
@@ -106,6 +108,11 @@ public struct ProbeOutcome: Sendable, Hashable {
         self.backendError = backendError
     }
 
-    public var drift: Bool { Drift.isDrifted(expected: target.expectedOwner, observed: observation.observedOwner) }
+    public var drift: Bool {
+        if let redirectTo = target.redirectTo {
+            return Drift.isDrifted(redirectTo: redirectTo, status: observation.status, location: observation.location)
+        }
+        return Drift.isDrifted(expected: target.expectedOwner, observed: observation.observedOwner)
+    }
     public var readyToFlip: Bool { Drift.isReadyToFlip(backendStatus: backendStatus) }
 }

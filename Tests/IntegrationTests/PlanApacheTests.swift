@@ -64,6 +64,26 @@ struct PlanApacheTests {
         #expect(try live.database.exports(siteID: live.site.id!).count == 3)
     }
 
+    /// A page planned to move answers 301 to its new URL once applied: that is no drift, and
+    /// still answering the old page before the export is applied is.
+    @Test func redirectIsTheExpectedAnswerOfAMovedPage() async throws {
+        let live = try await LiveSite(files: Self.files, directoryConfig: "")
+        defer { Task { await live.shutdown() } }
+        try live.crawl()
+        try apply(live)
+        _ = try live.database.flip(
+            siteID: live.site.id!, .paths(["/page-1.php"]), to: .swift, reason: "moved", redirectTo: "/pages/one")
+        var report = try await live.probe()
+        #expect(report.drifted.map(\.target.path) == ["/page-1.php"])
+
+        try apply(live)
+        report = try await live.probe()
+        #expect(report.drifted.isEmpty, "\(report.drifted.map { ($0.target.path, $0.observation.status, $0.observation.location) })")
+        let moved = try #require(report.outcomes.first { $0.target.path == "/page-1.php" })
+        #expect(moved.observation.status == 301)
+        #expect(moved.observation.location?.hasSuffix("/pages/one") == true)
+    }
+
     @Test func rewriteMapFlipsWithoutReload() async throws {
         let live = try await LiveSite(files: Self.files, directoryConfig: "")
         defer { Task { await live.shutdown() } }
