@@ -12,15 +12,7 @@ WORK=$(mktemp -d /tmp/cutover-bench-api.XXXXXX)
 SERVER=""
 cleanup() { [ -n "$SERVER" ] && kill "$SERVER" 2>/dev/null; wait 2>/dev/null; rm -rf "$WORK"; }
 trap cleanup EXIT
-python3 - "$WORK/htdocs" "$N" <<'PY'
-import os, sys
-root, n = sys.argv[1], int(sys.argv[2])
-for i in range(n):
-    d = os.path.join(root, f"s{i % 50}", f"d{(i // 50) % 40}")
-    os.makedirs(d, exist_ok=True)
-    with open(os.path.join(d, f"f{i}" + (".php" if i % 5 < 2 else ".html")), "w") as f:
-        f.write("x")
-PY
+scripts/synthetic-docroot.py "$WORK/htdocs" "$N"
 "$BIN" crawl --db "$WORK/db.sqlite" --site bench --docroot "$WORK/htdocs" >/dev/null
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 "$BIN" serve --db "$WORK/db.sqlite" --port "$PORT" >"$WORK/serve.log" 2>&1 &

@@ -37,15 +37,7 @@ scripts/demo.sh stop
 
 # First paint with 100,000 URLs (figure only: speed is a benchmark, not a pass/fail test).
 N=${BROWSER_URLS:-100000}
-python3 - "$WORK/big" "$N" <<'PY'
-import os, sys
-root, n = sys.argv[1], int(sys.argv[2])
-for i in range(n):
-    d = os.path.join(root, f"s{i % 50}", f"d{(i // 50) % 40}")
-    os.makedirs(d, exist_ok=True)
-    with open(os.path.join(d, f"f{i}" + (".php" if i % 5 < 2 else ".html")), "w") as f:
-        f.write("x")
-PY
+scripts/synthetic-docroot.py "$WORK/big" "$N"
 "$CUTOVER_BIN" crawl --db "$WORK/big.sqlite" --site big --docroot "$WORK/big" >/dev/null
 BIG_PORT=$(free_port)
 "$CUTOVER_BIN" serve --db "$WORK/big.sqlite" --port "$BIG_PORT" --public "$ROOT/Public" >"$WORK/big-serve.log" 2>&1 &

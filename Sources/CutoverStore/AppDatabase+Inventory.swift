@@ -82,22 +82,12 @@ extension AppDatabase {
         }
     }
 
+    /// One page of URLs, through a cached statement (prepared once per query shape).
     public func urls(siteID: Int64, query: URLQuery = URLQuery()) throws -> [URLRecord] {
         let sql = URLQuerySQL(siteID: siteID, query: query)
         return try writer.read { db in
-            try URLRecord.fetchAll(db.cachedStatement(sql: "SELECT * FROM urls" + sql.clauses), arguments: sql.arguments)
-        }
-    }
-
-    /// The same rows as `urls(siteID:query:)`, read by column position from an explicit column
-    /// list through a cached statement: the API's URL pages decode up to 1,000 rows per request,
-    /// and statement preparation, column name lookups and the generic decoding path were most of
-    /// its time (scripts/bench-api.sh, perf).
-    public func urlPage(siteID: Int64, query: URLQuery) throws -> [URLRecord] {
-        let sql = URLQuerySQL(siteID: siteID, query: query)
-        return try writer.read { db in
-            let statement = try db.cachedStatement(sql: "SELECT \(URLRecord.pageColumns.joined(separator: ", ")) FROM urls" + sql.clauses)
-            return try Array(Row.fetchCursor(statement, arguments: sql.arguments).map(URLRecord.init(pageRow:)))
+            let statement = try db.cachedStatement(sql: "SELECT \(URLRecord.columns.joined(separator: ", ")) FROM urls" + sql.clauses)
+            return try URLRecord.fetchAll(statement, arguments: sql.arguments)
         }
     }
 

@@ -160,15 +160,21 @@ public struct URLRecord: Codable, FetchableRecord, PersistableRecord, Sendable, 
 }
 
 extension URLRecord {
-    /// The columns `init(pageRow:)` reads, in this order.
-    static let pageColumns = [
+    /// The columns every URLRecord request selects, in this order, and `init(row:)` reads by
+    /// position: URL pages decode up to 1,000 rows per request, and column name lookups and the
+    /// synthesized Decodable path were most of their time (scripts/bench-api.sh, perf). Raw SQL
+    /// that fetches URLRecords must select `columns` too.
+    public static let columns = [
         "id", "site_id", "path", "file_path", "owner", "planned_owner", "size", "mtime", "content_hash", "first_seen_crawl",
         "last_seen_crawl", "gone", "flags", "observed_owner", "observed_source", "last_status", "last_latency_ms", "last_probe_run",
         "last_error", "ready_to_flip", "drift", "redirect_to",
     ]
 
-    /// A row selected with `pageColumns`, read by position.
-    init(pageRow row: Row) throws {
+    public static var databaseSelection: [any SQLSelectable] { columns.map { Column($0) } }
+
+    /// A row selected with `columns`, read by position. A value the model cannot hold (an
+    /// unknown owner, say) throws instead of trapping.
+    public init(row: Row) throws {
         id = try row.decode(atIndex: 0)
         siteID = try row.decode(atIndex: 1)
         path = try row.decode(atIndex: 2)
@@ -198,7 +204,7 @@ extension URLRecord {
     /// DatabaseValueConvertible one was most of the page's decoding time).
     private static func enumValue<Value: RawRepresentable<String>>(_ row: Row, _ index: Int) throws -> Value? {
         guard let text: String = try row.decode(atIndex: index) else { return nil }
-        guard let value = Value(rawValue: text) else { throw InvalidStoredValue(column: pageColumns[index], value: text) }
+        guard let value = Value(rawValue: text) else { throw InvalidStoredValue(column: columns[index], value: text) }
         return value
     }
 }
@@ -211,35 +217,6 @@ public struct InvalidStoredValue: Error, CustomStringConvertible {
     public var description: String { "the database holds \(value.map { "'\($0)'" } ?? "NULL") in column \(column), which this version cannot read" }
 }
 
-extension URLRecord {
-    /// Reads a row column by column: URL pages decode many rows per request, and this is much
-    /// cheaper than the synthesized Decodable path (measured with scripts/bench-api.sh). A value
-    /// the column cannot hold (an unknown owner, say) throws instead of trapping.
-    public init(row: Row) throws {
-        id = try row.decode(forColumn: "id")
-        siteID = try row.decode(forColumn: "site_id")
-        path = try row.decode(forColumn: "path")
-        filePath = try row.decode(forColumn: "file_path")
-        owner = try row.decode(forColumn: "owner")
-        plannedOwner = try row.decode(forColumn: "planned_owner")
-        size = try row.decode(forColumn: "size")
-        mtime = try row.decode(forColumn: "mtime")
-        contentHash = try row.decode(forColumn: "content_hash")
-        firstSeenCrawl = try row.decode(forColumn: "first_seen_crawl")
-        lastSeenCrawl = try row.decode(forColumn: "last_seen_crawl")
-        gone = try row.decode(forColumn: "gone")
-        flags = try row.decode(forColumn: "flags")
-        observedOwner = try row.decode(forColumn: "observed_owner")
-        observedSource = try row.decode(forColumn: "observed_source")
-        lastStatus = try row.decode(forColumn: "last_status")
-        lastLatencyMs = try row.decode(forColumn: "last_latency_ms")
-        lastProbeRun = try row.decode(forColumn: "last_probe_run")
-        lastError = try row.decode(forColumn: "last_error")
-        readyToFlip = try row.decode(forColumn: "ready_to_flip")
-        drift = try row.decode(forColumn: "drift")
-        redirectTo = try row.decode(forColumn: "redirect_to")
-    }
-}
 
 extension Owner: DatabaseValueConvertible {}
 extension OwnerSource: DatabaseValueConvertible {}

@@ -52,6 +52,17 @@ import Testing
         #expect(foreignKeys == true)
     }
 
+    /// URLRecord reads its columns by position from an explicit list: after the last migration
+    /// that list must still name every column of the table.
+    @Test func urlRecordReadsEveryColumnOfTheTable() throws {
+        let folder = try TemporaryDirectory()
+        defer { folder.remove() }
+        let database = try AppDatabase(path: folder.appending("db.sqlite"))
+        let columns = try database.writer.read { db in try db.columns(in: "urls").map(\.name) }
+        #expect(Set(columns) == Set(URLRecord.columns))
+        #expect(columns.count == URLRecord.columns.count)
+    }
+
     @Test func missingFolderIsAClearError() {
         #expect(throws: StoreError.databaseDirectoryMissing("/nonexistent-cutover")) {
             try AppDatabase(path: "/nonexistent-cutover/db.sqlite")
