@@ -33,12 +33,14 @@ extension AppDatabase {
         }
     }
 
-    /// Marks crawls whose process has died as interrupted; returns how many.
+    /// Marks crawls and probe runs whose process has died as interrupted (dropping the results such
+    /// a probe run had saved); returns how many.
     @discardableResult
-    public func recoverInterruptedCrawls() throws -> Int {
-        try writer.write { db in try Self.markInterruptedCrawls(db) }
+    public func recoverInterruptedRuns() throws -> Int {
+        try writer.write { db in try Self.markInterruptedCrawls(db) + Self.markInterruptedProbeRuns(db) }
     }
 
+    @discardableResult
     static func markInterruptedCrawls(_ db: Database) throws -> Int {
         try interruptDeadRuns(db, table: CrawlRecord.databaseTableName, message: "the crawling process stopped before committing")
     }

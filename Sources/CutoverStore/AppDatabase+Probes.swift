@@ -10,7 +10,7 @@ extension AppDatabase {
     /// Records a probe run as running (marking runs of dead processes interrupted first).
     public func beginProbeRun(siteID: Int64, concurrency: Int) throws -> ProbeRunRecord {
         try writer.write { db in
-            try Self.interruptDeadRuns(db, table: ProbeRunRecord.databaseTableName, message: "the probing process stopped before committing")
+            try Self.markInterruptedProbeRuns(db)
             var run = ProbeRunRecord(
                 siteID: siteID, startedAt: Date(), status: .running, pid: getpid(), concurrency: concurrency, urlCount: 0,
                 driftCount: 0, errorCount: 0, readyCount: 0)
@@ -34,43 +34,53 @@ extension AppDatabase {
         }
     }
 
-    /// Stores a run's results, refreshes each URL's latest probe columns and prunes history beyond
-    /// the site's retention, in one transaction.
-    public func finishProbeRun(_ run: ProbeRunRecord, outcomes: [ProbeOutcome], fallback: FallbackHealth, retention: Int) throws
-        -> ProbeRunRecord
-    {
-        guard let runID = run.id else { preconditionFailure("probe run was not inserted") }
-        return try writer.write { db in
-            let insert = try db.makeStatement(
+    /// Stores a batch of a running run's results. A prober saves batches while it still probes,
+    /// so the end of the run only has to publish them (`finishProbeRun`); until then the rows belong
+    /// to an unfinished run and nothing reads them.
+    public func saveProbeResults(runID: Int64, _ outcomes: [ProbeOutcome]) async throws {
+        try await writer.write { db in
+            let insert = try db.cachedStatement(
                 sql: """
                     INSERT INTO probe_results (run_id, url_id, expected_owner, status, observed_owner, owner_source, latency_ms,
                     content_type, content_length, body_hash, body_truncated, location, error_kind, error_message,
                     backend_status, backend_error, ready_to_flip, drift)
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """)
-            let latest = try db.makeStatement(
-                sql: """
-                    UPDATE urls SET observed_owner = ?, observed_source = ?, last_status = ?, last_latency_ms = ?,
-                    last_probe_run = ?, last_error = ?, ready_to_flip = ?, drift = ? WHERE id = ?
-                    """)
-            var done = run
             for outcome in outcomes {
                 let seen = outcome.observation
-                let error = seen.errorKind.map { "\($0.rawValue): \(seen.errorMessage ?? "")" }
                 try insert.execute(arguments: [
                     runID, outcome.target.urlID, outcome.target.expectedOwner, seen.status, seen.observedOwner, seen.ownerSource,
                     seen.latencyMilliseconds, seen.contentType, seen.contentLength, seen.bodyHash, seen.bodyTruncated, seen.location,
                     seen.errorKind, seen.errorMessage, outcome.backendStatus, outcome.backendError, outcome.readyToFlip, outcome.drift,
                 ])
-                try latest.execute(arguments: [
-                    seen.observedOwner, seen.ownerSource, seen.status, seen.latencyMilliseconds, runID, error, outcome.readyToFlip,
-                    outcome.drift, outcome.target.urlID,
-                ])
-                if outcome.drift { done.driftCount += 1 }
-                if seen.errorKind != nil { done.errorCount += 1 }
-                if outcome.readyToFlip { done.readyCount += 1 }
             }
-            done.urlCount = outcomes.count
+        }
+    }
+
+    /// Publishes a run whose results were saved: refreshes each URL's latest probe columns from
+    /// them, counts drift, errors and ready pages and records a burndown snapshot, in one transaction.
+    public func finishProbeRun(_ run: ProbeRunRecord, fallback: FallbackHealth) throws -> ProbeRunRecord {
+        guard let runID = run.id else { preconditionFailure("probe run was not inserted") }
+        return try writer.write { db in
+            try db.execute(
+                sql: """
+                    UPDATE urls SET observed_owner = r.observed_owner, observed_source = r.owner_source, last_status = r.status,
+                    last_latency_ms = r.latency_ms, last_probe_run = r.run_id,
+                    last_error = CASE WHEN r.error_kind IS NULL THEN NULL ELSE r.error_kind || ': ' || ifnull(r.error_message, '') END,
+                    ready_to_flip = r.ready_to_flip, drift = r.drift
+                    FROM probe_results r WHERE r.run_id = ? AND urls.id = r.url_id
+                    """, arguments: [runID])
+            let counts = try Row.fetchOne(
+                db,
+                sql: """
+                    SELECT count(*) AS urls, ifnull(sum(drift), 0) AS drift, ifnull(sum(error_kind IS NOT NULL), 0) AS errors,
+                    ifnull(sum(ready_to_flip), 0) AS ready FROM probe_results WHERE run_id = ?
+                    """, arguments: [runID])!
+            var done = run
+            done.urlCount = counts["urls"]
+            done.driftCount = counts["drift"]
+            done.errorCount = counts["errors"]
+            done.readyCount = counts["ready"]
             done.finishedAt = Date()
             done.status = .succeeded
             done.fallbackHealthy = fallback.healthy
@@ -78,15 +88,25 @@ extension AppDatabase {
             done.fallbackDetail = fallback.detail
             try done.update(db)
             try Self.recordSnapshot(db, siteID: run.siteID, source: "probe")
-            try db.execute(
-                sql: """
-                    DELETE FROM probe_runs WHERE site_id = ? AND status != 'running' AND id NOT IN
-                    (SELECT id FROM probe_runs WHERE site_id = ? ORDER BY id DESC LIMIT ?)
-                    """, arguments: [run.siteID, run.siteID, retention])
             return done
         }
     }
 
+    /// Makes room for `run` in the site's history: keeps the newest `retention` runs, `run`
+    /// included (older finished runs and their results go). A prober calls it while its first
+    /// requests are in flight; deleting a run's 10,000 results took 0.12 s, too long to leave
+    /// for the end of the run.
+    public func pruneProbeHistory(for run: ProbeRunRecord, retention: Int) async throws {
+        try await writer.write { db in
+            try db.execute(
+                sql: """
+                    DELETE FROM probe_runs WHERE site_id = ? AND status != 'running' AND id NOT IN
+                    (SELECT id FROM probe_runs WHERE site_id = ? AND id != ? ORDER BY id DESC LIMIT ?)
+                    """, arguments: [run.siteID, run.siteID, run.id, max(retention - 1, 0)])
+        }
+    }
+
+    /// Marks a run failed and drops the results it had saved: a run counts whole or not at all.
     public func failProbeRun(_ run: ProbeRunRecord, error: String) throws {
         try writer.write { db in
             var failed = run
@@ -94,6 +114,7 @@ extension AppDatabase {
             failed.finishedAt = Date()
             failed.error = error
             try failed.update(db)
+            try db.execute(sql: "DELETE FROM probe_results WHERE run_id = ?", arguments: [run.id])
         }
     }
 
@@ -103,11 +124,24 @@ extension AppDatabase {
         }
     }
 
-    /// A URL's probe history, newest first.
+    /// A URL's probe history, newest first: results of finished runs only.
     public func probeHistory(urlID: Int64, limit: Int = 50) throws -> [ProbeResultRecord] {
         try writer.read { db in
-            try ProbeResultRecord.filter(Column("url_id") == urlID).order(Column("run_id").desc).limit(limit).fetchAll(db)
+            try ProbeResultRecord
+                .filter(Column("url_id") == urlID)
+                .filter(sql: "run_id IN (SELECT id FROM probe_runs WHERE status = 'succeeded')")
+                .order(Column("run_id").desc).limit(limit).fetchAll(db)
         }
+    }
+
+    /// Marks probe runs of dead processes interrupted and drops the results they had saved.
+    @discardableResult
+    static func markInterruptedProbeRuns(_ db: Database) throws -> Int {
+        let count = try interruptDeadRuns(db, table: ProbeRunRecord.databaseTableName, message: "the probing process stopped before committing")
+        if count > 0 {
+            try db.execute(sql: "DELETE FROM probe_results WHERE run_id IN (SELECT id FROM probe_runs WHERE status = 'interrupted')")
+        }
+        return count
     }
 
     /// URLs whose latest probe disagrees with the expected owner.

@@ -40,6 +40,10 @@ public struct AppDatabase: Sendable {
         config.foreignKeysEnabled = true
         config.busyMode = .timeout(30)
         config.label = "cutover"
+        // WAL with synchronous=NORMAL: a commit no longer waits for an fsync (only checkpoints do).
+        // A crash of the process loses nothing; a power cut may lose the last commits, never the
+        // file. With the default (FULL) the commit at the end of a probe waited 39 ms in fdatasync.
+        config.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = NORMAL") }
         return config
     }
 

@@ -15,10 +15,10 @@ struct GlobalOptions: ParsableArguments {
     @Option(name: .long, help: "Log level (trace, debug, info, notice, warning, error, critical).")
     var logLevel: Logger.Level = .warning
 
-    /// Opens the database and marks crawls left running by a dead process as interrupted.
+    /// Opens the database and marks crawls and probe runs left running by a dead process as interrupted.
     func openDatabase() throws -> AppDatabase {
         let database = try AppDatabase(path: absolutePath(db))
-        try database.recoverInterruptedCrawls()
+        try database.recoverInterruptedRuns()
         return database
     }
 

@@ -86,4 +86,53 @@ import Testing
         let url = try #require(try database.url(siteID: site.id!, path: "/fine.html"))
         #expect(try database.probeHistory(urlID: url.id).count == 2)
     }
+
+    /// Results are saved in batches during a run; a run that does not finish leaves none behind.
+    @Test func unfinishedRunsLeaveNoResults() async throws {
+        let server = try MisbehavingServer()
+        defer { server.stop() }
+        let (database, site, folder) = try site(publicURL: server.baseURL, backendURL: server.baseURL, files: ["fine.html", "slow.html"])
+        defer { folder.remove() }
+        let siteID = site.id!
+        let targets = try database.probeTargets(siteID: siteID)
+        func saved(_ run: ProbeRunRecord) throws -> Int {
+            try database.writer.read { db in
+                try Int.fetchOne(db, sql: "SELECT count(*) FROM probe_results WHERE run_id = ?", arguments: [run.id])!
+            }
+        }
+        let outcomes = targets.map { ProbeOutcome(target: $0, observation: ProbeObservation(status: 200, observedOwner: .static)) }
+
+        // A run that fails drops what it had saved; the URLs keep their previous state.
+        let failing = try database.beginProbeRun(siteID: siteID, concurrency: 1)
+        try await database.saveProbeResults(runID: failing.id!, outcomes)
+        #expect(try saved(failing) == 2)
+        #expect(try database.probeHistory(urlID: targets[0].urlID).isEmpty)  // not published while running
+        try database.failProbeRun(failing, error: "test")
+        #expect(try saved(failing) == 0)
+        #expect(try database.url(siteID: siteID, path: "/fine.html")?.lastStatus == nil)
+
+        // A run whose process died: its results go when the next process opens the database.
+        let dead = try database.beginProbeRun(siteID: siteID, concurrency: 1)
+        try await database.saveProbeResults(runID: dead.id!, outcomes)
+        try await database.writer.write { db in
+            try db.execute(sql: "UPDATE probe_runs SET pid = 4194305 WHERE id = ?", arguments: [dead.id])  // above pid_max
+        }
+        #expect(try database.recoverInterruptedRuns() == 1)
+        #expect(try saved(dead) == 0)
+        #expect(try database.probeRuns(siteID: siteID).first { $0.id == dead.id }?.status == .interrupted)
+
+        // A probe cancelled while /slow.html is pending is recorded as failed, with no results.
+        let probing = Task { try await probe(database, site, timeout: .seconds(20)) }
+        try await Task.sleep(for: .milliseconds(800))
+        let clock = ContinuousClock()
+        let cancelledAt = clock.now
+        probing.cancel()
+        await #expect(throws: CancellationError.self) { try await probing.value }
+        #expect(clock.now - cancelledAt < .seconds(5))  // the pending request is cancelled, not waited for (10 s)
+        let cancelled = try #require(try database.probeRuns(siteID: siteID).first)
+        #expect(cancelled.status == .failed)
+        #expect(cancelled.error == "cancelled")
+        #expect(try saved(cancelled) == 0)
+        #expect(try database.url(siteID: siteID, path: "/fine.html")?.lastStatus == nil)
+    }
 }
