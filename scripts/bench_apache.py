@@ -3,7 +3,8 @@
 
   probe   10,000 URLs (static, php, and pages served through the fallback) probed by
           `cutover probe --concurrency 32` and by `curl --parallel --parallel-max 32` over the
-          same URL list on the same Apache; prints throughput of both and Cutover's peak memory.
+          same URL list on the same Apache, alternating for ROUNDS rounds (default 5); prints
+          median throughput of both, the ratio per round and Cutover's peak memory.
   export  time to render 10,000 flips, and Apache throughput (curl --parallel) with 0 flips,
           5,000 per-page rules, and 5,000 flips in a RewriteMap.
 
@@ -151,21 +152,42 @@ def bench_probe():
         for u in urls:
             owners[u["owner"]] = owners.get(u["owner"], 0) + 1
         curl_parallel(targets[:500], work)  # warm up Apache's children
-        usage0 = resource.getrusage(resource.RUSAGE_CHILDREN)
-        before = usage0.ru_maxrss
         prefix = os.environ.get("PROBE_PREFIX", "").split()
-        seconds, result = run_measured([*prefix, BIN, "probe", "--db", db, "--concurrency", "32", "--no-backend-check", "--json", "--log-level", os.environ.get("LOG_LEVEL", "warning")])
-        sys.stderr.write(result.stderr.decode()[-2000:])
-        usage1 = resource.getrusage(resource.RUSAGE_CHILDREN)
-        peak = usage1.ru_maxrss
-        cpu = (usage1.ru_utime - usage0.ru_utime) + (usage1.ru_stime - usage0.ru_stime)
-        report = json.loads(result.stdout)
-        curl_seconds = curl_parallel(targets, work)
+        probe = [*prefix, BIN, "probe", "--db", db, "--concurrency", "32", "--no-backend-check",
+                 "--log-level", os.environ.get("LOG_LEVEL", "warning")]
+        # Rounds alternate the tools so that all see the same machine; on a shared 2-core VM
+        # single runs of either varied by 20%. `probe` prints a summary (as from cron);
+        # `probe --json` also serializes all 10,000 results to stdout.
+        rounds = int(os.environ.get("ROUNDS", "5"))
+        runs = {"text": [], "json": [], "curl": []}
+        peak, cpu = 0, []
+        for _ in range(rounds):
+            for mode in ("text", "json"):
+                usage0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+                seconds, result = run_measured(probe + (["--json"] if mode == "json" else []))
+                usage1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+                sys.stderr.write(result.stderr.decode()[-2000:])
+                if result.returncode != 0:
+                    sys.exit(f"cutover probe failed with status {result.returncode}")
+                if mode == "json":
+                    report = json.loads(result.stdout)
+                else:
+                    cpu.append((usage1.ru_utime - usage0.ru_utime) + (usage1.ru_stime - usage0.ru_stime))
+                runs[mode].append(seconds)
+                peak = max(peak, usage1.ru_maxrss)
+            runs["curl"].append(curl_parallel(targets, work))
         n = len(targets)
+        median = lambda values: sorted(values)[len(values) // 2]
         print(f"probe: {n} URLs {owners}, drift {report['run']['drift_count']}, errors {report['run']['error_count']}, fallback healthy {report['fallback']['healthy']}")
-        print(f"  cutover probe --concurrency 32: {seconds:.2f} s = {n / seconds:.0f} URLs/s, peak RSS {max(peak, before) / 1024:.0f} MB, CPU {cpu:.2f} s")
-        print(f"  curl --parallel-max 32:         {curl_seconds:.2f} s = {n / curl_seconds:.0f} URLs/s")
-        print(f"  ratio cutover/curl throughput:  {curl_seconds / seconds:.2f}")
+        print("  rounds (probe / probe --json / curl, s): " + ", ".join(
+            f"{a:.2f}/{b:.2f}/{c:.2f}" for a, b, c in zip(runs["text"], runs["json"], runs["curl"])))
+        for mode, label in (("text", "cutover probe --concurrency 32:       "), ("json", "cutover probe --concurrency 32 --json:"),
+                            ("curl", "curl --parallel-max 32:               ")):
+            print(f"  {label} median {median(runs[mode]):.2f} s = {n / median(runs[mode]):.0f} URLs/s")
+        for mode in ("text", "json"):
+            ratios = [c / s for s, c in zip(runs[mode], runs["curl"])]
+            print(f"  ratio to curl's throughput ({mode}): median {median(ratios):.2f} (rounds {min(ratios):.2f}-{max(ratios):.2f})")
+        print(f"  cutover peak RSS {peak / 1024:.0f} MB, CPU per probe (median) {median(cpu):.2f} s")
         apache.stop()
     finally:
         shutil.rmtree(work, ignore_errors=True)
