@@ -32,9 +32,14 @@ public struct Crawler: Sendable {
     }
 
     /// Crawls `site`. A failure before the commit is recorded on the crawl row and rethrown;
-    /// the inventory is then exactly what it was before.
+    /// the inventory is then exactly what it was before. `isCancelled` is polled while walking
+    /// and hashing (a crawl run on a Dispatch queue has no task to cancel); true stops the crawl
+    /// with `CancellationError`.
     @discardableResult
-    public func crawl(site: SiteRecord, progress: @escaping @Sendable (CrawlProgress) -> Void = { _ in }) throws -> CrawlResult {
+    public func crawl(
+        site: SiteRecord, isCancelled: @escaping @Sendable () -> Bool = { Task.isCancelled },
+        progress: @escaping @Sendable (CrawlProgress) -> Void = { _ in }
+    ) throws -> CrawlResult {
         guard let siteID = site.id else { preconditionFailure("site was not saved") }
         let crawl = try database.beginCrawl(siteID: siteID)
         var logger = logger
@@ -42,12 +47,13 @@ public struct Crawler: Sendable {
         logger[metadataKey: "crawl"] = .stringConvertible(crawl.id ?? 0)
         do {
             let mapping = ApacheMapping(settings: site.settings)
-            var walker = DocrootWalker(mapping: mapping) { count in progress(.init(phase: .walking, done: count)) }
+            var walker = DocrootWalker(mapping: mapping, isCancelled: isCancelled) { count in progress(.init(phase: .walking, done: count)) }
             try walker.walk()
             progress(.init(phase: .walking, done: walker.files.count))
             let known = try database.knownURLs(siteID: siteID)
             var hashIssues: [CrawlIssue] = []
-            let found = try Self.foundURLs(walker.files, mapping: mapping, known: known, issues: &hashIssues, progress: progress)
+            let found = try Self.foundURLs(
+                walker.files, mapping: mapping, known: known, issues: &hashIssues, isCancelled: isCancelled, progress: progress)
             let changes = InventoryChanges.between(known: known, found: found)
             progress(.init(phase: .saving, done: 0))
             let issues = walker.issues.map { CrawlIssue(filePath: Self.display($0.segments), kind: $0.kind, message: $0.message) } + hashIssues
@@ -73,7 +79,7 @@ public struct Crawler: Sendable {
     /// size or mtime differ from what the inventory already knows.
     static func foundURLs(
         _ files: [WalkedFile], mapping: ApacheMapping, known: [String: KnownURL], issues: inout [CrawlIssue],
-        progress: @Sendable (CrawlProgress) -> Void
+        isCancelled: @Sendable () -> Bool, progress: @Sendable (CrawlProgress) -> Void
     ) throws -> [FoundURL] {
         var found: [FoundURL] = []
         found.reserveCapacity(files.count)
@@ -91,7 +97,7 @@ public struct Crawler: Sendable {
                     path: path, filePath: display(file.fileSegments), owner: mapping.owner(ofFileNamed: file.fileSegments.last ?? []),
                     size: file.size, mtime: file.mtime, contentHash: hash, flags: flags))
         }
-        let results = try hashAll(toHash.map { files[$0].fsPath }, progress: progress)
+        let results = try hashAll(toHash.map { files[$0].fsPath }, isCancelled: isCancelled, progress: progress)
         for (slot, result) in zip(toHash, results) {
             switch result {
             case .success(let hash): found[slot].contentHash = hash
@@ -105,7 +111,9 @@ public struct Crawler: Sendable {
     }
 
     /// Hashes files in parallel; a directory URL and its index file share one read via the cache.
-    static func hashAll(_ paths: [[UInt8]], progress: @Sendable (CrawlProgress) -> Void) throws -> [Result<String, ContentHasher.Failure>] {
+    static func hashAll(
+        _ paths: [[UInt8]], isCancelled: @Sendable () -> Bool, progress: @Sendable (CrawlProgress) -> Void
+    ) throws -> [Result<String, ContentHasher.Failure>] {
         guard !paths.isEmpty else { return [] }
         let unique = Array(Set(paths))
         let results = UnsafeMutableBufferPointer<Result<String, ContentHasher.Failure>>.allocate(capacity: unique.count)
@@ -116,12 +124,13 @@ public struct Crawler: Sendable {
         nonisolated(unsafe) let shared = results
         DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
             let range = (chunk * chunkSize)..<min(unique.count, (chunk + 1) * chunkSize)
+            let skip = isCancelled()
             for index in range {
-                (shared.baseAddress! + index).initialize(to: ContentHasher.hash(fileAt: unique[index]))
+                (shared.baseAddress! + index).initialize(to: skip ? .failure(.unreadable("cancelled")) : ContentHasher.hash(fileAt: unique[index]))
             }
             progress(.init(phase: .hashing, done: counter.add(range.count), total: unique.count))
         }
-        if Task.isCancelled {
+        if isCancelled() {
             _ = results.deinitialize()
             throw CancellationError()
         }

@@ -33,9 +33,11 @@ struct DocrootWalker {
     private var rootReal: [UInt8] = []
     private var visited = 0
     let onProgress: (Int) -> Void
+    let isCancelled: () -> Bool
 
-    init(mapping: ApacheMapping, onProgress: @escaping (Int) -> Void) {
+    init(mapping: ApacheMapping, isCancelled: @escaping () -> Bool = { Task.isCancelled }, onProgress: @escaping (Int) -> Void) {
         self.mapping = mapping
+        self.isCancelled = isCancelled
         var root = Array(mapping.settings.docroot.utf8)
         while root.count > 1, root.last == UInt8(ascii: "/") { root.removeLast() }
         self.root = root
@@ -70,7 +72,7 @@ struct DocrootWalker {
         for name in names.sorted(by: { $0.lexicographicallyPrecedes($1) }) {
             visited += 1
             if visited % 2048 == 0 {
-                if Task.isCancelled { throw CancellationError() }
+                if isCancelled() { throw CancellationError() }
                 onProgress(files.count)
             }
             let childPath = fsPath + [UInt8(ascii: "/")] + name

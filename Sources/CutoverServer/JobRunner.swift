@@ -109,8 +109,17 @@ public actor JobRunner {
             switch kind {
             case .crawl:
                 let crawler = Crawler(database: database, logger: logger)
-                let result = try await Self.offEventLoop {
-                    try crawler.crawl(site: site) { progress in Task { await self.progress(id, progress.done, progress.total) } }
+                // The crawl runs on a Dispatch queue, outside this task: it polls a flag that
+                // cancelling the task (shutdown) sets.
+                let cancelled = CancellationFlag()
+                let result = try await withTaskCancellationHandler {
+                    try await Self.offEventLoop {
+                        try crawler.crawl(site: site, isCancelled: cancelled.isSet) { progress in
+                            Task { await self.progress(id, progress.done, progress.total) }
+                        }
+                    }
+                } onCancel: {
+                    cancelled.set()
                 }
                 finish(id, state: .succeeded, runID: result.crawl.id, error: nil)
             case .probe:
@@ -155,5 +164,23 @@ public actor JobRunner {
         try await withCheckedThrowingContinuation { continuation in
             DispatchQueue.global().async { continuation.resume(with: Result { try work() }) }
         }
+    }
+}
+
+/// A cancellation request that blocking work on another thread can poll.
+final class CancellationFlag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = false
+
+    func set() {
+        lock.lock()
+        value = true
+        lock.unlock()
+    }
+
+    @Sendable func isSet() -> Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        return value
     }
 }

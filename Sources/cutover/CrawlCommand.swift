@@ -17,14 +17,16 @@ struct CrawlCommand: AsyncParsableCommand {
         let database = try global.openDatabase()
         let site = try siteOptions.resolve(in: database)
         let line = ProgressLine()
-        let result = try Crawler(database: database, logger: global.logger()).crawl(site: site) { progress in
-            switch progress.phase {
-            case .walking: line.update("walking: \(progress.done) files")
-            case .hashing: line.update("hashing: \(progress.done)/\(progress.total ?? 0) files")
-            case .saving: line.update("saving", force: true)
-            case .done: break
-            }
-        }
+        let result = try Crawler(database: database, logger: global.logger()).crawl(
+            site: site,
+            progress: { progress in
+                switch progress.phase {
+                case .walking: line.update("walking: \(progress.done) files")
+                case .hashing: line.update("hashing: \(progress.done)/\(progress.total ?? 0) files")
+                case .saving: line.update("saving", force: true)
+                case .done: break
+                }
+            })
         line.finish()
         if global.json {
             try Output.json(CrawlReport(site: site.name, crawl: result.crawl, issues: result.issues))
