@@ -50,7 +50,12 @@ public struct SiteSettings: Sendable, Hashable, Codable {
         if !SiteName.isValid(name) {
             found.append("site name '\(name)' must be 1-64 characters of letters, digits, '-', '_' or '.'")
         }
-        if !docroot.hasPrefix("/") { found.append("docroot '\(docroot)' must be an absolute path") }
+        if !docroot.hasPrefix("/") {
+            found.append("docroot '\(docroot)' must be an absolute path")
+        } else if docroot.allSatisfy({ $0 == "/" }) {
+            // A crawl would walk every file system, /proc included; no site's DocumentRoot is '/'.
+            found.append("docroot '/' is the whole file system: give the site's DocumentRoot")
+        }
         for (label, value) in [("site URL", publicURL), ("backend URL", backendURL)] {
             if let problem = HTTPBaseURL.problem(with: value) { found.append("\(label): \(problem)") }
         }

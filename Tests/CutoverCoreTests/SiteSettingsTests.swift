@@ -29,6 +29,11 @@ import Testing
         #expect(site(docroot: "www").problems().contains { $0.contains("absolute") })
     }
 
+    @Test(arguments: ["/", "//"]) func rejectsTheFileSystemRootAsDocroot(docroot: String) {
+        #expect(site(docroot: docroot).problems() == ["docroot '/' is the whole file system: give the site's DocumentRoot"])
+        #expect(site(docroot: "/srv").problems().isEmpty)
+    }
+
     @Test func rejectsBadIndexAndExtensions() {
         var settings = site()
         settings.directoryIndex = ["a/b.php"]
