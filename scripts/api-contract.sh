@@ -10,7 +10,17 @@ WORK=$(mktemp -d /tmp/cutover-contract.XXXXXX)
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 TOKEN=contract-$RANDOM$RANDOM
 SERVER=""
-cleanup() { [ -n "$SERVER" ] && kill "$SERVER" 2>/dev/null; wait 2>/dev/null; rm -rf "$WORK"; }
+# serve must stop on SIGTERM, jobs started by the fuzzer included; a server that hangs fails the check.
+stop_server() {
+  [ -n "$SERVER" ] || return 0
+  kill "$SERVER" 2>/dev/null || return 0
+  for _ in $(seq 1 150); do kill -0 "$SERVER" 2>/dev/null || { wait "$SERVER" 2>/dev/null; SERVER=""; return 0; }; sleep 0.1; done
+  echo "api-contract: cutover serve did not stop within 15 s of SIGTERM" >&2
+  tail -20 "$WORK/serve.log" >&2
+  kill -9 "$SERVER" 2>/dev/null; SERVER=""
+  return 1
+}
+cleanup() { stop_server || true; rm -rf "$WORK"; }
 trap cleanup EXIT
 "$BIN" crawl --db "$WORK/db.sqlite" --site demo --docroot docker/demo/htdocs >/dev/null
 CUTOVER_TOKEN=$TOKEN "$BIN" serve --db "$WORK/db.sqlite" --port "$PORT" --public Public >"$WORK/serve.log" 2>&1 &
@@ -20,3 +30,4 @@ schemathesis --config-file scripts/schemathesis.toml run "http://127.0.0.1:$PORT
   -H "Authorization: Bearer $TOKEN" \
   --checks not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance \
   --phases examples,coverage,fuzzing -n 40 --seed 1 --no-color
+stop_server
