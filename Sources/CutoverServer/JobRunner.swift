@@ -159,7 +159,7 @@ public actor JobRunner {
         for job in finished.dropLast(retained) { jobs[job.id] = nil }
     }
 
-    /// Runs blocking work on a Dispatch queue, keeping event loops free for requests.
+    /// Runs long blocking work (a crawl) on a Dispatch queue, keeping event loops free for requests.
     static func offEventLoop<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
         try await withCheckedThrowingContinuation { continuation in
             DispatchQueue.global().async { continuation.resume(with: Result { try work() }) }

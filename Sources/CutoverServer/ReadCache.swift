@@ -31,7 +31,7 @@ final class ReadCache: @unchecked Sendable {
             if let running = inFlight[key] { return running }
             let created = Task<any Sendable, any Error> {
                 defer { self.finished(key) }
-                let value = try await JobRunner.offEventLoop(compute)
+                let value = try await blockingRead(compute)
                 self.store(key, value)
                 return value
             }

@@ -60,7 +60,7 @@ struct URLsController {
                 query.afterPath = String(after)
             }
             let finalQuery = query
-            let items = try await JobRunner.offEventLoop { [database] in try database.urls(siteID: site.id!, query: finalQuery).map(URLView.init) }
+            let items = try await blockingRead { [database] in try database.urls(siteID: site.id!, query: finalQuery).map(URLView.init) }
             var countKey = finalQuery
             countKey.limit = nil
             countKey.offset = 0
