@@ -35,7 +35,7 @@ struct DocrootWalker {
     let onProgress: (Int) -> Void
     let isCancelled: () -> Bool
 
-    init(mapping: ApacheMapping, isCancelled: @escaping () -> Bool = { Task.isCancelled }, onProgress: @escaping (Int) -> Void) {
+    init(mapping: ApacheMapping, isCancelled: @escaping () -> Bool, onProgress: @escaping (Int) -> Void) {
         self.mapping = mapping
         self.isCancelled = isCancelled
         var root = Array(mapping.settings.docroot.utf8)

@@ -3,6 +3,7 @@ import CutoverProbe
 import CutoverStore
 import CutoverTestSupport
 import Foundation
+import GRDB
 import Testing
 
 @Suite(.enabled(if: Integration.enabled, "needs apache2 and libapache2-mod-php (always runs when CI=true)"))
@@ -109,5 +110,34 @@ struct ProbeTests {
         // The recording backend marks its answers itself, which beats any guess.
         #expect(page1.observation.observedOwner == .swift)
         #expect(page1.observation.ownerSource == .marker)
+    }
+
+    /// More URLs than one save batch (500): every outcome is stored once and published at the end,
+    /// and history keeps the retention's worth of runs, the current one included.
+    @Test func runsLargerThanABatchAreStoredWhole() async throws {
+        var files = Self.files
+        for index in 0..<1_200 { files["bulk/f\(index).txt"] = "\(index)" }
+        let live = try await LiveSite(files: files)
+        var settings = live.site.settings
+        settings.probeRetention = 2
+        _ = try live.database.upsertSite(settings)
+        let site = try live.database.site(named: "live")
+        try live.crawl()
+        let prober = Prober(database: live.database, configuration: ProbeConfiguration(timeout: .seconds(5), checkBackend: false), logger: live.quiet)
+        var reports: [ProbeReport] = []
+        for _ in 0..<3 { reports.append(try await prober.probe(site: site)) }
+        await live.shutdown()
+        let last = try #require(reports.last)
+        let urlCount = Self.files.count + 2 + 1_200  // + the directory URLs / and /about/
+        #expect(last.run.urlCount == urlCount)
+        #expect(last.run.errorCount == 0 && last.run.driftCount == 0)
+        let counts = try await live.database.writer.read { db in
+            try Row.fetchAll(db, sql: "SELECT run_id, count(*) AS n, count(DISTINCT url_id) AS urls FROM probe_results GROUP BY run_id ORDER BY run_id")
+                .map { [$0["run_id"] as Int64, $0["n"] as Int64, $0["urls"] as Int64] }
+        }
+        // Retention 2: the first run is gone; each kept run has every URL exactly once.
+        #expect(counts == reports.dropFirst().map { [$0.run.id!, Int64(urlCount), Int64(urlCount)] })
+        let stored = try #require(try live.database.url(siteID: site.id!, path: "/bulk/f1199.txt"))
+        #expect(stored.observedOwner == .static && stored.lastStatus == 200 && stored.lastProbeRun == last.run.id)
     }
 }
