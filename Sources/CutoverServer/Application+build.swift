@@ -16,6 +16,8 @@ public protocol ServerArguments: Sendable {
     var protectReads: Bool { get }
     /// Folder of the dashboard's static files (`Public/`).
     var publicDirectory: String { get }
+    /// Host names besides the bound address and loopback that requests may name (`--allowed-host`).
+    var allowedHosts: [String] { get }
 }
 
 public enum ServerSetupError: Error, CustomStringConvertible, Equatable {
@@ -30,7 +32,10 @@ public enum ServerSetupError: Error, CustomStringConvertible, Equatable {
 }
 
 extension ServerArguments {
-    var isLoopback: Bool { ["127.0.0.1", "::1", "localhost"].contains(hostname) || hostname.hasPrefix("127.") }
+    public var allowedHosts: [String] { [] }
+    var isLoopback: Bool { Loopback.contains(hostname) }
+    /// Beyond loopback, reads name every site's files and URLs: they need the token too.
+    var readsNeedToken: Bool { protectReads || !isLoopback }
 }
 
 /// Assembles the Cutover server: the API under `/api/`, the dashboard from `Public/`, and the
@@ -55,27 +60,34 @@ public func buildRouter(
     let router = Router(context: AppContext.self)
     router.add(middleware: SecurityHeadersMiddleware())
     router.add(middleware: ErrorMiddleware(logger: logger))
-    router.add(middleware: AuthMiddleware(token: arguments.token, protectReads: arguments.protectReads))
+    router.add(middleware: HostAllowListMiddleware(allowList: HostAllowList(boundHost: arguments.hostname, allowed: arguments.allowedHosts)))
     let cache = ReadCache()
     router.add(middleware: CacheInvalidationMiddleware(cache: cache))
     Task { await jobs.onFinish { cache.clear() } }
     // Only the dashboard folder is ever served from disk, never a site's docroot.
     router.add(middleware: FileMiddleware(arguments.publicDirectory, searchForIndexHtml: true, logger: logger))
+
+    // Open to anyone who may reach the server: liveness and the API's description.
+    let open = router.group("api")
+    open.get("health") { _, _ in ["status": "ok"] }
+    let openAPI = OpenAPIDocument.bytes
+    open.get("openapi.json") { _, _ in
+        var headers = HTTPFields()
+        headers[.contentType] = "application/json"
+        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: openAPI)))
+    }
+
+    // Everything else is registered behind the token check, so authorisation is decided on the
+    // matched route: no spelling of a path reaches these handlers without passing it.
+    let auth = AuthMiddleware<AppContext>(token: arguments.token, protectReads: arguments.readsNeedToken)
     if let metrics {
-        router.get("metrics") { _, _ in
+        router.group().add(middleware: auth).get("metrics") { _, _ in
             var headers = HTTPFields()
             headers[.contentType] = "text/plain; version=0.0.4; charset=utf-8"
             return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: try metrics.scrape())))
         }
     }
-    let api = router.group("api")
-    api.get("health") { _, _ in ["status": "ok"] }
-    let openAPI = OpenAPIDocument.bytes
-    api.get("openapi.json") { _, _ in
-        var headers = HTTPFields()
-        headers[.contentType] = "application/json"
-        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: openAPI)))
-    }
+    let api = router.group("api").add(middleware: auth).add(middleware: JSONBodyMiddleware())
     SitesController(database: database, jobs: jobs, cache: cache).add(to: api)
     URLsController(database: database, cache: cache).add(to: api)
     JobsController(database: database, jobs: jobs).add(to: api)

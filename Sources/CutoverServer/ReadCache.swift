@@ -74,7 +74,7 @@ struct CacheInvalidationMiddleware<Context: RequestContext>: RouterMiddleware {
     let cache: ReadCache
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        defer { if ![.get, .head, .options].contains(request.method) { cache.clear() } }
+        defer { if request.isWrite { cache.clear() } }
         return try await next(request, context)
     }
 }

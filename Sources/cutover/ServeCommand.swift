@@ -11,7 +11,8 @@ struct ServeCommand: AsyncParsableCommand {
         discussion: """
             Mutating API calls need 'Authorization: Bearer TOKEN' with the token from the CUTOVER_TOKEN \
             environment variable (or --token-file). Without a token the API is read-only, and the server \
-            refuses to listen on a non-loopback address. SIGTERM or SIGINT stop it gracefully: running jobs \
+            refuses to listen on a non-loopback address; there, reads need the token too. Requests whose \
+            Host is not --host, a loopback name or an --allowed-host are refused (421, DNS rebinding). SIGTERM or SIGINT stop it gracefully: running jobs \
             are cancelled and the database stays consistent.
             """
     )
@@ -27,8 +28,13 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .long, help: "File holding the API token (instead of CUTOVER_TOKEN).")
     var tokenFile: String?
 
-    @Flag(name: .long, help: "Require the token for reads too.")
+    @Flag(name: .long, help: "Require the token for reads too (always on when --host is not a loopback address).")
     var protectReads = false
+
+    @Option(
+        name: .customLong("allowed-host"),
+        help: "A Host name clients use to reach the server (repeatable). Loopback names and --host are always allowed; other Hosts get 421.")
+    var allowedHosts: [String] = []
 
     @Option(name: .customLong("public"), help: "Folder of the dashboard files.")
     var publicDirectory = "Public"
@@ -46,7 +52,8 @@ struct ServeCommand: AsyncParsableCommand {
             logger.notice("no API token: the API is read-only. Set CUTOVER_TOKEN=<secret> (or --token-file) to allow changes.")
         }
         let arguments = ServeArguments(
-            hostname: host, port: port, token: token, protectReads: protectReads, publicDirectory: absolutePath(publicDirectory))
+            hostname: host, port: port, token: token, protectReads: protectReads, publicDirectory: absolutePath(publicDirectory),
+            allowedHosts: allowedHosts)
         let app = try buildApplication(arguments, database: database, logger: logger)
         try await app.runService()
     }
@@ -68,4 +75,5 @@ struct ServeArguments: ServerArguments {
     var token: String?
     var protectReads: Bool
     var publicDirectory: String
+    var allowedHosts: [String]
 }

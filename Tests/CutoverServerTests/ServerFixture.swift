@@ -22,7 +22,7 @@ struct TestArguments: ServerArguments {
 struct ServerFixture {
     let folder: TemporaryDirectory
     let database: AppDatabase
-    let arguments: TestArguments
+    var arguments: TestArguments
     let jobs: JobRunner
     let metrics: ServerMetrics
     let logger: Logger = {

@@ -87,6 +87,7 @@ struct ServeLiveTests {
             var request = HTTPClientRequest(url: base + path)
             request.method = .POST
             request.headers.add(name: "Authorization", value: "Bearer t")
+            request.headers.add(name: "Content-Type", value: "application/json")
             request.body = .bytes(ByteBuffer(string: body))
             let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
             _ = try await response.body.collect(upTo: 1 << 20)
