@@ -113,7 +113,16 @@ extension AppDatabase {
     }
 
     public func ownershipEvents(urlID: Int64) throws -> [OwnershipEventRecord] {
-        try writer.read { db in try OwnershipEventRecord.filter(Column("url_id") == urlID).order(Column("id")).fetchAll(db) }
+        try writer.read { db in
+            try OwnershipEventRecord.fetchAll(
+                db,
+                sql: """
+                    SELECT e.id, e.url_id, e.from_owner, e.to_owner, e.at, e.actor, e.operation_id,
+                           CASE WHEN o.id IS NULL THEN e.reason ELSE e.reason || ': ' || o.reason END AS reason
+                    FROM ownership_events e LEFT JOIN flip_operations o ON o.id = e.operation_id
+                    WHERE e.url_id = ? ORDER BY e.id
+                    """, arguments: [urlID])
+        }
     }
 
     /// A LIKE pattern matching strings that start with `prefix` literally.

@@ -19,6 +19,7 @@ public enum PlanError: Error, CustomStringConvertible, Equatable {
     case nothingSelected(String)
     case invalidPath(String)
     case invalidTarget(Owner)
+    case reasonTooLong(Int)
 
     public var description: String {
         switch self {
@@ -28,6 +29,7 @@ public enum PlanError: Error, CustomStringConvertible, Equatable {
         case .nothingSelected(let what): "no page matches \(what)"
         case .invalidPath(let path): "'\(path)' is not a URL path (it must start with '/')"
         case .invalidTarget(let owner): "pages can be flipped to swift or php, not \(owner.rawValue)"
+        case .reasonTooLong(let count): "the reason has \(count) characters; at most \(AppDatabase.maxReasonLength) are kept"
         }
     }
 }
@@ -46,6 +48,7 @@ extension AppDatabase {
         throws -> FlipResult
     {
         guard target != .static else { throw PlanError.invalidTarget(target) }
+        guard reason.count <= Self.maxReasonLength else { throw PlanError.reasonTooLong(reason.count) }
         let redirect = try redirectTo.map { value -> String in
             guard let canonical = PathEncoding.canonical(value) else { throw PlanError.invalidPath(value) }
             return canonical
@@ -65,6 +68,16 @@ extension AppDatabase {
             }
             var result = FlipResult(changed: [], unchanged: [])
             let now = Date()
+            // The reason is stored once for the whole operation; each changed URL's event refers to it.
+            var operationID: Int64?
+            func operation() throws -> Int64 {
+                if let operationID { return operationID }
+                try db.execute(
+                    sql: "INSERT INTO flip_operations (site_id, at, actor, reason) VALUES (?, ?, ?, ?)",
+                    arguments: [siteID, now, actor, reason.isEmpty ? "no reason given" : reason])
+                operationID = db.lastInsertedRowID
+                return db.lastInsertedRowID
+            }
             for var url in byID.values.sorted(by: { $0.path < $1.path }) {
                 let before = url.expectedOwner
                 let newRedirect = target == .swift ? (redirect ?? url.redirectTo) : nil
@@ -76,14 +89,17 @@ extension AppDatabase {
                 url.redirectTo = newRedirect
                 try url.update(db)
                 try OwnershipEventRecord(
-                    id: nil, urlID: url.id, fromOwner: before, toOwner: target, at: now,
-                    reason: "planned: " + (reason.isEmpty ? "no reason given" : reason), actor: actor
+                    id: nil, urlID: url.id, fromOwner: before, toOwner: target, at: now, reason: "planned", actor: actor,
+                    operationID: try operation()
                 ).insert(db)
                 result.changed.append(url.path)
             }
             return result
         }
     }
+
+    /// The longest flip reason accepted (characters): a reason is a note, not a document.
+    public static let maxReasonLength = 1000
 
     static func select(_ db: Database, siteID: Int64, _ selection: URLSelection) throws -> [URLRecord] {
         let pages = URLRecord.filter(URLRecord.Columns.siteID == siteID && URLRecord.Columns.gone == false)

@@ -5,11 +5,22 @@ import GRDB
 /// writes by intent; no other type issues SQL.
 public struct AppDatabase: Sendable {
     public let writer: any DatabaseWriter
+    /// Opened `.readOnly`: reading commands work, writes fail.
+    public private(set) var isReadOnly = false
+
+    /// How a database file is opened.
+    public enum Access: Sendable {
+        /// Create and migrate as needed (every command that writes).
+        case readWrite
+        /// Never write: for reading commands on a read-only file or mount. The schema must be current.
+        case readOnly
+        }
 
     /// Opens (creating if needed) the database at `path` in WAL mode and migrates it to the
     /// newest schema. A second process (cron's CLI while `serve` runs) waits on the busy timeout
-    /// instead of failing with "database is locked".
-    public init(path: String, migrateUpTo target: String? = nil) throws {
+    /// instead of failing with "database is locked". A database written by a newer Cutover is
+    /// refused before anything is written.
+    public init(path: String, migrateUpTo target: String? = nil, access: Access = .readWrite) throws {
         let url = URL(fileURLWithPath: path)
         let directory = url.deletingLastPathComponent().path
         var isDirectory: ObjCBool = false
@@ -17,8 +28,21 @@ public struct AppDatabase: Sendable {
             throw StoreError.databaseDirectoryMissing(directory)
         }
         do {
-            let pool = try DatabasePool(path: path, configuration: Self.configuration())
-            try self.init(writer: pool, migrateUpTo: target)
+            switch access {
+            case .readWrite:
+                // Opening a pool writes (GRDB makes sure the WAL file is not empty): look at the
+                // schema through a read-only connection first.
+                if FileManager.default.fileExists(atPath: path), let size = try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int, size > 0 {
+                    let probe = try Self.openReadOnly(path: path)
+                    try Self.refuseNewerSchema(probe, migrator: try Self.migrator())
+                    try probe.close()
+                }
+                let pool = try DatabasePool(path: path, configuration: Self.configuration())
+                try self.init(writer: pool, migrateUpTo: target)
+            case .readOnly:
+                guard FileManager.default.fileExists(atPath: path) else { throw StoreError.cannotOpen(path: path, reason: "no such file") }
+                try self.init(readOnlyWriter: try Self.openReadOnly(path: path))
+            }
         } catch let error as DatabaseError {
             throw StoreError.cannotOpen(path: path, reason: error.message ?? "\(error)")
         }
@@ -28,10 +52,47 @@ public struct AppDatabase: Sendable {
     public init(writer: any DatabaseWriter, migrateUpTo target: String? = nil) throws {
         self.writer = writer
         let migrator = try Self.migrator()
+        try Self.refuseNewerSchema(writer, migrator: migrator)
         if let target {
             try migrator.migrate(writer, upTo: target)
         } else {
             try migrator.migrate(writer)
+        }
+    }
+
+    private init(readOnlyWriter: any DatabaseWriter) throws {
+        writer = readOnlyWriter
+        isReadOnly = true
+        let migrator = try Self.migrator()
+        try Self.refuseNewerSchema(writer, migrator: migrator)
+        guard try writer.read({ db in try migrator.hasCompletedMigrations(db) }) else {
+            throw StoreError.schemaOutdated
+        }
+    }
+
+    /// A database that a newer Cutover migrated holds tables this version does not know how to
+    /// keep consistent: refuse it with one line, before any write.
+    static func refuseNewerSchema(_ writer: any DatabaseWriter, migrator: DatabaseMigrator) throws {
+        let known = Set(migrator.migrations)
+        let unknown = try writer.read { db in try migrator.appliedIdentifiers(db) }.subtracting(known)
+        if !unknown.isEmpty { throw StoreError.newerSchema(unknown.sorted()) }
+    }
+
+    /// A read-only connection. On a read-only mount a WAL database cannot create its `-shm`
+    /// file, so SQLite refuses the plain read-only open; the file is then opened `immutable`
+    /// (no locking, no WAL: what was checkpointed is what is read).
+    static func openReadOnly(path: String) throws -> DatabaseQueue {
+        var config = configuration()
+        config.readonly = true
+        do {
+            let queue = try DatabaseQueue(path: path, configuration: config)
+            _ = try queue.read { db in try db.tableExists("sites") }
+            return queue
+        } catch {
+            let encoded = path.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed.subtracting(CharacterSet(charactersIn: "?#%"))) ?? path
+            let queue = try DatabaseQueue(path: "file:\(encoded)?immutable=1", configuration: config)
+            _ = try queue.read { db in try db.tableExists("sites") }
+            return queue
         }
     }
 
@@ -79,6 +140,8 @@ public enum StoreError: Error, CustomStringConvertible, Equatable {
     case siteExists(String)
     case invalidSite([String])
     case noSiteGiven(registered: [String])
+    case newerSchema([String])
+    case schemaOutdated
 
     public var description: String {
         switch self {
@@ -88,6 +151,10 @@ public enum StoreError: Error, CustomStringConvertible, Equatable {
         case .unknownSite(let name): "unknown site '\(name)' (see 'cutover site list')"
         case .siteExists(let name): "a site named '\(name)' already exists"
         case .invalidSite(let problems): problems.joined(separator: "; ")
+        case .newerSchema(let identifiers):
+            "this database was written by a newer Cutover: migrations \(identifiers.joined(separator: ", ")) unknown; use that version or a backup"
+        case .schemaOutdated:
+            "this read-only database needs its schema updated: run any writing command (e.g. 'cutover crawl') once with write access"
         case .noSiteGiven(let registered):
             registered.isEmpty
                 ? "no site registered: give --docroot (and --site-url, --backend-url) or run 'cutover site add'"

@@ -11,10 +11,10 @@ public struct SiteRecord: Codable, FetchableRecord, MutablePersistableRecord, Se
     public var docroot: String
     public var publicURL: String
     public var backendURL: String
-    /// Space-separated, as Apache's `DirectoryIndex` directive.
-    public var directoryIndex: String
-    /// Space-separated endings such as `.php`.
-    public var phpExtensions: String
+    /// Apache's `DirectoryIndex` entries, stored as a JSON array (migration 0009).
+    public var directoryIndex: [String]
+    /// Endings such as `.php`, stored as a JSON array.
+    public var phpExtensions: [String]
     public var ownerHeader: String
     public var probeRetention: Int
     public var crawlEverySeconds: Int?
@@ -39,8 +39,8 @@ public struct SiteRecord: Codable, FetchableRecord, MutablePersistableRecord, Se
         self.docroot = settings.docroot
         self.publicURL = settings.publicURL
         self.backendURL = settings.backendURL
-        self.directoryIndex = settings.directoryIndex.joined(separator: " ")
-        self.phpExtensions = settings.phpExtensions.joined(separator: " ")
+        self.directoryIndex = settings.directoryIndex
+        self.phpExtensions = settings.phpExtensions
         self.ownerHeader = settings.ownerHeader
         self.probeRetention = settings.probeRetention
         self.crawlEverySeconds = settings.crawlEverySeconds
@@ -50,8 +50,7 @@ public struct SiteRecord: Codable, FetchableRecord, MutablePersistableRecord, Se
     public var settings: SiteSettings {
         SiteSettings(
             name: name, docroot: docroot, publicURL: publicURL, backendURL: backendURL,
-            directoryIndex: directoryIndex.split(separator: " ").map(String.init),
-            phpExtensions: phpExtensions.split(separator: " ").map(String.init), ownerHeader: ownerHeader,
+            directoryIndex: directoryIndex, phpExtensions: phpExtensions, ownerHeader: ownerHeader,
             probeRetention: probeRetention, crawlEverySeconds: crawlEverySeconds)
     }
 
@@ -231,11 +230,15 @@ public struct OwnershipEventRecord: Codable, FetchableRecord, PersistableRecord,
     public var fromOwner: Owner?
     public var toOwner: Owner
     public var at: Date
+    /// Why; for a flip, "planned: " and the reason given once for the whole operation.
     public var reason: String
     public var actor: String
+    /// The flip operation this event belongs to (nil for crawl events).
+    public var operationID: Int64?
 
     enum CodingKeys: String, CodingKey {
         case id, at, reason, actor
+        case operationID = "operation_id"
         case urlID = "url_id"
         case fromOwner = "from_owner"
         case toOwner = "to_owner"

@@ -51,7 +51,8 @@ struct ExportCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let database = try global.openDatabase()
+        // History, preview, stored exports and a read-only database's render need no write.
+        let database = try global.openDatabase(readOnly: siteOptions.docroot == nil)
         let site = try siteOptions.resolve(in: database)
         let exporter = Exporter(database: database)
         if history {
@@ -77,7 +78,14 @@ struct ExportCommand: AsyncParsableCommand {
             return
         }
         let mapPath = mapFile.map(absolutePath)
-        let (record, rendered) = try exporter.export(site: site, form: form, mapFilePath: mapPath)
+        let (record, rendered): (ExportRecord, RenderedExport)
+        if database.isReadOnly {
+            // Rendered, not stored: the database cannot be written here.
+            (record, rendered) = try exporter.render(site: site, form: form, mapFilePath: mapPath)
+            FileHandle.standardError.write(Data("note: the database is read-only here; this export is not stored\n".utf8))
+        } else {
+            (record, rendered) = try exporter.export(site: site, form: form, mapFilePath: mapPath)
+        }
         if diff {
             let previous = try database.previousExport(before: record)
             print(previous.map { Exporter.diff(from: $0.content, to: record.content) } ?? "(first export of this form)")

@@ -16,8 +16,15 @@ struct GlobalOptions: ParsableArguments {
     var logLevel: Logger.Level = .warning
 
     /// Opens the database and marks crawls and probe runs left running by a dead process as interrupted.
-    func openDatabase() throws -> AppDatabase {
-        let database = try AppDatabase(path: absolutePath(db))
+    /// A command that only reads (`readOnly`) also works on a file or mount it cannot write.
+    func openDatabase(readOnly: Bool = false) throws -> AppDatabase {
+        let path = absolutePath(db)
+        let directory = (path as NSString).deletingLastPathComponent
+        let exists = FileManager.default.fileExists(atPath: path)
+        if readOnly, exists, access(path, W_OK) != 0 || access(directory, W_OK) != 0 {
+            return try AppDatabase(path: path, access: .readOnly)
+        }
+        let database = try AppDatabase(path: path)
         try database.recoverInterruptedRuns()
         return database
     }
@@ -57,15 +64,20 @@ struct SiteOptions: ParsableArguments {
     /// Finds or registers the site these options name.
     func resolve(in database: AppDatabase) throws -> SiteRecord {
         if let docroot {
+            // Only what is given changes: a registered site keeps its schedule, owner header,
+            // retention and the rest.
             let name = site ?? "default"
-            let existing = try? database.site(named: name)
-            let settings = SiteSettings(
-                name: name,
-                docroot: absolutePath(docroot),
-                publicURL: siteURL ?? existing?.publicURL ?? Self.defaultSiteURL,
-                backendURL: backendURL ?? existing?.backendURL ?? Self.defaultBackendURL,
-                directoryIndex: directoryIndex.map(words) ?? existing?.settings.directoryIndex ?? SiteSettings.defaultDirectoryIndex,
-                phpExtensions: phpExtensions.map(words) ?? existing?.settings.phpExtensions ?? SiteSettings.defaultPHPExtensions)
+            var settings: SiteSettings
+            do {
+                settings = try database.site(named: name).settings
+            } catch StoreError.unknownSite {
+                settings = SiteSettings(name: name, docroot: docroot, publicURL: Self.defaultSiteURL, backendURL: Self.defaultBackendURL)
+            }
+            settings.docroot = absolutePath(docroot)
+            if let siteURL { settings.publicURL = siteURL }
+            if let backendURL { settings.backendURL = backendURL }
+            if let directoryIndex { settings.directoryIndex = words(directoryIndex) }
+            if let phpExtensions { settings.phpExtensions = words(phpExtensions) }
             return try database.upsertSite(settings)
         }
         if siteURL != nil || backendURL != nil || directoryIndex != nil || phpExtensions != nil {

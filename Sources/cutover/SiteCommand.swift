@@ -68,7 +68,7 @@ struct SiteCommand: AsyncParsableCommand {
         @OptionGroup var global: GlobalOptions
 
         func run() async throws {
-            let sites = try global.openDatabase().sites()
+            let sites = try global.openDatabase(readOnly: true).sites()
             if global.json {
                 try Output.json(sites)
                 return

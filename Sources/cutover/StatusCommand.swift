@@ -12,7 +12,7 @@ struct StatusCommand: AsyncParsableCommand {
     @OptionGroup var siteOptions: SiteOptions
 
     func run() async throws {
-        let database = try global.openDatabase()
+        let database = try global.openDatabase(readOnly: true)
         let site = try siteOptions.resolve(in: database)
         let status = try SiteStatus(site: site, database: database)
         if global.json {
