@@ -1,4 +1,5 @@
 import ArgumentParser
+import CutoverCore
 import CutoverCrawl
 import CutoverStore
 import Foundation
@@ -37,7 +38,7 @@ struct CrawlCommand: AsyncParsableCommand {
             "crawl #\(crawl.id ?? 0) of \(site.name): \(crawl.filesSeen) files, \(crawl.urlsAdded) added, "
                 + "\(crawl.urlsChanged) changed, \(crawl.urlsRemoved) removed, \(result.issues.count) issues")
         for issue in result.issues.prefix(20) {
-            print("  \(issue.kind): \(issue.filePath): \(issue.message)")
+            print("  \(issue.kind): \(ConfigText.visible(issue.filePath, limit: 1000)): \(issue.message)")
         }
         if result.issues.count > 20 { print("  ... and \(result.issues.count - 20) more (use --json)") }
     }

@@ -54,3 +54,21 @@ final class ProgressLine: @unchecked Sendable {
         if drawn { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
     }
 }
+
+/// Every text line the CLI prints goes through here: names come from the docroot, the database
+/// and the network, so C0/C1 control characters (ESC, BEL, CSI, ...) are written `\xHH` and can
+/// never retitle, clear or reprogram the user's terminal. Line breaks and tabs of the text itself
+/// stay; `--json` output is exact and does not pass here.
+func print(_ text: String, terminator: String = "\n") {
+    var out = ""
+    out.reserveCapacity(text.utf8.count)
+    for scalar in text.unicodeScalars {
+        let value = scalar.value
+        if (value < 0x20 && value != 0x0A && value != 0x09) || value == 0x7F || (0x80..<0xA0).contains(value) {
+            out += String(format: "\\x%02X", value)
+        } else {
+            out.unicodeScalars.append(scalar)
+        }
+    }
+    Swift.print(out, terminator: terminator)
+}
