@@ -31,11 +31,13 @@ let package = Package(
             ],
             resources: [.copy("../../Migrations")]
         ),
+        // statfs(2), which Swift's Glibc module lacks (the walker's pseudo file system check).
+        .target(name: "CCutoverSys"),
         // Docroot walker: files on disk to an inventory of URLs.
         .target(
             name: "CutoverCrawl",
             dependencies: [
-                "CutoverCore", "CutoverStore",
+                "CutoverCore", "CutoverStore", "CCutoverSys",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -118,6 +120,7 @@ let package = Package(
             dependencies: [
                 "CutoverCore", "CutoverStore", "CutoverCrawl", "CutoverProbe", "CutoverExport", "CutoverTestSupport",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "GRDB", package: "GRDB.swift"),
             ]
         ),
     ]

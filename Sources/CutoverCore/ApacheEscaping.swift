@@ -53,19 +53,17 @@ public enum ApacheEscaping {
     /// `%`, `$`, quotes or spaces, since it is text an operator typed.
     public static func backendBase(_ url: String) throws -> String {
         let base = HTTPBaseURL.normalized(url)
-        let allowed = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~:/[]@")
-        guard HTTPBaseURL.problem(with: base) == nil, base.allSatisfy(allowed.contains) else {
-            throw ExportError.unsafeSetting("backend URL '\(url)' cannot be used in a RewriteRule: use scheme://host:port[/path] without %, $, quotes or spaces")
+        guard HTTPBaseURL.problem(with: base) == nil, ConfigText.isBackendURL(base) else {
+            throw ExportError.unsafeSetting(
+                "backend URL '\(ConfigText.visible(url))' cannot be used in a RewriteRule: use scheme://host:port[/path] without %, $, quotes or spaces")
         }
         return base
     }
 
     /// A path that is placed inside double quotes in a config file (docroot, map file).
     public static func quotedPath(_ path: String, what: String) throws -> String {
-        guard path.hasPrefix("/"), !path.contains(where: { $0 == "\"" || $0 == "\\" || $0.asciiValue.map { $0 < 0x20 || $0 == 0x7F } ?? false })
-        else {
-            throw ExportError.unsafeSetting("\(what) '\(path)' must be an absolute path without quotes, backslashes or control characters")
-        }
+        guard path.hasPrefix("/") else { throw ExportError.unsafeSetting("\(what) '\(ConfigText.visible(path))' must be an absolute path") }
+        if let problem = ConfigText.pathProblem(path) { throw ExportError.unsafeSetting("\(what) '\(ConfigText.visible(path))' \(problem)") }
         return "\"\(path)\""
     }
 

@@ -10,13 +10,13 @@ public enum DirectiveRenderer {
 
     public static func render(_ input: ExportInput, form: ExportForm) throws -> RenderedExport {
         let settings = input.settings
+        // Stored rows from older versions may hold values that are refused today.
+        let problems = settings.configProblems()
+        guard problems.isEmpty else { throw ExportError.unsafeSetting("the site's settings cannot be exported: " + problems.joined(separator: "; ")) }
         let backend = try ApacheEscaping.backendBase(settings.backendURL)
         let proxyTarget = "\"\(backend)%1\" [P,L,NE,QSA,NS]"
         let flips = input.flips.sorted { $0.path < $1.path }
         let redirects = input.redirects.sorted { $0.from < $1.from }
-        for name in settings.directoryIndex where !name.allSatisfy({ $0.isLetter && $0.isASCII || $0.isNumber || "._-".contains($0) }) {
-            throw ExportError.unsafeSetting("DirectoryIndex entry '\(name)' must use only letters, digits, '.', '_' and '-'")
-        }
 
         var mapLines: [[UInt8]] = []
         var ruleFlips: [PageFlip] = []
@@ -115,8 +115,20 @@ public enum DirectiveRenderer {
     /// (scripts/bench_apache.py) 11,400 req/s with none, 2,500 with 5,000 rules, 4,000 with a map.
     public static let recommendedMaxRules = 500
 
-    /// The RewriteMap name for a site (map names are server-wide).
+    /// The RewriteMap name for a site. Map names are server-wide, so two sites must never share
+    /// one: letters and digits stay, every other byte is written `_HH` and `_` itself `__`, which
+    /// no other name produces (`shop.v2` → `cutover_shop_2Ev2`, `shop_v2` → `cutover_shop__v2`).
     public static func mapName(_ settings: SiteSettings) -> String {
-        "cutover_" + String(settings.name.map { $0.isLetter || $0.isNumber ? $0 : "_" })
+        var out = "cutover_"
+        for byte in settings.name.utf8 {
+            if ConfigText.isWordByte(byte) {
+                out.append(Character(Unicode.Scalar(byte)))
+            } else if byte == UInt8(ascii: "_") {
+                out += "__"
+            } else {
+                out += "_" + ApacheEscaping.hex(byte)
+            }
+        }
+        return out
     }
 }

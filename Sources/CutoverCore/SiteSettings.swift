@@ -45,47 +45,106 @@ public struct SiteSettings: Sendable, Hashable, Codable {
     }
 
     /// Checks every field and returns the problems found, one sentence each (empty when valid).
-    public func problems() -> [String] {
-        var found: [String] = []
-        if !SiteName.isValid(name) {
-            found.append("site name '\(name)' must be 1-64 characters of letters, digits, '-', '_' or '.'")
+    /// Runs where settings enter (API, CLI); `resolve` gives a path's real path (symlinks
+    /// followed, nil when it does not exist), so a docroot is judged by where it really leads.
+    public func problems(resolve: (String) -> String? = DocrootPolicy.realPath) -> [String] {
+        var found = configProblems()
+        if found.allSatisfy({ !$0.hasPrefix("docroot") }), let problem = DocrootPolicy.problem(docroot, resolve: resolve) {
+            found.append(problem)
         }
-        if !docroot.hasPrefix("/") {
-            found.append("docroot '\(docroot)' must be an absolute path")
-        } else if docroot.allSatisfy({ $0 == "/" }) {
-            // A crawl would walk every file system, /proc included; no site's DocumentRoot is '/'.
-            found.append("docroot '/' is the whole file system: give the site's DocumentRoot")
-        }
-        for (label, value) in [("site URL", publicURL), ("backend URL", backendURL)] {
-            if let problem = HTTPBaseURL.problem(with: value) { found.append("\(label): \(problem)") }
-        }
-        if directoryIndex.isEmpty || directoryIndex.contains(where: { $0.isEmpty || $0.contains("/") }) {
-            found.append("DirectoryIndex must list one or more file names without '/'")
-        }
-        if phpExtensions.isEmpty || phpExtensions.contains(where: { !$0.hasPrefix(".") || $0.count < 2 || $0.contains("/") }) {
-            found.append("PHP extensions must look like '.php'")
-        }
-        if ownerHeader.isEmpty || !ownerHeader.utf8.allSatisfy({ byte in
-            (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A) || byte == UInt8(ascii: "-")
-        }) {
-            found.append("owner header '\(ownerHeader)' must be a header name (letters, digits, '-')")
-        }
+        if let problem = HTTPBaseURL.problem(with: publicURL) { found.append("site URL: \(problem)") }
         if !(1...10_000).contains(probeRetention) { found.append("probe retention must be between 1 and 10000 runs") }
         if let every = crawlEverySeconds, every < Interval.minimumSeconds {
             found.append("the schedule must be at least \(Interval.minimumSeconds) seconds ('1m')")
         }
         return found
     }
+
+    /// The checks on every field that is written into Apache config text (site name, docroot,
+    /// backend URL, DirectoryIndex, PHP extensions, owner header). The renderer runs them again,
+    /// so a row stored by an older version that allowed more can never reach a config file.
+    public func configProblems() -> [String] {
+        var found: [String] = []
+        if !SiteName.isValid(name) {
+            found.append("site name '\(ConfigText.visible(name))' must be 1-64 characters of letters, digits, '-', '_' or '.', and not '.' or '..'")
+        }
+        if !docroot.hasPrefix("/") {
+            found.append("docroot '\(ConfigText.visible(docroot))' must be an absolute path")
+        } else if let problem = ConfigText.pathProblem(docroot) {
+            found.append("docroot '\(ConfigText.visible(docroot))' \(problem)")
+        }
+        if let problem = HTTPBaseURL.problem(with: backendURL) {
+            found.append("backend URL: \(problem)")
+        } else if !ConfigText.isBackendURL(backendURL) {
+            found.append("backend URL '\(ConfigText.visible(backendURL))' must be scheme://host[:port][/path] without %, $, quotes, spaces or backslashes")
+        }
+        if directoryIndex.isEmpty || directoryIndex.count > 32 || !directoryIndex.allSatisfy(ConfigText.isFileName) {
+            found.append("DirectoryIndex must list 1 to 32 file names of letters, digits, '.', '_' and '-' (no spaces or '/'), such as 'index.php'")
+        }
+        if phpExtensions.isEmpty || phpExtensions.count > 32
+            || !phpExtensions.allSatisfy({ $0.hasPrefix(".") && $0.count >= 2 && ConfigText.isFileName(String($0.dropFirst())) })
+        {
+            found.append("PHP extensions must look like '.php' (a dot, then letters, digits, '.', '_' or '-')")
+        }
+        if !(1...64).contains(ownerHeader.utf8.count) || !ownerHeader.utf8.allSatisfy({ ConfigText.isWordByte($0) || $0 == UInt8(ascii: "-") }) {
+            found.append("owner header '\(ConfigText.visible(ownerHeader))' must be a header name (1-64 letters, digits, '-')")
+        }
+        return found
+    }
 }
 
-/// Site names appear in file names, URLs and CLI arguments, so they are kept simple.
+/// Site names appear in file names, URLs, map names and CLI arguments, so they are kept simple.
 public enum SiteName {
     public static func isValid(_ name: String) -> Bool {
-        guard (1...64).contains(name.utf8.count) else { return false }
+        guard (1...64).contains(name.utf8.count), name != ".", name != ".." else { return false }
         return name.utf8.allSatisfy { byte in
-            (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A)
-                || byte == UInt8(ascii: "-") || byte == UInt8(ascii: "_") || byte == UInt8(ascii: ".")
+            ConfigText.isWordByte(byte) || byte == UInt8(ascii: "-") || byte == UInt8(ascii: "_") || byte == UInt8(ascii: ".")
         }
+    }
+}
+
+/// Rules for operator-typed text that ends up inside an Apache config file. Refusing is the
+/// escaping here: Apache expands `${VAR}` anywhere in a config line, a quote or newline ends an
+/// argument or a directive, and `<`/`>` delimit sections; none of them has a use in a path.
+public enum ConfigText {
+    /// Why `path` cannot be written between double quotes in a config file, or nil.
+    public static func pathProblem(_ path: String) -> String? {
+        if path.utf8.count > 4096 { return "is longer than 4096 bytes" }
+        if path.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) { return "must not contain control characters (newline, tab, ...)" }
+        if let bad = path.first(where: { "\"\\<>$%`".contains($0) }) {
+            return "must not contain '\(bad)' (quotes, backslashes, '<', '>', '$', '%' and '`' are refused in paths written to Apache config)"
+        }
+        return nil
+    }
+
+    /// A base URL that may appear in a RewriteRule substitution and a ProxyPassReverse argument.
+    public static func isBackendURL(_ url: String) -> Bool {
+        let allowed = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~:/[]@")
+        return url.count <= 2048 && url.allSatisfy(allowed.contains)
+    }
+
+    /// A plain file name: letters, digits, `.`, `_`, `-`; not `.` or `..`.
+    public static func isFileName(_ name: String) -> Bool {
+        (1...255).contains(name.utf8.count) && name != "." && name != ".."
+            && name.utf8.allSatisfy { isWordByte($0) || $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: "-") }
+    }
+
+    static func isWordByte(_ byte: UInt8) -> Bool {
+        (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A)
+    }
+
+    /// Text safe to print in a message or a terminal: control characters as `\xHH`, capped.
+    public static func visible(_ text: String, limit: Int = 200) -> String {
+        var out = ""
+        for scalar in text.unicodeScalars {
+            if scalar.value < 0x20 || scalar.value == 0x7F || (0x80..<0xA0).contains(scalar.value) {
+                out += "\\x" + ApacheEscaping.hex(UInt8(truncatingIfNeeded: scalar.value))
+            } else {
+                out.unicodeScalars.append(scalar)
+            }
+            if out.count >= limit { return out + "..." }
+        }
+        return out
     }
 }
 
@@ -93,12 +152,13 @@ public enum SiteName {
 public enum HTTPBaseURL {
     /// Returns why `text` is not an absolute `http`/`https` URL with a host and no query or fragment, or nil.
     public static func problem(with text: String) -> String? {
+        let shown = ConfigText.visible(text)
         guard let components = URLComponents(string: text), let scheme = components.scheme?.lowercased() else {
-            return "'\(text)' is not a URL"
+            return "'\(shown)' is not a URL"
         }
-        guard scheme == "http" || scheme == "https" else { return "'\(text)' must start with http:// or https://" }
-        guard let host = components.host, !host.isEmpty else { return "'\(text)' has no host" }
-        if components.query != nil || components.fragment != nil { return "'\(text)' must not have a query or fragment" }
+        guard scheme == "http" || scheme == "https" else { return "'\(shown)' must start with http:// or https://" }
+        guard let host = components.host, !host.isEmpty else { return "'\(shown)' has no host" }
+        if components.query != nil || components.fragment != nil { return "'\(shown)' must not have a query or fragment" }
         return nil
     }
 

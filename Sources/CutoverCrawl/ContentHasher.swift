@@ -13,9 +13,13 @@ enum ContentHasher {
     }
 
     static func hash(fileAt path: [UInt8]) -> Result<String, Failure> {
-        let fd = POSIX.withCPath(path) { open($0, O_RDONLY | O_CLOEXEC) }
+        // O_NONBLOCK: a file swapped for a FIFO since the walk must not block the open; the
+        // fstat then refuses anything that is not (still) a regular file.
+        let fd = POSIX.withCPath(path) { open($0, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY) }
         guard fd >= 0 else { return .failure(.unreadable(POSIX.message(errno))) }
         defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0, POSIX.isRegular(info.st_mode) else { return .failure(.unreadable("no longer a regular file")) }
         var hasher = SHA256()
         let chunk = 64 * 1024
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: chunk, alignment: 16)
@@ -24,6 +28,7 @@ enum ContentHasher {
             let count = read(fd, buffer.baseAddress, chunk)
             if count < 0 {
                 if errno == EINTR { continue }
+                if errno == EAGAIN { return .failure(.unreadable("reading would block (not a regular disk file)")) }
                 return .failure(.unreadable(POSIX.message(errno)))
             }
             if count == 0 { break }

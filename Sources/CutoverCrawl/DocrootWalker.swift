@@ -54,16 +54,17 @@ struct DocrootWalker {
             throw CrawlError.docrootUnreadable(docroot, POSIX.message(code))
         }
         guard POSIX.isDirectory(info.st_mode) else { throw CrawlError.docrootNotDirectory(docroot) }
+        if POSIX.isPseudoFileSystem(root) { throw CrawlError.docrootUnreadable(docroot, "it is a kernel file system (proc, sysfs, ...), not a website") }
         guard let real = POSIX.realpath(root) else { throw CrawlError.docrootUnreadable(docroot, POSIX.message(errno)) }
         rootReal = real
         guard let handle = POSIX.openDirectory(root) else {
             throw CrawlError.docrootUnreadable(docroot, POSIX.message(errno))
         }
-        try walkDirectory(handle, fsPath: root, segments: [], ancestors: [DeviceInode(info)], viaSymlink: false)
+        try walkDirectory(handle, fsPath: root, segments: [], ancestors: [DeviceInode(info)], device: DeviceInode(info).device, viaSymlink: false)
     }
 
     private mutating func walkDirectory(
-        _ handle: OpaquePointer, fsPath: [UInt8], segments: [[UInt8]], ancestors: Set<DeviceInode>, viaSymlink: Bool
+        _ handle: OpaquePointer, fsPath: [UInt8], segments: [[UInt8]], ancestors: Set<DeviceInode>, device: UInt64, viaSymlink: Bool
     ) throws {
         let names = POSIX.readNames(handle)
         closedir(handle)
@@ -100,6 +101,12 @@ struct DocrootWalker {
                     issue(childSegments, "symlink-loop", "directory loops back to one of its parents; not followed")
                     continue
                 }
+                // A mount point (another device): never enter a kernel file system such as a proc
+                // mounted inside the docroot; statfs only where the device changes.
+                if id.device != device, POSIX.isPseudoFileSystem(childPath) {
+                    issue(childSegments, "pseudo-filesystem", "a kernel file system (proc, sysfs, ...) is mounted here; not followed")
+                    continue
+                }
                 if childSegments.count > Self.maxDepth {
                     issue(childSegments, "too-deep", "more than \(Self.maxDepth) nested directories; not followed")
                     continue
@@ -108,7 +115,8 @@ struct DocrootWalker {
                     issue(childSegments, "unreadable", POSIX.message(errno))
                     continue
                 }
-                try walkDirectory(child, fsPath: childPath, segments: childSegments, ancestors: ancestors.union([id]), viaSymlink: linked)
+                try walkDirectory(
+                    child, fsPath: childPath, segments: childSegments, ancestors: ancestors.union([id]), device: id.device, viaSymlink: linked)
             } else if POSIX.isRegular(info.st_mode) {
                 let file = WalkedFile(
                     urlSegments: childSegments, isDirectoryURL: false, fileSegments: childSegments, fsPath: childPath,

@@ -1,3 +1,4 @@
+import CCutoverSys
 import Foundation
 
 #if canImport(Glibc)
@@ -55,6 +56,21 @@ enum POSIX {
 
     static func mtime(_ info: stat) -> Double {
         Double(info.st_mtim.tv_sec) + Double(info.st_mtim.tv_nsec) / 1_000_000_000
+    }
+
+    /// Kernel interfaces mounted as file systems (`statfs` f_type): proc, sysfs, devpts, debugfs,
+    /// tracefs, securityfs, cgroup, cgroup2, bpf, pstore, efivarfs, configfs, fusectl, binfmt_misc,
+    /// mqueue, selinuxfs, nsfs. Their "files" can block a reader forever (`/proc/kmsg`) or change
+    /// the kernel's state, so the walker never enters them.
+    static let pseudoFileSystems: Set<Int> = [
+        0x9FA0, 0x6265_6572, 0x1CD1, 0x6462_6720, 0x7472_6163, 0x7363_6673, 0x0027_E0EB, 0x6367_7270, 0xCAFE_4A11,
+        0x6165_676C, 0xDE5E_81E4, 0x6265_6570, 0x6573_5543, 0x4249_4E4D, 0x1980_0202, 0xF97C_FF8C, 0x6E73_6673,
+    ]
+
+    /// True when `path` lies on one of `pseudoFileSystems`.
+    static func isPseudoFileSystem(_ path: [UInt8]) -> Bool {
+        let type = withCPath(path) { cutover_fs_type($0) }
+        return type != -1 && pseudoFileSystems.contains(type)
     }
 
     static func message(_ code: Int32) -> String {

@@ -37,6 +37,8 @@ public struct ApacheConfigCheck: Sendable {
 
     public func check(_ export: RenderedExport, settings: SiteSettings, mapFilePath: String?) throws -> ConfigCheckResult {
         guard isAvailable else { throw ExportCheckError.apacheMissing(binary) }
+        // The docroot goes into this config too: the same refusal as in the export itself.
+        let docroot = try ApacheEscaping.quotedPath(settings.docroot, what: "docroot")
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("cutover-check-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
@@ -45,10 +47,10 @@ public struct ApacheConfigCheck: Sendable {
         var prologue = [
             "ServerRoot \"/etc/apache2\"", "ServerName 127.0.0.1", "Listen 127.0.0.1:9", "PidFile \"\(folder.path)/httpd.pid\"",
             "ErrorLog \"\(folder.path)/error.log\"", "User www-data", "Group www-data",
-        ] + modules + ["DocumentRoot \"\(settings.docroot)\""]
+        ] + modules + ["DocumentRoot \(docroot)"]
         var body = export.text
         if export.form == .htaccess {
-            prologue.append("<Directory \"\(settings.docroot)\">")
+            prologue.append("<Directory \(docroot)>")
             body += "</Directory>\n"
         }
         if let map = export.mapFile, let mapFilePath, !FileManager.default.fileExists(atPath: mapFilePath) {

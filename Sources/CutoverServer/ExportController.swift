@@ -71,6 +71,12 @@ struct ExportController {
         if form == .rewritemap, (map ?? "").isEmpty {
             throw APIError(.unprocessableContent, "invalid", "the rewritemap form needs 'map' (the map file path)")
         }
+        if form == .rewritemap, let map {
+            guard map.hasPrefix("/") else { throw APIError(.unprocessableContent, "invalid", "'map' must be an absolute path") }
+            if let problem = ConfigText.pathProblem(map) {
+                throw APIError(.unprocessableContent, "invalid", "'map' \(problem)")
+            }
+        }
         return (form, form == .rewritemap ? map : nil)
     }
 

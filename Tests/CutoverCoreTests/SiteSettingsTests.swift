@@ -1,4 +1,5 @@
 import CutoverCore
+import Foundation
 import Testing
 
 @Suite struct SiteSettingsTests {
@@ -29,9 +30,64 @@ import Testing
         #expect(site(docroot: "www").problems().contains { $0.contains("absolute") })
     }
 
-    @Test(arguments: ["/", "//"]) func rejectsTheFileSystemRootAsDocroot(docroot: String) {
-        #expect(site(docroot: docroot).problems() == ["docroot '/' is the whole file system: give the site's DocumentRoot"])
+    @Test(arguments: ["/", "//", "/.", "/srv/..", "/srv/../.", "/a/b/../../"]) func rejectsTheFileSystemRootAsDocroot(docroot: String) {
+        #expect(site(docroot: docroot).problems() == ["docroot '\(docroot)' is the whole file system: give the site's DocumentRoot"])
         #expect(site(docroot: "/srv").problems().isEmpty)
+    }
+
+    @Test(arguments: ["/proc", "/proc/", "/proc/self", "/sys/kernel", "/dev", "/dev/shm", "/srv/../proc/1"])
+    func rejectsKernelFileSystems(docroot: String) {
+        #expect(site(docroot: docroot).problems().contains { $0.contains("kernel file system") })
+    }
+
+    /// Judged by where the path really leads: a symlink to /proc is refused, a symlinked
+    /// DocumentRoot into /srv is kept as given.
+    @Test func docrootIsCheckedOnItsRealPath() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("docroot-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder.appendingPathComponent("real"), withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try FileManager.default.createSymbolicLink(atPath: folder.appendingPathComponent("proc-link").path, withDestinationPath: "/proc/self")
+        try FileManager.default.createSymbolicLink(atPath: folder.appendingPathComponent("site").path, withDestinationPath: folder.appendingPathComponent("real").path)
+        #expect(site(docroot: folder.appendingPathComponent("proc-link").path).problems().contains { $0.contains("kernel file system") })
+        #expect(site(docroot: folder.appendingPathComponent("site").path).problems().isEmpty)
+        #expect(DocrootPolicy.problem("/srv/www", resolve: { _ in "/" }) != nil)
+    }
+
+    /// Every field that is written into Apache config text refuses what could end a quoted
+    /// argument, a directive or a section, or expand a variable.
+    @Test(arguments: ["\"", "\n", "\r", "</Directory>", "\\", "${X}", "%{X}", "`", "\u{1B}"])
+    func configFieldsRefuseHostileText(hostile: String) {
+        let cases: [(String, (inout SiteSettings) -> Void)] = [
+            ("docroot", { $0.docroot = "/srv/x" + hostile + "y" }),
+            ("backend URL", { $0.backendURL = "http://127.0.0.1:8080/a" + hostile }),
+            ("DirectoryIndex", { $0.directoryIndex = ["index" + hostile + ".php"] }),
+            ("PHP extensions", { $0.phpExtensions = [".ph" + hostile] }),
+            ("owner header", { $0.ownerHeader = "X-Owner" + hostile }),
+            ("site name", { $0.name = "shop" + hostile }),
+        ]
+        for (field, change) in cases {
+            var settings = site()
+            change(&settings)
+            #expect(!settings.configProblems().isEmpty, "\(field) accepted \(hostile.debugDescription)")
+            #expect(throws: ExportError.self, "\(field)") { try DirectiveRenderer.render(ExportInput(settings: settings, flips: []), form: .vhost) }
+        }
+    }
+
+    @Test(arguments: [".", ".."]) func dotNamesAreRefused(name: String) {
+        #expect(!SiteName.isValid(name))
+        #expect(SiteName.isValid("shop.v2"))
+    }
+
+    /// Map names are server-wide: names that differ must never share one.
+    @Test func rewriteMapNamesAreUniquePerSite() {
+        let names = ["shop.v2", "shop_v2", "shop-v2", "shopv2", "shop__v2", "shop_2Ev2", "Shop.v2"]
+        let maps = names.map { name -> String in
+            var settings = site()
+            settings.name = name
+            return DirectiveRenderer.mapName(settings)
+        }
+        #expect(Set(maps).count == names.count, "\(maps)")
+        #expect(maps.allSatisfy { $0.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_") } })
     }
 
     @Test func rejectsBadIndexAndExtensions() {

@@ -1,0 +1,160 @@
+import CutoverCore
+import CutoverExport
+import CutoverStore
+import CutoverTestSupport
+import Foundation
+import GRDB
+import Testing
+
+/// Settings are text inside an Apache config file. A module whose constructor writes a marker
+/// file stands for any code an injected `LoadModule` would run: whatever a hostile setting holds,
+/// the marker must never appear, and Apache's own config test must pass or the export be refused.
+@Suite(.enabled(if: Integration.enabled, "needs apache2 and libapache2-mod-php (always runs when CI=true)"))
+struct ConfigInjectionTests {
+    /// Builds `evil.so`, which writes `marker` when loaded.
+    static func markerModule(in folder: TemporaryDirectory) throws -> (module: String, marker: String) {
+        let marker = folder.appending("marker")
+        let source = folder.appending("evil.c")
+        try """
+        #include <stdio.h>
+        __attribute__((constructor)) static void cutover_evil(void) { FILE *f = fopen("\(marker)", "w"); if (f) fclose(f); }
+        """.write(toFile: source, atomically: true, encoding: .utf8)
+        let module = folder.appending("evil.so")
+        let result = try Subprocess.run("/usr/bin/cc", ["-shared", "-fPIC", "-o", module, source])
+        #expect(result.status == 0, "cc: \(result.stderr)")
+        return (module, marker)
+    }
+
+    static func hostileValues(module: String) -> [String] {
+        [
+            "\"\nLoadModule evil_module \(module)\n#", "\r\nLoadModule evil_module \(module)\r\n", "x\">\n</Directory>\nLoadModule evil_module \(module)\n<Directory \"/tmp",
+            "\\\" \nLoadModule evil_module \(module)", "${EVIL}", "%{ENV:X}", "a b\n#c",
+        ]
+    }
+
+    /// Rows written by an older version that accepted anything: the export and its `--check`
+    /// refuse them with a clear message, and never run Apache on injected text.
+    @Test(arguments: ExportForm.allCases)
+    func storedHostileDocrootNeverReachesApache(form: ExportForm) throws {
+        let folder = try TemporaryDirectory(prefix: "inject")
+        defer { folder.remove() }
+        let (module, marker) = try Self.markerModule(in: folder)
+        try folder.write("htdocs/index.php", "<?php echo 1;")
+        let db = folder.appending("cutover.sqlite")
+        #expect(try Subprocess.run(Subprocess.cutoverBinary, ["crawl", "--db", db, "--site", "s", "--docroot", folder.appending("htdocs")]).status == 0)
+        let fields = ["docroot", "backend_url", "owner_header", "directory_index", "php_extensions"]
+        for value in Self.hostileValues(module: module) {
+            for field in fields {
+                let database = try DatabaseQueue(path: db)
+                let stored = field.hasSuffix("index") || field.hasSuffix("extensions") ? try JSONEncoder().encode([value]).string : value
+                let original = try database.write { db -> String in
+                    let old = try String.fetchOne(db, sql: "SELECT \(field) FROM sites WHERE name = 's'")!
+                    try db.execute(sql: "UPDATE sites SET \(field) = ? WHERE name = 's'", arguments: [field == "docroot" ? "/srv/x" + value : stored])
+                    return old
+                }
+                try database.close()
+                let result = try Subprocess.run(
+                    Subprocess.cutoverBinary, ["export", "--db", db, "--site", "s", "--form", form.rawValue, "--map-file", folder.appending("flips.map"), "--check"])
+                #expect(result.status != 0, "\(field) = \(value.debugDescription) was exported")
+                #expect(result.stderr.contains("cannot be exported"), "\(field): \(result.stderr)")
+                #expect(result.stderr.split(separator: "\n").count == 1, "one clear line: \(result.stderr.debugDescription)")
+                #expect(!FileManager.default.fileExists(atPath: marker), "\(field) = \(value.debugDescription) loaded a module")
+                let restore = try DatabaseQueue(path: db)
+                try restore.write { db in try db.execute(sql: "UPDATE sites SET \(field) = ? WHERE name = 's'", arguments: [original]) }
+                try restore.close()
+            }
+        }
+        // The site as it was exports and passes Apache's test: the refusals above were about the values.
+        let clean = try Subprocess.run(
+            Subprocess.cutoverBinary, ["export", "--db", db, "--site", "s", "--form", form.rawValue, "--map-file", folder.appending("flips.map"), "--check"])
+        #expect(clean.status == 0, "\(clean.stdout) \(clean.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: marker))
+    }
+
+    /// Where settings enter, the CLI refuses every hostile value of every field with one clear line.
+    @Test func cliRefusesHostileSettings() throws {
+        let folder = try TemporaryDirectory(prefix: "inject-cli")
+        defer { folder.remove() }
+        let (module, marker) = try Self.markerModule(in: folder)
+        let db = folder.appending("cutover.sqlite")
+        try folder.write("htdocs/index.php", "x")
+        let docroot = folder.appending("htdocs")
+        for value in Self.hostileValues(module: module) {
+            let cases: [(String, [String])] = [
+                ("docroot", ["site", "add", "s", "--docroot", docroot + value]),
+                ("backend", ["site", "add", "s", "--docroot", docroot, "--backend-url", "http://127.0.0.1:8080/" + value]),
+                ("index", ["site", "add", "s", "--docroot", docroot, "--directory-index", "index.php,a" + value + ".php"]),
+                ("extensions", ["site", "add", "s", "--docroot", docroot, "--php-extensions", ".php,.p" + value]),
+                ("owner header", ["site", "add", "s", "--docroot", docroot, "--owner-header", "X-Owner" + value]),
+                ("name", ["site", "add", "s" + value, "--docroot", docroot]),
+            ]
+            for (field, arguments) in cases {
+                let result = try Subprocess.run(Subprocess.cutoverBinary, arguments + ["--db", db])
+                #expect(result.status != 0, "\(field) accepted \(value.debugDescription)")
+                #expect(!result.stderr.isEmpty && !result.stderr.contains("SQL"), "\(field): \(result.stderr)")
+            }
+        }
+        let sites = try Subprocess.run(Subprocess.cutoverBinary, ["site", "list", "--db", db, "--json"])
+        #expect((try JSONSerialization.jsonObject(with: Data(sites.stdout.utf8)) as? [Any])?.isEmpty == true, "\(sites.stdout)")
+        #expect(!FileManager.default.fileExists(atPath: marker))
+    }
+
+    /// Values that are allowed render inert: spaces and '#' in a quoted docroot, Apache accepts
+    /// the export, and the config has exactly the sections Cutover wrote.
+    @Test(arguments: ExportForm.allCases)
+    func allowedOddDocrootsRenderInert(form: ExportForm) throws {
+        let folder = try TemporaryDirectory(prefix: "inert")
+        defer { folder.remove() }
+        let docroot = folder.appending("my site #1 (old)")
+        try folder.write("my site #1 (old)/index.php", "x")
+        let settings = SiteSettings(name: "odd", docroot: docroot, publicURL: "http://127.0.0.1:1", backendURL: "http://127.0.0.1:8080")
+        #expect(settings.problems().isEmpty)
+        let map = folder.appending("maps dir/flips.map")
+        let rendered = try DirectiveRenderer.render(ExportInput(settings: settings, flips: [PageFlip(path: "/index.php")], mapFilePath: map), form: form)
+        let result = try ApacheConfigCheck().check(rendered, settings: settings, mapFilePath: map)
+        #expect(result.accepted, "\(result.message)\n\(rendered.text)")
+        #expect(rendered.text.components(separatedBy: "<Directory").count - 1 == (form == .htaccess ? 0 : 1))
+    }
+
+    /// Two sites whose names differ only in punctuation get their own RewriteMap: both exports in
+    /// one Apache config pass its test, each rule reads its own site's map.
+    @Test func twoSitesMapsInOneConfig() throws {
+        let folder = try TemporaryDirectory(prefix: "maps")
+        defer { folder.remove() }
+        var text = ""
+        var names: [String] = []
+        for (index, name) in ["shop.v2", "shop_v2", "shop-v2"].enumerated() {
+            try folder.write("site\(index)/index.php", "x")
+            try folder.write("site\(index)/flips.map", "/index.php swift\n")
+            let settings = SiteSettings(name: name, docroot: folder.appending("site\(index)"), publicURL: "http://127.0.0.1:1", backendURL: "http://127.0.0.1:8080")
+            let rendered = try DirectiveRenderer.render(
+                ExportInput(settings: settings, flips: [PageFlip(path: "/index.php")], mapFilePath: folder.appending("site\(index)/flips.map")), form: .rewritemap)
+            let map = DirectiveRenderer.mapName(settings)
+            #expect(rendered.text.contains("RewriteMap \(map) \"txt:\(folder.appending("site\(index)/flips.map"))\""))
+            #expect(rendered.text.contains("${\(map):%{REQUEST_URI}|php}"))
+            names.append(map)
+            text += rendered.text
+        }
+        #expect(Set(names).count == 3, "\(names)")
+        let conf = folder.appending("both.conf")
+        let modules = ["mpm_prefork", "authz_core", "dir", "mime", "rewrite", "proxy", "proxy_http", "headers", "setenvif"]
+            .map { "LoadModule \($0)_module \(ApacheServer.modules)/mod_\($0).so" }.joined(separator: "\n")
+        try """
+        ServerRoot "/etc/apache2"
+        ServerName 127.0.0.1
+        Listen 127.0.0.1:9
+        PidFile "\(folder.appending("pid"))"
+        ErrorLog "\(folder.appending("error.log"))"
+        User www-data
+        Group www-data
+        \(modules)
+        \(text)
+        """.write(toFile: conf, atomically: true, encoding: .utf8)
+        let result = try Subprocess.run(ApacheServer.binary, ["-t", "-f", conf])
+        #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
+    }
+}
+
+extension Data {
+    fileprivate var string: String { String(decoding: self, as: UTF8.self) }
+}
