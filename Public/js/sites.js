@@ -36,7 +36,7 @@ function siteForm(main, site) {
     field('Owner header', input('ownerHeader', site?.ownerHeader ?? 'X-Cutover-Owner'), 'Response header naming the owner'),
     field('Probe history kept', input('probeRetention', site?.probeRetention ?? 30, { type: 'number', min: 1 }), 'Probe runs kept per site'),
     field('Directory index', input('directoryIndex', (site?.directoryIndex ?? ['index.php', 'index.html']).join(', ')), 'Comma-separated, as in DirectoryIndex'),
-    field('PHP extensions', input('phpExtensions', (site?.phpExtensions ?? ['php']).join(', ')), 'Comma-separated'),
+    field('PHP extensions', input('phpExtensions', (site?.phpExtensions ?? ['.php']).join(', ')), 'Comma-separated, with the dot: .php'),
     message,
     h('div', { class: 'actions' },
       h('button', { type: 'submit', class: 'primary' }, site ? 'Save changes' : 'Add site'),
