@@ -55,7 +55,7 @@ import Testing
 
     /// Every field that is written into Apache config text refuses what could end a quoted
     /// argument, a directive or a section, or expand a variable.
-    @Test(arguments: ["\"", "\n", "\r", "</Directory>", "\\", "${X}", "%{X}", "`", "\u{1B}"])
+    @Test(arguments: ["\"", "\n", "\r", "</Directory>", "\\", "${X}", "%{X}", "`", "\u{1B}", "#", " "])
     func configFieldsRefuseHostileText(hostile: String) {
         let cases: [(String, (inout SiteSettings) -> Void)] = [
             ("docroot", { $0.docroot = "/srv/x" + hostile + "y" }),
@@ -65,7 +65,8 @@ import Testing
             ("owner header", { $0.ownerHeader = "X-Owner" + hostile }),
             ("site name", { $0.name = "shop" + hostile }),
         ]
-        for (field, change) in cases {
+        // In a quoted docroot '#' and spaces are plain characters (ConfigInjectionTests shows Apache accepts them).
+        for (field, change) in cases where !(field == "docroot" && (hostile == "#" || hostile == " ")) {
             var settings = site()
             change(&settings)
             #expect(!settings.configProblems().isEmpty, "\(field) accepted \(hostile.debugDescription)")
