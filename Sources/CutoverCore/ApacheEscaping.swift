@@ -6,13 +6,13 @@
 /// close a quoted argument or add a directive. Control characters (newline, NUL, ...) are
 /// refused outright: such URLs cannot be requested sensibly anyway.
 public enum ApacheEscaping {
-    /// A mod_rewrite pattern matching exactly this URL path in directory context (where the
-    /// path is decoded and has no leading slash). Directory URLs also match their trailing slash.
-    public static func directoryPattern(forPath path: String) throws -> String {
+    /// A mod_rewrite pattern matching exactly this URL path in server context, or against
+    /// `%{REQUEST_URI}` anywhere: the decoded path with its leading slash.
+    public static func serverPattern(forPath path: String) throws -> String {
         guard let bytes = PathEncoding.decode(path), bytes.first == UInt8(ascii: "/") else {
             throw ExportError.unsafeName(path: path, reason: "not a URL path")
         }
-        return "^" + (try regexLiteral(Array(bytes.dropFirst()), path: path)) + "$"
+        return "^" + (try regexLiteral(bytes, path: path)) + "$"
     }
 
     /// Bytes as a PCRE literal using only `[A-Za-z0-9_/.-]`, `\.` and `\xHH`.

@@ -1,8 +1,16 @@
 /// Renders the Apache directives that make the live site match the plan.
 ///
-/// Pure and deterministic: the same input gives the same bytes. Rules are written for directory
-/// context (inside `<Directory DOCROOT>` for the vhost forms, as is for `.htaccess`), where
-/// `REQUEST_FILENAME` is a real path (in server context it is still the URL, see APACHE-NOTES).
+/// Pure and deterministic: the same input gives the same bytes.
+///
+/// In the vhost and rewritemap forms, redirects and per-page flips sit in server (vhost)
+/// context: Apache applies them while it maps the URL, before it reads any `.htaccess`, so an
+/// app's own rewrite rules in the docroot or a subdirectory can neither replace nor shadow them
+/// (measured, APACHE-NOTES). The fallback and the index-less directory rule need real file
+/// tests (`REQUEST_FILENAME`), so they stay in `<Directory DOCROOT>` with
+/// `RewriteOptions InheritDown`: where a `.htaccess` has rules of its own, Apache appends these
+/// after the app's, so the app keeps every URL it rewrites and the fallback gets the rest.
+/// A subdirectory whose `.htaccess` has rules gets its own `<Directory>` block with the same two
+/// rules, which keeps the root `.htaccess` rules out of it exactly as before the export.
 public enum DirectiveRenderer {
     /// Captures the path exactly as the client sent it (percent-encoding intact); only
     /// origin-form targets (starting with '/') match, so the backend host cannot be changed.
@@ -17,6 +25,7 @@ public enum DirectiveRenderer {
         let proxyTarget = "\"\(backend)%1\" [P,L,NE,QSA,NS]"
         let flips = input.flips.sorted { $0.path < $1.path }
         let redirects = input.redirects.sorted { $0.from < $1.from }
+        let htaccess = input.htaccess.sorted { $0.directory < $1.directory }
 
         var mapLines: [[UInt8]] = []
         var ruleFlips: [PageFlip] = []
@@ -28,54 +37,55 @@ public enum DirectiveRenderer {
             ruleFlips = flips
         }
 
-        var body: [String] = []
-        body.append("# Say who answered each response; `cutover probe` reads it (needs mod_headers).")
-        body.append(ApacheSnippets.ownerMarker)
-        body.append("# Let rewrite rules see directory URLs before mod_dir picks an index file (root cutover).")
-        body.append("DirectoryCheckHandler On")
-        body.append("RewriteEngine On")
-
-        body.append("")
-        body.append("# 1. Redirects: URLs that moved answer 301 with their new Swift URL.")
-        if redirects.isEmpty { body.append("#    (none)") }
-        for redirect in redirects {
-            body.append("#    \(redirect.from) -> \(redirect.to)")
-            body.append(
-                "RewriteRule \"\(try ApacheEscaping.directoryPattern(forPath: redirect.from))\" \"\(try ApacheEscaping.substitutionPath(redirect.to))\" [R=301,L,NE]"
-            )
+        // Rules that name a URL: in server context they match the URL path; in a .htaccess they
+        // test REQUEST_URI, which also works when the rules are inherited into a subdirectory
+        // (a pattern there would match the path relative to that subdirectory).
+        func matching(_ path: String) throws -> (conditions: [String], pattern: String) {
+            let full = try ApacheEscaping.serverPattern(forPath: path)
+            return form == .htaccess ? (["RewriteCond %{REQUEST_URI} \"\(full)\""], "^") : ([], "\"\(full)\"")
         }
 
-        body.append("")
-        body.append("# 2. Per-page flips: Swift answers these while their .php file stays on disk. The backend")
-        body.append("#    receives the path exactly as the client sent it, and the query string.")
+        var early: [String] = []
+        early.append("# 1. Redirects: URLs that moved answer 301 with their new Swift URL.")
+        if redirects.isEmpty { early.append("#    (none)") }
+        for redirect in redirects {
+            let (conditions, pattern) = try matching(redirect.from)
+            early.append("#    \(redirect.from) -> \(redirect.to)")
+            early += conditions
+            early.append("RewriteRule \(pattern) \"\(try ApacheEscaping.substitutionPath(redirect.to))\" [R=301,L,NE]")
+        }
+        early.append("")
+        early.append("# 2. Per-page flips: Swift answers these while their .php file stays on disk. The backend")
+        early.append("#    receives the path exactly as the client sent it, and the query string.")
         if form == .rewritemap {
-            body.append("#    Pages listed in the map file (Apache re-reads it when its mtime changes, no reload):")
-            body.append("RewriteCond ${\(mapName(settings)):%{REQUEST_URI}|php} =swift")
-            body.append(requestPathCondition)
-            body.append("RewriteRule ^ \(proxyTarget)")
-            if !ruleFlips.isEmpty { body.append("#    Pages whose path has a space cannot be map keys; they get their own rule:") }
+            early.append("#    Pages listed in the map file (Apache re-reads it when its mtime changes, no reload):")
+            early.append("RewriteCond ${\(mapName(settings)):%{REQUEST_URI}|php} =swift")
+            early.append(requestPathCondition)
+            early.append("RewriteRule ^ \(proxyTarget)")
+            if !ruleFlips.isEmpty { early.append("#    Pages whose path has a space cannot be map keys; they get their own rule:") }
         } else if ruleFlips.isEmpty {
-            body.append("#    (none)")
+            early.append("#    (none)")
         }
         for flip in ruleFlips {
-            body.append("#    \(flip.path)")
-            body.append(requestPathCondition)
-            body.append("RewriteRule \"\(try ApacheEscaping.directoryPattern(forPath: flip.path))\" \(proxyTarget)")
+            let (conditions, pattern) = try matching(flip.path)
+            early.append("#    \(flip.path)")
+            early += conditions
+            early.append(requestPathCondition)
+            early.append("RewriteRule \(pattern) \(proxyTarget)")
         }
 
-        body.append("")
-        body.append("# 3. Directories without an index file reach Swift at their own path (/dir/, not /dir/index.php).")
-        body.append("RewriteCond %{REQUEST_FILENAME} -d")
-        for name in settings.directoryIndex { body.append("RewriteCond %{REQUEST_FILENAME}/\(name) !-f") }
-        body.append(requestPathCondition)
-        body.append("RewriteRule ^ \(proxyTarget)")
-
-        body.append("")
-        body.append("# 4. The fallback: every URL without a file or directory goes to the Swift app.")
-        body.append("RewriteCond %{REQUEST_FILENAME} !-f")
-        body.append("RewriteCond %{REQUEST_FILENAME} !-d")
-        body.append(requestPathCondition)
-        body.append("RewriteRule ^ \(proxyTarget)")
+        var late: [String] = []
+        late.append("# 3. Directories without an index file reach Swift at their own path (/dir/, not /dir/index.php).")
+        late.append("RewriteCond %{REQUEST_FILENAME} -d")
+        for name in settings.directoryIndex { late.append("RewriteCond %{REQUEST_FILENAME}/\(name) !-f") }
+        late.append(requestPathCondition)
+        late.append("RewriteRule ^ \(proxyTarget)")
+        late.append("")
+        late.append("# 4. The fallback: every URL without a file or directory goes to the Swift app.")
+        late.append("RewriteCond %{REQUEST_FILENAME} !-f")
+        late.append("RewriteCond %{REQUEST_FILENAME} !-d")
+        late.append(requestPathCondition)
+        late.append("RewriteRule ^ \(proxyTarget)")
 
         var lines: [String] = [
             "# Cutover export for site '\(settings.name)' (\(form.rawValue) form): \(flips.count) page flips, \(redirects.count) redirects.",
@@ -86,29 +96,62 @@ public enum DirectiveRenderer {
             lines.append(
                 "# \(ruleFlips.count) per-page rules are checked on every request: above \(recommendedMaxRules) the rewritemap form is faster.")
         }
+        let findings = HtaccessFindings(htaccess, flips: flips, form: form, docroot: settings.docroot)
+        let conflicts = findings.conflicts
+        for conflict in conflicts { lines.append("# CONFLICT: \(conflict)") }
         switch form {
         case .htaccess:
             lines.append("# Place in the docroot as .htaccess; needs `AllowOverride FileInfo Indexes` and `Options FollowSymLinks`.")
+            lines += findings.htaccessGuidance
             lines.append("")
-            lines += body
+            lines.append("# Say who answered each response; `cutover probe` reads it (needs mod_headers).")
+            lines.append(ApacheSnippets.ownerMarker)
+            lines.append("# Let rewrite rules see directory URLs before mod_dir picks an index file (root cutover).")
+            lines.append("DirectoryCheckHandler On")
+            lines.append("RewriteEngine On")
+            lines.append("")
+            lines += early
+            lines.append("")
+            lines.append("# ---- The app's own rewrite rules, if it has any, go here: after the flips, before the fallback. ----")
+            lines.append("")
+            lines += late
         case .vhost, .rewritemap:
             lines.append("# Include it in the <VirtualHost> (or server config) that serves the docroot.")
+            lines += findings.vhostNotes
             if form == .rewritemap {
                 guard let mapFile = input.mapFilePath else { throw ExportError.mapFileRequired }
                 lines.append("RewriteMap \(mapName(settings)) \"txt:\(try ApacheEscaping.quotedPath(mapFile, what: "map file").dropFirst().dropLast())\"")
             }
             lines.append("# Rewrites the backend's own Location headers so its internal address never leaks.")
             lines.append("ProxyPassReverse \"/\" \"\(backend)/\"")
-            lines.append("<Directory \(try ApacheEscaping.quotedPath(settings.docroot, what: "docroot"))>")
-            lines += body.map { $0.isEmpty ? "" : "    " + $0 }
-            lines.append("</Directory>")
+            lines.append("# Say who answered each response, proxied flips included; `cutover probe` reads it (needs mod_headers).")
+            lines.append(ApacheSnippets.ownerMarker)
+            lines.append("# Redirects and flips are matched here, while Apache maps the URL: before any .htaccess is read.")
+            lines.append("RewriteEngine On")
+            lines.append("")
+            lines += early
+            lines.append("")
+            let docroot = try ApacheEscaping.quotedPath(settings.docroot, what: "docroot")
+            var blocks: [(String, String)] = [(docroot, "the docroot")]
+            for directory in findings.subdirectoryBlocks {
+                blocks.append((try ApacheEscaping.quotedPath(directory.path, what: "directory"), "/\(directory.relative)/, whose .htaccess has its own rewrite rules"))
+            }
+            for (index, (path, what)) in blocks.enumerated() {
+                if index > 0 { lines.append("") }
+                lines.append("# The fallback for \(what): after the app's own rules there (InheritDown).")
+                lines.append("<Directory \(path)>")
+                var body = ["RewriteOptions InheritDown", "# Let rewrite rules see directory URLs before mod_dir picks an index file.", "DirectoryCheckHandler On", "RewriteEngine On", ""]
+                body += late
+                lines += body.map { $0.isEmpty ? "" : "    " + $0 }
+                lines.append("</Directory>")
+            }
         }
         let mapFile: [UInt8]? =
             form == .rewritemap
             ? Array("# Cutover page flips for site '\(settings.name)': URL path, then owner. Written by `cutover apply`.\n".utf8)
                 + mapLines.flatMap { $0 + Array(" swift\n".utf8) }
             : nil
-        return RenderedExport(form: form, text: lines.joined(separator: "\n") + "\n", mapFile: mapFile)
+        return RenderedExport(form: form, text: lines.joined(separator: "\n") + "\n", mapFile: mapFile, conflicts: conflicts)
     }
 
     /// Above this many per-page rules the export recommends the rewritemap form: measured

@@ -33,12 +33,17 @@ public struct ExportInput: Sendable, Hashable {
     public var redirects: [PageRedirect]
     /// Where the RewriteMap file will live (rewritemap form only).
     public var mapFilePath: String?
+    /// The docroot's `.htaccess` files as the last crawl found them.
+    public var htaccess: [HtaccessFile]
 
-    public init(settings: SiteSettings, flips: [PageFlip], redirects: [PageRedirect] = [], mapFilePath: String? = nil) {
+    public init(
+        settings: SiteSettings, flips: [PageFlip], redirects: [PageRedirect] = [], mapFilePath: String? = nil, htaccess: [HtaccessFile] = []
+    ) {
         self.settings = settings
         self.flips = flips
         self.redirects = redirects
         self.mapFilePath = mapFilePath
+        self.htaccess = htaccess
     }
 }
 
@@ -48,6 +53,9 @@ public struct RenderedExport: Sendable, Hashable {
     public var form: ExportForm
     public var text: String
     public var mapFile: [UInt8]?
+    /// Why the live site would not do what this export says (a `.htaccess` that overrides it);
+    /// `export --check` fails on these. Also written into the text as comments.
+    public var conflicts: [String] = []
 }
 
 public enum ExportError: Error, CustomStringConvertible, Equatable {

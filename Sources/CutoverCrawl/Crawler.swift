@@ -57,7 +57,8 @@ public struct Crawler: Sendable {
             let changes = InventoryChanges.between(known: known, found: found)
             progress(.init(phase: .saving, done: 0))
             let issues = walker.issues.map { CrawlIssue(filePath: Self.display($0.segments), kind: $0.kind, message: $0.message) } + hashIssues
-            let finished = try database.finishCrawl(crawl, changes: changes, issues: issues, filesSeen: walker.files.count)
+            let htaccess = Self.htaccessFiles(walker.files)
+            let finished = try database.finishCrawl(crawl, changes: changes, issues: issues, filesSeen: walker.files.count, htaccess: htaccess)
             progress(.init(phase: .done, done: found.count, total: found.count))
             logger.info(
                 "crawl finished",
@@ -139,6 +140,14 @@ public struct Crawler: Sendable {
         for (index, path) in unique.enumerated() { byPath[path] = results[index] }
         _ = results.deinitialize()
         return paths.map { byPath[$0]! }
+    }
+
+    /// The `.htaccess` files among the walked files, parsed (at most 1 MiB of each is read).
+    static func htaccessFiles(_ files: [WalkedFile]) -> [HtaccessFile] {
+        files.filter { !$0.isDirectoryURL && $0.fileSegments.last == Array(".htaccess".utf8) }.compactMap { file in
+            guard let bytes = POSIX.readFile(file.fsPath, limit: 1 << 20) else { return nil }
+            return HtaccessFile.parse(String(decoding: bytes, as: UTF8.self), directory: display(Array(file.fileSegments.dropLast())))
+        }
     }
 
     /// A docroot-relative path for people: invalid UTF-8 becomes U+FFFD.

@@ -73,6 +73,24 @@ enum POSIX {
         return type != -1 && pseudoFileSystems.contains(type)
     }
 
+    /// Up to `limit` bytes of a regular file (opened non-blocking, checked with fstat), or nil.
+    static func readFile(_ path: [UInt8], limit: Int) -> [UInt8]? {
+        let fd = withCPath(path) { open($0, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY) }
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0, isRegular(info.st_mode) else { return nil }
+        var bytes = [UInt8](repeating: 0, count: min(limit, max(0, Int(info.st_size))))
+        var filled = 0
+        while filled < bytes.count {
+            let count = bytes[filled...].withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if count < 0 && errno == EINTR { continue }
+            guard count > 0 else { break }
+            filled += count
+        }
+        return Array(bytes[0..<filled])
+    }
+
     static func message(_ code: Int32) -> String {
         String(cString: strerror(code))
     }

@@ -72,7 +72,10 @@ public struct ApacheConfigCheck: Sendable {
         try process.run()
         let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
-        return Self.verdict(status: process.terminationStatus, output: text, prologueLines: prologue.count)
+        let verdict = Self.verdict(status: process.terminationStatus, output: text, prologueLines: prologue.count)
+        guard verdict.accepted, !export.conflicts.isEmpty else { return verdict }
+        // Apache accepts the text, but a .htaccess in the docroot would keep it from working.
+        return ConfigCheckResult(accepted: false, exportLine: nil, message: "a .htaccess overrides it: " + export.conflicts.joined(separator: "; "))
     }
 
     /// "AH00526: Syntax error on line N of FILE" names a line of the wrapped config; AH00111

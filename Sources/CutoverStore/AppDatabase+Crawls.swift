@@ -86,11 +86,12 @@ extension AppDatabase {
     /// Applies a crawl's changes and marks it succeeded, all in one transaction: a crawl that
     /// dies before this returns leaves the previous inventory exactly as it was.
     public func finishCrawl(
-        _ crawl: CrawlRecord, changes: InventoryChanges, issues: [CrawlIssue], filesSeen: Int
+        _ crawl: CrawlRecord, changes: InventoryChanges, issues: [CrawlIssue], filesSeen: Int, htaccess: [HtaccessFile] = []
     ) throws -> CrawlRecord {
         guard let crawlID = crawl.id else { preconditionFailure("crawl was not inserted") }
         return try writer.write { db in
             let now = Date()
+            try Self.replaceHtaccessFiles(db, siteID: crawl.siteID, htaccess)
             var events: [(Int64, OwnerChange)] = []
             let remove = try db.makeStatement(sql: "UPDATE urls SET owner = ?, gone = ?, file_path = CASE WHEN ? THEN file_path ELSE NULL END WHERE id = ?")
             for removal in changes.removals {

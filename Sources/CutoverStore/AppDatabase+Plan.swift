@@ -135,7 +135,9 @@ extension AppDatabase {
             ).order(URLRecord.Columns.path).fetchAll(db)
             let flips = rows.filter { $0.owner == .php && $0.filePath != nil && $0.redirectTo == nil }.map { PageFlip(path: $0.path) }
             let redirects = rows.compactMap { url in url.redirectTo.map { PageRedirect(from: url.path, to: $0) } }
-            return ExportInput(settings: site.settings, flips: flips, redirects: redirects, mapFilePath: mapFilePath)
+            return ExportInput(
+                settings: site.settings, flips: flips, redirects: redirects, mapFilePath: mapFilePath,
+                htaccess: try Self.htaccessFiles(db, siteID: site.id!))
         }
     }
 }

@@ -25,13 +25,13 @@ import Testing
                 let trimmed = line.trimmingCharacters(in: .whitespaces)
                 if trimmed.isEmpty || trimmed.hasPrefix("#") { continue }
                 // Every directive line is one Cutover writes, never one a name introduced.
-                let known = ["Header ", "DirectoryCheckHandler ", "RewriteEngine ", "RewriteCond ", "RewriteRule ", "RewriteMap ",
-                    "ProxyPassReverse ", "<Directory ", "</Directory>"]
+                let known = ["Header ", "DirectoryCheckHandler ", "RewriteEngine ", "RewriteOptions InheritDown", "RewriteCond ", "RewriteRule ",
+                    "RewriteMap ", "ProxyPassReverse ", "<Directory ", "</Directory>"]
                 #expect(known.contains { trimmed.hasPrefix($0) }, "\(form): unexpected line: \(trimmed)")
-                if trimmed.hasPrefix("RewriteRule \"^") {
+                for prefix in ["RewriteRule \"^", "RewriteCond %{REQUEST_URI} \"^"] where trimmed.hasPrefix(prefix) {
                     // The pattern is plain ASCII without quotes, spaces, '<', '>' or '%'.
-                    let pattern = trimmed.dropFirst("RewriteRule \"".count).prefix { $0 != "\"" }
-                    #expect(pattern.allSatisfy { $0.isASCII && !" <>%'`$".contains($0) || $0 == "$" && pattern.last == "$" })
+                    let pattern = trimmed.dropFirst(prefix.count - 1).prefix { $0 != "\"" }
+                    #expect(pattern.allSatisfy { $0.isASCII && !" <>%'`$".contains($0) || $0 == "$" && pattern.last == "$" }, "\(pattern)")
                 }
             }
             #expect(lines.filter { $0.contains("<Directory") }.count == (form == .htaccess ? 0 : 1))
@@ -52,18 +52,20 @@ import Testing
     }
 
     @Test func patternsEscapeRegexAndQuoteCharacters() throws {
-        #expect(try ApacheEscaping.directoryPattern(forPath: "/a+b(1).php") == #"^a\x2Bb\x281\x29\.php$"#)
-        #expect(try ApacheEscaping.directoryPattern(forPath: "/old%20page.php") == #"^old\x20page\.php$"#)
-        #expect(try ApacheEscaping.directoryPattern(forPath: "/") == "^$")
-        #expect(try ApacheEscaping.directoryPattern(forPath: "/about/") == "^about/$")
-        #expect(try ApacheEscaping.directoryPattern(forPath: "/q%22.php") == #"^q\x22\.php$"#)
+        #expect(try ApacheEscaping.serverPattern(forPath: "/a+b(1).php") == #"^/a\x2Bb\x281\x29\.php$"#)
+        #expect(try ApacheEscaping.serverPattern(forPath: "/old%20page.php") == #"^/old\x20page\.php$"#)
+        #expect(try ApacheEscaping.serverPattern(forPath: "/") == "^/$")
+        #expect(try ApacheEscaping.serverPattern(forPath: "/about/") == "^/about/$")
+        #expect(try ApacheEscaping.serverPattern(forPath: "/q%22.php") == #"^/q\x22\.php$"#)
     }
 
     @Test func redirectTargetsEscapePercentAndDollar() throws {
         #expect(try ApacheEscaping.substitutionPath("/new%20home") == #"/new\%20home"#)
         #expect(try ApacheEscaping.substitutionPath("/cost$5") == #"/cost\$5"#)
         let text = try render([], redirects: [PageRedirect(from: "/old.php", to: "/new%20home")]).text
-        #expect(text.contains(#"RewriteRule "^old\.php$" "/new\%20home" [R=301,L,NE]"#))
+        #expect(text.contains(#"RewriteRule "^/old\.php$" "/new\%20home" [R=301,L,NE]"#))
+        let htaccess = try render([], form: .htaccess, redirects: [PageRedirect(from: "/old.php", to: "/new%20home")]).text
+        #expect(htaccess.contains(#"RewriteCond %{REQUEST_URI} "^/old\.php$""# + "\n" + #"RewriteRule ^ "/new\%20home" [R=301,L,NE]"#))
     }
 
     @Test func outputIsDeterministicWhateverTheInputOrder() throws {
@@ -87,7 +89,7 @@ import Testing
         let map = String(decoding: export.mapFile ?? [], as: UTF8.self)
         #expect(map.hasSuffix("/a.php swift\n"))
         #expect(!map.contains("c d"))
-        #expect(export.text.contains(#"RewriteRule "^c\x20d\.php$""#))
+        #expect(export.text.contains(#"RewriteRule "^/c\x20d\.php$""#))
         #expect(export.text.contains(#"RewriteMap cutover_shop "txt:/etc/apache2/cutover.map""#))
     }
 

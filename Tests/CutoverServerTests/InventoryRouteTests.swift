@@ -75,7 +75,7 @@ import Testing
             try await client.execute(uri: "/api/sites/demo/export?form=htaccess", method: .get) { response throws in
                 #expect(response.status == .ok)
                 #expect(response.headers[.contentType]?.hasPrefix("text/plain") == true)
-                #expect(String(buffer: response.body).contains(#"RewriteRule "^old\x20page\.php$""#))
+                #expect(String(buffer: response.body).contains(#"RewriteCond %{REQUEST_URI} "^/old\x20page\.php$""#))
             }
             try await client.execute(uri: "/api/sites/demo/export?form=nginx", method: .get) { response throws in #expect(response.status == .unprocessableContent) }
             try await client.execute(uri: "/api/sites/demo/export?form=rewritemap", method: .get) { response throws in #expect(response.status == .unprocessableContent) }
@@ -110,7 +110,7 @@ import Testing
                 response throws in
                 #expect(response.status == .created)
                 #expect(response.headers[HTTPField.Name("X-Cutover-Export")!] == "1")
-                #expect(String(buffer: response.body).contains(#"RewriteRule "^old\x20page\.php$""#))
+                #expect(String(buffer: response.body).contains(#"RewriteCond %{REQUEST_URI} "^/old\x20page\.php$""#))
             }
             try await client.execute(uri: "/api/sites/demo/export/diff?form=htaccess", method: .get) { response throws in
                 let diff = try decode(response)

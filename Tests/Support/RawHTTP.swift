@@ -38,6 +38,18 @@ public enum RawHTTP {
         return RawHTTPResponse(status: status, headers: fields, body: String(text[end.upperBound...]))
     }
 
+    /// `send` on a Dispatch thread: the blocking socket read must not hold one of Swift
+    /// Concurrency's few threads while an in-process backend needs them to answer.
+    public static func send(
+        port: Int, method: String, path: String, host: String? = nil, headers: [String: String] = [:], body: String? = nil
+    ) async throws -> RawHTTPResponse {
+        try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global().async {
+                continuation.resume(with: Result { try send(port: port, method: method, path: path, host: host, headers: headers, body: body) })
+            }
+        }
+    }
+
     static func exchange(port: Int, _ bytes: [UInt8]) throws -> Data {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw RawHTTPError.socket(errno) }
