@@ -188,7 +188,7 @@ class Dashboard:
 
         step("the export view shows the preview, the diff and the directives")
         self.open("export?form=vhost")
-        self.text_appears("pre.directives", 'RewriteRule "^contact\\.php$"')
+        self.text_appears("pre.directives", 'RewriteRule "^/contact\\.php$"')
         self.text_appears("main table", "/contact.php")
         self.text_appears("main", "No export of this form stored yet")
         self.css("main section:nth-of-type(3) button.primary").click()
