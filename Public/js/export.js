@@ -33,12 +33,14 @@ export async function renderExport(main, { params, signal }) {
   }
   const query = new URLSearchParams({ form });
   if (map) query.set('map', map);
-  const [text, diff, preview, history] = await Promise.all([
+  const [text, diff, preview, history, htaccess] = await Promise.all([
     api(`${sitePath(site, '/export')}?${query}`, { signal }),
     api(`${sitePath(site, '/export/diff')}?${query}`, { signal }),
     api(sitePath(site, '/export/preview'), { signal }),
     api(sitePath(site, '/exports'), { signal }),
+    api(sitePath(site, '/htaccess'), { signal }),
   ]);
+  const ruled = htaccess.filter((file) => file.hasOwnRewriteRules || file.blocksFallback);
   const directives = String(text);
   const code = h('pre', { class: 'directives', tabindex: 0, 'aria-label': 'Apache directives' }, h('code', {}, directives));
 
@@ -87,6 +89,15 @@ export async function renderExport(main, { params, signal }) {
           h('tbody', {}, preview.map((change) => h('tr', {}, h('td', { class: 'path' }, change.path), h('td', {}, change.from), h('td', {}, change.to))))))
         : h('p', { class: 'empty' }, 'No owner changes: applying this export changes nothing that was observed. Flip pages in the URL table first.'),
     ),
+    ruled.length ? h('section', { 'aria-labelledby': 'htaccess-heading' },
+      h('h2', { id: 'htaccess-heading' }, 'The app\'s own .htaccess rules'),
+      h('p', { class: 'muted' }, 'Their rules replace the vhost\'s below their folder. The vhost and RewriteMap forms place flips before them and the fallback after them; the .htaccess form marks where they go.'),
+      h('div', { class: 'table-wrap' }, h('table', {},
+        h('thead', {}, h('tr', {}, ['Folder', 'Rewrite rules', 'Fallback'].map((name) => h('th', { scope: 'col' }, name)))),
+        h('tbody', {}, ruled.map((file) => h('tr', {},
+          h('td', { class: 'path' }, file.directory),
+          h('td', {}, String(file.ruleCount)),
+          h('td', {}, file.blocksFallback ? `blocked by ${file.blocksFallback}` : 'after the app\'s rules'))))))) : null,
     h('section', { 'aria-labelledby': 'diff-heading' },
       h('h2', { id: 'diff-heading' }, 'Against the last stored export'),
       h('p', { class: 'muted' }, diff.previousID

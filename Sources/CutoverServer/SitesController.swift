@@ -102,6 +102,9 @@ struct SitesController {
             try database.removeSite(named: site.name)
             return Response(status: .noContent)
         }
+        api.get("sites/:site/htaccess") { _, context in
+            try database.htaccessFiles(siteID: try database.site(context).id!).map(HtaccessView.init)
+        }
         api.get("sites/:site/stats") { _, context in
             let site = try database.site(context)
             return try await cache.value(.stats(site: site.name)) { [database] in try database.progress(of: site) }
@@ -110,3 +113,27 @@ struct SitesController {
 }
 
 extension SiteProgress: ResponseEncodable {}
+
+/// A docroot `.htaccess` as the last crawl found it, and what it means for the export.
+struct HtaccessView: ResponseEncodable {
+    /// URL folder: `/`, `/blog/`.
+    var directory: String
+    var rewriteEngine: Bool?
+    var rewriteOptions: [String]
+    var ruleCount: Int
+    var fallbackResource: String?
+    /// Its rules replace the vhost's `<Directory>` rules below it (the export works around them).
+    var hasOwnRewriteRules: Bool
+    /// Set when it keeps the export's fallback from applying below it (`RewriteEngine Off`, `IgnoreInherit`).
+    var blocksFallback: String?
+
+    init(_ file: HtaccessFile) {
+        directory = file.directory.isEmpty ? "/" : "/" + file.directory + "/"
+        rewriteEngine = file.rewriteEngine
+        rewriteOptions = file.rewriteOptions
+        ruleCount = file.ruleCount
+        fallbackResource = file.fallbackResource
+        hasOwnRewriteRules = file.hasOwnRewriteRules
+        blocksFallback = file.blocksInheritance
+    }
+}

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CutoverCore
 import CutoverStore
 import Foundation
 
@@ -27,6 +28,12 @@ struct StatusCommand: AsyncParsableCommand {
         if counts.gone > 0 { print("  gone    \(counts.gone) static files no longer on disk") }
         if counts.sensitive > 0 { print("  warning: \(counts.sensitive) sensitive files (.env, backups, VCS data) are in the docroot") }
         print(String(format: "  %.1f%% of PHP pages are on Swift (%d of %d)", counts.percentOnSwift, counts.swift, counts.php + counts.swift))
+        for file in status.htaccess where file.hasOwnRewriteRules || file.blocksInheritance != nil {
+            let folder = file.directory.isEmpty ? "/" : "/\(file.directory)/"
+            var line = "  .htaccess in \(folder): \(file.ruleCount) rewrite rules of the app's own"
+            if let blocker = file.blocksInheritance { line += "; '\(blocker)' keeps the fallback out of \(folder)" }
+            print(line)
+        }
         if let crawl = status.lastCrawl {
             var line = "  last crawl #\(crawl.id ?? 0) \(crawl.status.rawValue) at \(Output.date(crawl.startedAt))"
             if let error = crawl.error { line += ": \(error)" }
@@ -53,21 +60,24 @@ struct StatusCommand: AsyncParsableCommand {
 struct SiteStatus: Encodable {
     var progress: SiteProgress
     var drifted: [URLView]
+    var htaccess: [HtaccessFile]
 
     init(site: SiteRecord, database: AppDatabase) throws {
         progress = try database.progress(of: site)
         drifted = try database.driftedURLs(siteID: site.id!, limit: 50).map(URLView.init)
+        htaccess = try database.htaccessFiles(siteID: site.id!)
     }
 
     var counts: InventorySummary { progress.counts }
     var lastCrawl: CrawlRecord? { progress.lastCrawl }
     var lastProbe: ProbeRunRecord? { progress.lastProbe }
 
-    enum CodingKeys: CodingKey { case drifted }
+    enum CodingKeys: CodingKey { case drifted, htaccess }
 
     func encode(to encoder: any Encoder) throws {
         try progress.encode(to: encoder)
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(drifted, forKey: .drifted)
+        try container.encode(htaccess, forKey: .htaccess)
     }
 }

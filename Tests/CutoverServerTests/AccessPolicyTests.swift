@@ -114,7 +114,7 @@ import Testing
         defer { fixture.cleanup() }
         fixture.arguments.hostname = hostname
         try await fixture.test { client in
-            for path in ["/api/sites", "/api/sites/demo/stats", "/api/jobs", "/api/jobs/1/events", "/metrics", "//metrics", "//api/sites", "/api/sites/"] {
+            for path in ["/api/sites", "/api/sites/demo/stats", "/api/sites/demo/htaccess", "/api/jobs", "/api/jobs/1/events", "/metrics", "//metrics", "//api/sites", "/api/sites/"] {
                 try await client.execute(uri: path, method: .get) { response throws in
                     #expect([.unauthorized, .notFound].contains(response.status), "\(path)")
                 }

@@ -183,9 +183,28 @@ import Testing
                         "/api/health", "/api/sites", "/api/sites/{site}", "/api/sites/{site}/stats", "/api/sites/{site}/urls",
                         "/api/sites/{site}/urls/{id}", "/api/sites/{site}/flips", "/api/sites/{site}/jobs", "/api/jobs", "/api/jobs/{id}",
                         "/api/jobs/{id}/events", "/api/sites/{site}/export", "/api/sites/{site}/export/diff", "/api/sites/{site}/export/preview", "/api/sites/{site}/exports",
-                        "/api/sites/{site}/exports/{id}",
+                        "/api/sites/{site}/exports/{id}", "/api/sites/{site}/htaccess",
                     ])
             }
+        }
+    }
+
+    @Test func htaccessFindingsAfterACrawl() async throws {
+        let fixture = try ServerFixture()
+        defer { fixture.cleanup() }
+        try fixture.folder.write("htdocs/.htaccess", "RewriteEngine On\nRewriteRule ^x$ index.php [L]\n")
+        try fixture.folder.write("htdocs/legacy/.htaccess", "RewriteEngine Off\n")
+        try await fixture.crawl()
+        try await fixture.test { client in
+            try await client.execute(uri: "/api/sites/demo/htaccess", method: .get) { response throws in
+                #expect(response.status == .ok)
+                let files = try JSONSerialization.jsonObject(with: Data(buffer: response.body)) as? [[String: Any]] ?? []
+                #expect(files.map { $0["directory"] as? String } == ["/", "/legacy/"])
+                #expect(files.first?["hasOwnRewriteRules"] as? Bool == true)
+                #expect(files.first?["ruleCount"] as? Int == 1)
+                #expect(files.last?["blocksFallback"] as? String == "RewriteEngine Off")
+            }
+            try await client.execute(uri: "/api/sites/nope/htaccess", method: .get) { response throws in #expect(response.status == .notFound) }
         }
     }
 }

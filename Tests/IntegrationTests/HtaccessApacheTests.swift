@@ -65,6 +65,8 @@ struct HtaccessApacheTests {
         #expect(recorded.map(\.directory) == ["", "blog"])
         #expect(recorded.allSatisfy { $0.hasOwnRewriteRules })
         #expect(recorded.map(\.ruleCount) == [2, 1])
+        let status = try Subprocess.run(Subprocess.cutoverBinary, ["status", "--db", live.docroot.appending("cutover.sqlite"), "--site", "live"])
+        #expect(status.stdout.contains(".htaccess in /blog/: 1 rewrite rules of the app's own"), "\(status.stdout)")
 
         _ = try live.database.flip(siteID: live.site.id!, .paths(["/a.php", "/blog/x.php"]), to: .swift, reason: "ported")
         _ = try live.database.flip(siteID: live.site.id!, .prefix("/shop/"), to: .swift, reason: "shop ported")
