@@ -55,7 +55,8 @@ public enum ApacheEscaping {
         let base = HTTPBaseURL.normalized(url)
         guard HTTPBaseURL.problem(with: base) == nil, ConfigText.isBackendURL(base) else {
             throw ExportError.unsafeSetting(
-                "backend URL '\(ConfigText.visible(url))' cannot be used in a RewriteRule: use scheme://host:port[/path] without %, $, quotes or spaces")
+                "backend URL '\(ConfigText.visible(url))' cannot be used in a RewriteRule: use scheme://host:port[/path] without %, $, quotes or spaces"
+            )
         }
         return base
     }

@@ -94,7 +94,8 @@ public enum DirectiveRenderer {
         ]
         if form != .rewritemap, ruleFlips.count > recommendedMaxRules {
             lines.append(
-                "# \(ruleFlips.count) per-page rules are checked on every request: above \(recommendedMaxRules) the rewritemap form is faster.")
+                "# \(ruleFlips.count) per-page rules are checked on every request: above \(recommendedMaxRules) the rewritemap form is faster."
+            )
         }
         let findings = HtaccessFindings(htaccess, flips: flips, form: form, docroot: settings.docroot)
         let conflicts = findings.conflicts
@@ -120,7 +121,9 @@ public enum DirectiveRenderer {
             lines += findings.vhostNotes
             if form == .rewritemap {
                 guard let mapFile = input.mapFilePath else { throw ExportError.mapFileRequired }
-                lines.append("RewriteMap \(mapName(settings)) \"txt:\(try ApacheEscaping.quotedPath(mapFile, what: "map file").dropFirst().dropLast())\"")
+                lines.append(
+                    "RewriteMap \(mapName(settings)) \"txt:\(try ApacheEscaping.quotedPath(mapFile, what: "map file").dropFirst().dropLast())\""
+                )
             }
             lines.append("# Rewrites the backend's own Location headers so its internal address never leaks.")
             lines.append("ProxyPassReverse \"/\" \"\(backend)/\"")
@@ -134,13 +137,21 @@ public enum DirectiveRenderer {
             let docroot = try ApacheEscaping.quotedPath(settings.docroot, what: "docroot")
             var blocks: [(String, String)] = [(docroot, "the docroot")]
             for directory in findings.subdirectoryBlocks {
-                blocks.append((try ApacheEscaping.quotedPath(directory.path, what: "directory"), "/\(directory.relative)/, whose .htaccess has its own rewrite rules"))
+                blocks.append(
+                    (
+                        try ApacheEscaping.quotedPath(directory.path, what: "directory"),
+                        "/\(directory.relative)/, whose .htaccess has its own rewrite rules"
+                    )
+                )
             }
             for (index, (path, what)) in blocks.enumerated() {
                 if index > 0 { lines.append("") }
                 lines.append("# The fallback for \(what): after the app's own rules there (InheritDown).")
                 lines.append("<Directory \(path)>")
-                var body = ["RewriteOptions InheritDown", "# Let rewrite rules see directory URLs before mod_dir picks an index file.", "DirectoryCheckHandler On", "RewriteEngine On", ""]
+                var body = [
+                    "RewriteOptions InheritDown", "# Let rewrite rules see directory URLs before mod_dir picks an index file.",
+                    "DirectoryCheckHandler On", "RewriteEngine On", "",
+                ]
                 body += late
                 lines += body.map { $0.isEmpty ? "" : "    " + $0 }
                 lines.append("</Directory>")

@@ -37,7 +37,11 @@ public struct ExportInput: Sendable, Hashable {
     public var htaccess: [HtaccessFile]
 
     public init(
-        settings: SiteSettings, flips: [PageFlip], redirects: [PageRedirect] = [], mapFilePath: String? = nil, htaccess: [HtaccessFile] = []
+        settings: SiteSettings,
+        flips: [PageFlip],
+        redirects: [PageRedirect] = [],
+        mapFilePath: String? = nil,
+        htaccess: [HtaccessFile] = []
     ) {
         self.settings = settings
         self.flips = flips

@@ -23,34 +23,39 @@ struct HtaccessFindings {
                 conflicts.append(
                     form == .htaccess
                         ? "\(shown).htaccess sets '\(option)': no rule of this export applies to URLs below \(shown)"
-                        : "\(shown).htaccess sets '\(option)': the fallback does not apply to URLs below \(shown) (flips still do)")
+                        : "\(shown).htaccess sets '\(option)': the fallback does not apply to URLs below \(shown) (flips still do)"
+                )
             }
         }
         switch form {
         case .htaccess:
             if let root = withRules.first(where: { $0.directory.isEmpty }) {
                 htaccessGuidance.append(
-                    "# The docroot's .htaccess already has \(root.ruleCount) RewriteRule lines of the app: keep them at the marked place below.")
+                    "# The docroot's .htaccess already has \(root.ruleCount) RewriteRule lines of the app: keep them at the marked place below."
+                )
             }
             for file in withRules where !file.directory.isEmpty {
                 let below = flips.filter { Self.isBelow($0.path, file.directory) }.map(\.path)
                 guard !below.isEmpty else { continue }
                 conflicts.append(
                     "\(Self.shown(file.directory)).htaccess has its own rewrite rules, which replace this file's below \(Self.shown(file.directory)): "
-                        + "\(below.count) flipped pages there would stay PHP (\(below.prefix(3).joined(separator: ", "))); use the vhost or rewritemap form")
+                        + "\(below.count) flipped pages there would stay PHP (\(below.prefix(3).joined(separator: ", "))); use the vhost or rewritemap form"
+                )
             }
         case .vhost, .rewritemap:
             if !withRules.isEmpty {
                 vhostNotes.append(
                     "# .htaccess files with their own rewrite rules: \(withRules.map { Self.shown($0.directory) }.joined(separator: ", ")). "
-                        + "Their rules run before the fallback; flips run before them.")
+                        + "Their rules run before the fallback; flips run before them."
+                )
             }
             for file in withRules where !file.directory.isEmpty {
                 let path = base + "/" + file.directory
                 if ConfigText.pathProblem(path) != nil || file.directory.contains(where: { "*?[]\u{FFFD}".contains($0) }) {
                     conflicts.append(
                         "\(Self.shown(file.directory)).htaccess has its own rewrite rules, but its folder name cannot be written into a <Directory> "
-                            + "section safely: the fallback does not apply to URLs below it")
+                            + "section safely: the fallback does not apply to URLs below it"
+                    )
                     continue
                 }
                 subdirectoryBlocks.append(Subdirectory(path: path, relative: file.directory))

@@ -1,4 +1,5 @@
 import Foundation
+
 /// How an observed owner was decided.
 public enum OwnerSource: String, Codable, Sendable {
     /// From a marker header the deployment sets (reliable).

@@ -22,9 +22,17 @@ public struct ProbeObservation: Sendable, Hashable, Codable {
     public var errorMessage: String?
 
     public init(
-        status: Int? = nil, observedOwner: Owner? = nil, ownerSource: OwnerSource? = nil, latencyMilliseconds: Double = 0,
-        contentType: String? = nil, contentLength: Int64? = nil, bodyHash: String? = nil, bodyTruncated: Bool = false,
-        location: String? = nil, errorKind: ProbeErrorKind? = nil, errorMessage: String? = nil
+        status: Int? = nil,
+        observedOwner: Owner? = nil,
+        ownerSource: OwnerSource? = nil,
+        latencyMilliseconds: Double = 0,
+        contentType: String? = nil,
+        contentLength: Int64? = nil,
+        bodyHash: String? = nil,
+        bodyTruncated: Bool = false,
+        location: String? = nil,
+        errorKind: ProbeErrorKind? = nil,
+        errorMessage: String? = nil
     ) {
         self.status = status
         self.observedOwner = observedOwner
@@ -101,7 +109,8 @@ public struct FallbackHealth: Sendable, Hashable, Codable {
             detail = "a missing URL reached the Swift backend (\(observation.status.map(String.init) ?? "-"))"
         } else {
             healthy = false
-            detail = "fallback broken: a missing URL was answered by Apache itself (\(observation.status.map(String.init) ?? "-")), not the Swift backend"
+            detail =
+                "fallback broken: a missing URL was answered by Apache itself (\(observation.status.map(String.init) ?? "-")), not the Swift backend"
         }
     }
 }

@@ -36,8 +36,15 @@ public struct KnownURL: Sendable, Hashable {
     public var gone: Bool
 
     public init(
-        id: Int64, path: String, owner: Owner, filePath: String?, size: Int64?, mtime: Double?, contentHash: String?,
-        flags: URLFlags, gone: Bool
+        id: Int64,
+        path: String,
+        owner: Owner,
+        filePath: String?,
+        size: Int64?,
+        mtime: Double?,
+        contentHash: String?,
+        flags: URLFlags,
+        gone: Bool
     ) {
         self.id = id
         self.path = path

@@ -1,4 +1,5 @@
 import Foundation
+
 /// The Apache settings that decide how a site's docroot maps to URLs and who owns them.
 public struct SiteSettings: Sendable, Hashable, Codable {
     public static let defaultDirectoryIndex = ["index.php", "index.html"]
@@ -76,7 +77,9 @@ public struct SiteSettings: Sendable, Hashable, Codable {
         if let problem = HTTPBaseURL.problem(with: backendURL) {
             found.append("backend URL: \(problem)")
         } else if !ConfigText.isBackendURL(backendURL) {
-            found.append("backend URL '\(ConfigText.visible(backendURL))' must be scheme://host[:port][/path] without %, $, quotes, spaces or backslashes")
+            found.append(
+                "backend URL '\(ConfigText.visible(backendURL))' must be scheme://host[:port][/path] without %, $, quotes, spaces or backslashes"
+            )
         }
         if directoryIndex.isEmpty || directoryIndex.count > 32 || !directoryIndex.allSatisfy(ConfigText.isFileName) {
             found.append("DirectoryIndex must list 1 to 32 file names of letters, digits, '.', '_' and '-' (no spaces or '/'), such as 'index.php'")
@@ -110,7 +113,9 @@ public enum ConfigText {
     /// Why `path` cannot be written between double quotes in a config file, or nil.
     public static func pathProblem(_ path: String) -> String? {
         if path.utf8.count > 4096 { return "is longer than 4096 bytes" }
-        if path.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) { return "must not contain control characters (newline, tab, ...)" }
+        if path.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) {
+            return "must not contain control characters (newline, tab, ...)"
+        }
         if let bad = path.first(where: { "\"\\<>$%`".contains($0) }) {
             return "must not contain '\(bad)' (quotes, backslashes, '<', '>', '$', '%' and '`' are refused in paths written to Apache config)"
         }

@@ -1,5 +1,5 @@
-import CutoverCore
 import Crypto
+import CutoverCore
 import Foundation
 
 #if canImport(Glibc)

@@ -37,7 +37,8 @@ public struct Crawler: Sendable {
     /// with `CancellationError`.
     @discardableResult
     public func crawl(
-        site: SiteRecord, isCancelled: @escaping @Sendable () -> Bool = { Task.isCancelled },
+        site: SiteRecord,
+        isCancelled: @escaping @Sendable () -> Bool = { Task.isCancelled },
         progress: @escaping @Sendable (CrawlProgress) -> Void = { _ in }
     ) throws -> CrawlResult {
         guard let siteID = site.id else { preconditionFailure("site was not saved") }
@@ -53,7 +54,13 @@ public struct Crawler: Sendable {
             let known = try database.knownURLs(siteID: siteID)
             var hashIssues: [CrawlIssue] = []
             let found = try Self.foundURLs(
-                walker.files, mapping: mapping, known: known, issues: &hashIssues, isCancelled: isCancelled, progress: progress)
+                walker.files,
+                mapping: mapping,
+                known: known,
+                issues: &hashIssues,
+                isCancelled: isCancelled,
+                progress: progress
+            )
             let changes = InventoryChanges.between(known: known, found: found)
             progress(.init(phase: .saving, done: 0))
             let issues = walker.issues.map { CrawlIssue(filePath: Self.display($0.segments), kind: $0.kind, message: $0.message) } + hashIssues
@@ -66,7 +73,8 @@ public struct Crawler: Sendable {
                     "files": .stringConvertible(finished.filesSeen), "added": .stringConvertible(finished.urlsAdded),
                     "changed": .stringConvertible(finished.urlsChanged), "removed": .stringConvertible(finished.urlsRemoved),
                     "issues": .stringConvertible(issues.count),
-                ])
+                ]
+            )
             return CrawlResult(crawl: finished, issues: issues)
         } catch {
             let message = error is CancellationError ? "cancelled" : String(describing: error)
@@ -79,8 +87,12 @@ public struct Crawler: Sendable {
     /// Turns walked files into inventory entries, hashing (on all cores) only the files whose
     /// size or mtime differ from what the inventory already knows.
     static func foundURLs(
-        _ files: [WalkedFile], mapping: ApacheMapping, known: [String: KnownURL], issues: inout [CrawlIssue],
-        isCancelled: @Sendable () -> Bool, progress: @Sendable (CrawlProgress) -> Void
+        _ files: [WalkedFile],
+        mapping: ApacheMapping,
+        known: [String: KnownURL],
+        issues: inout [CrawlIssue],
+        isCancelled: @Sendable () -> Bool,
+        progress: @Sendable (CrawlProgress) -> Void
     ) throws -> [FoundURL] {
         var found: [FoundURL] = []
         found.reserveCapacity(files.count)
@@ -95,8 +107,15 @@ public struct Crawler: Sendable {
             if hash == nil { toHash.append(found.count) }
             found.append(
                 FoundURL(
-                    path: path, filePath: display(file.fileSegments), owner: mapping.owner(ofFileNamed: file.fileSegments.last ?? []),
-                    size: file.size, mtime: file.mtime, contentHash: hash, flags: flags))
+                    path: path,
+                    filePath: display(file.fileSegments),
+                    owner: mapping.owner(ofFileNamed: file.fileSegments.last ?? []),
+                    size: file.size,
+                    mtime: file.mtime,
+                    contentHash: hash,
+                    flags: flags
+                )
+            )
         }
         let results = try hashAll(toHash.map { files[$0].fsPath }, isCancelled: isCancelled, progress: progress)
         for (slot, result) in zip(toHash, results) {
@@ -113,7 +132,9 @@ public struct Crawler: Sendable {
 
     /// Hashes files in parallel; a directory URL and its index file share one read via the cache.
     static func hashAll(
-        _ paths: [[UInt8]], isCancelled: @Sendable () -> Bool, progress: @Sendable (CrawlProgress) -> Void
+        _ paths: [[UInt8]],
+        isCancelled: @Sendable () -> Bool,
+        progress: @Sendable (CrawlProgress) -> Void
     ) throws -> [Result<String, ContentHasher.Failure>] {
         guard !paths.isEmpty else { return [] }
         let unique = Array(Set(paths))

@@ -54,7 +54,9 @@ struct DocrootWalker {
             throw CrawlError.docrootUnreadable(docroot, POSIX.message(code))
         }
         guard POSIX.isDirectory(info.st_mode) else { throw CrawlError.docrootNotDirectory(docroot) }
-        if POSIX.isPseudoFileSystem(root) { throw CrawlError.docrootUnreadable(docroot, "it is a kernel file system (proc, sysfs, ...), not a website") }
+        if POSIX.isPseudoFileSystem(root) {
+            throw CrawlError.docrootUnreadable(docroot, "it is a kernel file system (proc, sysfs, ...), not a website")
+        }
         guard let real = POSIX.realpath(root) else { throw CrawlError.docrootUnreadable(docroot, POSIX.message(errno)) }
         rootReal = real
         guard let handle = POSIX.openDirectory(root) else {
@@ -64,7 +66,12 @@ struct DocrootWalker {
     }
 
     private mutating func walkDirectory(
-        _ handle: OpaquePointer, fsPath: [UInt8], segments: [[UInt8]], ancestors: Set<DeviceInode>, device: UInt64, viaSymlink: Bool
+        _ handle: OpaquePointer,
+        fsPath: [UInt8],
+        segments: [[UInt8]],
+        ancestors: Set<DeviceInode>,
+        device: UInt64,
+        viaSymlink: Bool
     ) throws {
         let names = POSIX.readNames(handle)
         closedir(handle)
@@ -116,11 +123,23 @@ struct DocrootWalker {
                     continue
                 }
                 try walkDirectory(
-                    child, fsPath: childPath, segments: childSegments, ancestors: ancestors.union([id]), device: id.device, viaSymlink: linked)
+                    child,
+                    fsPath: childPath,
+                    segments: childSegments,
+                    ancestors: ancestors.union([id]),
+                    device: id.device,
+                    viaSymlink: linked
+                )
             } else if POSIX.isRegular(info.st_mode) {
                 let file = WalkedFile(
-                    urlSegments: childSegments, isDirectoryURL: false, fileSegments: childSegments, fsPath: childPath,
-                    size: Int64(info.st_size), mtime: POSIX.mtime(info), viaSymlink: linked)
+                    urlSegments: childSegments,
+                    isDirectoryURL: false,
+                    fileSegments: childSegments,
+                    fsPath: childPath,
+                    size: Int64(info.st_size),
+                    mtime: POSIX.mtime(info),
+                    viaSymlink: linked
+                )
                 files.append(file)
                 fileNames.insert(name)
                 filesHere[name] = file

@@ -44,10 +44,11 @@ public struct ApacheConfigCheck: Sendable {
         defer { try? FileManager.default.removeItem(at: folder) }
         let modules = ["mpm_prefork", "authz_core", "dir", "mime", "rewrite", "proxy", "proxy_http", "headers", "setenvif"]
             .map { "LoadModule \($0)_module \(self.modules)/mod_\($0).so" }
-        var prologue = [
-            "ServerRoot \"/etc/apache2\"", "ServerName 127.0.0.1", "Listen 127.0.0.1:9", "PidFile \"\(folder.path)/httpd.pid\"",
-            "ErrorLog \"\(folder.path)/error.log\"", "User www-data", "Group www-data",
-        ] + modules + ["DocumentRoot \(docroot)"]
+        var prologue =
+            [
+                "ServerRoot \"/etc/apache2\"", "ServerName 127.0.0.1", "Listen 127.0.0.1:9", "PidFile \"\(folder.path)/httpd.pid\"",
+                "ErrorLog \"\(folder.path)/error.log\"", "User www-data", "Group www-data",
+            ] + modules + ["DocumentRoot \(docroot)"]
         var body = export.text
         if export.form == .htaccess {
             prologue.append("<Directory \(docroot)>")

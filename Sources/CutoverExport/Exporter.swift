@@ -1,6 +1,6 @@
+import Crypto
 import CutoverCore
 import CutoverStore
-import Crypto
 import Foundation
 
 /// One owner change an export would make, compared with the last probe.
@@ -27,8 +27,14 @@ public struct Exporter: Sendable {
         digest.update(data: Data(rendered.text.utf8))
         if let map = rendered.mapFile { digest.update(data: Data(map)) }
         let record = ExportRecord(
-            siteID: site.id!, form: form, createdAt: Date(), sha256: Hex.encode(digest.finalize()), content: rendered.text,
-            mapContent: rendered.mapFile.map { Data($0) }, plan: String(decoding: planJSON, as: UTF8.self))
+            siteID: site.id!,
+            form: form,
+            createdAt: Date(),
+            sha256: Hex.encode(digest.finalize()),
+            content: rendered.text,
+            mapContent: rendered.mapFile.map { Data($0) },
+            plan: String(decoding: planJSON, as: UTF8.self)
+        )
         return (record, rendered)
     }
 
@@ -43,8 +49,13 @@ public struct Exporter: Sendable {
         let (current, _) = try render(site: site, form: form, mapFilePath: mapFilePath)
         let latest = try database.exports(siteID: site.id!, form: form, limit: 1).first
         return ExportDiff(
-            form: form, previousID: latest?.id, previousCreatedAt: latest?.createdAt, sha256: current.sha256,
-            changed: latest?.sha256 != current.sha256, diff: Self.diff(from: latest?.content ?? "", to: current.content))
+            form: form,
+            previousID: latest?.id,
+            previousCreatedAt: latest?.createdAt,
+            sha256: current.sha256,
+            changed: latest?.sha256 != current.sha256,
+            diff: Self.diff(from: latest?.content ?? "", to: current.content)
+        )
     }
 
     /// Every URL whose owner would change compared with the last probe (or the inventory when

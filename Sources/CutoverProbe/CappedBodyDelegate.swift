@@ -1,6 +1,6 @@
 import AsyncHTTPClient
-import CutoverCore
 import Crypto
+import CutoverCore
 import NIOCore
 import NIOHTTP1
 

@@ -20,8 +20,12 @@ public final class HTTPObserver: Sendable {
         let loops = Array(group.makeIterator().prefix(configuration.concurrency))
         var clientConfiguration = HTTPClient.Configuration(
             redirectConfiguration: .disallow,
-            timeout: .init(connect: .milliseconds(Int64(configuration.timeout.milliseconds)), read: .milliseconds(Int64(configuration.timeout.milliseconds))),
-            decompression: .disabled)
+            timeout: .init(
+                connect: .milliseconds(Int64(configuration.timeout.milliseconds)),
+                read: .milliseconds(Int64(configuration.timeout.milliseconds))
+            ),
+            decompression: .disabled
+        )
         clientConfiguration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = (configuration.concurrency + loops.count - 1) / loops.count
         // A refused connection is a result to record, not something to retry until the deadline.
         clientConfiguration.connectionPool.retryConnectionEstablishment = false
@@ -54,7 +58,11 @@ public final class HTTPObserver: Sendable {
             let task = client.execute(request: request, delegate: delegate, deadline: deadline)
             // A future does not notice task cancellation: cancel the request so that a cancelled
             // probe (SIGTERM in serve) stops now, not at the request's deadline.
-            body = try await withTaskCancellationHandler { try await task.futureResult.get() } onCancel: { task.cancel() }
+            body = try await withTaskCancellationHandler {
+                try await task.futureResult.get()
+            } onCancel: {
+                task.cancel()
+            }
         } catch let capped as CappedBody {
             body = capped
         } catch {
@@ -66,10 +74,16 @@ public final class HTTPObserver: Sendable {
         let owner = fingerprint.observe(status: status) { name in headers.first(name: name) }
         let announced = headers.first(name: "Content-Length").flatMap { Int64($0) }
         return ProbeObservation(
-            status: status, observedOwner: owner?.owner, ownerSource: owner?.source, latencyMilliseconds: elapsed(),
+            status: status,
+            observedOwner: owner?.owner,
+            ownerSource: owner?.source,
+            latencyMilliseconds: elapsed(),
             contentType: headers.first(name: "Content-Type"),
             contentLength: body.truncated ? (announced ?? Int64(body.read)) : Int64(body.read),
-            bodyHash: body.hash, bodyTruncated: body.truncated, location: headers.first(name: "Location"))
+            bodyHash: body.hash,
+            bodyTruncated: body.truncated,
+            location: headers.first(name: "Location")
+        )
     }
 
     /// Maps client, NIO and socket errors to the recorded kinds.

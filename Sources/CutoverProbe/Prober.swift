@@ -51,13 +51,22 @@ public struct Prober: Sendable {
             let backendBase = HTTPBaseURL.normalized(site.backendURL)
             let fallbackPath = "/__cutover-fallback-check-\(UUID().uuidString.lowercased())"
             let fallback = FallbackHealth(
-                path: fallbackPath, observation: await observer.observe(publicBase + fallbackPath, fingerprint: fingerprint))
+                path: fallbackPath,
+                observation: await observer.observe(publicBase + fallbackPath, fingerprint: fingerprint)
+            )
             if !fallback.healthy { logger.warning("fallback broken", metadata: ["detail": .string(fallback.detail)]) }
             let clock = ContinuousClock()
             let started = clock.now
             let outcomes = try await probeAll(
-                targets, run: run, retention: site.probeRetention, observer: observer, fingerprint: fingerprint, publicBase: publicBase, backendBase: backendBase,
-                progress: progress)
+                targets,
+                run: run,
+                retention: site.probeRetention,
+                observer: observer,
+                fingerprint: fingerprint,
+                publicBase: publicBase,
+                backendBase: backendBase,
+                progress: progress
+            )
             let requested = clock.now
             let finished = try database.finishProbeRun(run, fallback: fallback)
             logger.debug("probe timings", metadata: ["requests": "\(requested - started)", "store": "\(clock.now - requested)"])
@@ -67,7 +76,8 @@ public struct Prober: Sendable {
                 metadata: [
                     "urls": .stringConvertible(finished.urlCount), "drift": .stringConvertible(finished.driftCount),
                     "errors": .stringConvertible(finished.errorCount), "fallback": .string(fallback.healthy ? "ok" : "broken"),
-                ])
+                ]
+            )
             return ProbeReport(run: finished, fallback: fallback, outcomes: outcomes)
         } catch {
             await observer.shutdown()
@@ -85,8 +95,14 @@ public struct Prober: Sendable {
     /// Meanwhile one task prunes old history and saves outcomes in batches, so the end of a run only
     /// publishes them (storing 10,000 outcomes after the last request took 0.2 s with a core idle).
     func probeAll(
-        _ targets: [ProbeTarget], run: ProbeRunRecord, retention: Int, observer: HTTPObserver, fingerprint: OwnerFingerprint, publicBase: String,
-        backendBase: String, progress: @escaping @Sendable (ProbeProgress) -> Void
+        _ targets: [ProbeTarget],
+        run: ProbeRunRecord,
+        retention: Int,
+        observer: HTTPObserver,
+        fingerprint: OwnerFingerprint,
+        publicBase: String,
+        backendBase: String,
+        progress: @escaping @Sendable (ProbeProgress) -> Void
     ) async throws -> [ProbeOutcome] {
         let checkBackend = configuration.checkBackend
         let workers = min(configuration.concurrency, max(targets.count, 1))

@@ -126,8 +126,10 @@ struct HostAllowListMiddleware<Context: RequestContext>: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         guard allowList.allows(request.head.authority) else {
             throw APIError(
-                .misdirectedRequest, "misdirected",
-                "this server does not answer for that Host; start it with --allowed-host NAME to allow a name")
+                .misdirectedRequest,
+                "misdirected",
+                "this server does not answer for that Host; start it with --allowed-host NAME to allow a name"
+            )
         }
         return try await next(request, context)
     }

@@ -48,14 +48,19 @@ public func buildApplication(_ arguments: some ServerArguments, database: AppDat
     var app = Application(
         router: router,
         configuration: .init(address: .hostname(arguments.hostname, port: arguments.port), serverName: "cutover"),
-        logger: logger)
+        logger: logger
+    )
     app.addServices(JobRunnerService(jobs: jobs), Scheduler(database: database, jobs: jobs, logger: logger))
     return app
 }
 
 /// The routes, for tests that do not need a socket.
 public func buildRouter(
-    _ arguments: some ServerArguments, database: AppDatabase, jobs: JobRunner, metrics: ServerMetrics? = nil, logger: Logger
+    _ arguments: some ServerArguments,
+    database: AppDatabase,
+    jobs: JobRunner,
+    metrics: ServerMetrics? = nil,
+    logger: Logger
 ) -> Router<AppContext> {
     let router = Router(context: AppContext.self)
     router.add(middleware: SecurityHeadersMiddleware())

@@ -62,7 +62,10 @@ public actor JobRunner {
     private let retained = 200
 
     public init(
-        database: AppDatabase, logger: Logger, probeConfiguration: ProbeConfiguration = ProbeConfiguration(), metrics: ServerMetrics? = nil
+        database: AppDatabase,
+        logger: Logger,
+        probeConfiguration: ProbeConfiguration = ProbeConfiguration(),
+        metrics: ServerMetrics? = nil
     ) {
         self.metrics = metrics
         self.database = database
@@ -100,7 +103,7 @@ public actor JobRunner {
     public func shutdown() async {
         closed = true
         let running = Array(tasks.values)
-        running.forEach { $0.cancel() }
+        for task in running { task.cancel() }
         for task in running { await task.value }
     }
 
@@ -150,7 +153,7 @@ public actor JobRunner {
         jobs[id] = job
         runningBySite[job.site] = nil
         tasks[id] = nil
-        finishHandlers.forEach { $0() }
+        for handler in finishHandlers { handler() }
         metrics?.jobFinished(kind: job.kind, state: state, duration: .seconds(job.finishedAt!.timeIntervalSince(job.startedAt)))
     }
 

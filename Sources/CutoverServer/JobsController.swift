@@ -1,8 +1,8 @@
 import CutoverStore
 import Foundation
 import HTTPTypes
-import NIOCore
 import Hummingbird
+import NIOCore
 
 /// Crawl and probe jobs: start (202), list, one job with its progress.
 struct JobsController {
@@ -30,9 +30,13 @@ struct JobsController {
             var headers = HTTPFields()
             headers[.contentType] = "text/event-stream"
             headers[.cacheControl] = "no-cache"
-            return Response(status: .ok, headers: headers, body: ResponseBody { writer in
-                try await Self.stream(job: id, jobs: jobs, encoder: context.responseEncoder, to: &writer)
-            })
+            return Response(
+                status: .ok,
+                headers: headers,
+                body: ResponseBody { writer in
+                    try await Self.stream(job: id, jobs: jobs, encoder: context.responseEncoder, to: &writer)
+                }
+            )
         }
         api.get("jobs/:id") { _, context in
             guard let id = context.parameters.get("id", as: Int.self), let job = await jobs.job(id) else {

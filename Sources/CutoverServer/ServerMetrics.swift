@@ -16,7 +16,8 @@ public final class ServerMetrics: Sendable {
     func jobFinished(kind: JobKind, state: JobState, duration: Duration) {
         registry.makeDurationHistogram(
             descriptor: .init(metricName: "cutover_job_duration", unitName: "seconds", helpText: "Duration of crawl and probe jobs"),
-            labels: [("kind", kind.rawValue)], buckets: Self.buckets
+            labels: [("kind", kind.rawValue)],
+            buckets: Self.buckets
         ).record(duration)
         registry.makeCounter(
             descriptor: .init(metricName: "cutover_jobs", unitName: "total", helpText: "Jobs finished, by kind and outcome"),

@@ -69,11 +69,16 @@ struct SitesController {
                 let backendURL = backendURL ?? base?.backendURL
             else { throw APIError(.unprocessableContent, "invalid", "docroot, publicURL and backendURL are required") }
             return SiteSettings(
-                name: name, docroot: docroot, publicURL: publicURL, backendURL: backendURL,
+                name: name,
+                docroot: docroot,
+                publicURL: publicURL,
+                backendURL: backendURL,
                 directoryIndex: directoryIndex ?? base?.directoryIndex ?? SiteSettings.defaultDirectoryIndex,
                 phpExtensions: phpExtensions ?? base?.phpExtensions ?? SiteSettings.defaultPHPExtensions,
                 ownerHeader: ownerHeader ?? base?.ownerHeader ?? OwnerFingerprint.defaultOwnerHeader,
-                probeRetention: probeRetention ?? base?.probeRetention ?? 30, crawlEverySeconds: try schedule(base: base))
+                probeRetention: probeRetention ?? base?.probeRetention ?? 30,
+                crawlEverySeconds: try schedule(base: base)
+            )
         }
     }
 

@@ -59,10 +59,18 @@ struct JSONWriter {
             bytes.append(UInt8(ascii: "\""))
             bytes.append(UInt8(ascii: ":"))
         }
-        if let value = url.contentHash { key("contentHash"); string(value) }
-        key("drift"); bool(url.drift)
-        key("expectedOwner"); string(url.expectedOwner.rawValue)
-        if let value = url.filePath { key("filePath"); string(value) }
+        if let value = url.contentHash {
+            key("contentHash")
+            string(value)
+        }
+        key("drift")
+        bool(url.drift)
+        key("expectedOwner")
+        string(url.expectedOwner.rawValue)
+        if let value = url.filePath {
+            key("filePath")
+            string(value)
+        }
         key("flags")
         raw("[")
         for (index, flag) in url.flags.enumerated() {
@@ -70,20 +78,52 @@ struct JSONWriter {
             string(flag)
         }
         raw("]")
-        key("gone"); bool(url.gone)
-        key("id"); int(url.id)
-        if let value = url.lastError { key("lastError"); string(value) }
-        if let value = url.lastLatencyMs { key("lastLatencyMs"); double(value) }
-        if let value = url.lastStatus { key("lastStatus"); int(value) }
-        if let value = url.mtime { key("mtime"); date(value) }
-        if let value = url.observedOwner { key("observedOwner"); string(value.rawValue) }
-        if let value = url.observedSource { key("observedSource"); string(value.rawValue) }
-        key("owner"); string(url.owner.rawValue)
-        key("path"); string(url.path)
-        if let value = url.plannedOwner { key("plannedOwner"); string(value.rawValue) }
-        key("readyToFlip"); bool(url.readyToFlip)
-        if let value = url.redirectTo { key("redirectTo"); string(value) }
-        if let value = url.size { key("size"); int(value) }
+        key("gone")
+        bool(url.gone)
+        key("id")
+        int(url.id)
+        if let value = url.lastError {
+            key("lastError")
+            string(value)
+        }
+        if let value = url.lastLatencyMs {
+            key("lastLatencyMs")
+            double(value)
+        }
+        if let value = url.lastStatus {
+            key("lastStatus")
+            int(value)
+        }
+        if let value = url.mtime {
+            key("mtime")
+            date(value)
+        }
+        if let value = url.observedOwner {
+            key("observedOwner")
+            string(value.rawValue)
+        }
+        if let value = url.observedSource {
+            key("observedSource")
+            string(value.rawValue)
+        }
+        key("owner")
+        string(url.owner.rawValue)
+        key("path")
+        string(url.path)
+        if let value = url.plannedOwner {
+            key("plannedOwner")
+            string(value.rawValue)
+        }
+        key("readyToFlip")
+        bool(url.readyToFlip)
+        if let value = url.redirectTo {
+            key("redirectTo")
+            string(value)
+        }
+        if let value = url.size {
+            key("size")
+            int(value)
+        }
         raw("}")
     }
 

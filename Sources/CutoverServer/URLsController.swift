@@ -38,16 +38,23 @@ struct URLsController {
         api.get("sites/:site/urls") { request, context in
             let site = try database.site(context)
             var query = URLQuery(
-                owner: try request.owner("owner"), pathPrefix: request.uri.queryParameters.get("prefix"),
-                driftOnly: try request.bool("drift") ?? false, limit: try request.int("limit", default: 100, range: 1...1000),
-                offset: try request.int("offset", default: 0, range: 0...Int(Int32.max)))
+                owner: try request.owner("owner"),
+                pathPrefix: request.uri.queryParameters.get("prefix"),
+                driftOnly: try request.bool("drift") ?? false,
+                limit: try request.int("limit", default: 100, range: 1...1000),
+                offset: try request.int("offset", default: 0, range: 0...Int(Int32.max))
+            )
             query.plannedOwner = try request.owner("planned")
             query.observedOwner = try request.owner("observed")
             query.readyToFlip = try request.bool("ready")
             query.search = request.uri.queryParameters.get("q")
             if let sort = request.uri.queryParameters.get("sort") {
                 guard let value = URLSort(rawValue: String(sort)) else {
-                    throw APIError(.unprocessableContent, "invalid", "'sort' must be one of \(URLSort.allCases.map(\.rawValue).joined(separator: ", "))")
+                    throw APIError(
+                        .unprocessableContent,
+                        "invalid",
+                        "'sort' must be one of \(URLSort.allCases.map(\.rawValue).joined(separator: ", "))"
+                    )
                 }
                 query.sort = value
             }
@@ -87,7 +94,13 @@ struct URLsController {
                 throw APIError(.unprocessableContent, "invalid", "give exactly one of paths (non-empty), prefix or glob")
             }
             return try database.flip(
-                siteID: site.id!, selections[0], to: input.to, reason: input.reason ?? "", actor: "api", redirectTo: input.redirectTo)
+                siteID: site.id!,
+                selections[0],
+                to: input.to,
+                reason: input.reason ?? "",
+                actor: "api",
+                redirectTo: input.redirectTo
+            )
         }
     }
 }

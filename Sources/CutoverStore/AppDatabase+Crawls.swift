@@ -26,8 +26,16 @@ extension AppDatabase {
         try writer.write { db in
             try Self.markInterruptedCrawls(db)
             var crawl = CrawlRecord(
-                siteID: siteID, startedAt: Date(), status: .running, pid: getpid(), filesSeen: 0, urlsAdded: 0,
-                urlsChanged: 0, urlsRemoved: 0, errorCount: 0)
+                siteID: siteID,
+                startedAt: Date(),
+                status: .running,
+                pid: getpid(),
+                filesSeen: 0,
+                urlsAdded: 0,
+                urlsChanged: 0,
+                urlsRemoved: 0,
+                errorCount: 0
+            )
             try crawl.insert(db)
             return crawl
         }
@@ -53,8 +61,10 @@ extension AppDatabase {
             .map { row -> Int64 in row["id"] }
         guard !dead.isEmpty else { return 0 }
         try db.execute(
-            sql: "UPDATE \(table) SET status = 'interrupted', finished_at = ?, error = ? WHERE id IN (\(dead.map(String.init).joined(separator: ",")))",
-            arguments: [Date(), message])
+            sql:
+                "UPDATE \(table) SET status = 'interrupted', finished_at = ?, error = ? WHERE id IN (\(dead.map(String.init).joined(separator: ",")))",
+            arguments: [Date(), message]
+        )
         return dead.count
     }
 
@@ -72,11 +82,21 @@ extension AppDatabase {
                 sql: """
                     SELECT id, path, owner, file_path, size, mtime, content_hash, flags, gone
                     FROM urls WHERE site_id = ?
-                    """, arguments: [siteID])
+                    """,
+                arguments: [siteID]
+            )
             while let row = try rows.next() {
                 let url = KnownURL(
-                    id: row[0], path: row[1], owner: row[2], filePath: row[3], size: row[4], mtime: row[5],
-                    contentHash: row[6], flags: URLFlags(rawValue: row[7]), gone: row[8])
+                    id: row[0],
+                    path: row[1],
+                    owner: row[2],
+                    filePath: row[3],
+                    size: row[4],
+                    mtime: row[5],
+                    contentHash: row[6],
+                    flags: URLFlags(rawValue: row[7]),
+                    gone: row[8]
+                )
                 known[url.path] = url
             }
             return known
@@ -86,26 +106,34 @@ extension AppDatabase {
     /// Applies a crawl's changes and marks it succeeded, all in one transaction: a crawl that
     /// dies before this returns leaves the previous inventory exactly as it was.
     public func finishCrawl(
-        _ crawl: CrawlRecord, changes: InventoryChanges, issues: [CrawlIssue], filesSeen: Int, htaccess: [HtaccessFile] = []
+        _ crawl: CrawlRecord,
+        changes: InventoryChanges,
+        issues: [CrawlIssue],
+        filesSeen: Int,
+        htaccess: [HtaccessFile] = []
     ) throws -> CrawlRecord {
         guard let crawlID = crawl.id else { preconditionFailure("crawl was not inserted") }
         return try writer.write { db in
             let now = Date()
             try Self.replaceHtaccessFiles(db, siteID: crawl.siteID, htaccess)
             var events: [(Int64, OwnerChange)] = []
-            let remove = try db.makeStatement(sql: "UPDATE urls SET owner = ?, gone = ?, file_path = CASE WHEN ? THEN file_path ELSE NULL END WHERE id = ?")
+            let remove = try db.makeStatement(
+                sql: "UPDATE urls SET owner = ?, gone = ?, file_path = CASE WHEN ? THEN file_path ELSE NULL END WHERE id = ?"
+            )
             for removal in changes.removals {
                 try remove.execute(arguments: [removal.newOwner, removal.markGone, removal.markGone, removal.id])
                 if let change = removal.ownerChange { events.append((removal.id, change)) }
             }
             try db.execute(
                 sql: "UPDATE urls SET last_seen_crawl = ? WHERE site_id = ? AND file_path IS NOT NULL AND gone = 0",
-                arguments: [crawlID, crawl.siteID])
+                arguments: [crawlID, crawl.siteID]
+            )
             let update = try db.makeStatement(
                 sql: """
                     UPDATE urls SET file_path = ?, owner = ?, size = ?, mtime = ?, content_hash = ?, flags = ?,
                     gone = 0, last_seen_crawl = ? WHERE id = ?
-                    """)
+                    """
+            )
             for item in changes.updates {
                 let url = item.found
                 try update.execute(arguments: [
@@ -117,7 +145,8 @@ extension AppDatabase {
                 sql: """
                     INSERT INTO urls (site_id, path, file_path, owner, size, mtime, content_hash, flags,
                     first_seen_crawl, last_seen_crawl, gone) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0)
-                    """)
+                    """
+            )
             for url in changes.inserts {
                 try insert.execute(arguments: [
                     crawl.siteID, url.path, url.filePath, url.owner, url.size, url.mtime, url.contentHash,
@@ -125,7 +154,8 @@ extension AppDatabase {
                 ])
             }
             let event = try db.makeStatement(
-                sql: "INSERT INTO ownership_events (url_id, from_owner, to_owner, at, reason, actor) VALUES (?, ?, ?, ?, ?, 'crawl')")
+                sql: "INSERT INTO ownership_events (url_id, from_owner, to_owner, at, reason, actor) VALUES (?, ?, ?, ?, ?, 'crawl')"
+            )
             for (urlID, change) in events {
                 try event.execute(arguments: [urlID, change.from, change.to, now, change.reason])
             }

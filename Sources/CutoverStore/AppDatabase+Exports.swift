@@ -79,7 +79,8 @@ extension AppDatabase {
     public func ownerChanges(siteID: Int64) throws -> [URLRecord] {
         try writer.read { db in
             try URLRecord.filter(
-                sql: "site_id = ? AND gone = 0 AND COALESCE(planned_owner, owner) != COALESCE(observed_owner, owner)", arguments: [siteID]
+                sql: "site_id = ? AND gone = 0 AND COALESCE(planned_owner, owner) != COALESCE(observed_owner, owner)",
+                arguments: [siteID]
             ).order(URLRecord.Columns.path).fetchAll(db)
         }
     }

@@ -10,13 +10,18 @@ extension AppDatabase {
 
     static func htaccessFiles(_ db: Database, siteID: Int64) throws -> [HtaccessFile] {
         try Row.fetchAll(
-            db, sql: "SELECT * FROM htaccess_files WHERE site_id = ? ORDER BY directory", arguments: [siteID]
+            db,
+            sql: "SELECT * FROM htaccess_files WHERE site_id = ? ORDER BY directory",
+            arguments: [siteID]
         ).map { row in
             let options: String = row["rewrite_options"]
             return HtaccessFile(
-                directory: row["directory"], rewriteEngine: row["rewrite_engine"],
-                rewriteOptions: (try? JSONDecoder().decode([String].self, from: Data(options.utf8))) ?? [], ruleCount: row["rule_count"],
-                fallbackResource: row["fallback_resource"])
+                directory: row["directory"],
+                rewriteEngine: row["rewrite_engine"],
+                rewriteOptions: (try? JSONDecoder().decode([String].self, from: Data(options.utf8))) ?? [],
+                ruleCount: row["rule_count"],
+                fallbackResource: row["fallback_resource"]
+            )
         }
     }
 
@@ -27,7 +32,8 @@ extension AppDatabase {
             sql: """
                 INSERT INTO htaccess_files (site_id, directory, rewrite_engine, rewrite_options, rule_count, fallback_resource)
                 VALUES (?, ?, ?, ?, ?, ?)
-                """)
+                """
+        )
         for file in files {
             let options = String(decoding: try JSONEncoder().encode(file.rewriteOptions), as: UTF8.self)
             try insert.execute(arguments: [siteID, file.directory, file.rewriteEngine, options, file.ruleCount, file.fallbackResource])

@@ -44,7 +44,12 @@ public struct URLQuery: Sendable, Hashable {
     public var offset: Int
 
     public init(
-        owner: Owner? = nil, pathPrefix: String? = nil, includeGone: Bool = false, driftOnly: Bool = false, limit: Int? = nil, offset: Int = 0
+        owner: Owner? = nil,
+        pathPrefix: String? = nil,
+        includeGone: Bool = false,
+        driftOnly: Bool = false,
+        limit: Int? = nil,
+        offset: Int = 0
     ) {
         self.driftOnly = driftOnly
         self.owner = owner
@@ -62,7 +67,10 @@ extension AppDatabase {
         try writer.read { db in
             var summary = InventorySummary(php: 0, swift: 0, static: 0, gone: 0, hidden: 0, sensitive: 0)
             let rows = try Row.fetchCursor(
-                db, sql: "SELECT gone, owner, flags, COUNT(*) FROM urls WHERE site_id = ? GROUP BY gone, owner, flags", arguments: [siteID])
+                db,
+                sql: "SELECT gone, owner, flags, COUNT(*) FROM urls WHERE site_id = ? GROUP BY gone, owner, flags",
+                arguments: [siteID]
+            )
             while let row = try rows.next() {
                 let count: Int = row[3]
                 if row[0] as Bool {
@@ -121,7 +129,9 @@ extension AppDatabase {
                            CASE WHEN o.id IS NULL THEN e.reason ELSE e.reason || ': ' || o.reason END AS reason
                     FROM ownership_events e LEFT JOIN flip_operations o ON o.id = e.operation_id
                     WHERE e.url_id = ? ORDER BY e.id
-                    """, arguments: [urlID])
+                    """,
+                arguments: [urlID]
+            )
         }
     }
 

@@ -44,7 +44,14 @@ extension AppDatabase {
     /// Plans `selection` for `target` (swift, or php to roll back), recording an ownership event
     /// per changed URL. A URL and the directory URL answered by the same file move together.
     /// Refuses unknown URLs, static files, and php for pages whose file is gone; all or nothing.
-    public func flip(siteID: Int64, _ selection: URLSelection, to target: Owner, reason: String, actor: String = "cli", redirectTo: String? = nil)
+    public func flip(
+        siteID: Int64,
+        _ selection: URLSelection,
+        to target: Owner,
+        reason: String,
+        actor: String = "cli",
+        redirectTo: String? = nil
+    )
         throws -> FlipResult
     {
         guard target != .static else { throw PlanError.invalidTarget(target) }
@@ -74,7 +81,8 @@ extension AppDatabase {
                 if let operationID { return operationID }
                 try db.execute(
                     sql: "INSERT INTO flip_operations (site_id, at, actor, reason) VALUES (?, ?, ?, ?)",
-                    arguments: [siteID, now, actor, reason.isEmpty ? "no reason given" : reason])
+                    arguments: [siteID, now, actor, reason.isEmpty ? "no reason given" : reason]
+                )
                 operationID = db.lastInsertedRowID
                 return db.lastInsertedRowID
             }
@@ -89,7 +97,13 @@ extension AppDatabase {
                 url.redirectTo = newRedirect
                 try url.update(db)
                 try OwnershipEventRecord(
-                    id: nil, urlID: url.id, fromOwner: before, toOwner: target, at: now, reason: "planned", actor: actor,
+                    id: nil,
+                    urlID: url.id,
+                    fromOwner: before,
+                    toOwner: target,
+                    at: now,
+                    reason: "planned",
+                    actor: actor,
                     operationID: try operation()
                 ).insert(db)
                 result.changed.append(url.path)
@@ -136,8 +150,12 @@ extension AppDatabase {
             let flips = rows.filter { $0.owner == .php && $0.filePath != nil && $0.redirectTo == nil }.map { PageFlip(path: $0.path) }
             let redirects = rows.compactMap { url in url.redirectTo.map { PageRedirect(from: url.path, to: $0) } }
             return ExportInput(
-                settings: site.settings, flips: flips, redirects: redirects, mapFilePath: mapFilePath,
-                htaccess: try Self.htaccessFiles(db, siteID: site.id!))
+                settings: site.settings,
+                flips: flips,
+                redirects: redirects,
+                mapFilePath: mapFilePath,
+                htaccess: try Self.htaccessFiles(db, siteID: site.id!)
+            )
         }
     }
 }

@@ -12,8 +12,16 @@ extension AppDatabase {
         try writer.write { db in
             try Self.markInterruptedProbeRuns(db)
             var run = ProbeRunRecord(
-                siteID: siteID, startedAt: Date(), status: .running, pid: getpid(), concurrency: concurrency, urlCount: 0,
-                driftCount: 0, errorCount: 0, readyCount: 0)
+                siteID: siteID,
+                startedAt: Date(),
+                status: .running,
+                pid: getpid(),
+                concurrency: concurrency,
+                urlCount: 0,
+                driftCount: 0,
+                errorCount: 0,
+                readyCount: 0
+            )
             try run.insert(db)
             return run
         }
@@ -23,7 +31,8 @@ extension AppDatabase {
     public func probeTargets(siteID: Int64) throws -> [ProbeTarget] {
         try writer.read { db in
             try Row.fetchAll(
-                db, sql: "SELECT id, path, owner, planned_owner, redirect_to FROM urls WHERE site_id = ? AND gone = 0 ORDER BY path",
+                db,
+                sql: "SELECT id, path, owner, planned_owner, redirect_to FROM urls WHERE site_id = ? AND gone = 0 ORDER BY path",
                 arguments: [siteID]
             )
             .map { row in
@@ -45,7 +54,8 @@ extension AppDatabase {
                     content_type, content_length, body_hash, body_truncated, location, error_kind, error_message,
                     backend_status, backend_error, ready_to_flip, drift)
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """)
+                    """
+            )
             for outcome in outcomes {
                 let seen = outcome.observation
                 try insert.execute(arguments: [
@@ -69,13 +79,17 @@ extension AppDatabase {
                     last_error = CASE WHEN r.error_kind IS NULL THEN NULL ELSE r.error_kind || ': ' || ifnull(r.error_message, '') END,
                     ready_to_flip = r.ready_to_flip, drift = r.drift
                     FROM probe_results r WHERE r.run_id = ? AND urls.id = r.url_id
-                    """, arguments: [runID])
+                    """,
+                arguments: [runID]
+            )
             let counts = try Row.fetchOne(
                 db,
                 sql: """
                     SELECT count(*) AS urls, ifnull(sum(drift), 0) AS drift, ifnull(sum(error_kind IS NOT NULL), 0) AS errors,
                     ifnull(sum(ready_to_flip), 0) AS ready FROM probe_results WHERE run_id = ?
-                    """, arguments: [runID])!
+                    """,
+                arguments: [runID]
+            )!
             var done = run
             done.urlCount = counts["urls"]
             done.driftCount = counts["drift"]
@@ -102,7 +116,9 @@ extension AppDatabase {
                 sql: """
                     DELETE FROM probe_runs WHERE site_id = ? AND status != 'running' AND id NOT IN
                     (SELECT id FROM probe_runs WHERE site_id = ? AND id != ? ORDER BY id DESC LIMIT ?)
-                    """, arguments: [run.siteID, run.siteID, run.id, max(retention - 1, 0)])
+                    """,
+                arguments: [run.siteID, run.siteID, run.id, max(retention - 1, 0)]
+            )
         }
     }
 

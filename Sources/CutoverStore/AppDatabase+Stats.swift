@@ -21,15 +21,19 @@ extension AppDatabase {
                 SELECT ?, ?, ?, COALESCE(SUM(owner = 'php'), 0), COALESCE(SUM(owner = 'swift'), 0),
                        COALESCE(SUM(owner = 'static'), 0), COALESCE(SUM(drift), 0)
                 FROM urls WHERE site_id = ? AND gone = 0
-                """, arguments: [siteID, Date(), source, siteID])
+                """,
+            arguments: [siteID, Date(), source, siteID]
+        )
     }
 
     public func snapshots(siteID: Int64, limit: Int = 500) throws -> [OwnerSnapshot] {
         try writer.read { db in
             try OwnerSnapshot.fetchAll(
                 db,
-                sql: "SELECT * FROM (SELECT at, source, php, swift, static, drift, id FROM owner_snapshots WHERE site_id = ? ORDER BY id DESC LIMIT ?) ORDER BY id",
-                arguments: [siteID, limit])
+                sql:
+                    "SELECT * FROM (SELECT at, source, php, swift, static, drift, id FROM owner_snapshots WHERE site_id = ? ORDER BY id DESC LIMIT ?) ORDER BY id",
+                arguments: [siteID, limit]
+            )
         }
     }
 

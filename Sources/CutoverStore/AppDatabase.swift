@@ -14,7 +14,7 @@ public struct AppDatabase: Sendable {
         case readWrite
         /// Never write: for reading commands on a read-only file or mount. The schema must be current.
         case readOnly
-        }
+    }
 
     /// Opens (creating if needed) the database at `path` in WAL mode and migrates it to the
     /// newest schema. A second process (cron's CLI while `serve` runs) waits on the busy timeout
@@ -32,7 +32,9 @@ public struct AppDatabase: Sendable {
             case .readWrite:
                 // Opening a pool writes (GRDB makes sure the WAL file is not empty): look at the
                 // schema through a read-only connection first.
-                if FileManager.default.fileExists(atPath: path), let size = try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int, size > 0 {
+                if FileManager.default.fileExists(atPath: path), let size = try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int,
+                    size > 0
+                {
                     let probe = try Self.openReadOnly(path: path)
                     try Self.refuseNewerSchema(probe, migrator: try Self.migrator())
                     try probe.close()

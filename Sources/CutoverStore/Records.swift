@@ -49,9 +49,16 @@ public struct SiteRecord: Codable, FetchableRecord, MutablePersistableRecord, Se
 
     public var settings: SiteSettings {
         SiteSettings(
-            name: name, docroot: docroot, publicURL: publicURL, backendURL: backendURL,
-            directoryIndex: directoryIndex, phpExtensions: phpExtensions, ownerHeader: ownerHeader,
-            probeRetention: probeRetention, crawlEverySeconds: crawlEverySeconds)
+            name: name,
+            docroot: docroot,
+            publicURL: publicURL,
+            backendURL: backendURL,
+            directoryIndex: directoryIndex,
+            phpExtensions: phpExtensions,
+            ownerHeader: ownerHeader,
+            probeRetention: probeRetention,
+            crawlEverySeconds: crawlEverySeconds
+        )
     }
 
     public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
@@ -215,7 +222,6 @@ public struct InvalidStoredValue: Error, CustomStringConvertible {
 
     public var description: String { "the database holds \(value.map { "'\($0)'" } ?? "NULL") in column \(column), which this version cannot read" }
 }
-
 
 extension Owner: DatabaseValueConvertible {}
 extension OwnerSource: DatabaseValueConvertible {}

@@ -26,8 +26,11 @@ public struct SiteProgress: Encodable, Sendable {
         lastCrawl = try database.crawls(siteID: site.id!, limit: 1).first
         lastProbe = try database.probeRuns(siteID: site.id!, limit: 1).first
         fallback = Fallback(
-            healthy: lastProbe?.fallbackHealthy, status: lastProbe?.fallbackStatus, detail: lastProbe?.fallbackDetail,
-            checkedAt: lastProbe?.finishedAt)
+            healthy: lastProbe?.fallbackHealthy,
+            status: lastProbe?.fallbackStatus,
+            detail: lastProbe?.fallbackDetail,
+            checkedAt: lastProbe?.finishedAt
+        )
         series = try database.snapshots(siteID: site.id!)
     }
 }

@@ -62,7 +62,8 @@ func page(_ title: String, _ body: String) -> HTML {
         <!doctype html>
         <html lang="en"><head><meta charset="utf-8"><title>\(title)</title></head>
         <body><h1>\(title)</h1><p>\(body)</p><p><small>Served by the Swift app.</small></p></body></html>
-        """)
+        """
+    )
 }
 
 struct HTML: ResponseGenerator {

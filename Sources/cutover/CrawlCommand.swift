@@ -27,7 +27,8 @@ struct CrawlCommand: AsyncParsableCommand {
                 case .saving: line.update("saving", force: true)
                 case .done: break
                 }
-            })
+            }
+        )
         line.finish()
         if global.json {
             try Output.json(CrawlReport(site: site.name, crawl: result.crawl, issues: result.issues))
@@ -36,7 +37,8 @@ struct CrawlCommand: AsyncParsableCommand {
         let crawl = result.crawl
         print(
             "crawl #\(crawl.id ?? 0) of \(site.name): \(crawl.filesSeen) files, \(crawl.urlsAdded) added, "
-                + "\(crawl.urlsChanged) changed, \(crawl.urlsRemoved) removed, \(result.issues.count) issues")
+                + "\(crawl.urlsChanged) changed, \(crawl.urlsRemoved) removed, \(result.issues.count) issues"
+        )
         for issue in result.issues.prefix(20) {
             print("  \(issue.kind): \(ConfigText.visible(issue.filePath, limit: 1000)): \(issue.message)")
         }

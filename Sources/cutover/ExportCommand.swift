@@ -93,7 +93,9 @@ struct ExportCommand: AsyncParsableCommand {
         }
         if check {
             let result = try ApacheConfigCheck().check(rendered, settings: site.settings, mapFilePath: mapPath)
-            if global.json { try Output.json(result) } else if result.accepted {
+            if global.json {
+                try Output.json(result)
+            } else if result.accepted {
                 print("Apache accepts export #\(record.id ?? 0) (\(form.rawValue))")
             } else {
                 print("Apache rejects export #\(record.id ?? 0)\(result.exportLine.map { " at line \($0)" } ?? ""): \(result.message)")

@@ -81,7 +81,9 @@ struct SiteOptions: ParsableArguments {
             return try database.upsertSite(settings)
         }
         if siteURL != nil || backendURL != nil || directoryIndex != nil || phpExtensions != nil {
-            throw ValidationError("--site-url, --backend-url, --directory-index and --php-extensions need --docroot; to change a registered site use 'cutover site add --replace'")
+            throw ValidationError(
+                "--site-url, --backend-url, --directory-index and --php-extensions need --docroot; to change a registered site use 'cutover site add --replace'"
+            )
         }
         if let site { return try database.site(named: site) }
         let all = try database.sites()

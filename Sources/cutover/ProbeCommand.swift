@@ -35,7 +35,11 @@ struct ProbeCommand: AsyncParsableCommand {
         let site = try siteOptions.resolve(in: database)
         guard timeout.isFinite, timeout > 0 else { throw ValidationError("--timeout must be a positive number of seconds") }
         let configuration = ProbeConfiguration(
-            concurrency: concurrency, timeout: .milliseconds(Int64(timeout * 1000)), bodyCap: bodyCap, checkBackend: !noBackendCheck)
+            concurrency: concurrency,
+            timeout: .milliseconds(Int64(timeout * 1000)),
+            bodyCap: bodyCap,
+            checkBackend: !noBackendCheck
+        )
         let line = ProgressLine()
         let report = try await Prober(database: database, configuration: configuration, logger: global.logger()).probe(site: site) { progress in
             line.update("probing: \(progress.done)/\(progress.total)")
@@ -53,11 +57,14 @@ struct ProbeCommand: AsyncParsableCommand {
         let run = report.run
         print(
             "probe #\(run.id ?? 0): \(run.urlCount) URLs, \(run.driftCount) drifted, \(run.errorCount) without answer, "
-                + "\(run.readyCount) PHP pages ready to flip")
+                + "\(run.readyCount) PHP pages ready to flip"
+        )
         print("fallback: \(report.fallback.healthy ? "ok" : "BROKEN") — \(report.fallback.detail)")
         for outcome in report.drifted.prefix(50) {
             let observed = outcome.observation.observedOwner?.rawValue ?? "-"
-            print("  drift \(outcome.target.path): expected \(outcome.target.expectedOwner.rawValue), observed \(observed) (\(outcome.observation.status ?? 0))")
+            print(
+                "  drift \(outcome.target.path): expected \(outcome.target.expectedOwner.rawValue), observed \(observed) (\(outcome.observation.status ?? 0))"
+            )
         }
         if report.drifted.count > 50 { print("  ... and \(report.drifted.count - 50) more (use --json)") }
         let failures = report.outcomes.filter { $0.observation.errorKind != nil }
@@ -89,8 +96,14 @@ struct ProbeReportView: Encodable {
         fallback = report.fallback
         results = report.outcomes.map {
             Item(
-                path: $0.target.path, expectedOwner: $0.target.expectedOwner, observation: $0.observation, drift: $0.drift,
-                backendStatus: $0.backendStatus, backendError: $0.backendError, readyToFlip: $0.readyToFlip)
+                path: $0.target.path,
+                expectedOwner: $0.target.expectedOwner,
+                observation: $0.observation,
+                drift: $0.drift,
+                backendStatus: $0.backendStatus,
+                backendError: $0.backendError,
+                readyToFlip: $0.readyToFlip
+            )
         }
         drifted = results.filter(\.drift)
     }

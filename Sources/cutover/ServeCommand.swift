@@ -33,7 +33,8 @@ struct ServeCommand: AsyncParsableCommand {
 
     @Option(
         name: .customLong("allowed-host"),
-        help: "A Host name clients use to reach the server (repeatable). Loopback names and --host are always allowed; other Hosts get 421.")
+        help: "A Host name clients use to reach the server (repeatable). Loopback names and --host are always allowed; other Hosts get 421."
+    )
     var allowedHosts: [String] = []
 
     @Option(name: .customLong("public"), help: "Folder of the dashboard files.")
@@ -52,8 +53,13 @@ struct ServeCommand: AsyncParsableCommand {
             logger.notice("no API token: the API is read-only. Set CUTOVER_TOKEN=<secret> (or --token-file) to allow changes.")
         }
         let arguments = ServeArguments(
-            hostname: host, port: port, token: token, protectReads: protectReads, publicDirectory: absolutePath(publicDirectory),
-            allowedHosts: allowedHosts)
+            hostname: host,
+            port: port,
+            token: token,
+            protectReads: protectReads,
+            publicDirectory: absolutePath(publicDirectory),
+            allowedHosts: allowedHosts
+        )
         let app = try buildApplication(arguments, database: database, logger: logger)
         try await app.runService()
     }

@@ -55,9 +55,16 @@ struct SiteCommand: AsyncParsableCommand {
         func run() async throws {
             let database = try global.openDatabase()
             let settings = SiteSettings(
-                name: name, docroot: absolutePath(docroot), publicURL: siteURL, backendURL: backendURL,
-                directoryIndex: words(directoryIndex), phpExtensions: words(phpExtensions), ownerHeader: ownerHeader,
-                probeRetention: probeRetention, crawlEverySeconds: crawlEvery == "off" ? nil : Interval.seconds(crawlEvery))
+                name: name,
+                docroot: absolutePath(docroot),
+                publicURL: siteURL,
+                backendURL: backendURL,
+                directoryIndex: words(directoryIndex),
+                phpExtensions: words(phpExtensions),
+                ownerHeader: ownerHeader,
+                probeRetention: probeRetention,
+                crawlEverySeconds: crawlEvery == "off" ? nil : Interval.seconds(crawlEvery)
+            )
             let site = try replace ? database.upsertSite(settings) : database.addSite(settings)
             if global.json { try Output.json(site) } else { print("site \(site.name) registered (docroot \(site.docroot))") }
         }

@@ -42,7 +42,9 @@ struct StatusCommand: AsyncParsableCommand {
             print("  never crawled: run 'cutover crawl --site \(site.name)'")
         }
         if let probe = status.lastProbe {
-            print("  last probe #\(probe.id ?? 0) \(probe.status.rawValue) at \(Output.date(probe.startedAt)): \(probe.driftCount) drifted, \(probe.readyCount) ready to flip")
+            print(
+                "  last probe #\(probe.id ?? 0) \(probe.status.rawValue) at \(Output.date(probe.startedAt)): \(probe.driftCount) drifted, \(probe.readyCount) ready to flip"
+            )
             if let healthy = probe.fallbackHealthy {
                 print("  fallback: \(healthy ? "ok" : "BROKEN") — \(probe.fallbackDetail ?? "")")
             }

@@ -35,7 +35,10 @@ struct URLsCommand: AsyncParsableCommand {
     func run() async throws {
         let database = try global.openDatabase(readOnly: true)
         let site = try siteOptions.resolve(in: database)
-        let urls = try database.urls(siteID: site.id!, query: URLQuery(owner: owner, pathPrefix: prefix, includeGone: includeGone, driftOnly: drift, limit: limit))
+        let urls = try database.urls(
+            siteID: site.id!,
+            query: URLQuery(owner: owner, pathPrefix: prefix, includeGone: includeGone, driftOnly: drift, limit: limit)
+        )
         if global.json {
             try Output.json(urls.map(URLView.init))
             return

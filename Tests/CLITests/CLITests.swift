@@ -57,7 +57,18 @@ import Testing
         defer { cli.cleanup() }
         try cli.folder.write("a/x.php")
         let added = try cli.run(
-            "site", "add", "alpha", "--docroot", "a", "--crawl-every", "15m", "--owner-header", "X-Served-By", "--probe-retention", "5")
+            "site",
+            "add",
+            "alpha",
+            "--docroot",
+            "a",
+            "--crawl-every",
+            "15m",
+            "--owner-header",
+            "X-Served-By",
+            "--probe-retention",
+            "5"
+        )
         #expect(added.status == 0, "\(added.stderr)")
         let site = try #require((try cli.json("site", "list") as? [[String: Any]])?.first)
         #expect(site["crawl_every_seconds"] as? Int == 900)

@@ -14,8 +14,24 @@ import Glibc
         try cli.folder.write("one/index.php", "x")
         try cli.folder.write("two/index.php", "x")
         let add = try cli.run(
-            "site", "add", "s", "--db", cli.db, "--docroot", cli.folder.appending("one"), "--crawl-every", "15m", "--owner-header", "X-Owner",
-            "--probe-retention", "7", "--directory-index", "index.php default.php", "--backend-url", "http://127.0.0.1:9999")
+            "site",
+            "add",
+            "s",
+            "--db",
+            cli.db,
+            "--docroot",
+            cli.folder.appending("one"),
+            "--crawl-every",
+            "15m",
+            "--owner-header",
+            "X-Owner",
+            "--probe-retention",
+            "7",
+            "--directory-index",
+            "index.php default.php",
+            "--backend-url",
+            "http://127.0.0.1:9999"
+        )
         #expect(add.status == 0, "\(add.stderr)")
         let crawl = try cli.run("crawl", "--db", cli.db, "--site", "s", "--docroot", cli.folder.appending("two"))
         #expect(crawl.status == 0, "\(crawl.stderr)")
@@ -51,7 +67,16 @@ import Glibc
         defer { cli.cleanup() }
         try cli.folder.write("www/index.php", "x")
         #expect(try cli.run("crawl", "--db", cli.db, "--docroot", cli.folder.appending("www")).status == 0)
-        #expect(try Subprocess.run("/usr/bin/python3", ["-c", "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.execute(\"INSERT INTO grdb_migrations VALUES ('0099_future')\"); c.commit()", cli.db]).status == 0)
+        #expect(
+            try Subprocess.run(
+                "/usr/bin/python3",
+                [
+                    "-c",
+                    "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.execute(\"INSERT INTO grdb_migrations VALUES ('0099_future')\"); c.commit()",
+                    cli.db,
+                ]
+            ).status == 0
+        )
         for arguments in [["crawl", "--db", cli.db], ["status", "--db", cli.db], ["serve", "--db", cli.db, "--port", "0"]] {
             let result = try Subprocess.run(Subprocess.cutoverBinary, arguments, currentDirectory: cli.folder.path)
             #expect(result.status != 0)

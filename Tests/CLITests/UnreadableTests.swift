@@ -19,7 +19,10 @@ struct UnreadableTests {
 
     func asNobody(_ binary: String, _ arguments: [String], in folder: TemporaryDirectory) throws -> ProcessResult {
         try Subprocess.run(
-            "/usr/bin/setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", binary] + arguments, currentDirectory: folder.path)
+            "/usr/bin/setpriv",
+            ["--reuid=65534", "--regid=65534", "--clear-groups", binary] + arguments,
+            currentDirectory: folder.path
+        )
     }
 
     @Test func unreadableFilesAndFoldersAreIssuesNotFailures() throws {
@@ -38,7 +41,9 @@ struct UnreadableTests {
         let unreadable = issues.filter { $0["kind"] as? String == "unreadable" }.compactMap { $0["filePath"] as? String }.sorted()
         #expect(unreadable == ["private", "secret.php"])
         let urls = try asNobody(binary, ["urls", "--db", folder.appending("db.sqlite"), "--json"], in: folder)
-        let paths = try #require(try JSONSerialization.jsonObject(with: Data(urls.stdout.utf8)) as? [[String: Any]]).compactMap { $0["path"] as? String }
+        let paths = try #require(try JSONSerialization.jsonObject(with: Data(urls.stdout.utf8)) as? [[String: Any]]).compactMap {
+            $0["path"] as? String
+        }
         #expect(paths == ["/ok.php", "/secret.php"])  // recorded (Apache would answer 403) but without a hash
     }
 

@@ -19,7 +19,8 @@ import Testing
 
     @Test func ownerHonoursConfiguredExtensions() {
         let custom = ApacheMapping(
-            settings: SiteSettings(name: "t", docroot: "/srv", publicURL: "http://a", backendURL: "http://b", phpExtensions: [".php", ".phtml"]))
+            settings: SiteSettings(name: "t", docroot: "/srv", publicURL: "http://a", backendURL: "http://b", phpExtensions: [".php", ".phtml"])
+        )
         #expect(custom.owner(ofFileNamed: Array("a.phtml".utf8)) == .php)
     }
 
@@ -30,7 +31,13 @@ import Testing
         #expect(mapping.indexFile(amongFileNames: [Array("home.php".utf8)]) == nil)
         let htmlFirst = ApacheMapping(
             settings: SiteSettings(
-                name: "t", docroot: "/srv", publicURL: "http://a", backendURL: "http://b", directoryIndex: ["index.html", "index.php"]))
+                name: "t",
+                docroot: "/srv",
+                publicURL: "http://a",
+                backendURL: "http://b",
+                directoryIndex: ["index.html", "index.php"]
+            )
+        )
         #expect(htmlFirst.indexFile(amongFileNames: both) == Array("index.html".utf8))
     }
 

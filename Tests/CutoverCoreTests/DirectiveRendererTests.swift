@@ -6,7 +6,9 @@ import Testing
 
     func render(_ paths: [String], form: ExportForm = .vhost, redirects: [PageRedirect] = []) throws -> RenderedExport {
         try DirectiveRenderer.render(
-            ExportInput(settings: settings, flips: paths.map(PageFlip.init), redirects: redirects, mapFilePath: "/etc/apache2/cutover.map"), form: form)
+            ExportInput(settings: settings, flips: paths.map(PageFlip.init), redirects: redirects, mapFilePath: "/etc/apache2/cutover.map"),
+            form: form
+        )
     }
 
     /// Names an attacker could put in a docroot, as canonical URL paths.
@@ -25,8 +27,10 @@ import Testing
                 let trimmed = line.trimmingCharacters(in: .whitespaces)
                 if trimmed.isEmpty || trimmed.hasPrefix("#") { continue }
                 // Every directive line is one Cutover writes, never one a name introduced.
-                let known = ["Header ", "DirectoryCheckHandler ", "RewriteEngine ", "RewriteOptions InheritDown", "RewriteCond ", "RewriteRule ",
-                    "RewriteMap ", "ProxyPassReverse ", "<Directory ", "</Directory>"]
+                let known = [
+                    "Header ", "DirectoryCheckHandler ", "RewriteEngine ", "RewriteOptions InheritDown", "RewriteCond ", "RewriteRule ",
+                    "RewriteMap ", "ProxyPassReverse ", "<Directory ", "</Directory>",
+                ]
                 #expect(known.contains { trimmed.hasPrefix($0) }, "\(form): unexpected line: \(trimmed)")
                 for prefix in ["RewriteRule \"^", "RewriteCond %{REQUEST_URI} \"^"] where trimmed.hasPrefix(prefix) {
                     // The pattern is plain ASCII without quotes, spaces, '<', '>' or '%'.

@@ -20,7 +20,10 @@ import Testing
         #expect(file.hasOwnRewriteRules)
         #expect(file.blocksInheritance == nil)
 
-        let mixed = HtaccessFile.parse("rewriteengine ON\r\nRewriteOptions \"Inherit\" IgnoreInherit\r\n#RewriteRule x y\r\nRewriteRule \\\n  a b\nFallbackResource /index.php\n", directory: "blog")
+        let mixed = HtaccessFile.parse(
+            "rewriteengine ON\r\nRewriteOptions \"Inherit\" IgnoreInherit\r\n#RewriteRule x y\r\nRewriteRule \\\n  a b\nFallbackResource /index.php\n",
+            directory: "blog"
+        )
         #expect(mixed.rewriteEngine == true)
         #expect(mixed.rewriteOptions == ["inherit", "ignoreinherit"])
         #expect(mixed.ruleCount == 1)
@@ -36,12 +39,16 @@ import Testing
 
     func render(_ form: ExportForm, flips: [String], htaccess: [HtaccessFile]) throws -> RenderedExport {
         try DirectiveRenderer.render(
-            ExportInput(settings: settings, flips: flips.map(PageFlip.init), mapFilePath: "/srv/flips.map", htaccess: htaccess), form: form)
+            ExportInput(settings: settings, flips: flips.map(PageFlip.init), mapFilePath: "/srv/flips.map", htaccess: htaccess),
+            form: form
+        )
     }
 
     @Test func subdirectoriesWithRulesGetTheirOwnFallbackBlock() throws {
-        let files = [HtaccessFile(directory: "", rewriteEngine: true, ruleCount: 2), HtaccessFile(directory: "blog", rewriteEngine: true, ruleCount: 1),
-            HtaccessFile(directory: "static", rewriteEngine: nil)]
+        let files = [
+            HtaccessFile(directory: "", rewriteEngine: true, ruleCount: 2), HtaccessFile(directory: "blog", rewriteEngine: true, ruleCount: 1),
+            HtaccessFile(directory: "static", rewriteEngine: nil),
+        ]
         for form in [ExportForm.vhost, .rewritemap] {
             let export = try render(form, flips: ["/blog/x.php"], htaccess: files)
             #expect(export.conflicts.isEmpty)
@@ -59,7 +66,10 @@ import Testing
 
     @Test func optionsThatStopTheInheritanceAreConflicts() throws {
         for (file, fragment) in [
-            (HtaccessFile(directory: "legacy", rewriteEngine: true, rewriteOptions: ["ignoreinherit"]), "/legacy/.htaccess sets 'RewriteOptions IgnoreInherit'"),
+            (
+                HtaccessFile(directory: "legacy", rewriteEngine: true, rewriteOptions: ["ignoreinherit"]),
+                "/legacy/.htaccess sets 'RewriteOptions IgnoreInherit'"
+            ),
             (HtaccessFile(directory: "", rewriteEngine: false), "/.htaccess sets 'RewriteEngine Off'"),
             (HtaccessFile(directory: "a[1]", rewriteEngine: true), "cannot be written into a <Directory> section"),
             (HtaccessFile(directory: "q\"x", rewriteEngine: true), "cannot be written into a <Directory> section"),
@@ -75,9 +85,11 @@ import Testing
         let files = [HtaccessFile(directory: "blog", rewriteEngine: true, ruleCount: 1)]
         #expect(try render(.htaccess, flips: ["/a.php", "/blogger.php"], htaccess: files).conflicts.isEmpty)
         let export = try render(.htaccess, flips: ["/a.php", "/blog/x.php", "/blog/deep/y.php"], htaccess: files)
-        #expect(export.conflicts == [
-            "/blog/.htaccess has its own rewrite rules, which replace this file's below /blog/: 2 flipped pages there would stay PHP "
-                + "(/blog/deep/y.php, /blog/x.php); use the vhost or rewritemap form"
-        ])
+        #expect(
+            export.conflicts == [
+                "/blog/.htaccess has its own rewrite rules, which replace this file's below /blog/: 2 flipped pages there would stay PHP "
+                    + "(/blog/deep/y.php, /blog/x.php); use the vhost or rewritemap form"
+            ]
+        )
     }
 }

@@ -8,8 +8,16 @@ import Testing
 
     func known(_ id: Int64, _ path: String, owner: Owner = .php, file: Bool = true, gone: Bool = false, hash: String = "h1") -> KnownURL {
         KnownURL(
-            id: id, path: path, owner: owner, filePath: file ? String(path.dropFirst()) : nil, size: 10, mtime: 1, contentHash: hash,
-            flags: [], gone: gone)
+            id: id,
+            path: path,
+            owner: owner,
+            filePath: file ? String(path.dropFirst()) : nil,
+            size: 10,
+            mtime: 1,
+            contentHash: hash,
+            flags: [],
+            gone: gone
+        )
     }
 
     @Test func newFilesAreInserted() {

@@ -3,7 +3,12 @@ import Foundation
 import Testing
 
 @Suite struct SiteSettingsTests {
-    func site(name: String = "shop", docroot: String = "/srv/www", publicURL: String = "http://127.0.0.1", backend: String = "http://127.0.0.1:8080")
+    func site(
+        name: String = "shop",
+        docroot: String = "/srv/www",
+        publicURL: String = "http://127.0.0.1",
+        backend: String = "http://127.0.0.1:8080"
+    )
         -> SiteSettings
     {
         SiteSettings(name: name, docroot: docroot, publicURL: publicURL, backendURL: backend)
@@ -47,7 +52,10 @@ import Testing
         try FileManager.default.createDirectory(at: folder.appendingPathComponent("real"), withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
         try FileManager.default.createSymbolicLink(atPath: folder.appendingPathComponent("proc-link").path, withDestinationPath: "/proc/self")
-        try FileManager.default.createSymbolicLink(atPath: folder.appendingPathComponent("site").path, withDestinationPath: folder.appendingPathComponent("real").path)
+        try FileManager.default.createSymbolicLink(
+            atPath: folder.appendingPathComponent("site").path,
+            withDestinationPath: folder.appendingPathComponent("real").path
+        )
         #expect(site(docroot: folder.appendingPathComponent("proc-link").path).problems().contains { $0.contains("kernel file system") })
         #expect(site(docroot: folder.appendingPathComponent("site").path).problems().isEmpty)
         #expect(DocrootPolicy.problem("/srv/www", resolve: { _ in "/" }) != nil)

@@ -20,8 +20,13 @@ struct CrawlFixture {
         database = try AppDatabase(path: root.appending("cutover.sqlite"))
         site = try database.addSite(
             SiteSettings(
-                name: "test", docroot: docroot, publicURL: "http://127.0.0.1:1", backendURL: "http://127.0.0.1:2",
-                directoryIndex: directoryIndex))
+                name: "test",
+                docroot: docroot,
+                publicURL: "http://127.0.0.1:1",
+                backendURL: "http://127.0.0.1:2",
+                directoryIndex: directoryIndex
+            )
+        )
     }
 
     func write(_ relative: String, _ contents: String = "x") throws {

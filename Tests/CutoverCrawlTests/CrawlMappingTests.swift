@@ -31,7 +31,8 @@ import Glibc
                 "/about/": .php, "/about/index.php": .php, "/docs/": .static, "/docs/index.html": .static,
                 "/docs/v1/guide/": .php, "/docs/v1/guide/index.php": .php, "/blog/post.php": .php,
                 "/both/": .php, "/both/index.html": .static, "/both/index.php": .php,
-            ])
+            ]
+        )
         let urls = try fixture.urls()
         #expect(urls["/about/"]?.filePath == "about/index.php")
         #expect(urls["/about/"]?.urlFlags.contains(.directoryIndex) == true)

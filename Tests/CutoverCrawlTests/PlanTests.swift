@@ -45,8 +45,12 @@ import Testing
     @Test func bulkByPrefixAndGlobSkipStaticFiles() throws {
         let fixture = try fixture()
         defer { fixture.cleanup() }
-        #expect(try fixture.database.flip(siteID: fixture.site.id!, .prefix("/blog/"), to: .swift, reason: "").changed == ["/blog/a.php", "/blog/b.php"])
-        #expect(try fixture.database.flip(siteID: fixture.site.id!, .glob("/page-*"), to: .swift, reason: "").changed == ["/page-1.php", "/page-2.php"])
+        #expect(
+            try fixture.database.flip(siteID: fixture.site.id!, .prefix("/blog/"), to: .swift, reason: "").changed == ["/blog/a.php", "/blog/b.php"]
+        )
+        #expect(
+            try fixture.database.flip(siteID: fixture.site.id!, .glob("/page-*"), to: .swift, reason: "").changed == ["/page-1.php", "/page-2.php"]
+        )
         #expect(throws: PlanError.nothingSelected("prefix '/css/'")) {
             try fixture.database.flip(siteID: fixture.site.id!, .prefix("/css/"), to: .swift, reason: "")
         }
@@ -57,8 +61,12 @@ import Testing
         defer { fixture.cleanup() }
         let id = fixture.site.id!
         let before = try fixture.urls()
-        #expect(throws: PlanError.staticFile("/css/site.css")) { try fixture.database.flip(siteID: id, .paths(["/page-1.php", "/css/site.css"]), to: .swift, reason: "") }
-        #expect(throws: PlanError.unknownURL("/nope.php")) { try fixture.database.flip(siteID: id, .paths(["/page-1.php", "/nope.php"]), to: .swift, reason: "") }
+        #expect(throws: PlanError.staticFile("/css/site.css")) {
+            try fixture.database.flip(siteID: id, .paths(["/page-1.php", "/css/site.css"]), to: .swift, reason: "")
+        }
+        #expect(throws: PlanError.unknownURL("/nope.php")) {
+            try fixture.database.flip(siteID: id, .paths(["/page-1.php", "/nope.php"]), to: .swift, reason: "")
+        }
         #expect(throws: PlanError.invalidPath("page-1.php")) { try fixture.database.flip(siteID: id, .paths(["page-1.php"]), to: .swift, reason: "") }
         #expect(throws: PlanError.invalidTarget(.static)) { try fixture.database.flip(siteID: id, .paths(["/page-1.php"]), to: .static, reason: "") }
         #expect(try fixture.urls() == before)

@@ -114,7 +114,10 @@ import Testing
         defer { fixture.cleanup() }
         fixture.arguments.hostname = hostname
         try await fixture.test { client in
-            for path in ["/api/sites", "/api/sites/demo/stats", "/api/sites/demo/htaccess", "/api/jobs", "/api/jobs/1/events", "/metrics", "//metrics", "//api/sites", "/api/sites/"] {
+            for path in [
+                "/api/sites", "/api/sites/demo/stats", "/api/sites/demo/htaccess", "/api/jobs", "/api/jobs/1/events", "/metrics", "//metrics",
+                "//api/sites", "/api/sites/",
+            ] {
                 try await client.execute(uri: path, method: .get) { response throws in
                     #expect([.unauthorized, .notFound].contains(response.status), "\(path)")
                 }
@@ -139,7 +142,9 @@ import Testing
 
     @Test func hostAllowList() {
         let list = HostAllowList(boundHost: "0.0.0.0", allowed: ["Cutover.Internal", "[2001:db8::1]"])
-        for authority in ["127.0.0.1:8080", "localhost:8080", "[::1]:8080", "cutover.internal", "CUTOVER.internal:443", "[2001:db8::1]:80", "0.0.0.0:8080"] {
+        for authority in [
+            "127.0.0.1:8080", "localhost:8080", "[::1]:8080", "cutover.internal", "CUTOVER.internal:443", "[2001:db8::1]:80", "0.0.0.0:8080",
+        ] {
             #expect(list.allows(authority), "\(authority)")
         }
         for authority in ["evil.example", "evil.example:8080", "127.0.0.1.evil.example", "cutover.internal.evil.example", "[2001:db8::2]:80", ""] {

@@ -49,18 +49,36 @@ import Testing
 
             // Flip one page, refusals, then detail with its event.
             try await client.execute(
-                uri: "/api/sites/demo/flips", method: .post, headers: authorized, body: json(#"{"paths":["/old page.php"],"to":"swift","reason":"done"}"#)
+                uri: "/api/sites/demo/flips",
+                method: .post,
+                headers: authorized,
+                body: json(#"{"paths":["/old page.php"],"to":"swift","reason":"done"}"#)
             ) { response throws in
                 #expect(response.status == .ok)
                 #expect(try decode(response)["changed"] as? [String] == ["/old%20page.php"])
             }
-            try await client.execute(uri: "/api/sites/demo/flips", method: .post, headers: authorized, body: json(#"{"paths":["/nope.php"],"to":"swift"}"#)) {
+            try await client.execute(
+                uri: "/api/sites/demo/flips",
+                method: .post,
+                headers: authorized,
+                body: json(#"{"paths":["/nope.php"],"to":"swift"}"#)
+            ) {
                 response throws in #expect(response.status == .notFound)
             }
-            try await client.execute(uri: "/api/sites/demo/flips", method: .post, headers: authorized, body: json(#"{"paths":["/css/site.css"],"to":"swift"}"#)) {
+            try await client.execute(
+                uri: "/api/sites/demo/flips",
+                method: .post,
+                headers: authorized,
+                body: json(#"{"paths":["/css/site.css"],"to":"swift"}"#)
+            ) {
                 response throws in #expect(response.status == .unprocessableContent)
             }
-            try await client.execute(uri: "/api/sites/demo/flips", method: .post, headers: authorized, body: json(#"{"prefix":"/","glob":"*","to":"swift"}"#)) {
+            try await client.execute(
+                uri: "/api/sites/demo/flips",
+                method: .post,
+                headers: authorized,
+                body: json(#"{"prefix":"/","glob":"*","to":"swift"}"#)
+            ) {
                 response throws in #expect(response.status == .unprocessableContent)
             }
             let url = try #require(try fixture.database.url(siteID: try fixture.database.site(named: "demo").id!, path: "/old%20page.php"))
@@ -77,8 +95,12 @@ import Testing
                 #expect(response.headers[.contentType]?.hasPrefix("text/plain") == true)
                 #expect(String(buffer: response.body).contains(#"RewriteCond %{REQUEST_URI} "^/old\x20page\.php$""#))
             }
-            try await client.execute(uri: "/api/sites/demo/export?form=nginx", method: .get) { response throws in #expect(response.status == .unprocessableContent) }
-            try await client.execute(uri: "/api/sites/demo/export?form=rewritemap", method: .get) { response throws in #expect(response.status == .unprocessableContent) }
+            try await client.execute(uri: "/api/sites/demo/export?form=nginx", method: .get) { response throws in
+                #expect(response.status == .unprocessableContent)
+            }
+            try await client.execute(uri: "/api/sites/demo/export?form=rewritemap", method: .get) { response throws in
+                #expect(response.status == .unprocessableContent)
+            }
             try await client.execute(uri: "/api/sites/demo/export/preview", method: .get) { response throws in
                 let items = try JSONSerialization.jsonObject(with: Data(buffer: response.body)) as? [[String: Any]]
                 #expect(items?.map { $0["path"] as? String } == ["/old%20page.php"])
@@ -148,7 +170,9 @@ import Testing
                 #expect(response.status == .conflict)
                 #expect(try errorCode(response) == "conflict")
             }
-            try await client.execute(uri: "/api/sites/demo", method: .delete, headers: authorized) { response throws in #expect(response.status == .conflict) }
+            try await client.execute(uri: "/api/sites/demo", method: .delete, headers: authorized) { response throws in
+                #expect(response.status == .conflict)
+            }
         }
         lock.unlock()
         #expect(await fixture.jobs.wait(for: 1)?.state == .succeeded)

@@ -55,13 +55,17 @@ import Testing
                 #expect(response.status == .created)
                 #expect(try decode(response)["publicURL"] as? String == "http://127.0.0.1:8081")
             }
-            try await client.execute(uri: "/api/sites", method: .post, headers: authorized, body: body) { response throws in #expect(response.status == .conflict) }
+            try await client.execute(uri: "/api/sites", method: .post, headers: authorized, body: body) { response throws in
+                #expect(response.status == .conflict)
+            }
             try await client.execute(uri: "/api/sites", method: .post, headers: authorized, body: json("{not json")) { response throws in
                 #expect(response.status == .badRequest)
                 #expect(try errorCode(response) == "bad_request")
             }
             try await client.execute(
-                uri: "/api/sites", method: .post, headers: authorized,
+                uri: "/api/sites",
+                method: .post,
+                headers: authorized,
                 body: json(#"{"name":"bad name","docroot":"x","publicURL":"ftp://x","backendURL":"http://b"}"#)
             ) { response throws in
                 #expect(response.status == .unprocessableContent)
@@ -72,21 +76,33 @@ import Testing
             }
             try await client.execute(uri: "/api/sites", method: .get) { response throws in
                 #expect(response.status == .ok)
-                let names = (try JSONSerialization.jsonObject(with: Data(buffer: response.body)) as? [[String: Any]])?.compactMap { $0["name"] as? String }
+                let names = (try JSONSerialization.jsonObject(with: Data(buffer: response.body)) as? [[String: Any]])?.compactMap {
+                    $0["name"] as? String
+                }
                 #expect(names == ["demo", "shop"])
             }
-            try await client.execute(uri: "/api/sites/shop", method: .put, headers: authorized, body: json(#"{"backendURL":"http://127.0.0.1:9000"}"#)) { response throws in
+            try await client.execute(
+                uri: "/api/sites/shop",
+                method: .put,
+                headers: authorized,
+                body: json(#"{"backendURL":"http://127.0.0.1:9000"}"#)
+            ) { response throws in
                 #expect(try decode(response)["backendURL"] as? String == "http://127.0.0.1:9000")
             }
-            try await client.execute(uri: "/api/sites/shop", method: .put, headers: authorized, body: json(#"{"probeRetention":0}"#)) { response throws in
+            try await client.execute(uri: "/api/sites/shop", method: .put, headers: authorized, body: json(#"{"probeRetention":0}"#)) {
+                response throws in
                 #expect(response.status == .unprocessableContent)
             }
             try await client.execute(uri: "/api/sites/nope", method: .get) { response throws in
                 #expect(response.status == .notFound)
                 #expect(try errorCode(response) == "not_found")
             }
-            try await client.execute(uri: "/api/sites/shop", method: .delete, headers: authorized) { response throws in #expect(response.status == .noContent) }
-            try await client.execute(uri: "/api/sites/shop", method: .delete, headers: authorized) { response throws in #expect(response.status == .notFound) }
+            try await client.execute(uri: "/api/sites/shop", method: .delete, headers: authorized) { response throws in
+                #expect(response.status == .noContent)
+            }
+            try await client.execute(uri: "/api/sites/shop", method: .delete, headers: authorized) { response throws in
+                #expect(response.status == .notFound)
+            }
         }
     }
 
@@ -113,16 +129,19 @@ import Testing
                     #expect(response.status == .ok)
                 }
                 try await client.execute(uri: "/api/health", method: .get) { response throws in #expect(response.status == .ok) }
-                for headers: HTTPFields in [anonymous, [.authorization: "Bearer wrong", .contentType: "application/json"],
-                    [.authorization: "s3cret-token", .contentType: "application/json"]]
-                {
-                    try await client.execute(uri: "/api/sites/demo/jobs", method: .post, headers: headers, body: json(#"{"kind":"crawl"}"#)) { response throws in
+                for headers: HTTPFields in [
+                    anonymous, [.authorization: "Bearer wrong", .contentType: "application/json"],
+                    [.authorization: "s3cret-token", .contentType: "application/json"],
+                ] {
+                    try await client.execute(uri: "/api/sites/demo/jobs", method: .post, headers: headers, body: json(#"{"kind":"crawl"}"#)) {
+                        response throws in
                         #expect(response.status == .unauthorized)
                         #expect(response.headers[.wwwAuthenticate] == "Bearer")
                     }
                 }
                 let expected: HTTPResponse.Status = token == nil ? .unauthorized : .accepted
-                try await client.execute(uri: "/api/sites/demo/jobs", method: .post, headers: authorized, body: json(#"{"kind":"crawl"}"#)) { response throws in
+                try await client.execute(uri: "/api/sites/demo/jobs", method: .post, headers: authorized, body: json(#"{"kind":"crawl"}"#)) {
+                    response throws in
                     #expect(response.status == expected)
                 }
             }
@@ -182,9 +201,11 @@ import Testing
                     paths == [
                         "/api/health", "/api/sites", "/api/sites/{site}", "/api/sites/{site}/stats", "/api/sites/{site}/urls",
                         "/api/sites/{site}/urls/{id}", "/api/sites/{site}/flips", "/api/sites/{site}/jobs", "/api/jobs", "/api/jobs/{id}",
-                        "/api/jobs/{id}/events", "/api/sites/{site}/export", "/api/sites/{site}/export/diff", "/api/sites/{site}/export/preview", "/api/sites/{site}/exports",
+                        "/api/jobs/{id}/events", "/api/sites/{site}/export", "/api/sites/{site}/export/diff", "/api/sites/{site}/export/preview",
+                        "/api/sites/{site}/exports",
                         "/api/sites/{site}/exports/{id}", "/api/sites/{site}/htaccess",
-                    ])
+                    ]
+                )
             }
         }
     }

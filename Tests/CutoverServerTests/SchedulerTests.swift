@@ -102,7 +102,10 @@ import Testing
                     group.addTask {
                         let paths = pages[chunk..<chunk + 20].map { "\"\($0)\"" }.joined(separator: ",")
                         try await client.execute(
-                            uri: "/api/sites/demo/flips", method: .post, headers: authorized, body: json(#"{"paths":[\#(paths)],"to":"swift"}"#)
+                            uri: "/api/sites/demo/flips",
+                            method: .post,
+                            headers: authorized,
+                            body: json(#"{"paths":[\#(paths)],"to":"swift"}"#)
                         ) { response throws in #expect(response.status == .ok) }
                     }
                 }

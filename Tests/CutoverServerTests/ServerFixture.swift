@@ -38,7 +38,8 @@ struct ServerFixture {
         try folder.write("public/index.html", "<!doctype html><title>dashboard</title>")
         database = try AppDatabase(path: folder.appending("cutover.sqlite"))
         try database.addSite(
-            SiteSettings(name: "demo", docroot: folder.appending("htdocs"), publicURL: "http://127.0.0.1:9", backendURL: "http://127.0.0.1:9"))
+            SiteSettings(name: "demo", docroot: folder.appending("htdocs"), publicURL: "http://127.0.0.1:9", backendURL: "http://127.0.0.1:9")
+        )
         arguments = TestArguments(token: token, protectReads: protectReads, publicDirectory: folder.appending("public"))
         metrics = ServerMetrics(database: database)
         jobs = JobRunner(database: database, logger: logger, metrics: metrics)

@@ -10,7 +10,9 @@ import Testing
 @Suite struct URLPageJSONTests {
     /// A record through its Decodable form (the memberwise initializer is the store's own).
     static func record(_ id: Int64, path: String, filePath: String?, configure: (inout URLRecord) -> Void = { _ in }) -> URLRecord {
-        var fields: [String: Any] = ["id": id, "site_id": 1, "path": path, "owner": "php", "gone": false, "flags": 0, "ready_to_flip": false, "drift": false]
+        var fields: [String: Any] = [
+            "id": id, "site_id": 1, "path": path, "owner": "php", "gone": false, "flags": 0, "ready_to_flip": false, "drift": false,
+        ]
         if let filePath { fields["file_path"] = filePath }
         // swift-format-ignore
         var record = try! JSONDecoder().decode(URLRecord.self, from: JSONSerialization.data(withJSONObject: fields))

@@ -20,7 +20,9 @@ import Testing
                         sql: """
                             INSERT INTO sites (name, docroot, public_url, backend_url, directory_index, php_extensions, created_at)
                             VALUES (?, '/srv', 'http://a', 'http://b', ?, ?, '2025-01-01 00:00:00.000')
-                            """, arguments: [name, index, extensions])
+                            """,
+                        arguments: [name, index, extensions]
+                    )
                 }
             }
         }
@@ -79,7 +81,9 @@ import Testing
         try database.writer.write { db in
             for index in 0..<100 {
                 try db.execute(
-                    sql: "INSERT INTO urls (site_id, path, file_path, owner) VALUES (?, ?, ?, 'php')", arguments: [site.id!, "/p\(index).php", "p\(index).php"])
+                    sql: "INSERT INTO urls (site_id, path, file_path, owner) VALUES (?, ?, ?, 'php')",
+                    arguments: [site.id!, "/p\(index).php", "p\(index).php"]
+                )
             }
         }
         let tooLong = String(repeating: "x", count: AppDatabase.maxReasonLength + 1)
@@ -88,7 +92,10 @@ import Testing
         let result = try database.flip(siteID: site.id!, .glob("*"), to: .swift, reason: reason)
         #expect(result.changed.count == 100)
         let (operations, longest) = try database.writer.read { db in
-            (try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM flip_operations")!, try Int.fetchOne(db, sql: "SELECT MAX(length(reason)) FROM ownership_events")!)
+            (
+                try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM flip_operations")!,
+                try Int.fetchOne(db, sql: "SELECT MAX(length(reason)) FROM ownership_events")!
+            )
         }
         #expect(operations == 1)
         #expect(longest < 20)

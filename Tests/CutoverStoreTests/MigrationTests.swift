@@ -23,10 +23,15 @@ import Testing
             let old = try AppDatabase(path: path, migrateUpTo: first)
             try old.writer.write { db in
                 try db.execute(
-                    sql: "INSERT INTO sites (name, docroot, public_url, backend_url, created_at) VALUES ('legacy', '/srv', 'http://a', 'http://b', '2025-01-01 00:00:00.000')")
+                    sql:
+                        "INSERT INTO sites (name, docroot, public_url, backend_url, created_at) VALUES ('legacy', '/srv', 'http://a', 'http://b', '2025-01-01 00:00:00.000')"
+                )
                 try db.execute(sql: "INSERT INTO crawls (site_id, started_at, status) VALUES (1, '2025-01-01 00:00:00.000', 'succeeded')")
                 try db.execute(sql: "INSERT INTO urls (site_id, path, file_path, owner, first_seen_crawl) VALUES (1, '/a.php', 'a.php', 'php', 1)")
-                try db.execute(sql: "INSERT INTO ownership_events (url_id, from_owner, to_owner, at, reason) VALUES (1, NULL, 'php', '2025-01-01 00:00:00.000', 'seed')")
+                try db.execute(
+                    sql:
+                        "INSERT INTO ownership_events (url_id, from_owner, to_owner, at, reason) VALUES (1, NULL, 'php', '2025-01-01 00:00:00.000', 'seed')"
+                )
             }
             let applied = try old.writer.read { db in try AppDatabase.migrator().appliedIdentifiers(db) }
             #expect(applied == [first])

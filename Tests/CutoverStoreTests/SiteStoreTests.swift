@@ -48,7 +48,10 @@ import Testing
         let site = try database.addSite(settings())
         try database.writer.write { db in
             // pid 2^22+1 is above Linux's pid_max default range and cannot be a live process.
-            try db.execute(sql: "INSERT INTO crawls (site_id, started_at, status, pid) VALUES (?, '2025-01-01 00:00:00.000', 'running', 4194305)", arguments: [site.id])
+            try db.execute(
+                sql: "INSERT INTO crawls (site_id, started_at, status, pid) VALUES (?, '2025-01-01 00:00:00.000', 'running', 4194305)",
+                arguments: [site.id]
+            )
         }
         let live = try database.beginCrawl(siteID: site.id!)
         let crawls = try database.crawls(siteID: site.id!)
@@ -60,8 +63,10 @@ import Testing
         let site = try database.addSite(settings())
         try database.writer.write { db in
             try db.execute(
-                sql: "INSERT INTO probe_runs (site_id, started_at, status, pid, concurrency) VALUES (?, '2025-01-01 00:00:00.000', 'running', 4194305, 16)",
-                arguments: [site.id])
+                sql:
+                    "INSERT INTO probe_runs (site_id, started_at, status, pid, concurrency) VALUES (?, '2025-01-01 00:00:00.000', 'running', 4194305, 16)",
+                arguments: [site.id]
+            )
         }
         let live = try database.beginProbeRun(siteID: site.id!, concurrency: 4)
         let runs = try database.probeRuns(siteID: site.id!)

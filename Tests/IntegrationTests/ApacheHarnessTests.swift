@@ -24,7 +24,9 @@ struct ApacheHarnessTests {
         let backend = RecordingBackend()
         try await backend.start()
         let apache = try ApacheServer(
-            docroot: docroot.path, directoryConfig: Self.fallback.replacingOccurrences(of: "BACKEND", with: backend.baseURL))
+            docroot: docroot.path,
+            directoryConfig: Self.fallback.replacingOccurrences(of: "BACKEND", with: backend.baseURL)
+        )
         #expect(try apache.configTest().status == 0)
         try apache.start()
         defer { apache.shutdown() }

@@ -15,7 +15,8 @@ import Testing
         for file in files { try folder.write("htdocs/\(file)", "x") }
         let database = try AppDatabase(writer: DatabaseQueue())
         let site = try database.addSite(
-            SiteSettings(name: "bad", docroot: folder.appending("htdocs"), publicURL: publicURL, backendURL: backendURL))
+            SiteSettings(name: "bad", docroot: folder.appending("htdocs"), publicURL: publicURL, backendURL: backendURL)
+        )
         var logger = Logger(label: "test")
         logger.logLevel = .critical
         try Crawler(database: database, logger: logger).crawl(site: site)
@@ -26,7 +27,9 @@ import Testing
         var logger = Logger(label: "test")
         logger.logLevel = .critical
         return try await Prober(
-            database: database, configuration: ProbeConfiguration(concurrency: 4, timeout: timeout, bodyCap: 64 * 1024), logger: logger
+            database: database,
+            configuration: ProbeConfiguration(concurrency: 4, timeout: timeout, bodyCap: 64 * 1024),
+            logger: logger
         ).probe(site: site)
     }
 
@@ -34,8 +37,10 @@ import Testing
         let server = try MisbehavingServer()
         defer { server.stop() }
         let (database, site, folder) = try site(
-            publicURL: server.baseURL, backendURL: server.baseURL,
-            files: ["slow.html", "reset.html", "big.html", "loop.html", "garbage.html", "fine.html"])
+            publicURL: server.baseURL,
+            backendURL: server.baseURL,
+            files: ["slow.html", "reset.html", "big.html", "loop.html", "garbage.html", "fine.html"]
+        )
         defer { folder.remove() }
         let clock = ContinuousClock()
         let started = clock.now
@@ -62,7 +67,10 @@ import Testing
     @Test func refusedConnectionsAreRecordedQuickly() async throws {
         let closed = try FreePort.find()
         let (database, site, folder) = try site(
-            publicURL: "http://127.0.0.1:\(closed)", backendURL: "http://127.0.0.1:\(closed)", files: ["a.php", "b.html"])
+            publicURL: "http://127.0.0.1:\(closed)",
+            backendURL: "http://127.0.0.1:\(closed)",
+            files: ["a.php", "b.html"]
+        )
         defer { folder.remove() }
         let report = try await probe(database, site, timeout: .seconds(5))
         #expect(report.outcomes.allSatisfy { $0.observation.errorKind == .refused })

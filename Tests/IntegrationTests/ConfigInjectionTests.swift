@@ -27,7 +27,8 @@ struct ConfigInjectionTests {
 
     static func hostileValues(module: String) -> [String] {
         [
-            "\"\nLoadModule evil_module \(module)\n#", "\r\nLoadModule evil_module \(module)\r\n", "x\">\n</Directory>\nLoadModule evil_module \(module)\n<Directory \"/tmp",
+            "\"\nLoadModule evil_module \(module)\n#", "\r\nLoadModule evil_module \(module)\r\n",
+            "x\">\n</Directory>\nLoadModule evil_module \(module)\n<Directory \"/tmp",
             "\\\" \nLoadModule evil_module \(module)", "${EVIL}", "%{ENV:X}", "a b\n#c",
         ]
     }
@@ -41,7 +42,9 @@ struct ConfigInjectionTests {
         let (module, marker) = try Self.markerModule(in: folder)
         try folder.write("htdocs/index.php", "<?php echo 1;")
         let db = folder.appending("cutover.sqlite")
-        #expect(try Subprocess.run(Subprocess.cutoverBinary, ["crawl", "--db", db, "--site", "s", "--docroot", folder.appending("htdocs")]).status == 0)
+        #expect(
+            try Subprocess.run(Subprocess.cutoverBinary, ["crawl", "--db", db, "--site", "s", "--docroot", folder.appending("htdocs")]).status == 0
+        )
         let fields = ["docroot", "backend_url", "owner_header", "directory_index", "php_extensions"]
         for value in Self.hostileValues(module: module) {
             for field in fields {
@@ -54,7 +57,9 @@ struct ConfigInjectionTests {
                 }
                 try database.close()
                 let result = try Subprocess.run(
-                    Subprocess.cutoverBinary, ["export", "--db", db, "--site", "s", "--form", form.rawValue, "--map-file", folder.appending("flips.map"), "--check"])
+                    Subprocess.cutoverBinary,
+                    ["export", "--db", db, "--site", "s", "--form", form.rawValue, "--map-file", folder.appending("flips.map"), "--check"]
+                )
                 #expect(result.status != 0, "\(field) = \(value.debugDescription) was exported")
                 #expect(result.stderr.contains("cannot be exported"), "\(field): \(result.stderr)")
                 #expect(result.stderr.split(separator: "\n").count == 1, "one clear line: \(result.stderr.debugDescription)")
@@ -66,7 +71,9 @@ struct ConfigInjectionTests {
         }
         // The site as it was exports and passes Apache's test: the refusals above were about the values.
         let clean = try Subprocess.run(
-            Subprocess.cutoverBinary, ["export", "--db", db, "--site", "s", "--form", form.rawValue, "--map-file", folder.appending("flips.map"), "--check"])
+            Subprocess.cutoverBinary,
+            ["export", "--db", db, "--site", "s", "--form", form.rawValue, "--map-file", folder.appending("flips.map"), "--check"]
+        )
         #expect(clean.status == 0, "\(clean.stdout) \(clean.stderr)")
         #expect(!FileManager.default.fileExists(atPath: marker))
     }
@@ -110,7 +117,10 @@ struct ConfigInjectionTests {
         let settings = SiteSettings(name: "odd", docroot: docroot, publicURL: "http://127.0.0.1:1", backendURL: "http://127.0.0.1:8080")
         #expect(settings.problems().isEmpty)
         let map = folder.appending("maps dir/flips.map")
-        let rendered = try DirectiveRenderer.render(ExportInput(settings: settings, flips: [PageFlip(path: "/index.php")], mapFilePath: map), form: form)
+        let rendered = try DirectiveRenderer.render(
+            ExportInput(settings: settings, flips: [PageFlip(path: "/index.php")], mapFilePath: map),
+            form: form
+        )
         let result = try ApacheConfigCheck().check(rendered, settings: settings, mapFilePath: map)
         #expect(result.accepted, "\(result.message)\n\(rendered.text)")
         #expect(rendered.text.components(separatedBy: "<Directory").count - 1 == (form == .htaccess ? 0 : 1))
@@ -126,9 +136,16 @@ struct ConfigInjectionTests {
         for (index, name) in ["shop.v2", "shop_v2", "shop-v2"].enumerated() {
             try folder.write("site\(index)/index.php", "x")
             try folder.write("site\(index)/flips.map", "/index.php swift\n")
-            let settings = SiteSettings(name: name, docroot: folder.appending("site\(index)"), publicURL: "http://127.0.0.1:1", backendURL: "http://127.0.0.1:8080")
+            let settings = SiteSettings(
+                name: name,
+                docroot: folder.appending("site\(index)"),
+                publicURL: "http://127.0.0.1:1",
+                backendURL: "http://127.0.0.1:8080"
+            )
             let rendered = try DirectiveRenderer.render(
-                ExportInput(settings: settings, flips: [PageFlip(path: "/index.php")], mapFilePath: folder.appending("site\(index)/flips.map")), form: .rewritemap)
+                ExportInput(settings: settings, flips: [PageFlip(path: "/index.php")], mapFilePath: folder.appending("site\(index)/flips.map")),
+                form: .rewritemap
+            )
             let map = DirectiveRenderer.mapName(settings)
             #expect(rendered.text.contains("RewriteMap \(map) \"txt:\(folder.appending("site\(index)/flips.map"))\""))
             #expect(rendered.text.contains("${\(map):%{REQUEST_URI}|php}"))

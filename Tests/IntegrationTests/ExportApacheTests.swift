@@ -24,9 +24,13 @@ struct ExportApacheTests {
     func render(_ form: ExportForm, live: LiveSite, flips: [String], map: String? = nil) throws -> RenderedExport {
         try DirectiveRenderer.render(
             ExportInput(
-                settings: live.site.settings, flips: flips.map(PageFlip.init),
-                redirects: [PageRedirect(from: "/moved.php", to: "/new%20home")], mapFilePath: map),
-            form: form)
+                settings: live.site.settings,
+                flips: flips.map(PageFlip.init),
+                redirects: [PageRedirect(from: "/moved.php", to: "/new%20home")],
+                mapFilePath: map
+            ),
+            form: form
+        )
     }
 
     /// Starts a site whose Apache config is exactly the export (vhost forms) or whose docroot
@@ -71,7 +75,11 @@ struct ExportApacheTests {
         #expect(observed["/style.css"] == .static)
         #expect(report.drifted.isEmpty, "\(report.drifted.map(\.target.path))")
         #expect(report.fallback.healthy, "\(report.fallback.detail)")
-        for path in Self.flipped { #expect(FileManager.default.fileExists(atPath: live.htdocs + (PathEncoding.decode(path).map { String(decoding: $0, as: UTF8.self) } ?? ""))) }
+        for path in Self.flipped {
+            #expect(
+                FileManager.default.fileExists(atPath: live.htdocs + (PathEncoding.decode(path).map { String(decoding: $0, as: UTF8.self) } ?? ""))
+            )
+        }
 
         // The backend sees exactly what the client sent.
         let before = live.backend.requestTargets.count

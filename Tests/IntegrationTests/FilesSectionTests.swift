@@ -20,8 +20,10 @@ struct FilesSectionTests {
         let backend = RecordingBackend()
         try await backend.start()
         let apache = try ApacheServer(
-            docroot: docroot.path, directoryConfig: directoryConfig.replacingOccurrences(of: "BACKEND", with: backend.baseURL),
-            serverConfig: serverConfig.replacingOccurrences(of: "DOCROOT", with: docroot.path))
+            docroot: docroot.path,
+            directoryConfig: directoryConfig.replacingOccurrences(of: "BACKEND", with: backend.baseURL),
+            serverConfig: serverConfig.replacingOccurrences(of: "DOCROOT", with: docroot.path)
+        )
         #expect(try apache.configTest().status == 0)
         try apache.start()
         defer { apache.shutdown() }

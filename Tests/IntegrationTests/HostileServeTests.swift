@@ -18,7 +18,8 @@ struct HostileServeTests {
             db = folder.appending("cutover.sqlite")
             let crawl = try Subprocess.run(
                 Subprocess.cutoverBinary,
-                ["crawl", "--db", db, "--site", "s", "--docroot", folder.appending("htdocs"), "--backend-url", "http://127.0.0.1:8080"])
+                ["crawl", "--db", db, "--site", "s", "--docroot", folder.appending("htdocs"), "--backend-url", "http://127.0.0.1:8080"]
+            )
             guard crawl.status == 0 else { throw HarnessError("crawl: \(crawl.stderr)") }
             port = try FreePort.find()
             process.executableURL = URL(fileURLWithPath: Subprocess.cutoverBinary)
@@ -34,7 +35,14 @@ struct HostileServeTests {
             throw HarnessError("cutover serve did not start")
         }
 
-        func send(_ method: String, _ path: String, token: String? = "hostile-token", host: String? = nil, type: String? = "application/json", body: String? = nil)
+        func send(
+            _ method: String,
+            _ path: String,
+            token: String? = "hostile-token",
+            host: String? = nil,
+            type: String? = "application/json",
+            body: String? = nil
+        )
             throws -> RawHTTPResponse
         {
             var headers: [String: String] = [:]
@@ -94,7 +102,10 @@ struct HostileServeTests {
 
         // 2, 4, 11. Hostile settings are refused where they enter.
         let hostileSites: [(String, String)] = [
-            ("docroot quote+newline", #"{"name":"x","docroot":"/srv/x\"\nLoadModule evil_module /tmp/evil.so\n#","publicURL":"http://a","backendURL":"http://b"}"#),
+            (
+                "docroot quote+newline",
+                #"{"name":"x","docroot":"/srv/x\"\nLoadModule evil_module /tmp/evil.so\n#","publicURL":"http://a","backendURL":"http://b"}"#
+            ),
             ("docroot /.", #"{"name":"x","docroot":"/.","publicURL":"http://a","backendURL":"http://b"}"#),
             ("docroot /srv/..", #"{"name":"x","docroot":"/srv/..","publicURL":"http://a","backendURL":"http://b"}"#),
             ("docroot /proc", #"{"name":"x","docroot":"/proc","publicURL":"http://a","backendURL":"http://b"}"#),
@@ -117,26 +128,41 @@ struct HostileServeTests {
         let size = { (try? FileManager.default.attributesOfItem(atPath: server.db)[.size] as? Int) ?? 0 }
         let walSize = { (try? FileManager.default.attributesOfItem(atPath: server.db + "-wal")[.size] as? Int) ?? 0 }
         expectStatus(
-            try server.send("POST", "/api/sites/s/flips", body: #"{"glob":"*","to":"swift","reason":"\#(String(repeating: "r", count: 1001))"}"#), 422,
-            "reason of 1,001 characters")
+            try server.send("POST", "/api/sites/s/flips", body: #"{"glob":"*","to":"swift","reason":"\#(String(repeating: "r", count: 1001))"}"#),
+            422,
+            "reason of 1,001 characters"
+        )
         expectStatus(
             try server.send("POST", "/api/sites/s/flips", body: #"{"glob":"*","to":"swift","reason":"\#(String(repeating: "r", count: 1 << 20))"}"#),
-            413, "reason of 1 MiB")
+            413,
+            "reason of 1 MiB"
+        )
         let before = size() + walSize()
         expectStatus(
-            try server.send("POST", "/api/sites/s/flips", body: #"{"glob":"*","to":"swift","reason":"\#(String(repeating: "r", count: 1000))"}"#), 200,
-            "bulk flip with the longest reason")
+            try server.send("POST", "/api/sites/s/flips", body: #"{"glob":"*","to":"swift","reason":"\#(String(repeating: "r", count: 1000))"}"#),
+            200,
+            "bulk flip with the longest reason"
+        )
         let growth = size() + walSize() - before
         let stored = try Subprocess.run(
             "/usr/bin/python3",
-            ["-c", "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); print(c.execute('SELECT (SELECT COALESCE(SUM(length(reason)),0) FROM ownership_events) + (SELECT COALESCE(SUM(length(reason)),0) FROM flip_operations)').fetchone()[0])", server.db])
+            [
+                "-c",
+                "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); print(c.execute('SELECT (SELECT COALESCE(SUM(length(reason)),0) FROM ownership_events) + (SELECT COALESCE(SUM(length(reason)),0) FROM flip_operations)').fetchone()[0])",
+                server.db,
+            ]
+        )
         let reasonBytes = Int(stored.stdout.trimmingCharacters(in: .whitespacesAndNewlines)) ?? -1
         // 100 events of "planned" plus the crawl's own events, and the reason once: far below 100 copies of it.
         #expect((0..<5_000).contains(reasonBytes), "reasons take \(reasonBytes) bytes (\(stored.stderr))")
         #expect(growth < 1 << 20, "a flip of 100 URLs grew the database and WAL by \(growth) bytes")
 
         // 13. The scheme is case-insensitive; the state is what it was.
-        expectStatus(try RawHTTP.send(port: server.port, method: "GET", path: "/api/sites/s", headers: ["Authorization": "bearer hostile-token"]), 200, "lowercase bearer")
+        expectStatus(
+            try RawHTTP.send(port: server.port, method: "GET", path: "/api/sites/s", headers: ["Authorization": "bearer hostile-token"]),
+            200,
+            "lowercase bearer"
+        )
         let after = try server.send("GET", "/api/sites/s").json
         for key in ["docroot", "backendURL", "directoryIndex", "phpExtensions", "ownerHeader"] {
             #expect("\(original[key] ?? "-")" == "\(after[key] ?? "-")", "\(key) changed")

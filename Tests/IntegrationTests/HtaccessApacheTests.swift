@@ -11,7 +11,8 @@ import Testing
 @Suite(.enabled(if: Integration.enabled, "needs apache2 and libapache2-mod-php (always runs when CI=true)"))
 struct HtaccessApacheTests {
     static let files = [
-        ".htaccess": "# the app's own rules\nRewriteEngine On\nRewriteRule ^old$ /index.php?moved=1 [L]\nRewriteRule ^pretty/([a-z]+)$ show.php?name=$1 [L,QSA]\n",
+        ".htaccess":
+            "# the app's own rules\nRewriteEngine On\nRewriteRule ^old$ /index.php?moved=1 [L]\nRewriteRule ^pretty/([a-z]+)$ show.php?name=$1 [L,QSA]\n",
         "index.php": "<?php echo 'php home ' . ($_GET['moved'] ?? '');",
         "show.php": "<?php echo 'php show ' . $_GET['name'];",
         "a.php": "<?php echo 'php a';",

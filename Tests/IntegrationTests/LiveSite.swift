@@ -30,11 +30,13 @@ final class LiveSite: @unchecked Sendable {
         apache = try ApacheServer(
             docroot: docroot.appending("htdocs"),
             directoryConfig: directory.replacingOccurrences(of: "BACKEND", with: backend.baseURL),
-            serverConfig: serverConfig.replacingOccurrences(of: "BACKEND", with: backend.baseURL))
+            serverConfig: serverConfig.replacingOccurrences(of: "BACKEND", with: backend.baseURL)
+        )
         try apache.start()
         database = try AppDatabase(path: docroot.appending("cutover.sqlite"))
         site = try database.addSite(
-            SiteSettings(name: "live", docroot: docroot.appending("htdocs"), publicURL: apache.baseURL, backendURL: backend.baseURL))
+            SiteSettings(name: "live", docroot: docroot.appending("htdocs"), publicURL: apache.baseURL, backendURL: backend.baseURL)
+        )
     }
 
     var htdocs: String { docroot.appending("htdocs") }

@@ -72,7 +72,12 @@ struct PlanApacheTests {
         try live.crawl()
         try apply(live)
         _ = try live.database.flip(
-            siteID: live.site.id!, .paths(["/page-1.php"]), to: .swift, reason: "moved", redirectTo: "/pages/one")
+            siteID: live.site.id!,
+            .paths(["/page-1.php"]),
+            to: .swift,
+            reason: "moved",
+            redirectTo: "/pages/one"
+        )
         var report = try await live.probe()
         #expect(report.drifted.map(\.target.path) == ["/page-1.php"])
 
@@ -108,8 +113,10 @@ struct PlanApacheTests {
     }
 
     @Test func hostileNamesAreAcceptedByApacheAndFlipExactly() async throws {
-        let names = ["q\"uote.php", "gt>.php", "</Files>.php", "pct%20.php", "dollar$1.php", "sp ace.php", "[br].php", "star*.php",
-            "back\\slash.php", "café.php", "a+b(1).php", "semi;colon.php", "{brace}.php", "a'b.php"]
+        let names = [
+            "q\"uote.php", "gt>.php", "</Files>.php", "pct%20.php", "dollar$1.php", "sp ace.php", "[br].php", "star*.php",
+            "back\\slash.php", "café.php", "a+b(1).php", "semi;colon.php", "{brace}.php", "a'b.php",
+        ]
         var files = Self.files
         for name in names { files[name] = "<?php echo 'php';" }
         let live = try await LiveSite(files: files, directoryConfig: "")
@@ -122,8 +129,10 @@ struct PlanApacheTests {
         #expect(Set(paths) == Set(encoded))
         try apply(live)
         let check = try ApacheConfigCheck().check(
-            try DirectiveRenderer.render(try live.database.exportInput(site: live.site), form: .htaccess), settings: live.site.settings,
-            mapFilePath: nil)
+            try DirectiveRenderer.render(try live.database.exportInput(site: live.site), form: .htaccess),
+            settings: live.site.settings,
+            mapFilePath: nil
+        )
         #expect(check.accepted, "\(check.message)")
         let report = try await live.probe()
         let observed = live.observed(report)
@@ -138,7 +147,10 @@ struct PlanApacheTests {
     @Test func rewriteMapCheckWritesNothingBesideTheMapPath() throws {
         let settings = SiteSettings(name: "x", docroot: "/tmp", publicURL: "http://127.0.0.1", backendURL: "http://127.0.0.1:8080")
         let map = "/nonexistent-cutover-dir/flips.map"
-        let rendered = try DirectiveRenderer.render(ExportInput(settings: settings, flips: [PageFlip(path: "/a.php")], mapFilePath: map), form: .rewritemap)
+        let rendered = try DirectiveRenderer.render(
+            ExportInput(settings: settings, flips: [PageFlip(path: "/a.php")], mapFilePath: map),
+            form: .rewritemap
+        )
         let result = try ApacheConfigCheck().check(rendered, settings: settings, mapFilePath: map)
         #expect(result.accepted, "\(result.message)")
         #expect(!FileManager.default.fileExists(atPath: "/nonexistent-cutover-dir"))

@@ -26,7 +26,8 @@ struct ProbeTests {
             live.observed(report) == [
                 "/": .php, "/index.php": .php, "/page-1.php": .php, "/page-2.php": .php, "/about/": .php, "/about/index.php": .php,
                 "/style.css": .static, "/img/logo.svg": .static,
-            ])
+            ]
+        )
         #expect(report.outcomes.allSatisfy { $0.observation.ownerSource == .marker })
         #expect(report.fallback.healthy, "\(report.fallback.detail)")
         #expect(report.fallback.observedOwner == .swift)
@@ -132,8 +133,11 @@ struct ProbeTests {
         #expect(last.run.urlCount == urlCount)
         #expect(last.run.errorCount == 0 && last.run.driftCount == 0)
         let counts = try await live.database.writer.read { db in
-            try Row.fetchAll(db, sql: "SELECT run_id, count(*) AS n, count(DISTINCT url_id) AS urls FROM probe_results GROUP BY run_id ORDER BY run_id")
-                .map { [$0["run_id"] as Int64, $0["n"] as Int64, $0["urls"] as Int64] }
+            try Row.fetchAll(
+                db,
+                sql: "SELECT run_id, count(*) AS n, count(DISTINCT url_id) AS urls FROM probe_results GROUP BY run_id ORDER BY run_id"
+            )
+            .map { [$0["run_id"] as Int64, $0["n"] as Int64, $0["urls"] as Int64] }
         }
         // Retention 2: the first run is gone; each kept run has every URL exactly once.
         #expect(counts == reports.dropFirst().map { [$0.run.id!, Int64(urlCount), Int64(urlCount)] })

@@ -70,7 +70,9 @@ struct ServeLiveTests {
         defer { folder.remove() }
         for index in 0..<2000 { try folder.write("htdocs/p\(index).php", "x") }
         let db = folder.appending("cutover.sqlite")
-        #expect(try Subprocess.run(Subprocess.cutoverBinary, ["crawl", "--db", db, "--site", "s", "--docroot", folder.appending("htdocs")]).status == 0)
+        #expect(
+            try Subprocess.run(Subprocess.cutoverBinary, ["crawl", "--db", db, "--site", "s", "--docroot", folder.appending("htdocs")]).status == 0
+        )
         let port = try FreePort.find()
         let server = Process()
         server.executableURL = URL(fileURLWithPath: Subprocess.cutoverBinary)

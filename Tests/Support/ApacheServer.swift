@@ -36,14 +36,23 @@ public final class ApacheServer: @unchecked Sendable {
         self.workDirectory = try TemporaryDirectory(prefix: "apache")
         self.port = try FreePort.find()
         try Self.config(
-            port: port, docroot: docroot, runDirectory: workDirectory.path, directoryConfig: directoryConfig,
-            serverConfig: serverConfig, maxWorkers: maxWorkers
+            port: port,
+            docroot: docroot,
+            runDirectory: workDirectory.path,
+            directoryConfig: directoryConfig,
+            serverConfig: serverConfig,
+            maxWorkers: maxWorkers
         ).write(toFile: configPath, atomically: true, encoding: .utf8)
     }
 
     /// A self-contained config: no /etc/apache2/apache2.conf, no envvars, only the modules named here.
     public static func config(
-        port: Int, docroot: String, runDirectory: String, directoryConfig: String, serverConfig: String, maxWorkers: Int = 48
+        port: Int,
+        docroot: String,
+        runDirectory: String,
+        directoryConfig: String,
+        serverConfig: String,
+        maxWorkers: Int = 48
     ) throws -> String {
         guard let php = phpModule else { throw HarnessError("mod_php is not installed (apt-get install libapache2-mod-php)") }
         let moduleLines = [

@@ -18,7 +18,12 @@ public struct RawHTTPResponse: Sendable {
 
 public enum RawHTTP {
     public static func send(
-        port: Int, method: String, path: String, host: String? = nil, headers: [String: String] = [:], body: String? = nil
+        port: Int,
+        method: String,
+        path: String,
+        host: String? = nil,
+        headers: [String: String] = [:],
+        body: String? = nil
     ) throws -> RawHTTPResponse {
         var request = "\(method) \(path) HTTP/1.1\r\nHost: \(host ?? "127.0.0.1:\(port)")\r\nConnection: close\r\n"
         for (name, value) in headers.sorted(by: { $0.key < $1.key }) { request += "\(name): \(value)\r\n" }
@@ -41,7 +46,12 @@ public enum RawHTTP {
     /// `send` on a Dispatch thread: the blocking socket read must not hold one of Swift
     /// Concurrency's few threads while an in-process backend needs them to answer.
     public static func send(
-        port: Int, method: String, path: String, host: String? = nil, headers: [String: String] = [:], body: String? = nil
+        port: Int,
+        method: String,
+        path: String,
+        host: String? = nil,
+        headers: [String: String] = [:],
+        body: String? = nil
     ) async throws -> RawHTTPResponse {
         try await withCheckedThrowingContinuation { continuation in
             DispatchQueue.global().async {

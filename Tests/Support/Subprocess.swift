@@ -9,7 +9,12 @@ public struct ProcessResult: Sendable {
 
 public enum Subprocess {
     @discardableResult
-    public static func run(_ executable: String, _ arguments: [String], environment: [String: String]? = nil, currentDirectory: String? = nil)
+    public static func run(
+        _ executable: String,
+        _ arguments: [String],
+        environment: [String: String]? = nil,
+        currentDirectory: String? = nil
+    )
         throws -> ProcessResult
     {
         let process = Process()
@@ -32,8 +37,10 @@ public enum Subprocess {
         let errData = errBox.data
         process.waitUntilExit()
         return ProcessResult(
-            status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
-            stderr: String(decoding: errData, as: UTF8.self))
+            status: process.terminationStatus,
+            stdout: String(decoding: outData, as: UTF8.self),
+            stderr: String(decoding: errData, as: UTF8.self)
+        )
     }
 
     /// Runs a launcher that leaves a daemon behind (`apache2 -k start`) and returns its exit status.
@@ -62,7 +69,7 @@ public enum Subprocess {
         posix_spawnattr_setsigdefault(&attributes, &allSignals)
         posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
         let argv = ([executable] + arguments).map { strdup($0) } + [nil]
-        defer { argv.forEach { free($0) } }
+        defer { for pointer in argv { free(pointer) } }
         var pid: pid_t = 0
         let spawned = posix_spawn(&pid, executable, &actions, &attributes, argv, environ)
         guard spawned == 0 else { throw HarnessError("cannot start \(executable): \(String(cString: strerror(spawned)))") }

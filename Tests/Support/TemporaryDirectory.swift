@@ -19,8 +19,10 @@ public struct TemporaryDirectory: Sendable {
     public func write(_ relative: String, _ contents: String = "") throws -> String {
         let file = appending(relative)
         try FileManager.default.createDirectory(
-            atPath: (file as NSString).deletingLastPathComponent, withIntermediateDirectories: true,
-            attributes: [.posixPermissions: 0o755])
+            atPath: (file as NSString).deletingLastPathComponent,
+            withIntermediateDirectories: true,
+            attributes: [.posixPermissions: 0o755]
+        )
         try Data(contents.utf8).write(to: URL(fileURLWithPath: file))
         return file
     }
