@@ -2,7 +2,7 @@
 SWIFT ?= swift
 DB ?= cutover.sqlite
 
-.PHONY: setup build test contract demo-check browser-test docker-check run apply bench-crawl release clean
+.PHONY: setup build test test-fast lint contract demo-check browser-test docker-check run apply bench-crawl release clean
 
 setup:
 	@scripts/setup.sh
@@ -23,6 +23,15 @@ test: setup
 	scripts/demo-check.sh
 	scripts/browser-test.sh
 	scripts/docker-check.sh
+
+# Unit, store, crawl and server-route tests only (no Apache, no built binary runs): under a
+# minute once built.
+test-fast: setup
+	$(SWIFT) test --filter 'CutoverCoreTests|CutoverStoreTests|CutoverCrawlTests|CutoverServerTests'
+
+# swift format, ruff and the dashboard's module graph (scripts/lint.sh); CI runs it before the tests.
+lint:
+	scripts/lint.sh
 
 # schemathesis against a live `cutover serve` and its OpenAPI document.
 contract: build

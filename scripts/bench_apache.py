@@ -12,7 +12,15 @@ The "Swift backend" is a second port of the same Apache answering every path wit
 header, so that neither tool is limited by a slow stand-in.
 Usage: scripts/bench_apache.py [probe|export|all]
 """
-import glob, json, os, resource, shutil, subprocess, sys, tempfile, time
+import glob
+import json
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BIN = os.environ.get("CUTOVER_BIN", os.path.join(ROOT, ".build/release/cutover"))
@@ -92,7 +100,7 @@ KeepAlive On
 
 def run_measured(args, **kw):
     start = time.perf_counter()
-    result = subprocess.run(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, **kw)
+    result = subprocess.run(args, capture_output=True, check=False, **kw)
     return time.perf_counter() - start, result
 
 
@@ -101,7 +109,7 @@ def curl_parallel(urls, work, parallel=32):
     with open(listing, "w") as f:
         for url in urls:
             f.write(f'url = "{url}"\noutput = "/dev/null"\n')
-    seconds, result = run_measured(["curl", "-s", "--parallel", "--parallel-max", str(parallel), "-K", listing])
+    seconds, _ = run_measured(["curl", "-s", "--parallel", "--parallel-max", str(parallel), "-K", listing])
     return seconds
 
 
@@ -134,8 +142,10 @@ def bench_probe():
         Header always set X-Cutover-Handler "expr=%{{HANDLER}}"
     </Directory>""")
         # Patch the backend port into the include and reload.
-        text = open(apache.conf).read().replace("BACKEND", str(apache.backend_port))
-        open(apache.conf, "w").write(text)
+        with open(apache.conf) as f:
+            text = f.read().replace("BACKEND", str(apache.backend_port))
+        with open(apache.conf, "w") as f:
+            f.write(text)
         subprocess.run(["apache2", "-f", apache.conf, "-k", "graceful"], check=True)
         time.sleep(1)
         site = ["--db", db, "--docroot", docroot, "--site-url", f"http://127.0.0.1:{apache.port}",
@@ -177,15 +187,18 @@ def bench_probe():
                 peak = max(peak, usage1.ru_maxrss)
             runs["curl"].append(curl_parallel(targets, work))
         n = len(targets)
-        median = lambda values: sorted(values)[len(values) // 2]
-        print(f"probe: {n} URLs {owners}, drift {report['run']['drift_count']}, errors {report['run']['error_count']}, fallback healthy {report['fallback']['healthy']}")
+        def median(values):
+            return sorted(values)[len(values) // 2]
+
+        run = report["run"]
+        print(f"probe: {n} URLs {owners}, drift {run['drift_count']}, errors {run['error_count']}, fallback healthy {report['fallback']['healthy']}")
         print("  rounds (probe / probe --json / curl, s): " + ", ".join(
-            f"{a:.2f}/{b:.2f}/{c:.2f}" for a, b, c in zip(runs["text"], runs["json"], runs["curl"])))
+            f"{a:.2f}/{b:.2f}/{c:.2f}" for a, b, c in zip(runs["text"], runs["json"], runs["curl"], strict=True)))
         for mode, label in (("text", "cutover probe --concurrency 32:       "), ("json", "cutover probe --concurrency 32 --json:"),
                             ("curl", "curl --parallel-max 32:               ")):
             print(f"  {label} median {median(runs[mode]):.2f} s = {n / median(runs[mode]):.0f} URLs/s")
         for mode in ("text", "json"):
-            ratios = [c / s for s, c in zip(runs[mode], runs["curl"])]
+            ratios = [c / s for s, c in zip(runs[mode], runs["curl"], strict=True)]
             print(f"  ratio to curl's throughput ({mode}): median {median(ratios):.2f} (rounds {min(ratios):.2f}-{max(ratios):.2f})")
         print(f"  cutover peak RSS {peak / 1024:.0f} MB, CPU per probe (median) {median(cpu):.2f} s")
         apache.stop()
@@ -211,7 +224,6 @@ def bench_export():
         probe_urls = [f"/s{i % 20}/p{i}.php" for i in range(5000, 10000)]
         results = {}
         for mode in ["none", "rules", "map"]:
-            apache_port = free_port()
             conf = f"{work}/cutover-{mode}.conf"
             map_file = f"{work}/flips.map"
             if mode == "none":
@@ -223,7 +235,8 @@ def bench_export():
             else:
                 subprocess.run([BIN, "export", "--db", db, "--form", "rewritemap", "--map-file", map_file, "-o", conf], check=True)
                 subprocess.run([BIN, "apply", "--db", db, "--map-file", map_file], check=True, stdout=subprocess.DEVNULL)
-            flips = open(conf).read().count("RewriteRule \"^s")
+            with open(conf) as f:
+                flips = f.read().count("RewriteRule \"^/s")
             apache = Apache(work + f"/{mode}", docroot, include=f'Include "{conf}"')
             urls = [f"http://127.0.0.1:{apache.port}{p}" for p in probe_urls]
             curl_parallel(urls[:1000], apache.work)

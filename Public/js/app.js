@@ -102,7 +102,7 @@ async function route() {
       replace(main, app.loadError ? [h('h1', {}, 'Cannot load the sites'), h('p', { class: 'error' }, app.loadError.message)] : emptySites());
       return;
     }
-    await views[name](main, { args, params, signal: app.controller.signal });
+    await views[name](main, { app, args, params, signal: app.controller.signal });
   } catch (error) {
     if (error?.name === 'AbortError') return;
     replace(main, h('h1', {}, 'Something went wrong'), h('p', { class: 'error' }, error?.message ?? String(error)),

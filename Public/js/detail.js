@@ -1,10 +1,9 @@
 // One URL: what the inventory knows (file, size, mtime, hash), its probe history and its
 // ownership events, with a flip button.
 import { api, sitePath } from './api.js';
-import { app } from './app.js';
 import { h, number, replace, when } from './dom.js';
 
-export async function renderURLDetail(main, { args, signal }) {
+export async function renderURLDetail(main, { app, args, signal }) {
   const id = Number(args[0]);
   if (!Number.isInteger(id) || id <= 0) {
     replace(main, h('h1', {}, 'No such URL'), h('p', {}, 'The address names no URL. ', h('a', { href: '#/urls' }, 'Back to the URL table')));
@@ -27,7 +26,7 @@ export async function renderURLDetail(main, { args, signal }) {
       if (reason == null) return;
       try {
         await api(sitePath(app.site, '/flips'), { method: 'POST', body: { paths: [url.path], to: target, reason: reason || undefined } });
-        await renderURLDetail(main, { args, signal });
+        await renderURLDetail(main, { app, args, signal });
         app.notice(`${url.path} is planned for ${target}.`, 'success');
       } catch (error) {
         app.error(error);

@@ -1,7 +1,6 @@
 // Export: pick a form, see the owner changes it makes and the diff against the last stored
 // export, then copy, download or store the directives.
 import { api, sitePath } from './api.js';
-import { app } from './app.js';
 import { field, h, replace, select, when } from './dom.js';
 
 const forms = [
@@ -11,7 +10,7 @@ const forms = [
 ];
 const fileNames = { vhost: 'cutover-vhost.conf', htaccess: 'htaccess.txt', rewritemap: 'cutover-rewritemap.conf' };
 
-export async function renderExport(main, { params, signal }) {
+export async function renderExport(main, { app, params, signal }) {
   const site = app.site;
   const form = forms.some(([value]) => value === params.get('form')) ? params.get('form') : 'vhost';
   const map = params.get('map') ?? '';
@@ -70,7 +69,7 @@ export async function renderExport(main, { params, signal }) {
       try {
         const saved = await api(sitePath(site, '/exports'), { method: 'POST', body: map ? { form, map } : { form } });
         app.notice(`Stored as export #${saved.headers.get('X-Cutover-Export')}. Apply it with cutover export / apply, then probe.`, 'success');
-        await renderExport(main, { params, signal });
+        await renderExport(main, { app, params, signal });
       } catch (error) {
         app.error(error);
       }

@@ -1,11 +1,10 @@
 // Overview of one site: progress, counts, burndown, drift, fallback health, schedule, and
 // buttons that start a crawl or a probe and follow it live.
 import { api, followJob, sitePath } from './api.js';
-import { app } from './app.js';
 import { burndown } from './chart.js';
 import { h, number, relative, replace, when } from './dom.js';
 
-export async function renderOverview(main, { signal }) {
+export async function renderOverview(main, { app, signal }) {
   const site = app.site;
   const [stats, info, jobs] = await Promise.all([
     api(sitePath(site, '/stats'), { signal }),
@@ -53,7 +52,7 @@ export async function renderOverview(main, { signal }) {
     } else {
       app.notice(`The ${final.kind} ${final.state}${final.error ? `: ${final.error}` : ''}.`, 'error');
     }
-    if (!signal.aborted) await renderOverview(main, { signal });
+    if (!signal.aborted) await renderOverview(main, { app, signal });
   }
 
   const counts = stats.counts;

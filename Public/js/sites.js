@@ -1,10 +1,9 @@
 // Sites: the registered sites, and a form to add or edit one. Validation happens on the
 // server; its messages are shown next to the form as they come.
 import { api, sitePath } from './api.js';
-import { app } from './app.js';
 import { field, h, replace } from './dom.js';
 
-export async function renderSites(main, { params }) {
+export async function renderSites(main, { app, params }) {
   await app.reloadSites();
   if (app.loadError) throw app.loadError;
   const editing = app.sites.find((site) => site.name === params.get('edit')) ?? null;
@@ -19,11 +18,11 @@ export async function renderSites(main, { params }) {
           h('td', {}, h('a', { class: 'button', href: `#/sites?edit=${encodeURIComponent(site.name)}` }, `Edit ${site.name}`)),
         )))))
       : h('p', { class: 'empty' }, 'No site yet. Add the PHP site you are migrating below.'),
-    siteForm(main, editing),
+    siteForm(app, main, editing),
   );
 }
 
-function siteForm(main, site) {
+function siteForm(app, main, site) {
   const input = (name, value, attributes = {}) => h('input', { name, value: value ?? '', ...attributes });
   const message = h('div', { class: 'form-message', role: 'alert' });
   const form = h('form', { class: 'site-form', novalidate: true },

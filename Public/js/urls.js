@@ -1,14 +1,13 @@
 // The URL table: server-side filters, sort and pages (cursor pages in path order), row
 // selection and flips to Swift or back to PHP with a confirmation and a reason.
 import { api, sitePath } from './api.js';
-import { app } from './app.js';
 import { field, h, number, replace, select } from './dom.js';
 
 const ownerOptions = [['', 'any'], ['php', 'PHP'], ['swift', 'Swift'], ['static', 'static']];
 const yesNo = [['', 'any'], ['true', 'yes'], ['false', 'no']];
 const filterNames = ['owner', 'planned', 'observed', 'drift', 'ready', 'prefix', 'q', 'sort', 'order'];
 
-export async function renderURLs(main, { params, signal }) {
+export async function renderURLs(main, { app, params, signal }) {
   const site = app.site;
   const filters = Object.fromEntries(filterNames.map((name) => [name, params.get(name) ?? '']));
   const limit = Number(params.get('limit')) || 100;
@@ -22,7 +21,7 @@ export async function renderURLs(main, { params, signal }) {
   else if (offset) query.set('offset', String(offset));
   const page = await api(`${sitePath(site, '/urls')}?${query}`, { signal });
 
-  const form = filterForm(filters);
+  const form = filterForm(app, filters);
   const selected = new Set();
   const count = h('span', { class: 'muted', 'aria-live': 'polite' }, 'No rows selected.');
   const flipButtons = [['swift', 'Flip selected to Swift'], ['php', 'Flip selected back to PHP']].map(([to, label]) =>
@@ -41,7 +40,7 @@ export async function renderURLs(main, { params, signal }) {
     if (reason == null) return;
     try {
       const result = await api(sitePath(site, '/flips'), { method: 'POST', body: { paths, to, reason: reason || undefined } });
-      await renderURLs(main, { params, signal });
+      await renderURLs(main, { app, params, signal });
       app.notice(`${result.changed.length} planned for ${to}${result.unchanged.length ? `, ${result.unchanged.length} already were` : ''}. See Export for the directives.`, 'success');
     } catch (error) {
       app.error(error);
@@ -90,7 +89,7 @@ function ownerTag(owner) {
   return h('span', { class: `tag ${owner}` }, owner);
 }
 
-function filterForm(filters) {
+function filterForm(app, filters) {
   const form = h('form', { class: 'filters', role: 'search', 'aria-label': 'Filter URLs' },
     field('Search', h('input', { name: 'q', type: 'search', value: filters.q, placeholder: 'part of a path' })),
     field('Path prefix', h('input', { name: 'prefix', value: filters.prefix, placeholder: '/blog/' })),

@@ -12,7 +12,6 @@ and saves screenshots to ARTIFACTS.
 import json
 import os
 import sys
-import time
 import urllib.parse
 import urllib.request
 
@@ -70,9 +69,9 @@ class Dashboard:
     def text_appears(self, selector, text):
         try:
             self.wait.until(ec.text_to_be_present_in_element((By.CSS_SELECTOR, selector), text))
-        except TimeoutException:
+        except TimeoutException as error:
             found = [element.text for element in self.all(selector)]
-            raise AssertionError(f"{selector!r} never showed {text!r}; it shows {found!r}")
+            raise AssertionError(f"{selector!r} never showed {text!r}; it shows {found!r}") from error
 
     def shot(self, name):
         path = os.path.join(self.artifacts, f"{name}.png")
