@@ -3,7 +3,7 @@ import PackageDescription
 
 let package = Package(
     name: "cutover",
-    platforms: [.macOS(.v14)],
+    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "cutover", targets: ["cutover"]),
         .executable(name: "cutover-demo-app", targets: ["DemoApp"]),

@@ -3,6 +3,7 @@ import CutoverStore
 import Dispatch
 import Foundation
 import Logging
+import Synchronization
 
 /// What a crawl is doing, for progress displays.
 public struct CrawlProgress: Sendable, Hashable {
@@ -178,14 +179,13 @@ public struct Crawler: Sendable {
 }
 
 /// A thread-safe running total for progress from concurrent workers.
-final class ProgressCounter: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value = 0
+final class ProgressCounter: Sendable {
+    private let value = Mutex(0)
 
     func add(_ amount: Int) -> Int {
-        lock.lock()
-        defer { lock.unlock() }
-        value += amount
-        return value
+        value.withLock { value in
+            value += amount
+            return value
+        }
     }
 }

@@ -2,6 +2,7 @@ import CutoverCore
 import CutoverStore
 import Foundation
 import Logging
+import Synchronization
 
 /// Progress of a probe run, for displays.
 public struct ProbeProgress: Sendable, Hashable {
@@ -151,47 +152,47 @@ public struct Prober: Sendable {
 }
 
 /// Hands out target indexes to workers, collects their outcomes and knows when the last worker is done.
-final class ResultBoard: @unchecked Sendable {
-    private let lock = NSLock()
-    private var next = 0
-    private var done = 0
-    private var working: Int
-    private var outcomes: [ProbeOutcome?]
+final class ResultBoard: Sendable {
+    private struct State {
+        var next = 0
+        var done = 0
+        var working: Int
+        var outcomes: [ProbeOutcome?]
+    }
+
+    private let state: Mutex<State>
 
     init(count: Int, workers: Int) {
-        outcomes = Array(repeating: nil, count: count)
-        working = workers
+        state = Mutex(State(working: workers, outcomes: Array(repeating: nil, count: count)))
     }
 
     /// True for the last worker to finish.
     func workerFinished() -> Bool {
-        lock.lock()
-        defer { lock.unlock() }
-        working -= 1
-        return working == 0
+        state.withLock { state in
+            state.working -= 1
+            return state.working == 0
+        }
     }
 
     func claim() -> Int? {
-        lock.lock()
-        defer { lock.unlock() }
-        guard next < outcomes.count else { return nil }
-        next += 1
-        return next - 1
+        state.withLock { state in
+            guard state.next < state.outcomes.count else { return nil }
+            state.next += 1
+            return state.next - 1
+        }
     }
 
     /// Stores an outcome; returns how many are done.
     func store(_ outcome: ProbeOutcome, at index: Int) -> Int {
-        lock.lock()
-        defer { lock.unlock() }
-        outcomes[index] = outcome
-        done += 1
-        return done
+        state.withLock { state in
+            state.outcomes[index] = outcome
+            state.done += 1
+            return state.done
+        }
     }
 
     func results() -> [ProbeOutcome] {
-        lock.lock()
-        defer { lock.unlock() }
-        return outcomes.map { $0! }
+        state.withLock { state in state.outcomes.map { $0! } }
     }
 }
 

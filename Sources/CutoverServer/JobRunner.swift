@@ -4,6 +4,7 @@ import CutoverStore
 import Dispatch
 import Foundation
 import Logging
+import Synchronization
 
 public enum JobKind: String, Codable, Sendable, CaseIterable {
     case crawl, probe
@@ -171,19 +172,10 @@ public actor JobRunner {
 }
 
 /// A cancellation request that blocking work on another thread can poll.
-final class CancellationFlag: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value = false
+final class CancellationFlag: Sendable {
+    private let value = Mutex(false)
 
-    func set() {
-        lock.lock()
-        value = true
-        lock.unlock()
-    }
+    func set() { value.withLock { $0 = true } }
 
-    @Sendable func isSet() -> Bool {
-        lock.lock()
-        defer { lock.unlock() }
-        return value
-    }
+    @Sendable func isSet() -> Bool { value.withLock { $0 } }
 }

@@ -1,20 +1,30 @@
 import CutoverStore
 import Foundation
 import Hummingbird
+import Synchronization
 
 /// Answers of expensive reads (stats over 100,000 URLs, page totals) kept for a short time.
 /// The server clears it on its own writes; writes by another process (the CLI from cron) show
 /// after at most `lifetime`.
-final class ReadCache: @unchecked Sendable {
+final class ReadCache: Sendable {
     /// What is cached: a site's stats, or the total of a URL query (without limit, offset, cursor).
     enum Key: Hashable, Sendable {
         case stats(site: String)
         case count(site: String, query: URLQuery)
     }
 
-    private let lock = NSLock()
-    private var entries: [Key: (value: any Sendable, expires: Date)] = [:]
-    private var inFlight: [Key: Task<any Sendable, any Error>] = [:]
+    private struct State {
+        var entries: [Key: (value: any Sendable, expires: Date)] = [:]
+        var inFlight: [Key: Task<any Sendable, any Error>] = [:]
+    }
+
+    /// A cached answer, or the computation to wait for.
+    private enum Lookup {
+        case hit(any Sendable)
+        case wait(Task<any Sendable, any Error>)
+    }
+
+    private let state = Mutex(State())
     let lifetime: TimeInterval
 
     init(lifetime: TimeInterval = 2) {
@@ -24,48 +34,40 @@ final class ReadCache: @unchecked Sendable {
     /// The cached value for `key`, or `compute()` run off the event loop and remembered. While
     /// one request computes a value, the others wait for that same computation.
     func value<T: Sendable>(_ key: Key, compute: @escaping @Sendable () throws -> T) async throws -> T {
-        if let hit = lookup(key) as? T { return hit }
-        let task: Task<any Sendable, any Error> = {
-            lock.lock()
-            defer { lock.unlock() }
-            if let running = inFlight[key] { return running }
+        let lookup: Lookup = state.withLock { state in
+            if let entry = state.entries[key], entry.expires > Date() { return .hit(entry.value) }
+            if let running = state.inFlight[key] { return .wait(running) }
             let created = Task<any Sendable, any Error> {
                 defer { self.finished(key) }
                 let value = try await blockingRead(compute)
                 self.store(key, value)
                 return value
             }
-            inFlight[key] = created
-            return created
-        }()
-        guard let value = try await task.value as? T else { preconditionFailure("cache key \(key) used for two types") }
+            state.inFlight[key] = created
+            return .wait(created)
+        }
+        let found: any Sendable
+        switch lookup {
+        case .hit(let value): found = value
+        case .wait(let task): found = try await task.value
+        }
+        guard let value = found as? T else { preconditionFailure("cache key \(key) used for two types") }
         return value
     }
 
     private func finished(_ key: Key) {
-        lock.lock()
-        inFlight[key] = nil
-        lock.unlock()
+        state.withLock { $0.inFlight[key] = nil }
     }
 
     func clear() {
-        lock.lock()
-        entries.removeAll()
-        lock.unlock()
-    }
-
-    private func lookup(_ key: Key) -> (any Sendable)? {
-        lock.lock()
-        defer { lock.unlock() }
-        guard let entry = entries[key], entry.expires > Date() else { return nil }
-        return entry.value
+        state.withLock { $0.entries.removeAll() }
     }
 
     private func store(_ key: Key, _ value: any Sendable) {
-        lock.lock()
-        defer { lock.unlock() }
-        if entries.count > 1000 { entries.removeAll() }
-        entries[key] = (value, Date().addingTimeInterval(lifetime))
+        state.withLock { state in
+            if state.entries.count > 1000 { state.entries.removeAll() }
+            state.entries[key] = (value, Date().addingTimeInterval(lifetime))
+        }
     }
 }
 

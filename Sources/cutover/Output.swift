@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 #if canImport(Glibc)
 import Glibc
@@ -26,11 +27,10 @@ enum Output {
 }
 
 /// A one-line progress display on standard error, redrawn at most ten times a second, only on a terminal.
-final class ProgressLine: @unchecked Sendable {
+final class ProgressLine: Sendable {
     private let enabled: Bool
-    private let lock = NSLock()
-    private var lastDraw = Date.distantPast
-    private var drawn = false
+    /// When the line was last drawn, and whether it ever was.
+    private let state = Mutex((lastDraw: Date.distantPast, drawn: false))
 
     init(enabled: Bool = Output.stderrIsTerminal) {
         self.enabled = enabled
@@ -38,20 +38,19 @@ final class ProgressLine: @unchecked Sendable {
 
     func update(_ text: @autoclosure () -> String, force: Bool = false) {
         guard enabled else { return }
-        lock.lock()
-        defer { lock.unlock() }
-        let now = Date()
-        guard force || now.timeIntervalSince(lastDraw) >= 0.1 else { return }
-        lastDraw = now
-        drawn = true
-        FileHandle.standardError.write(Data("\r\u{1B}[K\(text())".utf8))
+        state.withLock { state in
+            let now = Date()
+            guard force || now.timeIntervalSince(state.lastDraw) >= 0.1 else { return }
+            state = (now, true)
+            FileHandle.standardError.write(Data("\r\u{1B}[K\(text())".utf8))
+        }
     }
 
     func finish() {
         guard enabled else { return }
-        lock.lock()
-        defer { lock.unlock() }
-        if drawn { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+        state.withLock { state in
+            if state.drawn { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+        }
     }
 }
 
