@@ -43,8 +43,10 @@ extension ServerArguments {
 public func buildApplication(_ arguments: some ServerArguments, database: AppDatabase, logger: Logger) throws -> some ApplicationProtocol {
     if !arguments.isLoopback, arguments.token == nil { throw ServerSetupError.tokenRequired(host: arguments.hostname) }
     let metrics = ServerMetrics(database: database)
-    let jobs = JobRunner(database: database, logger: logger, metrics: metrics)
-    let router = buildRouter(arguments, database: database, jobs: jobs, metrics: metrics, logger: logger)
+    // Collaborators are wired here, before anything runs: a finished job clears the read cache.
+    let cache = ReadCache()
+    let jobs = JobRunner(database: database, logger: logger, metrics: metrics, onFinish: { cache.clear() })
+    let router = buildRouter(arguments, database: database, jobs: jobs, cache: cache, metrics: metrics, logger: logger)
     var app = Application(
         router: router,
         configuration: .init(address: .hostname(arguments.hostname, port: arguments.port), serverName: "cutover"),
@@ -59,6 +61,7 @@ public func buildRouter(
     _ arguments: some ServerArguments,
     database: AppDatabase,
     jobs: JobRunner,
+    cache: ReadCache,
     metrics: ServerMetrics? = nil,
     logger: Logger
 ) -> Router<AppContext> {
@@ -66,9 +69,7 @@ public func buildRouter(
     router.add(middleware: SecurityHeadersMiddleware())
     router.add(middleware: ErrorMiddleware(logger: logger))
     router.add(middleware: HostAllowListMiddleware(allowList: HostAllowList(boundHost: arguments.hostname, allowed: arguments.allowedHosts)))
-    let cache = ReadCache()
     router.add(middleware: CacheInvalidationMiddleware(cache: cache))
-    Task { await jobs.onFinish { cache.clear() } }
     // Only the dashboard folder is ever served from disk, never a site's docroot.
     router.add(middleware: FileMiddleware(arguments.publicDirectory, searchForIndexHtml: true, logger: logger))
 

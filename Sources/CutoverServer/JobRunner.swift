@@ -54,24 +54,22 @@ public actor JobRunner {
     private var runningBySite: [String: Int] = [:]
     private var nextID = 1
     private var closed = false
-    private var finishHandlers: [@Sendable () -> Void] = []
-
     /// Called after every job ends (the server clears its read cache).
-    public func onFinish(_ handler: @escaping @Sendable () -> Void) {
-        finishHandlers.append(handler)
-    }
+    private let onFinish: @Sendable () -> Void
     private let retained = 200
 
     public init(
         database: AppDatabase,
         logger: Logger,
         probeConfiguration: ProbeConfiguration = ProbeConfiguration(),
-        metrics: ServerMetrics? = nil
+        metrics: ServerMetrics? = nil,
+        onFinish: @escaping @Sendable () -> Void = {}
     ) {
         self.metrics = metrics
         self.database = database
         self.logger = logger
         self.probeConfiguration = probeConfiguration
+        self.onFinish = onFinish
     }
 
     /// Starts a job, or refuses when the site already has one running.
@@ -108,7 +106,20 @@ public actor JobRunner {
         for task in running { await task.value }
     }
 
+    /// Runs the job while one child task applies its progress updates in order (the newest
+    /// one wins when updates come faster than they are applied).
     private func execute(id: Int, kind: JobKind, site: SiteRecord) async {
+        let (updates, sink) = AsyncStream.makeStream(of: (done: Int, total: Int?).self, bufferingPolicy: .bufferingNewest(1))
+        await withDiscardingTaskGroup { group in
+            group.addTask {
+                for await update in updates { await self.progress(id, update.done, update.total) }
+            }
+            await run(id: id, kind: kind, site: site) { done, total in sink.yield((done, total)) }
+            sink.finish()
+        }
+    }
+
+    private func run(id: Int, kind: JobKind, site: SiteRecord, report: @escaping @Sendable (Int, Int?) -> Void) async {
         do {
             switch kind {
             case .crawl:
@@ -118,9 +129,7 @@ public actor JobRunner {
                 let cancelled = CancellationFlag()
                 let result = try await withTaskCancellationHandler {
                     try await Self.offEventLoop {
-                        try crawler.crawl(site: site, isCancelled: cancelled.isSet) { progress in
-                            Task { await self.progress(id, progress.done, progress.total) }
-                        }
+                        try crawler.crawl(site: site, isCancelled: cancelled.isSet) { progress in report(progress.done, progress.total) }
                     }
                 } onCancel: {
                     cancelled.set()
@@ -128,7 +137,7 @@ public actor JobRunner {
                 finish(id, state: .succeeded, runID: result.crawl.id, error: nil)
             case .probe:
                 let prober = Prober(database: database, configuration: probeConfiguration, logger: logger)
-                let report = try await prober.probe(site: site) { progress in Task { await self.progress(id, progress.done, progress.total) } }
+                let report = try await prober.probe(site: site) { progress in report(progress.done, progress.total) }
                 finish(id, state: .succeeded, runID: report.run.id, error: nil)
             }
         } catch is CancellationError {
@@ -154,7 +163,7 @@ public actor JobRunner {
         jobs[id] = job
         runningBySite[job.site] = nil
         tasks[id] = nil
-        for handler in finishHandlers { handler() }
+        onFinish()
         metrics?.jobFinished(kind: job.kind, state: state, duration: .seconds(job.finishedAt!.timeIntervalSince(job.startedAt)))
     }
 

@@ -6,7 +6,7 @@ import Synchronization
 /// Answers of expensive reads (stats over 100,000 URLs, page totals) kept for a short time.
 /// The server clears it on its own writes; writes by another process (the CLI from cron) show
 /// after at most `lifetime`.
-final class ReadCache: Sendable {
+public final class ReadCache: Sendable {
     /// What is cached: a site's stats, or the total of a URL query (without limit, offset, cursor).
     enum Key: Hashable, Sendable {
         case stats(site: String)
@@ -27,7 +27,7 @@ final class ReadCache: Sendable {
     private let state = Mutex(State())
     let lifetime: TimeInterval
 
-    init(lifetime: TimeInterval = 2) {
+    public init(lifetime: TimeInterval = 2) {
         self.lifetime = lifetime
     }
 
@@ -59,7 +59,7 @@ final class ReadCache: Sendable {
         state.withLock { $0.inFlight[key] = nil }
     }
 
-    func clear() {
+    public func clear() {
         state.withLock { $0.entries.removeAll() }
     }
 

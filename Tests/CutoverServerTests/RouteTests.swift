@@ -229,3 +229,21 @@ import Testing
         }
     }
 }
+
+/// The read cache is wired at construction: a job that ends clears it, so stats read before a
+/// crawl never hide the crawl's result for the cache's lifetime.
+@Suite struct CacheWiringTests {
+    @Test func aFinishedJobClearsCachedStats() async throws {
+        let fixture = try ServerFixture()
+        defer { fixture.cleanup() }
+        try await fixture.test { client in
+            try await client.execute(uri: "/api/sites/demo/stats", method: .get) { response throws in
+                #expect((try decode(response)["counts"] as? [String: Any])?["php"] as? Int == 0)
+            }
+            try await fixture.crawl()
+            try await client.execute(uri: "/api/sites/demo/stats", method: .get) { response throws in
+                #expect((try decode(response)["counts"] as? [String: Any])?["php"] as? Int == 5)
+            }
+        }
+    }
+}

@@ -25,6 +25,7 @@ struct ServerFixture {
     var arguments: TestArguments
     let jobs: JobRunner
     let metrics: ServerMetrics
+    let cache: ReadCache
     let logger: Logger = {
         var logger = Logger(label: "test")
         logger.logLevel = .critical
@@ -42,10 +43,12 @@ struct ServerFixture {
         )
         arguments = TestArguments(token: token, protectReads: protectReads, publicDirectory: folder.appending("public"))
         metrics = ServerMetrics(database: database)
-        jobs = JobRunner(database: database, logger: logger, metrics: metrics)
+        let cache = ReadCache()
+        self.cache = cache
+        jobs = JobRunner(database: database, logger: logger, metrics: metrics, onFinish: { cache.clear() })
     }
 
-    var router: Router<AppContext> { buildRouter(arguments, database: database, jobs: jobs, metrics: metrics, logger: logger) }
+    var router: Router<AppContext> { buildRouter(arguments, database: database, jobs: jobs, cache: cache, metrics: metrics, logger: logger) }
 
     func test(_ body: @Sendable (any TestClientProtocol) async throws -> Void) async throws {
         let app = Application(router: router, logger: logger)
