@@ -191,7 +191,7 @@ def bench_probe():
             return sorted(values)[len(values) // 2]
 
         run = report["run"]
-        print(f"probe: {n} URLs {owners}, drift {run['drift_count']}, errors {run['error_count']}, fallback healthy {report['fallback']['healthy']}")
+        print(f"probe: {n} URLs {owners}, drift {run['driftCount']}, errors {run['errorCount']}, fallback healthy {report['fallback']['healthy']}")
         print("  rounds (probe / probe --json / curl, s): " + ", ".join(
             f"{a:.2f}/{b:.2f}/{c:.2f}" for a, b, c in zip(runs["text"], runs["json"], runs["curl"], strict=True)))
         for mode, label in (("text", "cutover probe --concurrency 32:       "), ("json", "cutover probe --concurrency 32 --json:"),

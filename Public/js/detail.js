@@ -56,16 +56,16 @@ export async function renderURLDetail(main, { app, args, signal }) {
     h('section', { 'aria-labelledby': 'probes-heading' },
       h('h2', { id: 'probes-heading' }, 'Probe history'),
       detail.probes.length ? table(['Run', 'Status', 'Observed', 'Expected', 'Latency', 'Type', 'Backend', 'Note'], detail.probes.map((probe) => [
-        probe.run_id, probe.status ?? '—', probe.observed_owner ?? '—', probe.expected_owner ?? '—',
-        `${Number(probe.latency_ms).toFixed(1)} ms`, probe.content_type ?? '—', probe.backend_status ?? probe.backend_error ?? '—',
-        [probe.error_kind ? `${probe.error_kind}: ${probe.error_message ?? ''}` : '', probe.location ? `→ ${probe.location}` : '', probe.drift ? 'drift' : '']
+        probe.runID, probe.status ?? '—', probe.observedOwner ?? '—', probe.expectedOwner ?? '—',
+        `${Number(probe.latencyMs).toFixed(1)} ms`, probe.contentType ?? '—', probe.backendStatus ?? probe.backendError ?? '—',
+        [probe.errorKind ? `${probe.errorKind}: ${probe.errorMessage ?? ''}` : '', probe.location ? `→ ${probe.location}` : '', probe.drift ? 'drift' : '']
           .filter(Boolean).join(' '),
       ])) : h('p', { class: 'empty' }, 'Never probed. Run a probe from the Overview.'),
     ),
     h('section', { 'aria-labelledby': 'events-heading' },
       h('h2', { id: 'events-heading' }, 'Ownership events'),
       detail.events.length ? table(['When', 'From', 'To', 'Reason', 'By'], detail.events.map((event) => [
-        when(event.at), event.from_owner ?? '—', event.to_owner, event.reason, event.actor,
+        when(event.at), event.fromOwner ?? '—', event.toOwner, event.reason, event.actor,
       ])) : h('p', { class: 'empty' }, 'No ownership change recorded yet.'),
     ),
   );

@@ -78,8 +78,8 @@ export async function renderOverview(main, { app, signal }) {
     h('section', { class: 'runs', 'aria-labelledby': 'runs-heading' },
       h('h2', { id: 'runs-heading' }, 'Runs'),
       h('dl', {},
-        h('dt', {}, 'Last crawl'), h('dd', {}, runText(stats.lastCrawl, (run) => `${number(run.files_seen)} files, +${run.urls_added} / ~${run.urls_changed} / −${run.urls_removed} URLs`)),
-        h('dt', {}, 'Last probe'), h('dd', {}, runText(stats.lastProbe, (run) => `${number(run.url_count)} URLs, ${run.drift_count} drift, ${run.error_count} errors, ${run.ready_count} ready to flip`)),
+        h('dt', {}, 'Last crawl'), h('dd', {}, runText(stats.lastCrawl, (run) => `${number(run.filesSeen)} files, +${run.urlsAdded} / ~${run.urlsChanged} / −${run.urlsRemoved} URLs`)),
+        h('dt', {}, 'Last probe'), h('dd', {}, runText(stats.lastProbe, (run) => `${number(run.urlCount)} URLs, ${run.driftCount} drift, ${run.errorCount} errors, ${run.readyCount} ready to flip`)),
         h('dt', {}, 'Schedule'), h('dd', {}, info.crawlEvery ? `crawl and probe every ${info.crawlEvery}` : 'not scheduled (set “crawl every” under Sites)'),
         h('dt', {}, 'Last scheduled run'), h('dd', {}, info.lastRun ? `${when(info.lastRun)} (${relative(info.lastRun)})` : '—'),
         h('dt', {}, 'Next scheduled run'), h('dd', {}, info.nextRun ? `${when(info.nextRun)} (${relative(info.nextRun)})` : '—'),
@@ -102,7 +102,7 @@ function card(title, figure, note, kind, link) {
 function runText(run, describe) {
   if (!run) return 'never';
   const state = run.status === 'succeeded' ? '' : ` — ${run.status}${run.error ? `: ${run.error}` : ''}`;
-  return `${when(run.started_at)} (${relative(run.started_at)}): ${describe(run)}${state}`;
+  return `${when(run.startedAt)} (${relative(run.startedAt)}): ${describe(run)}${state}`;
 }
 
 function seconds(job) {

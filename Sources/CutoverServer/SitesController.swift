@@ -3,39 +3,6 @@ import CutoverStore
 import Foundation
 import Hummingbird
 
-/// A site as the API shows it.
-struct SiteView: ResponseEncodable {
-    var name: String
-    var docroot: String
-    var publicURL: String
-    var backendURL: String
-    var directoryIndex: [String]
-    var phpExtensions: [String]
-    var ownerHeader: String
-    var probeRetention: Int
-    /// Schedule as text (`15m`), nil when not scheduled.
-    var crawlEvery: String?
-    var lastRun: Date?
-    var nextRun: Date?
-    var createdAt: Date
-
-    init(_ site: SiteRecord) {
-        let settings = site.settings
-        name = settings.name
-        docroot = settings.docroot
-        publicURL = settings.publicURL
-        backendURL = settings.backendURL
-        directoryIndex = settings.directoryIndex
-        phpExtensions = settings.phpExtensions
-        ownerHeader = settings.ownerHeader
-        probeRetention = settings.probeRetention
-        crawlEvery = settings.crawlEverySeconds.map(Interval.text)
-        lastRun = site.lastScheduledAt
-        nextRun = site.nextScheduledAt
-        createdAt = site.createdAt
-    }
-}
-
 /// Sites: list, create, read, update, delete; and their stats.
 struct SitesController {
     let database: AppDatabase
@@ -118,6 +85,7 @@ struct SitesController {
 }
 
 extension SiteProgress: ResponseEncodable {}
+extension SiteView: ResponseEncodable {}
 
 /// A docroot `.htaccess` as the last crawl found it, and what it means for the export.
 struct HtaccessView: ResponseEncodable {

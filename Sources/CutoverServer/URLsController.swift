@@ -20,8 +20,8 @@ struct URLsController {
 
     struct Detail: ResponseEncodable {
         var url: URLView
-        var probes: [ProbeResultRecord]
-        var events: [OwnershipEventRecord]
+        var probes: [ProbeResultView]
+        var events: [OwnershipEventView]
     }
 
     /// Flip one URL or many: exactly one of `paths`, `prefix`, `glob`.
@@ -83,7 +83,11 @@ struct URLsController {
             guard let id = context.parameters.get("id", as: Int64.self), let url = try database.url(siteID: site.id!, id: id) else {
                 throw APIError(.notFound, "not_found", "no such URL in site '\(site.name)'")
             }
-            return Detail(url: URLView(url), probes: try database.probeHistory(urlID: url.id), events: try database.ownershipEvents(urlID: url.id))
+            return Detail(
+                url: URLView(url),
+                probes: try database.probeHistory(urlID: url.id).map(ProbeResultView.init),
+                events: try database.ownershipEvents(urlID: url.id).map(OwnershipEventView.init)
+            )
         }
         api.post("sites/:site/flips") { request, context in
             let site = try database.site(context)

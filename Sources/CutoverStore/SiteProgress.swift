@@ -14,8 +14,8 @@ public struct SiteProgress: Encodable, Sendable {
     public var percentOnSwift: Double
     public var driftCount: Int
     public var fallback: Fallback
-    public var lastCrawl: CrawlRecord?
-    public var lastProbe: ProbeRunRecord?
+    public var lastCrawl: CrawlView?
+    public var lastProbe: ProbeRunView?
     public var series: [OwnerSnapshot]
 
     init(site: SiteRecord, database: AppDatabase) throws {
@@ -23,8 +23,8 @@ public struct SiteProgress: Encodable, Sendable {
         counts = try database.summary(siteID: site.id!)
         percentOnSwift = (counts.percentOnSwift * 10).rounded() / 10
         driftCount = try database.driftCount(siteID: site.id!)
-        lastCrawl = try database.crawls(siteID: site.id!, limit: 1).first
-        lastProbe = try database.probeRuns(siteID: site.id!, limit: 1).first
+        lastCrawl = try database.crawls(siteID: site.id!, limit: 1).first.map(CrawlView.init)
+        lastProbe = try database.probeRuns(siteID: site.id!, limit: 1).first.map(ProbeRunView.init)
         fallback = Fallback(
             healthy: lastProbe?.fallbackHealthy,
             status: lastProbe?.fallbackStatus,

@@ -31,7 +31,7 @@ struct CrawlCommand: AsyncParsableCommand {
         )
         line.finish()
         if global.json {
-            try Output.json(CrawlReport(site: site.name, crawl: result.crawl, issues: result.issues))
+            try Output.json(CrawlReport(site: site.name, crawl: CrawlView(result.crawl), issues: result.issues))
             return
         }
         let crawl = result.crawl
@@ -48,6 +48,6 @@ struct CrawlCommand: AsyncParsableCommand {
 
 struct CrawlReport: Encodable {
     var site: String
-    var crawl: CrawlRecord
+    var crawl: CrawlView
     var issues: [CrawlIssue]
 }

@@ -86,13 +86,13 @@ struct ProbeReportView: Encodable {
         var backendError: String?
         var readyToFlip: Bool
     }
-    var run: ProbeRunRecord
+    var run: ProbeRunView
     var fallback: FallbackHealth
     var drifted: [Item]
     var results: [Item]
 
     init(_ report: ProbeReport) {
-        run = report.run
+        run = ProbeRunView(report.run)
         fallback = report.fallback
         results = report.outcomes.map {
             Item(

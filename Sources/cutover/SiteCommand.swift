@@ -66,7 +66,7 @@ struct SiteCommand: AsyncParsableCommand {
                 crawlEverySeconds: crawlEvery == "off" ? nil : Interval.seconds(crawlEvery)
             )
             let site = try replace ? database.upsertSite(settings) : database.addSite(settings)
-            if global.json { try Output.json(site) } else { print("site \(site.name) registered (docroot \(site.docroot))") }
+            if global.json { try Output.json(SiteView(site)) } else { print("site \(site.name) registered (docroot \(site.docroot))") }
         }
     }
 
@@ -77,7 +77,7 @@ struct SiteCommand: AsyncParsableCommand {
         func run() async throws {
             let sites = try global.openDatabase(readOnly: true).sites()
             if global.json {
-                try Output.json(sites)
+                try Output.json(sites.map(SiteView.init))
                 return
             }
             if sites.isEmpty { print("no sites registered: 'cutover site add NAME --docroot DIR'") }

@@ -35,7 +35,7 @@ struct StatusCommand: AsyncParsableCommand {
             print(line)
         }
         if let crawl = status.lastCrawl {
-            var line = "  last crawl #\(crawl.id ?? 0) \(crawl.status.rawValue) at \(Output.date(crawl.startedAt))"
+            var line = "  last crawl #\(crawl.id) \(crawl.status.rawValue) at \(Output.date(crawl.startedAt))"
             if let error = crawl.error { line += ": \(error)" }
             print(line)
         } else {
@@ -43,7 +43,7 @@ struct StatusCommand: AsyncParsableCommand {
         }
         if let probe = status.lastProbe {
             print(
-                "  last probe #\(probe.id ?? 0) \(probe.status.rawValue) at \(Output.date(probe.startedAt)): \(probe.driftCount) drifted, \(probe.readyCount) ready to flip"
+                "  last probe #\(probe.id) \(probe.status.rawValue) at \(Output.date(probe.startedAt)): \(probe.driftCount) drifted, \(probe.readyCount) ready to flip"
             )
             if let healthy = probe.fallbackHealthy {
                 print("  fallback: \(healthy ? "ok" : "BROKEN") — \(probe.fallbackDetail ?? "")")
@@ -71,8 +71,8 @@ struct SiteStatus: Encodable {
     }
 
     var counts: InventorySummary { progress.counts }
-    var lastCrawl: CrawlRecord? { progress.lastCrawl }
-    var lastProbe: ProbeRunRecord? { progress.lastProbe }
+    var lastCrawl: CrawlView? { progress.lastCrawl }
+    var lastProbe: ProbeRunView? { progress.lastProbe }
 
     enum CodingKeys: CodingKey { case drifted, htaccess }
 

@@ -38,11 +38,11 @@ import Glibc
         let sites = try #require(try cli.json("site", "list", "--db", cli.db) as? [[String: Any]])
         let site = try #require(sites.first)
         #expect(site["docroot"] as? String == cli.folder.appending("two"))
-        #expect(site["crawl_every_seconds"] as? Int == 900)
-        #expect(site["owner_header"] as? String == "X-Owner")
-        #expect(site["probe_retention"] as? Int == 7)
-        #expect(site["directory_index"] as? [String] == ["index.php", "default.php"])
-        #expect(site["backend_url"] as? String == "http://127.0.0.1:9999")
+        #expect(site["crawlEvery"] as? String == "15m")
+        #expect(site["ownerHeader"] as? String == "X-Owner")
+        #expect(site["probeRetention"] as? Int == 7)
+        #expect(site["directoryIndex"] as? [String] == ["index.php", "default.php"])
+        #expect(site["backendURL"] as? String == "http://127.0.0.1:9999")
     }
 
     /// Terminal control sequences in file names are printed as `\xHH` in text output; JSON stays exact.
@@ -58,7 +58,7 @@ import Glibc
         #expect(text.stdout.contains(#"evil\x1B]0;pwned\x07\x1B[2J\x9B31m.php"#), "\(text.stdout)")
         let json = try #require(try cli.json("crawl", "--db", cli.db, "--docroot", cli.folder.appending("www")) as? [String: Any])
         let issues = try #require(json["issues"] as? [[String: Any]])
-        #expect(issues.contains { $0["filePath"] as? String == hostile || $0["file_path"] as? String == hostile }, "\(issues)")
+        #expect(issues.contains { $0["filePath"] as? String == hostile }, "\(issues)")
     }
 
     /// A database from a newer Cutover: one clear line, no SQL, nothing written.

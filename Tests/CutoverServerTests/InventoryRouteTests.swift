@@ -86,6 +86,8 @@ import Testing
                 let detail = try decode(response)
                 #expect((detail["url"] as? [String: Any])?["plannedOwner"] as? String == "swift")
                 #expect((detail["events"] as? [[String: Any]])?.count == 1)
+                let event = (detail["events"] as? [[String: Any]])?.first
+                #expect(event?["toOwner"] as? String == "swift" && event?.keys.contains { $0.contains("_") } == false, "\(event ?? [:])")
             }
             try await client.execute(uri: "/api/sites/demo/urls/424242", method: .get) { response throws in #expect(response.status == .notFound) }
 
@@ -153,6 +155,10 @@ import Testing
                 #expect((stats["counts"] as? [String: Any])?["php"] as? Int == 5)
                 #expect((stats["series"] as? [[String: Any]])?.count == 1)
                 #expect(stats["driftCount"] as? Int == 0)
+                // One camelCase shape: no column names of the store's records.
+                let crawl = stats["lastCrawl"] as? [String: Any]
+                #expect(crawl?["filesSeen"] as? Int == 6 && crawl?["urlsAdded"] as? Int != nil)
+                #expect(crawl?.keys.contains { $0.contains("_") } == false, "\(crawl ?? [:])")
             }
         }
     }
