@@ -22,38 +22,43 @@ struct ExportController {
     }
 
     func add(to api: RouterGroup<AppContext>) {
-        // Reading renders the current plan; only POST .../exports stores an export.
+        // Reading renders the current plan; only POST .../exports stores an export. The exporter is
+        // synchronous library code: it runs on NIO's blocking pool, never on an event loop.
+        let exporter = Exporter(database: database)
         api.get("sites/:site/export") { request, context in
-            let site = try database.site(context)
+            let site = try await database.site(context)
             let (form, map) = try Self.formAndMap(request)
-            let (record, _) = try Exporter(database: database).render(site: site, form: form, mapFilePath: map)
+            let (record, _) = try await blockingRead { try exporter.render(site: site, form: form, mapFilePath: map) }
             return Self.text(record.content, sha256: record.sha256, exportID: nil)
         }
         api.get("sites/:site/export/diff") { request, context in
-            let site = try database.site(context)
+            let site = try await database.site(context)
             let (form, map) = try Self.formAndMap(request)
-            return try Exporter(database: database).diffAgainstLatest(site: site, form: form, mapFilePath: map)
+            return try await blockingRead { try exporter.diffAgainstLatest(site: site, form: form, mapFilePath: map) }
         }
         api.get("sites/:site/export/preview") { _, context in
-            try Exporter(database: database).preview(site: try database.site(context))
+            let site = try await database.site(context)
+            return try await blockingRead { try exporter.preview(site: site) }
         }
         api.get("sites/:site/exports") { _, context in
-            try database.exports(siteID: try database.site(context).id!).map {
+            let site = try await database.site(context)
+            return try await blockingRead { try database.exports(siteID: site.id!) }.map {
                 ExportItem(id: $0.id, form: $0.form, createdAt: $0.createdAt, sha256: $0.sha256)
             }
         }
         api.post("sites/:site/exports") { request, context in
-            let site = try database.site(context)
+            let site = try await database.site(context)
             let input = try await request.decode(as: CreateInput.self, context: context)
             let (form, map) = try Self.formAndMap(form: input.form, map: input.map)
-            let (record, _) = try Exporter(database: database).export(site: site, form: form, mapFilePath: map)
+            let (record, _) = try await blockingRead { try exporter.export(site: site, form: form, mapFilePath: map) }
             var response = Self.text(record.content, sha256: record.sha256, exportID: record.id)
             response.status = .created
             return response
         }
         api.get("sites/:site/exports/:id") { _, context in
-            let site = try database.site(context)
-            guard let id = context.parameters.get("id", as: Int64.self), let record = try database.export(id: id, siteID: site.id!) else {
+            let site = try await database.site(context)
+            let id = context.parameters.get("id", as: Int64.self)
+            guard let id, let record = try await blockingRead({ try database.export(id: id, siteID: site.id!) }) else {
                 throw APIError(.notFound, "not_found", "no such export for site '\(site.name)'")
             }
             return Self.text(record.content, sha256: record.sha256, exportID: record.id)

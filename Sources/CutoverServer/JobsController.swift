@@ -15,7 +15,7 @@ struct JobsController {
 
     func add(to api: RouterGroup<AppContext>) {
         api.post("sites/:site/jobs") { request, context -> EditedResponse<JobSnapshot> in
-            let site = try database.site(context)
+            let site = try await database.site(context)
             let input = try await request.decode(as: StartInput.self, context: context)
             let job = try await jobs.start(input.kind, site: site)
             var headers = HTTPFields()

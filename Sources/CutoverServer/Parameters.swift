@@ -32,7 +32,8 @@ extension Request {
 }
 
 extension AppDatabase {
-    func site(_ context: AppContext) throws -> SiteRecord {
-        try site(named: context.parameters.require("site"))
+    /// The site named in the path (GRDB's async read: never on an event loop).
+    func site(_ context: AppContext) async throws -> SiteRecord {
+        try await site(named: context.parameters.require("site"))
     }
 }

@@ -31,15 +31,15 @@ public final class ReadCache: Sendable {
         self.lifetime = lifetime
     }
 
-    /// The cached value for `key`, or `compute()` run off the event loop and remembered. While
-    /// one request computes a value, the others wait for that same computation.
-    func value<T: Sendable>(_ key: Key, compute: @escaping @Sendable () throws -> T) async throws -> T {
+    /// The cached value for `key`, or `compute()` (which must keep off the event loop) run and
+    /// remembered. While one request computes a value, the others wait for that same computation.
+    func value<T: Sendable>(_ key: Key, compute: @escaping @Sendable () async throws -> T) async throws -> T {
         let lookup: Lookup = state.withLock { state in
             if let entry = state.entries[key], entry.expires > Date() { return .hit(entry.value) }
             if let running = state.inFlight[key] { return .wait(running) }
             let created = Task<any Sendable, any Error> {
                 defer { self.finished(key) }
-                let value = try await blockingRead(compute)
+                let value = try await compute()
                 self.store(key, value)
                 return value
             }

@@ -38,7 +38,7 @@ public struct Scheduler: Service {
     public func startDue(now: Date = Date()) async -> [String] {
         let sites: [SiteRecord]
         do {
-            sites = try database.sites()
+            sites = try await database.sites()
         } catch {
             logger.error("scheduler cannot read sites", metadata: ["error": .string("\(error)")])
             return []
@@ -48,7 +48,7 @@ public struct Scheduler: Service {
             guard let next = site.nextScheduledAt, next <= now, await !jobs.isRunning(site: site.name) else { continue }
             do {
                 let crawl = try await jobs.start(.crawl, site: site, trigger: "schedule")
-                try database.markScheduled(siteID: site.id!, at: now)
+                try await database.markScheduled(siteID: site.id!, at: now)
                 started.append(site.name)
                 Task { await probeAfter(crawl.id, site: site) }
             } catch {

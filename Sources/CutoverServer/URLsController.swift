@@ -36,7 +36,7 @@ struct URLsController {
 
     func add(to api: RouterGroup<AppContext>) {
         api.get("sites/:site/urls") { request, context in
-            let site = try database.site(context)
+            let site = try await database.site(context)
             var query = URLQuery(
                 owner: try request.owner("owner"),
                 pathPrefix: request.uri.queryParameters.get("prefix"),
@@ -73,31 +73,31 @@ struct URLsController {
             countKey.offset = 0
             countKey.afterPath = nil
             let total = try await cache.value(.count(site: site.name, query: countKey)) { [database, countKey] in
-                try database.countURLs(siteID: site.id!, query: countKey)
+                try await blockingRead { try database.countURLs(siteID: site.id!, query: countKey) }
             }
             let cursor = finalQuery.sort == .path && items.count == finalQuery.limit ? items.last?.path : nil
             return Page(total: total, limit: finalQuery.limit!, offset: finalQuery.offset, items: items, nextCursor: cursor)
         }
         api.get("sites/:site/urls/:id") { _, context in
-            let site = try database.site(context)
-            guard let id = context.parameters.get("id", as: Int64.self), let url = try database.url(siteID: site.id!, id: id) else {
+            let site = try await database.site(context)
+            guard let id = context.parameters.get("id", as: Int64.self), let detail = try await database.urlDetail(siteID: site.id!, id: id) else {
                 throw APIError(.notFound, "not_found", "no such URL in site '\(site.name)'")
             }
             return Detail(
-                url: URLView(url),
-                probes: try database.probeHistory(urlID: url.id).map(ProbeResultView.init),
-                events: try database.ownershipEvents(urlID: url.id).map(OwnershipEventView.init)
+                url: URLView(detail.url),
+                probes: detail.probes.map(ProbeResultView.init),
+                events: detail.events.map(OwnershipEventView.init)
             )
         }
         api.post("sites/:site/flips") { request, context in
-            let site = try database.site(context)
+            let site = try await database.site(context)
             let input = try await request.decode(as: FlipInput.self, context: context)
             let selections = [input.paths.map { URLSelection.paths($0) }, input.prefix.map { .prefix($0) }, input.glob.map { .glob($0) }]
                 .compactMap { $0 }
             guard selections.count == 1, input.paths?.isEmpty != true else {
                 throw APIError(.unprocessableContent, "invalid", "give exactly one of paths (non-empty), prefix or glob")
             }
-            return try database.flip(
+            return try await database.flip(
                 siteID: site.id!,
                 selections[0],
                 to: input.to,

@@ -193,9 +193,11 @@ extension AppDatabase {
     }
 
     public func crawls(siteID: Int64, limit: Int = 20) throws -> [CrawlRecord] {
-        try writer.read { db in
-            try CrawlRecord.filter(Column("site_id") == siteID).order(Column("id").desc).limit(limit).fetchAll(db)
-        }
+        try writer.read { db in try Self.crawls(db, siteID: siteID, limit: limit) }
+    }
+
+    static func crawls(_ db: Database, siteID: Int64, limit: Int) throws -> [CrawlRecord] {
+        try CrawlRecord.filter(Column("site_id") == siteID).order(Column("id").desc).limit(limit).fetchAll(db)
     }
 
     public func crawlIssues(crawlID: Int64) throws -> [CrawlIssueRecord] {

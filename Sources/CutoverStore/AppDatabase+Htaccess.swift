@@ -8,6 +8,10 @@ extension AppDatabase {
         try writer.read { db in try Self.htaccessFiles(db, siteID: siteID) }
     }
 
+    public func htaccessFiles(siteID: Int64) async throws -> [HtaccessFile] {
+        try await writer.read { db in try Self.htaccessFiles(db, siteID: siteID) }
+    }
+
     static func htaccessFiles(_ db: Database, siteID: Int64) throws -> [HtaccessFile] {
         try Row.fetchAll(
             db,

@@ -64,7 +64,11 @@ extension AppDatabase {
     /// Counts by owner, read from the covering index `urls_site_counts` (group by the raw
     /// columns so SQLite walks the index in order).
     public func summary(siteID: Int64) throws -> InventorySummary {
-        try writer.read { db in
+        try writer.read { db in try Self.summary(db, siteID: siteID) }
+    }
+
+    static func summary(_ db: Database, siteID: Int64) throws -> InventorySummary {
+        do {
             var summary = InventorySummary(php: 0, swift: 0, static: 0, gone: 0, hidden: 0, sensitive: 0)
             let rows = try Row.fetchCursor(
                 db,
@@ -111,7 +115,11 @@ extension AppDatabase {
     }
 
     public func url(siteID: Int64, id: Int64) throws -> URLRecord? {
-        try writer.read { db in try URLRecord.filter(URLRecord.Columns.siteID == siteID && Column("id") == id).fetchOne(db) }
+        try writer.read { db in try Self.url(db, siteID: siteID, id: id) }
+    }
+
+    static func url(_ db: Database, siteID: Int64, id: Int64) throws -> URLRecord? {
+        try URLRecord.filter(URLRecord.Columns.siteID == siteID && Column("id") == id).fetchOne(db)
     }
 
     public func url(siteID: Int64, path: String) throws -> URLRecord? {
@@ -121,18 +129,20 @@ extension AppDatabase {
     }
 
     public func ownershipEvents(urlID: Int64) throws -> [OwnershipEventRecord] {
-        try writer.read { db in
-            try OwnershipEventRecord.fetchAll(
-                db,
-                sql: """
-                    SELECT e.id, e.url_id, e.from_owner, e.to_owner, e.at, e.actor, e.operation_id,
-                           CASE WHEN o.id IS NULL THEN e.reason ELSE e.reason || ': ' || o.reason END AS reason
-                    FROM ownership_events e LEFT JOIN flip_operations o ON o.id = e.operation_id
-                    WHERE e.url_id = ? ORDER BY e.id
-                    """,
-                arguments: [urlID]
-            )
-        }
+        try writer.read { db in try Self.ownershipEvents(db, urlID: urlID) }
+    }
+
+    static func ownershipEvents(_ db: Database, urlID: Int64) throws -> [OwnershipEventRecord] {
+        try OwnershipEventRecord.fetchAll(
+            db,
+            sql: """
+                SELECT e.id, e.url_id, e.from_owner, e.to_owner, e.at, e.actor, e.operation_id,
+                       CASE WHEN o.id IS NULL THEN e.reason ELSE e.reason || ': ' || o.reason END AS reason
+                FROM ownership_events e LEFT JOIN flip_operations o ON o.id = e.operation_id
+                WHERE e.url_id = ? ORDER BY e.id
+                """,
+            arguments: [urlID]
+        )
     }
 
     /// A LIKE pattern matching strings that start with `prefix` literally.
@@ -192,5 +202,27 @@ struct URLQuerySQL {
             }
         }
         arguments = StatementArguments(values)
+    }
+}
+
+/// One URL with its probe history and ownership events, read as one snapshot.
+public struct URLDetailRecords: Sendable {
+    public var url: URLRecord
+    public var probes: [ProbeResultRecord]
+    public var events: [OwnershipEventRecord]
+}
+
+extension AppDatabase {
+    /// The URL's detail in one read transaction (a probe finishing meanwhile cannot show a URL
+    /// state without its probe), or nil for an unknown id.
+    public func urlDetail(siteID: Int64, id: Int64) async throws -> URLDetailRecords? {
+        try await writer.read { db in
+            guard let url = try Self.url(db, siteID: siteID, id: id) else { return nil }
+            return URLDetailRecords(
+                url: url,
+                probes: try Self.probeHistory(db, urlID: url.id, limit: 50),
+                events: try Self.ownershipEvents(db, urlID: url.id)
+            )
+        }
     }
 }

@@ -54,13 +54,46 @@ extension AppDatabase {
     )
         throws -> FlipResult
     {
+        let redirect = try Self.checkFlip(target: target, reason: reason, redirectTo: redirectTo)
+        return try writer.write { db in
+            try Self.flip(db, siteID: siteID, selection, to: target, reason: reason, actor: actor, redirect: redirect)
+        }
+    }
+
+    public func flip(
+        siteID: Int64,
+        _ selection: URLSelection,
+        to target: Owner,
+        reason: String,
+        actor: String = "cli",
+        redirectTo: String? = nil
+    ) async throws -> FlipResult {
+        let redirect = try Self.checkFlip(target: target, reason: reason, redirectTo: redirectTo)
+        return try await writer.write { db in
+            try Self.flip(db, siteID: siteID, selection, to: target, reason: reason, actor: actor, redirect: redirect)
+        }
+    }
+
+    /// The flip's own values, checked before any database work; returns the canonical redirect.
+    static func checkFlip(target: Owner, reason: String, redirectTo: String?) throws -> String? {
         guard target != .static else { throw PlanError.invalidTarget(target) }
         guard reason.count <= Self.maxReasonLength else { throw PlanError.reasonTooLong(reason.count) }
-        let redirect = try redirectTo.map { value -> String in
+        return try redirectTo.map { value -> String in
             guard let canonical = PathEncoding.canonical(value) else { throw PlanError.invalidPath(value) }
             return canonical
         }
-        return try writer.write { db in
+    }
+
+    static func flip(
+        _ db: Database,
+        siteID: Int64,
+        _ selection: URLSelection,
+        to target: Owner,
+        reason: String,
+        actor: String,
+        redirect: String?
+    ) throws -> FlipResult {
+        do {
             let pages = try Self.select(db, siteID: siteID, selection)
             // Whole groups: '/about/' and '/about/index.php' are the same file.
             var byID: [Int64: URLRecord] = [:]

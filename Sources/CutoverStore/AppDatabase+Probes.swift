@@ -135,19 +135,23 @@ extension AppDatabase {
     }
 
     public func probeRuns(siteID: Int64, limit: Int = 20) throws -> [ProbeRunRecord] {
-        try writer.read { db in
-            try ProbeRunRecord.filter(Column("site_id") == siteID).order(Column("id").desc).limit(limit).fetchAll(db)
-        }
+        try writer.read { db in try Self.probeRuns(db, siteID: siteID, limit: limit) }
+    }
+
+    static func probeRuns(_ db: Database, siteID: Int64, limit: Int) throws -> [ProbeRunRecord] {
+        try ProbeRunRecord.filter(Column("site_id") == siteID).order(Column("id").desc).limit(limit).fetchAll(db)
     }
 
     /// A URL's probe history, newest first: results of finished runs only.
     public func probeHistory(urlID: Int64, limit: Int = 50) throws -> [ProbeResultRecord] {
-        try writer.read { db in
-            try ProbeResultRecord
-                .filter(Column("url_id") == urlID)
-                .filter(sql: "run_id IN (SELECT id FROM probe_runs WHERE status = 'succeeded')")
-                .order(Column("run_id").desc).limit(limit).fetchAll(db)
-        }
+        try writer.read { db in try Self.probeHistory(db, urlID: urlID, limit: limit) }
+    }
+
+    static func probeHistory(_ db: Database, urlID: Int64, limit: Int) throws -> [ProbeResultRecord] {
+        try ProbeResultRecord
+            .filter(Column("url_id") == urlID)
+            .filter(sql: "run_id IN (SELECT id FROM probe_runs WHERE status = 'succeeded')")
+            .order(Column("run_id").desc).limit(limit).fetchAll(db)
     }
 
     /// Marks probe runs of dead processes interrupted and drops the results they had saved.

@@ -2,63 +2,102 @@ import CutoverCore
 import Foundation
 import GRDB
 
+// Each answer has a synchronous form (the CLI, the crawler's Dispatch thread) and an async one
+// (the server: GRDB runs it on its own queues, never on a NIO event loop). Both share one
+// function over `Database`, so a change of the query changes both.
 extension AppDatabase {
     /// Registers a new site; refuses invalid settings and duplicate names.
     @discardableResult
     public func addSite(_ settings: SiteSettings) throws -> SiteRecord {
-        let problems = settings.problems()
-        guard problems.isEmpty else { throw StoreError.invalidSite(problems) }
-        return try writer.write { db in
-            if try SiteRecord.filter(Column("name") == settings.name).fetchCount(db) > 0 {
-                throw StoreError.siteExists(settings.name)
-            }
-            var record = SiteRecord(settings: settings)
-            try record.insert(db)
-            return record
-        }
+        try Self.refuseInvalid(settings)
+        return try writer.write { db in try Self.insertSite(db, settings) }
+    }
+
+    @discardableResult
+    public func addSite(_ settings: SiteSettings) async throws -> SiteRecord {
+        try Self.refuseInvalid(settings)
+        return try await writer.write { db in try Self.insertSite(db, settings) }
     }
 
     /// Creates the site or replaces its settings, keeping its id and inventory.
     @discardableResult
     public func upsertSite(_ settings: SiteSettings) throws -> SiteRecord {
-        let problems = settings.problems()
-        guard problems.isEmpty else { throw StoreError.invalidSite(problems) }
-        return try writer.write { db in
-            if var existing = try SiteRecord.filter(Column("name") == settings.name).fetchOne(db) {
-                let created = existing.createdAt
-                let id = existing.id
-                let lastScheduled = existing.lastScheduledAt
-                existing = SiteRecord(settings: settings, createdAt: created)
-                existing.id = id
-                existing.lastScheduledAt = lastScheduled
-                try existing.update(db)
-                return existing
-            }
-            var record = SiteRecord(settings: settings)
-            try record.insert(db)
-            return record
-        }
+        try Self.refuseInvalid(settings)
+        return try writer.write { db in try Self.upsertSite(db, settings) }
+    }
+
+    @discardableResult
+    public func upsertSite(_ settings: SiteSettings) async throws -> SiteRecord {
+        try Self.refuseInvalid(settings)
+        return try await writer.write { db in try Self.upsertSite(db, settings) }
     }
 
     public func sites() throws -> [SiteRecord] {
-        try writer.read { db in try SiteRecord.order(Column("name")).fetchAll(db) }
+        try writer.read { db in try Self.sites(db) }
+    }
+
+    public func sites() async throws -> [SiteRecord] {
+        try await writer.read { db in try Self.sites(db) }
     }
 
     public func site(named name: String) throws -> SiteRecord {
-        // Every API request starts here: a cached statement, not a query prepared each time.
-        let site = try writer.read { db in
-            try SiteRecord.fetchOne(db.cachedStatement(sql: "SELECT * FROM sites WHERE name = ?"), arguments: [name])
-        }
-        guard let site else {
-            throw StoreError.unknownSite(name)
-        }
+        guard let site = try writer.read({ db in try Self.site(db, named: name) }) else { throw StoreError.unknownSite(name) }
+        return site
+    }
+
+    public func site(named name: String) async throws -> SiteRecord {
+        guard let site = try await writer.read({ db in try Self.site(db, named: name) }) else { throw StoreError.unknownSite(name) }
         return site
     }
 
     /// Deletes a site and, by cascade, its inventory, crawls and events.
     public func removeSite(named name: String) throws {
-        let deleted = try writer.write { db in try SiteRecord.filter(Column("name") == name).deleteAll(db) }
-        if deleted == 0 { throw StoreError.unknownSite(name) }
+        if try writer.write({ db in try Self.deleteSite(db, named: name) }) == 0 { throw StoreError.unknownSite(name) }
+    }
+
+    public func removeSite(named name: String) async throws {
+        if try await writer.write({ db in try Self.deleteSite(db, named: name) }) == 0 { throw StoreError.unknownSite(name) }
+    }
+
+    static func refuseInvalid(_ settings: SiteSettings) throws {
+        let problems = settings.problems()
+        guard problems.isEmpty else { throw StoreError.invalidSite(problems) }
+    }
+
+    static func insertSite(_ db: Database, _ settings: SiteSettings) throws -> SiteRecord {
+        if try SiteRecord.filter(Column("name") == settings.name).fetchCount(db) > 0 {
+            throw StoreError.siteExists(settings.name)
+        }
+        var record = SiteRecord(settings: settings)
+        try record.insert(db)
+        return record
+    }
+
+    static func upsertSite(_ db: Database, _ settings: SiteSettings) throws -> SiteRecord {
+        guard var existing = try SiteRecord.filter(Column("name") == settings.name).fetchOne(db) else {
+            return try insertSite(db, settings)
+        }
+        let created = existing.createdAt
+        let id = existing.id
+        let lastScheduled = existing.lastScheduledAt
+        existing = SiteRecord(settings: settings, createdAt: created)
+        existing.id = id
+        existing.lastScheduledAt = lastScheduled
+        try existing.update(db)
+        return existing
+    }
+
+    static func sites(_ db: Database) throws -> [SiteRecord] {
+        try SiteRecord.order(Column("name")).fetchAll(db)
+    }
+
+    /// Every API request starts here: a cached statement, not a query prepared each time.
+    static func site(_ db: Database, named name: String) throws -> SiteRecord? {
+        try SiteRecord.fetchOne(db.cachedStatement(sql: "SELECT * FROM sites WHERE name = ?"), arguments: [name])
+    }
+
+    static func deleteSite(_ db: Database, named name: String) throws -> Int {
+        try SiteRecord.filter(Column("name") == name).deleteAll(db)
     }
 }
 
@@ -66,6 +105,12 @@ extension AppDatabase {
     /// Records that the schedule started a run of this site now.
     public func markScheduled(siteID: Int64, at date: Date = Date()) throws {
         try writer.write { db in
+            try db.execute(sql: "UPDATE sites SET last_scheduled_at = ? WHERE id = ?", arguments: [date, siteID])
+        }
+    }
+
+    public func markScheduled(siteID: Int64, at date: Date = Date()) async throws {
+        try await writer.write { db in
             try db.execute(sql: "UPDATE sites SET last_scheduled_at = ? WHERE id = ?", arguments: [date, siteID])
         }
     }

@@ -27,19 +27,23 @@ extension AppDatabase {
     }
 
     public func snapshots(siteID: Int64, limit: Int = 500) throws -> [OwnerSnapshot] {
-        try writer.read { db in
-            try OwnerSnapshot.fetchAll(
-                db,
-                sql:
-                    "SELECT * FROM (SELECT at, source, php, swift, static, drift, id FROM owner_snapshots WHERE site_id = ? ORDER BY id DESC LIMIT ?) ORDER BY id",
-                arguments: [siteID, limit]
-            )
-        }
+        try writer.read { db in try Self.snapshots(db, siteID: siteID, limit: limit) }
+    }
+
+    static func snapshots(_ db: Database, siteID: Int64, limit: Int) throws -> [OwnerSnapshot] {
+        try OwnerSnapshot.fetchAll(
+            db,
+            sql:
+                "SELECT * FROM (SELECT at, source, php, swift, static, drift, id FROM owner_snapshots WHERE site_id = ? ORDER BY id DESC LIMIT ?) ORDER BY id",
+            arguments: [siteID, limit]
+        )
     }
 
     public func driftCount(siteID: Int64) throws -> Int {
-        try writer.read { db in
-            try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM urls WHERE site_id = ? AND drift = 1 AND gone = 0", arguments: [siteID]) ?? 0
-        }
+        try writer.read { db in try Self.driftCount(db, siteID: siteID) }
+    }
+
+    static func driftCount(_ db: Database, siteID: Int64) throws -> Int {
+        try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM urls WHERE site_id = ? AND drift = 1 AND gone = 0", arguments: [siteID]) ?? 0
     }
 }

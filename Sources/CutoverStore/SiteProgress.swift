@@ -1,5 +1,6 @@
 import CutoverCore
 import Foundation
+import GRDB
 
 /// Progress of one site: counts by owner, share on Swift, drift, fallback health, burndown.
 public struct SiteProgress: Encodable, Sendable {
@@ -18,26 +19,32 @@ public struct SiteProgress: Encodable, Sendable {
     public var lastProbe: ProbeRunView?
     public var series: [OwnerSnapshot]
 
-    init(site: SiteRecord, database: AppDatabase) throws {
+    /// Built inside one read transaction, so a probe committing meanwhile cannot make the counts
+    /// and the last probe disagree.
+    init(_ db: Database, site: SiteRecord) throws {
         self.site = site.name
-        counts = try database.summary(siteID: site.id!)
+        counts = try AppDatabase.summary(db, siteID: site.id!)
         percentOnSwift = (counts.percentOnSwift * 10).rounded() / 10
-        driftCount = try database.driftCount(siteID: site.id!)
-        lastCrawl = try database.crawls(siteID: site.id!, limit: 1).first.map(CrawlView.init)
-        lastProbe = try database.probeRuns(siteID: site.id!, limit: 1).first.map(ProbeRunView.init)
+        driftCount = try AppDatabase.driftCount(db, siteID: site.id!)
+        lastCrawl = try AppDatabase.crawls(db, siteID: site.id!, limit: 1).first.map(CrawlView.init)
+        lastProbe = try AppDatabase.probeRuns(db, siteID: site.id!, limit: 1).first.map(ProbeRunView.init)
         fallback = Fallback(
             healthy: lastProbe?.fallbackHealthy,
             status: lastProbe?.fallbackStatus,
             detail: lastProbe?.fallbackDetail,
             checkedAt: lastProbe?.finishedAt
         )
-        series = try database.snapshots(siteID: site.id!)
+        series = try AppDatabase.snapshots(db, siteID: site.id!, limit: 500)
     }
 }
 
 extension AppDatabase {
     /// How far a site's migration is; what `cutover status` and the stats endpoint show.
     public func progress(of site: SiteRecord) throws -> SiteProgress {
-        try SiteProgress(site: site, database: self)
+        try writer.read { db in try SiteProgress(db, site: site) }
+    }
+
+    public func progress(of site: SiteRecord) async throws -> SiteProgress {
+        try await writer.read { db in try SiteProgress(db, site: site) }
     }
 }

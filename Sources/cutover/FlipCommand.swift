@@ -49,7 +49,7 @@ struct FlipCommand: AsyncParsableCommand {
         let site = try siteOptions.resolve(in: database)
         let selection: URLSelection = prefix.map { .prefix($0) } ?? glob.map { .glob($0) } ?? .paths(paths)
         let actor = ProcessInfo.processInfo.environment["USER"].map { "cli:\($0)" } ?? "cli"
-        let result = try database.flip(siteID: site.id!, selection, to: to, reason: reason, actor: actor, redirectTo: redirectTo)
+        let result = try await database.flip(siteID: site.id!, selection, to: to, reason: reason, actor: actor, redirectTo: redirectTo)
         if global.json {
             try Output.json(result)
             return

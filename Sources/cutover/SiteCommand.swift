@@ -65,7 +65,7 @@ struct SiteCommand: AsyncParsableCommand {
                 probeRetention: probeRetention,
                 crawlEverySeconds: crawlEvery == "off" ? nil : Interval.seconds(crawlEvery)
             )
-            let site = try replace ? database.upsertSite(settings) : database.addSite(settings)
+            let site = try await replace ? database.upsertSite(settings) : database.addSite(settings)
             if global.json { try Output.json(SiteView(site)) } else { print("site \(site.name) registered (docroot \(site.docroot))") }
         }
     }
@@ -75,7 +75,7 @@ struct SiteCommand: AsyncParsableCommand {
         @OptionGroup var global: GlobalOptions
 
         func run() async throws {
-            let sites = try global.openDatabase(readOnly: true).sites()
+            let sites = try await global.openDatabase(readOnly: true).sites()
             if global.json {
                 try Output.json(sites.map(SiteView.init))
                 return
@@ -93,7 +93,7 @@ struct SiteCommand: AsyncParsableCommand {
         @Argument(help: "Site name.") var name: String
 
         func run() async throws {
-            try global.openDatabase().removeSite(named: name)
+            try await global.openDatabase().removeSite(named: name)
             if !global.json { print("site \(name) removed") }
         }
     }

@@ -8,7 +8,7 @@ import Glibc
 
 @Suite struct HardeningCLITests {
     /// `crawl --docroot` moves the docroot and nothing else.
-    @Test func crawlWithDocrootKeepsTheOtherSettings() throws {
+    @Test func crawlWithDocrootKeepsTheOtherSettings() async throws {
         let cli = try CLI()
         defer { cli.cleanup() }
         try cli.folder.write("one/index.php", "x")
@@ -46,7 +46,7 @@ import Glibc
     }
 
     /// Terminal control sequences in file names are printed as `\xHH` in text output; JSON stays exact.
-    @Test func controlCharactersInNamesAreEscapedInText() throws {
+    @Test func controlCharactersInNamesAreEscapedInText() async throws {
         let cli = try CLI()
         defer { cli.cleanup() }
         try cli.folder.write("www/index.php", "x")
@@ -62,12 +62,12 @@ import Glibc
     }
 
     /// A database from a newer Cutover: one clear line, no SQL, nothing written.
-    @Test func newerDatabaseIsOneClearLine() throws {
+    @Test func newerDatabaseIsOneClearLine() async throws {
         let cli = try CLI()
         defer { cli.cleanup() }
         try cli.folder.write("www/index.php", "x")
         #expect(try cli.run("crawl", "--db", cli.db, "--docroot", cli.folder.appending("www")).status == 0)
-        #expect(
+        await #expect(
             try Subprocess.run(
                 "/usr/bin/python3",
                 [
@@ -78,7 +78,7 @@ import Glibc
             ).status == 0
         )
         for arguments in [["crawl", "--db", cli.db], ["status", "--db", cli.db], ["serve", "--db", cli.db, "--port", "0"]] {
-            let result = try Subprocess.run(Subprocess.cutoverBinary, arguments, currentDirectory: cli.folder.path)
+            let result = try await Subprocess.run(Subprocess.cutoverBinary, arguments, currentDirectory: cli.folder.path)
             #expect(result.status != 0)
             #expect(result.stderr.contains("written by a newer Cutover: migrations 0099_future unknown"), "\(result.stderr)")
             #expect(!result.stderr.contains("SELECT") && result.stderr.split(separator: "\n").count == 1, "\(result.stderr)")
@@ -89,7 +89,7 @@ import Glibc
 /// Reading commands on a database the user cannot write (a read-only file, folder or mount).
 @Suite(.enabled(if: Integration.isRoot || Integration.isCI, "needs root to switch to the 'nobody' user"))
 struct ReadOnlyDatabaseTests {
-    @Test func readingCommandsWorkWithoutWriteAccess() throws {
+    @Test func readingCommandsWorkWithoutWriteAccess() async throws {
         let folder = try TemporaryDirectory(prefix: "readonly")
         defer { folder.remove() }
         let binary = try UnreadableTests().unprivilegedCLI(in: folder)
@@ -97,11 +97,11 @@ struct ReadOnlyDatabaseTests {
         try folder.write("www/about.php", "<?php echo 2;")
         let db = folder.appending("data/cutover.sqlite")
         try FileManager.default.createDirectory(atPath: folder.appending("data"), withIntermediateDirectories: true)
-        #expect(try Subprocess.run(binary, ["crawl", "--db", db, "--site", "s", "--docroot", folder.appending("www")]).status == 0)
-        #expect(try Subprocess.run(binary, ["flip", "--db", db, "--site", "s", "/about.php", "--to", "swift"]).status == 0)
+        await #expect(try Subprocess.run(binary, ["crawl", "--db", db, "--site", "s", "--docroot", folder.appending("www")]).status == 0)
+        await #expect(try Subprocess.run(binary, ["flip", "--db", db, "--site", "s", "/about.php", "--to", "swift"]).status == 0)
         // Owned by root, readable by all, writable by none but root; the WAL files are gone after a clean close.
-        try Subprocess.run("/bin/chmod", ["755", folder.path, folder.appending("data")])
-        try Subprocess.run("/bin/chmod", ["644", db])
+        try await Subprocess.run("/bin/chmod", ["755", folder.path, folder.appending("data")])
+        try await Subprocess.run("/bin/chmod", ["644", db])
         let before = try Data(contentsOf: URL(fileURLWithPath: db))
         func asNobody(_ arguments: [String]) throws -> ProcessResult {
             try Subprocess.run("/usr/bin/setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", binary] + arguments, currentDirectory: "/")

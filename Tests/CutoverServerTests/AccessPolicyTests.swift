@@ -30,7 +30,7 @@ import Testing
     @Test func noSpellingOfAWriteRouteSkipsTheToken() async throws {
         let fixture = try ServerFixture()
         defer { fixture.cleanup() }
-        let before = try fixture.database.site(named: "demo")
+        let before = try await fixture.database.site(named: "demo")
         try await fixture.test { client in
             for (method, path, body) in Self.writes {
                 for spelling in Self.spellings(path) {
@@ -50,8 +50,8 @@ import Testing
                 }
             }
         }
-        #expect(try fixture.database.site(named: "demo") == before)
-        #expect(try fixture.database.sites().map(\.name) == ["demo"])
+        await #expect(try fixture.database.site(named: "demo") == before)
+        await #expect(try fixture.database.sites().map(\.name) == ["demo"])
         #expect(await fixture.jobs.list().isEmpty)
         #expect(try fixture.database.exports(siteID: before.id!).isEmpty)
     }

@@ -9,7 +9,7 @@ import Testing
     @Test func shutdownCancelsARunningCrawl() async throws {
         let fixture = try ServerFixture(files: 3000)
         defer { fixture.cleanup() }
-        let site = try fixture.database.site(named: "demo")
+        let site = try await fixture.database.site(named: "demo")
         // The crawl's first write waits for this lock, so the job is surely running at shutdown.
         let lock = try WriteLock(path: fixture.folder.appending("cutover.sqlite"))
         let job = try await fixture.jobs.start(.crawl, site: site)

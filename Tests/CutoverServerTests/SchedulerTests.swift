@@ -78,7 +78,7 @@ import Testing
         let failed = await fixture.jobs.wait(for: 1)
         #expect(failed?.state == .failed)
         #expect(failed?.error?.contains("does not exist") == true)
-        #expect(try fixture.database.crawls(siteID: fixture.database.site(named: "demo").id!).first?.status == .failed)
+        await #expect(try fixture.database.crawls(siteID: fixture.database.site(named: "demo").id!).first?.status == .failed)
         #expect(await scheduler.startDue(now: start.addingTimeInterval(61)) == ["demo"])
         _ = await fixture.jobs.wait(for: 2)
     }
@@ -113,7 +113,7 @@ import Testing
             }
         }
         for job in await fixture.jobs.list() { _ = await fixture.jobs.wait(for: job.id) }
-        let site = try fixture.database.site(named: "demo")
+        let site = try await fixture.database.site(named: "demo")
         let planned = try fixture.database.urls(siteID: site.id!, query: URLQuery(pathPrefix: "/bulk/")).filter { $0.plannedOwner == .swift }
         #expect(planned.count == 300)
         for url in planned.prefix(20) { #expect(try fixture.database.ownershipEvents(urlID: url.id).count == 1) }

@@ -56,7 +56,7 @@ struct ServerFixture {
     }
 
     func crawl() async throws {
-        let site = try database.site(named: "demo")
+        let site = try await database.site(named: "demo")
         let job = try await jobs.start(.crawl, site: site)
         _ = await jobs.wait(for: job.id)
     }

@@ -88,7 +88,7 @@ import Testing
         defer { folder.remove() }
         var settings = site.settings
         settings.probeRetention = 2
-        let limited = try database.upsertSite(settings)
+        let limited = try await database.upsertSite(settings)
         for _ in 0..<4 { _ = try await probe(database, limited) }
         #expect(try database.probeRuns(siteID: site.id!).count == 2)
         let url = try #require(try database.url(siteID: site.id!, path: "/fine.html"))

@@ -36,13 +36,13 @@ struct ConfigInjectionTests {
     /// Rows written by an older version that accepted anything: the export and its `--check`
     /// refuse them with a clear message, and never run Apache on injected text.
     @Test(arguments: ExportForm.allCases)
-    func storedHostileDocrootNeverReachesApache(form: ExportForm) throws {
+    func storedHostileDocrootNeverReachesApache(form: ExportForm) async throws {
         let folder = try TemporaryDirectory(prefix: "inject")
         defer { folder.remove() }
         let (module, marker) = try Self.markerModule(in: folder)
         try folder.write("htdocs/index.php", "<?php echo 1;")
         let db = folder.appending("cutover.sqlite")
-        #expect(
+        await #expect(
             try Subprocess.run(Subprocess.cutoverBinary, ["crawl", "--db", db, "--site", "s", "--docroot", folder.appending("htdocs")]).status == 0
         )
         let fields = ["docroot", "backend_url", "owner_header", "directory_index", "php_extensions"]
@@ -50,13 +50,13 @@ struct ConfigInjectionTests {
             for field in fields {
                 let database = try DatabaseQueue(path: db)
                 let stored = field.hasSuffix("index") || field.hasSuffix("extensions") ? try JSONEncoder().encode([value]).string : value
-                let original = try database.write { db -> String in
+                let original = try await database.write { db -> String in
                     let old = try String.fetchOne(db, sql: "SELECT \(field) FROM sites WHERE name = 's'")!
                     try db.execute(sql: "UPDATE sites SET \(field) = ? WHERE name = 's'", arguments: [field == "docroot" ? "/srv/x" + value : stored])
                     return old
                 }
                 try database.close()
-                let result = try Subprocess.run(
+                let result = try await Subprocess.run(
                     Subprocess.cutoverBinary,
                     ["export", "--db", db, "--site", "s", "--form", form.rawValue, "--map-file", folder.appending("flips.map"), "--check"]
                 )
@@ -65,12 +65,12 @@ struct ConfigInjectionTests {
                 #expect(result.stderr.split(separator: "\n").count == 1, "one clear line: \(result.stderr.debugDescription)")
                 #expect(!FileManager.default.fileExists(atPath: marker), "\(field) = \(value.debugDescription) loaded a module")
                 let restore = try DatabaseQueue(path: db)
-                try restore.write { db in try db.execute(sql: "UPDATE sites SET \(field) = ? WHERE name = 's'", arguments: [original]) }
+                try await restore.write { db in try db.execute(sql: "UPDATE sites SET \(field) = ? WHERE name = 's'", arguments: [original]) }
                 try restore.close()
             }
         }
         // The site as it was exports and passes Apache's test: the refusals above were about the values.
-        let clean = try Subprocess.run(
+        let clean = try await Subprocess.run(
             Subprocess.cutoverBinary,
             ["export", "--db", db, "--site", "s", "--form", form.rawValue, "--map-file", folder.appending("flips.map"), "--check"]
         )
@@ -79,7 +79,7 @@ struct ConfigInjectionTests {
     }
 
     /// Where settings enter, the CLI refuses every hostile value of every field with one clear line.
-    @Test func cliRefusesHostileSettings() throws {
+    @Test func cliRefusesHostileSettings() async throws {
         let folder = try TemporaryDirectory(prefix: "inject-cli")
         defer { folder.remove() }
         let (module, marker) = try Self.markerModule(in: folder)
@@ -96,12 +96,12 @@ struct ConfigInjectionTests {
                 ("name", ["site", "add", "s" + value, "--docroot", docroot]),
             ]
             for (field, arguments) in cases {
-                let result = try Subprocess.run(Subprocess.cutoverBinary, arguments + ["--db", db])
+                let result = try await Subprocess.run(Subprocess.cutoverBinary, arguments + ["--db", db])
                 #expect(result.status != 0, "\(field) accepted \(value.debugDescription)")
                 #expect(!result.stderr.isEmpty && !result.stderr.contains("SQL"), "\(field): \(result.stderr)")
             }
         }
-        let sites = try Subprocess.run(Subprocess.cutoverBinary, ["site", "list", "--db", db, "--json"])
+        let sites = try await Subprocess.run(Subprocess.cutoverBinary, ["site", "list", "--db", db, "--json"])
         #expect((try JSONSerialization.jsonObject(with: Data(sites.stdout.utf8)) as? [Any])?.isEmpty == true, "\(sites.stdout)")
         #expect(!FileManager.default.fileExists(atPath: marker))
     }
@@ -109,7 +109,7 @@ struct ConfigInjectionTests {
     /// Values that are allowed render inert: spaces and '#' in a quoted docroot, Apache accepts
     /// the export, and the config has exactly the sections Cutover wrote.
     @Test(arguments: ExportForm.allCases)
-    func allowedOddDocrootsRenderInert(form: ExportForm) throws {
+    func allowedOddDocrootsRenderInert(form: ExportForm) async throws {
         let folder = try TemporaryDirectory(prefix: "inert")
         defer { folder.remove() }
         let docroot = folder.appending("my site #1 (old)")
@@ -128,7 +128,7 @@ struct ConfigInjectionTests {
 
     /// Two sites whose names differ only in punctuation get their own RewriteMap: both exports in
     /// one Apache config pass its test, each rule reads its own site's map.
-    @Test func twoSitesMapsInOneConfig() throws {
+    @Test func twoSitesMapsInOneConfig() async throws {
         let folder = try TemporaryDirectory(prefix: "maps")
         defer { folder.remove() }
         var text = ""
@@ -167,7 +167,7 @@ struct ConfigInjectionTests {
         \(modules)
         \(text)
         """.write(toFile: conf, atomically: true, encoding: .utf8)
-        let result = try Subprocess.run(ApacheServer.binary, ["-t", "-f", conf])
+        let result = try await Subprocess.run(ApacheServer.binary, ["-t", "-f", conf])
         #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
     }
 }

@@ -60,7 +60,7 @@ struct HostileServeTests {
         }
     }
 
-    @Test func hostileCatalogueHolds() throws {
+    @Test func hostileCatalogueHolds() async throws {
         let server = try Server(extraArguments: ["--protect-reads"])
         defer { server.stop() }
         var tried = 0
@@ -144,7 +144,7 @@ struct HostileServeTests {
             "bulk flip with the longest reason"
         )
         let growth = size() + walSize() - before
-        let stored = try Subprocess.run(
+        let stored = try await Subprocess.run(
             "/usr/bin/python3",
             [
                 "-c",
@@ -158,7 +158,7 @@ struct HostileServeTests {
         #expect(growth < 1 << 20, "a flip of 100 URLs grew the database and WAL by \(growth) bytes")
 
         // 13. The scheme is case-insensitive; the state is what it was.
-        expectStatus(
+        await expectStatus(
             try RawHTTP.send(port: server.port, method: "GET", path: "/api/sites/s", headers: ["Authorization": "bearer hostile-token"]),
             200,
             "lowercase bearer"

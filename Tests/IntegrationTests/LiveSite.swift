@@ -34,7 +34,7 @@ final class LiveSite: @unchecked Sendable {
         )
         try apache.start()
         database = try AppDatabase(path: docroot.appending("cutover.sqlite"))
-        site = try database.addSite(
+        site = try await database.addSite(
             SiteSettings(name: "live", docroot: docroot.appending("htdocs"), publicURL: apache.baseURL, backendURL: backend.baseURL)
         )
     }

@@ -40,7 +40,7 @@ struct PlanApacheTests {
         var report = try await live.probe()
         #expect(live.observed(report)["/"] == .php)
 
-        _ = try live.database.flip(siteID: live.site.id!, .paths(["/"]), to: .swift, reason: "root cutover")
+        _ = try await live.database.flip(siteID: live.site.id!, .paths(["/"]), to: .swift, reason: "root cutover")
         try apply(live)
         report = try await live.probe()
         var observed = live.observed(report)
@@ -54,7 +54,7 @@ struct PlanApacheTests {
         _ = try await get("\(live.apache.baseURL)/?utm=a%20b")
         #expect(live.backend.requestTargets.dropFirst(before).first == "/?utm=a%20b")
 
-        _ = try live.database.flip(siteID: live.site.id!, .paths(["/"]), to: .php, reason: "roll back")
+        _ = try await live.database.flip(siteID: live.site.id!, .paths(["/"]), to: .php, reason: "roll back")
         try apply(live)
         report = try await live.probe()
         observed = live.observed(report)
@@ -71,7 +71,7 @@ struct PlanApacheTests {
         defer { Task { await live.shutdown() } }
         try live.crawl()
         try apply(live)
-        _ = try live.database.flip(
+        _ = try await live.database.flip(
             siteID: live.site.id!,
             .paths(["/page-1.php"]),
             to: .swift,
@@ -97,7 +97,7 @@ struct PlanApacheTests {
         try apply(live, form: .rewritemap, map: map)
         #expect(try await get("\(live.apache.baseURL)/page-1.php").body == "php one")
 
-        _ = try live.database.flip(siteID: live.site.id!, .paths(["/page-1.php"]), to: .swift, reason: "map flip")
+        _ = try await live.database.flip(siteID: live.site.id!, .paths(["/page-1.php"]), to: .swift, reason: "map flip")
         let (_, rendered) = try Exporter(database: live.database).export(site: live.site, form: .rewritemap, mapFilePath: map)
         try Exporter.writeMapFile(try #require(rendered.mapFile), to: map)
         // Apache compares mtimes; make sure the new map's differs even within the same second.
@@ -123,7 +123,7 @@ struct PlanApacheTests {
         defer { Task { await live.shutdown() } }
         try live.crawl()
         let encoded = names.map { PathEncoding.urlPath(segments: $0.split(separator: "/").map { Array($0.utf8) }) }
-        let flipped = try live.database.flip(siteID: live.site.id!, .paths(encoded), to: .swift, reason: "hostile")
+        let flipped = try await live.database.flip(siteID: live.site.id!, .paths(encoded), to: .swift, reason: "hostile")
         #expect(flipped.changed.count == names.count)
         let paths = try live.database.urls(siteID: live.site.id!).filter { $0.plannedOwner == .swift }.map(\.path)
         #expect(Set(paths) == Set(encoded))

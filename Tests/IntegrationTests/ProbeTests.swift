@@ -121,8 +121,8 @@ struct ProbeTests {
         let live = try await LiveSite(files: files)
         var settings = live.site.settings
         settings.probeRetention = 2
-        _ = try live.database.upsertSite(settings)
-        let site = try live.database.site(named: "live")
+        _ = try await live.database.upsertSite(settings)
+        let site = try await live.database.site(named: "live")
         try live.crawl()
         let prober = Prober(database: live.database, configuration: ProbeConfiguration(timeout: .seconds(5), checkBackend: false), logger: live.quiet)
         var reports: [ProbeReport] = []

@@ -70,7 +70,7 @@ struct ServeLiveTests {
         defer { folder.remove() }
         for index in 0..<2000 { try folder.write("htdocs/p\(index).php", "x") }
         let db = folder.appending("cutover.sqlite")
-        #expect(
+        await #expect(
             try Subprocess.run(Subprocess.cutoverBinary, ["crawl", "--db", db, "--site", "s", "--docroot", folder.appending("htdocs")]).status == 0
         )
         let port = try FreePort.find()
@@ -117,10 +117,10 @@ struct ServeLiveTests {
         }
         server.terminate()
         server.waitUntilExit()
-        let planned = try Subprocess.run(Subprocess.cutoverBinary, ["urls", "--db", db, "--site", "s", "--json"])
+        let planned = try await Subprocess.run(Subprocess.cutoverBinary, ["urls", "--db", db, "--site", "s", "--json"])
         let urls = try #require(try JSONSerialization.jsonObject(with: Data(planned.stdout.utf8)) as? [[String: Any]])
         #expect(urls.filter { $0["plannedOwner"] as? String == "swift" }.count == 300)
-        let crawls = try Subprocess.run(Subprocess.cutoverBinary, ["status", "--db", db, "--site", "s", "--json"])
+        let crawls = try await Subprocess.run(Subprocess.cutoverBinary, ["status", "--db", db, "--site", "s", "--json"])
         #expect(crawls.status == 0)
     }
 }

@@ -43,6 +43,27 @@ public enum Subprocess {
         )
     }
 
+    /// `run` on a Dispatch thread: waiting for a child process must not hold one of Swift
+    /// Concurrency's few threads (two on these machines), which in-process servers and probes of
+    /// tests running in parallel need.
+    @discardableResult
+    public static func run(
+        _ executable: String,
+        _ arguments: [String],
+        environment: [String: String]? = nil,
+        currentDirectory: String? = nil
+    )
+        async throws -> ProcessResult
+    {
+        try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global().async {
+                continuation.resume(
+                    with: Result { try run(executable, arguments, environment: environment, currentDirectory: currentDirectory) as ProcessResult }
+                )
+            }
+        }
+    }
+
     /// Runs a launcher that leaves a daemon behind (`apache2 -k start`) and returns its exit status.
     ///
     /// Not Foundation's `Process`, for two reasons: the child would inherit the signal mask of a
