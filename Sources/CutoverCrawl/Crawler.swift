@@ -64,6 +64,7 @@ public struct Crawler: Sendable {
             )
             let changes = InventoryChanges.between(known: known, found: found)
             progress(.init(phase: .saving, done: 0))
+            logger.debug("saving the inventory", metadata: ["found": .stringConvertible(found.count)])
             let issues = walker.issues.map { CrawlIssue(filePath: Self.display($0.segments), kind: $0.kind, message: $0.message) } + hashIssues
             let htaccess = Self.htaccessFiles(walker.files)
             let finished = try database.finishCrawl(crawl, changes: changes, issues: issues, filesSeen: walker.files.count, htaccess: htaccess)

@@ -26,10 +26,13 @@ import Glibc
 
         let process = Process()
         process.executableURL = URL(fileURLWithPath: Subprocess.cutoverBinary)
-        process.arguments = ["crawl", "--site", "default"]
+        // At debug level the crawler says when it starts saving: the event the test waits for.
+        process.arguments = ["crawl", "--site", "default", "--log-level", "debug"]
         process.currentDirectoryURL = cli.folder.url
         process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
+        let log = cli.folder.appending("crawl.log")
+        FileManager.default.createFile(atPath: log, contents: nil)
+        process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
 
         let lock = try DatabaseQueue(path: cli.db)
         try process.run()
@@ -42,7 +45,13 @@ import Glibc
         }
         #expect(running)
         try lock.inTransaction(.immediate) { _ in
-            usleep(500_000)  // the crawler walks the tree and then waits for the lock
+            // The crawler walks the tree, then tries to commit and waits for this lock.
+            var saving = false
+            while !saving, Date() < deadline {
+                saving = (try? String(contentsOfFile: log, encoding: .utf8))?.contains("saving the inventory") == true
+                if !saving { usleep(5_000) }
+            }
+            #expect(saving, "the crawler never reached its commit")
             kill(process.processIdentifier, SIGKILL)
             process.waitUntilExit()
             return .rollback

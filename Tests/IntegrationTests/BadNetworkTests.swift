@@ -131,7 +131,7 @@ import Testing
 
         // A probe cancelled while /slow.html is pending is recorded as failed, with no results.
         let probing = Task { try await probe(database, site, timeout: .seconds(20)) }
-        try await Task.sleep(for: .milliseconds(800))
+        #expect(await server.slowRequestArrived(within: 15))
         let clock = ContinuousClock()
         let cancelledAt = clock.now
         probing.cancel()

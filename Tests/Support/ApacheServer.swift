@@ -129,14 +129,22 @@ public final class ApacheServer: @unchecked Sendable {
         throw HarnessError("apache2 did not answer on port \(port) within 15 s: \(log())")
     }
 
-    /// `apache2 -k graceful`: re-reads the config the server was started with.
+    /// `apache2 -k graceful`: re-reads the config the server was started with. Returns once the
+    /// parent has logged that it resumed with the new configuration (AH00163, logged at any
+    /// LogLevel) and the port answers: an event, not a guess at how long a reload takes.
     public func gracefulReload() throws {
+        let resumed = { self.log().components(separatedBy: "resuming normal operations").count - 1 }
+        let before = resumed()
         let outputPath = workDirectory.appending("graceful.out")
         let status = try Subprocess.spawnDaemon(Self.binary, ["-f", configPath, "-k", "graceful"], outputFile: outputPath)
         guard status == 0 else {
             throw HarnessError("graceful reload failed: \((try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? "")")
         }
-        usleep(300_000)
+        let deadline = Date().addingTimeInterval(15)
+        while resumed() <= before || !FreePort.accepts(port: port) {
+            guard Date() < deadline else { throw HarnessError("apache2 did not resume within 15 s of a graceful reload: \(log())") }
+            usleep(5_000)
+        }
     }
 
     /// Stops the server by PID and waits until it has exited and its port is closed.

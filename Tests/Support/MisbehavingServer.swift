@@ -12,7 +12,19 @@ public final class MisbehavingServer: @unchecked Sendable {
     public let port: Int
     private let listener: Int32
     private var stopped = false
+    /// Signalled each time a `/slow*` request has arrived (and is being held).
+    private let slowArrivals = DispatchSemaphore(value: 0)
     public var baseURL: String { "http://127.0.0.1:\(port)" }
+
+    /// Waits until a `/slow*` request is pending here: the event a test needs before it cancels
+    /// a probe mid-request, instead of a guess at how long the probe takes to get there.
+    public func slowRequestArrived(within seconds: Int) async -> Bool {
+        await withCheckedContinuation { continuation in
+            DispatchQueue.global().async { [slowArrivals] in
+                continuation.resume(returning: slowArrivals.wait(timeout: .now() + .seconds(seconds)) == .success)
+            }
+        }
+    }
 
     public init() throws {
         listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
@@ -42,11 +54,11 @@ public final class MisbehavingServer: @unchecked Sendable {
         while !stopped {
             let client = accept(listener, nil, nil)
             if client < 0 { return }
-            Thread { Self.serve(client) }.start()
+            Thread { [slowArrivals] in Self.serve(client, slowArrivals: slowArrivals) }.start()
         }
     }
 
-    private static func serve(_ client: Int32) {
+    private static func serve(_ client: Int32, slowArrivals: DispatchSemaphore) {
         defer { close(client) }
         var buffer = [UInt8](repeating: 0, count: 8192)
         let count = read(client, &buffer, buffer.count)
@@ -55,6 +67,7 @@ public final class MisbehavingServer: @unchecked Sendable {
         let path = request.split(separator: " ").dropFirst().first.map(String.init) ?? "/"
         func send(_ text: String) { _ = text.withCString { write(client, $0, strlen($0)) } }
         if path.hasPrefix("/slow") {
+            slowArrivals.signal()
             sleep(10)
             send("HTTP/1.1 200 OK\r\nContent-Length: 4\r\nConnection: close\r\n\r\nslow")
         } else if path.hasPrefix("/reset") {
