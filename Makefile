@@ -2,7 +2,7 @@
 SWIFT ?= swift
 DB ?= cutover.sqlite
 
-.PHONY: setup build test test-fast lint contract demo-check browser-test docker-check run apply bench-crawl release clean
+.PHONY: setup build test test-fast lint bench contract demo-check browser-test docker-check run apply bench-crawl release clean
 
 setup:
 	@scripts/setup.sh
@@ -58,6 +58,14 @@ apply: build
 
 bench-crawl: release
 	scripts/bench-crawl.sh
+
+# Every benchmark in one run (release build), each figure beside its anchor or target as a
+# ratio: crawl (100,000 files) against find + sha256sum + SQLite import and a stat walk; the API
+# (100,000 URLs) against the p99 targets; probe and export against curl and Apache.
+bench: release
+	scripts/bench-crawl.sh
+	scripts/bench-api.sh
+	scripts/bench_apache.py all
 
 clean:
 	rm -rf .build

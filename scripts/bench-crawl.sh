@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Crawl benchmark (issue 2): a synthetic docroot of N files (about 40% .php, nested folders),
-# timed with a release build. Prints: find time, first crawl, no-change re-crawl, peak memory.
+# timed with a release build. Prints first crawl and no-change re-crawl with peak memory, each beside
+# its anchor (find + sha256sum + SQLite import; a find stat walk) as a ratio.
 # Usage: scripts/bench-crawl.sh [N]   (default 100000)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -36,7 +37,30 @@ t0=$(date +%s.%N); files=$(find "$WORK/htdocs" -type f | wc -l); t1=$(date +%s.%
 read -r first first_kb < <(measure "$BIN" crawl --db "$WORK/db.sqlite" --docroot "$WORK/htdocs")
 read -r again again_kb < <(measure "$BIN" crawl --db "$WORK/db.sqlite" --docroot "$WORK/htdocs")
 urls=$("$BIN" status --db "$WORK/db.sqlite" --json | python3 -c 'import json,sys; c=json.load(sys.stdin)["counts"]; print(c["php"]+c["static"]+c["swift"])')
-printf 'files: %s (urls recorded: %s)\n' "$files" "$urls"
-printf 'find DOCROOT -type f | wc -l: %s s\n' "$(python3 -c "print(f'{$t1-$t0:.2f}')")"
-printf 'first crawl:            %s s, peak %d MB\n' "$first" "$((first_kb / 1024))"
-printf 'no-change re-crawl:     %s s, peak %d MB\n' "$again" "$((again_kb / 1024))"
+# Anchors (issue 14): what the same work costs with stock tools on the same tree.
+#  first crawl  ~ a serial `find -print0 | xargs -0 sha256sum` plus loading its lines into SQLite
+#                 (one table, no index, one transaction: what `sqlite3 .import` does);
+#  re-crawl     ~ a stat walk, `find -printf '%s %T@'`.
+read -r hash_s _ < <(measure sh -c "find '$WORK/htdocs' -type f -print0 | xargs -0 sha256sum > '$WORK/sums.txt'")
+import_s=$(python3 - "$WORK/sums.txt" "$WORK/anchor.sqlite" <<'PY'
+import sqlite3, sys, time
+start = time.perf_counter()
+db = sqlite3.connect(sys.argv[2])
+db.execute("CREATE TABLE sums (line TEXT)")
+with open(sys.argv[1], errors="surrogateescape") as f, db:
+    db.executemany("INSERT INTO sums VALUES (?)", ((line,) for line in f))
+print(f"{time.perf_counter() - start:.2f}")
+PY
+)
+read -r stat_s _ < <(measure sh -c "find '$WORK/htdocs' -type f -printf '%s %T@\\n' > /dev/null")
+python3 - "$files" "$urls" "$t0" "$t1" "$first" "$first_kb" "$again" "$again_kb" "$hash_s" "$import_s" "$stat_s" <<'PY'
+import sys
+files, urls, t0, t1, first, first_kb, again, again_kb, hash_s, import_s, stat_s = sys.argv[1:]
+first, again, hash_s, import_s, stat_s = map(float, (first, again, hash_s, import_s, stat_s))
+anchor_first = hash_s + import_s
+print(f"files: {files} (urls recorded: {urls}); find | wc -l: {float(t1) - float(t0):.2f} s")
+print(f"first crawl:        {first:6.2f} s, peak {int(first_kb) // 1024} MB | anchor find+sha256sum+import {anchor_first:.2f} s "
+      f"({hash_s:.2f} + {import_s:.2f}) -> ratio {first / anchor_first:.2f} (target <= 1.5)")
+print(f"no-change re-crawl: {again:6.2f} s, peak {int(again_kb) // 1024} MB | anchor find -printf stat walk {stat_s:.2f} s "
+      f"-> ratio {again / stat_s:.2f} (target <= 2.0)")
+PY
