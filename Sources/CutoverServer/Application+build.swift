@@ -99,7 +99,7 @@ public func buildRouter(
     SitesController(database: database, jobs: jobs, cache: cache).add(to: api)
     URLsController(database: database, cache: cache).add(to: api)
     JobsController(database: database, jobs: jobs).add(to: api)
-    ExportController(database: database).add(to: api)
+    ExportController(database: database, cache: cache).add(to: api)
     return router
 }
 

@@ -8,6 +8,7 @@ import Hummingbird
 /// Rendered directives (text/plain), the preview of owner changes, and the export history.
 struct ExportController {
     let database: AppDatabase
+    let cache: ReadCache
 
     struct ExportItem: ResponseEncodable {
         var id: Int64?
@@ -26,22 +27,22 @@ struct ExportController {
         // synchronous library code: it runs on NIO's blocking pool, never on an event loop.
         let exporter = Exporter(database: database)
         api.get("sites/:site/export") { request, context in
-            let site = try await database.site(context)
+            let site = try await cache.site(context, in: database)
             let (form, map) = try Self.formAndMap(request)
             let (record, _) = try await blockingRead { try exporter.render(site: site, form: form, mapFilePath: map) }
             return Self.text(record.content, sha256: record.sha256, exportID: nil)
         }
         api.get("sites/:site/export/diff") { request, context in
-            let site = try await database.site(context)
+            let site = try await cache.site(context, in: database)
             let (form, map) = try Self.formAndMap(request)
             return try await blockingRead { try exporter.diffAgainstLatest(site: site, form: form, mapFilePath: map) }
         }
         api.get("sites/:site/export/preview") { _, context in
-            let site = try await database.site(context)
+            let site = try await cache.site(context, in: database)
             return try await blockingRead { try exporter.preview(site: site) }
         }
         api.get("sites/:site/exports") { _, context in
-            let site = try await database.site(context)
+            let site = try await cache.site(context, in: database)
             return try await blockingRead { try database.exports(siteID: site.id!) }.map {
                 ExportItem(id: $0.id, form: $0.form, createdAt: $0.createdAt, sha256: $0.sha256)
             }
@@ -56,7 +57,7 @@ struct ExportController {
             return response
         }
         api.get("sites/:site/exports/:id") { _, context in
-            let site = try await database.site(context)
+            let site = try await cache.site(context, in: database)
             let id = context.parameters.get("id", as: Int64.self)
             guard let id, let record = try await blockingRead({ try database.export(id: id, siteID: site.id!) }) else {
                 throw APIError(.notFound, "not_found", "no such export for site '\(site.name)'")

@@ -11,6 +11,7 @@ public final class ReadCache: Sendable {
     enum Key: Hashable, Sendable {
         case stats(site: String)
         case count(site: String, query: URLQuery)
+        case site(name: String)
     }
 
     private struct State {
@@ -78,5 +79,15 @@ struct CacheInvalidationMiddleware<Context: RequestContext>: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         defer { if request.isWrite { cache.clear() } }
         return try await next(request, context)
+    }
+}
+
+extension ReadCache {
+    /// The site named in the path, for reads: remembered like the other answers (cleared on the
+    /// server's own writes, at most `lifetime` old after another process's), so a read pays no
+    /// database round trip to find its site. Writes look the site up afresh.
+    func site(_ context: AppContext, in database: AppDatabase) async throws -> SiteRecord {
+        let name = try context.parameters.require("site")
+        return try await value(.site(name: name)) { try await database.site(named: name) }
     }
 }

@@ -57,7 +57,7 @@ struct SitesController {
             let site = try await database.addSite(try input.settings(name: name, base: nil))
             return EditedResponse(status: .created, response: SiteView(site))
         }
-        api.get("sites/:site") { _, context in SiteView(try await database.site(context)) }
+        api.get("sites/:site") { _, context in SiteView(try await cache.site(context, in: database)) }
         api.put("sites/:site") { request, context in
             let current = try await database.site(context)
             let input = try await request.decode(as: SiteInput.self, context: context)
@@ -75,10 +75,10 @@ struct SitesController {
             return Response(status: .noContent)
         }
         api.get("sites/:site/htaccess") { _, context in
-            try await database.htaccessFiles(siteID: try await database.site(context).id!).map(HtaccessView.init)
+            try await database.htaccessFiles(siteID: try await cache.site(context, in: database).id!).map(HtaccessView.init)
         }
         api.get("sites/:site/stats") { _, context in
-            let site = try await database.site(context)
+            let site = try await cache.site(context, in: database)
             return try await cache.value(.stats(site: site.name)) { [database] in try await database.progress(of: site) }
         }
     }

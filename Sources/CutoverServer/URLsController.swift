@@ -36,7 +36,7 @@ struct URLsController {
 
     func add(to api: RouterGroup<AppContext>) {
         api.get("sites/:site/urls") { request, context in
-            let site = try await database.site(context)
+            let site = try await cache.site(context, in: database)
             var query = URLQuery(
                 owner: try request.owner("owner"),
                 pathPrefix: request.uri.queryParameters.get("prefix"),
@@ -79,7 +79,7 @@ struct URLsController {
             return Page(total: total, limit: finalQuery.limit!, offset: finalQuery.offset, items: items, nextCursor: cursor)
         }
         api.get("sites/:site/urls/:id") { _, context in
-            let site = try await database.site(context)
+            let site = try await cache.site(context, in: database)
             guard let id = context.parameters.get("id", as: Int64.self), let detail = try await database.urlDetail(siteID: site.id!, id: id) else {
                 throw APIError(.notFound, "not_found", "no such URL in site '\(site.name)'")
             }
