@@ -131,19 +131,34 @@ public final class ApacheServer: @unchecked Sendable {
 
     /// `apache2 -k graceful`: re-reads the config the server was started with. Returns once the
     /// parent has logged that it resumed with the new configuration (AH00163, logged at any
-    /// LogLevel) and the port answers: an event, not a guess at how long a reload takes.
+    /// LogLevel), every child of the old generation has exited (one still blocked in accept()
+    /// would otherwise answer a new connection with the old rules), and the port answers:
+    /// events, not a guess at how long a reload takes.
     public func gracefulReload() throws {
         let resumed = { self.log().components(separatedBy: "resuming normal operations").count - 1 }
         let before = resumed()
+        let oldChildren = pid.map(Self.children(of:)) ?? []
         let outputPath = workDirectory.appending("graceful.out")
         let status = try Subprocess.spawnDaemon(Self.binary, ["-f", configPath, "-k", "graceful"], outputFile: outputPath)
         guard status == 0 else {
             throw HarnessError("graceful reload failed: \((try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? "")")
         }
         let deadline = Date().addingTimeInterval(15)
-        while resumed() <= before || !FreePort.accepts(port: port) {
+        while resumed() <= before || oldChildren.contains(where: Self.isRunning) || !FreePort.accepts(port: port) {
             guard Date() < deadline else { throw HarnessError("apache2 did not resume within 15 s of a graceful reload: \(log())") }
             usleep(5_000)
+        }
+    }
+
+    /// The processes whose parent is `parent` (from /proc/PID/stat).
+    static func children(of parent: pid_t) -> [pid_t] {
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        return entries.compactMap { entry -> pid_t? in
+            guard let child = pid_t(entry), let stat = try? String(contentsOfFile: "/proc/\(entry)/stat", encoding: .utf8),
+                let close = stat.lastIndex(of: ")")
+            else { return nil }
+            let fields = stat[stat.index(after: close)...].split(separator: " ")
+            return fields.count > 1 && pid_t(fields[1]) == parent ? child : nil
         }
     }
 
