@@ -7,5 +7,6 @@ CREATE TABLE htaccess_files (
     rewrite_options   TEXT NOT NULL DEFAULT '[]',
     rule_count        INTEGER NOT NULL DEFAULT 0,
     fallback_resource TEXT,
+    front_controller  TEXT,
     PRIMARY KEY (site_id, directory)
 );

@@ -96,7 +96,9 @@ export async function renderExport(main, { app, params, signal }) {
         h('tbody', {}, ruled.map((file) => h('tr', {},
           h('td', { class: 'path' }, file.directory),
           h('td', {}, String(file.ruleCount)),
-          h('td', {}, file.blocksFallback ? `blocked by ${file.blocksFallback}` : 'after the app\'s rules'))))))) : null,
+          h('td', {}, file.frontController
+            ? `front controller ${file.frontController} takes URLs without a file`
+            : file.blocksFallback ? `blocked by ${file.blocksFallback}` : 'after the app\'s rules'))))))) : null,
     h('section', { 'aria-labelledby': 'diff-heading' },
       h('h2', { id: 'diff-heading' }, 'Against the last stored export'),
       h('p', { class: 'muted' }, diff.previousID

@@ -13,13 +13,25 @@ public struct HtaccessFile: Sendable, Hashable, Codable {
     public var ruleCount: Int
     /// The argument of `FallbackResource`, when set.
     public var fallbackResource: String?
+    /// The PHP script every URL without a file goes to, when the file makes the site a front
+    /// controller app (WordPress, Laravel, DokuWiki with userewrite): `FallbackResource`, or a
+    /// catch-all `RewriteRule` whose target is a `.php` script. A URL path (`/index.php`).
+    public var frontController: String?
 
-    public init(directory: String, rewriteEngine: Bool? = nil, rewriteOptions: [String] = [], ruleCount: Int = 0, fallbackResource: String? = nil) {
+    public init(
+        directory: String,
+        rewriteEngine: Bool? = nil,
+        rewriteOptions: [String] = [],
+        ruleCount: Int = 0,
+        fallbackResource: String? = nil,
+        frontController: String? = nil
+    ) {
         self.directory = directory
         self.rewriteEngine = rewriteEngine
         self.rewriteOptions = rewriteOptions
         self.ruleCount = ruleCount
         self.fallbackResource = fallbackResource
+        self.frontController = frontController
     }
 
     /// Rewrite rules of its own: they replace the exported `<Directory>` rules below this folder.
@@ -59,12 +71,33 @@ public struct HtaccessFile: Sendable, Hashable, Codable {
             switch name {
             case "rewriteengine": file.rewriteEngine = arguments.first?.lowercased() == "on"
             case "rewriteoptions": file.rewriteOptions += arguments.map { $0.lowercased() }
-            case "rewriterule": file.ruleCount += 1
-            case "fallbackresource": file.fallbackResource = arguments.first
+            case "rewriterule":
+                file.ruleCount += 1
+                if file.frontController == nil, arguments.count >= 2, Self.catchAllPatterns.contains(arguments[0]) {
+                    file.frontController = Self.script(arguments[1], directory: directory)
+                }
+            case "fallbackresource":
+                file.fallbackResource = arguments.first
+                if let target = arguments.first { file.frontController = Self.script(target, directory: directory) ?? file.frontController }
             default: break
             }
         }
         return file
+    }
+
+    /// Patterns that match every URL path (what front controllers write).
+    static let catchAllPatterns: Set<String> = [".", "^", ".*", "^.*$", "^(.*)$", "(.*)", "^(.*)", "^(.+)$", ".+", "^/?(.*)$", "^(.*)/?$"]
+
+    /// The `.php` script a rule or FallbackResource sends to, as a URL path; nil otherwise
+    /// (`-`, a proxy or redirect target, a static file). Query and back-references are dropped.
+    static func script(_ target: String, directory: String) -> String? {
+        var path = Substring(target)
+        if let query = path.firstIndex(of: "?") { path = path[..<query] }
+        if let reference = path.firstIndex(of: "$") { path = path[..<reference] }
+        while path.hasSuffix("/") { path = path.dropLast() }
+        guard path.lowercased().hasSuffix(".php"), !path.contains("://"), !path.contains(where: \.isWhitespace) else { return nil }
+        if path.hasPrefix("/") { return String(path) }
+        return "/" + (directory.isEmpty ? "" : directory + "/") + path
     }
 }
 

@@ -95,6 +95,8 @@ struct HtaccessView: ResponseEncodable {
     var rewriteOptions: [String]
     var ruleCount: Int
     var fallbackResource: String?
+    /// The PHP script that answers every URL without a file below this folder, when detected.
+    var frontController: String?
     /// Its rules replace the vhost's `<Directory>` rules below it (the export works around them).
     var hasOwnRewriteRules: Bool
     /// Set when it keeps the export's fallback from applying below it (`RewriteEngine Off`, `IgnoreInherit`).
@@ -106,6 +108,7 @@ struct HtaccessView: ResponseEncodable {
         rewriteOptions = file.rewriteOptions
         ruleCount = file.ruleCount
         fallbackResource = file.fallbackResource
+        frontController = file.frontController
         hasOwnRewriteRules = file.hasOwnRewriteRules
         blocksFallback = file.blocksInheritance
     }

@@ -24,7 +24,8 @@ extension AppDatabase {
                 rewriteEngine: row["rewrite_engine"],
                 rewriteOptions: (try? JSONDecoder().decode([String].self, from: Data(options.utf8))) ?? [],
                 ruleCount: row["rule_count"],
-                fallbackResource: row["fallback_resource"]
+                fallbackResource: row["fallback_resource"],
+                frontController: row["front_controller"]
             )
         }
     }
@@ -34,13 +35,16 @@ extension AppDatabase {
         try db.execute(sql: "DELETE FROM htaccess_files WHERE site_id = ?", arguments: [siteID])
         let insert = try db.makeStatement(
             sql: """
-                INSERT INTO htaccess_files (site_id, directory, rewrite_engine, rewrite_options, rule_count, fallback_resource)
-                VALUES (?, ?, ?, ?, ?, ?)
+                INSERT INTO htaccess_files
+                    (site_id, directory, rewrite_engine, rewrite_options, rule_count, fallback_resource, front_controller)
+                VALUES (?, ?, ?, ?, ?, ?, ?)
                 """
         )
         for file in files {
             let options = String(decoding: try JSONEncoder().encode(file.rewriteOptions), as: UTF8.self)
-            try insert.execute(arguments: [siteID, file.directory, file.rewriteEngine, options, file.ruleCount, file.fallbackResource])
+            try insert.execute(arguments: [
+                siteID, file.directory, file.rewriteEngine, options, file.ruleCount, file.fallbackResource, file.frontController,
+            ])
         }
     }
 }

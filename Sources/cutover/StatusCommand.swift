@@ -33,6 +33,9 @@ struct StatusCommand: AsyncParsableCommand {
             var line = "  .htaccess in \(folder): \(file.ruleCount) rewrite rules of the app's own"
             if let blocker = file.blocksInheritance { line += "; '\(blocker)' keeps the fallback out of \(folder)" }
             print(line)
+            if let script = file.frontController {
+                print("    front controller: \(script) answers every URL without a file below \(folder), not the Swift fallback")
+            }
         }
         if let crawl = status.lastCrawl {
             var line = "  last crawl #\(crawl.id) \(crawl.status.rawValue) at \(Output.date(crawl.startedAt))"

@@ -16,7 +16,7 @@ import Testing
             # END WordPress
             """
         let file = HtaccessFile.parse(wordpress, directory: "")
-        #expect(file == HtaccessFile(directory: "", rewriteEngine: true, ruleCount: 2))
+        #expect(file == HtaccessFile(directory: "", rewriteEngine: true, ruleCount: 2, frontController: "/index.php"))
         #expect(file.hasOwnRewriteRules)
         #expect(file.blocksInheritance == nil)
 
@@ -91,5 +91,33 @@ import Testing
                     + "(/blog/deep/y.php, /blog/x.php); use the vhost or rewritemap form"
             ]
         )
+    }
+}
+
+@Suite struct FrontControllerDetectionTests {
+    @Test(arguments: [
+        (
+            "RewriteEngine On\nRewriteCond %{REQUEST_FILENAME} !-f\nRewriteCond %{REQUEST_FILENAME} !-d\nRewriteRule . /index.php [L]\n", "",
+            "/index.php"
+        ),
+        ("RewriteEngine On\nRewriteRule ^ index.php [L]\n", "public", "/public/index.php"),
+        ("RewriteEngine on\nRewriteRule ^(.*) doku.php?id=$1 [QSA,L]\n", "", "/doku.php"),
+        ("RewriteEngine On\nRewriteRule ^(.*)$ index.php/$1 [L]\n", "", "/index.php"),
+        ("FallbackResource /index.php\n", "", "/index.php"),
+        ("FallbackResource app.php\n", "web", "/web/app.php"),
+    ])
+    func detectsTheScriptThatTakesEveryURL(text: String, directory: String, script: String) {
+        #expect(HtaccessFile.parse(text, directory: directory).frontController == script)
+    }
+
+    @Test(arguments: [
+        "RewriteEngine On\nRewriteRule ^old$ /index.php?moved=1 [L]\n",
+        "RewriteEngine On\nRewriteRule ^pretty/([a-z]+)$ show.php?name=$1 [L]\n",
+        "RewriteEngine On\nRewriteRule ^(.*)$ http://127.0.0.1:8080/$1 [P]\n",
+        "RewriteEngine On\nRewriteRule .* - [E=HTTP_AUTHORIZATION:%{HTTP:Authorization}]\n",
+        "RewriteEngine On\nRewriteRule ^(.*)$ /static/$1 [L]\n",
+    ])
+    func otherRulesAreNotFrontControllers(text: String) {
+        #expect(HtaccessFile.parse(text, directory: "").frontController == nil)
     }
 }

@@ -213,7 +213,7 @@ import Testing
     @Test func htaccessFindingsAfterACrawl() async throws {
         let fixture = try ServerFixture()
         defer { fixture.cleanup() }
-        try fixture.folder.write("htdocs/.htaccess", "RewriteEngine On\nRewriteRule ^x$ index.php [L]\n")
+        try fixture.folder.write("htdocs/.htaccess", "RewriteEngine On\nRewriteRule ^x$ index.php [L]\nRewriteRule . /index.php [L]\n")
         try fixture.folder.write("htdocs/legacy/.htaccess", "RewriteEngine Off\n")
         try await fixture.crawl()
         try await fixture.test { client in
@@ -222,7 +222,9 @@ import Testing
                 let files = try JSONSerialization.jsonObject(with: Data(buffer: response.body)) as? [[String: Any]] ?? []
                 #expect(files.map { $0["directory"] as? String } == ["/", "/legacy/"])
                 #expect(files.first?["hasOwnRewriteRules"] as? Bool == true)
-                #expect(files.first?["ruleCount"] as? Int == 1)
+                #expect(files.first?["ruleCount"] as? Int == 2)
+                #expect(files.first?["frontController"] as? String == "/index.php")
+                #expect(files.first?["frontController"] as? String == "/index.php")
                 #expect(files.last?["blocksFallback"] as? String == "RewriteEngine Off")
             }
             try await client.execute(uri: "/api/sites/nope/htaccess", method: .get) { response throws in #expect(response.status == .notFound) }
