@@ -138,16 +138,21 @@ public enum ConfigText {
         (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A)
     }
 
-    /// Text safe to print in a message or a terminal: control characters as `\xHH`, capped.
-    public static func visible(_ text: String, limit: Int = 200) -> String {
+    /// Text safe to print in a message or a terminal: C0/C1 control characters (ESC, BEL, CSI,
+    /// newlines unless `keepingLineBreaks`) as `\xHH`, at most `limit` characters.
+    public static func visible(_ text: String, limit: Int = 200, keepingLineBreaks: Bool = false) -> String {
         var out = ""
+        var count = 0
         for scalar in text.unicodeScalars {
-            if scalar.value < 0x20 || scalar.value == 0x7F || (0x80..<0xA0).contains(scalar.value) {
-                out += "\\x" + ApacheEscaping.hex(UInt8(truncatingIfNeeded: scalar.value))
+            let value = scalar.value
+            let kept = keepingLineBreaks && (value == 0x0A || value == 0x09)
+            if !kept, value < 0x20 || value == 0x7F || (0x80..<0xA0).contains(value) {
+                out += "\\x" + ApacheEscaping.hex(UInt8(truncatingIfNeeded: value))
             } else {
                 out.unicodeScalars.append(scalar)
             }
-            if out.count >= limit { return out + "..." }
+            count += 1
+            if count >= limit { return out + "..." }
         }
         return out
     }

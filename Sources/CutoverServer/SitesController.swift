@@ -86,30 +86,4 @@ struct SitesController {
 
 extension SiteProgress: ResponseEncodable {}
 extension SiteView: ResponseEncodable {}
-
-/// A docroot `.htaccess` as the last crawl found it, and what it means for the export.
-struct HtaccessView: ResponseEncodable {
-    /// URL folder: `/`, `/blog/`.
-    var directory: String
-    var rewriteEngine: Bool?
-    var rewriteOptions: [String]
-    var ruleCount: Int
-    var fallbackResource: String?
-    /// The PHP script that answers every URL without a file below this folder, when detected.
-    var frontController: String?
-    /// Its rules replace the vhost's `<Directory>` rules below it (the export works around them).
-    var hasOwnRewriteRules: Bool
-    /// Set when it keeps the export's fallback from applying below it (`RewriteEngine Off`, `IgnoreInherit`).
-    var blocksFallback: String?
-
-    init(_ file: HtaccessFile) {
-        directory = file.directory.isEmpty ? "/" : "/" + file.directory + "/"
-        rewriteEngine = file.rewriteEngine
-        rewriteOptions = file.rewriteOptions
-        ruleCount = file.ruleCount
-        fallbackResource = file.fallbackResource
-        frontController = file.frontController
-        hasOwnRewriteRules = file.hasOwnRewriteRules
-        blocksFallback = file.blocksInheritance
-    }
-}
+extension HtaccessView: ResponseEncodable {}

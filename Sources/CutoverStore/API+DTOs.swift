@@ -155,3 +155,30 @@ public struct OwnershipEventView: Codable, Sendable, Hashable {
         actor = event.actor
     }
 }
+
+/// A docroot `.htaccess` as the last crawl found it, and what it means for the export.
+public struct HtaccessView: Codable, Sendable, Hashable {
+    /// URL folder: `/`, `/blog/`.
+    public var directory: String
+    public var rewriteEngine: Bool?
+    public var rewriteOptions: [String]
+    public var ruleCount: Int
+    public var fallbackResource: String?
+    /// The PHP script that answers every URL without a file below this folder, when detected.
+    public var frontController: String?
+    /// Its rules replace the vhost's `<Directory>` rules below it (the export works around them).
+    public var hasOwnRewriteRules: Bool
+    /// Set when it keeps the export's fallback from applying below it (`RewriteEngine Off`, `IgnoreInherit`).
+    public var blocksFallback: String?
+
+    public init(_ file: HtaccessFile) {
+        directory = file.directory.isEmpty ? "/" : "/" + file.directory + "/"
+        rewriteEngine = file.rewriteEngine
+        rewriteOptions = file.rewriteOptions
+        ruleCount = file.ruleCount
+        fallbackResource = file.fallbackResource
+        frontController = file.frontController
+        hasOwnRewriteRules = file.hasOwnRewriteRules
+        blocksFallback = file.blocksInheritance
+    }
+}

@@ -1,3 +1,4 @@
+import CutoverCore
 import Foundation
 import Synchronization
 
@@ -59,15 +60,5 @@ final class ProgressLine: Sendable {
 /// never retitle, clear or reprogram the user's terminal. Line breaks and tabs of the text itself
 /// stay; `--json` output is exact and does not pass here.
 func print(_ text: String, terminator: String = "\n") {
-    var out = ""
-    out.reserveCapacity(text.utf8.count)
-    for scalar in text.unicodeScalars {
-        let value = scalar.value
-        if (value < 0x20 && value != 0x0A && value != 0x09) || value == 0x7F || (0x80..<0xA0).contains(value) {
-            out += String(format: "\\x%02X", value)
-        } else {
-            out.unicodeScalars.append(scalar)
-        }
-    }
-    Swift.print(out, terminator: terminator)
+    Swift.print(ConfigText.visible(text, limit: .max, keepingLineBreaks: true), terminator: terminator)
 }

@@ -28,13 +28,12 @@ struct StatusCommand: AsyncParsableCommand {
         if counts.gone > 0 { print("  gone    \(counts.gone) static files no longer on disk") }
         if counts.sensitive > 0 { print("  warning: \(counts.sensitive) sensitive files (.env, backups, VCS data) are in the docroot") }
         print(String(format: "  %.1f%% of PHP pages are on Swift (%d of %d)", counts.percentOnSwift, counts.swift, counts.php + counts.swift))
-        for file in status.htaccess where file.hasOwnRewriteRules || file.blocksInheritance != nil {
-            let folder = file.directory.isEmpty ? "/" : "/\(file.directory)/"
-            var line = "  .htaccess in \(folder): \(file.ruleCount) rewrite rules of the app's own"
-            if let blocker = file.blocksInheritance { line += "; '\(blocker)' keeps the fallback out of \(folder)" }
+        for file in status.htaccess where file.hasOwnRewriteRules || file.blocksFallback != nil {
+            var line = "  .htaccess in \(file.directory): \(file.ruleCount) rewrite rules of the app's own"
+            if let blocker = file.blocksFallback { line += "; '\(blocker)' keeps the fallback out of \(file.directory)" }
             print(line)
             if let script = file.frontController {
-                print("    front controller: \(script) answers every URL without a file below \(folder), not the Swift fallback")
+                print("    front controller: \(script) answers every URL without a file below \(file.directory), not the Swift fallback")
             }
         }
         if let crawl = status.lastCrawl {
@@ -65,12 +64,12 @@ struct StatusCommand: AsyncParsableCommand {
 struct SiteStatus: Encodable {
     var progress: SiteProgress
     var drifted: [URLView]
-    var htaccess: [HtaccessFile]
+    var htaccess: [HtaccessView]
 
     init(site: SiteRecord, database: AppDatabase) throws {
         progress = try database.progress(of: site)
         drifted = try database.driftedURLs(siteID: site.id!, limit: 50).map(URLView.init)
-        htaccess = try database.htaccessFiles(siteID: site.id!)
+        htaccess = try database.htaccessFiles(siteID: site.id!).map(HtaccessView.init)
     }
 
     var counts: InventorySummary { progress.counts }
