@@ -28,6 +28,8 @@ let package = Package(
             dependencies: [
                 "CutoverCore",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                // SQLite's C API, for reading a URL page in place (URLRow).
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
             ],
             resources: [.copy("../../Migrations")]
         ),

@@ -8,7 +8,8 @@ struct URLsController {
     let database: AppDatabase
     let cache: ReadCache
 
-    /// Encodable for reference; served by `JSONWriter` (URLPageJSON.swift).
+    /// The page's shape, for reference and the writer's test; served by `URLPageWriter`
+    /// (URLPageJSON.swift), which writes the same document straight from the rows.
     struct Page: Encodable {
         var total: Int
         var limit: Int
@@ -67,7 +68,6 @@ struct URLsController {
                 query.afterPath = String(after)
             }
             let finalQuery = query
-            let items = try await blockingRead { [database] in try database.urls(siteID: site.id!, query: finalQuery).map(URLView.init) }
             var countKey = finalQuery
             countKey.limit = nil
             countKey.offset = 0
@@ -75,8 +75,11 @@ struct URLsController {
             let total = try await cache.value(.count(site: site.name, query: countKey)) { [database, countKey] in
                 try await blockingRead { try database.countURLs(siteID: site.id!, query: countKey) }
             }
-            let cursor = finalQuery.sort == .path && items.count == finalQuery.limit ? items.last?.path : nil
-            return Page(total: total, limit: finalQuery.limit!, offset: finalQuery.offset, items: items, nextCursor: cursor)
+            return try await blockingRead { [database] in
+                var page = URLPageWriter(limit: finalQuery.limit!, wantsCursor: finalQuery.sort == .path)
+                try database.forEachURL(siteID: site.id!, query: finalQuery) { try page.append($0) }
+                return page.finish(offset: finalQuery.offset, total: total)
+            }
         }
         api.get("sites/:site/urls/:id") { _, context in
             let site = try await cache.site(context, in: database)

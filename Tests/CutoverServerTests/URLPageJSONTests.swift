@@ -1,6 +1,8 @@
 import CutoverCore
 import CutoverStore
+import CutoverTestSupport
 import Foundation
+import GRDB
 import Testing
 
 @testable import CutoverServer
@@ -49,20 +51,83 @@ import Testing
         },
     ]
 
-    @Test(arguments: [nil, "/y2k"]) func writerMatchesJSONEncoder(cursor: String?) throws {
-        let page = URLsController.Page(total: 100_000, limit: 100, offset: 7, items: Self.records.map(URLView.init), nextCursor: cursor)
-        var writer = JSONWriter()
-        writer.page(page)
+    /// Stores `records` in a real database (site "demo").
+    static func storedDatabase(_ prefix: String) throws -> (TemporaryDirectory, AppDatabase, Int64) {
+        let folder = try TemporaryDirectory(prefix: prefix)
+        let database = try AppDatabase(path: folder.appending("cutover.sqlite"))
+        let site = try database.addSite(
+            SiteSettings(name: "demo", docroot: folder.path, publicURL: "http://127.0.0.1:9", backendURL: "http://127.0.0.1:9")
+        )
+        try database.writer.write { db in
+            for var record in records {
+                record.siteID = site.id!
+                try record.insert(db)
+            }
+        }
+        return (folder, database, site.id!)
+    }
+
+    /// A short page has no cursor; a full one in path order has its last path.
+    @Test(arguments: [(100, nil), (4, "/y2k")]) func writerMatchesJSONEncoder(limit: Int, cursor: String?) throws {
+        let (folder, database, siteID) = try Self.storedDatabase("pagejson")
+        defer { withExtendedLifetime(folder) {} }
+        let query = URLQuery(includeGone: true, limit: limit)
+        var writer = URLPageWriter(limit: limit)
+        try database.forEachURL(siteID: siteID, query: query) { try writer.append($0) }
+        let stored = try database.urls(siteID: siteID, query: query)
+        #expect(stored.count == Self.records.count)
+        #expect(writer.count == stored.count)
+        let written = writer.finish(offset: 7, total: 100_000).bytes
+        let page = URLsController.Page(total: 100_000, limit: limit, offset: 7, items: stored.map(URLView.init), nextCursor: cursor)
         let encoder = JSONEncoder()
         encoder.dateEncodingStrategy = .iso8601
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         let reference = try JSONSerialization.jsonObject(with: try encoder.encode(page)) as? NSDictionary
-        let written = try JSONSerialization.jsonObject(with: Data(writer.bytes)) as? NSDictionary
-        #expect(written != nil)
-        #expect(written == reference)
+        let parsed = try JSONSerialization.jsonObject(with: Data(written)) as? NSDictionary
+        #expect(parsed != nil)
+        #expect(parsed == reference)
         // The same key order too, so the two are interchangeable byte for byte where numbers agree.
-        let text = String(decoding: writer.bytes, as: UTF8.self)
-        #expect(text.hasPrefix(#"{"items":[{"drift":false,"expectedOwner":"php","filePath":"index.php","flags":[],"gone":false,"id":1,"#))
+        let text = String(decoding: written, as: UTF8.self)
+        #expect(text.hasPrefix(#"{"items":[{"contentHash":"abab"#))
+        #expect(text.contains(#",{"drift":false,"expectedOwner":"php","filePath":"index.php","flags":[],"gone":false,"id":1,"#))
         #expect(text.contains(#""mtime":"2000-02-29T00:00:00Z""#))
+        #expect(text.contains(#""lastError":"reset: \\ \"quoted\"\n\ttab \u0001 bell "#))
+    }
+
+    /// The page's cursor is the last row's path, and only on a full page.
+    @Test func cursorIsTheLastPathOfAFullPage() throws {
+        let (folder, database, siteID) = try Self.storedDatabase("pagecursor")
+        defer { withExtendedLifetime(folder) {} }
+        var full = URLPageWriter(limit: 2)
+        var short = URLPageWriter(limit: 10)
+        var unordered = URLPageWriter(limit: 2, wantsCursor: false)
+        try database.forEachURL(siteID: siteID, query: URLQuery(includeGone: true, limit: 2)) { try full.append($0) }
+        try database.forEachURL(siteID: siteID, query: URLQuery(includeGone: true, limit: 10)) { try short.append($0) }
+        try database.forEachURL(siteID: siteID, query: URLQuery(includeGone: true, limit: 2)) { try unordered.append($0) }
+        #expect(full.count == 2)
+        #expect(full.lastPath == "/index.php")
+        #expect(short.lastPath == nil)
+        #expect(unordered.lastPath == nil)
+    }
+
+    /// A value this version cannot hold is an error, as for `URLRecord(row:)`, not a document
+    /// outside the API's schema.
+    @Test func unknownStoredOwnerThrows() throws {
+        let (folder, database, siteID) = try Self.storedDatabase("pagebad")
+        defer { withExtendedLifetime(folder) {} }
+        try database.writer.write { db in
+            try db.execute(sql: "PRAGMA ignore_check_constraints = ON")
+            try db.execute(sql: "UPDATE urls SET owner = 'perl' WHERE path = '/index.php'")
+        }
+        var writer = URLPageWriter(limit: 10)
+        #expect(throws: InvalidStoredValue.self) {
+            try database.forEachURL(siteID: siteID, query: URLQuery(includeGone: true, limit: 10)) { try writer.append($0) }
+        }
+    }
+
+    /// The row reader's column positions are `URLRecord.columns`.
+    @Test func rowColumnsMatchRecordColumns() {
+        #expect(URLRow.Column.redirectTo.rawValue + 1 == Int32(URLRecord.columns.count))
+        #expect(URLRecord.columns[Int(URLRow.Column.lastLatencyMs.rawValue)] == "last_latency_ms")
     }
 }
