@@ -21,6 +21,11 @@ public struct ApacheMapping: Sendable {
         return .static
     }
 
+    /// The rank of `name` in DirectoryIndex (0 is mod_dir's first choice), or nil.
+    public func indexRank(ofFileNamed name: [UInt8]) -> Int? {
+        indexNames.firstIndex(of: name)
+    }
+
     /// The first DirectoryIndex entry present among a directory's file names, as mod_dir picks it.
     public func indexFile(amongFileNames names: Set<[UInt8]>) -> [UInt8]? {
         indexNames.first { names.contains($0) }

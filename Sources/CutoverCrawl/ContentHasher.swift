@@ -12,7 +12,12 @@ enum ContentHasher {
         case unreadable(String)
     }
 
-    static func hash(fileAt path: [UInt8]) -> Result<String, Failure> {
+    /// The read buffer size; `hash(fileAt:buffer:)` takes one of these so a worker reuses it
+    /// across files (a fresh 64 KiB allocation per file made glibc give memory back and fault
+    /// it in again on every file).
+    static let bufferSize = 64 * 1024
+
+    static func hash(fileAt path: [UInt8], buffer: UnsafeMutableRawBufferPointer) -> Result<String, Failure> {
         // O_NONBLOCK: a file swapped for a FIFO since the walk must not block the open; the
         // fstat then refuses anything that is not (still) a regular file.
         let fd = POSIX.withCPath(path) { open($0, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY) }
@@ -21,11 +26,8 @@ enum ContentHasher {
         var info = stat()
         guard fstat(fd, &info) == 0, POSIX.isRegular(info.st_mode) else { return .failure(.unreadable("no longer a regular file")) }
         var hasher = SHA256()
-        let chunk = 64 * 1024
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: chunk, alignment: 16)
-        defer { buffer.deallocate() }
         while true {
-            let count = read(fd, buffer.baseAddress, chunk)
+            let count = read(fd, buffer.baseAddress, buffer.count)
             if count < 0 {
                 if errno == EINTR { continue }
                 if errno == EAGAIN { return .failure(.unreadable("reading would block (not a regular disk file)")) }

@@ -19,6 +19,46 @@ public struct CrawlProgress: Sendable, Hashable {
 public struct CrawlResult: Sendable {
     public var crawl: CrawlRecord
     public var issues: [CrawlIssue]
+    /// Where the time went, phase by phase (logged at info level; the crawl benchmark prints it).
+    public var timings: CrawlTimings
+}
+
+/// Seconds spent in each phase of one crawl.
+public struct CrawlTimings: Sendable, Hashable {
+    /// Reading directories and stat-ing every entry.
+    public var walk: Double = 0
+    /// Loading the stored inventory to compare with.
+    public var load: Double = 0
+    /// URL mapping and hashing new or changed files.
+    public var hash: Double = 0
+    /// Comparing found with known.
+    public var compare: Double = 0
+    /// The one write transaction.
+    public var save: Double = 0
+
+    var metadata: Logger.Metadata {
+        [
+            "walk_s": "\(Self.seconds(walk))", "load_s": "\(Self.seconds(load))", "hash_s": "\(Self.seconds(hash))",
+            "compare_s": "\(Self.seconds(compare))", "save_s": "\(Self.seconds(save))",
+        ]
+    }
+
+    private static func seconds(_ value: Double) -> String {
+        String(format: "%.3f", value)
+    }
+}
+
+/// Measures consecutive phases on a monotonic clock.
+struct PhaseClock {
+    private var last = ContinuousClock.now
+
+    /// Seconds since the previous call (or since creation).
+    mutating func lap() -> Double {
+        let now = ContinuousClock.now
+        let elapsed = now - last
+        last = now
+        return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+    }
 }
 
 /// Walks a site's docroot, compares it with the stored inventory and commits the difference
@@ -48,11 +88,15 @@ public struct Crawler: Sendable {
         logger[metadataKey: "site"] = .string(site.name)
         logger[metadataKey: "crawl"] = .stringConvertible(crawl.id ?? 0)
         do {
+            var clock = PhaseClock()
+            var timings = CrawlTimings()
             let mapping = ApacheMapping(settings: site.settings)
             var walker = DocrootWalker(mapping: mapping, isCancelled: isCancelled) { count in progress(.init(phase: .walking, done: count)) }
             try walker.walk()
             progress(.init(phase: .walking, done: walker.files.count))
+            timings.walk = clock.lap()
             let known = try database.knownURLs(siteID: siteID)
+            timings.load = clock.lap()
             var hashIssues: [CrawlIssue] = []
             let found = try Self.foundURLs(
                 walker.files,
@@ -62,12 +106,15 @@ public struct Crawler: Sendable {
                 isCancelled: isCancelled,
                 progress: progress
             )
+            timings.hash = clock.lap()
             let changes = InventoryChanges.between(known: known, found: found)
+            timings.compare = clock.lap()
             progress(.init(phase: .saving, done: 0))
             logger.debug("saving the inventory", metadata: ["found": .stringConvertible(found.count)])
-            let issues = walker.issues.map { CrawlIssue(filePath: Self.display($0.segments), kind: $0.kind, message: $0.message) } + hashIssues
-            let htaccess = Self.htaccessFiles(walker.files)
+            let issues = walker.issues + hashIssues
+            let htaccess = Self.htaccessFiles(walker.htaccess)
             let finished = try database.finishCrawl(crawl, changes: changes, issues: issues, filesSeen: walker.files.count, htaccess: htaccess)
+            timings.save = clock.lap()
             progress(.init(phase: .done, done: found.count, total: found.count))
             logger.info(
                 "crawl finished",
@@ -75,9 +122,9 @@ public struct Crawler: Sendable {
                     "files": .stringConvertible(finished.filesSeen), "added": .stringConvertible(finished.urlsAdded),
                     "changed": .stringConvertible(finished.urlsChanged), "removed": .stringConvertible(finished.urlsRemoved),
                     "issues": .stringConvertible(issues.count),
-                ]
+                ].merging(timings.metadata) { $1 }
             )
-            return CrawlResult(crawl: finished, issues: issues)
+            return CrawlResult(crawl: finished, issues: issues, timings: timings)
         } catch {
             let message = error is CancellationError ? "cancelled" : String(describing: error)
             logger.error("crawl failed", metadata: ["error": .string(message)])
@@ -100,22 +147,17 @@ public struct Crawler: Sendable {
         found.reserveCapacity(files.count)
         var toHash: [Int] = []
         for file in files {
-            let path = PathEncoding.urlPath(segments: file.urlSegments, trailingSlash: file.isDirectoryURL)
-            var flags = ApacheMapping.flags(forSegments: file.fileSegments)
-            if file.isDirectoryURL { flags.insert(.directoryIndex) }
-            if file.viaSymlink { flags.insert(.viaSymlink) }
-            if file.fileSegments.contains(where: { String(validating: $0, as: UTF8.self) == nil }) { flags.insert(.nonUTF8Name) }
-            let hash = known[path]?.reusableHash(size: file.size, mtime: file.mtime)
+            let hash = known[file.path]?.reusableHash(size: file.size, mtime: file.mtime)
             if hash == nil { toHash.append(found.count) }
             found.append(
                 FoundURL(
-                    path: path,
-                    filePath: display(file.fileSegments),
-                    owner: mapping.owner(ofFileNamed: file.fileSegments.last ?? []),
+                    path: file.path,
+                    filePath: file.filePath,
+                    owner: file.owner,
                     size: file.size,
                     mtime: file.mtime,
                     contentHash: hash,
-                    flags: flags
+                    flags: file.flags
                 )
             )
         }
@@ -149,8 +191,12 @@ public struct Crawler: Sendable {
         DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
             let range = (chunk * chunkSize)..<min(unique.count, (chunk + 1) * chunkSize)
             let skip = isCancelled()
+            let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: ContentHasher.bufferSize, alignment: 16)
+            defer { buffer.deallocate() }
             for index in range {
-                (shared.baseAddress! + index).initialize(to: skip ? .failure(.unreadable("cancelled")) : ContentHasher.hash(fileAt: unique[index]))
+                (shared.baseAddress! + index).initialize(
+                    to: skip ? .failure(.unreadable("cancelled")) : ContentHasher.hash(fileAt: unique[index], buffer: buffer)
+                )
             }
             progress(.init(phase: .hashing, done: counter.add(range.count), total: unique.count))
         }
@@ -165,17 +211,12 @@ public struct Crawler: Sendable {
         return paths.map { byPath[$0]! }
     }
 
-    /// The `.htaccess` files among the walked files, parsed (at most 1 MiB of each is read).
-    static func htaccessFiles(_ files: [WalkedFile]) -> [HtaccessFile] {
-        files.filter { !$0.isDirectoryURL && $0.fileSegments.last == Array(".htaccess".utf8) }.compactMap { file in
+    /// The `.htaccess` files the walk met, parsed (at most 1 MiB of each is read).
+    static func htaccessFiles(_ files: [(directory: String, fsPath: [UInt8])]) -> [HtaccessFile] {
+        files.compactMap { file in
             guard let bytes = POSIX.readFile(file.fsPath, limit: 1 << 20) else { return nil }
-            return HtaccessFile.parse(String(decoding: bytes, as: UTF8.self), directory: display(Array(file.fileSegments.dropLast())))
+            return HtaccessFile.parse(String(decoding: bytes, as: UTF8.self), directory: file.directory)
         }
-    }
-
-    /// A docroot-relative path for people: invalid UTF-8 becomes U+FFFD.
-    static func display(_ segments: [[UInt8]]) -> String {
-        segments.map { String(decoding: $0, as: UTF8.self) }.joined(separator: "/")
     }
 }
 

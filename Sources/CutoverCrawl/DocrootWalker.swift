@@ -1,39 +1,60 @@
 import CutoverCore
+import CutoverStore
 import Foundation
 
 #if canImport(Glibc)
 import Glibc
 #endif
 
-/// A regular file reached by the walk, with the URL Apache gives it.
+/// A regular file reached by the walk, with the URL Apache gives it and what the inventory
+/// records about it (all but the content hash).
 struct WalkedFile: Sendable {
-    /// URL path segments as raw bytes (file names may be any bytes but '/' and NUL).
-    var urlSegments: [[UInt8]]
-    /// True for the `/dir/` URL that mod_dir answers with the directory's index file.
-    var isDirectoryURL: Bool
-    /// Segments of the answering file, relative to the docroot.
-    var fileSegments: [[UInt8]]
-    /// Absolute filesystem path of the answering file.
+    /// Canonical, percent-encoded URL path (`/old%20page.php`, `/dir/` for a directory index).
+    var path: String
+    /// The answering file, relative to the docroot, for display (invalid UTF-8 as U+FFFD).
+    var filePath: String
+    /// Absolute filesystem path of the answering file, for hashing.
     var fsPath: [UInt8]
     var size: Int64
     var mtime: Double
-    var viaSymlink: Bool
+    var owner: Owner
+    var flags: URLFlags
 }
 
 /// Walks a docroot with POSIX calls over raw bytes, so names that are not valid UTF-8 are
 /// handled exactly. Follows symbolic links only while their target stays inside the docroot,
 /// and never enters a directory that is already on the current path (a loop).
+///
+/// Speed (scripts/bench-crawl.sh): entries are stat-ed relative to their open directory
+/// (`fstatat`, no path lookup from the root per file), and a directory's URL prefix, display
+/// prefix and inherited flags are worked out once for all its files.
 struct DocrootWalker {
     static let maxDepth = 64
 
     let mapping: ApacheMapping
     let root: [UInt8]
     private(set) var files: [WalkedFile] = []
-    private(set) var issues: [CrawlIssueBuilder] = []
+    /// `.htaccess` files: the directory (docroot-relative, "" for the docroot) and the file.
+    private(set) var htaccess: [(directory: String, fsPath: [UInt8])] = []
+    private(set) var issues: [CrawlIssue] = []
     private var rootReal: [UInt8] = []
     private var visited = 0
     let onProgress: (Int) -> Void
     let isCancelled: () -> Bool
+
+    /// What every entry of one directory shares.
+    private struct Directory {
+        var fsPath: [UInt8]
+        /// `/`, `/a/b/`: the directory's URL with its trailing slash.
+        var urlPrefix: String
+        /// ``, `a/b/`: the directory for display, relative to the docroot.
+        var displayPrefix: String
+        /// hidden, sensitive, non-UTF-8 and symlink flags from the directory's own path.
+        var flags: URLFlags
+        var depth: Int
+        var ancestors: Set<DeviceInode>
+        var device: UInt64
+    }
 
     init(mapping: ApacheMapping, isCancelled: @escaping () -> Bool, onProgress: @escaping (Int) -> Void) {
         self.mapping = mapping
@@ -62,96 +83,109 @@ struct DocrootWalker {
         guard let handle = POSIX.openDirectory(root) else {
             throw CrawlError.docrootUnreadable(docroot, POSIX.message(errno))
         }
-        try walkDirectory(handle, fsPath: root, segments: [], ancestors: [DeviceInode(info)], device: DeviceInode(info).device, viaSymlink: false)
+        let id = DeviceInode(info)
+        let top = Directory(fsPath: root, urlPrefix: "/", displayPrefix: "", flags: [], depth: 0, ancestors: [id], device: id.device)
+        try walkDirectory(handle, top)
     }
 
-    private mutating func walkDirectory(
-        _ handle: OpaquePointer,
-        fsPath: [UInt8],
-        segments: [[UInt8]],
-        ancestors: Set<DeviceInode>,
-        device: UInt64,
-        viaSymlink: Bool
-    ) throws {
-        let names = POSIX.readNames(handle)
-        closedir(handle)
-        var fileNames = Set<[UInt8]>()
-        var filesHere: [[UInt8]: WalkedFile] = [:]
-        for name in names.sorted(by: { $0.lexicographicallyPrecedes($1) }) {
+    private mutating func walkDirectory(_ handle: OpaquePointer, _ directory: Directory) throws {
+        defer { closedir(handle) }
+        let fd = dirfd(handle)
+        let names = POSIX.readNames(handle).sorted { $0.lexicographicallyPrecedes($1) }
+        var index: (rank: Int, file: WalkedFile)?
+        for name in names {
             visited += 1
             if visited % 2048 == 0 {
                 if isCancelled() { throw CancellationError() }
                 onProgress(files.count)
             }
-            let childPath = fsPath + [UInt8(ascii: "/")] + name
-            let childSegments = segments + [name]
             var info = stat()
-            guard POSIX.linkStatus(childPath, &info) == 0 else {
-                issue(childSegments, "unreadable", POSIX.message(errno))
+            guard POSIX.linkStatus(at: fd, name, &info) == 0 else {
+                issue(directory, name, "unreadable", POSIX.message(errno))
                 continue
             }
-            var linked = viaSymlink
+            var flags = directory.flags.union(Self.ownFlags(name))
+            let childPath = directory.fsPath + [UInt8(ascii: "/")] + name
             if POSIX.isSymlink(info.st_mode) {
-                guard POSIX.status(childPath, &info) == 0 else {
-                    issue(childSegments, "broken-symlink", "symbolic link target does not exist")
+                guard POSIX.status(at: fd, name, &info) == 0 else {
+                    issue(directory, name, "broken-symlink", "symbolic link target does not exist")
                     continue
                 }
                 guard let target = POSIX.realpath(childPath), isInsideDocroot(target) else {
-                    issue(childSegments, "symlink-outside-docroot", "symbolic link leads outside the docroot; not followed")
+                    issue(directory, name, "symlink-outside-docroot", "symbolic link leads outside the docroot; not followed")
                     continue
                 }
-                linked = true
+                flags.insert(.viaSymlink)
             }
             if POSIX.isDirectory(info.st_mode) {
                 let id = DeviceInode(info)
-                if ancestors.contains(id) {
-                    issue(childSegments, "symlink-loop", "directory loops back to one of its parents; not followed")
+                if directory.ancestors.contains(id) {
+                    issue(directory, name, "symlink-loop", "directory loops back to one of its parents; not followed")
                     continue
                 }
                 // A mount point (another device): never enter a kernel file system such as a proc
                 // mounted inside the docroot; statfs only where the device changes.
-                if id.device != device, POSIX.isPseudoFileSystem(childPath) {
-                    issue(childSegments, "pseudo-filesystem", "a kernel file system (proc, sysfs, ...) is mounted here; not followed")
+                if id.device != directory.device, POSIX.isPseudoFileSystem(childPath) {
+                    issue(directory, name, "pseudo-filesystem", "a kernel file system (proc, sysfs, ...) is mounted here; not followed")
                     continue
                 }
-                if childSegments.count > Self.maxDepth {
-                    issue(childSegments, "too-deep", "more than \(Self.maxDepth) nested directories; not followed")
+                if directory.depth + 1 > Self.maxDepth {
+                    issue(directory, name, "too-deep", "more than \(Self.maxDepth) nested directories; not followed")
                     continue
                 }
-                guard let child = POSIX.openDirectory(childPath) else {
-                    issue(childSegments, "unreadable", POSIX.message(errno))
+                guard let child = POSIX.openDirectory(at: fd, name) else {
+                    issue(directory, name, "unreadable", POSIX.message(errno))
                     continue
                 }
-                try walkDirectory(
-                    child,
+                var ancestors = directory.ancestors
+                ancestors.insert(id)
+                let sub = Directory(
                     fsPath: childPath,
-                    segments: childSegments,
-                    ancestors: ancestors.union([id]),
-                    device: id.device,
-                    viaSymlink: linked
+                    urlPrefix: directory.urlPrefix + PathEncoding.encodeSegment(name) + "/",
+                    displayPrefix: directory.displayPrefix + Self.display(name) + "/",
+                    flags: flags.intersection([.hidden, .sensitive, .nonUTF8Name, .viaSymlink]),
+                    depth: directory.depth + 1,
+                    ancestors: ancestors,
+                    device: id.device
                 )
+                try walkDirectory(child, sub)
             } else if POSIX.isRegular(info.st_mode) {
                 let file = WalkedFile(
-                    urlSegments: childSegments,
-                    isDirectoryURL: false,
-                    fileSegments: childSegments,
+                    path: directory.urlPrefix + PathEncoding.encodeSegment(name),
+                    filePath: directory.displayPrefix + Self.display(name),
                     fsPath: childPath,
                     size: Int64(info.st_size),
                     mtime: POSIX.mtime(info),
-                    viaSymlink: linked
+                    owner: mapping.owner(ofFileNamed: name),
+                    flags: flags
                 )
                 files.append(file)
-                fileNames.insert(name)
-                filesHere[name] = file
+                if name == Self.htaccessName { htaccess.append((String(directory.displayPrefix.dropLast()), childPath)) }
+                if let rank = mapping.indexRank(ofFileNamed: name), rank < index?.rank ?? Int.max { index = (rank, file) }
             } else {
-                issue(childSegments, "not-a-file", "not a regular file or directory (socket, FIFO or device); skipped")
+                issue(directory, name, "not-a-file", "not a regular file or directory (socket, FIFO or device); skipped")
             }
         }
-        if let index = mapping.indexFile(amongFileNames: fileNames), var file = filesHere[index] {
-            file.urlSegments = segments
-            file.isDirectoryURL = true
+        // mod_dir answers `/dir/` with the first DirectoryIndex file present.
+        if var file = index?.file {
+            file.path = directory.urlPrefix
+            file.flags.insert(.directoryIndex)
             files.append(file)
         }
+    }
+
+    private static let htaccessName = Array(".htaccess".utf8)
+
+    /// Flags one path segment contributes: hidden, sensitive, not UTF-8.
+    private static func ownFlags(_ name: [UInt8]) -> URLFlags {
+        var flags = ApacheMapping.flags(forSegments: [name])
+        if name.contains(where: { $0 >= 0x80 }), String(validating: name, as: UTF8.self) == nil { flags.insert(.nonUTF8Name) }
+        return flags
+    }
+
+    /// A name for people: invalid UTF-8 becomes U+FFFD.
+    static func display(_ name: [UInt8]) -> String {
+        String(decoding: name, as: UTF8.self)
     }
 
     private func isInsideDocroot(_ real: [UInt8]) -> Bool {
@@ -159,15 +193,9 @@ struct DocrootWalker {
             || rootReal == [UInt8(ascii: "/")]
     }
 
-    private mutating func issue(_ segments: [[UInt8]], _ kind: String, _ message: String) {
-        issues.append(CrawlIssueBuilder(segments: segments, kind: kind, message: message))
+    private mutating func issue(_ directory: Directory, _ name: [UInt8], _ kind: String, _ message: String) {
+        issues.append(CrawlIssue(filePath: directory.displayPrefix + Self.display(name), kind: kind, message: message))
     }
-}
-
-struct CrawlIssueBuilder: Sendable {
-    var segments: [[UInt8]]
-    var kind: String
-    var message: String
 }
 
 /// Identity of a directory, to detect loops through symbolic links.

@@ -23,6 +23,28 @@ enum POSIX {
         withCPath(path) { lstat($0, &info) }
     }
 
+    /// `fstatat(2)` relative to an open directory, not following a final symbolic link.
+    static func linkStatus(at directory: Int32, _ name: [UInt8], _ info: inout stat) -> Int32 {
+        withCPath(name) { fstatat(directory, $0, &info, AT_SYMLINK_NOFOLLOW) }
+    }
+
+    /// `fstatat(2)` relative to an open directory, following symbolic links.
+    static func status(at directory: Int32, _ name: [UInt8], _ info: inout stat) -> Int32 {
+        withCPath(name) { fstatat(directory, $0, &info, 0) }
+    }
+
+    /// Opens a subdirectory of an open directory. A symbolic link is followed: the walk has
+    /// checked where it leads (realpath) before it asks.
+    static func openDirectory(at directory: Int32, _ name: [UInt8]) -> OpaquePointer? {
+        let fd = withCPath(name) { openat(directory, $0, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NONBLOCK) }
+        guard fd >= 0 else { return nil }
+        guard let handle = fdopendir(fd) else {
+            close(fd)
+            return nil
+        }
+        return handle
+    }
+
     static func realpath(_ path: [UInt8]) -> [UInt8]? {
         withCPath(path) { cPath -> [UInt8]? in
             guard let resolved = Glibc.realpath(cPath, nil) else { return nil }

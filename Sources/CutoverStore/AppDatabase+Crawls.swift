@@ -118,20 +118,16 @@ extension AppDatabase {
             try Self.replaceHtaccessFiles(db, siteID: crawl.siteID, htaccess)
             var events: [(Int64, OwnerChange)] = []
             let remove = try db.makeStatement(
-                sql: "UPDATE urls SET owner = ?, gone = ?, file_path = CASE WHEN ? THEN file_path ELSE NULL END WHERE id = ?"
+                sql: "UPDATE urls SET owner = ?, gone = ?, file_path = CASE WHEN ? THEN file_path ELSE NULL END, changed_crawl = ? WHERE id = ?"
             )
             for removal in changes.removals {
-                try remove.execute(arguments: [removal.newOwner, removal.markGone, removal.markGone, removal.id])
+                try remove.execute(arguments: [removal.newOwner, removal.markGone, removal.markGone, crawlID, removal.id])
                 if let change = removal.ownerChange { events.append((removal.id, change)) }
             }
-            try db.execute(
-                sql: "UPDATE urls SET last_seen_crawl = ? WHERE site_id = ? AND file_path IS NOT NULL AND gone = 0",
-                arguments: [crawlID, crawl.siteID]
-            )
             let update = try db.makeStatement(
                 sql: """
                     UPDATE urls SET file_path = ?, owner = ?, size = ?, mtime = ?, content_hash = ?, flags = ?,
-                    gone = 0, last_seen_crawl = ? WHERE id = ?
+                    gone = 0, changed_crawl = ? WHERE id = ?
                     """
             )
             for item in changes.updates {
@@ -144,7 +140,7 @@ extension AppDatabase {
             let insert = try db.makeStatement(
                 sql: """
                     INSERT INTO urls (site_id, path, file_path, owner, size, mtime, content_hash, flags,
-                    first_seen_crawl, last_seen_crawl, gone) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0)
+                    first_seen_crawl, changed_crawl, gone) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0)
                     """
             )
             for url in changes.inserts {

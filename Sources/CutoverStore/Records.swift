@@ -120,7 +120,8 @@ public struct URLRecord: Codable, FetchableRecord, PersistableRecord, Sendable, 
     public var mtime: Double?
     public var contentHash: String?
     public var firstSeenCrawl: Int64?
-    public var lastSeenCrawl: Int64?
+    /// The crawl that last added, changed or removed this row.
+    public var changedCrawl: Int64?
     public var gone: Bool
     public var flags: Int
     public var observedOwner: Owner?
@@ -141,7 +142,7 @@ public struct URLRecord: Codable, FetchableRecord, PersistableRecord, Sendable, 
         case plannedOwner = "planned_owner"
         case contentHash = "content_hash"
         case firstSeenCrawl = "first_seen_crawl"
-        case lastSeenCrawl = "last_seen_crawl"
+        case changedCrawl = "changed_crawl"
         case observedOwner = "observed_owner"
         case observedSource = "observed_source"
         case lastStatus = "last_status"
@@ -172,7 +173,7 @@ extension URLRecord {
     /// that fetches URLRecords must select `columns` too.
     public static let columns = [
         "id", "site_id", "path", "file_path", "owner", "planned_owner", "size", "mtime", "content_hash", "first_seen_crawl",
-        "last_seen_crawl", "gone", "flags", "observed_owner", "observed_source", "last_status", "last_latency_ms", "last_probe_run",
+        "changed_crawl", "gone", "flags", "observed_owner", "observed_source", "last_status", "last_latency_ms", "last_probe_run",
         "last_error", "ready_to_flip", "drift", "redirect_to",
     ]
 
@@ -192,7 +193,7 @@ extension URLRecord {
         mtime = try row.decode(atIndex: 7)
         contentHash = try row.decode(atIndex: 8)
         firstSeenCrawl = try row.decode(atIndex: 9)
-        lastSeenCrawl = try row.decode(atIndex: 10)
+        changedCrawl = try row.decode(atIndex: 10)
         gone = try row.decode(atIndex: 11)
         flags = try row.decode(atIndex: 12)
         observedOwner = try Self.enumValue(row, 13)

@@ -9,7 +9,7 @@ import GRDBSQLite
 public struct URLRow {
     /// The columns of `URLRecord.columns`, by position.
     public enum Column: Int32 {
-        case id, siteID, path, filePath, owner, plannedOwner, size, mtime, contentHash, firstSeenCrawl, lastSeenCrawl, gone, flags
+        case id, siteID, path, filePath, owner, plannedOwner, size, mtime, contentHash, firstSeenCrawl, changedCrawl, gone, flags
         case observedOwner, observedSource, lastStatus, lastLatencyMs, lastProbeRun, lastError, readyToFlip, drift, redirectTo
     }
 
