@@ -91,11 +91,13 @@ public struct Crawler: Sendable {
             var clock = PhaseClock()
             var timings = CrawlTimings()
             let mapping = ApacheMapping(settings: site.settings)
+            // The stored inventory loads on another core while this one walks.
+            let knownLoad = BackgroundWork { [database] in try database.knownURLs(siteID: siteID) }
             var walker = DocrootWalker(mapping: mapping, isCancelled: isCancelled) { count in progress(.init(phase: .walking, done: count)) }
             try walker.walk()
             progress(.init(phase: .walking, done: walker.files.count))
             timings.walk = clock.lap()
-            let known = try database.knownURLs(siteID: siteID)
+            let known = try knownLoad.wait()
             timings.load = clock.lap()
             var hashIssues: [CrawlIssue] = []
             let found = try Self.foundURLs(
@@ -217,6 +219,27 @@ public struct Crawler: Sendable {
             guard let bytes = POSIX.readFile(file.fsPath, limit: 1 << 20) else { return nil }
             return HtaccessFile.parse(String(decoding: bytes, as: UTF8.self), directory: file.directory)
         }
+    }
+}
+
+/// Work started on a Dispatch queue now and waited for later.
+final class BackgroundWork<Value: Sendable>: Sendable {
+    private let result = Mutex<Result<Value, any Error>?>(nil)
+    private let group = DispatchGroup()
+
+    init(_ work: @escaping @Sendable () throws -> Value) {
+        group.enter()
+        DispatchQueue.global().async {
+            let value = Result { try work() }
+            self.result.withLock { $0 = value }
+            self.group.leave()
+        }
+    }
+
+    /// The work's value, once it has finished (rethrows its error).
+    func wait() throws -> Value {
+        group.wait()
+        return try result.withLock { $0! }.get()
     }
 }
 

@@ -124,7 +124,8 @@ extension AppDatabase {
                 try remove.execute(arguments: [removal.newOwner, removal.markGone, removal.markGone, crawlID, removal.id])
                 if let change = removal.ownerChange { events.append((removal.id, change)) }
             }
-            let update = try db.makeStatement(
+            var update = try BoundStatement(
+                db,
                 sql: """
                     UPDATE urls SET file_path = ?, owner = ?, size = ?, mtime = ?, content_hash = ?, flags = ?,
                     gone = 0, changed_crawl = ? WHERE id = ?
@@ -132,22 +133,36 @@ extension AppDatabase {
             )
             for item in changes.updates {
                 let url = item.found
-                try update.execute(arguments: [
-                    url.filePath, url.owner, url.size, url.mtime, url.contentHash, url.flags.rawValue, crawlID, item.id,
-                ])
+                update.bind(url.filePath)
+                update.bind(url.owner.rawValue)
+                update.bind(url.size)
+                update.bind(url.mtime)
+                update.bind(url.contentHash)
+                update.bind(url.flags.rawValue)
+                update.bind(crawlID)
+                update.bind(item.id)
+                try update.run()
                 if let change = item.ownerChange { events.append((item.id, change)) }
             }
-            let insert = try db.makeStatement(
+            var insert = try BoundStatement(
+                db,
                 sql: """
                     INSERT INTO urls (site_id, path, file_path, owner, size, mtime, content_hash, flags,
                     first_seen_crawl, changed_crawl, gone) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0)
                     """
             )
             for url in changes.inserts {
-                try insert.execute(arguments: [
-                    crawl.siteID, url.path, url.filePath, url.owner, url.size, url.mtime, url.contentHash,
-                    url.flags.rawValue, crawlID, crawlID,
-                ])
+                insert.bind(crawl.siteID)
+                insert.bind(url.path)
+                insert.bind(url.filePath)
+                insert.bind(url.owner.rawValue)
+                insert.bind(url.size)
+                insert.bind(url.mtime)
+                insert.bind(url.contentHash)
+                insert.bind(url.flags.rawValue)
+                insert.bind(crawlID)
+                insert.bind(crawlID)
+                try insert.run()
             }
             let event = try db.makeStatement(
                 sql: "INSERT INTO ownership_events (url_id, from_owner, to_owner, at, reason, actor) VALUES (?, ?, ?, ?, ?, 'crawl')"

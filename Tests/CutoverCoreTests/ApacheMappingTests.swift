@@ -49,6 +49,14 @@ import Testing
         (["db", "dump.tar.gz"], [.sensitive]),
         (["page.php"], []),
         (["img", "a.png"], []),
+        // Case-folded over ASCII bytes, exact names and prefixes too.
+        (["BACKUP.SQL"], [.sensitive]),
+        (["Composer.JSON"], [.sensitive]),
+        ([".HTpasswd"], [.hidden, .sensitive]),
+        (["été.Bak"], [.sensitive]),
+        (["composer.json.txt"], []),
+        (["sql"], []),
+        (["~"], [.sensitive]),
     ]
 
     @Test(arguments: flagCases)

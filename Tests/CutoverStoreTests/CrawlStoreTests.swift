@@ -1,0 +1,61 @@
+import CutoverCore
+import CutoverStore
+import CutoverTestSupport
+import Foundation
+import GRDB
+import Testing
+
+/// The crawl's one write transaction, bound value by value (BoundStatement).
+@Suite struct CrawlStoreTests {
+    let database: AppDatabase
+    let siteID: Int64
+    init() throws {
+        database = try AppDatabase(writer: DatabaseQueue())
+        siteID = try database.addSite(
+            SiteSettings(name: "shop", docroot: "/srv/www", publicURL: "http://127.0.0.1:8081", backendURL: "http://127.0.0.1:8080")
+        ).id!
+    }
+
+    func found(_ path: String, owner: Owner = .php, hash: String? = "ab") -> FoundURL {
+        FoundURL(path: path, filePath: String(path.dropFirst()), owner: owner, size: 12, mtime: 1_700_000_000.5, contentHash: hash, flags: [.hidden])
+    }
+
+    @Test func insertsAndUpdatesStoreEveryValue() throws {
+        let first = try database.beginCrawl(siteID: siteID)
+        var changes = InventoryChanges()
+        changes.inserts = [found("/a.php"), found("/é b.css", owner: .static, hash: nil)]
+        try database.finishCrawl(first, changes: changes, issues: [], filesSeen: 2)
+        let stored = try database.urls(siteID: siteID).sorted { $0.path < $1.path }
+        #expect(stored.map(\.path) == ["/a.php", "/é b.css"])
+        #expect(stored[0].size == 12 && stored[0].mtime == 1_700_000_000.5 && stored[0].contentHash == "ab" && stored[0].urlFlags == [.hidden])
+        #expect(stored[1].contentHash == nil && stored[1].filePath == "é b.css" && stored[1].owner == .static)
+        #expect(stored.allSatisfy { $0.firstSeenCrawl == first.id && $0.changedCrawl == first.id })
+
+        let second = try database.beginCrawl(siteID: siteID)
+        var changed = found("/a.php", owner: .static, hash: nil)
+        changed.size = 99
+        let update = InventoryChanges.between(
+            known: try database.knownURLs(siteID: siteID),
+            found: [changed, found("/é b.css", owner: .static, hash: nil)]
+        )
+        #expect(update.updates.count == 1 && update.inserts.isEmpty && update.removals.isEmpty)
+        try database.finishCrawl(second, changes: update, issues: [], filesSeen: 2)
+        let after = try #require(try database.url(siteID: siteID, id: stored[0].id))
+        #expect(after.size == 99 && after.owner == .static && after.contentHash == nil && after.changedCrawl == second.id)
+        #expect(after.firstSeenCrawl == first.id)
+    }
+
+    /// A value the schema refuses fails the whole crawl commit with SQLite's own message, and
+    /// nothing of it is stored.
+    @Test func aRefusedRowRollsBackTheCrawl() throws {
+        let crawl = try database.beginCrawl(siteID: siteID)
+        var changes = InventoryChanges()
+        changes.inserts = [found("/a.php"), found("/a.php")]
+        #expect {
+            try database.finishCrawl(crawl, changes: changes, issues: [], filesSeen: 2)
+        } throws: { error in
+            (error as? DatabaseError)?.extendedResultCode == .SQLITE_CONSTRAINT_UNIQUE
+        }
+        #expect(try database.urls(siteID: siteID).isEmpty)
+    }
+}
