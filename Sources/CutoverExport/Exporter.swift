@@ -29,7 +29,7 @@ public struct Exporter: Sendable {
         let record = ExportRecord(
             siteID: site.id!,
             form: form,
-            createdAt: Date(),
+            createdAt: database.clock.now(),
             sha256: Hex.encode(digest.finalize()),
             content: rendered.text,
             mapContent: rendered.mapFile.map { Data($0) },

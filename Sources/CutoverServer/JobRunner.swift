@@ -78,7 +78,7 @@ public actor JobRunner {
         if let running = runningBySite[site.name] { throw JobError.alreadyRunning(site: site.name, jobID: running) }
         let id = nextID
         nextID += 1
-        let job = JobSnapshot(id: id, site: site.name, kind: kind, state: .running, trigger: trigger, startedAt: Date(), done: 0)
+        let job = JobSnapshot(id: id, site: site.name, kind: kind, state: .running, trigger: trigger, startedAt: database.clock.now(), done: 0)
         jobs[id] = job
         runningBySite[site.name] = id
         tasks[id] = Task { await self.execute(id: id, kind: kind, site: site) }
@@ -157,7 +157,7 @@ public actor JobRunner {
     private func finish(_ id: Int, state: JobState, runID: Int64?, error: String?) {
         guard var job = jobs[id] else { return }
         job.state = state
-        job.finishedAt = Date()
+        job.finishedAt = database.clock.now()
         job.runID = runID
         job.error = error
         jobs[id] = job

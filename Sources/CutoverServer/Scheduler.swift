@@ -35,7 +35,8 @@ public struct Scheduler: Service {
 
     /// Starts a cycle for every site that is due and idle; returns the names of those started.
     @discardableResult
-    public func startDue(now: Date = Date()) async -> [String] {
+    public func startDue(now: Date? = nil) async -> [String] {
+        let now = now ?? database.clock.now()
         let sites: [SiteRecord]
         do {
             sites = try await database.sites()

@@ -24,10 +24,10 @@ extension AppDatabase {
     /// (killed, crashed) are marked `interrupted` first.
     public func beginCrawl(siteID: Int64) throws -> CrawlRecord {
         try writer.write { db in
-            try Self.markInterruptedCrawls(db)
+            try Self.markInterruptedCrawls(db, now: clock.now())
             var crawl = CrawlRecord(
                 siteID: siteID,
-                startedAt: Date(),
+                startedAt: clock.now(),
                 status: .running,
                 pid: getpid(),
                 filesSeen: 0,
@@ -45,17 +45,18 @@ extension AppDatabase {
     /// a probe run had saved); returns how many.
     @discardableResult
     public func recoverInterruptedRuns() throws -> Int {
-        try writer.write { db in try Self.markInterruptedCrawls(db) + Self.markInterruptedProbeRuns(db) }
+        let now = clock.now()
+        return try writer.write { db in try Self.markInterruptedCrawls(db, now: now) + Self.markInterruptedProbeRuns(db, now: now) }
     }
 
     @discardableResult
-    static func markInterruptedCrawls(_ db: Database) throws -> Int {
-        try interruptDeadRuns(db, table: CrawlRecord.databaseTableName, message: "the crawling process stopped before committing")
+    static func markInterruptedCrawls(_ db: Database, now: Date) throws -> Int {
+        try interruptDeadRuns(db, table: CrawlRecord.databaseTableName, message: "the crawling process stopped before committing", now: now)
     }
 
     /// Marks `running` rows of a job table (crawls, probe runs) whose process has died as
     /// `interrupted`; returns how many.
-    static func interruptDeadRuns(_ db: Database, table: String, message: String) throws -> Int {
+    static func interruptDeadRuns(_ db: Database, table: String, message: String, now: Date) throws -> Int {
         let dead = try Row.fetchAll(db, sql: "SELECT id, pid FROM \(table) WHERE status = 'running'")
             .filter { !isAlive($0["pid"]) }
             .map { row -> Int64 in row["id"] }
@@ -63,7 +64,7 @@ extension AppDatabase {
         try db.execute(
             sql:
                 "UPDATE \(table) SET status = 'interrupted', finished_at = ?, error = ? WHERE id IN (\(dead.map(String.init).joined(separator: ",")))",
-            arguments: [Date(), message]
+            arguments: [now, message]
         )
         return dead.count
     }
@@ -114,7 +115,7 @@ extension AppDatabase {
     ) throws -> CrawlRecord {
         guard let crawlID = crawl.id else { preconditionFailure("crawl was not inserted") }
         return try writer.write { db in
-            let now = Date()
+            let now = clock.now()
             try Self.replaceHtaccessFiles(db, siteID: crawl.siteID, htaccess)
             var events: [(Int64, OwnerChange)] = []
             let remove = try db.makeStatement(
@@ -174,7 +175,7 @@ extension AppDatabase {
             for item in issues {
                 try issue.execute(arguments: [crawlID, item.filePath, item.kind, item.message])
             }
-            try Self.recordSnapshot(db, siteID: crawl.siteID, source: "crawl")
+            try Self.recordSnapshot(db, siteID: crawl.siteID, source: "crawl", at: now)
             var done = crawl
             done.finishedAt = now
             done.status = .succeeded
@@ -193,7 +194,7 @@ extension AppDatabase {
         try writer.write { db in
             var failed = crawl
             failed.status = .failed
-            failed.finishedAt = Date()
+            failed.finishedAt = clock.now()
             failed.error = error
             try failed.update(db)
         }

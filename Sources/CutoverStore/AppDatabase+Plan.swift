@@ -55,8 +55,9 @@ extension AppDatabase {
         throws -> FlipResult
     {
         let redirect = try Self.checkFlip(target: target, reason: reason, redirectTo: redirectTo)
+        let now = clock.now()
         return try writer.write { db in
-            try Self.flip(db, siteID: siteID, selection, to: target, reason: reason, actor: actor, redirect: redirect)
+            try Self.flip(db, siteID: siteID, selection, to: target, reason: reason, actor: actor, redirect: redirect, at: now)
         }
     }
 
@@ -69,8 +70,9 @@ extension AppDatabase {
         redirectTo: String? = nil
     ) async throws -> FlipResult {
         let redirect = try Self.checkFlip(target: target, reason: reason, redirectTo: redirectTo)
+        let now = clock.now()
         return try await writer.write { db in
-            try Self.flip(db, siteID: siteID, selection, to: target, reason: reason, actor: actor, redirect: redirect)
+            try Self.flip(db, siteID: siteID, selection, to: target, reason: reason, actor: actor, redirect: redirect, at: now)
         }
     }
 
@@ -91,7 +93,8 @@ extension AppDatabase {
         to target: Owner,
         reason: String,
         actor: String,
-        redirect: String?
+        redirect: String?,
+        at now: Date
     ) throws -> FlipResult {
         do {
             let pages = try Self.select(db, siteID: siteID, selection)
@@ -107,7 +110,6 @@ extension AppDatabase {
                 throw PlanError.noPHPFile(orphan.path)
             }
             var result = FlipResult(changed: [], unchanged: [])
-            let now = Date()
             // The reason is stored once for the whole operation; each changed URL's event refers to it.
             var operationID: Int64?
             func operation() throws -> Int64 {

@@ -10,10 +10,10 @@ extension AppDatabase {
     /// Records a probe run as running (marking runs of dead processes interrupted first).
     public func beginProbeRun(siteID: Int64, concurrency: Int) throws -> ProbeRunRecord {
         try writer.write { db in
-            try Self.markInterruptedProbeRuns(db)
+            try Self.markInterruptedProbeRuns(db, now: clock.now())
             var run = ProbeRunRecord(
                 siteID: siteID,
-                startedAt: Date(),
+                startedAt: clock.now(),
                 status: .running,
                 pid: getpid(),
                 concurrency: concurrency,
@@ -95,13 +95,13 @@ extension AppDatabase {
             done.driftCount = counts["drift"]
             done.errorCount = counts["errors"]
             done.readyCount = counts["ready"]
-            done.finishedAt = Date()
+            done.finishedAt = clock.now()
             done.status = .succeeded
             done.fallbackHealthy = fallback.healthy
             done.fallbackStatus = fallback.status
             done.fallbackDetail = fallback.detail
             try done.update(db)
-            try Self.recordSnapshot(db, siteID: run.siteID, source: "probe")
+            try Self.recordSnapshot(db, siteID: run.siteID, source: "probe", at: done.finishedAt ?? clock.now())
             return done
         }
     }
@@ -127,7 +127,7 @@ extension AppDatabase {
         try writer.write { db in
             var failed = run
             failed.status = .failed
-            failed.finishedAt = Date()
+            failed.finishedAt = clock.now()
             failed.error = error
             try failed.update(db)
             try db.execute(sql: "DELETE FROM probe_results WHERE run_id = ?", arguments: [run.id])
@@ -156,8 +156,13 @@ extension AppDatabase {
 
     /// Marks probe runs of dead processes interrupted and drops the results they had saved.
     @discardableResult
-    static func markInterruptedProbeRuns(_ db: Database) throws -> Int {
-        let count = try interruptDeadRuns(db, table: ProbeRunRecord.databaseTableName, message: "the probing process stopped before committing")
+    static func markInterruptedProbeRuns(_ db: Database, now: Date) throws -> Int {
+        let count = try interruptDeadRuns(
+            db,
+            table: ProbeRunRecord.databaseTableName,
+            message: "the probing process stopped before committing",
+            now: now
+        )
         if count > 0 {
             try db.execute(sql: "DELETE FROM probe_results WHERE run_id IN (SELECT id FROM probe_runs WHERE status = 'interrupted')")
         }

@@ -10,26 +10,26 @@ extension AppDatabase {
     @discardableResult
     public func addSite(_ settings: SiteSettings) throws -> SiteRecord {
         try Self.refuseInvalid(settings)
-        return try writer.write { db in try Self.insertSite(db, settings) }
+        return try writer.write { [now = clock.now()] db in try Self.insertSite(db, settings, now: now) }
     }
 
     @discardableResult
     public func addSite(_ settings: SiteSettings) async throws -> SiteRecord {
         try Self.refuseInvalid(settings)
-        return try await writer.write { db in try Self.insertSite(db, settings) }
+        return try await writer.write { [now = clock.now()] db in try Self.insertSite(db, settings, now: now) }
     }
 
     /// Creates the site or replaces its settings, keeping its id and inventory.
     @discardableResult
     public func upsertSite(_ settings: SiteSettings) throws -> SiteRecord {
         try Self.refuseInvalid(settings)
-        return try writer.write { db in try Self.upsertSite(db, settings) }
+        return try writer.write { [now = clock.now()] db in try Self.upsertSite(db, settings, now: now) }
     }
 
     @discardableResult
     public func upsertSite(_ settings: SiteSettings) async throws -> SiteRecord {
         try Self.refuseInvalid(settings)
-        return try await writer.write { db in try Self.upsertSite(db, settings) }
+        return try await writer.write { [now = clock.now()] db in try Self.upsertSite(db, settings, now: now) }
     }
 
     public func sites() throws -> [SiteRecord] {
@@ -64,18 +64,18 @@ extension AppDatabase {
         guard problems.isEmpty else { throw StoreError.invalidSite(problems) }
     }
 
-    static func insertSite(_ db: Database, _ settings: SiteSettings) throws -> SiteRecord {
+    static func insertSite(_ db: Database, _ settings: SiteSettings, now: Date) throws -> SiteRecord {
         if try SiteRecord.filter(Column("name") == settings.name).fetchCount(db) > 0 {
             throw StoreError.siteExists(settings.name)
         }
-        var record = SiteRecord(settings: settings)
+        var record = SiteRecord(settings: settings, createdAt: now)
         try record.insert(db)
         return record
     }
 
-    static func upsertSite(_ db: Database, _ settings: SiteSettings) throws -> SiteRecord {
+    static func upsertSite(_ db: Database, _ settings: SiteSettings, now: Date) throws -> SiteRecord {
         guard var existing = try SiteRecord.filter(Column("name") == settings.name).fetchOne(db) else {
-            return try insertSite(db, settings)
+            return try insertSite(db, settings, now: now)
         }
         let created = existing.createdAt
         let id = existing.id
@@ -103,13 +103,13 @@ extension AppDatabase {
 
 extension AppDatabase {
     /// Records that the schedule started a run of this site now.
-    public func markScheduled(siteID: Int64, at date: Date = Date()) throws {
+    public func markScheduled(siteID: Int64, at date: Date) throws {
         try writer.write { db in
             try db.execute(sql: "UPDATE sites SET last_scheduled_at = ? WHERE id = ?", arguments: [date, siteID])
         }
     }
 
-    public func markScheduled(siteID: Int64, at date: Date = Date()) async throws {
+    public func markScheduled(siteID: Int64, at date: Date) async throws {
         try await writer.write { db in
             try db.execute(sql: "UPDATE sites SET last_scheduled_at = ? WHERE id = ?", arguments: [date, siteID])
         }

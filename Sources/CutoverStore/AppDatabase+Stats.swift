@@ -14,7 +14,7 @@ public struct OwnerSnapshot: Codable, FetchableRecord, Sendable, Hashable {
 
 extension AppDatabase {
     /// Appends the current owner counts (called inside the crawl's or probe's transaction).
-    static func recordSnapshot(_ db: Database, siteID: Int64, source: String) throws {
+    static func recordSnapshot(_ db: Database, siteID: Int64, source: String, at now: Date) throws {
         try db.execute(
             sql: """
                 INSERT INTO owner_snapshots (site_id, at, source, php, swift, static, drift)
@@ -22,7 +22,7 @@ extension AppDatabase {
                        COALESCE(SUM(owner = 'static'), 0), COALESCE(SUM(drift), 0)
                 FROM urls WHERE site_id = ? AND gone = 0
                 """,
-            arguments: [siteID, Date(), source, siteID]
+            arguments: [siteID, now, source, siteID]
         )
     }
 

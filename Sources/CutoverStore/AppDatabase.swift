@@ -1,12 +1,30 @@
 import Foundation
 import GRDB
 
+/// The wall clock, injectable: `.system` reads `Date()`, `.fixed` always answers one instant.
+public struct WallClock: Sendable {
+    public let now: @Sendable () -> Date
+
+    public init(now: @escaping @Sendable () -> Date) {
+        self.now = now
+    }
+
+    public static let system = WallClock { Date() }
+
+    public static func fixed(_ date: Date) -> WallClock {
+        WallClock { date }
+    }
+}
+
 /// Owns the SQLite connection pool and the schema. The rest of the code asks it for reads and
 /// writes by intent; no other type issues SQL.
 public struct AppDatabase: Sendable {
     public let writer: any DatabaseWriter
     /// Opened `.readOnly`: reading commands work, writes fail.
     public private(set) var isReadOnly = false
+    /// Where every time the store records comes from (started, finished, flipped at); tests set
+    /// a fixed one.
+    public var clock: WallClock = .system
 
     /// How a database file is opened.
     public enum Access: Sendable {

@@ -34,7 +34,7 @@ public struct SiteRecord: Codable, FetchableRecord, MutablePersistableRecord, Se
         case createdAt = "created_at"
     }
 
-    public init(settings: SiteSettings, createdAt: Date = Date()) {
+    public init(settings: SiteSettings, createdAt: Date) {
         self.name = settings.name
         self.docroot = settings.docroot
         self.publicURL = settings.publicURL

@@ -58,4 +58,25 @@ import Testing
         }
         #expect(try database.urls(siteID: siteID).isEmpty)
     }
+
+    /// Every time the store records comes from its clock, so it can be fixed in tests.
+    @Test func recordedTimesComeFromTheInjectedClock() throws {
+        var database = try AppDatabase(writer: DatabaseQueue())
+        let instant = Date(timeIntervalSince1970: 1_234_567_890)
+        database.clock = .fixed(instant)
+        let site = try database.addSite(
+            SiteSettings(name: "clock", docroot: "/srv/www", publicURL: "http://127.0.0.1:8081", backendURL: "http://127.0.0.1:8080")
+        )
+        #expect(site.createdAt == instant)
+        let crawl = try database.beginCrawl(siteID: site.id!)
+        #expect(crawl.startedAt == instant)
+        var changes = InventoryChanges()
+        changes.inserts = [found("/a.php")]
+        let finished = try database.finishCrawl(crawl, changes: changes, issues: [], filesSeen: 1)
+        #expect(finished.finishedAt == instant)
+        #expect(try database.snapshots(siteID: site.id!).map(\.at) == [instant])
+        let url = try #require(try database.urls(siteID: site.id!).first)
+        try database.flip(siteID: site.id!, .paths([url.path]), to: .swift, reason: "clock")
+        #expect(try database.ownershipEvents(urlID: url.id).map(\.at) == [instant])
+    }
 }
