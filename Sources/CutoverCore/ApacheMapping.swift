@@ -26,11 +26,6 @@ public struct ApacheMapping: Sendable {
         indexNames.firstIndex(of: name)
     }
 
-    /// The first DirectoryIndex entry present among a directory's file names, as mod_dir picks it.
-    public func indexFile(amongFileNames names: Set<[UInt8]>) -> [UInt8]? {
-        indexNames.first { names.contains($0) }
-    }
-
     /// Flags for a file at this docroot-relative location.
     public static func flags(forSegments segments: [[UInt8]]) -> URLFlags {
         var flags: URLFlags = []

@@ -25,10 +25,9 @@ import Testing
     }
 
     @Test func indexFollowsDirectoryIndexOrder() {
-        let both: Set<[UInt8]> = [Array("index.html".utf8), Array("index.php".utf8)]
-        #expect(mapping.indexFile(amongFileNames: both) == Array("index.php".utf8))
-        #expect(mapping.indexFile(amongFileNames: [Array("index.html".utf8)]) == Array("index.html".utf8))
-        #expect(mapping.indexFile(amongFileNames: [Array("home.php".utf8)]) == nil)
+        #expect(mapping.indexRank(ofFileNamed: Array("index.php".utf8)) == 0)
+        #expect(mapping.indexRank(ofFileNamed: Array("index.html".utf8)) == 1)
+        #expect(mapping.indexRank(ofFileNamed: Array("home.php".utf8)) == nil)
         let htmlFirst = ApacheMapping(
             settings: SiteSettings(
                 name: "t",
@@ -38,7 +37,8 @@ import Testing
                 directoryIndex: ["index.html", "index.php"]
             )
         )
-        #expect(htmlFirst.indexFile(amongFileNames: both) == Array("index.html".utf8))
+        #expect(htmlFirst.indexRank(ofFileNamed: Array("index.html".utf8)) == 0)
+        #expect(htmlFirst.indexRank(ofFileNamed: Array("index.php".utf8)) == 1)
     }
 
     static let flagCases: [([String], URLFlags)] = [
