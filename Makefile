@@ -24,10 +24,10 @@ test: setup
 	scripts/browser-test.sh
 	scripts/docker-check.sh
 
-# Unit, store, crawl and server-route tests only (no Apache, no built binary runs): under a
+# Unit, store, crawl, log-import and server-route tests only (no Apache, no built binary runs): under a
 # minute once built.
 test-fast: setup
-	$(SWIFT) test --filter 'CutoverCoreTests|CutoverStoreTests|CutoverCrawlTests|CutoverServerTests'
+	$(SWIFT) test --filter 'CutoverCoreTests|CutoverStoreTests|CutoverCrawlTests|CutoverLogsTests|CutoverServerTests'
 
 # swift format, ruff and the dashboard's module graph (scripts/lint.sh); CI runs it before the tests.
 lint:

@@ -44,6 +44,16 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // zlib, for gzip-compressed rotated access logs (needs zlib1g-dev).
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
+        // Access-log import: Apache LogFormat strings, byte-level line parser, traffic per URL.
+        .target(
+            name: "CutoverLogs",
+            dependencies: [
+                "CutoverCore", "CutoverStore", "CZlib",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         // Live prober: who really answers each URL (AsyncHTTPClient).
         .target(
             name: "CutoverProbe",
@@ -80,7 +90,7 @@ let package = Package(
         .executableTarget(
             name: "cutover",
             dependencies: [
-                "CutoverCore", "CutoverStore", "CutoverCrawl", "CutoverProbe", "CutoverExport", "CutoverServer",
+                "CutoverCore", "CutoverStore", "CutoverCrawl", "CutoverProbe", "CutoverExport", "CutoverServer", "CutoverLogs",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -114,13 +124,14 @@ let package = Package(
             ]
         ),
         .testTarget(name: "CutoverStoreTests", dependencies: ["CutoverStore", "CutoverTestSupport"]),
+        .testTarget(name: "CutoverLogsTests", dependencies: ["CutoverLogs", "CutoverStore", "CutoverTestSupport"]),
         .testTarget(name: "CutoverCrawlTests", dependencies: ["CutoverCrawl", "CutoverStore", "CutoverTestSupport"]),
         // Runs the built `cutover` binary as a user would (exit codes, messages, kill -9 mid-crawl).
         .testTarget(name: "CLITests", dependencies: ["cutover", "CutoverStore", "CutoverTestSupport"]),
         .testTarget(
             name: "IntegrationTests",
             dependencies: [
-                "CutoverCore", "CutoverStore", "CutoverCrawl", "CutoverProbe", "CutoverExport", "CutoverTestSupport",
+                "CutoverCore", "CutoverStore", "CutoverCrawl", "CutoverProbe", "CutoverExport", "CutoverLogs", "CutoverTestSupport",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]

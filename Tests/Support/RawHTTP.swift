@@ -60,7 +60,7 @@ public enum RawHTTP {
         }
     }
 
-    static func exchange(port: Int, _ bytes: [UInt8]) throws -> Data {
+    public static func exchange(port: Int, _ bytes: [UInt8]) throws -> Data {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw RawHTTPError.socket(errno) }
         defer { close(fd) }

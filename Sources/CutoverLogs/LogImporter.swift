@@ -1,0 +1,292 @@
+import CutoverCore
+import CutoverStore
+import Foundation
+import Logging
+
+/// What importing one file did.
+public struct LogFileReport: Codable, Sendable {
+    public enum Outcome: String, Codable, Sendable {
+        /// New lines were read and stored.
+        case imported
+        /// Nothing new since the last import (same file, or a rotated copy of one already read).
+        case upToDate
+        /// The file has no content.
+        case empty
+    }
+
+    public struct BadLine: Codable, Sendable, Equatable {
+        public var line: Int
+        public var reason: String
+        public var text: String
+    }
+
+    public var path: String
+    public var outcome: Outcome
+    /// How the file was recognised: "new", "continued", "rotated from PATH", "truncated: read from the start".
+    public var recognised: String
+    public var gzip: Bool
+    public var fromOffset: Int64
+    public var toOffset: Int64
+    public var lines = 0
+    public var requests = 0
+    public var badLines = 0
+    public var firstBadLines: [BadLine] = []
+    /// Lines that parsed but name no URL path (`-`, `*`, a TLS handshake sent to port 80).
+    public var noTargetLines = 0
+    /// Lines whose path has a malformed `%` escape or climbs above the root.
+    public var unusablePaths = 0
+    /// Lines for another virtual host (`%v`/`%V` present and not the site's host), by host.
+    public var otherHostLines = 0
+    public var otherHosts: [String: Int] = [:]
+    /// A last line without its newline, left for the next import (the writer may be mid-line).
+    public var partialLastLine = false
+    public var seconds = Timings()
+
+    public struct Timings: Codable, Sendable {
+        public var read = 0.0
+        public var parse = 0.0
+        public var store = 0.0
+    }
+}
+
+/// Imports Apache access logs of one site: reads each file from where the last import stopped,
+/// counts requests per path, and stores each stretch of the file with its new offset in one
+/// transaction.
+public struct LogImporter {
+    public let database: AppDatabase
+    public let site: SiteRecord
+    public let format: LogFormat
+    /// Host names (lowercase, no port) whose lines count when the format has `%v`/`%V`.
+    public let hosts: Set<String>
+    public var logger: Logger
+    /// Content bytes per stored stretch; each is one transaction.
+    public var stretchBytes = 64 << 20
+    /// Longer lines are bad lines.
+    public static let maxLineBytes = 64 << 10
+    static let bufferBytes = 8 << 20
+    static let fingerprintBytes = 1024
+    static let keptBadLines = 5
+
+    public init(database: AppDatabase, site: SiteRecord, format: LogFormat, hosts: [String] = [], logger: Logger) {
+        self.database = database
+        self.site = site
+        self.format = format
+        var hosts = Set(hosts.map { $0.lowercased() })
+        if hosts.isEmpty, let host = URLComponents(string: site.publicURL)?.host?.lowercased() { hosts.insert(host) }
+        self.hosts = hosts
+        self.logger = logger
+    }
+
+    /// Imports one file (or `-`, standard input, read whole and not remembered).
+    public func importFile(_ path: String) throws -> LogFileReport {
+        guard let siteID = site.id else { throw StoreError.unknownSite(site.name) }
+        let input = try LogInput(path: path)
+        let now = database.clock.now()
+        var state: LogFileState
+        var report = LogFileReport(path: path, outcome: .imported, recognised: "new", gzip: input.isGzip, fromOffset: 0, toOffset: 0)
+        if input.isStream {
+            state = LogFileState(
+                siteID: siteID,
+                path: path,
+                device: 0,
+                inode: 0,
+                size: 0,
+                gzip: false,
+                fingerprint: "",
+                fingerprintLength: 0,
+                format: format.text,
+                now: now
+            )
+            report.recognised = "standard input: read whole, not remembered"
+        } else {
+            let prefix = try input.prefix(Self.fingerprintBytes)
+            guard !prefix.isEmpty else {
+                report.outcome = .empty
+                return report
+            }
+            let known = try database.logFileStates(siteID: siteID)
+                .filter { $0.fingerprintLength <= prefix.count && $0.fingerprint == fingerprint(prefix[..<$0.fingerprintLength]) }
+                .max { ($0.fingerprintLength, $0.offset) < ($1.fingerprintLength, $1.offset) }
+            if var known {
+                if !input.isGzip, input.size < known.offset {
+                    report.recognised = "truncated since the last import (\(input.size) bytes, \(known.offset) read): read from the start"
+                    known.offset = 0
+                } else if known.path != path {
+                    report.recognised = "same log as \(known.path) (rotated or copied), read up to byte \(known.offset)"
+                } else {
+                    report.recognised = "continued from byte \(known.offset)"
+                }
+                state = known
+            } else {
+                state = LogFileState(
+                    siteID: siteID,
+                    path: path,
+                    device: input.device,
+                    inode: input.inode,
+                    size: input.size,
+                    gzip: input.isGzip,
+                    fingerprint: "",
+                    fingerprintLength: 0,
+                    format: format.text,
+                    now: now
+                )
+            }
+            state.path = path
+            state.device = input.device
+            state.inode = input.inode
+            state.size = input.size
+            state.gzip = input.isGzip
+            state.format = format.text
+            state.fingerprint = fingerprint(prefix[...])
+            state.fingerprintLength = prefix.count
+            try input.seek(to: state.offset)
+        }
+        report.fromOffset = state.offset
+        try read(input, state: &state, report: &report)
+        report.toOffset = state.offset
+        if report.lines == 0 && report.outcome == .imported && !report.partialLastLine { report.outcome = .upToDate }
+        logger.info(
+            "log import",
+            metadata: [
+                "path": "\(path)", "lines": "\(report.lines)", "read": "\(report.seconds.read)", "parse": "\(report.seconds.parse)",
+                "store": "\(report.seconds.store)",
+            ]
+        )
+        return report
+    }
+
+    private func read(_ input: LogInput, state: inout LogFileState, report: inout LogFileReport) throws {
+        let parser = LogLineParser(format: format)
+        let aggregator = TrafficAggregator(fallbackTime: Int(database.clock.now().timeIntervalSince1970), pathIsDecoded: format.pathIsDecoded)
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: Self.bufferBytes, alignment: 16)
+        defer { buffer.deallocate() }
+        let bytes = buffer.bindMemory(to: UInt8.self)
+        var pending = 0
+        var stretch = 0
+        var lineNumber = state.lines
+        var skippingLongLine = false
+        var entry = LogEntry()
+        let hostBytes = hosts.map { Array($0.utf8) }
+
+        func store() throws {
+            let clock = ContinuousClock()
+            let start = clock.now
+            let (batch, unusable) = aggregator.batch()
+            report.unusablePaths += unusable
+            if !input.isStream || !batch.isEmpty {
+                state.lines = lineNumber
+                if input.isStream {
+                    // Nothing to remember for standard input but the counts.
+                    try database.recordTraffic(batch, siteID: state.siteID)
+                } else {
+                    state = try database.recordLogStretch(state, batch: batch)
+                }
+            }
+            report.seconds.store += (clock.now - start).seconds
+            stretch = 0
+        }
+
+        func process(_ line: UnsafeMutableBufferPointer<UInt8>) {
+            lineNumber += 1
+            report.lines += 1
+            var line = line
+            if let last = line.last, last == 13 { line = UnsafeMutableBufferPointer(rebasing: line.dropLast()) }
+            guard line.count <= Self.maxLineBytes else {
+                bad(line, reason: "longer than \(Self.maxLineBytes) bytes")
+                return
+            }
+            switch parser.parse(line, into: &entry) {
+            case .malformed:
+                bad(line, reason: "does not match the LogFormat")
+            case .noTarget:
+                report.noTargetLines += 1
+            case .request:
+                let readOnly = UnsafeBufferPointer(line)
+                if let host = entry.virtualHost, !hostBytes.isEmpty, !Self.matches(readOnly[host], hostBytes) {
+                    report.otherHostLines += 1
+                    state.skippedLines += 1
+                    if report.otherHosts.count < 20 || report.otherHosts[String(decoding: readOnly[host], as: UTF8.self)] != nil {
+                        report.otherHosts[String(decoding: readOnly[host], as: UTF8.self), default: 0] += 1
+                    }
+                    return
+                }
+                report.requests += 1
+                aggregator.add(entry, line: readOnly)
+            }
+        }
+
+        func bad(_ line: UnsafeMutableBufferPointer<UInt8>, reason: String) {
+            report.badLines += 1
+            state.badLines += 1
+            if report.firstBadLines.count < Self.keptBadLines {
+                let text = String(decoding: line.prefix(200), as: UTF8.self)
+                report.firstBadLines.append(.init(line: lineNumber, reason: reason, text: text))
+            }
+        }
+
+        let clock = ContinuousClock()
+        while true {
+            let readStart = clock.now
+            let count = try input.read(into: buffer.baseAddress! + pending, count: buffer.count - pending)
+            report.seconds.read += (clock.now - readStart).seconds
+            let parseStart = clock.now
+            let filled = pending + count
+            var lineStart = 0
+            while lineStart < filled, let newline = memchr(buffer.baseAddress! + lineStart, 10, filled - lineStart) {
+                let end = buffer.baseAddress!.distance(to: newline)
+                if skippingLongLine {
+                    skippingLongLine = false
+                } else {
+                    process(UnsafeMutableBufferPointer(rebasing: bytes[lineStart..<end]))
+                }
+                lineStart = end + 1
+            }
+            let atEnd = count == 0
+            if atEnd, lineStart < filled, !skippingLongLine {
+                if input.isGzip || input.isStream {
+                    // A rotated (compressed) file is complete: its last line is whole.
+                    process(UnsafeMutableBufferPointer(rebasing: bytes[lineStart..<filled]))
+                    lineStart = filled
+                } else {
+                    report.partialLastLine = true
+                }
+            }
+            if lineStart == 0, filled == buffer.count {
+                // One line fills the whole buffer: count it as bad once and drop it up to its newline.
+                if !skippingLongLine {
+                    lineNumber += 1
+                    report.lines += 1
+                    bad(UnsafeMutableBufferPointer(rebasing: bytes[0..<200]), reason: "longer than \(Self.maxLineBytes) bytes")
+                }
+                skippingLongLine = true
+                lineStart = filled
+            }
+            state.offset += Int64(lineStart)
+            stretch += lineStart
+            pending = filled - lineStart
+            if pending > 0, lineStart > 0 { memmove(buffer.baseAddress!, buffer.baseAddress! + lineStart, pending) }
+            report.seconds.parse += (clock.now - parseStart).seconds
+            if atEnd { break }
+            if stretch >= stretchBytes { try store() }
+        }
+        try store()
+    }
+
+    /// `host` (or `host:port`) equals one of `hosts`, ignoring case.
+    static func matches(_ host: Slice<UnsafeBufferPointer<UInt8>>, _ hosts: [[UInt8]]) -> Bool {
+        var name = host
+        if let colon = name.lastIndex(of: UInt8(ascii: ":")), !name.contains(UInt8(ascii: "]")) || name.last != UInt8(ascii: "]") {
+            name = name[..<colon]
+        }
+        return hosts.contains { candidate in
+            candidate.count == name.count && zip(candidate, name).allSatisfy { $0 == ($1 >= 0x41 && $1 <= 0x5A ? $1 | 0x20 : $1) }
+        }
+    }
+}
+
+extension Duration {
+    var seconds: Double {
+        let (seconds, attoseconds) = components
+        return Double(seconds) + Double(attoseconds) / 1e18
+    }
+}

@@ -1,0 +1,145 @@
+import CZlib
+import Glibc
+
+/// Why a log file cannot be read: one clear line each.
+public enum LogImportError: Error, Equatable, CustomStringConvertible {
+    case cannotOpen(String, String)
+    case notARegularFile(String, String)
+    case readFailed(String, String)
+    case format(LogFormatError)
+
+    public var description: String {
+        switch self {
+        case .cannotOpen(let path, let reason): "\(path): cannot open: \(reason)"
+        case .notARegularFile(let path, let kind): "\(path): is \(kind), not a log file"
+        case .readFailed(let path, let reason): "\(path): read failed: \(reason)"
+        case .format(let error): error.description
+        }
+    }
+}
+
+/// One open log: a plain file, a gzip file (rotated logs, recognised by their magic bytes, not
+/// their name) or standard input. Reads decompressed content bytes.
+final class LogInput {
+    let path: String
+    let device: Int64
+    let inode: Int64
+    let size: Int64
+    let isGzip: Bool
+    /// Standard input: read once, whole, nothing remembered.
+    let isStream: Bool
+    private let descriptor: Int32
+    private var gzip: gzFile?
+
+    init(path: String) throws(LogImportError) {
+        self.path = path
+        if path == "-" {
+            descriptor = 0
+            device = 0
+            inode = 0
+            size = 0
+            isGzip = false
+            isStream = true
+            return
+        }
+        // O_NONBLOCK: opening a FIFO must not wait for a writer; the type check refuses it next.
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
+        guard descriptor >= 0 else { throw .cannotOpen(path, String(cString: strerror(errno))) }
+        var status = stat()
+        guard fstat(descriptor, &status) == 0 else {
+            let reason = String(cString: strerror(errno))
+            close(descriptor)
+            throw .cannotOpen(path, reason)
+        }
+        let kind = status.st_mode & S_IFMT
+        guard kind == S_IFREG else {
+            close(descriptor)
+            let name =
+                switch kind {
+                case S_IFDIR: "a directory"
+                case S_IFIFO: "a FIFO"
+                case S_IFSOCK: "a socket"
+                case S_IFCHR: "a character device"
+                case S_IFBLK: "a block device"
+                default: "not a regular file"
+                }
+            throw .notARegularFile(path, name)
+        }
+        _ = fcntl(descriptor, F_SETFL, fcntl(descriptor, F_GETFL) & ~O_NONBLOCK)
+        self.descriptor = descriptor
+        device = Int64(status.st_dev)
+        inode = Int64(status.st_ino)
+        size = Int64(status.st_size)
+        isStream = false
+        var magic: (UInt8, UInt8) = (0, 0)
+        let count = withUnsafeMutableBytes(of: &magic) { pread(descriptor, $0.baseAddress, 2, 0) }
+        isGzip = count == 2 && magic == (0x1f, 0x8b)
+        if isGzip {
+            // gzdopen takes its own descriptor so that close() below and gzclose() do not collide.
+            gzip = gzdopen(dup(descriptor), "rb")
+            guard gzip != nil else {
+                close(descriptor)
+                throw .cannotOpen(path, "not a readable gzip file")
+            }
+            gzbuffer(gzip, 1 << 20)
+        }
+    }
+
+    deinit {
+        if let gzip { gzclose(gzip) }
+        if !isStream { close(descriptor) }
+    }
+
+    /// Reads up to `count` content bytes; 0 at the end.
+    func read(into buffer: UnsafeMutableRawPointer, count: Int) throws(LogImportError) -> Int {
+        if let gzip {
+            let read = gzread(gzip, buffer, UInt32(min(count, Int(Int32.max))))
+            guard read >= 0 else {
+                var code: Int32 = 0
+                let message = gzerror(gzip, &code).map { String(cString: $0) } ?? "corrupt gzip data"
+                throw .readFailed(path, message)
+            }
+            return Int(read)
+        }
+        while true {
+            let read = Glibc.read(descriptor, buffer, count)
+            if read >= 0 { return read }
+            if errno == EINTR { continue }
+            throw .readFailed(path, String(cString: strerror(errno)))
+        }
+    }
+
+    /// The first `count` content bytes (fewer for a shorter file); the next read starts at 0.
+    func prefix(_ count: Int) throws(LogImportError) -> [UInt8] {
+        let buffer = UnsafeMutableRawPointer.allocate(byteCount: count, alignment: 1)
+        defer { buffer.deallocate() }
+        var filled = 0
+        while filled < count {
+            let read = try read(into: buffer + filled, count: count - filled)
+            if read == 0 { break }
+            filled += read
+        }
+        try seek(to: 0)
+        return Array(UnsafeRawBufferPointer(start: buffer, count: filled))
+    }
+
+    /// Moves to content offset `offset` (a gzip file decompresses up to it). Returns false when
+    /// the content is shorter.
+    @discardableResult
+    func seek(to offset: Int64) throws(LogImportError) -> Bool {
+        if let gzip {
+            if gzseek(gzip, Int(offset), SEEK_SET) < 0 { throw .readFailed(path, "cannot seek in gzip data") }
+            return gztell(gzip) == Int(offset)
+        }
+        guard lseek(descriptor, off_t(offset), SEEK_SET) >= 0 else { throw .readFailed(path, String(cString: strerror(errno))) }
+        return offset <= size
+    }
+}
+
+/// FNV-1a, 64 bits, as 16 hex digits: the fingerprint of a log's first bytes.
+func fingerprint(_ bytes: ArraySlice<UInt8>) -> String {
+    var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+    for byte in bytes { hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01b3 }
+    let digits = String(hash, radix: 16)
+    return String(repeating: "0", count: 16 - digits.count) + digits
+}

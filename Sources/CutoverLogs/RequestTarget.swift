@@ -1,0 +1,123 @@
+import CutoverCore
+
+/// A request target from a log line, put in the forms Cutover stores: the canonical path (as the
+/// crawl spells URLs), the normalised query string, and the query's values as PHP reads them.
+public enum RequestTarget {
+    /// Query keys that never identify a page: campaign tags, click ids, session ids.
+    public static let noiseKeys: Set<String> = [
+        "fbclid", "gclid", "dclid", "msclkid", "yclid", "mc_cid", "mc_eid", "_ga", "_gl", "phpsessid", "sid", "sessionid", "jsessionid",
+        "_hsenc", "_hsmi", "igshid", "ref_src",
+    ]
+    /// Longest key and value kept in the query tables; longer ones are cut there.
+    static let maxKeyBytes = 100
+    static let maxValueBytes = 200
+
+    /// `%XX` decoded, `//` merged, `.` and `..` segments resolved (as Apache does before it maps
+    /// a URL), then re-encoded segment by segment. Nil for a malformed escape or a path that
+    /// climbs above the root.
+    /// `alreadyDecoded`: the bytes come from `%U`, which Apache writes decoded.
+    public static func canonicalPath<Bytes: Collection<UInt8>>(_ raw: Bytes, alreadyDecoded: Bool = false) -> String? {
+        guard raw.first == UInt8(ascii: "/") else { return nil }
+        guard let decoded = alreadyDecoded ? Array(raw) : percentDecode(raw, plusIsSpace: false) else { return nil }
+        var segments: [ArraySlice<UInt8>] = []
+        let parts = decoded.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: true)
+        for part in parts {
+            if part.elementsEqual(".".utf8) { continue }
+            if part.elementsEqual("..".utf8) {
+                guard !segments.isEmpty else { return nil }
+                segments.removeLast()
+                continue
+            }
+            segments.append(part)
+        }
+        let trailingSlash =
+            decoded.count > 1
+            && (decoded.last == UInt8(ascii: "/") || parts.last.map { $0.elementsEqual(".".utf8) || $0.elementsEqual("..".utf8) } == true)
+        var path = ""
+        for segment in segments {
+            path += "/"
+            path += PathEncoding.encodeSegment(segment)
+        }
+        if segments.isEmpty || trailingSlash { path += "/" }
+        return path
+    }
+
+    /// `a=1&b=2` as raw (still encoded) key/value pairs, in order; empty pieces dropped.
+    public static func queryPairs<Bytes: Collection<UInt8>>(_ query: Bytes) -> [(key: ArraySlice<UInt8>, value: ArraySlice<UInt8>?)] {
+        Array(query).split(separator: UInt8(ascii: "&"), omittingEmptySubsequences: true).map { pair in
+            if let equals = pair.firstIndex(of: UInt8(ascii: "=")) {
+                return (pair[..<equals], pair[(equals + 1)...])
+            }
+            return (pair, nil)
+        }
+    }
+
+    static func isNoise(_ rawKey: ArraySlice<UInt8>) -> Bool {
+        guard let decoded = percentDecode(rawKey, plusIsSpace: true) else { return false }
+        let key = String(decoding: decoded, as: UTF8.self).lowercased()
+        return key.hasPrefix("utm_") || noiseKeys.contains(key)
+    }
+
+    /// The query without noise parameters, pairs sorted by key (stable for a repeated key), as
+    /// sent otherwise.
+    public static func normalisedQuery(_ pairs: [(key: ArraySlice<UInt8>, value: ArraySlice<UInt8>?)]) -> String {
+        let kept = pairs.enumerated().filter { !isNoise($0.element.key) }
+        let sorted = kept.sorted { left, right in
+            left.element.key.lexicographicallyPrecedes(right.element.key)
+                || (left.element.key.elementsEqual(right.element.key) && left.offset < right.offset)
+        }
+        var out: [UInt8] = []
+        for (_, pair) in sorted {
+            if !out.isEmpty { out.append(UInt8(ascii: "&")) }
+            out += pair.key
+            if let value = pair.value {
+                out.append(UInt8(ascii: "="))
+                out += value
+            }
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Each key's value as PHP's `$_GET` reads it: `+` and `%20` are a space, `%XX` decoded, the
+    /// last of a repeated key wins. Noise keys are left out. Keys and values that are not valid
+    /// UTF-8 are kept percent-encoded; long ones are cut.
+    public static func phpValues(_ pairs: [(key: ArraySlice<UInt8>, value: ArraySlice<UInt8>?)]) -> [(key: String, value: String)] {
+        var result: [(key: String, value: String)] = []
+        for pair in pairs where !isNoise(pair.key) {
+            let key = text(pair.key, limit: maxKeyBytes)
+            let value = text(pair.value ?? [], limit: maxValueBytes)
+            if let existing = result.firstIndex(where: { $0.key == key }) { result.remove(at: existing) }
+            result.append((key, value))
+        }
+        return result
+    }
+
+    static func text(_ raw: ArraySlice<UInt8>, limit: Int) -> String {
+        let bytes = percentDecode(raw, plusIsSpace: true) ?? Array(raw)
+        let cut = bytes.prefix(limit)
+        if let text = String(validating: cut, as: UTF8.self) { return text }
+        return PathEncoding.encodeSegment(cut)
+    }
+
+    /// Decodes `%XX` (and `+` when asked); nil for a malformed escape.
+    static func percentDecode<Bytes: Collection<UInt8>>(_ raw: Bytes, plusIsSpace: Bool) -> [UInt8]? {
+        var out: [UInt8] = []
+        out.reserveCapacity(raw.count)
+        var iterator = raw.makeIterator()
+        while let byte = iterator.next() {
+            if byte == UInt8(ascii: "%") {
+                guard let high = iterator.next().flatMap(hex), let low = iterator.next().flatMap(hex) else { return nil }
+                out.append(high << 4 | low)
+            } else if plusIsSpace, byte == UInt8(ascii: "+") {
+                out.append(UInt8(ascii: " "))
+            } else {
+                out.append(byte)
+            }
+        }
+        return out
+    }
+
+    static func hex(_ byte: UInt8) -> UInt8? {
+        LogLineParser.hexValue(byte)
+    }
+}

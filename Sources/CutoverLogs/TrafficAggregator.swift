@@ -1,0 +1,163 @@
+import CutoverCore
+import CutoverStore
+
+/// Counts parsed log lines by request target in a byte-keyed table (one hash and compare per
+/// line), then, once per stretch of log, turns each distinct target into Cutover's canonical
+/// path and normalised query (`batch()`): the per-target work runs once per distinct target,
+/// not once per line.
+final class TrafficAggregator {
+    private let targets = ByteKeyTable(capacity: 1 << 16)
+    private var counts: [TrafficCounts] = []
+    /// Per target and UTC day: key is target index << 24 | day.
+    private var days: [Int: TrafficCounts] = [:]
+    private let agents = ByteKeyTable(capacity: 1 << 12)
+    private var agentIsBot: [Bool] = []
+    /// The time used for lines whose format has none.
+    let fallbackTime: Int
+    /// Paths from `%U` are written decoded by Apache.
+    let pathIsDecoded: Bool
+
+    init(fallbackTime: Int, pathIsDecoded: Bool = false) {
+        self.fallbackTime = fallbackTime
+        self.pathIsDecoded = pathIsDecoded
+    }
+
+    var distinctTargets: Int { targets.count }
+
+    /// Counts one request line.
+    @inline(__always)
+    func add(_ entry: LogEntry, line: UnsafeBufferPointer<UInt8>) {
+        let target = UnsafeBufferPointer(rebasing: line[entry.target])
+        let (index, inserted) = targets.index(of: target)
+        if inserted { counts.append(TrafficCounts()) }
+        let time = entry.time ?? fallbackTime
+        let bot = isBot(entry.userAgent.map { UnsafeBufferPointer(rebasing: line[$0]) })
+        let served = Self.servedBy(entry, line: line)
+        Self.count(&counts[index], entry: entry, time: time, bot: bot, served: served)
+        let day = time >= 0 ? time / 86_400 : (time - 86_399) / 86_400
+        Self.count(&days[index << 24 | (day & 0xFF_FFFF), default: TrafficCounts()], entry: entry, time: time, bot: bot, served: served)
+    }
+
+    @inline(__always)
+    private static func count(_ counts: inout TrafficCounts, entry: LogEntry, time: Int, bot: Bool, served: Owner??) {
+        counts.hits += 1
+        counts.bytes += entry.bytes
+        if time < counts.firstSeen { counts.firstSeen = time }
+        if time > counts.lastSeen { counts.lastSeen = time }
+        switch entry.status / 100 {
+        case 2: counts.status2xx += 1
+        case 3: counts.status3xx += 1
+        case 4: counts.status4xx += 1
+        case 5: counts.status5xx += 1
+        default: counts.statusOther += 1
+        }
+        if bot { counts.botHits += 1 }
+        if case .some(let owner) = served {
+            counts.attributed += 1
+            if owner == .swift { counts.servedSwift += 1 }
+            if owner == .php { counts.servedPHP += 1 }
+        }
+    }
+
+    /// Who answered, when the line says: `.some(owner)` (nil owner: attributed to neither PHP
+    /// nor Swift, e.g. a static file), or `.none` when the format carries no attribution.
+    @inline(__always)
+    static func servedBy(_ entry: LogEntry, line: UnsafeBufferPointer<UInt8>) -> Owner?? {
+        if let range = entry.ownerHeader {
+            let header = line[range]
+            if header.elementsEqual("swift".utf8) { return .some(.swift) }
+            if header.elementsEqual("php".utf8) { return .some(.php) }
+            if header.elementsEqual("static".utf8) { return .some(.static) }
+        }
+        guard let range = entry.handler else { return .none }
+        let handler = line[range]
+        if handler.elementsEqual("proxy-server".utf8) { return .some(.swift) }
+        if handler.count >= 3,
+            handler.starts(with: "application/x-httpd-php".utf8) || handler.elementsEqual("php-script".utf8)
+                || handler.elementsEqual("php".utf8)
+        {
+            return .some(.php)
+        }
+        return .some(nil)
+    }
+
+    /// Crawler user agents (`BotList`), cached per distinct agent string. A line without a
+    /// user agent (`-`) counts as a bot: browsers always send one.
+    @inline(__always)
+    private func isBot(_ agent: UnsafeBufferPointer<UInt8>?) -> Bool {
+        guard let agent else { return false }
+        if agent.isEmpty || (agent.count == 1 && agent[0] == UInt8(ascii: "-")) { return true }
+        if agents.count > 50_000 {
+            agents.removeAll()
+            agentIsBot.removeAll(keepingCapacity: true)
+        }
+        let (index, inserted) = agents.index(of: agent)
+        if inserted { agentIsBot.append(BotList.matches(agent)) }
+        return agentIsBot[index]
+    }
+
+    /// The counted lines as canonical paths and normalised queries; empties the aggregator.
+    /// Targets whose path cannot be made canonical (a malformed `%` escape) are returned in
+    /// `unusable`.
+    func batch() -> (batch: TrafficBatch, unusable: Int) {
+        var batch = TrafficBatch()
+        var unusable = 0
+        var pathOfTarget: [String?] = []
+        pathOfTarget.reserveCapacity(targets.count)
+        for index in 0..<targets.count {
+            let target = targets.key(index)
+            let questionMark = target.firstIndex(of: UInt8(ascii: "?"))
+            let pathBytes = target[..<(questionMark ?? target.endIndex)]
+            guard let path = RequestTarget.canonicalPath(pathBytes, alreadyDecoded: pathIsDecoded) else {
+                unusable += counts[index].hits
+                pathOfTarget.append(nil)
+                continue
+            }
+            pathOfTarget.append(path)
+            batch.paths[path, default: TrafficCounts()].add(counts[index])
+            if let questionMark {
+                let query = target[(questionMark + 1)...]
+                let hits = counts[index].hits
+                let pairs = RequestTarget.queryPairs(query)
+                let normalised = RequestTarget.normalisedQuery(pairs)
+                if !normalised.isEmpty {
+                    batch.queries[TrafficBatch.QueryKey(path: path, query: normalised), default: 0] += hits
+                }
+                for (key, value) in RequestTarget.phpValues(pairs) {
+                    batch.values[TrafficBatch.ValueKey(path: path, key: key, value: value), default: 0] += hits
+                }
+            }
+        }
+        for (key, dayCounts) in days {
+            guard let path = pathOfTarget[key >> 24] else { continue }
+            let day = key & 0xFF_FFFF
+            batch.days[TrafficBatch.DayKey(day: day >= 0x80_0000 ? day - 0x100_0000 : day, path: path), default: TrafficCounts()].add(dayCounts)
+        }
+        targets.removeAll()
+        counts.removeAll(keepingCapacity: true)
+        days.removeAll(keepingCapacity: true)
+        return (batch, unusable)
+    }
+}
+
+/// User-agent tokens that mark a crawler, monitor or script (lowercase, matched anywhere in the
+/// agent, ignoring case). Short on purpose: the big crawlers and the common HTTP libraries.
+public enum BotList {
+    public static let tokens = [
+        "bot", "crawl", "spider", "slurp", "facebookexternalhit", "mediapartners", "curl/", "wget/", "python-requests",
+        "python-urllib", "go-http-client", "java/", "libwww-perl", "okhttp", "httpclient", "headless", "lighthouse", "pingdom",
+        "uptime", "monitor", "scanner", "nikto", "sqlmap", "zgrab", "masscan",
+    ].map { Array($0.utf8) }
+
+    static func matches(_ agent: UnsafeBufferPointer<UInt8>) -> Bool {
+        let lowered = agent.map { $0 >= 0x41 && $0 <= 0x5A ? $0 | 0x20 : $0 }
+        for token in tokens where lowered.count >= token.count {
+            var start = 0
+            while start + token.count <= lowered.count {
+                if lowered[start] == token[0], lowered[start..<(start + token.count)].elementsEqual(token) { return true }
+                start += 1
+            }
+        }
+        return false
+    }
+}

@@ -1,0 +1,386 @@
+import Foundation
+import GRDB
+
+/// Counts for one URL path (or one path on one day) from a stretch of access log.
+public struct TrafficCounts: Sendable, Equatable {
+    public var hits = 0
+    public var bytes = 0
+    public var firstSeen = Int.max
+    public var lastSeen = Int.min
+    public var status2xx = 0
+    public var status3xx = 0
+    public var status4xx = 0
+    public var status5xx = 0
+    public var statusOther = 0
+    public var botHits = 0
+    public var attributed = 0
+    public var servedSwift = 0
+    public var servedPHP = 0
+
+    public init() {}
+
+    public mutating func add(_ other: TrafficCounts) {
+        hits += other.hits
+        bytes += other.bytes
+        firstSeen = min(firstSeen, other.firstSeen)
+        lastSeen = max(lastSeen, other.lastSeen)
+        status2xx += other.status2xx
+        status3xx += other.status3xx
+        status4xx += other.status4xx
+        status5xx += other.status5xx
+        statusOther += other.statusOther
+        botHits += other.botHits
+        attributed += other.attributed
+        servedSwift += other.servedSwift
+        servedPHP += other.servedPHP
+    }
+}
+
+/// What one stretch of one log file adds, ready to store in one transaction.
+public struct TrafficBatch: Sendable {
+    public struct DayKey: Hashable, Sendable {
+        public var day: Int
+        public var path: String
+        public init(day: Int, path: String) {
+            self.day = day
+            self.path = path
+        }
+    }
+
+    public struct QueryKey: Hashable, Sendable {
+        public var path: String
+        public var query: String
+        public init(path: String, query: String) {
+            self.path = path
+            self.query = query
+        }
+    }
+
+    public struct ValueKey: Hashable, Sendable {
+        public var path: String
+        public var key: String
+        public var value: String
+        public init(path: String, key: String, value: String) {
+            self.path = path
+            self.key = key
+            self.value = value
+        }
+    }
+
+    public var paths: [String: TrafficCounts] = [:]
+    public var days: [DayKey: TrafficCounts] = [:]
+    public var queries: [QueryKey: Int] = [:]
+    public var values: [ValueKey: Int] = [:]
+
+    public init() {}
+
+    public var isEmpty: Bool { paths.isEmpty }
+}
+
+/// How far one log file has been read (the `log_files` table).
+public struct LogFileState: Codable, Sendable, Equatable, FetchableRecord, MutablePersistableRecord {
+    public static let databaseTableName = "log_files"
+
+    public var id: Int64?
+    public var siteID: Int64
+    public var path: String
+    public var device: Int64
+    public var inode: Int64
+    public var size: Int64
+    public var gzip: Bool
+    public var fingerprint: String
+    public var fingerprintLength: Int
+    public var offset: Int64
+    public var lines: Int
+    public var badLines: Int
+    public var skippedLines: Int
+    public var format: String
+    public var firstImportedAt: Date
+    public var lastImportedAt: Date
+
+    enum CodingKeys: String, CodingKey {
+        case id
+        case siteID = "site_id"
+        case path, device, inode, size, gzip, fingerprint
+        case fingerprintLength = "fingerprint_length"
+        case offset, lines
+        case badLines = "bad_lines"
+        case skippedLines = "skipped_lines"
+        case format
+        case firstImportedAt = "first_imported_at"
+        case lastImportedAt = "last_imported_at"
+    }
+
+    public init(
+        siteID: Int64,
+        path: String,
+        device: Int64,
+        inode: Int64,
+        size: Int64,
+        gzip: Bool,
+        fingerprint: String,
+        fingerprintLength: Int,
+        format: String,
+        now: Date
+    ) {
+        self.siteID = siteID
+        self.path = path
+        self.device = device
+        self.inode = inode
+        self.size = size
+        self.gzip = gzip
+        self.fingerprint = fingerprint
+        self.fingerprintLength = fingerprintLength
+        offset = 0
+        lines = 0
+        badLines = 0
+        skippedLines = 0
+        self.format = format
+        firstImportedAt = now
+        lastImportedAt = now
+    }
+
+    public mutating func didInsert(_ inserted: InsertionSuccess) {
+        id = inserted.rowID
+    }
+}
+
+/// One row of the `traffic` table.
+public struct TrafficRow: Sendable, Equatable {
+    public var path: String
+    public var counts: TrafficCounts
+    public var otherQueryHits: Int
+}
+
+extension AppDatabase {
+    /// Most normalised query strings kept per path, and values kept per query key.
+    public static let queriesPerPath = 50
+    public static let valuesPerKey = 200
+
+    public func logFileStates(siteID: Int64) throws -> [LogFileState] {
+        try writer.read { db in
+            try LogFileState.filter(Column("site_id") == siteID).order(Column("id")).fetchAll(db)
+        }
+    }
+
+    /// Stores a stretch of log and how far the file has been read, in one transaction: a crash
+    /// between two stretches loses nothing and counts nothing twice.
+    @discardableResult
+    public func recordLogStretch(_ state: LogFileState, batch: TrafficBatch) throws -> LogFileState {
+        try writer.write { db in
+            var state = state
+            state.lastImportedAt = clock.now()
+            try state.save(db)
+            try Self.add(batch, siteID: state.siteID, db: db)
+            return state
+        }
+    }
+
+    /// Stores counts that belong to no remembered file (standard input).
+    public func recordTraffic(_ batch: TrafficBatch, siteID: Int64) throws {
+        try writer.write { db in try Self.add(batch, siteID: siteID, db: db) }
+    }
+
+    static func add(_ batch: TrafficBatch, siteID: Int64, db: Database) throws {
+        guard !batch.isEmpty else { return }
+        var paths = try BoundStatement(
+            db,
+            sql: """
+                INSERT INTO traffic (site_id, path, hits, bytes, first_seen, last_seen, status_2xx, status_3xx, status_4xx, status_5xx,
+                  status_other, bot_hits, attributed, served_swift, served_php)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT (site_id, path) DO UPDATE SET
+                  hits = hits + excluded.hits, bytes = bytes + excluded.bytes,
+                  first_seen = min(first_seen, excluded.first_seen), last_seen = max(last_seen, excluded.last_seen),
+                  status_2xx = status_2xx + excluded.status_2xx, status_3xx = status_3xx + excluded.status_3xx,
+                  status_4xx = status_4xx + excluded.status_4xx, status_5xx = status_5xx + excluded.status_5xx,
+                  status_other = status_other + excluded.status_other, bot_hits = bot_hits + excluded.bot_hits,
+                  attributed = attributed + excluded.attributed, served_swift = served_swift + excluded.served_swift,
+                  served_php = served_php + excluded.served_php
+                """
+        )
+        for (path, counts) in batch.paths {
+            paths.bind(siteID)
+            paths.bind(path)
+            for value in [
+                counts.hits, counts.bytes, counts.firstSeen, counts.lastSeen, counts.status2xx, counts.status3xx, counts.status4xx,
+                counts.status5xx, counts.statusOther, counts.botHits, counts.attributed, counts.servedSwift, counts.servedPHP,
+            ] {
+                paths.bind(value)
+            }
+            try paths.run()
+        }
+        var days = try BoundStatement(
+            db,
+            sql: """
+                INSERT INTO traffic_daily (site_id, day, path, hits, human_hits, attributed, served_swift, served_php)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT (site_id, day, path) DO UPDATE SET
+                  hits = hits + excluded.hits, human_hits = human_hits + excluded.human_hits,
+                  attributed = attributed + excluded.attributed, served_swift = served_swift + excluded.served_swift,
+                  served_php = served_php + excluded.served_php
+                """
+        )
+        for (key, counts) in batch.days {
+            days.bind(siteID)
+            days.bind(key.day)
+            days.bind(key.path)
+            for value in [counts.hits, counts.hits - counts.botHits, counts.attributed, counts.servedSwift, counts.servedPHP] {
+                days.bind(value)
+            }
+            try days.run()
+        }
+        var queries = try BoundStatement(
+            db,
+            sql: """
+                INSERT INTO traffic_queries (site_id, path, query, hits) VALUES (?, ?, ?, ?)
+                ON CONFLICT (site_id, path, query) DO UPDATE SET hits = hits + excluded.hits
+                """
+        )
+        for (key, hits) in batch.queries {
+            queries.bind(siteID)
+            queries.bind(key.path)
+            queries.bind(key.query)
+            queries.bind(hits)
+            try queries.run()
+        }
+        var values = try BoundStatement(
+            db,
+            sql: """
+                INSERT INTO traffic_query_values (site_id, path, key, is_other, value, hits) VALUES (?, ?, ?, 0, ?, ?)
+                ON CONFLICT (site_id, path, key, is_other, value) DO UPDATE SET hits = hits + excluded.hits
+                """
+        )
+        for (key, hits) in batch.values {
+            values.bind(siteID)
+            values.bind(key.path)
+            values.bind(key.key)
+            values.bind(key.value)
+            values.bind(hits)
+            try values.run()
+        }
+        try capQueries(siteID: siteID, paths: Set(batch.queries.keys.map(\.path)), db: db)
+        try capValues(siteID: siteID, paths: Set(batch.values.keys.map(\.path)), db: db)
+    }
+
+    /// Keeps the top `queriesPerPath` query strings of each touched path; the rest are summed
+    /// into `traffic.other_query_hits`. Ties keep the smaller string, so the cut is stable.
+    private static func capQueries(siteID: Int64, paths: Set<String>, db: Database) throws {
+        for path in paths {
+            let count =
+                try Int.fetchOne(db, sql: "SELECT count(*) FROM traffic_queries WHERE site_id = ? AND path = ?", arguments: [siteID, path]) ?? 0
+            guard count > queriesPerPath else { continue }
+            let cut = """
+                SELECT query FROM traffic_queries WHERE site_id = ?1 AND path = ?2
+                ORDER BY hits DESC, query LIMIT -1 OFFSET ?3
+                """
+            try db.execute(
+                sql: """
+                    UPDATE traffic SET other_query_hits = other_query_hits
+                      + (SELECT coalesce(sum(hits), 0) FROM traffic_queries WHERE site_id = ?1 AND path = ?2 AND query IN (\(cut)))
+                    WHERE site_id = ?1 AND path = ?2
+                    """,
+                arguments: [siteID, path, queriesPerPath]
+            )
+            try db.execute(
+                sql: "DELETE FROM traffic_queries WHERE site_id = ?1 AND path = ?2 AND query IN (\(cut))",
+                arguments: [siteID, path, queriesPerPath]
+            )
+        }
+    }
+
+    /// Keeps the top `valuesPerKey` values of each key of each touched path; the rest are summed
+    /// into the key's `is_other` row.
+    private static func capValues(siteID: Int64, paths: Set<String>, db: Database) throws {
+        for path in paths {
+            let crowded = try String.fetchAll(
+                db,
+                sql: """
+                    SELECT key FROM traffic_query_values WHERE site_id = ? AND path = ? AND is_other = 0
+                    GROUP BY key HAVING count(*) > ?
+                    """,
+                arguments: [siteID, path, valuesPerKey]
+            )
+            for key in crowded {
+                let cut = """
+                    SELECT value FROM traffic_query_values WHERE site_id = ?1 AND path = ?2 AND key = ?3 AND is_other = 0
+                    ORDER BY hits DESC, value LIMIT -1 OFFSET ?4
+                    """
+                try db.execute(
+                    sql: """
+                        INSERT INTO traffic_query_values (site_id, path, key, is_other, value, hits)
+                        SELECT ?1, ?2, ?3, 1, '', coalesce(sum(hits), 0) FROM traffic_query_values
+                          WHERE site_id = ?1 AND path = ?2 AND key = ?3 AND is_other = 0 AND value IN (\(cut))
+                        ON CONFLICT (site_id, path, key, is_other, value) DO UPDATE SET hits = hits + excluded.hits
+                        """,
+                    arguments: [siteID, path, key, valuesPerKey]
+                )
+                try db.execute(
+                    sql: "DELETE FROM traffic_query_values WHERE site_id = ?1 AND path = ?2 AND key = ?3 AND is_other = 0 AND value IN (\(cut))",
+                    arguments: [siteID, path, key, valuesPerKey]
+                )
+            }
+        }
+    }
+
+    /// The most requested paths of a site.
+    public func topTraffic(siteID: Int64, limit: Int) throws -> [TrafficRow] {
+        try writer.read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT * FROM traffic WHERE site_id = ? ORDER BY hits DESC, path LIMIT ?
+                    """,
+                arguments: [siteID, limit]
+            ).map(Self.trafficRow)
+        }
+    }
+
+    public func traffic(siteID: Int64, path: String) throws -> TrafficRow? {
+        try writer.read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM traffic WHERE site_id = ? AND path = ?", arguments: [siteID, path]).map(Self.trafficRow)
+        }
+    }
+
+    /// Query keys of a path with their values and hits, most requested first.
+    public func queryValues(siteID: Int64, path: String) throws -> [(key: String, value: String?, hits: Int)] {
+        try writer.read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT key, is_other, value, hits FROM traffic_query_values WHERE site_id = ? AND path = ?
+                    ORDER BY key, is_other, hits DESC, value
+                    """,
+                arguments: [siteID, path]
+            ).map { row in (row["key"], (row["is_other"] as Bool) ? nil : row["value"], row["hits"]) }
+        }
+    }
+
+    public func queries(siteID: Int64, path: String) throws -> [(query: String, hits: Int)] {
+        try writer.read { db in
+            try Row.fetchAll(
+                db,
+                sql: "SELECT query, hits FROM traffic_queries WHERE site_id = ? AND path = ? ORDER BY hits DESC, query",
+                arguments: [siteID, path]
+            ).map { ($0["query"], $0["hits"]) }
+        }
+    }
+
+    static func trafficRow(_ row: Row) -> TrafficRow {
+        var counts = TrafficCounts()
+        counts.hits = row["hits"]
+        counts.bytes = row["bytes"]
+        counts.firstSeen = row["first_seen"]
+        counts.lastSeen = row["last_seen"]
+        counts.status2xx = row["status_2xx"]
+        counts.status3xx = row["status_3xx"]
+        counts.status4xx = row["status_4xx"]
+        counts.status5xx = row["status_5xx"]
+        counts.statusOther = row["status_other"]
+        counts.botHits = row["bot_hits"]
+        counts.attributed = row["attributed"]
+        counts.servedSwift = row["served_swift"]
+        counts.servedPHP = row["served_php"]
+        return TrafficRow(path: row["path"], counts: counts, otherQueryHits: row["other_query_hits"])
+    }
+}

@@ -1,0 +1,210 @@
+import ArgumentParser
+import CutoverCore
+import CutoverLogs
+import CutoverStore
+import Foundation
+
+struct LogsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "logs",
+        abstract: "Import Apache access logs and show the traffic per URL.",
+        subcommands: [LogsImportCommand.self, LogsShowCommand.self]
+    )
+}
+
+struct LogsImportCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "import",
+        abstract: "Count the requests of access logs per URL (incremental: a file is read from where the last import stopped).",
+        discussion: """
+            FORMAT is Apache's own LogFormat string as written in the config (quotes included or not), or a preset: \
+            \(LogFormat.presets.keys.sorted().joined(separator: ", ")). Gzip files (rotated logs) are read directly. \
+            A rotated file (access.log -> access.log.1 -> access.log.2.gz) is recognised by its first bytes and never counted twice. \
+            '-' reads standard input whole, every time.
+            """
+    )
+
+    @OptionGroup var global: GlobalOptions
+    @OptionGroup var siteOptions: SiteOptions
+
+    @Option(name: .long, help: "LogFormat string or preset name.")
+    var format = "combined"
+
+    @Option(name: .long, help: "Virtual host whose lines count when the format has %v or %V (repeatable; default: the site URL's host).")
+    var vhost: [String] = []
+
+    @Argument(help: "Log files ('-' for standard input).")
+    var files: [String]
+
+    func run() throws {
+        let logFormat: LogFormat
+        do {
+            logFormat = try LogFormat(format)
+        } catch {
+            throw ValidationError(error.description)
+        }
+        let database = try global.openDatabase()
+        let site = try siteOptions.resolve(in: database)
+        let importer = LogImporter(database: database, site: site, format: logFormat, hosts: vhost, logger: global.logger())
+        var reports: [LogFileReport] = []
+        var failures: [String] = []
+        for file in files {
+            do {
+                reports.append(try importer.importFile(file == "-" ? file : absolutePath(file)))
+            } catch {
+                failures.append("\(error)")
+            }
+        }
+        if global.json {
+            try Output.json(LogImportReport(site: site.name, files: reports, errors: failures))
+        } else {
+            for report in reports { print(Self.describe(report)) }
+        }
+        for failure in failures {
+            FileHandle.standardError.write(Data("error: \(ConfigText.visible(failure, limit: 1000))\n".utf8))
+        }
+        if !failures.isEmpty { throw ExitCode.failure }
+    }
+
+    static func describe(_ report: LogFileReport) -> String {
+        let name = ConfigText.visible(report.path, limit: 1000)
+        switch report.outcome {
+        case .empty:
+            return "\(name): empty, nothing to import"
+        case .upToDate where report.lines == 0:
+            return "\(name): nothing new (\(ConfigText.visible(report.recognised, limit: 1000)))"
+        default:
+            var lines = [
+                "\(name): \(report.lines) lines, \(report.requests) requests counted (\(ConfigText.visible(report.recognised, limit: 1000)))"
+            ]
+            if report.badLines > 0 {
+                lines.append("  \(report.badLines) bad lines skipped, first:")
+                for bad in report.firstBadLines {
+                    lines.append("    line \(bad.line): \(bad.reason): \(ConfigText.visible(bad.text, limit: 120))")
+                }
+            }
+            if report.noTargetLines > 0 { lines.append("  \(report.noTargetLines) lines name no URL path ('-', '*', not HTTP)") }
+            if report.unusablePaths > 0 { lines.append("  \(report.unusablePaths) requests with a malformed path skipped") }
+            if report.otherHostLines > 0 {
+                let hosts = report.otherHosts.sorted { $0.value > $1.value }.prefix(5).map { "\(ConfigText.visible($0.key)) (\($0.value))" }
+                lines.append("  \(report.otherHostLines) lines for other virtual hosts skipped: \(hosts.joined(separator: ", "))")
+            }
+            if report.partialLastLine { lines.append("  the last line has no newline yet: left for the next import") }
+            return lines.joined(separator: "\n")
+        }
+    }
+}
+
+struct LogImportReport: Encodable {
+    var site: String
+    var files: [LogFileReport]
+    var errors: [String]
+}
+
+struct LogsShowCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "show",
+        abstract: "The most requested URL paths of a site, or one path's query strings and query values."
+    )
+
+    @OptionGroup var global: GlobalOptions
+    @OptionGroup var siteOptions: SiteOptions
+
+    @Option(name: .long, help: "How many paths.")
+    var limit = 20
+
+    @Option(name: .long, help: "Show this URL path's queries and query values.")
+    var path: String?
+
+    func run() throws {
+        let database = try global.openDatabase(readOnly: true)
+        let site = try siteOptions.resolve(in: database)
+        guard let siteID = site.id else { throw StoreError.unknownSite(site.name) }
+        guard let path else {
+            let rows = try database.topTraffic(siteID: siteID, limit: max(1, min(limit, 10_000)))
+            if global.json {
+                try Output.json(rows.map(TrafficView.init))
+                return
+            }
+            for row in rows {
+                let counts = row.counts
+                print("\(counts.hits)\t\(counts.hits - counts.botHits) human\t\(ConfigText.visible(row.path, limit: 1000))")
+            }
+            return
+        }
+        guard let canonical = PathEncoding.canonical(path), let row = try database.traffic(siteID: siteID, path: canonical) else {
+            throw ValidationError("no traffic recorded for \(ConfigText.visible(path))")
+        }
+        let queries = try database.queries(siteID: siteID, path: canonical)
+        let values = try database.queryValues(siteID: siteID, path: canonical)
+        if global.json {
+            try Output.json(
+                TrafficDetail(
+                    traffic: TrafficView(row),
+                    queries: queries.map { .init(query: $0.query, hits: $0.hits) },
+                    values: values.map { .init(key: $0.key, value: $0.value, hits: $0.hits) }
+                )
+            )
+            return
+        }
+        print("\(ConfigText.visible(row.path, limit: 1000)): \(row.counts.hits) hits, \(row.counts.botHits) from bots")
+        for query in queries { print("  ?\(ConfigText.visible(query.query, limit: 1000))\t\(query.hits)") }
+        if row.otherQueryHits > 0 { print("  (other queries)\t\(row.otherQueryHits)") }
+        for value in values {
+            print("  \(ConfigText.visible(value.key))=\(value.value.map { ConfigText.visible($0) } ?? "(other values)")\t\(value.hits)")
+        }
+    }
+}
+
+/// Traffic of one path as the CLI and the API show it.
+struct TrafficView: Encodable {
+    var path: String
+    var hits: Int
+    var humanHits: Int
+    var bytes: Int
+    var firstSeen: Date
+    var lastSeen: Date
+    var status2xx: Int
+    var status3xx: Int
+    var status4xx: Int
+    var status5xx: Int
+    var attributed: Int
+    var servedSwift: Int
+    var servedPHP: Int
+    var otherQueryHits: Int
+
+    init(_ row: TrafficRow) {
+        let counts = row.counts
+        path = row.path
+        hits = counts.hits
+        humanHits = counts.hits - counts.botHits
+        bytes = counts.bytes
+        firstSeen = Date(timeIntervalSince1970: Double(counts.firstSeen))
+        lastSeen = Date(timeIntervalSince1970: Double(counts.lastSeen))
+        status2xx = counts.status2xx
+        status3xx = counts.status3xx
+        status4xx = counts.status4xx
+        status5xx = counts.status5xx
+        attributed = counts.attributed
+        servedSwift = counts.servedSwift
+        servedPHP = counts.servedPHP
+        otherQueryHits = row.otherQueryHits
+    }
+}
+
+struct TrafficDetail: Encodable {
+    struct Query: Encodable {
+        var query: String
+        var hits: Int
+    }
+
+    struct Value: Encodable {
+        var key: String
+        var value: String?
+        var hits: Int
+    }
+
+    var traffic: TrafficView
+    var queries: [Query]
+    var values: [Value]
+}

@@ -1,0 +1,149 @@
+import CutoverLogs
+import Foundation
+import Testing
+
+/// What a test reads back from one parsed line.
+struct Parsed: Equatable {
+    var outcome: String
+    var target = ""
+    var time: Int? = nil
+    var status = 0
+    var bytes = 0
+    var host: String? = nil
+    var agent: String? = nil
+    var handler: String? = nil
+}
+
+func parse(_ line: String, format: String) throws -> Parsed {
+    let parser = LogLineParser(format: try LogFormat(format))
+    var bytes = Array(line.utf8)
+    var entry = LogEntry()
+    let outcome = bytes.withUnsafeMutableBufferPointer { parser.parse($0, into: &entry) }
+    func text(_ range: Range<Int>?) -> String? { range.map { String(decoding: bytes[$0], as: UTF8.self) } }
+    switch outcome {
+    case .malformed: return Parsed(outcome: "malformed")
+    case .noTarget: return Parsed(outcome: "noTarget")
+    case .request:
+        return Parsed(
+            outcome: "request",
+            target: text(entry.target)!,
+            time: entry.time,
+            status: entry.status,
+            bytes: entry.bytes,
+            host: text(entry.virtualHost),
+            agent: text(entry.userAgent),
+            handler: text(entry.handler)
+        )
+    }
+}
+
+@Suite struct LogFormatTests {
+    static let combinedLine =
+        #"203.0.113.9 - frank [10/Oct/2000:13:55:36 -0700] "GET /apache_pb.gif?a=1 HTTP/1.0" 200 2326 "http://www.example.com/start.html" "Mozilla/4.08 [en] (Win98; I ;Nav)""#
+
+    @Test func combinedPresetReadsEveryField() throws {
+        let parsed = try parse(Self.combinedLine, format: "combined")
+        #expect(parsed.outcome == "request")
+        #expect(parsed.target == "/apache_pb.gif?a=1")
+        // 13:55:36 at -0700 is 20:55:36 UTC.
+        #expect(parsed.time == 971_211_336)
+        #expect(parsed.status == 200 && parsed.bytes == 2326)
+        #expect(parsed.agent == "Mozilla/4.08 [en] (Win98; I ;Nav)")
+    }
+
+    @Test func formatAsWrittenInTheConfigEqualsThePreset() throws {
+        let quoted = #""%h %l %u %t \"%r\" %>s %O \"%{Referer}i\" \"%{User-Agent}i\"""#
+        #expect(try LogFormat(quoted).pieces == LogFormat("combined").pieces)
+        #expect(try parse(Self.combinedLine, format: quoted) == parse(Self.combinedLine, format: "combined"))
+    }
+
+    @Test func vhostCombinedHasTheHost() throws {
+        let line = #"shop.example:80 198.51.100.4 - - [03/Dec/2026:08:00:00 +0000] "GET / HTTP/1.1" 304 0 "-" "curl/8.0""#
+        let parsed = try parse(line, format: "vhost_combined")
+        #expect(parsed.host == "shop.example" && parsed.target == "/" && parsed.status == 304 && parsed.time == 1_796_284_800)
+    }
+
+    @Test func apacheEscapesInTheRequestAreDecoded() throws {
+        // Apache writes a quote in the request line as \" and other odd bytes as \xHH.
+        let line = #"1.2.3.4 - - [03/Dec/2026:08:00:00 +0000] "GET /a\"b/\xc3\xa9?q=\\x HTTP/1.1" 404 12 "-" "x\"y""#
+        let parsed = try parse(line, format: "combined")
+        #expect(parsed.target == "/a\"b/é?q=\\x")
+        #expect(parsed.agent == #"x\"y"#)
+        #expect(parsed.status == 404)
+    }
+
+    @Test func absoluteFormTargetsAreReducedToThePath() throws {
+        let proxied = #"1.2.3.4 - - [03/Dec/2026:08:00:00 +0000] "GET http://Example.COM:8080/p/q.php?x=1 HTTP/1.1" 200 1 "-" "-""#
+        #expect(try parse(proxied, format: "combined").target == "/p/q.php?x=1")
+        let bare = #"1.2.3.4 - - [03/Dec/2026:08:00:00 +0000] "GET https://example.com HTTP/1.1" 200 1 "-" "-""#
+        #expect(try parse(bare, format: "combined").outcome == "noTarget")
+    }
+
+    @Test func linesWithoutARequestPathAreNotRequests() throws {
+        for request in ["-", #"\x16\x03\x01\x02"#, "OPTIONS * HTTP/1.1"] {
+            let line = #"1.2.3.4 - - [03/Dec/2026:08:00:00 +0000] "\#(request)" 400 0 "-" "-""#
+            #expect(try parse(line, format: "combined").outcome == "noTarget", "\(request)")
+        }
+    }
+
+    @Test func linesThatDoNotMatchAreMalformed() throws {
+        for line in [
+            "", "garbage", #"1.2.3.4 - - [03/Dec/2026:08:00:00 +0000] "GET / HTTP/1.1" 200"#,
+            #"1.2.3.4 - - [99/Dec/2026:08:00:00 +0000] "GET / HTTP/1.1" 200 1 "-" "-""#,
+            String(decoding: [0xff, 0x00, 0x01, 0x22], as: UTF8.self),
+        ] {
+            #expect(try parse(line, format: "combined").outcome == "malformed", "\(line)")
+        }
+    }
+
+    @Test func customFormatWithHandlerDurationAndStrftimeTime() throws {
+        let format = #"%a [%{%Y-%m-%d %H:%M:%S %z}t] "%m %U%q %H" %>s %B %D %R %{X-Cutover-Owner}o"#
+        let line = #"::1 [2026-12-03 09:10:11 +0100] "GET /about/index.php?x=1 HTTP/1.1" 200 512 1234 proxy-server swift"#
+        let parsed = try parse(line, format: format)
+        #expect(parsed.target == "/about/index.php?x=1")
+        #expect(parsed.time == 1_796_289_011 - 3600)
+        #expect(parsed.handler == "proxy-server" && parsed.bytes == 512)
+        let epoch = try parse(#"1796285411 "GET /x HTTP/1.1" 200 -"#, format: #"%{sec}t "%r" %>s %b"#)
+        #expect(epoch.time == 1_796_285_411 && epoch.bytes == 0)
+    }
+
+    @Test func everyListedDirectiveCompiles() throws {
+        let format = #"%h %a %l %u %t %{%d/%b/%Y}t "%r" %m %U %q %H %>s %s %b %B %D %T %v %V %p %R %{Referer}i %{Location}o %{HOME}e %I %O %%"#
+        #expect(throws: Never.self) { try LogFormat(format) }
+    }
+
+    @Test func unsupportedDirectivesAreNamed() throws {
+        #expect(throws: LogFormatError.unsupported("%J")) { try LogFormat("%h %J %r") }
+        #expect(throws: LogFormatError.unsupported("%{%s}t (the time conversion %s)")) { try LogFormat("%{%s}t %r") }
+        #expect(throws: LogFormatError.self) { try LogFormat("%h%u %r") }
+        #expect(throws: LogFormatError.noRequest("%h %t")) { try LogFormat("%h %t") }
+        #expect(throws: LogFormatError.self) { try LogFormat("%{Referer %r") }
+        #expect("\(LogFormatError.unsupported("%J"))".contains("%J"))
+    }
+}
+
+@Suite struct RequestTargetTests {
+    @Test func pathsAreCanonical() {
+        #expect(RequestTarget.canonicalPath(Array("/a//b/./c/../d%2ephp".utf8)) == "/a/b/d.php")
+        #expect(RequestTarget.canonicalPath(Array("/dir/".utf8)) == "/dir/")
+        #expect(RequestTarget.canonicalPath(Array("/".utf8)) == "/")
+        #expect(RequestTarget.canonicalPath(Array("/%C3%A9 x".utf8)) == "/%C3%A9%20x")
+        #expect(RequestTarget.canonicalPath(Array("/a/..".utf8)) == "/")
+        #expect(RequestTarget.canonicalPath(Array("/../etc".utf8)) == nil)
+        #expect(RequestTarget.canonicalPath(Array("/bad%zz".utf8)) == nil)
+        // %U is written decoded: a literal % and space are encoded, never decoded again.
+        #expect(RequestTarget.canonicalPath(Array("/a b%zz.php".utf8), alreadyDecoded: true) == "/a%20b%25zz.php")
+    }
+
+    @Test func queriesDropNoiseAndSortKeys() {
+        let pairs = RequestTarget.queryPairs(Array("utm_source=x&id=start&do=edit&PHPSESSID=1&fbclid=2&a&id=two".utf8))
+        #expect(RequestTarget.normalisedQuery(pairs) == "a&do=edit&id=start&id=two")
+    }
+
+    @Test func valuesAreReadAsPHPReadsThem() {
+        let pairs = RequestTarget.queryPairs(Array("id=wiki%3Astart&q=a+b%20c&id=wiki:last&sid=9".utf8))
+        let values = RequestTarget.phpValues(pairs)
+        #expect(values.map(\.key) == ["q", "id"])
+        #expect(values.map(\.value) == ["a b c", "wiki:last"])
+    }
+}

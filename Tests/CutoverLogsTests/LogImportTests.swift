@@ -1,0 +1,198 @@
+import CutoverCore
+import CutoverLogs
+import CutoverStore
+import CutoverTestSupport
+import Foundation
+import GRDB
+import Logging
+import Testing
+
+/// Imports of real files on disk: incremental re-reads, rotation, gzip, truncation, bad input.
+@Suite struct LogImportTests {
+    let database: AppDatabase
+    let site: SiteRecord
+    let directory: TemporaryDirectory
+
+    init() throws {
+        database = try AppDatabase(writer: DatabaseQueue())
+        site = try database.addSite(
+            SiteSettings(name: "shop", docroot: "/srv/www", publicURL: "http://shop.example:8081/", backendURL: "http://127.0.0.1:8080")
+        )
+        directory = try TemporaryDirectory()
+    }
+
+    func importer(_ format: String = "combined", hosts: [String] = []) throws -> LogImporter {
+        LogImporter(database: database, site: site, format: try LogFormat(format), hosts: hosts, logger: Logger(label: "test"))
+    }
+
+    static func line(_ path: String, status: Int = 200, agent: String = "Mozilla/5.0", day: Int = 3, second: Int = 0) -> String {
+        let time = String(format: "%02d/Dec/2026:08:00:%02d +0000", day, second)
+        return #"192.0.2.1 - - [\#(time)] "GET \#(path) HTTP/1.1" \#(status) 100 "-" "\#(agent)""# + "\n"
+    }
+
+    func hits(_ path: String) throws -> Int {
+        try database.traffic(siteID: site.id!, path: path)?.counts.hits ?? 0
+    }
+
+    func append(_ file: String, _ text: String) throws {
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: file))
+        try handle.seekToEnd()
+        try handle.write(contentsOf: Data(text.utf8))
+        try handle.close()
+    }
+
+    @Test func countsPerPathAndReadsOnlyWhatIsNew() throws {
+        let log = try directory.write(
+            "access.log",
+            Self.line("/a.php") + Self.line("/a.php?utm_source=x") + Self.line("/b/", status: 404, agent: "Googlebot/2.1")
+        )
+        let first = try importer().importFile(log)
+        #expect(first.outcome == .imported && first.lines == 3 && first.requests == 3 && first.recognised == "new")
+        #expect(try hits("/a.php") == 2 && hits("/b/") == 1)
+        let b = try #require(try database.traffic(siteID: site.id!, path: "/b/"))
+        #expect(b.counts.status4xx == 1 && b.counts.botHits == 1 && b.counts.bytes == 100 && b.counts.firstSeen == 1_796_284_800)
+
+        let again = try importer().importFile(log)
+        #expect(again.outcome == .upToDate && again.lines == 0 && again.fromOffset == first.toOffset)
+        #expect(try hits("/a.php") == 2)
+
+        try append(log, Self.line("/a.php", second: 5) + Self.line("/c.css"))
+        let appended = try importer().importFile(log)
+        #expect(appended.lines == 2 && appended.recognised.hasPrefix("continued"))
+        #expect(try hits("/a.php") == 3 && hits("/c.css") == 1)
+        #expect(try database.traffic(siteID: site.id!, path: "/a.php")?.counts.lastSeen == 1_796_284_805)
+    }
+
+    @Test func aHalfWrittenLastLineWaitsForTheNextImport() throws {
+        let whole = Self.line("/x.php")
+        let log = try directory.write("access.log", Self.line("/a.php") + String(whole.prefix(30)))
+        let first = try importer().importFile(log)
+        #expect(first.lines == 1 && first.partialLastLine)
+        try append(log, String(whole.dropFirst(30)))
+        let second = try importer().importFile(log)
+        #expect(second.lines == 1 && second.badLines == 0 && !second.partialLastLine)
+        #expect(try hits("/x.php") == 1 && hits("/a.php") == 1)
+    }
+
+    @Test func rotatedAndCompressedFilesAreNeverCountedTwice() throws {
+        let log = try directory.write("access.log", Self.line("/one.php"))
+        _ = try importer().importFile(log)
+        // Written after the import, then logrotate renames the file and Apache starts a new one.
+        try append(log, Self.line("/two.php"))
+        let rotated = directory.appending("access.log.1")
+        try FileManager.default.moveItem(atPath: log, toPath: rotated)
+        _ = try directory.write("access.log", Self.line("/three.php", second: 9))
+
+        let reports = try [rotated, log].map { try importer().importFile($0) }
+        #expect(reports[0].recognised.contains("same log as") && reports[0].lines == 1)
+        #expect(reports[1].recognised == "new" && reports[1].lines == 1)
+        #expect(try hits("/one.php") == 1 && hits("/two.php") == 1 && hits("/three.php") == 1)
+
+        // The next rotation compresses it: read through zlib, recognised by its content.
+        try run("/bin/gzip", ["-n", rotated])
+        let compressed = directory.appending("access.log.1.gz")
+        let gz = try importer().importFile(compressed)
+        #expect(gz.gzip && gz.outcome == .upToDate && gz.lines == 0)
+        #expect(try hits("/one.php") == 1 && hits("/two.php") == 1)
+    }
+
+    @Test func aGzipFileNeverSeenIsReadWholeIncludingALastLineWithoutNewline() throws {
+        let plain = try directory.write("old.log", Self.line("/g.php") + Self.line("/g.php").dropLast())
+        try run("/bin/gzip", ["-n", plain])
+        let report = try importer().importFile(plain + ".gz")
+        #expect(report.gzip && report.lines == 2 && !report.partialLastLine)
+        #expect(try hits("/g.php") == 2)
+    }
+
+    @Test func aTruncatedFileStartsOver() throws {
+        let log = try directory.write("access.log", Self.line("/before.php") + Self.line("/before.php"))
+        _ = try importer().importFile(log)
+        // copytruncate: the file is emptied in place and new lines follow.
+        _ = try directory.write("access.log", Self.line("/after.php", second: 1))
+        let report = try importer().importFile(log)
+        #expect(report.lines == 1 && report.fromOffset == 0)
+        #expect(try hits("/after.php") == 1 && hits("/before.php") == 2)
+    }
+
+    @Test func badLinesAreCountedAndNeverStopTheImport() throws {
+        var text = Self.line("/ok.php")
+        text += "binary \u{0}\u{1}\u{7f} garbage\n"
+        text += "GET /" + String(repeating: "x", count: 1 << 20) + "\n"
+        text += Self.line("/ok.php")
+        text += "\n"
+        text += Self.line("/ok.php")
+        let log = try directory.write("access.log", text)
+        let report = try importer().importFile(log)
+        #expect(report.lines == 6 && report.requests == 3 && report.badLines == 3)
+        #expect(report.firstBadLines.map(\.line) == [2, 3, 5])
+        #expect(report.firstBadLines[1].reason.contains("longer than"))
+        #expect(try hits("/ok.php") == 3)
+    }
+
+    @Test func aLineLongerThanTheReadBufferIsOneBadLine() throws {
+        let log = try directory.write("access.log", Self.line("/a.php") + String(repeating: "y", count: 9 << 20) + "\n" + Self.line("/b.php"))
+        let report = try importer().importFile(log)
+        #expect(report.lines == 3 && report.badLines == 1 && report.requests == 2)
+        #expect(try hits("/b.php") == 1)
+    }
+
+    @Test func stretchesCommitSeparatelyWithTheSameTotals() throws {
+        let text = (0..<200).map { Self.line("/p\($0 % 7).php", second: $0 % 60) }.joined()
+        let log = try directory.write("access.log", text)
+        var importer = try importer()
+        importer.stretchBytes = 1000
+        let report = try importer.importFile(log)
+        #expect(report.requests == 200)
+        let total = try database.topTraffic(siteID: site.id!, limit: 100).map(\.counts.hits).reduce(0, +)
+        #expect(total == 200)
+        let state = try #require(try database.logFileStates(siteID: site.id!).first)
+        #expect(state.offset == Int64(text.utf8.count) && state.lines == 200)
+    }
+
+    @Test func linesForOtherVirtualHostsAreSkippedAndCounted() throws {
+        let line = { (host: String) in #"\#(host):80 192.0.2.1 - - [03/Dec/2026:08:00:00 +0000] "GET /v.php HTTP/1.1" 200 5 "-" "x""# + "\n" }
+        let log = try directory.write("other_vhosts_access.log", line("shop.example") + line("SHOP.example") + line("blog.example"))
+        let report = try importer("vhost_combined").importFile(log)
+        #expect(report.requests == 2 && report.otherHostLines == 1 && report.otherHosts == ["blog.example": 1])
+        #expect(try hits("/v.php") == 2)
+    }
+
+    @Test func queryStringsAreCappedPerPathAndValuesKeptAsPHPReadsThem() throws {
+        var text = ""
+        for index in 0..<(AppDatabase.queriesPerPath + 10) { text += Self.line("/doku.php?id=page\(index)&do=show") }
+        text += Self.line("/doku.php?id=wiki%3Astart&fbclid=1") + Self.line("/doku.php?id=wiki:start")
+        let log = try directory.write("access.log", text)
+        _ = try importer().importFile(log)
+        let queries = try database.queries(siteID: site.id!, path: "/doku.php")
+        #expect(queries.count == AppDatabase.queriesPerPath)
+        let row = try #require(try database.traffic(siteID: site.id!, path: "/doku.php"))
+        #expect(queries.map(\.hits).reduce(0, +) + row.otherQueryHits == row.counts.hits)
+        let values = try database.queryValues(siteID: site.id!, path: "/doku.php")
+        #expect(values.first { $0.key == "id" && $0.value == "wiki:start" }?.hits == 2)
+        #expect(!values.contains { $0.key == "fbclid" })
+    }
+
+    @Test func inputsThatAreNotLogFilesGetOneClearError() throws {
+        let fifo = directory.appending("fifo")
+        #expect(mkfifo(fifo, 0o600) == 0)
+        #expect(throws: LogImportError.notARegularFile(fifo, "a FIFO")) { try importer().importFile(fifo) }
+        #expect(throws: LogImportError.notARegularFile(directory.path, "a directory")) { try importer().importFile(directory.path) }
+        let missing = directory.appending("missing.log")
+        #expect(throws: LogImportError.cannotOpen(missing, "No such file or directory")) { try importer().importFile(missing) }
+        let empty = try directory.write("empty.log", "")
+        #expect(try importer().importFile(empty).outcome == .empty)
+        let corrupt = directory.appending("corrupt.log.gz")
+        #expect(FileManager.default.createFile(atPath: corrupt, contents: Data([0x1f, 0x8b]) + Data("not really gzip".utf8)))
+        #expect(throws: LogImportError.self) { try importer().importFile(corrupt) }
+        #expect(try database.topTraffic(siteID: site.id!, limit: 10).isEmpty)
+    }
+
+    func run(_ tool: String, _ arguments: [String]) throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: tool)
+        process.arguments = arguments
+        try process.run()
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+    }
+}

@@ -1,0 +1,109 @@
+import CutoverCore
+import CutoverLogs
+import CutoverStore
+import CutoverTestSupport
+import Foundation
+import Testing
+
+/// Log lines written by a real Apache: Debian's own LogFormat definitions (read from
+/// /etc/apache2/apache2.conf) and a custom format with %R, each imported and counted.
+@Suite(.enabled(if: Integration.enabled, "needs apache2 and libapache2-mod-php (always runs when CI=true)"))
+struct AccessLogApacheTests {
+    static let custom = #"%a [%{%Y-%m-%d %H:%M:%S %z}t] "%r" %>s %B %D %R %{X-Cutover-Owner}o"#
+    static let files = [
+        "index.php": "<?php echo 'home';",
+        "page.php": "<?php echo 'page ' . htmlspecialchars($_GET['id'] ?? '');",
+        "style.css": "body{}",
+    ]
+
+    /// `LogFormat "..." nickname` lines of Debian's apache2.conf, by nickname.
+    static func debianFormats() throws -> [String: String] {
+        let config = try String(contentsOfFile: "/etc/apache2/apache2.conf", encoding: .utf8)
+        var formats: [String: String] = [:]
+        for line in config.split(separator: "\n") {
+            let trimmed = line.trimmingCharacters(in: .whitespaces)
+            guard trimmed.hasPrefix("LogFormat "), let lastSpace = trimmed.lastIndex(of: " ") else { continue }
+            let format = trimmed[trimmed.index(trimmed.startIndex, offsetBy: 10)..<lastSpace].trimmingCharacters(in: .whitespaces)
+            formats[String(trimmed[trimmed.index(after: lastSpace)...])] = format
+        }
+        return formats
+    }
+
+    @Test func debianPresetsAreWhatApacheDefines() throws {
+        let debian = try Self.debianFormats()
+        for name in ["common", "combined", "vhost_combined"] {
+            let written = try #require(debian[name], "apache2.conf defines \(name)")
+            #expect(try LogFormat(written).pieces == LogFormat(name).pieces, "\(name)")
+        }
+    }
+
+    @Test func linesApacheWroteAreCountedInEveryFormat() async throws {
+        let debian = try Self.debianFormats()
+        let logs = try TemporaryDirectory(prefix: "logs")
+        defer { logs.remove() }
+        var config = ["common", "combined", "vhost_combined"].map { "LogFormat \(debian[$0]!) \($0)" }
+        config.append("LogFormat \"\(Self.custom.replacingOccurrences(of: "\"", with: "\\\""))\" cutover_custom")
+        let names = ["common", "combined", "vhost_combined", "cutover_custom"]
+        for name in names { config.append("CustomLog \"\(logs.appending("\(name).log"))\" \(name)") }
+        // Apache (www-data) writes the logs; the folder is the test's.
+        chmod(logs.path, 0o777)
+        let live = try await LiveSite(files: Self.files, serverConfig: config.joined(separator: "\n"))
+        defer { Task { await live.shutdown() } }
+        let port = live.apache.port
+
+        _ = try await RawHTTP.send(port: port, method: "GET", path: "/index.php?id=start&utm_source=news")
+        _ = try await RawHTTP.send(port: port, method: "GET", path: "/page.php?id=a%3Ab")
+        _ = try await RawHTTP.send(port: port, method: "GET", path: "http://127.0.0.1:\(port)/page.php?id=a:b")
+        _ = try await RawHTTP.send(port: port, method: "GET", path: "/style.css")
+        _ = try await RawHTTP.send(port: port, method: "GET", path: "/missing/route?x=1", headers: ["User-Agent": #"say "hi" \"#])
+        // A TLS handshake sent to the HTTP port: Apache logs it with its bytes escaped, status 400.
+        _ = try? RawHTTP.exchange(port: port, [0x16, 0x03, 0x01, 0x00, 0xa5, 0x01, 0x00, 0x00, 0xa1, 0x03, 0x03, 13, 10, 13, 10])
+        let expectedLines = 6
+        for name in names {
+            let path = logs.appending("\(name).log")
+            try await waitFor("\(name).log has \(expectedLines) lines") {
+                ((try? String(contentsOfFile: path, encoding: .utf8))?.split(separator: "\n").count ?? 0) >= expectedLines
+            }
+        }
+
+        for name in names {
+            // A fresh site per format, so each log's counts stand alone.
+            var settings = live.site.settings
+            settings.name = "live-\(name.replacingOccurrences(of: "_", with: "-"))"
+            let site = try await live.database.addSite(settings)
+            let format = try LogFormat(name == "cutover_custom" ? Self.custom : name)
+            let importer = LogImporter(database: live.database, site: site, format: format, logger: live.quiet)
+            let report = try importer.importFile(logs.appending("\(name).log"))
+            let log = try String(contentsOfFile: logs.appending("\(name).log"), encoding: .utf8)
+            #expect(report.lines == expectedLines && report.badLines == 0 && report.noTargetLines == 1, "\(name): \(report) \(log)")
+            func traffic(_ path: String) throws -> TrafficCounts? { try live.database.traffic(siteID: site.id!, path: path)?.counts }
+            #expect(try traffic("/index.php")?.hits == 1, "\(name)")
+            #expect(try traffic("/page.php")?.hits == 2, "\(name)")
+            #expect(try traffic("/style.css")?.status2xx == 1, "\(name)")
+            #expect(try traffic("/missing/route")?.hits == 1, "\(name)")
+            let values = try live.database.queryValues(siteID: site.id!, path: "/page.php")
+            #expect(values.map { "\($0.key)=\($0.value ?? "-")" } == ["id=a:b"], "\(name)")
+            #expect(try live.database.queries(siteID: site.id!, path: "/index.php").map(\.query) == ["id=start"], "\(name)")
+            if name.hasSuffix("combined") {
+                // The quoted user agent, escaped by Apache, read back whole: a browser-less agent is no bot.
+                #expect(try traffic("/missing/route")?.botHits == 0, "\(name)")
+            }
+            if name == "cutover_custom" {
+                let index = try #require(try traffic("/index.php"))
+                let missing = try #require(try traffic("/missing/route"))
+                let style = try #require(try traffic("/style.css"))
+                #expect(index.attributed == 1 && index.servedPHP == 1)
+                #expect(missing.attributed == 1 && missing.servedSwift == 1)
+                #expect(style.attributed == 1 && style.servedSwift == 0 && style.servedPHP == 0)
+            }
+        }
+    }
+
+    func waitFor(_ what: String, _ condition: () -> Bool) async throws {
+        let deadline = ContinuousClock.now + .seconds(10)
+        while !condition() {
+            guard ContinuousClock.now < deadline else { throw HarnessError("timed out waiting until \(what)") }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+    }
+}
