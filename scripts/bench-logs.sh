@@ -72,11 +72,17 @@ print(f"{dt:.2f} {resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss}")' "$1
 }
 cat "$LOG" >/dev/null # warm the page cache for every contender alike
 read -r awk_s _ < <(measure "awk '{print \$7}' '$LOG' | sort | uniq -c")
-read -r goaccess_s goaccess_kb < <(measure "goaccess '$LOG' --log-format=COMBINED -o '$WORK/report.json'")
+read -r goaccess_s goaccess_kb < <(measure "goaccess '$LOG' --log-format=COMBINED --no-progress -o '$WORK/report.json' 2>/dev/null")
 "$BIN" site add --db "$WORK/db.sqlite" bench --docroot "$WORK" --site-url http://example.org/ >/dev/null
 read -r import_s import_kb < <(measure "'$BIN' logs import --db '$WORK/db.sqlite' --site bench --json '$LOG' > '$WORK/import.json'")
 read -r again_s _ < <(measure "'$BIN' logs import --db '$WORK/db.sqlite' --site bench '$LOG'")
-split=$(python3 -c 'import json,sys; f=json.load(open(sys.argv[1]))["files"][0]; s=f["seconds"]; print(f"read {s[\"read\"]:.2f} s, parse+count {s[\"parse\"]:.2f} s, store {s[\"store\"]:.2f} s; {f[\"requests\"]} requests")' "$WORK/import.json")
+split=$(python3 - "$WORK/import.json" <<'PY'
+import json, sys
+f = json.load(open(sys.argv[1]))["files"][0]
+s = f["seconds"]
+print(f"read {s['read']:.2f} s, parse+count {s['parse']:.2f} s, store {s['store']:.2f} s; {f['requests']} requests")
+PY
+)
 paths=$(python3 -c 'import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute("select count(*) from traffic").fetchone()[0])' "$WORK/db.sqlite")
 ratio() { python3 -c "import sys; print(f'{float(sys.argv[1]) / float(sys.argv[2]):.2f}')" "$1" "$2"; }
 echo "log: $N lines, $SIZE_MB MB, $paths distinct paths"
