@@ -61,11 +61,13 @@ bench-crawl: release
 
 # Every benchmark in one run (release build), each figure beside its anchor or target as a
 # ratio: crawl (100,000 files) against find + sha256sum + SQLite import and a stat walk; the API
-# (100,000 URLs) against the p99 targets; probe and export against curl and Apache.
+# (100,000 URLs) against the p99 targets; probe and export against curl and Apache; access-log
+# import (1,000,000 lines) against GoAccess and awk | sort | uniq -c.
 bench: release
 	scripts/bench-crawl.sh
 	scripts/bench-api.sh
 	scripts/bench_apache.py all
+	scripts/bench-logs.sh
 
 clean:
 	rm -rf .build

@@ -79,7 +79,7 @@ let package = Package(
         .target(
             name: "CutoverServer",
             dependencies: [
-                "CutoverCore", "CutoverStore", "CutoverCrawl", "CutoverProbe", "CutoverExport",
+                "CutoverCore", "CutoverStore", "CutoverCrawl", "CutoverProbe", "CutoverExport", "CutoverLogs",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -124,7 +124,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "CutoverStoreTests", dependencies: ["CutoverStore", "CutoverTestSupport"]),
-        .testTarget(name: "CutoverLogsTests", dependencies: ["CutoverLogs", "CutoverStore", "CutoverTestSupport"]),
+        .testTarget(name: "CutoverLogsTests", dependencies: ["CutoverCore", "CutoverLogs", "CutoverStore", "CutoverTestSupport"]),
         .testTarget(name: "CutoverCrawlTests", dependencies: ["CutoverCrawl", "CutoverStore", "CutoverTestSupport"]),
         // Runs the built `cutover` binary as a user would (exit codes, messages, kill -9 mid-crawl).
         .testTarget(name: "CLITests", dependencies: ["cutover", "CutoverStore", "CutoverTestSupport"]),

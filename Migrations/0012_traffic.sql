@@ -1,4 +1,8 @@
--- Access-log import (#12). Each log file read so far, recognised by its first bytes (a rotated
+-- Access-log import (#12). A site names its logs (paths or globs, JSON array) and their LogFormat.
+ALTER TABLE sites ADD COLUMN access_logs TEXT NOT NULL DEFAULT '[]';
+ALTER TABLE sites ADD COLUMN access_log_format TEXT NOT NULL DEFAULT 'combined';
+
+-- Each log file read so far, recognised by its first bytes (a rotated
 -- file keeps them), so the same lines are never counted twice.
 CREATE TABLE log_files (
     id                 INTEGER PRIMARY KEY AUTOINCREMENT,

@@ -36,6 +36,9 @@ function siteForm(app, main, site) {
     field('Probe history kept', input('probeRetention', site?.probeRetention ?? 30, { type: 'number', min: 1 }), 'Probe runs kept per site'),
     field('Directory index', input('directoryIndex', (site?.directoryIndex ?? ['index.php', 'index.html']).join(', ')), 'Comma-separated, as in DirectoryIndex'),
     field('PHP extensions', input('phpExtensions', (site?.phpExtensions ?? ['.php']).join(', ')), 'Comma-separated, with the dot: .php'),
+    field('Access logs', h('textarea', { name: 'accessLogs', rows: 2, placeholder: '/var/log/apache2/access.log*' }, (site?.accessLogs ?? []).join('\n')),
+      'One absolute path or glob per line; imported before each scheduled crawl (rotated and .gz files included)'),
+    field('Log format', input('accessLogFormat', site?.accessLogFormat ?? 'combined'), 'The LogFormat string from your Apache config, or common, combined, vhost_combined'),
     message,
     h('div', { class: 'actions' },
       h('button', { type: 'submit', class: 'primary' }, site ? 'Save changes' : 'Add site'),
@@ -52,6 +55,8 @@ function siteForm(app, main, site) {
       docroot: data.docroot.trim(), publicURL: data.publicURL.trim(), backendURL: data.backendURL.trim(),
       crawlEvery: data.crawlEvery.trim() || 'off', ownerHeader: data.ownerHeader.trim(),
       probeRetention: Number(data.probeRetention), directoryIndex: list(data.directoryIndex), phpExtensions: list(data.phpExtensions),
+      accessLogs: String(data.accessLogs).split('\n').map((line) => line.trim()).filter(Boolean),
+      accessLogFormat: data.accessLogFormat.trim() || 'combined',
     };
     try {
       const saved = site

@@ -22,6 +22,11 @@ public struct SiteSettings: Sendable, Hashable, Codable {
     public var probeRetention: Int
     /// Crawl then probe this often, in seconds, inside `cutover serve` (nil: no schedule).
     public var crawlEverySeconds: Int?
+    /// Access logs to import before each scheduled crawl: absolute paths or globs
+    /// (`/var/log/apache2/access.log*`).
+    public var accessLogs: [String]
+    /// Their Apache `LogFormat` string, or a preset name (`combined`).
+    public var accessLogFormat: String
 
     public init(
         name: String,
@@ -32,7 +37,9 @@ public struct SiteSettings: Sendable, Hashable, Codable {
         phpExtensions: [String] = SiteSettings.defaultPHPExtensions,
         ownerHeader: String = OwnerFingerprint.defaultOwnerHeader,
         probeRetention: Int = 30,
-        crawlEverySeconds: Int? = nil
+        crawlEverySeconds: Int? = nil,
+        accessLogs: [String] = [],
+        accessLogFormat: String = "combined"
     ) {
         self.name = name
         self.docroot = docroot
@@ -43,6 +50,8 @@ public struct SiteSettings: Sendable, Hashable, Codable {
         self.ownerHeader = ownerHeader
         self.probeRetention = probeRetention
         self.crawlEverySeconds = crawlEverySeconds
+        self.accessLogs = accessLogs
+        self.accessLogFormat = accessLogFormat
     }
 
     /// Checks every field and returns the problems found, one sentence each (empty when valid).
@@ -57,6 +66,18 @@ public struct SiteSettings: Sendable, Hashable, Codable {
         if !(1...10_000).contains(probeRetention) { found.append("probe retention must be between 1 and 10000 runs") }
         if let every = crawlEverySeconds, every < Interval.minimumSeconds {
             found.append("the schedule must be at least \(Interval.minimumSeconds) seconds ('1m')")
+        }
+        if accessLogs.count > 32 {
+            found.append("at most 32 access log paths")
+        }
+        for path in accessLogs
+        where !path.hasPrefix("/") || path.utf8.count > 4096 || path.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7f }) {
+            found.append("access log '\(ConfigText.visible(path))' must be an absolute path or glob without control characters")
+        }
+        do {
+            _ = try LogFormat(accessLogFormat)
+        } catch {
+            found.append("access log format: \(error.description)")
         }
         return found
     }

@@ -52,7 +52,7 @@ public struct LogFileReport: Codable, Sendable {
 /// Imports Apache access logs of one site: reads each file from where the last import stopped,
 /// counts requests per path, and stores each stretch of the file with its new offset in one
 /// transaction.
-public struct LogImporter {
+public struct LogImporter: Sendable {
     public let database: AppDatabase
     public let site: SiteRecord
     public let format: LogFormat
@@ -75,6 +75,51 @@ public struct LogImporter {
         if hosts.isEmpty, let host = URLComponents(string: site.publicURL)?.host?.lowercased() { hosts.insert(host) }
         self.hosts = hosts
         self.logger = logger
+    }
+
+    /// What importing a site's configured logs did.
+    public struct SiteReport: Codable, Sendable {
+        public var files: [LogFileReport] = []
+        /// One line per file that could not be read.
+        public var errors: [String] = []
+    }
+
+    /// The files a site's `accessLogs` paths and globs name today, oldest first (so a rotated
+    /// file is read before the one that replaced it). A glob that matches nothing is no error.
+    public static func files(matching patterns: [String]) -> [String] {
+        var found: Set<String> = []
+        for pattern in patterns {
+            var matches = glob_t()
+            defer { globfree(&matches) }
+            guard glob(pattern, 0, nil, &matches) == 0 else { continue }
+            for index in 0..<Int(matches.gl_pathc) {
+                if let path = matches.gl_pathv[index] { found.insert(String(cString: path)) }
+            }
+        }
+        func modified(_ path: String) -> Double {
+            var status = stat()
+            guard stat(path, &status) == 0 else { return 0 }
+            return Double(status.st_mtim.tv_sec) + Double(status.st_mtim.tv_nsec) / 1e9
+        }
+        return found.map { ($0, modified($0)) }.sorted { ($0.1, $0.0) < ($1.1, $1.0) }.map(\.0)
+    }
+
+    /// Imports every file the site's `accessLogs` name; `progress` gets (files done, files).
+    /// `isCancelled` is checked between files.
+    public func importConfigured(isCancelled: () -> Bool = { false }, progress: (Int, Int) -> Void = { _, _ in }) throws -> SiteReport {
+        let files = Self.files(matching: site.accessLogs)
+        var report = SiteReport()
+        progress(0, files.count)
+        for (index, file) in files.enumerated() {
+            if isCancelled() { throw CancellationError() }
+            do {
+                report.files.append(try importFile(file))
+            } catch let error as LogImportError {
+                report.errors.append(error.description)
+            }
+            progress(index + 1, files.count)
+        }
+        return report
     }
 
     /// Imports one file (or `-`, standard input, read whole and not remembered).

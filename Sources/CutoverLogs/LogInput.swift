@@ -6,14 +6,12 @@ public enum LogImportError: Error, Equatable, CustomStringConvertible {
     case cannotOpen(String, String)
     case notARegularFile(String, String)
     case readFailed(String, String)
-    case format(LogFormatError)
 
     public var description: String {
         switch self {
         case .cannotOpen(let path, let reason): "\(path): cannot open: \(reason)"
         case .notARegularFile(let path, let kind): "\(path): is \(kind), not a log file"
         case .readFailed(let path, let reason): "\(path): read failed: \(reason)"
-        case .format(let error): error.description
         }
     }
 }

@@ -1,3 +1,4 @@
+import CutoverCore
 import Glibc
 
 /// What one access-log line says, as byte ranges of the line (which the parser may rewrite in

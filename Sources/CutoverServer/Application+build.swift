@@ -100,6 +100,7 @@ public func buildRouter(
     URLsController(database: database, cache: cache).add(to: api)
     JobsController(database: database, jobs: jobs).add(to: api)
     ExportController(database: database, cache: cache).add(to: api)
+    TrafficController(database: database, cache: cache).add(to: api)
     return router
 }
 

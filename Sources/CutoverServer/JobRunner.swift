@@ -1,4 +1,6 @@
+import CutoverCore
 import CutoverCrawl
+import CutoverLogs
 import CutoverProbe
 import CutoverStore
 import Dispatch
@@ -8,6 +10,8 @@ import Synchronization
 
 public enum JobKind: String, Codable, Sendable, CaseIterable {
     case crawl, probe
+    /// Import the site's configured access logs.
+    case logs
 }
 
 public enum JobState: String, Codable, Sendable {
@@ -139,6 +143,28 @@ public actor JobRunner {
                 let prober = Prober(database: database, configuration: probeConfiguration, logger: logger)
                 let report = try await prober.probe(site: site) { progress in report(progress.done, progress.total) }
                 finish(id, state: .succeeded, runID: report.run.id, error: nil)
+            case .logs:
+                guard !site.accessLogs.isEmpty else {
+                    throw JobFailure("site '\(site.name)' has no access logs configured (set accessLogs)")
+                }
+                let importer = LogImporter(database: database, site: site, format: try LogFormat(site.accessLogFormat), logger: logger)
+                let cancelled = CancellationFlag()
+                let result = try await withTaskCancellationHandler {
+                    try await Self.offEventLoop {
+                        try importer.importConfigured(isCancelled: cancelled.isSet) { done, total in report(done, total) }
+                    }
+                } onCancel: {
+                    cancelled.set()
+                }
+                if result.files.isEmpty && result.errors.isEmpty {
+                    throw JobFailure("no file matches the access logs \(site.accessLogs.joined(separator: ", "))")
+                }
+                finish(
+                    id,
+                    state: result.errors.isEmpty ? .succeeded : .failed,
+                    runID: nil,
+                    error: result.errors.isEmpty ? nil : result.errors.joined(separator: "; ")
+                )
             }
         } catch is CancellationError {
             finish(id, state: .cancelled, runID: nil, error: "cancelled")
@@ -181,6 +207,12 @@ public actor JobRunner {
 }
 
 /// A cancellation request that blocking work on another thread can poll.
+/// Why a job could not do its work, in words for the job's `error`.
+struct JobFailure: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
 final class CancellationFlag: Sendable {
     private let value = Mutex(false)
 

@@ -3,7 +3,8 @@ import Foundation
 import Logging
 import ServiceLifecycle
 
-/// Runs each scheduled site's crawl followed by its probe, every `crawlEverySeconds`, inside
+/// Runs each scheduled site's access-log import (when it names logs), then its crawl, then its
+/// probe, every `crawlEverySeconds`, inside
 /// `cutover serve`. Uses the job runner, so a scheduled run never overlaps another job of the
 /// same site (a manual trigger meanwhile gets 409), and a failing job is recorded while the
 /// schedule goes on.
@@ -48,10 +49,11 @@ public struct Scheduler: Service {
         for site in sites {
             guard let next = site.nextScheduledAt, next <= now, await !jobs.isRunning(site: site.name) else { continue }
             do {
-                let crawl = try await jobs.start(.crawl, site: site, trigger: "schedule")
+                let first: JobKind = site.accessLogs.isEmpty ? .crawl : .logs
+                let job = try await jobs.start(first, site: site, trigger: "schedule")
                 try await database.markScheduled(siteID: site.id!, at: now)
                 started.append(site.name)
-                Task { await probeAfter(crawl.id, site: site) }
+                Task { await continueCycle(after: job.id, kind: first, site: site) }
             } catch {
                 logger.warning("scheduled run not started", metadata: ["site": .string(site.name), "error": .string("\(error)")])
             }
@@ -59,7 +61,19 @@ public struct Scheduler: Service {
         return started
     }
 
-    private func probeAfter(_ crawlJob: Int, site: SiteRecord) async {
+    /// Logs, then crawl, then probe. A failed log import (an unreadable file) does not stop the
+    /// crawl; a failed crawl stops the probe.
+    private func continueCycle(after job: Int, kind: JobKind, site: SiteRecord) async {
+        var crawlJob = job
+        if kind == .logs {
+            _ = await jobs.wait(for: job)
+            do {
+                crawlJob = try await jobs.start(.crawl, site: site, trigger: "schedule").id
+            } catch {
+                logger.warning("scheduled crawl not started", metadata: ["site": .string(site.name), "error": .string("\(error)")])
+                return
+            }
+        }
         guard let finished = await jobs.wait(for: crawlJob), finished.state == .succeeded else { return }
         do {
             _ = try await jobs.start(.probe, site: site, trigger: "schedule")

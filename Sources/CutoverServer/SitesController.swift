@@ -21,6 +21,8 @@ struct SitesController {
         var probeRetention: Int?
         /// `15m`, `2h`, ... or `off`.
         var crawlEvery: String?
+        var accessLogs: [String]?
+        var accessLogFormat: String?
 
         func schedule(base: SiteSettings?) throws -> Int? {
             guard let text = crawlEvery else { return base?.crawlEverySeconds }
@@ -44,7 +46,9 @@ struct SitesController {
                 phpExtensions: phpExtensions ?? base?.phpExtensions ?? SiteSettings.defaultPHPExtensions,
                 ownerHeader: ownerHeader ?? base?.ownerHeader ?? OwnerFingerprint.defaultOwnerHeader,
                 probeRetention: probeRetention ?? base?.probeRetention ?? 30,
-                crawlEverySeconds: try schedule(base: base)
+                crawlEverySeconds: try schedule(base: base),
+                accessLogs: accessLogs ?? base?.accessLogs ?? [],
+                accessLogFormat: accessLogFormat ?? base?.accessLogFormat ?? "combined"
             )
         }
     }

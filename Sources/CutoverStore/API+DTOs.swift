@@ -17,6 +17,9 @@ public struct SiteView: Codable, Sendable, Hashable {
     public var probeRetention: Int
     /// Schedule as text (`15m`), nil when not scheduled.
     public var crawlEvery: String?
+    /// Access logs imported before each scheduled crawl (paths or globs), and their LogFormat.
+    public var accessLogs: [String]
+    public var accessLogFormat: String
     public var lastRun: Date?
     public var nextRun: Date?
     public var createdAt: Date
@@ -32,6 +35,8 @@ public struct SiteView: Codable, Sendable, Hashable {
         ownerHeader = settings.ownerHeader
         probeRetention = settings.probeRetention
         crawlEvery = settings.crawlEverySeconds.map(Interval.text)
+        accessLogs = settings.accessLogs
+        accessLogFormat = settings.accessLogFormat
         lastRun = site.lastScheduledAt
         nextRun = site.nextScheduledAt
         createdAt = site.createdAt
@@ -180,5 +185,123 @@ public struct HtaccessView: Codable, Sendable, Hashable {
         frontController = file.frontController
         hasOwnRewriteRules = file.hasOwnRewriteRules
         blocksFallback = file.blocksInheritance
+    }
+}
+
+/// Requests to one URL path, from the imported access logs.
+public struct TrafficView: Codable, Sendable, Hashable {
+    public var path: String
+    public var hits: Int
+    /// Hits whose user agent is not a crawler (BotList).
+    public var humanHits: Int
+    public var bytes: Int
+    public var firstSeen: Date
+    public var lastSeen: Date
+    public var status2xx: Int
+    public var status3xx: Int
+    public var status4xx: Int
+    public var status5xx: Int
+    /// Hits whose log line said who answered (`%R` or the owner header), and of those, how many
+    /// Swift and PHP served.
+    public var attributed: Int
+    public var servedSwift: Int
+    public var servedPHP: Int
+    /// Hits of query strings beyond the per-path cap.
+    public var otherQueryHits: Int
+
+    public init(_ row: TrafficRow) {
+        let counts = row.counts
+        path = row.path
+        hits = counts.hits
+        humanHits = counts.hits - counts.botHits
+        bytes = counts.bytes
+        firstSeen = Date(timeIntervalSince1970: Double(counts.firstSeen))
+        lastSeen = Date(timeIntervalSince1970: Double(counts.lastSeen))
+        status2xx = counts.status2xx
+        status3xx = counts.status3xx
+        status4xx = counts.status4xx
+        status5xx = counts.status5xx
+        attributed = counts.attributed
+        servedSwift = counts.servedSwift
+        servedPHP = counts.servedPHP
+        otherQueryHits = row.otherQueryHits
+    }
+}
+
+/// A page of the traffic table.
+public struct TrafficPage: Codable, Sendable, Hashable {
+    public var items: [TrafficView]
+    public var total: Int
+    public var offset: Int
+    public var limit: Int
+
+    public init(items: [TrafficView], total: Int, offset: Int, limit: Int) {
+        self.items = items
+        self.total = total
+        self.offset = offset
+        self.limit = limit
+    }
+}
+
+/// All requests of one UTC day.
+public struct TrafficDayView: Codable, Sendable, Hashable {
+    /// `2026-12-03`.
+    public var day: String
+    public var hits: Int
+    public var humanHits: Int
+    public var attributed: Int
+    public var servedSwift: Int
+    public var servedPHP: Int
+
+    public init(day: Int, hits: Int, humanHits: Int, attributed: Int, servedSwift: Int, servedPHP: Int) {
+        let (year, month, dayOfMonth) = CivilDate.from(daysSince1970: day)
+        self.day = String(format: "%04d-%02d-%02d", year, month, dayOfMonth)
+        self.hits = hits
+        self.humanHits = humanHits
+        self.attributed = attributed
+        self.servedSwift = servedSwift
+        self.servedPHP = servedPHP
+    }
+}
+
+/// An access log file and how far it has been read.
+public struct LogFileView: Codable, Sendable, Hashable {
+    public var path: String
+    public var gzip: Bool
+    public var size: Int64
+    public var offset: Int64
+    public var lines: Int
+    public var badLines: Int
+    public var skippedLines: Int
+    public var format: String
+    public var firstImportedAt: Date
+    public var lastImportedAt: Date
+
+    public init(_ state: LogFileState) {
+        path = state.path
+        gzip = state.gzip
+        size = state.size
+        offset = state.offset
+        lines = state.lines
+        badLines = state.badLines
+        skippedLines = state.skippedLines
+        format = state.format
+        firstImportedAt = state.firstImportedAt
+        lastImportedAt = state.lastImportedAt
+    }
+}
+
+/// Days since 1970 to a civil (proleptic Gregorian, UTC) date: Howard Hinnant's civil_from_days.
+public enum CivilDate {
+    public static func from(daysSince1970 days: Int) -> (year: Int, month: Int, day: Int) {
+        let z = days + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let dayOfEra = z - era * 146_097
+        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36524 - dayOfEra / 146_096) / 365
+        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
+        let monthIndex = (5 * dayOfYear + 2) / 153
+        let day = dayOfYear - (153 * monthIndex + 2) / 5 + 1
+        let month = monthIndex < 10 ? monthIndex + 3 : monthIndex - 9
+        return (yearOfEra + era * 400 + (month <= 2 ? 1 : 0), month, day)
     }
 }

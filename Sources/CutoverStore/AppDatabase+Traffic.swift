@@ -323,6 +323,79 @@ extension AppDatabase {
         }
     }
 
+    /// How the traffic table can be ordered.
+    public enum TrafficOrder: String, Sendable, CaseIterable {
+        case hits, humanHits, lastSeen, path
+
+        var sql: String {
+            switch self {
+            case .hits: "hits DESC, path"
+            case .humanHits: "hits - bot_hits DESC, path"
+            case .lastSeen: "last_seen DESC, path"
+            case .path: "path"
+            }
+        }
+    }
+
+    /// One page of a site's traffic table and how many rows match, in one read transaction.
+    /// `prefix` keeps paths that start with it.
+    public func trafficPage(
+        siteID: Int64,
+        order: TrafficOrder,
+        prefix: String?,
+        limit: Int,
+        offset: Int
+    ) async throws -> (rows: [TrafficRow], total: Int) {
+        try await writer.read { db in
+            var filter = "site_id = ?"
+            var arguments: StatementArguments = [siteID]
+            if let prefix, !prefix.isEmpty {
+                // substr() instead of LIKE: no wildcard in a path can widen the match.
+                filter += " AND substr(path, 1, ?) = ?"
+                _ = arguments.append(contentsOf: [prefix.utf8.count, prefix])
+            }
+            let total = try Int.fetchOne(db, sql: "SELECT count(*) FROM traffic WHERE \(filter)", arguments: arguments) ?? 0
+            let rows = try Row.fetchAll(
+                db,
+                sql: "SELECT * FROM traffic WHERE \(filter) ORDER BY \(order.sql) LIMIT ? OFFSET ?",
+                arguments: arguments + [limit, offset]
+            ).map(Self.trafficRow)
+            return (rows, total)
+        }
+    }
+
+    /// Requests per UTC day over the last `days` days (today included, by the store's clock),
+    /// oldest first; days without traffic are left out.
+    public func trafficByDay(siteID: Int64, days: Int) async throws -> [TrafficDayView] {
+        let today = Int(clock.now().timeIntervalSince1970.rounded(.down)) / 86_400
+        return try await writer.read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT day, sum(hits) AS hits, sum(human_hits) AS human_hits, sum(attributed) AS attributed,
+                      sum(served_swift) AS served_swift, sum(served_php) AS served_php
+                    FROM traffic_daily WHERE site_id = ? AND day > ? GROUP BY day ORDER BY day
+                    """,
+                arguments: [siteID, today - days]
+            ).map { row in
+                TrafficDayView(
+                    day: row["day"],
+                    hits: row["hits"],
+                    humanHits: row["human_hits"],
+                    attributed: row["attributed"],
+                    servedSwift: row["served_swift"],
+                    servedPHP: row["served_php"]
+                )
+            }
+        }
+    }
+
+    public func logFileStates(siteID: Int64) async throws -> [LogFileState] {
+        try await writer.read { db in
+            try LogFileState.filter(Column("site_id") == siteID).order(Column("id")).fetchAll(db)
+        }
+    }
+
     /// The most requested paths of a site.
     public func topTraffic(siteID: Int64, limit: Int) throws -> [TrafficRow] {
         try writer.read { db in

@@ -78,6 +78,10 @@ public struct AppDatabase: Sendable {
         } else {
             try migrator.migrate(writer)
         }
+        // The schema check above opened a reader on the old schema. SQLite re-prepares its first
+        // statement after a migration that added columns, but GRDB keeps the column names it
+        // prepared with, so `SELECT *` would miss the new columns once: start readers afresh.
+        (writer as? DatabasePool)?.invalidateReadOnlyConnections()
     }
 
     private init(readOnlyWriter: any DatabaseWriter) throws {

@@ -18,6 +18,9 @@ public struct SiteRecord: Codable, FetchableRecord, MutablePersistableRecord, Se
     public var ownerHeader: String
     public var probeRetention: Int
     public var crawlEverySeconds: Int?
+    /// Stored as a JSON array (migration 0012).
+    public var accessLogs: [String]
+    public var accessLogFormat: String
     public var lastScheduledAt: Date?
     public var createdAt: Date
 
@@ -30,6 +33,8 @@ public struct SiteRecord: Codable, FetchableRecord, MutablePersistableRecord, Se
         case ownerHeader = "owner_header"
         case probeRetention = "probe_retention"
         case crawlEverySeconds = "crawl_every_seconds"
+        case accessLogs = "access_logs"
+        case accessLogFormat = "access_log_format"
         case lastScheduledAt = "last_scheduled_at"
         case createdAt = "created_at"
     }
@@ -44,6 +49,8 @@ public struct SiteRecord: Codable, FetchableRecord, MutablePersistableRecord, Se
         self.ownerHeader = settings.ownerHeader
         self.probeRetention = settings.probeRetention
         self.crawlEverySeconds = settings.crawlEverySeconds
+        self.accessLogs = settings.accessLogs
+        self.accessLogFormat = settings.accessLogFormat
         self.createdAt = createdAt
     }
 
@@ -57,7 +64,9 @@ public struct SiteRecord: Codable, FetchableRecord, MutablePersistableRecord, Se
             phpExtensions: phpExtensions,
             ownerHeader: ownerHeader,
             probeRetention: probeRetention,
-            crawlEverySeconds: crawlEverySeconds
+            crawlEverySeconds: crawlEverySeconds,
+            accessLogs: accessLogs,
+            accessLogFormat: accessLogFormat
         )
     }
 

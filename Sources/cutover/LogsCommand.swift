@@ -156,42 +156,6 @@ struct LogsShowCommand: ParsableCommand {
     }
 }
 
-/// Traffic of one path as the CLI and the API show it.
-struct TrafficView: Encodable {
-    var path: String
-    var hits: Int
-    var humanHits: Int
-    var bytes: Int
-    var firstSeen: Date
-    var lastSeen: Date
-    var status2xx: Int
-    var status3xx: Int
-    var status4xx: Int
-    var status5xx: Int
-    var attributed: Int
-    var servedSwift: Int
-    var servedPHP: Int
-    var otherQueryHits: Int
-
-    init(_ row: TrafficRow) {
-        let counts = row.counts
-        path = row.path
-        hits = counts.hits
-        humanHits = counts.hits - counts.botHits
-        bytes = counts.bytes
-        firstSeen = Date(timeIntervalSince1970: Double(counts.firstSeen))
-        lastSeen = Date(timeIntervalSince1970: Double(counts.lastSeen))
-        status2xx = counts.status2xx
-        status3xx = counts.status3xx
-        status4xx = counts.status4xx
-        status5xx = counts.status5xx
-        attributed = counts.attributed
-        servedSwift = counts.servedSwift
-        servedPHP = counts.servedPHP
-        otherQueryHits = row.otherQueryHits
-    }
-}
-
 struct TrafficDetail: Encodable {
     struct Query: Encodable {
         var query: String

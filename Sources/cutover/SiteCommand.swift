@@ -42,6 +42,15 @@ struct SiteCommand: AsyncParsableCommand {
         @Option(name: .long, help: "Probe runs of history to keep.")
         var probeRetention: Int = 30
 
+        @Option(
+            name: .long,
+            help: "Access log (absolute path or glob such as '/var/log/apache2/access.log*') imported before each scheduled crawl; repeatable."
+        )
+        var accessLog: [String] = []
+
+        @Option(name: .long, help: "LogFormat string of those logs, or a preset: common, combined, vhost_combined.")
+        var accessLogFormat = "combined"
+
         @Flag(name: .long, help: "Replace the settings of an existing site of that name (its inventory is kept).")
         var replace = false
 
@@ -63,7 +72,9 @@ struct SiteCommand: AsyncParsableCommand {
                 phpExtensions: words(phpExtensions),
                 ownerHeader: ownerHeader,
                 probeRetention: probeRetention,
-                crawlEverySeconds: crawlEvery == "off" ? nil : Interval.seconds(crawlEvery)
+                crawlEverySeconds: crawlEvery == "off" ? nil : Interval.seconds(crawlEvery),
+                accessLogs: accessLog,
+                accessLogFormat: accessLogFormat
             )
             let site = try await replace ? database.upsertSite(settings) : database.addSite(settings)
             if global.json { try Output.json(SiteView(site)) } else { print("site \(site.name) registered (docroot \(site.docroot))") }

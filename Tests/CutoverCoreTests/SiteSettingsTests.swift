@@ -105,4 +105,16 @@ import Testing
         settings.phpExtensions = ["php"]
         #expect(settings.problems().count == 2)
     }
+
+    @Test func accessLogsMustBeAbsoluteAndTheirFormatMustCompile() {
+        var settings = site()
+        settings.accessLogs = ["/var/log/apache2/access.log*", "/srv/logs/other_vhosts_access.log"]
+        settings.accessLogFormat = #"%h %l %u %t "%r" %>s %b %D %R"#
+        #expect(settings.problems(resolve: { $0 }) == [])
+        settings.accessLogs = ["logs/access.log", "/var/log/a\nb"]
+        settings.accessLogFormat = "%h %J %r"
+        let problems = settings.problems(resolve: { $0 })
+        #expect(problems.count == 3)
+        #expect(problems.last?.contains("%J") == true)
+    }
 }

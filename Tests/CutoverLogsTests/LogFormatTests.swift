@@ -1,3 +1,4 @@
+import CutoverCore
 import CutoverLogs
 import Foundation
 import Testing

@@ -203,7 +203,8 @@ import Testing
                         "/api/sites/{site}/urls/{id}", "/api/sites/{site}/flips", "/api/sites/{site}/jobs", "/api/jobs", "/api/jobs/{id}",
                         "/api/jobs/{id}/events", "/api/sites/{site}/export", "/api/sites/{site}/export/diff", "/api/sites/{site}/export/preview",
                         "/api/sites/{site}/exports",
-                        "/api/sites/{site}/exports/{id}", "/api/sites/{site}/htaccess",
+                        "/api/sites/{site}/exports/{id}", "/api/sites/{site}/htaccess", "/api/sites/{site}/traffic",
+                        "/api/sites/{site}/traffic/daily", "/api/sites/{site}/log-files",
                     ]
                 )
             }

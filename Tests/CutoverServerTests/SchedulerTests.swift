@@ -50,6 +50,33 @@ import Testing
         }
     }
 
+    @Test func aSiteWithAccessLogsImportsThemBeforeItsCrawl() async throws {
+        let fixture = try ServerFixture()
+        defer { fixture.cleanup() }
+        let log = try fixture.folder.write(
+            "logs/access.log",
+            #"192.0.2.1 - - [01/Nov/2026:10:00:00 +0000] "GET /page-1.php HTTP/1.1" 200 5 "-" "x""# + "\n"
+        )
+        try await fixture.test { client in
+            let body = #"{"crawlEvery":"1h","accessLogs":["\#(log)"]}"#
+            try await client.execute(uri: "/api/sites/demo", method: .put, headers: authorized, body: json(body)) { response throws in
+                #expect(response.status == .ok)
+            }
+        }
+        let scheduler = Scheduler(database: fixture.database, jobs: fixture.jobs, logger: fixture.logger)
+        #expect(await scheduler.startDue() == ["demo"])
+        var jobs: [JobSnapshot] = []
+        for _ in 0..<200 {
+            jobs = await fixture.jobs.list()
+            if jobs.count == 3, jobs.allSatisfy({ $0.state != .running }) { break }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        #expect(jobs.sorted { $0.id < $1.id }.map(\.kind) == [.logs, .crawl, .probe])
+        #expect(jobs.allSatisfy { $0.trigger == "schedule" && $0.state == .succeeded })
+        let site = try await fixture.database.site(named: "demo")
+        #expect(try fixture.database.traffic(siteID: site.id!, path: "/page-1.php")?.counts.hits == 1)
+    }
+
     @Test func manualTriggerDuringAScheduledRunIsAConflict() async throws {
         let fixture = try ServerFixture(files: 3000)
         defer { fixture.cleanup() }

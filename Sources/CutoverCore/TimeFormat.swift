@@ -15,7 +15,7 @@ public enum TimeFormat: Sendable, Equatable {
         case word
     }
 
-    init(_ argument: String, directive: String) throws(LogFormatError) {
+    package init(_ argument: String, directive: String) throws(LogFormatError) {
         var format = Substring(argument)
         for prefix in ["begin:", "end:"] where format.hasPrefix(prefix) {
             format = format.dropFirst(prefix.count)
@@ -72,7 +72,7 @@ public enum TimeFormat: Sendable, Equatable {
 
     /// Reads this format at `index`; returns seconds since 1970 (nil for `.fraction`) and moves
     /// `index` past it, or returns false when the bytes do not have this shape.
-    func read(_ line: UnsafeBufferPointer<UInt8>, at index: inout Int, into seconds: inout Int?) -> Bool {
+    package func read(_ line: UnsafeBufferPointer<UInt8>, at index: inout Int, into seconds: inout Int?) -> Bool {
         switch self {
         case .epochSeconds, .epochMilliseconds, .epochMicroseconds, .fraction:
             let start = index

@@ -1,0 +1,44 @@
+import CutoverCore
+import CutoverStore
+import Foundation
+import Hummingbird
+
+/// Traffic from the imported access logs: per path, per day, and the log files read so far.
+struct TrafficController {
+    let database: AppDatabase
+    let cache: ReadCache
+
+    func add(to api: RouterGroup<AppContext>) {
+        api.get("sites/:site/traffic") { request, context -> TrafficPage in
+            let site = try await cache.site(context, in: database)
+            let limit = try request.int("limit", default: 100, range: 1...1000)
+            let offset = try request.int("offset", default: 0, range: 0...10_000_000)
+            let sortText = request.uri.queryParameters.get("sort") ?? "hits"
+            guard let order = AppDatabase.TrafficOrder(rawValue: sortText) else {
+                let names = AppDatabase.TrafficOrder.allCases.map(\.rawValue).joined(separator: ", ")
+                throw APIError(.unprocessableContent, "invalid", "'sort' must be one of \(names)")
+            }
+            var prefix: String? = nil
+            if let text = request.uri.queryParameters.get("prefix") {
+                guard text.hasPrefix("/"), text.utf8.count <= 2048 else {
+                    throw APIError(.unprocessableContent, "invalid", "'prefix' must be a URL path starting with '/'")
+                }
+                prefix = String(text)
+            }
+            let (rows, total) = try await database.trafficPage(siteID: site.id!, order: order, prefix: prefix, limit: limit, offset: offset)
+            return TrafficPage(items: rows.map(TrafficView.init), total: total, offset: offset, limit: limit)
+        }
+        api.get("sites/:site/traffic/daily") { request, context -> [TrafficDayView] in
+            let site = try await cache.site(context, in: database)
+            return try await database.trafficByDay(siteID: site.id!, days: try request.int("days", default: 30, range: 1...3660))
+        }
+        api.get("sites/:site/log-files") { _, context -> [LogFileView] in
+            let site = try await cache.site(context, in: database)
+            return try await database.logFileStates(siteID: site.id!).map(LogFileView.init)
+        }
+    }
+}
+
+extension TrafficPage: ResponseEncodable {}
+extension TrafficDayView: ResponseEncodable {}
+extension LogFileView: ResponseEncodable {}

@@ -1,0 +1,114 @@
+import CutoverCore
+import CutoverServer
+import CutoverStore
+import CutoverTestSupport
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Testing
+
+/// The access-log settings, the `logs` job and the traffic routes, on a real SQLite file and
+/// real log files.
+@Suite struct TrafficRouteTests {
+    static func line(_ path: String, day: Int, agent: String = "Mozilla/5.0") -> String {
+        String(format: "192.0.2.7 - - [%02d/Nov/2026:10:00:00 +0000] \"GET %@ HTTP/1.1\" 200 10 \"-\" \"%@\"\n", day, path, agent)
+    }
+
+    @Test func logsJobImportsTheConfiguredFilesAndTheRoutesShowTraffic() async throws {
+        let fixture = try ServerFixture()
+        defer { fixture.cleanup() }
+        let logs = fixture.folder.appending("logs")
+        try fixture.folder.write("logs/access.log.1", Self.line("/page-1.php", day: 1) + Self.line("/page-1.php", day: 2, agent: "bingbot/2.0"))
+        try fixture.folder.write("logs/access.log", Self.line("/page-2.php?id=x&utm_source=a", day: 3) + Self.line("/page-1.php", day: 3))
+        try await fixture.test { client in
+            // Without configured logs the job fails with the reason.
+            var firstID = 0
+            try await client.execute(uri: "/api/sites/demo/jobs", method: .post, headers: authorized, body: json(#"{"kind":"logs"}"#)) {
+                response throws in
+                #expect(response.status == .accepted)
+                firstID = try decode(response)["id"] as? Int ?? 0
+            }
+            let finished = await fixture.jobs.wait(for: firstID)
+            #expect(finished?.state == .failed && finished?.error?.contains("no access logs configured") == true)
+
+            for bad in [#"{"accessLogs":["relative/access.log"]}"#, #"{"accessLogFormat":"%h %J %r"}"#] {
+                try await client.execute(uri: "/api/sites/demo", method: .put, headers: authorized, body: json(bad)) { response throws in
+                    #expect(response.status == .unprocessableContent, "\(bad)")
+                }
+            }
+            let settings = #"{"accessLogs":["\#(logs)/access.log*"],"accessLogFormat":"combined"}"#
+            try await client.execute(uri: "/api/sites/demo", method: .put, headers: authorized, body: json(settings)) { response throws in
+                #expect(response.status == .ok)
+                #expect(try decode(response)["accessLogs"] as? [String] == ["\(logs)/access.log*"])
+            }
+            var jobID = 0
+            try await client.execute(uri: "/api/sites/demo/jobs", method: .post, headers: authorized, body: json(#"{"kind":"logs"}"#)) {
+                response throws in
+                #expect(response.status == .accepted)
+                jobID = try decode(response)["id"] as? Int ?? 0
+            }
+            let job = await fixture.jobs.wait(for: jobID)
+            #expect(job?.state == .succeeded && job?.done == 2 && job?.total == 2)
+
+            try await client.execute(uri: "/api/sites/demo/traffic?sort=humanHits", method: .get) { response throws in
+                #expect(response.status == .ok)
+                let page = try JSONDecoder.api.decode(TrafficPage.self, from: Data(buffer: response.body))
+                #expect(page.total == 2)
+                #expect(page.items.map(\.path) == ["/page-1.php", "/page-2.php"])
+                #expect(page.items[0].hits == 3 && page.items[0].humanHits == 2)
+            }
+            try await client.execute(uri: "/api/sites/demo/traffic?prefix=/page-2&limit=1", method: .get) { response throws in
+                let page = try JSONDecoder.api.decode(TrafficPage.self, from: Data(buffer: response.body))
+                #expect(page.items.map(\.path) == ["/page-2.php"] && page.total == 1)
+            }
+            try await client.execute(uri: "/api/sites/demo/log-files", method: .get) { response throws in
+                let files = try JSONDecoder.api.decode([LogFileView].self, from: Data(buffer: response.body))
+                #expect(Set(files.map(\.path)) == ["\(logs)/access.log", "\(logs)/access.log.1"])
+                #expect(files.allSatisfy { $0.offset == $0.size && $0.lines == 2 })
+            }
+            for (uri, status) in [
+                ("/api/sites/demo/traffic?sort=size", HTTPResponse.Status.unprocessableContent),
+                ("/api/sites/demo/traffic?limit=0", .unprocessableContent),
+                ("/api/sites/demo/traffic?prefix=x", .unprocessableContent), ("/api/sites/demo/traffic/daily?days=0", .unprocessableContent),
+                ("/api/sites/nope/traffic", .notFound), ("/api/sites/nope/log-files", .notFound),
+            ] {
+                try await client.execute(uri: uri, method: .get) { response throws in
+                    #expect(response.status == status, "\(uri)")
+                    #expect(try errorCode(response) != nil, "\(uri)")
+                }
+            }
+        }
+    }
+
+    @Test func dailyTrafficCountsTheLastDaysByTheStoreClock() async throws {
+        var database = try AppDatabase(path: TemporaryDirectory().appending("t.sqlite"))
+        // 2026-11-03 12:00 UTC: the window of 2 days is Nov 2 and Nov 3.
+        database.clock = .fixed(Date(timeIntervalSince1970: 1_793_707_200))
+        let site = try await database.addSite(
+            SiteSettings(name: "s", docroot: "/srv/www", publicURL: "http://127.0.0.1/", backendURL: "http://127.0.0.1:8080/")
+        )
+        var batch = TrafficBatch()
+        for (day, hits) in [(20_758, 5), (20_759, 7), (20_760, 9)] {
+            var counts = TrafficCounts()
+            counts.hits = hits
+            counts.botHits = 1
+            counts.attributed = hits
+            counts.servedSwift = 2
+            batch.days[TrafficBatch.DayKey(day: day, path: "/a")] = counts
+        }
+        batch.paths["/a"] = TrafficCounts()
+        try database.recordTraffic(batch, siteID: site.id!)
+        let days = try await database.trafficByDay(siteID: site.id!, days: 2)
+        #expect(days.map(\.day) == ["2026-11-02", "2026-11-03"])
+        #expect(days.map(\.hits) == [7, 9] && days.map(\.humanHits) == [6, 8] && days.map(\.servedSwift) == [2, 2])
+    }
+}
+
+extension JSONDecoder {
+    static var api: JSONDecoder {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601
+        return decoder
+    }
+}
