@@ -62,6 +62,8 @@ CREATE TABLE traffic_daily (
     served_php   INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (site_id, day, path)
 ) WITHOUT ROWID;
+-- "Requests to this page in the last N days" (port next, orphans).
+CREATE INDEX traffic_daily_path ON traffic_daily (site_id, path, day);
 
 -- Normalised query strings per path (noise parameters dropped, keys sorted), the top ones by
 -- hits; the rest are summed in traffic.other_query_hits.

@@ -3,16 +3,20 @@
 import { api, followJob, sitePath } from './api.js';
 import { burndown } from './chart.js';
 import { h, number, relative, replace, when } from './dom.js';
+import { trafficSection } from './traffic.js';
 
 export async function renderOverview(main, { app, signal }) {
   const site = app.site;
-  const [stats, info, jobs] = await Promise.all([
+  const [stats, info, jobs, traffic, daily] = await Promise.all([
     api(sitePath(site, '/stats'), { signal }),
     api(sitePath(site), { signal }),
     api('/api/jobs', { signal }),
+    api(sitePath(site, '/traffic/summary'), { signal }),
+    api(sitePath(site, '/traffic/daily?days=30'), { signal }),
   ]);
   const jobArea = h('div', { class: 'job', 'aria-live': 'polite' });
-  const buttons = ['crawl', 'probe'].map((kind) =>
+  const kinds = info.accessLogs?.length ? ['logs', 'crawl', 'probe'] : ['crawl', 'probe'];
+  const buttons = kinds.map((kind) =>
     h('button', { type: 'button', class: 'primary', dataset: { kind }, onclick: () => start(kind) }, `Run ${kind} now`));
 
   async function start(kind) {
@@ -44,11 +48,11 @@ export async function renderOverview(main, { app, signal }) {
       } else {
         progress.removeAttribute('value');
       }
-      label.textContent = `${update.kind}: ${number(update.done)}${update.total ? ` of ${number(update.total)}` : ''} ${update.kind === 'crawl' ? 'files' : 'URLs'}`;
+      label.textContent = `${update.kind}: ${number(update.done)}${update.total ? ` of ${number(update.total)}` : ''} ${update.kind === 'probe' ? 'URLs' : 'files'}`;
     }, signal);
     if (!final) return;
     if (final.state === 'succeeded') {
-      app.notice(`The ${final.kind} finished: ${number(final.done)} ${final.kind === 'crawl' ? 'files' : 'URLs'} in ${seconds(final)}.`, 'success');
+      app.notice(`The ${final.kind} finished: ${number(final.done)} ${final.kind === 'probe' ? 'URLs' : 'files'} in ${seconds(final)}.`, 'success');
     } else {
       app.notice(`The ${final.kind} ${final.state}${final.error ? `: ${final.error}` : ''}.`, 'error');
     }
@@ -75,6 +79,7 @@ export async function renderOverview(main, { app, signal }) {
           : `${fallback.detail ?? `HTTP ${fallback.status}`}, checked ${when(fallback.checkedAt)}`)),
     ),
     h('section', { 'aria-labelledby': 'burndown-heading' }, h('h2', { id: 'burndown-heading' }, 'Burndown'), burndown(stats.series)),
+    trafficSection(traffic, daily),
     h('section', { class: 'runs', 'aria-labelledby': 'runs-heading' },
       h('h2', { id: 'runs-heading' }, 'Runs'),
       h('dl', {},

@@ -32,6 +32,11 @@ struct TrafficController {
             let site = try await cache.site(context, in: database)
             return try await database.trafficByDay(siteID: site.id!, days: try request.int("days", default: 30, range: 1...3660))
         }
+        api.get("sites/:site/traffic/summary") { request, context -> TrafficSummary in
+            let site = try await cache.site(context, in: database)
+            let days = try request.int("orphanDays", default: 30, range: 1...3660)
+            return try await database.trafficSummary(siteID: site.id!, orphanDays: days)
+        }
         api.get("sites/:site/log-files") { _, context -> [LogFileView] in
             let site = try await cache.site(context, in: database)
             return try await database.logFileStates(siteID: site.id!).map(LogFileView.init)
@@ -42,3 +47,4 @@ struct TrafficController {
 extension TrafficPage: ResponseEncodable {}
 extension TrafficDayView: ResponseEncodable {}
 extension LogFileView: ResponseEncodable {}
+extension TrafficSummary: ResponseEncodable {}

@@ -305,3 +305,78 @@ public enum CivilDate {
         return (yearOfEra + era * 400 + (month <= 2 ? 1 : 0), month, day)
     }
 }
+
+/// How much of the page traffic of the last `days` days Swift served.
+public struct TrafficShare: Codable, Sendable, Hashable {
+    public var days: Int
+    /// Requests to pages (PHP or Swift URLs, and requested URLs without a file that the fallback
+    /// answers); static files and 4xx-only noise are left out.
+    public var pageHits: Int
+    public var swiftHits: Int
+    /// nil when there were no page requests.
+    public var percentOnSwift: Double?
+    /// How the page hits were attributed: by the log line itself (`%R`, owner header), by the
+    /// latest probe of the URL, or by the inventory and plan where no probe exists.
+    public var byLog: Int
+    public var byProbe: Int
+    public var byPlan: Int
+
+    public init(days: Int) {
+        self.days = days
+        pageHits = 0
+        swiftHits = 0
+        byLog = 0
+        byProbe = 0
+        byPlan = 0
+    }
+}
+
+/// A page and its requests over the summary's window.
+public struct RankedPage: Codable, Sendable, Hashable {
+    public var path: String
+    public var hits: Int
+    public var humanHits: Int
+
+    public init(path: String, hits: Int, humanHits: Int) {
+        self.path = path
+        self.hits = hits
+        self.humanHits = humanHits
+    }
+}
+
+/// What the imported access logs say about a site's migration.
+public struct TrafficSummary: Codable, Sendable, Hashable {
+    /// First and last UTC day with imported traffic (nil: no log imported yet).
+    public var logsFrom: String?
+    public var logsTo: String?
+    public var last7: TrafficShare
+    public var last30: TrafficShare
+    /// PHP pages not yet planned for Swift, most requested by people first.
+    public var portNext: [RankedPage]
+    /// PHP pages with no request in the last `orphanDays` days: candidates to delete rather
+    /// than port (only as good as the logs' coverage: see `logsFrom`).
+    public var orphanDays: Int
+    public var orphanCount: Int
+    public var orphans: [String]
+    /// `.php` files never requested that answer with an error (403, 404, 5xx) when probed:
+    /// included files, not pages.
+    public var includeCount: Int
+    /// Requested URLs without a file that only ever got 4xx (scanners, mistyped links): kept
+    /// out of the page figures.
+    public var noiseCount: Int
+    public var noiseHits: Int
+    public var noise: [RankedPage]
+
+    public init(orphanDays: Int) {
+        last7 = TrafficShare(days: 7)
+        last30 = TrafficShare(days: 30)
+        portNext = []
+        self.orphanDays = orphanDays
+        orphanCount = 0
+        orphans = []
+        includeCount = 0
+        noiseCount = 0
+        noiseHits = 0
+        noise = []
+    }
+}

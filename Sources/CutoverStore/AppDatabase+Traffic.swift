@@ -1,3 +1,4 @@
+import CutoverCore
 import Foundation
 import GRDB
 
@@ -455,5 +456,114 @@ extension AppDatabase {
         counts.servedSwift = row["served_swift"]
         counts.servedPHP = row["served_php"]
         return TrafficRow(path: row["path"], counts: counts, otherQueryHits: row["other_query_hits"])
+    }
+}
+
+extension AppDatabase {
+    /// The traffic figures of a site in one read transaction: Swift's share of page requests over
+    /// 7 and 30 days, what to port next, orphans, includes and noise.
+    public func trafficSummary(siteID: Int64, orphanDays: Int = 30, listLimit: Int = 20) async throws -> TrafficSummary {
+        let today = Int(clock.now().timeIntervalSince1970.rounded(.down)) / 86_400
+        return try await writer.read { db in try Self.trafficSummary(db, siteID: siteID, today: today, orphanDays: orphanDays, listLimit: listLimit) }
+    }
+
+    public func trafficSummary(siteID: Int64, orphanDays: Int = 30, listLimit: Int = 20) throws -> TrafficSummary {
+        let today = Int(clock.now().timeIntervalSince1970.rounded(.down)) / 86_400
+        return try writer.read { db in try Self.trafficSummary(db, siteID: siteID, today: today, orphanDays: orphanDays, listLimit: listLimit) }
+    }
+
+    static func trafficSummary(_ db: Database, siteID: Int64, today: Int, orphanDays: Int, listLimit: Int) throws -> TrafficSummary {
+        var summary = TrafficSummary(orphanDays: orphanDays)
+        let range = try Row.fetchOne(db, sql: "SELECT min(day) AS first, max(day) AS last FROM traffic_daily WHERE site_id = ?", arguments: [siteID])
+        func dayText(_ day: Int?) -> String? {
+            day.map { day in
+                let (year, month, dayOfMonth) = CivilDate.from(daysSince1970: day)
+                return String(format: "%04d-%02d-%02d", year, month, dayOfMonth)
+            }
+        }
+        summary.logsFrom = dayText(range?["first"])
+        summary.logsTo = dayText(range?["last"])
+        summary.last7 = try share(db, siteID: siteID, since: today - 7, days: 7)
+        summary.last30 = try share(db, siteID: siteID, since: today - 30, days: 30)
+        summary.portNext = try Row.fetchAll(
+            db,
+            sql: """
+                SELECT u.path, sum(d.hits) AS hits, sum(d.human_hits) AS human FROM urls u
+                JOIN traffic_daily d ON d.site_id = u.site_id AND d.path = u.path AND d.day > ?
+                WHERE u.site_id = ? AND u.owner = 'php' AND u.gone = 0 AND coalesce(u.planned_owner, 'php') = 'php'
+                GROUP BY u.path ORDER BY human DESC, hits DESC, u.path LIMIT ?
+                """,
+            arguments: [today - 30, siteID, listLimit]
+        ).map { RankedPage(path: $0["path"], hits: $0["hits"], humanHits: $0["human"]) }
+        let orphanFilter = """
+            FROM urls u WHERE u.site_id = ?1 AND u.owner = 'php' AND u.gone = 0 AND coalesce(u.last_status, 200) < 400
+            AND NOT EXISTS (SELECT 1 FROM traffic_daily d WHERE d.site_id = u.site_id AND d.path = u.path AND d.day > ?2)
+            """
+        summary.orphanCount = try Int.fetchOne(db, sql: "SELECT count(*) \(orphanFilter)", arguments: [siteID, today - orphanDays]) ?? 0
+        summary.orphans = try String.fetchAll(
+            db,
+            sql: "SELECT u.path \(orphanFilter) ORDER BY u.path LIMIT ?3",
+            arguments: [siteID, today - orphanDays, listLimit]
+        )
+        summary.includeCount =
+            try Int.fetchOne(
+                db,
+                sql: """
+                    SELECT count(*) FROM urls u WHERE u.site_id = ? AND u.owner = 'php' AND u.gone = 0 AND u.last_status >= 400
+                    AND NOT EXISTS (SELECT 1 FROM traffic t WHERE t.site_id = u.site_id AND t.path = u.path)
+                    """,
+                arguments: [siteID]
+            ) ?? 0
+        let noiseFilter = """
+            FROM traffic t WHERE t.site_id = ? AND t.status_4xx = t.hits
+            AND NOT EXISTS (SELECT 1 FROM urls u WHERE u.site_id = t.site_id AND u.path = t.path AND u.gone = 0)
+            """
+        if let row = try Row.fetchOne(db, sql: "SELECT count(*) AS paths, coalesce(sum(t.hits), 0) AS hits \(noiseFilter)", arguments: [siteID]) {
+            summary.noiseCount = row["paths"]
+            summary.noiseHits = row["hits"]
+        }
+        summary.noise = try Row.fetchAll(
+            db,
+            sql: "SELECT t.path, t.hits, t.hits - t.bot_hits AS human \(noiseFilter) ORDER BY t.hits DESC, t.path LIMIT ?",
+            arguments: [siteID, listLimit]
+        ).map { RankedPage(path: $0["path"], hits: $0["hits"], humanHits: $0["human"]) }
+        return summary
+    }
+
+    /// Swift's share of page requests on days after `since`. Each path's hits are attributed
+    /// by the log where its lines said who answered, else by the URL's latest probe, else by
+    /// the inventory (a requested URL without a file is the fallback's: Swift).
+    static func share(_ db: Database, siteID: Int64, since: Int, days: Int) throws -> TrafficShare {
+        var share = TrafficShare(days: days)
+        let rows = try Row.fetchAll(
+            db,
+            sql: """
+                SELECT sum(d.hits) AS hits, sum(d.attributed) AS attributed, sum(d.served_swift) AS swift,
+                  u.owner AS owner, u.observed_owner AS observed, t.hits AS total, t.status_4xx AS total4xx
+                FROM traffic_daily d
+                JOIN traffic t ON t.site_id = d.site_id AND t.path = d.path
+                LEFT JOIN urls u ON u.site_id = d.site_id AND u.path = d.path AND u.gone = 0
+                WHERE d.site_id = ? AND d.day > ?
+                GROUP BY d.path
+                """,
+            arguments: [siteID, since]
+        )
+        for row in rows {
+            let owner: String? = row["owner"]
+            if owner == Owner.static.rawValue { continue }
+            if owner == nil, (row["total4xx"] as Int) == (row["total"] as Int) { continue }
+            let hits: Int = row["hits"]
+            let attributed: Int = row["attributed"]
+            share.pageHits += hits
+            share.swiftHits += row["swift"] as Int
+            share.byLog += attributed
+            let rest = hits - attributed
+            guard rest > 0 else { continue }
+            let observed: String? = row["observed"]
+            if observed != nil { share.byProbe += rest } else { share.byPlan += rest }
+            if (observed ?? owner ?? Owner.swift.rawValue) == Owner.swift.rawValue { share.swiftHits += rest }
+        }
+        share.percentOnSwift = share.pageHits > 0 ? Double(share.swiftHits) * 100 / Double(share.pageHits) : nil
+        return share
     }
 }

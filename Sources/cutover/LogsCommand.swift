@@ -8,7 +8,7 @@ struct LogsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "logs",
         abstract: "Import Apache access logs and show the traffic per URL.",
-        subcommands: [LogsImportCommand.self, LogsShowCommand.self]
+        subcommands: [LogsImportCommand.self, LogsShowCommand.self, LogsSummaryCommand.self]
     )
 }
 
@@ -171,4 +171,53 @@ struct TrafficDetail: Encodable {
     var traffic: TrafficView
     var queries: [Query]
     var values: [Value]
+}
+
+struct LogsSummaryCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "summary",
+        abstract: "What the imported logs say: Swift's share of page requests, what to port next, orphans, includes, noise."
+    )
+
+    @OptionGroup var global: GlobalOptions
+    @OptionGroup var siteOptions: SiteOptions
+
+    @Option(name: .long, help: "A PHP page with no request in this many days is an orphan.")
+    var orphanDays = 30
+
+    func validate() throws {
+        guard (1...3660).contains(orphanDays) else { throw ValidationError("--orphan-days must be from 1 to 3660") }
+    }
+
+    func run() throws {
+        let database = try global.openDatabase(readOnly: true)
+        let site = try siteOptions.resolve(in: database)
+        guard let siteID = site.id else { throw StoreError.unknownSite(site.name) }
+        let summary = try database.trafficSummary(siteID: siteID, orphanDays: orphanDays)
+        if global.json {
+            try Output.json(summary)
+            return
+        }
+        guard let from = summary.logsFrom, let to = summary.logsTo else {
+            print("no access log imported for \(site.name) yet (cutover logs import)")
+            return
+        }
+        print("logs cover \(from) to \(to)")
+        for share in [summary.last7, summary.last30] {
+            let percent = share.percentOnSwift.map { String(format: "%.1f %%", $0) } ?? "-"
+            print(
+                "last \(share.days) days: \(percent) of \(share.pageHits) page requests served by Swift "
+                    + "(attributed by the log: \(share.byLog), by the latest probe: \(share.byProbe), by the inventory: \(share.byPlan))"
+            )
+        }
+        if !summary.portNext.isEmpty {
+            print("port next (PHP pages by human requests, last 30 days):")
+            for page in summary.portNext { print("  \(page.humanHits)\t\(ConfigText.visible(page.path, limit: 1000))") }
+        }
+        print("orphans (PHP pages with no request in \(summary.orphanDays) days): \(summary.orphanCount)")
+        for path in summary.orphans { print("  \(ConfigText.visible(path, limit: 1000))") }
+        print("includes (.php never requested, answering an error): \(summary.includeCount)")
+        print("noise (requested, no file, only 4xx): \(summary.noiseCount) paths, \(summary.noiseHits) requests")
+        for page in summary.noise.prefix(5) { print("  \(page.hits)\t\(ConfigText.visible(page.path, limit: 1000))") }
+    }
 }

@@ -9,9 +9,12 @@ and saves screenshots to ARTIFACTS.
     dashboard_test.py BASE_URL TOKEN ARTIFACTS [--first-paint-only]
 """
 
+import datetime
 import json
 import os
 import sys
+import tempfile
+import time
 import urllib.parse
 import urllib.request
 
@@ -142,6 +145,31 @@ class Dashboard:
         assert self.all(".chart svg path.line.php"), "no burndown line"
         self.no_script_ran()
         self.shot("overview-1280")
+
+        step("imported access logs show Swift's share, port next and noise, as text")
+        log_dir = tempfile.mkdtemp(prefix="cutover-browser-log")
+        stamp = datetime.datetime.now(datetime.UTC).strftime("%d/%b/%Y:%H:%M:%S +0000")
+        requests = [("/contact.php", 200)] * 3 + [("/index.php", 200), ("/<script>alert(2)</script>", 404), ("/<script>alert(2)</script>", 404)]
+        with open(os.path.join(log_dir, "access.log"), "w") as log:
+            for path, status in requests:
+                log.write(f'192.0.2.1 - - [{stamp}] "GET {path} HTTP/1.1" {status} 10 "-" "Mozilla/5.0"\n')
+        self.api(f"/api/sites/{site}", "PUT", {"accessLogs": [os.path.join(log_dir, "access.log")]})
+        job = self.api(f"/api/sites/{site}/jobs", "POST", {"kind": "logs"})
+        for _ in range(200):
+            job = self.api(f"/api/jobs/{job['id']}")
+            if job["state"] != "running":
+                break
+            time.sleep(0.05)
+        assert job["state"] == "succeeded", job
+        summary = self.api(f"/api/sites/{site}/traffic/summary")
+        self.open("overview")
+        self.driver.refresh()  # the hash is unchanged: reload to fetch again
+        self.text_appears("[data-name=traffic-7] .figure", f"{summary['last7']['percentOnSwift']:.1f}%")
+        self.text_appears("[data-name=port-next]", "/contact.php")
+        self.text_appears("[data-name=noise]", "/%3Cscript%3Ealert(2)%3C/script%3E")
+        assert self.all(".chart svg rect.bar"), "no daily traffic bars"
+        self.no_script_ran()
+        self.shot("overview-traffic")
 
         step("the table filters by owner and by text")
         self.filter_urls(owner="static")

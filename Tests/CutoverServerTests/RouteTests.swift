@@ -204,7 +204,7 @@ import Testing
                         "/api/jobs/{id}/events", "/api/sites/{site}/export", "/api/sites/{site}/export/diff", "/api/sites/{site}/export/preview",
                         "/api/sites/{site}/exports",
                         "/api/sites/{site}/exports/{id}", "/api/sites/{site}/htaccess", "/api/sites/{site}/traffic",
-                        "/api/sites/{site}/traffic/daily", "/api/sites/{site}/log-files",
+                        "/api/sites/{site}/traffic/daily", "/api/sites/{site}/traffic/summary", "/api/sites/{site}/log-files",
                     ]
                 )
             }

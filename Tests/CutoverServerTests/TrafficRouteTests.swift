@@ -67,10 +67,16 @@ import Testing
                 #expect(Set(files.map(\.path)) == ["\(logs)/access.log", "\(logs)/access.log.1"])
                 #expect(files.allSatisfy { $0.offset == $0.size && $0.lines == 2 })
             }
+            try await client.execute(uri: "/api/sites/demo/traffic/summary", method: .get) { response throws in
+                #expect(response.status == .ok)
+                let summary = try JSONDecoder.api.decode(TrafficSummary.self, from: Data(buffer: response.body))
+                #expect(summary.logsFrom == "2026-11-01" && summary.logsTo == "2026-11-03")
+            }
             for (uri, status) in [
                 ("/api/sites/demo/traffic?sort=size", HTTPResponse.Status.unprocessableContent),
                 ("/api/sites/demo/traffic?limit=0", .unprocessableContent),
                 ("/api/sites/demo/traffic?prefix=x", .unprocessableContent), ("/api/sites/demo/traffic/daily?days=0", .unprocessableContent),
+                ("/api/sites/demo/traffic/summary?orphanDays=x", .unprocessableContent),
                 ("/api/sites/nope/traffic", .notFound), ("/api/sites/nope/log-files", .notFound),
             ] {
                 try await client.execute(uri: uri, method: .get) { response throws in

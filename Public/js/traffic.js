@@ -1,0 +1,62 @@
+// Traffic from the imported access logs: Swift's share of page requests, a daily chart, what
+// to port next, orphans and noise. Every value is set as text, never as HTML.
+import { h, number, s } from './dom.js';
+
+const width = 640;
+const height = 160;
+const pad = { left: 48, right: 16, top: 10, bottom: 24 };
+
+export function trafficSection(summary, daily) {
+  const heading = h('h2', { id: 'traffic-heading' }, 'Traffic');
+  if (!summary.logsFrom) {
+    return h('section', { class: 'traffic', 'aria-labelledby': 'traffic-heading' }, heading,
+      h('p', { class: 'muted' }, 'No access log imported yet: set “Access logs” under Sites, or run cutover logs import.'));
+  }
+  const share = (value) => (value.percentOnSwift == null ? '—' : `${value.percentOnSwift.toFixed(1)}%`);
+  const basis = (value) => `${number(value.pageHits)} page requests; attributed by the log ${number(value.byLog)}, by probes ${number(value.byProbe)}, by the inventory ${number(value.byPlan)}`;
+  return h('section', { class: 'traffic', 'aria-labelledby': 'traffic-heading' }, heading,
+    h('p', { class: 'muted' }, `Logs cover ${summary.logsFrom} to ${summary.logsTo}.`),
+    h('div', { class: 'cards' },
+      h('div', { class: 'card percent', dataset: { name: 'traffic-7' } },
+        h('h3', {}, 'Requests on Swift, 7 days'), h('p', { class: 'figure' }, share(summary.last7)), h('p', { class: 'muted' }, basis(summary.last7))),
+      h('div', { class: 'card percent', dataset: { name: 'traffic-30' } },
+        h('h3', {}, 'Requests on Swift, 30 days'), h('p', { class: 'figure' }, share(summary.last30)), h('p', { class: 'muted' }, basis(summary.last30))),
+    ),
+    dailyChart(daily),
+    h('div', { class: 'lists' },
+      list('Port next', 'PHP pages by human requests (30 days)', summary.portNext.map((page) => `${page.path} — ${number(page.humanHits)}`), 'port-next'),
+      list(`Orphans: ${number(summary.orphanCount)}`, `PHP pages with no request in ${summary.orphanDays} days: delete rather than port?`, summary.orphans, 'orphans'),
+      list(`Noise: ${number(summary.noiseCount)}`, `Requested URLs without a file that only got 4xx (${number(summary.noiseHits)} requests); ${number(summary.includeCount)} .php includes left out`,
+        summary.noise.map((page) => `${page.path} — ${number(page.hits)}`), 'noise'),
+    ),
+  );
+}
+
+function list(title, note, items, name) {
+  return h('div', { class: 'traffic-list', dataset: { name } },
+    h('h3', {}, title), h('p', { class: 'muted' }, note),
+    items.length ? h('ol', {}, items.map((item) => h('li', {}, item))) : h('p', { class: 'muted' }, 'none'));
+}
+
+function dailyChart(days) {
+  if (!days.length) return h('p', { class: 'muted' }, 'No requests in the last 30 days.');
+  const top = Math.max(1, ...days.map((day) => day.hits));
+  const slot = (width - pad.left - pad.right) / days.length;
+  const y = (value) => height - pad.bottom - (value / top) * (height - pad.top - pad.bottom);
+  const swiftOf = (day) => (day.attributed > 0 ? day.servedSwift : 0);
+  const summary = `Requests per day, ${days[0].day} to ${days[days.length - 1].day}; the Swift part is shown where the log says who answered.`;
+  return h('figure', { class: 'chart' },
+    s('svg', { viewBox: `0 0 ${width} ${height}`, role: 'img', 'aria-labelledby': 'traffic-title' },
+      s('title', { id: 'traffic-title' }, summary),
+      s('text', { x: pad.left - 6, y: y(top) + 4, 'text-anchor': 'end', class: 'axis' }, String(top)),
+      s('text', { x: pad.left - 6, y: y(0) + 4, 'text-anchor': 'end', class: 'axis' }, '0'),
+      days.map((day, index) => [
+        s('rect', { x: pad.left + index * slot + 1, y: y(day.hits), width: Math.max(1, slot - 2), height: y(0) - y(day.hits), class: 'bar php' }),
+        s('rect', { x: pad.left + index * slot + 1, y: y(swiftOf(day)), width: Math.max(1, slot - 2), height: y(0) - y(swiftOf(day)), class: 'bar swift' }),
+      ]),
+      s('text', { x: pad.left, y: height - 6, class: 'axis' }, days[0].day),
+      s('text', { x: width - pad.right, y: height - 6, 'text-anchor': 'end', class: 'axis' }, days[days.length - 1].day),
+    ),
+    h('figcaption', {}, h('span', { class: 'key php' }, 'all requests'), ' ', h('span', { class: 'key swift' }, 'served by Swift'), ' — ', summary),
+  );
+}

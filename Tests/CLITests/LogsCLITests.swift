@@ -1,0 +1,67 @@
+import CutoverTestSupport
+import Foundation
+import Testing
+
+/// `cutover logs` as a user runs it: import, re-import, summary, and one clear line per bad input.
+@Suite struct LogsCLITests {
+    static func line(_ path: String, status: Int = 200) -> String {
+        let stamp = DateFormatter.apacheLog.string(from: Date())
+        return #"192.0.2.1 - - [\#(stamp)] "GET \#(path) HTTP/1.1" \#(status) 10 "-" "Mozilla/5.0""# + "\n"
+    }
+
+    @Test func importShowAndSummarize() throws {
+        let cli = try CLI()
+        defer { cli.cleanup() }
+        try cli.folder.write("www/index.php")
+        try cli.folder.write("www/about.php")
+        try cli.run("crawl", "--docroot", "www")
+        try cli.folder.write(
+            "access.log",
+            Self.line("/about.php") + Self.line("/about.php") + Self.line("/index.php") + Self.line("/.env", status: 404)
+        )
+
+        let imported = try #require(try cli.json("logs", "import", "access.log") as? [String: Any])
+        let file = try #require((imported["files"] as? [[String: Any]])?.first)
+        #expect(file["requests"] as? Int == 4 && file["outcome"] as? String == "imported")
+        let again = try cli.run("logs", "import", "access.log")
+        #expect(again.status == 0 && again.stdout.contains("nothing new"))
+
+        let shown = try #require(try cli.json("logs", "show") as? [[String: Any]])
+        #expect(shown.first?["path"] as? String == "/about.php" && shown.first?["hits"] as? Int == 2)
+        let summary = try #require(try cli.json("logs", "summary") as? [String: Any])
+        #expect((summary["portNext"] as? [[String: Any]])?.first?["path"] as? String == "/about.php")
+        #expect(summary["noiseCount"] as? Int == 1)
+        let text = try cli.run("logs", "summary")
+        #expect(text.status == 0 && text.stdout.contains("port next") && text.stdout.contains("/about.php"))
+    }
+
+    @Test func badInputIsOneClearLineAndNothingIsStored() throws {
+        let cli = try CLI()
+        defer { cli.cleanup() }
+        try cli.folder.write("www/index.php")
+        try cli.run("crawl", "--docroot", "www")
+        let format = try cli.run("logs", "import", "--format", "%h %Q %r", "x.log")
+        #expect(format.status != 0 && format.stderr.contains("%Q"))
+        #expect(mkfifo(cli.folder.appending("fifo"), 0o600) == 0)
+        try cli.folder.write("logs/empty.log", "")
+        let result = try cli.run("logs", "import", "logs", "fifo", "missing.log", "logs/empty.log")
+        #expect(result.status != 0)
+        let errors = result.stderr.split(separator: "\n")
+        #expect(errors.count == 3, "\(result.stderr)")
+        #expect(result.stderr.contains("is a directory") && result.stderr.contains("is a FIFO") && result.stderr.contains("No such file"))
+        #expect(result.stdout.contains("empty, nothing to import"))
+        let shown = try #require(try cli.json("logs", "show") as? [[String: Any]])
+        #expect(shown.isEmpty)
+    }
+}
+
+extension DateFormatter {
+    /// `%d/%b/%Y:%H:%M:%S %z` in English, as Apache writes `%t`.
+    static var apacheLog: DateFormatter {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        formatter.dateFormat = "dd/MMM/yyyy:HH:mm:ss Z"
+        return formatter
+    }
+}

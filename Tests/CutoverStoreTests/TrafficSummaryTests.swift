@@ -1,0 +1,89 @@
+import CutoverCore
+import CutoverStore
+import Foundation
+import GRDB
+import Testing
+
+/// Swift's share of page traffic, port next, orphans, includes and noise, from a real inventory
+/// and imported traffic in one database.
+@Suite struct TrafficSummaryTests {
+    @Test func figuresComeFromTheInventoryTheProbesAndTheLog() async throws {
+        var database = try AppDatabase(writer: DatabaseQueue())
+        let now = Date(timeIntervalSince1970: 1_793_707_200)  // 2026-11-03 12:00 UTC
+        database.clock = .fixed(now)
+        let site = try await database.addSite(
+            SiteSettings(name: "shop", docroot: "/srv/www", publicURL: "http://127.0.0.1:8081", backendURL: "http://127.0.0.1:8080")
+        )
+        let siteID = site.id!
+        let crawl = try database.beginCrawl(siteID: siteID)
+        var changes = InventoryChanges()
+        changes.inserts = ["/a.php", "/b.php", "/c.php", "/d.php", "/e.php", "/style.css"].map { path in
+            FoundURL(
+                path: path,
+                filePath: String(path.dropFirst()),
+                owner: path.hasSuffix(".css") ? .static : .php,
+                size: 1,
+                mtime: 1,
+                contentHash: "x",
+                flags: []
+            )
+        }
+        try database.finishCrawl(crawl, changes: changes, issues: [], filesSeen: 6)
+        // What probes saw: /b.php already answers from Swift, /c.php is refused (an include).
+        try await database.writer.write { db in
+            try db.execute(sql: "UPDATE urls SET observed_owner = 'swift', last_status = 200 WHERE path = '/b.php'")
+            try db.execute(sql: "UPDATE urls SET observed_owner = 'php', last_status = 403 WHERE path = '/c.php'")
+            try db.execute(sql: "UPDATE urls SET last_status = 200 WHERE path = '/d.php'")
+        }
+        let yesterday = 20_759
+        var batch = TrafficBatch()
+        func add(_ path: String, hits: Int, bots: Int = 0, status4xx: Int = 0, attributed: Int = 0, swift: Int = 0) {
+            var counts = TrafficCounts()
+            counts.hits = hits
+            counts.botHits = bots
+            counts.status4xx = status4xx
+            counts.status2xx = hits - status4xx
+            counts.attributed = attributed
+            counts.servedSwift = swift
+            counts.firstSeen = yesterday * 86_400
+            counts.lastSeen = yesterday * 86_400
+            batch.paths[path] = counts
+            batch.days[TrafficBatch.DayKey(day: yesterday, path: path)] = counts
+        }
+        add("/a.php", hits: 10, bots: 2)
+        add("/b.php", hits: 5)
+        add("/e.php", hits: 3, attributed: 3, swift: 3)
+        add("/style.css", hits: 100)
+        add("/missing/route", hits: 4)
+        add("/wp-login.php", hits: 7, bots: 7, status4xx: 7)
+        try database.recordTraffic(batch, siteID: siteID)
+
+        let summary = try await database.trafficSummary(siteID: siteID, orphanDays: 30)
+        #expect(summary.logsFrom == "2026-11-02" && summary.logsTo == "2026-11-02")
+        let share = summary.last7
+        #expect(share.pageHits == 22)
+        #expect(share.swiftHits == 12)
+        #expect(share.byLog == 3 && share.byProbe == 5 && share.byPlan == 14)
+        #expect(abs((share.percentOnSwift ?? 0) - 1200.0 / 22) < 0.001)
+        #expect(
+            summary.last30
+                == {
+                    var same = share
+                    same.days = 30
+                    return same
+                }()
+        )
+        #expect(summary.portNext.map(\.path) == ["/a.php", "/b.php", "/e.php"])
+        #expect(summary.portNext.first?.humanHits == 8)
+        #expect(summary.orphans == ["/d.php"] && summary.orphanCount == 1)
+        #expect(summary.includeCount == 1)
+        #expect(summary.noiseCount == 1 && summary.noiseHits == 7 && summary.noise.map(\.path) == ["/wp-login.php"])
+
+        // A flip planned for /a.php takes it off "port next"; a week later the window is empty.
+        try await database.writer.write { db in try db.execute(sql: "UPDATE urls SET planned_owner = 'swift' WHERE path = '/a.php'") }
+        #expect(try await database.trafficSummary(siteID: siteID).portNext.map(\.path) == ["/b.php", "/e.php"])
+        database.clock = .fixed(now.addingTimeInterval(8 * 86_400))
+        let later = try await database.trafficSummary(siteID: siteID)
+        #expect(later.last7.pageHits == 0 && later.last7.percentOnSwift == nil && later.last30.pageHits == 22)
+    }
+}
