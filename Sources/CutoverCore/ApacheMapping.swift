@@ -54,6 +54,9 @@ public struct URLFlags: OptionSet, Sendable, Hashable, Codable {
     public static let nonUTF8Name = URLFlags(rawValue: 1 << 3)
     /// Reached through a symbolic link inside the docroot.
     public static let viaSymlink = URLFlags(rawValue: 1 << 4)
+    /// Known from the access logs, not from a file: a requested URL that the routing sends to
+    /// the fallback.
+    public static let fromLog = URLFlags(rawValue: 1 << 5)
 
     public var names: [String] {
         var result: [String] = []
@@ -62,6 +65,7 @@ public struct URLFlags: OptionSet, Sendable, Hashable, Codable {
         if contains(.directoryIndex) { result.append("directory-index") }
         if contains(.nonUTF8Name) { result.append("non-utf8-name") }
         if contains(.viaSymlink) { result.append("symlink") }
+        if contains(.fromLog) { result.append("log") }
         return result
     }
 }

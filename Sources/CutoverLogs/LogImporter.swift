@@ -38,6 +38,10 @@ public struct LogFileReport: Codable, Sendable {
     /// Lines for another virtual host (`%v`/`%V` present and not the site's host), by host.
     public var otherHostLines = 0
     public var otherHosts: [String: Int] = [:]
+    /// Requests of Cutover's own probes (`User-Agent: cutover-probe/...`): not traffic.
+    public var probeLines = 0
+    /// Requested URLs without a file added to the inventory (owned by the fallback, flagged `log`).
+    public var urlsAdded = 0
     /// A last line without its newline, left for the next import (the writer may be mid-line).
     public var partialLastLine = false
     public var seconds = Timings()
@@ -66,6 +70,7 @@ public struct LogImporter: Sendable {
     static let bufferBytes = 8 << 20
     static let fingerprintBytes = 1024
     static let keptBadLines = 5
+    static let probeAgent = Array("cutover-probe/".utf8)
 
     public init(database: AppDatabase, site: SiteRecord, format: LogFormat, hosts: [String] = [], logger: Logger) {
         self.database = database
@@ -189,6 +194,7 @@ public struct LogImporter: Sendable {
         report.fromOffset = state.offset
         try read(input, state: &state, report: &report)
         report.toOffset = state.offset
+        if report.requests > 0 { report.urlsAdded = try database.addRequestedURLs(siteID: siteID) }
         if report.lines == 0 && report.outcome == .imported && !report.partialLastLine { report.outcome = .upToDate }
         logger.info(
             "log import",
@@ -253,6 +259,11 @@ public struct LogImporter: Sendable {
                     if report.otherHosts.count < 20 || report.otherHosts[String(decoding: readOnly[host], as: UTF8.self)] != nil {
                         report.otherHosts[String(decoding: readOnly[host], as: UTF8.self), default: 0] += 1
                     }
+                    return
+                }
+                if let agent = entry.userAgent, readOnly[agent].starts(with: Self.probeAgent) {
+                    report.probeLines += 1
+                    state.skippedLines += 1
                     return
                 }
                 report.requests += 1

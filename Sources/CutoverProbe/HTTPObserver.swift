@@ -36,6 +36,8 @@ public final class HTTPObserver: Sendable {
         clients = loops.map { HTTPClient(eventLoopGroup: $0, configuration: clientConfiguration) }
     }
 
+    public static let userAgent = "cutover-probe/1"
+
     public func shutdown() async {
         for client in clients { try? await client.shutdown() }
     }
@@ -53,7 +55,9 @@ public final class HTTPObserver: Sendable {
         let deadline = NIODeadline.now() + .milliseconds(Int64(configuration.timeout.milliseconds))
         let body: CappedBody
         do {
-            let request = try HTTPClient.Request(url: url)
+            var request = try HTTPClient.Request(url: url)
+            // Named so that access logs can tell probes from people (BotList has "cutover-probe").
+            request.headers.add(name: "User-Agent", value: Self.userAgent)
             let delegate = CappedBodyDelegate(cap: configuration.bodyCap)
             let task = client.execute(request: request, delegate: delegate, deadline: deadline)
             // A future does not notice task cancellation: cancel the request so that a cancelled

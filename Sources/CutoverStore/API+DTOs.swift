@@ -351,14 +351,14 @@ public struct TrafficSummary: Codable, Sendable, Hashable {
     public var logsTo: String?
     public var last7: TrafficShare
     public var last30: TrafficShare
-    /// PHP pages not yet planned for Swift, most requested by people first.
+    /// PHP pages not yet planned for Swift that people requested, most requested first.
     public var portNext: [RankedPage]
-    /// PHP pages with no request in the last `orphanDays` days: candidates to delete rather
+    /// PHP pages no person requested in the last `orphanDays` days: candidates to delete rather
     /// than port (only as good as the logs' coverage: see `logsFrom`).
     public var orphanDays: Int
     public var orphanCount: Int
     public var orphans: [String]
-    /// `.php` files never requested that answer with an error (403, 404, 5xx) when probed:
+    /// `.php` files no person ever requested that answer with an error (403, 404, 5xx) when probed:
     /// included files, not pages.
     public var includeCount: Int
     /// Requested URLs without a file that only ever got 4xx (scanners, mistyped links): kept

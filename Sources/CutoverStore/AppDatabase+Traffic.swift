@@ -177,6 +177,31 @@ extension AppDatabase {
         }
     }
 
+    /// Most requested URLs without a file added to the inventory per import.
+    public static let requestedURLsPerImport = 10_000
+
+    /// Adds requested URLs that have no row yet to the inventory, owned by the fallback (Swift)
+    /// and flagged `log`, most requested first; returns how many. Left out: URLs that only ever
+    /// got 4xx (noise), a folder's URL without its slash when the folder is known (Apache
+    /// redirects it), and `script.php/more` (PHP answers it with PATH_INFO).
+    @discardableResult
+    public func addRequestedURLs(siteID: Int64) throws -> Int {
+        try writer.write { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO urls (site_id, path, owner, flags)
+                    SELECT t.site_id, t.path, 'swift', ? FROM traffic t
+                    WHERE t.site_id = ? AND t.status_4xx < t.hits AND instr(t.path, '.php/') = 0
+                      AND NOT EXISTS (SELECT 1 FROM urls u WHERE u.site_id = t.site_id AND u.path = t.path)
+                      AND NOT EXISTS (SELECT 1 FROM urls u WHERE u.site_id = t.site_id AND u.path = t.path || '/')
+                    ORDER BY t.hits DESC, t.path LIMIT ?
+                    """,
+                arguments: [URLFlags.fromLog.rawValue, siteID, Self.requestedURLsPerImport]
+            )
+            return db.changesCount
+        }
+    }
+
     /// Stores counts that belong to no remembered file (standard input).
     public func recordTraffic(_ batch: TrafficBatch, siteID: Int64) throws {
         try writer.write { db in try Self.add(batch, siteID: siteID, db: db) }
@@ -491,13 +516,14 @@ extension AppDatabase {
                 SELECT u.path, sum(d.hits) AS hits, sum(d.human_hits) AS human FROM urls u
                 JOIN traffic_daily d ON d.site_id = u.site_id AND d.path = u.path AND d.day > ?
                 WHERE u.site_id = ? AND u.owner = 'php' AND u.gone = 0 AND coalesce(u.planned_owner, 'php') = 'php'
-                GROUP BY u.path ORDER BY human DESC, hits DESC, u.path LIMIT ?
+                  AND coalesce(u.last_status, 200) < 400
+                GROUP BY u.path HAVING human > 0 ORDER BY human DESC, hits DESC, u.path LIMIT ?
                 """,
             arguments: [today - 30, siteID, listLimit]
         ).map { RankedPage(path: $0["path"], hits: $0["hits"], humanHits: $0["human"]) }
         let orphanFilter = """
             FROM urls u WHERE u.site_id = ?1 AND u.owner = 'php' AND u.gone = 0 AND coalesce(u.last_status, 200) < 400
-            AND NOT EXISTS (SELECT 1 FROM traffic_daily d WHERE d.site_id = u.site_id AND d.path = u.path AND d.day > ?2)
+            AND NOT EXISTS (SELECT 1 FROM traffic_daily d WHERE d.site_id = u.site_id AND d.path = u.path AND d.day > ?2 AND d.human_hits > 0)
             """
         summary.orphanCount = try Int.fetchOne(db, sql: "SELECT count(*) \(orphanFilter)", arguments: [siteID, today - orphanDays]) ?? 0
         summary.orphans = try String.fetchAll(
@@ -510,7 +536,7 @@ extension AppDatabase {
                 db,
                 sql: """
                     SELECT count(*) FROM urls u WHERE u.site_id = ? AND u.owner = 'php' AND u.gone = 0 AND u.last_status >= 400
-                    AND NOT EXISTS (SELECT 1 FROM traffic t WHERE t.site_id = u.site_id AND t.path = u.path)
+                    AND NOT EXISTS (SELECT 1 FROM traffic t WHERE t.site_id = u.site_id AND t.path = u.path AND t.hits > t.bot_hits)
                     """,
                 arguments: [siteID]
             ) ?? 0

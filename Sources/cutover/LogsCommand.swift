@@ -89,6 +89,10 @@ struct LogsImportCommand: ParsableCommand {
                 let hosts = report.otherHosts.sorted { $0.value > $1.value }.prefix(5).map { "\(ConfigText.visible($0.key)) (\($0.value))" }
                 lines.append("  \(report.otherHostLines) lines for other virtual hosts skipped: \(hosts.joined(separator: ", "))")
             }
+            if report.urlsAdded > 0 {
+                lines.append("  \(report.urlsAdded) requested URLs without a file added to the inventory (owned by the fallback)")
+            }
+            if report.probeLines > 0 { lines.append("  \(report.probeLines) requests of Cutover's own probes left out") }
             if report.partialLastLine { lines.append("  the last line has no newline yet: left for the next import") }
             return lines.joined(separator: "\n")
         }

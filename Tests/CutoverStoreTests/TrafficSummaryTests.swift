@@ -79,6 +79,17 @@ import Testing
         #expect(summary.includeCount == 1)
         #expect(summary.noiseCount == 1 && summary.noiseHits == 7 && summary.noise.map(\.path) == ["/wp-login.php"])
 
+        // Requested URLs without a file join the inventory as the fallback's, once; noise does not.
+        #expect(try database.addRequestedURLs(siteID: siteID) == 1)
+        let added = try #require(try database.urls(siteID: siteID).first { $0.path == "/missing/route" })
+        #expect(added.owner == .swift && added.urlFlags == [.fromLog] && added.filePath == nil)
+        #expect(try database.addRequestedURLs(siteID: siteID) == 0)
+        #expect(try database.urls(siteID: siteID).contains { $0.path == "/wp-login.php" } == false)
+        // A re-crawl that finds no file for it leaves it alone; the figures do not change.
+        let recrawl = InventoryChanges.between(known: try database.knownURLs(siteID: siteID), found: [])
+        #expect(!recrawl.removals.contains { $0.id == added.id })
+        #expect(try await database.trafficSummary(siteID: siteID).last7 == share)
+
         // A flip planned for /a.php takes it off "port next"; a week later the window is empty.
         try await database.writer.write { db in try db.execute(sql: "UPDATE urls SET planned_owner = 'swift' WHERE path = '/a.php'") }
         #expect(try await database.trafficSummary(siteID: siteID).portNext.map(\.path) == ["/b.php", "/e.php"])

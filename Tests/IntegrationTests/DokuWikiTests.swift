@@ -1,0 +1,99 @@
+import CutoverCore
+import CutoverCrawl
+import CutoverLogs
+import CutoverProbe
+import CutoverStore
+import CutoverTestSupport
+import Foundation
+import Logging
+import Testing
+
+let dokuWikiTestsEnabled = Integration.isCI || (Integration.apacheInstalled && FileManager.default.fileExists(atPath: "/usr/share/dokuwiki/doku.php"))
+
+/// Debian's `dokuwiki` package, a real PHP application nobody here wrote, served from
+/// /usr/share/dokuwiki by a real Apache with the fallback and the app's own `.htaccess` files:
+/// its traffic is imported from the log Apache writes, and the figures must show a handful of
+/// pages, the libraries as includes, and the wiki's pages as `doku.php` query values.
+@Suite(.enabled(if: dokuWikiTestsEnabled, "needs apache2, libapache2-mod-php and dokuwiki (always runs when CI=true)"))
+struct DokuWikiTests {
+    static let docroot = "/usr/share/dokuwiki"
+
+    @Test func trafficShowsEntryPointsAsPagesAndLibrariesAsIncludes() async throws {
+        #expect(FileManager.default.fileExists(atPath: Self.docroot + "/doku.php"), "install Debian's dokuwiki package (scripts/setup.sh does)")
+        let work = try TemporaryDirectory(prefix: "dokuwiki")
+        defer { work.remove() }
+        chmod(work.path, 0o777)
+        let backend = RecordingBackend()
+        try await backend.start()
+        let format = #"%h %l %u %t "%r" %>s %O "%{Referer}i" "%{User-Agent}i" %R"#
+        let apache = try ApacheServer(
+            docroot: Self.docroot,
+            directoryConfig: "AllowOverride All\n" + ApacheSnippets.directoryFallback(backend: backend.baseURL),
+            serverConfig: """
+                LogFormat "\(format.replacingOccurrences(of: "\"", with: "\\\""))" cutover
+                CustomLog "\(work.appending("access.log"))" cutover
+                """
+        )
+        try apache.start()
+        defer {
+            apache.shutdown()
+            Task { await backend.stop() }
+        }
+        var quiet = Logger(label: "test")
+        quiet.logLevel = .critical
+        let database = try AppDatabase(path: work.appending("cutover.sqlite"))
+        let site = try await database.addSite(
+            SiteSettings(name: "wiki", docroot: Self.docroot, publicURL: apache.baseURL, backendURL: backend.baseURL)
+        )
+
+        let crawl = try Crawler(database: database, logger: quiet).crawl(site: site)
+        let phpFiles = try database.urls(siteID: site.id!).filter { $0.owner == .php }.count
+        #expect(phpFiles > 400, "the inventory counts every .php file: \(phpFiles)")
+        #expect(crawl.crawl.filesSeen > 400)
+
+        // What people do: read pages, edit one, fetch the CSS and the feed; and a scanner.
+        let requests = [
+            "/doku.php?id=start", "/doku.php?id=wiki:syntax", "/doku.php?id=wiki%3Asyntax", "/doku.php?do=edit&id=wiki:syntax",
+            "/doku.php?id=start&utm_source=mail", "/", "/lib/exe/css.php", "/feed.php", "/inc/init.php", "/vendor/autoload.php",
+            "/wp-login.php",
+        ]
+        var statuses: [String: Int] = [:]
+        let browser = ["User-Agent": "Mozilla/5.0 (X11; Linux x86_64; rv:121.0) Gecko/20100101 Firefox/121.0"]
+        for path in requests { statuses[path] = try await RawHTTP.send(port: apache.port, method: "GET", path: path, headers: browser).status }
+        #expect(statuses["/doku.php?id=start"] == 200 && statuses["/feed.php"] == 200, "\(statuses) \(apache.log())")
+        // index.php sends visitors on to doku.php.
+        #expect((300..<400).contains(statuses["/"] ?? 0), "\(statuses)")
+        #expect(statuses["/inc/init.php"] == 403 && statuses["/vendor/autoload.php"] == 403, "the app's own .htaccess denies its libraries")
+        // Unknown URLs reach the Swift backend through the fallback (it answers 404 here).
+        #expect(backend.requestTargets.contains("/wp-login.php"))
+
+        let probe = try await Prober(database: database, configuration: ProbeConfiguration(timeout: .seconds(10)), logger: quiet).probe(site: site)
+        #expect(probe.outcomes.count >= phpFiles)
+
+        let log = work.appending("access.log")
+        let deadline = ContinuousClock.now + .seconds(10)
+        let expectedLines = requests.count + probe.outcomes.count
+        while ((try? String(contentsOfFile: log, encoding: .utf8))?.split(separator: "\n").count ?? 0) < expectedLines {
+            guard ContinuousClock.now < deadline else { throw HarnessError("Apache did not log \(expectedLines) requests") }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        // The probe's own requests are in the log too: left out of the traffic.
+        let report = try LogImporter(database: database, site: site, format: try LogFormat(format), logger: quiet).importFile(log)
+        #expect(report.badLines == 0 && report.requests == requests.count && report.probeLines >= probe.outcomes.count)
+
+        let summary = try await database.trafficSummary(siteID: site.id!)
+        #expect(summary.includeCount > 400, "inc/ and vendor/ are includes: \(summary.includeCount)")
+        let pages = summary.portNext.map(\.path)
+        #expect(Set(pages) == ["/doku.php", "/", "/feed.php", "/lib/exe/css.php"], "denied libraries are no pages: \(pages)")
+        #expect(summary.portNext.first?.path == "/doku.php", "the wiki's entry point is the most requested page")
+        // Every page request but the fallback's /wp-login.php was answered by PHP, as %R says.
+        #expect(summary.last7.byLog == summary.last7.pageHits && summary.last7.swiftHits == 1, "\(summary.last7)")
+        #expect(summary.orphanCount < 60, "entry points that nobody requested: \(summary.orphans)")
+
+        let values = try database.queryValues(siteID: site.id!, path: "/doku.php").filter { $0.key == "id" }
+        #expect(values.first { $0.value == "wiki:syntax" }?.hits == 3, "both spellings and the edit are one page: \(values)")
+        #expect(values.first { $0.value == "start" }?.hits == 2)
+        let doku = try #require(try database.traffic(siteID: site.id!, path: "/doku.php"))
+        #expect(doku.counts.attributed == doku.counts.hits && doku.counts.servedPHP == doku.counts.hits, "%R names PHP for every doku.php line")
+    }
+}
