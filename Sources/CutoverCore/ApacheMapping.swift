@@ -57,6 +57,9 @@ public struct URLFlags: OptionSet, Sendable, Hashable, Codable {
     /// Known from the access logs, not from a file: a requested URL that the routing sends to
     /// the fallback.
     public static let fromLog = URLFlags(rawValue: 1 << 5)
+    /// Reached through a symbolic link whose target is outside the docroot (Apache follows it
+    /// under `Options FollowSymLinks`, Debian's default).
+    public static let outsideDocroot = URLFlags(rawValue: 1 << 6)
 
     public var names: [String] {
         var result: [String] = []
@@ -66,6 +69,7 @@ public struct URLFlags: OptionSet, Sendable, Hashable, Codable {
         if contains(.nonUTF8Name) { result.append("non-utf8-name") }
         if contains(.viaSymlink) { result.append("symlink") }
         if contains(.fromLog) { result.append("log") }
+        if contains(.outsideDocroot) { result.append("outside-docroot") }
         return result
     }
 }

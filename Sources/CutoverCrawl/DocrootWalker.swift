@@ -22,8 +22,11 @@ struct WalkedFile: Sendable {
 }
 
 /// Walks a docroot with POSIX calls over raw bytes, so names that are not valid UTF-8 are
-/// handled exactly. Follows symbolic links only while their target stays inside the docroot,
-/// and never enters a directory that is already on the current path (a loop).
+/// handled exactly. Follows symbolic links as Apache does under `Options FollowSymLinks`
+/// (Debian's default), also when they lead outside the docroot: those URLs are flagged
+/// `outside-docroot` and each such link is reported with its target (as an exposure when the
+/// target is a place that should never be public). Never enters a directory that is already on
+/// the current path (a loop), a kernel file system, or more than `maxDepth` levels.
 ///
 /// Speed (scripts/bench-crawl.sh): entries are stat-ed relative to their open directory
 /// (`fstatat`, no path lookup from the root per file), and a directory's URL prefix, display
@@ -111,11 +114,34 @@ struct DocrootWalker {
                     issue(directory, name, "broken-symlink", "symbolic link target does not exist")
                     continue
                 }
-                guard let target = POSIX.realpath(childPath), isInsideDocroot(target) else {
-                    issue(directory, name, "symlink-outside-docroot", "symbolic link leads outside the docroot; not followed")
+                guard let target = POSIX.realpath(childPath) else {
+                    issue(directory, name, "broken-symlink", POSIX.message(errno))
                     continue
                 }
                 flags.insert(.viaSymlink)
+                if !isInsideDocroot(target) {
+                    flags.insert(.outsideDocroot)
+                    let shown = Self.display(target)
+                    if POSIX.isDirectory(info.st_mode), POSIX.isPseudoFileSystem(target) {
+                        issue(directory, name, "pseudo-filesystem", "symbolic link into \(shown), a kernel file system; not followed")
+                        continue
+                    }
+                    if Self.isPrivatePlace(target), !name.starts(with: Self.htPrefix) {
+                        issue(
+                            directory,
+                            name,
+                            "exposure",
+                            "symbolic link into \(shown), which should never be public: Apache serves it under FollowSymLinks unless a rule denies it"
+                        )
+                    } else {
+                        issue(
+                            directory,
+                            name,
+                            "symlink-outside-docroot",
+                            "followed as Apache does (FollowSymLinks): leads to \(shown), outside the docroot"
+                        )
+                    }
+                }
             }
             if POSIX.isDirectory(info.st_mode) {
                 let id = DeviceInode(info)
@@ -143,7 +169,7 @@ struct DocrootWalker {
                     fsPath: childPath,
                     urlPrefix: directory.urlPrefix + PathEncoding.encodeSegment(name) + "/",
                     displayPrefix: directory.displayPrefix + Self.display(name) + "/",
-                    flags: flags.intersection([.hidden, .sensitive, .nonUTF8Name, .viaSymlink]),
+                    flags: flags.intersection([.hidden, .sensitive, .nonUTF8Name, .viaSymlink, .outsideDocroot]),
                     depth: directory.depth + 1,
                     ancestors: ancestors,
                     device: id.device
@@ -175,6 +201,19 @@ struct DocrootWalker {
     }
 
     private static let htaccessName = Array(".htaccess".utf8)
+    /// Apache's default config denies `.ht*` files (Debian: `<FilesMatch "^\.ht">`).
+    private static let htPrefix = Array(".ht".utf8)
+    /// Where a link from a website should never lead: system configuration, home folders,
+    /// kernel and device trees, mail and backups.
+    static let privatePlaces = ["/etc", "/root", "/home", "/proc", "/sys", "/dev", "/boot", "/var/mail", "/var/spool", "/var/backups"].map {
+        Array($0.utf8)
+    }
+
+    static func isPrivatePlace(_ real: [UInt8]) -> Bool {
+        privatePlaces.contains { place in
+            real == place || (real.starts(with: place) && real.count > place.count && real[place.count] == UInt8(ascii: "/"))
+        }
+    }
 
     /// Flags one path segment contributes: hidden, sensitive, not UTF-8.
     private static func ownFlags(_ name: [UInt8]) -> URLFlags {

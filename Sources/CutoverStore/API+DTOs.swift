@@ -358,7 +358,8 @@ public struct TrafficSummary: Codable, Sendable, Hashable {
     public var orphanDays: Int
     public var orphanCount: Int
     public var orphans: [String]
-    /// `.php` files no person ever requested that answer with an error (403, 404, 5xx) when probed:
+    /// `.php` files no person ever requested that answer with an error (403, 404, 5xx) or an
+    /// empty body when probed:
     /// included files, not pages.
     public var includeCount: Int
     /// Requested URLs without a file that only ever got 4xx (scanners, mistyped links): kept

@@ -522,7 +522,7 @@ extension AppDatabase {
             arguments: [today - 30, siteID, listLimit]
         ).map { RankedPage(path: $0["path"], hits: $0["hits"], humanHits: $0["human"]) }
         let orphanFilter = """
-            FROM urls u WHERE u.site_id = ?1 AND u.owner = 'php' AND u.gone = 0 AND coalesce(u.last_status, 200) < 400
+            FROM urls u WHERE u.site_id = ?1 AND u.owner = 'php' AND u.gone = 0 AND NOT \(answersLikeAnInclude)
             AND NOT EXISTS (SELECT 1 FROM traffic_daily d WHERE d.site_id = u.site_id AND d.path = u.path AND d.day > ?2 AND d.human_hits > 0)
             """
         summary.orphanCount = try Int.fetchOne(db, sql: "SELECT count(*) \(orphanFilter)", arguments: [siteID, today - orphanDays]) ?? 0
@@ -535,7 +535,7 @@ extension AppDatabase {
             try Int.fetchOne(
                 db,
                 sql: """
-                    SELECT count(*) FROM urls u WHERE u.site_id = ? AND u.owner = 'php' AND u.gone = 0 AND u.last_status >= 400
+                    SELECT count(*) FROM urls u WHERE u.site_id = ? AND u.owner = 'php' AND u.gone = 0 AND \(answersLikeAnInclude)
                     AND NOT EXISTS (SELECT 1 FROM traffic t WHERE t.site_id = u.site_id AND t.path = u.path AND t.hits > t.bot_hits)
                     """,
                 arguments: [siteID]
@@ -555,6 +555,13 @@ extension AppDatabase {
         ).map { RankedPage(path: $0["path"], hits: $0["hits"], humanHits: $0["human"]) }
         return summary
     }
+
+    /// The URL's latest probe found an error (403, 404, 5xx) or an empty 2xx body: a file that
+    /// only defines code (a class, a library) or that its app refuses to run directly.
+    static let answersLikeAnInclude = """
+        (coalesce(u.last_status, 0) >= 400 OR EXISTS (SELECT 1 FROM probe_results pr WHERE pr.url_id = u.id AND pr.run_id = u.last_probe_run
+          AND pr.status BETWEEN 200 AND 299 AND pr.content_length = 0))
+        """
 
     /// Swift's share of page requests on days after `since`. Each path's hits are attributed
     /// by the log where its lines said who answered, else by the URL's latest probe, else by

@@ -86,14 +86,33 @@ import Glibc
         #expect(urls["/alias.php"]?.owner == .php)
         #expect(urls["/alias.php"]?.urlFlags.contains(.viaSymlink) == true)
         #expect(urls["/mirror/page.php"] != nil)
-        #expect(urls["/leak.php"] == nil)
-        #expect(urls.keys.allSatisfy { !$0.hasPrefix("/leakdir") })
+        // Apache follows links out of the docroot (FollowSymLinks): so does the inventory, flagged.
+        #expect(urls["/leak.php"]?.urlFlags.contains(.outsideDocroot) == true)
+        #expect(urls["/leakdir/dir/x.php"]?.urlFlags.isSuperset(of: [.outsideDocroot, .viaSymlink]) == true)
+        #expect(urls["/mirror/page.php"]?.urlFlags.contains(.outsideDocroot) == false)
         #expect(urls.keys.allSatisfy { !$0.contains("/up/") })
         let kinds = Dictionary(grouping: result.issues, by: \.kind).mapValues { $0.map(\.filePath).sorted() }
         #expect(kinds["symlink-outside-docroot"] == ["leak.php", "leakdir"])
+        #expect(result.issues.first { $0.filePath == "leak.php" }?.message.contains(outside.appending("secret.php")) == true)
         #expect(kinds["symlink-loop"]?.contains("real/up") == true)
         #expect(kinds["broken-symlink"] == ["dangling.php"])
         #expect(try fixture.database.crawlIssues(crawlID: result.crawl.id!).count == result.issues.count)
+    }
+
+    @Test func linksIntoPlacesThatShouldNeverBePublicAreExposures() throws {
+        let fixture = try CrawlFixture()
+        defer { fixture.cleanup() }
+        try fixture.symlink("hosts.txt", to: "/etc/hosts")
+        try fixture.symlink("kernel", to: "/proc/self")
+        try fixture.symlink(".htpasswd", to: "/etc/hosts")  // Apache denies .ht* files by default
+        let result = try fixture.crawl()
+        let urls = try fixture.urls()
+        #expect(urls["/hosts.txt"]?.urlFlags.contains(.outsideDocroot) == true)
+        #expect(urls.keys.allSatisfy { !$0.hasPrefix("/kernel") })
+        let kinds = Dictionary(grouping: result.issues, by: \.kind).mapValues { $0.map(\.filePath).sorted() }
+        #expect(kinds["exposure"] == ["hosts.txt"])
+        #expect(kinds["pseudo-filesystem"] == ["kernel"])
+        #expect(kinds["symlink-outside-docroot"] == [".htpasswd"])
     }
 
     @Test func namesThatAreNotUTF8DoNotStopTheCrawl() throws {
