@@ -254,8 +254,7 @@ public struct TrafficDayView: Codable, Sendable, Hashable {
     public var servedPHP: Int
 
     public init(day: Int, hits: Int, humanHits: Int, attributed: Int, servedSwift: Int, servedPHP: Int) {
-        let (year, month, dayOfMonth) = CivilDate.from(daysSince1970: day)
-        self.day = String(format: "%04d-%02d-%02d", year, month, dayOfMonth)
+        self.day = CivilDate.text(daysSince1970: day)
         self.hits = hits
         self.humanHits = humanHits
         self.attributed = attributed
@@ -293,6 +292,12 @@ public struct LogFileView: Codable, Sendable, Hashable {
 
 /// Days since 1970 to a civil (proleptic Gregorian, UTC) date: Howard Hinnant's civil_from_days.
 public enum CivilDate {
+    /// `2026-12-03`.
+    public static func text(daysSince1970 days: Int) -> String {
+        let (year, month, day) = from(daysSince1970: days)
+        return String(format: "%04d-%02d-%02d", year, month, day)
+    }
+
     public static func from(daysSince1970 days: Int) -> (year: Int, month: Int, day: Int) {
         let z = days + 719_468
         let era = (z >= 0 ? z : z - 146_096) / 146_097

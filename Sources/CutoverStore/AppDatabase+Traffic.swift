@@ -183,7 +183,8 @@ extension AppDatabase {
     /// Adds requested URLs that have no row yet to the inventory, owned by the fallback (Swift)
     /// and flagged `log`, most requested first; returns how many. Left out: URLs that only ever
     /// got 4xx (noise), a folder's URL without its slash when the folder is known (Apache
-    /// redirects it), and `script.php/more` (PHP answers it with PATH_INFO).
+    /// redirects it), `script.php/more` (PHP answers it with PATH_INFO), and paths with control
+    /// characters (`%0A`, `%00`: the export refuses them in a config file, and no page has them).
     @discardableResult
     public func addRequestedURLs(siteID: Int64) throws -> Int {
         try writer.write { db in
@@ -192,6 +193,7 @@ extension AppDatabase {
                     INSERT INTO urls (site_id, path, owner, flags)
                     SELECT t.site_id, t.path, 'swift', ? FROM traffic t
                     WHERE t.site_id = ? AND t.status_4xx < t.hits AND instr(t.path, '.php/') = 0
+                      AND t.path NOT GLOB '*%[01][0-9A-F]*' AND instr(t.path, '%7F') = 0
                       AND NOT EXISTS (SELECT 1 FROM urls u WHERE u.site_id = t.site_id AND u.path = t.path)
                       AND NOT EXISTS (SELECT 1 FROM urls u WHERE u.site_id = t.site_id AND u.path = t.path || '/')
                     ORDER BY t.hits DESC, t.path LIMIT ?
@@ -500,14 +502,8 @@ extension AppDatabase {
     static func trafficSummary(_ db: Database, siteID: Int64, today: Int, orphanDays: Int, listLimit: Int) throws -> TrafficSummary {
         var summary = TrafficSummary(orphanDays: orphanDays)
         let range = try Row.fetchOne(db, sql: "SELECT min(day) AS first, max(day) AS last FROM traffic_daily WHERE site_id = ?", arguments: [siteID])
-        func dayText(_ day: Int?) -> String? {
-            day.map { day in
-                let (year, month, dayOfMonth) = CivilDate.from(daysSince1970: day)
-                return String(format: "%04d-%02d-%02d", year, month, dayOfMonth)
-            }
-        }
-        summary.logsFrom = dayText(range?["first"])
-        summary.logsTo = dayText(range?["last"])
+        summary.logsFrom = (range?["first"] as Int?).map(CivilDate.text)
+        summary.logsTo = (range?["last"] as Int?).map(CivilDate.text)
         summary.last7 = try share(db, siteID: siteID, since: today - 7, days: 7)
         summary.last30 = try share(db, siteID: siteID, since: today - 30, days: 30)
         summary.portNext = try Row.fetchAll(

@@ -116,7 +116,8 @@ import Testing
         try await fixture.test { client in
             for path in [
                 "/api/sites", "/api/sites/demo/stats", "/api/sites/demo/htaccess", "/api/jobs", "/api/jobs/1/events", "/metrics", "//metrics",
-                "//api/sites", "/api/sites/",
+                "//api/sites", "/api/sites/", "/api/sites/demo/traffic", "/api/sites/demo/traffic/summary", "/api/sites/demo/traffic/daily",
+                "/api/sites/demo/log-files", "//api/sites/demo/traffic",
             ] {
                 try await client.execute(uri: path, method: .get) { response throws in
                     #expect([.unauthorized, .notFound].contains(response.status), "\(path)")

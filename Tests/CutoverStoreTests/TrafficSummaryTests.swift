@@ -56,15 +56,18 @@ import Testing
         add("/style.css", hits: 100)
         add("/missing/route", hits: 4)
         add("/wp-login.php", hits: 7, bots: 7, status4xx: 7)
+        // Requested URLs with control characters: pages of the fallback in the figures, never rows.
+        add("/x%0ALoadModule%20evil%20/tmp/e.so", hits: 2, bots: 2)
+        add("/y%7F", hits: 1, bots: 1)
         try database.recordTraffic(batch, siteID: siteID)
 
         let summary = try await database.trafficSummary(siteID: siteID, orphanDays: 30)
         #expect(summary.logsFrom == "2026-11-02" && summary.logsTo == "2026-11-02")
         let share = summary.last7
-        #expect(share.pageHits == 22)
-        #expect(share.swiftHits == 12)
-        #expect(share.byLog == 3 && share.byProbe == 5 && share.byPlan == 14)
-        #expect(abs((share.percentOnSwift ?? 0) - 1200.0 / 22) < 0.001)
+        #expect(share.pageHits == 25)
+        #expect(share.swiftHits == 15)
+        #expect(share.byLog == 3 && share.byProbe == 5 && share.byPlan == 17)
+        #expect(abs((share.percentOnSwift ?? 0) - 1500.0 / 25) < 0.001)
         #expect(
             summary.last30
                 == {
@@ -85,6 +88,7 @@ import Testing
         #expect(added.owner == .swift && added.urlFlags == [.fromLog] && added.filePath == nil)
         #expect(try database.addRequestedURLs(siteID: siteID) == 0)
         #expect(try database.urls(siteID: siteID).contains { $0.path == "/wp-login.php" } == false)
+        #expect(try database.urls(siteID: siteID).contains { $0.path.hasPrefix("/x%0A") || $0.path == "/y%7F" } == false)
         // A re-crawl that finds no file for it leaves it alone; the figures do not change.
         let recrawl = InventoryChanges.between(known: try database.knownURLs(siteID: siteID), found: [])
         #expect(!recrawl.removals.contains { $0.id == added.id })
@@ -95,6 +99,6 @@ import Testing
         #expect(try await database.trafficSummary(siteID: siteID).portNext.map(\.path) == ["/b.php", "/e.php"])
         database.clock = .fixed(now.addingTimeInterval(8 * 86_400))
         let later = try await database.trafficSummary(siteID: siteID)
-        #expect(later.last7.pageHits == 0 && later.last7.percentOnSwift == nil && later.last30.pageHits == 22)
+        #expect(later.last7.pageHits == 0 && later.last7.percentOnSwift == nil && later.last30.pageHits == 25)
     }
 }
