@@ -161,6 +161,7 @@ public struct LogImporter: Sendable {
                 if !input.isGzip, input.size < known.offset {
                     report.recognised = "truncated since the last import (\(input.size) bytes, \(known.offset) read): read from the start"
                     known.offset = 0
+                    known.lines = 0
                 } else if known.path != path {
                     report.recognised = "same log as \(known.path) (rotated or copied), read up to byte \(known.offset)"
                 } else {
