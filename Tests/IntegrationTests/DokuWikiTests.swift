@@ -74,7 +74,9 @@ struct DokuWikiTests {
         // Unknown URLs reach the Swift backend through the fallback (it answers 404 here).
         #expect(backend.requestTargets.contains("/wp-login.php"))
 
-        let probe = try await Prober(database: database, configuration: ProbeConfiguration(timeout: .seconds(10)), logger: quiet).probe(site: site)
+        // Four at a time: 1,200 mod_php requests must not starve the live suites running alongside.
+        let probe = try await Prober(database: database, configuration: ProbeConfiguration(concurrency: 4, timeout: .seconds(30)), logger: quiet)
+            .probe(site: site)
         #expect(probe.outcomes.count >= phpFiles)
 
         let log = work.appending("access.log")

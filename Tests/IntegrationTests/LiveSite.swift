@@ -46,7 +46,9 @@ final class LiveSite: @unchecked Sendable {
     @discardableResult
     func crawl() throws -> CrawlResult { try Crawler(database: database, logger: quiet).crawl(site: site) }
 
-    func probe(_ configuration: ProbeConfiguration = ProbeConfiguration(timeout: .seconds(5))) async throws -> ProbeReport {
+    /// The timeout is a ceiling for a loaded CI machine (every live suite runs at once on 2
+    /// cores), never a wait: answers come in milliseconds.
+    func probe(_ configuration: ProbeConfiguration = ProbeConfiguration(timeout: .seconds(30))) async throws -> ProbeReport {
         try await Prober(database: database, configuration: configuration, logger: quiet).probe(site: site)
     }
 

@@ -124,7 +124,11 @@ struct ProbeTests {
         _ = try await live.database.upsertSite(settings)
         let site = try await live.database.site(named: "live")
         try live.crawl()
-        let prober = Prober(database: live.database, configuration: ProbeConfiguration(timeout: .seconds(5), checkBackend: false), logger: live.quiet)
+        let prober = Prober(
+            database: live.database,
+            configuration: ProbeConfiguration(timeout: .seconds(30), checkBackend: false),
+            logger: live.quiet
+        )
         var reports: [ProbeReport] = []
         for _ in 0..<3 { reports.append(try await prober.probe(site: site)) }
         await live.shutdown()
