@@ -53,6 +53,18 @@ export async function renderURLDetail(main, { app, args, signal }) {
       url.gone ? fact('Gone', 'the file is no longer in the docroot') : null,
     ),
     h('div', { class: 'actions' }, flipButton),
+    h('section', { 'aria-labelledby': 'traffic-heading', dataset: { name: 'traffic' } },
+      h('h2', { id: 'traffic-heading' }, 'Traffic'),
+      detail.traffic ? h('dl', { class: 'facts' },
+        fact('Requests', `${number(detail.traffic.hits)} (${number(detail.traffic.humanHits)} by people)`),
+        fact('First and last seen', `${when(detail.traffic.firstSeen)} – ${when(detail.traffic.lastSeen)}`),
+        fact('Statuses', `2xx ${number(detail.traffic.status2xx)}, 3xx ${number(detail.traffic.status3xx)}, 4xx ${number(detail.traffic.status4xx)}, 5xx ${number(detail.traffic.status5xx)}`),
+        detail.traffic.attributed ? fact('Served by', `Swift ${number(detail.traffic.servedSwift)}, PHP ${number(detail.traffic.servedPHP)} of ${number(detail.traffic.attributed)} the log attributes`) : null,
+      ) : h('p', { class: 'empty' }, 'No request to this URL in the imported access logs.'),
+      detail.queryValues.length ? table(['Query key', 'Value (as PHP reads it)', 'Requests'], detail.queryValues.map((item) => [
+        item.key, item.value ?? '(other values)', number(item.hits),
+      ])) : null,
+    ),
     h('section', { 'aria-labelledby': 'probes-heading' },
       h('h2', { id: 'probes-heading' }, 'Probe history'),
       detail.probes.length ? table(['Run', 'Status', 'Observed', 'Expected', 'Latency', 'Type', 'Backend', 'Note'], detail.probes.map((probe) => [

@@ -23,6 +23,9 @@ struct URLsController {
         var url: URLView
         var probes: [ProbeResultView]
         var events: [OwnershipEventView]
+        /// Its requests in the imported access logs (absent without logs) and its query values.
+        var traffic: TrafficView?
+        var queryValues: [QueryValue]
     }
 
     /// Flip one URL or many: exactly one of `paths`, `prefix`, `glob`.
@@ -89,7 +92,9 @@ struct URLsController {
             return Detail(
                 url: URLView(detail.url),
                 probes: detail.probes.map(ProbeResultView.init),
-                events: detail.events.map(OwnershipEventView.init)
+                events: detail.events.map(OwnershipEventView.init),
+                traffic: detail.traffic.map(TrafficView.init),
+                queryValues: detail.queryValues
             )
         }
         api.post("sites/:site/flips") { request, context in

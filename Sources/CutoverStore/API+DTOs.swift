@@ -228,6 +228,19 @@ public struct TrafficView: Codable, Sendable, Hashable {
     }
 }
 
+/// A query key's value as PHP reads it, and its hits; `value` nil sums the values beyond the cap.
+public struct QueryValue: Codable, Sendable, Hashable {
+    public var key: String
+    public var value: String?
+    public var hits: Int
+
+    public init(key: String, value: String?, hits: Int) {
+        self.key = key
+        self.value = value
+        self.hits = hits
+    }
+}
+
 /// A page of the traffic table.
 public struct TrafficPage: Codable, Sendable, Hashable {
     public var items: [TrafficView]

@@ -210,6 +210,9 @@ public struct URLDetailRecords: Sendable {
     public var url: URLRecord
     public var probes: [ProbeResultRecord]
     public var events: [OwnershipEventRecord]
+    /// Its requests in the imported access logs, and its query values (nil, [] without logs).
+    public var traffic: TrafficRow?
+    public var queryValues: [QueryValue]
 }
 
 extension AppDatabase {
@@ -221,7 +224,9 @@ extension AppDatabase {
             return URLDetailRecords(
                 url: url,
                 probes: try Self.probeHistory(db, urlID: url.id, limit: 50),
-                events: try Self.ownershipEvents(db, urlID: url.id)
+                events: try Self.ownershipEvents(db, urlID: url.id),
+                traffic: try Self.traffic(db, siteID: siteID, path: url.path),
+                queryValues: try Self.queryValues(db, siteID: siteID, path: url.path)
             )
         }
     }

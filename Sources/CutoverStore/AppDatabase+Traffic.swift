@@ -438,23 +438,27 @@ extension AppDatabase {
     }
 
     public func traffic(siteID: Int64, path: String) throws -> TrafficRow? {
-        try writer.read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM traffic WHERE site_id = ? AND path = ?", arguments: [siteID, path]).map(Self.trafficRow)
-        }
+        try writer.read { db in try Self.traffic(db, siteID: siteID, path: path) }
+    }
+
+    static func traffic(_ db: Database, siteID: Int64, path: String) throws -> TrafficRow? {
+        try Row.fetchOne(db, sql: "SELECT * FROM traffic WHERE site_id = ? AND path = ?", arguments: [siteID, path]).map(Self.trafficRow)
     }
 
     /// Query keys of a path with their values and hits, most requested first.
-    public func queryValues(siteID: Int64, path: String) throws -> [(key: String, value: String?, hits: Int)] {
-        try writer.read { db in
-            try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT key, is_other, value, hits FROM traffic_query_values WHERE site_id = ? AND path = ?
-                    ORDER BY key, is_other, hits DESC, value
-                    """,
-                arguments: [siteID, path]
-            ).map { row in (row["key"], (row["is_other"] as Bool) ? nil : row["value"], row["hits"]) }
-        }
+    public func queryValues(siteID: Int64, path: String) throws -> [QueryValue] {
+        try writer.read { db in try Self.queryValues(db, siteID: siteID, path: path) }
+    }
+
+    static func queryValues(_ db: Database, siteID: Int64, path: String) throws -> [QueryValue] {
+        try Row.fetchAll(
+            db,
+            sql: """
+                SELECT key, is_other, value, hits FROM traffic_query_values WHERE site_id = ? AND path = ?
+                ORDER BY key, is_other, hits DESC, value
+                """,
+            arguments: [siteID, path]
+        ).map { row in QueryValue(key: row["key"], value: (row["is_other"] as Bool) ? nil : row["value"], hits: row["hits"]) }
     }
 
     public func queries(siteID: Int64, path: String) throws -> [(query: String, hits: Int)] {

@@ -146,7 +146,7 @@ struct LogsShowCommand: ParsableCommand {
                 TrafficDetail(
                     traffic: TrafficView(row),
                     queries: queries.map { .init(query: $0.query, hits: $0.hits) },
-                    values: values.map { .init(key: $0.key, value: $0.value, hits: $0.hits) }
+                    values: values
                 )
             )
             return
@@ -166,15 +166,9 @@ struct TrafficDetail: Encodable {
         var hits: Int
     }
 
-    struct Value: Encodable {
-        var key: String
-        var value: String?
-        var hits: Int
-    }
-
     var traffic: TrafficView
     var queries: [Query]
-    var values: [Value]
+    var values: [QueryValue]
 }
 
 struct LogsSummaryCommand: ParsableCommand {

@@ -62,6 +62,16 @@ import Testing
                 let page = try JSONDecoder.api.decode(TrafficPage.self, from: Data(buffer: response.body))
                 #expect(page.items.map(\.path) == ["/page-2.php"] && page.total == 1)
             }
+            // The requested URLs joined the inventory (no crawl ran); their detail shows the traffic.
+            let siteID = try await fixture.database.site(named: "demo").id!
+            let page2 = try #require(try fixture.database.url(siteID: siteID, path: "/page-2.php"))
+            try await client.execute(uri: "/api/sites/demo/urls/\(page2.id)", method: .get) { response throws in
+                let detail = try decode(response)
+                #expect((detail["url"] as? [String: Any])?["flags"] as? [String] == ["log"])
+                #expect((detail["traffic"] as? [String: Any])?["hits"] as? Int == 1)
+                let values = detail["queryValues"] as? [[String: Any]]
+                #expect(values?.map { "\($0["key"] ?? "")=\($0["value"] ?? "")" } == ["id=x"], "\(values ?? [])")
+            }
             try await client.execute(uri: "/api/sites/demo/log-files", method: .get) { response throws in
                 let files = try JSONDecoder.api.decode([LogFileView].self, from: Data(buffer: response.body))
                 #expect(Set(files.map(\.path)) == ["\(logs)/access.log", "\(logs)/access.log.1"])
