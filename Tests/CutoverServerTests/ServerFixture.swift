@@ -84,17 +84,31 @@ final class WriteLock: @unchecked Sendable {
     private let held = DispatchSemaphore(value: 0)
     private let done = DispatchSemaphore(value: 0)
 
+    private final class Outcome: @unchecked Sendable {
+        var error: (any Error)?
+    }
+
+    /// Waits up to 10 s for another writer to finish; throws (never hangs) when it cannot lock.
     init(path: String) throws {
-        let queue = try DatabaseQueue(path: path)
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(10)
+        let queue = try DatabaseQueue(path: path, configuration: configuration)
+        let outcome = Outcome()
         Thread { [self] in
-            try? queue.inTransaction(.immediate) { _ in
+            do {
+                try queue.inTransaction(.immediate) { _ in
+                    held.signal()
+                    release.wait()
+                    return .rollback
+                }
+            } catch {
+                outcome.error = error
                 held.signal()
-                release.wait()
-                return .rollback
             }
             done.signal()
         }.start()
         held.wait()
+        if let error = outcome.error { throw error }
     }
 
     func unlock() {
