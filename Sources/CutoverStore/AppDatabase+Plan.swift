@@ -27,7 +27,7 @@ public enum PlanError: Error, CustomStringConvertible, Equatable {
         case .staticFile(let path): "'\(path)' is a static file: only pages (php or swift) can be flipped"
         case .noPHPFile(let path): "'\(path)' has no PHP file any more: it can only be served by Swift"
         case .nothingSelected(let what): "no page matches \(what)"
-        case .invalidPath(let path): "'\(path)' is not a URL path (it must start with '/')"
+        case .invalidPath(let path): "'\(path)' is not a URL path (it must start with '/', and each '%' must begin an escape such as %20)"
         case .invalidTarget(let owner): "pages can be flipped to swift or php, not \(owner.rawValue)"
         case .reasonTooLong(let count): "the reason has \(count) characters; at most \(AppDatabase.maxReasonLength) are kept"
         }
