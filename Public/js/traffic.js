@@ -26,7 +26,9 @@ export function trafficSection(summary, daily) {
     h('div', { class: 'lists' },
       list('Port next', 'PHP pages by human requests (30 days)', summary.portNext.map((page) => `${page.path} — ${number(page.humanHits)}`), 'port-next'),
       list(`Orphans: ${number(summary.orphanCount)}`, `PHP pages with no request in ${summary.orphanDays} days: delete rather than port?`, summary.orphans, 'orphans'),
-      list(`Noise: ${number(summary.noiseCount)}`, `Requested URLs without a file that only got 4xx (${number(summary.noiseHits)} requests); ${number(summary.includeCount)} .php includes left out`,
+      list(`Includes: ${number(summary.includeCount)}`, '.php files no person requested that answer an error or nothing: code, not pages; left out of every page figure',
+        summary.includes, 'includes'),
+      list(`Noise: ${number(summary.noiseCount)}`, `Requested URLs without a file that only got 4xx (${number(summary.noiseHits)} requests)`,
         summary.noise.map((page) => `${page.path} — ${number(page.hits)}`), 'noise'),
     ),
   );

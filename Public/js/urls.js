@@ -5,7 +5,7 @@ import { field, h, number, replace, select } from './dom.js';
 
 const ownerOptions = [['', 'any'], ['php', 'PHP'], ['swift', 'Swift'], ['static', 'static']];
 const yesNo = [['', 'any'], ['true', 'yes'], ['false', 'no']];
-const filterNames = ['owner', 'planned', 'observed', 'drift', 'ready', 'prefix', 'q', 'sort', 'order'];
+const filterNames = ['owner', 'planned', 'observed', 'drift', 'ready', 'include', 'prefix', 'q', 'sort', 'order'];
 
 export async function renderURLs(main, { app, params, signal }) {
   const site = app.site;
@@ -98,6 +98,7 @@ function filterForm(app, filters) {
     field('Observed', select('observed', ownerOptions, filters.observed)),
     field('Drift', select('drift', yesNo, filters.drift)),
     field('Ready to flip', select('ready', yesNo, filters.ready)),
+    field('Include file', select('include', yesNo, filters.include)),
     field('Sort by', select('sort', [['', 'path'], ['owner', 'owner'], ['status', 'status'], ['latency', 'latency']], filters.sort)),
     field('Order', select('order', [['', 'ascending'], ['desc', 'descending']], filters.order)),
     h('div', { class: 'field actions' }, h('button', { type: 'submit', class: 'primary' }, 'Apply'), h('a', { href: '#/urls', class: 'button' }, 'Clear')),

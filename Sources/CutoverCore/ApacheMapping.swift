@@ -60,6 +60,13 @@ public struct URLFlags: OptionSet, Sendable, Hashable, Codable {
     /// Reached through a symbolic link whose target is outside the docroot (Apache follows it
     /// under `Options FollowSymLinks`, Debian's default).
     public static let outsideDocroot = URLFlags(rawValue: 1 << 6)
+    /// A `.php` file no person requested whose latest probe answered an error or an empty 2xx
+    /// body: code other pages include (a class, a library), not a page. Set from the probes and
+    /// the logs, never by the crawl; the burndown, "% on Swift" and "ready to flip" leave it out.
+    public static let include = URLFlags(rawValue: 1 << 7)
+
+    /// Flags worked out from probes and traffic, not from the file: a crawl keeps them as they are.
+    public static let derived: URLFlags = [.include]
 
     public var names: [String] {
         var result: [String] = []
@@ -70,6 +77,7 @@ public struct URLFlags: OptionSet, Sendable, Hashable, Codable {
         if contains(.viaSymlink) { result.append("symlink") }
         if contains(.fromLog) { result.append("log") }
         if contains(.outsideDocroot) { result.append("outside-docroot") }
+        if contains(.include) { result.append("include") }
         return result
     }
 }

@@ -116,7 +116,8 @@ public struct InventoryChanges: Sendable {
             }
             let same =
                 old.owner == url.owner && old.filePath == url.filePath && !old.gone && old.size == url.size
-                && old.mtime == url.mtime && old.contentHash == url.contentHash && old.flags == url.flags
+                && old.mtime == url.mtime && old.contentHash == url.contentHash
+                && old.flags.subtracting(.derived) == url.flags.subtracting(.derived)
             if same {
                 changes.unchangedIDs.append(old.id)
                 continue

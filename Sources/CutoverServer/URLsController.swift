@@ -51,6 +51,7 @@ struct URLsController {
             query.plannedOwner = try request.owner("planned")
             query.observedOwner = try request.owner("observed")
             query.readyToFlip = try request.bool("ready")
+            query.include = try request.bool("include")
             query.search = request.uri.queryParameters.get("q")
             if let sort = request.uri.queryParameters.get("sort") {
                 guard let value = URLSort(rawValue: String(sort)) else {

@@ -377,9 +377,10 @@ public struct TrafficSummary: Codable, Sendable, Hashable {
     public var orphanCount: Int
     public var orphans: [String]
     /// `.php` files no person ever requested that answer with an error (403, 404, 5xx) or an
-    /// empty body when probed:
-    /// included files, not pages.
+    /// empty body when probed: included files, not pages (URLs flagged `include`).
     public var includeCount: Int
+    /// The first of them by path (`GET /api/sites/S/urls?include=true` lists them all).
+    public var includes: [String]
     /// Requested URLs without a file that only ever got 4xx (scanners, mistyped links): kept
     /// out of the page figures.
     public var noiseCount: Int
@@ -394,6 +395,7 @@ public struct TrafficSummary: Codable, Sendable, Hashable {
         orphanCount = 0
         orphans = []
         includeCount = 0
+        includes = []
         noiseCount = 0
         noiseHits = 0
         noise = []

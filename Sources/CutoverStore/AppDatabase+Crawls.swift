@@ -128,7 +128,7 @@ extension AppDatabase {
             var update = try BoundStatement(
                 db,
                 sql: """
-                    UPDATE urls SET file_path = ?, owner = ?, size = ?, mtime = ?, content_hash = ?, flags = ?,
+                    UPDATE urls SET file_path = ?, owner = ?, size = ?, mtime = ?, content_hash = ?, flags = ? | (flags & \(URLFlags.derived.rawValue)),
                     gone = 0, changed_crawl = ? WHERE id = ?
                     """
             )

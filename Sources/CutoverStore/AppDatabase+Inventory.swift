@@ -11,8 +11,10 @@ public struct InventorySummary: Sendable, Hashable, Codable {
     public var gone: Int
     public var hidden: Int
     public var sensitive: Int
+    /// PHP files that are includes, not pages (flag `include`); `php` leaves them out.
+    public var includes: Int
 
-    /// Share of pages (php + swift) already answered by Swift, 0...100.
+    /// Share of pages (php + swift, includes left out) already answered by Swift, 0...100.
     public var percentOnSwift: Double {
         let pages = php + swift
         return pages == 0 ? 0 : (Double(swift) * 100 / Double(pages))
@@ -31,6 +33,8 @@ public struct URLQuery: Sendable, Hashable {
     public var plannedOwner: Owner?
     public var observedOwner: Owner?
     public var readyToFlip: Bool?
+    /// Only includes (true) or only pages and static files (false); see `URLFlags.include`.
+    public var include: Bool?
     /// Case-insensitive substring of the path or file path.
     public var search: String?
     public var sort: URLSort = .path
@@ -69,7 +73,7 @@ extension AppDatabase {
 
     static func summary(_ db: Database, siteID: Int64) throws -> InventorySummary {
         do {
-            var summary = InventorySummary(php: 0, swift: 0, static: 0, gone: 0, hidden: 0, sensitive: 0)
+            var summary = InventorySummary(php: 0, swift: 0, static: 0, gone: 0, hidden: 0, sensitive: 0, includes: 0)
             let rows = try Row.fetchCursor(
                 db,
                 sql: "SELECT gone, owner, flags, COUNT(*) FROM urls WHERE site_id = ? GROUP BY gone, owner, flags",
@@ -81,12 +85,13 @@ extension AppDatabase {
                     summary.gone += count
                     continue
                 }
+                let flags = URLFlags(rawValue: row[2])
                 switch row[1] as Owner {
+                case .php where flags.contains(.include): summary.includes += count
                 case .php: summary.php += count
                 case .swift: summary.swift += count
                 case .static: summary.static += count
                 }
-                let flags = URLFlags(rawValue: row[2])
                 if flags.contains(.hidden) { summary.hidden += count }
                 if flags.contains(.sensitive) { summary.sensitive += count }
             }
@@ -175,7 +180,9 @@ struct URLQuerySQL {
         if query.driftOnly { add("drift = 1") }
         if let planned = query.plannedOwner { add("COALESCE(planned_owner, owner) = ?", planned.rawValue) }
         if let observed = query.observedOwner { add("observed_owner = ?", observed.rawValue) }
-        if let ready = query.readyToFlip { add("ready_to_flip = ?", ready) }
+        // An include is never ready to flip: it is no page.
+        if let ready = query.readyToFlip { add("(ready_to_flip = 1 AND flags & \(URLFlags.include.rawValue) = 0) = ?", ready) }
+        if let include = query.include { add("(flags & \(URLFlags.include.rawValue) != 0) = ?", include) }
         if let search = query.search, !search.isEmpty {
             let pattern = "%" + String(AppDatabase.likePrefix(search).dropLast()) + "%"
             add("(path LIKE ? ESCAPE '\\' OR file_path LIKE ? ESCAPE '\\')", pattern, pattern)

@@ -68,7 +68,8 @@ extension AppDatabase {
     }
 
     /// Publishes a run whose results were saved: refreshes each URL's latest probe columns from
-    /// them, counts drift, errors and ready pages and records a burndown snapshot, in one transaction.
+    /// them, marks includes, counts drift, errors and ready pages (includes are no pages) and
+    /// records a burndown snapshot, in one transaction.
     public func finishProbeRun(_ run: ProbeRunRecord, fallback: FallbackHealth) throws -> ProbeRunRecord {
         guard let runID = run.id else { preconditionFailure("probe run was not inserted") }
         return try writer.write { db in
@@ -82,11 +83,13 @@ extension AppDatabase {
                     """,
                 arguments: [runID]
             )
+            try Self.markIncludes(db, siteID: run.siteID)
             let counts = try Row.fetchOne(
                 db,
                 sql: """
-                    SELECT count(*) AS urls, ifnull(sum(drift), 0) AS drift, ifnull(sum(error_kind IS NOT NULL), 0) AS errors,
-                    ifnull(sum(ready_to_flip), 0) AS ready FROM probe_results WHERE run_id = ?
+                    SELECT count(*) AS urls, ifnull(sum(r.drift), 0) AS drift, ifnull(sum(r.error_kind IS NOT NULL), 0) AS errors,
+                    ifnull(sum(r.ready_to_flip AND ifnull(u.flags, 0) & \(URLFlags.include.rawValue) = 0), 0) AS ready
+                    FROM probe_results r LEFT JOIN urls u ON u.id = r.url_id WHERE r.run_id = ?
                     """,
                 arguments: [runID]
             )!

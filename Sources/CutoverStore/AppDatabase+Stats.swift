@@ -14,11 +14,12 @@ public struct OwnerSnapshot: Codable, FetchableRecord, Sendable, Hashable {
 
 extension AppDatabase {
     /// Appends the current owner counts (called inside the crawl's or probe's transaction).
+    /// `php` counts pages: includes are left out, as in `InventorySummary`.
     static func recordSnapshot(_ db: Database, siteID: Int64, source: String, at now: Date) throws {
         try db.execute(
             sql: """
                 INSERT INTO owner_snapshots (site_id, at, source, php, swift, static, drift)
-                SELECT ?, ?, ?, COALESCE(SUM(owner = 'php'), 0), COALESCE(SUM(owner = 'swift'), 0),
+                SELECT ?, ?, ?, COALESCE(SUM(owner = 'php' AND flags & \(URLFlags.include.rawValue) = 0), 0), COALESCE(SUM(owner = 'swift'), 0),
                        COALESCE(SUM(owner = 'static'), 0), COALESCE(SUM(drift), 0)
                 FROM urls WHERE site_id = ? AND gone = 0
                 """,

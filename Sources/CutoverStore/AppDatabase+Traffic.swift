@@ -200,7 +200,10 @@ extension AppDatabase {
                     """,
                 arguments: [URLFlags.fromLog.rawValue, siteID, Self.requestedURLsPerImport]
             )
-            return db.changesCount
+            let added = db.changesCount
+            // A file someone requested is a page after all; the traffic decides with the probes.
+            try Self.markIncludes(db, siteID: siteID)
+            return added
         }
     }
 
@@ -522,7 +525,8 @@ extension AppDatabase {
             arguments: [today - 30, siteID, listLimit]
         ).map { RankedPage(path: $0["path"], hits: $0["hits"], humanHits: $0["human"]) }
         let orphanFilter = """
-            FROM urls u WHERE u.site_id = ?1 AND u.owner = 'php' AND u.gone = 0 AND NOT \(answersLikeAnInclude)
+            FROM urls u WHERE u.site_id = ?1 AND u.owner = 'php' AND u.gone = 0 AND u.flags & \(URLFlags.include.rawValue) = 0
+            AND coalesce(u.last_status, 0) < 400
             AND NOT EXISTS (SELECT 1 FROM traffic_daily d WHERE d.site_id = u.site_id AND d.path = u.path AND d.day > ?2 AND d.human_hits > 0)
             """
         summary.orphanCount = try Int.fetchOne(db, sql: "SELECT count(*) \(orphanFilter)", arguments: [siteID, today - orphanDays]) ?? 0
@@ -531,15 +535,9 @@ extension AppDatabase {
             sql: "SELECT u.path \(orphanFilter) ORDER BY u.path LIMIT ?3",
             arguments: [siteID, today - orphanDays, listLimit]
         )
-        summary.includeCount =
-            try Int.fetchOne(
-                db,
-                sql: """
-                    SELECT count(*) FROM urls u WHERE u.site_id = ? AND u.owner = 'php' AND u.gone = 0 AND \(answersLikeAnInclude)
-                    AND NOT EXISTS (SELECT 1 FROM traffic t WHERE t.site_id = u.site_id AND t.path = u.path AND t.hits > t.bot_hits)
-                    """,
-                arguments: [siteID]
-            ) ?? 0
+        let includeFilter = "FROM urls WHERE site_id = ? AND owner = 'php' AND gone = 0 AND flags & \(URLFlags.include.rawValue) != 0"
+        summary.includeCount = try Int.fetchOne(db, sql: "SELECT count(*) \(includeFilter)", arguments: [siteID]) ?? 0
+        summary.includes = try String.fetchAll(db, sql: "SELECT path \(includeFilter) ORDER BY path LIMIT ?", arguments: [siteID, listLimit])
         let noiseFilter = """
             FROM traffic t WHERE t.site_id = ? AND t.status_4xx = t.hits
             AND NOT EXISTS (SELECT 1 FROM urls u WHERE u.site_id = t.site_id AND u.path = t.path AND u.gone = 0)
@@ -562,6 +560,28 @@ extension AppDatabase {
         (coalesce(u.last_status, 0) >= 400 OR EXISTS (SELECT 1 FROM probe_results pr WHERE pr.url_id = u.id AND pr.run_id = u.last_probe_run
           AND pr.status BETWEEN 200 AND 299 AND pr.content_length = 0))
         """
+
+    /// A PHP file that answers like an include and that no person has requested.
+    static let isInclude = """
+        (u.owner = 'php' AND u.gone = 0 AND \(answersLikeAnInclude)
+          AND NOT EXISTS (SELECT 1 FROM traffic t WHERE t.site_id = u.site_id AND t.path = u.path AND t.hits > t.bot_hits))
+        """
+
+    /// Sets the `include` flag of the site's URLs from their latest probes and the traffic,
+    /// and clears it where either changed its mind; returns how many URLs changed. Runs in the
+    /// transaction that stores a probe run or a log import, so counts never see a half state.
+    @discardableResult
+    static func markIncludes(_ db: Database, siteID: Int64) throws -> Int {
+        let bit = URLFlags.include.rawValue
+        try db.execute(
+            sql: """
+                UPDATE urls AS u SET flags = CASE WHEN \(isInclude) THEN flags | \(bit) ELSE flags & ~\(bit) END
+                WHERE u.site_id = ? AND ((u.flags & \(bit)) != 0) != \(isInclude)
+                """,
+            arguments: [siteID]
+        )
+        return db.changesCount
+    }
 
     /// Swift's share of page requests on days after `since`. Each path's hits are attributed
     /// by the log where its lines said who answered, else by the URL's latest probe, else by

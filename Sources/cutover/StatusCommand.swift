@@ -22,7 +22,10 @@ struct StatusCommand: AsyncParsableCommand {
         }
         let counts = status.counts
         print("site \(site.name) (\(site.docroot))")
-        print("  php     \(counts.php)")
+        print("  php     \(counts.php) pages")
+        if counts.includes > 0 {
+            print("  include \(counts.includes) .php files that answer an error or nothing and no one requests: code, not pages")
+        }
         print("  swift   \(counts.swift)")
         print("  static  \(counts.static)")
         if counts.gone > 0 { print("  gone    \(counts.gone) static files no longer on disk") }

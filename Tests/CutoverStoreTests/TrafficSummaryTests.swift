@@ -79,7 +79,8 @@ import Testing
         #expect(summary.portNext.map(\.path) == ["/a.php", "/b.php", "/e.php"])
         #expect(summary.portNext.first?.humanHits == 8)
         #expect(summary.orphans == ["/d.php"] && summary.orphanCount == 1)
-        #expect(summary.includeCount == 1)
+        // The probes here are written by hand, so nothing has marked includes yet.
+        #expect(summary.includeCount == 0)
         #expect(summary.noiseCount == 1 && summary.noiseHits == 7 && summary.noise.map(\.path) == ["/wp-login.php"])
 
         // Requested URLs without a file join the inventory as the fallback's, once; noise does not.
@@ -87,6 +88,8 @@ import Testing
         let added = try #require(try database.urls(siteID: siteID).first { $0.path == "/missing/route" })
         #expect(added.owner == .swift && added.urlFlags == [.fromLog] && added.filePath == nil)
         #expect(try database.addRequestedURLs(siteID: siteID) == 0)
+        // The import marked /c.php (refused, never requested) as an include.
+        #expect(try await database.trafficSummary(siteID: siteID).includes == ["/c.php"])
         #expect(try database.urls(siteID: siteID).contains { $0.path == "/wp-login.php" } == false)
         #expect(try database.urls(siteID: siteID).contains { $0.path.hasPrefix("/x%0A") || $0.path == "/y%7F" } == false)
         // A re-crawl that finds no file for it leaves it alone; the figures do not change.
@@ -100,5 +103,86 @@ import Testing
         database.clock = .fixed(now.addingTimeInterval(8 * 86_400))
         let later = try await database.trafficSummary(siteID: siteID)
         #expect(later.last7.pageHits == 0 && later.last7.percentOnSwift == nil && later.last30.pageHits == 25)
+    }
+
+    /// Includes come from a real probe run and the traffic: the burndown, "% on Swift", ready to
+    /// flip and the URL filters count pages only; a request by a person makes an include a page
+    /// again, and a re-crawl keeps the flag without counting the file as changed.
+    @Test func includesAreNoPages() async throws {
+        let database = try AppDatabase(writer: DatabaseQueue())
+        let site = try await database.addSite(
+            SiteSettings(name: "wiki", docroot: "/srv/www", publicURL: "http://127.0.0.1:8081", backendURL: "http://127.0.0.1:8080")
+        )
+        let siteID = site.id!
+        func found(_ path: String, mtime: Double = 1) -> FoundURL {
+            FoundURL(
+                path: path,
+                filePath: String(path.dropFirst()),
+                owner: path.hasSuffix(".css") ? .static : .php,
+                size: 1,
+                mtime: mtime,
+                contentHash: "x",
+                flags: path.hasPrefix("/.") ? [.hidden] : []
+            )
+        }
+        let paths = ["/index.php", "/lib/a.php", "/lib/b.php", "/empty.php", "/style.css"]
+        var changes = InventoryChanges()
+        changes.inserts = paths.map { found($0) }
+        try database.finishCrawl(try database.beginCrawl(siteID: siteID), changes: changes, issues: [], filesSeen: paths.count)
+
+        let answers: [String: (status: Int, length: Int64)] = [
+            "/index.php": (200, 120), "/lib/a.php": (403, 199), "/lib/b.php": (500, 0), "/empty.php": (200, 0), "/style.css": (200, 7),
+        ]
+        let run = try database.beginProbeRun(siteID: siteID, concurrency: 1)
+        let outcomes = try database.probeTargets(siteID: siteID).map { target in
+            let answer = answers[target.path]!
+            return ProbeOutcome(
+                target: target,
+                observation: ProbeObservation(status: answer.status, observedOwner: target.owner, contentLength: answer.length),
+                backendStatus: target.owner == .php ? 200 : nil
+            )
+        }
+        try await database.saveProbeResults(runID: run.id!, outcomes)
+        let finished = try database.finishProbeRun(run, fallback: FallbackHealth(path: "/x", observation: ProbeObservation(status: 200)))
+
+        #expect(finished.readyCount == 1, "the three includes are no pages to flip")
+        let counts = try database.summary(siteID: siteID)
+        #expect(counts.php == 1 && counts.includes == 3 && counts.static == 1)
+        let progress = try await database.progress(of: site)
+        #expect(progress.series.last?.php == 1, "the burndown counts pages")
+        var ready = URLQuery()
+        ready.readyToFlip = true
+        #expect(try database.urls(siteID: siteID, query: ready).map(\.path) == ["/index.php"])
+        var includes = URLQuery()
+        includes.include = true
+        #expect(try database.urls(siteID: siteID, query: includes).map(\.path) == ["/empty.php", "/lib/a.php", "/lib/b.php"])
+        includes.include = false
+        #expect(try database.urls(siteID: siteID, query: includes).map(\.path) == ["/index.php", "/style.css"])
+        #expect(try database.urls(siteID: siteID, query: ready).first?.urlFlags.names == [])
+
+        // A person asks for /empty.php (a bot's requests do not count): it is a page after all.
+        var batch = TrafficBatch()
+        for (path, bots) in [("/empty.php", 0), ("/lib/a.php", 3)] {
+            var counts = TrafficCounts()
+            counts.hits = 3
+            counts.botHits = bots
+            counts.status2xx = 3
+            batch.paths[path] = counts
+        }
+        try database.recordTraffic(batch, siteID: siteID)
+        try database.addRequestedURLs(siteID: siteID)
+        let after = try database.summary(siteID: siteID)
+        #expect(after.php == 2 && after.includes == 2)
+        let summary = try await database.trafficSummary(siteID: siteID)
+        #expect(summary.includeCount == 2 && summary.includes == ["/lib/a.php", "/lib/b.php"])
+
+        // A re-crawl: unchanged files are not updates, and a changed include stays one.
+        let known = try database.knownURLs(siteID: siteID)
+        let same = InventoryChanges.between(known: known, found: paths.map { found($0) })
+        #expect(same.updates.isEmpty && same.inserts.isEmpty)
+        let touched = InventoryChanges.between(known: known, found: paths.map { found($0, mtime: $0 == "/lib/a.php" ? 2 : 1) })
+        #expect(touched.updates.count == 1)
+        try database.finishCrawl(try database.beginCrawl(siteID: siteID), changes: touched, issues: [], filesSeen: paths.count)
+        #expect(try database.summary(siteID: siteID).includes == 2)
     }
 }

@@ -93,6 +93,10 @@ struct DokuWikiTests {
         let summary = try await database.trafficSummary(siteID: site.id!)
         // inc/ and vendor/ (denied), plugins and templates (an empty body when called directly).
         #expect(summary.includeCount > phpFiles * 9 / 10, "\(summary.includeCount) includes of \(phpFiles)")
+        // The burndown and "% on Swift" count pages: a handful of PHP pages, not every .php file.
+        let counts = try database.summary(siteID: site.id!)
+        #expect(counts.php < 40 && counts.php + counts.includes == phpFiles, "\(counts)")
+        #expect(counts.includes == summary.includeCount)
         let pages = summary.portNext.map(\.path)
         #expect(Set(pages) == ["/doku.php", "/", "/feed.php", "/lib/exe/css.php"], "denied libraries are no pages: \(pages)")
         #expect(summary.portNext.first?.path == "/doku.php", "the wiki's entry point is the most requested page")
