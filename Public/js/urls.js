@@ -5,7 +5,7 @@ import { field, h, number, replace, select } from './dom.js';
 
 const ownerOptions = [['', 'any'], ['php', 'PHP'], ['swift', 'Swift'], ['static', 'static']];
 const yesNo = [['', 'any'], ['true', 'yes'], ['false', 'no']];
-const filterNames = ['owner', 'planned', 'observed', 'drift', 'ready', 'include', 'prefix', 'q', 'sort', 'order'];
+const filterNames = ['owner', 'planned', 'observed', 'drift', 'ready', 'include', 'minHits', 'prefix', 'q', 'sort', 'order'];
 
 export async function renderURLs(main, { app, params, signal }) {
   const site = app.site;
@@ -62,6 +62,7 @@ export async function renderURLs(main, { app, params, signal }) {
       h('td', { class: 'num' }, url.lastLatencyMs == null ? '—' : `${Number(url.lastLatencyMs).toFixed(1)} ms`),
       h('td', {}, url.readyToFlip ? h('span', { class: 'tag ready' }, 'ready') : '—'),
       h('td', {}, url.drift ? h('span', { class: 'tag bad' }, 'drift') : ''),
+      h('td', { class: 'num', title: url.lastSeen ? `last request ${url.lastSeen}` : 'not in the imported logs' }, url.hits == null ? '—' : number(url.hits)),
     );
   });
 
@@ -75,7 +76,7 @@ export async function renderURLs(main, { app, params, signal }) {
         h('caption', {}, `${number(page.total)} URLs match${from ? `; showing ${number(from)}–${number(from + page.items.length - 1)}` : ''}`),
         h('thead', {}, h('tr', {},
           h('th', { scope: 'col' }, h('span', { class: 'visually-hidden' }, 'Select')),
-          ['Path', 'Owner', 'Planned', 'Observed', 'Status', 'Latency', 'Ready to flip', 'Drift'].map((name) => h('th', { scope: 'col' }, name)))),
+          ['Path', 'Owner', 'Planned', 'Observed', 'Status', 'Latency', 'Ready to flip', 'Drift', 'Hits'].map((name) => h('th', { scope: 'col' }, name)))),
         h('tbody', {}, rows)))
       : h('p', { class: 'empty' }, after ? 'No more URLs after this page.' : page.total === 0 && !Object.values(filters).some(Boolean)
         ? 'No URLs yet. Run a crawl from the Overview to fill the inventory.'
@@ -99,7 +100,8 @@ function filterForm(app, filters) {
     field('Drift', select('drift', yesNo, filters.drift)),
     field('Ready to flip', select('ready', yesNo, filters.ready)),
     field('Include file', select('include', yesNo, filters.include)),
-    field('Sort by', select('sort', [['', 'path'], ['owner', 'owner'], ['status', 'status'], ['latency', 'latency']], filters.sort)),
+    field('Sort by', select('sort', [['', 'path'], ['owner', 'owner'], ['status', 'status'], ['latency', 'latency'], ['hits', 'hits'], ['lastSeen', 'last request']], filters.sort)),
+    field('Min. hits', h('input', { name: 'minHits', type: 'number', min: '0', value: filters.minHits, placeholder: 'any' })),
     field('Order', select('order', [['', 'ascending'], ['desc', 'descending']], filters.order)),
     h('div', { class: 'field actions' }, h('button', { type: 'submit', class: 'primary' }, 'Apply'), h('a', { href: '#/urls', class: 'button' }, 'Clear')),
   );

@@ -147,6 +147,10 @@ final class JSONWriter {
         raw("]")
         key("gone", first: &first)
         bool(row.bool(.gone))
+        if !row.isNull(.hits) {
+            key("hits", first: &first)
+            int(row.int64(.hits))
+        }
         key("id", first: &first)
         int(row.int64(.id))
         if let value = row.text(.lastError) {
@@ -156,6 +160,10 @@ final class JSONWriter {
         if !row.isNull(.lastLatencyMs) {
             key("lastLatencyMs", first: &first)
             double(row.double(.lastLatencyMs))
+        }
+        if !row.isNull(.lastSeen) {
+            key("lastSeen", first: &first)
+            date(secondsSince1970: Double(row.int64(.lastSeen)))
         }
         if !row.isNull(.lastStatus) {
             key("lastStatus", first: &first)

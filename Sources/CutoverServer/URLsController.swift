@@ -52,6 +52,9 @@ struct URLsController {
             query.observedOwner = try request.owner("observed")
             query.readyToFlip = try request.bool("ready")
             query.include = try request.bool("include")
+            if request.uri.queryParameters.get("minHits") != nil {
+                query.minHits = try request.int("minHits", default: 0, range: 0...Int(Int32.max))
+            }
             query.search = request.uri.queryParameters.get("q")
             if let sort = request.uri.queryParameters.get("sort") {
                 guard let value = URLSort(rawValue: String(sort)) else {

@@ -25,6 +25,9 @@ public struct InventorySummary: Sendable, Hashable, Codable {
 /// Sort orders for URL lists.
 public enum URLSort: String, Sendable, Hashable, CaseIterable, Codable {
     case path, owner, status, latency
+    /// Requests in the imported access logs; URLs never requested come last in descending order.
+    case hits
+    case lastSeen
 }
 
 /// Filters for listing a site's URLs.
@@ -35,6 +38,8 @@ public struct URLQuery: Sendable, Hashable {
     public var readyToFlip: Bool?
     /// Only includes (true) or only pages and static files (false); see `URLFlags.include`.
     public var include: Bool?
+    /// Only URLs requested at least this many times in the imported access logs.
+    public var minHits: Int?
     /// Case-insensitive substring of the path or file path.
     public var search: String?
     public var sort: URLSort = .path
@@ -103,8 +108,20 @@ extension AppDatabase {
     public func urls(siteID: Int64, query: URLQuery = URLQuery()) throws -> [URLRecord] {
         let sql = URLQuerySQL(siteID: siteID, query: query)
         return try writer.read { db in
-            let statement = try db.cachedStatement(sql: "SELECT \(URLRecord.columns.joined(separator: ", ")) FROM urls" + sql.clauses)
+            let statement = try db.cachedStatement(sql: "SELECT \(URLRecord.pageColumns) FROM urls" + sql.clauses)
             return try URLRecord.fetchAll(statement, arguments: sql.arguments)
+        }
+    }
+
+    /// One page of URLs as the API and `--json` show them, with their traffic.
+    public func urlViews(siteID: Int64, query: URLQuery = URLQuery()) throws -> [URLView] {
+        let sql = URLQuerySQL(siteID: siteID, query: query)
+        return try writer.read { db in
+            let statement = try db.cachedStatement(sql: "SELECT \(URLRecord.pageColumns) FROM urls" + sql.clauses)
+            let hits = URLRecord.columns.count
+            return try Row.fetchAll(statement, arguments: sql.arguments).map { row in
+                URLView(try URLRecord(row: row), hits: row[hits], lastSeen: (row[hits + 1] as Int64?).map { Date(timeIntervalSince1970: Double($0)) })
+            }
         }
     }
 
@@ -183,6 +200,7 @@ struct URLQuerySQL {
         // An include is never ready to flip: it is no page.
         if let ready = query.readyToFlip { add("(ready_to_flip = 1 AND flags & \(URLFlags.include.rawValue) = 0) = ?", ready) }
         if let include = query.include { add("(flags & \(URLFlags.include.rawValue) != 0) = ?", include) }
+        if let minHits = query.minHits { add("coalesce(\(URLRecord.trafficColumn("hits")), 0) >= ?", minHits) }
         if let search = query.search, !search.isEmpty {
             let pattern = "%" + String(AppDatabase.likePrefix(search).dropLast()) + "%"
             add("(path LIKE ? ESCAPE '\\' OR file_path LIKE ? ESCAPE '\\')", pattern, pattern)
@@ -197,6 +215,9 @@ struct URLQuerySQL {
                 case .owner: "owner"
                 case .status: "last_status"
                 case .latency: "last_latency_ms"
+                // The page's own result columns (`URLRecord.pageColumns`).
+                case .hits: "hits"
+                case .lastSeen: "last_seen"
                 }
             let direction = query.descending ? " DESC" : " ASC"
             // Paths are unique per site: no tie-break, so SQLite walks the (site_id, path) index

@@ -188,6 +188,15 @@ extension URLRecord {
 
     public static var databaseSelection: [any SQLSelectable] { columns.map { Column($0) } }
 
+    /// A column of the URL's row in `traffic` (NULL when no log line named it), for a query on `urls`.
+    static func trafficColumn(_ name: String) -> String {
+        "(SELECT t.\(name) FROM traffic t WHERE t.site_id = urls.site_id AND t.path = urls.path)"
+    }
+
+    /// What a URL page selects: `columns`, then the URL's requests (`hits`) and the last time one
+    /// was logged (`last_seen`, Unix seconds), NULL for a URL no log line named.
+    static let pageColumns = columns.joined(separator: ", ") + ", \(trafficColumn("hits")) AS hits, \(trafficColumn("last_seen")) AS last_seen"
+
     /// A row selected with `columns`, read by position. A value the model cannot hold (an
     /// unknown owner, say) throws instead of trapping.
     public init(row: Row) throws {

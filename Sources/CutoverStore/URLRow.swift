@@ -7,10 +7,12 @@ import GRDBSQLite
 /// straight from these (scripts/bench-api.sh: decoding records and copying them into views was
 /// about a third of the page's CPU time). Valid only inside the `forEachURL` callback.
 public struct URLRow {
-    /// The columns of `URLRecord.columns`, by position.
+    /// The columns of `URLRecord.pageColumns`, by position.
     public enum Column: Int32 {
         case id, siteID, path, filePath, owner, plannedOwner, size, mtime, contentHash, firstSeenCrawl, changedCrawl, gone, flags
         case observedOwner, observedSource, lastStatus, lastLatencyMs, lastProbeRun, lastError, readyToFlip, drift, redirectTo
+        /// The traffic columns `URLRecord.pageColumns` adds.
+        case hits, lastSeen
     }
 
     let statement: SQLiteStatement
@@ -66,7 +68,7 @@ extension AppDatabase {
     public func forEachURL(siteID: Int64, query: URLQuery, _ body: (URLRow) throws -> Void) throws {
         let sql = URLQuerySQL(siteID: siteID, query: query)
         try writer.read { db in
-            let statement = try db.cachedStatement(sql: "SELECT \(URLRecord.columns.joined(separator: ", ")) FROM urls" + sql.clauses)
+            let statement = try db.cachedStatement(sql: "SELECT \(URLRecord.pageColumns) FROM urls" + sql.clauses)
             let rows = try Row.fetchCursor(statement, arguments: sql.arguments)
             let row = URLRow(statement: statement.sqliteStatement)
             while try rows.next() != nil {

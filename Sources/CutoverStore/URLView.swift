@@ -22,8 +22,14 @@ public struct URLView: Encodable, Sendable {
     public var drift: Bool
     public var readyToFlip: Bool
     public var redirectTo: String?
+    /// Requests in the imported access logs and the last one's time; absent for a URL no log
+    /// line named.
+    public var hits: Int?
+    public var lastSeen: Date?
 
-    public init(_ url: URLRecord) {
+    public init(_ url: URLRecord, hits: Int? = nil, lastSeen: Date? = nil) {
+        self.hits = hits
+        self.lastSeen = lastSeen
         id = url.id
         path = url.path
         filePath = url.filePath

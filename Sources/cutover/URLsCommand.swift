@@ -3,6 +3,8 @@ import CutoverCore
 import CutoverStore
 import Foundation
 
+extension URLSort: ExpressibleByArgument {}
+
 extension Owner: ExpressibleByArgument {
     public init?(argument: String) { self.init(parsing: argument) }
 }
@@ -28,26 +30,35 @@ struct URLsCommand: AsyncParsableCommand {
     @Option(name: .long, help: "At most this many URLs.")
     var limit: Int?
 
+    @Option(name: .long, help: "Sort by path, owner, status, latency, hits or lastSeen (most first for hits and lastSeen).")
+    var sort: URLSort = .path
+
+    @Option(name: .long, help: "Only URLs requested at least this many times in the imported access logs.")
+    var minHits: Int?
+
     func validate() throws {
         if let limit, limit < 1 { throw ValidationError("--limit must be at least 1") }
+        if let minHits, minHits < 0 { throw ValidationError("--min-hits must be 0 or more") }
     }
 
     func run() async throws {
         let database = try global.openDatabase(readOnly: true)
         let site = try siteOptions.resolve(in: database)
-        let urls = try database.urls(
-            siteID: site.id!,
-            query: URLQuery(owner: owner, pathPrefix: prefix, includeGone: includeGone, driftOnly: drift, limit: limit)
-        )
+        var query = URLQuery(owner: owner, pathPrefix: prefix, includeGone: includeGone, driftOnly: drift, limit: limit)
+        query.sort = sort
+        query.descending = sort == .hits || sort == .lastSeen
+        query.minHits = minHits
+        let urls = try database.urlViews(siteID: site.id!, query: query)
         if global.json {
-            try Output.json(urls.map(URLView.init))
+            try Output.json(urls)
             return
         }
         for url in urls {
-            var flags = url.urlFlags.names
+            var flags = url.flags
             if url.gone { flags.append("gone") }
             let suffix = flags.isEmpty ? "" : "  [\(flags.joined(separator: ","))]"
-            print("\(url.owner.rawValue.padding(toLength: 7, withPad: " ", startingAt: 0)) \(url.path)\(suffix)")
+            let hits = url.hits.map { "  \($0) hits" } ?? ""
+            print("\(url.owner.rawValue.padding(toLength: 7, withPad: " ", startingAt: 0)) \(url.path)\(suffix)\(hits)")
         }
     }
 }

@@ -180,6 +180,12 @@ class Dashboard:
         self.filter_urls(q="catalogue")
         assert self.row_paths() == ["/products/old%20catalogue.php"], self.row_paths()
 
+        step("the table sorts and filters by requests from the logs")
+        self.filter_urls(q="", sort="hits", order="desc", minHits="1")
+        assert self.row_paths() == ["/contact.php", "/index.php"], self.row_paths()
+        hits = [cell.text for cell in self.all("table.urls tbody tr td:last-child")]
+        assert hits == ["3", "1"], hits
+
         step("a file named like markup is shown as text and runs nothing")
         self.filter_urls(q="onerror")
         paths = self.row_paths()

@@ -31,6 +31,8 @@ import Testing
         let summary = try #require(try cli.json("logs", "summary") as? [String: Any])
         #expect((summary["portNext"] as? [[String: Any]])?.first?["path"] as? String == "/about.php")
         #expect(summary["noiseCount"] as? Int == 1)
+        let byHits = try #require(try cli.json("urls", "--sort", "hits", "--min-hits", "1") as? [[String: Any]])
+        #expect(byHits.map { $0["path"] as? String } == ["/about.php", "/index.php"] && byHits.first?["hits"] as? Int == 2)
         let text = try cli.run("logs", "summary")
         #expect(text.status == 0 && text.stdout.contains("port next") && text.stdout.contains("/about.php"))
     }

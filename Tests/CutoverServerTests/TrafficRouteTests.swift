@@ -77,6 +77,18 @@ import Testing
                 #expect(Set(files.map(\.path)) == ["\(logs)/access.log", "\(logs)/access.log.1"])
                 #expect(files.allSatisfy { $0.offset == $0.size && $0.lines == 2 })
             }
+            // The URL table sorts and filters by requests; URLs no log line named come last.
+            for (order, paths) in [("desc", ["/page-1.php", "/page-2.php"]), ("asc", ["/page-2.php", "/page-1.php"])] {
+                try await client.execute(uri: "/api/sites/demo/urls?sort=hits&order=\(order)", method: .get) { response throws in
+                    let items = try #require(try decode(response)["items"] as? [[String: Any]])
+                    #expect(items.map { $0["path"] as? String } == paths)
+                    #expect(items.first { $0["path"] as? String == "/page-1.php" }?["lastSeen"] as? String == "2026-11-03T10:00:00Z")
+                }
+            }
+            try await client.execute(uri: "/api/sites/demo/urls?minHits=2&sort=lastSeen", method: .get) { response throws in
+                let page = try decode(response)
+                #expect((page["items"] as? [[String: Any]])?.map { $0["path"] as? String } == ["/page-1.php"] && page["total"] as? Int == 1)
+            }
             try await client.execute(uri: "/api/sites/demo/traffic/summary", method: .get) { response throws in
                 #expect(response.status == .ok)
                 let summary = try JSONDecoder.api.decode(TrafficSummary.self, from: Data(buffer: response.body))
@@ -87,6 +99,7 @@ import Testing
                 ("/api/sites/demo/traffic?limit=0", .unprocessableContent),
                 ("/api/sites/demo/traffic?prefix=x", .unprocessableContent), ("/api/sites/demo/traffic/daily?days=0", .unprocessableContent),
                 ("/api/sites/demo/traffic/summary?orphanDays=x", .unprocessableContent),
+                ("/api/sites/demo/urls?minHits=-1", .unprocessableContent), ("/api/sites/demo/urls?sort=humanHits", .unprocessableContent),
                 ("/api/sites/nope/traffic", .notFound), ("/api/sites/nope/log-files", .notFound),
             ] {
                 try await client.execute(uri: uri, method: .get) { response throws in

@@ -64,6 +64,17 @@ import Testing
                 try record.insert(db)
             }
         }
+        // Two URLs were requested: the page shows their hits and when the last one was logged.
+        var batch = TrafficBatch()
+        for (path, hits, seen) in [("/index.php", 12, 1_764_000_123), ("/y2k", 1, 951_782_401)] {
+            var counts = TrafficCounts()
+            counts.hits = hits
+            counts.status2xx = hits
+            counts.firstSeen = seen - 60
+            counts.lastSeen = seen
+            batch.paths[path] = counts
+        }
+        try database.recordTraffic(batch, siteID: site.id!)
         return (folder, database, site.id!)
     }
 
@@ -74,11 +85,11 @@ import Testing
         let query = URLQuery(includeGone: true, limit: limit)
         var writer = URLPageWriter(limit: limit)
         try database.forEachURL(siteID: siteID, query: query) { try writer.append($0) }
-        let stored = try database.urls(siteID: siteID, query: query)
+        let stored = try database.urlViews(siteID: siteID, query: query)
         #expect(stored.count == Self.records.count)
         #expect(writer.count == stored.count)
         let written = writer.finish(offset: 7, total: 100_000).bytes
-        let page = URLsController.Page(total: 100_000, limit: limit, offset: 7, items: stored.map(URLView.init), nextCursor: cursor)
+        let page = URLsController.Page(total: 100_000, limit: limit, offset: 7, items: stored, nextCursor: cursor)
         let encoder = JSONEncoder()
         encoder.dateEncodingStrategy = .iso8601
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
@@ -89,8 +100,9 @@ import Testing
         // The same key order too, so the two are interchangeable byte for byte where numbers agree.
         let text = String(decoding: written, as: UTF8.self)
         #expect(text.hasPrefix(#"{"items":[{"contentHash":"abab"#))
-        #expect(text.contains(#",{"drift":false,"expectedOwner":"php","filePath":"index.php","flags":[],"gone":false,"id":1,"#))
+        #expect(text.contains(#",{"drift":false,"expectedOwner":"php","filePath":"index.php","flags":[],"gone":false,"hits":12,"id":1,"#))
         #expect(text.contains(#""mtime":"2000-02-29T00:00:00Z""#))
+        #expect(text.contains(#""gone":false,"hits":12,"id":1,"#) && text.contains(#""lastSeen":"2000-02-29T00:00:01Z""#))
         #expect(text.contains(#""lastError":"reset: \\ \"quoted\"\n\ttab \u0001 bell "#))
     }
 
