@@ -65,6 +65,10 @@ public struct URLFlags: OptionSet, Sendable, Hashable, Codable {
     /// the logs, never by the crawl; the burndown, "% on Swift" and "ready to flip" leave it out.
     public static let include = URLFlags(rawValue: 1 << 7)
 
+    /// A page of a script told apart by a query value (`/doku.php?id=start`, the site's page
+    /// keys): its path carries the query, and it lives as long as its script does.
+    public static let queryPage = URLFlags(rawValue: 1 << 8)
+
     /// Flags worked out from probes and traffic, not from the file: a crawl keeps them as they are.
     public static let derived: URLFlags = [.include]
 
@@ -78,6 +82,7 @@ public struct URLFlags: OptionSet, Sendable, Hashable, Codable {
         if contains(.fromLog) { result.append("log") }
         if contains(.outsideDocroot) { result.append("outside-docroot") }
         if contains(.include) { result.append("include") }
+        if contains(.queryPage) { result.append("page-key") }
         return result
     }
 }

@@ -31,7 +31,12 @@ public enum DirectiveRenderer {
         var ruleFlips: [PageFlip] = []
         if form == .rewritemap {
             for flip in flips {
-                if let key = try ApacheEscaping.mapKey(forPath: flip.path) { mapLines.append(key) } else { ruleFlips.append(flip) }
+                // Map keys are paths: a query-identified page keeps a rule of its own.
+                if !flip.path.contains("?"), let key = try ApacheEscaping.mapKey(forPath: flip.path) {
+                    mapLines.append(key)
+                } else {
+                    ruleFlips.append(flip)
+                }
             }
         } else {
             ruleFlips = flips
@@ -40,9 +45,17 @@ public enum DirectiveRenderer {
         // Rules that name a URL: in server context they match the URL path; in a .htaccess they
         // test REQUEST_URI, which also works when the rules are inherited into a subdirectory
         // (a pattern there would match the path relative to that subdirectory).
+        // A query-identified page (`/doku.php?id=start`) adds a condition on the query string.
         func matching(_ path: String) throws -> (conditions: [String], pattern: String) {
-            let full = try ApacheEscaping.serverPattern(forPath: path)
-            return form == .htaccess ? (["RewriteCond %{REQUEST_URI} \"\(full)\""], "^") : ([], "\"\(full)\"")
+            var conditions: [String] = []
+            var scriptPath = path
+            if path.contains("?") {
+                guard let page = QueryPage.parse(path) else { throw ExportError.unsafeName(path: path, reason: "not a URL path with one key=value") }
+                scriptPath = page.script
+                conditions.append("RewriteCond %{QUERY_STRING} \"\(try QueryPage.queryPattern(key: page.key, value: page.value, url: path))\"")
+            }
+            let full = try ApacheEscaping.serverPattern(forPath: scriptPath)
+            return form == .htaccess ? (["RewriteCond %{REQUEST_URI} \"\(full)\""] + conditions, "^") : (conditions, "\"\(full)\"")
         }
 
         var early: [String] = []
@@ -52,7 +65,9 @@ public enum DirectiveRenderer {
             let (conditions, pattern) = try matching(redirect.from)
             early.append("#    \(redirect.from) -> \(redirect.to)")
             early += conditions
-            early.append("RewriteRule \(pattern) \"\(try ApacheEscaping.substitutionPath(redirect.to))\" [R=301,L,NE]")
+            // A query-identified page's redirect drops the old query (QSD): it named the page.
+            let flags = redirect.from.contains("?") ? "R=301,L,NE,QSD" : "R=301,L,NE"
+            early.append("RewriteRule \(pattern) \"\(try ApacheEscaping.substitutionPath(redirect.to))\" [\(flags)]")
         }
         early.append("")
         early.append("# 2. Per-page flips: Swift answers these while their .php file stays on disk. The backend")
@@ -62,7 +77,10 @@ public enum DirectiveRenderer {
             early.append("RewriteCond ${\(mapName(settings)):%{REQUEST_URI}|php} =swift")
             early.append(requestPathCondition)
             early.append("RewriteRule ^ \(proxyTarget)")
-            if !ruleFlips.isEmpty { early.append("#    Pages whose path has a space cannot be map keys; they get their own rule:") }
+            if !ruleFlips.isEmpty {
+                early.append("#    Pages whose path has a space, and query-identified pages (/doku.php?id=x), cannot be map keys;")
+                early.append("#    they get their own rule:")
+            }
         } else if ruleFlips.isEmpty {
             early.append("#    (none)")
         }

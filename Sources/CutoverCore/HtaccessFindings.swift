@@ -69,7 +69,9 @@ struct HtaccessFindings {
     }
 
     static func isBelow(_ path: String, _ directory: String) -> Bool {
-        guard let bytes = PathEncoding.decode(path) else { return false }
+        // A query-identified page is where its script is.
+        let script = path.firstIndex(of: "?").map { String(path[..<$0]) } ?? path
+        guard let bytes = PathEncoding.decode(script) else { return false }
         let prefix = Array(("/" + directory + "/").utf8)
         return bytes.count >= prefix.count && Array(bytes[0..<prefix.count]) == prefix
     }

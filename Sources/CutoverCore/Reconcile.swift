@@ -129,7 +129,8 @@ public struct InventoryChanges: Sendable {
             }
             changes.updates.append(.init(id: old.id, found: url, ownerChange: ownerChange))
         }
-        for old in known.values where old.filePath != nil && !old.gone && !seen.contains(old.path) {
+        // Query-identified pages follow their script (the store syncs them after the crawl).
+        for old in known.values where old.filePath != nil && !old.gone && !seen.contains(old.path) && !old.flags.contains(.queryPage) {
             switch old.owner {
             case .php:
                 let change = OwnerChange(from: .php, to: .swift, reason: "file removed from the docroot: the fallback now sends it to Swift")

@@ -27,6 +27,8 @@ public struct SiteSettings: Sendable, Hashable, Codable {
     public var accessLogs: [String]
     /// Their Apache `LogFormat` string, or a preset name (`combined`).
     public var accessLogFormat: String
+    /// Scripts whose pages are told apart by a query value (`/doku.php` → `id`).
+    public var pageKeys: [PageKey]
 
     public init(
         name: String,
@@ -39,8 +41,10 @@ public struct SiteSettings: Sendable, Hashable, Codable {
         probeRetention: Int = 30,
         crawlEverySeconds: Int? = nil,
         accessLogs: [String] = [],
-        accessLogFormat: String = "combined"
+        accessLogFormat: String = "combined",
+        pageKeys: [PageKey] = []
     ) {
+        self.pageKeys = pageKeys
         self.name = name
         self.docroot = docroot
         self.publicURL = publicURL
@@ -74,6 +78,9 @@ public struct SiteSettings: Sendable, Hashable, Codable {
         where !path.hasPrefix("/") || path.utf8.count > 4096 || path.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7f }) {
             found.append("access log '\(ConfigText.visible(path))' must be an absolute path or glob without control characters")
         }
+        if pageKeys.count > 16 { found.append("at most 16 page keys") }
+        found += pageKeys.compactMap(\.problem)
+        if Set(pageKeys.map(\.script)).count != pageKeys.count { found.append("each script can have one page key") }
         do {
             _ = try LogFormat(accessLogFormat)
         } catch {

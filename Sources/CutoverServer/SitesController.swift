@@ -23,6 +23,7 @@ struct SitesController {
         var crawlEvery: String?
         var accessLogs: [String]?
         var accessLogFormat: String?
+        var pageKeys: [PageKey]?
 
         func schedule(base: SiteSettings?) throws -> Int? {
             guard let text = crawlEvery else { return base?.crawlEverySeconds }
@@ -48,7 +49,8 @@ struct SitesController {
                 probeRetention: probeRetention ?? base?.probeRetention ?? 30,
                 crawlEverySeconds: try schedule(base: base),
                 accessLogs: accessLogs ?? base?.accessLogs ?? [],
-                accessLogFormat: accessLogFormat ?? base?.accessLogFormat ?? "combined"
+                accessLogFormat: accessLogFormat ?? base?.accessLogFormat ?? "combined",
+                pageKeys: pageKeys ?? base?.pageKeys ?? []
             )
         }
     }

@@ -20,6 +20,8 @@ public struct SiteView: Codable, Sendable, Hashable {
     /// Access logs imported before each scheduled crawl (paths or globs), and their LogFormat.
     public var accessLogs: [String]
     public var accessLogFormat: String
+    /// Scripts whose pages are told apart by a query value.
+    public var pageKeys: [PageKey]
     public var lastRun: Date?
     public var nextRun: Date?
     public var createdAt: Date
@@ -37,6 +39,7 @@ public struct SiteView: Codable, Sendable, Hashable {
         crawlEvery = settings.crawlEverySeconds.map(Interval.text)
         accessLogs = settings.accessLogs
         accessLogFormat = settings.accessLogFormat
+        pageKeys = settings.pageKeys
         lastRun = site.lastScheduledAt
         nextRun = site.nextScheduledAt
         createdAt = site.createdAt

@@ -23,6 +23,8 @@ public enum PlanError: Error, CustomStringConvertible, Equatable {
 
     public var description: String {
         switch self {
+        case .unknownURL(let path) where path.contains("?"):
+            "unknown URL '\(path)': a URL with a query is a page only when its script has a page key (site add --page-key /doku.php=id), and the script is in the inventory"
         case .unknownURL(let path): "unknown URL '\(path)': it is not in the inventory (run 'cutover crawl' first?)"
         case .staticFile(let path): "'\(path)' is a static file: only pages (php or swift) can be flipped"
         case .noPHPFile(let path): "'\(path)' has no PHP file any more: it can only be served by Swift"
@@ -101,8 +103,10 @@ extension AppDatabase {
             // Whole groups: '/about/' and '/about/index.php' are the same file.
             var byID: [Int64: URLRecord] = [:]
             for page in pages { byID[page.id] = page }
-            for page in pages where page.filePath != nil {
-                for sibling in try URLRecord.filter(URLRecord.Columns.siteID == siteID && Column("file_path") == page.filePath!).fetchAll(db) {
+            // A query-identified page shares its script's file but is a page of its own.
+            for page in pages where page.filePath != nil && !page.urlFlags.contains(.queryPage) {
+                for sibling in try URLRecord.filter(URLRecord.Columns.siteID == siteID && Column("file_path") == page.filePath!).fetchAll(db)
+                where !sibling.urlFlags.contains(.queryPage) {
                     byID[sibling.id] = sibling
                 }
             }
@@ -156,14 +160,21 @@ extension AppDatabase {
         case .paths(let paths):
             var found: [URLRecord] = []
             for path in paths {
-                guard let canonical = PathEncoding.canonical(path) else { throw PlanError.invalidPath(path) }
-                guard let url = try pages.filter(URLRecord.Columns.path == canonical).fetchOne(db) else { throw PlanError.unknownURL(path) }
+                // `/doku.php?id=start`: a page of a declared page key, added on first use.
+                let query = path.contains("?")
+                guard let canonical = query ? QueryPage.canonical(path) : PathEncoding.canonical(path) else { throw PlanError.invalidPath(path) }
+                let known = try pages.filter(URLRecord.Columns.path == canonical).fetchOne(db)
+                guard let url = try known ?? (query ? addQueryPage(db, siteID: siteID, url: canonical) : nil) else {
+                    throw PlanError.unknownURL(path)
+                }
                 guard url.owner != .static else { throw PlanError.staticFile(path) }
                 found.append(url)
             }
             return found
         case .prefix(let prefix):
-            guard let canonical = PathEncoding.canonical(prefix) else { throw PlanError.invalidPath(prefix) }
+            guard let canonical = prefix.contains("?") ? QueryPage.canonicalPrefix(prefix) : PathEncoding.canonical(prefix) else {
+                throw PlanError.invalidPath(prefix)
+            }
             let found = try pages.filter(URLRecord.Columns.owner != Owner.static)
                 .filter(URLRecord.Columns.path.like(likePrefix(canonical), escape: "\\")).fetchAll(db)
             if found.isEmpty { throw PlanError.nothingSelected("prefix '\(prefix)'") }

@@ -70,6 +70,7 @@ extension AppDatabase {
         }
         var record = SiteRecord(settings: settings, createdAt: now)
         try record.insert(db)
+        try syncQueryPages(db, siteID: record.id!)
         return record
     }
 
@@ -80,10 +81,12 @@ extension AppDatabase {
         let created = existing.createdAt
         let id = existing.id
         let lastScheduled = existing.lastScheduledAt
+        try checkPageKeyRemoval(db, site: existing, newKeys: settings.pageKeys)
         existing = SiteRecord(settings: settings, createdAt: created)
         existing.id = id
         existing.lastScheduledAt = lastScheduled
         try existing.update(db)
+        try syncQueryPages(db, siteID: existing.id!)
         return existing
     }
 

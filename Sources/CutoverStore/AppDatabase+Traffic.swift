@@ -200,7 +200,7 @@ extension AppDatabase {
                     """,
                 arguments: [URLFlags.fromLog.rawValue, siteID, Self.requestedURLsPerImport]
             )
-            let added = db.changesCount
+            let added = db.changesCount + (try Self.syncQueryPages(db, siteID: siteID))
             // A file someone requested is a page after all; the traffic decides with the probes.
             try Self.markIncludes(db, siteID: siteID)
             return added
@@ -563,7 +563,7 @@ extension AppDatabase {
 
     /// A PHP file that answers like an include and that no person has requested.
     static let isInclude = """
-        (u.owner = 'php' AND u.gone = 0 AND \(answersLikeAnInclude)
+        (u.owner = 'php' AND u.gone = 0 AND u.flags & \(URLFlags.queryPage.rawValue) = 0 AND \(answersLikeAnInclude)
           AND NOT EXISTS (SELECT 1 FROM traffic t WHERE t.site_id = u.site_id AND t.path = u.path AND t.hits > t.bot_hits))
         """
 

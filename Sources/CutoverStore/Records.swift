@@ -21,6 +21,8 @@ public struct SiteRecord: Codable, FetchableRecord, MutablePersistableRecord, Se
     /// Stored as a JSON array (migration 0012).
     public var accessLogs: [String]
     public var accessLogFormat: String
+    /// Stored as a JSON array of `{script, key}` (migration 0014).
+    public var pageKeys: [PageKey]
     public var lastScheduledAt: Date?
     public var createdAt: Date
 
@@ -35,6 +37,7 @@ public struct SiteRecord: Codable, FetchableRecord, MutablePersistableRecord, Se
         case crawlEverySeconds = "crawl_every_seconds"
         case accessLogs = "access_logs"
         case accessLogFormat = "access_log_format"
+        case pageKeys = "page_keys"
         case lastScheduledAt = "last_scheduled_at"
         case createdAt = "created_at"
     }
@@ -51,6 +54,7 @@ public struct SiteRecord: Codable, FetchableRecord, MutablePersistableRecord, Se
         self.crawlEverySeconds = settings.crawlEverySeconds
         self.accessLogs = settings.accessLogs
         self.accessLogFormat = settings.accessLogFormat
+        self.pageKeys = settings.pageKeys
         self.createdAt = createdAt
     }
 
@@ -66,7 +70,8 @@ public struct SiteRecord: Codable, FetchableRecord, MutablePersistableRecord, Se
             probeRetention: probeRetention,
             crawlEverySeconds: crawlEverySeconds,
             accessLogs: accessLogs,
-            accessLogFormat: accessLogFormat
+            accessLogFormat: accessLogFormat,
+            pageKeys: pageKeys
         )
     }
 

@@ -51,6 +51,12 @@ struct SiteCommand: AsyncParsableCommand {
         @Option(name: .long, help: "LogFormat string of those logs, or a preset: common, combined, vhost_combined.")
         var accessLogFormat = "combined"
 
+        @Option(
+            name: .long,
+            help: "A script whose pages are told apart by a query key, as SCRIPT=KEY (e.g. /doku.php=id, /index.php=page); repeatable."
+        )
+        var pageKey: [String] = []
+
         @Flag(name: .long, help: "Replace the settings of an existing site of that name (its inventory is kept).")
         var replace = false
 
@@ -59,6 +65,9 @@ struct SiteCommand: AsyncParsableCommand {
                 throw ValidationError("--crawl-every must look like 90s, 15m, 2h, 1d or be off (got '\(crawlEvery)')")
             }
             guard probeRetention >= 1 else { throw ValidationError("--probe-retention must be at least 1") }
+            for argument in pageKey where PageKey(argument: argument) == nil {
+                throw ValidationError("--page-key must look like /doku.php=id (got '\(ConfigText.visible(argument))')")
+            }
         }
 
         func run() async throws {
@@ -74,7 +83,8 @@ struct SiteCommand: AsyncParsableCommand {
                 probeRetention: probeRetention,
                 crawlEverySeconds: crawlEvery == "off" ? nil : Interval.seconds(crawlEvery),
                 accessLogs: accessLog,
-                accessLogFormat: accessLogFormat
+                accessLogFormat: accessLogFormat,
+                pageKeys: pageKey.compactMap(PageKey.init(argument:))
             )
             let site = try await replace ? database.upsertSite(settings) : database.addSite(settings)
             if global.json { try Output.json(SiteView(site)) } else { print("site \(site.name) registered (docroot \(site.docroot))") }
