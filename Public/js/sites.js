@@ -39,6 +39,8 @@ function siteForm(app, main, site) {
     field('Access logs', h('textarea', { name: 'accessLogs', rows: 2, placeholder: '/var/log/apache2/access.log*' }, (site?.accessLogs ?? []).join('\n')),
       'One absolute path or glob per line; imported before each scheduled crawl (rotated and .gz files included)'),
     field('Log format', input('accessLogFormat', site?.accessLogFormat ?? 'combined'), 'The LogFormat string from your Apache config, or common, combined, vhost_combined'),
+    field('Page keys', h('textarea', { name: 'pageKeys', rows: 2, placeholder: '/doku.php=id' }, (site?.pageKeys ?? []).map((pageKey) => `${pageKey.script}=${pageKey.key}`).join('\n')),
+      'One SCRIPT=KEY per line: the query key that names a script\u2019s pages (/index.php=page makes /index.php?page=about a page of its own)'),
     message,
     h('div', { class: 'actions' },
       h('button', { type: 'submit', class: 'primary' }, site ? 'Save changes' : 'Add site'),
@@ -57,6 +59,10 @@ function siteForm(app, main, site) {
       probeRetention: Number(data.probeRetention), directoryIndex: list(data.directoryIndex), phpExtensions: list(data.phpExtensions),
       accessLogs: String(data.accessLogs).split('\n').map((line) => line.trim()).filter(Boolean),
       accessLogFormat: data.accessLogFormat.trim() || 'combined',
+      pageKeys: String(data.pageKeys).split('\n').map((line) => line.trim()).filter(Boolean).map((line) => {
+        const at = line.lastIndexOf('=');
+        return { script: at < 0 ? line : line.slice(0, at).trim(), key: at < 0 ? '' : line.slice(at + 1).trim() };
+      }),
     };
     try {
       const saved = site

@@ -389,8 +389,11 @@ public struct TrafficSummary: Codable, Sendable, Hashable {
     public var noiseCount: Int
     public var noiseHits: Int
     public var noise: [RankedPage]
+    /// Query keys that look like they name a script's pages (`/doku.php` → `id`), not yet declared.
+    public var pageKeySuggestions: [PageKeySuggestion]
 
     public init(orphanDays: Int) {
+        pageKeySuggestions = []
         last7 = TrafficShare(days: 7)
         last30 = TrafficShare(days: 30)
         portNext = []

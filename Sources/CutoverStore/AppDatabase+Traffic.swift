@@ -551,6 +551,7 @@ extension AppDatabase {
             sql: "SELECT t.path, t.hits, t.hits - t.bot_hits AS human \(noiseFilter) ORDER BY t.hits DESC, t.path LIMIT ?",
             arguments: [siteID, listLimit]
         ).map { RankedPage(path: $0["path"], hits: $0["hits"], humanHits: $0["human"]) }
+        summary.pageKeySuggestions = try pageKeySuggestions(db, siteID: siteID, limit: 5)
         return summary
     }
 

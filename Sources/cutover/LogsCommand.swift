@@ -217,5 +217,12 @@ struct LogsSummaryCommand: ParsableCommand {
         print("includes (.php never requested, answering an error): \(summary.includeCount)")
         print("noise (requested, no file, only 4xx): \(summary.noiseCount) paths, \(summary.noiseHits) requests")
         for page in summary.noise.prefix(5) { print("  \(page.hits)\t\(ConfigText.visible(page.path, limit: 1000))") }
+        for suggestion in summary.pageKeySuggestions {
+            let values = suggestion.topValues.map { ConfigText.visible($0.value ?? "", limit: 60) }.joined(separator: ", ")
+            print(
+                "page key? \(ConfigText.visible(suggestion.script, limit: 1000))=\(suggestion.key): \(suggestion.distinctValues) values in "
+                    + "\(suggestion.keyHits) of \(suggestion.scriptHits) requests (\(values)); declare it with 'cutover site add ... --page-key \(suggestion.script)=\(suggestion.key) --replace'"
+            )
+        }
     }
 }

@@ -91,9 +91,18 @@ class Dashboard:
         self.wait.until(lambda driver: driver.find_elements(By.CSS_SELECTOR, "table.urls tbody tr") or
                         driver.find_elements(By.CSS_SELECTOR, "main .empty"))
 
-    def filter_urls(self, **fields):
-        self.open("urls")
+    def open_urls(self, query=""):
+        # A hash change re-renders asynchronously: wait for the old view to go, so nothing found
+        # next belongs to it (a unique hash makes sure there is a change to wait for).
+        previous = self.all("main h1")
+        self.open(f"urls?{query}{'&' if query else ''}view={time.time_ns()}")
+        if previous:
+            self.wait.until(ec.staleness_of(previous[0]))
         self.css("form.filters")
+
+    def filter_urls(self, **fields):
+        # One field at a time: a select submits the form when it changes.
+        self.open_urls()
         for name, value in fields.items():
             element = self.css(f"form.filters [name={name}]")
             if element.tag_name == "select":
@@ -149,7 +158,8 @@ class Dashboard:
         step("imported access logs show Swift's share, port next and noise, as text")
         log_dir = tempfile.mkdtemp(prefix="cutover-browser-log")
         stamp = datetime.datetime.now(datetime.UTC).strftime("%d/%b/%Y:%H:%M:%S +0000")
-        requests = [("/contact.php", 200)] * 3 + [("/index.php", 200), ("/<script>alert(2)</script>", 404), ("/<script>alert(2)</script>", 404)]
+        requests = [("/contact.php", 200)] * 5 + [("/index.php?page=about", 200), ("/index.php?page=team", 200), ("/index.php?page=home", 200),
+                                                  ("/<script>alert(2)</script>", 404), ("/<script>alert(2)</script>", 404)]
         with open(os.path.join(log_dir, "access.log"), "w") as log:
             for path, status in requests:
                 log.write(f'192.0.2.1 - - [{stamp}] "GET {path} HTTP/1.1" {status} 10 "-" "Mozilla/5.0"\n')
@@ -167,6 +177,7 @@ class Dashboard:
         self.text_appears("[data-name=traffic-7] .figure", f"{summary['last7']['percentOnSwift']:.1f}%")
         self.text_appears("[data-name=port-next]", "/contact.php")
         self.text_appears("[data-name=noise]", "/%3Cscript%3Ealert(2)%3C/script%3E")
+        self.text_appears("[data-name=page-keys]", "/index.php=page — 3 values in 3 of 3 requests")
         assert self.all(".chart svg rect.bar"), "no daily traffic bars"
         self.no_script_ran()
         self.shot("overview-traffic")
@@ -181,10 +192,13 @@ class Dashboard:
         assert self.row_paths() == ["/products/old%20catalogue.php"], self.row_paths()
 
         step("the table sorts and filters by requests from the logs")
-        self.filter_urls(q="", sort="hits", order="desc", minHits="1")
+        self.open_urls("sort=hits&order=desc&minHits=1")
+        self.wait_for_rows()
+        assert Select(self.css("form.filters [name=sort]")).first_selected_option.text == "hits"
+        assert self.css("form.filters [name=minHits]").get_attribute("value") == "1"
         assert self.row_paths() == ["/contact.php", "/index.php"], self.row_paths()
         hits = [cell.text for cell in self.all("table.urls tbody tr td:last-child")]
-        assert hits == ["3", "1"], hits
+        assert hits == ["5", "3"], hits
 
         step("a file named like markup is shown as text and runs nothing")
         self.filter_urls(q="onerror")
@@ -218,6 +232,21 @@ class Dashboard:
         assert url.get("plannedOwner") == "swift", f"the API does not see the flip: {url}"
         detail = self.api(f"/api/sites/{site}/urls/{url['id']}")
         assert any(event.get("reason", "").endswith("moved to Swift in the browser test") for event in detail["events"]), detail["events"]
+
+        step("a page key declared in the Sites form makes each logged value a page")
+        self.open(f"sites?edit={site}")
+        self.text_appears("form.site-form h2", f"Edit {site}")
+        keys = self.css("form.site-form [name=pageKeys]")
+        keys.clear()
+        keys.send_keys("/index.php=page")
+        self.css("form.site-form button[type=submit]").click()
+        for _ in range(100):
+            if self.api(f"/api/sites/{site}")["pageKeys"]:
+                break
+            time.sleep(0.05)
+        assert self.api(f"/api/sites/{site}")["pageKeys"] == [{"script": "/index.php", "key": "page"}]
+        self.filter_urls(q="?page=")
+        assert self.row_paths() == ["/index.php?page=about", "/index.php?page=home", "/index.php?page=team"], self.row_paths()
 
         step("the export view shows the preview, the diff and the directives")
         self.open("export?form=vhost")

@@ -37,6 +37,41 @@ import Testing
         #expect(text.status == 0 && text.stdout.contains("port next") && text.stdout.contains("/about.php"))
     }
 
+    /// A page key declared with `site add --page-key`: logged values become pages, one flips
+    /// by its URL, the export matches its query, and the summary suggests undeclared keys.
+    @Test func pageKeysFromTheCommandLine() throws {
+        let cli = try CLI()
+        defer { cli.cleanup() }
+        try cli.folder.write("www/index.php")
+        try cli.folder.write("www/article.php")
+        let bad = try cli.run("site", "add", "shop", "--docroot", "www", "--page-key", "/index.php")
+        #expect(bad.status != 0 && bad.stderr.contains("--page-key must look like /doku.php=id"), "\(bad.stderr)")
+        let invalid = try cli.run("site", "add", "shop", "--docroot", "www", "--page-key", "/index.php=pa ge")
+        #expect(invalid.status != 0 && invalid.stderr.contains("letters, digits"), "\(invalid.stderr)")
+        try cli.run("site", "add", "shop", "--docroot", "www", "--page-key", "/index.php=page")
+        try cli.run("crawl", "--site", "shop")
+        try cli.folder.write(
+            "access.log",
+            ["about", "team", "wiki%3Astart"].map { Self.line("/index.php?page=\($0)") }.joined()
+                + ["1", "2", "3"].map { Self.line("/article.php?id=\($0)") }.joined()
+        )
+        try cli.run("logs", "import", "--site", "shop", "access.log")
+        let pages = try #require(try cli.json("urls", "--site", "shop", "--prefix", "/index.php?") as? [[String: Any]])
+        #expect(pages.map { $0["path"] as? String } == ["/index.php?page=about", "/index.php?page=team", "/index.php?page=wiki:start"])
+        #expect(pages.allSatisfy { ($0["flags"] as? [String]) == ["page-key"] && $0["owner"] as? String == "php" })
+        let summary = try cli.run("logs", "summary", "--site", "shop")
+        #expect(summary.stdout.contains("page key? /article.php=id: 3 values in 3 of 3 requests"), "\(summary.stdout)")
+
+        let flip = try cli.run("flip", "--site", "shop", "/index.php?page=wiki:start", "--to", "swift")
+        #expect(flip.status == 0 && flip.stdout.contains("planned swift: /index.php?page=wiki:start"), "\(flip.stdout)\(flip.stderr)")
+        let unknown = try cli.run("flip", "--site", "shop", "/article.php?id=1", "--to", "swift")
+        #expect(unknown.status != 0 && unknown.stderr.contains("page key"), "\(unknown.stderr)")
+        let export = try cli.run("export", "--site", "shop")
+        // Each byte in every spelling PHP decodes to it; no later `page` pair may follow.
+        #expect(export.stdout.contains(#"RewriteCond %{QUERY_STRING} "(?:^|&)(?:p|%70)(?:a|%61)(?:g|%67)(?:e|%65)=(?:w|%77)"#), "\(export.stdout)")
+        #expect(export.stdout.contains(#"(?:\x3A|%3[Aa])(?:s|%73)"#) && export.stdout.contains(#"(?=&|$)(?!.*&(?:p|%70)"#))
+    }
+
     @Test func badInputIsOneClearLineAndNothingIsStored() throws {
         let cli = try CLI()
         defer { cli.cleanup() }

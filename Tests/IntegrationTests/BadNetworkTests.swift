@@ -136,7 +136,9 @@ import Testing
         let cancelledAt = clock.now
         probing.cancel()
         await #expect(throws: CancellationError.self) { try await probing.value }
-        #expect(clock.now - cancelledAt < .seconds(5))  // the pending request is cancelled, not waited for (10 s)
+        // The pending request is cancelled, not waited for: /slow answers after 10 s. The bound
+        // leaves room for a CI machine running every live suite at once (5.9 s was seen).
+        #expect(clock.now - cancelledAt < .seconds(9))
         let cancelled = try #require(try database.probeRuns(siteID: siteID).first)
         #expect(cancelled.status == .failed)
         #expect(cancelled.error == "cancelled")

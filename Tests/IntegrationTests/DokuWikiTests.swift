@@ -1,5 +1,6 @@
 import CutoverCore
 import CutoverCrawl
+import CutoverExport
 import CutoverLogs
 import CutoverProbe
 import CutoverStore
@@ -18,14 +19,15 @@ let dokuWikiTestsEnabled = Integration.isCI || (Integration.apacheInstalled && F
 struct DokuWikiTests {
     static let docroot = "/usr/share/dokuwiki"
 
-    @Test func trafficShowsEntryPointsAsPagesAndLibrariesAsIncludes() async throws {
+    static let format = #"%h %l %u %t "%r" %>s %O "%{Referer}i" "%{User-Agent}i" %R"#
+
+    /// The wiki served by a real Apache with its own `.htaccess` files and the fallback to a
+    /// recording backend, logging with `%R` into `work/access.log`.
+    static func serve(work: TemporaryDirectory) async throws -> (ApacheServer, RecordingBackend) {
         #expect(FileManager.default.fileExists(atPath: Self.docroot + "/doku.php"), "install Debian's dokuwiki package (scripts/setup.sh does)")
-        let work = try TemporaryDirectory(prefix: "dokuwiki")
-        defer { work.remove() }
         chmod(work.path, 0o777)
         let backend = RecordingBackend()
         try await backend.start()
-        let format = #"%h %l %u %t "%r" %>s %O "%{Referer}i" "%{User-Agent}i" %R"#
         let apache = try ApacheServer(
             docroot: Self.docroot,
             directoryConfig: "AllowOverride All\n" + ApacheSnippets.directoryFallback(backend: backend.baseURL),
@@ -35,6 +37,13 @@ struct DokuWikiTests {
                 """
         )
         try apache.start()
+        return (apache, backend)
+    }
+
+    @Test func trafficShowsEntryPointsAsPagesAndLibrariesAsIncludes() async throws {
+        let work = try TemporaryDirectory(prefix: "dokuwiki")
+        defer { work.remove() }
+        let (apache, backend) = try await Self.serve(work: work)
         defer {
             apache.shutdown()
             Task { await backend.stop() }
@@ -87,7 +96,7 @@ struct DokuWikiTests {
             try await Task.sleep(for: .milliseconds(20))
         }
         // The probe's own requests are in the log too: left out of the traffic.
-        let report = try LogImporter(database: database, site: site, format: try LogFormat(format), logger: quiet).importFile(log)
+        let report = try LogImporter(database: database, site: site, format: try LogFormat(Self.format), logger: quiet).importFile(log)
         #expect(report.badLines == 0 && report.requests == requests.count && report.probeLines >= probe.outcomes.count)
 
         let summary = try await database.trafficSummary(siteID: site.id!)
@@ -109,5 +118,56 @@ struct DokuWikiTests {
         #expect(values.first { $0.value == "start" }?.hits == 2)
         let doku = try #require(try database.traffic(siteID: site.id!, path: "/doku.php"))
         #expect(doku.counts.attributed == doku.counts.hits && doku.counts.servedPHP == doku.counts.hits, "%R names PHP for every doku.php line")
+    }
+
+    /// With `userewrite` off (Debian's default) the wiki's pages are `doku.php?id=…`: with the
+    /// page key `/doku.php` → `id`, one wiki page moves to Swift in every spelling PHP reads
+    /// alike, every other page and the wiki's own scripts stay PHP, and the rollback restores it.
+    @Test func pageKeyFlipsOneWikiPageAndBack() async throws {
+        let work = try TemporaryDirectory(prefix: "dokuwiki-keys")
+        defer { work.remove() }
+        let (apache, backend) = try await Self.serve(work: work)
+        defer {
+            apache.shutdown()
+            Task { await backend.stop() }
+        }
+        let database = try AppDatabase(path: work.appending("cutover.sqlite"))
+        var settings = SiteSettings(name: "wiki", docroot: Self.docroot, publicURL: apache.baseURL, backendURL: backend.baseURL)
+        settings.pageKeys = [PageKey(script: "/doku.php", key: "id")]
+        var quiet = Logger(label: "test")
+        quiet.logLevel = .critical
+        let site = try await database.addSite(settings)
+        try Crawler(database: database, logger: quiet).crawl(site: site)
+        let flip = try await database.flip(siteID: site.id!, .paths(["/doku.php?id=wiki%3Asyntax"]), to: .swift, reason: "ported")
+        #expect(flip.changed == ["/doku.php?id=wiki:syntax"])
+
+        let include = work.appending("cutover.conf")
+        func install() async throws {
+            let (_, rendered) = try Exporter(database: database).render(site: site, form: .vhost)
+            try rendered.text.write(toFile: include, atomically: true, encoding: .utf8)
+            let check = try apache.configTest()
+            #expect(check.status == 0, "\(check.stderr)")
+            try apache.gracefulReload()
+        }
+        try apache.appendToConfig("Include \"\(include)\"")
+        try await install()
+        let swift = [
+            "/doku.php?id=wiki:syntax", "/doku.php?id=wiki%3Asyntax", "/doku.php?do=edit&id=wiki%3asyntax", "/doku.php?id=start&id=wiki:syntax",
+        ]
+        let php = ["/doku.php?id=start", "/doku.php?id=wiki:syntaxes", "/doku.php?id=wiki:syntax&id=start", "/doku.php", "/feed.php"]
+        func reachesSwift(_ target: String) async throws -> Bool {
+            let before = backend.requestTargets.count
+            let answer = try await RawHTTP.send(port: apache.port, method: "GET", path: target)
+            let received = Array(backend.requestTargets.dropFirst(before))
+            #expect(received.isEmpty || received == [target], "the backend gets path and query as sent: \(received)")
+            #expect(!received.isEmpty || answer.status == 200 || (300..<400).contains(answer.status), "\(target): \(answer.status)")
+            return !received.isEmpty
+        }
+        for target in swift { #expect(try await reachesSwift(target), "\(target) should reach Swift") }
+        for target in php { #expect(try await !reachesSwift(target), "\(target) should stay PHP") }
+
+        try await database.flip(siteID: site.id!, .paths(["/doku.php?id=wiki:syntax"]), to: .php, reason: "roll back")
+        try await install()
+        for target in swift + php { #expect(try await !reachesSwift(target), "\(target) should be PHP after the rollback") }
     }
 }

@@ -1,0 +1,78 @@
+import CutoverCore
+import CutoverStore
+import Foundation
+import GRDB
+import Testing
+
+/// Page keys in the store: values from the logs become pages that follow their script, a
+/// flip can name a page no log saw, a key with flipped pages cannot be dropped, and keys are
+/// suggested from traffic with their evidence.
+@Suite struct PageKeyStoreTests {
+    static func crawl(_ database: AppDatabase, siteID: Int64, _ paths: [String]) throws {
+        let changes = InventoryChanges.between(
+            known: try database.knownURLs(siteID: siteID),
+            found: paths.map { FoundURL(path: $0, filePath: String($0.dropFirst()), owner: .php, size: 1, mtime: 1, contentHash: "x", flags: []) }
+        )
+        try database.finishCrawl(try database.beginCrawl(siteID: siteID), changes: changes, issues: [], filesSeen: paths.count)
+    }
+
+    @Test func valuesBecomePagesThatFollowTheirScript() async throws {
+        let database = try AppDatabase(writer: DatabaseQueue())
+        let settings = SiteSettings(name: "wiki", docroot: "/srv/www", publicURL: "http://127.0.0.1:8081", backendURL: "http://127.0.0.1:8080")
+        var site = try await database.addSite(settings)
+        let siteID = site.id!
+        try Self.crawl(database, siteID: siteID, ["/doku.php", "/feed.php"])
+
+        var batch = TrafficBatch()
+        var counts = TrafficCounts()
+        counts.hits = 20
+        counts.status2xx = 20
+        batch.paths["/doku.php"] = counts
+        for (value, hits) in [("start", 9), ("wiki:syntax", 6), ("a b", 3), ("bad\nline", 1), ("", 1)] {
+            batch.values[TrafficBatch.ValueKey(path: "/doku.php", key: "id", value: value)] = hits
+        }
+        for (value, hits) in [("edit", 4), ("show", 3), ("diff", 2)] {
+            batch.values[TrafficBatch.ValueKey(path: "/doku.php", key: "do", value: value)] = hits
+        }
+        try database.recordTraffic(batch, siteID: siteID)
+
+        // Suggested before it is declared, with its evidence; `do` covers too few requests.
+        let suggestions = try await database.pageKeySuggestions(siteID: siteID)
+        #expect(suggestions.map { "\($0.script)=\($0.key)" } == ["/doku.php=id"], "\(suggestions)")
+        #expect(suggestions.first?.distinctValues == 5 && suggestions.first?.keyHits == 20 && suggestions.first?.scriptHits == 20)
+        #expect(suggestions.first?.topValues.first?.value == "start")
+
+        var keyed = settings
+        keyed.pageKeys = [PageKey(script: "/doku.php", key: "id")]
+        site = try await database.upsertSite(keyed)
+        let pages = try database.urls(siteID: siteID).filter { $0.urlFlags.contains(.queryPage) }
+        // The empty value and the one with a line break are no pages.
+        #expect(pages.map(\.path) == ["/doku.php?id=a%20b", "/doku.php?id=start", "/doku.php?id=wiki:syntax"])
+        #expect(pages.allSatisfy { $0.owner == .php && $0.filePath == "doku.php" })
+        #expect(try await database.pageKeySuggestions(siteID: siteID).isEmpty, "a declared key is no suggestion")
+        #expect(try database.summary(siteID: siteID).php == 5)
+
+        // A flip names any page of the key, seen in the logs or not; /doku.php itself stays PHP.
+        let flip = try await database.flip(siteID: siteID, .paths(["/doku.php?id=wiki%3Asyntax", "/doku.php?id=new+page"]), to: .swift, reason: "")
+        #expect(flip.changed == ["/doku.php?id=new%20page", "/doku.php?id=wiki:syntax"])
+        #expect(try database.url(siteID: siteID, path: "/doku.php")?.plannedOwner == nil)
+        await #expect(throws: PlanError.self) {
+            try await database.flip(siteID: siteID, .paths(["/feed.php?id=x"]), to: .swift, reason: "")
+        }
+        let input = try database.exportInput(site: site)
+        #expect(input.flips.map(\.path) == ["/doku.php?id=new%20page", "/doku.php?id=wiki:syntax"])
+
+        // The key cannot be dropped while pages of it are planned for Swift.
+        await #expect(throws: StoreError.self) { try await database.upsertSite(settings) }
+        try await database.flip(siteID: siteID, .prefix("/doku.php?id="), to: .php, reason: "")
+        // A re-crawl keeps the pages; when doku.php goes, its pages go to the fallback with it.
+        try Self.crawl(database, siteID: siteID, ["/doku.php", "/feed.php"])
+        #expect(try database.urls(siteID: siteID).filter { $0.urlFlags.contains(.queryPage) }.count == 4)
+        try Self.crawl(database, siteID: siteID, ["/feed.php"])
+        let moved = try database.urls(siteID: siteID).filter { $0.urlFlags.contains(.queryPage) }
+        #expect(moved.count == 4 && moved.allSatisfy { $0.owner == .swift }, "\(moved.map { "\($0.path) \($0.owner)" })")
+        // Dropping the key (nothing planned now) drops its pages.
+        try await database.upsertSite(settings)
+        #expect(try database.urls(siteID: siteID).filter { $0.urlFlags.contains(.queryPage) }.isEmpty)
+    }
+}
