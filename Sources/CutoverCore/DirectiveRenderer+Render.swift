@@ -92,6 +92,22 @@ public enum DirectiveRenderer {
             early.append("RewriteRule \(pattern) \(proxyTarget)")
         }
 
+        if settings.frontController != nil {
+            early.append("")
+            early.append("#    Prefix routes: every URL below these reaches Swift, known or not.")
+            if input.prefixes.isEmpty { early.append("#    (none)") }
+            for prefix in input.prefixes.sorted() {
+                guard let bytes = PathEncoding.decode(prefix), bytes.first == UInt8(ascii: "/") else {
+                    throw ExportError.unsafeName(path: prefix, reason: "not a URL path")
+                }
+                let pattern = "^" + (try ApacheEscaping.regexLiteral(bytes, path: prefix))
+                early.append("#    \(prefix)*")
+                if form == .htaccess { early.append("RewriteCond %{REQUEST_URI} \"\(pattern)\"") }
+                early.append(requestPathCondition)
+                early.append("RewriteRule \(form == .htaccess ? "^" : "\"\(pattern)\"") \(proxyTarget)")
+            }
+        }
+
         var late: [String] = []
         late.append("# 3. Directories without an index file reach Swift at their own path (/dir/, not /dir/index.php).")
         late.append("RewriteCond %{REQUEST_FILENAME} -d")
@@ -131,9 +147,14 @@ public enum DirectiveRenderer {
             lines.append("")
             lines += early
             lines.append("")
-            lines.append("# ---- The app's own rewrite rules, if it has any, go here: after the flips, before the fallback. ----")
-            lines.append("")
-            lines += late
+            if let script = settings.frontController {
+                lines.append("# ---- The app's own rewrite rules go here, after the flips: its front controller \(script) ----")
+                lines.append("# ---- answers every other URL without a file. No Swift fallback on this site.             ----")
+            } else {
+                lines.append("# ---- The app's own rewrite rules, if it has any, go here: after the flips, before the fallback. ----")
+                lines.append("")
+                lines += late
+            }
         case .vhost, .rewritemap:
             lines.append("# Include it in the <VirtualHost> (or server config) that serves the docroot.")
             lines += findings.vhostNotes
@@ -152,6 +173,11 @@ public enum DirectiveRenderer {
             lines.append("")
             lines += early
             lines.append("")
+            if let script = settings.frontController {
+                lines.append("# The app's front controller \(script) answers every other URL without a file (its own .htaccess):")
+                lines.append("# no Swift fallback on this site. The rules above run first, while Apache maps the URL.")
+                break
+            }
             let docroot = try ApacheEscaping.quotedPath(settings.docroot, what: "docroot")
             var blocks: [(String, String)] = [(docroot, "the docroot")]
             for directory in findings.subdirectoryBlocks {

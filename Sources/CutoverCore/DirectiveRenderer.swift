@@ -35,14 +35,18 @@ public struct ExportInput: Sendable, Hashable {
     public var mapFilePath: String?
     /// The docroot's `.htaccess` files as the last crawl found them.
     public var htaccess: [HtaccessFile]
+    /// Front-controller sites: URL prefixes planned for Swift (`/blog/`: every URL below).
+    public var prefixes: [String]
 
     public init(
         settings: SiteSettings,
         flips: [PageFlip],
         redirects: [PageRedirect] = [],
         mapFilePath: String? = nil,
-        htaccess: [HtaccessFile] = []
+        htaccess: [HtaccessFile] = [],
+        prefixes: [String] = []
     ) {
+        self.prefixes = prefixes
         self.settings = settings
         self.flips = flips
         self.redirects = redirects

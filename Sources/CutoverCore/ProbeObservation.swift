@@ -86,7 +86,8 @@ public enum Drift {
     }
 }
 
-/// The verdict on the fallback: a path that cannot exist must reach the Swift backend.
+/// The verdict on the fallback: a path that cannot exist must reach the Swift backend. On a
+/// front-controller site it must reach the front controller instead (PHP, no 5xx).
 public struct FallbackHealth: Sendable, Hashable, Codable {
     public var healthy: Bool
     public var path: String
@@ -111,6 +112,28 @@ public struct FallbackHealth: Sendable, Hashable, Codable {
             healthy = false
             detail =
                 "fallback broken: a missing URL was answered by Apache itself (\(observation.status.map(String.init) ?? "-")), not the Swift backend"
+        }
+    }
+
+    /// The check for a site whose `.htaccess` sends URLs without a file to `frontController`.
+    public init(path: String, observation: ProbeObservation, frontController: String) {
+        self.path = path
+        status = observation.status
+        observedOwner = observation.observedOwner
+        let status = observation.status.map(String.init) ?? "-"
+        if let kind = observation.errorKind {
+            healthy = false
+            detail = "Apache did not answer (\(kind.rawValue)): \(observation.errorMessage ?? "")"
+        } else if observation.observedOwner == .php, (observation.status ?? 500) < 500 {
+            healthy = true
+            detail = "a missing URL reached the front controller \(frontController) (\(status))"
+        } else if observation.observedOwner == .php {
+            healthy = false
+            detail = "front controller broken: \(frontController) answered a missing URL with \(status)"
+        } else {
+            healthy = false
+            detail =
+                "front controller not reached: a missing URL was answered by \(observation.observedOwner?.rawValue ?? "nobody") (\(status)), not \(frontController); check the app's .htaccess"
         }
     }
 }

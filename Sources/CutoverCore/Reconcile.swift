@@ -104,7 +104,9 @@ public struct InventoryChanges: Sendable {
     public var isEmpty: Bool { inserts.isEmpty && updates.isEmpty && removals.isEmpty }
 
     /// Compares what is on disk with what the inventory knows.
-    public static func between(known: [String: KnownURL], found: [FoundURL]) -> InventoryChanges {
+    /// `missing` is who answers a URL whose file is gone: the fallback (Swift), or on a
+    /// front-controller site the front controller (PHP).
+    public static func between(known: [String: KnownURL], found: [FoundURL], missing: Owner = .swift) -> InventoryChanges {
         var changes = InventoryChanges()
         var seen = Set<String>()
         seen.reserveCapacity(found.count)
@@ -132,6 +134,8 @@ public struct InventoryChanges: Sendable {
         // Query-identified pages follow their script (the store syncs them after the crawl).
         for old in known.values where old.filePath != nil && !old.gone && !seen.contains(old.path) && !old.flags.contains(.queryPage) {
             switch old.owner {
+            case .php where missing == .php:
+                changes.removals.append(.init(id: old.id, newOwner: .php, markGone: false, ownerChange: nil))
             case .php:
                 let change = OwnerChange(from: .php, to: .swift, reason: "file removed from the docroot: the fallback now sends it to Swift")
                 changes.removals.append(.init(id: old.id, newOwner: .swift, markGone: false, ownerChange: change))

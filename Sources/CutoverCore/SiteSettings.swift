@@ -29,6 +29,10 @@ public struct SiteSettings: Sendable, Hashable, Codable {
     public var accessLogFormat: String
     /// Scripts whose pages are told apart by a query value (`/doku.php` → `id`).
     public var pageKeys: [PageKey]
+    /// The PHP script the app's own `.htaccess` sends every URL without a file to (WordPress's
+    /// `/index.php`): such URLs are PHP's, there is no Swift fallback, and each URL or prefix
+    /// moves to Swift by its own rule. Nil for a site where the fallback takes those URLs.
+    public var frontController: String?
 
     public init(
         name: String,
@@ -42,9 +46,11 @@ public struct SiteSettings: Sendable, Hashable, Codable {
         crawlEverySeconds: Int? = nil,
         accessLogs: [String] = [],
         accessLogFormat: String = "combined",
-        pageKeys: [PageKey] = []
+        pageKeys: [PageKey] = [],
+        frontController: String? = nil
     ) {
         self.pageKeys = pageKeys
+        self.frontController = frontController
         self.name = name
         self.docroot = docroot
         self.publicURL = publicURL
@@ -116,6 +122,11 @@ public struct SiteSettings: Sendable, Hashable, Codable {
             || !phpExtensions.allSatisfy({ $0.hasPrefix(".") && $0.count >= 2 && ConfigText.isFileName(String($0.dropFirst())) })
         {
             found.append("PHP extensions must look like '.php' (a dot, then letters, digits, '.', '_' or '-')")
+        }
+        if let script = frontController,
+            PathEncoding.canonical(script) != script || script.contains("?") || !phpExtensions.contains(where: { script.hasSuffix($0) })
+        {
+            found.append("front controller '\(ConfigText.visible(script))' must be the URL path of a PHP script, such as /index.php")
         }
         if !(1...64).contains(ownerHeader.utf8.count) || !ownerHeader.utf8.allSatisfy({ ConfigText.isWordByte($0) || $0 == UInt8(ascii: "-") }) {
             found.append("owner header '\(ConfigText.visible(ownerHeader))' must be a header name (1-64 letters, digits, '-')")

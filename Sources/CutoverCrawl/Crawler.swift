@@ -109,7 +109,8 @@ public struct Crawler: Sendable {
                 progress: progress
             )
             timings.hash = clock.lap()
-            let changes = InventoryChanges.between(known: known, found: found)
+            // On a front-controller site a retired file's URL is the front controller's, not Swift's.
+            let changes = InventoryChanges.between(known: known, found: found, missing: site.frontController == nil ? .swift : .php)
             timings.compare = clock.lap()
             progress(.init(phase: .saving, done: 0))
             logger.debug("saving the inventory", metadata: ["found": .stringConvertible(found.count)])

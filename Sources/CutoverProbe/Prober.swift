@@ -51,10 +51,10 @@ public struct Prober: Sendable {
             let publicBase = HTTPBaseURL.normalized(site.publicURL)
             let backendBase = HTTPBaseURL.normalized(site.backendURL)
             let fallbackPath = "/__cutover-fallback-check-\(UUID().uuidString.lowercased())"
-            let fallback = FallbackHealth(
-                path: fallbackPath,
-                observation: await observer.observe(publicBase + fallbackPath, fingerprint: fingerprint)
-            )
+            let missing = await observer.observe(publicBase + fallbackPath, fingerprint: fingerprint)
+            let fallback =
+                site.frontController.map { FallbackHealth(path: fallbackPath, observation: missing, frontController: $0) }
+                ?? FallbackHealth(path: fallbackPath, observation: missing)
             if !fallback.healthy { logger.warning("fallback broken", metadata: ["detail": .string(fallback.detail)]) }
             let clock = ContinuousClock()
             let started = clock.now

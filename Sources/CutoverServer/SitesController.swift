@@ -24,6 +24,8 @@ struct SitesController {
         var accessLogs: [String]?
         var accessLogFormat: String?
         var pageKeys: [PageKey]?
+        /// A script path, or "" to clear it.
+        var frontController: String?
 
         func schedule(base: SiteSettings?) throws -> Int? {
             guard let text = crawlEvery else { return base?.crawlEverySeconds }
@@ -50,7 +52,8 @@ struct SitesController {
                 crawlEverySeconds: try schedule(base: base),
                 accessLogs: accessLogs ?? base?.accessLogs ?? [],
                 accessLogFormat: accessLogFormat ?? base?.accessLogFormat ?? "combined",
-                pageKeys: pageKeys ?? base?.pageKeys ?? []
+                pageKeys: pageKeys ?? base?.pageKeys ?? [],
+                frontController: frontController.map { $0.isEmpty ? nil : $0 } ?? base?.frontController
             )
         }
     }

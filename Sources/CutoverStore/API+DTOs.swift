@@ -22,6 +22,8 @@ public struct SiteView: Codable, Sendable, Hashable {
     public var accessLogFormat: String
     /// Scripts whose pages are told apart by a query value.
     public var pageKeys: [PageKey]
+    /// The script the app's `.htaccess` sends URLs without a file to (no Swift fallback then).
+    public var frontController: String?
     public var lastRun: Date?
     public var nextRun: Date?
     public var createdAt: Date
@@ -40,6 +42,7 @@ public struct SiteView: Codable, Sendable, Hashable {
         accessLogs = settings.accessLogs
         accessLogFormat = settings.accessLogFormat
         pageKeys = settings.pageKeys
+        frontController = settings.frontController
         lastRun = site.lastScheduledAt
         nextRun = site.nextScheduledAt
         createdAt = site.createdAt

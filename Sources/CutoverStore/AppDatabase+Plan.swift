@@ -99,7 +99,24 @@ extension AppDatabase {
         at now: Date
     ) throws -> FlipResult {
         do {
-            let pages = try Self.select(db, siteID: siteID, selection)
+            // On a front-controller site a prefix is a route: every URL below it, known or not.
+            let frontController = try missingOwner(db, siteID: siteID) == .php
+            var routes: [String] = []
+            var unchangedRoutes: [String] = []
+            if frontController, case .prefix(let prefix) = selection {
+                guard let canonical = PathEncoding.canonical(prefix), !prefix.contains("?") else { throw PlanError.invalidPath(prefix) }
+                if try planRoutePrefix(db, siteID: siteID, prefix: canonical, to: target, at: now) {
+                    routes.append(canonical + "*")
+                } else {
+                    unchangedRoutes.append(canonical + "*")
+                }
+            }
+            let pages: [URLRecord]
+            do {
+                pages = try Self.select(db, siteID: siteID, selection)
+            } catch PlanError.nothingSelected where !(routes + unchangedRoutes).isEmpty {
+                pages = []
+            }
             // Whole groups: '/about/' and '/about/index.php' are the same file.
             var byID: [Int64: URLRecord] = [:]
             for page in pages { byID[page.id] = page }
@@ -110,10 +127,13 @@ extension AppDatabase {
                     byID[sibling.id] = sibling
                 }
             }
-            if target == .php, let orphan = byID.values.sorted(by: { $0.path < $1.path }).first(where: { $0.filePath == nil || $0.gone }) {
+            // A URL without a file can go back to PHP only where a front controller answers it.
+            if target == .php,
+                let orphan = byID.values.sorted(by: { $0.path < $1.path }).first(where: { ($0.filePath == nil && !frontController) || $0.gone })
+            {
                 throw PlanError.noPHPFile(orphan.path)
             }
-            var result = FlipResult(changed: [], unchanged: [])
+            var result = FlipResult(changed: routes, unchanged: unchangedRoutes)
             // The reason is stored once for the whole operation; each changed URL's event refers to it.
             var operationID: Int64?
             func operation() throws -> Int64 {
@@ -193,14 +213,17 @@ extension AppDatabase {
             let rows = try URLRecord.filter(
                 URLRecord.Columns.siteID == site.id! && URLRecord.Columns.gone == false && Column("planned_owner") == Owner.swift
             ).order(URLRecord.Columns.path).fetchAll(db)
-            let flips = rows.filter { $0.owner == .php && $0.filePath != nil && $0.redirectTo == nil }.map { PageFlip(path: $0.path) }
+            // On a front-controller site URLs without a file are PHP's routes: they need rules too.
+            let routes = site.frontController != nil
+            let flips = rows.filter { $0.owner == .php && ($0.filePath != nil || routes) && $0.redirectTo == nil }.map { PageFlip(path: $0.path) }
             let redirects = rows.compactMap { url in url.redirectTo.map { PageRedirect(from: url.path, to: $0) } }
             return ExportInput(
                 settings: site.settings,
                 flips: flips,
                 redirects: redirects,
                 mapFilePath: mapFilePath,
-                htaccess: try Self.htaccessFiles(db, siteID: site.id!)
+                htaccess: try Self.htaccessFiles(db, siteID: site.id!),
+                prefixes: try Self.routePrefixes(db, siteID: site.id!)
             )
         }
     }

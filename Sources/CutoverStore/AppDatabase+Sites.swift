@@ -71,6 +71,7 @@ extension AppDatabase {
         var record = SiteRecord(settings: settings, createdAt: now)
         try record.insert(db)
         try syncQueryPages(db, siteID: record.id!)
+        try syncRouteOwners(db, siteID: record.id!)
         return record
     }
 
@@ -87,6 +88,7 @@ extension AppDatabase {
         existing.lastScheduledAt = lastScheduled
         try existing.update(db)
         try syncQueryPages(db, siteID: existing.id!)
+        try syncRouteOwners(db, siteID: existing.id!)
         return existing
     }
 

@@ -188,17 +188,19 @@ extension AppDatabase {
     @discardableResult
     public func addRequestedURLs(siteID: Int64) throws -> Int {
         try writer.write { db in
+            // The fallback's (Swift) or, on a front-controller site, the front controller's (PHP).
+            let owner = try Self.missingOwner(db, siteID: siteID)
             try db.execute(
                 sql: """
                     INSERT INTO urls (site_id, path, owner, flags)
-                    SELECT t.site_id, t.path, 'swift', ? FROM traffic t
+                    SELECT t.site_id, t.path, ?, ? FROM traffic t
                     WHERE t.site_id = ? AND t.status_4xx < t.hits AND instr(t.path, '.php/') = 0
                       AND t.path NOT GLOB '*%[01][0-9A-F]*' AND instr(t.path, '%7F') = 0
                       AND NOT EXISTS (SELECT 1 FROM urls u WHERE u.site_id = t.site_id AND u.path = t.path)
                       AND NOT EXISTS (SELECT 1 FROM urls u WHERE u.site_id = t.site_id AND u.path = t.path || '/')
                     ORDER BY t.hits DESC, t.path LIMIT ?
                     """,
-                arguments: [URLFlags.fromLog.rawValue, siteID, Self.requestedURLsPerImport]
+                arguments: [owner, URLFlags.fromLog.rawValue, siteID, Self.requestedURLsPerImport]
             )
             let added = db.changesCount + (try Self.syncQueryPages(db, siteID: siteID))
             // A file someone requested is a page after all; the traffic decides with the probes.
@@ -564,7 +566,7 @@ extension AppDatabase {
 
     /// A PHP file that answers like an include and that no person has requested.
     static let isInclude = """
-        (u.owner = 'php' AND u.gone = 0 AND u.flags & \(URLFlags.queryPage.rawValue) = 0 AND \(answersLikeAnInclude)
+        (u.owner = 'php' AND u.gone = 0 AND u.file_path IS NOT NULL AND u.flags & \(URLFlags.queryPage.rawValue) = 0 AND \(answersLikeAnInclude)
           AND NOT EXISTS (SELECT 1 FROM traffic t WHERE t.site_id = u.site_id AND t.path = u.path AND t.hits > t.bot_hits))
         """
 

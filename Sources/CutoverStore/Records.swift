@@ -23,6 +23,7 @@ public struct SiteRecord: Codable, FetchableRecord, MutablePersistableRecord, Se
     public var accessLogFormat: String
     /// Stored as a JSON array of `{script, key}` (migration 0014).
     public var pageKeys: [PageKey]
+    public var frontController: String?
     public var lastScheduledAt: Date?
     public var createdAt: Date
 
@@ -38,6 +39,7 @@ public struct SiteRecord: Codable, FetchableRecord, MutablePersistableRecord, Se
         case accessLogs = "access_logs"
         case accessLogFormat = "access_log_format"
         case pageKeys = "page_keys"
+        case frontController = "front_controller"
         case lastScheduledAt = "last_scheduled_at"
         case createdAt = "created_at"
     }
@@ -55,6 +57,7 @@ public struct SiteRecord: Codable, FetchableRecord, MutablePersistableRecord, Se
         self.accessLogs = settings.accessLogs
         self.accessLogFormat = settings.accessLogFormat
         self.pageKeys = settings.pageKeys
+        self.frontController = settings.frontController
         self.createdAt = createdAt
     }
 
@@ -71,7 +74,8 @@ public struct SiteRecord: Codable, FetchableRecord, MutablePersistableRecord, Se
             crawlEverySeconds: crawlEverySeconds,
             accessLogs: accessLogs,
             accessLogFormat: accessLogFormat,
-            pageKeys: pageKeys
+            pageKeys: pageKeys,
+            frontController: frontController
         )
     }
 

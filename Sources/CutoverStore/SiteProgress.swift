@@ -18,6 +18,10 @@ public struct SiteProgress: Encodable, Sendable {
     public var lastCrawl: CrawlView?
     public var lastProbe: ProbeRunView?
     public var series: [OwnerSnapshot]
+    /// The site's front controller setting, and the one the last crawl found in the docroot's
+    /// `.htaccess` (a catch-all rule or FallbackResource) for the user to confirm.
+    public var frontController: String?
+    public var detectedFrontController: String?
 
     /// Built inside one read transaction, so a probe committing meanwhile cannot make the counts
     /// and the last probe disagree.
@@ -35,6 +39,8 @@ public struct SiteProgress: Encodable, Sendable {
             checkedAt: lastProbe?.finishedAt
         )
         series = try AppDatabase.snapshots(db, siteID: site.id!, limit: 500)
+        frontController = site.frontController
+        detectedFrontController = try AppDatabase.htaccessFiles(db, siteID: site.id!).first { $0.directory.isEmpty }?.frontController
     }
 }
 

@@ -57,6 +57,13 @@ struct SiteCommand: AsyncParsableCommand {
         )
         var pageKey: [String] = []
 
+        @Option(
+            name: .long,
+            help:
+                "The PHP script the app's .htaccess sends every URL without a file to (WordPress: /index.php). 'cutover status' shows the one the crawl detected."
+        )
+        var frontController: String?
+
         @Flag(name: .long, help: "Replace the settings of an existing site of that name (its inventory is kept).")
         var replace = false
 
@@ -84,7 +91,8 @@ struct SiteCommand: AsyncParsableCommand {
                 crawlEverySeconds: crawlEvery == "off" ? nil : Interval.seconds(crawlEvery),
                 accessLogs: accessLog,
                 accessLogFormat: accessLogFormat,
-                pageKeys: pageKey.compactMap(PageKey.init(argument:))
+                pageKeys: pageKey.compactMap(PageKey.init(argument:)),
+                frontController: frontController
             )
             let site = try await replace ? database.upsertSite(settings) : database.addSite(settings)
             if global.json { try Output.json(SiteView(site)) } else { print("site \(site.name) registered (docroot \(site.docroot))") }

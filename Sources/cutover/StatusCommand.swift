@@ -31,6 +31,12 @@ struct StatusCommand: AsyncParsableCommand {
         if counts.gone > 0 { print("  gone    \(counts.gone) static files no longer on disk") }
         if counts.sensitive > 0 { print("  warning: \(counts.sensitive) sensitive files (.env, backups, VCS data) are in the docroot") }
         print(String(format: "  %.1f%% of PHP pages are on Swift (%d of %d)", counts.percentOnSwift, counts.swift, counts.php + counts.swift))
+        if let script = site.frontController {
+            print("  front controller \(script): it answers URLs without a file (no Swift fallback); flip URLs and prefixes to move them")
+        } else if let detected = status.progress.detectedFrontController {
+            print("  the docroot's .htaccess sends URLs without a file to \(detected): if that is the app's front controller,")
+            print("    confirm it: frontController \(detected) in the Sites form or the API, or --front-controller on 'cutover site add --replace'")
+        }
         for file in status.htaccess where file.hasOwnRewriteRules || file.blocksFallback != nil {
             var line = "  .htaccess in \(file.directory): \(file.ruleCount) rewrite rules of the app's own"
             if let blocker = file.blocksFallback { line += "; '\(blocker)' keeps the fallback out of \(file.directory)" }

@@ -5,6 +5,7 @@ import CutoverStore
 import CutoverTestSupport
 import Foundation
 import Logging
+import Testing
 
 /// A whole live site for integration tests: a docroot, a real Apache + mod_php with the fallback
 /// and the owner marker, the recording Swift backend, and a Cutover database with the site.
@@ -41,6 +42,15 @@ final class LiveSite: @unchecked Sendable {
 
     var htdocs: String { docroot.appending("htdocs") }
 
+    /// Changes the site's settings (page keys, front controller) in the store and here.
+    @discardableResult
+    func configure(_ change: (inout SiteSettings) -> Void) async throws -> SiteRecord {
+        var settings = site.settings
+        change(&settings)
+        site = try await database.upsertSite(settings)
+        return site
+    }
+
     func remove(_ path: String) throws { try FileManager.default.removeItem(atPath: "\(htdocs)/\(path)") }
 
     @discardableResult
@@ -56,6 +66,16 @@ final class LiveSite: @unchecked Sendable {
         var result: [String: Owner] = [:]
         for outcome in report.outcomes { result[outcome.target.path] = outcome.observation.observedOwner }
         return result
+    }
+
+    /// Sends `target` through Apache as a client would and tells whether it reached the Swift
+    /// backend, which must then have received exactly `target` (path and query as sent).
+    func reachesSwift(_ target: String) async throws -> (swift: Bool, answer: RawHTTPResponse) {
+        let before = backend.requestTargets.count
+        let answer = try await RawHTTP.send(port: apache.port, method: "GET", path: target)
+        let received = Array(backend.requestTargets.dropFirst(before))
+        if !received.isEmpty { #expect(received == [target], "the backend gets path and query exactly as sent") }
+        return (!received.isEmpty, answer)
     }
 
     func shutdown() async {

@@ -53,16 +53,9 @@ struct QueryPageApacheTests {
     func owners(_ live: LiveSite, _ targets: [String]) async throws -> [String: Owner] {
         var result: [String: Owner] = [:]
         for target in targets {
-            let before = live.backend.requestTargets.count
-            let answer = try await RawHTTP.send(port: live.apache.port, method: "GET", path: target)
-            let received = Array(live.backend.requestTargets.dropFirst(before))
-            if received.isEmpty {
-                #expect(answer.body.contains("php "), "\(target): \(answer.status) \(answer.body)")
-                result[target] = .php
-            } else {
-                #expect(received == [target], "the backend gets path and query exactly as sent")
-                result[target] = .swift
-            }
+            let (swift, answer) = try await live.reachesSwift(target)
+            if !swift { #expect(answer.body.contains("php "), "\(target): \(answer.status) \(answer.body)") }
+            result[target] = swift ? .swift : .php
         }
         return result
     }
@@ -72,9 +65,7 @@ struct QueryPageApacheTests {
         let live = try await LiveSite(files: Self.files, directoryConfig: "AllowOverride All")
         defer { Task { await live.shutdown() } }
         try live.crawl()
-        var settings = live.site.settings
-        settings.pageKeys = [PageKey(script: "/index.php", key: "page")]
-        let site = try await live.database.upsertSite(settings)
+        let site = try await live.configure { $0.pageKeys = [PageKey(script: "/index.php", key: "page")] }
         let flip = try await live.database.flip(siteID: site.id!, .paths(Self.flipped), to: .swift, reason: "ported")
         #expect(Set(flip.changed) == ["/index.php?page=about", "/index.php?page=wiki:start", "/index.php?page=a%20b"], "\(flip.changed)")
 

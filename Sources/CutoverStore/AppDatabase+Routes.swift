@@ -1,0 +1,52 @@
+import CutoverCore
+import Foundation
+import GRDB
+
+/// Front-controller sites: URLs without a file are the front controller's (PHP), not the Swift
+/// fallback's, and move to Swift by their own rules, one URL or one prefix at a time.
+extension AppDatabase {
+    /// Who answers a URL without a file on this site.
+    static func missingOwner(_ db: Database, siteID: Int64) throws -> Owner {
+        let controller = try String.fetchOne(db, sql: "SELECT front_controller FROM sites WHERE id = ?", arguments: [siteID])
+        return controller == nil ? .swift : .php
+    }
+
+    /// Gives every URL without a file the owner the site's routing gives it, after its front
+    /// controller was set or cleared. Returns how many URLs changed owner.
+    @discardableResult
+    static func syncRouteOwners(_ db: Database, siteID: Int64) throws -> Int {
+        let owner = try missingOwner(db, siteID: siteID)
+        try db.execute(
+            sql: """
+                UPDATE urls SET owner = ? WHERE site_id = ? AND file_path IS NULL AND gone = 0 AND owner != 'static' AND owner != ?
+                  AND flags & ? = 0
+                """,
+            arguments: [owner, siteID, owner, URLFlags.queryPage.rawValue]
+        )
+        let changed = db.changesCount
+        if owner == .swift { try db.execute(sql: "DELETE FROM route_prefixes WHERE site_id = ?", arguments: [siteID]) }
+        return changed
+    }
+
+    /// Prefixes planned for Swift on a front-controller site (`/blog/`: every URL below).
+    public func routePrefixes(siteID: Int64) throws -> [String] {
+        try writer.read { db in try Self.routePrefixes(db, siteID: siteID) }
+    }
+
+    static func routePrefixes(_ db: Database, siteID: Int64) throws -> [String] {
+        try String.fetchAll(db, sql: "SELECT prefix FROM route_prefixes WHERE site_id = ? ORDER BY prefix", arguments: [siteID])
+    }
+
+    /// Plans a prefix route for Swift (or drops it for PHP); true when that changed anything.
+    static func planRoutePrefix(_ db: Database, siteID: Int64, prefix: String, to target: Owner, at now: Date) throws -> Bool {
+        if target == .swift {
+            try db.execute(
+                sql: "INSERT INTO route_prefixes (site_id, prefix, created_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+                arguments: [siteID, prefix, now]
+            )
+        } else {
+            try db.execute(sql: "DELETE FROM route_prefixes WHERE site_id = ? AND prefix = ?", arguments: [siteID, prefix])
+        }
+        return db.changesCount > 0
+    }
+}

@@ -1,0 +1,113 @@
+import CutoverCore
+import CutoverExport
+import CutoverLogs
+import CutoverStore
+import CutoverTestSupport
+import Foundation
+import Testing
+
+/// A WordPress-style app: its own `.htaccess` sends every URL without a file to `/index.php`.
+/// With the front controller set, URLs from the logs are PHP's routes, a route and a prefix
+/// flip to Swift in every export form (placed before the app's rules), everything else still
+/// reaches the app as before, the probe checks the front controller instead of a fallback, and
+/// the rollback restores it. Real Apache + mod_php, real requests.
+@Suite(.enabled(if: Integration.enabled, "needs apache2 and libapache2-mod-php (always runs when CI=true)"))
+struct FrontControllerApacheTests {
+    static let appRules = """
+        # BEGIN WordPress
+        RewriteEngine On
+        RewriteBase /
+        RewriteRule ^index\\.php$ - [L]
+        RewriteCond %{REQUEST_FILENAME} !-f
+        RewriteCond %{REQUEST_FILENAME} !-d
+        RewriteRule . /index.php [L]
+        # END WordPress
+
+        """
+
+    static let files = [
+        ".htaccess": appRules,
+        "index.php": "<?php echo 'php front controller ', htmlspecialchars($_SERVER['REQUEST_URI']);",
+        "about.php": "<?php echo 'php about';",
+        "style.css": "body{}",
+    ]
+
+    static let swift = ["/hello/", "/hello/?x=1&y=%20", "/blog/first-post/", "/blog/new-post?p=2", "/blog/", "/about.php"]
+    static let php = ["/shop/cart", "/", "/index.php", "/missing-page", "/hello", "/blogger/x", "/about.php/extra?x"]
+
+    func install(_ form: ExportForm, live: LiveSite, included: inout Bool) async throws -> RenderedExport {
+        let mapPath = live.docroot.appending("flips.map")
+        let (_, rendered) = try Exporter(database: live.database).render(site: live.site, form: form, mapFilePath: mapPath)
+        if let map = rendered.mapFile { try Data(map).write(to: URL(fileURLWithPath: mapPath)) }
+        let include = live.apache.workDirectory.appending("cutover.conf")
+        if form == .htaccess {
+            // The .htaccess form holds Cutover's rules, then the app's own, kept verbatim.
+            try "".write(toFile: include, atomically: true, encoding: .utf8)
+            try (rendered.text + "\n" + Self.appRules).write(toFile: "\(live.htdocs)/.htaccess", atomically: true, encoding: .utf8)
+        } else {
+            try Self.appRules.write(toFile: "\(live.htdocs)/.htaccess", atomically: true, encoding: .utf8)
+            try rendered.text.write(toFile: include, atomically: true, encoding: .utf8)
+        }
+        if !included {
+            try live.apache.appendToConfig("Include \"\(include)\"")
+            included = true
+        }
+        let check = try live.apache.configTest()
+        #expect(check.status == 0, "\(form): \(check.stderr)\n\(rendered.text)")
+        try live.apache.gracefulReload()
+        return rendered
+    }
+
+    @Test(arguments: ExportForm.allCases)
+    func routesAndPrefixesFlipBeforeTheAppsRules(form: ExportForm) async throws {
+        let live = try await LiveSite(files: Self.files, directoryConfig: "AllowOverride All")
+        defer { Task { await live.shutdown() } }
+        try live.crawl()
+        let site = try await live.configure { $0.frontController = "/index.php" }
+
+        // Requested URLs from the log are the front controller's routes, not the fallback's.
+        let log = live.docroot.appending("access.log")
+        let lines = ["/hello/", "/blog/first-post/", "/shop/cart", "/about.php", "/"].map {
+            #"192.0.2.1 - - [02/Dec/2026:10:00:00 +0000] "GET \#($0) HTTP/1.1" 200 10 "-" "Mozilla/5.0""#
+        }
+        try (lines.joined(separator: "\n") + "\n").write(toFile: log, atomically: true, encoding: .utf8)
+        _ = try LogImporter(database: live.database, site: site, format: try LogFormat("combined"), logger: live.quiet).importFile(log)
+        let hello = try #require(try live.database.url(siteID: site.id!, path: "/hello/"))
+        #expect(hello.owner == .php && hello.urlFlags.contains(.fromLog) && hello.filePath == nil)
+
+        let pages = try await live.database.flip(siteID: site.id!, .paths(["/hello/", "/about.php"]), to: .swift, reason: "ported")
+        #expect(pages.changed == ["/about.php", "/hello/"])
+        let prefix = try await live.database.flip(siteID: site.id!, .prefix("/blog/"), to: .swift, reason: "the blog moved")
+        #expect(prefix.changed == ["/blog/*", "/blog/first-post/"], "\(prefix.changed)")
+
+        var included = false
+        let rendered = try await install(form, live: live, included: &included)
+        #expect(!rendered.text.contains("REQUEST_FILENAME} !-f"), "no Swift fallback on a front-controller site")
+        for target in Self.swift {
+            #expect(try await live.reachesSwift(target).swift, "\(form) \(target) should reach Swift")
+        }
+        for target in Self.php {
+            let (swift, answer) = try await live.reachesSwift(target)
+            #expect(!swift && answer.body.hasPrefix("php "), "\(form) \(target) should stay PHP: \(answer.status) \(answer.body)")
+        }
+        let style = try await live.reachesSwift("/style.css")
+        #expect(!style.swift && style.answer.body == "body{}")
+
+        // The probe checks that a missing URL reaches the front controller, and sees the flips.
+        let report = try await live.probe()
+        #expect(report.fallback.healthy, "\(report.fallback.detail)")
+        #expect(report.fallback.detail.contains("front controller /index.php"))
+        let observed = live.observed(report)
+        #expect(observed["/hello/"] == .swift && observed["/blog/first-post/"] == .swift && observed["/shop/cart"] == .php)
+        #expect(report.drifted.isEmpty, "\(report.drifted.map(\.target.path))")
+
+        // Roll back: the routes and the prefix go back to the front controller.
+        try await live.database.flip(siteID: site.id!, .paths(["/hello/", "/about.php"]), to: .php, reason: "roll back")
+        let back = try await live.database.flip(siteID: site.id!, .prefix("/blog/"), to: .php, reason: "roll back")
+        #expect(back.changed == ["/blog/*", "/blog/first-post/"])
+        _ = try await install(form, live: live, included: &included)
+        for target in Self.swift + Self.php {
+            #expect(try await !live.reachesSwift(target).swift, "\(form) \(target) should be PHP after the rollback")
+        }
+    }
+}
