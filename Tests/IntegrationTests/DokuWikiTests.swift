@@ -23,14 +23,14 @@ struct DokuWikiTests {
 
     /// The wiki served by a real Apache with its own `.htaccess` files and the fallback to a
     /// recording backend, logging with `%R` into `work/access.log`.
-    static func serve(work: TemporaryDirectory) async throws -> (ApacheServer, RecordingBackend) {
+    static func serve(work: TemporaryDirectory, docroot: String = docroot, fallback: Bool = true) async throws -> (ApacheServer, RecordingBackend) {
         #expect(FileManager.default.fileExists(atPath: Self.docroot + "/doku.php"), "install Debian's dokuwiki package (scripts/setup.sh does)")
         chmod(work.path, 0o777)
         let backend = RecordingBackend()
         try await backend.start()
         let apache = try ApacheServer(
-            docroot: Self.docroot,
-            directoryConfig: "AllowOverride All\n" + ApacheSnippets.directoryFallback(backend: backend.baseURL),
+            docroot: docroot,
+            directoryConfig: "AllowOverride All\n" + (fallback ? ApacheSnippets.directoryFallback(backend: backend.baseURL) : ""),
             serverConfig: """
                 LogFormat "\(format.replacingOccurrences(of: "\"", with: "\\\""))" cutover
                 CustomLog "\(work.appending("access.log"))" cutover
@@ -169,5 +169,88 @@ struct DokuWikiTests {
         try await database.flip(siteID: site.id!, .paths(["/doku.php?id=wiki:syntax"]), to: .php, reason: "roll back")
         try await install()
         for target in swift + php { #expect(try await !reachesSwift(target), "\(target) should be PHP after the rollback") }
+    }
+
+    /// With its rewrite rules on (`userewrite`: Debian ships them commented out in the
+    /// `.htaccess`), DokuWiki is a front-controller app: `/wiki:syntax` is `doku.php?id=wiki:syntax`.
+    /// The crawl detects `/doku.php` as the front controller; once the user confirms it, the
+    /// requested pages are PHP's routes, one flips to Swift by path ahead of the wiki's rules,
+    /// every other page stays the wiki's, and the rollback restores it. The docroot is the
+    /// package's files linked one by one, with that `.htaccess` of its own.
+    @Test func userewriteRoutesFlipByPathAndBack() async throws {
+        let work = try TemporaryDirectory(prefix: "dokuwiki-rewrite")
+        defer { work.remove() }
+        let wiki = work.appending("wiki")
+        try FileManager.default.createDirectory(atPath: wiki, withIntermediateDirectories: true)
+        for entry in try FileManager.default.contentsOfDirectory(atPath: Self.docroot) where entry != ".htaccess" {
+            try FileManager.default.createSymbolicLink(atPath: "\(wiki)/\(entry)", withDestinationPath: "\(Self.docroot)/\(entry)")
+        }
+        let shipped = try String(contentsOfFile: "/etc/dokuwiki/htaccess", encoding: .utf8)
+        let rules = [
+            "#RewriteEngine", "#RewriteRule ^_", "#RewriteRule ^$", "#RewriteCond %{REQUEST_FILENAME}", "#RewriteRule (.*)", "#RewriteRule ^index",
+        ]
+        let htaccess = shipped.split(separator: "\n", omittingEmptySubsequences: false).map { line in
+            rules.contains { line.hasPrefix($0) } ? String(line.dropFirst()) : String(line)
+        }
+        try htaccess.joined(separator: "\n").write(toFile: "\(wiki)/.htaccess", atomically: true, encoding: .utf8)
+        #expect(htaccess.contains("RewriteRule (.*)                      doku.php?id=$1  [QSA,L]"), "Debian's rules as shipped")
+
+        let (apache, backend) = try await Self.serve(work: work, docroot: wiki, fallback: false)
+        defer {
+            apache.shutdown()
+            Task { await backend.stop() }
+        }
+        var quiet = Logger(label: "test")
+        quiet.logLevel = .critical
+        let database = try AppDatabase(path: work.appending("cutover.sqlite"))
+        var site = try await database.addSite(SiteSettings(name: "wiki", docroot: wiki, publicURL: apache.baseURL, backendURL: backend.baseURL))
+        try Crawler(database: database, logger: quiet).crawl(site: site)
+        #expect(try await database.progress(of: site).detectedFrontController == "/doku.php")
+        var settings = site.settings
+        settings.frontController = "/doku.php"
+        site = try await database.upsertSite(settings)
+
+        let browser = ["User-Agent": "Mozilla/5.0 (X11; Linux x86_64; rv:121.0) Gecko/20100101 Firefox/121.0"]
+        for path in ["/wiki:syntax", "/start"] {
+            let answer = try await RawHTTP.send(port: apache.port, method: "GET", path: path, headers: browser)
+            #expect(answer.status == 200 && answer.body.contains("DokuWiki"), "\(path): the wiki's own page, \(answer.status)")
+        }
+        let log = work.appending("access.log")
+        let deadline = ContinuousClock.now + .seconds(10)
+        while ((try? String(contentsOfFile: log, encoding: .utf8))?.split(separator: "\n").count ?? 0) < 2 {
+            guard ContinuousClock.now < deadline else { throw HarnessError("Apache did not log the requests") }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        _ = try LogImporter(database: database, site: site, format: try LogFormat(Self.format), logger: quiet).importFile(log)
+        let route = try #require(try database.url(siteID: site.id!, path: "/wiki:syntax"))
+        #expect(route.owner == .php && route.filePath == nil, "a requested page of the wiki is the front controller's")
+
+        try await database.flip(siteID: site.id!, .paths(["/wiki:syntax"]), to: .swift, reason: "ported")
+        let include = work.appending("cutover.conf")
+        func install() async throws {
+            let (_, rendered) = try Exporter(database: database).render(site: site, form: .vhost)
+            #expect(!rendered.text.contains("!-f"), "no Swift fallback on a front-controller site")
+            try rendered.text.write(toFile: include, atomically: true, encoding: .utf8)
+            let check = try apache.configTest()
+            #expect(check.status == 0, "\(check.stderr)")
+            try apache.gracefulReload()
+        }
+        try apache.appendToConfig("Include \"\(include)\"")
+        try await install()
+        func reachesSwift(_ target: String) async throws -> Bool {
+            let before = backend.requestTargets.count
+            _ = try await RawHTTP.send(port: apache.port, method: "GET", path: target, headers: browser)
+            let received = Array(backend.requestTargets.dropFirst(before))
+            #expect(received.isEmpty || received == [target], "the backend gets path and query as sent: \(received)")
+            return !received.isEmpty
+        }
+        let swift = ["/wiki:syntax", "/wiki:syntax?do=edit"]
+        let php = ["/start", "/wiki:syntaxes", "/doku.php?id=wiki:syntax", "/", "/missing:page"]
+        for target in swift { #expect(try await reachesSwift(target), "\(target) should reach Swift") }
+        for target in php { #expect(try await !reachesSwift(target), "\(target) should stay the wiki's") }
+
+        try await database.flip(siteID: site.id!, .paths(["/wiki:syntax"]), to: .php, reason: "roll back")
+        try await install()
+        for target in swift + php { #expect(try await !reachesSwift(target), "\(target) should be the wiki's after the rollback") }
     }
 }
