@@ -13,7 +13,7 @@ export function trafficSection(summary, daily) {
       h('p', { class: 'muted' }, 'No access log imported yet: set “Access logs” under Sites, or run cutover logs import.'));
   }
   const share = (value) => (value.percentOnSwift == null ? '—' : `${value.percentOnSwift.toFixed(1)}%`);
-  const basis = (value) => `${number(value.pageHits)} page requests; attributed by the log ${number(value.byLog)}, by probes ${number(value.byProbe)}, by the inventory ${number(value.byPlan)}`;
+  const basis = (value) => `${number(value.pageHits)} page requests; attributed by the log ${number(value.byLog)}, by probes ${number(value.byProbe)}, by the inventory ${number(value.byPlan)}. People only: ${value.humanPercentOnSwift == null ? '—' : `${value.humanPercentOnSwift.toFixed(1)}%`} of ${number(value.humanPageHits)}`;
   return h('section', { class: 'traffic', 'aria-labelledby': 'traffic-heading' }, heading,
     h('p', { class: 'muted' }, `Logs cover ${summary.logsFrom} to ${summary.logsTo}.`),
     h('div', { class: 'cards' },

@@ -56,6 +56,10 @@ final class TrafficAggregator {
             counts.attributed += 1
             if owner == .swift { counts.servedSwift += 1 }
             if owner == .php { counts.servedPHP += 1 }
+            if !bot {
+                counts.humanAttributed += 1
+                if owner == .swift { counts.humanServedSwift += 1 }
+            }
         }
     }
 

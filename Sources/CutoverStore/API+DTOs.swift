@@ -344,9 +344,16 @@ public struct TrafficShare: Codable, Sendable, Hashable {
     public var byLog: Int
     public var byProbe: Int
     public var byPlan: Int
+    /// The same for requests by people only (bots left out by their user agent): attributed by
+    /// the log where the line says, else by the probe or the inventory as above.
+    public var humanPageHits: Int
+    public var humanSwiftHits: Int
+    public var humanPercentOnSwift: Double?
 
     public init(days: Int) {
         self.days = days
+        humanPageHits = 0
+        humanSwiftHits = 0
         pageHits = 0
         swiftHits = 0
         byLog = 0

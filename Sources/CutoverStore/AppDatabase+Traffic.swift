@@ -17,6 +17,9 @@ public struct TrafficCounts: Sendable, Equatable {
     public var attributed = 0
     public var servedSwift = 0
     public var servedPHP = 0
+    /// Of the requests by people (not bots): attributed by the log line, and served by Swift.
+    public var humanAttributed = 0
+    public var humanServedSwift = 0
 
     public init() {}
 
@@ -34,6 +37,8 @@ public struct TrafficCounts: Sendable, Equatable {
         attributed += other.attributed
         servedSwift += other.servedSwift
         servedPHP += other.servedPHP
+        humanAttributed += other.humanAttributed
+        humanServedSwift += other.humanServedSwift
     }
 }
 
@@ -246,19 +251,24 @@ extension AppDatabase {
         var days = try BoundStatement(
             db,
             sql: """
-                INSERT INTO traffic_daily (site_id, day, path, hits, human_hits, attributed, served_swift, served_php)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                INSERT INTO traffic_daily (site_id, day, path, hits, human_hits, attributed, served_swift, served_php,
+                  human_attributed, human_served_swift)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 ON CONFLICT (site_id, day, path) DO UPDATE SET
                   hits = hits + excluded.hits, human_hits = human_hits + excluded.human_hits,
                   attributed = attributed + excluded.attributed, served_swift = served_swift + excluded.served_swift,
-                  served_php = served_php + excluded.served_php
+                  served_php = served_php + excluded.served_php, human_attributed = human_attributed + excluded.human_attributed,
+                  human_served_swift = human_served_swift + excluded.human_served_swift
                 """
         )
         for (key, counts) in batch.days {
             days.bind(siteID)
             days.bind(key.day)
             days.bind(key.path)
-            for value in [counts.hits, counts.hits - counts.botHits, counts.attributed, counts.servedSwift, counts.servedPHP] {
+            for value in [
+                counts.hits, counts.hits - counts.botHits, counts.attributed, counts.servedSwift, counts.servedPHP, counts.humanAttributed,
+                counts.humanServedSwift,
+            ] {
                 days.bind(value)
             }
             try days.run()
@@ -595,6 +605,7 @@ extension AppDatabase {
             db,
             sql: """
                 SELECT sum(d.hits) AS hits, sum(d.attributed) AS attributed, sum(d.served_swift) AS swift,
+                  sum(d.human_hits) AS human, sum(d.human_attributed) AS human_attributed, sum(d.human_served_swift) AS human_swift,
                   u.owner AS owner, u.observed_owner AS observed, t.hits AS total, t.status_4xx AS total4xx
                 FROM traffic_daily d
                 JOIN traffic t ON t.site_id = d.site_id AND t.path = d.path
@@ -613,13 +624,19 @@ extension AppDatabase {
             share.pageHits += hits
             share.swiftHits += row["swift"] as Int
             share.byLog += attributed
+            let human: Int = row["human"]
+            share.humanPageHits += human
+            share.humanSwiftHits += row["human_swift"] as Int
+            let observed: String? = row["observed"]
+            let restOnSwift = (observed ?? owner ?? Owner.swift.rawValue) == Owner.swift.rawValue
+            if restOnSwift { share.humanSwiftHits += human - (row["human_attributed"] as Int) }
             let rest = hits - attributed
             guard rest > 0 else { continue }
-            let observed: String? = row["observed"]
             if observed != nil { share.byProbe += rest } else { share.byPlan += rest }
-            if (observed ?? owner ?? Owner.swift.rawValue) == Owner.swift.rawValue { share.swiftHits += rest }
+            if restOnSwift { share.swiftHits += rest }
         }
         share.percentOnSwift = share.pageHits > 0 ? Double(share.swiftHits) * 100 / Double(share.pageHits) : nil
+        share.humanPercentOnSwift = share.humanPageHits > 0 ? Double(share.humanSwiftHits) * 100 / Double(share.humanPageHits) : nil
         return share
     }
 }

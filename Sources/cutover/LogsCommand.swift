@@ -207,6 +207,8 @@ struct LogsSummaryCommand: ParsableCommand {
                 "last \(share.days) days: \(percent) of \(share.pageHits) page requests served by Swift "
                     + "(attributed by the log: \(share.byLog), by the latest probe: \(share.byProbe), by the inventory: \(share.byPlan))"
             )
+            let human = share.humanPercentOnSwift.map { String(format: "%.1f %%", $0) } ?? "-"
+            print("  people only (bots left out): \(human) of \(share.humanPageHits) page requests")
         }
         if !summary.portNext.isEmpty {
             print("port next (PHP pages by human requests, last 30 days):")

@@ -45,6 +45,10 @@ import Testing
             counts.status2xx = hits - status4xx
             counts.attributed = attributed
             counts.servedSwift = swift
+            if bots == 0 {
+                counts.humanAttributed = attributed
+                counts.humanServedSwift = swift
+            }
             counts.firstSeen = yesterday * 86_400
             counts.lastSeen = yesterday * 86_400
             batch.paths[path] = counts
@@ -68,6 +72,8 @@ import Testing
         #expect(share.swiftHits == 15)
         #expect(share.byLog == 3 && share.byProbe == 5 && share.byPlan == 17)
         #expect(abs((share.percentOnSwift ?? 0) - 1500.0 / 25) < 0.001)
+        // People only: /a.php loses its 2 bot hits, the control-character URLs were all bots.
+        #expect(share.humanPageHits == 20 && share.humanSwiftHits == 12 && share.humanPercentOnSwift == 60)
         #expect(
             summary.last30
                 == {

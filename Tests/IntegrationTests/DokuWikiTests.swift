@@ -111,6 +111,8 @@ struct DokuWikiTests {
         #expect(summary.portNext.first?.path == "/doku.php", "the wiki's entry point is the most requested page")
         // Every page request but the fallback's /wp-login.php was answered by PHP, as %R says.
         #expect(summary.last7.byLog == summary.last7.pageHits && summary.last7.swiftHits == 1, "\(summary.last7)")
+        // A browser sent them all: the share of people's requests is the same, by the log too.
+        #expect(summary.last7.humanPageHits == summary.last7.pageHits && summary.last7.humanSwiftHits == 1, "\(summary.last7)")
         #expect(summary.orphanCount < 40 && summary.orphans.contains("/install.php"), "entry points that nobody requested: \(summary.orphans)")
 
         let values = try database.queryValues(siteID: site.id!, path: "/doku.php").filter { $0.key == "id" }
