@@ -131,6 +131,10 @@ public enum DirectiveRenderer {
                 "# \(ruleFlips.count) per-page rules are checked on every request: above \(recommendedMaxRules) the rewritemap form is faster."
             )
         }
+        if (try? LogFormat(settings.accessLogFormat))?.attributesOwner != true {
+            lines.append("# Tip: end the site's LogFormat with %R (the handler: proxy-server is Swift) so that `cutover logs`")
+            lines.append("# counts who really answered each request instead of inferring it from probes.")
+        }
         let findings = HtaccessFindings(htaccess, flips: flips, form: form, docroot: settings.docroot)
         let conflicts = findings.conflicts
         for conflict in conflicts { lines.append("# CONFLICT: \(conflict)") }

@@ -286,7 +286,10 @@ public struct TrafficDayView: Codable, Sendable, Hashable {
 public struct LogFileView: Codable, Sendable, Hashable {
     public var path: String
     public var gzip: Bool
+    /// The file's size on disk when last read (compressed for a `.gz` file).
     public var size: Int64
+    /// Content bytes read so far: every line before it is counted. For a `.gz` file it counts
+    /// decompressed bytes, so it is not comparable with `size`.
     public var offset: Int64
     public var lines: Int
     public var badLines: Int

@@ -72,6 +72,15 @@ import Testing
         #expect(htaccess.contains(#"RewriteCond %{REQUEST_URI} "^/old\.php$""# + "\n" + #"RewriteRule ^ "/new\%20home" [R=301,L,NE]"#))
     }
 
+    /// The export suggests %R only where the site's LogFormat cannot say who answered.
+    @Test func suggestsTheHandlerInTheLogFormat() throws {
+        let plain = try DirectiveRenderer.render(ExportInput(settings: settings, flips: []), form: .vhost)
+        #expect(plain.text.contains("LogFormat with %R"))
+        var attributed = settings
+        attributed.accessLogFormat = #"%h %l %u %t "%r" %>s %O %R"#
+        #expect(try !DirectiveRenderer.render(ExportInput(settings: attributed, flips: []), form: .vhost).text.contains("LogFormat with %R"))
+    }
+
     @Test func outputIsDeterministicWhateverTheInputOrder() throws {
         let paths = ["/b.php", "/a.php", "/c%20d.php", "/about/"]
         let first = try render(paths)
