@@ -200,7 +200,7 @@ struct URLQuerySQL {
         // An include is never ready to flip: it is no page.
         if let ready = query.readyToFlip { add("(ready_to_flip = 1 AND flags & \(URLFlags.include.rawValue) = 0) = ?", ready) }
         if let include = query.include { add("(flags & \(URLFlags.include.rawValue) != 0) = ?", include) }
-        if let minHits = query.minHits { add("coalesce(\(URLRecord.trafficColumn("hits")), 0) >= ?", minHits) }
+        if let minHits = query.minHits { add("coalesce(\(URLRecord.trafficColumn("hits")), \(URLRecord.queryPageHits), 0) >= ?", minHits) }
         if let search = query.search, !search.isEmpty {
             let pattern = "%" + String(AppDatabase.likePrefix(search).dropLast()) + "%"
             add("(path LIKE ? ESCAPE '\\' OR file_path LIKE ? ESCAPE '\\')", pattern, pattern)

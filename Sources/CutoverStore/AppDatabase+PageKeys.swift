@@ -45,19 +45,25 @@ extension AppDatabase {
                 ON CONFLICT (site_id, path) DO NOTHING
                 """
         )
+        // The page's requests: the logged hits of its value (the capped table keeps the top 200).
+        let hits = try db.makeStatement(
+            sql: "INSERT INTO query_page_hits (site_id, path, hits) VALUES (?, ?, ?) ON CONFLICT DO UPDATE SET hits = excluded.hits"
+        )
         for pageKey in site.pageKeys {
-            let values = try String.fetchAll(
+            let values = try Row.fetchAll(
                 db,
                 sql: """
-                    SELECT value FROM traffic_query_values WHERE site_id = ? AND path = ? AND key = ? AND is_other = 0
+                    SELECT value, hits FROM traffic_query_values WHERE site_id = ? AND path = ? AND key = ? AND is_other = 0
                     ORDER BY hits DESC, value LIMIT ?
                     """,
                 arguments: [siteID, pageKey.script, pageKey.key, queryPagesPerKey]
             )
-            for value in values {
+            for row in values {
+                let value: String = row["value"]
                 guard let url = QueryPage.url(script: pageKey.script, key: pageKey.key, value: Array(value.utf8)) else { continue }
                 try insert.execute(arguments: [url, flag, siteID, pageKey.script, flag])
                 added += db.changesCount
+                try hits.execute(arguments: [siteID, url, row["hits"] as Int])
             }
         }
         // Pages follow their script: owner, file and presence.

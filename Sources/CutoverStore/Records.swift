@@ -204,7 +204,11 @@ extension URLRecord {
 
     /// What a URL page selects: `columns`, then the URL's requests (`hits`) and the last time one
     /// was logged (`last_seen`, Unix seconds), NULL for a URL no log line named.
-    static let pageColumns = columns.joined(separator: ", ") + ", \(trafficColumn("hits")) AS hits, \(trafficColumn("last_seen")) AS last_seen"
+    /// A query-identified page has no traffic row of its own: its hits come from its value's.
+    static let pageColumns =
+        columns.joined(separator: ", ") + ", coalesce(\(trafficColumn("hits")), \(queryPageHits)) AS hits, \(trafficColumn("last_seen")) AS last_seen"
+
+    static let queryPageHits = "(SELECT q.hits FROM query_page_hits q WHERE q.site_id = urls.site_id AND q.path = urls.path)"
 
     /// A row selected with `columns`, read by position. A value the model cannot hold (an
     /// unknown owner, say) throws instead of trapping.

@@ -49,6 +49,14 @@ import Testing
         // The empty value and the one with a line break are no pages.
         #expect(pages.map(\.path) == ["/doku.php?id=a%20b", "/doku.php?id=start", "/doku.php?id=wiki:syntax"])
         #expect(pages.allSatisfy { $0.owner == .php && $0.filePath == "doku.php" })
+        // Each page has the hits of its value; sorting by hits ranks them.
+        var byHits = URLQuery()
+        byHits.minHits = 1
+        byHits.sort = .hits
+        byHits.descending = true
+        let ranked = try database.urlViews(siteID: siteID, query: byHits)
+        #expect(ranked.map(\.path) == ["/doku.php", "/doku.php?id=start", "/doku.php?id=wiki:syntax", "/doku.php?id=a%20b"])
+        #expect(ranked.map(\.hits) == [20, 9, 6, 3])
         #expect(try await database.pageKeySuggestions(siteID: siteID).isEmpty, "a declared key is no suggestion")
         #expect(try database.summary(siteID: siteID).php == 5)
 

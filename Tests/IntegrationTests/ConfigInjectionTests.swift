@@ -227,7 +227,6 @@ struct LogURLInjectionTests {
         }
 
         let mapPath = live.docroot.appending("flips.map")
-        var installed = false
         for form in ExportForm.allCases {
             let check = try await Subprocess.run(
                 Subprocess.cutoverBinary,
@@ -237,21 +236,7 @@ struct LogURLInjectionTests {
             #expect(!FileManager.default.fileExists(atPath: marker), "\(form) loaded a module")
 
             // The same export, live: every hostile URL answers 301 to its own redirect.
-            let (_, rendered) = try Exporter(database: live.database).render(site: live.site, form: form, mapFilePath: mapPath)
-            if let map = rendered.mapFile { try Data(map).write(to: URL(fileURLWithPath: mapPath)) }
-            let include = live.apache.workDirectory.appending("cutover.conf")
-            if form == .htaccess {
-                try "".write(toFile: include, atomically: true, encoding: .utf8)
-                try rendered.text.write(toFile: "\(live.htdocs)/.htaccess", atomically: true, encoding: .utf8)
-            } else {
-                try? FileManager.default.removeItem(atPath: "\(live.htdocs)/.htaccess")
-                try rendered.text.write(toFile: include, atomically: true, encoding: .utf8)
-            }
-            if !installed {
-                try live.apache.appendToConfig("Include \"\(include)\"")
-                installed = true
-            }
-            try live.apache.gracefulReload()
+            try await live.install(form)
             for (path, location) in expected.sorted(by: { $0.key < $1.key }) {
                 let answer = try await RawHTTP.send(port: live.apache.port, method: "GET", path: path)
                 #expect(answer.status == 301, "\(form) \(path): \(answer.status)")

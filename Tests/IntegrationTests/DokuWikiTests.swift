@@ -20,6 +20,7 @@ struct DokuWikiTests {
     static let docroot = "/usr/share/dokuwiki"
 
     static let format = #"%h %l %u %t "%r" %>s %O "%{Referer}i" "%{User-Agent}i" %R"#
+    static let browser = ["User-Agent": "Mozilla/5.0 (X11; Linux x86_64; rv:121.0) Gecko/20100101 Firefox/121.0"]
 
     /// The wiki served by a real Apache with its own `.htaccess` files and the fallback to a
     /// recording backend, logging with `%R` into `work/access.log`.
@@ -38,6 +39,15 @@ struct DokuWikiTests {
         )
         try apache.start()
         return (apache, backend)
+    }
+
+    /// Waits until Apache has written `count` lines to `log` (it logs after answering).
+    static func waitForLog(_ log: String, lines count: Int) async throws {
+        let deadline = ContinuousClock.now + .seconds(10)
+        while ((try? String(contentsOfFile: log, encoding: .utf8))?.split(separator: "\n").count ?? 0) < count {
+            guard ContinuousClock.now < deadline else { throw HarnessError("Apache did not log \(count) requests") }
+            try await Task.sleep(for: .milliseconds(20))
+        }
     }
 
     @Test func trafficShowsEntryPointsAsPagesAndLibrariesAsIncludes() async throws {
@@ -74,8 +84,7 @@ struct DokuWikiTests {
             "/wp-login.php",
         ]
         var statuses: [String: Int] = [:]
-        let browser = ["User-Agent": "Mozilla/5.0 (X11; Linux x86_64; rv:121.0) Gecko/20100101 Firefox/121.0"]
-        for path in requests { statuses[path] = try await RawHTTP.send(port: apache.port, method: "GET", path: path, headers: browser).status }
+        for path in requests { statuses[path] = try await RawHTTP.send(port: apache.port, method: "GET", path: path, headers: Self.browser).status }
         #expect(statuses["/doku.php?id=start"] == 200 && statuses["/feed.php"] == 200, "\(statuses) \(apache.log())")
         // index.php sends visitors on to doku.php.
         #expect((300..<400).contains(statuses["/"] ?? 0), "\(statuses)")
@@ -89,12 +98,7 @@ struct DokuWikiTests {
         #expect(probe.outcomes.count >= phpFiles)
 
         let log = work.appending("access.log")
-        let deadline = ContinuousClock.now + .seconds(10)
-        let expectedLines = requests.count + probe.outcomes.count
-        while ((try? String(contentsOfFile: log, encoding: .utf8))?.split(separator: "\n").count ?? 0) < expectedLines {
-            guard ContinuousClock.now < deadline else { throw HarnessError("Apache did not log \(expectedLines) requests") }
-            try await Task.sleep(for: .milliseconds(20))
-        }
+        try await Self.waitForLog(log, lines: requests.count + probe.outcomes.count)
         // The probe's own requests are in the log too: left out of the traffic.
         let report = try LogImporter(database: database, site: site, format: try LogFormat(Self.format), logger: quiet).importFile(log)
         #expect(report.badLines == 0 && report.requests == requests.count && report.probeLines >= probe.outcomes.count)
@@ -143,34 +147,18 @@ struct DokuWikiTests {
         let flip = try await database.flip(siteID: site.id!, .paths(["/doku.php?id=wiki%3Asyntax"]), to: .swift, reason: "ported")
         #expect(flip.changed == ["/doku.php?id=wiki:syntax"])
 
-        let include = work.appending("cutover.conf")
-        func install() async throws {
-            let (_, rendered) = try Exporter(database: database).render(site: site, form: .vhost)
-            try rendered.text.write(toFile: include, atomically: true, encoding: .utf8)
-            let check = try apache.configTest()
-            #expect(check.status == 0, "\(check.stderr)")
-            try apache.gracefulReload()
-        }
-        try apache.appendToConfig("Include \"\(include)\"")
-        try await install()
+        let live = WikiExport(apache: apache, backend: backend, database: database, site: site, include: work.appending("cutover.conf"))
+        try await live.install()
         let swift = [
             "/doku.php?id=wiki:syntax", "/doku.php?id=wiki%3Asyntax", "/doku.php?do=edit&id=wiki%3asyntax", "/doku.php?id=start&id=wiki:syntax",
         ]
         let php = ["/doku.php?id=start", "/doku.php?id=wiki:syntaxes", "/doku.php?id=wiki:syntax&id=start", "/doku.php", "/feed.php"]
-        func reachesSwift(_ target: String) async throws -> Bool {
-            let before = backend.requestTargets.count
-            let answer = try await RawHTTP.send(port: apache.port, method: "GET", path: target)
-            let received = Array(backend.requestTargets.dropFirst(before))
-            #expect(received.isEmpty || received == [target], "the backend gets path and query as sent: \(received)")
-            #expect(!received.isEmpty || answer.status == 200 || (300..<400).contains(answer.status), "\(target): \(answer.status)")
-            return !received.isEmpty
-        }
-        for target in swift { #expect(try await reachesSwift(target), "\(target) should reach Swift") }
-        for target in php { #expect(try await !reachesSwift(target), "\(target) should stay PHP") }
+        for target in swift { #expect(try await live.reachesSwift(target), "\(target) should reach Swift") }
+        for target in php { #expect(try await !live.reachesSwift(target), "\(target) should stay PHP") }
 
         try await database.flip(siteID: site.id!, .paths(["/doku.php?id=wiki:syntax"]), to: .php, reason: "roll back")
-        try await install()
-        for target in swift + php { #expect(try await !reachesSwift(target), "\(target) should be PHP after the rollback") }
+        try await live.install()
+        for target in swift + php { #expect(try await !live.reachesSwift(target), "\(target) should be PHP after the rollback") }
     }
 
     /// With its rewrite rules on (`userewrite`: Debian ships them commented out in the
@@ -212,47 +200,70 @@ struct DokuWikiTests {
         settings.frontController = "/doku.php"
         site = try await database.upsertSite(settings)
 
-        let browser = ["User-Agent": "Mozilla/5.0 (X11; Linux x86_64; rv:121.0) Gecko/20100101 Firefox/121.0"]
         for path in ["/wiki:syntax", "/start"] {
-            let answer = try await RawHTTP.send(port: apache.port, method: "GET", path: path, headers: browser)
+            let answer = try await RawHTTP.send(port: apache.port, method: "GET", path: path, headers: Self.browser)
             #expect(answer.status == 200 && answer.body.contains("DokuWiki"), "\(path): the wiki's own page, \(answer.status)")
         }
         let log = work.appending("access.log")
-        let deadline = ContinuousClock.now + .seconds(10)
-        while ((try? String(contentsOfFile: log, encoding: .utf8))?.split(separator: "\n").count ?? 0) < 2 {
-            guard ContinuousClock.now < deadline else { throw HarnessError("Apache did not log the requests") }
-            try await Task.sleep(for: .milliseconds(20))
-        }
+        try await Self.waitForLog(log, lines: 2)
         _ = try LogImporter(database: database, site: site, format: try LogFormat(Self.format), logger: quiet).importFile(log)
         let route = try #require(try database.url(siteID: site.id!, path: "/wiki:syntax"))
         #expect(route.owner == .php && route.filePath == nil, "a requested page of the wiki is the front controller's")
 
         try await database.flip(siteID: site.id!, .paths(["/wiki:syntax"]), to: .swift, reason: "ported")
-        let include = work.appending("cutover.conf")
-        func install() async throws {
-            let (_, rendered) = try Exporter(database: database).render(site: site, form: .vhost)
-            #expect(!rendered.text.contains("!-f"), "no Swift fallback on a front-controller site")
-            try rendered.text.write(toFile: include, atomically: true, encoding: .utf8)
-            let check = try apache.configTest()
-            #expect(check.status == 0, "\(check.stderr)")
-            try apache.gracefulReload()
-        }
-        try apache.appendToConfig("Include \"\(include)\"")
-        try await install()
-        func reachesSwift(_ target: String) async throws -> Bool {
-            let before = backend.requestTargets.count
-            _ = try await RawHTTP.send(port: apache.port, method: "GET", path: target, headers: browser)
-            let received = Array(backend.requestTargets.dropFirst(before))
-            #expect(received.isEmpty || received == [target], "the backend gets path and query as sent: \(received)")
-            return !received.isEmpty
-        }
+        let live = WikiExport(apache: apache, backend: backend, database: database, site: site, include: work.appending("cutover.conf"))
+        #expect(!(try await live.install()).contains("!-f"), "no Swift fallback on a front-controller site")
         let swift = ["/wiki:syntax", "/wiki:syntax?do=edit"]
         let php = ["/start", "/wiki:syntaxes", "/doku.php?id=wiki:syntax", "/", "/missing:page"]
-        for target in swift { #expect(try await reachesSwift(target), "\(target) should reach Swift") }
-        for target in php { #expect(try await !reachesSwift(target), "\(target) should stay the wiki's") }
+        for target in swift { #expect(try await live.reachesSwift(target), "\(target) should reach Swift") }
+        for target in php { #expect(try await !live.reachesSwift(target), "\(target) should stay the wiki's") }
 
         try await database.flip(siteID: site.id!, .paths(["/wiki:syntax"]), to: .php, reason: "roll back")
-        try await install()
-        for target in swift + php { #expect(try await !reachesSwift(target), "\(target) should be the wiki's after the rollback") }
+        try await live.install()
+        for target in swift + php { #expect(try await !live.reachesSwift(target), "\(target) should be the wiki's after the rollback") }
+    }
+}
+
+/// The wiki's vhost export put live in the test's Apache, and requests sent as a browser would.
+final class WikiExport: @unchecked Sendable {
+    let apache: ApacheServer
+    let backend: RecordingBackend
+    let database: AppDatabase
+    let site: SiteRecord
+    let include: String
+    private var included = false
+
+    init(apache: ApacheServer, backend: RecordingBackend, database: AppDatabase, site: SiteRecord, include: String) {
+        self.apache = apache
+        self.backend = backend
+        self.database = database
+        self.site = site
+        self.include = include
+    }
+
+    /// Renders the export, includes it (once), checks the config and reloads; returns the text.
+    @discardableResult
+    func install() async throws -> String {
+        let (_, rendered) = try Exporter(database: database).render(site: site, form: .vhost)
+        try rendered.text.write(toFile: include, atomically: true, encoding: .utf8)
+        if !included {
+            try apache.appendToConfig("Include \"\(include)\"")
+            included = true
+        }
+        let check = try apache.configTest()
+        #expect(check.status == 0, "\(check.stderr)")
+        try apache.gracefulReload()
+        return rendered.text
+    }
+
+    /// Whether `target` reached the Swift backend, which must then have received it exactly;
+    /// otherwise the wiki answered (a page or a redirect).
+    func reachesSwift(_ target: String) async throws -> Bool {
+        let before = backend.requestTargets.count
+        let answer = try await RawHTTP.send(port: apache.port, method: "GET", path: target, headers: DokuWikiTests.browser)
+        let received = Array(backend.requestTargets.dropFirst(before))
+        #expect(received.isEmpty || received == [target], "the backend gets path and query as sent: \(received)")
+        #expect(!received.isEmpty || answer.status == 200 || (300..<400).contains(answer.status), "\(target): \(answer.status)")
+        return !received.isEmpty
     }
 }

@@ -35,29 +35,6 @@ struct FrontControllerApacheTests {
     static let swift = ["/hello/", "/hello/?x=1&y=%20", "/blog/first-post/", "/blog/new-post?p=2", "/blog/", "/about.php"]
     static let php = ["/shop/cart", "/", "/index.php", "/missing-page", "/hello", "/blogger/x", "/about.php/extra?x"]
 
-    func install(_ form: ExportForm, live: LiveSite, included: inout Bool) async throws -> RenderedExport {
-        let mapPath = live.docroot.appending("flips.map")
-        let (_, rendered) = try Exporter(database: live.database).render(site: live.site, form: form, mapFilePath: mapPath)
-        if let map = rendered.mapFile { try Data(map).write(to: URL(fileURLWithPath: mapPath)) }
-        let include = live.apache.workDirectory.appending("cutover.conf")
-        if form == .htaccess {
-            // The .htaccess form holds Cutover's rules, then the app's own, kept verbatim.
-            try "".write(toFile: include, atomically: true, encoding: .utf8)
-            try (rendered.text + "\n" + Self.appRules).write(toFile: "\(live.htdocs)/.htaccess", atomically: true, encoding: .utf8)
-        } else {
-            try Self.appRules.write(toFile: "\(live.htdocs)/.htaccess", atomically: true, encoding: .utf8)
-            try rendered.text.write(toFile: include, atomically: true, encoding: .utf8)
-        }
-        if !included {
-            try live.apache.appendToConfig("Include \"\(include)\"")
-            included = true
-        }
-        let check = try live.apache.configTest()
-        #expect(check.status == 0, "\(form): \(check.stderr)\n\(rendered.text)")
-        try live.apache.gracefulReload()
-        return rendered
-    }
-
     @Test(arguments: ExportForm.allCases)
     func routesAndPrefixesFlipBeforeTheAppsRules(form: ExportForm) async throws {
         let live = try await LiveSite(files: Self.files, directoryConfig: "AllowOverride All")
@@ -80,8 +57,7 @@ struct FrontControllerApacheTests {
         let prefix = try await live.database.flip(siteID: site.id!, .prefix("/blog/"), to: .swift, reason: "the blog moved")
         #expect(prefix.changed == ["/blog/*", "/blog/first-post/"], "\(prefix.changed)")
 
-        var included = false
-        let rendered = try await install(form, live: live, included: &included)
+        let rendered = try await live.install(form, appHtaccess: Self.appRules)
         #expect(!rendered.text.contains("REQUEST_FILENAME} !-f"), "no Swift fallback on a front-controller site")
         for target in Self.swift {
             #expect(try await live.reachesSwift(target).swift, "\(form) \(target) should reach Swift")
@@ -105,7 +81,7 @@ struct FrontControllerApacheTests {
         try await live.database.flip(siteID: site.id!, .paths(["/hello/", "/about.php"]), to: .php, reason: "roll back")
         let back = try await live.database.flip(siteID: site.id!, .prefix("/blog/"), to: .php, reason: "roll back")
         #expect(back.changed == ["/blog/*", "/blog/first-post/"])
-        _ = try await install(form, live: live, included: &included)
+        try await live.install(form, appHtaccess: Self.appRules)
         for target in Self.swift + Self.php {
             #expect(try await !live.reachesSwift(target).swift, "\(form) \(target) should be PHP after the rollback")
         }

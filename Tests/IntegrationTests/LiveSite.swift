@@ -1,5 +1,6 @@
 import CutoverCore
 import CutoverCrawl
+import CutoverExport
 import CutoverProbe
 import CutoverStore
 import CutoverTestSupport
@@ -66,6 +67,40 @@ final class LiveSite: @unchecked Sendable {
         var result: [String: Owner] = [:]
         for outcome in report.outcomes { result[outcome.target.path] = outcome.observation.observedOwner }
         return result
+    }
+
+    private var exportIncluded = false
+
+    /// Renders the site's export in `form` and puts it live: the vhost forms as an `Include`
+    /// (with `appHtaccess`, the app's own rules, as the docroot's `.htaccess`), the htaccess form
+    /// as the docroot's `.htaccess` followed by the app's rules verbatim. Apache's config test
+    /// must pass; then a graceful reload.
+    @discardableResult
+    func install(_ form: ExportForm, appHtaccess: String? = nil) async throws -> RenderedExport {
+        let mapPath = docroot.appending("flips.map")
+        let (_, rendered) = try Exporter(database: database).render(site: site, form: form, mapFilePath: mapPath)
+        if let map = rendered.mapFile { try Data(map).write(to: URL(fileURLWithPath: mapPath)) }
+        let include = apache.workDirectory.appending("cutover.conf")
+        let htaccess = "\(htdocs)/.htaccess"
+        if form == .htaccess {
+            try "".write(toFile: include, atomically: true, encoding: .utf8)
+            try (rendered.text + (appHtaccess.map { "\n" + $0 } ?? "")).write(toFile: htaccess, atomically: true, encoding: .utf8)
+        } else {
+            if let appHtaccess {
+                try appHtaccess.write(toFile: htaccess, atomically: true, encoding: .utf8)
+            } else {
+                try? FileManager.default.removeItem(atPath: htaccess)
+            }
+            try rendered.text.write(toFile: include, atomically: true, encoding: .utf8)
+        }
+        if !exportIncluded {
+            try apache.appendToConfig("Include \"\(include)\"")
+            exportIncluded = true
+        }
+        let check = try apache.configTest()
+        #expect(check.status == 0, "\(form): \(check.stderr)\n\(rendered.text)")
+        try apache.gracefulReload()
+        return rendered
     }
 
     /// Sends `target` through Apache as a client would and tells whether it reached the Swift

@@ -28,27 +28,6 @@ struct QueryPageApacheTests {
         ("/index.php?page=a%2Bb", .php), ("/index.php", .php), ("/", .php), ("/contact.php?page=about", .php),
     ]
 
-    func install(_ form: ExportForm, live: LiveSite, included: inout Bool) async throws {
-        let mapPath = live.docroot.appending("flips.map")
-        let (_, rendered) = try Exporter(database: live.database).render(site: live.site, form: form, mapFilePath: mapPath)
-        if let map = rendered.mapFile { try Data(map).write(to: URL(fileURLWithPath: mapPath)) }
-        let include = live.apache.workDirectory.appending("cutover.conf")
-        if form == .htaccess {
-            try "".write(toFile: include, atomically: true, encoding: .utf8)
-            try rendered.text.write(toFile: "\(live.htdocs)/.htaccess", atomically: true, encoding: .utf8)
-        } else {
-            try? FileManager.default.removeItem(atPath: "\(live.htdocs)/.htaccess")
-            try rendered.text.write(toFile: include, atomically: true, encoding: .utf8)
-        }
-        if !included {
-            try live.apache.appendToConfig("Include \"\(include)\"")
-            included = true
-        }
-        let check = try live.apache.configTest()
-        #expect(check.status == 0, "\(form): \(check.stderr)\n\(rendered.text)")
-        try live.apache.gracefulReload()
-    }
-
     /// Who answered each target, by the backend's own record of what reached it.
     func owners(_ live: LiveSite, _ targets: [String]) async throws -> [String: Owner] {
         var result: [String: Owner] = [:]
@@ -69,8 +48,7 @@ struct QueryPageApacheTests {
         let flip = try await live.database.flip(siteID: site.id!, .paths(Self.flipped), to: .swift, reason: "ported")
         #expect(Set(flip.changed) == ["/index.php?page=about", "/index.php?page=wiki:start", "/index.php?page=a%20b"], "\(flip.changed)")
 
-        var included = false
-        try await install(form, live: live, included: &included)
+        try await live.install(form)
         let targets = Self.expectations.map(\.0)
         let seen = try await owners(live, targets)
         for (target, owner) in Self.expectations {
@@ -86,7 +64,7 @@ struct QueryPageApacheTests {
 
         // Roll back: every target is PHP's again.
         try await live.database.flip(siteID: site.id!, .prefix("/index.php?page="), to: .php, reason: "roll back")
-        try await install(form, live: live, included: &included)
+        try await live.install(form)
         let after = try await owners(live, targets)
         #expect(after.values.allSatisfy { $0 == .php }, "\(after.filter { $0.value != .php }.keys.sorted())")
     }
