@@ -13,10 +13,15 @@ public enum PathEncoding {
 
     /// Encodes one path segment (a file or directory name).
     public static func encodeSegment<Bytes: Sequence<UInt8>>(_ bytes: Bytes) -> String {
+        encode(bytes, keeping: allowed)
+    }
+
+    /// Percent-encodes every byte that `kept` does not allow as it is (uppercase hex).
+    static func encode<Bytes: Sequence<UInt8>>(_ bytes: Bytes, keeping kept: [Bool]) -> String {
         var out: [UInt8] = []
         out.reserveCapacity(bytes.underestimatedCount + 8)
         for byte in bytes {
-            if allowed[Int(byte)] {
+            if kept[Int(byte)] {
                 out.append(byte)
             } else {
                 out.append(UInt8(ascii: "%"))

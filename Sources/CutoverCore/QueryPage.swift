@@ -82,18 +82,7 @@ public enum QueryPage {
     }
 
     public static func encodeValue(_ bytes: [UInt8]) -> String {
-        var out: [UInt8] = []
-        out.reserveCapacity(bytes.count + 8)
-        for byte in bytes {
-            if keptInValue[Int(byte)] {
-                out.append(byte)
-            } else {
-                out.append(UInt8(ascii: "%"))
-                out.append(PathEncoding.hex[Int(byte >> 4)])
-                out.append(PathEncoding.hex[Int(byte & 0x0F)])
-            }
-        }
-        return String(decoding: out, as: UTF8.self)
+        PathEncoding.encode(bytes, keeping: keptInValue)
     }
 
     /// The canonical URL of the page whose key has this (decoded) value; nil when the value is
