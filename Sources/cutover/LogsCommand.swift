@@ -223,7 +223,7 @@ struct LogsSummaryCommand: ParsableCommand {
             let values = suggestion.topValues.map { ConfigText.visible($0.value ?? "", limit: 60) }.joined(separator: ", ")
             print(
                 "page key? \(ConfigText.visible(suggestion.script, limit: 1000))=\(suggestion.key): \(suggestion.distinctValues) values in "
-                    + "\(suggestion.keyHits) of \(suggestion.scriptHits) requests (\(values)); declare it with 'cutover site add ... --page-key \(suggestion.script)=\(suggestion.key) --replace'"
+                    + "\(suggestion.keyHits) of \(suggestion.scriptHits) requests (\(values)); declare it with 'cutover site set \(site.name) --page-key \(suggestion.script)=\(suggestion.key)'"
             )
         }
     }

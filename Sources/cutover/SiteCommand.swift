@@ -7,7 +7,7 @@ struct SiteCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "site",
         abstract: "Register, list and remove sites.",
-        subcommands: [Add.self, List.self, Remove.self]
+        subcommands: [Add.self, Set.self, List.self, Remove.self]
     )
 
     struct Add: AsyncParsableCommand {
@@ -96,6 +96,56 @@ struct SiteCommand: AsyncParsableCommand {
             )
             let site = try await replace ? database.upsertSite(settings) : database.addSite(settings)
             if global.json { try Output.json(SiteView(site)) } else { print("site \(site.name) registered (docroot \(site.docroot))") }
+        }
+    }
+
+    /// Changes some settings of a registered site and keeps the rest (unlike `add --replace`).
+    struct Set: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Change some settings of a site; the others stay as they are.",
+            discussion: """
+                Examples: cutover site set shop --front-controller /index.php
+                          cutover site set wiki --page-key /doku.php=id
+                          cutover site set shop --front-controller '' --no-page-keys
+                """
+        )
+
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "Site name.") var name: String
+        @Option(name: .long, help: "Apache DocumentRoot of the site.") var docroot: String?
+        @Option(name: .long, help: "Public URL where Apache answers.") var siteURL: String?
+        @Option(name: .long, help: "URL where the Swift application answers directly.") var backendURL: String?
+        @Option(name: .long, help: "Crawl then probe this often inside 'cutover serve': 90s, 15m, 2h, 1d or off.") var crawlEvery: String?
+        @Option(name: .long, help: "Access logs (paths or globs); replaces the list; repeatable.") var accessLog: [String] = []
+        @Option(name: .long, help: "LogFormat string of those logs, or a preset.") var accessLogFormat: String?
+        @Option(name: .long, help: "Page keys as SCRIPT=KEY; replaces the list; repeatable.") var pageKey: [String] = []
+        @Flag(name: .long, help: "Remove every page key.") var noPageKeys = false
+        @Option(name: .long, help: "The front controller script, or '' for none (URLs without a file go to Swift).") var frontController: String?
+
+        func validate() throws {
+            if let crawlEvery, crawlEvery != "off", Interval.seconds(crawlEvery) == nil {
+                throw ValidationError("--crawl-every must look like 90s, 15m, 2h, 1d or be off (got '\(crawlEvery)')")
+            }
+            for argument in pageKey where PageKey(argument: argument) == nil {
+                throw ValidationError("--page-key must look like /doku.php=id (got '\(ConfigText.visible(argument))')")
+            }
+            if noPageKeys, !pageKey.isEmpty { throw ValidationError("give --page-key or --no-page-keys, not both") }
+        }
+
+        func run() async throws {
+            let database = try global.openDatabase()
+            var settings = try await database.site(named: name).settings
+            if let docroot { settings.docroot = absolutePath(docroot) }
+            if let siteURL { settings.publicURL = siteURL }
+            if let backendURL { settings.backendURL = backendURL }
+            if let crawlEvery { settings.crawlEverySeconds = crawlEvery == "off" ? nil : Interval.seconds(crawlEvery) }
+            if !accessLog.isEmpty { settings.accessLogs = accessLog }
+            if let accessLogFormat { settings.accessLogFormat = accessLogFormat }
+            if !pageKey.isEmpty { settings.pageKeys = pageKey.compactMap(PageKey.init(argument:)) }
+            if noPageKeys { settings.pageKeys = [] }
+            if let frontController { settings.frontController = frontController.isEmpty ? nil : frontController }
+            let site = try await database.upsertSite(settings)
+            if global.json { try Output.json(SiteView(site)) } else { print("site \(site.name) updated") }
         }
     }
 

@@ -35,7 +35,7 @@ struct StatusCommand: AsyncParsableCommand {
             print("  front controller \(script): it answers URLs without a file (no Swift fallback); flip URLs and prefixes to move them")
         } else if let detected = status.progress.detectedFrontController {
             print("  the docroot's .htaccess sends URLs without a file to \(detected): if that is the app's front controller,")
-            print("    confirm it: frontController \(detected) in the Sites form or the API, or --front-controller on 'cutover site add --replace'")
+            print("    confirm it: cutover site set \(site.name) --front-controller \(detected)")
         }
         for file in status.htaccess where file.hasOwnRewriteRules || file.blocksFallback != nil {
             var line = "  .htaccess in \(file.directory): \(file.ruleCount) rewrite rules of the app's own"

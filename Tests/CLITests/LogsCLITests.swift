@@ -61,6 +61,34 @@ import Testing
         #expect(pages.allSatisfy { ($0["flags"] as? [String]) == ["page-key"] && $0["owner"] as? String == "php" })
         let summary = try cli.run("logs", "summary", "--site", "shop")
         #expect(summary.stdout.contains("page key? /article.php=id: 3 values in 3 of 3 requests"), "\(summary.stdout)")
+        #expect(summary.stdout.contains("cutover site set shop --page-key /article.php=id"))
+
+        // `site set` changes what it is given and keeps the rest.
+        let set = try cli.run(
+            "site",
+            "set",
+            "shop",
+            "--page-key",
+            "/index.php=page",
+            "--page-key",
+            "/article.php=id",
+            "--front-controller",
+            "/index.php"
+        )
+        #expect(set.status == 0, "\(set.stderr)")
+        let site = try #require(try cli.json("site", "list") as? [[String: Any]]).first
+        #expect(
+            (site?["pageKeys"] as? [[String: String]])?.map { $0["key"] } == ["page", "id"] && site?["frontController"] as? String == "/index.php"
+        )
+        #expect(site?["docroot"] as? String == cli.folder.appending("www"))
+        let articles = try #require(try cli.json("urls", "--site", "shop", "--prefix", "/article.php?") as? [[String: Any]])
+        #expect(articles.count == 3)
+        let status = try cli.run("status", "--site", "shop")
+        #expect(status.stdout.contains("front controller /index.php: it answers URLs without a file"), "\(status.stdout)")
+        let refused = try cli.run("site", "set", "shop", "--front-controller", "index")
+        #expect(refused.status != 0 && refused.stderr.contains("front controller 'index' must be the URL path of a PHP script"), "\(refused.stderr)")
+        #expect(try cli.run("site", "set", "shop", "--front-controller", "", "--page-key", "/index.php=page").status == 0)
+        #expect((try cli.json("urls", "--site", "shop", "--prefix", "/article.php?") as? [[String: Any]])?.isEmpty == true)
 
         let flip = try cli.run("flip", "--site", "shop", "/index.php?page=wiki:start", "--to", "swift")
         #expect(flip.status == 0 && flip.stdout.contains("planned swift: /index.php?page=wiki:start"), "\(flip.stdout)\(flip.stderr)")
