@@ -61,6 +61,20 @@ import Glibc
         #expect(issues.contains { $0["filePath"] as? String == hostile }, "\(issues)")
     }
 
+    /// A front controller named in the docroot's `.htaccess` is text from the docroot too:
+    /// `status` shows it with its control characters made visible (every CLI line passes
+    /// through `print` in Output.swift).
+    @Test func detectedFrontControllerIsEscapedInStatus() async throws {
+        let cli = try CLI()
+        defer { cli.cleanup() }
+        try cli.folder.write("www/index.php", "x")
+        try cli.folder.write("www/.htaccess", "RewriteEngine On\nRewriteRule . /in\u{1B}[2Jdex.php [L]\n")
+        #expect(try cli.run("crawl", "--db", cli.db, "--docroot", cli.folder.appending("www")).status == 0)
+        let status = try cli.run("status", "--db", cli.db)
+        #expect(status.stdout.contains(#"sends URLs without a file to /in\x1B[2Jdex.php"#), "\(status.stdout)")
+        #expect(!status.stdout.unicodeScalars.contains { $0.value == 0x1B }, "\(status.stdout.debugDescription)")
+    }
+
     /// A database from a newer Cutover: one clear line, no SQL, nothing written.
     @Test func newerDatabaseIsOneClearLine() async throws {
         let cli = try CLI()
