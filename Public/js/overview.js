@@ -78,6 +78,9 @@ export async function renderOverview(main, { app, signal }) {
         h('p', { class: 'muted' }, healthy == null
           ? (stats.frontController ? `Run a probe to check that unknown URLs reach ${stats.frontController}.` : 'Run a probe to check that unknown URLs reach the Swift app.')
           : `${fallback.detail ?? `HTTP ${fallback.status}`}, checked ${when(fallback.checkedAt)}`),
+        stats.routePrefixes?.length
+          ? h('p', { class: 'muted' }, `Prefix routes planned for Swift: ${stats.routePrefixes.map((prefix) => `${prefix}*`).join(', ')}`)
+          : null,
         !stats.frontController && stats.detectedFrontController
           ? h('p', { class: 'muted' }, `The docroot\u2019s .htaccess sends URLs without a file to ${stats.detectedFrontController}: if that is the app\u2019s front controller, set it under Sites.`)
           : null),

@@ -22,6 +22,8 @@ public struct SiteProgress: Encodable, Sendable {
     /// `.htaccess` (a catch-all rule or FallbackResource) for the user to confirm.
     public var frontController: String?
     public var detectedFrontController: String?
+    /// Prefixes planned for Swift on a front-controller site (`/blog/`: every URL below).
+    public var routePrefixes: [String]
 
     /// Built inside one read transaction, so a probe committing meanwhile cannot make the counts
     /// and the last probe disagree.
@@ -41,6 +43,7 @@ public struct SiteProgress: Encodable, Sendable {
         series = try AppDatabase.snapshots(db, siteID: site.id!, limit: 500)
         frontController = site.frontController
         detectedFrontController = try AppDatabase.htaccessFiles(db, siteID: site.id!).first { $0.directory.isEmpty }?.frontController
+        routePrefixes = try AppDatabase.routePrefixes(db, siteID: site.id!)
     }
 }
 

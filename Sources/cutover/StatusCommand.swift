@@ -33,6 +33,7 @@ struct StatusCommand: AsyncParsableCommand {
         print(String(format: "  %.1f%% of PHP pages are on Swift (%d of %d)", counts.percentOnSwift, counts.swift, counts.php + counts.swift))
         if let script = site.frontController {
             print("  front controller \(script): it answers URLs without a file (no Swift fallback); flip URLs and prefixes to move them")
+            for prefix in status.progress.routePrefixes { print("  prefix route \(prefix)* planned for Swift") }
         } else if let detected = status.progress.detectedFrontController {
             print("  the docroot's .htaccess sends URLs without a file to \(detected): if that is the app's front controller,")
             print("    confirm it: cutover site set \(site.name) --front-controller \(detected)")

@@ -56,6 +56,7 @@ struct FrontControllerApacheTests {
         #expect(pages.changed == ["/about.php", "/hello/"])
         let prefix = try await live.database.flip(siteID: site.id!, .prefix("/blog/"), to: .swift, reason: "the blog moved")
         #expect(prefix.changed == ["/blog/*", "/blog/first-post/"], "\(prefix.changed)")
+        #expect(try await live.database.progress(of: site).routePrefixes == ["/blog/"])
 
         let rendered = try await live.install(form, appHtaccess: Self.appRules)
         #expect(!rendered.text.contains("REQUEST_FILENAME} !-f"), "no Swift fallback on a front-controller site")
@@ -81,6 +82,7 @@ struct FrontControllerApacheTests {
         try await live.database.flip(siteID: site.id!, .paths(["/hello/", "/about.php"]), to: .php, reason: "roll back")
         let back = try await live.database.flip(siteID: site.id!, .prefix("/blog/"), to: .php, reason: "roll back")
         #expect(back.changed == ["/blog/*", "/blog/first-post/"])
+        #expect(try await live.database.progress(of: site).routePrefixes.isEmpty)
         try await live.install(form, appHtaccess: Self.appRules)
         for target in Self.swift + Self.php {
             #expect(try await !live.reachesSwift(target).swift, "\(form) \(target) should be PHP after the rollback")
