@@ -1,5 +1,6 @@
 import CutoverCore
 import CutoverExport
+import CutoverLogs
 import CutoverStore
 import CutoverTestSupport
 import Foundation
@@ -94,6 +95,9 @@ struct ConfigInjectionTests {
                 ("extensions", ["site", "add", "s", "--docroot", docroot, "--php-extensions", ".php,.p" + value]),
                 ("owner header", ["site", "add", "s", "--docroot", docroot, "--owner-header", "X-Owner" + value]),
                 ("name", ["site", "add", "s" + value, "--docroot", docroot]),
+                ("page key script", ["site", "add", "s", "--docroot", docroot, "--page-key", "/x.php" + value + "=id"]),
+                ("page key", ["site", "add", "s", "--docroot", docroot, "--page-key", "/x.php=id" + value]),
+                ("front controller", ["site", "add", "s", "--docroot", docroot, "--front-controller", "/index.php" + value]),
             ]
             for (field, arguments) in cases {
                 let result = try await Subprocess.run(Subprocess.cutoverBinary, arguments + ["--db", db])
@@ -169,6 +173,50 @@ struct ConfigInjectionTests {
         """.write(toFile: conf, atomically: true, encoding: .utf8)
         let result = try await Subprocess.run(ApacheServer.binary, ["-t", "-f", conf])
         #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
+    }
+
+    /// Query values from the log become pages of a declared page key: hostile values render as
+    /// escapes in the query-string condition, Apache accepts every form, and each page (and no
+    /// other value) reaches Swift.
+    @Test func hostileQueryValuesFlippedAsPagesRenderInert() async throws {
+        let folder = try TemporaryDirectory(prefix: "query-inject")
+        defer { folder.remove() }
+        let (module, marker) = try ConfigInjectionTests.markerModule(in: folder)
+        let live = try await LiveSite(files: ["index.php": "<?php echo 'php page';"], directoryConfig: "AllowOverride All")
+        defer { Task { await live.shutdown() } }
+        try live.crawl()
+        let site = try await live.configure { $0.pageKeys = [PageKey(script: "/index.php", key: "page")] }
+        let values = [
+            "%22%0ALoadModule%20evil_module%20\(module)", "%22%20LoadModule%20evil_module%20\(module)", "${EVIL}", "%25{ENV:X}",
+            "a\\\\b", "%3C/Directory%3E", "x%22y", "(.*)|[a]+?", "%C3%A9t%C3%A9",
+        ]
+        let log = values.map { #"192.0.2.1 - - [02/Dec/2026:10:00:00 +0000] "GET /index.php?page=\#($0) HTTP/1.1" 200 10 "-" "Mozilla/5.0""# }
+        try folder.write("access.log", log.joined(separator: "\n") + "\n")
+        _ = try LogImporter(database: live.database, site: site, format: try LogFormat("combined"), logger: live.quiet)
+            .importFile(folder.appending("access.log"))
+        let pages = try await live.database.writer.read { db in
+            try String.fetchAll(db, sql: "SELECT path FROM urls WHERE flags & ? != 0 ORDER BY path", arguments: [URLFlags.queryPage.rawValue])
+        }
+        // The value with a line break never becomes a page; the other eight do.
+        #expect(pages.count == values.count - 1 && !pages.contains { $0.contains("%0A") }, "\(pages)")
+        try await live.database.flip(siteID: site.id!, .paths(pages), to: .swift, reason: "ported")
+        for form in ExportForm.allCases {
+            let check = try await Subprocess.run(
+                Subprocess.cutoverBinary,
+                [
+                    "export", "--db", live.docroot.appending("cutover.sqlite"), "--site", "live", "--form", form.rawValue, "--map-file",
+                    live.docroot.appending("flips.map"), "--check",
+                ]
+            )
+            #expect(check.status == 0, "\(form): \(check.stdout)\(check.stderr)")
+            let rendered = try await live.install(form)
+            // Values appear only in comment lines (each on one line); every directive holds escapes.
+            let directives = rendered.text.split(separator: "\n").filter { !$0.trimmingCharacters(in: .whitespaces).hasPrefix("#") }
+            #expect(!directives.contains { $0.contains("LoadModule") || $0.contains("${EVIL}") || $0.contains("</Directory>x") }, "\(form)")
+            for page in pages { #expect(try await live.reachesSwift(page).swift, "\(form) \(page) should reach Swift") }
+            #expect(try await !live.reachesSwift("/index.php?page=other").swift)
+            #expect(!FileManager.default.fileExists(atPath: marker), "\(form) loaded a module")
+        }
     }
 }
 
