@@ -19,6 +19,15 @@ extension AppDatabase {
     /// The most values of one key that become pages per sync (the traffic table keeps 200).
     static let queryPagesPerKey = 1_000
 
+    /// Adds the page (path, flag) of a script (site, script path, flag) owned like the script,
+    /// unless it is known already.
+    static let insertQueryPage = """
+        INSERT INTO urls (site_id, path, file_path, owner, flags, first_seen_crawl, changed_crawl, gone)
+        SELECT site_id, ?, file_path, owner, ?, changed_crawl, changed_crawl, gone FROM urls
+        WHERE site_id = ? AND path = ? AND flags & ? = 0
+        ON CONFLICT (site_id, path) DO NOTHING
+        """
+
     /// Brings the site's query-identified pages in line with its page keys, inside the caller's
     /// transaction: every value the logs saw for a declared key becomes a page owned like its
     /// script (`/doku.php?id=start`, flagged `page-key`); pages follow their script's owner, file
@@ -37,14 +46,7 @@ extension AppDatabase {
             }
         }
         var added = 0
-        let insert = try db.makeStatement(
-            sql: """
-                INSERT INTO urls (site_id, path, file_path, owner, flags, first_seen_crawl, changed_crawl, gone)
-                SELECT site_id, ?, file_path, owner, ?, changed_crawl, changed_crawl, gone FROM urls
-                WHERE site_id = ? AND path = ? AND flags & ? = 0
-                ON CONFLICT (site_id, path) DO NOTHING
-                """
-        )
+        let insert = try db.makeStatement(sql: insertQueryPage)
         // The page's requests: the logged hits of its value (the capped table keeps the top 200).
         let hits = try db.makeStatement(
             sql: "INSERT INTO query_page_hits (site_id, path, hits) VALUES (?, ?, ?) ON CONFLICT DO UPDATE SET hits = excluded.hits"
@@ -85,16 +87,11 @@ extension AppDatabase {
         guard let site = try SiteRecord.fetchOne(db, key: siteID), let page = QueryPage.parse(url),
             site.pageKeys.contains(PageKey(script: page.script, key: page.key))
         else { return nil }
-        try db.execute(
-            sql: """
-                INSERT INTO urls (site_id, path, file_path, owner, flags, first_seen_crawl, changed_crawl, gone)
-                SELECT site_id, ?, file_path, owner, ?, changed_crawl, changed_crawl, gone FROM urls
-                WHERE site_id = ? AND path = ? AND gone = 0 AND flags & ? = 0
-                ON CONFLICT (site_id, path) DO NOTHING
-                """,
-            arguments: [url, URLFlags.queryPage.rawValue, siteID, page.script, URLFlags.queryPage.rawValue]
-        )
-        return try URLRecord.filter(URLRecord.Columns.siteID == siteID && URLRecord.Columns.path == url).fetchOne(db)
+        let flag = URLFlags.queryPage.rawValue
+        try db.execute(sql: insertQueryPage, arguments: [url, flag, siteID, page.script, flag])
+        // A page of a script that is gone is no page to flip.
+        return try URLRecord.filter(URLRecord.Columns.siteID == siteID && URLRecord.Columns.path == url && URLRecord.Columns.gone == false)
+            .fetchOne(db)
     }
 
     /// Refuses settings that would drop a page key whose pages are planned for Swift: their

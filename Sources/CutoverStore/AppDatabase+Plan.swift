@@ -24,7 +24,7 @@ public enum PlanError: Error, CustomStringConvertible, Equatable {
     public var description: String {
         switch self {
         case .unknownURL(let path) where path.contains("?"):
-            "unknown URL '\(path)': a URL with a query is a page only when its script has a page key (site add --page-key /doku.php=id), and the script is in the inventory"
+            "unknown URL '\(path)': a URL with a query is a page only when its script has a page key (cutover site set SITE --page-key /doku.php=id), and the script is in the inventory"
         case .unknownURL(let path): "unknown URL '\(path)': it is not in the inventory (run 'cutover crawl' first?)"
         case .staticFile(let path): "'\(path)' is a static file: only pages (php or swift) can be flipped"
         case .noPHPFile(let path): "'\(path)' has no PHP file any more: it can only be served by Swift"
@@ -103,8 +103,12 @@ extension AppDatabase {
             let frontController = try missingOwner(db, siteID: siteID) == .php
             var routes: [String] = []
             var unchangedRoutes: [String] = []
-            if frontController, case .prefix(let prefix) = selection {
-                guard let canonical = PathEncoding.canonical(prefix), !prefix.contains("?") else { throw PlanError.invalidPath(prefix) }
+            // A prefix with a query (`/index.php?page=`) selects query-identified pages, no route.
+            if frontController, case .prefix(let prefix) = selection, !prefix.contains("?") {
+                // The prefix becomes a rule pattern: no control characters (the export would refuse them).
+                guard let canonical = PathEncoding.canonical(prefix),
+                    PathEncoding.decode(canonical)?.contains(where: { $0 < 0x20 || $0 == 0x7F }) == false
+                else { throw PlanError.invalidPath(prefix) }
                 if try planRoutePrefix(db, siteID: siteID, prefix: canonical, to: target, at: now) {
                     routes.append(canonical + "*")
                 } else {

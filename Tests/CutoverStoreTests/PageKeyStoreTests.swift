@@ -83,4 +83,25 @@ import Testing
         try await database.upsertSite(settings)
         #expect(try database.urls(siteID: siteID).filter { $0.urlFlags.contains(.queryPage) }.isEmpty)
     }
+
+    /// On a front-controller site a prefix without a query is a route; one with a query still
+    /// selects query-identified pages; a prefix with a control character is refused where it enters.
+    @Test func prefixesOnAFrontControllerSite() async throws {
+        let database = try AppDatabase(writer: DatabaseQueue())
+        var settings = SiteSettings(name: "app", docroot: "/srv/www", publicURL: "http://127.0.0.1:8081", backendURL: "http://127.0.0.1:8080")
+        settings.frontController = "/index.php"
+        settings.pageKeys = [PageKey(script: "/index.php", key: "page")]
+        let site = try await database.addSite(settings)
+        try Self.crawl(database, siteID: site.id!, ["/index.php"])
+        try await database.flip(siteID: site.id!, .paths(["/index.php?page=about", "/index.php?page=team"]), to: .swift, reason: "")
+        let back = try await database.flip(siteID: site.id!, .prefix("/index.php?page="), to: .php, reason: "")
+        #expect(back.changed == ["/index.php?page=about", "/index.php?page=team"])
+        #expect(try database.routePrefixes(siteID: site.id!).isEmpty)
+        await #expect(throws: PlanError.invalidPath("/blog%0A/")) {
+            try await database.flip(siteID: site.id!, .prefix("/blog%0A/"), to: .swift, reason: "")
+        }
+        let route = try await database.flip(siteID: site.id!, .prefix("/blog/"), to: .swift, reason: "")
+        let prefixes = try database.routePrefixes(siteID: site.id!)
+        #expect(route.changed == ["/blog/*"] && prefixes == ["/blog/"])
+    }
 }

@@ -32,8 +32,10 @@ struct FrontControllerApacheTests {
         "style.css": "body{}",
     ]
 
-    static let swift = ["/hello/", "/hello/?x=1&y=%20", "/blog/first-post/", "/blog/new-post?p=2", "/blog/", "/about.php"]
-    static let php = ["/shop/cart", "/", "/index.php", "/missing-page", "/hello", "/blogger/x", "/about.php/extra?x"]
+    static let swift = [
+        "/hello/", "/hello/?x=1&y=%20", "/blog/first-post/", "/blog/new-post?p=2", "/blog/", "/about.php", "/we%22ird%20$%7BX%7D%25/page",
+    ]
+    static let php = ["/shop/cart", "/", "/index.php", "/missing-page", "/hello", "/blogger/x", "/about.php/extra?x", "/we%22ird/x"]
 
     @Test(arguments: ExportForm.allCases)
     func routesAndPrefixesFlipBeforeTheAppsRules(form: ExportForm) async throws {
@@ -56,7 +58,10 @@ struct FrontControllerApacheTests {
         #expect(pages.changed == ["/about.php", "/hello/"])
         let prefix = try await live.database.flip(siteID: site.id!, .prefix("/blog/"), to: .swift, reason: "the blog moved")
         #expect(prefix.changed == ["/blog/*", "/blog/first-post/"], "\(prefix.changed)")
-        #expect(try await live.database.progress(of: site).routePrefixes == ["/blog/"])
+        // A prefix of odd characters is a rule of escapes: `"`, `$`, `{`, `%` and a space.
+        let odd = try await live.database.flip(siteID: site.id!, .prefix(#"/we"ird ${X}%25/"#), to: .swift, reason: "odd")
+        #expect(odd.changed == ["/we%22ird%20$%7BX%7D%25/*"], "\(odd.changed)")
+        #expect(try await live.database.progress(of: site).routePrefixes == ["/blog/", "/we%22ird%20$%7BX%7D%25/"])
 
         let rendered = try await live.install(form, appHtaccess: Self.appRules)
         #expect(!rendered.text.contains("REQUEST_FILENAME} !-f"), "no Swift fallback on a front-controller site")
@@ -82,6 +87,7 @@ struct FrontControllerApacheTests {
         try await live.database.flip(siteID: site.id!, .paths(["/hello/", "/about.php"]), to: .php, reason: "roll back")
         let back = try await live.database.flip(siteID: site.id!, .prefix("/blog/"), to: .php, reason: "roll back")
         #expect(back.changed == ["/blog/*", "/blog/first-post/"])
+        try await live.database.flip(siteID: site.id!, .prefix(#"/we"ird ${X}%25/"#), to: .php, reason: "roll back")
         #expect(try await live.database.progress(of: site).routePrefixes.isEmpty)
         try await live.install(form, appHtaccess: Self.appRules)
         for target in Self.swift + Self.php {
