@@ -3,6 +3,8 @@
 # timed with a release build. Prints first crawl and no-change re-crawl with peak memory, each beside
 # its anchor (find + sha256sum + SQLite import; a find stat walk) as a ratio.
 # Usage: scripts/bench-crawl.sh [N]   (default 100000)
+#        BENCH_DOCROOT=DIR scripts/bench-crawl.sh   reuses a tree written earlier (a 1M-file tree
+#        takes minutes to write); N is then the tree's size
 set -euo pipefail
 cd "$(dirname "$0")/.."
 N=${1:-100000}
@@ -10,7 +12,8 @@ BIN=${CUTOVER_BIN:-.build/release/cutover}
 [ -x "$BIN" ] || swift build -c release --product cutover
 WORK=$(mktemp -d /tmp/cutover-bench.XXXXXX)
 trap 'rm -rf "$WORK"' EXIT
-python3 - "$WORK/htdocs" "$N" <<'PY'
+DOCROOT=${BENCH_DOCROOT:-$WORK/htdocs}
+[ -n "${BENCH_DOCROOT:-}" ] || python3 - "$DOCROOT" "$N" <<'PY'
 import os, sys
 root, n = sys.argv[1], int(sys.argv[2])
 for i in range(n):
@@ -33,15 +36,15 @@ if r.returncode: sys.exit(r.returncode)
 print(f"{dt:.2f} {resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss}")' "$@"
 }
 sync
-t0=$(date +%s.%N); files=$(find "$WORK/htdocs" -type f | wc -l); t1=$(date +%s.%N)
-read -r first first_kb < <(measure "$BIN" crawl --db "$WORK/db.sqlite" --docroot "$WORK/htdocs")
-read -r again again_kb < <(measure "$BIN" crawl --db "$WORK/db.sqlite" --docroot "$WORK/htdocs")
+t0=$(date +%s.%N); files=$(find "$DOCROOT" -type f | wc -l); t1=$(date +%s.%N)
+read -r first first_kb < <(measure "$BIN" crawl --db "$WORK/db.sqlite" --docroot "$DOCROOT")
+read -r again again_kb < <(measure "$BIN" crawl --db "$WORK/db.sqlite" --docroot "$DOCROOT")
 urls=$("$BIN" status --db "$WORK/db.sqlite" --json | python3 -c 'import json,sys; c=json.load(sys.stdin)["counts"]; print(c["php"]+c["static"]+c["swift"])')
 # Anchors (issue 14): what the same work costs with stock tools on the same tree.
 #  first crawl  ~ a serial `find -print0 | xargs -0 sha256sum` plus loading its lines into SQLite
 #                 (one table, no index, one transaction: what `sqlite3 .import` does);
 #  re-crawl     ~ a stat walk, `find -printf '%s %T@'`.
-read -r hash_s _ < <(measure sh -c "find '$WORK/htdocs' -type f -print0 | xargs -0 sha256sum > '$WORK/sums.txt'")
+read -r hash_s _ < <(measure sh -c "find '$DOCROOT' -type f -print0 | xargs -0 sha256sum > '$WORK/sums.txt'")
 import_s=$(python3 - "$WORK/sums.txt" "$WORK/anchor.sqlite" <<'PY'
 import sqlite3, sys, time
 start = time.perf_counter()
@@ -52,7 +55,7 @@ with open(sys.argv[1], errors="surrogateescape") as f, db:
 print(f"{time.perf_counter() - start:.2f}")
 PY
 )
-read -r stat_s _ < <(measure sh -c "find '$WORK/htdocs' -type f -printf '%s %T@\\n' > /dev/null")
+read -r stat_s _ < <(measure sh -c "find '$DOCROOT' -type f -printf '%s %T@\\n' > /dev/null")
 python3 - "$files" "$urls" "$t0" "$t1" "$first" "$first_kb" "$again" "$again_kb" "$hash_s" "$import_s" "$stat_s" <<'PY'
 import sys
 files, urls, t0, t1, first, first_kb, again, again_kb, hash_s, import_s, stat_s = sys.argv[1:]

@@ -15,6 +15,10 @@ public struct ApacheMapping: Sendable {
     /// `<FilesMatch ".+\.ph(ar|p|tml)$">`: case-sensitive and at least one character before
     /// the extension, so a file named just `.php` is not run by PHP.
     public func owner(ofFileNamed name: [UInt8]) -> Owner {
+        name.withUnsafeBufferPointer { owner(ofFileNamed: $0) }
+    }
+
+    public func owner(ofFileNamed name: UnsafeBufferPointer<UInt8>) -> Owner {
         for suffix in phpSuffixes where name.count > suffix.count && name.suffix(suffix.count).elementsEqual(suffix) {
             return .php
         }
@@ -23,18 +27,23 @@ public struct ApacheMapping: Sendable {
 
     /// The rank of `name` in DirectoryIndex (0 is mod_dir's first choice), or nil.
     public func indexRank(ofFileNamed name: [UInt8]) -> Int? {
-        indexNames.firstIndex(of: name)
+        name.withUnsafeBufferPointer { indexRank(ofFileNamed: $0) }
+    }
+
+    public func indexRank(ofFileNamed name: UnsafeBufferPointer<UInt8>) -> Int? {
+        indexNames.firstIndex { $0.count == name.count && $0.elementsEqual(name) }
     }
 
     /// Flags for a file at this docroot-relative location.
     public static func flags(forSegments segments: [[UInt8]]) -> URLFlags {
+        segments.reduce(into: []) { flags, segment in flags.formUnion(segment.withUnsafeBufferPointer { Self.flags(ofSegment: $0) }) }
+    }
+
+    /// Flags one path segment contributes: hidden, sensitive.
+    public static func flags(ofSegment name: UnsafeBufferPointer<UInt8>) -> URLFlags {
         var flags: URLFlags = []
-        for segment in segments where segment.first == UInt8(ascii: ".") {
-            flags.insert(.hidden)
-        }
-        if segments.contains(where: SensitiveNames.matches) {
-            flags.insert(.sensitive)
-        }
+        if name.first == UInt8(ascii: ".") { flags.insert(.hidden) }
+        if SensitiveNames.matches(name) { flags.insert(.sensitive) }
         return flags
     }
 }
@@ -99,7 +108,7 @@ enum SensitiveNames {
         ".tgz", ".zip", ".conf",
     ]
 
-    private static let exactBytes = Set(exact.map { Array($0.utf8) })
+    private static let exactBytes = exact.map { Array($0.utf8) }
     private static let prefixBytes = prefixes.map { Array($0.utf8) }
     private static let suffixBytes = suffixes.map { Array($0.utf8) }
     private static let longestExact = exact.map(\.utf8.count).max() ?? 0
@@ -107,22 +116,20 @@ enum SensitiveNames {
     /// Compared over bytes with ASCII case folding (every pattern is ASCII), as Apache compares
     /// names: the walk asks this of every file, and lowercasing a String for each was a fifth
     /// of a re-crawl's walk (perf).
-    static func matches(_ segment: [UInt8]) -> Bool {
-        segment.withUnsafeBufferPointer { name in
-            func folded(_ byte: UInt8) -> UInt8 { byte >= 0x41 && byte <= 0x5A ? byte | 0x20 : byte }
-            func hasSuffix(_ pattern: [UInt8]) -> Bool {
-                guard name.count >= pattern.count else { return false }
-                let start = name.count - pattern.count
-                for index in 0..<pattern.count where folded(name[start + index]) != pattern[index] { return false }
-                return true
-            }
-            func hasPrefix(_ pattern: [UInt8]) -> Bool {
-                guard name.count >= pattern.count else { return false }
-                for index in 0..<pattern.count where folded(name[index]) != pattern[index] { return false }
-                return true
-            }
-            if name.count <= longestExact, exactBytes.contains(name.map(folded)) { return true }
-            return prefixBytes.contains(where: hasPrefix) || suffixBytes.contains(where: hasSuffix)
+    static func matches(_ name: UnsafeBufferPointer<UInt8>) -> Bool {
+        func folded(_ byte: UInt8) -> UInt8 { byte >= 0x41 && byte <= 0x5A ? byte | 0x20 : byte }
+        func hasSuffix(_ pattern: [UInt8]) -> Bool {
+            guard name.count >= pattern.count else { return false }
+            let start = name.count - pattern.count
+            for index in 0..<pattern.count where folded(name[start + index]) != pattern[index] { return false }
+            return true
         }
+        func hasPrefix(_ pattern: [UInt8]) -> Bool {
+            guard name.count >= pattern.count else { return false }
+            for index in 0..<pattern.count where folded(name[index]) != pattern[index] { return false }
+            return true
+        }
+        if name.count <= longestExact, exactBytes.contains(where: { $0.count == name.count && hasPrefix($0) }) { return true }
+        return prefixBytes.contains(where: hasPrefix) || suffixBytes.contains(where: hasSuffix)
     }
 }

@@ -11,4 +11,14 @@ public enum Hex {
         }
         return String(decoding: out, as: UTF8.self)
     }
+
+    /// Writes the hex text of `bytes` (2 per byte) to `out`.
+    public static func encode<Bytes: Sequence<UInt8>>(_ bytes: Bytes, into out: UnsafeMutablePointer<UInt8>) {
+        var offset = 0
+        for byte in bytes {
+            out[offset] = digits[Int(byte >> 4)]
+            out[offset + 1] = digits[Int(byte & 0x0F)]
+            offset += 2
+        }
+    }
 }

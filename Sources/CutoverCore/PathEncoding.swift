@@ -16,6 +16,24 @@ public enum PathEncoding {
         encode(bytes, keeping: allowed)
     }
 
+    /// Encodes one path segment into `out`, which has room for 3 bytes per input byte; returns
+    /// how many bytes it wrote. Allocates nothing (the crawl encodes a million names this way).
+    public static func encodeSegment(_ bytes: UnsafeBufferPointer<UInt8>, into out: UnsafeMutablePointer<UInt8>) -> Int {
+        var count = 0
+        for byte in bytes {
+            if allowed[Int(byte)] {
+                out[count] = byte
+                count += 1
+            } else {
+                out[count] = UInt8(ascii: "%")
+                out[count + 1] = hex[Int(byte >> 4)]
+                out[count + 2] = hex[Int(byte & 0x0F)]
+                count += 3
+            }
+        }
+        return count
+    }
+
     /// Percent-encodes every byte that `kept` does not allow as it is (uppercase hex).
     static func encode<Bytes: Sequence<UInt8>>(_ bytes: Bytes, keeping kept: [Bool]) -> String {
         var out: [UInt8] = []

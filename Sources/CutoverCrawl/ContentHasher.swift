@@ -17,10 +17,10 @@ enum ContentHasher {
     /// it in again on every file).
     static let bufferSize = 64 * 1024
 
-    static func hash(fileAt path: [UInt8], buffer: UnsafeMutableRawBufferPointer) -> Result<String, Failure> {
+    static func hash(fileAt path: UnsafePointer<CChar>, buffer: UnsafeMutableRawBufferPointer) -> Result<SHA256.Digest, Failure> {
         // O_NONBLOCK: a file swapped for a FIFO since the walk must not block the open; the
         // fstat then refuses anything that is not (still) a regular file.
-        let fd = POSIX.withCPath(path) { open($0, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY) }
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY)
         guard fd >= 0 else { return .failure(.unreadable(POSIX.message(errno))) }
         defer { close(fd) }
         var info = stat()
@@ -36,6 +36,6 @@ enum ContentHasher {
             if count == 0 { break }
             hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: buffer[0..<count]))
         }
-        return .success(Hex.encode(hasher.finalize()))
+        return .success(hasher.finalize())
     }
 }

@@ -1,3 +1,4 @@
+import Crypto
 import CutoverCore
 import CutoverStore
 import Dispatch
@@ -95,19 +96,13 @@ public struct Crawler: Sendable {
             let knownLoad = BackgroundWork { [database] in try database.knownURLs(siteID: siteID) }
             var walker = DocrootWalker(mapping: mapping, isCancelled: isCancelled) { count in progress(.init(phase: .walking, done: count)) }
             try walker.walk()
-            progress(.init(phase: .walking, done: walker.files.count))
+            var found = walker.found
+            progress(.init(phase: .walking, done: found.count))
             timings.walk = clock.lap()
             let known = try knownLoad.wait()
             timings.load = clock.lap()
             var hashIssues: [CrawlIssue] = []
-            let found = try Self.foundURLs(
-                walker.files,
-                mapping: mapping,
-                known: known,
-                issues: &hashIssues,
-                isCancelled: isCancelled,
-                progress: progress
-            )
+            try Self.hashFiles(&found, known: known, issues: &hashIssues, isCancelled: isCancelled, progress: progress)
             timings.hash = clock.lap()
             // On a front-controller site a retired file's URL is the front controller's, not Swift's.
             let changes = InventoryChanges.between(known: known, found: found, missing: site.frontController == nil ? .swift : .php)
@@ -116,7 +111,7 @@ public struct Crawler: Sendable {
             logger.debug("saving the inventory", metadata: ["found": .stringConvertible(found.count)])
             let issues = walker.issues + hashIssues
             let htaccess = Self.htaccessFiles(walker.htaccess)
-            let finished = try database.finishCrawl(crawl, changes: changes, issues: issues, filesSeen: walker.files.count, htaccess: htaccess)
+            let finished = try database.finishCrawl(crawl, changes: changes, issues: issues, filesSeen: found.count, htaccess: htaccess)
             timings.save = clock.lap()
             progress(.init(phase: .done, done: found.count, total: found.count))
             logger.info(
@@ -136,82 +131,87 @@ public struct Crawler: Sendable {
         }
     }
 
-    /// Turns walked files into inventory entries, hashing (on all cores) only the files whose
-    /// size or mtime differ from what the inventory already knows.
-    static func foundURLs(
-        _ files: [WalkedFile],
-        mapping: ApacheMapping,
-        known: [String: KnownURL],
+    /// Gives every walked file its content hash: the stored one when the inventory knows the URL
+    /// with the same size and mtime, else read and hashed (on all cores, into one buffer of 64
+    /// hex bytes per file; a directory URL shares the read of its index file).
+    static func hashFiles(
+        _ found: inout WalkedFiles,
+        known: KnownInventory,
         issues: inout [CrawlIssue],
         isCancelled: @Sendable () -> Bool,
         progress: @Sendable (CrawlProgress) -> Void
-    ) throws -> [FoundURL] {
-        var found: [FoundURL] = []
-        found.reserveCapacity(files.count)
-        var toHash: [Int] = []
-        for file in files {
-            let hash = known[file.path]?.reusableHash(size: file.size, mtime: file.mtime)
-            if hash == nil { toHash.append(found.count) }
-            found.append(
-                FoundURL(
-                    path: file.path,
-                    filePath: file.filePath,
-                    owner: file.owner,
-                    size: file.size,
-                    mtime: file.mtime,
-                    contentHash: hash,
-                    flags: file.flags
-                )
-            )
+    ) throws {
+        var hashes = [WalkedFiles.Hash](repeating: .none, count: found.count)
+        /// The entry each slot of new hashes is read from.
+        var toHash: [Int32] = []
+        var hint = 0
+        for index in 0..<found.count {
+            let match = found.withPath(at: index) { known.row(forPath: $0, hint: hint) }
+            if let match { hint = match + 1 }
+            if let row = match,
+                known.canReuseHash(row, size: found.size(at: index), mtime: found.mtime(at: index)),
+                known.withContentHash(row, { $0 != nil })
+            {
+                hashes[index] = .known(Int32(row))
+            } else if let source = found.indexSources[index], case .new(let slot) = hashes[source] {
+                hashes[index] = .new(slot)
+            } else {
+                hashes[index] = .new(Int32(toHash.count))
+                toHash.append(Int32(index))
+            }
         }
-        let results = try hashAll(toHash.map { files[$0].fsPath }, isCancelled: isCancelled, progress: progress)
-        for (slot, result) in zip(toHash, results) {
-            switch result {
-            case .success(let hash): found[slot].contentHash = hash
-            case .failure(.unreadable(let reason)):
-                if !found[slot].flags.contains(.directoryIndex) {
-                    issues.append(CrawlIssue(filePath: found[slot].filePath, kind: "unreadable", message: reason))
+        let walked = found
+        let sources = toHash
+        let (newHashes, failures) = try hashAll(sources.count, isCancelled: isCancelled, progress: progress) { slot, buffer in
+            walked.withFileSystemPath(at: Int(sources[slot])) { ContentHasher.hash(fileAt: $0, buffer: buffer) }
+        }
+        if !failures.isEmpty {
+            for index in hashes.indices {
+                guard case .new(let slot) = hashes[index], let reason = failures[slot] else { continue }
+                hashes[index] = .none
+                if !found.flags(at: index).contains(.directoryIndex) {
+                    issues.append(CrawlIssue(filePath: found.filePath(at: index), kind: "unreadable", message: reason))
                 }
             }
         }
-        return found
+        found.known = known
+        found.hashes = hashes
+        found.newHashes = newHashes
     }
 
-    /// Hashes files in parallel; a directory URL and its index file share one read via the cache.
+    /// Runs `hash` for slots 0..<count in parallel; returns 64 hex bytes per slot and why the
+    /// slots that failed did.
     static func hashAll(
-        _ paths: [[UInt8]],
+        _ count: Int,
         isCancelled: @Sendable () -> Bool,
-        progress: @Sendable (CrawlProgress) -> Void
-    ) throws -> [Result<String, ContentHasher.Failure>] {
-        guard !paths.isEmpty else { return [] }
-        let unique = Array(Set(paths))
-        let results = UnsafeMutableBufferPointer<Result<String, ContentHasher.Failure>>.allocate(capacity: unique.count)
-        defer { results.deallocate() }
+        progress: @Sendable (CrawlProgress) -> Void,
+        hash: @Sendable (Int, UnsafeMutableRawBufferPointer) -> Result<SHA256.Digest, ContentHasher.Failure>
+    ) throws -> (hashes: [UInt8], failures: [Int32: String]) {
+        let width = WalkedFiles.hashLength
+        var hashes = [UInt8](repeating: 0, count: count * width)
+        guard count > 0 else { return (hashes, [:]) }
+        let failures = Mutex<[Int32: String]>([:])
         let chunkSize = 256
-        let chunks = (unique.count + chunkSize - 1) / chunkSize
+        let chunks = (count + chunkSize - 1) / chunkSize
         let counter = ProgressCounter()
-        nonisolated(unsafe) let shared = results
-        DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
-            let range = (chunk * chunkSize)..<min(unique.count, (chunk + 1) * chunkSize)
-            let skip = isCancelled()
-            let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: ContentHasher.bufferSize, alignment: 16)
-            defer { buffer.deallocate() }
-            for index in range {
-                (shared.baseAddress! + index).initialize(
-                    to: skip ? .failure(.unreadable("cancelled")) : ContentHasher.hash(fileAt: unique[index], buffer: buffer)
-                )
+        hashes.withUnsafeMutableBufferPointer { output in
+            nonisolated(unsafe) let output = output
+            DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
+                let range = (chunk * chunkSize)..<min(count, (chunk + 1) * chunkSize)
+                let skip = isCancelled()
+                let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: ContentHasher.bufferSize, alignment: 16)
+                defer { buffer.deallocate() }
+                for slot in range {
+                    switch skip ? .failure(.unreadable("cancelled")) : hash(slot, buffer) {
+                    case .success(let digest): Hex.encode(digest, into: output.baseAddress! + slot * width)
+                    case .failure(.unreadable(let reason)): failures.withLock { $0[Int32(slot)] = reason }
+                    }
+                }
+                progress(.init(phase: .hashing, done: counter.add(range.count), total: count))
             }
-            progress(.init(phase: .hashing, done: counter.add(range.count), total: unique.count))
         }
-        if isCancelled() {
-            _ = results.deinitialize()
-            throw CancellationError()
-        }
-        var byPath: [[UInt8]: Result<String, ContentHasher.Failure>] = [:]
-        byPath.reserveCapacity(unique.count)
-        for (index, path) in unique.enumerated() { byPath[path] = results[index] }
-        _ = results.deinitialize()
-        return paths.map { byPath[$0]! }
+        if isCancelled() { throw CancellationError() }
+        return (hashes, failures.withLock { $0 })
     }
 
     /// The `.htaccess` files the walk met, parsed (at most 1 MiB of each is read).

@@ -6,21 +6,6 @@ import Foundation
 import Glibc
 #endif
 
-/// A regular file reached by the walk, with the URL Apache gives it and what the inventory
-/// records about it (all but the content hash).
-struct WalkedFile: Sendable {
-    /// Canonical, percent-encoded URL path (`/old%20page.php`, `/dir/` for a directory index).
-    var path: String
-    /// The answering file, relative to the docroot, for display (invalid UTF-8 as U+FFFD).
-    var filePath: String
-    /// Absolute filesystem path of the answering file, for hashing.
-    var fsPath: [UInt8]
-    var size: Int64
-    var mtime: Double
-    var owner: Owner
-    var flags: URLFlags
-}
-
 /// Walks a docroot with POSIX calls over raw bytes, so names that are not valid UTF-8 are
 /// handled exactly. Follows symbolic links as Apache does under `Options FollowSymLinks`
 /// (Debian's default), also when they lead outside the docroot: those URLs are flagged
@@ -36,7 +21,8 @@ struct DocrootWalker {
 
     let mapping: ApacheMapping
     let root: [UInt8]
-    private(set) var files: [WalkedFile] = []
+    /// The regular files reached, compact.
+    private(set) var found = WalkedFiles()
     /// `.htaccess` files: the directory (docroot-relative, "" for the docroot) and the file.
     private(set) var htaccess: [(directory: String, fsPath: [UInt8])] = []
     private(set) var issues: [CrawlIssue] = []
@@ -57,6 +43,8 @@ struct DocrootWalker {
         var depth: Int
         var ancestors: Set<DeviceInode>
         var device: UInt64
+        /// Its number in `found.directories`.
+        var number: UInt32 = 0
     }
 
     init(mapping: ApacheMapping, isCancelled: @escaping () -> Bool, onProgress: @escaping (Int) -> Void) {
@@ -87,116 +75,130 @@ struct DocrootWalker {
             throw CrawlError.docrootUnreadable(docroot, POSIX.message(errno))
         }
         let id = DeviceInode(info)
-        let top = Directory(fsPath: root, urlPrefix: "/", displayPrefix: "", flags: [], depth: 0, ancestors: [id], device: id.device)
-        try walkDirectory(handle, top)
+        var top = Directory(fsPath: root, urlPrefix: "/", displayPrefix: "", flags: [], depth: 0, ancestors: [id], device: id.device)
+        try walkDirectory(handle, &top)
     }
 
-    private mutating func walkDirectory(_ handle: OpaquePointer, _ directory: Directory) throws {
+    private mutating func walkDirectory(_ handle: OpaquePointer, _ directory: inout Directory) throws {
         defer { closedir(handle) }
+        directory.number = found.addDirectory(
+            .init(fsPath: directory.fsPath, urlPrefix: Array(directory.urlPrefix.utf8), displayPrefix: Array(directory.displayPrefix.utf8))
+        )
         let fd = dirfd(handle)
-        let names = POSIX.readNames(handle).sorted { $0.lexicographicallyPrecedes($1) }
-        var index: (rank: Int, file: WalkedFile)?
-        for name in names {
-            visited += 1
-            if visited % 2048 == 0 {
-                if isCancelled() { throw CancellationError() }
-                onProgress(files.count)
-            }
-            var info = stat()
-            guard POSIX.linkStatus(at: fd, name, &info) == 0 else {
-                issue(directory, name, "unreadable", POSIX.message(errno))
-                continue
-            }
-            var flags = directory.flags.union(Self.ownFlags(name))
-            let childPath = directory.fsPath + [UInt8(ascii: "/")] + name
-            if POSIX.isSymlink(info.st_mode) {
-                guard POSIX.status(at: fd, name, &info) == 0 else {
-                    issue(directory, name, "broken-symlink", "symbolic link target does not exist")
-                    continue
-                }
-                guard let target = POSIX.realpath(childPath) else {
-                    issue(directory, name, "broken-symlink", POSIX.message(errno))
-                    continue
-                }
-                flags.insert(.viaSymlink)
-                if !isInsideDocroot(target) {
-                    flags.insert(.outsideDocroot)
-                    let shown = Self.display(target)
-                    if POSIX.isDirectory(info.st_mode), POSIX.isPseudoFileSystem(target) {
-                        issue(directory, name, "pseudo-filesystem", "symbolic link into \(shown), a kernel file system; not followed")
-                        continue
-                    }
-                    if Self.isPrivatePlace(target), !name.starts(with: Self.htPrefix) {
-                        issue(
-                            directory,
-                            name,
-                            "exposure",
-                            "symbolic link into \(shown), which should never be public: Apache serves it under FollowSymLinks unless a rule denies it"
-                        )
-                    } else {
-                        issue(
-                            directory,
-                            name,
-                            "symlink-outside-docroot",
-                            "followed as Apache does (FollowSymLinks): leads to \(shown), outside the docroot"
-                        )
-                    }
-                }
-            }
-            if POSIX.isDirectory(info.st_mode) {
-                let id = DeviceInode(info)
-                if directory.ancestors.contains(id) {
-                    issue(directory, name, "symlink-loop", "directory loops back to one of its parents; not followed")
-                    continue
-                }
-                // A mount point (another device): never enter a kernel file system such as a proc
-                // mounted inside the docroot; statfs only where the device changes.
-                if id.device != directory.device, POSIX.isPseudoFileSystem(childPath) {
-                    issue(directory, name, "pseudo-filesystem", "a kernel file system (proc, sysfs, ...) is mounted here; not followed")
-                    continue
-                }
-                if directory.depth + 1 > Self.maxDepth {
-                    issue(directory, name, "too-deep", "more than \(Self.maxDepth) nested directories; not followed")
-                    continue
-                }
-                guard let child = POSIX.openDirectory(at: fd, name) else {
-                    issue(directory, name, "unreadable", POSIX.message(errno))
-                    continue
-                }
-                var ancestors = directory.ancestors
-                ancestors.insert(id)
-                let sub = Directory(
-                    fsPath: childPath,
-                    urlPrefix: directory.urlPrefix + PathEncoding.encodeSegment(name) + "/",
-                    displayPrefix: directory.displayPrefix + Self.display(name) + "/",
-                    flags: flags.intersection([.hidden, .sensitive, .nonUTF8Name, .viaSymlink, .outsideDocroot]),
-                    depth: directory.depth + 1,
-                    ancestors: ancestors,
-                    device: id.device
-                )
-                try walkDirectory(child, sub)
-            } else if POSIX.isRegular(info.st_mode) {
-                let file = WalkedFile(
-                    path: directory.urlPrefix + PathEncoding.encodeSegment(name),
-                    filePath: directory.displayPrefix + Self.display(name),
-                    fsPath: childPath,
-                    size: Int64(info.st_size),
-                    mtime: POSIX.mtime(info),
-                    owner: mapping.owner(ofFileNamed: name),
-                    flags: flags
-                )
-                files.append(file)
-                if name == Self.htaccessName { htaccess.append((String(directory.displayPrefix.dropLast()), childPath)) }
-                if let rank = mapping.indexRank(ofFileNamed: name), rank < index?.rank ?? Int.max { index = (rank, file) }
-            } else {
-                issue(directory, name, "not-a-file", "not a regular file or directory (socket, FIFO or device); skipped")
+        let listing = POSIX.readNames(handle)
+        var index: (rank: Int, entry: Int)?
+        try listing.bytes.withUnsafeBufferPointer { bytes in
+            for range in listing.names {
+                let name = UnsafeBufferPointer(rebasing: bytes[Int(range.start)..<Int(range.end)])
+                let cName = UnsafeRawPointer(bytes.baseAddress! + Int(range.start)).assumingMemoryBound(to: CChar.self)
+                try visit(name, cName, in: fd, directory, index: &index)
             }
         }
         // mod_dir answers `/dir/` with the first DirectoryIndex file present.
-        if var file = index?.file {
-            file.path = directory.urlPrefix
-            file.flags.insert(.directoryIndex)
-            files.append(file)
+        if let index { found.addDirectoryIndex(of: index.entry) }
+    }
+
+    /// One entry of a directory: `name` is followed by a NUL in memory (`cName`).
+    private mutating func visit(
+        _ name: UnsafeBufferPointer<UInt8>,
+        _ cName: UnsafePointer<CChar>,
+        in fd: Int32,
+        _ directory: Directory,
+        index: inout (rank: Int, entry: Int)?
+    ) throws {
+        visited += 1
+        if visited % 2048 == 0 {
+            if isCancelled() { throw CancellationError() }
+            onProgress(found.count)
+        }
+        var info = stat()
+        guard POSIX.linkStatus(at: fd, cName, &info) == 0 else {
+            issue(directory, name, "unreadable", POSIX.message(errno))
+            return
+        }
+        var flags = directory.flags.union(Self.ownFlags(name))
+        // Built only for links and directories, not for each of a million files.
+        var childPath: [UInt8] { directory.fsPath + [UInt8(ascii: "/")] + Array(name) }
+        if POSIX.isSymlink(info.st_mode) {
+            guard POSIX.status(at: fd, cName, &info) == 0 else {
+                issue(directory, name, "broken-symlink", "symbolic link target does not exist")
+                return
+            }
+            guard let target = POSIX.realpath(childPath) else {
+                issue(directory, name, "broken-symlink", POSIX.message(errno))
+                return
+            }
+            flags.insert(.viaSymlink)
+            if !isInsideDocroot(target) {
+                flags.insert(.outsideDocroot)
+                let shown = Self.display(target)
+                if POSIX.isDirectory(info.st_mode), POSIX.isPseudoFileSystem(target) {
+                    issue(directory, name, "pseudo-filesystem", "symbolic link into \(shown), a kernel file system; not followed")
+                    return
+                }
+                if Self.isPrivatePlace(target), !name.starts(with: Self.htPrefix) {
+                    issue(
+                        directory,
+                        name,
+                        "exposure",
+                        "symbolic link into \(shown), which should never be public: Apache serves it under FollowSymLinks unless a rule denies it"
+                    )
+                } else {
+                    issue(
+                        directory,
+                        name,
+                        "symlink-outside-docroot",
+                        "followed as Apache does (FollowSymLinks): leads to \(shown), outside the docroot"
+                    )
+                }
+            }
+        }
+        if POSIX.isDirectory(info.st_mode) {
+            let id = DeviceInode(info)
+            if directory.ancestors.contains(id) {
+                issue(directory, name, "symlink-loop", "directory loops back to one of its parents; not followed")
+                return
+            }
+            // A mount point (another device): never enter a kernel file system such as a proc
+            // mounted inside the docroot; statfs only where the device changes.
+            if id.device != directory.device, POSIX.isPseudoFileSystem(childPath) {
+                issue(directory, name, "pseudo-filesystem", "a kernel file system (proc, sysfs, ...) is mounted here; not followed")
+                return
+            }
+            if directory.depth + 1 > Self.maxDepth {
+                issue(directory, name, "too-deep", "more than \(Self.maxDepth) nested directories; not followed")
+                return
+            }
+            guard let child = POSIX.openDirectory(at: fd, cName) else {
+                issue(directory, name, "unreadable", POSIX.message(errno))
+                return
+            }
+            var ancestors = directory.ancestors
+            ancestors.insert(id)
+            var sub = Directory(
+                fsPath: childPath,
+                urlPrefix: directory.urlPrefix + PathEncoding.encodeSegment(name) + "/",
+                displayPrefix: directory.displayPrefix + Self.display(name) + "/",
+                flags: flags.intersection([.hidden, .sensitive, .nonUTF8Name, .viaSymlink, .outsideDocroot]),
+                depth: directory.depth + 1,
+                ancestors: ancestors,
+                device: id.device
+            )
+            try walkDirectory(child, &sub)
+        } else if POSIX.isRegular(info.st_mode) {
+            let owner = mapping.owner(ofFileNamed: name)
+            let entry = found.addFile(
+                directory: directory.number,
+                name: name,
+                owner: owner,
+                flags: flags,
+                size: Int64(info.st_size),
+                mtime: POSIX.mtime(info)
+            )
+            if name.elementsEqual(Self.htaccessName) { htaccess.append((String(directory.displayPrefix.dropLast()), childPath)) }
+            if let rank = mapping.indexRank(ofFileNamed: name), rank < index?.rank ?? Int.max { index = (rank, entry) }
+        } else {
+            issue(directory, name, "not-a-file", "not a regular file or directory (socket, FIFO or device); skipped")
         }
     }
 
@@ -216,14 +218,14 @@ struct DocrootWalker {
     }
 
     /// Flags one path segment contributes: hidden, sensitive, not UTF-8.
-    private static func ownFlags(_ name: [UInt8]) -> URLFlags {
-        var flags = ApacheMapping.flags(forSegments: [name])
+    private static func ownFlags(_ name: UnsafeBufferPointer<UInt8>) -> URLFlags {
+        var flags = ApacheMapping.flags(ofSegment: name)
         if name.contains(where: { $0 >= 0x80 }), String(validating: name, as: UTF8.self) == nil { flags.insert(.nonUTF8Name) }
         return flags
     }
 
     /// A name for people: invalid UTF-8 becomes U+FFFD.
-    static func display(_ name: [UInt8]) -> String {
+    static func display(_ name: some Collection<UInt8>) -> String {
         String(decoding: name, as: UTF8.self)
     }
 
@@ -232,7 +234,7 @@ struct DocrootWalker {
             || rootReal == [UInt8(ascii: "/")]
     }
 
-    private mutating func issue(_ directory: Directory, _ name: [UInt8], _ kind: String, _ message: String) {
+    private mutating func issue(_ directory: Directory, _ name: UnsafeBufferPointer<UInt8>, _ kind: String, _ message: String) {
         issues.append(CrawlIssue(filePath: directory.displayPrefix + Self.display(name), kind: kind, message: message))
     }
 }

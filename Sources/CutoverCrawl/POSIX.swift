@@ -24,19 +24,19 @@ enum POSIX {
     }
 
     /// `fstatat(2)` relative to an open directory, not following a final symbolic link.
-    static func linkStatus(at directory: Int32, _ name: [UInt8], _ info: inout stat) -> Int32 {
-        withCPath(name) { fstatat(directory, $0, &info, AT_SYMLINK_NOFOLLOW) }
+    static func linkStatus(at directory: Int32, _ name: UnsafePointer<CChar>, _ info: inout stat) -> Int32 {
+        fstatat(directory, name, &info, AT_SYMLINK_NOFOLLOW)
     }
 
     /// `fstatat(2)` relative to an open directory, following symbolic links.
-    static func status(at directory: Int32, _ name: [UInt8], _ info: inout stat) -> Int32 {
-        withCPath(name) { fstatat(directory, $0, &info, 0) }
+    static func status(at directory: Int32, _ name: UnsafePointer<CChar>, _ info: inout stat) -> Int32 {
+        fstatat(directory, name, &info, 0)
     }
 
     /// Opens a subdirectory of an open directory. A symbolic link is followed: the walk has
     /// checked where it leads (realpath) before it asks.
-    static func openDirectory(at directory: Int32, _ name: [UInt8]) -> OpaquePointer? {
-        let fd = withCPath(name) { openat(directory, $0, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NONBLOCK) }
+    static func openDirectory(at directory: Int32, _ name: UnsafePointer<CChar>) -> OpaquePointer? {
+        let fd = openat(directory, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NONBLOCK)
         guard fd >= 0 else { return nil }
         guard let handle = fdopendir(fd) else {
             close(fd)
@@ -57,19 +57,38 @@ enum POSIX {
         withCPath(path) { opendir($0) }
     }
 
-    /// The entry names of an open directory, without `.` and `..`.
-    static func readNames(_ handle: OpaquePointer) -> [[UInt8]] {
-        var names: [[UInt8]] = []
+    /// The names of a directory's entries, in one buffer, each followed by a NUL so it can be
+    /// passed to `fstatat` as it is; `names` is sorted by bytes (the walk's order).
+    struct Listing {
+        var bytes: [UInt8] = []
+        var names: [(start: UInt32, end: UInt32)] = []
+    }
+
+    /// The entry names of an open directory, without `.` and `..`. One buffer for all names:
+    /// an array per name was an allocation per file of a million-file walk.
+    static func readNames(_ handle: OpaquePointer) -> Listing {
+        var listing = Listing()
         while let entry = readdir(handle) {
-            let name = withUnsafePointer(to: &entry.pointee.d_name) { pointer in
+            withUnsafePointer(to: &entry.pointee.d_name) { pointer in
                 pointer.withMemoryRebound(to: UInt8.self, capacity: 256) { bytes in
-                    Array(UnsafeBufferPointer(start: bytes, count: strlen(UnsafeRawPointer(bytes).assumingMemoryBound(to: CChar.self))))
+                    let count = strlen(UnsafeRawPointer(bytes).assumingMemoryBound(to: CChar.self))
+                    if count == 1 && bytes[0] == UInt8(ascii: ".") { return }
+                    if count == 2 && bytes[0] == UInt8(ascii: ".") && bytes[1] == UInt8(ascii: ".") { return }
+                    let start = UInt32(listing.bytes.count)
+                    listing.bytes.append(contentsOf: UnsafeBufferPointer(start: bytes, count: count + 1))
+                    listing.names.append((start, start + UInt32(count)))
                 }
             }
-            if name == [UInt8(ascii: ".")] || name == [UInt8(ascii: "."), UInt8(ascii: ".")] { continue }
-            names.append(name)
         }
-        return names
+        listing.bytes.withUnsafeBufferPointer { bytes in
+            let base = bytes.baseAddress
+            listing.names.sort { lhs, rhs in
+                let common = Int(min(lhs.end - lhs.start, rhs.end - rhs.start))
+                let order = memcmp(base! + Int(lhs.start), base! + Int(rhs.start), common)
+                return order != 0 ? order < 0 : lhs.end - lhs.start < rhs.end - rhs.start
+            }
+        }
+        return listing
     }
 
     static func isDirectory(_ mode: mode_t) -> Bool { mode & S_IFMT == S_IFDIR }

@@ -6,11 +6,11 @@ import CutoverStore
 /// path and normalised query (`batch()`): the per-target work runs once per distinct target,
 /// not once per line.
 final class TrafficAggregator {
-    private let targets = ByteKeyTable(capacity: 1 << 16)
+    private var targets = ByteKeyTable(capacity: 1 << 16)
     private var counts: [TrafficCounts] = []
     /// Per target and UTC day: key is target index << 24 | day.
     private var days: [Int: TrafficCounts] = [:]
-    private let agents = ByteKeyTable(capacity: 1 << 12)
+    private var agents = ByteKeyTable(capacity: 1 << 12)
     private var agentIsBot: [Bool] = []
     /// The time used for lines whose format has none.
     let fallbackTime: Int

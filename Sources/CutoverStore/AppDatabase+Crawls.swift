@@ -1,6 +1,7 @@
 import CutoverCore
 import Foundation
 import GRDB
+import GRDBSQLite
 
 #if canImport(Glibc)
 import Glibc
@@ -74,41 +75,53 @@ extension AppDatabase {
         return kill(pid, 0) == 0 || errno == EPERM
     }
 
-    /// The inventory of a site, keyed by URL path, as the reconciler needs it.
-    public func knownURLs(siteID: Int64) throws -> [String: KnownURL] {
+    /// The inventory of a site as the reconciler needs it, read straight from SQLite's rows
+    /// into one compact table (no String or dictionary entry per row: at a million URLs that was
+    /// most of a re-crawl's memory).
+    public func knownURLs(siteID: Int64) throws -> KnownInventory {
         try writer.read { db in
-            var known: [String: KnownURL] = [:]
-            let rows = try Row.fetchCursor(
-                db,
-                sql: """
-                    SELECT id, path, owner, file_path, size, mtime, content_hash, flags, gone
-                    FROM urls WHERE site_id = ?
-                    """,
-                arguments: [siteID]
+            let statement = try db.makeStatement(
+                sql: "SELECT id, path, owner, file_path, size, mtime, content_hash, flags, gone FROM urls WHERE site_id = ?"
             )
-            while let row = try rows.next() {
-                let url = KnownURL(
-                    id: row[0],
-                    path: row[1],
-                    owner: row[2],
-                    filePath: row[3],
-                    size: row[4],
-                    mtime: row[5],
-                    contentHash: row[6],
-                    flags: URLFlags(rawValue: row[7]),
-                    gone: row[8]
-                )
-                known[url.path] = url
+            statement.arguments = [siteID]
+            let handle = statement.sqliteStatement
+            defer { sqlite3_reset(handle) }
+            var known = KnownInventory.Builder()
+            func text(_ column: Int32) -> UnsafeBufferPointer<UInt8>? {
+                guard sqlite3_column_type(handle, column) != SQLITE_NULL else { return nil }
+                let start = sqlite3_column_text(handle, column)
+                return UnsafeBufferPointer(start: start, count: Int(sqlite3_column_bytes(handle, column)))
             }
-            return known
+            func optional<T>(_ column: Int32, _ value: (Int32) -> T) -> T? {
+                sqlite3_column_type(handle, column) == SQLITE_NULL ? nil : value(column)
+            }
+            while true {
+                let code = sqlite3_step(handle)
+                if code == SQLITE_DONE { break }
+                guard code == SQLITE_ROW else {
+                    throw DatabaseError(resultCode: ResultCode(rawValue: code), message: String(cString: sqlite3_errmsg(db.sqliteConnection)))
+                }
+                known.append(
+                    id: sqlite3_column_int64(handle, 0),
+                    path: text(1) ?? UnsafeBufferPointer(start: nil, count: 0),
+                    owner: Owner(text(2)),
+                    filePath: text(3),
+                    size: optional(4) { sqlite3_column_int64(handle, $0) },
+                    mtime: optional(5) { sqlite3_column_double(handle, $0) },
+                    contentHash: text(6),
+                    flags: URLFlags(rawValue: Int(sqlite3_column_int64(handle, 7))),
+                    gone: sqlite3_column_int64(handle, 8) != 0
+                )
+            }
+            return known.build()
         }
     }
 
     /// Applies a crawl's changes and marks it succeeded, all in one transaction: a crawl that
     /// dies before this returns leaves the previous inventory exactly as it was.
-    public func finishCrawl(
+    public func finishCrawl<Found: FoundURLs>(
         _ crawl: CrawlRecord,
-        changes: InventoryChanges,
+        changes: InventoryChanges<Found>,
         issues: [CrawlIssue],
         filesSeen: Int,
         htaccess: [HtaccessFile] = []
@@ -133,7 +146,7 @@ extension AppDatabase {
                     """
             )
             for item in changes.updates {
-                let url = item.found
+                let url = changes.found.url(at: item.index)
                 update.bind(url.filePath)
                 update.bind(url.owner.rawValue)
                 update.bind(url.size)
@@ -152,7 +165,8 @@ extension AppDatabase {
                     first_seen_crawl, changed_crawl, gone) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0)
                     """
             )
-            for url in changes.inserts {
+            for index in changes.inserts {
+                let url = changes.found.url(at: index)
                 insert.bind(crawl.siteID)
                 insert.bind(url.path)
                 insert.bind(url.filePath)

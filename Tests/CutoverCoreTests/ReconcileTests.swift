@@ -22,14 +22,14 @@ import Testing
 
     @Test func newFilesAreInserted() {
         let changes = InventoryChanges.between(known: [:], found: [found("/a.php")])
-        #expect(changes.inserts.map(\.path) == ["/a.php"])
+        #expect(changes.inserted.map(\.path) == ["/a.php"])
         #expect(changes.updates.isEmpty && changes.removals.isEmpty)
     }
 
     @Test func unchangedFilesOnlyTouchLastSeen() {
         let changes = InventoryChanges.between(known: ["/a.php": known(1, "/a.php")], found: [found("/a.php")])
         #expect(changes.isEmpty)
-        #expect(changes.unchangedIDs == [1])
+        #expect(changes.unchangedCount == 1)
     }
 
     @Test func changedContentIsAnUpdateWithoutOwnerChange() {

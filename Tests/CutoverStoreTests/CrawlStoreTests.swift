@@ -22,8 +22,7 @@ import Testing
 
     @Test func insertsAndUpdatesStoreEveryValue() throws {
         let first = try database.beginCrawl(siteID: siteID)
-        var changes = InventoryChanges()
-        changes.inserts = [found("/a.php"), found("/é b.css", owner: .static, hash: nil)]
+        let changes = InventoryChanges(inserting: [found("/a.php"), found("/é b.css", owner: .static, hash: nil)])
         try database.finishCrawl(first, changes: changes, issues: [], filesSeen: 2)
         let stored = try database.urls(siteID: siteID).sorted { $0.path < $1.path }
         #expect(stored.map(\.path) == ["/a.php", "/é b.css"])
@@ -49,8 +48,7 @@ import Testing
     /// nothing of it is stored.
     @Test func aRefusedRowRollsBackTheCrawl() throws {
         let crawl = try database.beginCrawl(siteID: siteID)
-        var changes = InventoryChanges()
-        changes.inserts = [found("/a.php"), found("/a.php")]
+        let changes = InventoryChanges(inserting: [found("/a.php"), found("/a.php")])
         #expect {
             try database.finishCrawl(crawl, changes: changes, issues: [], filesSeen: 2)
         } throws: { error in
@@ -70,8 +68,7 @@ import Testing
         #expect(site.createdAt == instant)
         let crawl = try database.beginCrawl(siteID: site.id!)
         #expect(crawl.startedAt == instant)
-        var changes = InventoryChanges()
-        changes.inserts = [found("/a.php")]
+        let changes = InventoryChanges(inserting: [found("/a.php")])
         let finished = try database.finishCrawl(crawl, changes: changes, issues: [], filesSeen: 1)
         #expect(finished.finishedAt == instant)
         #expect(try database.snapshots(siteID: site.id!).map(\.at) == [instant])

@@ -16,18 +16,19 @@ import Testing
         )
         let siteID = site.id!
         let crawl = try database.beginCrawl(siteID: siteID)
-        var changes = InventoryChanges()
-        changes.inserts = ["/a.php", "/b.php", "/c.php", "/d.php", "/e.php", "/style.css"].map { path in
-            FoundURL(
-                path: path,
-                filePath: String(path.dropFirst()),
-                owner: path.hasSuffix(".css") ? .static : .php,
-                size: 1,
-                mtime: 1,
-                contentHash: "x",
-                flags: []
-            )
-        }
+        let changes = InventoryChanges(
+            inserting: ["/a.php", "/b.php", "/c.php", "/d.php", "/e.php", "/style.css"].map { path in
+                FoundURL(
+                    path: path,
+                    filePath: String(path.dropFirst()),
+                    owner: path.hasSuffix(".css") ? .static : .php,
+                    size: 1,
+                    mtime: 1,
+                    contentHash: "x",
+                    flags: []
+                )
+            }
+        )
         try database.finishCrawl(crawl, changes: changes, issues: [], filesSeen: 6)
         // What probes saw: /b.php already answers from Swift, /c.php is refused (an include).
         try await database.writer.write { db in
@@ -132,8 +133,7 @@ import Testing
             )
         }
         let paths = ["/index.php", "/lib/a.php", "/lib/b.php", "/empty.php", "/style.css"]
-        var changes = InventoryChanges()
-        changes.inserts = paths.map { found($0) }
+        let changes = InventoryChanges(inserting: paths.map { found($0) })
         try database.finishCrawl(try database.beginCrawl(siteID: siteID), changes: changes, issues: [], filesSeen: paths.count)
 
         let answers: [String: (status: Int, length: Int64)] = [
