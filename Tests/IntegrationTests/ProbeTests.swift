@@ -47,6 +47,29 @@ struct ProbeTests {
         #expect(try live.database.probeHistory(urlID: stored.id).count == 1)
     }
 
+    /// `probe --json` writes its document directly; it must be exactly what JSONEncoder makes
+    /// of `ProbeReportView`, on a live report with drift, a deleted page, odd names and headers.
+    @Test func probeJSONIsWhatJSONEncoderWrites() async throws {
+        var files = Self.files
+        files["quote\"back\\slash \u{7}bell.html"] = "odd"
+        files["caf\u{E9} \u{1F600}.php"] = "<?php header('Content-Type: text/plain; charset=\"x\"'); echo 'é';"
+        files["moved.php"] = "<?php header('Location: /a/\"b\"?c=d&e'); http_response_code(302);"
+        let live = try await LiveSite(files: files)
+        try live.crawl()
+        try live.remove("page-1.php")
+        let report = try await live.probe()
+        await live.shutdown()
+        #expect(report.run.driftCount > 0)
+        #expect(report.outcomes.contains { $0.observation.location != nil })
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        encoder.dateEncodingStrategy = .iso8601
+        let expected = try encoder.encode(ProbeReportView(report))
+        let written = try report.jsonBytes()
+        #expect(String(decoding: written, as: UTF8.self) == String(decoding: expected, as: UTF8.self))
+        #expect(written == Array(expected))
+    }
+
     @Test func deletedPageIsSwiftAfterRecrawlAndDriftsBefore() async throws {
         let live = try await LiveSite(files: Self.files)
         try live.crawl()
