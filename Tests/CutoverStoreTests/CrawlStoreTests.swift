@@ -44,6 +44,38 @@ import Testing
         #expect(after.firstSeenCrawl == first.id)
     }
 
+    /// Rows go in 64 to a statement, the rest one by one: every row keeps its own values, in order.
+    @Test func batchedInsertsStoreEveryRowInOrder() throws {
+        let crawl = try database.beginCrawl(siteID: siteID)
+        let urls = (0..<133).map { (index: Int) -> FoundURL in
+            let owner: Owner = index % 3 == 0 ? .static : .php
+            let hash: String? = index % 5 == 0 ? nil : "h\(index)"
+            let flags: URLFlags = index % 7 == 0 ? [.hidden] : []
+            return FoundURL(
+                path: "/p\(index).php",
+                filePath: "p\(index).php",
+                owner: owner,
+                size: Int64(index),
+                mtime: Double(index) + 0.25,
+                contentHash: hash,
+                flags: flags
+            )
+        }
+        try database.finishCrawl(crawl, changes: InventoryChanges(inserting: urls), issues: [], filesSeen: urls.count)
+        let stored = try database.urls(siteID: siteID).sorted { $0.id < $1.id }
+        #expect(stored.count == 133)
+        #expect(stored.map { $0.path } == urls.map { $0.path })
+        for (row, url) in zip(stored, urls) {
+            #expect(row.filePath == url.filePath)
+            #expect(row.owner == url.owner)
+            #expect(row.size == url.size)
+            #expect(row.mtime == url.mtime)
+            #expect(row.contentHash == url.contentHash)
+            #expect(row.urlFlags == url.flags)
+            #expect(row.firstSeenCrawl == crawl.id)
+        }
+    }
+
     /// A value the schema refuses fails the whole crawl commit with SQLite's own message, and
     /// nothing of it is stored.
     @Test func aRefusedRowRollsBackTheCrawl() throws {
