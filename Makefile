@@ -66,7 +66,7 @@ bench-crawl: release
 bench: release
 	scripts/bench-crawl.sh
 	scripts/bench-api.sh
-	scripts/bench_apache.py all
+	scripts/bench-apache.py all
 	scripts/bench-logs.sh
 
 clean:

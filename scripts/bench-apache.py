@@ -10,7 +10,7 @@
 
 The "Swift backend" is a second port of the same Apache answering every path with a marker
 header, so that neither tool is limited by a slow stand-in.
-Usage: scripts/bench_apache.py [probe|export|all]
+Usage: scripts/bench-apache.py [probe|export|all]
 """
 import glob
 import json

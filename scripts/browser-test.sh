@@ -8,14 +8,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 python3 -c "import selenium" 2>/dev/null || python3 -m pip install -q --disable-pip-version-check selenium
-BIN_DIR=$(swift build --show-bin-path)
-export CUTOVER_BIN=${CUTOVER_BIN:-$BIN_DIR/cutover} DEMO_APP_BIN=${DEMO_APP_BIN:-$BIN_DIR/cutover-demo-app}
-[ -x "$CUTOVER_BIN" ] && [ -x "$DEMO_APP_BIN" ] || { swift build --product cutover && swift build --product cutover-demo-app; }
+. scripts/common.sh
+use_debug_binaries
 ARTIFACTS=$ROOT/artifacts/browser
 mkdir -p "$ARTIFACTS"
 WORK=$(mktemp -d /tmp/cutover-browser.XXXXXX)
 chmod 755 "$WORK"
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 export DEMO_DIR=$WORK/demo DB=$WORK/demo.sqlite PORT=$(free_port) APACHE_PORT=$(free_port) APP_PORT=$(free_port)
 export CUTOVER_TOKEN=browser-$RANDOM$RANDOM
 BIG_SERVER=""
@@ -42,5 +40,5 @@ scripts/synthetic-docroot.py "$WORK/big" "$N"
 BIG_PORT=$(free_port)
 "$CUTOVER_BIN" serve --db "$WORK/big.sqlite" --port "$BIG_PORT" --public "$ROOT/Public" >"$WORK/big-serve.log" 2>&1 &
 BIG_SERVER=$!
-for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$BIG_PORT/api/health" >/dev/null && break; sleep 0.1; done
+wait_for_http "http://127.0.0.1:$BIG_PORT/api/health" 10
 python3 Tests/Browser/dashboard_test.py "http://127.0.0.1:$BIG_PORT" "" "$ARTIFACTS" --first-paint-only

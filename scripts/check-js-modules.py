@@ -34,6 +34,6 @@ for name in imports:
         problems.append("import cycle: " + " -> ".join(cycle))
         break
 for problem in problems:
-    print(f"check_js_modules: {problem}", file=sys.stderr)
-print(f"check_js_modules: {len(imports)} modules, {sum(map(len, imports.values()))} imports, {'no cycles' if not problems else 'FAILED'}")
+    print(f"check-js-modules: {problem}", file=sys.stderr)
+print(f"check-js-modules: {len(imports)} modules, {sum(map(len, imports.values()))} imports, {'no cycles' if not problems else 'FAILED'}")
 sys.exit(1 if problems else 0)

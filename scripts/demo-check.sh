@@ -5,12 +5,10 @@
 # `make test`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-BIN_DIR=$(swift build --show-bin-path)
-export CUTOVER_BIN=${CUTOVER_BIN:-$BIN_DIR/cutover} DEMO_APP_BIN=${DEMO_APP_BIN:-$BIN_DIR/cutover-demo-app}
-[ -x "$CUTOVER_BIN" ] && [ -x "$DEMO_APP_BIN" ] || { swift build --product cutover && swift build --product cutover-demo-app; }
+. scripts/common.sh
+use_debug_binaries
 WORK=$(mktemp -d /tmp/cutover-demo-check.XXXXXX)
 chmod 755 "$WORK"
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 export DEMO_DIR=$WORK/demo DB=$WORK/demo.sqlite PORT=$(free_port) APACHE_PORT=$(free_port) APP_PORT=$(free_port)
 export CUTOVER_TOKEN=check-$RANDOM$RANDOM
 cleanup() { scripts/demo.sh stop >/dev/null 2>&1 || true; rm -rf "$WORK"; }

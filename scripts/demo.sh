@@ -17,6 +17,7 @@
 #   CUTOVER_BIN, DEMO_APP_BIN  prebuilt binaries [swift build]
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/common.sh
 ROOT=$PWD
 MODE=${1:-foreground}
 DEMO_DIR=${DEMO_DIR:-/tmp/cutover-demo-$(id -u)}
@@ -53,8 +54,7 @@ fi
 case "$MODE" in start | foreground | apply) ;; *) fail "usage: scripts/demo.sh [start|apply|stop]" ;; esac
 
 wait_for() { # URL, what
-  for _ in $(seq 1 150); do curl -s -o /dev/null "$1" && return 0; sleep 0.1; done
-  fail "$2 did not answer at $1 (logs in $DEMO_DIR)"
+  wait_for_http "$1" 15 any 2>/dev/null || fail "$2 did not answer at $1 (logs in $DEMO_DIR)"
 }
 
 [ -x /usr/sbin/apache2 ] || fail "Apache is missing: run 'make setup' (apt-get install apache2 libapache2-mod-php)"

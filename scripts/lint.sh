@@ -12,4 +12,4 @@ echo "lint: ruff"
 python3 -m ruff --version >/dev/null 2>&1 || python3 -m pip install -q --disable-pip-version-check ruff
 python3 -m ruff check scripts Tests
 echo "lint: dashboard modules"
-python3 scripts/check_js_modules.py
+python3 scripts/check-js-modules.py
