@@ -214,7 +214,7 @@ public enum DirectiveRenderer {
     }
 
     /// Above this many per-page rules the export recommends the rewritemap form: measured
-    /// (scripts/bench_apache.py) 11,400 req/s with none, 2,500 with 5,000 rules, 4,000 with a map.
+    /// (scripts/bench-apache.py) 11,400 req/s with none, 2,500 with 5,000 rules, 4,000 with a map.
     public static let recommendedMaxRules = 500
 
     /// The RewriteMap name for a site. Map names are server-wide, so two sites must never share

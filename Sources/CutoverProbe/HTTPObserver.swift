@@ -9,7 +9,7 @@ import NIOPosix
 ///
 /// One client per event loop ("shard"), each with its share of the connections: a Swift task
 /// resumes on the loop that completed its request, so with one shared client every request of a
-/// probe ended up on one thread, and that thread was the limit (scripts/bench_apache.py: median
+/// probe ended up on one thread, and that thread was the limit (scripts/bench-apache.py: median
 /// 0.71 of curl's throughput with one client, 0.80 with one per loop on 2 cores).
 public final class HTTPObserver: Sendable {
     let clients: [HTTPClient]

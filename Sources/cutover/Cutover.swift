@@ -18,7 +18,7 @@ struct Cutover: AsyncParsableCommand {
     )
 
     /// Swift Concurrency runs on NIO's event loops, so a probe's HTTP responses resume their
-    /// tasks without a thread hop each (measured with scripts/bench_apache.py). Installed on the
+    /// tasks without a thread hop each (measured with scripts/bench-apache.py). Installed on the
     /// main thread before any task runs.
     static func main() async {
         NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
