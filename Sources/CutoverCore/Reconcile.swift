@@ -56,12 +56,6 @@ public struct KnownURL: Sendable, Hashable {
         self.flags = flags
         self.gone = gone
     }
-
-    /// The stored hash is still valid for a file with this size and mtime, so it need not be read again.
-    public func reusableHash(size: Int64, mtime: Double) -> String? {
-        guard filePath != nil, !gone, self.size == size, self.mtime == mtime else { return nil }
-        return contentHash
-    }
 }
 
 /// An owner change with the reason recorded in the ownership events.

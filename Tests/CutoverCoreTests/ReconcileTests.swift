@@ -68,11 +68,19 @@ import Testing
         #expect(changes.updates[0].ownerChange == OwnerChange(from: .swift, to: .php, reason: "file appeared in the docroot"))
     }
 
-    @Test func hashIsReusedOnlyWhenSizeAndMtimeMatch() {
-        let url = known(1, "/a.php")
-        #expect(url.reusableHash(size: 10, mtime: 1) == "h1")
-        #expect(url.reusableHash(size: 11, mtime: 1) == nil)
-        #expect(url.reusableHash(size: 10, mtime: 2) == nil)
-        #expect(known(2, "/b.php", file: false).reusableHash(size: 10, mtime: 1) == nil)
+    func row(of path: String, in inventory: KnownInventory) -> Int? {
+        var path = path
+        return path.withUTF8 { inventory.row(forPath: $0) }
+    }
+
+    @Test func hashIsReusedOnlyWhenSizeAndMtimeMatch() throws {
+        let inventory = KnownInventory([known(1, "/a.php"), known(2, "/b.php", file: false), known(3, "/c.php", gone: true)])
+        let a = try #require(row(of: "/a.php", in: inventory))
+        #expect(inventory.canReuseHash(a, size: 10, mtime: 1))
+        #expect(inventory.withContentHash(a) { $0.map { String(decoding: $0, as: UTF8.self) } } == "h1")
+        #expect(!inventory.canReuseHash(a, size: 11, mtime: 1))
+        #expect(!inventory.canReuseHash(a, size: 10, mtime: 2))
+        #expect(!inventory.canReuseHash(try #require(row(of: "/b.php", in: inventory)), size: 10, mtime: 1))
+        #expect(!inventory.canReuseHash(try #require(row(of: "/c.php", in: inventory)), size: 10, mtime: 1))
     }
 }

@@ -5,7 +5,62 @@ import CutoverTestSupport
 import Foundation
 import Testing
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 @Suite struct RecrawlTests {
+    /// The walk's compact tables put URL paths, display paths and filesystem paths together
+    /// from a directory's prefixes and a name in an arena: on a tree with nested folders,
+    /// directory indexes, names that need percent-encoding and a name that is not UTF-8, a
+    /// second crawl must find every row unchanged, and a changed index file must change both
+    /// its URL and its directory's.
+    @Test func secondCrawlOfAVariedTreeChangesNothing() throws {
+        let fixture = try CrawlFixture()
+        defer { fixture.cleanup() }
+        try fixture.write("dir/index.php", "<?php echo 1;")
+        try fixture.write("dir/sub/deeper/page.php")
+        try fixture.write("odd name é #1.html")
+        try fixture.write("a%b?c.php")
+        try fixture.write(".hidden/x.css")
+        try fixture.write("index.html", "home")
+        let bad: [UInt8] = Array("\(fixture.docroot)/dir/sub/bad".utf8) + [0xFF] + Array(".php".utf8) + [0]
+        let fd = bad.withUnsafeBufferPointer { buffer in
+            buffer.baseAddress!.withMemoryRebound(to: CChar.self, capacity: buffer.count) { open($0, O_CREAT | O_WRONLY, 0o644) }
+        }
+        #expect(fd >= 0)
+        close(fd)
+        let first = try fixture.crawl().crawl
+        let before = try fixture.urls()
+        #expect(
+            Set(before.keys) == [
+                "/", "/index.html", "/dir/", "/dir/index.php", "/dir/sub/deeper/page.php", "/odd%20name%20%C3%A9%20%231.html",
+                "/a%25b%3Fc.php", "/.hidden/x.css", "/dir/sub/bad%FF.php",
+            ]
+        )
+        #expect(before["/dir/sub/bad%FF.php"]?.filePath == "dir/sub/bad\u{FFFD}.php")
+        #expect(before["/odd%20name%20%C3%A9%20%231.html"]?.filePath == "odd name é #1.html")
+        #expect(before["/dir/"]?.filePath == "dir/index.php")
+        #expect(before["/dir/"]?.contentHash != nil && before["/dir/"]?.contentHash == before["/dir/index.php"]?.contentHash)
+        #expect(before["/"]?.contentHash == before["/index.html"]?.contentHash)
+
+        let second = try fixture.crawl().crawl
+        #expect(second.urlsAdded == 0 && second.urlsChanged == 0 && second.urlsRemoved == 0)
+        let after = try fixture.urls()
+        for (path, url) in after {
+            #expect(url == before[path], "\(path)")
+            #expect(url.changedCrawl == first.id)
+        }
+
+        try fixture.write("dir/index.php", "<?php echo 'changed';")
+        let third = try fixture.crawl().crawl
+        #expect(third.urlsChanged == 2 && third.urlsAdded == 0 && third.urlsRemoved == 0)
+        let changed = try fixture.urls()
+        #expect(changed["/dir/index.php"]?.contentHash != before["/dir/index.php"]?.contentHash)
+        #expect(changed["/dir/"]?.contentHash == changed["/dir/index.php"]?.contentHash)
+        #expect(changed["/dir/sub/deeper/page.php"] == before["/dir/sub/deeper/page.php"])
+    }
+
     @Test func secondCrawlWithoutChangesChangesNothing() throws {
         let fixture = try CrawlFixture()
         defer { fixture.cleanup() }
