@@ -108,7 +108,7 @@ extension AppDatabase {
     public func urls(siteID: Int64, query: URLQuery = URLQuery()) throws -> [URLRecord] {
         let sql = URLQuerySQL(siteID: siteID, query: query)
         return try writer.read { db in
-            let statement = try db.cachedStatement(sql: "SELECT \(URLRecord.pageColumns) FROM urls" + sql.clauses)
+            let statement = try db.cachedStatement(sql: sql.page)
             return try URLRecord.fetchAll(statement, arguments: sql.arguments)
         }
     }
@@ -117,7 +117,7 @@ extension AppDatabase {
     public func urlViews(siteID: Int64, query: URLQuery = URLQuery()) throws -> [URLView] {
         let sql = URLQuerySQL(siteID: siteID, query: query)
         return try writer.read { db in
-            let statement = try db.cachedStatement(sql: "SELECT \(URLRecord.pageColumns) FROM urls" + sql.clauses)
+            let statement = try db.cachedStatement(sql: sql.page)
             let hits = URLRecord.columns.count
             return try Row.fetchAll(statement, arguments: sql.arguments).map { row in
                 URLView(try URLRecord(row: row), hits: row[hits], lastSeen: (row[hits + 1] as Int64?).map { Date(timeIntervalSince1970: Double($0)) })
@@ -132,7 +132,7 @@ extension AppDatabase {
         unlimited.afterPath = nil
         let sql = URLQuerySQL(siteID: siteID, query: unlimited, ordered: false)
         return try writer.read { db in
-            try Int.fetchOne(db.cachedStatement(sql: "SELECT COUNT(*) FROM urls" + sql.clauses), arguments: sql.arguments) ?? 0
+            try Int.fetchOne(db.cachedStatement(sql: sql.count), arguments: sql.arguments) ?? 0
         }
     }
 
@@ -178,43 +178,55 @@ extension AppDatabase {
     }
 }
 
-/// The WHERE, ORDER BY and LIMIT clauses of a URL query, with their arguments. Values are always
-/// bound, never spliced, and the text depends only on which filters are set, so each connection
-/// prepares a shape once (`cachedStatement`) however many pages are read.
+/// The SQL of a URL query, with its arguments. Values are always bound, never spliced, and the
+/// text depends only on which filters are set, so each connection prepares a shape once
+/// (`cachedStatement`) however many pages are read. Columns are qualified: the page joins the
+/// URL's traffic (`URLRecord.pageSource`).
 struct URLQuerySQL {
+    /// WHERE, then ORDER BY and LIMIT when ordered.
     private(set) var clauses = ""
     private(set) var arguments = StatementArguments()
 
+    /// The page: `URLRecord.pageColumns` of the matching URLs.
+    var page: String { "SELECT \(URLRecord.pageColumns) FROM \(URLRecord.pageSource)" + clauses }
+    /// How many URLs match (build with `ordered: false`). Without a filter on hits it counts on
+    /// `urls` alone: SQLite 3.40 keeps an unused LEFT JOIN in an aggregate query.
+    var count: String { "SELECT COUNT(*) FROM " + (filtersOnTraffic ? URLRecord.pageSource : "urls") + clauses }
+    private var filtersOnTraffic = false
+
     init(siteID: Int64, query: URLQuery, ordered: Bool = true) {
-        var conditions = ["site_id = ?"]
+        var conditions = ["urls.site_id = ?"]
         var values: [(any DatabaseValueConvertible)?] = [siteID]
         func add(_ condition: String, _ bound: (any DatabaseValueConvertible)?...) {
             conditions.append(condition)
             values.append(contentsOf: bound)
         }
-        if let owner = query.owner { add("owner = ?", owner.rawValue) }
-        if !query.includeGone { add("gone = 0") }
-        if query.driftOnly { add("drift = 1") }
-        if let planned = query.plannedOwner { add("COALESCE(planned_owner, owner) = ?", planned.rawValue) }
-        if let observed = query.observedOwner { add("observed_owner = ?", observed.rawValue) }
+        if let owner = query.owner { add("urls.owner = ?", owner.rawValue) }
+        if !query.includeGone { add("urls.gone = 0") }
+        if query.driftOnly { add("urls.drift = 1") }
+        if let planned = query.plannedOwner { add("COALESCE(urls.planned_owner, urls.owner) = ?", planned.rawValue) }
+        if let observed = query.observedOwner { add("urls.observed_owner = ?", observed.rawValue) }
         // An include is never ready to flip: it is no page.
-        if let ready = query.readyToFlip { add("(ready_to_flip = 1 AND flags & \(URLFlags.include.rawValue) = 0) = ?", ready) }
-        if let include = query.include { add("(flags & \(URLFlags.include.rawValue) != 0) = ?", include) }
-        if let minHits = query.minHits { add("coalesce(\(URLRecord.trafficColumn("hits")), \(URLRecord.queryPageHits), 0) >= ?", minHits) }
+        if let ready = query.readyToFlip { add("(urls.ready_to_flip = 1 AND urls.flags & \(URLFlags.include.rawValue) = 0) = ?", ready) }
+        if let include = query.include { add("(urls.flags & \(URLFlags.include.rawValue) != 0) = ?", include) }
+        if let minHits = query.minHits {
+            add("coalesce(t.hits, q.hits, 0) >= ?", minHits)
+            filtersOnTraffic = true
+        }
         if let search = query.search, !search.isEmpty {
             let pattern = "%" + String(AppDatabase.likePrefix(search).dropLast()) + "%"
-            add("(path LIKE ? ESCAPE '\\' OR file_path LIKE ? ESCAPE '\\')", pattern, pattern)
+            add("(urls.path LIKE ? ESCAPE '\\' OR urls.file_path LIKE ? ESCAPE '\\')", pattern, pattern)
         }
-        if let prefix = query.pathPrefix, !prefix.isEmpty { add("path LIKE ? ESCAPE '\\'", AppDatabase.likePrefix(prefix)) }
-        if let after = query.afterPath, query.sort == .path { add(query.descending ? "path < ?" : "path > ?", after) }
+        if let prefix = query.pathPrefix, !prefix.isEmpty { add("urls.path LIKE ? ESCAPE '\\'", AppDatabase.likePrefix(prefix)) }
+        if let after = query.afterPath, query.sort == .path { add(query.descending ? "urls.path < ?" : "urls.path > ?", after) }
         clauses = " WHERE " + conditions.joined(separator: " AND ")
         if ordered {
             let column =
                 switch query.sort {
-                case .path: "path"
-                case .owner: "owner"
-                case .status: "last_status"
-                case .latency: "last_latency_ms"
+                case .path: "urls.path"
+                case .owner: "urls.owner"
+                case .status: "urls.last_status"
+                case .latency: "urls.last_latency_ms"
                 // The page's own result columns (`URLRecord.pageColumns`).
                 case .hits: "hits"
                 case .lastSeen: "last_seen"
@@ -222,7 +234,7 @@ struct URLQuerySQL {
             let direction = query.descending ? " DESC" : " ASC"
             // Paths are unique per site: no tie-break, so SQLite walks the (site_id, path) index
             // instead of sorting every row.
-            clauses += " ORDER BY " + column + direction + (query.sort == .path ? "" : ", id ASC")
+            clauses += " ORDER BY " + column + direction + (query.sort == .path ? "" : ", urls.id ASC")
             if let limit = query.limit {
                 clauses += " LIMIT ? OFFSET ?"
                 values.append(limit)

@@ -197,18 +197,20 @@ extension URLRecord {
 
     public static var databaseSelection: [any SQLSelectable] { columns.map { Column($0) } }
 
-    /// A column of the URL's row in `traffic` (NULL when no log line named it), for a query on `urls`.
-    static func trafficColumn(_ name: String) -> String {
-        "(SELECT t.\(name) FROM traffic t WHERE t.site_id = urls.site_id AND t.path = urls.path)"
-    }
-
-    /// What a URL page selects: `columns`, then the URL's requests (`hits`) and the last time one
-    /// was logged (`last_seen`, Unix seconds), NULL for a URL no log line named.
-    /// A query-identified page has no traffic row of its own: its hits come from its value's.
+    /// What a URL page selects: `columns` (qualified, since the page joins), then the URL's
+    /// requests (`hits`) and the last time one was logged (`last_seen`, Unix seconds), NULL for a
+    /// URL no log line named. A query-identified page has no traffic row of its own: its hits come
+    /// from its value's (`query_page_hits`). Joins, not a subquery per column: scripts/bench-api.sh
+    /// spent a tenth of the page's CPU opening and closing the subqueries' cursors row by row.
     static let pageColumns =
-        columns.joined(separator: ", ") + ", coalesce(\(trafficColumn("hits")), \(queryPageHits)) AS hits, \(trafficColumn("last_seen")) AS last_seen"
+        columns.map { "urls." + $0 }.joined(separator: ", ") + ", coalesce(t.hits, q.hits) AS hits, t.last_seen AS last_seen"
 
-    static let queryPageHits = "(SELECT q.hits FROM query_page_hits q WHERE q.site_id = urls.site_id AND q.path = urls.path)"
+    /// The URL table with its traffic, for `pageColumns` and filters on hits (both joins are on
+    /// primary keys: at most one row each).
+    static let pageSource = """
+        urls LEFT JOIN traffic t ON t.site_id = urls.site_id AND t.path = urls.path \
+        LEFT JOIN query_page_hits q ON q.site_id = urls.site_id AND q.path = urls.path
+        """
 
     /// A row selected with `columns`, read by position. A value the model cannot hold (an
     /// unknown owner, say) throws instead of trapping.

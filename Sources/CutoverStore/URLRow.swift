@@ -68,7 +68,7 @@ extension AppDatabase {
     public func forEachURL(siteID: Int64, query: URLQuery, _ body: (URLRow) throws -> Void) throws {
         let sql = URLQuerySQL(siteID: siteID, query: query)
         try writer.read { db in
-            let statement = try db.cachedStatement(sql: "SELECT \(URLRecord.pageColumns) FROM urls" + sql.clauses)
+            let statement = try db.cachedStatement(sql: sql.page)
             let rows = try Row.fetchCursor(statement, arguments: sql.arguments)
             let row = URLRow(statement: statement.sqliteStatement)
             while try rows.next() != nil {
