@@ -81,6 +81,7 @@ let package = Package(
             dependencies: [
                 "CutoverCore", "CutoverStore", "CutoverCrawl", "CutoverProbe", "CutoverExport", "CutoverLogs",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Prometheus", package: "swift-prometheus"),

@@ -25,6 +25,11 @@ public final class JSONWriter {
 
     public var bytes: [UInt8] { Array(UnsafeBufferPointer(start: base, count: count)) }
 
+    /// The document so far, for copying straight into another buffer.
+    public func withBytes<Result>(_ body: (UnsafeRawBufferPointer) throws -> Result) rethrows -> Result {
+        try body(UnsafeRawBufferPointer(start: base, count: count))
+    }
+
     @inlinable
     func reserve(_ extra: Int) {
         if count + extra > capacity { grow(extra) }
@@ -60,15 +65,23 @@ public final class JSONWriter {
         append(bytes.assumingMemoryBound(to: UInt8.self))
     }
 
-    /// `"name":`, after a comma unless it is the object's first key.
+    /// `"name":`, after a comma unless it is the object's first key (one capacity check).
     @inlinable
     public func key(_ name: StaticString, first: inout Bool) {
-        if !first { byte(UInt8(ascii: ",")) }
+        let length = name.utf8CodeUnitCount
+        reserve(length + 4)
+        var next = base + count
+        if !first {
+            next.pointee = UInt8(ascii: ",")
+            next += 1
+        }
         first = false
-        byte(UInt8(ascii: "\""))
-        name.withUTF8Buffer { append($0) }
-        byte(UInt8(ascii: "\""))
-        byte(UInt8(ascii: ":"))
+        next.pointee = UInt8(ascii: "\"")
+        (next + 1).update(from: name.utf8Start, count: length)
+        next += length + 1
+        next[0] = UInt8(ascii: "\"")
+        next[1] = UInt8(ascii: ":")
+        count = next + 2 - base
     }
 
     @inlinable
@@ -124,19 +137,48 @@ public final class JSONWriter {
         let day = dayOfYear - (153 * monthIndex + 2) / 5 + 1
         let month = monthIndex < 10 ? monthIndex + 3 : monthIndex - 9
         let year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0)
-        byte(UInt8(ascii: "\""))
-        digits(year, width: 4)
-        byte(UInt8(ascii: "-"))
-        digits(month, width: 2)
-        byte(UInt8(ascii: "-"))
-        digits(day, width: 2)
-        byte(UInt8(ascii: "T"))
-        digits(secondOfDay / 3600, width: 2)
-        byte(UInt8(ascii: ":"))
-        digits(secondOfDay / 60 % 60, width: 2)
-        byte(UInt8(ascii: ":"))
-        digits(secondOfDay % 60, width: 2)
-        raw("Z\"")
+        guard (0...9999).contains(year) else {
+            // Outside JSONEncoder's four-digit years; written the slow way.
+            byte(UInt8(ascii: "\""))
+            digits(year, width: 4)
+            raw("-")
+            digits(month, width: 2)
+            raw("-")
+            digits(day, width: 2)
+            raw("T")
+            digits(secondOfDay / 3600, width: 2)
+            raw(":")
+            digits(secondOfDay / 60 % 60, width: 2)
+            raw(":")
+            digits(secondOfDay % 60, width: 2)
+            raw("Z\"")
+            return
+        }
+        // "YYYY-MM-DDThh:mm:ssZ" in place: every field has its fixed width.
+        reserve(22)
+        let text = base + count
+        func put(_ value: Int64, at offset: Int, width: Int) {
+            var rest = value
+            for index in stride(from: offset + width - 1, through: offset, by: -1) {
+                text[index] = UInt8(ascii: "0") + UInt8(rest % 10)
+                rest /= 10
+            }
+        }
+        text[0] = UInt8(ascii: "\"")
+        put(year, at: 1, width: 4)
+        text[5] = UInt8(ascii: "-")
+        put(month, at: 6, width: 2)
+        text[8] = UInt8(ascii: "-")
+        put(day, at: 9, width: 2)
+        text[11] = UInt8(ascii: "T")
+        put(secondOfDay / 3600, at: 12, width: 2)
+        text[14] = UInt8(ascii: ":")
+        put(secondOfDay / 60 % 60, at: 15, width: 2)
+        text[17] = UInt8(ascii: ":")
+        put(secondOfDay % 60, at: 18, width: 2)
+        text[20] = UInt8(ascii: "Z")
+        text[21] = UInt8(ascii: "\"")
+        count += 22
     }
 
     private func digits(_ value: Int64, width: Int) {

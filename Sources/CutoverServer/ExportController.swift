@@ -67,7 +67,8 @@ struct ExportController {
     }
 
     static func formAndMap(_ request: Request) throws -> (ExportForm, String?) {
-        try formAndMap(form: request.uri.queryParameters.get("form").map { "\($0)" }, map: request.uri.queryParameters.get("map").map { "\($0)" })
+        let parameters = QueryValues(request)
+        return try formAndMap(form: parameters.text("form"), map: parameters.text("map"))
     }
 
     static func formAndMap(form formText: String?, map: String?) throws -> (ExportForm, String?) {

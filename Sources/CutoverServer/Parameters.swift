@@ -2,11 +2,24 @@ import CutoverCore
 import CutoverStore
 import Foundation
 import Hummingbird
+import HummingbirdCore
 
-/// Query and path parameter parsing with 422s for invalid values.
-extension Request {
+/// A request's query parameters, parsed once (Hummingbird's `uri.queryParameters` splits and
+/// decodes the whole query string on every access), with 422s for invalid values.
+struct QueryValues {
+    private let values: FlatDictionary<Substring, Substring>
+
+    init(_ request: Request) {
+        values = request.uri.queryParameters
+    }
+
+    /// The raw value, nil when absent.
+    func text(_ name: String) -> String? {
+        values.get(name).map { String($0) }
+    }
+
     func int(_ name: String, default value: Int, range: ClosedRange<Int>) throws -> Int {
-        guard let text = uri.queryParameters.get(name) else { return value }
+        guard let text = values.get(name) else { return value }
         guard let number = Int(text), range.contains(number) else {
             throw APIError(.unprocessableContent, "invalid", "'\(name)' must be a whole number from \(range.lowerBound) to \(range.upperBound)")
         }
@@ -14,15 +27,15 @@ extension Request {
     }
 
     func owner(_ name: String) throws -> Owner? {
-        guard let text = uri.queryParameters.get(name) else { return nil }
-        guard let owner = Owner(parsing: text) else {
+        guard let text = values.get(name) else { return nil }
+        guard let owner = Owner(parsing: String(text)) else {
             throw APIError(.unprocessableContent, "invalid", "'\(name)' must be php, swift or static")
         }
         return owner
     }
 
     func bool(_ name: String) throws -> Bool? {
-        guard let text = uri.queryParameters.get(name) else { return nil }
+        guard let text = values.get(name) else { return nil }
         switch text.lowercased() {
         case "true", "1", "yes": return true
         case "false", "0", "no": return false

@@ -11,30 +11,31 @@ struct TrafficController {
     func add(to api: RouterGroup<AppContext>) {
         api.get("sites/:site/traffic") { request, context -> TrafficPage in
             let site = try await cache.site(context, in: database)
-            let limit = try request.int("limit", default: 100, range: 1...1000)
-            let offset = try request.int("offset", default: 0, range: 0...10_000_000)
-            let sortText = request.uri.queryParameters.get("sort") ?? "hits"
+            let parameters = QueryValues(request)
+            let limit = try parameters.int("limit", default: 100, range: 1...1000)
+            let offset = try parameters.int("offset", default: 0, range: 0...10_000_000)
+            let sortText = parameters.text("sort") ?? "hits"
             guard let order = AppDatabase.TrafficOrder(rawValue: sortText) else {
                 let names = AppDatabase.TrafficOrder.allCases.map(\.rawValue).joined(separator: ", ")
                 throw APIError(.unprocessableContent, "invalid", "'sort' must be one of \(names)")
             }
             var prefix: String? = nil
-            if let text = request.uri.queryParameters.get("prefix") {
+            if let text = parameters.text("prefix") {
                 guard text.hasPrefix("/"), text.utf8.count <= 2048 else {
                     throw APIError(.unprocessableContent, "invalid", "'prefix' must be a URL path starting with '/'")
                 }
-                prefix = String(text)
+                prefix = text
             }
             let (rows, total) = try await database.trafficPage(siteID: site.id!, order: order, prefix: prefix, limit: limit, offset: offset)
             return TrafficPage(items: rows.map(TrafficView.init), total: total, offset: offset, limit: limit)
         }
         api.get("sites/:site/traffic/daily") { request, context -> [TrafficDayView] in
             let site = try await cache.site(context, in: database)
-            return try await database.trafficByDay(siteID: site.id!, days: try request.int("days", default: 30, range: 1...3660))
+            return try await database.trafficByDay(siteID: site.id!, days: try QueryValues(request).int("days", default: 30, range: 1...3660))
         }
         api.get("sites/:site/traffic/summary") { request, context -> TrafficSummary in
             let site = try await cache.site(context, in: database)
-            let days = try request.int("orphanDays", default: 30, range: 1...3660)
+            let days = try QueryValues(request).int("orphanDays", default: 30, range: 1...3660)
             return try await database.trafficSummary(siteID: site.id!, orphanDays: days)
         }
         api.get("sites/:site/log-files") { _, context -> [LogFileView] in

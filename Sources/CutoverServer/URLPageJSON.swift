@@ -44,17 +44,23 @@ struct URLPageWriter {
         writer.raw(",\"total\":")
         writer.int(total)
         writer.raw("}")
-        return URLPageResponse(bytes: writer.bytes)
+        return URLPageResponse(
+            body: writer.withBytes { bytes in
+                var buffer = ByteBufferAllocator().buffer(capacity: bytes.count)
+                buffer.writeBytes(bytes)
+                return buffer
+            }
+        )
     }
 }
 
 struct URLPageResponse: ResponseGenerator {
-    let bytes: [UInt8]
+    let body: ByteBuffer
 
     func response(from request: Request, context: some RequestContext) throws -> Response {
         var headers = HTTPFields()
         headers[.contentType] = "application/json; charset=utf-8"
-        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
+        return Response(status: .ok, headers: headers, body: .init(byteBuffer: body))
     }
 }
 

@@ -41,23 +41,24 @@ struct URLsController {
     func add(to api: RouterGroup<AppContext>) {
         api.get("sites/:site/urls") { request, context in
             let site = try await cache.site(context, in: database)
+            let parameters = QueryValues(request)
             var query = URLQuery(
-                owner: try request.owner("owner"),
-                pathPrefix: request.uri.queryParameters.get("prefix"),
-                driftOnly: try request.bool("drift") ?? false,
-                limit: try request.int("limit", default: 100, range: 1...1000),
-                offset: try request.int("offset", default: 0, range: 0...Int(Int32.max))
+                owner: try parameters.owner("owner"),
+                pathPrefix: parameters.text("prefix"),
+                driftOnly: try parameters.bool("drift") ?? false,
+                limit: try parameters.int("limit", default: 100, range: 1...1000),
+                offset: try parameters.int("offset", default: 0, range: 0...Int(Int32.max))
             )
-            query.plannedOwner = try request.owner("planned")
-            query.observedOwner = try request.owner("observed")
-            query.readyToFlip = try request.bool("ready")
-            query.include = try request.bool("include")
-            if request.uri.queryParameters.get("minHits") != nil {
-                query.minHits = try request.int("minHits", default: 0, range: 0...Int(Int32.max))
+            query.plannedOwner = try parameters.owner("planned")
+            query.observedOwner = try parameters.owner("observed")
+            query.readyToFlip = try parameters.bool("ready")
+            query.include = try parameters.bool("include")
+            if parameters.text("minHits") != nil {
+                query.minHits = try parameters.int("minHits", default: 0, range: 0...Int(Int32.max))
             }
-            query.search = request.uri.queryParameters.get("q")
-            if let sort = request.uri.queryParameters.get("sort") {
-                guard let value = URLSort(rawValue: String(sort)) else {
+            query.search = parameters.text("q")
+            if let sort = parameters.text("sort") {
+                guard let value = URLSort(rawValue: sort) else {
                     throw APIError(
                         .unprocessableContent,
                         "invalid",
@@ -66,13 +67,13 @@ struct URLsController {
                 }
                 query.sort = value
             }
-            if let order = request.uri.queryParameters.get("order") {
+            if let order = parameters.text("order") {
                 guard order == "asc" || order == "desc" else { throw APIError(.unprocessableContent, "invalid", "'order' must be asc or desc") }
                 query.descending = order == "desc"
             }
-            if let after = request.uri.queryParameters.get("after") {
+            if let after = parameters.text("after") {
                 guard query.sort == .path else { throw APIError(.unprocessableContent, "invalid", "'after' works with sort=path only") }
-                query.afterPath = String(after)
+                query.afterPath = after
             }
             let finalQuery = query
             var countKey = finalQuery

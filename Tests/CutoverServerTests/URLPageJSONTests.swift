@@ -48,6 +48,10 @@ import Testing
         record(4, path: "/y2k", filePath: "y.php") {
             $0.mtime = 951_782_400  // 2000-02-29 (leap day)
             $0.lastLatencyMs = 0.000001
+            // The other stored owner and source values, each read from SQLite's bytes.
+            $0.plannedOwner = .static
+            $0.observedOwner = .php
+            $0.observedSource = .marker
         },
     ]
 
@@ -88,7 +92,7 @@ import Testing
         let stored = try database.urlViews(siteID: siteID, query: query)
         #expect(stored.count == Self.records.count)
         #expect(writer.count == stored.count)
-        let written = writer.finish(offset: 7, total: 100_000).bytes
+        let written = Array(writer.finish(offset: 7, total: 100_000).body.readableBytesView)
         let page = URLsController.Page(total: 100_000, limit: limit, offset: 7, items: stored, nextCursor: cursor)
         let encoder = JSONEncoder()
         encoder.dateEncodingStrategy = .iso8601
