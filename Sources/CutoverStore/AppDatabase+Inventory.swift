@@ -188,7 +188,10 @@ struct URLQuerySQL {
     private(set) var arguments = StatementArguments()
 
     /// The page: `URLRecord.pageColumns` of the matching URLs.
-    var page: String { "SELECT \(URLRecord.pageColumns) FROM \(URLRecord.pageSource)" + clauses }
+    var page: String { select(URLRecord.pageColumns) }
+
+    /// A page of other columns of `URLRecord.pageSource`.
+    func select(_ columns: String) -> String { "SELECT \(columns) FROM \(URLRecord.pageSource)" + clauses }
     /// How many URLs match (build with `ordered: false`). Without a filter on hits it counts on
     /// `urls` alone: SQLite 3.40 keeps an unused LEFT JOIN in an aggregate query.
     var count: String { "SELECT COUNT(*) FROM " + (filtersOnTraffic ? URLRecord.pageSource : "urls") + clauses }

@@ -7,13 +7,24 @@ import GRDBSQLite
 /// straight from these (scripts/bench-api.sh: decoding records and copying them into views was
 /// about a third of the page's CPU time). Valid only inside the `forEachURL` callback.
 public struct URLRow {
-    /// The columns of `URLRecord.pageColumns`, by position.
-    public enum Column: Int32 {
-        case id, siteID, path, filePath, owner, plannedOwner, size, mtime, contentHash, firstSeenCrawl, changedCrawl, gone, flags
-        case observedOwner, observedSource, lastStatus, lastLatencyMs, lastProbeRun, lastError, readyToFlip, drift, redirectTo
-        /// The traffic columns `URLRecord.pageColumns` adds.
+    /// The columns a row holds (`selection`), by position: what the API shows of a URL, not every
+    /// column of `URLRecord` (each column SQLite reads costs every row of every page).
+    public enum Column: Int32, CaseIterable {
+        case id, path, filePath, owner, plannedOwner, size, mtime, contentHash, gone, flags
+        case observedOwner, observedSource, lastStatus, lastLatencyMs, lastError, readyToFlip, drift, redirectTo
+        /// The URL's traffic, as `URLRecord.pageColumns` has it.
         case hits, lastSeen
     }
+
+    /// The column each `Column` reads, by position.
+    public static let names = [
+        "id", "path", "file_path", "owner", "planned_owner", "size", "mtime", "content_hash", "gone", "flags", "observed_owner",
+        "observed_source", "last_status", "last_latency_ms", "last_error", "ready_to_flip", "drift", "redirect_to", "hits", "last_seen",
+    ]
+
+    /// The select list, in `Column` order.
+    static let selection =
+        names.dropLast(2).map { "urls." + $0 }.joined(separator: ", ") + ", coalesce(t.hits, q.hits) AS hits, t.last_seen AS last_seen"
 
     let statement: SQLiteStatement
 
@@ -64,7 +75,7 @@ public struct URLRow {
     }
 
     private func invalid(_ column: Column, _ bytes: UnsafeBufferPointer<UInt8>) -> InvalidStoredValue {
-        InvalidStoredValue(column: URLRecord.columns[Int(column.rawValue)], value: String(decoding: bytes, as: UTF8.self))
+        InvalidStoredValue(column: Self.names[Int(column.rawValue)], value: String(decoding: bytes, as: UTF8.self))
     }
 }
 
@@ -86,7 +97,7 @@ extension AppDatabase {
     public func forEachURL(siteID: Int64, query: URLQuery, _ body: (URLRow) throws -> Void) throws {
         let sql = URLQuerySQL(siteID: siteID, query: query)
         try writer.unsafeRead { db in
-            let statement = try db.cachedStatement(sql: sql.page)
+            let statement = try db.cachedStatement(sql: sql.select(URLRow.selection))
             let rows = try Row.fetchCursor(statement, arguments: sql.arguments)
             let row = URLRow(statement: statement.sqliteStatement)
             while try rows.next() != nil {

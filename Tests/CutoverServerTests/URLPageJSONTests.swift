@@ -142,8 +142,17 @@ import Testing
     }
 
     /// The row reader's column positions are `URLRecord.columns`.
-    @Test func rowColumnsMatchRecordColumns() {
-        #expect(URLRow.Column.redirectTo.rawValue + 1 == Int32(URLRecord.columns.count))
-        #expect(URLRecord.columns[Int(URLRow.Column.lastLatencyMs.rawValue)] == "last_latency_ms")
+    /// Each `URLRow.Column` reads the column of its name, and all but the traffic pair are
+    /// columns of `urls`.
+    @Test func rowColumnsMatchTheirNames() {
+        #expect(URLRow.names.count == URLRow.Column.allCases.count)
+        for column in URLRow.Column.allCases {
+            let snake = String(describing: column).reduce(into: "") { name, character in
+                if character.isUppercase { name += "_" }
+                name += character.lowercased()
+            }
+            #expect(URLRow.names[Int(column.rawValue)] == snake)
+            if column != .hits, column != .lastSeen { #expect(URLRecord.columns.contains(snake)) }
+        }
     }
 }
