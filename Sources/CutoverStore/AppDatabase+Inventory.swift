@@ -183,19 +183,33 @@ extension AppDatabase {
 /// (`cachedStatement`) however many pages are read. Columns are qualified: the page joins the
 /// URL's traffic (`URLRecord.pageSource`).
 struct URLQuerySQL {
-    /// WHERE, then ORDER BY and LIMIT when ordered.
-    private(set) var clauses = ""
+    /// WHERE, ORDER BY (when ordered) and LIMIT (when ordered and limited).
+    private var filter = ""
+    private var order = ""
+    private var limit = ""
     private(set) var arguments = StatementArguments()
+    /// Whether a filter or the order reads the traffic joins.
+    private var readsTraffic = false
+    /// A page after skipped rows: SQLite joins every row it skips, so the rows are skipped on
+    /// `urls` alone and only the page's are joined (at offset 50,000 of 100,000 URLs: 17 ms a
+    /// page against 35 ms). A first page joins directly, which is cheaper than the two steps.
+    private var skipsRows = false
 
     /// The page: `URLRecord.pageColumns` of the matching URLs.
     var page: String { select(URLRecord.pageColumns) }
 
     /// A page of other columns of `URLRecord.pageSource`.
-    func select(_ columns: String) -> String { "SELECT \(columns) FROM \(URLRecord.pageSource)" + clauses }
+    func select(_ columns: String) -> String {
+        guard skipsRows, !readsTraffic else { return "SELECT \(columns) FROM \(URLRecord.pageSource)" + filter + order + limit }
+        // The outer ORDER BY repeats the inner one: the order of a subquery's rows is not
+        // promised to survive the join.
+        return "SELECT \(columns) FROM (SELECT urls.id AS page_id FROM urls" + filter + order + limit
+            + ") AS page JOIN urls ON urls.id = page.page_id" + URLRecord.trafficJoins + order
+    }
+
     /// How many URLs match (build with `ordered: false`). Without a filter on hits it counts on
     /// `urls` alone: SQLite 3.40 keeps an unused LEFT JOIN in an aggregate query.
-    var count: String { "SELECT COUNT(*) FROM " + (filtersOnTraffic ? URLRecord.pageSource : "urls") + clauses }
-    private var filtersOnTraffic = false
+    var count: String { "SELECT COUNT(*) FROM " + (readsTraffic ? URLRecord.pageSource : "urls") + filter }
 
     init(siteID: Int64, query: URLQuery, ordered: Bool = true) {
         var conditions = ["urls.site_id = ?"]
@@ -214,7 +228,7 @@ struct URLQuerySQL {
         if let include = query.include { add("(urls.flags & \(URLFlags.include.rawValue) != 0) = ?", include) }
         if let minHits = query.minHits {
             add("coalesce(t.hits, q.hits, 0) >= ?", minHits)
-            filtersOnTraffic = true
+            readsTraffic = true
         }
         if let search = query.search, !search.isEmpty {
             let pattern = "%" + String(AppDatabase.likePrefix(search).dropLast()) + "%"
@@ -222,7 +236,7 @@ struct URLQuerySQL {
         }
         if let prefix = query.pathPrefix, !prefix.isEmpty { add("urls.path LIKE ? ESCAPE '\\'", AppDatabase.likePrefix(prefix)) }
         if let after = query.afterPath, query.sort == .path { add(query.descending ? "urls.path < ?" : "urls.path > ?", after) }
-        clauses = " WHERE " + conditions.joined(separator: " AND ")
+        filter = " WHERE " + conditions.joined(separator: " AND ")
         if ordered {
             let column =
                 switch query.sort {
@@ -237,11 +251,13 @@ struct URLQuerySQL {
             let direction = query.descending ? " DESC" : " ASC"
             // Paths are unique per site: no tie-break, so SQLite walks the (site_id, path) index
             // instead of sorting every row.
-            clauses += " ORDER BY " + column + direction + (query.sort == .path ? "" : ", urls.id ASC")
+            order = " ORDER BY " + column + direction + (query.sort == .path ? "" : ", urls.id ASC")
+            if query.sort == .hits || query.sort == .lastSeen { readsTraffic = true }
             if let limit = query.limit {
-                clauses += " LIMIT ? OFFSET ?"
+                self.limit = " LIMIT ? OFFSET ?"
                 values.append(limit)
                 values.append(query.offset)
+                skipsRows = query.offset > 0
             }
         }
         arguments = StatementArguments(values)

@@ -205,10 +205,13 @@ extension URLRecord {
     static let pageColumns =
         columns.map { "urls." + $0 }.joined(separator: ", ") + ", coalesce(t.hits, q.hits) AS hits, t.last_seen AS last_seen"
 
-    /// The URL table with its traffic, for `pageColumns` and filters on hits (both joins are on
-    /// primary keys: at most one row each).
-    static let pageSource = """
-        urls LEFT JOIN traffic t ON t.site_id = urls.site_id AND t.path = urls.path \
+    /// The URL table with its traffic, for `pageColumns` and filters on hits.
+    static let pageSource = "urls" + trafficJoins
+
+    /// A URL's traffic (`t`) and its query page's hits (`q`) beside `urls`: both joins are on
+    /// primary keys, at most one row each.
+    static let trafficJoins = """
+         LEFT JOIN traffic t ON t.site_id = urls.site_id AND t.path = urls.path \
         LEFT JOIN query_page_hits q ON q.site_id = urls.site_id AND q.path = urls.path
         """
 

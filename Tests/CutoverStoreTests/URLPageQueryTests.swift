@@ -1,0 +1,81 @@
+import CutoverCore
+import CutoverStore
+import Foundation
+import GRDB
+import Testing
+
+/// A URL page is the same slice of the whole ordered list whichever way SQLite reaches it: a
+/// first page joins the traffic directly, a page after skipped rows skips on `urls` alone and
+/// joins only its own rows, and an order or filter on traffic joins every row.
+@Suite struct URLPageQueryTests {
+    /// 23 URLs with repeated owners, statuses and latencies (so the tie-break on id decides),
+    /// gone ones and traffic for some.
+    static func database() async throws -> (AppDatabase, Int64) {
+        let database = try AppDatabase(writer: DatabaseQueue())
+        let settings = SiteSettings(name: "demo", docroot: "/srv/www", publicURL: "http://127.0.0.1:8081", backendURL: "http://127.0.0.1:8080")
+        let siteID = try await database.addSite(settings).id!
+        let owners: [Owner] = [.php, .static, .swift]
+        let found = (0..<23).map { index in
+            FoundURL(
+                path: "/p\(String(format: "%02d", (index * 7) % 23)).php",
+                filePath: "p\(index).php",
+                owner: owners[index % 3],
+                size: Int64(index),
+                mtime: Double(index),
+                contentHash: "h\(index)",
+                flags: []
+            )
+        }
+        let changes = InventoryChanges.between(known: try database.knownURLs(siteID: siteID), found: found)
+        try database.finishCrawl(try database.beginCrawl(siteID: siteID), changes: changes, issues: [], filesSeen: found.count)
+        try await database.writer.write { db in
+            try db.execute(sql: "UPDATE urls SET last_status = 200 + (id % 4), last_latency_ms = (id % 5) * 1.5")
+            try db.execute(sql: "UPDATE urls SET gone = 1 WHERE id % 6 = 0")
+        }
+        var batch = TrafficBatch()
+        for (index, path) in ["/p03.php", "/p04.php", "/p10.php", "/p17.php", "/p21.php"].enumerated() {
+            var counts = TrafficCounts()
+            counts.hits = [5, 9, 5, 1, 12][index]
+            counts.status2xx = counts.hits
+            counts.firstSeen = 1_700_000_000
+            counts.lastSeen = 1_700_000_000 + index * 60
+            batch.paths[path] = counts
+        }
+        try database.recordTraffic(batch, siteID: siteID)
+        return (database, siteID)
+    }
+
+    @Test(arguments: URLSort.allCases, [false, true])
+    func everyPageIsItsSliceOfTheWholeList(sort: URLSort, descending: Bool) async throws {
+        let (database, siteID) = try await Self.database()
+        for includeGone in [false, true] {
+            for minHits in [nil, 1] as [Int?] {
+                var query = URLQuery(includeGone: includeGone)
+                query.sort = sort
+                query.descending = descending
+                query.minHits = minHits
+                let whole = try database.urlViews(siteID: siteID, query: query)
+                // 3 gone URLs; 5 with traffic, one of them gone.
+                #expect(whole.count == (minHits == nil ? (includeGone ? 23 : 20) : (includeGone ? 5 : 4)))
+                #expect(try database.countURLs(siteID: siteID, query: query) == whole.count)
+                for offset in [0, 1, 4, 7, whole.count - 1, whole.count + 2] {
+                    var page = query
+                    page.limit = 4
+                    page.offset = offset
+                    let expected = Array(whole.dropFirst(offset).prefix(4))
+                    let views = try database.urlViews(siteID: siteID, query: page)
+                    #expect(
+                        views.map(\.path) == expected.map(\.path),
+                        "\(sort) \(descending) offset \(offset) gone \(includeGone) minHits \(String(describing: minHits))"
+                    )
+                    #expect(views.map(\.hits) == expected.map(\.hits))
+                    var rows: [String] = []
+                    try database.forEachURL(siteID: siteID, query: page) { row in
+                        rows.append(String(decoding: row.text(.path)!, as: UTF8.self))
+                    }
+                    #expect(rows == expected.map(\.path))
+                }
+            }
+        }
+    }
+}
