@@ -30,7 +30,7 @@ public final class JSONWriter {
         try body(UnsafeRawBufferPointer(start: base, count: count))
     }
 
-    @inlinable
+    @inlinable @inline(__always)
     func reserve(_ extra: Int) {
         if count + extra > capacity { grow(extra) }
     }
@@ -66,7 +66,7 @@ public final class JSONWriter {
     }
 
     /// `"name":`, after a comma unless it is the object's first key (one capacity check).
-    @inlinable
+    @inlinable @inline(__always)
     public func key(_ name: StaticString, first: inout Bool) {
         let length = name.utf8CodeUnitCount
         reserve(length + 4)
@@ -201,19 +201,20 @@ public final class JSONWriter {
     /// A JSON string from UTF-8 bytes (SQLite's text is UTF-8; invalid sequences, which SQLite
     /// can hold, become U+FFFD as `String(decoding:)` makes them).
     public func string(_ utf8: UnsafeBufferPointer<UInt8>) {
-        byte(UInt8(ascii: "\""))
-        var ascii = true
+        // Most strings are ASCII that needs no escaping: one pass finds out, then one copy.
         var plain = true
-        for byte in utf8 {
-            if byte >= 0x80 { ascii = false }
-            if byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") { plain = false }
+        for byte in utf8 where byte < 0x20 || byte >= 0x80 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") {
+            plain = false
+            break
         }
-        if plain, ascii || String(validating: utf8, as: UTF8.self) != nil {
-            // Most strings need no escaping: copy them whole.
+        reserve(utf8.count + 2)
+        byte(UInt8(ascii: "\""))
+        if plain {
             append(utf8)
         } else if String(validating: utf8, as: UTF8.self) != nil {
             escape(utf8)
         } else {
+            // Invalid UTF-8, which SQLite can hold, becomes U+FFFD as `String(decoding:)` makes it.
             var repaired = String(decoding: utf8, as: UTF8.self)
             repaired.withUTF8 { escape($0) }
         }

@@ -81,7 +81,7 @@ extension JSONWriter {
         key("drift", first: &first)
         bool(row.bool(.drift))
         key("expectedOwner", first: &first)
-        string((planned ?? owner).rawValue)
+        self.owner(planned ?? owner)
         if let value = row.text(.filePath) {
             key("filePath", first: &first)
             string(value)
@@ -125,19 +125,19 @@ extension JSONWriter {
         }
         if let observed {
             key("observedOwner", first: &first)
-            string(observed.rawValue)
+            self.owner(observed)
         }
         if let source {
             key("observedSource", first: &first)
-            string(source.rawValue)
+            raw(source == .marker ? "\"marker\"" : "\"guessed\"")
         }
         key("owner", first: &first)
-        string(owner.rawValue)
+        self.owner(owner)
         key("path", first: &first)
         if let value = row.text(.path) { string(value) } else { raw("null") }
         if let planned {
             key("plannedOwner", first: &first)
-            string(planned.rawValue)
+            self.owner(planned)
         }
         key("readyToFlip", first: &first)
         bool(row.bool(.readyToFlip))
@@ -150,5 +150,14 @@ extension JSONWriter {
             int(row.int64(.size))
         }
         raw("}")
+    }
+
+    /// An owner as the JSON string of its raw value, from a constant.
+    private func owner(_ owner: Owner) {
+        switch owner {
+        case .php: raw("\"php\"")
+        case .swift: raw("\"swift\"")
+        case .static: raw("\"static\"")
+        }
     }
 }
