@@ -137,48 +137,29 @@ public final class JSONWriter {
         let day = dayOfYear - (153 * monthIndex + 2) / 5 + 1
         let month = monthIndex < 10 ? monthIndex + 3 : monthIndex - 9
         let year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0)
-        guard (0...9999).contains(year) else {
-            // Outside JSONEncoder's four-digit years; written the slow way.
-            byte(UInt8(ascii: "\""))
-            digits(year, width: 4)
-            raw("-")
-            digits(month, width: 2)
-            raw("-")
-            digits(day, width: 2)
-            raw("T")
-            digits(secondOfDay / 3600, width: 2)
-            raw(":")
-            digits(secondOfDay / 60 % 60, width: 2)
-            raw(":")
-            digits(secondOfDay % 60, width: 2)
-            raw("Z\"")
-            return
-        }
-        // "YYYY-MM-DDThh:mm:ssZ" in place: every field has its fixed width.
-        reserve(22)
+        byte(UInt8(ascii: "\""))
+        // The year has four digits or more (and a sign before year 0); the rest,
+        // "-MM-DDThh:mm:ssZ", has fixed widths and is written in place.
+        digits(year, width: 4)
+        reserve(17)
         let text = base + count
-        func put(_ value: Int64, at offset: Int, width: Int) {
-            var rest = value
-            for index in stride(from: offset + width - 1, through: offset, by: -1) {
-                text[index] = UInt8(ascii: "0") + UInt8(rest % 10)
-                rest /= 10
-            }
+        func put(_ value: Int64, at offset: Int) {
+            text[offset] = UInt8(ascii: "0") + UInt8(value / 10)
+            text[offset + 1] = UInt8(ascii: "0") + UInt8(value % 10)
         }
-        text[0] = UInt8(ascii: "\"")
-        put(year, at: 1, width: 4)
-        text[5] = UInt8(ascii: "-")
-        put(month, at: 6, width: 2)
-        text[8] = UInt8(ascii: "-")
-        put(day, at: 9, width: 2)
-        text[11] = UInt8(ascii: "T")
-        put(secondOfDay / 3600, at: 12, width: 2)
-        text[14] = UInt8(ascii: ":")
-        put(secondOfDay / 60 % 60, at: 15, width: 2)
-        text[17] = UInt8(ascii: ":")
-        put(secondOfDay % 60, at: 18, width: 2)
-        text[20] = UInt8(ascii: "Z")
-        text[21] = UInt8(ascii: "\"")
-        count += 22
+        text[0] = UInt8(ascii: "-")
+        put(month, at: 1)
+        text[3] = UInt8(ascii: "-")
+        put(day, at: 4)
+        text[6] = UInt8(ascii: "T")
+        put(secondOfDay / 3600, at: 7)
+        text[9] = UInt8(ascii: ":")
+        put(secondOfDay / 60 % 60, at: 10)
+        text[12] = UInt8(ascii: ":")
+        put(secondOfDay % 60, at: 13)
+        text[15] = UInt8(ascii: "Z")
+        text[16] = UInt8(ascii: "\"")
+        count += 17
     }
 
     private func digits(_ value: Int64, width: Int) {
