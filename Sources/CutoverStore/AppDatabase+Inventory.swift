@@ -183,7 +183,8 @@ extension AppDatabase {
 /// (`cachedStatement`) however many pages are read. Columns are qualified: the page joins the
 /// URL's traffic (`URLRecord.pageSource`).
 struct URLQuerySQL {
-    /// WHERE, ORDER BY (when ordered) and LIMIT (when ordered and limited).
+    /// " WHERE ...", then " ORDER BY ..." (when ordered) and " LIMIT ? OFFSET ?" (when ordered
+    /// and limited).
     private var filter = ""
     private var order = ""
     private var limit = ""
