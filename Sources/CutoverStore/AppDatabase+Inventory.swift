@@ -180,8 +180,8 @@ extension AppDatabase {
 
 /// The SQL of a URL query, with its arguments. Values are always bound, never spliced, and the
 /// text depends only on which filters are set, so each connection prepares a shape once
-/// (`cachedStatement`) however many pages are read. Columns are qualified: the page joins the
-/// URL's traffic (`URLRecord.pageSource`).
+/// (`cachedStatement`) however many pages are read. It reads `urls` alone: a URL's traffic is
+/// on its row (`URLRecord.pageColumns`).
 struct URLQuerySQL {
     /// " WHERE ...", then " ORDER BY ..." (when ordered) and " LIMIT ? OFFSET ?" (when ordered
     /// and limited).
@@ -189,28 +189,16 @@ struct URLQuerySQL {
     private var order = ""
     private var limit = ""
     private(set) var arguments = StatementArguments()
-    /// Whether a filter or the order reads the traffic joins.
-    private var readsTraffic = false
-    /// A page after skipped rows: SQLite joins every row it skips, so the rows are skipped on
-    /// `urls` alone and only the page's are joined (at offset 50,000 of 100,000 URLs: 17 ms a
-    /// page against 35 ms). A first page joins directly, which is cheaper than the two steps.
-    private var skipsRows = false
 
     /// The page: `URLRecord.pageColumns` of the matching URLs.
     var page: String { select(URLRecord.pageColumns) }
 
-    /// A page of other columns of `URLRecord.pageSource`.
-    func select(_ columns: String) -> String {
-        guard skipsRows, !readsTraffic else { return "SELECT \(columns) FROM \(URLRecord.pageSource)" + filter + order + limit }
-        // The outer ORDER BY repeats the inner one: the order of a subquery's rows is not
-        // promised to survive the join.
-        return "SELECT \(columns) FROM (SELECT urls.id AS page_id FROM urls" + filter + order + limit
-            + ") AS page JOIN urls ON urls.id = page.page_id" + URLRecord.trafficJoins + order
-    }
+    /// A page of other columns of `urls`. SQLite skips an OFFSET's rows before it reads their
+    /// columns, so a deep page costs the index walk to it, not the skipped rows' columns.
+    func select(_ columns: String) -> String { "SELECT \(columns) FROM urls" + filter + order + limit }
 
-    /// How many URLs match (build with `ordered: false`). Without a filter on hits it counts on
-    /// `urls` alone: SQLite 3.40 keeps an unused LEFT JOIN in an aggregate query.
-    var count: String { "SELECT COUNT(*) FROM " + (readsTraffic ? URLRecord.pageSource : "urls") + filter }
+    /// How many URLs match (build with `ordered: false`).
+    var count: String { "SELECT COUNT(*) FROM urls" + filter }
 
     init(siteID: Int64, query: URLQuery, ordered: Bool = true) {
         var conditions = ["urls.site_id = ?"]
@@ -227,10 +215,8 @@ struct URLQuerySQL {
         // An include is never ready to flip: it is no page.
         if let ready = query.readyToFlip { add("(urls.ready_to_flip = 1 AND urls.flags & \(URLFlags.include.rawValue) = 0) = ?", ready) }
         if let include = query.include { add("(urls.flags & \(URLFlags.include.rawValue) != 0) = ?", include) }
-        if let minHits = query.minHits {
-            add("coalesce(t.hits, q.hits, 0) >= ?", minHits)
-            readsTraffic = true
-        }
+        // Every URL has at least 0 requests; "at least 1" reads the hits index (NULL is none).
+        if let minHits = query.minHits, minHits > 0 { add("urls.hits >= ?", minHits) }
         if let search = query.search, !search.isEmpty {
             let pattern = "%" + String(AppDatabase.likePrefix(search).dropLast()) + "%"
             add("(urls.path LIKE ? ESCAPE '\\' OR urls.file_path LIKE ? ESCAPE '\\')", pattern, pattern)
@@ -245,20 +231,19 @@ struct URLQuerySQL {
                 case .owner: "urls.owner"
                 case .status: "urls.last_status"
                 case .latency: "urls.last_latency_ms"
-                // The page's own result columns (`URLRecord.pageColumns`).
-                case .hits: "hits"
-                case .lastSeen: "last_seen"
+                case .hits: "urls.hits"
+                case .lastSeen: "urls.last_seen"
                 }
             let direction = query.descending ? " DESC" : " ASC"
             // Paths are unique per site: no tie-break, so SQLite walks the (site_id, path) index
-            // instead of sorting every row.
-            order = " ORDER BY " + column + direction + (query.sort == .path ? "" : ", urls.id ASC")
-            if query.sort == .hits || query.sort == .lastSeen { readsTraffic = true }
+            // instead of sorting every row. Other ties go by id in the same direction (descending
+            // is ascending reversed), so hits and last_seen walk their (site_id, column) index
+            // backwards or forwards, with the row id its last column.
+            order = " ORDER BY " + column + direction + (query.sort == .path ? "" : ", urls.id" + direction)
             if let limit = query.limit {
                 self.limit = " LIMIT ? OFFSET ?"
                 values.append(limit)
                 values.append(query.offset)
-                skipsRows = query.offset > 0
             }
         }
         arguments = StatementArguments(values)

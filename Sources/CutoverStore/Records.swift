@@ -197,23 +197,16 @@ extension URLRecord {
 
     public static var databaseSelection: [any SQLSelectable] { columns.map { Column($0) } }
 
-    /// What a URL page selects: `columns` (qualified, since the page joins), then the URL's
-    /// requests (`hits`) and the last time one was logged (`last_seen`, Unix seconds), NULL for a
-    /// URL no log line named. A query-identified page has no traffic row of its own: its hits come
-    /// from its value's (`query_page_hits`). Joins, not a subquery per column: scripts/bench-api.sh
-    /// spent a tenth of the page's CPU opening and closing the subqueries' cursors row by row.
-    static let pageColumns =
-        columns.map { "urls." + $0 }.joined(separator: ", ") + ", coalesce(t.hits, q.hits) AS hits, t.last_seen AS last_seen"
+    /// What a URL page selects: `columns`, then the URL's requests (`hits`) and the last time one
+    /// was logged (`last_seen`, Unix seconds), NULL for a URL no log line named. Both are kept on
+    /// the URL's row by triggers (Migrations/0017_url_traffic_columns.sql) from `traffic` and, for
+    /// a query-identified page, `query_page_hits`: the page reads one table, and a sort or filter
+    /// on hits walks an index.
+    static let pageColumns = (columns + trafficColumns).map { "urls." + $0 }.joined(separator: ", ")
 
-    /// The URL table with its traffic, for `pageColumns` and filters on hits.
-    static let pageSource = "urls" + trafficJoins
-
-    /// A URL's traffic (`t`) and its query page's hits (`q`) beside `urls`: both joins are on
-    /// primary keys, at most one row each.
-    static let trafficJoins = """
-         LEFT JOIN traffic t ON t.site_id = urls.site_id AND t.path = urls.path \
-        LEFT JOIN query_page_hits q ON q.site_id = urls.site_id AND q.path = urls.path
-        """
+    /// The columns of `urls` that are copies of the URL's traffic, written by triggers only: a
+    /// URLRecord neither reads nor saves them, so saving one cannot put back stale counts.
+    public static let trafficColumns = ["hits", "last_seen"]
 
     /// A row selected with `columns`, read by position. A value the model cannot hold (an
     /// unknown owner, say) throws instead of trapping.

@@ -12,7 +12,7 @@ public struct URLRow {
     public enum Column: Int32, CaseIterable {
         case id, path, filePath, owner, plannedOwner, size, mtime, contentHash, gone, flags
         case observedOwner, observedSource, lastStatus, lastLatencyMs, lastError, readyToFlip, drift, redirectTo
-        /// The URL's traffic, as `URLRecord.pageColumns` has it.
+        /// The URL's traffic (`URLRecord.pageColumns`).
         case hits, lastSeen
     }
 
@@ -23,8 +23,7 @@ public struct URLRow {
     ]
 
     /// The select list, in `Column` order.
-    static let selection =
-        names.dropLast(2).map { "urls." + $0 }.joined(separator: ", ") + ", coalesce(t.hits, q.hits) AS hits, t.last_seen AS last_seen"
+    static let selection = names.map { "urls." + $0 }.joined(separator: ", ")
 
     let statement: SQLiteStatement
 

@@ -4,9 +4,10 @@ import Foundation
 import GRDB
 import Testing
 
-/// A URL page is the same slice of the whole ordered list whichever way SQLite reaches it: a
-/// first page joins the traffic directly, a page after skipped rows skips on `urls` alone and
-/// joins only its own rows, and an order or filter on traffic joins every row.
+/// A URL page is the same slice of the whole ordered list whichever way SQLite reaches it (an
+/// index walk forwards or backwards, a sort, rows skipped by OFFSET), through both read paths;
+/// and the whole list is in the documented order: by the sort's column, NULL first, ties by id,
+/// descending exactly reversed.
 @Suite struct URLPageQueryTests {
     /// 23 URLs with repeated owners, statuses and latencies (so the tie-break on id decides),
     /// gone ones and traffic for some.
@@ -58,6 +59,8 @@ import Testing
                 // 3 gone URLs; 5 with traffic, one of them gone.
                 #expect(whole.count == (minHits == nil ? (includeGone ? 23 : 20) : (includeGone ? 5 : 4)))
                 #expect(try database.countURLs(siteID: siteID, query: query) == whole.count)
+                let ordered = whole.sorted { Self.precedes($0, $1, by: sort) }
+                #expect(whole.map(\.id) == (descending ? ordered.reversed() : ordered).map(\.id), "\(sort) \(descending)")
                 for offset in [0, 1, 4, 7, whole.count - 1, whole.count + 2] {
                     var page = query
                     page.limit = 4
@@ -77,5 +80,28 @@ import Testing
                 }
             }
         }
+    }
+
+    /// The ascending order, computed here rather than by SQLite: the sort's column with NULL
+    /// first (as SQLite orders it), then the id.
+    static func precedes(_ a: URLView, _ b: URLView, by sort: URLSort) -> Bool {
+        func compare<T: Comparable>(_ x: T?, _ y: T?) -> Bool? {
+            switch (x, y) {
+            case (nil, nil): nil
+            case (nil, _): true
+            case (_, nil): false
+            case (let x?, let y?): x == y ? nil : x < y
+            }
+        }
+        let decided: Bool? =
+            switch sort {
+            case .path: compare(a.path, b.path)
+            case .owner: compare(a.owner.rawValue, b.owner.rawValue)
+            case .status: compare(a.lastStatus, b.lastStatus)
+            case .latency: compare(a.lastLatencyMs, b.lastLatencyMs)
+            case .hits: compare(a.hits, b.hits)
+            case .lastSeen: compare(a.lastSeen, b.lastSeen)
+            }
+        return decided ?? (a.id < b.id)
     }
 }
