@@ -25,6 +25,9 @@ public struct AppDatabase: Sendable {
     /// Where every time the store records comes from (started, finished, flipped at); tests set
     /// a fixed one.
     public var clock: WallClock = .system
+    /// Connections of their own for the threads that read URL pages (`forEachURL`); nil when the
+    /// writer is no pool on a file (an in-memory queue in tests, a read-only open).
+    let threadReaders: ThreadReaders?
 
     /// How a database file is opened.
     public enum Access: Sendable {
@@ -71,6 +74,7 @@ public struct AppDatabase: Sendable {
     /// Wraps an existing writer (a `DatabaseQueue` in tests) and migrates it.
     public init(writer: any DatabaseWriter, migrateUpTo target: String? = nil) throws {
         self.writer = writer
+        threadReaders = (writer as? DatabasePool).map { ThreadReaders(path: $0.path) }
         let migrator = try Self.migrator()
         try Self.refuseNewerSchema(writer, migrator: migrator)
         if let target {
@@ -86,6 +90,7 @@ public struct AppDatabase: Sendable {
 
     private init(readOnlyWriter: any DatabaseWriter) throws {
         writer = readOnlyWriter
+        threadReaders = nil
         isReadOnly = true
         let migrator = try Self.migrator()
         try Self.refuseNewerSchema(writer, migrator: migrator)

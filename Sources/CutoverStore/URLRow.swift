@@ -92,10 +92,12 @@ extension AppDatabase {
     /// Calls `body` with each URL of a page, read in place (see `URLRow`); the same rows, in the
     /// same order, as `urls(siteID:query:)`. One statement, so SQLite's own statement transaction
     /// gives it one snapshot: GRDB's explicit BEGIN and COMMIT around it (`read`) were a twentieth
-    /// of the page's CPU (perf), and `unsafeRead` leaves them out.
+    /// of the page's CPU (perf), and `unsafeRead` leaves them out. Read on the calling thread's
+    /// own connection when it has one (`ThreadReaders`).
     public func forEachURL(siteID: Int64, query: URLQuery, _ body: (URLRow) throws -> Void) throws {
         let sql = URLQuerySQL(siteID: siteID, query: query)
-        try writer.unsafeRead { db in
+        let reader: any DatabaseReader = threadReaders?.connection() ?? writer
+        try reader.unsafeRead { db in
             let statement = try db.cachedStatement(sql: sql.select(URLRow.selection))
             let rows = try Row.fetchCursor(statement, arguments: sql.arguments)
             let row = URLRow(statement: statement.sqliteStatement)
