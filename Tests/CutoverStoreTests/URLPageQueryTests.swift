@@ -58,7 +58,7 @@ import Testing
                 let whole = try database.urlViews(siteID: siteID, query: query)
                 // 3 gone URLs; 5 with traffic, one of them gone.
                 #expect(whole.count == (minHits == nil ? (includeGone ? 23 : 20) : (includeGone ? 5 : 4)))
-                #expect(try database.countURLs(siteID: siteID, query: query) == whole.count)
+                #expect(try await database.countURLs(siteID: siteID, query: query) == whole.count)
                 let ordered = whole.sorted { Self.precedes($0, $1, by: sort) }
                 #expect(whole.map(\.id) == (descending ? ordered.reversed() : ordered).map(\.id), "\(sort) \(descending)")
                 for offset in [0, 1, 4, 7, whole.count - 1, whole.count + 2] {
