@@ -33,7 +33,7 @@ wait_for_http "http://127.0.0.1:$PORT/api/health" 60
 echo "URLs: $(curl -s "http://127.0.0.1:$PORT/api/sites/bench/urls?limit=1" | python3 -c 'import json,sys; print(json.load(sys.stdin)["total"])')"
 MIDDLE=$(curl -s "http://127.0.0.1:$PORT/api/sites/bench/urls?limit=1&offset=50000" | python3 -c 'import json,sys,urllib.parse; print(urllib.parse.quote(json.load(sys.stdin)["items"][0]["path"], safe=""))')
 for path in "/api/sites/bench/urls?limit=100" "/api/sites/bench/urls?limit=100&after=$MIDDLE" "/api/sites/bench/urls?limit=100&offset=50000" \
-  "/api/sites/bench/urls?limit=100&owner=php&sort=path" "/api/sites/bench/stats"; do
+  "/api/sites/bench/urls?limit=100&owner=php&sort=path" "/api/sites/bench/urls?limit=100&sort=hits&order=desc" "/api/sites/bench/stats"; do
   echo "== GET $path (wrk -t2 -c16 -d10s)"
   # One request first: the steady state is measured, not the first computation of a cached
   # answer (the stats of 1,000,000 URLs take 0.5 s the first time).
