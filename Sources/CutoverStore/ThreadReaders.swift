@@ -4,9 +4,10 @@ import Synchronization
 
 /// A read-only connection of its own for each of the few long-lived threads that read URL
 /// pages (NIO's blocking pool, one thread per core): GRDB's reader pool hands out a connection
-/// with a semaphore and two barrier blocks on a concurrent queue per read, a twentieth of the
-/// URL page's CPU on a 2-core machine (scripts/bench-api.sh, perf). A thread's own connection
-/// is never contended, so its serial queue runs the read on the calling thread at once.
+/// with a semaphore and two barrier blocks on a concurrent queue per read: about 8 % of the
+/// URL page's CPU on a 2-core machine (554-579 against 602-629 µs a page in alternating
+/// scripts/bench-api.sh runs). A thread's own connection is never contended, so its serial
+/// queue runs the read on the calling thread at once.
 ///
 /// Each read is one statement in autocommit mode, so it sees every transaction committed
 /// before it started, as a pool reader does. A `DatabaseQueue` serialises its own use, so a
