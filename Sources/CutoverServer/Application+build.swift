@@ -65,7 +65,8 @@ public func buildRouter(
     metrics: ServerMetrics? = nil,
     logger: Logger
 ) -> Router<AppContext> {
-    let router = Router(context: AppContext.self)
+    // HEAD answers what GET would, without the body (scripts and monitors ask with HEAD).
+    let router = Router(context: AppContext.self, options: .autoGenerateHeadEndpoints)
     router.add(middleware: SecurityHeadersMiddleware())
     router.add(middleware: ErrorMiddleware(logger: logger))
     router.add(middleware: HostAllowListMiddleware(allowList: HostAllowList(boundHost: arguments.hostname, allowed: arguments.allowedHosts)))

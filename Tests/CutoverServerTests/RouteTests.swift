@@ -187,6 +187,34 @@ import Testing
     }
 }
 
+/// HEAD answers as GET does without the body, behind the same token check.
+@Suite struct HeadRequestTests {
+    @Test func headAnswersLikeGetWithoutTheBody() async throws {
+        let fixture = try ServerFixture(protectReads: true)
+        defer { fixture.cleanup() }
+        try await fixture.crawl()
+        try await fixture.test { client in
+            let token: HTTPFields = [.authorization: "Bearer s3cret-token"]
+            let length = try await client.execute(uri: "/api/sites/demo/urls?limit=2", method: .get, headers: token) { response in
+                #expect(response.status == .ok)
+                return response.body.readableBytes
+            }
+            try await client.execute(uri: "/api/sites/demo/urls?limit=2", method: .head, headers: token) { response in
+                #expect(response.status == .ok)
+                #expect(response.body.readableBytes == 0)
+                #expect(response.headers[.contentType] == "application/json; charset=utf-8")
+                #expect(response.headers[.contentLength] == "\(length)")
+            }
+            try await client.execute(uri: "/api/sites/demo/urls?limit=2", method: .head) { response in
+                #expect(response.status == .unauthorized)
+            }
+            try await client.execute(uri: "/api/sites/nope/urls", method: .head, headers: token) { response in
+                #expect(response.status == .notFound)
+            }
+        }
+    }
+}
+
 @Suite struct OpenAPIDocumentTests {
     @Test func documentIsServedAndListsEveryRoute() async throws {
         let fixture = try ServerFixture(protectReads: true)
