@@ -50,7 +50,7 @@ let package = Package(
         .target(
             name: "CutoverLogs",
             dependencies: [
-                "CutoverCore", "CutoverStore", "CZlib",
+                "CutoverCore", "CutoverStore", "CZlib", "CCutoverSys",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -120,7 +120,7 @@ let package = Package(
         .testTarget(
             name: "CutoverServerTests",
             dependencies: [
-                "CutoverServer", "CutoverStore", "CutoverTestSupport",
+                "CutoverServer", "CutoverStore", "CutoverLogs", "CutoverTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]
         ),

@@ -37,9 +37,14 @@ public enum ApacheEscaping {
 
     /// A local redirect target for a RewriteRule substitution: the canonical encoded path with
     /// `%`, `$` and `\` escaped (mod_rewrite would read `%2` as a back-reference), quoted.
+    /// A control character, raw or percent-encoded, is refused, never re-encoded: the target is a
+    /// stored value and a newline in it was put there by someone who meant harm.
     public static func substitutionPath(_ path: String) throws -> String {
-        guard let canonical = PathEncoding.canonical(path) else {
+        guard let bytes = PathEncoding.decode(path), let canonical = PathEncoding.canonical(path) else {
             throw ExportError.unsafeName(path: path, reason: "not a URL path")
+        }
+        if let byte = bytes.first(where: { $0 < 0x20 || $0 == 0x7F }) {
+            throw ExportError.unsafeName(path: path, reason: "it contains a control character (byte 0x\(hex(byte)))")
         }
         var out = ""
         for character in canonical {

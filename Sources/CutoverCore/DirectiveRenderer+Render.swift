@@ -62,12 +62,14 @@ public enum DirectiveRenderer {
         early.append("# 1. Redirects: URLs that moved answer 301 with their new Swift URL.")
         if redirects.isEmpty { early.append("#    (none)") }
         for redirect in redirects {
+            // Every value is checked (and refused) before any text of it is written, comments included.
             let (conditions, pattern) = try matching(redirect.from)
+            let target = try ApacheEscaping.substitutionPath(redirect.to)
             early.append("#    \(redirect.from) -> \(redirect.to)")
             early += conditions
             // A query-identified page's redirect drops the old query (QSD): it named the page.
             let flags = redirect.from.contains("?") ? "R=301,L,NE,QSD" : "R=301,L,NE"
-            early.append("RewriteRule \(pattern) \"\(try ApacheEscaping.substitutionPath(redirect.to))\" [\(flags)]")
+            early.append("RewriteRule \(pattern) \"\(target)\" [\(flags)]")
         }
         early.append("")
         early.append("# 2. Per-page flips: Swift answers these while their .php file stays on disk. The backend")
@@ -135,7 +137,9 @@ public enum DirectiveRenderer {
             lines.append("# Tip: end the site's LogFormat with %R (the handler: proxy-server is Swift) so that `cutover logs`")
             lines.append("# counts who really answered each request instead of inferring it from probes.")
         }
-        let findings = HtaccessFindings(htaccess, flips: flips, form: form, docroot: settings.docroot)
+        let findings = HtaccessFindings(
+            htaccess, flips: flips, form: form, docroot: settings.docroot, writesDirectoryBlocks: settings.frontController == nil
+        )
         let conflicts = findings.conflicts
         for conflict in conflicts { lines.append("# CONFLICT: \(conflict)") }
         switch form {
@@ -210,6 +214,7 @@ public enum DirectiveRenderer {
             ? Array("# Cutover page flips for site '\(settings.name)': URL path, then owner. Written by `cutover apply`.\n".utf8)
                 + mapLines.flatMap { $0 + Array(" swift\n".utf8) }
             : nil
+        try ConfigLines.verify(lines, mapFile: mapFile)
         return RenderedExport(form: form, text: lines.joined(separator: "\n") + "\n", mapFile: mapFile, conflicts: conflicts)
     }
 

@@ -74,7 +74,7 @@ public enum ExportError: Error, CustomStringConvertible, Equatable {
 
     public var description: String {
         switch self {
-        case .unsafeName(let path, let reason): "refusing to export '\(path)': \(reason)"
+        case .unsafeName(let path, let reason): "refusing to export '\(ConfigText.visible(path))': \(reason)"
         case .unsafeSetting(let message): message
         case .mapFileRequired: "the rewritemap form needs a map file path (--map-file)"
         }

@@ -14,7 +14,9 @@ struct HtaccessFindings {
     private(set) var htaccessGuidance: [String] = []
     private(set) var vhostNotes: [String] = []
 
-    init(_ files: [HtaccessFile], flips: [PageFlip], form: ExportForm, docroot: String) {
+    /// `writesDirectoryBlocks` is false on a front-controller site, whose export has no `<Directory>`
+    /// section: a folder name that could not be written into one is then no conflict.
+    init(_ files: [HtaccessFile], flips: [PageFlip], form: ExportForm, docroot: String, writesDirectoryBlocks: Bool = true) {
         let base = docroot.hasSuffix("/") ? String(docroot.dropLast()) : docroot
         let withRules = files.filter(\.hasOwnRewriteRules)
         for file in files {
@@ -49,7 +51,7 @@ struct HtaccessFindings {
                         + "Their rules run before the fallback; flips run before them."
                 )
             }
-            for file in withRules where !file.directory.isEmpty {
+            for file in withRules where !file.directory.isEmpty && writesDirectoryBlocks {
                 let path = base + "/" + file.directory
                 if ConfigText.pathProblem(path) != nil || file.directory.contains(where: { "*?[]\u{FFFD}".contains($0) }) {
                     conflicts.append(

@@ -9,8 +9,10 @@ import Glibc
 /// Walks a docroot with POSIX calls over raw bytes, so names that are not valid UTF-8 are
 /// handled exactly. Follows symbolic links as Apache does under `Options FollowSymLinks`
 /// (Debian's default), also when they lead outside the docroot: those URLs are flagged
-/// `outside-docroot` and each such link is reported with its target (as an exposure when the
-/// target is a place that should never be public). Never enters a directory that is already on
+/// `outside-docroot` and each such link is reported with its target. A link to `/`, to an
+/// ancestor of the docroot or to a private place (`/etc`, `/root`, ...) is an `exposure`
+/// finding and is never followed: nothing there is read or hashed, and below a followed link
+/// each folder is judged by its real path the same way. Never enters a directory that is already on
 /// the current path (a loop), a kernel file system, or more than `maxDepth` levels.
 ///
 /// Speed (scripts/bench-crawl.sh): entries are stat-ed relative to their open directory
@@ -34,6 +36,8 @@ struct DocrootWalker {
     /// What every entry of one directory shares.
     private struct Directory {
         var fsPath: [UInt8]
+        /// Where it really is (symlinks resolved), to judge places below a link out of the docroot.
+        var real: [UInt8]
         /// `/`, `/a/b/`: the directory's URL with its trailing slash.
         var urlPrefix: String
         /// ``, `a/b/`: the directory for display, relative to the docroot.
@@ -75,7 +79,7 @@ struct DocrootWalker {
             throw CrawlError.docrootUnreadable(docroot, POSIX.message(errno))
         }
         let id = DeviceInode(info)
-        var top = Directory(fsPath: root, urlPrefix: "/", displayPrefix: "", flags: [], depth: 0, ancestors: [id], device: id.device)
+        var top = Directory(fsPath: root, real: real, urlPrefix: "/", displayPrefix: "", flags: [], depth: 0, ancestors: [id], device: id.device)
         try walkDirectory(handle, &top)
     }
 
@@ -119,6 +123,7 @@ struct DocrootWalker {
         var flags = directory.flags.union(Self.ownFlags(name))
         // Built only for links and directories, not for each of a million files.
         var childPath: [UInt8] { directory.fsPath + [UInt8(ascii: "/")] + Array(name) }
+        var linkTarget: [UInt8]?
         if POSIX.isSymlink(info.st_mode) {
             guard POSIX.status(at: fd, cName, &info) == 0 else {
                 issue(directory, name, "broken-symlink", "symbolic link target does not exist")
@@ -129,6 +134,7 @@ struct DocrootWalker {
                 return
             }
             flags.insert(.viaSymlink)
+            linkTarget = target
             if !isInsideDocroot(target) {
                 flags.insert(.outsideDocroot)
                 let shown = Self.display(target)
@@ -136,13 +142,25 @@ struct DocrootWalker {
                     issue(directory, name, "pseudo-filesystem", "symbolic link into \(shown), a kernel file system; not followed")
                     return
                 }
-                if Self.isPrivatePlace(target), !name.starts(with: Self.htPrefix) {
-                    issue(
-                        directory,
-                        name,
-                        "exposure",
-                        "symbolic link into \(shown), which should never be public: Apache serves it under FollowSymLinks unless a rule denies it"
-                    )
+                if let place = exposure(target) {
+                    // Apache reads a linked .htaccess itself and never serves .ht* names: the
+                    // rules of DokuWiki's /etc/dokuwiki/htaccess matter, its bytes are not public.
+                    if name.elementsEqual(Self.htaccessName), POSIX.isRegular(info.st_mode) {
+                        issue(directory, name, "symlink-outside-docroot", "Apache reads this .htaccess from \(shown) and never serves it")
+                    } else if name.starts(with: Self.htPrefix) {
+                        issue(directory, name, "symlink-outside-docroot", "leads to \(shown); Apache denies .ht* names, not followed")
+                        return
+                    } else {
+                        // Never walked, read or hashed: the link and its URL are the finding.
+                        let url = directory.urlPrefix + PathEncoding.encodeSegment(name) + (POSIX.isDirectory(info.st_mode) ? "/" : "")
+                        issue(
+                            directory,
+                            name,
+                            "exposure",
+                            "symbolic link to \(shown), \(place): under FollowSymLinks Apache serves it at \(url) unless a rule denies it; not followed"
+                        )
+                        return
+                    }
                 } else {
                     issue(
                         directory,
@@ -155,6 +173,13 @@ struct DocrootWalker {
         }
         if POSIX.isDirectory(info.st_mode) {
             let id = DeviceInode(info)
+            // Below a link that left the docroot, each folder is judged by where it really is
+            // (a link to /var must not walk /var/mail).
+            let real = linkTarget ?? directory.real + [UInt8(ascii: "/")] + Array(name)
+            if linkTarget == nil, directory.flags.contains(.outsideDocroot), let place = exposure(real) {
+                issue(directory, name, "exposure", "\(Self.display(real)) is \(place); not followed")
+                return
+            }
             if directory.ancestors.contains(id) {
                 issue(directory, name, "symlink-loop", "directory loops back to one of its parents; not followed")
                 return
@@ -177,6 +202,7 @@ struct DocrootWalker {
             ancestors.insert(id)
             var sub = Directory(
                 fsPath: childPath,
+                real: real,
                 urlPrefix: directory.urlPrefix + PathEncoding.encodeSegment(name) + "/",
                 displayPrefix: directory.displayPrefix + Self.display(name) + "/",
                 flags: flags.intersection([.hidden, .sensitive, .nonUTF8Name, .viaSymlink, .outsideDocroot]),
@@ -227,6 +253,18 @@ struct DocrootWalker {
     /// A name for people: invalid UTF-8 becomes U+FFFD.
     static func display(_ name: some Collection<UInt8>) -> String {
         String(decoding: name, as: UTF8.self)
+    }
+
+    /// Why a place outside the docroot must never be walked, or nil: the root of the file system
+    /// and every ancestor of the docroot (a link to `/` or `..` would walk the machine or the
+    /// docroot's siblings), and the private places.
+    private func exposure(_ real: [UInt8]) -> String? {
+        if real == [UInt8(ascii: "/")] { return "the root of the file system" }
+        if rootReal.count > real.count, rootReal.starts(with: real), rootReal[real.count] == UInt8(ascii: "/") {
+            return "an ancestor of the docroot"
+        }
+        if Self.isPrivatePlace(real) { return "a place that should never be public" }
+        return nil
     }
 
     private func isInsideDocroot(_ real: [UInt8]) -> Bool {

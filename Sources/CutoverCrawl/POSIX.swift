@@ -99,19 +99,10 @@ enum POSIX {
         Double(info.st_mtim.tv_sec) + Double(info.st_mtim.tv_nsec) / 1_000_000_000
     }
 
-    /// Kernel interfaces mounted as file systems (`statfs` f_type): proc, sysfs, devpts, debugfs,
-    /// tracefs, securityfs, cgroup, cgroup2, bpf, pstore, efivarfs, configfs, fusectl, binfmt_misc,
-    /// mqueue, selinuxfs, nsfs. Their "files" can block a reader forever (`/proc/kmsg`) or change
-    /// the kernel's state, so the walker never enters them.
-    static let pseudoFileSystems: Set<Int> = [
-        0x9FA0, 0x6265_6572, 0x1CD1, 0x6462_6720, 0x7472_6163, 0x7363_6673, 0x0027_E0EB, 0x6367_7270, 0xCAFE_4A11,
-        0x6165_676C, 0xDE5E_81E4, 0x6265_6570, 0x6573_5543, 0x4249_4E4D, 0x1980_0202, 0xF97C_FF8C, 0x6E73_6673,
-    ]
-
-    /// True when `path` lies on one of `pseudoFileSystems`.
+    /// True when `path` lies on a kernel file system (`cutover_is_pseudo_fs_type`: proc, sysfs, ...).
     static func isPseudoFileSystem(_ path: [UInt8]) -> Bool {
         let type = withCPath(path) { cutover_fs_type($0) }
-        return type != -1 && pseudoFileSystems.contains(type)
+        return type != -1 && cutover_is_pseudo_fs_type(type) == 1
     }
 
     /// Up to `limit` bytes of a regular file (opened non-blocking, checked with fstat), or nil.

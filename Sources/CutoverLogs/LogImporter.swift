@@ -63,6 +63,8 @@ public struct LogImporter: Sendable {
     /// Host names (lowercase, no port) whose lines count when the format has `%v`/`%V`.
     public let hosts: Set<String>
     public var logger: Logger
+    /// When set (the server's logs job), `importConfigured` reads only files under these roots.
+    public var roots: LogRoots?
     /// Content bytes per stored stretch; each is one transaction.
     public var stretchBytes = 64 << 20
     /// Longer lines are bad lines.
@@ -109,17 +111,27 @@ public struct LogImporter: Sendable {
         return found.map { ($0, modified($0)) }.sorted { ($0.1, $0.0) < ($1.1, $1.0) }.map(\.0)
     }
 
-    /// Imports every file the site's `accessLogs` name; `progress` gets (files done, files).
-    /// `isCancelled` is checked between files.
+    /// Imports every file the site's `accessLogs` name (under `roots`, when set); `progress`
+    /// gets (files done, files). `isCancelled` is checked between files and between reads.
     public func importConfigured(isCancelled: () -> Bool = { false }, progress: (Int, Int) -> Void = { _, _ in }) throws -> SiteReport {
-        let files = Self.files(matching: site.accessLogs)
         var report = SiteReport()
+        var files: [String] = []
+        for file in Self.files(matching: site.accessLogs) {
+            if let problem = roots?.problem(with: file) {
+                report.errors.append(problem)
+            } else {
+                files.append(file)
+            }
+        }
         progress(0, files.count)
         for (index, file) in files.enumerated() {
             if isCancelled() { throw CancellationError() }
             do {
-                report.files.append(try importFile(file))
+                report.files.append(try importFile(file, isCancelled: isCancelled))
             } catch let error as LogImportError {
+                report.errors.append(error.description)
+            } catch let error as StoreError {
+                guard case .concurrentLogImport = error else { throw error }
                 report.errors.append(error.description)
             }
             progress(index + 1, files.count)
@@ -128,11 +140,13 @@ public struct LogImporter: Sendable {
     }
 
     /// Imports one file (or `-`, standard input, read whole and not remembered).
-    public func importFile(_ path: String) throws -> LogFileReport {
+    public func importFile(_ path: String, isCancelled: () -> Bool = { false }) throws -> LogFileReport {
         guard let siteID = site.id else { throw StoreError.unknownSite(site.name) }
         let input = try LogInput(path: path)
         let now = database.clock.now()
         var state: LogFileState
+        /// The offset stored in the file's row as this import last saw it: the compare-and-set of each stretch.
+        var storedOffset: Int64?
         var report = LogFileReport(path: path, outcome: .imported, recognised: "new", gzip: input.isGzip, fromOffset: 0, toOffset: 0)
         if input.isStream {
             state = LogFileState(
@@ -157,6 +171,7 @@ public struct LogImporter: Sendable {
             let known = try database.logFileStates(siteID: siteID)
                 .filter { $0.fingerprintLength <= prefix.count && $0.fingerprint == fingerprint(prefix[..<$0.fingerprintLength]) }
                 .max { ($0.fingerprintLength, $0.offset) < ($1.fingerprintLength, $1.offset) }
+            storedOffset = known?.offset
             if var known {
                 if !input.isGzip, input.size < known.offset {
                     report.recognised = "truncated since the last import (\(input.size) bytes, \(known.offset) read): read from the start"
@@ -193,7 +208,7 @@ public struct LogImporter: Sendable {
             try input.seek(to: state.offset)
         }
         report.fromOffset = state.offset
-        try read(input, state: &state, report: &report)
+        try read(input, state: &state, storedOffset: &storedOffset, report: &report, isCancelled: isCancelled)
         report.toOffset = state.offset
         if report.requests > 0 { report.urlsAdded = try database.addRequestedURLs(siteID: siteID) }
         if report.lines == 0 && report.outcome == .imported && !report.partialLastLine { report.outcome = .upToDate }
@@ -207,7 +222,13 @@ public struct LogImporter: Sendable {
         return report
     }
 
-    private func read(_ input: LogInput, state: inout LogFileState, report: inout LogFileReport) throws {
+    private func read(
+        _ input: LogInput,
+        state: inout LogFileState,
+        storedOffset: inout Int64?,
+        report: inout LogFileReport,
+        isCancelled: () -> Bool
+    ) throws {
         let parser = LogLineParser(format: format)
         let aggregator = TrafficAggregator(fallbackTime: Int(database.clock.now().timeIntervalSince1970), pathIsDecoded: format.pathIsDecoded)
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: Self.bufferBytes, alignment: 16)
@@ -231,7 +252,8 @@ public struct LogImporter: Sendable {
                     // Nothing to remember for standard input but the counts.
                     try database.recordTraffic(batch, siteID: state.siteID)
                 } else {
-                    state = try database.recordLogStretch(state, batch: batch)
+                    state = try database.recordLogStretch(state, batch: batch, storedOffset: storedOffset)
+                    storedOffset = state.offset
                 }
             }
             report.seconds.store += (clock.now - start).seconds
@@ -283,6 +305,8 @@ public struct LogImporter: Sendable {
 
         let clock = ContinuousClock()
         while true {
+            // Stretches stored so far stay; the rest is read by the next import.
+            if isCancelled() { throw CancellationError() }
             let readStart = clock.now
             let count = try input.read(into: buffer.baseAddress! + pending, count: buffer.count - pending)
             report.seconds.read += (clock.now - readStart).seconds

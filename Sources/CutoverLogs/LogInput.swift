@@ -1,3 +1,4 @@
+import CCutoverSys
 import CZlib
 import Glibc
 
@@ -62,6 +63,12 @@ final class LogInput {
                 default: "not a regular file"
                 }
             throw .notARegularFile(path, name)
+        }
+        // /proc/kmsg passes the type check and blocks a reader for ever; nothing on a kernel
+        // file system is a log.
+        if cutover_fd_is_pseudo_fs(descriptor) == 1 {
+            close(descriptor)
+            throw .notARegularFile(path, "a kernel file (proc, sysfs, ...)")
         }
         _ = fcntl(descriptor, F_SETFL, fcntl(descriptor, F_GETFL) & ~O_NONBLOCK)
         self.descriptor = descriptor

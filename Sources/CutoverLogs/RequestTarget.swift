@@ -8,9 +8,17 @@ public enum RequestTarget {
         "fbclid", "gclid", "dclid", "msclkid", "yclid", "mc_cid", "mc_eid", "_ga", "_gl", "phpsessid", "sid", "sessionid", "jsessionid",
         "_hsenc", "_hsmi", "igshid", "ref_src",
     ]
-    /// Longest key and value kept in the query tables; longer ones are cut there.
-    static let maxKeyBytes = 100
-    static let maxValueBytes = 200
+    /// Longest key and value stored in the query tables. A longer key, or one with a control
+    /// byte, is no key (counted in `traffic.other_key_hits`); a longer value, or one with a
+    /// control byte (`%00`, `%0A`), is no value (counted in the key's "other values" row): never
+    /// cut, so a value nobody sent can never become a page.
+    public static let maxKeyBytes = 100
+    public static let maxValueBytes = 200
+    /// Keys of one request read as values; the rest of a request's keys count as other keys.
+    /// PHP reads 1,000 (`max_input_vars`); a page tells its views apart with a few.
+    public static let maxKeysPerRequest = 32
+    /// Longest normalised query string stored per path; longer ones count as other queries.
+    public static let maxQueryBytes = 1024
 
     /// `%XX` decoded, `//` merged, `.` and `..` segments resolved (as Apache does before it maps
     /// a URL), then re-encoded segment by segment. Nil for a malformed escape or a path that
@@ -80,23 +88,39 @@ public enum RequestTarget {
 
     /// Each key's value as PHP's `$_GET` reads it: `+` and `%20` are a space, `%XX` decoded, the
     /// last of a repeated key wins. Noise keys are left out. Keys and values that are not valid
-    /// UTF-8 are kept percent-encoded; long ones are cut.
-    public static func phpValues(_ pairs: [(key: ArraySlice<UInt8>, value: ArraySlice<UInt8>?)]) -> [(key: String, value: String)] {
-        var result: [(key: String, value: String)] = []
+    /// UTF-8 are kept percent-encoded. A value that cannot be stored (too long, a control byte)
+    /// is nil; keys that cannot be stored, and keys past `maxKeysPerRequest`, are counted in
+    /// `otherKeys`. Linear in the number of pairs.
+    public static func phpValues(
+        _ pairs: [(key: ArraySlice<UInt8>, value: ArraySlice<UInt8>?)]
+    ) -> (values: [(key: String, value: String?)], otherKeys: Int) {
+        var values: [(key: String, value: String?)] = []
+        var position: [String: Int] = [:]
+        var otherKeys = 0
         for pair in pairs where !isNoise(pair.key) {
-            let key = text(pair.key, limit: maxKeyBytes)
+            guard let key = text(pair.key, limit: maxKeyBytes) else {
+                otherKeys += 1
+                continue
+            }
             let value = text(pair.value ?? [], limit: maxValueBytes)
-            if let existing = result.firstIndex(where: { $0.key == key }) { result.remove(at: existing) }
-            result.append((key, value))
+            if let existing = position[key] {
+                values[existing].value = value
+            } else if values.count < maxKeysPerRequest {
+                position[key] = values.count
+                values.append((key, value))
+            } else {
+                otherKeys += 1
+            }
         }
-        return result
+        return (values, otherKeys)
     }
 
-    static func text(_ raw: ArraySlice<UInt8>, limit: Int) -> String {
+    /// The decoded text, or nil when it has a control byte or is longer than `limit` bytes.
+    static func text(_ raw: ArraySlice<UInt8>, limit: Int) -> String? {
         let bytes = percentDecode(raw, plusIsSpace: true) ?? Array(raw)
-        let cut = bytes.prefix(limit)
-        if let text = String(validating: cut, as: UTF8.self) { return text }
-        return PathEncoding.encodeSegment(cut)
+        guard bytes.count <= limit, !bytes.contains(where: { $0 < 0x20 || $0 == 0x7F }) else { return nil }
+        if let text = String(validating: bytes, as: UTF8.self) { return text }
+        return PathEncoding.encodeSegment(bytes)
     }
 
     /// Decodes `%XX` (and `+` when asked); nil for a malformed escape.

@@ -124,12 +124,20 @@ final class TrafficAggregator {
                 let hits = counts[index].hits
                 let pairs = RequestTarget.queryPairs(query)
                 let normalised = RequestTarget.normalisedQuery(pairs)
-                if !normalised.isEmpty {
+                if normalised.utf8.count > RequestTarget.maxQueryBytes {
+                    batch.otherQueryHits[path, default: 0] += hits
+                } else if !normalised.isEmpty {
                     batch.queries[TrafficBatch.QueryKey(path: path, query: normalised), default: 0] += hits
                 }
-                for (key, value) in RequestTarget.phpValues(pairs) {
-                    batch.values[TrafficBatch.ValueKey(path: path, key: key, value: value), default: 0] += hits
+                let (values, otherKeys) = RequestTarget.phpValues(pairs)
+                for (key, value) in values {
+                    if let value {
+                        batch.values[TrafficBatch.ValueKey(path: path, key: key, value: value), default: 0] += hits
+                    } else {
+                        batch.otherValues[TrafficBatch.ValueKey(path: path, key: key, value: ""), default: 0] += hits
+                    }
                 }
+                if otherKeys > 0 { batch.otherKeyHits[path, default: 0] += hits * otherKeys }
             }
         }
         for (key, dayCounts) in days {

@@ -1,3 +1,4 @@
+import CutoverLogs
 import CutoverProbe
 import CutoverStore
 import Foundation
@@ -18,6 +19,8 @@ public protocol ServerArguments: Sendable {
     var publicDirectory: String { get }
     /// Host names besides the bound address and loopback that requests may name (`--allowed-host`).
     var allowedHosts: [String] { get }
+    /// Folders whose regular files the logs job may read (`--log-root`); empty: `LogRoots.defaultRoots`.
+    var logRoots: [String] { get }
 }
 
 public enum ServerSetupError: Error, CustomStringConvertible, Equatable {
@@ -33,6 +36,7 @@ public enum ServerSetupError: Error, CustomStringConvertible, Equatable {
 
 extension ServerArguments {
     public var allowedHosts: [String] { [] }
+    public var logRoots: [String] { [] }
     var isLoopback: Bool { Loopback.contains(hostname) }
     /// Beyond loopback, reads name every site's files and URLs: they need the token too.
     var readsNeedToken: Bool { protectReads || !isLoopback }
@@ -45,7 +49,13 @@ public func buildApplication(_ arguments: some ServerArguments, database: AppDat
     let metrics = ServerMetrics(database: database)
     // Collaborators are wired here, before anything runs: a finished job clears the read cache.
     let cache = ReadCache()
-    let jobs = JobRunner(database: database, logger: logger, metrics: metrics, onFinish: { cache.clear() })
+    let jobs = JobRunner(
+        database: database,
+        logger: logger,
+        metrics: metrics,
+        logRoots: LogRoots(arguments.logRoots.isEmpty ? LogRoots.defaultRoots : arguments.logRoots),
+        onFinish: { cache.clear() }
+    )
     let router = buildRouter(arguments, database: database, jobs: jobs, cache: cache, metrics: metrics, logger: logger)
     var app = Application(
         router: router,

@@ -53,6 +53,8 @@ public actor JobRunner {
     let logger: Logger
     let probeConfiguration: ProbeConfiguration
     let metrics: ServerMetrics?
+    /// Where the logs job may read (a site's `accessLogs` is untrusted text).
+    let logRoots: LogRoots
     private var jobs: [Int: JobSnapshot] = [:]
     private var tasks: [Int: Task<Void, Never>] = [:]
     private var runningBySite: [String: Int] = [:]
@@ -67,9 +69,11 @@ public actor JobRunner {
         logger: Logger,
         probeConfiguration: ProbeConfiguration = ProbeConfiguration(),
         metrics: ServerMetrics? = nil,
+        logRoots: LogRoots = LogRoots(LogRoots.defaultRoots),
         onFinish: @escaping @Sendable () -> Void = {}
     ) {
         self.metrics = metrics
+        self.logRoots = logRoots
         self.database = database
         self.logger = logger
         self.probeConfiguration = probeConfiguration
@@ -147,7 +151,9 @@ public actor JobRunner {
                 guard !site.accessLogs.isEmpty else {
                     throw JobFailure("site '\(site.name)' has no access logs configured (set accessLogs)")
                 }
-                let importer = LogImporter(database: database, site: site, format: try LogFormat(site.accessLogFormat), logger: logger)
+                var configured = LogImporter(database: database, site: site, format: try LogFormat(site.accessLogFormat), logger: logger)
+                configured.roots = logRoots
+                let importer = configured
                 let cancelled = CancellationFlag()
                 let result = try await withTaskCancellationHandler {
                     try await Self.offEventLoop {

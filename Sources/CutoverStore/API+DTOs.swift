@@ -212,8 +212,11 @@ public struct TrafficView: Codable, Sendable, Hashable {
     public var attributed: Int
     public var servedSwift: Int
     public var servedPHP: Int
-    /// Hits of query strings beyond the per-path cap.
+    /// Hits of query strings beyond the per-path cap or too long to keep.
     public var otherQueryHits: Int
+    /// Hits of query keys beyond the per-path cap (50), too long, or past a request's first 32
+    /// keys; a request counts once per such key.
+    public var otherKeyHits: Int
 
     public init(_ row: TrafficRow) {
         let counts = row.counts
@@ -231,6 +234,7 @@ public struct TrafficView: Codable, Sendable, Hashable {
         servedSwift = counts.servedSwift
         servedPHP = counts.servedPHP
         otherQueryHits = row.otherQueryHits
+        otherKeyHits = row.otherKeyHits
     }
 }
 

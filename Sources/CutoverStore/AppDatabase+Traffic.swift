@@ -77,6 +77,12 @@ public struct TrafficBatch: Sendable {
     public var days: [DayKey: TrafficCounts] = [:]
     public var queries: [QueryKey: Int] = [:]
     public var values: [ValueKey: Int] = [:]
+    /// Hits of values that cannot be stored (too long, control bytes), by path and key (value "").
+    public var otherValues: [ValueKey: Int] = [:]
+    /// Hits of query strings too long to store, by path (`traffic.other_query_hits`).
+    public var otherQueryHits: [String: Int] = [:]
+    /// Hits of keys that cannot be stored or lie past a request's key cap, by path (`traffic.other_key_hits`).
+    public var otherKeyHits: [String: Int] = [:]
 
     public init() {}
 
@@ -156,12 +162,15 @@ public struct TrafficRow: Sendable, Equatable {
     public var path: String
     public var counts: TrafficCounts
     public var otherQueryHits: Int
+    public var otherKeyHits: Int
 }
 
 extension AppDatabase {
     /// Most normalised query strings kept per path, and values kept per query key.
     public static let queriesPerPath = 50
     public static let valuesPerKey = 200
+    /// Most query keys kept per path (the rest: `traffic.other_key_hits`).
+    public static let keysPerPath = 50
 
     public func logFileStates(siteID: Int64) throws -> [LogFileState] {
         try writer.read { db in
@@ -171,10 +180,27 @@ extension AppDatabase {
 
     /// Stores a stretch of log and how far the file has been read, in one transaction: a crash
     /// between two stretches loses nothing and counts nothing twice.
+    ///
+    /// A compare-and-set on the stored offset, in the same transaction as the counts, makes two
+    /// importers of one file (two cron runs, the CLI beside `serve`'s logs job) count each line
+    /// once: `storedOffset` is the offset this importer last read from the row (nil for a file
+    /// not yet remembered); if the row moved meanwhile, nothing is stored and
+    /// `StoreError.concurrentLogImport` says so.
     @discardableResult
-    public func recordLogStretch(_ state: LogFileState, batch: TrafficBatch) throws -> LogFileState {
+    public func recordLogStretch(_ state: LogFileState, batch: TrafficBatch, storedOffset: Int64?) throws -> LogFileState {
         try writer.write { db in
             var state = state
+            if let id = state.id {
+                let current = try Int64.fetchOne(db, sql: "SELECT offset FROM log_files WHERE id = ?", arguments: [id])
+                guard current == storedOffset else { throw StoreError.concurrentLogImport(state.path) }
+            } else {
+                let taken = try Bool.fetchOne(
+                    db,
+                    sql: "SELECT 1 FROM log_files WHERE site_id = ? AND fingerprint = ? AND fingerprint_length = ?",
+                    arguments: [state.siteID, state.fingerprint, state.fingerprintLength]
+                )
+                guard taken == nil else { throw StoreError.concurrentLogImport(state.path) }
+            }
             state.lastImportedAt = clock.now()
             try state.save(db)
             try Self.add(batch, siteID: state.siteID, db: db)
@@ -302,8 +328,67 @@ extension AppDatabase {
             values.bind(hits)
             try values.run()
         }
+        var otherValues = try BoundStatement(
+            db,
+            sql: """
+                INSERT INTO traffic_query_values (site_id, path, key, is_other, value, hits) VALUES (?, ?, ?, 1, '', ?)
+                ON CONFLICT (site_id, path, key, is_other, value) DO UPDATE SET hits = hits + excluded.hits
+                """
+        )
+        for (key, hits) in batch.otherValues {
+            otherValues.bind(siteID)
+            otherValues.bind(key.path)
+            otherValues.bind(key.key)
+            otherValues.bind(hits)
+            try otherValues.run()
+        }
+        for (path, hits) in batch.otherQueryHits {
+            try db.execute(
+                sql: "UPDATE traffic SET other_query_hits = other_query_hits + ? WHERE site_id = ? AND path = ?",
+                arguments: [hits, siteID, path]
+            )
+        }
+        for (path, hits) in batch.otherKeyHits {
+            try db.execute(
+                sql: "UPDATE traffic SET other_key_hits = other_key_hits + ? WHERE site_id = ? AND path = ?",
+                arguments: [hits, siteID, path]
+            )
+        }
         try capQueries(siteID: siteID, paths: Set(batch.queries.keys.map(\.path)), db: db)
-        try capValues(siteID: siteID, paths: Set(batch.values.keys.map(\.path)), db: db)
+        let valuePaths = Set(batch.values.keys.map(\.path)).union(batch.otherValues.keys.map(\.path))
+        try capKeys(siteID: siteID, paths: valuePaths, db: db)
+        try capValues(siteID: siteID, paths: valuePaths, db: db)
+    }
+
+    /// Keeps the `keysPerPath` most requested query keys of each touched path (ties: the
+    /// smaller key); the others' rows go and their hits are summed into `traffic.other_key_hits`.
+    /// Anonymous requests choose the keys, so without this one path could hold millions.
+    private static func capKeys(siteID: Int64, paths: Set<String>, db: Database) throws {
+        for path in paths {
+            let keys =
+                try Int.fetchOne(
+                    db,
+                    sql: "SELECT count(DISTINCT key) FROM traffic_query_values WHERE site_id = ? AND path = ?",
+                    arguments: [siteID, path]
+                ) ?? 0
+            guard keys > keysPerPath else { continue }
+            let cut = """
+                SELECT key FROM traffic_query_values WHERE site_id = ?1 AND path = ?2
+                GROUP BY key ORDER BY sum(hits) DESC, key LIMIT -1 OFFSET ?3
+                """
+            try db.execute(
+                sql: """
+                    UPDATE traffic SET other_key_hits = other_key_hits
+                      + (SELECT coalesce(sum(hits), 0) FROM traffic_query_values WHERE site_id = ?1 AND path = ?2 AND key IN (\(cut)))
+                    WHERE site_id = ?1 AND path = ?2
+                    """,
+                arguments: [siteID, path, keysPerPath]
+            )
+            try db.execute(
+                sql: "DELETE FROM traffic_query_values WHERE site_id = ?1 AND path = ?2 AND key IN (\(cut))",
+                arguments: [siteID, path, keysPerPath]
+            )
+        }
     }
 
     /// Keeps the top `queriesPerPath` query strings of each touched path; the rest are summed
@@ -460,19 +545,26 @@ extension AppDatabase {
         try Row.fetchOne(db, sql: "SELECT * FROM traffic WHERE site_id = ? AND path = ?", arguments: [siteID, path]).map(Self.trafficRow)
     }
 
-    /// Query keys of a path with their values and hits, most requested first.
-    public func queryValues(siteID: Int64, path: String) throws -> [QueryValue] {
-        try writer.read { db in try Self.queryValues(db, siteID: siteID, path: path) }
+    /// Query keys of a path with their most requested values (at most `valuesPerKey` each, and
+    /// the key's "other values" row), by key. Bounded: keys per path are capped at `keysPerPath`.
+    public func queryValues(siteID: Int64, path: String, valuesPerKey: Int = AppDatabase.valuesPerKey) throws -> [QueryValue] {
+        try writer.read { db in try Self.queryValues(db, siteID: siteID, path: path, valuesPerKey: valuesPerKey) }
     }
 
-    static func queryValues(_ db: Database, siteID: Int64, path: String) throws -> [QueryValue] {
+    /// What a URL's detail shows of each key: its 20 most requested values.
+    public static let valuesShownPerKey = 20
+
+    static func queryValues(_ db: Database, siteID: Int64, path: String, valuesPerKey: Int = valuesShownPerKey) throws -> [QueryValue] {
         try Row.fetchAll(
             db,
             sql: """
-                SELECT key, is_other, value, hits FROM traffic_query_values WHERE site_id = ? AND path = ?
-                ORDER BY key, is_other, hits DESC, value
+                SELECT key, is_other, value, hits FROM (
+                  SELECT key, is_other, value, hits, row_number() OVER (PARTITION BY key, is_other ORDER BY hits DESC, value) AS rank
+                  FROM traffic_query_values WHERE site_id = ? AND path = ?
+                ) WHERE rank <= ?
+                ORDER BY key, is_other, hits DESC, value LIMIT ?
                 """,
-            arguments: [siteID, path]
+            arguments: [siteID, path, valuesPerKey, keysPerPath * (valuesPerKey + 1)]
         ).map { row in QueryValue(key: row["key"], value: (row["is_other"] as Bool) ? nil : row["value"], hits: row["hits"]) }
     }
 
@@ -480,8 +572,8 @@ extension AppDatabase {
         try writer.read { db in
             try Row.fetchAll(
                 db,
-                sql: "SELECT query, hits FROM traffic_queries WHERE site_id = ? AND path = ? ORDER BY hits DESC, query",
-                arguments: [siteID, path]
+                sql: "SELECT query, hits FROM traffic_queries WHERE site_id = ? AND path = ? ORDER BY hits DESC, query LIMIT ?",
+                arguments: [siteID, path, Self.queriesPerPath]
             ).map { ($0["query"], $0["hits"]) }
         }
     }
@@ -501,7 +593,7 @@ extension AppDatabase {
         counts.attributed = row["attributed"]
         counts.servedSwift = row["served_swift"]
         counts.servedPHP = row["served_php"]
-        return TrafficRow(path: row["path"], counts: counts, otherQueryHits: row["other_query_hits"])
+        return TrafficRow(path: row["path"], counts: counts, otherQueryHits: row["other_query_hits"], otherKeyHits: row["other_key_hits"])
     }
 }
 

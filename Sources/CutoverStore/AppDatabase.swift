@@ -171,6 +171,8 @@ public enum StoreError: Error, CustomStringConvertible, Equatable {
     case noSiteGiven(registered: [String])
     case newerSchema([String])
     case schemaOutdated
+    /// Another import of the same log file stored a stretch first; this one stored nothing.
+    case concurrentLogImport(String)
 
     public var description: String {
         switch self {
@@ -184,6 +186,9 @@ public enum StoreError: Error, CustomStringConvertible, Equatable {
             "this database was written by a newer Cutover: migrations \(identifiers.joined(separator: ", ")) unknown; use that version or a backup"
         case .schemaOutdated:
             "this read-only database needs its schema updated: run any writing command (e.g. 'cutover crawl') once with write access"
+        case .concurrentLogImport(let path):
+            "\(path): another import of this file (a second `cutover logs import`, or the logs job of `cutover serve`) stored it first; "
+                + "this run stored nothing more, so no line is counted twice: run it again to continue where that one stopped"
         case .noSiteGiven(let registered):
             registered.isEmpty
                 ? "no site registered: give --docroot (and --site-url, --backend-url) or run 'cutover site add'"

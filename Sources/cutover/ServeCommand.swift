@@ -37,6 +37,12 @@ struct ServeCommand: AsyncParsableCommand {
     )
     var allowedHosts: [String] = []
 
+    @Option(
+        name: .customLong("log-root"),
+        help: "A folder whose regular files the logs job may read (repeatable; default $APACHE_LOG_DIR or /var/log/apache2)."
+    )
+    var logRoots: [String] = []
+
     @Option(name: .customLong("public"), help: "Folder of the dashboard files.")
     var publicDirectory = "Public"
 
@@ -58,7 +64,8 @@ struct ServeCommand: AsyncParsableCommand {
             token: token,
             protectReads: protectReads,
             publicDirectory: absolutePath(publicDirectory),
-            allowedHosts: allowedHosts
+            allowedHosts: allowedHosts,
+            logRoots: logRoots.map(absolutePath)
         )
         let app = try buildApplication(arguments, database: database, logger: logger)
         try await app.runService()
@@ -82,4 +89,5 @@ struct ServeArguments: ServerArguments {
     var protectReads: Bool
     var publicDirectory: String
     var allowedHosts: [String]
+    var logRoots: [String]
 }

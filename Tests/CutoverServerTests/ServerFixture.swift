@@ -1,4 +1,5 @@
 import CutoverCore
+import CutoverLogs
 import CutoverServer
 import CutoverStore
 import CutoverTestSupport
@@ -45,7 +46,8 @@ struct ServerFixture {
         metrics = ServerMetrics(database: database)
         let cache = ReadCache()
         self.cache = cache
-        jobs = JobRunner(database: database, logger: logger, metrics: metrics, onFinish: { cache.clear() })
+        // The test's own folder is its log root (the server's default is /var/log/apache2).
+        jobs = JobRunner(database: database, logger: logger, metrics: metrics, logRoots: LogRoots([folder.path]), onFinish: { cache.clear() })
     }
 
     var router: Router<AppContext> { buildRouter(arguments, database: database, jobs: jobs, cache: cache, metrics: metrics, logger: logger) }

@@ -110,6 +110,43 @@ import Testing
         }
     }
 
+    /// Finding 5 and 6 of #23: a site's `accessLogs` is untrusted text; the logs job reads only
+    /// regular files under the server's log roots (the fixture's folder here), never /etc or /proc.
+    @Test func theLogsJobReadsOnlyUnderTheLogRoots() async throws {
+        let fixture = try ServerFixture()
+        defer { fixture.cleanup() }
+        try fixture.folder.write("logs/access.log", Self.line("/page-1.php", day: 1))
+        let outside = try TemporaryDirectory(prefix: "outside-roots")
+        defer { outside.remove() }
+        try outside.write("secret.log", Self.line("/page-2.php", day: 1))
+        try FileManager.default.createSymbolicLink(atPath: fixture.folder.appending("logs/link.log"), withDestinationPath: outside.appending("secret.log"))
+        try await fixture.test { client in
+            let logs = [fixture.folder.appending("logs/*.log"), "/etc/passw*", "/proc/kmsg", outside.appending("*.log")]
+            let body = try JSONSerialization.data(withJSONObject: ["accessLogs": logs])
+            try await client.execute(uri: "/api/sites/demo", method: .put, headers: authorized, body: ByteBuffer(bytes: body)) { response throws in
+                #expect(response.status == .ok)
+            }
+            var jobID = 0
+            try await client.execute(uri: "/api/sites/demo/jobs", method: .post, headers: authorized, body: json(#"{"kind":"logs"}"#)) {
+                response throws in
+                jobID = try decode(response)["id"] as? Int ?? 0
+            }
+            let job = await fixture.jobs.wait(for: jobID)
+            #expect(job?.state == .failed)
+            let error = job?.error ?? ""
+            for refused in ["/etc/passwd", "/proc/kmsg", outside.appending("secret.log"), fixture.folder.appending("logs/link.log")] {
+                #expect(error.contains("\(refused): outside the log roots"), "\(refused): \(error)")
+            }
+            try await client.execute(uri: "/api/sites/demo/log-files", method: .get) { response throws in
+                let text = String(buffer: response.body)
+                #expect(text.contains("access.log") && !text.contains("passwd") && !text.contains("kmsg") && !text.contains("secret"), "\(text)")
+            }
+        }
+        let site = try await fixture.database.site(named: "demo")
+        #expect(try fixture.database.traffic(siteID: site.id!, path: "/page-1.php")?.counts.hits == 1)
+        #expect(try fixture.database.traffic(siteID: site.id!, path: "/page-2.php") == nil)
+    }
+
     @Test func dailyTrafficCountsTheLastDaysByTheStoreClock() async throws {
         var database = try AppDatabase(path: TemporaryDirectory().appending("t.sqlite"))
         // 2026-11-03 12:00 UTC: the window of 2 days is Nov 2 and Nov 3.

@@ -1,0 +1,77 @@
+import CutoverStore
+import CutoverTestSupport
+import Foundation
+import GRDB
+import Testing
+
+/// Black-box regressions for the findings of issue 23's audit, through the built binary
+/// (`CUTOVER_BIN` runs them against another build), a real SQLite file and the file system.
+@Suite struct AuditCLITests {
+    /// Finding 2: a link to `/`, to the docroot's parent or into /etc is an exposure, never walked,
+    /// read or hashed; a link to an ordinary folder outside the docroot is still followed.
+    @Test func linksToTheRootAnAncestorOrAPrivatePlaceAreNeverWalked() throws {
+        let cli = try CLI()
+        defer { cli.cleanup() }
+        try cli.folder.write("site/htdocs/index.php", "<?php echo 1;")
+        let htdocs = cli.folder.appending("site/htdocs")
+        try cli.folder.write("site/sibling-secret.txt", "a sibling of the docroot")
+        try cli.folder.write("assets/app.css", "body{}")
+        let links = ["r": "/", "up": "..", "upup": cli.folder.appending("site"), "etc": "/etc", "passwd": "/etc/passwd", "shared": cli.folder.appending("assets")]
+        for (name, target) in links {
+            try FileManager.default.createSymbolicLink(atPath: htdocs + "/" + name, withDestinationPath: target)
+        }
+        let started = Date()
+        let crawl = try cli.run("crawl", "--db", cli.db, "--site", "s", "--docroot", htdocs, "--json")
+        #expect(crawl.status == 0, "\(crawl.stderr)")
+        #expect(Date().timeIntervalSince(started) < 30, "the crawl walked more than the docroot")
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(crawl.stdout.utf8)) as? [String: Any])
+        let issues = try #require(report["issues"] as? [[String: Any]])
+        let exposures = Set(issues.filter { $0["kind"] as? String == "exposure" }.compactMap { $0["filePath"] as? String })
+        #expect(exposures == ["r", "up", "upup", "etc", "passwd"], "\(issues)")
+        let message = issues.first { $0["filePath"] as? String == "r" }?["message"] as? String ?? ""
+        #expect(message.contains("/r/"), "the finding names the URL prefix Apache would serve: \(message)")
+
+        let urls = try #require(try cli.json("urls", "--db", cli.db, "--site", "s", "--limit", "1000") as? [[String: Any]])
+        let paths = Set(urls.compactMap { $0["path"] as? String })
+        #expect(paths.contains("/shared/app.css") && paths.contains("/index.php"), "\(paths.sorted().prefix(20))")
+        #expect(paths.count < 10, "\(paths.count) URLs: \(paths.sorted().prefix(20))")
+        for prefix in ["/r", "/up", "/etc", "/passwd", "/sibling"] {
+            #expect(!paths.contains { $0.hasPrefix(prefix) }, "\(prefix): \(paths.sorted().prefix(20))")
+        }
+    }
+}
+
+extension AuditCLITests {
+    /// Finding 4: imports of one log at the same time (cron twice, the CLI beside `serve`'s job)
+    /// count each line once, and the file is remembered once; the losers say why.
+    @Test func concurrentImportsOfOneFileCountEachLineOnce() async throws {
+        let cli = try CLI()
+        defer { cli.cleanup() }
+        try cli.folder.write("www/index.php")
+        #expect(try cli.run("crawl", "--db", cli.db, "--docroot", "www").status == 0)
+        let lines = 200_000
+        let stamp = "06/Dec/2026:10:00:00 +0000"
+        var log = ""
+        log.reserveCapacity(lines * 90)
+        for index in 0..<lines { log += #"192.0.2.1 - - [\#(stamp)] "GET /p\#(index % 10).php HTTP/1.1" 200 10 "-" "Mozilla/5.0""# + "\n" }
+        let path = try cli.folder.write("access.log", log)
+        let arguments = ["logs", "import", "--db", cli.db, path]
+        let runs = try await withThrowingTaskGroup(of: ProcessResult.self) { group in
+            for _ in 0..<4 { group.addTask { try await Subprocess.run(Subprocess.cutoverBinary, arguments, currentDirectory: cli.folder.path) } }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        #expect(runs.contains { $0.status == 0 }, "\(runs.map(\.stderr))")
+        for run in runs where run.status != 0 {
+            #expect(run.stderr.contains("another import of this file"), "\(run.stderr)")
+        }
+        let again = try cli.run("logs", "import", "--db", cli.db, path)
+        #expect(again.status == 0 && again.stdout.contains("nothing new"), "\(again.stdout)\(again.stderr)")
+        let shown = try #require(try cli.json("logs", "show", "--db", cli.db) as? [[String: Any]])
+        let hits = shown.compactMap { $0["hits"] as? Int }.reduce(0, +)
+        #expect(hits == lines, "\(hits) hits for \(lines) lines")
+        let database = try AppDatabase(path: cli.db)
+        let siteID = try await database.site(named: "default").id!
+        let files = try await database.logFileStates(siteID: siteID)
+        #expect(files.count == 1, "\(files)")
+    }
+}
