@@ -240,10 +240,31 @@ public struct LogImporter: Sendable {
         var skippingLongLine = false
         var entry = LogEntry()
         let hostBytes = hosts.map { Array($0.utf8) }
+        // The report's counts when the current stretch began.
+        // Lines of the site that the format read: requests, Cutover's own probes, targets that name no path.
+        func matched() -> Int { report.requests + report.probeLines + report.noTargetLines }
+        var stretchStart = (lines: report.lines, bad: report.badLines, matched: matched(), otherHosts: report.otherHostLines)
+        var stretchOffset = state.offset
+        var stretchFirstBad: String?
 
         func store() throws {
             let clock = ContinuousClock()
             let start = clock.now
+            let lines = report.lines - stretchStart.lines
+            let bad = report.badLines - stretchStart.bad
+            // A wrong format or host must not consume the file: a stretch that counts nothing, or
+            // in which half the lines do not match, is not stored and the offset stays.
+            if !input.isStream, lines > 0, matched() == stretchStart.matched || bad * 2 >= lines {
+                throw LogImportError.formatMismatch(
+                    path: state.path,
+                    format: format.text,
+                    offset: stretchOffset,
+                    lines: lines,
+                    bad: bad,
+                    otherHosts: report.otherHostLines - stretchStart.otherHosts,
+                    firstBad: stretchFirstBad
+                )
+            }
             let (batch, unusable) = aggregator.batch()
             report.unusablePaths += unusable
             if !input.isStream || !batch.isEmpty {
@@ -258,6 +279,9 @@ public struct LogImporter: Sendable {
             }
             report.seconds.store += (clock.now - start).seconds
             stretch = 0
+            stretchStart = (report.lines, report.badLines, matched(), report.otherHostLines)
+            stretchOffset = state.offset
+            stretchFirstBad = nil
         }
 
         func process(_ line: UnsafeMutableBufferPointer<UInt8>) {
@@ -297,6 +321,7 @@ public struct LogImporter: Sendable {
         func bad(_ line: UnsafeMutableBufferPointer<UInt8>, reason: String) {
             report.badLines += 1
             state.badLines += 1
+            if stretchFirstBad == nil { stretchFirstBad = "line \(lineNumber): '\(ConfigText.visible(String(decoding: line.prefix(120), as: UTF8.self)))'" }
             if report.firstBadLines.count < Self.keptBadLines {
                 let text = String(decoding: line.prefix(200), as: UTF8.self)
                 report.firstBadLines.append(.init(line: lineNumber, reason: reason, text: text))

@@ -7,12 +7,20 @@ public enum LogImportError: Error, Equatable, CustomStringConvertible {
     case cannotOpen(String, String)
     case notARegularFile(String, String)
     case readFailed(String, String)
+    /// A stretch of the file counted nothing, or half its lines did not match the format: nothing
+    /// of it was stored and the offset stays, so the right format reads it later.
+    case formatMismatch(path: String, format: String, offset: Int64, lines: Int, bad: Int, otherHosts: Int, firstBad: String?)
 
     public var description: String {
         switch self {
         case .cannotOpen(let path, let reason): "\(path): cannot open: \(reason)"
         case .notARegularFile(let path, let kind): "\(path): is \(kind), not a log file"
         case .readFailed(let path, let reason): "\(path): read failed: \(reason)"
+        case .formatMismatch(let path, let format, let offset, let lines, let bad, let otherHosts, let firstBad):
+            "\(path): nothing stored from byte \(offset) on: with the LogFormat '\(format)', \(bad) of \(lines) lines do not match"
+                + (otherHosts > 0 ? " and \(otherHosts) are for other virtual hosts" : "")
+                + (firstBad.map { " (first: \($0))" } ?? "")
+                + "; give the format that wrote the file (--format, or the site's accessLogFormat) or --vhost; the file is not marked as read"
         }
     }
 }

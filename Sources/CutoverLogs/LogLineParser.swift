@@ -92,8 +92,15 @@ public struct LogLineParser: Sendable {
                 case .requestLine: request = value
                 case .urlPath: urlPath = value
                 case .query: entry.query = value
-                case .status: entry.status = Self.number(readOnly, value) ?? 0
-                case .bodyBytes, .bytesSent: entry.bytes = Self.number(readOnly, value) ?? 0
+                // Apache writes numbers here (`-` for no body): anything else means the LogFormat
+                // is not the one that wrote the line (`common` read over `combined` lines).
+                case .status:
+                    guard let status = Self.number(readOnly, value) else { return .malformed }
+                    entry.status = status
+                case .bodyBytes, .bytesSent:
+                    if value.count == 1, readOnly[value.lowerBound] == UInt8(ascii: "-") { break }
+                    guard let bytes = Self.number(readOnly, value) else { return .malformed }
+                    entry.bytes = bytes
                 case .virtualHost: entry.virtualHost = value
                 case .handler: entry.handler = value
                 case .userAgent: entry.userAgent = value

@@ -208,6 +208,23 @@ extension AppDatabase {
         }
     }
 
+    /// Forgets how far a log file was read, so the next import reads it from the start: only
+    /// when its stored stretches counted nothing (every line bad or skipped, as a wrong format or
+    /// host left it before imports refused such stretches); otherwise reading it again would
+    /// count its lines twice. Returns the forgotten rows.
+    @discardableResult
+    public func resetLogFile(siteID: Int64, path: String) throws -> [LogFileState] {
+        try writer.write { db in
+            let rows = try LogFileState.filter(Column("site_id") == siteID && Column("path") == path).fetchAll(db)
+            guard !rows.isEmpty else { throw StoreError.unknownLogFile(path) }
+            for row in rows where row.lines - row.badLines - row.skippedLines > 0 {
+                throw StoreError.logFileCounted(path, row.lines - row.badLines - row.skippedLines)
+            }
+            for row in rows { _ = try row.delete(db) }
+            return rows
+        }
+    }
+
     /// Most requested URLs without a file added to the inventory per import.
     public static let requestedURLsPerImport = 10_000
 

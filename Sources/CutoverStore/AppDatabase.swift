@@ -173,6 +173,10 @@ public enum StoreError: Error, CustomStringConvertible, Equatable {
     case schemaOutdated
     /// Another import of the same log file stored a stretch first; this one stored nothing.
     case concurrentLogImport(String)
+    /// `logs reset` of a file that was never imported.
+    case unknownLogFile(String)
+    /// `logs reset` of a file whose stretches counted requests: reading it again would count them twice.
+    case logFileCounted(String, Int)
 
     public var description: String {
         switch self {
@@ -189,6 +193,9 @@ public enum StoreError: Error, CustomStringConvertible, Equatable {
         case .concurrentLogImport(let path):
             "\(path): another import of this file (a second `cutover logs import`, or the logs job of `cutover serve`) stored it first; "
                 + "this run stored nothing more, so no line is counted twice: run it again to continue where that one stopped"
+        case .unknownLogFile(let path): "\(path): no import of this file is remembered for the site"
+        case .logFileCounted(let path, let lines):
+            "\(path): refusing to reset: its imports counted \(lines) lines; reading it again would count them twice"
         case .noSiteGiven(let registered):
             registered.isEmpty
                 ? "no site registered: give --docroot (and --site-url, --backend-url) or run 'cutover site add'"

@@ -8,7 +8,7 @@ struct LogsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "logs",
         abstract: "Import Apache access logs and show the traffic per URL.",
-        subcommands: [LogsImportCommand.self, LogsShowCommand.self, LogsSummaryCommand.self]
+        subcommands: [LogsImportCommand.self, LogsShowCommand.self, LogsSummaryCommand.self, LogsResetCommand.self]
     )
 }
 
@@ -27,8 +27,8 @@ struct LogsImportCommand: ParsableCommand {
     @OptionGroup var global: GlobalOptions
     @OptionGroup var siteOptions: SiteOptions
 
-    @Option(name: .long, help: "LogFormat string or preset name.")
-    var format = "combined"
+    @Option(name: .long, help: "LogFormat string or preset name (default: the site's accessLogFormat).")
+    var format: String?
 
     @Option(name: .long, help: "Virtual host whose lines count when the format has %v or %V (repeatable; default: the site URL's host).")
     var vhost: [String] = []
@@ -37,14 +37,17 @@ struct LogsImportCommand: ParsableCommand {
     var files: [String]
 
     func run() throws {
-        let logFormat: LogFormat
-        do {
-            logFormat = try LogFormat(format)
-        } catch {
-            throw ValidationError(error.description)
+        if let format {
+            do {
+                _ = try LogFormat(format)
+            } catch {
+                throw ValidationError(error.description)
+            }
         }
         let database = try global.openDatabase()
         let site = try siteOptions.resolve(in: database)
+        // The same format as the site's scheduled logs job, unless told otherwise.
+        let logFormat = try LogFormat(format ?? site.accessLogFormat)
         let importer = LogImporter(database: database, site: site, format: logFormat, hosts: vhost, logger: global.logger())
         var reports: [LogFileReport] = []
         var failures: [String] = []
@@ -96,6 +99,31 @@ struct LogsImportCommand: ParsableCommand {
             if report.partialLastLine { lines.append("  the last line has no newline yet: left for the next import") }
             return lines.joined(separator: "\n")
         }
+    }
+}
+
+struct LogsResetCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "reset",
+        abstract: "Forget how far a log file was read, so the next import reads it from the start.",
+        discussion: """
+            Only for a file whose imports counted nothing (a wrong --format or --vhost before imports refused such stretches): \
+            a file that counted requests is refused, since reading it again would count them twice.
+            """
+    )
+
+    @OptionGroup var global: GlobalOptions
+    @OptionGroup var siteOptions: SiteOptions
+
+    @Argument(help: "The log file, as it was imported.")
+    var file: String
+
+    func run() throws {
+        let database = try global.openDatabase()
+        let site = try siteOptions.resolve(in: database)
+        guard let siteID = site.id else { throw StoreError.unknownSite(site.name) }
+        let rows = try database.resetLogFile(siteID: siteID, path: absolutePath(file))
+        print("\(ConfigText.visible(absolutePath(file), limit: 1000)): forgotten (\(rows.map(\.lines).reduce(0, +)) lines read, none counted); the next import reads it from the start")
     }
 }
 

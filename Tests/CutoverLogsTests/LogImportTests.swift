@@ -121,12 +121,22 @@ import Testing
         text += Self.line("/ok.php")
         text += "\n"
         text += Self.line("/ok.php")
+        text += Self.line("/ok.php")
         let log = try directory.write("access.log", text)
         let report = try importer().importFile(log)
-        #expect(report.lines == 6 && report.requests == 3 && report.badLines == 3)
+        #expect(report.lines == 7 && report.requests == 4 && report.badLines == 3)
         #expect(report.firstBadLines.map(\.line) == [2, 3, 5])
         #expect(report.firstBadLines[1].reason.contains("longer than"))
-        #expect(try hits("/ok.php") == 3)
+        #expect(try hits("/ok.php") == 4)
+    }
+
+    /// A stretch in which half the lines do not match is a wrong format, not a log with some bad
+    /// lines: nothing of it is stored and the offset stays (#23).
+    @Test func aStretchThatIsHalfBadIsNotStored() throws {
+        let log = try directory.write("access.log", Self.line("/ok.php") + "garbage\n")
+        #expect(throws: LogImportError.self) { try importer().importFile(log) }
+        #expect(try hits("/ok.php") == 0)
+        #expect(try database.logFileStates(siteID: site.id!).isEmpty)
     }
 
     @Test func aLineLongerThanTheReadBufferIsOneBadLine() throws {

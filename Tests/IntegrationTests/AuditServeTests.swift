@@ -21,7 +21,7 @@ struct AuditServeTests {
         server.standardError = FileHandle.nullDevice
         try server.run()
         let base = "http://127.0.0.1:\(port)"
-        for _ in 0..<200 {
+        for _ in 0..<200 where server.isRunning {
             if let response = try? await HTTPClient.shared.execute(HTTPClientRequest(url: "\(base)/api/health"), timeout: .seconds(2)),
                 response.status == .ok
             {
@@ -95,5 +95,81 @@ struct AuditServeTests {
         }
         server.terminate()
         server.waitUntilExit()
+    }
+
+    /// Finding 8: a wrong format or host never consumes a file. The CLI uses the site's format
+    /// (as the scheduled job does): a `vhost_combined` site counts the same from both; a wrong
+    /// `--format` or `--vhost` stores nothing and says which format it tried; the right one
+    /// afterwards counts every line; `logs reset` refuses a file whose lines were counted.
+    @Test func aWrongFormatOrHostNeverConsumesTheFile() async throws {
+        let folder = try TemporaryDirectory(prefix: "format")
+        defer { folder.remove() }
+        try folder.write("www/index.php", "<?php echo 1;")
+        try folder.write("www/a.php", "<?php echo 2;")
+        var log = ""
+        for index in 0..<300 {
+            let host = index % 3 == 0 ? "other.example:80" : "shop.example:80"
+            log += #"\#(host) 192.0.2.1 - - [06/Dec/2026:10:00:00 +0000] "GET /a.php?n=\#(index % 7) HTTP/1.1" 200 10 "-" "Mozilla/5.0""# + "\n"
+        }
+        let path = try folder.write("logs/access.log", log)
+        func run(_ arguments: [String], db: String) async throws -> ProcessResult {
+            try await Subprocess.run(Subprocess.cutoverBinary, arguments + ["--db", db])
+        }
+        func hits(_ db: String) async throws -> Int {
+            let queue = try DatabaseQueue(path: db)
+            defer { try? queue.close() }
+            return try await queue.read { db in try Int.fetchOne(db, sql: "SELECT coalesce(sum(hits), 0) FROM traffic") ?? 0 }
+        }
+        let add = [
+            "site", "add", "s", "--docroot", folder.appending("www"), "--site-url", "http://shop.example", "--access-log-format", "vhost_combined",
+            "--access-log", path,
+        ]
+        let cliDB = folder.appending("cli.sqlite")
+        #expect(try await run(add, db: cliDB).status == 0)
+        #expect(try await run(["crawl", "--site", "s"], db: cliDB).status == 0)
+
+        // Wrong format, then wrong host: refused, nothing stored, the file not consumed.
+        let wrongFormat = try await run(["logs", "import", "--site", "s", "--format", "combined", path], db: cliDB)
+        #expect(wrongFormat.status != 0 && wrongFormat.stderr.contains("with the LogFormat"), "\(wrongFormat.stdout)\(wrongFormat.stderr)")
+        let wrongHost = try await run(["logs", "import", "--site", "s", "--vhost", "blog.example", path], db: cliDB)
+        #expect(wrongHost.status != 0 && wrongHost.stderr.contains("other virtual hosts"), "\(wrongHost.stdout)\(wrongHost.stderr)")
+        #expect(try await hits(cliDB) == 0)
+        // `common` over these lines: every line is bad now, not "human requests".
+        let common = try await run(["logs", "import", "--site", "s", "--format", "common", path], db: cliDB)
+        #expect(common.status != 0, "\(common.stdout)")
+
+        // The site's own format, from the CLI without --format: every line of the site's host counts.
+        let right = try await run(["logs", "import", "--site", "s", path], db: cliDB)
+        #expect(right.status == 0, "\(right.stderr)")
+        #expect(try await hits(cliDB) == 200)
+        let reset = try await run(["logs", "reset", "--site", "s", path], db: cliDB)
+        #expect(reset.status != 0 && reset.stderr.contains("would count them twice"), "\(reset.stdout)\(reset.stderr)")
+
+        // The scheduled job's path: `cutover serve`'s logs job on a second database, same counts.
+        let jobDB = folder.appending("job.sqlite")
+        #expect(try await run(add, db: jobDB).status == 0)
+        #expect(try await run(["crawl", "--site", "s"], db: jobDB).status == 0)
+        let (server, base) = try await Self.serve(db: jobDB, folder: folder, extra: ["--log-root", folder.appending("logs")])
+        defer { if server.isRunning { server.terminate() } }
+        var request = HTTPClientRequest(url: "\(base)/api/sites/s/jobs")
+        request.method = .POST
+        request.headers.add(name: "Authorization", value: "Bearer audit-token-0123456789")
+        request.headers.add(name: "Content-Type", value: "application/json")
+        request.body = .bytes(ByteBuffer(string: #"{"kind":"logs"}"#))
+        let started = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
+        #expect(started.status == .accepted)
+        let job = try JSONSerialization.jsonObject(with: Data(buffer: try await started.body.collect(upTo: 1 << 16))) as? [String: Any]
+        let id = try #require(job?["id"] as? Int)
+        var state = "running"
+        for _ in 0..<200 where state == "running" {
+            try await Task.sleep(for: .milliseconds(50))
+            let response = try await HTTPClient.shared.execute(HTTPClientRequest(url: "\(base)/api/jobs/\(id)"), timeout: .seconds(10))
+            let body = try JSONSerialization.jsonObject(with: Data(buffer: try await response.body.collect(upTo: 1 << 16))) as? [String: Any]
+            state = body?["state"] as? String ?? "?"
+        }
+        #expect(state == "succeeded")
+        server.terminate()
+        server.waitUntilExit()
+        #expect(try await hits(jobDB) == 200)
     }
 }
