@@ -21,6 +21,10 @@ public protocol ServerArguments: Sendable {
     var allowedHosts: [String] { get }
     /// Folders whose regular files the logs job may read (`--log-root`); empty: `LogRoots.defaultRoots`.
     var logRoots: [String] { get }
+    /// How often a silent job event stream sends a keep-alive comment (`--sse-keep-alive`).
+    var eventStreamKeepAlive: Duration { get }
+    /// Most job event streams open at once; beyond it 429.
+    var maxEventStreams: Int { get }
 }
 
 public enum ServerSetupError: Error, CustomStringConvertible, Equatable {
@@ -37,6 +41,8 @@ public enum ServerSetupError: Error, CustomStringConvertible, Equatable {
 extension ServerArguments {
     public var allowedHosts: [String] { [] }
     public var logRoots: [String] { [] }
+    public var eventStreamKeepAlive: Duration { .seconds(15) }
+    public var maxEventStreams: Int { 64 }
     var isLoopback: Bool { Loopback.contains(hostname) }
     /// Beyond loopback, reads name every site's files and URLs: they need the token too.
     var readsNeedToken: Bool { protectReads || !isLoopback }
@@ -109,7 +115,12 @@ public func buildRouter(
     let api = router.group("api").add(middleware: auth).add(middleware: JSONBodyMiddleware())
     SitesController(database: database, jobs: jobs, cache: cache).add(to: api)
     URLsController(database: database, cache: cache).add(to: api)
-    JobsController(database: database, jobs: jobs).add(to: api)
+    JobsController(
+        database: database,
+        jobs: jobs,
+        streams: EventStreamSlots(limit: arguments.maxEventStreams),
+        keepAlive: arguments.eventStreamKeepAlive
+    ).add(to: api)
     ExportController(database: database, cache: cache).add(to: api)
     TrafficController(database: database, cache: cache).add(to: api)
     return router

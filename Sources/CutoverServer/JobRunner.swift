@@ -58,6 +58,8 @@ public actor JobRunner {
     private var jobs: [Int: JobSnapshot] = [:]
     private var tasks: [Int: Task<Void, Never>] = [:]
     private var runningBySite: [String: Int] = [:]
+    /// Event streams (SSE) watching each running job: pushed on every change, finished with it.
+    private var watchers: [Int: [UUID: AsyncStream<JobSnapshot>.Continuation]] = [:]
     private var nextID = 1
     private var closed = false
     /// Called after every job ends (the server clears its read cache).
@@ -101,6 +103,38 @@ public actor JobRunner {
     }
 
     public func job(_ id: Int) -> JobSnapshot? { jobs[id] }
+
+    /// The job's snapshots as they change, starting with the current one; the stream finishes
+    /// when the job does (its last element is then the final state, unless a newer one replaced
+    /// it in the buffer: read `job(_:)` after the stream ends). Nil for an unknown job.
+    public func updates(of id: Int) -> AsyncStream<JobSnapshot>? {
+        guard let job = jobs[id] else { return nil }
+        let (stream, continuation) = AsyncStream.makeStream(of: JobSnapshot.self, bufferingPolicy: .bufferingNewest(4))
+        continuation.yield(job)
+        guard job.state == .running else {
+            continuation.finish()
+            return stream
+        }
+        let key = UUID()
+        watchers[id, default: [:]][key] = continuation
+        continuation.onTermination = { _ in Task { await self.unwatch(id, key) } }
+        return stream
+    }
+
+    private func unwatch(_ id: Int, _ key: UUID) {
+        watchers[id]?[key] = nil
+        if watchers[id]?.isEmpty == true { watchers[id] = nil }
+    }
+
+    /// Pushes the job's current state to its watchers; finishes them when it has ended.
+    private func notify(_ id: Int) {
+        guard let job = jobs[id], let watching = watchers[id] else { return }
+        for continuation in watching.values { continuation.yield(job) }
+        if job.state != .running {
+            watchers[id] = nil
+            for continuation in watching.values { continuation.finish() }
+        }
+    }
 
     public func list() -> [JobSnapshot] { jobs.values.sorted { $0.id > $1.id } }
 
@@ -184,6 +218,7 @@ public actor JobRunner {
         guard jobs[id]?.state == .running else { return }
         jobs[id]?.done = done
         jobs[id]?.total = total
+        notify(id)
     }
 
     private func finish(_ id: Int, state: JobState, runID: Int64?, error: String?) {
@@ -195,6 +230,7 @@ public actor JobRunner {
         jobs[id] = job
         runningBySite[job.site] = nil
         tasks[id] = nil
+        notify(id)
         onFinish()
         metrics?.jobFinished(kind: job.kind, state: state, duration: .seconds(job.finishedAt!.timeIntervalSince(job.startedAt)))
     }

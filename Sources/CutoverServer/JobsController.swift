@@ -3,11 +3,15 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import NIOCore
+import Synchronization
 
 /// Crawl and probe jobs: start (202), list, one job with its progress.
 struct JobsController {
     let database: AppDatabase
     let jobs: JobRunner
+    let streams: EventStreamSlots
+    /// How often a silent event stream sends a comment line (`serve --sse-keep-alive`).
+    let keepAlive: Duration
 
     struct StartInput: Decodable {
         var kind: JobKind
@@ -24,8 +28,11 @@ struct JobsController {
         }
         api.get("jobs") { _, _ in await jobs.list() }
         api.get("jobs/:id/events") { _, context in
-            guard let id = context.parameters.get("id", as: Int.self), await jobs.job(id) != nil else {
+            guard let id = context.parameters.get("id", as: Int.self), let updates = await jobs.updates(of: id) else {
                 throw APIError(.notFound, "not_found", "no such job")
+            }
+            guard let slot = streams.reserve() else {
+                throw APIError(.tooManyRequests, "too_many_streams", "at most \(streams.limit) event streams at once; poll /api/jobs/\(id) instead")
             }
             var headers = HTTPFields()
             headers[.contentType] = "text/event-stream"
@@ -34,7 +41,9 @@ struct JobsController {
                 status: .ok,
                 headers: headers,
                 body: ResponseBody { writer in
-                    try await Self.stream(job: id, jobs: jobs, encoder: context.responseEncoder, to: &writer)
+                    // The slot is held as long as this body can run.
+                    defer { withExtendedLifetime(slot) {} }
+                    try await Self.stream(job: id, updates: updates, jobs: jobs, keepAlive: keepAlive, encoder: context.responseEncoder, to: &writer)
                 }
             )
         }
@@ -48,21 +57,78 @@ struct JobsController {
 }
 
 extension JobsController {
-    /// Server-Sent Events: a `progress` event whenever the job changes (polled every 200 ms),
-    /// then one `done` event with the final state, then the stream ends.
-    static func stream(job id: Int, jobs: JobRunner, encoder: JSONEncoder, to writer: inout any ResponseBodyWriter) async throws {
-        var last: JobSnapshot?
-        while let job = await jobs.job(id) {
-            let finished = job.state != .running
-            if job != last || finished {
-                let data = String(decoding: try encoder.encode(job), as: UTF8.self)
-                try await writer.write(ByteBuffer(string: "event: \(finished ? "done" : "progress")\ndata: \(data)\n\n"))
-                last = job
+    /// Server-Sent Events: a `progress` event whenever the job changes (pushed by the job
+    /// runner, no polling), then one `done` event with the final state, then the stream ends.
+    /// A comment line every `keepAlive` while the job is silent finds a client that went away
+    /// (the write fails), so an abandoned stream ends within one interval and frees its slot.
+    static func stream(
+        job id: Int,
+        updates: AsyncStream<JobSnapshot>,
+        jobs: JobRunner,
+        keepAlive: Duration,
+        encoder: JSONEncoder,
+        to writer: inout any ResponseBodyWriter
+    ) async throws {
+        let (events, sink) = AsyncStream.makeStream(of: JobSnapshot?.self, bufferingPolicy: .bufferingNewest(8))
+        try await withThrowingDiscardingTaskGroup { group in
+            group.addTask {
+                for await job in updates { sink.yield(job) }
+                sink.finish()
             }
-            if finished { break }
-            try await Task.sleep(for: .milliseconds(200))
+            group.addTask {
+                // nil is a keep-alive tick; the group cancels this when the stream ends.
+                while (try? await Task.sleep(for: keepAlive)) != nil { sink.yield(nil) }
+            }
+            var last: JobSnapshot?
+            for await event in events {
+                guard let job = event else {
+                    try await writer.write(ByteBuffer(string: ": keep-alive\n\n"))
+                    continue
+                }
+                if job.state == .running, job != last {
+                    try await writer.write(ByteBuffer(string: "event: progress\ndata: \(try Self.json(job, encoder))\n\n"))
+                    last = job
+                }
+            }
+            group.cancelAll()
+        }
+        if let job = await jobs.job(id) {
+            try await writer.write(ByteBuffer(string: "event: done\ndata: \(try Self.json(job, encoder))\n\n"))
         }
         try await writer.finish(nil)
+    }
+
+    static func json(_ job: JobSnapshot, _ encoder: JSONEncoder) throws -> String {
+        String(decoding: try encoder.encode(job), as: UTF8.self)
+    }
+}
+
+/// How many event streams may be open at once: each holds a connection and a descriptor.
+final class EventStreamSlots: Sendable {
+    let limit: Int
+    private let open = Mutex(0)
+
+    init(limit: Int) { self.limit = limit }
+
+    var count: Int { open.withLock { $0 } }
+
+    /// A slot, or nil when all are taken. The slot is given back when the last reference to it
+    /// goes, whether or not the response body ever ran (a HEAD request never runs it).
+    func reserve() -> Slot? {
+        let taken = open.withLock { count -> Bool in
+            guard count < limit else { return false }
+            count += 1
+            return true
+        }
+        return taken ? Slot(self) : nil
+    }
+
+    fileprivate func release() { open.withLock { $0 -= 1 } }
+
+    final class Slot: Sendable {
+        private let owner: EventStreamSlots
+        fileprivate init(_ owner: EventStreamSlots) { self.owner = owner }
+        deinit { owner.release() }
     }
 }
 

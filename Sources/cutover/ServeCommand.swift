@@ -43,11 +43,18 @@ struct ServeCommand: AsyncParsableCommand {
     )
     var logRoots: [String] = []
 
+    @Option(
+        name: .customLong("sse-keep-alive"),
+        help: "Seconds between keep-alive comments on a silent job event stream; an abandoned stream ends within one."
+    )
+    var sseKeepAlive = 15.0
+
     @Option(name: .customLong("public"), help: "Folder of the dashboard files.")
     var publicDirectory = "Public"
 
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be between 0 and 65535") }
+        guard (0.1...3600).contains(sseKeepAlive) else { throw ValidationError("--sse-keep-alive must be between 0.1 and 3600 seconds") }
     }
 
     func run() async throws {
@@ -65,7 +72,8 @@ struct ServeCommand: AsyncParsableCommand {
             protectReads: protectReads,
             publicDirectory: absolutePath(publicDirectory),
             allowedHosts: allowedHosts,
-            logRoots: logRoots.map(absolutePath)
+            logRoots: logRoots.map(absolutePath),
+            eventStreamKeepAlive: .milliseconds(Int64(sseKeepAlive * 1000))
         )
         let app = try buildApplication(arguments, database: database, logger: logger)
         try await app.runService()
@@ -90,4 +98,5 @@ struct ServeArguments: ServerArguments {
     var publicDirectory: String
     var allowedHosts: [String]
     var logRoots: [String]
+    var eventStreamKeepAlive: Duration
 }

@@ -6,6 +6,10 @@ import NIOCore
 import NIOHTTP1
 import Testing
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// Findings of issue 23's audit that need `cutover serve` as a user runs it: the built binary, a
 /// real SQLite file, real HTTP.
 @Suite(.enabled(if: Integration.enabled, "needs apache2 and libapache2-mod-php (always runs when CI=true)"))
@@ -171,5 +175,88 @@ struct AuditServeTests {
         server.terminate()
         server.waitUntilExit()
         #expect(try await hits(jobDB) == 200)
+    }
+
+    /// A raw connection that sent `GET path` and read the response head: the status, and the
+    /// socket (still open: an event stream keeps it).
+    static func openStream(port: Int, path: String) throws -> (status: Int, socket: Int32) {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let connected = withUnsafePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
+        }
+        guard connected else {
+            close(fd)
+            throw HarnessError("connect failed")
+        }
+        var timeout = timeval(tv_sec: 5, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        let request = "GET \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+        _ = request.withCString { write(fd, $0, strlen($0)) }
+        var head: [UInt8] = []
+        var byte: UInt8 = 0
+        while !head.suffix(4).elementsEqual("\r\n\r\n".utf8), read(fd, &byte, 1) == 1 { head.append(byte) }
+        let status = Int(String(decoding: head, as: UTF8.self).split(separator: " ").dropFirst().first ?? "") ?? 0
+        return (status, fd)
+    }
+
+    /// Finding 9: event streams are pushed from the job runner, at most 64 at once (429 beyond),
+    /// and one whose client went away ends within a keep-alive interval while the job is silent,
+    /// freeing its slot and descriptor; the server keeps answering meanwhile.
+    @Test func abandonedEventStreamsAreReleasedAndCapped() async throws {
+        let folder = try TemporaryDirectory(prefix: "sse")
+        defer { folder.remove() }
+        let hanging = try MisbehavingServer()
+        defer { hanging.stop() }
+        // Every page hangs for 10 s and the probe gives up after 5: a silent job of about 15 s.
+        for index in 0..<40 { try folder.write("www/slow\(index).php", "<?php echo 1;") }
+        let db = folder.appending("cutover.sqlite")
+        let add = try await Subprocess.run(
+            Subprocess.cutoverBinary,
+            ["site", "add", "s", "--db", db, "--docroot", folder.appending("www"), "--site-url", hanging.baseURL, "--backend-url", hanging.baseURL]
+        )
+        #expect(add.status == 0, "\(add.stderr)")
+        #expect(try await Subprocess.run(Subprocess.cutoverBinary, ["crawl", "--db", db, "--site", "s"]).status == 0)
+        let (server, base) = try await Self.serve(db: db, folder: folder, extra: ["--sse-keep-alive", "0.3"])
+        defer { if server.isRunning { server.terminate() } }
+        let port = Int(base.split(separator: ":").last!)!
+        var request = HTTPClientRequest(url: "\(base)/api/sites/s/jobs")
+        request.method = .POST
+        request.headers.add(name: "Authorization", value: "Bearer audit-token-0123456789")
+        request.headers.add(name: "Content-Type", value: "application/json")
+        request.body = .bytes(ByteBuffer(string: #"{"kind":"probe"}"#))
+        let started = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
+        let job = try JSONSerialization.jsonObject(with: Data(buffer: try await started.body.collect(upTo: 1 << 16))) as? [String: Any]
+        let id = try #require(job?["id"] as? Int)
+
+        var sockets: [Int32] = []
+        for _ in 0..<64 {
+            let stream = try Self.openStream(port: port, path: "/api/jobs/\(id)/events")
+            #expect(stream.status == 200)
+            sockets.append(stream.socket)
+        }
+        let refused = try Self.openStream(port: port, path: "/api/jobs/\(id)/events")
+        #expect(refused.status == 429, "the 65th stream")
+        close(refused.socket)
+        #expect(try await Self.get("\(base)/api/health").status == 200)
+        // The clients go away while the job is still silent: within a keep-alive the slots are free.
+        for socket in sockets { close(socket) }
+        var reopened = 0
+        for _ in 0..<40 where reopened != 200 {
+            try await Task.sleep(for: .milliseconds(100))
+            let stream = try Self.openStream(port: port, path: "/api/jobs/\(id)/events")
+            reopened = stream.status
+            close(stream.socket)
+        }
+        #expect(reopened == 200, "an abandoned stream's slot came back")
+        let state = try JSONSerialization.jsonObject(with: Data(buffer: try await HTTPClient.shared.execute(
+            HTTPClientRequest(url: "\(base)/api/jobs/\(id)"), timeout: .seconds(5)).body.collect(upTo: 1 << 16))) as? [String: Any]
+        #expect(state?["state"] as? String == "running", "the job was still silent meanwhile")
+        server.terminate()
+        server.waitUntilExit()
+        #expect(server.terminationStatus == 0, "SIGTERM completes with streams open")
     }
 }
