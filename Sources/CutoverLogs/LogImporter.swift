@@ -230,7 +230,11 @@ public struct LogImporter: Sendable {
         isCancelled: () -> Bool
     ) throws {
         let parser = LogLineParser(format: format)
-        let aggregator = TrafficAggregator(fallbackTime: Int(database.clock.now().timeIntervalSince1970), pathIsDecoded: format.pathIsDecoded)
+        let aggregator = TrafficAggregator(
+            fallbackTime: Int(database.clock.now().timeIntervalSince1970),
+            pathIsDecoded: format.pathIsDecoded,
+            sensitive: SensitiveQuery(pageKeys: site.pageKeys.map { ($0.script, $0.key) })
+        )
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: Self.bufferBytes, alignment: 16)
         defer { buffer.deallocate() }
         let bytes = buffer.bindMemory(to: UInt8.self)

@@ -16,10 +16,13 @@ final class TrafficAggregator {
     let fallbackTime: Int
     /// Paths from `%U` are written decoded by Apache.
     let pathIsDecoded: Bool
+    /// Masks visitors' secrets in queries before anything is stored.
+    let sensitive: SensitiveQuery
 
-    init(fallbackTime: Int, pathIsDecoded: Bool = false) {
+    init(fallbackTime: Int, pathIsDecoded: Bool = false, sensitive: SensitiveQuery = SensitiveQuery()) {
         self.fallbackTime = fallbackTime
         self.pathIsDecoded = pathIsDecoded
+        self.sensitive = sensitive
     }
 
     var distinctTargets: Int { targets.count }
@@ -122,7 +125,7 @@ final class TrafficAggregator {
             if let questionMark {
                 let query = target[(questionMark + 1)...]
                 let hits = counts[index].hits
-                let pairs = RequestTarget.queryPairs(query)
+                let pairs = sensitive.masked(RequestTarget.queryPairs(query), path: path)
                 let normalised = RequestTarget.normalisedQuery(pairs)
                 if normalised.utf8.count > RequestTarget.maxQueryBytes {
                     batch.otherQueryHits[path, default: 0] += hits

@@ -60,6 +60,12 @@ public struct AppDatabase: Sendable {
                     try Self.refuseNewerSchema(probe, migrator: try Self.migrator())
                     try probe.close()
                 }
+                // Created 0600: it holds what access logs and settings say about the site. SQLite
+                // gives the -wal and -shm files the main file's mode.
+                if !FileManager.default.fileExists(atPath: path) {
+                    let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+                    if fd >= 0 { close(fd) }
+                }
                 let pool = try DatabasePool(path: path, configuration: Self.configuration())
                 try self.init(writer: pool, migrateUpTo: target)
             case .readOnly:

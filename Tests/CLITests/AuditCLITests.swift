@@ -75,3 +75,49 @@ extension AuditCLITests {
         #expect(files.count == 1, "\(files)")
     }
 }
+
+extension AuditCLITests {
+    /// Finding 7: visitors' secrets in logged query strings never reach the database (masked as
+    /// `***` at import, in query strings and values), except under a declared page key; the
+    /// database file is created 0600.
+    @Test func secretsInLoggedQueriesAreNeverStored() throws {
+        let cli = try CLI()
+        defer { cli.cleanup() }
+        for file in ["reset.php", "login.php", "search.php", "account.php"] { try cli.folder.write("www/\(file)", "<?php echo 1;") }
+        #expect(try cli.run("site", "add", "s", "--db", cli.db, "--docroot", "www", "--page-key", "/account.php=code").status == 0)
+        #expect(try cli.run("crawl", "--db", cli.db, "--site", "s").status == 0)
+        let secrets = [
+            "9f86d081884c7d659a2feaa0c55ad015", "alice.smith@example.org", "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl",
+            "hunter2-is-my-pass", "4fzcXq7Z2kPp1vL0",
+        ]
+        let targets = [
+            "/reset.php?token=\(secrets[0])&lang=en", "/login.php?email=\(secrets[1].replacingOccurrences(of: "@", with: "%40"))&next=/home",
+            "/search.php?q=\(secrets[2])", "/login.php?user_password=\(secrets[3])", "/login.php?resetToken=\(secrets[4])",
+            "/search.php?q=product-12345-blue-widget", "/account.php?code=welcome",
+        ]
+        let log = targets.map { #"192.0.2.1 - - [06/Dec/2026:10:00:00 +0000] "GET \#($0) HTTP/1.1" 200 10 "-" "Mozilla/5.0""# }
+        let path = try cli.folder.write("access.log", log.joined(separator: "\n") + "\n")
+        let imported = try cli.run("logs", "import", "--db", cli.db, "--site", "s", path)
+        #expect(imported.status == 0, "\(imported.stderr)")
+
+        // Every byte the database holds, the WAL included.
+        var stored = Data()
+        for suffix in ["", "-wal"] {
+            stored += (FileManager.default.contents(atPath: cli.db + suffix) ?? Data())
+        }
+        for secret in secrets {
+            #expect(stored.range(of: Data(secret.utf8)) == nil, "\(secret) is in the database")
+        }
+        #expect(stored.range(of: Data("product-12345-blue-widget".utf8)) != nil, "an ordinary value is kept")
+        let shown = try #require(try cli.json("logs", "show", "--db", cli.db, "--site", "s", "--path", "/login.php") as? [String: Any])
+        let values = (shown["values"] as? [[String: Any]] ?? []).compactMap { $0["value"] as? String }
+        #expect(values.contains("***") && values.contains("/home"), "\(values)")
+        let pages = try #require(try cli.json("urls", "--db", cli.db, "--site", "s", "--prefix", "/account.php?") as? [[String: Any]])
+        #expect(pages.compactMap { $0["path"] as? String } == ["/account.php?code=welcome"], "a declared page key is not masked")
+
+        for suffix in ["", "-wal", "-shm"] where FileManager.default.fileExists(atPath: cli.db + suffix) {
+            let mode = try FileManager.default.attributesOfItem(atPath: cli.db + suffix)[.posixPermissions] as? Int
+            #expect(mode == 0o600, "\(suffix.isEmpty ? "the database" : suffix) is \(String(mode ?? 0, radix: 8))")
+        }
+    }
+}
