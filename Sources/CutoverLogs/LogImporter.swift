@@ -172,6 +172,17 @@ public struct LogImporter: Sendable {
                 .filter { $0.fingerprintLength <= prefix.count && $0.fingerprint == fingerprint(prefix[..<$0.fingerprintLength]) }
                 .max { ($0.fingerprintLength, $0.offset) < ($1.fingerprintLength, $1.offset) }
             storedOffset = known?.offset
+            // A compressed (rotated) file is complete when it is read: once read whole, the same
+            // file is up to date by a stat, never decompressed again.
+            if let known, input.isGzip, known.gzip, known.device == input.device, known.inode == input.inode, known.size == input.size,
+                known.offset > 0
+            {
+                report.outcome = .upToDate
+                report.recognised = "compressed and unchanged since it was read whole"
+                report.fromOffset = known.offset
+                report.toOffset = known.offset
+                return report
+            }
             if var known {
                 if !input.isGzip, input.size < known.offset {
                     report.recognised = "truncated since the last import (\(input.size) bytes, \(known.offset) read): read from the start"
@@ -205,6 +216,8 @@ public struct LogImporter: Sendable {
             state.format = format.text
             state.fingerprint = fingerprint(prefix[...])
             state.fingerprintLength = prefix.count
+            // Nothing of a truncated or corrupt gzip file is stored, not even its sound start.
+            try input.verifyGzip(isCancelled: isCancelled)
             try input.seek(to: state.offset)
         }
         report.fromOffset = state.offset

@@ -105,20 +105,44 @@ final class LogInput {
 
     /// Reads up to `count` content bytes; 0 at the end.
     func read(into buffer: UnsafeMutableRawPointer, count: Int) throws(LogImportError) -> Int {
-        if let gzip {
-            let read = gzread(gzip, buffer, UInt32(min(count, Int(Int32.max))))
-            guard read >= 0 else {
-                var code: Int32 = 0
-                let message = gzerror(gzip, &code).map { String(cString: $0) } ?? "corrupt gzip data"
-                throw .readFailed(path, message)
-            }
-            return Int(read)
-        }
+        if let gzip { return try Self.gzipRead(gzip, into: buffer, count: count, path: path) }
         while true {
             let read = Glibc.read(descriptor, buffer, count)
             if read >= 0 { return read }
             if errno == EINTR { continue }
             throw .readFailed(path, String(cString: strerror(errno)))
+        }
+    }
+
+    /// Reads from a gzip stream. zlib reports a truncated file only once, with the data before
+    /// the cut, and then answers 0 as at a clean end: the error code after a 0 tells them apart.
+    static func gzipRead(_ gzip: gzFile, into buffer: UnsafeMutableRawPointer, count: Int, path: String) throws(LogImportError) -> Int {
+        let read = gzread(gzip, buffer, UInt32(min(count, Int(Int32.max))))
+        var code: Int32 = 0
+        let message = gzerror(gzip, &code).map { String(cString: $0) } ?? "corrupt gzip data"
+        if read < 0 || (read == 0 && code != Z_OK) {
+            throw .readFailed(path, code == Z_BUF_ERROR ? "truncated gzip data (unexpected end of file)" : "corrupt gzip data: \(message)")
+        }
+        return Int(read)
+    }
+
+    /// Decompresses the whole file once, through a handle of its own, and throws if any member is
+    /// truncated or corrupt: a gzip file's stretches are stored only when all of it is sound.
+    func verifyGzip(isCancelled: () -> Bool) throws {
+        guard isGzip else { return }
+        // A new open file description of the same file (not dup: a dup shares the offset that
+        // the import's own gzip handle reads from).
+        let own = open("/proc/self/fd/\(descriptor)", O_RDONLY | O_CLOEXEC)
+        guard own >= 0, let check = gzdopen(own, "rb") else {
+            if own >= 0 { close(own) }
+            throw LogImportError.cannotOpen(path, "not a readable gzip file")
+        }
+        defer { gzclose(check) }
+        gzbuffer(check, 1 << 20)
+        let buffer = UnsafeMutableRawPointer.allocate(byteCount: 1 << 20, alignment: 16)
+        defer { buffer.deallocate() }
+        while try Self.gzipRead(check, into: buffer, count: 1 << 20, path: path) > 0 {
+            if isCancelled() { throw CancellationError() }
         }
     }
 

@@ -121,3 +121,37 @@ extension AuditCLITests {
         }
     }
 }
+
+extension AuditCLITests {
+    /// Findings 10 and 15: a truncated or corrupt gzip file is an error that stores nothing of
+    /// it, even past the first 64 MiB stretch; a sound one, once read, is up to date by a stat.
+    @Test func brokenGzipStoresNothingAndAReadOneIsNotDecompressedAgain() throws {
+        let cli = try CLI()
+        defer { cli.cleanup() }
+        try cli.folder.write("www/index.php", "<?php echo 1;")
+        #expect(try cli.run("crawl", "--db", cli.db, "--docroot", "www").status == 0)
+        // 72 MB of log: more than one 64 MiB stretch.
+        var text = ""
+        let line = #"192.0.2.1 - - [06/Dec/2026:10:00:00 +0000] "GET /index.php HTTP/1.1" 200 10 "-" "Mozilla/5.0""# + "\n"
+        text.reserveCapacity(800_000 * line.utf8.count)
+        for _ in 0..<800_000 { text += line }
+        let plain = try cli.folder.write("big.log", text)
+        #expect(try Subprocess.run("/bin/gzip", ["-kn", plain]).status == 0)
+        let sound = try Data(contentsOf: URL(fileURLWithPath: plain + ".gz"))
+        try sound.prefix(sound.count - 20).write(to: URL(fileURLWithPath: cli.folder.appending("truncated.log.gz")))
+        var corrupt = sound
+        corrupt[corrupt.count - 12] ^= 0xFF  // the end of the deflate data: found only after 64 MiB of output
+        try corrupt.write(to: URL(fileURLWithPath: cli.folder.appending("corrupt.log.gz")))
+
+        for broken in ["truncated.log.gz", "corrupt.log.gz"] {
+            let result = try cli.run("logs", "import", "--db", cli.db, cli.folder.appending(broken))
+            #expect(result.status != 0 && result.stderr.contains("gzip data"), "\(broken): \(result.stdout)\(result.stderr)")
+            let shown = try #require(try cli.json("logs", "show", "--db", cli.db) as? [[String: Any]])
+            #expect(shown.isEmpty, "\(broken) stored \(shown)")
+        }
+        let first = try cli.run("logs", "import", "--db", cli.db, plain + ".gz")
+        #expect(first.status == 0 && first.stdout.contains("800000 requests counted"), "\(first.stdout)\(first.stderr)")
+        let again = try cli.run("logs", "import", "--db", cli.db, plain + ".gz")
+        #expect(again.stdout.contains("unchanged since it was read whole"), "\(again.stdout)")
+    }
+}
