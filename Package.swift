@@ -7,6 +7,7 @@ let package = Package(
     products: [
         .executable(name: "cutover", targets: ["cutover"]),
         .executable(name: "cutover-demo-app", targets: ["DemoApp"]),
+        .executable(name: "cutover-fuzz", targets: ["cutover-fuzz"]),
         .library(name: "CutoverCore", targets: ["CutoverCore"]),
     ],
     dependencies: [
@@ -107,6 +108,8 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // `make fuzz`: the log-line parser and the query normaliser over generated hostile lines.
+        .executableTarget(name: "cutover-fuzz", dependencies: ["CutoverLogs"]),
         // Helpers for tests: a real Apache on loopback, a recording Swift backend, temp dirs.
         .target(
             name: "CutoverTestSupport",

@@ -96,4 +96,41 @@ public enum PathEncoding {
         }
         return result.isEmpty ? "/" : result
     }
+
+    /// The path as Apache maps it: `%XX` decoded, `//` merged, `.` and `..` segments resolved,
+    /// then re-encoded segment by segment; a trailing slash (or a last `.`/`..`) is kept. Nil for
+    /// a malformed escape, a path that climbs above the root, or a control byte (`%0A`, `%00`):
+    /// no request reaches such a script or prefix, and a config file cannot hold it.
+    /// `/blog/%2e%2e/` and `/blog/../` are `/`; `//index.php` is `/index.php`.
+    public static func resolved(_ path: String) -> String? {
+        guard path.hasPrefix("/"), let bytes = decode(path), !bytes.contains(where: { $0 < 0x20 || $0 == 0x7F }) else { return nil }
+        return resolved(decoded: bytes)
+    }
+
+    /// `resolved` over bytes already decoded (`%U` in a log line); nil when they climb above the root.
+    public static func resolved(decoded: [UInt8]) -> String? {
+        guard decoded.first == UInt8(ascii: "/") else { return nil }
+        var segments: [ArraySlice<UInt8>] = []
+        let parts = decoded.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: true)
+        for part in parts {
+            if part.elementsEqual(".".utf8) { continue }
+            if part.elementsEqual("..".utf8) {
+                guard !segments.isEmpty else { return nil }
+                segments.removeLast()
+                continue
+            }
+            segments.append(part)
+        }
+        let trailingSlash =
+            decoded.count > 1
+            && (decoded.last == UInt8(ascii: "/") || parts.last.map { $0.elementsEqual(".".utf8) || $0.elementsEqual("..".utf8) } == true)
+        var path = ""
+        for segment in segments {
+            path += "/"
+            path += encodeSegment(segment)
+        }
+        if segments.isEmpty || trailingSlash { path += "/" }
+        return path
+    }
 }
+

@@ -23,8 +23,9 @@ public struct PageKey: Sendable, Hashable, Codable {
     /// a query; the key letters, digits, `_` and `-` (PHP rewrites `.`, spaces and `[` in key
     /// names, so such keys would not name what the user typed).
     public var problem: String? {
-        guard PathEncoding.canonical(script) == script, !script.contains("?") else {
-            return "page key script '\(ConfigText.visible(script))' must be a URL path such as /doku.php"
+        guard PathEncoding.resolved(script) == script, !script.contains("?"), script.utf8.count <= 2048 else {
+            return "page key script '\(ConfigText.visible(script))' must be a URL path such as /doku.php (no '//', '.' or '..' segments, "
+                + "no control characters, at most 2048 bytes)"
         }
         guard QueryPage.isKeyName(key) else {
             return "page key '\(ConfigText.visible(key))' must be 1-64 letters, digits, '_' or '-'"

@@ -64,6 +64,17 @@ public struct SiteSettings: Sendable, Hashable, Codable {
         self.accessLogFormat = accessLogFormat
     }
 
+    /// Most bytes of text one site's settings may hold (every string summed): what one create or
+    /// update can store. Each field has its own bound too (see `problems`).
+    public static let maxStoredBytes = 16 * 1024
+
+    /// The bytes of text the settings hold.
+    public var storedBytes: Int {
+        let lists = directoryIndex + phpExtensions + accessLogs + pageKeys.flatMap { [$0.script, $0.key] }
+        return [name, docroot, publicURL, backendURL, ownerHeader, accessLogFormat, frontController ?? ""].map(\.utf8.count).reduce(0, +)
+            + lists.map(\.utf8.count).reduce(0, +)
+    }
+
     /// Checks every field and returns the problems found, one sentence each (empty when valid).
     /// Runs where settings enter (API, CLI); `resolve` gives a path's real path (symlinks
     /// followed, nil when it does not exist), so a docroot is judged by where it really leads.
@@ -73,6 +84,11 @@ public struct SiteSettings: Sendable, Hashable, Codable {
             found.append(problem)
         }
         if let problem = HTTPBaseURL.problem(with: publicURL) { found.append("site URL: \(problem)") }
+        if publicURL.utf8.count > 2048 { found.append("site URL is longer than 2048 bytes") }
+        if accessLogFormat.utf8.count > 1024 { found.append("access log format is longer than 1024 bytes") }
+        if storedBytes > Self.maxStoredBytes {
+            found.append("the settings take \(storedBytes) bytes; at most \(Self.maxStoredBytes) are stored per site")
+        }
         if !(1...10_000).contains(probeRetention) { found.append("probe retention must be between 1 and 10000 runs") }
         if let every = crawlEverySeconds, every < Interval.minimumSeconds {
             found.append("the schedule must be at least \(Interval.minimumSeconds) seconds ('1m')")
@@ -88,9 +104,9 @@ public struct SiteSettings: Sendable, Hashable, Codable {
         found += pageKeys.compactMap(\.problem)
         if Set(pageKeys.map(\.script)).count != pageKeys.count { found.append("each script can have one page key") }
         do {
-            _ = try LogFormat(accessLogFormat)
+            if accessLogFormat.utf8.count <= 1024 { _ = try LogFormat(accessLogFormat) }
         } catch {
-            found.append("access log format: \(error.description)")
+            found.append("access log format: \(ConfigText.visible(error.description, limit: 300))")
         }
         return found
     }
@@ -124,9 +140,14 @@ public struct SiteSettings: Sendable, Hashable, Codable {
             found.append("PHP extensions must look like '.php' (a dot, then letters, digits, '.', '_' or '-')")
         }
         if let script = frontController,
-            PathEncoding.canonical(script) != script || script.contains("?") || !phpExtensions.contains(where: { script.hasSuffix($0) })
+            PathEncoding.resolved(script) != script || script.contains("?") || script.utf8.count > 2048
+                || !phpExtensions.contains(where: { script.hasSuffix($0) })
         {
-            found.append("front controller '\(ConfigText.visible(script))' must be the URL path of a PHP script, such as /index.php")
+            let suggestion = PathEncoding.resolved(script).map { $0 != script ? " (did you mean \(ConfigText.visible($0))?)" : "" } ?? ""
+            found.append(
+                "front controller '\(ConfigText.visible(script))' must be the URL path of a PHP script, such as /index.php: "
+                    + "no '//', '.' or '..' segments, no control characters, at most 2048 bytes\(suggestion)"
+            )
         }
         if !(1...64).contains(ownerHeader.utf8.count) || !ownerHeader.utf8.allSatisfy({ ConfigText.isWordByte($0) || $0 == UInt8(ascii: "-") }) {
             found.append("owner header '\(ConfigText.visible(ownerHeader))' must be a header name (1-64 letters, digits, '-')")

@@ -223,7 +223,7 @@ public struct LogImporter: Sendable {
         report.fromOffset = state.offset
         try read(input, state: &state, storedOffset: &storedOffset, report: &report, isCancelled: isCancelled)
         report.toOffset = state.offset
-        if report.requests > 0 { report.urlsAdded = try database.addRequestedURLs(siteID: siteID) }
+        if input.isStream, report.requests > 0 { report.urlsAdded = try database.addRequestedURLs(siteID: siteID) }
         if report.lines == 0 && report.outcome == .imported && !report.partialLastLine { report.outcome = .upToDate }
         logger.info(
             "log import",
@@ -246,7 +246,8 @@ public struct LogImporter: Sendable {
         let aggregator = TrafficAggregator(
             fallbackTime: Int(database.clock.now().timeIntervalSince1970),
             pathIsDecoded: format.pathIsDecoded,
-            sensitive: SensitiveQuery(pageKeys: site.pageKeys.map { ($0.script, $0.key) })
+            sensitive: SensitiveQuery(pageKeys: site.pageKeys.map { ($0.script, $0.key) }),
+            frontController: site.frontController != nil
         )
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: Self.bufferBytes, alignment: 16)
         defer { buffer.deallocate() }
@@ -264,7 +265,7 @@ public struct LogImporter: Sendable {
         var stretchOffset = state.offset
         var stretchFirstBad: String?
 
-        func store() throws {
+        func store(last: Bool = false) throws {
             let clock = ContinuousClock()
             let start = clock.now
             let lines = report.lines - stretchStart.lines
@@ -290,7 +291,14 @@ public struct LogImporter: Sendable {
                     // Nothing to remember for standard input but the counts.
                     try database.recordTraffic(batch, siteID: state.siteID)
                 } else {
-                    state = try database.recordLogStretch(state, batch: batch, storedOffset: storedOffset)
+                    let stored = try database.recordLogStretch(
+                        state,
+                        batch: batch,
+                        storedOffset: storedOffset,
+                        addingRequestedURLs: last && report.requests > 0
+                    )
+                    state = stored.state
+                    report.urlsAdded += stored.urlsAdded
                     storedOffset = state.offset
                 }
             }
@@ -392,7 +400,7 @@ public struct LogImporter: Sendable {
             if atEnd { break }
             if stretch >= stretchBytes { try store() }
         }
-        try store()
+        try store(last: true)
     }
 
     /// `host` (or `host:port`) equals one of `hosts`, ignoring case.

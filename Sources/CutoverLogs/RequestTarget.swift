@@ -27,27 +27,7 @@ public enum RequestTarget {
     public static func canonicalPath<Bytes: Collection<UInt8>>(_ raw: Bytes, alreadyDecoded: Bool = false) -> String? {
         guard raw.first == UInt8(ascii: "/") else { return nil }
         guard let decoded = alreadyDecoded ? Array(raw) : percentDecode(raw, plusIsSpace: false) else { return nil }
-        var segments: [ArraySlice<UInt8>] = []
-        let parts = decoded.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: true)
-        for part in parts {
-            if part.elementsEqual(".".utf8) { continue }
-            if part.elementsEqual("..".utf8) {
-                guard !segments.isEmpty else { return nil }
-                segments.removeLast()
-                continue
-            }
-            segments.append(part)
-        }
-        let trailingSlash =
-            decoded.count > 1
-            && (decoded.last == UInt8(ascii: "/") || parts.last.map { $0.elementsEqual(".".utf8) || $0.elementsEqual("..".utf8) } == true)
-        var path = ""
-        for segment in segments {
-            path += "/"
-            path += PathEncoding.encodeSegment(segment)
-        }
-        if segments.isEmpty || trailingSlash { path += "/" }
-        return path
+        return PathEncoding.resolved(decoded: decoded)
     }
 
     /// `a=1&b=2` as raw (still encoded) key/value pairs, in order; empty pieces dropped.

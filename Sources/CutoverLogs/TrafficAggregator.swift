@@ -18,11 +18,15 @@ final class TrafficAggregator {
     let pathIsDecoded: Bool
     /// Masks visitors' secrets in queries before anything is stored.
     let sensitive: SensitiveQuery
+    /// Whether the site has a front controller: mod_rewrite's internal redirect to it is logged
+    /// by `%R` as `redirect-handler`, and PHP answered.
+    let frontController: Bool
 
-    init(fallbackTime: Int, pathIsDecoded: Bool = false, sensitive: SensitiveQuery = SensitiveQuery()) {
+    init(fallbackTime: Int, pathIsDecoded: Bool = false, sensitive: SensitiveQuery = SensitiveQuery(), frontController: Bool = false) {
         self.fallbackTime = fallbackTime
         self.pathIsDecoded = pathIsDecoded
         self.sensitive = sensitive
+        self.frontController = frontController
     }
 
     var distinctTargets: Int { targets.count }
@@ -35,7 +39,7 @@ final class TrafficAggregator {
         if inserted { counts.append(TrafficCounts()) }
         let time = entry.time ?? fallbackTime
         let bot = isBot(entry.userAgent.map { UnsafeBufferPointer(rebasing: line[$0]) })
-        let served = Self.servedBy(entry, line: line)
+        let served = Self.servedBy(entry, line: line, frontController: frontController)
         Self.count(&counts[index], entry: entry, time: time, bot: bot, served: served)
         let day = time >= 0 ? time / 86_400 : (time - 86_399) / 86_400
         Self.count(&days[index << 24 | (day & 0xFF_FFFF), default: TrafficCounts()], entry: entry, time: time, bot: bot, served: served)
@@ -69,7 +73,7 @@ final class TrafficAggregator {
     /// Who answered, when the line says: `.some(owner)` (nil owner: attributed to neither PHP
     /// nor Swift, e.g. a static file), or `.none` when the format carries no attribution.
     @inline(__always)
-    static func servedBy(_ entry: LogEntry, line: UnsafeBufferPointer<UInt8>) -> Owner?? {
+    static func servedBy(_ entry: LogEntry, line: UnsafeBufferPointer<UInt8>, frontController: Bool = false) -> Owner?? {
         if let range = entry.ownerHeader {
             let header = line[range]
             if header.elementsEqual("swift".utf8) { return .some(.swift) }
@@ -79,6 +83,9 @@ final class TrafficAggregator {
         guard let range = entry.handler else { return .none }
         let handler = line[range]
         if handler.elementsEqual("proxy-server".utf8) { return .some(.swift) }
+        // An internal redirect by the app's own rewrite rules: its front controller answered.
+        // Elsewhere the log does not say who did, so the line is not attributed.
+        if handler.elementsEqual("redirect-handler".utf8) { return frontController ? .some(.php) : .none }
         if handler.count >= 3,
             handler.starts(with: "application/x-httpd-php".utf8) || handler.elementsEqual("php-script".utf8)
                 || handler.elementsEqual("php".utf8)

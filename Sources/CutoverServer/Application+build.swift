@@ -88,6 +88,7 @@ public func buildRouter(
     router.add(middleware: HostAllowListMiddleware(allowList: HostAllowList(boundHost: arguments.hostname, allowed: arguments.allowedHosts)))
     router.add(middleware: CacheInvalidationMiddleware(cache: cache))
     // Only the dashboard folder is ever served from disk, never a site's docroot.
+    router.add(middleware: DashboardPathMiddleware())
     router.add(middleware: FileMiddleware(arguments.publicDirectory, searchForIndexHtml: true, logger: logger))
 
     // Open to anyone who may reach the server: liveness and the API's description.

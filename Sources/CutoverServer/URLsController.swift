@@ -36,6 +36,8 @@ struct URLsController {
         var to: Owner
         var reason: String?
         var redirectTo: String?
+        /// A route prefix that covers the whole site, the front controller or static files needs it (and a reason).
+        var force: Bool?
     }
 
     func add(to api: RouterGroup<AppContext>) {
@@ -118,7 +120,8 @@ struct URLsController {
                 to: input.to,
                 reason: input.reason ?? "",
                 actor: "api",
-                redirectTo: input.redirectTo
+                redirectTo: input.redirectTo,
+                force: input.force ?? false
             )
         }
     }

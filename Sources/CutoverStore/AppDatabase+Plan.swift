@@ -20,6 +20,9 @@ public enum PlanError: Error, CustomStringConvertible, Equatable {
     case invalidPath(String)
     case invalidTarget(Owner)
     case reasonTooLong(Int)
+    /// A route prefix that would send the whole site, static files or the front controller to Swift.
+    case prefixNeedsForce(prefix: String, covers: String)
+    case redirectNeedsSwift
 
     public var description: String {
         switch self {
@@ -32,6 +35,10 @@ public enum PlanError: Error, CustomStringConvertible, Equatable {
         case .invalidPath(let path): "'\(path)' is not a URL path (it must start with '/', and each '%' must begin an escape such as %20)"
         case .invalidTarget(let owner): "pages can be flipped to swift or php, not \(owner.rawValue)"
         case .reasonTooLong(let count): "the reason has \(count) characters; at most \(AppDatabase.maxReasonLength) are kept"
+        case .prefixNeedsForce(let prefix, let covers):
+            "the route prefix '\(ConfigText.visible(prefix))' covers \(covers): every URL below it would reach Swift, files included; "
+                + "if that is meant, flip again with force (--force) and a reason (--reason)"
+        case .redirectNeedsSwift: "a redirect (redirectTo) goes with a flip to swift"
         }
     }
 }
@@ -52,14 +59,15 @@ extension AppDatabase {
         to target: Owner,
         reason: String,
         actor: String = "cli",
-        redirectTo: String? = nil
+        redirectTo: String? = nil,
+        force: Bool = false
     )
         throws -> FlipResult
     {
         let redirect = try Self.checkFlip(target: target, reason: reason, redirectTo: redirectTo)
         let now = clock.now()
         return try writer.write { db in
-            try Self.flip(db, siteID: siteID, selection, to: target, reason: reason, actor: actor, redirect: redirect, at: now)
+            try Self.flip(db, siteID: siteID, selection, to: target, reason: reason, actor: actor, redirect: redirect, force: force, at: now)
         }
     }
 
@@ -69,12 +77,13 @@ extension AppDatabase {
         to target: Owner,
         reason: String,
         actor: String = "cli",
-        redirectTo: String? = nil
+        redirectTo: String? = nil,
+        force: Bool = false
     ) async throws -> FlipResult {
         let redirect = try Self.checkFlip(target: target, reason: reason, redirectTo: redirectTo)
         let now = clock.now()
         return try await writer.write { db in
-            try Self.flip(db, siteID: siteID, selection, to: target, reason: reason, actor: actor, redirect: redirect, at: now)
+            try Self.flip(db, siteID: siteID, selection, to: target, reason: reason, actor: actor, redirect: redirect, force: force, at: now)
         }
     }
 
@@ -82,10 +91,34 @@ extension AppDatabase {
     static func checkFlip(target: Owner, reason: String, redirectTo: String?) throws -> String? {
         guard target != .static else { throw PlanError.invalidTarget(target) }
         guard reason.count <= Self.maxReasonLength else { throw PlanError.reasonTooLong(reason.count) }
+        if redirectTo != nil, target != .swift { throw PlanError.redirectNeedsSwift }
         return try redirectTo.map { value -> String in
-            guard let canonical = PathEncoding.canonical(value) else { throw PlanError.invalidPath(value) }
+            // Refused, not re-encoded: a control character has no place in a Location (#23).
+            guard let canonical = PathEncoding.canonical(value), value.utf8.count <= 2048,
+                PathEncoding.decode(value)?.contains(where: { $0 < 0x20 || $0 == 0x7F }) == false
+            else { throw PlanError.invalidPath(value) }
             return canonical
         }
+    }
+
+    /// What a route prefix would take from PHP besides its routes: the whole site, the front
+    /// controller itself, static files. Nil when it covers none of them.
+    static func routeCoverage(_ db: Database, siteID: Int64, prefix: String) throws -> String? {
+        var covered: [String] = []
+        if prefix == "/" { covered.append("the whole site") }
+        if let script = try String.fetchOne(db, sql: "SELECT front_controller FROM sites WHERE id = ?", arguments: [siteID]),
+            script.hasPrefix(prefix)
+        {
+            covered.append("the front controller \(script)")
+        }
+        let statics =
+            try Int.fetchOne(
+                db,
+                sql: "SELECT count(*) FROM urls WHERE site_id = ? AND owner = 'static' AND gone = 0 AND substr(path, 1, ?) = ?",
+                arguments: [siteID, prefix.utf8.count, prefix]
+            ) ?? 0
+        if statics > 0 { covered.append("\(statics) static files") }
+        return covered.isEmpty ? nil : covered.joined(separator: ", ")
     }
 
     static func flip(
@@ -96,6 +129,7 @@ extension AppDatabase {
         reason: String,
         actor: String,
         redirect: String?,
+        force: Bool = false,
         at now: Date
     ) throws -> FlipResult {
         do {
@@ -105,10 +139,14 @@ extension AppDatabase {
             var unchangedRoutes: [String] = []
             // A prefix with a query (`/index.php?page=`) selects query-identified pages, no route.
             if frontController, case .prefix(let prefix) = selection, !prefix.contains("?") {
-                // The prefix becomes a rule pattern: no control characters (the export would refuse them).
-                guard let canonical = PathEncoding.canonical(prefix),
-                    PathEncoding.decode(canonical)?.contains(where: { $0 < 0x20 || $0 == 0x7F }) == false
-                else { throw PlanError.invalidPath(prefix) }
+                // The prefix becomes a rule pattern over the path as Apache maps it: '..' and '//'
+                // resolved (a rule for '/blog/../' could never match), no control characters.
+                guard let canonical = PathEncoding.resolved(prefix), canonical.utf8.count <= 2048 else { throw PlanError.invalidPath(prefix) }
+                if target == .swift, !force || reason.trimmingCharacters(in: .whitespaces).isEmpty,
+                    let covers = try routeCoverage(db, siteID: siteID, prefix: canonical)
+                {
+                    throw PlanError.prefixNeedsForce(prefix: canonical, covers: covers)
+                }
                 if try planRoutePrefix(db, siteID: siteID, prefix: canonical, to: target, at: now) {
                     routes.append(canonical + "*")
                 } else {

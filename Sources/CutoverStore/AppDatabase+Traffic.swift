@@ -186,8 +186,17 @@ extension AppDatabase {
     /// once: `storedOffset` is the offset this importer last read from the row (nil for a file
     /// not yet remembered); if the row moved meanwhile, nothing is stored and
     /// `StoreError.concurrentLogImport` says so.
+    ///
+    /// `addingRequestedURLs` (the import's last stretch) adds the requested URLs in the same
+    /// transaction: a kill between the counts and the URLs cannot leave URLs that no later
+    /// import adds ("nothing new"). Returns the new state and how many URLs were added.
     @discardableResult
-    public func recordLogStretch(_ state: LogFileState, batch: TrafficBatch, storedOffset: Int64?) throws -> LogFileState {
+    public func recordLogStretch(
+        _ state: LogFileState,
+        batch: TrafficBatch,
+        storedOffset: Int64?,
+        addingRequestedURLs: Bool = false
+    ) throws -> (state: LogFileState, urlsAdded: Int) {
         try writer.write { db in
             var state = state
             if let id = state.id {
@@ -204,7 +213,7 @@ extension AppDatabase {
             state.lastImportedAt = clock.now()
             try state.save(db)
             try Self.add(batch, siteID: state.siteID, db: db)
-            return state
+            return (state, addingRequestedURLs ? try Self.addRequestedURLs(db, siteID: state.siteID) : 0)
         }
     }
 
@@ -235,7 +244,11 @@ extension AppDatabase {
     /// characters (`%0A`, `%00`: the export refuses them in a config file, and no page has them).
     @discardableResult
     public func addRequestedURLs(siteID: Int64) throws -> Int {
-        try writer.write { db in
+        try writer.write { db in try Self.addRequestedURLs(db, siteID: siteID) }
+    }
+
+    static func addRequestedURLs(_ db: Database, siteID: Int64) throws -> Int {
+        do {
             // The fallback's (Swift) or, on a front-controller site, the front controller's (PHP).
             let owner = try Self.missingOwner(db, siteID: siteID)
             try db.execute(

@@ -37,6 +37,9 @@ struct FlipCommand: AsyncParsableCommand {
     @Option(name: .long, help: "The page moves: Apache answers its old URL with a 301 to this path.")
     var redirectTo: String?
 
+    @Flag(name: .long, help: "Allow a route prefix that covers the whole site, the front controller or static files (needs --reason).")
+    var force = false
+
     func validate() throws {
         let selections = (paths.isEmpty ? 0 : 1) + (prefix == nil ? 0 : 1) + (glob == nil ? 0 : 1)
         guard selections == 1 else { throw ValidationError("give URL paths, --prefix or --glob (exactly one of them)") }
@@ -49,7 +52,15 @@ struct FlipCommand: AsyncParsableCommand {
         let site = try siteOptions.resolve(in: database)
         let selection: URLSelection = prefix.map { .prefix($0) } ?? glob.map { .glob($0) } ?? .paths(paths)
         let actor = ProcessInfo.processInfo.environment["USER"].map { "cli:\($0)" } ?? "cli"
-        let result = try await database.flip(siteID: site.id!, selection, to: to, reason: reason, actor: actor, redirectTo: redirectTo)
+        let result = try await database.flip(
+            siteID: site.id!,
+            selection,
+            to: to,
+            reason: reason,
+            actor: actor,
+            redirectTo: redirectTo,
+            force: force
+        )
         if global.json {
             try Output.json(result)
             return

@@ -155,3 +155,63 @@ extension AuditCLITests {
         #expect(again.stdout.contains("unchanged since it was read whole"), "\(again.stdout)")
     }
 }
+
+extension AuditCLITests {
+    /// Finding 12: every size the README states is enforced where values enter; nothing is stored.
+    @Test func oversizedSettingsAreRefusedWhereTheyEnter() throws {
+        let cli = try CLI()
+        defer { cli.cleanup() }
+        try cli.folder.write("www/index.php", "<?php echo 1;")
+        // Under Linux's 128 KiB limit for one argument, far over every bound.
+        let big = String(repeating: "a", count: 120_000)
+        let cases: [[String]] = [
+            ["--front-controller", "/\(big).php"],
+            ["--access-log-format", "%h \(big)"],
+            ["--page-key", "/index.php=\(big)"],
+            ["--page-key", "/\(big).php=id"],
+            ["--access-log", "/var/log/\(String(repeating: "b", count: 3_000))", "--access-log", "/var/log/\(String(repeating: "c", count: 3_000))",
+                "--access-log", "/var/log/\(String(repeating: "d", count: 3_000))", "--access-log", "/var/log/\(String(repeating: "e", count: 3_000))",
+                "--access-log", "/var/log/\(String(repeating: "f", count: 3_000))", "--access-log", "/var/log/\(String(repeating: "g", count: 3_000))"],
+        ]
+        for extra in cases {
+            let result = try cli.run(["site", "add", "s", "--db", cli.db, "--docroot", "www"] + extra)
+            #expect(result.status != 0, "accepted \(extra.map { String($0.prefix(40)) })")
+            #expect(result.stderr.utf8.count < 2_000, "the message is short: \(result.stderr.utf8.count) bytes")
+        }
+        let sites = try #require(try cli.json("site", "list", "--db", cli.db) as? [Any])
+        #expect(sites.isEmpty)
+    }
+
+    /// Finding 13: scripts, front controllers and prefixes are normalised or refused; a route
+    /// prefix over the whole site, the front controller or static files needs --force and a reason.
+    @Test func routePrefixesAndScriptsAreNormalisedOrRefused() throws {
+        let cli = try CLI()
+        defer { cli.cleanup() }
+        for file in ["index.php", "static/site.css", "admin/index.php"] { try cli.folder.write("www/\(file)", "x") }
+        for bad in ["/../doku.php", "//index.php", "/doku.php%0A", "/./index.php"] {
+            let result = try cli.run("site", "add", "s", "--db", cli.db, "--docroot", "www", "--front-controller", bad)
+            #expect(result.status != 0, "front controller \(bad) accepted")
+            let key = try cli.run("site", "add", "s", "--db", cli.db, "--docroot", "www", "--page-key", "\(bad)=id")
+            #expect(key.status != 0, "page key script \(bad) accepted")
+        }
+        let suggestion = try cli.run("site", "add", "s", "--db", cli.db, "--docroot", "www", "--front-controller", "//index.php")
+        #expect(suggestion.stderr.contains("did you mean /index.php"), "\(suggestion.stderr)")
+        #expect(try cli.run("site", "add", "s", "--db", cli.db, "--docroot", "www", "--front-controller", "/index.php").status == 0)
+        #expect(try cli.run("crawl", "--db", cli.db, "--site", "s").status == 0)
+
+        for wide in ["/", "/blog/../", "/blog/%2e%2e/", "//", "/static/", "/index"] {
+            let result = try cli.run("flip", "--db", cli.db, "--site", "s", "--prefix", wide, "--to", "swift")
+            #expect(result.status != 0 && result.stderr.contains("--force"), "\(wide): \(result.stdout)\(result.stderr)")
+        }
+        let noReason = try cli.run("flip", "--db", cli.db, "--site", "s", "--prefix", "/", "--to", "swift", "--force")
+        #expect(noReason.status != 0, "force without a reason")
+        let above = try cli.run("flip", "--db", cli.db, "--site", "s", "--prefix", "/../", "--to", "swift")
+        #expect(above.status != 0 && above.stderr.contains("not a URL path"), "\(above.stderr)")
+        let blog = try cli.run("flip", "--db", cli.db, "--site", "s", "--prefix", "/blog/./x/../", "--to", "swift")
+        #expect(blog.status == 0 && blog.stdout.contains("/blog/*"), "\(blog.stdout)\(blog.stderr)")
+        let forced = try cli.run("flip", "--db", cli.db, "--site", "s", "--prefix", "/", "--to", "swift", "--force", "--reason", "root cutover")
+        #expect(forced.status == 0, "\(forced.stderr)")
+        let export = try cli.run("export", "--db", cli.db, "--site", "s")
+        #expect(export.status == 0 && export.stdout.contains("#    /blog/*"), "\(export.stderr)")
+    }
+}

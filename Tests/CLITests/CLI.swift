@@ -13,6 +13,11 @@ struct CLI {
         try Subprocess.run(Subprocess.cutoverBinary, arguments, currentDirectory: folder.path)
     }
 
+    @discardableResult
+    func run(_ arguments: [String]) throws -> ProcessResult {
+        try Subprocess.run(Subprocess.cutoverBinary, arguments, currentDirectory: folder.path)
+    }
+
     func json(_ arguments: String...) throws -> Any {
         let result = try Subprocess.run(Subprocess.cutoverBinary, arguments + ["--json"], currentDirectory: folder.path)
         guard result.status == 0 else { throw HarnessError("cutover \(arguments) failed: \(result.stderr)") }

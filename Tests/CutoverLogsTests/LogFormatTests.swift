@@ -148,3 +148,14 @@ func parse(_ line: String, format: String) throws -> Parsed {
         #expect(otherKeys == 0)
     }
 }
+
+/// LogFuzz's properties over 100,000 generated hostile lines (`make fuzz` runs 10 million).
+@Suite struct LogFuzzTests {
+    @Test func generatedHostileLinesKeepEveryProperty() {
+        let report = LogFuzz.run(count: 100_000, seed: 23)
+        #expect(report.violations.isEmpty, "\(report.violations.prefix(5))")
+        // The generator reaches every outcome, or the properties would be checked on nothing.
+        #expect(report.requests > 10_000 && report.bad > 1_000 && report.noTarget > 100 && report.otherHosts > 1_000, "\(report)")
+        #expect(report.unusable > 0, "\(report)")
+    }
+}
