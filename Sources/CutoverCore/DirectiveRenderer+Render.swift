@@ -138,7 +138,11 @@ public enum DirectiveRenderer {
             lines.append("# counts who really answered each request instead of inferring it from probes.")
         }
         let findings = HtaccessFindings(
-            htaccess, flips: flips, form: form, docroot: settings.docroot, writesDirectoryBlocks: settings.frontController == nil
+            htaccess,
+            flips: flips,
+            form: form,
+            docroot: settings.docroot,
+            writesDirectoryBlocks: settings.frontController == nil
         )
         let conflicts = findings.conflicts
         for conflict in conflicts { lines.append("# CONFLICT: \(conflict)") }

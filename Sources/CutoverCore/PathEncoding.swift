@@ -133,4 +133,3 @@ public enum PathEncoding {
         return path
     }
 }
-

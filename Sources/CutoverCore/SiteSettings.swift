@@ -228,6 +228,8 @@ public enum HTTPBaseURL {
         }
         guard scheme == "http" || scheme == "https" else { return "'\(shown)' must start with http:// or https://" }
         guard let host = components.host, !host.isEmpty else { return "'\(shown)' has no host" }
+        // Settings are open reads on loopback: a password in a URL would be shown to every local process.
+        if components.user != nil || components.password != nil { return "'\(shown)' must not hold credentials (user:password@)" }
         if components.query != nil || components.fragment != nil { return "'\(shown)' must not have a query or fragment" }
         return nil
     }

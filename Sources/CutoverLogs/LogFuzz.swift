@@ -66,7 +66,8 @@ public enum LogFuzz {
         let size = random.chance(3) ? "x1" : (random.chance(10) ? "-" : String(random.below(100_000)))
         let agent = ["Mozilla/5.0", "bingbot/2.0", "-", "cutover-probe/1", "a \\\"quoted\\\" agent"][random.below(5)]
         let host = random.chance(70) ? "shop.example:80 " : "other.example:443 "
-        let text = (vhost ? host : "") + "192.0.2.\(random.below(255)) - - [06/Dec/2026:10:00:00 +0000] \"\(request)\" \(status) \(size) \"-\" \"\(agent)\""
+        let text =
+            (vhost ? host : "") + "192.0.2.\(random.below(255)) - - [06/Dec/2026:10:00:00 +0000] \"\(request)\" \(status) \(size) \"-\" \"\(agent)\""
         var bytes = Array(text.utf8)
         // Mutations: insert, replace or cut bytes anywhere.
         for _ in 0..<(random.chance(30) ? 1 + random.below(4) : 0) {

@@ -346,7 +346,9 @@ public struct LogImporter: Sendable {
         func bad(_ line: UnsafeMutableBufferPointer<UInt8>, reason: String) {
             report.badLines += 1
             state.badLines += 1
-            if stretchFirstBad == nil { stretchFirstBad = "line \(lineNumber): '\(ConfigText.visible(String(decoding: line.prefix(120), as: UTF8.self)))'" }
+            if stretchFirstBad == nil {
+                stretchFirstBad = "line \(lineNumber): '\(ConfigText.visible(String(decoding: line.prefix(120), as: UTF8.self)))'"
+            }
             if report.firstBadLines.count < Self.keptBadLines {
                 let text = String(decoding: line.prefix(200), as: UTF8.self)
                 report.firstBadLines.append(.init(line: lineNumber, reason: reason, text: text))

@@ -21,7 +21,8 @@ struct DashboardPathMiddleware<Context: RequestContext>: RouterMiddleware {
         while let byte = bytes.popFirst() {
             if byte < 0x20 || byte == 0x7F { return true }
             guard byte == UInt8(ascii: "%"), bytes.count >= 2 else { continue }
-            let high = bytes[bytes.startIndex], low = bytes[bytes.startIndex + 1]
+            let high = bytes[bytes.startIndex]
+            let low = bytes[bytes.startIndex + 1]
             guard let value = UInt8(String(decoding: [high, low], as: UTF8.self), radix: 16) else { continue }
             if value < 0x20 || value == 0x7F { return true }
         }

@@ -224,6 +224,9 @@ public actor JobRunner {
     private func finish(_ id: Int, state: JobState, runID: Int64?, error: String?) {
         guard var job = jobs[id] else { return }
         job.state = state
+        // The last progress update may still be on its way when the job ends: a job that
+        // succeeded did all of it ("done 0 of 1" on a finished logs job).
+        if state == .succeeded, let total = job.total { job.done = total }
         job.finishedAt = database.clock.now()
         job.runID = runID
         job.error = error

@@ -123,7 +123,9 @@ struct LogsResetCommand: ParsableCommand {
         let site = try siteOptions.resolve(in: database)
         guard let siteID = site.id else { throw StoreError.unknownSite(site.name) }
         let rows = try database.resetLogFile(siteID: siteID, path: absolutePath(file))
-        print("\(ConfigText.visible(absolutePath(file), limit: 1000)): forgotten (\(rows.map(\.lines).reduce(0, +)) lines read, none counted); the next import reads it from the start")
+        print(
+            "\(ConfigText.visible(absolutePath(file), limit: 1000)): forgotten (\(rows.map(\.lines).reduce(0, +)) lines read, none counted); the next import reads it from the start"
+        )
     }
 }
 

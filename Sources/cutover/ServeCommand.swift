@@ -62,6 +62,7 @@ struct ServeCommand: AsyncParsableCommand {
         var logger = global.logger("cutover.serve")
         if logger.logLevel > .info { logger.logLevel = .info }
         let token = try readToken()
+        for warning in tokenWarnings(token) { logger.warning("\(warning)") }
         if token == nil {
             logger.notice("no API token: the API is read-only. Set CUTOVER_TOKEN=<secret> (or --token-file) to allow changes.")
         }
@@ -77,6 +78,24 @@ struct ServeCommand: AsyncParsableCommand {
         )
         let app = try buildApplication(arguments, database: database, logger: logger)
         try await app.runService()
+    }
+
+    /// A token anyone can guess, or a token file others can read, draws a warning at start.
+    func tokenWarnings(_ token: String?) -> [String] {
+        var warnings: [String] = []
+        if let token, token.count < 16 {
+            warnings.append(
+                "the API token has \(token.count) characters: use at least 16 random ones (e.g. `openssl rand -hex 16`), or anyone who can reach the server may guess it"
+            )
+        }
+        if let tokenFile, let mode = try? FileManager.default.attributesOfItem(atPath: absolutePath(tokenFile))[.posixPermissions] as? Int,
+            mode & 0o077 != 0
+        {
+            warnings.append(
+                "the token file '\(tokenFile)' can be read by other users (mode \(String(mode, radix: 8))): chmod 600 it"
+            )
+        }
+        return warnings
     }
 
     func readToken() throws -> String? {

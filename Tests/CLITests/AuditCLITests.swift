@@ -16,7 +16,10 @@ import Testing
         let htdocs = cli.folder.appending("site/htdocs")
         try cli.folder.write("site/sibling-secret.txt", "a sibling of the docroot")
         try cli.folder.write("assets/app.css", "body{}")
-        let links = ["r": "/", "up": "..", "upup": cli.folder.appending("site"), "etc": "/etc", "passwd": "/etc/passwd", "shared": cli.folder.appending("assets")]
+        let links = [
+            "r": "/", "up": "..", "upup": cli.folder.appending("site"), "etc": "/etc", "passwd": "/etc/passwd",
+            "shared": cli.folder.appending("assets"),
+        ]
         for (name, target) in links {
             try FileManager.default.createSymbolicLink(atPath: htdocs + "/" + name, withDestinationPath: target)
         }
@@ -169,9 +172,14 @@ extension AuditCLITests {
             ["--access-log-format", "%h \(big)"],
             ["--page-key", "/index.php=\(big)"],
             ["--page-key", "/\(big).php=id"],
-            ["--access-log", "/var/log/\(String(repeating: "b", count: 3_000))", "--access-log", "/var/log/\(String(repeating: "c", count: 3_000))",
-                "--access-log", "/var/log/\(String(repeating: "d", count: 3_000))", "--access-log", "/var/log/\(String(repeating: "e", count: 3_000))",
-                "--access-log", "/var/log/\(String(repeating: "f", count: 3_000))", "--access-log", "/var/log/\(String(repeating: "g", count: 3_000))"],
+            [
+                "--access-log", "/var/log/\(String(repeating: "b", count: 3_000))", "--access-log",
+                "/var/log/\(String(repeating: "c", count: 3_000))",
+                "--access-log", "/var/log/\(String(repeating: "d", count: 3_000))", "--access-log",
+                "/var/log/\(String(repeating: "e", count: 3_000))",
+                "--access-log", "/var/log/\(String(repeating: "f", count: 3_000))", "--access-log",
+                "/var/log/\(String(repeating: "g", count: 3_000))",
+            ],
         ]
         for extra in cases {
             let result = try cli.run(["site", "add", "s", "--db", cli.db, "--docroot", "www"] + extra)
@@ -213,5 +221,71 @@ extension AuditCLITests {
         #expect(forced.status == 0, "\(forced.stderr)")
         let export = try cli.run("export", "--db", cli.db, "--site", "s")
         #expect(export.status == 0 && export.stdout.contains("#    /blog/*"), "\(export.stderr)")
+    }
+}
+
+extension AuditCLITests {
+    /// Finding 18: with `%R` in the LogFormat, mod_rewrite's `redirect-handler` (the app's own
+    /// rules sent the request to its front controller) is PHP's on a front-controller site, and
+    /// not attributed at all elsewhere (it was "served by neither").
+    @Test func redirectHandlerIsThePHPFrontControllerWhereThereIsOne() throws {
+        let cli = try CLI()
+        defer { cli.cleanup() }
+        try cli.folder.write("www/index.php", "<?php echo 1;")
+        let format = #"%h %l %u %t \"%r\" %>s %O \"%{Referer}i\" \"%{User-Agent}i\" %R"#
+        let lines = [
+            "/blog/hello/ HTTP/1.1\" 200 10 \"-\" \"Mozilla/5.0\" redirect-handler", "/new/ HTTP/1.1\" 200 10 \"-\" \"Mozilla/5.0\" proxy-server",
+        ]
+        .map { #"192.0.2.1 - - [06/Dec/2026:10:00:00 +0000] "GET "# + $0 }
+        let log = try cli.folder.write("access.log", lines.joined(separator: "\n") + "\n")
+        for (site, frontController) in [("wp", ["--front-controller", "/index.php"]), ("plain", [])] {
+            let add = try cli.run(["site", "add", site, "--db", cli.db, "--docroot", "www", "--access-log-format", format] + frontController)
+            #expect(add.status == 0, "\(add.stderr)")
+            let imported = try cli.run("logs", "import", "--db", cli.db, "--site", site, log)
+            #expect(imported.status == 0, "\(imported.stderr)")
+            let rows = try #require(try cli.json("logs", "show", "--db", cli.db, "--site", site) as? [[String: Any]])
+            let blog = try #require(rows.first { $0["path"] as? String == "/blog/hello/" })
+            if site == "wp" {
+                #expect(blog["attributed"] as? Int == 1 && blog["servedPHP"] as? Int == 1, "\(blog)")
+            } else {
+                #expect(blog["attributed"] as? Int == 0 && blog["servedPHP"] as? Int == 0, "\(blog)")
+            }
+            #expect(rows.first { $0["path"] as? String == "/new/" }?["servedSwift"] as? Int == 1)
+        }
+    }
+
+    /// Finding 19, in part: a URL with credentials is refused where it enters (settings are open
+    /// reads on loopback); a weak token or a token file others can read draws a warning at start.
+    @Test func credentialsInURLsAreRefusedAndWeakTokensWarned() async throws {
+        let cli = try CLI()
+        defer { cli.cleanup() }
+        try cli.folder.write("www/index.php", "<?php echo 1;")
+        for option in ["--backend-url", "--site-url"] {
+            let result = try cli.run("site", "add", "s", "--db", cli.db, "--docroot", "www", option, "http://admin:hunter2@127.0.0.1:9")
+            #expect(result.status != 0 && result.stderr.contains("credentials"), "\(option): \(result.stderr)")
+        }
+        let tokenFile = try cli.folder.write("token", "abc\n")
+        try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: tokenFile)
+        let port = try FreePort.find()
+        let server = Process()
+        server.executableURL = URL(fileURLWithPath: Subprocess.cutoverBinary)
+        server.arguments = ["serve", "--db", cli.db, "--port", String(port), "--token-file", tokenFile, "--public", cli.folder.path]
+        let errors = Pipe()
+        server.standardError = errors
+        server.standardOutput = FileHandle.nullDevice
+        try server.run()
+        defer { if server.isRunning { server.terminate() } }
+        // Reading blocks until output or the end: the server is stopped after 15 s whatever it said.
+        DispatchQueue.global().asyncAfter(deadline: .now() + 15) { if server.isRunning { server.terminate() } }
+        var said = ""
+        while !(said.contains("chmod 600") && said.contains("at least 16")) {
+            let chunk = errors.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            said += String(decoding: chunk, as: UTF8.self)
+        }
+        #expect(said.contains("3 characters") && said.contains("at least 16"), "\(said)")
+        #expect(said.contains("can be read by other users") && said.contains("chmod 600"), "\(said)")
+        server.terminate()
+        server.waitUntilExit()
     }
 }

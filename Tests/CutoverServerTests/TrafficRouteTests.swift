@@ -119,7 +119,10 @@ import Testing
         let outside = try TemporaryDirectory(prefix: "outside-roots")
         defer { outside.remove() }
         try outside.write("secret.log", Self.line("/page-2.php", day: 1))
-        try FileManager.default.createSymbolicLink(atPath: fixture.folder.appending("logs/link.log"), withDestinationPath: outside.appending("secret.log"))
+        try FileManager.default.createSymbolicLink(
+            atPath: fixture.folder.appending("logs/link.log"),
+            withDestinationPath: outside.appending("secret.log")
+        )
         try await fixture.test { client in
             let logs = [fixture.folder.appending("logs/*.log"), "/etc/passw*", "/proc/kmsg", outside.appending("*.log")]
             let body = try JSONSerialization.data(withJSONObject: ["accessLogs": logs])

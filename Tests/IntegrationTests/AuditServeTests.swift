@@ -170,6 +170,10 @@ struct AuditServeTests {
             let response = try await HTTPClient.shared.execute(HTTPClientRequest(url: "\(base)/api/jobs/\(id)"), timeout: .seconds(10))
             let body = try JSONSerialization.jsonObject(with: Data(buffer: try await response.body.collect(upTo: 1 << 16))) as? [String: Any]
             state = body?["state"] as? String ?? "?"
+            if state == "succeeded" {
+                // Finding 19: a finished job says it did all of its work (it said "done 0 of 1").
+                #expect(body?["done"] as? Int == 1 && body?["total"] as? Int == 1, "\(body ?? [:])")
+            }
         }
         #expect(state == "succeeded")
         server.terminate()
@@ -252,11 +256,51 @@ struct AuditServeTests {
             close(stream.socket)
         }
         #expect(reopened == 200, "an abandoned stream's slot came back")
-        let state = try JSONSerialization.jsonObject(with: Data(buffer: try await HTTPClient.shared.execute(
-            HTTPClientRequest(url: "\(base)/api/jobs/\(id)"), timeout: .seconds(5)).body.collect(upTo: 1 << 16))) as? [String: Any]
+        let state =
+            try JSONSerialization.jsonObject(
+                with: Data(
+                    buffer: try await HTTPClient.shared.execute(
+                        HTTPClientRequest(url: "\(base)/api/jobs/\(id)"),
+                        timeout: .seconds(5)
+                    ).body.collect(upTo: 1 << 16)
+                )
+            ) as? [String: Any]
         #expect(state?["state"] as? String == "running", "the job was still silent meanwhile")
         server.terminate()
         server.waitUntilExit()
         #expect(server.terminationStatus == 0, "SIGTERM completes with streams open")
+    }
+
+    /// Finding 16: a dashboard path with a NUL is refused, never served with the MIME type of
+    /// what follows the NUL; finding 19: the API refuses a redirect with a flip to PHP (it
+    /// ignored it silently, where the CLI refused).
+    @Test func dashboardPathsAndFlipInputsAreChecked() async throws {
+        let folder = try TemporaryDirectory(prefix: "dash")
+        defer { folder.remove() }
+        try folder.write("js/app.js", "export const x = 1;")
+        try folder.write("www/index.php", "<?php echo 1;")
+        try folder.write("www/old.php", "<?php echo 2;")
+        let db = folder.appending("cutover.sqlite")
+        #expect(
+            try await Subprocess.run(Subprocess.cutoverBinary, ["crawl", "--db", db, "--site", "s", "--docroot", folder.appending("www")]).status == 0
+        )
+        let (server, base) = try await Self.serve(db: db, folder: folder)
+        defer { if server.isRunning { server.terminate() } }
+        let script = try await HTTPClient.shared.execute(HTTPClientRequest(url: "\(base)/js/app.js"), timeout: .seconds(5))
+        #expect(script.status == .ok && script.headers["content-type"].first?.contains("javascript") == true)
+        for path in ["/js/app.js%00.html", "/js/app.js%0a.html", "/js/%01app.js"] {
+            let answer = try await HTTPClient.shared.execute(HTTPClientRequest(url: base + path), timeout: .seconds(5))
+            #expect(answer.status == .badRequest, "\(path): \(answer.status)")
+            #expect(answer.headers["content-type"].first?.contains("json") == true, "\(path)")
+        }
+        var flip = HTTPClientRequest(url: "\(base)/api/sites/s/flips")
+        flip.method = .POST
+        flip.headers.add(name: "Authorization", value: "Bearer audit-token-0123456789")
+        flip.headers.add(name: "Content-Type", value: "application/json")
+        flip.body = .bytes(ByteBuffer(string: #"{"paths":["/old.php"],"to":"php","redirectTo":"/new"}"#))
+        let refused = try await HTTPClient.shared.execute(flip, timeout: .seconds(5))
+        #expect(refused.status.code == 422, "\(refused.status)")
+        server.terminate()
+        server.waitUntilExit()
     }
 }

@@ -24,13 +24,25 @@ struct StoredRowInjectionTests {
 
     static let columns: [Column] = [
         Column(description: "urls.path of a flipped page", sql: "UPDATE urls SET path = ? WHERE path = '/page.php'"),
-        Column(description: "urls.path of a flipped query page", sql: "UPDATE urls SET path = '/page.php?id=' || substr(?, 2) WHERE path = '/page.php'"),
+        Column(
+            description: "urls.path of a flipped query page",
+            sql: "UPDATE urls SET path = '/page.php?id=' || substr(?, 2) WHERE path = '/page.php'"
+        ),
         Column(description: "urls.path of a redirected page", sql: "UPDATE urls SET path = ? WHERE path = '/old.php'"),
         Column(description: "urls.redirect_to", sql: "UPDATE urls SET redirect_to = ? WHERE path = '/old.php'"),
         Column(description: "urls.path of a flipped route", sql: "UPDATE urls SET path = ? WHERE path = '/page.php'", frontController: true),
-        Column(description: "route_prefixes.prefix", sql: "INSERT INTO route_prefixes (site_id, prefix, created_at) SELECT id, ?, '2026-12-06' FROM sites", frontController: true),
+        Column(
+            description: "route_prefixes.prefix",
+            sql: "INSERT INTO route_prefixes (site_id, prefix, created_at) SELECT id, ?, '2026-12-06' FROM sites",
+            frontController: true
+        ),
         Column(description: "htaccess_files.directory", sql: "UPDATE htaccess_files SET directory = substr(?, 2)", raw: false),
-        Column(description: "htaccess_files.directory (front controller)", sql: "UPDATE htaccess_files SET directory = substr(?, 2)", frontController: true, raw: false),
+        Column(
+            description: "htaccess_files.directory (front controller)",
+            sql: "UPDATE htaccess_files SET directory = substr(?, 2)",
+            frontController: true,
+            raw: false
+        ),
         Column(description: "sites.front_controller", sql: "UPDATE sites SET front_controller = ?"),
         Column(description: "sites.name", sql: "UPDATE sites SET name = ?", path: false),
         Column(description: "sites.docroot", sql: "UPDATE sites SET docroot = '/srv' || ?"),
