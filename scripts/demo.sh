@@ -142,12 +142,15 @@ demo: After a flip        make apply   (or scripts/demo.sh apply: checks the exp
 demo:                     $CUTOVER_EXPORTS, reloads Apache), then run a probe
 MSG
 
+# Where the logs job may read: Apache's own log folder, and the demo's (for logs you copy there).
+mkdir -p "$DEMO_DIR/logs"
+LOG_ROOTS=(--log-root "${APACHE_LOG_DIR:-/var/log/apache2}" --log-root "$DEMO_DIR/logs")
 if [ "$MODE" = start ]; then
-  "$CUTOVER_BIN" serve --db "$DB" --port "$PORT" --public "$ROOT/Public" >"$DEMO_DIR/serve.log" 2>&1 &
+  "$CUTOVER_BIN" serve --db "$DB" --port "$PORT" --public "$ROOT/Public" "${LOG_ROOTS[@]}" >"$DEMO_DIR/serve.log" 2>&1 &
   echo $! > "$DEMO_DIR/serve.pid"
   wait_for "http://127.0.0.1:$PORT/api/health" "cutover serve"
   log "running; stop with: DEMO_DIR=$DEMO_DIR scripts/demo.sh stop"
 else
   trap stop_all EXIT
-  "$CUTOVER_BIN" serve --db "$DB" --port "$PORT" --public "$ROOT/Public"
+  "$CUTOVER_BIN" serve --db "$DB" --port "$PORT" --public "$ROOT/Public" "${LOG_ROOTS[@]}"
 fi

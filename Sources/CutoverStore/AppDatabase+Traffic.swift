@@ -394,55 +394,55 @@ extension AppDatabase {
     /// smaller key); the others' rows go and their hits are summed into `traffic.other_key_hits`.
     /// Anonymous requests choose the keys, so without this one path could hold millions.
     private static func capKeys(siteID: Int64, paths: Set<String>, db: Database) throws {
-        for path in paths {
-            let keys =
-                try Int.fetchOne(
-                    db,
-                    sql: "SELECT count(DISTINCT key) FROM traffic_query_values WHERE site_id = ? AND path = ?",
-                    arguments: [siteID, path]
-                ) ?? 0
-            guard keys > keysPerPath else { continue }
-            let cut = """
-                SELECT key FROM traffic_query_values WHERE site_id = ?1 AND path = ?2
-                GROUP BY key ORDER BY sum(hits) DESC, key LIMIT -1 OFFSET ?3
-                """
-            try db.execute(
-                sql: """
-                    UPDATE traffic SET other_key_hits = other_key_hits
-                      + (SELECT coalesce(sum(hits), 0) FROM traffic_query_values WHERE site_id = ?1 AND path = ?2 AND key IN (\(cut)))
-                    WHERE site_id = ?1 AND path = ?2
-                    """,
-                arguments: [siteID, path, keysPerPath]
-            )
-            try db.execute(
-                sql: "DELETE FROM traffic_query_values WHERE site_id = ?1 AND path = ?2 AND key IN (\(cut))",
-                arguments: [siteID, path, keysPerPath]
-            )
-        }
+        try cap(.init(table: "traffic_query_values", item: "key", others: "other_key_hits", limit: keysPerPath), siteID: siteID, paths: paths, db: db)
     }
 
     /// Keeps the top `queriesPerPath` query strings of each touched path; the rest are summed
     /// into `traffic.other_query_hits`. Ties keep the smaller string, so the cut is stable.
     private static func capQueries(siteID: Int64, paths: Set<String>, db: Database) throws {
+        try cap(
+            .init(table: "traffic_queries", item: "query", others: "other_query_hits", limit: queriesPerPath),
+            siteID: siteID,
+            paths: paths,
+            db: db
+        )
+    }
+
+    /// One per-path collection and its cap: `item` names the rows kept (a key has several rows,
+    /// one per value, so items are ranked by their summed hits).
+    private struct Cap {
+        var table: String
+        var item: String
+        var others: String
+        var limit: Int
+    }
+
+    /// Keeps the `limit` most requested items of each touched path; the others' rows go and their
+    /// hits are added to `traffic.<others>`. Table and column names are constants of this file.
+    private static func cap(_ cap: Cap, siteID: Int64, paths: Set<String>, db: Database) throws {
         for path in paths {
             let count =
-                try Int.fetchOne(db, sql: "SELECT count(*) FROM traffic_queries WHERE site_id = ? AND path = ?", arguments: [siteID, path]) ?? 0
-            guard count > queriesPerPath else { continue }
+                try Int.fetchOne(
+                    db,
+                    sql: "SELECT count(DISTINCT \(cap.item)) FROM \(cap.table) WHERE site_id = ? AND path = ?",
+                    arguments: [siteID, path]
+                ) ?? 0
+            guard count > cap.limit else { continue }
             let cut = """
-                SELECT query FROM traffic_queries WHERE site_id = ?1 AND path = ?2
-                ORDER BY hits DESC, query LIMIT -1 OFFSET ?3
+                SELECT \(cap.item) FROM \(cap.table) WHERE site_id = ?1 AND path = ?2
+                GROUP BY \(cap.item) ORDER BY sum(hits) DESC, \(cap.item) LIMIT -1 OFFSET ?3
                 """
             try db.execute(
                 sql: """
-                    UPDATE traffic SET other_query_hits = other_query_hits
-                      + (SELECT coalesce(sum(hits), 0) FROM traffic_queries WHERE site_id = ?1 AND path = ?2 AND query IN (\(cut)))
+                    UPDATE traffic SET \(cap.others) = \(cap.others)
+                      + (SELECT coalesce(sum(hits), 0) FROM \(cap.table) WHERE site_id = ?1 AND path = ?2 AND \(cap.item) IN (\(cut)))
                     WHERE site_id = ?1 AND path = ?2
                     """,
-                arguments: [siteID, path, queriesPerPath]
+                arguments: [siteID, path, cap.limit]
             )
             try db.execute(
-                sql: "DELETE FROM traffic_queries WHERE site_id = ?1 AND path = ?2 AND query IN (\(cut))",
-                arguments: [siteID, path, queriesPerPath]
+                sql: "DELETE FROM \(cap.table) WHERE site_id = ?1 AND path = ?2 AND \(cap.item) IN (\(cut))",
+                arguments: [siteID, path, cap.limit]
             )
         }
     }

@@ -156,7 +156,8 @@ class Dashboard:
         self.shot("overview-1280")
 
         step("imported access logs show Swift's share, port next and noise, as text")
-        log_dir = tempfile.mkdtemp(prefix="cutover-browser-log")
+        # The demo's serve reads logs only under its log roots: $DEMO_DIR/logs is one.
+        log_dir = tempfile.mkdtemp(prefix="cutover-browser-log", dir=os.path.join(os.environ["DEMO_DIR"], "logs"))
         stamp = datetime.datetime.now(datetime.UTC).strftime("%d/%b/%Y:%H:%M:%S +0000")
         requests = [("/contact.php", 200)] * 5 + [("/index.php?page=about", 200), ("/index.php?page=team", 200), ("/index.php?page=home", 200),
                                                   ("/<script>alert(2)</script>", 404), ("/<script>alert(2)</script>", 404)]

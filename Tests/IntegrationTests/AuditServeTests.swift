@@ -37,6 +37,19 @@ struct AuditServeTests {
         throw HarnessError("cutover serve did not start")
     }
 
+    /// POSTs JSON with the token; expects `status` and returns the JSON object answered.
+    static func post(_ base: String, _ path: String, _ body: String, expecting status: Int) async throws -> [String: Any] {
+        var request = HTTPClientRequest(url: base + path)
+        request.method = .POST
+        request.headers.add(name: "Authorization", value: "Bearer audit-token-0123456789")
+        request.headers.add(name: "Content-Type", value: "application/json")
+        request.body = .bytes(ByteBuffer(string: body))
+        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
+        #expect(Int(response.status.code) == status, "POST \(path): \(response.status)")
+        let data = Data(buffer: try await response.body.collect(upTo: 1 << 16))
+        return (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] ?? [:]
+    }
+
     /// GET `url`: status, body size and seconds.
     static func get(_ url: String) async throws -> (status: Int, bytes: Int, seconds: Double) {
         let started = ContinuousClock.now
@@ -155,15 +168,7 @@ struct AuditServeTests {
         #expect(try await run(["crawl", "--site", "s"], db: jobDB).status == 0)
         let (server, base) = try await Self.serve(db: jobDB, folder: folder, extra: ["--log-root", folder.appending("logs")])
         defer { if server.isRunning { server.terminate() } }
-        var request = HTTPClientRequest(url: "\(base)/api/sites/s/jobs")
-        request.method = .POST
-        request.headers.add(name: "Authorization", value: "Bearer audit-token-0123456789")
-        request.headers.add(name: "Content-Type", value: "application/json")
-        request.body = .bytes(ByteBuffer(string: #"{"kind":"logs"}"#))
-        let started = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
-        #expect(started.status == .accepted)
-        let job = try JSONSerialization.jsonObject(with: Data(buffer: try await started.body.collect(upTo: 1 << 16))) as? [String: Any]
-        let id = try #require(job?["id"] as? Int)
+        let id = try await Self.post(base, "/api/sites/s/jobs", #"{"kind":"logs"}"#, expecting: 202)["id"] as? Int ?? 0
         var state = "running"
         for _ in 0..<200 where state == "running" {
             try await Task.sleep(for: .milliseconds(50))
@@ -227,14 +232,7 @@ struct AuditServeTests {
         let (server, base) = try await Self.serve(db: db, folder: folder, extra: ["--sse-keep-alive", "0.3"])
         defer { if server.isRunning { server.terminate() } }
         let port = Int(base.split(separator: ":").last!)!
-        var request = HTTPClientRequest(url: "\(base)/api/sites/s/jobs")
-        request.method = .POST
-        request.headers.add(name: "Authorization", value: "Bearer audit-token-0123456789")
-        request.headers.add(name: "Content-Type", value: "application/json")
-        request.body = .bytes(ByteBuffer(string: #"{"kind":"probe"}"#))
-        let started = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
-        let job = try JSONSerialization.jsonObject(with: Data(buffer: try await started.body.collect(upTo: 1 << 16))) as? [String: Any]
-        let id = try #require(job?["id"] as? Int)
+        let id = try await Self.post(base, "/api/sites/s/jobs", #"{"kind":"probe"}"#, expecting: 202)["id"] as? Int ?? 0
 
         var sockets: [Int32] = []
         for _ in 0..<64 {
@@ -293,13 +291,7 @@ struct AuditServeTests {
             #expect(answer.status == .badRequest, "\(path): \(answer.status)")
             #expect(answer.headers["content-type"].first?.contains("json") == true, "\(path)")
         }
-        var flip = HTTPClientRequest(url: "\(base)/api/sites/s/flips")
-        flip.method = .POST
-        flip.headers.add(name: "Authorization", value: "Bearer audit-token-0123456789")
-        flip.headers.add(name: "Content-Type", value: "application/json")
-        flip.body = .bytes(ByteBuffer(string: #"{"paths":["/old.php"],"to":"php","redirectTo":"/new"}"#))
-        let refused = try await HTTPClient.shared.execute(flip, timeout: .seconds(5))
-        #expect(refused.status.code == 422, "\(refused.status)")
+        _ = try await Self.post(base, "/api/sites/s/flips", #"{"paths":["/old.php"],"to":"php","redirectTo":"/new"}"#, expecting: 422)
         server.terminate()
         server.waitUntilExit()
     }

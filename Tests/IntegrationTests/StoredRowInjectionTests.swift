@@ -125,4 +125,33 @@ struct StoredRowInjectionTests {
         #expect(refused > Self.columns.count, "most hostile values are refused (\(refused))")
         #expect(!FileManager.default.fileExists(atPath: marker))
     }
+
+    /// Finding 17: on a front-controller site the export writes no `<Directory>` section, so a
+    /// subfolder whose name could not be written into one is no conflict: `export --check` passes.
+    @Test(arguments: ExportForm.allCases)
+    func oddFolderNamesAreNoConflictOnAFrontControllerSite(form: ExportForm) async throws {
+        let folder = try TemporaryDirectory(prefix: "fc-odd-\(form.rawValue)")
+        defer { folder.remove() }
+        try folder.write("htdocs/index.php", "<?php echo 1;")
+        try folder.write("htdocs/a\"b$c/.htaccess", "RewriteEngine On\nRewriteRule . index.php [L]\n")
+        try folder.write("htdocs/a\"b$c/page.php", "<?php echo 2;")
+        let db = folder.appending("cutover.sqlite")
+        let cutover = Subprocess.cutoverBinary
+        let add = try await Subprocess.run(
+            cutover,
+            ["site", "add", "s", "--db", db, "--docroot", folder.appending("htdocs"), "--front-controller", "/index.php"]
+        )
+        #expect(add.status == 0, "\(add.stderr)")
+        #expect(try await Subprocess.run(cutover, ["crawl", "--db", db, "--site", "s"]).status == 0)
+        let check = try await Subprocess.run(
+            cutover,
+            ["export", "--db", db, "--site", "s", "--form", form.rawValue, "--map-file", folder.appending("flips.map"), "--check"]
+        )
+        if form == .htaccess {
+            // The htaccess form has no <Directory> either; it only ever warned about subfolder rules.
+            #expect(!check.stdout.contains("cannot be written into a <Directory>"), "\(check.stdout)")
+        } else {
+            #expect(check.status == 0, "\(check.stdout)\(check.stderr)")
+        }
+    }
 }
