@@ -200,7 +200,7 @@ public struct LogImporter: Sendable {
                     path: path,
                     device: input.device,
                     inode: input.inode,
-                    size: input.size,
+                    size: input.isGzip ? -1 : input.size,
                     gzip: input.isGzip,
                     fingerprint: "",
                     fingerprintLength: 0,
@@ -211,7 +211,10 @@ public struct LogImporter: Sendable {
             state.path = path
             state.device = input.device
             state.inode = input.inode
-            state.size = input.size
+            // A compressed file's size is stored only once it was read whole (the last stretch):
+            // the "unchanged, read whole" check above must not skip one an import left half read
+            // (cancelled, a refused stretch, a concurrent import that won).
+            state.size = input.isGzip ? -1 : input.size
             state.gzip = input.isGzip
             state.format = format.text
             state.fingerprint = fingerprint(prefix[...])
@@ -291,6 +294,7 @@ public struct LogImporter: Sendable {
                     // Nothing to remember for standard input but the counts.
                     try database.recordTraffic(batch, siteID: state.siteID)
                 } else {
+                    if last, input.isGzip { state.size = input.size }
                     let stored = try database.recordLogStretch(
                         state,
                         batch: batch,
