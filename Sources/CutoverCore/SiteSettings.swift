@@ -33,6 +33,8 @@ public struct SiteSettings: Sendable, Hashable, Codable {
     /// `/index.php`): such URLs are PHP's, there is no Swift fallback, and each URL or prefix
     /// moves to Swift by its own rule. Nil for a site where the fallback takes those URLs.
     public var frontController: String?
+    /// Query keys whose values are masked at log import besides the built-in ones (`voucher`).
+    public var sensitiveQueryKeys: [String]
 
     public init(
         name: String,
@@ -47,8 +49,10 @@ public struct SiteSettings: Sendable, Hashable, Codable {
         accessLogs: [String] = [],
         accessLogFormat: String = "combined",
         pageKeys: [PageKey] = [],
-        frontController: String? = nil
+        frontController: String? = nil,
+        sensitiveQueryKeys: [String] = []
     ) {
+        self.sensitiveQueryKeys = sensitiveQueryKeys
         self.pageKeys = pageKeys
         self.frontController = frontController
         self.name = name
@@ -70,7 +74,7 @@ public struct SiteSettings: Sendable, Hashable, Codable {
 
     /// The bytes of text the settings hold.
     public var storedBytes: Int {
-        let lists = directoryIndex + phpExtensions + accessLogs + pageKeys.flatMap { [$0.script, $0.key] }
+        let lists = directoryIndex + phpExtensions + accessLogs + pageKeys.flatMap { [$0.script, $0.key] } + sensitiveQueryKeys
         return [name, docroot, publicURL, backendURL, ownerHeader, accessLogFormat, frontController ?? ""].map(\.utf8.count).reduce(0, +)
             + lists.map(\.utf8.count).reduce(0, +)
     }
@@ -101,6 +105,9 @@ public struct SiteSettings: Sendable, Hashable, Codable {
             found.append("access log '\(ConfigText.visible(path))' must be an absolute path or glob without control characters")
         }
         if pageKeys.count > 16 { found.append("at most 16 page keys") }
+        if sensitiveQueryKeys.count > 32 || !sensitiveQueryKeys.allSatisfy(QueryPage.isKeyName) {
+            found.append("sensitive query keys: at most 32, each 1-64 letters, digits, '_' or '-'")
+        }
         found += pageKeys.compactMap(\.problem)
         if Set(pageKeys.map(\.script)).count != pageKeys.count { found.append("each script can have one page key") }
         do {

@@ -249,7 +249,7 @@ public struct LogImporter: Sendable {
         let aggregator = TrafficAggregator(
             fallbackTime: Int(database.clock.now().timeIntervalSince1970),
             pathIsDecoded: format.pathIsDecoded,
-            sensitive: SensitiveQuery(pageKeys: site.pageKeys.map { ($0.script, $0.key) }),
+            sensitive: SensitiveQuery(pageKeys: site.pageKeys.map { ($0.script, $0.key) }, extraKeys: site.sensitiveQueryKeys),
             frontController: site.frontController != nil
         )
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: Self.bufferBytes, alignment: 16)

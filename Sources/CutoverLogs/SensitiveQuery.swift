@@ -19,11 +19,14 @@ public struct SensitiveQuery: Sendable {
 
     /// Keys declared as page keys, by script path: never masked there.
     let exempt: [String: Set<String>]
+    /// The site's own sensitive keys (`sensitiveQueryKeys`), lowercased: masked by exact name.
+    let extraKeys: Set<String>
 
-    public init(pageKeys: [(script: String, key: String)] = []) {
+    public init(pageKeys: [(script: String, key: String)] = [], extraKeys: [String] = []) {
         var exempt: [String: Set<String>] = [:]
         for pageKey in pageKeys { exempt[pageKey.script, default: []].insert(pageKey.key) }
         self.exempt = exempt
+        self.extraKeys = Set(extraKeys.map { $0.lowercased() })
     }
 
     /// The pairs with every sensitive value replaced by `***`.
@@ -37,7 +40,8 @@ public struct SensitiveQuery: Sendable {
             let key = RequestTarget.percentDecode(pair.key, plusIsSpace: true) ?? Array(pair.key)
             if !declared.isEmpty, let name = String(validating: key, as: UTF8.self), declared.contains(name) { return pair }
             let decodedValue = RequestTarget.percentDecode(value, plusIsSpace: true) ?? Array(value)
-            guard Self.isSensitive(key: key) || Self.isSensitive(value: decodedValue) else { return pair }
+            let named = !extraKeys.isEmpty && extraKeys.contains(String(decoding: key, as: UTF8.self).lowercased())
+            guard named || Self.isSensitive(key: key) || Self.isSensitive(value: decodedValue) else { return pair }
             return (pair.key, ArraySlice(Self.mask))
         }
     }

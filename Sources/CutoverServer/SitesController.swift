@@ -26,6 +26,7 @@ struct SitesController {
         var pageKeys: [PageKey]?
         /// A script path, or "" to clear it.
         var frontController: String?
+        var sensitiveQueryKeys: [String]?
 
         func schedule(base: SiteSettings?) throws -> Int? {
             guard let text = crawlEvery else { return base?.crawlEverySeconds }
@@ -53,7 +54,8 @@ struct SitesController {
                 accessLogs: accessLogs ?? base?.accessLogs ?? [],
                 accessLogFormat: accessLogFormat ?? base?.accessLogFormat ?? "combined",
                 pageKeys: pageKeys ?? base?.pageKeys ?? [],
-                frontController: frontController.map { $0.isEmpty ? nil : $0 } ?? base?.frontController
+                frontController: frontController.map { $0.isEmpty ? nil : $0 } ?? base?.frontController,
+                sensitiveQueryKeys: sensitiveQueryKeys ?? base?.sensitiveQueryKeys ?? []
             )
         }
     }

@@ -24,6 +24,8 @@ public struct SiteView: Codable, Sendable, Hashable {
     public var pageKeys: [PageKey]
     /// The script the app's `.htaccess` sends URLs without a file to (no Swift fallback then).
     public var frontController: String?
+    /// Query keys masked at log import besides the built-in ones.
+    public var sensitiveQueryKeys: [String]
     public var lastRun: Date?
     public var nextRun: Date?
     public var createdAt: Date
@@ -43,6 +45,7 @@ public struct SiteView: Codable, Sendable, Hashable {
         accessLogFormat = settings.accessLogFormat
         pageKeys = settings.pageKeys
         frontController = settings.frontController
+        sensitiveQueryKeys = settings.sensitiveQueryKeys
         lastRun = site.lastScheduledAt
         nextRun = site.nextScheduledAt
         createdAt = site.createdAt

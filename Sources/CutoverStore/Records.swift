@@ -24,6 +24,8 @@ public struct SiteRecord: Codable, FetchableRecord, MutablePersistableRecord, Se
     /// Stored as a JSON array of `{script, key}` (migration 0014).
     public var pageKeys: [PageKey]
     public var frontController: String?
+    /// Stored as a JSON array (migration 0019).
+    public var sensitiveQueryKeys: [String]
     public var lastScheduledAt: Date?
     public var createdAt: Date
 
@@ -40,6 +42,7 @@ public struct SiteRecord: Codable, FetchableRecord, MutablePersistableRecord, Se
         case accessLogFormat = "access_log_format"
         case pageKeys = "page_keys"
         case frontController = "front_controller"
+        case sensitiveQueryKeys = "sensitive_query_keys"
         case lastScheduledAt = "last_scheduled_at"
         case createdAt = "created_at"
     }
@@ -58,6 +61,7 @@ public struct SiteRecord: Codable, FetchableRecord, MutablePersistableRecord, Se
         self.accessLogFormat = settings.accessLogFormat
         self.pageKeys = settings.pageKeys
         self.frontController = settings.frontController
+        self.sensitiveQueryKeys = settings.sensitiveQueryKeys
         self.createdAt = createdAt
     }
 
@@ -75,7 +79,8 @@ public struct SiteRecord: Codable, FetchableRecord, MutablePersistableRecord, Se
             accessLogs: accessLogs,
             accessLogFormat: accessLogFormat,
             pageKeys: pageKeys,
-            frontController: frontController
+            frontController: frontController,
+            sensitiveQueryKeys: sensitiveQueryKeys
         )
     }
 

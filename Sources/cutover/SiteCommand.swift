@@ -64,6 +64,9 @@ struct SiteCommand: AsyncParsableCommand {
         )
         var frontController: String?
 
+        @Option(name: .long, help: "A query key whose values are masked at log import besides the built-in ones (token, email, ...); repeatable.")
+        var sensitiveKey: [String] = []
+
         @Flag(name: .long, help: "Replace the settings of an existing site of that name (its inventory is kept).")
         var replace = false
 
@@ -92,7 +95,8 @@ struct SiteCommand: AsyncParsableCommand {
                 accessLogs: accessLog,
                 accessLogFormat: accessLogFormat,
                 pageKeys: pageKey.compactMap(PageKey.init(argument:)),
-                frontController: frontController
+                frontController: frontController,
+                sensitiveQueryKeys: sensitiveKey
             )
             let site = try await replace ? database.upsertSite(settings) : database.addSite(settings)
             if global.json { try Output.json(SiteView(site)) } else { print("site \(site.name) registered (docroot \(site.docroot))") }
@@ -121,6 +125,8 @@ struct SiteCommand: AsyncParsableCommand {
         @Option(name: .long, help: "Page keys as SCRIPT=KEY; replaces the list; repeatable.") var pageKey: [String] = []
         @Flag(name: .long, help: "Remove every page key.") var noPageKeys = false
         @Option(name: .long, help: "The front controller script, or '' for none (URLs without a file go to Swift).") var frontController: String?
+        @Option(name: .long, help: "Query keys masked at log import besides the built-in ones; replaces the list; repeatable.")
+        var sensitiveKey: [String] = []
 
         func validate() throws {
             if let crawlEvery, crawlEvery != "off", Interval.seconds(crawlEvery) == nil {
@@ -144,6 +150,7 @@ struct SiteCommand: AsyncParsableCommand {
             if !pageKey.isEmpty { settings.pageKeys = pageKey.compactMap(PageKey.init(argument:)) }
             if noPageKeys { settings.pageKeys = [] }
             if let frontController { settings.frontController = frontController.isEmpty ? nil : frontController }
+            if !sensitiveKey.isEmpty { settings.sensitiveQueryKeys = sensitiveKey }
             let site = try await database.upsertSite(settings)
             if global.json { try Output.json(SiteView(site)) } else { print("site \(site.name) updated") }
         }

@@ -87,16 +87,19 @@ extension AuditCLITests {
         let cli = try CLI()
         defer { cli.cleanup() }
         for file in ["reset.php", "login.php", "search.php", "account.php"] { try cli.folder.write("www/\(file)", "<?php echo 1;") }
-        #expect(try cli.run("site", "add", "s", "--db", cli.db, "--docroot", "www", "--page-key", "/account.php=code").status == 0)
+        #expect(
+            try cli.run("site", "add", "s", "--db", cli.db, "--docroot", "www", "--page-key", "/account.php=code", "--sensitive-key", "Voucher")
+                .status == 0
+        )
         #expect(try cli.run("crawl", "--db", cli.db, "--site", "s").status == 0)
         let secrets = [
             "9f86d081884c7d659a2feaa0c55ad015", "alice.smith@example.org", "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl",
-            "hunter2-is-my-pass", "4fzcXq7Z2kPp1vL0",
+            "hunter2-is-my-pass", "4fzcXq7Z2kPp1vL0", "SUMMER-SALE",
         ]
         let targets = [
             "/reset.php?token=\(secrets[0])&lang=en", "/login.php?email=\(secrets[1].replacingOccurrences(of: "@", with: "%40"))&next=/home",
             "/search.php?q=\(secrets[2])", "/login.php?user_password=\(secrets[3])", "/login.php?resetToken=\(secrets[4])",
-            "/search.php?q=product-12345-blue-widget", "/account.php?code=welcome",
+            "/search.php?q=product-12345-blue-widget", "/account.php?code=welcome", "/search.php?voucher=\(secrets[5])",
         ]
         let log = targets.map { #"192.0.2.1 - - [06/Dec/2026:10:00:00 +0000] "GET \#($0) HTTP/1.1" 200 10 "-" "Mozilla/5.0""# }
         let path = try cli.folder.write("access.log", log.joined(separator: "\n") + "\n")

@@ -102,13 +102,16 @@ import Testing
         let path = folder.appending("db.sqlite")
         do {
             let old = try AppDatabase(path: path, migrateUpTo: "0016_human_attribution")
-            let settings = SiteSettings(
-                name: "wiki",
-                docroot: "/srv/www",
-                publicURL: "http://127.0.0.1:8081",
-                backendURL: "http://127.0.0.1:8080"
-            )
-            let siteID = try await old.addSite(settings).id!
+            // Raw SQL, not SiteRecord: the record follows the newest schema, which has columns 0016 lacks.
+            let siteID = try await old.writer.write { db -> Int64 in
+                try db.execute(
+                    sql: """
+                        INSERT INTO sites (name, docroot, public_url, backend_url, created_at)
+                        VALUES ('wiki', '/srv/www', 'http://127.0.0.1:8081', 'http://127.0.0.1:8080', '2026-01-01T00:00:00Z')
+                        """
+                )
+                return db.lastInsertedRowID
+            }
             try await old.writer.write { db in
                 for path in ["/a.php", "/b.php", "/doku.php?id=start", "/doku.php?id=both"] {
                     try db.execute(sql: "INSERT INTO urls (site_id, path, owner) VALUES (?, ?, 'php')", arguments: [siteID, path])
