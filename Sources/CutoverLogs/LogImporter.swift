@@ -65,6 +65,9 @@ public struct LogImporter: Sendable {
     public var logger: Logger
     /// When set (the server's logs job), `importConfigured` reads only files under these roots.
     public var roots: LogRoots?
+    /// How long `importConfigured` (the server's logs job) may read before it stops: what it read
+    /// is stored, the next import goes on from there. `nil`: no limit (the CLI, which a user can stop).
+    public var timeLimit: Duration?
     /// Content bytes per stored stretch; each is one transaction.
     public var stretchBytes = 64 << 20
     /// Longer lines are bad lines.
@@ -124,12 +127,15 @@ public struct LogImporter: Sendable {
             }
         }
         progress(0, files.count)
+        let deadline = timeLimit.map { ContinuousClock.now + $0 }
         for (index, file) in files.enumerated() {
             if isCancelled() { throw CancellationError() }
             do {
-                report.files.append(try importFile(file, isCancelled: isCancelled))
+                report.files.append(try importFile(file, deadline: deadline, isCancelled: isCancelled))
             } catch let error as LogImportError {
                 report.errors.append(error.description)
+                // The time is up for every file, not only this one.
+                if case .timeLimit = error { break }
             } catch let error as StoreError {
                 guard case .concurrentLogImport = error else { throw error }
                 report.errors.append(error.description)
@@ -140,7 +146,13 @@ public struct LogImporter: Sendable {
     }
 
     /// Imports one file (or `-`, standard input, read whole and not remembered).
-    public func importFile(_ path: String, isCancelled: () -> Bool = { false }) throws -> LogFileReport {
+    public func importFile(
+        _ path: String,
+        deadline: ContinuousClock.Instant? = nil,
+        isCancelled: () -> Bool = { false }
+    ) throws
+        -> LogFileReport
+    {
         guard let siteID = site.id else { throw StoreError.unknownSite(site.name) }
         let input = try LogInput(path: path)
         let now = database.clock.now()
@@ -220,11 +232,15 @@ public struct LogImporter: Sendable {
             state.fingerprint = fingerprint(prefix[...])
             state.fingerprintLength = prefix.count
             // Nothing of a truncated or corrupt gzip file is stored, not even its sound start.
-            try input.verifyGzip(isCancelled: isCancelled)
+            do {
+                try input.verifyGzip { isCancelled() || deadline.map { ContinuousClock.now >= $0 } == true }
+            } catch is CancellationError where !isCancelled() {
+                throw LogImportError.timeLimit(path: path, seconds: timeLimit?.seconds ?? 0, offset: state.offset)
+            }
             try input.seek(to: state.offset)
         }
         report.fromOffset = state.offset
-        try read(input, state: &state, storedOffset: &storedOffset, report: &report, isCancelled: isCancelled)
+        try read(input, state: &state, storedOffset: &storedOffset, report: &report, deadline: deadline, isCancelled: isCancelled)
         report.toOffset = state.offset
         if input.isStream, report.requests > 0 { report.urlsAdded = try database.addRequestedURLs(siteID: siteID) }
         if report.lines == 0 && report.outcome == .imported && !report.partialLastLine { report.outcome = .upToDate }
@@ -243,6 +259,7 @@ public struct LogImporter: Sendable {
         state: inout LogFileState,
         storedOffset: inout Int64?,
         report: inout LogFileReport,
+        deadline: ContinuousClock.Instant?,
         isCancelled: () -> Bool
     ) throws {
         let parser = LogLineParser(format: format)
@@ -268,7 +285,8 @@ public struct LogImporter: Sendable {
         var stretchOffset = state.offset
         var stretchFirstBad: String?
 
-        func store(last: Bool = false) throws {
+        /// `last`: the end of the file; `stopping`: the time limit passed. Both add the requested URLs.
+        func store(last: Bool = false, stopping: Bool = false) throws {
             let clock = ContinuousClock()
             let start = clock.now
             let lines = report.lines - stretchStart.lines
@@ -299,7 +317,7 @@ public struct LogImporter: Sendable {
                         state,
                         batch: batch,
                         storedOffset: storedOffset,
-                        addingRequestedURLs: last && report.requests > 0
+                        addingRequestedURLs: (last || stopping) && report.requests > 0
                     )
                     state = stored.state
                     report.urlsAdded += stored.urlsAdded
@@ -404,6 +422,11 @@ public struct LogImporter: Sendable {
             if pending > 0, lineStart > 0 { memmove(buffer.baseAddress!, buffer.baseAddress! + lineStart, pending) }
             report.seconds.parse += (clock.now - parseStart).seconds
             if atEnd { break }
+            if let deadline, clock.now >= deadline {
+                // Checked after a whole buffer is parsed, so every import moves on by at least one.
+                try store(stopping: true)
+                throw LogImportError.timeLimit(path: state.path, seconds: timeLimit?.seconds ?? 0, offset: state.offset)
+            }
             if stretch >= stretchBytes { try store() }
         }
         try store(last: true)

@@ -10,6 +10,9 @@ public enum LogImportError: Error, Equatable, CustomStringConvertible {
     /// A stretch of the file counted nothing, or half its lines did not match the format: nothing
     /// of it was stored and the offset stays, so the right format reads it later.
     case formatMismatch(path: String, format: String, offset: Int64, lines: Int, bad: Int, otherHosts: Int, firstBad: String?)
+    /// The import's time limit passed: what was read is stored (up to `offset`), the rest is read by
+    /// the next import.
+    case timeLimit(path: String, seconds: Double, offset: Int64)
 
     public var description: String {
         switch self {
@@ -21,6 +24,9 @@ public enum LogImportError: Error, Equatable, CustomStringConvertible {
                 + (otherHosts > 0 ? " and \(otherHosts) are for other virtual hosts" : "")
                 + (firstBad.map { " (first: \($0))" } ?? "")
                 + "; give the format that wrote the file (--format, or the site's accessLogFormat) or --vhost; the file is not marked as read"
+        case .timeLimit(let path, let seconds, let offset):
+            "\(path): stopped at byte \(offset) after the import's time limit (\(seconds.formatted(.number.precision(.fractionLength(0...1)))) s): "
+                + "what was read is stored, the rest is read by the next import"
         }
     }
 }

@@ -23,6 +23,8 @@ public protocol ServerArguments: Sendable {
     var logRoots: [String] { get }
     /// How often a silent job event stream sends a keep-alive comment (`--sse-keep-alive`).
     var eventStreamKeepAlive: Duration { get }
+    /// How long one logs job may read before it stops (`--log-time-limit`); what it read stays stored.
+    var logTimeLimit: Duration { get }
     /// Most job event streams open at once; beyond it 429.
     var maxEventStreams: Int { get }
 }
@@ -42,6 +44,7 @@ extension ServerArguments {
     public var allowedHosts: [String] { [] }
     public var logRoots: [String] { [] }
     public var eventStreamKeepAlive: Duration { .seconds(15) }
+    public var logTimeLimit: Duration { .seconds(600) }
     public var maxEventStreams: Int { 64 }
     var isLoopback: Bool { Loopback.contains(hostname) }
     /// Beyond loopback, reads name every site's files and URLs: they need the token too.
@@ -60,6 +63,7 @@ public func buildApplication(_ arguments: some ServerArguments, database: AppDat
         logger: logger,
         metrics: metrics,
         logRoots: LogRoots(arguments.logRoots.isEmpty ? LogRoots.defaultRoots : arguments.logRoots),
+        logTimeLimit: arguments.logTimeLimit,
         onFinish: { cache.clear() }
     )
     let router = buildRouter(arguments, database: database, jobs: jobs, cache: cache, metrics: metrics, logger: logger)

@@ -55,6 +55,8 @@ public actor JobRunner {
     let metrics: ServerMetrics?
     /// Where the logs job may read (a site's `accessLogs` is untrusted text).
     let logRoots: LogRoots
+    /// How long one logs job may read; the stretches it stored stay, the next run goes on.
+    let logTimeLimit: Duration
     private var jobs: [Int: JobSnapshot] = [:]
     private var tasks: [Int: Task<Void, Never>] = [:]
     private var runningBySite: [String: Int] = [:]
@@ -72,10 +74,12 @@ public actor JobRunner {
         probeConfiguration: ProbeConfiguration = ProbeConfiguration(),
         metrics: ServerMetrics? = nil,
         logRoots: LogRoots = LogRoots(LogRoots.defaultRoots),
+        logTimeLimit: Duration = .seconds(600),
         onFinish: @escaping @Sendable () -> Void = {}
     ) {
         self.metrics = metrics
         self.logRoots = logRoots
+        self.logTimeLimit = logTimeLimit
         self.database = database
         self.logger = logger
         self.probeConfiguration = probeConfiguration
@@ -187,6 +191,7 @@ public actor JobRunner {
                 }
                 var configured = LogImporter(database: database, site: site, format: try LogFormat(site.accessLogFormat), logger: logger)
                 configured.roots = logRoots
+                configured.timeLimit = logTimeLimit
                 let importer = configured
                 let cancelled = CancellationFlag()
                 let result = try await withTaskCancellationHandler {

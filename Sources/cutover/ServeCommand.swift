@@ -49,12 +49,19 @@ struct ServeCommand: AsyncParsableCommand {
     )
     var sseKeepAlive = 15.0
 
+    @Option(
+        name: .customLong("log-time-limit"),
+        help: "Seconds one logs job may read; it stores what it read and the next run goes on from there."
+    )
+    var logTimeLimit = 600.0
+
     @Option(name: .customLong("public"), help: "Folder of the dashboard files.")
     var publicDirectory = "Public"
 
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be between 0 and 65535") }
         guard (0.1...3600).contains(sseKeepAlive) else { throw ValidationError("--sse-keep-alive must be between 0.1 and 3600 seconds") }
+        guard (0...86400).contains(logTimeLimit) else { throw ValidationError("--log-time-limit must be between 0 and 86400 seconds") }
     }
 
     func run() async throws {
@@ -74,7 +81,8 @@ struct ServeCommand: AsyncParsableCommand {
             publicDirectory: absolutePath(publicDirectory),
             allowedHosts: allowedHosts,
             logRoots: logRoots.map(absolutePath),
-            eventStreamKeepAlive: .milliseconds(Int64(sseKeepAlive * 1000))
+            eventStreamKeepAlive: .milliseconds(Int64(sseKeepAlive * 1000)),
+            logTimeLimit: .milliseconds(Int64(logTimeLimit * 1000))
         )
         let app = try buildApplication(arguments, database: database, logger: logger)
         try await app.runService()
@@ -118,4 +126,5 @@ struct ServeArguments: ServerArguments {
     var allowedHosts: [String]
     var logRoots: [String]
     var eventStreamKeepAlive: Duration
+    var logTimeLimit: Duration
 }

@@ -50,6 +50,19 @@ struct AuditServeTests {
         return (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] ?? [:]
     }
 
+    /// Starts a job of `kind` on `site` and waits (at most 20 s) until it ends: its last snapshot.
+    static func runJob(_ base: String, site: String, kind: String) async throws -> [String: Any] {
+        let id = try await post(base, "/api/sites/\(site)/jobs", #"{"kind":"\#(kind)"}"#, expecting: 202)["id"] as? Int ?? 0
+        var body: [String: Any] = [:]
+        for _ in 0..<400 {
+            try await Task.sleep(for: .milliseconds(50))
+            let response = try await HTTPClient.shared.execute(HTTPClientRequest(url: "\(base)/api/jobs/\(id)"), timeout: .seconds(10))
+            body = try JSONSerialization.jsonObject(with: Data(buffer: try await response.body.collect(upTo: 1 << 16))) as? [String: Any] ?? [:]
+            if body["state"] as? String != "running" { break }
+        }
+        return body
+    }
+
     /// GET `url`: status, body size and seconds.
     static func get(_ url: String) async throws -> (status: Int, bytes: Int, seconds: Double) {
         let started = ContinuousClock.now
@@ -168,22 +181,68 @@ struct AuditServeTests {
         #expect(try await run(["crawl", "--site", "s"], db: jobDB).status == 0)
         let (server, base) = try await Self.serve(db: jobDB, folder: folder, extra: ["--log-root", folder.appending("logs")])
         defer { if server.isRunning { server.terminate() } }
-        let id = try await Self.post(base, "/api/sites/s/jobs", #"{"kind":"logs"}"#, expecting: 202)["id"] as? Int ?? 0
-        var state = "running"
-        for _ in 0..<200 where state == "running" {
-            try await Task.sleep(for: .milliseconds(50))
-            let response = try await HTTPClient.shared.execute(HTTPClientRequest(url: "\(base)/api/jobs/\(id)"), timeout: .seconds(10))
-            let body = try JSONSerialization.jsonObject(with: Data(buffer: try await response.body.collect(upTo: 1 << 16))) as? [String: Any]
-            state = body?["state"] as? String ?? "?"
-            if state == "succeeded" {
-                // Finding 19: a finished job says it did all of its work (it said "done 0 of 1").
-                #expect(body?["done"] as? Int == 1 && body?["total"] as? Int == 1, "\(body ?? [:])")
-            }
+        let job = try await Self.runJob(base, site: "s", kind: "logs")
+        let state = job["state"] as? String
+        if state == "succeeded" {
+            // Finding 19: a finished job says it did all of its work (it said "done 0 of 1").
+            #expect(job["done"] as? Int == 1 && job["total"] as? Int == 1, "\(job)")
         }
         #expect(state == "succeeded")
         server.terminate()
         server.waitUntilExit()
         #expect(try await hits(jobDB) == 200)
+    }
+
+    /// Finding 5: the logs job has a time bound. Past it, the job stores what it read, stops and
+    /// says so; the next run goes on from there, and every line is counted once in the end.
+    @Test func aLogsJobStopsAtItsTimeLimitAndTheNextGoesOn() async throws {
+        let folder = try TemporaryDirectory(prefix: "timelimit")
+        defer { folder.remove() }
+        try folder.write("www/a.php", "<?php echo 2;")
+        // About 13 MB: several reads, so a zero limit stops after the first.
+        let lines = 100_000
+        var log = ""
+        log.reserveCapacity(lines * 130)
+        for index in 0..<lines {
+            log +=
+                #"192.0.2.\#(index % 250) - - [06/Dec/2026:10:00:00 +0000] "GET /a.php?page=\#(index % 40) HTTP/1.1" 200 10 "-" "Mozilla/5.0 (X11)""#
+                + "\n"
+        }
+        let path = try folder.write("logs/access.log", log)
+        let db = folder.appending("db.sqlite")
+        let add = ["site", "add", "s", "--docroot", folder.appending("www"), "--site-url", "http://shop.example", "--access-log", path, "--db", db]
+        #expect(try await Subprocess.run(Subprocess.cutoverBinary, add).status == 0)
+        func hits() async throws -> Int {
+            let queue = try DatabaseQueue(path: db)
+            defer { try? queue.close() }
+            return try await queue.read { db in try Int.fetchOne(db, sql: "SELECT coalesce(sum(hits), 0) FROM traffic") ?? 0 }
+        }
+        let (server, base) = try await Self.serve(
+            db: db,
+            folder: folder,
+            extra: ["--log-root", folder.appending("logs"), "--log-time-limit", "0"]
+        )
+        defer { if server.isRunning { server.terminate() } }
+
+        let first = try await Self.runJob(base, site: "s", kind: "logs")
+        #expect(first["state"] as? String == "failed", "\(first)")
+        #expect((first["error"] as? String)?.contains("time limit") == true, "\(first)")
+        let stored = try await hits()
+        #expect(stored > 0 && stored < lines, "\(stored)")
+
+        // Each run reads at least one buffer and goes on from where the last stopped.
+        var counted = stored
+        var last: [String: Any] = [:]
+        for _ in 0..<20 {
+            last = try await Self.runJob(base, site: "s", kind: "logs")
+            let now = try await hits()
+            #expect(now > counted || last["state"] as? String == "succeeded", "\(last)")
+            counted = now
+            if last["state"] as? String != "failed" { break }
+            #expect((last["error"] as? String)?.contains("time limit") == true, "\(last)")
+        }
+        #expect(last["state"] as? String == "succeeded", "\(last)")
+        #expect(counted == lines)
     }
 
     /// A raw connection that sent `GET path` and read the response head: the status, and the
