@@ -77,6 +77,84 @@ extension AuditCLITests {
         let files = try await database.logFileStates(siteID: siteID)
         #expect(files.count == 1, "\(files)")
     }
+
+    /// Finding 14: an import's last stretch and the requested URLs it adds are one transaction.
+    /// A failure inside the URL insert (a trigger stands in for a crash at that instant) and a
+    /// kill -9 while the import waits for the write lock both leave nothing behind; the next
+    /// import stores the counts and the URLs together (2c917e0 committed the counts first, so
+    /// the URLs never joined and re-imports said "nothing new").
+    @Test func theLastStretchAndItsRequestedURLsAreStoredTogether() async throws {
+        let cli = try CLI()
+        defer { cli.cleanup() }
+        try cli.folder.write("www/index.php", "<?php echo 1;")
+        #expect(try cli.run("crawl", "--db", cli.db, "--docroot", "www").status == 0)
+        var log = ""
+        for index in 0..<300 {
+            let path = index % 3 == 0 ? "/new-page" : "/index.php"
+            log += #"192.0.2.1 - - [06/Dec/2026:10:00:00 +0000] "GET \#(path) HTTP/1.1" 200 10 "-" "Mozilla/5.0""# + "\n"
+        }
+        let path = try cli.folder.write("access.log", log)
+        let queue = try DatabaseQueue(path: cli.db)
+        defer { try? queue.close() }
+        func stored() throws -> (hits: Int, newPage: Bool, offset: Int) {
+            try queue.read { db in
+                (
+                    try Int.fetchOne(db, sql: "SELECT coalesce(sum(hits), 0) FROM traffic") ?? 0,
+                    try Bool.fetchOne(db, sql: "SELECT count(*) > 0 FROM urls WHERE path = '/new-page'") ?? false,
+                    try Int.fetchOne(db, sql: "SELECT coalesce(max(offset), 0) FROM log_files") ?? 0
+                )
+            }
+        }
+
+        try await queue.write { db in
+            try db.execute(
+                sql: """
+                    CREATE TRIGGER crash_here AFTER INSERT ON urls WHEN NEW.path = '/new-page'
+                    BEGIN SELECT RAISE(ABORT, 'the process dies here'); END
+                    """
+            )
+        }
+        let failed = try cli.run("logs", "import", "--db", cli.db, path)
+        #expect(failed.status != 0, "\(failed.stdout)")
+        let afterFailure = try stored()
+        #expect(afterFailure.hits == 0 && !afterFailure.newPage && afterFailure.offset == 0, "\(afterFailure)")
+        try await queue.write { db in try db.execute(sql: "DROP TRIGGER crash_here") }
+
+        // kill -9 while the import waits for the write lock this test holds.
+        // A second connection holds the lock on its own thread (GRDB closes a transaction with its access).
+        let lock = try DatabaseQueue(path: cli.db)
+        let locked = DispatchSemaphore(value: 0)
+        let release = DispatchSemaphore(value: 0)
+        let holder = Thread {
+            try? lock.inDatabase { db in
+                try db.execute(sql: "BEGIN IMMEDIATE")
+                locked.signal()
+                release.wait()
+                try db.execute(sql: "ROLLBACK")
+            }
+        }
+        holder.start()
+        locked.wait()
+        let importer = Process()
+        importer.executableURL = URL(fileURLWithPath: Subprocess.cutoverBinary)
+        importer.arguments = ["logs", "import", "--db", cli.db, path]
+        importer.standardOutput = FileHandle.nullDevice
+        importer.standardError = FileHandle.nullDevice
+        try importer.run()
+        try await Task.sleep(for: .seconds(1))
+        kill(importer.processIdentifier, SIGKILL)
+        importer.waitUntilExit()
+        release.signal()
+        while !holder.isFinished { try await Task.sleep(for: .milliseconds(10)) }
+        try lock.close()
+        let none = try stored()
+        #expect(none.hits == 0 && !none.newPage && none.offset == 0, "\(none)")
+
+        let imported = try cli.run("logs", "import", "--db", cli.db, path)
+        #expect(imported.status == 0, "\(imported.stderr)")
+        let after = try stored()
+        #expect(after.hits == 300 && after.newPage && after.offset == log.utf8.count, "\(after)")
+    }
 }
 
 extension AuditCLITests {
