@@ -76,6 +76,17 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
+        // `cutover install`: the export live inside the <VirtualHost> that serves the site,
+        // config-tested, reloaded, verified on fresh connections, rolled back when it fails.
+        .target(
+            name: "CutoverInstall",
+            dependencies: [
+                "CutoverCore", "CutoverStore", "CutoverExport",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
         // `cutover serve`: REST API, auth, jobs, dashboard files (Hummingbird).
         .target(
             name: "CutoverServer",
@@ -93,6 +104,7 @@ let package = Package(
             name: "cutover",
             dependencies: [
                 "CutoverCore", "CutoverStore", "CutoverCrawl", "CutoverProbe", "CutoverExport", "CutoverServer", "CutoverLogs",
+                "CutoverInstall",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -120,6 +132,7 @@ let package = Package(
             path: "Tests/Support"
         ),
         .testTarget(name: "CutoverCoreTests", dependencies: ["CutoverCore"]),
+        .testTarget(name: "CutoverInstallTests", dependencies: ["CutoverInstall"]),
         .testTarget(
             name: "CutoverServerTests",
             dependencies: [
@@ -135,7 +148,8 @@ let package = Package(
         .testTarget(
             name: "IntegrationTests",
             dependencies: [
-                "CutoverCore", "CutoverStore", "CutoverCrawl", "CutoverProbe", "CutoverExport", "CutoverLogs", "CutoverTestSupport",
+                "CutoverCore", "CutoverStore", "CutoverCrawl", "CutoverProbe", "CutoverExport", "CutoverLogs", "CutoverInstall",
+                "CutoverTestSupport",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]

@@ -168,7 +168,9 @@ public enum DirectiveRenderer {
                 lines += late
             }
         case .vhost, .rewritemap:
-            lines.append("# Include it in the <VirtualHost> (or server config) that serves the docroot.")
+            lines.append(
+                "# Include it inside the <VirtualHost> that serves the site (`cutover install` does): rules in server context never reach a vhost."
+            )
             lines += findings.vhostNotes
             if form == .rewritemap {
                 guard let mapFile = input.mapFilePath else { throw ExportError.mapFileRequired }

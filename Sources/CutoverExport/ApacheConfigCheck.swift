@@ -22,8 +22,10 @@ public struct ConfigCheckResult: Sendable, Hashable, Codable {
 }
 
 /// Runs Apache's own config test (`apache2 -t`) on an export wrapped in a minimal config with
-/// the modules it needs. `.htaccess` content is checked inside a `<Directory>` section, the
-/// context Apache gives it (Apache's `-t` never reads .htaccess files itself).
+/// the modules it needs, in the context Apache will read it: the vhost and rewritemap forms
+/// inside a `<VirtualHost>` (rules in server context never reach a vhost, and Debian serves
+/// every site from one), `.htaccess` content inside a `<Directory>` section (Apache's `-t` never
+/// reads .htaccess files itself).
 public struct ApacheConfigCheck: Sendable {
     public var binary: String
     public var modules: String
@@ -48,11 +50,14 @@ public struct ApacheConfigCheck: Sendable {
             [
                 "ServerRoot \"/etc/apache2\"", "ServerName 127.0.0.1", "Listen 127.0.0.1:9", "PidFile \"\(folder.path)/httpd.pid\"",
                 "ErrorLog \"\(folder.path)/error.log\"", "User www-data", "Group www-data",
-            ] + modules + ["DocumentRoot \(docroot)"]
+            ] + modules
         var body = export.text
         if export.form == .htaccess {
-            prologue.append("<Directory \(docroot)>")
+            prologue += ["DocumentRoot \(docroot)", "<Directory \(docroot)>"]
             body += "</Directory>\n"
+        } else {
+            prologue += ["<VirtualHost 127.0.0.1:9>", "ServerName check.invalid", "DocumentRoot \(docroot)"]
+            body += "</VirtualHost>\n"
         }
         if let map = export.mapFile, let mapFilePath, !FileManager.default.fileExists(atPath: mapFilePath) {
             // RewriteMap needs its file to exist: check against the map about to be written, kept

@@ -38,10 +38,13 @@ public struct Exporter: Sendable {
         return (record, rendered)
     }
 
-    /// Renders the current plan and stores it (identical consecutive exports are stored once).
+    /// Renders the current plan and stores it (identical consecutive exports are stored once);
+    /// the text returned carries the stored export's id (`ExportStamp`).
     public func export(site: SiteRecord, form: ExportForm, mapFilePath: String? = nil) throws -> (ExportRecord, RenderedExport) {
-        let (record, rendered) = try render(site: site, form: form, mapFilePath: mapFilePath)
-        return (try database.saveExport(record), rendered)
+        var (record, rendered) = try render(site: site, form: form, mapFilePath: mapFilePath)
+        record = try database.saveExport(record)
+        rendered.text = record.content
+        return (record, rendered)
     }
 
     /// What rendering now would change compared with the newest stored export of the same form.
@@ -54,7 +57,7 @@ public struct Exporter: Sendable {
             previousCreatedAt: latest?.createdAt,
             sha256: current.sha256,
             changed: latest?.sha256 != current.sha256,
-            diff: Self.diff(from: latest?.content ?? "", to: current.content)
+            diff: Self.diff(from: latest.map { ExportStamp.strip($0.content) } ?? "", to: current.content)
         )
     }
 
@@ -66,15 +69,31 @@ public struct Exporter: Sendable {
         }
     }
 
-    /// A line diff (`-` removed, `+` added) between two texts.
+    /// A line diff (`-N` removed, old line N; `+N` added, new line N) between two texts, in the
+    /// order of the texts: each removal before the additions that replace it.
     public static func diff(from old: String, to new: String) -> String {
         let oldLines = old.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
         let newLines = new.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
-        var out: [String] = []
+        var removed = Set<Int>()
+        var inserted = Set<Int>()
         for change in newLines.difference(from: oldLines) {
             switch change {
-            case .remove(let offset, let line, _): out.append("-\(offset + 1): \(line)")
-            case .insert(let offset, let line, _): out.append("+\(offset + 1): \(line)")
+            case .remove(let offset, _, _): removed.insert(offset)
+            case .insert(let offset, _, _): inserted.insert(offset)
+            }
+        }
+        var out: [String] = []
+        var (oldIndex, newIndex) = (0, 0)
+        while oldIndex < oldLines.count || newIndex < newLines.count {
+            if removed.contains(oldIndex) {
+                out.append("-\(oldIndex + 1): \(oldLines[oldIndex])")
+                oldIndex += 1
+            } else if inserted.contains(newIndex) {
+                out.append("+\(newIndex + 1): \(newLines[newIndex])")
+                newIndex += 1
+            } else {
+                oldIndex += 1
+                newIndex += 1
             }
         }
         return out.joined(separator: "\n")

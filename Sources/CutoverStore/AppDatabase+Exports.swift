@@ -41,6 +41,8 @@ extension ExportForm: DatabaseValueConvertible {}
 extension AppDatabase {
     /// Stores an export unless it is byte-identical to the newest one of the same form.
     @discardableResult
+    /// Stores `export` (identical consecutive exports of a form are stored once) with its id
+    /// stamped into its content (`ExportStamp`); `sha256` is the hash without the stamp.
     public func saveExport(_ export: ExportRecord) throws -> ExportRecord {
         try writer.write { db in
             if let latest = try ExportRecord.filter(Column("site_id") == export.siteID && Column("form") == export.form)
@@ -50,6 +52,8 @@ extension AppDatabase {
             }
             var record = export
             try record.insert(db)
+            record.content = ExportStamp.stamp(export.content, id: record.id!)
+            try record.update(db, columns: ["content"])
             return record
         }
     }
@@ -64,14 +68,6 @@ extension AppDatabase {
 
     public func export(id: Int64, siteID: Int64) throws -> ExportRecord? {
         try writer.read { db in try ExportRecord.filter(Column("id") == id && Column("site_id") == siteID).fetchOne(db) }
-    }
-
-    /// The export of the same form stored just before `export`.
-    public func previousExport(before export: ExportRecord) throws -> ExportRecord? {
-        try writer.read { db in
-            try ExportRecord.filter(Column("site_id") == export.siteID && Column("form") == export.form && Column("id") < (export.id ?? Int64.max))
-                .order(Column("id").desc).fetchOne(db)
-        }
     }
 
     /// Pages whose owner would change if the plan were applied: last observed owner versus

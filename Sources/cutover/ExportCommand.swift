@@ -78,6 +78,18 @@ struct ExportCommand: AsyncParsableCommand {
             return
         }
         let mapPath = mapFile.map(absolutePath)
+        if diff {
+            // Against the newest stored export of this form, without storing anything.
+            let result = try exporter.diffAgainstLatest(site: site, form: form, mapFilePath: mapPath)
+            if global.json { return try Output.json(result) }
+            guard let previous = result.previousID else {
+                print("(no stored export of this form yet: the whole text is new)")
+                print(result.diff)
+                return
+            }
+            print(result.changed ? result.diff : "(the same as stored export #\(previous))")
+            return
+        }
         let (record, rendered): (ExportRecord, RenderedExport)
         if database.isReadOnly {
             // Rendered, not stored: the database cannot be written here.
@@ -85,11 +97,6 @@ struct ExportCommand: AsyncParsableCommand {
             FileHandle.standardError.write(Data("note: the database is read-only here; this export is not stored\n".utf8))
         } else {
             (record, rendered) = try exporter.export(site: site, form: form, mapFilePath: mapPath)
-        }
-        if diff {
-            let previous = try database.previousExport(before: record)
-            print(previous.map { Exporter.diff(from: $0.content, to: record.content) } ?? "(first export of this form)")
-            return
         }
         if check {
             let result = try ApacheConfigCheck().check(rendered, settings: site.settings, mapFilePath: mapPath)

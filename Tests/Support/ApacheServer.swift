@@ -175,7 +175,7 @@ public final class ApacheServer: @unchecked Sendable {
 
     /// True while `pid` exists and is not a zombie. The daemon's parent is the sandbox's init,
     /// which may reap late, so a zombie counts as stopped.
-    static func isRunning(_ pid: pid_t) -> Bool {
+    public static func isRunning(_ pid: pid_t) -> Bool {
         guard kill(pid, 0) == 0 else { return false }
         guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
             let close = stat.lastIndex(of: ")")

@@ -1,0 +1,181 @@
+import CutoverCore
+import CutoverExport
+import CutoverStore
+import Foundation
+import Logging
+
+/// What `cutover install` did (or, with `dryRun`, would do).
+public struct InstallReport: Sendable, Codable {
+    public var site: String
+    /// `FILE:LINE` of the `<VirtualHost>` that serves the site.
+    public var virtualHost: String
+    /// The real file edited (or that would be).
+    public var virtualHostFile: String
+    /// The two lines added inside the vhost, and where; nil when the include was already there.
+    public var addedLines: [String]?
+    public var addedAtLine: Int
+    public var includeFile: String
+    /// The export written to `includeFile`; nil in a dry run (nothing is stored).
+    public var exportID: Int64?
+    public var includeChanged: Bool
+    public var dryRun: Bool
+    public var checks: [LiveCheck] = []
+}
+
+/// Puts a site's export live inside the `<VirtualHost>` that serves it, the way an admin would
+/// and then some: one `Include` of Cutover's file in that vhost (once), Apache's config test, a
+/// graceful reload, a live check of the answers on fresh connections, and, when anything fails,
+/// every file back as it was (and Apache reloaded again when it had been).
+///
+/// Who writes what: this edits Apache's config and is run as root; `cutover serve` never does.
+public struct Installer: Sendable {
+    public var database: AppDatabase
+    public var control: ApacheControl
+    public var logger: Logger
+    /// How long the live check waits for answers of the new export after the reload.
+    public var verifyTimeout: Duration = .seconds(10)
+
+    public init(database: AppDatabase, control: ApacheControl = ApacheControl(), logger: Logger) {
+        self.database = database
+        self.control = control
+        self.logger = logger
+    }
+
+    /// Cutover's file for a site under Apache's config folder (`$APACHE_CONFDIR`, else /etc/apache2).
+    public static func defaultIncludeFile(site: String, environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
+        let confdir = environment["APACHE_CONFDIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "/etc/apache2"
+        return "\(confdir)/cutover/\(site).conf"
+    }
+
+    public func install(site: SiteRecord, includeFile: String, pick: String? = nil, dryRun: Bool = false) async throws -> InstallReport {
+        let include = try ApacheEscaping.quotedPath(includeFile, what: "include file").dropFirst().dropLast()
+        let exporter = Exporter(database: database)
+        let (record, rendered) = try dryRun ? exporter.render(site: site, form: .vhost) : exporter.export(site: site, form: .vhost)
+        guard rendered.conflicts.isEmpty else {
+            throw InstallError.apache(
+                command: "cutover export --check",
+                output: "a .htaccess overrides the export: " + rendered.conflicts.joined(separator: "; ")
+            )
+        }
+        let hosts = try control.virtualHosts()
+        let host: VirtualHost
+        do {
+            host = try VirtualHostChoice.choose(siteURL: site.publicURL, docroot: site.docroot, among: hosts, pick: pick)
+        } catch {
+            throw InstallError.noVirtualHost(error)
+        }
+        let edit = try VirtualHostEdit.including(String(include), site: site.name, in: host)
+        let previousInclude = try? String(contentsOfFile: String(include), encoding: .utf8)
+        let text = rendered.text.hasSuffix("\n") ? rendered.text : rendered.text + "\n"
+        var report = InstallReport(
+            site: site.name,
+            virtualHost: host.location,
+            virtualHostFile: edit.file,
+            addedLines: edit.edited.map { _ in Array(Self.lines(edit.edited!)[(edit.line - 2)..<edit.line]) },
+            addedAtLine: edit.line,
+            includeFile: String(include),
+            exportID: dryRun ? nil : record.id,
+            includeChanged: previousInclude != text,
+            dryRun: dryRun
+        )
+        if dryRun { return report }
+
+        let restore = {
+            if edit.edited != nil { try? FileWriter.replace(edit.file, with: edit.original) }
+            if let previousInclude {
+                try? FileWriter.replace(String(include), with: previousInclude)
+            } else {
+                try? FileManager.default.removeItem(atPath: String(include))
+            }
+        }
+        try FileWriter.replace(String(include), with: text, createFolder: true)
+        do {
+            if let edited = edit.edited { try FileWriter.replace(edit.file, with: edited) }
+        } catch {
+            restore()
+            throw error
+        }
+        let test = try control.configTest()
+        guard test.status == 0 else {
+            restore()
+            throw InstallError.configTestFailed(output: test.output)
+        }
+        do {
+            try control.graceful()
+        } catch {
+            restore()
+            try? control.graceful()
+            throw error
+        }
+        logger.info("reloaded", metadata: ["vhost": "\(host.location)", "export": "\(record.id ?? 0)"])
+        let verifier = LiveVerifier(
+            baseURL: HTTPBaseURL.normalized(site.publicURL),
+            fingerprint: OwnerFingerprint(ownerHeader: site.ownerHeader),
+            timeout: verifyTimeout
+        )
+        report.checks = await verifier.verify(exportID: record.id!, targets: try targets(site: site, rendered: record))
+        if report.checks.contains(where: { !$0.passed }) {
+            restore()
+            let restored = (try? control.configTest().status == 0) == true && (try? control.graceful()) != nil
+            throw InstallError.verificationFailed(checks: report.checks, restored: restored)
+        }
+        return report
+    }
+
+    /// What the live site must answer: a URL without a file (the fallback, or the front
+    /// controller), every flipped page (20 at most), redirects, and a few pages that stay PHP.
+    func targets(site: SiteRecord, rendered: ExportRecord) throws -> [LiveTarget] {
+        let input = try database.exportInput(site: site)
+        var targets = [
+            LiveTarget(
+                path: "/__cutover-install-check-\(UUID().uuidString.lowercased())",
+                expectation: .owner(site.frontController == nil ? .swift : .php)
+            )
+        ]
+        targets += input.flips.prefix(20).map { LiveTarget(path: $0.path, expectation: .owner(.swift)) }
+        targets += input.redirects.prefix(5).map { LiveTarget(path: $0.from, expectation: .redirect(to: $0.to)) }
+        let staying = try database.probeTargets(siteID: site.id!)
+            .filter { $0.owner == .php && $0.expectedOwner == .php && $0.redirectTo == nil && !$0.path.contains("?") }
+            .sorted { ($0.path == "/" ? 0 : 1, $0.path.count, $0.path) < ($1.path == "/" ? 0 : 1, $1.path.count, $1.path) }
+        targets += staying.prefix(3).map { LiveTarget(path: $0.path, expectation: .owner(.php)) }
+        return targets
+    }
+
+    static func lines(_ text: String) -> [String] {
+        text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+    }
+}
+
+/// Replaces a file the way an editor that cares would: a temporary file beside it with the same
+/// mode and owner, then a rename, so Apache never reads half a file.
+enum FileWriter {
+    static func replace(_ path: String, with text: String, createFolder: Bool = false) throws {
+        let url = URL(fileURLWithPath: path)
+        let folder = url.deletingLastPathComponent().path
+        if createFolder {
+            do {
+                try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
+            } catch {
+                throw InstallError.cannotWrite(folder, error.localizedDescription)
+            }
+        }
+        var existing = stat()
+        let exists = stat(path, &existing) == 0
+        let temporary = "\(folder)/.\(url.lastPathComponent).cutover-\(UUID().uuidString)"
+        let descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, exists ? existing.st_mode & 0o7777 : 0o644)
+        guard descriptor >= 0 else { throw InstallError.cannotWrite(path, String(cString: strerror(errno))) }
+        var failure: String?
+        let bytes = Array(text.utf8)
+        let written = bytes.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
+        if written != bytes.count { failure = String(cString: strerror(errno)) }
+        if failure == nil, exists { _ = fchown(descriptor, existing.st_uid, existing.st_gid) }
+        if failure == nil, exists, fchmod(descriptor, existing.st_mode & 0o7777) != 0 { failure = String(cString: strerror(errno)) }
+        if failure == nil, fsync(descriptor) != 0 { failure = String(cString: strerror(errno)) }
+        close(descriptor)
+        if failure == nil, rename(temporary, path) != 0 { failure = String(cString: strerror(errno)) }
+        if let failure {
+            unlink(temporary)
+            throw InstallError.cannotWrite(path, failure)
+        }
+    }
+}
