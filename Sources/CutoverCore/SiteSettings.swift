@@ -35,6 +35,13 @@ public struct SiteSettings: Sendable, Hashable, Codable {
     public var frontController: String?
     /// Query keys whose values are masked at log import besides the built-in ones (`voucher`).
     public var sensitiveQueryKeys: [String]
+    /// URL path globs (`*` also matches `/`) a probe never requests: requesting a cron or
+    /// install script runs it.
+    public var probeSkip: [String]
+    /// The usual scripts with side effects (migration 0020 gives them to every site).
+    public static let defaultProbeSkip = [
+        "*cron*.php", "*/install*.php", "*/setup*.php", "*/upgrade*.php", "*/install/*", "*/setup/*", "*/upgrade/*",
+    ]
 
     public init(
         name: String,
@@ -50,9 +57,11 @@ public struct SiteSettings: Sendable, Hashable, Codable {
         accessLogFormat: String = "combined",
         pageKeys: [PageKey] = [],
         frontController: String? = nil,
-        sensitiveQueryKeys: [String] = []
+        sensitiveQueryKeys: [String] = [],
+        probeSkip: [String] = SiteSettings.defaultProbeSkip
     ) {
         self.sensitiveQueryKeys = sensitiveQueryKeys
+        self.probeSkip = probeSkip
         self.pageKeys = pageKeys
         self.frontController = frontController
         self.name = name
@@ -74,7 +83,7 @@ public struct SiteSettings: Sendable, Hashable, Codable {
 
     /// The bytes of text the settings hold.
     public var storedBytes: Int {
-        let lists = directoryIndex + phpExtensions + accessLogs + pageKeys.flatMap { [$0.script, $0.key] } + sensitiveQueryKeys
+        let lists = directoryIndex + phpExtensions + accessLogs + pageKeys.flatMap { [$0.script, $0.key] } + sensitiveQueryKeys + probeSkip
         return [name, docroot, publicURL, backendURL, ownerHeader, accessLogFormat, frontController ?? ""].map(\.utf8.count).reduce(0, +)
             + lists.map(\.utf8.count).reduce(0, +)
     }
@@ -107,6 +116,9 @@ public struct SiteSettings: Sendable, Hashable, Codable {
         if pageKeys.count > 16 { found.append("at most 16 page keys") }
         if sensitiveQueryKeys.count > 32 || !sensitiveQueryKeys.allSatisfy(QueryPage.isKeyName) {
             found.append("sensitive query keys: at most 32, each 1-64 letters, digits, '_' or '-'")
+        }
+        if probeSkip.count > 64 || !probeSkip.allSatisfy(ProbeSkip.isValidGlob) {
+            found.append("probe skip: at most 64 URL path globs, each 1-200 bytes starting with '/' or '*', without control characters")
         }
         found += pageKeys.compactMap(\.problem)
         if Set(pageKeys.map(\.script)).count != pageKeys.count { found.append("each script can have one page key") }

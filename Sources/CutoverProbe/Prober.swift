@@ -15,6 +15,17 @@ public struct ProbeReport: Sendable {
     public var run: ProbeRunRecord
     public var fallback: FallbackHealth
     public var outcomes: [ProbeOutcome]
+    /// Requests that timed out twice (each was retried once).
+    public var timeouts = 0
+
+    /// Why requests time out, when some did: almost always too few idle Apache workers for the
+    /// probe's concurrency (right after a reload, mpm_prefork starts few and adds them slowly).
+    public var timeoutHint: String? {
+        guard run.timeoutsRetried > 0 else { return nil }
+        return "\(run.timeoutsRetried) requests timed out and were retried once (\(timeouts) timed out again): the likely cause is too "
+            + "few idle Apache workers for \(run.concurrency) requests at once (after a reload, mpm_prefork starts few and adds "
+            + "them slowly): raise MinSpareServers and MaxRequestWorkers above it, or probe with a lower --concurrency"
+    }
 
     public var drifted: [ProbeOutcome] { outcomes.filter(\.drift) }
     /// True when the run found something a cron job should shout about.
@@ -46,7 +57,20 @@ public struct Prober: Sendable {
         logger[metadataKey: "probe"] = .stringConvertible(run.id ?? 0)
         let observer = HTTPObserver(configuration: configuration)
         do {
-            let targets = try database.probeTargets(siteID: siteID)
+            // Requesting a URL runs its script: leave out the site's deny-list (cron, installers)
+            // and includes whose file did not change since a probe found them.
+            var targets: [ProbeTarget] = []
+            var skippedIncludes = 0
+            var skippedDenied = 0
+            for target in try database.probeTargets(siteID: siteID) {
+                if ProbeSkip.match(target.path, globs: site.probeSkip) != nil {
+                    skippedDenied += 1
+                } else if target.unchangedInclude {
+                    skippedIncludes += 1
+                } else {
+                    targets.append(target)
+                }
+            }
             let fingerprint = OwnerFingerprint(ownerHeader: site.ownerHeader)
             let publicBase = HTTPBaseURL.normalized(site.publicURL)
             let backendBase = HTTPBaseURL.normalized(site.backendURL)
@@ -69,7 +93,9 @@ public struct Prober: Sendable {
                 progress: progress
             )
             let requested = clock.now
-            let finished = try database.finishProbeRun(run, fallback: fallback)
+            let retried = outcomes.filter(\.retried).count
+            let timeouts = outcomes.filter { $0.retried && $0.observation.errorKind == .timeout }.count
+            let finished = try database.finishProbeRun(run, fallback: fallback, skipped: (skippedIncludes, skippedDenied, retried))
             logger.debug("probe timings", metadata: ["requests": "\(requested - started)", "store": "\(clock.now - requested)"])
             await observer.shutdown()
             logger.info(
@@ -79,7 +105,9 @@ public struct Prober: Sendable {
                     "errors": .stringConvertible(finished.errorCount), "fallback": .string(fallback.healthy ? "ok" : "broken"),
                 ]
             )
-            return ProbeReport(run: finished, fallback: fallback, outcomes: outcomes)
+            let report = ProbeReport(run: finished, fallback: fallback, outcomes: outcomes, timeouts: timeouts)
+            if let hint = report.timeoutHint { logger.warning("timeouts", metadata: ["detail": .string(hint)]) }
+            return report
         } catch {
             await observer.shutdown()
             let message = error is CancellationError ? "cancelled" : String(describing: error)
@@ -132,8 +160,15 @@ public struct Prober: Sendable {
                     while let index = board.claim() {
                         try Task.checkCancellation()
                         let target = targets[index]
-                        let observation = await observer.observe(publicBase + target.path, fingerprint: fingerprint, shard: worker)
+                        var observation = await observer.observe(publicBase + target.path, fingerprint: fingerprint, shard: worker)
+                        var retried = false
+                        if observation.errorKind == .timeout {
+                            // Once: right after a reload, Apache may have had no idle worker.
+                            retried = true
+                            observation = await observer.observe(publicBase + target.path, fingerprint: fingerprint, shard: worker)
+                        }
                         var outcome = ProbeOutcome(target: target, observation: observation)
+                        outcome.retried = retried
                         if checkBackend, target.owner == .php {
                             let direct = await observer.observe(backendBase + target.path, fingerprint: fingerprint, shard: worker)
                             outcome.backendStatus = direct.status

@@ -27,6 +27,7 @@ struct SitesController {
         /// A script path, or "" to clear it.
         var frontController: String?
         var sensitiveQueryKeys: [String]?
+        var probeSkip: [String]?
 
         func schedule(base: SiteSettings?) throws -> Int? {
             guard let text = crawlEvery else { return base?.crawlEverySeconds }
@@ -55,7 +56,8 @@ struct SitesController {
                 accessLogFormat: accessLogFormat ?? base?.accessLogFormat ?? "combined",
                 pageKeys: pageKeys ?? base?.pageKeys ?? [],
                 frontController: frontController.map { $0.isEmpty ? nil : $0 } ?? base?.frontController,
-                sensitiveQueryKeys: sensitiveQueryKeys ?? base?.sensitiveQueryKeys ?? []
+                sensitiveQueryKeys: sensitiveQueryKeys ?? base?.sensitiveQueryKeys ?? [],
+                probeSkip: probeSkip ?? base?.probeSkip ?? SiteSettings.defaultProbeSkip
             )
         }
     }

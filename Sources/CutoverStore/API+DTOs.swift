@@ -26,6 +26,8 @@ public struct SiteView: Codable, Sendable, Hashable {
     public var frontController: String?
     /// Query keys masked at log import besides the built-in ones.
     public var sensitiveQueryKeys: [String]
+    /// URL path globs a probe never requests (cron, install scripts).
+    public var probeSkip: [String]
     public var lastRun: Date?
     public var nextRun: Date?
     public var createdAt: Date
@@ -46,6 +48,7 @@ public struct SiteView: Codable, Sendable, Hashable {
         pageKeys = settings.pageKeys
         frontController = settings.frontController
         sensitiveQueryKeys = settings.sensitiveQueryKeys
+        probeSkip = settings.probeSkip
         lastRun = site.lastScheduledAt
         nextRun = site.nextScheduledAt
         createdAt = site.createdAt
@@ -94,8 +97,14 @@ public struct ProbeRunView: Codable, Sendable, Hashable {
     public var fallbackStatus: Int?
     public var fallbackDetail: String?
     public var error: String?
+    public var skippedIncludes: Int
+    public var skippedDenied: Int
+    public var timeoutsRetried: Int
 
     public init(_ run: ProbeRunRecord) {
+        skippedIncludes = run.skippedIncludes
+        skippedDenied = run.skippedDenied
+        timeoutsRetried = run.timeoutsRetried
         id = run.id ?? 0
         status = run.status
         startedAt = run.startedAt

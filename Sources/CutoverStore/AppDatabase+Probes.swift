@@ -32,13 +32,24 @@ extension AppDatabase {
         try writer.read { db in
             try Row.fetchAll(
                 db,
-                sql: "SELECT id, path, owner, planned_owner, redirect_to FROM urls WHERE site_id = ? AND gone = 0 ORDER BY path",
+                sql: """
+                    SELECT id, path, owner, planned_owner, redirect_to,
+                      (flags & \(URLFlags.include.rawValue) != 0 AND content_hash IS NOT NULL AND probed_hash = content_hash) AS unchanged_include
+                    FROM urls WHERE site_id = ? AND gone = 0 ORDER BY path
+                    """,
                 arguments: [siteID]
             )
             .map { row in
                 let owner: Owner = row["owner"]
                 let planned: Owner? = row["planned_owner"]
-                return ProbeTarget(urlID: row["id"], path: row["path"], owner: owner, expectedOwner: planned ?? owner, redirectTo: row["redirect_to"])
+                return ProbeTarget(
+                    urlID: row["id"],
+                    path: row["path"],
+                    owner: owner,
+                    expectedOwner: planned ?? owner,
+                    redirectTo: row["redirect_to"],
+                    unchangedInclude: row["unchanged_include"]
+                )
             }
         }
     }
@@ -70,7 +81,11 @@ extension AppDatabase {
     /// Publishes a run whose results were saved: refreshes each URL's latest probe columns from
     /// them, marks includes, counts drift, errors and ready pages (includes are no pages) and
     /// records a burndown snapshot, in one transaction.
-    public func finishProbeRun(_ run: ProbeRunRecord, fallback: FallbackHealth) throws -> ProbeRunRecord {
+    public func finishProbeRun(
+        _ run: ProbeRunRecord,
+        fallback: FallbackHealth,
+        skipped: (includes: Int, denied: Int, timeoutsRetried: Int) = (0, 0, 0)
+    ) throws -> ProbeRunRecord {
         guard let runID = run.id else { preconditionFailure("probe run was not inserted") }
         return try writer.write { db in
             try db.execute(
@@ -78,7 +93,7 @@ extension AppDatabase {
                     UPDATE urls SET observed_owner = r.observed_owner, observed_source = r.owner_source, last_status = r.status,
                     last_latency_ms = r.latency_ms, last_probe_run = r.run_id,
                     last_error = CASE WHEN r.error_kind IS NULL THEN NULL ELSE r.error_kind || ': ' || ifnull(r.error_message, '') END,
-                    ready_to_flip = r.ready_to_flip, drift = r.drift
+                    ready_to_flip = r.ready_to_flip, drift = r.drift, probed_hash = urls.content_hash
                     FROM probe_results r WHERE r.run_id = ? AND urls.id = r.url_id
                     """,
                 arguments: [runID]
@@ -94,6 +109,9 @@ extension AppDatabase {
                 arguments: [runID]
             )!
             var done = run
+            done.skippedIncludes = skipped.includes
+            done.skippedDenied = skipped.denied
+            done.timeoutsRetried = skipped.timeoutsRetried
             done.urlCount = counts["urls"]
             done.driftCount = counts["drift"]
             done.errorCount = counts["errors"]

@@ -21,9 +21,18 @@ public struct ProbeRunRecord: Codable, FetchableRecord, MutablePersistableRecord
     public var fallbackStatus: Int?
     public var fallbackDetail: String?
     public var error: String?
+    /// Includes not requested: their file is unchanged since a probe found them (migration 0020).
+    public var skippedIncludes = 0
+    /// URLs not requested: on the site's `probeSkip` deny-list.
+    public var skippedDenied = 0
+    /// Requests that timed out and were asked once more.
+    public var timeoutsRetried = 0
 
     enum CodingKeys: String, CodingKey {
         case id, status, pid, concurrency, error
+        case skippedIncludes = "skipped_includes"
+        case skippedDenied = "skipped_denied"
+        case timeoutsRetried = "timeouts_retried"
         case siteID = "site_id"
         case startedAt = "started_at"
         case finishedAt = "finished_at"
@@ -91,6 +100,9 @@ public struct ProbeTarget: Sendable, Hashable {
     public var expectedOwner: Owner
     /// Planned new URL: the answer should be a redirect there.
     public var redirectTo: String? = nil
+    /// An include whose file is unchanged since it was last probed: requesting it again would
+    /// only run it (PHP errors in the site's log, side effects) to learn nothing new.
+    public var unchangedInclude = false
 }
 
 /// One URL's outcome in a run, as the prober hands it to the store.
@@ -100,6 +112,8 @@ public struct ProbeOutcome: Sendable, Hashable {
     /// The Swift backend's answer for the same path, when asked.
     public var backendStatus: Int?
     public var backendError: String?
+    /// The request timed out once and was asked again.
+    public var retried = false
 
     public init(target: ProbeTarget, observation: ProbeObservation, backendStatus: Int? = nil, backendError: String? = nil) {
         self.target = target

@@ -26,6 +26,8 @@ public struct SiteRecord: Codable, FetchableRecord, MutablePersistableRecord, Se
     public var frontController: String?
     /// Stored as a JSON array (migration 0019).
     public var sensitiveQueryKeys: [String]
+    /// Stored as a JSON array (migration 0020).
+    public var probeSkip: [String]
     public var lastScheduledAt: Date?
     public var createdAt: Date
 
@@ -43,6 +45,7 @@ public struct SiteRecord: Codable, FetchableRecord, MutablePersistableRecord, Se
         case pageKeys = "page_keys"
         case frontController = "front_controller"
         case sensitiveQueryKeys = "sensitive_query_keys"
+        case probeSkip = "probe_skip"
         case lastScheduledAt = "last_scheduled_at"
         case createdAt = "created_at"
     }
@@ -62,6 +65,7 @@ public struct SiteRecord: Codable, FetchableRecord, MutablePersistableRecord, Se
         self.pageKeys = settings.pageKeys
         self.frontController = settings.frontController
         self.sensitiveQueryKeys = settings.sensitiveQueryKeys
+        self.probeSkip = settings.probeSkip
         self.createdAt = createdAt
     }
 
@@ -80,7 +84,8 @@ public struct SiteRecord: Codable, FetchableRecord, MutablePersistableRecord, Se
             accessLogFormat: accessLogFormat,
             pageKeys: pageKeys,
             frontController: frontController,
-            sensitiveQueryKeys: sensitiveQueryKeys
+            sensitiveQueryKeys: sensitiveQueryKeys,
+            probeSkip: probeSkip
         )
     }
 
@@ -212,6 +217,10 @@ extension URLRecord {
     /// The columns of `urls` that are copies of the URL's traffic, written by triggers only: a
     /// URLRecord neither reads nor saves them, so saving one cannot put back stale counts.
     public static let trafficColumns = ["hits", "last_seen"]
+
+    /// Columns of `urls` only the probe's SQL writes and reads: the content hash at the last
+    /// probe (`probed_hash`, migration 0020), which decides whether an include is asked again.
+    public static let probeColumns = ["probed_hash"]
 
     /// A row selected with `columns`, read by position. A value the model cannot hold (an
     /// unknown owner, say) throws instead of trapping.

@@ -62,6 +62,13 @@ struct ProbeCommand: AsyncParsableCommand {
                 + "\(run.readyCount) PHP pages ready to flip"
         )
         print("fallback: \(report.fallback.healthy ? "ok" : "BROKEN") — \(report.fallback.detail)")
+        if run.skippedIncludes + run.skippedDenied > 0 {
+            print(
+                "not requested: \(run.skippedIncludes) includes unchanged since probed, \(run.skippedDenied) on the site's probe deny-list "
+                    + "(requesting a script runs it; see 'cutover site set --probe-skip')"
+            )
+        }
+        if let hint = report.timeoutHint { print("timeouts: \(hint)") }
         for outcome in report.drifted.prefix(50) {
             let observed = outcome.observation.observedOwner?.rawValue ?? "-"
             print(

@@ -67,6 +67,16 @@ struct SiteCommand: AsyncParsableCommand {
         @Option(name: .long, help: "A query key whose values are masked at log import besides the built-in ones (token, email, ...); repeatable.")
         var sensitiveKey: [String] = []
 
+        @Option(
+            name: .long,
+            help:
+                "A URL path glob the probe never requests ('*' also matches '/'); repeatable; default: the usual cron, install, setup and upgrade scripts."
+        )
+        var probeSkip: [String] = []
+
+        @Flag(name: .long, help: "Let the probe request every URL (no deny-list).")
+        var noProbeSkip = false
+
         @Flag(name: .long, help: "Replace the settings of an existing site of that name (its inventory is kept).")
         var replace = false
 
@@ -96,7 +106,8 @@ struct SiteCommand: AsyncParsableCommand {
                 accessLogFormat: accessLogFormat,
                 pageKeys: pageKey.compactMap(PageKey.init(argument:)),
                 frontController: frontController,
-                sensitiveQueryKeys: sensitiveKey
+                sensitiveQueryKeys: sensitiveKey,
+                probeSkip: noProbeSkip ? [] : probeSkip.isEmpty ? SiteSettings.defaultProbeSkip : probeSkip
             )
             let site = try await replace ? database.upsertSite(settings) : database.addSite(settings)
             if global.json { try Output.json(SiteView(site)) } else { print("site \(site.name) registered (docroot \(site.docroot))") }
@@ -127,6 +138,8 @@ struct SiteCommand: AsyncParsableCommand {
         @Option(name: .long, help: "The front controller script, or '' for none (URLs without a file go to Swift).") var frontController: String?
         @Option(name: .long, help: "Query keys masked at log import besides the built-in ones; replaces the list; repeatable.")
         var sensitiveKey: [String] = []
+        @Option(name: .long, help: "URL path globs the probe never requests; replaces the list; repeatable.") var probeSkip: [String] = []
+        @Flag(name: .long, help: "Let the probe request every URL (no deny-list).") var noProbeSkip = false
 
         func validate() throws {
             if let crawlEvery, crawlEvery != "off", Interval.seconds(crawlEvery) == nil {
@@ -151,6 +164,8 @@ struct SiteCommand: AsyncParsableCommand {
             if noPageKeys { settings.pageKeys = [] }
             if let frontController { settings.frontController = frontController.isEmpty ? nil : frontController }
             if !sensitiveKey.isEmpty { settings.sensitiveQueryKeys = sensitiveKey }
+            if !probeSkip.isEmpty { settings.probeSkip = probeSkip }
+            if noProbeSkip { settings.probeSkip = [] }
             let site = try await database.upsertSite(settings)
             if global.json { try Output.json(SiteView(site)) } else { print("site \(site.name) updated") }
         }

@@ -58,14 +58,15 @@ import Testing
     }
 
     /// URLRecord reads its columns by position from an explicit list: after the last migration
-    /// that list must still name every column of the table but the trigger-kept traffic copies.
+    /// that list must still name every column of the table but the trigger-kept traffic copies
+    /// and the probe's own bookkeeping.
     @Test func urlRecordReadsEveryColumnOfTheTable() throws {
         let folder = try TemporaryDirectory()
         defer { folder.remove() }
         let database = try AppDatabase(path: folder.appending("db.sqlite"))
         let columns = try database.writer.read { db in try db.columns(in: "urls").map(\.name) }
-        #expect(Set(columns) == Set(URLRecord.columns + URLRecord.trafficColumns))
-        #expect(columns.count == URLRecord.columns.count + URLRecord.trafficColumns.count)
+        #expect(Set(columns) == Set(URLRecord.columns + URLRecord.trafficColumns + URLRecord.probeColumns))
+        #expect(columns.count == URLRecord.columns.count + URLRecord.trafficColumns.count + URLRecord.probeColumns.count)
     }
 
     @Test func missingFolderIsAClearError() {
