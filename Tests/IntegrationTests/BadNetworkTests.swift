@@ -44,11 +44,13 @@ import Testing
         defer { folder.remove() }
         let report = try await probe(database, site)
         let byPath = Dictionary(uniqueKeysWithValues: report.outcomes.map { ($0.target.path, $0.observation) })
-        // Cut at its 4 s deadline, never waited out (the slow server answers after 10 s). The
-        // probe's own measure, not the wall clock: every live suite shares 2 cores in CI.
+        // Cut at its 4 s deadline (a timeout, not the 200 the slow server sends after 10 s), and
+        // not before it; asked once more, as every timeout is. No upper bound on the time: every
+        // live suite shares 2 cores in CI.
         #expect(byPath["/slow.html"]?.errorKind == .timeout)
+        #expect(report.outcomes.first { $0.target.path == "/slow.html" }?.retried == true)
         let waited = byPath["/slow.html"]?.latencyMilliseconds ?? 0
-        #expect((3_900..<9_000).contains(waited), "\(waited) ms")
+        #expect(waited >= 3_900, "\(waited) ms")
         #expect(byPath["/reset.html"]?.errorKind == .reset)
         #expect(byPath["/garbage.html"]?.errorKind == .invalidResponse)
         #expect(byPath["/loop.html"]?.status == 302)
