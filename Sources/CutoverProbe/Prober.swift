@@ -75,7 +75,11 @@ public struct Prober: Sendable {
             let publicBase = HTTPBaseURL.normalized(site.publicURL)
             let backendBase = HTTPBaseURL.normalized(site.backendURL)
             let fallbackPath = "/__cutover-fallback-check-\(UUID().uuidString.lowercased())"
-            let missing = await observer.observe(publicBase + fallbackPath, fingerprint: fingerprint)
+            var missing = await observer.observe(publicBase + fallbackPath, fingerprint: fingerprint)
+            if missing.errorKind == .timeout {
+                // Once, like every URL: a busy Apache is not a broken fallback.
+                missing = await observer.observe(publicBase + fallbackPath, fingerprint: fingerprint)
+            }
             let fallback =
                 site.frontController.map { FallbackHealth(path: fallbackPath, observation: missing, frontController: $0) }
                 ?? FallbackHealth(path: fallbackPath, observation: missing)

@@ -3,6 +3,12 @@ import CutoverCore
 import CutoverStore
 import Foundation
 
+/// Where a flip can send pages: static files are files, never a plan (so `--help` offers only these).
+enum FlipTarget: String, CaseIterable, ExpressibleByArgument {
+    case swift, php
+    var owner: Owner { self == .swift ? .swift : .php }
+}
+
 struct FlipCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "flip",
@@ -28,8 +34,9 @@ struct FlipCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Flip every page whose path matches this glob (*, ?, [...]).")
     var glob: String?
 
-    @Option(name: .long, help: "New owner: swift, or php to roll back.")
-    var to: Owner
+    @Option(name: .customLong("to"), help: "New owner: swift, or php to roll back.")
+    var target: FlipTarget
+    var to: Owner { target.owner }
 
     @Option(name: .long, help: "Why; kept in the ownership history.")
     var reason = ""
@@ -43,7 +50,6 @@ struct FlipCommand: AsyncParsableCommand {
     func validate() throws {
         let selections = (paths.isEmpty ? 0 : 1) + (prefix == nil ? 0 : 1) + (glob == nil ? 0 : 1)
         guard selections == 1 else { throw ValidationError("give URL paths, --prefix or --glob (exactly one of them)") }
-        guard to != .static else { throw ValidationError("--to must be swift or php") }
         if redirectTo != nil, to != .swift { throw ValidationError("--redirect-to goes with --to swift") }
     }
 

@@ -23,3 +23,16 @@ import Testing
         #expect(try skip() == [])
     }
 }
+
+@Suite struct FlipTargetCLITests {
+    /// `flip --to` offers what a flip can do: swift or php. Static files are files, not a plan.
+    @Test func flipOffersOnlySwiftAndPHP() throws {
+        let cli = try CLI()
+        defer { cli.cleanup() }
+        let help = try cli.run("flip", "--help")
+        let words = help.stdout.split(whereSeparator: \.isWhitespace).joined(separator: " ")
+        #expect(words.contains("(values: swift, php)"), "\(help.stdout)")
+        let refused = try cli.run("flip", "/a.php", "--to", "static", "--db", cli.db)
+        #expect(refused.status != 0 && refused.stderr.contains("'swift' and 'php'"), "\(refused.stderr)")
+    }
+}

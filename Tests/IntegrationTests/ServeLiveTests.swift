@@ -54,7 +54,7 @@ struct ServeLiveTests {
         }
         let (_, stats) = try await call(.GET, "\(base)/sites/live/stats")
         #expect((stats["counts"] as? [String: Any])?["php"] as? Int == 3)
-        #expect((stats["fallback"] as? [String: Any])?["healthy"] as? Bool == true)
+        #expect((stats["fallback"] as? [String: Any])?["healthy"] as? Bool == true, "\(stats["fallback"] ?? "-")")
         #expect(stats["driftCount"] as? Int == 0)
         #expect((stats["series"] as? [[String: Any]])?.count == 2)
         server.terminate()  // SIGTERM: graceful shutdown
