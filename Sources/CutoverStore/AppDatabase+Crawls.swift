@@ -170,6 +170,7 @@ extension AppDatabase {
                 try issue.execute(arguments: [crawlID, item.filePath, item.kind, item.message])
             }
             try Self.syncQueryPages(db, siteID: crawl.siteID)
+            try Self.applyRoutePrefixes(db, siteID: crawl.siteID)
             try Self.recordSnapshot(db, siteID: crawl.siteID, source: "crawl", at: now)
             var done = crawl
             done.finishedAt = now

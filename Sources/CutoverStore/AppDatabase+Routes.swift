@@ -28,6 +28,22 @@ extension AppDatabase {
         return changed
     }
 
+    /// Plans for Swift every URL below a planned prefix route that has no plan of its own: a URL
+    /// that appears under `/blog/` (a new post in the log, a new file) is Swift's from the start,
+    /// as the export's prefix rule already sends it there. Returns how many URLs it planned.
+    @discardableResult
+    static func applyRoutePrefixes(_ db: Database, siteID: Int64) throws -> Int {
+        try db.execute(
+            sql: """
+                UPDATE urls SET planned_owner = 'swift'
+                WHERE site_id = ?1 AND planned_owner IS NULL AND gone = 0 AND owner = 'php'
+                  AND EXISTS (SELECT 1 FROM route_prefixes r WHERE r.site_id = ?1 AND substr(urls.path, 1, length(r.prefix)) = r.prefix)
+                """,
+            arguments: [siteID]
+        )
+        return db.changesCount
+    }
+
     /// Prefixes planned for Swift on a front-controller site (`/blog/`: every URL below).
     public func routePrefixes(siteID: Int64) throws -> [String] {
         try writer.read { db in try Self.routePrefixes(db, siteID: siteID) }

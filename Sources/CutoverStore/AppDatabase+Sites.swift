@@ -92,7 +92,23 @@ extension AppDatabase {
         // site every run: only when the setting they follow changed.
         if old.pageKeys != settings.pageKeys { try syncQueryPages(db, siteID: existing.id!) }
         if old.frontController != settings.frontController { try syncRouteOwners(db, siteID: existing.id!) }
+        // Expected owners moved with the settings: so does each URL's drift against its last
+        // observation (not only at the next probe).
+        if old.pageKeys != settings.pageKeys || old.frontController != settings.frontController { try refreshDrift(db, siteID: existing.id!) }
         return existing
+    }
+
+    /// Recomputes each URL's drift from its last observation and its expected owner now (URLs
+    /// planned to redirect keep theirs: a redirect is judged on its answer, not an owner).
+    static func refreshDrift(_ db: Database, siteID: Int64) throws {
+        try db.execute(
+            sql: """
+                UPDATE urls SET drift = (observed_owner IS NOT NULL AND observed_owner != coalesce(planned_owner, owner))
+                WHERE site_id = ? AND redirect_to IS NULL
+                  AND drift != (observed_owner IS NOT NULL AND observed_owner != coalesce(planned_owner, owner))
+                """,
+            arguments: [siteID]
+        )
     }
 
     static func sites(_ db: Database) throws -> [SiteRecord] {

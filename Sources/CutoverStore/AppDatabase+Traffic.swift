@@ -264,6 +264,7 @@ extension AppDatabase {
                 arguments: [owner, URLFlags.fromLog.rawValue, siteID, Self.requestedURLsPerImport]
             )
             let added = db.changesCount + (try Self.syncQueryPages(db, siteID: siteID))
+            try Self.applyRoutePrefixes(db, siteID: siteID)
             // A file someone requested is a page after all; the traffic decides with the probes.
             try Self.markIncludes(db, siteID: siteID)
             return added

@@ -74,3 +74,27 @@ import Testing
         #expect(runs.first { $0.id == live.id }?.status == .running)
     }
 }
+
+extension SiteStoreTests {
+    /// Setting a front controller makes the routes PHP's: a route PHP answered is no longer drift
+    /// (it stayed "expected php, observed php" until the next probe).
+    @Test func driftFollowsTheSettingsAtOnce() throws {
+        let site = try database.addSite(settings())
+        try database.writer.write { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO urls (site_id, path, owner, flags, observed_owner, drift) VALUES (?1, '/hello/', 'swift', 0, 'php', 1),
+                      (?1, '/gone-wrong/', 'swift', 0, 'static', 1)
+                    """,
+                arguments: [site.id]
+            )
+        }
+        #expect(try database.driftCount(siteID: site.id!) == 2)
+        var withController = settings()
+        withController.frontController = "/index.php"
+        try database.upsertSite(withController)
+        #expect(try database.driftedURLs(siteID: site.id!).map(\.path) == ["/gone-wrong/"])
+        try database.upsertSite(settings())
+        #expect(try database.driftCount(siteID: site.id!) == 2)
+    }
+}

@@ -83,10 +83,21 @@ struct FrontControllerApacheTests {
         #expect(observed["/hello/"] == .swift && observed["/blog/first-post/"] == .swift && observed["/shop/cart"] == .php)
         #expect(report.drifted.isEmpty, "\(report.drifted.map(\.target.path))")
 
+        // A URL that first appears under the live prefix is Swift's from the start: no drift, no
+        // "swift -> php" in the preview.
+        let newLog = live.docroot.appending("access-new.log")
+        try #"192.0.2.1 - - [03/Dec/2026:10:00:00 +0000] "GET /blog/brand-new-post/ HTTP/1.1" 200 10 "-" "Mozilla/5.0""#
+            .appending("\n").write(toFile: newLog, atomically: true, encoding: .utf8)
+        _ = try LogImporter(database: live.database, site: site, format: try LogFormat("combined"), logger: live.quiet).importFile(newLog)
+        let newPost = try #require(try live.database.url(siteID: site.id!, path: "/blog/brand-new-post/"))
+        #expect(newPost.expectedOwner == .swift, "\(newPost)")
+        #expect(try await live.probe().drifted.isEmpty)
+        #expect(try Exporter(database: live.database).preview(site: site).isEmpty)
+
         // Roll back: the routes and the prefix go back to the front controller.
         try await live.database.flip(siteID: site.id!, .paths(["/hello/", "/about.php"]), to: .php, reason: "roll back")
         let back = try await live.database.flip(siteID: site.id!, .prefix("/blog/"), to: .php, reason: "roll back")
-        #expect(back.changed == ["/blog/*", "/blog/first-post/"])
+        #expect(back.changed == ["/blog/*", "/blog/brand-new-post/", "/blog/first-post/"])
         try await live.database.flip(siteID: site.id!, .prefix(#"/we"ird ${X}%25/"#), to: .php, reason: "roll back")
         #expect(try await live.database.progress(of: site).routePrefixes.isEmpty)
         try await live.install(form, appHtaccess: Self.appRules)
