@@ -108,6 +108,14 @@ public struct FallbackHealth: Sendable, Hashable, Codable {
         } else if observation.observedOwner == .swift {
             healthy = true
             detail = "a missing URL reached the Swift backend (\(observation.status.map(String.init) ?? "-"))"
+        } else if observation.observedOwner == .php {
+            healthy = false
+            detail =
+                "fallback not reached: PHP answered a missing URL (\(observation.status.map(String.init) ?? "-")): the app's own rules send URLs "
+                + "without a file to a script (a front controller); tell Cutover which one (`cutover site set SITE --front-controller /index.php`)"
+        } else if observation.observedOwner == .static {
+            healthy = false
+            detail = "fallback broken: a missing URL was answered with a file (\(observation.status.map(String.init) ?? "-")), not the Swift backend"
         } else {
             healthy = false
             detail =

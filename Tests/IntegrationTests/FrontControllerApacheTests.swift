@@ -105,4 +105,16 @@ struct FrontControllerApacheTests {
             #expect(try await !live.reachesSwift(target).swift, "\(form) \(target) should be PHP after the rollback")
         }
     }
+
+    /// Without the front controller set, the probe names what answered the missing URL (PHP, the
+    /// app's own rules) and how to tell Cutover, instead of "answered by Apache itself".
+    @Test func aFrontControllerThatIsNotSetIsNamedByTheProbe() async throws {
+        let live = try await LiveSite(files: Self.files, directoryConfig: "AllowOverride All")
+        defer { Task { await live.shutdown() } }
+        try live.crawl()
+        let report = try await live.probe()
+        #expect(!report.fallback.healthy)
+        #expect(report.fallback.detail.contains("PHP answered a missing URL"), "\(report.fallback.detail)")
+        #expect(report.fallback.detail.contains("--front-controller /index.php"), "\(report.fallback.detail)")
+    }
 }
