@@ -40,7 +40,8 @@ public struct LogFileReport: Codable, Sendable {
     public var otherHosts: [String: Int] = [:]
     /// Requests of Cutover's own probes (`User-Agent: cutover-probe/...`): not traffic.
     public var probeLines = 0
-    /// Requested URLs without a file added to the inventory (owned by the fallback, flagged `log`).
+    /// Requested URLs without a file added to the inventory (flagged `log`): the Swift fallback's,
+    /// or on a front-controller site the front controller's routes (PHP).
     public var urlsAdded = 0
     /// A last line without its newline, left for the next import (the writer may be mid-line).
     public var partialLastLine = false

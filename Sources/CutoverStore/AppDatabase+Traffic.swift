@@ -237,7 +237,8 @@ extension AppDatabase {
     /// Most requested URLs without a file added to the inventory per import.
     public static let requestedURLsPerImport = 10_000
 
-    /// Adds requested URLs that have no row yet to the inventory, owned by the fallback (Swift)
+    /// Adds requested URLs that have no row yet to the inventory, owned by the fallback (Swift; on
+    /// a front-controller site, PHP: they are its routes)
     /// and flagged `log`, most requested first; returns how many. Left out: URLs that only ever
     /// got 4xx (noise), a folder's URL without its slash when the folder is known (Apache
     /// redirects it), `script.php/more` (PHP answers it with PATH_INFO), and paths with control

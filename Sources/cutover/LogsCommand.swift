@@ -61,7 +61,7 @@ struct LogsImportCommand: ParsableCommand {
         if global.json {
             try Output.json(LogImportReport(site: site.name, files: reports, errors: failures))
         } else {
-            for report in reports { print(Self.describe(report)) }
+            for report in reports { print(Self.describe(report, frontController: site.frontController)) }
         }
         for failure in failures {
             FileHandle.standardError.write(Data("error: \(ConfigText.visible(failure, limit: 1000))\n".utf8))
@@ -69,7 +69,8 @@ struct LogsImportCommand: ParsableCommand {
         if !failures.isEmpty { throw ExitCode.failure }
     }
 
-    static func describe(_ report: LogFileReport) -> String {
+    /// `frontController`: the site's, whose routes the requested URLs without a file are.
+    static func describe(_ report: LogFileReport, frontController: String? = nil) -> String {
         let name = ConfigText.visible(report.path, limit: 1000)
         switch report.outcome {
         case .empty:
@@ -93,7 +94,8 @@ struct LogsImportCommand: ParsableCommand {
                 lines.append("  \(report.otherHostLines) lines for other virtual hosts skipped: \(hosts.joined(separator: ", "))")
             }
             if report.urlsAdded > 0 {
-                lines.append("  \(report.urlsAdded) requested URLs without a file added to the inventory (owned by the fallback)")
+                let owner = frontController.map { "routes of the front controller \($0), PHP's" } ?? "owned by the Swift fallback"
+                lines.append("  \(report.urlsAdded) requested URLs without a file added to the inventory (\(owner))")
             }
             if report.probeLines > 0 { lines.append("  \(report.probeLines) requests of Cutover's own probes left out") }
             if report.partialLastLine { lines.append("  the last line has no newline yet: left for the next import") }

@@ -36,3 +36,22 @@ import Testing
         #expect(refused.status != 0 && refused.stderr.contains("'swift' and 'php'"), "\(refused.stderr)")
     }
 }
+
+@Suite struct ImportWordsCLITests {
+    /// Requested URLs without a file are the front controller's routes on such a site, the Swift
+    /// fallback's elsewhere; the import says which (it said "owned by the fallback" for both).
+    @Test func requestedURLsAreNamedByWhoAnswersThem() throws {
+        let cli = try CLI()
+        defer { cli.cleanup() }
+        try cli.folder.write("www/index.php", "<?php echo 1;")
+        let line = #"192.0.2.1 - - [06/Dec/2026:10:00:00 +0000] "GET /hello/ HTTP/1.1" 200 10 "-" "Mozilla/5.0""# + "\n"
+        let log = try cli.folder.write("access.log", line)
+        for (frontController, words) in [(nil, "owned by the Swift fallback"), ("/index.php", "routes of the front controller /index.php, PHP's")] {
+            let db = cli.folder.appending("\(frontController == nil ? "plain" : "fc").sqlite")
+            #expect(try cli.run(["site", "add", "s", "--docroot", "www", "--db", db] + (frontController.map { ["--front-controller", $0] } ?? [])).status == 0)
+            #expect(try cli.run("crawl", "--site", "s", "--db", db).status == 0)
+            let imported = try cli.run("logs", "import", "--site", "s", log, "--db", db)
+            #expect(imported.stdout.contains("1 requested URLs without a file added to the inventory (\(words))"), "\(imported.stdout)")
+        }
+    }
+}
