@@ -69,6 +69,26 @@ public struct Exporter: Sendable {
         }
     }
 
+    /// How the plan `record` was made from differs from today's (nil: its plan cannot be read).
+    public func planDifference(of record: ExportRecord) throws -> PlanDifference? {
+        guard let plan = try? JSONDecoder().decode(PlanSnapshot.self, from: Data(record.plan.utf8)) else { return nil }
+        return try database.planDifference(siteID: record.siteID, flips: plan.flips.map(\.path), redirects: plan.redirectsByPath)
+    }
+
+    /// Makes the plan `record` was made from today's plan again (see `AppDatabase.restorePlan`).
+    public func restorePlan(of record: ExportRecord, actor: String) throws -> PlanDifference {
+        guard let plan = try? JSONDecoder().decode(PlanSnapshot.self, from: Data(record.plan.utf8)) else {
+            throw ExportCheckError.cannotWrite("plan of export #\(record.id ?? 0)", "it cannot be read")
+        }
+        return try database.restorePlan(
+            siteID: record.siteID,
+            flips: plan.flips.map(\.path),
+            redirects: plan.redirectsByPath,
+            reason: "restore the plan of export #\(record.id ?? 0)",
+            actor: actor
+        )
+    }
+
     /// A line diff (`-N` removed, old line N; `+N` added, new line N) between two texts, in the
     /// order of the texts: each removal before the additions that replace it.
     public static func diff(from old: String, to new: String) -> String {
@@ -136,6 +156,10 @@ public struct ExportDiff: Sendable, Hashable, Codable {
 public struct PlanSnapshot: Codable, Sendable, Hashable {
     public var flips: [PageFlip]
     public var redirects: [PageRedirect]
+
+    var redirectsByPath: [String: String] {
+        Dictionary(redirects.map { ($0.from, $0.to) }, uniquingKeysWith: { first, _ in first })
+    }
 }
 
 extension JSONEncoder {

@@ -251,7 +251,11 @@ extension AppDatabase {
     /// The plan as the renderer needs it: pages planned for Swift whose PHP file is still on
     /// disk (the fallback already covers the others), and redirects.
     public func exportInput(site: SiteRecord, mapFilePath: String? = nil) throws -> ExportInput {
-        try writer.read { db in
+        try writer.read { db in try Self.exportInput(db, site: site, mapFilePath: mapFilePath) }
+    }
+
+    static func exportInput(_ db: Database, site: SiteRecord, mapFilePath: String? = nil) throws -> ExportInput {
+        do {
             let rows = try URLRecord.filter(
                 URLRecord.Columns.siteID == site.id! && URLRecord.Columns.gone == false && Column("planned_owner") == Owner.swift
             ).order(URLRecord.Columns.path).fetchAll(db)
@@ -267,6 +271,79 @@ extension AppDatabase {
                 htaccess: try Self.htaccessFiles(db, siteID: site.id!),
                 prefixes: try Self.routePrefixes(db, siteID: site.id!)
             )
+        }
+    }
+}
+
+/// How a stored plan (the flips and redirects an export was made from) differs from today's.
+public struct PlanDifference: Sendable, Hashable, Codable {
+    /// Flipped to Swift then, not now.
+    public var toSwift: [String] = []
+    /// Flipped to Swift now, not then.
+    public var toPHP: [String] = []
+    /// Redirects then (`from`), absent or different now.
+    public var redirects: [String] = []
+    /// URLs of that plan the inventory no longer has.
+    public var missing: [String] = []
+
+    public var isEmpty: Bool { toSwift.isEmpty && toPHP.isEmpty && redirects.isEmpty }
+}
+
+extension AppDatabase {
+    /// What restoring a stored plan (`flips`, `redirects` as `from -> to`) would change today.
+    public func planDifference(siteID: Int64, flips: [String], redirects: [String: String]) throws -> PlanDifference {
+        try writer.read { db in try Self.planDifference(db, siteID: siteID, flips: flips, redirects: redirects) }
+    }
+
+    static func planDifference(_ db: Database, siteID: Int64, flips: [String], redirects: [String: String]) throws -> PlanDifference {
+        let site = try SiteRecord.fetchOne(db, key: siteID)
+        guard let site else { throw StoreError.unknownSite("#\(siteID)") }
+        let current = try exportInput(db, site: site)
+        let currentFlips = Set(current.flips.map(\.path))
+        var currentRedirects: [String: String] = [:]
+        for redirect in current.redirects { currentRedirects[redirect.from] = redirect.to }
+        var difference = PlanDifference()
+        func exists(_ path: String) throws -> Bool {
+            try URLRecord.filter(URLRecord.Columns.siteID == siteID && URLRecord.Columns.path == path && URLRecord.Columns.gone == false)
+                .fetchCount(db) > 0
+        }
+        for path in Set(flips).subtracting(currentFlips).sorted() {
+            if try exists(path) { difference.toSwift.append(path) } else { difference.missing.append(path) }
+        }
+        difference.toPHP = currentFlips.subtracting(flips).subtracting(redirects.keys).sorted()
+        for (from, to) in redirects.sorted(by: { $0.key < $1.key }) where currentRedirects[from] != to {
+            if try exists(from) { difference.redirects.append(from) } else { difference.missing.append(from) }
+        }
+        difference.toPHP += currentRedirects.keys.filter { redirects[$0] == nil && !flips.contains($0) }.sorted()
+        return difference
+    }
+
+    /// Makes a stored plan today's plan again, in one transaction: its flips and redirects to
+    /// Swift, today's other flips back to PHP (each an ownership event with `reason`). URLs the
+    /// inventory no longer has are left out (`missing`).
+    public func restorePlan(
+        siteID: Int64,
+        flips: [String],
+        redirects: [String: String],
+        reason: String,
+        actor: String
+    ) throws
+        -> PlanDifference
+    {
+        let now = clock.now()
+        return try writer.write { db in
+            let difference = try Self.planDifference(db, siteID: siteID, flips: flips, redirects: redirects)
+            if !difference.toPHP.isEmpty {
+                try Self.flip(db, siteID: siteID, .paths(difference.toPHP), to: .php, reason: reason, actor: actor, redirect: nil, at: now)
+            }
+            if !difference.toSwift.isEmpty {
+                try Self.flip(db, siteID: siteID, .paths(difference.toSwift), to: .swift, reason: reason, actor: actor, redirect: nil, at: now)
+            }
+            for from in difference.redirects {
+                let redirect = try Self.checkFlip(target: .swift, reason: reason, redirectTo: redirects[from])
+                try Self.flip(db, siteID: siteID, .paths([from]), to: .swift, reason: reason, actor: actor, redirect: redirect, at: now)
+            }
+            return difference
         }
     }
 }

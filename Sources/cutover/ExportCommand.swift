@@ -41,10 +41,14 @@ struct ExportCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "List stored exports.")
     var history = false
 
+    @Flag(name: .long, help: "With --id N: make the plan export N was made from today's plan again (flips and redirects).")
+    var restorePlan = false
+
     @Option(name: .long, help: "Print stored export N (to roll back, apply an earlier one).")
     var id: Int64?
 
     func validate() throws {
+        if restorePlan, id == nil { throw ValidationError("--restore-plan goes with --id N (the export whose plan to restore)") }
         if form == .rewritemap, mapFile == nil, id == nil, !history, !preview {
             throw ValidationError("the rewritemap form needs --map-file PATH (where 'cutover apply' writes the map)")
         }
@@ -74,7 +78,28 @@ struct ExportCommand: AsyncParsableCommand {
             guard let record = try database.export(id: id, siteID: site.id!) else {
                 throw ValidationError("no export #\(id) for site \(site.name) (see --history)")
             }
+            if restorePlan {
+                let actor = ProcessInfo.processInfo.environment["USER"].map { "cli:\($0)" } ?? "cli"
+                let restored = try exporter.restorePlan(of: record, actor: actor)
+                if global.json { return try Output.json(restored) }
+                print(
+                    "the plan of export #\(id) is today's plan again: \(restored.toSwift.count) pages to Swift, \(restored.toPHP.count) back to PHP, "
+                        + "\(restored.redirects.count) redirects"
+                        + (restored.missing.isEmpty ? "" : "; no longer in the inventory: \(restored.missing.joined(separator: ", "))")
+                )
+                return
+            }
             try emit(record.content)
+            // Applying an old export with today's plan in force makes every probe report drift.
+            if let difference = try exporter.planDifference(of: record), !difference.isEmpty {
+                FileHandle.standardError.write(
+                    Data(
+                        ("note: export #\(id) was made from another plan (\(difference.toSwift.count) pages on Swift there, not in today's plan; "
+                            + "\(difference.toPHP.count) on Swift today, not there; \(difference.redirects.count) redirects): applied as it is, "
+                            + "probes report drift for them; make its plan today's with `cutover export --id \(id) --restore-plan`\n").utf8
+                    )
+                )
+            }
             return
         }
         let mapPath = mapFile.map(absolutePath)

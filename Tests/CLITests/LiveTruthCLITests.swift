@@ -48,10 +48,46 @@ import Testing
         let log = try cli.folder.write("access.log", line)
         for (frontController, words) in [(nil, "owned by the Swift fallback"), ("/index.php", "routes of the front controller /index.php, PHP's")] {
             let db = cli.folder.appending("\(frontController == nil ? "plain" : "fc").sqlite")
-            #expect(try cli.run(["site", "add", "s", "--docroot", "www", "--db", db] + (frontController.map { ["--front-controller", $0] } ?? [])).status == 0)
+            #expect(
+                try cli.run(["site", "add", "s", "--docroot", "www", "--db", db] + (frontController.map { ["--front-controller", $0] } ?? [])).status
+                    == 0
+            )
             #expect(try cli.run("crawl", "--site", "s", "--db", db).status == 0)
             let imported = try cli.run("logs", "import", "--site", "s", log, "--db", db)
             #expect(imported.stdout.contains("1 requested URLs without a file added to the inventory (\(words))"), "\(imported.stdout)")
         }
+    }
+}
+
+@Suite struct RestorePlanCLITests {
+    /// Printing an old export says when it was made from another plan, and `--restore-plan`
+    /// makes that plan today's again (flips back and forth, each an ownership event).
+    @Test func anOldExportOffersItsPlanAndRestoresIt() throws {
+        let cli = try CLI()
+        defer { cli.cleanup() }
+        for page in ["a", "b", "c"] { try cli.folder.write("www/\(page).php", "<?php echo 1;") }
+        #expect(try cli.run("crawl", "--docroot", "www", "--db", cli.db).status == 0)
+        #expect(try cli.run("flip", "/a.php", "--to", "swift", "--reason", "ported", "--db", cli.db).status == 0)
+        #expect(try cli.run("export", "--db", cli.db, "-o", cli.folder.appending("one.conf")).status == 0)
+        #expect(try cli.run("flip", "/a.php", "--to", "php", "--reason", "bug", "--db", cli.db).status == 0)
+        #expect(try cli.run("flip", "/b.php", "/c.php", "--to", "swift", "--reason", "ported", "--db", cli.db).status == 0)
+        #expect(try cli.run("export", "--db", cli.db, "-o", cli.folder.appending("two.conf")).status == 0)
+
+        let old = try cli.run("export", "--id", "1", "--db", cli.db)
+        #expect(old.status == 0 && old.stdout.contains(#"RewriteRule "^/a\.php$""#), "\(old.stdout)")
+        #expect(
+            old.stderr.contains("export #1 was made from another plan (1 pages on Swift there") && old.stderr.contains("--restore-plan"),
+            "\(old.stderr)"
+        )
+        let latest = try cli.run("export", "--id", "2", "--db", cli.db)
+        #expect(latest.stderr.isEmpty, "\(latest.stderr)")
+
+        let restored = try cli.run("export", "--id", "1", "--restore-plan", "--db", cli.db)
+        #expect(restored.stdout.contains("1 pages to Swift, 2 back to PHP"), "\(restored.stdout)\(restored.stderr)")
+        let swift = try #require(try cli.json("urls", "--db", cli.db) as? [[String: Any]])
+            .filter { $0["plannedOwner"] as? String == "swift" }.compactMap { $0["path"] as? String }
+        #expect(swift == ["/a.php"])
+        #expect(try cli.run("export", "--id", "1", "--db", cli.db).stderr.isEmpty)
+        #expect(try cli.run("export", "--restore-plan", "--db", cli.db).status != 0)
     }
 }
