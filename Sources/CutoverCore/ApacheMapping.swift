@@ -78,8 +78,21 @@ public struct URLFlags: OptionSet, Sendable, Hashable, Codable {
     /// keys): its path carries the query, and it lives as long as its script does.
     public static let queryPage = URLFlags(rawValue: 1 << 8)
 
-    /// Flags worked out from probes and traffic, not from the file: a crawl keeps them as they are.
-    public static let derived: URLFlags = [.include]
+    /// Another URL of a page: the index file's own URL (`/about/index.php`) when its directory
+    /// URL (`/about/`) is the page. Counted once, with the directory URL; flipped with it. Not
+    /// for front-controller and page-key scripts, whose `/` and `/index.php` stay two pages
+    /// (flipping the home page must not flip the app). Set after each crawl and settings change.
+    public static let alias = URLFlags(rawValue: 1 << 9)
+
+    /// Another PHP file of the site includes this one (`include __DIR__ . '/_header.php'`, read
+    /// from the sources after each crawl): with no person requesting it, it is an include.
+    public static let includedBySource = URLFlags(rawValue: 1 << 10)
+
+    /// Flags worked out from probes, traffic and the other URLs, not from the file: a crawl
+    /// keeps them as they are (and recomputes `alias` after it).
+    public static let derived: URLFlags = [.include, .alias, .includedBySource]
+    /// URLs that are no pages of their own: left out of page counts, "% on Swift" and the burndown.
+    public static let notAPage: URLFlags = [.include, .alias]
 
     public var names: [String] {
         var result: [String] = []

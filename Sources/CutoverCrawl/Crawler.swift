@@ -22,6 +22,8 @@ public struct CrawlResult: Sendable {
     public var issues: [CrawlIssue]
     /// Where the time went, phase by phase (logged at info level; the crawl benchmark prints it).
     public var timings: CrawlTimings
+    /// What reading the PHP sources for includes found (nil when it failed; the crawl stands).
+    public var includes: IncludeScanSummary? = nil
 }
 
 /// Seconds spent in each phase of one crawl.
@@ -113,6 +115,13 @@ public struct Crawler: Sendable {
             let htaccess = Self.htaccessFiles(walker.htaccess)
             let finished = try database.finishCrawl(crawl, changes: changes, issues: issues, filesSeen: found.count, htaccess: htaccess)
             timings.save = clock.lap()
+            // After the commit: the inventory stands even if a source cannot be read.
+            var includes: IncludeScanSummary?
+            do {
+                includes = try IncludeScanner(database: database).scan(site: site, isCancelled: isCancelled)
+            } catch {
+                logger.warning("reading the PHP sources for includes failed", metadata: ["error": "\(error)"])
+            }
             progress(.init(phase: .done, done: found.count, total: found.count))
             logger.info(
                 "crawl finished",
@@ -122,7 +131,7 @@ public struct Crawler: Sendable {
                     "issues": .stringConvertible(issues.count),
                 ].merging(timings.metadata) { $1 }
             )
-            return CrawlResult(crawl: finished, issues: issues, timings: timings)
+            return CrawlResult(crawl: finished, issues: issues, timings: timings, includes: includes)
         } catch {
             let message = error is CancellationError ? "cancelled" : String(describing: error)
             logger.error("crawl failed", metadata: ["error": .string(message)])

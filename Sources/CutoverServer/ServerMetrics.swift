@@ -30,7 +30,13 @@ public final class ServerMetrics: Sendable {
         for site in try database.sites() {
             let counts = try database.summary(siteID: site.id!)
             for (owner, value) in [("php", counts.php), ("swift", counts.swift), ("static", counts.static)] {
-                gauge("cutover_urls", "count", "URLs by owner", site.name, [("owner", owner)]).set(to: Double(value))
+                gauge(
+                    "cutover_urls",
+                    "count",
+                    "Pages by owner, each once (includes and other URLs of a page left out), and static files",
+                    site.name,
+                    [("owner", owner)]
+                ).set(to: Double(value))
             }
             gauge("cutover_drift_urls", "count", "URLs whose latest probe disagrees with the expected owner", site.name)
                 .set(to: Double(try database.driftCount(siteID: site.id!)))

@@ -13,6 +13,9 @@ public struct InventorySummary: Sendable, Hashable, Codable {
     public var sensitive: Int
     /// PHP files that are includes, not pages (flag `include`); `php` leaves them out.
     public var includes: Int
+    /// Other URLs of pages (`/about/index.php` of `/about/`, flag `alias`): `php` and `swift`
+    /// count each page once.
+    public var aliases = 0
 
     /// Share of pages (php + swift, includes left out) already answered by Swift, 0...100.
     public var percentOnSwift: Double {
@@ -93,6 +96,7 @@ extension AppDatabase {
                 let flags = URLFlags(rawValue: row[2])
                 switch row[1] as Owner {
                 case .php where flags.contains(.include): summary.includes += count
+                case .php where flags.contains(.alias), .swift where flags.contains(.alias): summary.aliases += count
                 case .php: summary.php += count
                 case .swift: summary.swift += count
                 case .static: summary.static += count

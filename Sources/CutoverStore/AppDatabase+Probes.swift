@@ -34,7 +34,7 @@ extension AppDatabase {
                 db,
                 sql: """
                     SELECT id, path, owner, planned_owner, redirect_to,
-                      (flags & \(URLFlags.include.rawValue) != 0 AND content_hash IS NOT NULL AND probed_hash = content_hash) AS unchanged_include
+                      (flags & \(URLFlags.include.rawValue) != 0 AND content_hash IS NOT NULL AND probed_hash IS content_hash) AS unchanged_include
                     FROM urls WHERE site_id = ? AND gone = 0 ORDER BY path
                     """,
                 arguments: [siteID]
@@ -103,7 +103,7 @@ extension AppDatabase {
                 db,
                 sql: """
                     SELECT count(*) AS urls, ifnull(sum(r.drift), 0) AS drift, ifnull(sum(r.error_kind IS NOT NULL), 0) AS errors,
-                    ifnull(sum(r.ready_to_flip AND ifnull(u.flags, 0) & \(URLFlags.include.rawValue) = 0), 0) AS ready
+                    ifnull(sum(r.ready_to_flip AND ifnull(u.flags, 0) & \(URLFlags.notAPage.rawValue) = 0), 0) AS ready
                     FROM probe_results r LEFT JOIN urls u ON u.id = r.url_id WHERE r.run_id = ?
                     """,
                 arguments: [runID]

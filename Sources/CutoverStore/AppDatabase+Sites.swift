@@ -94,8 +94,32 @@ extension AppDatabase {
         if old.frontController != settings.frontController { try syncRouteOwners(db, siteID: existing.id!) }
         // Expected owners moved with the settings: so does each URL's drift against its last
         // observation (not only at the next probe).
-        if old.pageKeys != settings.pageKeys || old.frontController != settings.frontController { try refreshDrift(db, siteID: existing.id!) }
+        if old.pageKeys != settings.pageKeys || old.frontController != settings.frontController {
+            try refreshDrift(db, siteID: existing.id!)
+            try markAliases(db, siteID: existing.id!)
+        }
         return existing
+    }
+
+    /// Sets the `alias` flag where a URL is another name of a page (`/about/index.php` when
+    /// `/about/` is the page), and clears it where it no longer is.
+    static func markAliases(_ db: Database, siteID: Int64) throws {
+        let bit = URLFlags.alias.rawValue
+        let isAlias = """
+            (urls.file_path IS NOT NULL AND urls.gone = 0 AND urls.flags & \(URLFlags.directoryIndex.rawValue | URLFlags.queryPage.rawValue) = 0
+              AND urls.file_path IN (SELECT d.file_path FROM urls d WHERE d.site_id = ?1 AND d.gone = 0
+                AND d.flags & \(URLFlags.directoryIndex.rawValue) != 0)
+              AND urls.path != ifnull((SELECT front_controller FROM sites WHERE id = ?1), '')
+              AND NOT EXISTS (SELECT 1 FROM json_each((SELECT page_keys FROM sites WHERE id = ?1)) k
+                WHERE json_extract(k.value, '$.script') = urls.path))
+            """
+        try db.execute(
+            sql: """
+                UPDATE urls SET flags = CASE WHEN \(isAlias) THEN flags | \(bit) ELSE flags & ~\(bit) END
+                WHERE site_id = ?1 AND ((flags & \(bit)) != 0) != \(isAlias)
+                """,
+            arguments: [siteID]
+        )
     }
 
     /// Recomputes each URL's drift from its last observation and its expected owner now (URLs

@@ -14,7 +14,7 @@ public struct OwnerSnapshot: Codable, FetchableRecord, Sendable, Hashable {
 
 extension AppDatabase {
     /// Appends the current owner counts (called inside the crawl's or probe's transaction).
-    /// `php` counts pages: includes are left out, as in `InventorySummary`.
+    /// `php` and `swift` count pages: includes and aliases are left out, as in `InventorySummary`.
     /// One count per owner, each a range of the covering index `urls_site_counts` (and drift
     /// from its partial index): at 1,000,000 URLs 0.14 s, where one pass summing every row's
     /// owner and drift took 0.97 s (drift is not in that index, so each row was a table lookup).
@@ -22,8 +22,8 @@ extension AppDatabase {
         try db.execute(
             sql: """
                 INSERT INTO owner_snapshots (site_id, at, source, php, swift, static, drift) VALUES (?, ?, ?,
-                (SELECT COUNT(*) FROM urls WHERE site_id = ?1 AND gone = 0 AND owner = 'php' AND flags & \(URLFlags.include.rawValue) = 0),
-                (SELECT COUNT(*) FROM urls WHERE site_id = ?1 AND gone = 0 AND owner = 'swift'),
+                (SELECT COUNT(*) FROM urls WHERE site_id = ?1 AND gone = 0 AND owner = 'php' AND flags & \(URLFlags.notAPage.rawValue) = 0),
+                (SELECT COUNT(*) FROM urls WHERE site_id = ?1 AND gone = 0 AND owner = 'swift' AND flags & \(URLFlags.alias.rawValue) = 0),
                 (SELECT COUNT(*) FROM urls WHERE site_id = ?1 AND gone = 0 AND owner = 'static'),
                 (SELECT COUNT(*) FROM urls WHERE site_id = ?1 AND drift = 1 AND gone = 0))
                 """,

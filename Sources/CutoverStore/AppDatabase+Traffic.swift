@@ -698,9 +698,11 @@ extension AppDatabase {
           AND pr.status BETWEEN 200 AND 299 AND pr.content_length = 0))
         """
 
-    /// A PHP file that answers like an include and that no person has requested.
+    /// A PHP file that answers like an include, or that other PHP files include, and that no
+    /// person has requested.
     static let isInclude = """
-        (u.owner = 'php' AND u.gone = 0 AND u.file_path IS NOT NULL AND u.flags & \(URLFlags.queryPage.rawValue) = 0 AND \(answersLikeAnInclude)
+        (u.owner = 'php' AND u.gone = 0 AND u.file_path IS NOT NULL AND u.flags & \(URLFlags.queryPage.rawValue) = 0
+          AND (u.flags & \(URLFlags.includedBySource.rawValue) != 0 OR \(answersLikeAnInclude))
           AND NOT EXISTS (SELECT 1 FROM traffic t WHERE t.site_id = u.site_id AND t.path = u.path AND t.hits > t.bot_hits))
         """
 

@@ -31,7 +31,7 @@ struct CrawlCommand: AsyncParsableCommand {
         )
         line.finish()
         if global.json {
-            try Output.json(CrawlReport(site: site.name, crawl: CrawlView(result.crawl), issues: result.issues))
+            try Output.json(CrawlReport(site: site.name, crawl: CrawlView(result.crawl), issues: result.issues, includes: result.includes))
             return
         }
         let crawl = result.crawl
@@ -43,6 +43,12 @@ struct CrawlCommand: AsyncParsableCommand {
             print("  \(issue.kind): \(ConfigText.visible(issue.filePath, limit: 1000)): \(issue.message)")
         }
         if result.issues.count > 20 { print("  ... and \(result.issues.count - 20) more (use --json)") }
+        if let includes = result.includes, includes.filesRead > 0 {
+            print(
+                "PHP sources: \(includes.includedFiles) files included by others (includes unless a person requests them), "
+                    + "\(includes.unresolved) include expressions not resolved (variables, function calls)"
+            )
+        }
     }
 }
 
@@ -50,4 +56,5 @@ struct CrawlReport: Encodable {
     var site: String
     var crawl: CrawlView
     var issues: [CrawlIssue]
+    var includes: IncludeScanSummary?
 }

@@ -24,7 +24,12 @@ struct StatusCommand: AsyncParsableCommand {
         print("site \(site.name) (\(site.docroot))")
         print("  php     \(counts.php) pages")
         if counts.includes > 0 {
-            print("  include \(counts.includes) .php files that answer an error or nothing and no one requests: code, not pages")
+            print(
+                "  include \(counts.includes) .php files other files include, or that answer an error or nothing, and no one requests: code, not pages"
+            )
+        }
+        if counts.aliases > 0 {
+            print("  alias   \(counts.aliases) other URLs of pages (/about/index.php of /about/): each page counted once, flipped together")
         }
         print("  swift   \(counts.swift)")
         print("  static  \(counts.static)")

@@ -22,7 +22,8 @@ import Testing
 
         let status = try #require(try cli.json("status") as? [String: Any])
         let counts = try #require(status["counts"] as? [String: Any])
-        #expect(counts["php"] as? Int == 3)  // /, /index.php, /about.php
+        #expect(counts["php"] as? Int == 2)  // / (and its alias /index.php), /about.php
+        #expect(counts["aliases"] as? Int == 1)
         #expect(counts["static"] as? Int == 1)
         #expect(status["percentOnSwift"] as? Double == 0)
 
@@ -32,7 +33,7 @@ import Testing
         #expect(swift.map { $0["path"] as? String } == ["/about.php"])
         let text = try cli.run("status")
         #expect(text.status == 0)
-        #expect(text.stdout.contains("33.3% of PHP pages are on Swift (1 of 3)"))
+        #expect(text.stdout.contains("50.0% of PHP pages are on Swift (1 of 2)"), "\(text.stdout)")
     }
 
     @Test func registeredSitesAreNamedLater() throws {

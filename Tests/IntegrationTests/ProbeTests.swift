@@ -33,8 +33,10 @@ struct ProbeTests {
         #expect(report.fallback.observedOwner == .swift)
         #expect(report.run.driftCount == 0)
         #expect(!report.needsAttention)
-        // The recording backend answers 200 for every path, so every PHP page counts as ready.
-        #expect(report.run.readyCount == 6)
+        // The recording backend answers 200 for every path, so every PHP page counts as ready:
+        // `/`, `/page-1.php`, `/page-2.php`, `/about/` (`/index.php` and `/about/index.php` are
+        // their aliases, not pages of their own).
+        #expect(report.run.readyCount == 4)
         #expect(live.backend.requestTargets.contains("/page-1.php"))
         let css = try #require(report.outcomes.first { $0.target.path == "/style.css" })
         #expect(css.observation.status == 200)

@@ -53,7 +53,7 @@ struct ServeLiveTests {
             #expect(state == "succeeded", "\(kind)")
         }
         let (_, stats) = try await call(.GET, "\(base)/sites/live/stats")
-        #expect((stats["counts"] as? [String: Any])?["php"] as? Int == 3)
+        #expect((stats["counts"] as? [String: Any])?["php"] as? Int == 2)  // `/` (with `/index.php`) and `/a.php`
         #expect((stats["fallback"] as? [String: Any])?["healthy"] as? Bool == true, "\(stats["fallback"] ?? "-")")
         #expect(stats["driftCount"] as? Int == 0)
         #expect((stats["series"] as? [[String: Any]])?.count == 2)
