@@ -55,8 +55,11 @@ struct ServeCommand: AsyncParsableCommand {
     )
     var logTimeLimit = 600.0
 
-    @Option(name: .customLong("public"), help: "Folder of the dashboard files.")
-    var publicDirectory = "Public"
+    @Option(
+        name: .customLong("public"),
+        help: "Folder of the dashboard files (default: ./Public, else Public beside the binary, ../share/cutover/Public, /usr/share/cutover/Public)."
+    )
+    var publicDirectory: String?
 
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be between 0 and 65535") }
@@ -66,6 +69,7 @@ struct ServeCommand: AsyncParsableCommand {
 
     func run() async throws {
         let database = try global.openDatabase()
+        let dashboard = try dashboardFolder()
         var logger = global.logger("cutover.serve")
         if logger.logLevel > .info { logger.logLevel = .info }
         let token = try readToken()
@@ -78,7 +82,7 @@ struct ServeCommand: AsyncParsableCommand {
             port: port,
             token: token,
             protectReads: protectReads,
-            publicDirectory: absolutePath(publicDirectory),
+            publicDirectory: dashboard,
             allowedHosts: allowedHosts,
             logRoots: logRoots.map(absolutePath),
             eventStreamKeepAlive: .milliseconds(Int64(sseKeepAlive * 1000)),
@@ -86,6 +90,32 @@ struct ServeCommand: AsyncParsableCommand {
         )
         let app = try buildApplication(arguments, database: database, logger: logger)
         try await app.runService()
+    }
+
+    /// The dashboard's folder: the one given, or the first of the usual places that holds an
+    /// `index.html`. Refuses to start without one: a server answering 404 for its dashboard
+    /// looks broken for no stated reason.
+    func dashboardFolder() throws -> String {
+        if let publicDirectory {
+            let folder = absolutePath(publicDirectory)
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: folder, isDirectory: &isDirectory), isDirectory.boolValue else {
+                throw DashboardMissing("--public '\(folder)' is not a folder (the dashboard's files: Public/ of the source tree or package)")
+            }
+            return folder
+        }
+        let binary = URL(fileURLWithPath: CommandLine.arguments[0].hasPrefix("/") ? CommandLine.arguments[0] : Bundle.main.executablePath ?? "")
+            .resolvingSymlinksInPath().deletingLastPathComponent().path
+        let candidates = [
+            absolutePath("Public"), "\(binary)/Public", "\(binary)/../share/cutover/Public", "/usr/share/cutover/Public",
+        ]
+        guard let found = candidates.first(where: { FileManager.default.fileExists(atPath: "\($0)/index.html") }) else {
+            throw DashboardMissing(
+                "the dashboard's files are not found (looked for index.html in \(candidates.joined(separator: ", "))): "
+                    + "give their folder with --public DIR"
+            )
+        }
+        return (found as NSString).standardizingPath
     }
 
     /// A token anyone can guess, or a token file others can read, draws a warning at start.
@@ -127,4 +157,10 @@ struct ServeArguments: ServerArguments {
     var logRoots: [String]
     var eventStreamKeepAlive: Duration
     var logTimeLimit: Duration
+}
+
+/// `serve` without its dashboard: said in one line, without the usage text.
+struct DashboardMissing: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
 }

@@ -1,38 +1,39 @@
+import CutoverTestSupport
 import Foundation
 import Testing
 
 @Suite struct ProbeSkipCLITests {
     /// A new site gets the usual side-effect scripts on its probe deny-list; the list is replaced,
     /// cleared, and refused when a glob is not a URL path.
-    @Test func theProbeDenyListIsSetClearedAndChecked() throws {
+    @Test func theProbeDenyListIsSetClearedAndChecked() async throws {
         let cli = try CLI()
         defer { cli.cleanup() }
         try cli.folder.write("www/index.php", "<?php echo 1;")
-        #expect(try cli.run("site", "add", "s", "--docroot", "www", "--db", cli.db).status == 0)
-        func skip() throws -> [String] {
-            let sites = try cli.json("site", "list", "--db", cli.db) as? [[String: Any]]
+        #expect(try await cli.exec("site", "add", "s", "--docroot", "www", "--db", cli.db).status == 0)
+        func skip() async throws -> [String] {
+            let sites = try await cli.execJSON("site", "list", "--db", cli.db) as? [[String: Any]]
             return sites?.first?["probeSkip"] as? [String] ?? ["?"]
         }
-        #expect(try skip().contains("*cron*.php"))
-        #expect(try cli.run("site", "set", "s", "--probe-skip", "/jobs/*", "--probe-skip", "*/reindex.php", "--db", cli.db).status == 0)
-        #expect(try skip() == ["/jobs/*", "*/reindex.php"])
-        let bad = try cli.run("site", "set", "s", "--probe-skip", "jobs/*", "--db", cli.db)
+        #expect(try await skip().contains("*cron*.php"))
+        #expect(try await cli.exec("site", "set", "s", "--probe-skip", "/jobs/*", "--probe-skip", "*/reindex.php", "--db", cli.db).status == 0)
+        #expect(try await skip() == ["/jobs/*", "*/reindex.php"])
+        let bad = try await cli.exec("site", "set", "s", "--probe-skip", "jobs/*", "--db", cli.db)
         #expect(bad.status != 0 && bad.stderr.contains("probe skip"), "\(bad.stderr)")
-        #expect(try skip() == ["/jobs/*", "*/reindex.php"])
-        #expect(try cli.run("site", "set", "s", "--no-probe-skip", "--db", cli.db).status == 0)
-        #expect(try skip() == [])
+        #expect(try await skip() == ["/jobs/*", "*/reindex.php"])
+        #expect(try await cli.exec("site", "set", "s", "--no-probe-skip", "--db", cli.db).status == 0)
+        #expect(try await skip() == [])
     }
 }
 
 @Suite struct FlipTargetCLITests {
     /// `flip --to` offers what a flip can do: swift or php. Static files are files, not a plan.
-    @Test func flipOffersOnlySwiftAndPHP() throws {
+    @Test func flipOffersOnlySwiftAndPHP() async throws {
         let cli = try CLI()
         defer { cli.cleanup() }
-        let help = try cli.run("flip", "--help")
+        let help = try await cli.exec("flip", "--help")
         let words = help.stdout.split(whereSeparator: \.isWhitespace).joined(separator: " ")
         #expect(words.contains("(values: swift, php)"), "\(help.stdout)")
-        let refused = try cli.run("flip", "/a.php", "--to", "static", "--db", cli.db)
+        let refused = try await cli.exec("flip", "/a.php", "--to", "static", "--db", cli.db)
         #expect(refused.status != 0 && refused.stderr.contains("'swift' and 'php'"), "\(refused.stderr)")
     }
 }
@@ -40,7 +41,7 @@ import Testing
 @Suite struct ImportWordsCLITests {
     /// Requested URLs without a file are the front controller's routes on such a site, the Swift
     /// fallback's elsewhere; the import says which (it said "owned by the fallback" for both).
-    @Test func requestedURLsAreNamedByWhoAnswersThem() throws {
+    @Test func requestedURLsAreNamedByWhoAnswersThem() async throws {
         let cli = try CLI()
         defer { cli.cleanup() }
         try cli.folder.write("www/index.php", "<?php echo 1;")
@@ -49,11 +50,13 @@ import Testing
         for (frontController, words) in [(nil, "owned by the Swift fallback"), ("/index.php", "routes of the front controller /index.php, PHP's")] {
             let db = cli.folder.appending("\(frontController == nil ? "plain" : "fc").sqlite")
             #expect(
-                try cli.run(["site", "add", "s", "--docroot", "www", "--db", db] + (frontController.map { ["--front-controller", $0] } ?? [])).status
+                try await cli.exec(
+                    ["site", "add", "s", "--docroot", "www", "--db", db] + (frontController.map { ["--front-controller", $0] } ?? [])
+                ).status
                     == 0
             )
-            #expect(try cli.run("crawl", "--site", "s", "--db", db).status == 0)
-            let imported = try cli.run("logs", "import", "--site", "s", log, "--db", db)
+            #expect(try await cli.exec("crawl", "--site", "s", "--db", db).status == 0)
+            let imported = try await cli.exec("logs", "import", "--site", "s", log, "--db", db)
             #expect(imported.stdout.contains("1 requested URLs without a file added to the inventory (\(words))"), "\(imported.stdout)")
         }
     }
@@ -62,32 +65,70 @@ import Testing
 @Suite struct RestorePlanCLITests {
     /// Printing an old export says when it was made from another plan, and `--restore-plan`
     /// makes that plan today's again (flips back and forth, each an ownership event).
-    @Test func anOldExportOffersItsPlanAndRestoresIt() throws {
+    @Test func anOldExportOffersItsPlanAndRestoresIt() async throws {
         let cli = try CLI()
         defer { cli.cleanup() }
         for page in ["a", "b", "c"] { try cli.folder.write("www/\(page).php", "<?php echo 1;") }
-        #expect(try cli.run("crawl", "--docroot", "www", "--db", cli.db).status == 0)
-        #expect(try cli.run("flip", "/a.php", "--to", "swift", "--reason", "ported", "--db", cli.db).status == 0)
-        #expect(try cli.run("export", "--db", cli.db, "-o", cli.folder.appending("one.conf")).status == 0)
-        #expect(try cli.run("flip", "/a.php", "--to", "php", "--reason", "bug", "--db", cli.db).status == 0)
-        #expect(try cli.run("flip", "/b.php", "/c.php", "--to", "swift", "--reason", "ported", "--db", cli.db).status == 0)
-        #expect(try cli.run("export", "--db", cli.db, "-o", cli.folder.appending("two.conf")).status == 0)
+        #expect(try await cli.exec("crawl", "--docroot", "www", "--db", cli.db).status == 0)
+        #expect(try await cli.exec("flip", "/a.php", "--to", "swift", "--reason", "ported", "--db", cli.db).status == 0)
+        #expect(try await cli.exec("export", "--db", cli.db, "-o", cli.folder.appending("one.conf")).status == 0)
+        #expect(try await cli.exec("flip", "/a.php", "--to", "php", "--reason", "bug", "--db", cli.db).status == 0)
+        #expect(try await cli.exec("flip", "/b.php", "/c.php", "--to", "swift", "--reason", "ported", "--db", cli.db).status == 0)
+        #expect(try await cli.exec("export", "--db", cli.db, "-o", cli.folder.appending("two.conf")).status == 0)
 
-        let old = try cli.run("export", "--id", "1", "--db", cli.db)
+        let old = try await cli.exec("export", "--id", "1", "--db", cli.db)
         #expect(old.status == 0 && old.stdout.contains(#"RewriteRule "^/a\.php$""#), "\(old.stdout)")
         #expect(
             old.stderr.contains("export #1 was made from another plan (1 pages on Swift there") && old.stderr.contains("--restore-plan"),
             "\(old.stderr)"
         )
-        let latest = try cli.run("export", "--id", "2", "--db", cli.db)
+        let latest = try await cli.exec("export", "--id", "2", "--db", cli.db)
         #expect(latest.stderr.isEmpty, "\(latest.stderr)")
 
-        let restored = try cli.run("export", "--id", "1", "--restore-plan", "--db", cli.db)
+        let restored = try await cli.exec("export", "--id", "1", "--restore-plan", "--db", cli.db)
         #expect(restored.stdout.contains("1 pages to Swift, 2 back to PHP"), "\(restored.stdout)\(restored.stderr)")
-        let swift = try #require(try cli.json("urls", "--db", cli.db) as? [[String: Any]])
+        let swift = try #require(try await cli.execJSON("urls", "--db", cli.db) as? [[String: Any]])
             .filter { $0["plannedOwner"] as? String == "swift" }.compactMap { $0["path"] as? String }
         #expect(swift == ["/a.php"])
-        #expect(try cli.run("export", "--id", "1", "--db", cli.db).stderr.isEmpty)
-        #expect(try cli.run("export", "--restore-plan", "--db", cli.db).status != 0)
+        #expect(try await cli.exec("export", "--id", "1", "--db", cli.db).stderr.isEmpty)
+        #expect(try await cli.exec("export", "--restore-plan", "--db", cli.db).status != 0)
+    }
+}
+
+@Suite struct DashboardFolderCLITests {
+    /// `serve` started outside the source tree finds its dashboard beside the binary (as a
+    /// package installs it) and refuses, in one line, when there is none anywhere.
+    @Test func serveFindsItsDashboardOrRefuses() async throws {
+        let cli = try CLI()
+        defer { cli.cleanup() }
+        let refused = try await Subprocess.run(
+            Subprocess.cutoverBinary,
+            ["serve", "--db", cli.db, "--port", "0"],
+            currentDirectory: cli.folder.path
+        )
+        #expect(refused.status != 0 && refused.stderr.contains("the dashboard's files are not found"), "\(refused.stderr)")
+        #expect(!refused.stderr.contains("Usage"))
+        let missing = try await Subprocess.run(Subprocess.cutoverBinary, ["serve", "--db", cli.db, "--public", cli.folder.appending("none")])
+        #expect(missing.status != 0 && missing.stderr.contains("is not a folder"), "\(missing.stderr)")
+
+        // Installed: bin/cutover with share/cutover/Public beside it.
+        try FileManager.default.createDirectory(atPath: cli.folder.appending("usr/bin"), withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: Subprocess.cutoverBinary, toPath: cli.folder.appending("usr/bin/cutover"))
+        try cli.folder.write("usr/share/cutover/Public/index.html", "<!doctype html><title>installed dashboard</title>")
+        let port = try FreePort.find()
+        let server = Process()
+        server.executableURL = URL(fileURLWithPath: cli.folder.appending("usr/bin/cutover"))
+        server.arguments = ["serve", "--db", cli.db, "--port", String(port)]
+        server.currentDirectoryURL = URL(fileURLWithPath: "/")
+        server.standardOutput = FileHandle.nullDevice
+        server.standardError = FileHandle.nullDevice
+        try server.run()
+        defer { if server.isRunning { server.terminate() } }
+        var page = ""
+        for _ in 0..<200 where !page.contains("installed dashboard") {
+            try await Task.sleep(for: .milliseconds(50))
+            page = (try? await RawHTTP.send(port: port, method: "GET", path: "/").body) ?? ""
+        }
+        #expect(page.contains("installed dashboard"), "\(page)")
     }
 }
