@@ -1,4 +1,4 @@
-// The burndown chart: PHP and Swift pages over time, drawn as SVG from the stats series.
+// The burndown chart: PHP pages and pages on Swift over time (planned ones named in the summary), drawn as SVG from the stats series.
 import { h, s } from './dom.js';
 
 const width = 640;
@@ -13,12 +13,13 @@ export function burndown(series) {
   const first = points[0].time;
   const last = points[points.length - 1].time;
   const span = Math.max(last - first, 1);
-  const top = Math.max(1, ...points.map((point) => point.php + point.swift));
+  const top = Math.max(1, ...points.map((point) => point.php + point.swift + (point.planned ?? 0)));
   const x = (time) => pad.left + ((time - first) / span) * (width - pad.left - pad.right);
   const y = (value) => height - pad.bottom - (value / top) * (height - pad.top - pad.bottom);
   const line = (key) => points.map((point, index) => `${index ? 'L' : 'M'}${x(point.time).toFixed(1)},${y(point[key]).toFixed(1)}`).join(' ');
   const latest = points[points.length - 1];
-  const summary = `Burndown: ${latest.php} pages on PHP and ${latest.swift} on Swift at the latest of ${points.length} runs.`;
+  const planned = latest.planned ? `, ${latest.planned} planned for Swift and not yet seen there` : '';
+  const summary = `Burndown: ${latest.php} pages on PHP and ${latest.swift} on Swift${planned} at the latest of ${points.length} runs.`;
   const ticks = [0, Math.round(top / 2), top];
   return h('figure', { class: 'chart' },
     s('svg', { viewBox: `0 0 ${width} ${height}`, role: 'img', 'aria-labelledby': 'burndown-title' },

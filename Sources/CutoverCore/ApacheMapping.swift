@@ -39,6 +39,15 @@ public struct ApacheMapping: Sendable {
         segments.reduce(into: []) { flags, segment in flags.formUnion(segment.withUnsafeBufferPointer { Self.flags(ofSegment: $0) }) }
     }
 
+    /// Flags a URL path's segments contribute (hidden, sensitive), read percent-decoded: what
+    /// the crawl would have flagged had a file answered it.
+    public static func flags(ofURLPath path: String) -> URLFlags {
+        guard let bytes = PathEncoding.decode(path) else { return [] }
+        return bytes.split(separator: UInt8(ascii: "/")).reduce(into: []) { flags, segment in
+            flags.formUnion(Array(segment).withUnsafeBufferPointer { Self.flags(ofSegment: $0) })
+        }
+    }
+
     /// Flags one path segment contributes: hidden, sensitive.
     public static func flags(ofSegment name: UnsafeBufferPointer<UInt8>) -> URLFlags {
         var flags: URLFlags = []
@@ -88,11 +97,17 @@ public struct URLFlags: OptionSet, Sendable, Hashable, Codable {
     /// from the sources after each crawl): with no person requesting it, it is an include.
     public static let includedBySource = URLFlags(rawValue: 1 << 10)
 
+    /// A URL without a file that only the fallback (or the front controller) ever caught, and
+    /// never as a page: the logs never saw it answered 2xx or 3xx, or its name is hidden or
+    /// sensitive (`/.env`, `/config.inc.php.bak`: scanners). Not while a plan names it. Set after
+    /// each log import, crawl, flip and settings change.
+    public static let neverAPage = URLFlags(rawValue: 1 << 11)
+
     /// Flags worked out from probes, traffic and the other URLs, not from the file: a crawl
     /// keeps them as they are (and recomputes `alias` after it).
-    public static let derived: URLFlags = [.include, .alias, .includedBySource]
+    public static let derived: URLFlags = [.include, .alias, .includedBySource, .neverAPage]
     /// URLs that are no pages of their own: left out of page counts, "% on Swift" and the burndown.
-    public static let notAPage: URLFlags = [.include, .alias]
+    public static let notAPage: URLFlags = [.include, .alias, .neverAPage]
 
     public var names: [String] {
         var result: [String] = []
@@ -105,6 +120,9 @@ public struct URLFlags: OptionSet, Sendable, Hashable, Codable {
         if contains(.outsideDocroot) { result.append("outside-docroot") }
         if contains(.include) { result.append("include") }
         if contains(.queryPage) { result.append("page-key") }
+        if contains(.alias) { result.append("alias") }
+        if contains(.includedBySource) { result.append("included-by-source") }
+        if contains(.neverAPage) { result.append("never-a-page") }
         return result
     }
 }

@@ -29,11 +29,11 @@ public final class ServerMetrics: Sendable {
     func scrape() throws -> String {
         for site in try database.sites() {
             let counts = try database.summary(siteID: site.id!)
-            for (owner, value) in [("php", counts.php), ("swift", counts.swift), ("static", counts.static)] {
+            for (owner, value) in [("php", counts.php), ("swift", counts.swift), ("planned", counts.planned), ("static", counts.static)] {
                 gauge(
                     "cutover_urls",
                     "count",
-                    "Pages by owner, each once (includes and other URLs of a page left out), and static files",
+                    "Pages each once (includes, other URLs of a page and never-pages left out): php, swift (a probe saw Swift), planned (for Swift, not yet seen there); and static files",
                     site.name,
                     [("owner", owner)]
                 ).set(to: Double(value))

@@ -172,6 +172,7 @@ extension AppDatabase {
             try Self.syncQueryPages(db, siteID: crawl.siteID)
             try Self.applyRoutePrefixes(db, siteID: crawl.siteID)
             try Self.markAliases(db, siteID: crawl.siteID)
+            try Self.markNeverPages(db, siteID: crawl.siteID)
             try Self.recordSnapshot(db, siteID: crawl.siteID, source: "crawl", at: now)
             var done = crawl
             done.finishedAt = now

@@ -2,10 +2,17 @@ import CutoverCore
 import Foundation
 import GRDB
 
-/// Counts that answer "how far along is the migration?".
+/// Counts that answer "how far along is the migration?". A page is counted once, by the
+/// plan in force and what the last probe saw: `swift` only when Swift owns it by the plan (a
+/// flip, or a retired `.php` file the fallback now serves) and a probe observed Swift answer it.
 public struct InventorySummary: Sendable, Hashable, Codable {
+    /// Pages PHP answers by the plan.
     public var php: Int
+    /// Pages on Swift: Swift's by the plan, and the last probe observed Swift.
     public var swift: Int
+    /// Pages Swift owns by the plan that no probe has observed on Swift yet (not exported,
+    /// not installed, or not probed since).
+    public var planned = 0
     public var `static`: Int
     /// Static files that disappeared from the docroot.
     public var gone: Int
@@ -16,13 +23,53 @@ public struct InventorySummary: Sendable, Hashable, Codable {
     /// Other URLs of pages (`/about/index.php` of `/about/`, flag `alias`): `php` and `swift`
     /// count each page once.
     public var aliases = 0
+    /// URLs without a file the fallback caught that were never pages (flag `neverAPage`: the
+    /// logs never saw them answered 2xx or 3xx, or scanners' names like `/.env`).
+    public var neverPages = 0
 
-    /// Share of pages (php + swift, includes left out) already answered by Swift, 0...100.
-    public var percentOnSwift: Double {
-        let pages = php + swift
-        return pages == 0 ? 0 : (Double(swift) * 100 / Double(pages))
+    public init(php: Int, swift: Int, static: Int, gone: Int, hidden: Int, sensitive: Int, includes: Int) {
+        self.php = php
+        self.swift = swift
+        self.static = `static`
+        self.gone = gone
+        self.hidden = hidden
+        self.sensitive = sensitive
+        self.includes = includes
     }
 
+    /// Every page, wherever it is: PHP, planned for Swift, on Swift.
+    public var pages: Int { php + planned + swift }
+
+    /// Share of pages on Swift (observed there), 0...100.
+    public var percentOnSwift: Double {
+        pages == 0 ? 0 : (Double(swift) * 100 / Double(pages))
+    }
+
+    /// Counts one group of URLs sharing these columns.
+    mutating func add(count: Int, gone: Bool, owner: Owner, flags: URLFlags, planned: Owner?, observed: Owner?) {
+        if gone {
+            self.gone += count
+            return
+        }
+        if flags.contains(.hidden) { hidden += count }
+        if flags.contains(.sensitive) { sensitive += count }
+        if owner == .php && flags.contains(.include) {
+            includes += count
+        } else if flags.contains(.alias) {
+            aliases += count
+        } else if flags.contains(.neverAPage) {
+            neverPages += count
+        } else if owner == .static {
+            self.static += count
+        } else {
+            switch planned ?? owner {
+            case .php: php += count
+            case .swift where observed == .swift: swift += count
+            case .swift: self.planned += count
+            case .static: self.static += count
+            }
+        }
+    }
 }
 
 /// Sort orders for URL lists.
@@ -80,32 +127,26 @@ extension AppDatabase {
     }
 
     static func summary(_ db: Database, siteID: Int64) throws -> InventorySummary {
-        do {
-            var summary = InventorySummary(php: 0, swift: 0, static: 0, gone: 0, hidden: 0, sensitive: 0, includes: 0)
-            let rows = try Row.fetchCursor(
-                db,
-                sql: "SELECT gone, owner, flags, COUNT(*) FROM urls WHERE site_id = ? GROUP BY gone, owner, flags",
-                arguments: [siteID]
+        var summary = InventorySummary(php: 0, swift: 0, static: 0, gone: 0, hidden: 0, sensitive: 0, includes: 0)
+        let rows = try Row.fetchCursor(
+            db,
+            sql: """
+                SELECT gone, owner, flags, planned_owner, observed_owner, COUNT(*) FROM urls WHERE site_id = ?
+                GROUP BY gone, owner, flags, planned_owner, observed_owner
+                """,
+            arguments: [siteID]
+        )
+        while let row = try rows.next() {
+            summary.add(
+                count: row[5],
+                gone: row[0],
+                owner: row[1],
+                flags: URLFlags(rawValue: row[2]),
+                planned: row[3],
+                observed: row[4]
             )
-            while let row = try rows.next() {
-                let count: Int = row[3]
-                if row[0] as Bool {
-                    summary.gone += count
-                    continue
-                }
-                let flags = URLFlags(rawValue: row[2])
-                switch row[1] as Owner {
-                case .php where flags.contains(.include): summary.includes += count
-                case .php where flags.contains(.alias), .swift where flags.contains(.alias): summary.aliases += count
-                case .php: summary.php += count
-                case .swift: summary.swift += count
-                case .static: summary.static += count
-                }
-                if flags.contains(.hidden) { summary.hidden += count }
-                if flags.contains(.sensitive) { summary.sensitive += count }
-            }
-            return summary
         }
+        return summary
     }
 
     /// One page of URLs, through a cached statement (prepared once per query shape).

@@ -196,6 +196,8 @@ extension AppDatabase {
                 }
                 url.plannedOwner = target
                 url.redirectTo = newRedirect
+                // Someone planned it: a page, whatever the logs said (`markNeverPages`).
+                url.flags &= ~URLFlags.neverAPage.rawValue
                 try url.update(db)
                 try OwnershipEventRecord(
                     id: nil,

@@ -97,6 +97,7 @@ extension AppDatabase {
         if old.pageKeys != settings.pageKeys || old.frontController != settings.frontController {
             try refreshDrift(db, siteID: existing.id!)
             try markAliases(db, siteID: existing.id!)
+            try markNeverPages(db, siteID: existing.id!)
         }
         return existing
     }
@@ -117,6 +118,27 @@ extension AppDatabase {
             sql: """
                 UPDATE urls SET flags = CASE WHEN \(isAlias) THEN flags | \(bit) ELSE flags & ~\(bit) END
                 WHERE site_id = ?1 AND ((flags & \(bit)) != 0) != \(isAlias)
+                """,
+            arguments: [siteID]
+        )
+    }
+
+    /// Sets `neverAPage` on URLs without a file known only from the logs that were never
+    /// answered as a page (no 2xx or 3xx in the logs, or a hidden or sensitive name: what
+    /// scanners ask for), and clears it where that changed or a plan now names the URL.
+    static func markNeverPages(_ db: Database, siteID: Int64) throws {
+        let bit = URLFlags.neverAPage.rawValue
+        let isNeverAPage = """
+            (urls.file_path IS NULL AND urls.gone = 0 AND urls.flags & \(URLFlags.fromLog.rawValue) != 0
+              AND urls.flags & \(URLFlags.queryPage.rawValue) = 0 AND urls.planned_owner IS NULL AND urls.redirect_to IS NULL
+              AND (urls.flags & \(URLFlags.hidden.rawValue | URLFlags.sensitive.rawValue) != 0
+                OR NOT EXISTS (SELECT 1 FROM traffic t WHERE t.site_id = urls.site_id AND t.path = urls.path
+                  AND t.status_2xx + t.status_3xx > 0)))
+            """
+        try db.execute(
+            sql: """
+                UPDATE urls SET flags = CASE WHEN \(isNeverAPage) THEN flags | \(bit) ELSE flags & ~\(bit) END
+                WHERE site_id = ? AND ((flags & \(bit)) != 0) != \(isNeverAPage)
                 """,
             arguments: [siteID]
         )

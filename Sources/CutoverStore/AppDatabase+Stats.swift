@@ -8,26 +8,23 @@ public struct OwnerSnapshot: Codable, FetchableRecord, Sendable, Hashable {
     public var source: String
     public var php: Int
     public var swift: Int
+    /// Pages planned for Swift that no probe had observed there yet.
+    public var planned: Int
     public var `static`: Int
     public var drift: Int
 }
 
 extension AppDatabase {
-    /// Appends the current owner counts (called inside the crawl's or probe's transaction).
-    /// `php` and `swift` count pages: includes and aliases are left out, as in `InventorySummary`.
-    /// One count per owner, each a range of the covering index `urls_site_counts` (and drift
-    /// from its partial index): at 1,000,000 URLs 0.14 s, where one pass summing every row's
-    /// owner and drift took 0.97 s (drift is not in that index, so each row was a table lookup).
+    /// Appends the current page counts, as `InventorySummary` counts them (called inside the
+    /// crawl's or probe's transaction, so both see one state).
     static func recordSnapshot(_ db: Database, siteID: Int64, source: String, at now: Date) throws {
+        let counts = try summary(db, siteID: siteID)
         try db.execute(
             sql: """
-                INSERT INTO owner_snapshots (site_id, at, source, php, swift, static, drift) VALUES (?, ?, ?,
-                (SELECT COUNT(*) FROM urls WHERE site_id = ?1 AND gone = 0 AND owner = 'php' AND flags & \(URLFlags.notAPage.rawValue) = 0),
-                (SELECT COUNT(*) FROM urls WHERE site_id = ?1 AND gone = 0 AND owner = 'swift' AND flags & \(URLFlags.alias.rawValue) = 0),
-                (SELECT COUNT(*) FROM urls WHERE site_id = ?1 AND gone = 0 AND owner = 'static'),
-                (SELECT COUNT(*) FROM urls WHERE site_id = ?1 AND drift = 1 AND gone = 0))
+                INSERT INTO owner_snapshots (site_id, at, source, php, swift, planned, static, drift)
+                VALUES (?, ?, ?, ?, ?, ?, ?, (SELECT COUNT(*) FROM urls WHERE site_id = ?1 AND drift = 1 AND gone = 0))
                 """,
-            arguments: [siteID, now, source]
+            arguments: [siteID, now, source, counts.php, counts.swift, counts.planned, counts.static]
         )
     }
 
@@ -39,7 +36,7 @@ extension AppDatabase {
         try OwnerSnapshot.fetchAll(
             db,
             sql:
-                "SELECT * FROM (SELECT at, source, php, swift, static, drift, id FROM owner_snapshots WHERE site_id = ? ORDER BY id DESC LIMIT ?) ORDER BY id",
+                "SELECT * FROM (SELECT at, source, php, swift, planned, static, drift, id FROM owner_snapshots WHERE site_id = ? ORDER BY id DESC LIMIT ?) ORDER BY id",
             arguments: [siteID, limit]
         )
     }

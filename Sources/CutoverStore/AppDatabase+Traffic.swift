@@ -255,7 +255,7 @@ extension AppDatabase {
             try db.execute(
                 sql: """
                     INSERT INTO urls (site_id, path, owner, flags)
-                    SELECT t.site_id, t.path, ?, ? FROM traffic t
+                    SELECT t.site_id, t.path, ?, ? | cutover_name_flags(t.path) FROM traffic t
                     WHERE t.site_id = ? AND t.status_4xx < t.hits AND instr(t.path, '.php/') = 0
                       AND t.path NOT GLOB '*%[01][0-9A-F]*' AND instr(t.path, '%7F') = 0
                       AND NOT EXISTS (SELECT 1 FROM urls u WHERE u.site_id = t.site_id AND u.path = t.path)
@@ -266,6 +266,7 @@ extension AppDatabase {
             )
             let added = db.changesCount + (try Self.syncQueryPages(db, siteID: siteID))
             try Self.applyRoutePrefixes(db, siteID: siteID)
+            try Self.markNeverPages(db, siteID: siteID)
             // A file someone requested is a page after all; the traffic decides with the probes.
             try Self.markIncludes(db, siteID: siteID)
             return added

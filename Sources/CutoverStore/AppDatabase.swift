@@ -1,3 +1,4 @@
+import CutoverCore
 import Foundation
 import GRDB
 
@@ -83,6 +84,8 @@ public struct AppDatabase: Sendable {
         threadReaders = (writer as? DatabasePool).map { ThreadReaders(path: $0.path) }
         let migrator = try Self.migrator()
         try Self.refuseNewerSchema(writer, migrator: migrator)
+        // A writer made elsewhere (a test's queue) lacks the functions `configuration()` adds.
+        try writer.writeWithoutTransaction { db in db.add(function: Self.nameFlags) }
         if let target {
             try migrator.migrate(writer, upTo: target)
         } else {
@@ -139,8 +142,18 @@ public struct AppDatabase: Sendable {
         // WAL with synchronous=NORMAL: a commit no longer waits for an fsync (only checkpoints do).
         // A crash of the process loses nothing; a power cut may lose the last commits, never the
         // file. With the default (FULL) the commit at the end of a probe waited 39 ms in fdatasync.
-        config.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = NORMAL") }
+        config.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = NORMAL")
+            db.add(function: nameFlags)
+        }
         return config
+    }
+
+    /// `cutover_name_flags(path)`: the hidden and sensitive flags of a URL path, as the crawl
+    /// gives a file (`ApacheMapping.flags(ofURLPath:)`), for URLs known from the logs.
+    static let nameFlags = DatabaseFunction("cutover_name_flags", argumentCount: 1, pure: true) { values in
+        guard let path = String.fromDatabaseValue(values[0]) else { return 0 }
+        return ApacheMapping.flags(ofURLPath: path).rawValue
     }
 
     /// The migrations in `Migrations/*.sql`, registered in file-name order; identifiers are
@@ -149,12 +162,22 @@ public struct AppDatabase: Sendable {
         var migrator = DatabaseMigrator()
         for file in try migrationFiles() {
             let sql = try String(contentsOf: file, encoding: .utf8)
-            migrator.registerMigration(file.deletingPathExtension().lastPathComponent) { db in
+            let identifier = file.deletingPathExtension().lastPathComponent
+            migrator.registerMigration(identifier) { db in
                 try db.execute(sql: sql)
+                try afterMigration[identifier]?(db)
             }
         }
         return migrator
     }
+
+    /// Steps a migration needs that SQL alone cannot express: flags worked out by the store's own
+    /// rules, recomputed for every site once the schema holds them.
+    static let afterMigration: [String: @Sendable (Database) throws -> Void] = [
+        "0022_progress_truth": { db in
+            for siteID in try Int64.fetchAll(db, sql: "SELECT id FROM sites") { try markNeverPages(db, siteID: siteID) }
+        }
+    ]
 
     /// The migration file URLs, sorted by name.
     public static func migrationFiles() throws -> [URL] {

@@ -31,11 +31,19 @@ struct StatusCommand: AsyncParsableCommand {
         if counts.aliases > 0 {
             print("  alias   \(counts.aliases) other URLs of pages (/about/index.php of /about/): each page counted once, flipped together")
         }
-        print("  swift   \(counts.swift)")
+        print("  swift   \(counts.swift) pages on Swift: Swift's by the plan, and a probe saw Swift answer them")
+        if counts.planned > 0 {
+            print("  planned \(counts.planned) pages planned for Swift that no probe has seen Swift answer yet: export, install, then probe")
+        }
+        if counts.neverPages > 0 {
+            print(
+                "  never   \(counts.neverPages) URLs without a file that were never pages (the logs saw only errors, or a scanner's name like /.env)"
+            )
+        }
         print("  static  \(counts.static)")
         if counts.gone > 0 { print("  gone    \(counts.gone) static files no longer on disk") }
         if counts.sensitive > 0 { print("  warning: \(counts.sensitive) sensitive files (.env, backups, VCS data) are in the docroot") }
-        print(String(format: "  %.1f%% of PHP pages are on Swift (%d of %d)", counts.percentOnSwift, counts.swift, counts.php + counts.swift))
+        print(String(format: "  %.1f%% of pages are on Swift (%d of %d)", counts.percentOnSwift, counts.swift, counts.pages))
         if let script = site.frontController {
             print("  front controller \(script): it answers URLs without a file (no Swift fallback); flip URLs and prefixes to move them")
             for prefix in status.progress.routePrefixes { print("  prefix route \(prefix)* planned for Swift") }

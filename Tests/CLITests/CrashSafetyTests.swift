@@ -66,6 +66,7 @@ import Glibc
         #expect(last["status"] as? String == "interrupted")
         // And a new crawl completes normally.
         #expect(try cli.run("crawl").status == 0)
-        #expect(try database.summary(siteID: site.id!).swift == 1000)
+        // The 1,000 retired pages are Swift's now; no probe has seen Swift answer them yet.
+        #expect(try database.summary(siteID: site.id!).planned == 1000)
     }
 }

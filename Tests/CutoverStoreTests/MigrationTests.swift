@@ -46,6 +46,37 @@ import Testing
         #expect(try current.ownershipEvents(urlID: urls[0].id).map(\.reason) == ["seed"])
     }
 
+    /// 0022 counts pages by plan and observation: URLs an older release took from the logs get
+    /// the flags the store's rules give them (never a page, a scanner's name) as it migrates.
+    @Test func progressMigrationFlagsLogURLsThatWereNeverPages() throws {
+        let folder = try TemporaryDirectory()
+        defer { folder.remove() }
+        let path = folder.appending("old.sqlite")
+        do {
+            let old = try AppDatabase(path: path, migrateUpTo: "0021_php_includes")
+            try old.writer.write { db in
+                try db.execute(
+                    sql:
+                        "INSERT INTO sites (name, docroot, public_url, backend_url, created_at) VALUES ('legacy', '/srv', 'http://a', 'http://b', '2025-01-01 00:00:00.000')"
+                )
+                for (path, ok, failed) in [("/route", 3, 0), ("/broken", 0, 2), ("/.env", 1, 0)] {
+                    try db.execute(sql: "INSERT INTO urls (site_id, path, owner, flags) VALUES (1, ?, 'swift', 32)", arguments: [path])
+                    try db.execute(
+                        sql: "INSERT INTO traffic (site_id, path, hits, first_seen, last_seen, status_2xx, status_5xx) VALUES (1, ?, ?, 0, 0, ?, ?)",
+                        arguments: [path, ok + failed, ok, failed]
+                    )
+                }
+            }
+        }
+        let current = try AppDatabase(path: path)
+        let flags = try Dictionary(uniqueKeysWithValues: current.urls(siteID: 1).map { ($0.path, $0.urlFlags) })
+        #expect(flags["/route"]?.contains(.neverAPage) == false)
+        #expect(flags["/broken"]?.contains(.neverAPage) == true)
+        #expect(flags["/.env"]?.isSuperset(of: [.neverAPage, .hidden, .sensitive]) == true)
+        let summary = try current.summary(siteID: 1)
+        #expect(summary.planned == 1 && summary.neverPages == 2)
+    }
+
     @Test func openingUsesWALAndForeignKeys() throws {
         let folder = try TemporaryDirectory()
         defer { folder.remove() }

@@ -78,6 +78,8 @@ assert url("/contact.php")["readyToFlip"] is True, url("/contact.php")
 
 step("flip /contact.php in the API, apply the export to Apache, probe: Swift answers, no drift")
 api(f"/api/sites/{site}/flips", "POST", {"paths": ["/contact.php"], "to": "swift", "reason": "demo check"})
+counts = api(f"/api/sites/{site}/stats")["counts"]
+assert counts["planned"] == 1 and counts["swift"] == 0 and counts["php"] == 8, counts  # planned, not on Swift yet
 apply()
 status, headers = fetch("/contact.php")
 assert status == 200 and headers.get("X-Cutover-Owner") == "swift", (status, dict(headers))
@@ -92,7 +94,9 @@ run_job("probe")
 team = url("/about/team.php")
 assert team["owner"] == "swift" and team["observedOwner"] == "swift" and team["drift"] is False, team
 stats = api(f"/api/sites/{site}/stats")
-assert stats["counts"]["swift"] >= 1 and stats["percentOnSwift"] > 0 and stats["driftCount"] == 0, stats
+# On Swift: Swift's by the plan and seen there by the probe; 2 of the demo's 9 pages.
+assert stats["counts"]["swift"] == 2 and stats["counts"]["planned"] == 0 and stats["counts"]["php"] == 7, stats
+assert stats["percentOnSwift"] == 22.2 and stats["driftCount"] == 0, stats
 
 step("roll back /contact.php: PHP answers again")
 api(f"/api/sites/{site}/flips", "POST", {"paths": ["/contact.php"], "to": "php", "reason": "roll back"})

@@ -1,0 +1,108 @@
+import CutoverCore
+import CutoverStore
+import Foundation
+import GRDB
+import Testing
+
+/// What "on Swift" means (#24.2): Swift's by the plan and seen there by a probe; planned
+/// otherwise; URLs the fallback caught that were never pages are no pages.
+@Suite struct ProgressTruthTests {
+    /// A site with three PHP files, a retired one, and a log with a route, a scanner's hit and
+    /// a URL that only ever failed.
+    static func fixture() throws -> (AppDatabase, Int64) {
+        var database = try AppDatabase(writer: DatabaseQueue())
+        database.clock = .fixed(Date(timeIntervalSince1970: 1_793_707_200))
+        let site = try database.addSite(
+            SiteSettings(name: "shop", docroot: "/srv/www", publicURL: "http://127.0.0.1:8081", backendURL: "http://127.0.0.1:8080")
+        )
+        let siteID = site.id!
+        let crawl = try database.beginCrawl(siteID: siteID)
+        let found = ["/a.php", "/b.php", "/c.php", "/old.php"].map { path in
+            FoundURL(path: path, filePath: String(path.dropFirst()), owner: .php, size: 1, mtime: 1, contentHash: "x", flags: [])
+        }
+        try database.finishCrawl(crawl, changes: InventoryChanges(inserting: found), issues: [], filesSeen: 4)
+        // /old.php retired: the fallback answers it now.
+        try database.writer.write { db in
+            try db.execute(sql: "UPDATE urls SET owner = 'swift', file_path = NULL WHERE path = '/old.php'")
+        }
+        var batch = TrafficBatch()
+        func add(_ path: String, ok: Int, failed5xx: Int = 0) {
+            var counts = TrafficCounts()
+            counts.hits = ok + failed5xx
+            counts.status2xx = ok
+            counts.status5xx = failed5xx
+            counts.firstSeen = 20_759 * 86_400
+            counts.lastSeen = 20_759 * 86_400
+            batch.paths[path] = counts
+            batch.days[TrafficBatch.DayKey(day: 20_759, path: path)] = counts
+        }
+        add("/route", ok: 4)
+        add("/.env", ok: 3)  // a scanner the fallback answered with 200
+        add("/broken", ok: 0, failed5xx: 2)
+        try database.recordTraffic(batch, siteID: siteID)
+        #expect(try database.addRequestedURLs(siteID: siteID) == 3)
+        return (database, siteID)
+    }
+
+    @Test func onSwiftNeedsThePlanAndAProbeThatSawSwift() throws {
+        let (database, siteID) = try Self.fixture()
+        var summary = try database.summary(siteID: siteID)
+        // /old.php and /route are Swift's by the plan, but no probe saw them: planned.
+        #expect(summary.php == 3 && summary.planned == 2 && summary.swift == 0)
+        #expect(summary.neverPages == 2, "/.env and /broken")
+        #expect(try database.url(siteID: siteID, path: "/.env")?.urlFlags.contains([.neverAPage, .hidden, .sensitive]) == true)
+
+        _ = try database.flip(siteID: siteID, .paths(["/b.php"]), to: .swift, reason: "ported")
+        summary = try database.summary(siteID: siteID)
+        #expect(summary.php == 2 && summary.planned == 3 && summary.swift == 0 && summary.percentOnSwift == 0)
+
+        // A probe saw Swift answer /b.php and /old.php, and PHP still answer /route.
+        try database.writer.write { db in
+            try db.execute(sql: "UPDATE urls SET observed_owner = 'swift' WHERE path IN ('/b.php', '/old.php')")
+            try db.execute(sql: "UPDATE urls SET observed_owner = 'php' WHERE path = '/route'")
+        }
+        summary = try database.summary(siteID: siteID)
+        #expect(summary.php == 2 && summary.planned == 1 && summary.swift == 2)
+        #expect(summary.percentOnSwift == 40)
+
+        // Flipped back to PHP but not yet exported: PHP's by the plan, whatever was seen.
+        _ = try database.flip(siteID: siteID, .paths(["/b.php"]), to: .php, reason: "regression")
+        summary = try database.summary(siteID: siteID)
+        #expect(summary.php == 3 && summary.swift == 1)
+    }
+
+    @Test func aPlanMakesANeverPageAPageAgain() throws {
+        let (database, siteID) = try Self.fixture()
+        _ = try database.flip(siteID: siteID, .paths(["/broken"]), to: .swift, reason: "the new app serves it")
+        let summary = try database.summary(siteID: siteID)
+        #expect(summary.neverPages == 1 && summary.planned == 3)
+        #expect(try database.url(siteID: siteID, path: "/broken")?.urlFlags.contains(.neverAPage) == false)
+    }
+
+    @Test func aLaterSuccessMakesItAPage() throws {
+        let (database, siteID) = try Self.fixture()
+        var batch = TrafficBatch()
+        var counts = TrafficCounts()
+        counts.hits = 1
+        counts.status2xx = 1
+        counts.firstSeen = 20_760 * 86_400
+        counts.lastSeen = 20_760 * 86_400
+        batch.paths["/broken"] = counts
+        batch.days[TrafficBatch.DayKey(day: 20_760, path: "/broken")] = counts
+        try database.recordTraffic(batch, siteID: siteID)
+        _ = try database.addRequestedURLs(siteID: siteID)
+        #expect(try database.summary(siteID: siteID).neverPages == 1)
+    }
+
+    @Test func theBurndownCountsAsTheSummaryDoes() throws {
+        let (database, siteID) = try Self.fixture()
+        _ = try database.flip(siteID: siteID, .paths(["/b.php"]), to: .swift, reason: "ported")
+        try database.writer.write { db in try db.execute(sql: "UPDATE urls SET observed_owner = 'swift' WHERE path = '/old.php'") }
+        let crawl = try database.beginCrawl(siteID: siteID)
+        try database.finishCrawl(crawl, changes: InventoryChanges(inserting: []), issues: [], filesSeen: 3)
+        let summary = try database.summary(siteID: siteID)
+        let latest = try #require(try database.snapshots(siteID: siteID).last)
+        #expect(latest.php == summary.php && latest.swift == summary.swift && latest.planned == summary.planned)
+        #expect(latest.php == 2 && latest.swift == 1 && latest.planned == 2)
+    }
+}
