@@ -74,16 +74,16 @@ export async function renderOverview(main, { app, signal }) {
       ...(counts.includes ? [card('Includes', number(counts.includes), '.php files that are code, not pages: not counted above', 'static', '#/urls?include=true')] : []),
       card('Drift', number(stats.driftCount), 'URLs not answered by their expected owner', stats.driftCount ? 'bad' : 'good', '#/urls?drift=true'),
       h('div', { class: `card fallback ${healthy === true ? 'good' : healthy === false ? 'bad' : 'unknown'}`, dataset: { name: 'fallback' } },
-        h('h2', {}, stats.frontController ? 'Front controller' : 'Fallback'),
+        h('h2', {}, stats.routingFrontController ? 'Front controller' : 'Fallback'),
         h('p', { class: 'figure' }, healthy === true ? 'healthy' : healthy === false ? 'broken' : 'not probed'),
         h('p', { class: 'muted' }, healthy == null
-          ? (stats.frontController ? `Run a probe to check that unknown URLs reach ${stats.frontController}.` : 'Run a probe to check that unknown URLs reach the Swift app.')
+          ? (stats.routingFrontController ? `Run a probe to check that unknown URLs reach ${stats.routingFrontController}.` : 'Run a probe to check that unknown URLs reach the Swift app.')
           : `${fallback.detail ?? `HTTP ${fallback.status}`}, checked ${when(fallback.checkedAt)}`),
         stats.routePrefixes?.length
           ? h('p', { class: 'muted' }, `Prefix routes planned for Swift: ${stats.routePrefixes.map((prefix) => `${prefix}*`).join(', ')}`)
           : null,
-        !stats.frontController && stats.detectedFrontController
-          ? h('p', { class: 'muted' }, `The docroot\u2019s .htaccess sends URLs without a file to ${stats.detectedFrontController}: if that is the app\u2019s front controller, set it under Sites.`)
+        !stats.frontController && stats.routingFrontController
+          ? h('p', { class: 'muted', dataset: { name: 'unconfirmed' } }, `${stats.routingFrontController}: detected, not confirmed. The docroot\u2019s .htaccess sends URLs without a file to it, so they count as its routes; confirm it (or decline it) under Sites.`)
           : null),
     ),
     h('section', { 'aria-labelledby': 'burndown-heading' }, h('h2', { id: 'burndown-heading' }, 'Burndown'), burndown(stats.series)),

@@ -41,8 +41,14 @@ function siteForm(app, main, site) {
     field('Log format', input('accessLogFormat', site?.accessLogFormat ?? 'combined'), 'The LogFormat string from your Apache config, or common, combined, vhost_combined'),
     field('Page keys', h('textarea', { name: 'pageKeys', rows: 2, placeholder: '/doku.php=id' }, (site?.pageKeys ?? []).map((pageKey) => `${pageKey.script}=${pageKey.key}`).join('\n')),
       'One SCRIPT=KEY per line: the query key that names a script\u2019s pages (/index.php=page makes /index.php?page=about a page of its own)'),
-    field('Front controller', input('frontController', site?.frontController ?? '', { placeholder: 'none: URLs without a file go to Swift' }),
-      'The PHP script the app\u2019s .htaccess sends every URL without a file to (WordPress: /index.php). Then those URLs stay PHP and move to Swift one by one.'),
+    field('Front controller', h('select', { name: 'frontControllerMode' },
+      h('option', { value: 'detected', selected: !site?.frontController && !site?.frontControllerDeclined },
+        `the one the crawl detects${site?.detectedFrontController ? ` (${site.detectedFrontController}, not confirmed)` : ' (none found yet)'}`),
+      h('option', { value: 'script', selected: Boolean(site?.frontController) }, 'this script (confirmed)'),
+      h('option', { value: 'none', selected: Boolean(site?.frontControllerDeclined) }, 'none: URLs without a file go to Swift')),
+      'Who answers URLs without a file: the PHP script the app\u2019s .htaccess sends them to (WordPress: /index.php). Those URLs stay PHP and move to Swift one by one.'),
+    field('Front controller script', input('frontController', site?.frontController ?? site?.detectedFrontController ?? '', { placeholder: '/index.php' }),
+      'Used when \u201cthis script\u201d is chosen above'),
     message,
     h('div', { class: 'actions' },
       h('button', { type: 'submit', class: 'primary' }, site ? 'Save changes' : 'Add site'),
@@ -61,7 +67,9 @@ function siteForm(app, main, site) {
       probeRetention: Number(data.probeRetention), directoryIndex: list(data.directoryIndex), phpExtensions: list(data.phpExtensions),
       accessLogs: String(data.accessLogs).split('\n').map((line) => line.trim()).filter(Boolean),
       accessLogFormat: data.accessLogFormat.trim() || 'combined',
-      frontController: String(data.frontController).trim(),
+      ...(data.frontControllerMode === 'script'
+        ? { frontController: String(data.frontController).trim() }
+        : { frontController: '', frontControllerDeclined: data.frontControllerMode === 'none' }),
       pageKeys: String(data.pageKeys).split('\n').map((line) => line.trim()).filter(Boolean).map((line) => {
         const at = line.lastIndexOf('=');
         return { script: at < 0 ? line : line.slice(0, at).trim(), key: at < 0 ? '' : line.slice(at + 1).trim() };

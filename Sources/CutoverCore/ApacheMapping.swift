@@ -98,9 +98,9 @@ public struct URLFlags: OptionSet, Sendable, Hashable, Codable {
     public static let includedBySource = URLFlags(rawValue: 1 << 10)
 
     /// A URL without a file that only the fallback (or the front controller) ever caught, and
-    /// never as a page: the logs never saw it answered 2xx or 3xx, or its name is hidden or
-    /// sensitive (`/.env`, `/config.inc.php.bak`: scanners). Not while a plan names it. Set after
-    /// each log import, crawl, flip and settings change.
+    /// never as a page: the logs never saw it answered 2xx or 3xx, or its name is hidden,
+    /// sensitive or a script's (`/.env`, `/wp-login.php`: scanners). Not while a plan names it.
+    /// Set after each log import, crawl, flip and settings change.
     public static let neverAPage = URLFlags(rawValue: 1 << 11)
 
     /// Flags worked out from probes, traffic and the other URLs, not from the file: a crawl

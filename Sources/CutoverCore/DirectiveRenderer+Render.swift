@@ -94,7 +94,8 @@ public enum DirectiveRenderer {
             early.append("RewriteRule \(pattern) \(proxyTarget)")
         }
 
-        if settings.frontController != nil {
+        // Prefix routes exist on front-controller sites, confirmed or only detected.
+        if settings.frontController != nil || !input.prefixes.isEmpty {
             early.append("")
             early.append("#    Prefix routes: every URL below these reaches Swift, known or not.")
             if input.prefixes.isEmpty { early.append("#    (none)") }

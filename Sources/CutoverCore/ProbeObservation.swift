@@ -124,7 +124,15 @@ public struct FallbackHealth: Sendable, Hashable, Codable {
     }
 
     /// The check for a site whose `.htaccess` sends URLs without a file to `frontController`.
-    public init(path: String, observation: ProbeObservation, frontController: String) {
+    /// `detectedOn`: the site's name when the crawl detected it and the user has not confirmed
+    /// it; the detail then says so and how to confirm or decline it.
+    public init(path: String, observation: ProbeObservation, frontController: String, detectedOn site: String? = nil) {
+        defer {
+            if let site {
+                detail +=
+                    "; \(frontController) was detected in the docroot's .htaccess, not confirmed: `cutover site set \(site) --front-controller \(frontController)` confirms it, `--front-controller ''` declines it"
+            }
+        }
         self.path = path
         status = observation.status
         observedOwner = observation.observedOwner

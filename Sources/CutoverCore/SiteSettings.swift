@@ -33,6 +33,9 @@ public struct SiteSettings: Sendable, Hashable, Codable {
     /// `/index.php`): such URLs are PHP's, there is no Swift fallback, and each URL or prefix
     /// moves to Swift by its own rule. Nil for a site where the fallback takes those URLs.
     public var frontController: String?
+    /// The user said the site has no front controller: one the crawl detects in the docroot's
+    /// `.htaccess` is not used. Until then a detected one counts (as not confirmed).
+    public var frontControllerDeclined: Bool
     /// Query keys whose values are masked at log import besides the built-in ones (`voucher`).
     public var sensitiveQueryKeys: [String]
     /// URL path globs (`*` also matches `/`) a probe never requests: requesting a cron or
@@ -58,8 +61,10 @@ public struct SiteSettings: Sendable, Hashable, Codable {
         pageKeys: [PageKey] = [],
         frontController: String? = nil,
         sensitiveQueryKeys: [String] = [],
-        probeSkip: [String] = SiteSettings.defaultProbeSkip
+        probeSkip: [String] = SiteSettings.defaultProbeSkip,
+        frontControllerDeclined: Bool = false
     ) {
+        self.frontControllerDeclined = frontControllerDeclined
         self.sensitiveQueryKeys = sensitiveQueryKeys
         self.probeSkip = probeSkip
         self.pageKeys = pageKeys

@@ -106,13 +106,16 @@ public struct Crawler: Sendable {
             var hashIssues: [CrawlIssue] = []
             try Self.hashFiles(&found, known: known, issues: &hashIssues, isCancelled: isCancelled, progress: progress)
             timings.hash = clock.lap()
-            // On a front-controller site a retired file's URL is the front controller's, not Swift's.
-            let changes = InventoryChanges.between(known: known, found: found, missing: site.frontController == nil ? .swift : .php)
+            let htaccess = Self.htaccessFiles(walker.htaccess)
+            // On a front-controller site (set, or found now and not declined) a retired file's URL
+            // is the front controller's, not Swift's.
+            var routing = site
+            routing.detectedFrontController = htaccess.first { $0.directory.isEmpty }?.frontController
+            let changes = InventoryChanges.between(known: known, found: found, missing: routing.routingFrontController == nil ? .swift : .php)
             timings.compare = clock.lap()
             progress(.init(phase: .saving, done: 0))
             logger.debug("saving the inventory", metadata: ["found": .stringConvertible(found.count)])
             let issues = walker.issues + hashIssues
-            let htaccess = Self.htaccessFiles(walker.htaccess)
             let finished = try database.finishCrawl(crawl, changes: changes, issues: issues, filesSeen: found.count, htaccess: htaccess)
             timings.save = clock.lap()
             // After the commit: the inventory stands even if a source cannot be read.

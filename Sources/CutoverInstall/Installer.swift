@@ -129,7 +129,7 @@ public struct Installer: Sendable {
         var targets = [
             LiveTarget(
                 path: "/__cutover-install-check-\(UUID().uuidString.lowercased())",
-                expectation: .owner(site.frontController == nil ? .swift : .php)
+                expectation: .owner(site.routingFrontController == nil ? .swift : .php)
             )
         ]
         targets += input.flips.prefix(20).map { LiveTarget(path: $0.path, expectation: .owner(.swift)) }

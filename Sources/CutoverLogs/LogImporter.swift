@@ -268,7 +268,7 @@ public struct LogImporter: Sendable {
             fallbackTime: Int(database.clock.now().timeIntervalSince1970),
             pathIsDecoded: format.pathIsDecoded,
             sensitive: SensitiveQuery(pageKeys: site.pageKeys.map { ($0.script, $0.key) }, extraKeys: site.sensitiveQueryKeys),
-            frontController: site.frontController != nil
+            frontController: site.routingFrontController != nil
         )
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: Self.bufferBytes, alignment: 16)
         defer { buffer.deallocate() }

@@ -107,6 +107,11 @@ public final class HTTPObserver: Sendable {
             }
         }
         if let error = error as? IOError { return classify(errno: error.errnoCode, error) }
+        // Apache closed a kept-alive connection (KeepAliveTimeout, MaxKeepAliveRequests, a
+        // graceful reload) as the request went out on it.
+        if let error = error as? ChannelError, [.ioOnClosedChannel, .eof, .outputClosed, .alreadyClosed].contains(error) {
+            return (.reset, "the server closed the kept-alive connection (\(error))")
+        }
         if let error = error as? NIOConnectionError {
             if let first = error.connectionErrors.first?.error { return classify(first) }
             if let dns = error.dnsAAAAError ?? error.dnsAError { return (.other, "name resolution failed: \(dns)") }

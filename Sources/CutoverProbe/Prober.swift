@@ -49,6 +49,8 @@ public struct Prober: Sendable {
     /// paths come from the inventory (canonical, starting with '/') and redirects are not followed.
     public func probe(site: SiteRecord, progress: @escaping @Sendable (ProbeProgress) -> Void = { _ in }) async throws -> ProbeReport {
         guard let siteID = site.id else { preconditionFailure("site was not saved") }
+        // As stored now: a crawl may have detected a front controller since `site` was read.
+        let site = (try? await database.site(named: site.name)) ?? site
         let problems = configuration.problems()
         guard problems.isEmpty else { throw ProbeError.invalidConfiguration(problems) }
         let run = try database.beginProbeRun(siteID: siteID, concurrency: configuration.concurrency)
@@ -81,7 +83,14 @@ public struct Prober: Sendable {
                 missing = await observer.observe(publicBase + fallbackPath, fingerprint: fingerprint)
             }
             let fallback =
-                site.frontController.map { FallbackHealth(path: fallbackPath, observation: missing, frontController: $0) }
+                site.routingFrontController.map {
+                    FallbackHealth(
+                        path: fallbackPath,
+                        observation: missing,
+                        frontController: $0,
+                        detectedOn: site.frontControllerUnconfirmed ? site.name : nil
+                    )
+                }
                 ?? FallbackHealth(path: fallbackPath, observation: missing)
             if !fallback.healthy { logger.warning("fallback broken", metadata: ["detail": .string(fallback.detail)]) }
             let clock = ContinuousClock()
@@ -169,6 +178,10 @@ public struct Prober: Sendable {
                         if observation.errorKind == .timeout {
                             // Once: right after a reload, Apache may have had no idle worker.
                             retried = true
+                            observation = await observer.observe(publicBase + target.path, fingerprint: fingerprint, shard: worker)
+                        } else if observation.errorKind == .reset {
+                            // Once, as HTTP clients retry an idempotent request whose kept-alive
+                            // connection the server closed (RFC 9110, 9.2.2); not counted as a timeout.
                             observation = await observer.observe(publicBase + target.path, fingerprint: fingerprint, shard: worker)
                         }
                         var outcome = ProbeOutcome(target: target, observation: observation)

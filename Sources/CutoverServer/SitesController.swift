@@ -24,8 +24,10 @@ struct SitesController {
         var accessLogs: [String]?
         var accessLogFormat: String?
         var pageKeys: [PageKey]?
-        /// A script path, or "" to clear it.
+        /// A script path (confirms it), or "" for none (declines a detected one unless
+        /// `frontControllerDeclined` is false: then the detected one counts, not confirmed).
         var frontController: String?
+        var frontControllerDeclined: Bool?
         var sensitiveQueryKeys: [String]?
         var probeSkip: [String]?
 
@@ -57,7 +59,9 @@ struct SitesController {
                 pageKeys: pageKeys ?? base?.pageKeys ?? [],
                 frontController: frontController.map { $0.isEmpty ? nil : $0 } ?? base?.frontController,
                 sensitiveQueryKeys: sensitiveQueryKeys ?? base?.sensitiveQueryKeys ?? [],
-                probeSkip: probeSkip ?? base?.probeSkip ?? SiteSettings.defaultProbeSkip
+                probeSkip: probeSkip ?? base?.probeSkip ?? SiteSettings.defaultProbeSkip,
+                // '' declines a detected front controller; a script confirms one.
+                frontControllerDeclined: frontControllerDeclined ?? frontController.map(\.isEmpty) ?? base?.frontControllerDeclined ?? false
             )
         }
     }

@@ -24,6 +24,12 @@ public struct SiteView: Codable, Sendable, Hashable {
     public var pageKeys: [PageKey]
     /// The script the app's `.htaccess` sends URLs without a file to (no Swift fallback then).
     public var frontController: String?
+    /// The user declined a detected front controller (`frontController: ""`).
+    public var frontControllerDeclined: Bool
+    /// The front controller the last crawl found in the docroot's `.htaccess`.
+    public var detectedFrontController: String?
+    /// Who answers URLs without a file: `frontController`, else the detected one unless declined.
+    public var routingFrontController: String?
     /// Query keys masked at log import besides the built-in ones.
     public var sensitiveQueryKeys: [String]
     /// URL path globs a probe never requests (cron, install scripts).
@@ -47,6 +53,9 @@ public struct SiteView: Codable, Sendable, Hashable {
         accessLogFormat = settings.accessLogFormat
         pageKeys = settings.pageKeys
         frontController = settings.frontController
+        frontControllerDeclined = site.frontControllerDeclined
+        detectedFrontController = site.detectedFrontController
+        routingFrontController = site.routingFrontController
         sensitiveQueryKeys = settings.sensitiveQueryKeys
         probeSkip = settings.probeSkip
         lastRun = site.lastScheduledAt

@@ -130,6 +130,14 @@ extension AppDatabase {
         return try writer.write { db in
             let now = clock.now()
             try Self.replaceHtaccessFiles(db, siteID: crawl.siteID, htaccess)
+            // The docroot's own front controller, as this crawl found it: when it appears, moves or
+            // goes, URLs without a file change hands (unless the user set or declined one).
+            let routingBefore = try Self.missingOwner(db, siteID: crawl.siteID)
+            try db.execute(
+                sql: "UPDATE sites SET detected_front_controller = ? WHERE id = ?",
+                arguments: [htaccess.first { $0.directory.isEmpty }?.frontController, crawl.siteID]
+            )
+            let routingChanged = try Self.missingOwner(db, siteID: crawl.siteID) != routingBefore
             var events: [(Int64, OwnerChange)] = []
             let remove = try db.makeStatement(
                 sql: "UPDATE urls SET owner = ?, gone = ?, file_path = CASE WHEN ? THEN file_path ELSE NULL END, changed_crawl = ? WHERE id = ?"
@@ -170,6 +178,10 @@ extension AppDatabase {
                 try issue.execute(arguments: [crawlID, item.filePath, item.kind, item.message])
             }
             try Self.syncQueryPages(db, siteID: crawl.siteID)
+            if routingChanged {
+                try Self.syncRouteOwners(db, siteID: crawl.siteID)
+                try Self.refreshDrift(db, siteID: crawl.siteID)
+            }
             try Self.applyRoutePrefixes(db, siteID: crawl.siteID)
             try Self.markAliases(db, siteID: crawl.siteID)
             try Self.markNeverPages(db, siteID: crawl.siteID)

@@ -53,14 +53,14 @@ public struct InventorySummary: Sendable, Hashable, Codable {
         }
         if flags.contains(.hidden) { hidden += count }
         if flags.contains(.sensitive) { sensitive += count }
-        if owner == .php && flags.contains(.include) {
+        if owner == .static {
+            self.static += count
+        } else if owner == .php && flags.contains(.include) {
             includes += count
         } else if flags.contains(.alias) {
             aliases += count
         } else if flags.contains(.neverAPage) {
             neverPages += count
-        } else if owner == .static {
-            self.static += count
         } else {
             switch planned ?? owner {
             case .php: php += count

@@ -262,7 +262,7 @@ extension AppDatabase {
                 URLRecord.Columns.siteID == site.id! && URLRecord.Columns.gone == false && Column("planned_owner") == Owner.swift
             ).order(URLRecord.Columns.path).fetchAll(db)
             // On a front-controller site URLs without a file are PHP's routes: they need rules too.
-            let routes = site.frontController != nil
+            let routes = site.routingFrontController != nil
             let flips = rows.filter { $0.owner == .php && ($0.filePath != nil || routes) && $0.redirectTo == nil }.map { PageFlip(path: $0.path) }
             let redirects = rows.compactMap { url in url.redirectTo.map { PageRedirect(from: url.path, to: $0) } }
             return ExportInput(

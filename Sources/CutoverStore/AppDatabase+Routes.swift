@@ -5,9 +5,14 @@ import GRDB
 /// Front-controller sites: URLs without a file are the front controller's (PHP), not the Swift
 /// fallback's, and move to Swift by their own rules, one URL or one prefix at a time.
 extension AppDatabase {
-    /// Who answers a URL without a file on this site.
+    /// SQL for `SiteRecord.routingFrontController` of the site row `sites`.
+    static let routingFrontControllerSQL =
+        "coalesce(sites.front_controller, CASE WHEN sites.front_controller_declined = 0 THEN sites.detected_front_controller END)"
+
+    /// Who answers a URL without a file on this site: its routing front controller (set, or
+    /// detected and not declined), else the Swift fallback.
     static func missingOwner(_ db: Database, siteID: Int64) throws -> Owner {
-        let controller = try String.fetchOne(db, sql: "SELECT front_controller FROM sites WHERE id = ?", arguments: [siteID])
+        let controller = try String.fetchOne(db, sql: "SELECT \(routingFrontControllerSQL) FROM sites WHERE id = ?", arguments: [siteID])
         return controller == nil ? .swift : .php
     }
 

@@ -84,17 +84,20 @@ extension AppDatabase {
         let lastScheduled = existing.lastScheduledAt
         try checkPageKeyRemoval(db, site: existing, newKeys: settings.pageKeys)
         let old = existing.settings
+        let detected = existing.detectedFrontController
         existing = SiteRecord(settings: settings, createdAt: created)
         existing.id = id
         existing.lastScheduledAt = lastScheduled
+        existing.detectedFrontController = detected
         try existing.update(db)
         // Each scans the site's URLs (0.5 s at 1,000,000), and `crawl --docroot` upserts the
         // site every run: only when the setting they follow changed.
         if old.pageKeys != settings.pageKeys { try syncQueryPages(db, siteID: existing.id!) }
-        if old.frontController != settings.frontController { try syncRouteOwners(db, siteID: existing.id!) }
+        let routingChanged = old.frontController != settings.frontController || old.frontControllerDeclined != settings.frontControllerDeclined
+        if routingChanged { try syncRouteOwners(db, siteID: existing.id!) }
         // Expected owners moved with the settings: so does each URL's drift against its last
         // observation (not only at the next probe).
-        if old.pageKeys != settings.pageKeys || old.frontController != settings.frontController {
+        if old.pageKeys != settings.pageKeys || routingChanged {
             try refreshDrift(db, siteID: existing.id!)
             try markAliases(db, siteID: existing.id!)
             try markNeverPages(db, siteID: existing.id!)
@@ -110,7 +113,7 @@ extension AppDatabase {
             (urls.file_path IS NOT NULL AND urls.gone = 0 AND urls.flags & \(URLFlags.directoryIndex.rawValue | URLFlags.queryPage.rawValue) = 0
               AND urls.file_path IN (SELECT d.file_path FROM urls d WHERE d.site_id = ?1 AND d.gone = 0
                 AND d.flags & \(URLFlags.directoryIndex.rawValue) != 0)
-              AND urls.path != ifnull((SELECT front_controller FROM sites WHERE id = ?1), '')
+              AND urls.path != ifnull((SELECT \(routingFrontControllerSQL) FROM sites WHERE id = ?1), '')
               AND NOT EXISTS (SELECT 1 FROM json_each((SELECT page_keys FROM sites WHERE id = ?1)) k
                 WHERE json_extract(k.value, '$.script') = urls.path))
             """
@@ -124,14 +127,20 @@ extension AppDatabase {
     }
 
     /// Sets `neverAPage` on URLs without a file known only from the logs that were never
-    /// answered as a page (no 2xx or 3xx in the logs, or a hidden or sensitive name: what
-    /// scanners ask for), and clears it where that changed or a plan now names the URL.
+    /// answered as a page, and clears it where that changed or a plan now names the URL. Such
+    /// a URL got no 2xx or 3xx in the logs, or has a name scanners ask for: hidden or sensitive
+    /// (`/.env`), or a script's (`/wp-login.php`, `/config.inc.php`: on a PHP site every page
+    /// that ends in .php is a file, so one no crawl ever found is a probe for another app,
+    /// whatever a catch-all answered; judged once a crawl has succeeded).
     static func markNeverPages(_ db: Database, siteID: Int64) throws {
         let bit = URLFlags.neverAPage.rawValue
         let isNeverAPage = """
             (urls.file_path IS NULL AND urls.gone = 0 AND urls.flags & \(URLFlags.fromLog.rawValue) != 0
               AND urls.flags & \(URLFlags.queryPage.rawValue) = 0 AND urls.planned_owner IS NULL AND urls.redirect_to IS NULL
               AND (urls.flags & \(URLFlags.hidden.rawValue | URLFlags.sensitive.rawValue) != 0
+                OR ((urls.path LIKE '%.php' OR urls.path LIKE '%.asp' OR urls.path LIKE '%.aspx' OR urls.path LIKE '%.jsp'
+                  OR urls.path LIKE '%.cgi')
+                  AND EXISTS (SELECT 1 FROM crawls c WHERE c.site_id = urls.site_id AND c.status = 'succeeded'))
                 OR NOT EXISTS (SELECT 1 FROM traffic t WHERE t.site_id = urls.site_id AND t.path = urls.path
                   AND t.status_2xx + t.status_3xx > 0)))
             """

@@ -24,6 +24,11 @@ public struct SiteRecord: Codable, FetchableRecord, MutablePersistableRecord, Se
     /// Stored as a JSON array of `{script, key}` (migration 0014).
     public var pageKeys: [PageKey]
     public var frontController: String?
+    /// The user declined a detected front controller (migration 0023).
+    public var frontControllerDeclined: Bool
+    /// The front controller the last crawl found in the docroot's `.htaccess` (a catch-all
+    /// rule or `FallbackResource`), kept by the crawl, never by a settings change.
+    public var detectedFrontController: String?
     /// Stored as a JSON array (migration 0019).
     public var sensitiveQueryKeys: [String]
     /// Stored as a JSON array (migration 0020).
@@ -44,6 +49,8 @@ public struct SiteRecord: Codable, FetchableRecord, MutablePersistableRecord, Se
         case accessLogFormat = "access_log_format"
         case pageKeys = "page_keys"
         case frontController = "front_controller"
+        case frontControllerDeclined = "front_controller_declined"
+        case detectedFrontController = "detected_front_controller"
         case sensitiveQueryKeys = "sensitive_query_keys"
         case probeSkip = "probe_skip"
         case lastScheduledAt = "last_scheduled_at"
@@ -64,6 +71,7 @@ public struct SiteRecord: Codable, FetchableRecord, MutablePersistableRecord, Se
         self.accessLogFormat = settings.accessLogFormat
         self.pageKeys = settings.pageKeys
         self.frontController = settings.frontController
+        self.frontControllerDeclined = settings.frontController == nil && settings.frontControllerDeclined
         self.sensitiveQueryKeys = settings.sensitiveQueryKeys
         self.probeSkip = settings.probeSkip
         self.createdAt = createdAt
@@ -85,9 +93,20 @@ public struct SiteRecord: Codable, FetchableRecord, MutablePersistableRecord, Se
             pageKeys: pageKeys,
             frontController: frontController,
             sensitiveQueryKeys: sensitiveQueryKeys,
-            probeSkip: probeSkip
+            probeSkip: probeSkip,
+            frontControllerDeclined: frontControllerDeclined
         )
     }
+
+    /// The script that answers URLs without a file: the one the user set, else the one the
+    /// crawl detected unless the user declined it. Owners, probes, log attribution and route
+    /// rules follow it; only dropping the Swift fallback from the export waits for `frontController`.
+    public var routingFrontController: String? {
+        frontController ?? (frontControllerDeclined ? nil : detectedFrontController)
+    }
+
+    /// The routing front controller was detected, not set by the user.
+    public var frontControllerUnconfirmed: Bool { frontController == nil && routingFrontController != nil }
 
     public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
 

@@ -22,12 +22,18 @@ public struct SiteProgress: Encodable, Sendable {
     /// `.htaccess` (a catch-all rule or FallbackResource) for the user to confirm.
     public var frontController: String?
     public var detectedFrontController: String?
+    /// Who answers URLs without a file: `frontController`, else the detected one unless the user
+    /// declined it ("detected, not confirmed" while `frontController` is nil).
+    public var routingFrontController: String?
+    public var frontControllerDeclined: Bool
     /// Prefixes planned for Swift on a front-controller site (`/blog/`: every URL below).
     public var routePrefixes: [String]
 
     /// Built inside one read transaction, so a probe committing meanwhile cannot make the counts
     /// and the last probe disagree.
     init(_ db: Database, site: SiteRecord) throws {
+        // As stored now: a crawl may have detected a front controller since `site` was read.
+        let site = try SiteRecord.fetchOne(db, key: site.id) ?? site
         self.site = site.name
         counts = try AppDatabase.summary(db, siteID: site.id!)
         percentOnSwift = (counts.percentOnSwift * 10).rounded() / 10
@@ -42,7 +48,9 @@ public struct SiteProgress: Encodable, Sendable {
         )
         series = try AppDatabase.snapshots(db, siteID: site.id!, limit: 500)
         frontController = site.frontController
-        detectedFrontController = try AppDatabase.htaccessFiles(db, siteID: site.id!).first { $0.directory.isEmpty }?.frontController
+        detectedFrontController = site.detectedFrontController
+        routingFrontController = site.routingFrontController
+        frontControllerDeclined = site.frontControllerDeclined
         routePrefixes = try AppDatabase.routePrefixes(db, siteID: site.id!)
     }
 }

@@ -60,7 +60,7 @@ struct SiteCommand: AsyncParsableCommand {
         @Option(
             name: .long,
             help:
-                "The PHP script the app's .htaccess sends every URL without a file to (WordPress: /index.php). 'cutover status' shows the one the crawl detected."
+                "The PHP script the app's .htaccess sends every URL without a file to (WordPress: /index.php), or '' for none. Unset, the one the crawl detects counts until confirmed or declined ('cutover status' shows it)."
         )
         var frontController: String?
 
@@ -105,9 +105,10 @@ struct SiteCommand: AsyncParsableCommand {
                 accessLogs: accessLog,
                 accessLogFormat: accessLogFormat,
                 pageKeys: pageKey.compactMap(PageKey.init(argument:)),
-                frontController: frontController,
+                frontController: frontController.flatMap { $0.isEmpty ? nil : $0 },
                 sensitiveQueryKeys: sensitiveKey,
-                probeSkip: noProbeSkip ? [] : probeSkip.isEmpty ? SiteSettings.defaultProbeSkip : probeSkip
+                probeSkip: noProbeSkip ? [] : probeSkip.isEmpty ? SiteSettings.defaultProbeSkip : probeSkip,
+                frontControllerDeclined: frontController?.isEmpty == true
             )
             let site = try await replace ? database.upsertSite(settings) : database.addSite(settings)
             if global.json { try Output.json(SiteView(site)) } else { print("site \(site.name) registered (docroot \(site.docroot))") }
@@ -135,7 +136,11 @@ struct SiteCommand: AsyncParsableCommand {
         @Option(name: .long, help: "LogFormat string of those logs, or a preset.") var accessLogFormat: String?
         @Option(name: .long, help: "Page keys as SCRIPT=KEY; replaces the list; repeatable.") var pageKey: [String] = []
         @Flag(name: .long, help: "Remove every page key.") var noPageKeys = false
-        @Option(name: .long, help: "The front controller script, or '' for none (URLs without a file go to Swift).") var frontController: String?
+        @Option(
+            name: .long,
+            help:
+                "Confirm the front controller script, or '' to decline one (URLs without a file go to the Swift fallback, whatever the crawl detects)."
+        ) var frontController: String?
         @Option(name: .long, help: "Query keys masked at log import besides the built-in ones; replaces the list; repeatable.")
         var sensitiveKey: [String] = []
         @Option(name: .long, help: "URL path globs the probe never requests; replaces the list; repeatable.") var probeSkip: [String] = []
@@ -162,7 +167,10 @@ struct SiteCommand: AsyncParsableCommand {
             if let accessLogFormat { settings.accessLogFormat = accessLogFormat }
             if !pageKey.isEmpty { settings.pageKeys = pageKey.compactMap(PageKey.init(argument:)) }
             if noPageKeys { settings.pageKeys = [] }
-            if let frontController { settings.frontController = frontController.isEmpty ? nil : frontController }
+            if let frontController {
+                settings.frontController = frontController.isEmpty ? nil : frontController
+                settings.frontControllerDeclined = frontController.isEmpty
+            }
             if !sensitiveKey.isEmpty { settings.sensitiveQueryKeys = sensitiveKey }
             if !probeSkip.isEmpty { settings.probeSkip = probeSkip }
             if noProbeSkip { settings.probeSkip = [] }

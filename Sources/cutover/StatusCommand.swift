@@ -46,11 +46,14 @@ struct StatusCommand: AsyncParsableCommand {
         print(String(format: "  %.1f%% of pages are on Swift (%d of %d)", counts.percentOnSwift, counts.swift, counts.pages))
         if let script = site.frontController {
             print("  front controller \(script): it answers URLs without a file (no Swift fallback); flip URLs and prefixes to move them")
-            for prefix in status.progress.routePrefixes { print("  prefix route \(prefix)* planned for Swift") }
-        } else if let detected = status.progress.detectedFrontController {
-            print("  the docroot's .htaccess sends URLs without a file to \(detected): if that is the app's front controller,")
-            print("    confirm it: cutover site set \(site.name) --front-controller \(detected)")
+        } else if let detected = site.routingFrontController {
+            print("  front controller \(detected): detected, not confirmed. The docroot's .htaccess sends URLs without a file to it, so")
+            print("    they count as its routes (PHP's); flip URLs and prefixes to move them. The export keeps the Swift fallback until you")
+            print("    confirm it: cutover site set \(site.name) --front-controller \(detected)   (or decline it: --front-controller '')")
+        } else if let detected = site.detectedFrontController {
+            print("  front controller \(detected) (detected in the docroot's .htaccess) declined: URLs without a file are the Swift fallback's")
         }
+        for prefix in status.progress.routePrefixes { print("  prefix route \(prefix)* planned for Swift") }
         for file in status.htaccess where file.hasOwnRewriteRules || file.blocksFallback != nil {
             var line = "  .htaccess in \(file.directory): \(file.ruleCount) rewrite rules of the app's own"
             if let blocker = file.blocksFallback { line += "; '\(blocker)' keeps the fallback out of \(file.directory)" }

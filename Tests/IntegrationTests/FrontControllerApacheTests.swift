@@ -63,6 +63,10 @@ struct FrontControllerApacheTests {
         #expect(odd.changed == ["/we%22ird%20$%7BX%7D%25/*"], "\(odd.changed)")
         #expect(try await live.database.progress(of: site).routePrefixes == ["/blog/", "/we%22ird%20$%7BX%7D%25/"])
 
+        // Planned, not on Swift: nothing is live yet.
+        var counts = try await live.database.progress(of: site).counts
+        #expect(counts.php == 3 && counts.planned == 3 && counts.swift == 0, "/, /index.php, /shop/cart; \(counts)")
+
         let rendered = try await live.install(form, appHtaccess: Self.appRules)
         #expect(!rendered.text.contains("REQUEST_FILENAME} !-f"), "no Swift fallback on a front-controller site")
         for target in Self.swift {
@@ -82,6 +86,9 @@ struct FrontControllerApacheTests {
         let observed = live.observed(report)
         #expect(observed["/hello/"] == .swift && observed["/blog/first-post/"] == .swift && observed["/shop/cart"] == .php)
         #expect(report.drifted.isEmpty, "\(report.drifted.map(\.target.path))")
+        // Live and seen there: the flipped route, page and prefix page are on Swift.
+        counts = try await live.database.progress(of: site).counts
+        #expect(counts.php == 3 && counts.planned == 0 && counts.swift == 3, "\(counts)")
 
         // A URL that first appears under the live prefix is Swift's from the start: no drift, no
         // "swift -> php" in the preview.
@@ -93,6 +100,7 @@ struct FrontControllerApacheTests {
         #expect(newPost.expectedOwner == .swift, "\(newPost)")
         #expect(try await live.probe().drifted.isEmpty)
         #expect(try Exporter(database: live.database).preview(site: site).isEmpty)
+        #expect(try await live.database.progress(of: site).counts.swift == 4)
 
         // Roll back: the routes and the prefix go back to the front controller.
         try await live.database.flip(siteID: site.id!, .paths(["/hello/", "/about.php"]), to: .php, reason: "roll back")
@@ -106,11 +114,61 @@ struct FrontControllerApacheTests {
         }
     }
 
-    /// Without the front controller set, the probe names what answered the missing URL (PHP, the
-    /// app's own rules) and how to tell Cutover, instead of "answered by Apache itself".
+    /// A front controller the crawl detects counts before anyone confirms it: logged routes are
+    /// PHP's, the probe checks it (saying it is not confirmed), a flipped route gets its own rule
+    /// while the export keeps the Swift fallback; declined, routes are the fallback's again and
+    /// the probe names what answered the missing URL.
+    @Test func aDetectedFrontControllerCountsUntilDeclined() async throws {
+        let live = try await LiveSite(files: Self.files, directoryConfig: "AllowOverride All")
+        defer { Task { await live.shutdown() } }
+        try live.crawl()
+        var site = try await live.configure { _ in }
+        #expect(site.frontController == nil && site.routingFrontController == "/index.php" && site.frontControllerUnconfirmed)
+
+        let log = live.docroot.appending("access.log")
+        let lines = ["/hello/", "/shop/cart", "/"].map {
+            #"192.0.2.1 - - [02/Dec/2026:10:00:00 +0000] "GET \#($0) HTTP/1.1" 200 10 "-" "Mozilla/5.0""#
+        }
+        try (lines.joined(separator: "\n") + "\n").write(toFile: log, atomically: true, encoding: .utf8)
+        _ = try LogImporter(database: live.database, site: site, format: try LogFormat("combined"), logger: live.quiet).importFile(log)
+        // The log's routes are the front controller's: nothing is on Swift (was "2.7 % on Swift").
+        var progress = try await live.database.progress(of: site)
+        #expect(progress.counts.swift == 0 && progress.counts.planned == 0 && progress.counts.php == 5, "\(progress.counts)")
+        #expect(progress.routingFrontController == "/index.php" && progress.frontController == nil)
+
+        try await live.database.flip(siteID: site.id!, .paths(["/hello/"]), to: .swift, reason: "ported")
+        let rendered = try await live.install(.vhost, appHtaccess: Self.appRules)
+        #expect(rendered.text.contains("REQUEST_FILENAME} !-f"), "the Swift fallback stays until the front controller is confirmed")
+        #expect(try await live.reachesSwift("/hello/").swift)
+        #expect(try await !live.reachesSwift("/shop/cart").swift, "the app's rules answer its other routes")
+        let report = try await live.probe()
+        #expect(report.fallback.healthy, "\(report.fallback.detail)")
+        #expect(
+            report.fallback.detail.contains("not confirmed") && report.fallback.detail.contains("--front-controller ''"),
+            "\(report.fallback.detail)"
+        )
+        #expect(report.drifted.isEmpty, "\(report.drifted.map(\.target.path))")
+        progress = try await live.database.progress(of: site)
+        #expect(progress.counts.swift == 1 && progress.counts.php == 4, "\(progress.counts)")
+
+        // Declined: URLs without a file are the Swift fallback's; the app still answers them.
+        site = try await live.configure { $0.frontControllerDeclined = true }
+        #expect(site.routingFrontController == nil)
+        #expect(try live.database.url(siteID: site.id!, path: "/shop/cart")?.owner == .swift)
+        let declined = try await live.probe()
+        #expect(!declined.fallback.healthy)
+        #expect(declined.fallback.detail.contains("PHP answered a missing URL"), "\(declined.fallback.detail)")
+        // A crawl keeps the refusal.
+        try live.crawl()
+        #expect(try await live.database.site(named: "live").routingFrontController == nil)
+    }
+
+    /// Without the front controller set (declined), the probe names what answered the missing URL
+    /// (PHP, the app's own rules) and how to tell Cutover, instead of "answered by Apache itself".
     @Test func aFrontControllerThatIsNotSetIsNamedByTheProbe() async throws {
         let live = try await LiveSite(files: Self.files, directoryConfig: "AllowOverride All")
         defer { Task { await live.shutdown() } }
+        try await live.configure { $0.frontControllerDeclined = true }
         try live.crawl()
         let report = try await live.probe()
         #expect(!report.fallback.healthy)

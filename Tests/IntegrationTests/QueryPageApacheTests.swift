@@ -61,6 +61,9 @@ struct QueryPageApacheTests {
         #expect(observed["/index.php?page=about"] == .swift && observed["/index.php?page=wiki:start"] == .swift)
         #expect(observed["/index.php"] == .php && observed["/contact.php"] == .php)
         #expect(report.drifted.isEmpty, "\(report.drifted.map(\.target.path))")
+        // Live and seen there: the three query pages are on Swift; the script, / and contact stay PHP.
+        let counts = try await live.database.progress(of: site).counts
+        #expect(counts.swift == 3 && counts.planned == 0 && counts.php == 3, "\(counts)")
 
         // Roll back: every target is PHP's again.
         try await live.database.flip(siteID: site.id!, .prefix("/index.php?page="), to: .php, reason: "roll back")
