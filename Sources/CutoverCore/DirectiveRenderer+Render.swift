@@ -54,7 +54,16 @@ public enum DirectiveRenderer {
                 scriptPath = page.script
                 conditions.append("RewriteCond %{QUERY_STRING} \"\(try QueryPage.queryPattern(key: page.key, value: page.value, url: path))\"")
             }
-            let full = try ApacheEscaping.serverPattern(forPath: scriptPath)
+            var full = try ApacheEscaping.serverPattern(forPath: scriptPath)
+            // A page of a script that answers its directory URL: `/?page=x` is the same page.
+            if path.contains("?"), let directory = input.scriptDirectories[scriptPath], scriptPath.hasPrefix(directory),
+                let directoryBytes = PathEncoding.decode(directory),
+                let nameBytes = PathEncoding.decode(String(scriptPath.dropFirst(directory.count)))
+            {
+                full =
+                    "^" + (try ApacheEscaping.regexLiteral(directoryBytes, path: directory)) + "(?:"
+                    + (try ApacheEscaping.regexLiteral(nameBytes, path: scriptPath)) + ")?$"
+            }
             return form == .htaccess ? (["RewriteCond %{REQUEST_URI} \"\(full)\""] + conditions, "^") : (conditions, "\"\(full)\"")
         }
 

@@ -37,6 +37,9 @@ public struct ExportInput: Sendable, Hashable {
     public var htaccess: [HtaccessFile]
     /// Front-controller sites: URL prefixes planned for Swift (`/blog/`: every URL below).
     public var prefixes: [String]
+    /// Page-key scripts that are their directory's index file, by script (`/index.php` → `/`):
+    /// their pages are reached at the directory URL too (`/?page=about`), and flip with it.
+    public var scriptDirectories: [String: String] = [:]
 
     public init(
         settings: SiteSettings,
@@ -44,9 +47,11 @@ public struct ExportInput: Sendable, Hashable {
         redirects: [PageRedirect] = [],
         mapFilePath: String? = nil,
         htaccess: [HtaccessFile] = [],
-        prefixes: [String] = []
+        prefixes: [String] = [],
+        scriptDirectories: [String: String] = [:]
     ) {
         self.prefixes = prefixes
+        self.scriptDirectories = scriptDirectories
         self.settings = settings
         self.flips = flips
         self.redirects = redirects

@@ -7,8 +7,10 @@ import Foundation
 public struct LogFormat: Sendable, Equatable {
     /// What a field's value means to Cutover.
     public enum Field: Sendable, Equatable {
-        /// Read past and not kept (`%h`, `%l`, `%u`, `%I`, `%p`, other headers ...).
+        /// Read past and not kept (`%l`, `%u`, `%I`, `%p`, other headers ...).
         case skipped
+        /// `%h`, `%a`: the client's address (the site's own address is no person).
+        case clientAddress
         /// `%t`: `[10/Oct/2000:13:55:36 -0700]`, brackets included.
         case time
         /// `%{format}t`: strftime-style or `sec`/`msec`/`usec`.
@@ -180,7 +182,10 @@ public struct LogFormat: Sendable, Equatable {
 
     static func field(letter: UInt8, argument: String?, final: Bool?, directive: String) throws(LogFormatError) -> Field {
         switch Character(UnicodeScalar(letter)) {
-        case "h", "a", "l", "u", "I", "p", "P", "L", "f", "k", "X", "c", "S", "^":
+        case "h", "a":
+            // `%{c}a` is the peer of the connection, `%a` the client as mod_remoteip sees it.
+            return .clientAddress
+        case "l", "u", "I", "p", "P", "L", "f", "k", "X", "c", "S", "^":
             return .skipped
         case "t":
             guard let argument else { return .time }

@@ -86,7 +86,11 @@ public struct LogImporter: Sendable {
         if hosts.isEmpty, let host = URLComponents(string: site.publicURL)?.host?.lowercased() { hosts.insert(host) }
         self.hosts = hosts
         self.logger = logger
+        ownAddresses = OwnAddresses.of(host: URLComponents(string: site.publicURL)?.host)
     }
+
+    /// Loopback and the site's public addresses: requests from there are not people's.
+    let ownAddresses: OwnAddresses
 
     /// What importing a site's configured logs did.
     public struct SiteReport: Codable, Sendable {
@@ -268,7 +272,9 @@ public struct LogImporter: Sendable {
             fallbackTime: Int(database.clock.now().timeIntervalSince1970),
             pathIsDecoded: format.pathIsDecoded,
             sensitive: SensitiveQuery(pageKeys: site.pageKeys.map { ($0.script, $0.key) }, extraKeys: site.sensitiveQueryKeys),
-            frontController: site.routingFrontController != nil
+            frontController: site.routingFrontController != nil,
+            pages: PageKeyRoutes(pageKeys: site.pageKeys, directoryURLs: try database.pageKeyDirectoryURLs(site: site)),
+            own: ownAddresses
         )
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: Self.bufferBytes, alignment: 16)
         defer { buffer.deallocate() }

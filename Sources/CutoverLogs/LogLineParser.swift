@@ -14,6 +14,7 @@ public struct LogEntry {
     public var target: Range<Int> = 0..<0
     public var virtualHost: Range<Int>? = nil
     public var userAgent: Range<Int>? = nil
+    public var client: Range<Int>? = nil
     public var handler: Range<Int>? = nil
     public var ownerHeader: Range<Int>? = nil
     fileprivate var query: Range<Int>? = nil
@@ -104,6 +105,7 @@ public struct LogLineParser: Sendable {
                 case .virtualHost: entry.virtualHost = value
                 case .handler: entry.handler = value
                 case .userAgent: entry.userAgent = value
+                case .clientAddress: entry.client = value
                 case .ownerHeader: entry.ownerHeader = value
                 case .skipped, .method, .time, .customTime: break
                 }

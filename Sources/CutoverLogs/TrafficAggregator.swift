@@ -21,12 +21,26 @@ final class TrafficAggregator {
     /// Whether the site has a front controller: mod_rewrite's internal redirect to it is logged
     /// by `%R` as `redirect-handler`, and PHP answered.
     let frontController: Bool
+    /// The site's page keys by script (`/index.php` → `page`), and the directory URLs that
+    /// answer with a page-key script (`/` → `/index.php`): `/?page=about` is that page too.
+    let pages: PageKeyRoutes
+    /// The site's own addresses: its requests to itself (a cron, a health check) are no person's.
+    let own: OwnAddresses
 
-    init(fallbackTime: Int, pathIsDecoded: Bool = false, sensitive: SensitiveQuery = SensitiveQuery(), frontController: Bool = false) {
+    init(
+        fallbackTime: Int,
+        pathIsDecoded: Bool = false,
+        sensitive: SensitiveQuery = SensitiveQuery(),
+        frontController: Bool = false,
+        pages: PageKeyRoutes = PageKeyRoutes(),
+        own: OwnAddresses = OwnAddresses()
+    ) {
+        self.own = own
         self.fallbackTime = fallbackTime
         self.pathIsDecoded = pathIsDecoded
         self.sensitive = sensitive
         self.frontController = frontController
+        self.pages = pages
     }
 
     var distinctTargets: Int { targets.count }
@@ -38,7 +52,11 @@ final class TrafficAggregator {
         let (index, inserted) = targets.index(of: target)
         if inserted { counts.append(TrafficCounts()) }
         let time = entry.time ?? fallbackTime
-        let bot = isBot(entry.userAgent.map { UnsafeBufferPointer(rebasing: line[$0]) })
+        let agent = entry.userAgent.map { UnsafeBufferPointer(rebasing: line[$0]) }
+        var bot = isBot(agent)
+        if !bot, let client = entry.client, own.contains(UnsafeBufferPointer(rebasing: line[client])), !OwnAddresses.isBrowser(agent) {
+            bot = true
+        }
         let served = Self.servedBy(entry, line: line, frontController: frontController)
         Self.count(&counts[index], entry: entry, time: time, bot: bot, served: served)
         let day = time >= 0 ? time / 86_400 : (time - 86_399) / 86_400
@@ -118,6 +136,8 @@ final class TrafficAggregator {
         var unusable = 0
         var pathOfTarget: [String?] = []
         pathOfTarget.reserveCapacity(targets.count)
+        // The query page each target requested, if any (`/index.php?page=about`).
+        var pageOfTarget: [Int: String] = [:]
         for index in 0..<targets.count {
             let target = targets.key(index)
             let questionMark = target.firstIndex(of: UInt8(ascii: "?"))
@@ -132,7 +152,9 @@ final class TrafficAggregator {
             if let questionMark {
                 let query = target[(questionMark + 1)...]
                 let hits = counts[index].hits
-                let pairs = sensitive.masked(RequestTarget.queryPairs(query), path: path)
+                // A directory URL answered by a page-key script reads its keys as the script does.
+                let script = pages.scriptOfDirectory[path]
+                let pairs = sensitive.masked(RequestTarget.queryPairs(query), path: script ?? path)
                 let normalised = RequestTarget.normalisedQuery(pairs)
                 if normalised.utf8.count > RequestTarget.maxQueryBytes {
                     batch.otherQueryHits[path, default: 0] += hits
@@ -140,6 +162,14 @@ final class TrafficAggregator {
                     batch.queries[TrafficBatch.QueryKey(path: path, query: normalised), default: 0] += hits
                 }
                 let (values, otherKeys) = RequestTarget.phpValues(pairs)
+                if let keys = pages.keysOfScript[script ?? path],
+                    let (key, value) = values.first(where: { keys.contains($0.key) && $0.value != nil }), let value,
+                    let page = QueryPage.url(script: script ?? path, key: key, value: Array(value.utf8))
+                {
+                    pageOfTarget[index] = page
+                    // The script's values name its pages (syncQueryPages): the directory URL's too.
+                    if let script { batch.values[TrafficBatch.ValueKey(path: script, key: key, value: value), default: 0] += hits }
+                }
                 for (key, value) in values {
                     if let value {
                         batch.values[TrafficBatch.ValueKey(path: path, key: key, value: value), default: 0] += hits
@@ -153,12 +183,31 @@ final class TrafficAggregator {
         for (key, dayCounts) in days {
             guard let path = pathOfTarget[key >> 24] else { continue }
             let day = key & 0xFF_FFFF
-            batch.days[TrafficBatch.DayKey(day: day >= 0x80_0000 ? day - 0x100_0000 : day, path: path), default: TrafficCounts()].add(dayCounts)
+            let utcDay = day >= 0x80_0000 ? day - 0x100_0000 : day
+            var counted = dayCounts
+            if let page = pageOfTarget[key >> 24] {
+                batch.pageDays[TrafficBatch.DayKey(day: utcDay, path: page), default: TrafficCounts()].add(dayCounts)
+                counted.pageHits = dayCounts.hits
+                counted.pageHumanHits = dayCounts.hits - dayCounts.botHits
+            }
+            batch.days[TrafficBatch.DayKey(day: utcDay, path: path), default: TrafficCounts()].add(counted)
         }
         targets.removeAll()
         counts.removeAll(keepingCapacity: true)
         days.removeAll(keepingCapacity: true)
         return (batch, unusable)
+    }
+}
+
+/// Where a site's query pages are requested: each page-key script's keys, and the directory
+/// URLs a page-key script answers (`/` for `/index.php` when it is the DirectoryIndex file).
+public struct PageKeyRoutes: Sendable {
+    public var keysOfScript: [String: Set<String>] = [:]
+    public var scriptOfDirectory: [String: String] = [:]
+
+    public init(pageKeys: [PageKey] = [], directoryURLs: [String: String] = [:]) {
+        for pageKey in pageKeys { keysOfScript[pageKey.script, default: []].insert(pageKey.key) }
+        for (script, directory) in directoryURLs where keysOfScript[script] != nil { scriptOfDirectory[directory] = script }
     }
 }
 

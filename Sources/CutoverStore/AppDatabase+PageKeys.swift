@@ -81,6 +81,29 @@ extension AppDatabase {
         return added
     }
 
+    /// Page-key scripts that answer their directory URL (the inventory's directory-index URL
+    /// with the same file), by script: `/index.php` → `/`.
+    public func pageKeyDirectoryURLs(site: SiteRecord) throws -> [String: String] {
+        try writer.read { db in try Self.pageKeyDirectoryURLs(db, site: site) }
+    }
+
+    static func pageKeyDirectoryURLs(_ db: Database, site: SiteRecord) throws -> [String: String] {
+        guard !site.pageKeys.isEmpty else { return [:] }
+        var result: [String: String] = [:]
+        for script in Set(site.pageKeys.map(\.script)) {
+            let directory = try String.fetchOne(
+                db,
+                sql: """
+                    SELECT d.path FROM urls s JOIN urls d ON d.site_id = s.site_id AND d.file_path = s.file_path
+                    WHERE s.site_id = ? AND s.path = ? AND s.gone = 0 AND d.gone = 0 AND d.flags & ? != 0
+                    """,
+                arguments: [site.id!, script, URLFlags.directoryIndex.rawValue]
+            )
+            if let directory { result[script] = directory }
+        }
+        return result
+    }
+
     /// One page of a declared key that no log named yet, added so it can be flipped; nil when the
     /// URL is no page of a declared key or its script is not in the inventory.
     static func addQueryPage(_ db: Database, siteID: Int64, url: String) throws -> URLRecord? {
@@ -132,6 +155,7 @@ extension AppDatabase {
                 WHERE v.site_id = ?
                 GROUP BY v.path, v.key
                 HAVING distinct_values >= 3 AND key_hits * 2 >= script_hits
+                  AND sum(CASE WHEN v.is_other = 0 THEN v.hits ELSE 0 END) >= 2 * distinct_values
                 ORDER BY distinct_values DESC, key_hits DESC, v.path, v.key
                 """,
             arguments: [siteID]

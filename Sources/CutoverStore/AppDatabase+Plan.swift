@@ -271,7 +271,8 @@ extension AppDatabase {
                 redirects: redirects,
                 mapFilePath: mapFilePath,
                 htaccess: try Self.htaccessFiles(db, siteID: site.id!),
-                prefixes: try Self.routePrefixes(db, siteID: site.id!)
+                prefixes: try Self.routePrefixes(db, siteID: site.id!),
+                scriptDirectories: try Self.pageKeyDirectoryURLs(db, site: site)
             )
         }
     }

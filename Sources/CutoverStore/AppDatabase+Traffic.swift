@@ -20,6 +20,9 @@ public struct TrafficCounts: Sendable, Equatable {
     /// Of the requests by people (not bots): attributed by the log line, and served by Swift.
     public var humanAttributed = 0
     public var humanServedSwift = 0
+    /// Of a path's requests on one day: those that named a query page, and those by people.
+    public var pageHits = 0
+    public var pageHumanHits = 0
 
     public init() {}
 
@@ -39,6 +42,8 @@ public struct TrafficCounts: Sendable, Equatable {
         servedPHP += other.servedPHP
         humanAttributed += other.humanAttributed
         humanServedSwift += other.humanServedSwift
+        pageHits += other.pageHits
+        pageHumanHits += other.pageHumanHits
     }
 }
 
@@ -83,6 +88,9 @@ public struct TrafficBatch: Sendable {
     public var otherQueryHits: [String: Int] = [:]
     /// Hits of keys that cannot be stored or lie past a request's key cap, by path (`traffic.other_key_hits`).
     public var otherKeyHits: [String: Int] = [:]
+    /// Requests per UTC day of pages of the site's page keys, by the page's URL
+    /// (`/index.php?page=about`); stored for pages the inventory holds (`query_page_daily`).
+    public var pageDays: [DayKey: TrafficCounts] = [:]
 
     public init() {}
 
@@ -311,10 +319,11 @@ extension AppDatabase {
             db,
             sql: """
                 INSERT INTO traffic_daily (site_id, day, path, hits, human_hits, attributed, served_swift, served_php,
-                  human_attributed, human_served_swift)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                  human_attributed, human_served_swift, page_hits, page_human_hits)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 ON CONFLICT (site_id, day, path) DO UPDATE SET
                   hits = hits + excluded.hits, human_hits = human_hits + excluded.human_hits,
+                  page_hits = page_hits + excluded.page_hits, page_human_hits = page_human_hits + excluded.page_human_hits,
                   attributed = attributed + excluded.attributed, served_swift = served_swift + excluded.served_swift,
                   served_php = served_php + excluded.served_php, human_attributed = human_attributed + excluded.human_attributed,
                   human_served_swift = human_served_swift + excluded.human_served_swift
@@ -326,7 +335,7 @@ extension AppDatabase {
             days.bind(key.path)
             for value in [
                 counts.hits, counts.hits - counts.botHits, counts.attributed, counts.servedSwift, counts.servedPHP, counts.humanAttributed,
-                counts.humanServedSwift,
+                counts.humanServedSwift, counts.pageHits, counts.pageHumanHits,
             ] {
                 days.bind(value)
             }
@@ -391,6 +400,30 @@ extension AppDatabase {
         let valuePaths = Set(batch.values.keys.map(\.path)).union(batch.otherValues.keys.map(\.path))
         try capKeys(siteID: siteID, paths: valuePaths, db: db)
         try capValues(siteID: siteID, paths: valuePaths, db: db)
+        try addPageDays(batch.pageDays, siteID: siteID, db: db)
+    }
+
+    /// Stores the days of query pages the inventory holds, after adding the pages these values
+    /// made (`syncQueryPages`): a value outside the kept top ones leaves no row.
+    private static func addPageDays(_ pageDays: [TrafficBatch.DayKey: TrafficCounts], siteID: Int64, db: Database) throws {
+        guard !pageDays.isEmpty else { return }
+        try syncQueryPages(db, siteID: siteID)
+        var insert = try BoundStatement(
+            db,
+            sql: """
+                INSERT INTO query_page_daily (site_id, path, day, hits, human_hits)
+                SELECT ?1, ?2, ?3, ?4, ?5 WHERE EXISTS (SELECT 1 FROM urls WHERE site_id = ?1 AND path = ?2 AND flags & \(URLFlags.queryPage.rawValue) != 0)
+                ON CONFLICT (site_id, path, day) DO UPDATE SET hits = hits + excluded.hits, human_hits = human_hits + excluded.human_hits
+                """
+        )
+        for (key, counts) in pageDays {
+            insert.bind(siteID)
+            insert.bind(key.path)
+            insert.bind(key.day)
+            insert.bind(counts.hits)
+            insert.bind(counts.hits - counts.botHits)
+            try insert.run()
+        }
     }
 
     /// Keeps the `keysPerPath` most requested query keys of each touched path (ties: the
@@ -650,21 +683,34 @@ extension AppDatabase {
         summary.logsTo = (range?["last"] as Int?).map(CivilDate.text)
         summary.last7 = try share(db, siteID: siteID, since: today - 7, days: 7)
         summary.last30 = try share(db, siteID: siteID, since: today - 30, days: 30)
+        // Pages by their own requests: a query page's (`/index.php?page=about`) are its own rows,
+        // not its script's.
+        let portable = """
+            u.site_id = ?2 AND u.owner = 'php' AND u.gone = 0 AND coalesce(u.planned_owner, 'php') = 'php'
+            AND coalesce(u.last_status, 200) < 400
+            """
         summary.portNext = try Row.fetchAll(
             db,
             sql: """
-                SELECT u.path, sum(d.hits) AS hits, sum(d.human_hits) AS human FROM urls u
-                JOIN traffic_daily d ON d.site_id = u.site_id AND d.path = u.path AND d.day > ?
-                WHERE u.site_id = ? AND u.owner = 'php' AND u.gone = 0 AND coalesce(u.planned_owner, 'php') = 'php'
-                  AND coalesce(u.last_status, 200) < 400
-                GROUP BY u.path HAVING human > 0 ORDER BY human DESC, hits DESC, u.path LIMIT ?
+                SELECT u.path AS path, sum(d.hits - d.page_hits) AS hits, sum(d.human_hits - d.page_human_hits) AS human FROM urls u
+                JOIN traffic_daily d ON d.site_id = u.site_id AND d.path = u.path AND d.day > ?1
+                WHERE \(portable) GROUP BY u.path HAVING human > 0
+                UNION ALL
+                SELECT u.path AS path, sum(d.hits) AS hits, sum(d.human_hits) AS human FROM urls u
+                JOIN query_page_daily d ON d.site_id = u.site_id AND d.path = u.path AND d.day > ?1
+                WHERE \(portable) AND u.flags & \(URLFlags.queryPage.rawValue) != 0 GROUP BY u.path HAVING human > 0
+                ORDER BY human DESC, hits DESC, path LIMIT ?3
                 """,
             arguments: [today - 30, siteID, listLimit]
         ).map { RankedPage(path: $0["path"], hits: $0["hits"], humanHits: $0["human"]) }
+        // A query page requested before its days were kept (query_page_hits only) is no orphan.
         let orphanFilter = """
             FROM urls u WHERE u.site_id = ?1 AND u.owner = 'php' AND u.gone = 0 AND u.flags & \(URLFlags.include.rawValue) = 0
             AND coalesce(u.last_status, 0) < 400
             AND NOT EXISTS (SELECT 1 FROM traffic_daily d WHERE d.site_id = u.site_id AND d.path = u.path AND d.day > ?2 AND d.human_hits > 0)
+            AND NOT EXISTS (SELECT 1 FROM query_page_daily q WHERE q.site_id = u.site_id AND q.path = u.path AND q.day > ?2 AND q.human_hits > 0)
+            AND NOT (u.flags & \(URLFlags.queryPage.rawValue) != 0 AND coalesce(u.hits, 0) > 0
+              AND NOT EXISTS (SELECT 1 FROM query_page_daily q WHERE q.site_id = u.site_id AND q.path = u.path))
             """
         summary.orphanCount = try Int.fetchOne(db, sql: "SELECT count(*) \(orphanFilter)", arguments: [siteID, today - orphanDays]) ?? 0
         summary.orphans = try String.fetchAll(

@@ -41,6 +41,29 @@ import Testing
         try handle.close()
     }
 
+    /// The site's own requests (its cron over loopback, a check from its public address) are
+    /// no person's; a browser's agent from loopback is (a reverse proxy on the same machine).
+    @Test func theSitesOwnAddressIsNoPerson() throws {
+        let own = try database.addSite(
+            SiteSettings(name: "own", docroot: "/srv/own", publicURL: "http://192.0.2.80/", backendURL: "http://127.0.0.1:8080")
+        )
+        func line(_ client: String, _ path: String, agent: String) -> String {
+            #"\#(client) - - [03/Dec/2026:08:00:00 +0000] "GET \#(path) HTTP/1.1" 200 100 "-" "\#(agent)""# + "\n"
+        }
+        let log = try directory.write(
+            "own.log",
+            line("127.0.0.1", "/wp-cron.php", agent: "WordPress/6.4; http://192.0.2.80")
+                + line("::1", "/health", agent: "-x-")
+                + line("192.0.2.80", "/sitemap.php", agent: "PHP")
+                + line("127.0.0.1", "/page.php", agent: "Mozilla/5.0 (X11; Linux x86_64)")
+                + line("198.51.100.7", "/other.php", agent: "Custom client")
+        )
+        _ = try LogImporter(database: database, site: own, format: try LogFormat("combined"), logger: Logger(label: "test")).importFile(log)
+        func bots(_ path: String) throws -> Int? { try database.traffic(siteID: own.id!, path: path)?.counts.botHits }
+        #expect(try bots("/wp-cron.php") == 1 && bots("/health") == 1 && bots("/sitemap.php") == 1)
+        #expect(try bots("/page.php") == 0 && bots("/other.php") == 0)
+    }
+
     @Test func countsPerPathAndReadsOnlyWhatIsNew() throws {
         let log = try directory.write(
             "access.log",

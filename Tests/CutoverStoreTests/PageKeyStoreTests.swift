@@ -34,9 +34,16 @@ import Testing
         for (value, hits) in [("edit", 4), ("show", 3), ("diff", 2)] {
             batch.values[TrafficBatch.ValueKey(path: "/doku.php", key: "do", value: value)] = hits
         }
+        // A cron's timestamp: a new value on every request, so no value names a page.
+        var cron = TrafficCounts()
+        cron.hits = 40
+        cron.status2xx = 40
+        batch.paths["/feed.php"] = cron
+        for second in 0..<40 { batch.values[TrafficBatch.ValueKey(path: "/feed.php", key: "t", value: "\(1_764_000_000 + second)")] = 1 }
         try database.recordTraffic(batch, siteID: siteID)
 
-        // Suggested before it is declared, with its evidence; `do` covers too few requests.
+        // Suggested before it is declared, with its evidence; `do` covers too few requests, and
+        // `t` has about as many values as requests.
         let suggestions = try await database.pageKeySuggestions(siteID: siteID)
         #expect(suggestions.map { "\($0.script)=\($0.key)" } == ["/doku.php=id"], "\(suggestions)")
         #expect(suggestions.first?.distinctValues == 5 && suggestions.first?.keyHits == 20 && suggestions.first?.scriptHits == 20)
@@ -55,8 +62,8 @@ import Testing
         byHits.sort = .hits
         byHits.descending = true
         let ranked = try database.urlViews(siteID: siteID, query: byHits)
-        #expect(ranked.map(\.path) == ["/doku.php", "/doku.php?id=start", "/doku.php?id=wiki:syntax", "/doku.php?id=a%20b"])
-        #expect(ranked.map(\.hits) == [20, 9, 6, 3])
+        #expect(ranked.map(\.path) == ["/feed.php", "/doku.php", "/doku.php?id=start", "/doku.php?id=wiki:syntax", "/doku.php?id=a%20b"])
+        #expect(ranked.map(\.hits) == [40, 20, 9, 6, 3])
         #expect(try await database.pageKeySuggestions(siteID: siteID).isEmpty, "a declared key is no suggestion")
         #expect(try database.summary(siteID: siteID).php == 5)
 

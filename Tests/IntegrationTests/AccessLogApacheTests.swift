@@ -55,7 +55,7 @@ struct AccessLogApacheTests {
         _ = try await RawHTTP.send(port: port, method: "GET", path: "/page.php?id=a%3Ab")
         _ = try await RawHTTP.send(port: port, method: "GET", path: "http://127.0.0.1:\(port)/page.php?id=a:b")
         _ = try await RawHTTP.send(port: port, method: "GET", path: "/style.css")
-        _ = try await RawHTTP.send(port: port, method: "GET", path: "/missing/route?x=1", headers: ["User-Agent": #"say "hi" \"#])
+        _ = try await RawHTTP.send(port: port, method: "GET", path: "/missing/route?x=1", headers: ["User-Agent": #"Mozilla/5.0 say "hi" \"#])
         // A TLS handshake sent to the HTTP port: Apache logs it with its bytes escaped, status 400.
         _ = try? RawHTTP.exchange(port: port, [0x16, 0x03, 0x01, 0x00, 0xa5, 0x01, 0x00, 0x00, 0xa1, 0x03, 0x03, 13, 10, 13, 10])
         let expectedLines = 6
@@ -85,7 +85,8 @@ struct AccessLogApacheTests {
             #expect(values.map { "\($0.key)=\($0.value ?? "-")" } == ["id=a:b"], "\(name)")
             #expect(try live.database.queries(siteID: site.id!, path: "/index.php").map(\.query) == ["id=start"], "\(name)")
             if name.hasSuffix("combined") {
-                // The quoted user agent, escaped by Apache, read back whole: a browser-less agent is no bot.
+                // The quoted user agent, escaped by Apache, read back whole: a browser's agent, no bot
+                // (from loopback, the site's own address, only a browser's agent is a person's).
                 #expect(try traffic("/missing/route")?.botHits == 0, "\(name)")
             }
             if name == "cutover_custom" {

@@ -3,6 +3,7 @@ import CutoverTestSupport
 import Foundation
 import GRDB
 import NIOCore
+import NIOFoundationCompat
 import NIOHTTP1
 import Testing
 

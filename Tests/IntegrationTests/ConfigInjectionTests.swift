@@ -184,7 +184,7 @@ struct ConfigInjectionTests {
         let (module, marker) = try ConfigInjectionTests.markerModule(in: folder)
         let live = try await LiveSite(files: ["index.php": "<?php echo 'php page';"], directoryConfig: "AllowOverride All")
         defer { Task { await live.shutdown() } }
-        try live.crawl()
+        try await live.crawl()
         let site = try await live.configure { $0.pageKeys = [PageKey(script: "/index.php", key: "page")] }
         let values = [
             "%22%0ALoadModule%20evil_module%20\(module)", "%22%20LoadModule%20evil_module%20\(module)", "${EVIL}", "%25{ENV:X}",
@@ -244,7 +244,7 @@ struct LogURLInjectionTests {
         let (module, marker) = try ConfigInjectionTests.markerModule(in: folder)
         let live = try await LiveSite(files: ["index.php": "<?php echo 'php home';"], directoryConfig: "AllowOverride All")
         defer { Task { await live.shutdown() } }
-        try live.crawl()
+        try await live.crawl()
         let db = live.docroot.appending("cutover.sqlite")
         let stamp = "02/Dec/2026:10:00:00 +0000"
         let log = Self.hostileTargets(module: module).map { #"192.0.2.1 - - [\#(stamp)] "GET \#($0) HTTP/1.1" 200 10 "-" "Mozilla/5.0""# }

@@ -37,7 +37,7 @@ struct DokuWikiTests {
                 CustomLog "\(work.appending("access.log"))" cutover
                 """
         )
-        try apache.start()
+        try await offPool { try apache.start() }
         return (apache, backend)
     }
 
@@ -65,7 +65,7 @@ struct DokuWikiTests {
             SiteSettings(name: "wiki", docroot: Self.docroot, publicURL: apache.baseURL, backendURL: backend.baseURL)
         )
 
-        let crawl = try Crawler(database: database, logger: quiet).crawl(site: site)
+        let crawl = try await offPool { [quiet] in try Crawler(database: database, logger: quiet).crawl(site: site) }
         let phpFiles = try database.urls(siteID: site.id!).filter { $0.owner == .php }.count
         #expect(phpFiles > 400, "the inventory counts every .php file: \(phpFiles)")
         #expect(crawl.crawl.filesSeen > 400)
@@ -145,7 +145,7 @@ struct DokuWikiTests {
         var quiet = Logger(label: "test")
         quiet.logLevel = .critical
         let site = try await database.addSite(settings)
-        try Crawler(database: database, logger: quiet).crawl(site: site)
+        _ = try await offPool { [quiet, site] in try Crawler(database: database, logger: quiet).crawl(site: site) }
         let flip = try await database.flip(siteID: site.id!, .paths(["/doku.php?id=wiki%3Asyntax"]), to: .swift, reason: "ported")
         #expect(flip.changed == ["/doku.php?id=wiki:syntax"])
 
@@ -196,7 +196,7 @@ struct DokuWikiTests {
         quiet.logLevel = .critical
         let database = try AppDatabase(path: work.appending("cutover.sqlite"))
         var site = try await database.addSite(SiteSettings(name: "wiki", docroot: wiki, publicURL: apache.baseURL, backendURL: backend.baseURL))
-        try Crawler(database: database, logger: quiet).crawl(site: site)
+        _ = try await offPool { [quiet, site] in try Crawler(database: database, logger: quiet).crawl(site: site) }
         #expect(try await database.progress(of: site).detectedFrontController == "/doku.php")
         var settings = site.settings
         settings.frontController = "/doku.php"
@@ -252,9 +252,10 @@ final class WikiExport: @unchecked Sendable {
             try apache.appendToConfig("Include \"\(include)\"")
             included = true
         }
-        let check = try apache.configTest()
+        let apache = apache
+        let check = try await offPool { try apache.configTest() }
         #expect(check.status == 0, "\(check.stderr)")
-        try apache.gracefulReload()
+        try await offPool { try apache.gracefulReload() }
         return rendered.text
     }
 

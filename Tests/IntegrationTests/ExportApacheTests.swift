@@ -38,7 +38,7 @@ struct ExportApacheTests {
     func liveSite(_ form: ExportForm, flips: [String]) async throws -> (LiveSite, RenderedExport) {
         // A first site only to learn ports and paths; then the real one with the export in place.
         let live = try await LiveSite(files: Self.files, directoryConfig: "AllowOverride All")
-        try live.crawl()
+        try await live.crawl()
         let mapPath = live.docroot.appending("flips.map")
         let export = try render(form, live: live, flips: flips, map: mapPath)
         if let map = export.mapFile { try Data(map).write(to: URL(fileURLWithPath: mapPath)) }
@@ -47,9 +47,9 @@ struct ExportApacheTests {
         } else {
             try export.text.write(toFile: live.apache.workDirectory.appending("cutover.conf"), atomically: true, encoding: .utf8)
             try live.apache.appendToConfig("Include \"\(live.apache.workDirectory.appending("cutover.conf"))\"")
-            try live.apache.gracefulReload()
+            try await offPool { try live.apache.gracefulReload() }
         }
-        let check = try live.apache.configTest()
+        let check = try await offPool { try live.apache.configTest() }
         #expect(check.status == 0, "\(check.stderr)")
         return (live, export)
     }

@@ -41,7 +41,7 @@ struct FrontControllerApacheTests {
     func routesAndPrefixesFlipBeforeTheAppsRules(form: ExportForm) async throws {
         let live = try await LiveSite(files: Self.files, directoryConfig: "AllowOverride All")
         defer { Task { await live.shutdown() } }
-        try live.crawl()
+        try await live.crawl()
         let site = try await live.configure { $0.frontController = "/index.php" }
 
         // Requested URLs from the log are the front controller's routes, not the fallback's.
@@ -121,7 +121,7 @@ struct FrontControllerApacheTests {
     @Test func aDetectedFrontControllerCountsUntilDeclined() async throws {
         let live = try await LiveSite(files: Self.files, directoryConfig: "AllowOverride All")
         defer { Task { await live.shutdown() } }
-        try live.crawl()
+        try await live.crawl()
         var site = try await live.configure { _ in }
         #expect(site.frontController == nil && site.routingFrontController == "/index.php" && site.frontControllerUnconfirmed)
 
@@ -159,7 +159,7 @@ struct FrontControllerApacheTests {
         #expect(!declined.fallback.healthy)
         #expect(declined.fallback.detail.contains("PHP answered a missing URL"), "\(declined.fallback.detail)")
         // A crawl keeps the refusal.
-        try live.crawl()
+        try await live.crawl()
         #expect(try await live.database.site(named: "live").routingFrontController == nil)
     }
 
@@ -169,7 +169,7 @@ struct FrontControllerApacheTests {
         let live = try await LiveSite(files: Self.files, directoryConfig: "AllowOverride All")
         defer { Task { await live.shutdown() } }
         try await live.configure { $0.frontControllerDeclined = true }
-        try live.crawl()
+        try await live.crawl()
         let report = try await live.probe()
         #expect(!report.fallback.healthy)
         #expect(report.fallback.detail.contains("PHP answered a missing URL"), "\(report.fallback.detail)")

@@ -40,16 +40,16 @@ struct HtaccessApacheTests {
         try await RawHTTP.send(port: live.apache.port, method: "GET", path: path).body
     }
 
-    func apply(_ form: ExportForm, _ live: LiveSite, first: Bool) throws -> RenderedExport {
+    func apply(_ form: ExportForm, _ live: LiveSite, first: Bool) async throws -> RenderedExport {
         let map = live.docroot.appending("flips.map")
         let (_, rendered) = try Exporter(database: live.database).export(site: live.site, form: form, mapFilePath: map)
         if let file = rendered.mapFile { try Data(file).write(to: URL(fileURLWithPath: map)) }
         let conf = live.apache.workDirectory.appending("cutover.conf")
         try rendered.text.write(toFile: conf, atomically: true, encoding: .utf8)
         if first { try live.apache.appendToConfig("Include \"\(conf)\"") }
-        let check = try live.apache.configTest()
+        let check = try await offPool { try live.apache.configTest() }
         #expect(check.status == 0, "\(check.stderr)\n\(rendered.text)")
-        try live.apache.gracefulReload()
+        try await offPool { try live.apache.gracefulReload() }
         return rendered
     }
 
@@ -61,7 +61,7 @@ struct HtaccessApacheTests {
             #expect(try await body(live, path).hasPrefix(expected), "without Cutover \(path)")
         }
         // Without Cutover's inheritance a .htaccess with rules silently drops the vhost's rules.
-        try live.crawl()
+        try await live.crawl()
         let recorded = try await live.database.htaccessFiles(siteID: live.site.id!)
         #expect(recorded.map(\.directory) == ["", "blog"])
         #expect(recorded.allSatisfy { $0.hasOwnRewriteRules })
@@ -74,7 +74,7 @@ struct HtaccessApacheTests {
 
         _ = try await live.database.flip(siteID: live.site.id!, .paths(["/a.php", "/blog/x.php"]), to: .swift, reason: "ported")
         _ = try await live.database.flip(siteID: live.site.id!, .prefix("/shop/"), to: .swift, reason: "shop ported")
-        let rendered = try apply(form, live, first: true)
+        let rendered = try await apply(form, live, first: true)
         #expect(rendered.conflicts.isEmpty, "\(rendered.conflicts)")
         #expect(rendered.text.contains("<Directory \"\(live.htdocs)/blog\">"))
         #expect(try ApacheConfigCheck().check(rendered, settings: live.site.settings, mapFilePath: live.docroot.appending("flips.map")).accepted)
@@ -93,7 +93,7 @@ struct HtaccessApacheTests {
 
         // Roll back: every page to PHP again, re-exported and reloaded.
         _ = try await live.database.flip(siteID: live.site.id!, .glob("*.php"), to: .php, reason: "roll back")
-        _ = try apply(form, live, first: false)
+        _ = try await apply(form, live, first: false)
         #expect(try await body(live, "/a.php?q=a%20b") == "php a")
         #expect(try await body(live, "/blog/x.php?z=1") == "blog x")
         #expect(try await body(live, "/shop/p2.php") == "php p2")
@@ -107,7 +107,7 @@ struct HtaccessApacheTests {
     @Test func htaccessFormRefusesFlipsBelowAnotherHtaccess() async throws {
         let live = try await LiveSite(files: Self.files, directoryConfig: "AllowOverride All")
         defer { Task { await live.shutdown() } }
-        try live.crawl()
+        try await live.crawl()
         _ = try await live.database.flip(siteID: live.site.id!, .paths(["/a.php", "/blog/x.php"]), to: .swift, reason: "ported")
         let (_, rendered) = try Exporter(database: live.database).render(site: live.site, form: .htaccess)
         #expect(rendered.conflicts.count == 1)

@@ -51,7 +51,8 @@ struct InstallTests {
             try folder.write("www/blog/index.php", "<?php echo 'blog';")
             try folder.write("media/logo.txt", "logo")
             apache = try DebianApache(sites: InstallTests.sites(www: www, extra: extraSites(www)))
-            try apache.start()
+            let started = apache
+            try await offPool { try started.start() }
             backend = RecordingBackend()
             try await backend.start()
             try await run(["site", "add", "shop", "--docroot", "\(www)/shop", "--site-url", apache.baseURL, "--backend-url", backend.baseURL])

@@ -34,7 +34,8 @@ final class LiveSite: @unchecked Sendable {
             directoryConfig: directory.replacingOccurrences(of: "BACKEND", with: backend.baseURL),
             serverConfig: serverConfig.replacingOccurrences(of: "BACKEND", with: backend.baseURL)
         )
-        try apache.start()
+        let started = apache
+        try await offPool { try started.start() }
         database = try AppDatabase(path: docroot.appending("cutover.sqlite"))
         site = try await database.addSite(
             SiteSettings(name: "live", docroot: docroot.appending("htdocs"), publicURL: apache.baseURL, backendURL: backend.baseURL)
@@ -54,8 +55,12 @@ final class LiveSite: @unchecked Sendable {
 
     func remove(_ path: String) throws { try FileManager.default.removeItem(atPath: "\(htdocs)/\(path)") }
 
+    /// On a Dispatch thread: the walk and the source scan block (see `offPool`).
     @discardableResult
-    func crawl() throws -> CrawlResult { try Crawler(database: database, logger: quiet).crawl(site: site) }
+    func crawl() async throws -> CrawlResult {
+        let (database, site, quiet) = (database, site, quiet)
+        return try await offPool { try Crawler(database: database, logger: quiet).crawl(site: site) }
+    }
 
     /// The timeout is a ceiling for a loaded CI machine (every live suite runs at once on 2
     /// cores), never a wait: answers come in milliseconds.
@@ -97,9 +102,10 @@ final class LiveSite: @unchecked Sendable {
             try apache.appendToConfig("Include \"\(include)\"")
             exportIncluded = true
         }
-        let check = try apache.configTest()
+        let apache = apache
+        let check = try await offPool { try apache.configTest() }
         #expect(check.status == 0, "\(form): \(check.stderr)\n\(rendered.text)")
-        try apache.gracefulReload()
+        try await offPool { try apache.gracefulReload() }
         return rendered
     }
 
@@ -114,7 +120,8 @@ final class LiveSite: @unchecked Sendable {
     }
 
     func shutdown() async {
-        apache.shutdown()
+        let apache = apache
+        _ = try? await offPool { apache.shutdown() }
         await backend.stop()
         docroot.remove()
     }

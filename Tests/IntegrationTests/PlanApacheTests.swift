@@ -21,27 +21,27 @@ struct PlanApacheTests {
     ]
 
     /// Writes the site's vhost export as the Apache include and reloads.
-    func apply(_ live: LiveSite, form: ExportForm = .vhost, map: String? = nil) throws {
+    func apply(_ live: LiveSite, form: ExportForm = .vhost, map: String? = nil) async throws {
         let (_, rendered) = try Exporter(database: live.database).export(site: live.site, form: form, mapFilePath: map)
         if let map, let bytes = rendered.mapFile { try Exporter.writeMapFile(bytes, to: map) }
         let include = live.apache.workDirectory.appending("cutover.conf")
         let firstTime = !FileManager.default.fileExists(atPath: include)
         try rendered.text.write(toFile: include, atomically: true, encoding: .utf8)
         if firstTime { try live.apache.appendToConfig("Include \"\(include)\"") }
-        #expect(try live.apache.configTest().status == 0)
-        try live.apache.gracefulReload()
+        #expect(try await offPool { try live.apache.configTest() }.status == 0)
+        try await offPool { try live.apache.gracefulReload() }
     }
 
     @Test func rootCutoverAndRollback() async throws {
         let live = try await LiveSite(files: Self.files, directoryConfig: "")
         defer { Task { await live.shutdown() } }
-        try live.crawl()
-        try apply(live)
+        try await live.crawl()
+        try await apply(live)
         var report = try await live.probe()
         #expect(live.observed(report)["/"] == .php)
 
         _ = try await live.database.flip(siteID: live.site.id!, .paths(["/"]), to: .swift, reason: "root cutover")
-        try apply(live)
+        try await apply(live)
         report = try await live.probe()
         var observed = live.observed(report)
         #expect(observed["/"] == .swift)
@@ -55,7 +55,7 @@ struct PlanApacheTests {
         #expect(live.backend.requestTargets.dropFirst(before).first == "/?utm=a%20b")
 
         _ = try await live.database.flip(siteID: live.site.id!, .paths(["/"]), to: .php, reason: "roll back")
-        try apply(live)
+        try await apply(live)
         report = try await live.probe()
         observed = live.observed(report)
         #expect(observed["/"] == .php)
@@ -69,8 +69,8 @@ struct PlanApacheTests {
     @Test func redirectIsTheExpectedAnswerOfAMovedPage() async throws {
         let live = try await LiveSite(files: Self.files, directoryConfig: "")
         defer { Task { await live.shutdown() } }
-        try live.crawl()
-        try apply(live)
+        try await live.crawl()
+        try await apply(live)
         _ = try await live.database.flip(
             siteID: live.site.id!,
             .paths(["/page-1.php"]),
@@ -81,7 +81,7 @@ struct PlanApacheTests {
         var report = try await live.probe()
         #expect(report.drifted.map(\.target.path) == ["/page-1.php"])
 
-        try apply(live)
+        try await apply(live)
         report = try await live.probe()
         #expect(report.drifted.isEmpty, "\(report.drifted.map { ($0.target.path, $0.observation.status, $0.observation.location) })")
         let moved = try #require(report.outcomes.first { $0.target.path == "/page-1.php" })
@@ -92,9 +92,9 @@ struct PlanApacheTests {
     @Test func rewriteMapFlipsWithoutReload() async throws {
         let live = try await LiveSite(files: Self.files, directoryConfig: "")
         defer { Task { await live.shutdown() } }
-        try live.crawl()
+        try await live.crawl()
         let map = live.docroot.appending("flips.map")
-        try apply(live, form: .rewritemap, map: map)
+        try await apply(live, form: .rewritemap, map: map)
         #expect(try await get("\(live.apache.baseURL)/page-1.php").body == "php one")
 
         _ = try await live.database.flip(siteID: live.site.id!, .paths(["/page-1.php"]), to: .swift, reason: "map flip")
@@ -121,13 +121,13 @@ struct PlanApacheTests {
         for name in names { files[name] = "<?php echo 'php';" }
         let live = try await LiveSite(files: files, directoryConfig: "")
         defer { Task { await live.shutdown() } }
-        try live.crawl()
+        try await live.crawl()
         let encoded = names.map { PathEncoding.urlPath(segments: $0.split(separator: "/").map { Array($0.utf8) }) }
         let flipped = try await live.database.flip(siteID: live.site.id!, .paths(encoded), to: .swift, reason: "hostile")
         #expect(flipped.changed.count == names.count)
         let paths = try live.database.urls(siteID: live.site.id!).filter { $0.plannedOwner == .swift }.map(\.path)
         #expect(Set(paths) == Set(encoded))
-        try apply(live)
+        try await apply(live)
         let check = try ApacheConfigCheck().check(
             try DirectiveRenderer.render(try live.database.exportInput(site: live.site), form: .htaccess),
             settings: live.site.settings,

@@ -44,7 +44,7 @@ struct ProbeSideEffectTests {
         for index in 0..<500 { files["lib/inc\(index).php"] = "<?php function f\(index)() { return \(index); }" }
         let site = try await LiveSite(files: files)
         defer { try? FileManager.default.removeItem(atPath: marker) }
-        try site.crawl()
+        try await site.crawl()
 
         let first = try await site.probe()
         #expect(first.run.skippedDenied == 2 && first.run.skippedIncludes == 0, "\(first.run)")
@@ -63,7 +63,7 @@ struct ProbeSideEffectTests {
         #expect(try await site.database.summary(siteID: site.site.id!).includes == 500)
 
         try site.docroot.write("htdocs/lib/inc7.php", "<?php function f7() { return 'seven'; }")
-        try site.crawl()
+        try await site.crawl()
         let beforeThird = Self.requested(site).count
         let third = try await site.probe()
         let duringThird = Array(try await Self.settledLog(site, atLeast: beforeThird + 2).dropFirst(beforeThird))
@@ -84,7 +84,7 @@ struct ProbeSideEffectTests {
             "slow.php": "<?php if (!file_exists('\(flag)')) { touch('\(flag)'); sleep(3); } echo 'ok';",
         ])
         defer { try? FileManager.default.removeItem(atPath: flag) }
-        try site.crawl()
+        try await site.crawl()
         let report = try await site.probe(ProbeConfiguration(concurrency: 2, timeout: .seconds(1)))
         let slow = try #require(report.outcomes.first { $0.target.path == "/slow.php" })
         #expect(slow.retried && slow.observation.status == 200, "\(slow.observation)")

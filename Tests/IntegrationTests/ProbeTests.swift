@@ -19,7 +19,7 @@ struct ProbeTests {
 
     @Test func observesEachOwnerThroughApacheAndTheFallback() async throws {
         let live = try await LiveSite(files: Self.files)
-        try live.crawl()
+        try await live.crawl()
         let report = try await live.probe()
         await live.shutdown()
         #expect(
@@ -57,7 +57,7 @@ struct ProbeTests {
         files["caf\u{E9} \u{1F600}.php"] = "<?php header('Content-Type: text/plain; charset=\"x\"'); echo 'é';"
         files["moved.php"] = "<?php header('Location: /a/\"b\"?c=d&e'); http_response_code(302);"
         let live = try await LiveSite(files: files)
-        try live.crawl()
+        try await live.crawl()
         try live.remove("page-1.php")
         let report = try await live.probe()
         await live.shutdown()
@@ -74,10 +74,10 @@ struct ProbeTests {
 
     @Test func deletedPageIsSwiftAfterRecrawlAndDriftsBefore() async throws {
         let live = try await LiveSite(files: Self.files)
-        try live.crawl()
+        try await live.crawl()
         // page-2: deleted and re-crawled: the inventory says swift, the fallback serves it.
         try live.remove("page-2.php")
-        try live.crawl()
+        try await live.crawl()
         // page-1: deleted behind the inventory's back: still expected php.
         try live.remove("page-1.php")
         let report = try await live.probe()
@@ -88,7 +88,7 @@ struct ProbeTests {
         #expect(report.needsAttention)
         #expect(try live.database.driftedURLs(siteID: live.site.id!).map(\.path) == ["/page-1.php"])
         // Re-crawl and re-probe: no drift left.
-        try live.crawl()
+        try await live.crawl()
         let again = try await live.probe()
         await live.shutdown()
         #expect(again.run.driftCount == 0)
@@ -98,7 +98,7 @@ struct ProbeTests {
 
     @Test func fallbackGoesRedWhenTheBackendStops() async throws {
         let live = try await LiveSite(files: Self.files)
-        try live.crawl()
+        try await live.crawl()
         await live.backend.stop()
         let report = try await live.probe()
         await live.shutdown()
@@ -114,7 +114,7 @@ struct ProbeTests {
 
     @Test func fallbackGoesRedWithoutTheRewriteRules() async throws {
         let live = try await LiveSite(files: Self.files, directoryConfig: ApacheSnippets.ownerMarker)
-        try live.crawl()
+        try await live.crawl()
         let report = try await live.probe()
         await live.shutdown()
         #expect(!report.fallback.healthy)
@@ -124,7 +124,7 @@ struct ProbeTests {
 
     @Test func heuristicsAreLabelledGuessedWithoutMarkers() async throws {
         let live = try await LiveSite(files: Self.files, directoryConfig: ApacheSnippets.directoryFallback(backend: "BACKEND"))
-        try live.crawl()
+        try await live.crawl()
         try live.remove("page-1.php")
         let report = try await live.probe()
         await live.shutdown()
@@ -148,7 +148,7 @@ struct ProbeTests {
         settings.probeRetention = 2
         _ = try await live.database.upsertSite(settings)
         let site = try await live.database.site(named: "live")
-        try live.crawl()
+        try await live.crawl()
         let prober = Prober(
             database: live.database,
             configuration: ProbeConfiguration(timeout: .seconds(30), checkBackend: false),

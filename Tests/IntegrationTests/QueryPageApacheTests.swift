@@ -1,5 +1,6 @@
 import CutoverCore
 import CutoverExport
+import CutoverLogs
 import CutoverStore
 import CutoverTestSupport
 import Foundation
@@ -43,7 +44,7 @@ struct QueryPageApacheTests {
     func queryPagesFlipInEveryFormAndRollBack(form: ExportForm) async throws {
         let live = try await LiveSite(files: Self.files, directoryConfig: "AllowOverride All")
         defer { Task { await live.shutdown() } }
-        try live.crawl()
+        try await live.crawl()
         let site = try await live.configure { $0.pageKeys = [PageKey(script: "/index.php", key: "page")] }
         let flip = try await live.database.flip(siteID: site.id!, .paths(Self.flipped), to: .swift, reason: "ported")
         #expect(Set(flip.changed) == ["/index.php?page=about", "/index.php?page=wiki:start", "/index.php?page=a%20b"], "\(flip.changed)")
@@ -70,5 +71,64 @@ struct QueryPageApacheTests {
         try await live.install(form)
         let after = try await owners(live, targets)
         #expect(after.values.allSatisfy { $0 == .php }, "\(after.filter { $0.value != .php }.keys.sorted())")
+    }
+
+    /// Query pages are pages (#24.5): requested through Apache, each page of the key has its
+    /// own requests (people apart) in "port next", is never an orphan while people request it,
+    /// and the script's directory URL (`/?page=about`) is the same page: counted with it, and
+    /// flipped with it in every form.
+    @Test(arguments: ExportForm.allCases)
+    func queryPagesAreRankedByTheirOwnRequestsAndFlipAtTheDirectoryURL(form: ExportForm) async throws {
+        let logs = try TemporaryDirectory(prefix: "logs")
+        defer { logs.remove() }
+        chmod(logs.path, 0o777)  // Apache (www-data) writes the log
+        let log = logs.appending("access.log")
+        let combined = #"LogFormat "%h %l %u %t \"%r\" %>s %O \"%{Referer}i\" \"%{User-Agent}i\"" combined"#
+        let live = try await LiveSite(
+            files: Self.files,
+            directoryConfig: "AllowOverride All",
+            serverConfig: combined + "\nCustomLog \"\(log)\" combined"
+        )
+        defer { Task { await live.shutdown() } }
+        try await live.crawl()
+        let site = try await live.configure { $0.pageKeys = [PageKey(script: "/index.php", key: "page")] }
+
+        let browser = ["User-Agent": "Mozilla/5.0 (X11; Linux x86_64; rv:121.0) Gecko/20100101 Firefox/121.0"]
+        var requests: [(String, [String: String])] = Array(repeating: ("/index.php?page=about", browser), count: 3)
+        requests += Array(repeating: ("/?page=about", browser), count: 2)
+        requests += [
+            ("/index.php?page=about", ["User-Agent": "Googlebot/2.1"]), ("/index.php?page=contact", browser), ("/index.php", browser),
+            ("/contact.php", browser),
+        ]
+        for (path, headers) in requests {
+            #expect(try await RawHTTP.send(port: live.apache.port, method: "GET", path: path, headers: headers).status == 200)
+        }
+        let deadline = ContinuousClock.now + .seconds(10)
+        while ((try? String(contentsOfFile: log, encoding: .utf8))?.split(separator: "\n").count ?? 0) < requests.count {
+            guard ContinuousClock.now < deadline else { throw HarnessError("Apache did not log \(requests.count) requests") }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        let report = try LogImporter(database: live.database, site: site, format: try LogFormat("combined"), logger: live.quiet).importFile(log)
+        #expect(report.badLines == 0 && report.requests == requests.count, "\(report)")
+
+        let summary = try await live.database.trafficSummary(siteID: site.id!)
+        let ranked = Dictionary(uniqueKeysWithValues: summary.portNext.map { ($0.path, $0) })
+        // 3 + 2 (at /) by people, 1 by a bot: the page's own requests, not its script's.
+        #expect(summary.portNext.first?.path == "/index.php?page=about", "\(summary.portNext)")
+        #expect(ranked["/index.php?page=about"]?.hits == 6 && ranked["/index.php?page=about"]?.humanHits == 5, "\(summary.portNext)")
+        #expect(ranked["/index.php?page=contact"]?.humanHits == 1)
+        // The script and its directory URL keep only requests that named no page.
+        #expect(ranked["/index.php"]?.humanHits == 1 && ranked["/"] == nil, "\(summary.portNext)")
+        #expect(!summary.orphans.contains { $0.contains("?") }, "requested query pages are no orphans: \(summary.orphans)")
+        #expect(try live.database.urlViews(siteID: site.id!, query: URLQuery(pathPrefix: "/index.php?page=about")).first?.hits == 6)
+
+        try await live.database.flip(siteID: site.id!, .paths(["/index.php?page=about"]), to: .swift, reason: "ported")
+        try await live.install(form)
+        for target in ["/index.php?page=about", "/?page=about", "/?x=1&page=about"] {
+            #expect(try await live.reachesSwift(target).swift, "\(form) \(target) should reach Swift")
+        }
+        for target in ["/", "/?page=contact", "/index.php?page=contact", "/contact.php?page=about"] {
+            #expect(try await !live.reachesSwift(target).swift, "\(form) \(target) should stay PHP")
+        }
     }
 }

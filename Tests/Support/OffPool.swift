@@ -1,0 +1,17 @@
+import Foundation
+
+/// Runs blocking work (a subprocess, a poll loop, a synchronous crawl or import) on a Dispatch
+/// thread and awaits it. Swift Concurrency has one thread per core (two on CI): a test that
+/// blocks one starves every in-process backend and client of the suites running beside it, and
+/// their requests then time out for reasons that have nothing to do with what they test.
+public func offPool<T>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+    let box = try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<UncheckedBox<T>, any Error>) in
+        DispatchQueue.global().async { continuation.resume(with: Result { UncheckedBox(value: try work()) }) }
+    }
+    return box.value
+}
+
+/// A value handed from the Dispatch thread back to the awaiting task, never shared.
+public struct UncheckedBox<T>: @unchecked Sendable {
+    public let value: T
+}
