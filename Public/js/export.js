@@ -83,9 +83,9 @@ export async function renderExport(main, { app, params, signal }) {
       h('h2', { id: 'preview-heading' }, 'Owner changes'),
       preview.length
         ? h('div', { class: 'table-wrap' }, h('table', {},
-          h('caption', {}, `${preview.length} URL(s) change owner compared with the last probe`),
+          h('caption', {}, `${preview.length} URL(s) answered by someone else after this export (owners against the last probe; before the first export, what the fallback takes over from Apache)`),
           h('thead', {}, h('tr', {}, ['Path', 'From', 'To'].map((name) => h('th', { scope: 'col' }, name)))),
-          h('tbody', {}, preview.map((change) => h('tr', {}, h('td', { class: 'path' }, change.path), h('td', {}, change.from), h('td', {}, change.to))))))
+          h('tbody', {}, preview.map((change) => h('tr', {}, h('td', { class: 'path' }, change.path), h('td', {}, change.before ?? change.from), h('td', {}, change.to))))))
         : h('p', { class: 'empty' }, 'No owner changes: applying this export changes nothing that was observed. Flip pages in the URL table first.'),
     ),
     ruled.length ? h('section', { 'aria-labelledby': 'htaccess-heading' },

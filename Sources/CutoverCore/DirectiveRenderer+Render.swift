@@ -121,11 +121,15 @@ public enum DirectiveRenderer {
         }
 
         var late: [String] = []
-        late.append("# 3. Directories without an index file reach Swift at their own path (/dir/, not /dir/index.php).")
-        late.append("RewriteCond %{REQUEST_FILENAME} -d")
-        for name in settings.directoryIndex { late.append("RewriteCond %{REQUEST_FILENAME}/\(name) !-f") }
-        late.append(requestPathCondition)
-        late.append("RewriteRule ^ \(proxyTarget)")
+        if input.directoriesToSwift {
+            late.append("# 3. Directories without an index file reach Swift at their own path (/dir/, not /dir/index.php).")
+            late.append("RewriteCond %{REQUEST_FILENAME} -d")
+            for name in settings.directoryIndex { late.append("RewriteCond %{REQUEST_FILENAME}/\(name) !-f") }
+            late.append(requestPathCondition)
+            late.append("RewriteRule ^ \(proxyTarget)")
+        } else {
+            late.append("# 3. Directories without an index file stay Apache's (403, 404 or a listing): site setting directoriesToSwift off.")
+        }
         late.append("")
         late.append("# 4. The fallback: every URL without a file or directory goes to the Swift app.")
         late.append("RewriteCond %{REQUEST_FILENAME} !-f")

@@ -40,6 +40,9 @@ public struct ExportInput: Sendable, Hashable {
     /// Page-key scripts that are their directory's index file, by script (`/index.php` → `/`):
     /// their pages are reached at the directory URL too (`/?page=about`), and flip with it.
     public var scriptDirectories: [String: String] = [:]
+    /// Directories without an index file go to Swift with the fallback (rule 3); the site
+    /// setting `directoriesToSwift`, off by default where a front controller answers.
+    public var directoriesToSwift = true
 
     public init(
         settings: SiteSettings,
@@ -48,8 +51,10 @@ public struct ExportInput: Sendable, Hashable {
         mapFilePath: String? = nil,
         htaccess: [HtaccessFile] = [],
         prefixes: [String] = [],
-        scriptDirectories: [String: String] = [:]
+        scriptDirectories: [String: String] = [:],
+        directoriesToSwift: Bool = true
     ) {
+        self.directoriesToSwift = directoriesToSwift
         self.prefixes = prefixes
         self.scriptDirectories = scriptDirectories
         self.settings = settings

@@ -36,6 +36,10 @@ public struct SiteSettings: Sendable, Hashable, Codable {
     /// The user said the site has no front controller: one the crawl detects in the docroot's
     /// `.htaccess` is not used. Until then a detected one counts (as not confirmed).
     public var frontControllerDeclined: Bool
+    /// Whether directories without an index file (Apache answers 403, 404 or a listing) go to Swift
+    /// with the export's fallback; nil: yes, unless a front controller answers URLs without a
+    /// file (there the app keeps them).
+    public var directoriesToSwift: Bool?
     /// Query keys whose values are masked at log import besides the built-in ones (`voucher`).
     public var sensitiveQueryKeys: [String]
     /// URL path globs (`*` also matches `/`) a probe never requests: requesting a cron or
@@ -62,8 +66,10 @@ public struct SiteSettings: Sendable, Hashable, Codable {
         frontController: String? = nil,
         sensitiveQueryKeys: [String] = [],
         probeSkip: [String] = SiteSettings.defaultProbeSkip,
-        frontControllerDeclined: Bool = false
+        frontControllerDeclined: Bool = false,
+        directoriesToSwift: Bool? = nil
     ) {
+        self.directoriesToSwift = directoriesToSwift
         self.frontControllerDeclined = frontControllerDeclined
         self.sensitiveQueryKeys = sensitiveQueryKeys
         self.probeSkip = probeSkip

@@ -116,7 +116,14 @@ public struct Crawler: Sendable {
             progress(.init(phase: .saving, done: 0))
             logger.debug("saving the inventory", metadata: ["found": .stringConvertible(found.count)])
             let issues = walker.issues + hashIssues
-            let finished = try database.finishCrawl(crawl, changes: changes, issues: issues, filesSeen: found.count, htaccess: htaccess)
+            let finished = try database.finishCrawl(
+                crawl,
+                changes: changes,
+                issues: issues,
+                filesSeen: found.count,
+                htaccess: htaccess,
+                bareDirectories: walker.bareDirectories
+            )
             timings.save = clock.lap()
             // After the commit: the inventory stands even if a source cannot be read.
             var includes: IncludeScanSummary?

@@ -28,6 +28,9 @@ struct DocrootWalker {
     /// `.htaccess` files: the directory (docroot-relative, "" for the docroot) and the file.
     private(set) var htaccess: [(directory: String, fsPath: [UInt8])] = []
     private(set) var issues: [CrawlIssue] = []
+    /// URLs of directories without a DirectoryIndex file (`/js/`), hidden ones left out: Apache
+    /// answers them 403 or with a listing until the export's fallback sends them to Swift.
+    private(set) var bareDirectories: [String] = []
     private var rootReal: [UInt8] = []
     private var visited = 0
     let onProgress: (Int) -> Void
@@ -99,7 +102,11 @@ struct DocrootWalker {
             }
         }
         // mod_dir answers `/dir/` with the first DirectoryIndex file present.
-        if let index { found.addDirectoryIndex(of: index.entry) }
+        if let index {
+            found.addDirectoryIndex(of: index.entry)
+        } else if !directory.flags.contains(.hidden) {
+            bareDirectories.append(directory.urlPrefix)
+        }
     }
 
     /// One entry of a directory: `name` is followed by a NUL in memory (`cName`).

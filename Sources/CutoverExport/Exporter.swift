@@ -3,11 +3,35 @@ import CutoverCore
 import CutoverStore
 import Foundation
 
-/// One owner change an export would make, compared with the last probe.
+/// One change of who answers a URL that an export would make, compared with the last probe.
 public struct OwnerChangePreview: Sendable, Hashable, Codable {
     public var path: String
-    public var from: Owner
+    /// Nil when Apache answers it itself today (`before` says how).
+    public var from: Owner?
     public var to: Owner
+    /// What answers today when no owner does: "Apache: 404, no such file", "Apache: no index file".
+    public var before: String?
+
+    public init(path: String, from: Owner?, to: Owner, before: String? = nil) {
+        self.path = path
+        self.from = from
+        self.to = to
+        self.before = before
+    }
+
+    /// `before`, else the owner's name.
+    public var beforeText: String { before ?? from?.rawValue ?? "-" }
+
+    enum CodingKeys: String, CodingKey { case path, from, to, before }
+
+    /// `from` is always written, `null` when Apache answers itself (the API's schema requires it).
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(path, forKey: .path)
+        try container.encode(from, forKey: .from)
+        try container.encode(to, forKey: .to)
+        try container.encodeIfPresent(before, forKey: .before)
+    }
 }
 
 /// Renders, stores, diffs and checks exports, and writes RewriteMap files.
@@ -61,12 +85,30 @@ public struct Exporter: Sendable {
         )
     }
 
-    /// Every URL whose owner would change compared with the last probe (or the inventory when
-    /// never probed).
+    /// Every URL whose answer would change: owners compared with the last probe (or the
+    /// inventory when never probed), and, before the first export, what the fallback takes over
+    /// from Apache (URLs without a file, the logs' 404s, directories without an index file).
     public func preview(site: SiteRecord) throws -> [OwnerChangePreview] {
-        try database.ownerChanges(siteID: site.id!).map {
+        var changes = try database.ownerChanges(siteID: site.id!).map {
             OwnerChangePreview(path: $0.path, from: $0.observedOwner ?? $0.owner, to: $0.expectedOwner)
         }
+        if let takeover = try database.fallbackTakeover(site: site) {
+            let listed = Set(changes.map(\.path))
+            for url in takeover.urls where !listed.contains(url.path) {
+                let before = url.status.map { "Apache: \($0) (last probe)" } ?? "Apache: no such file (404)"
+                changes.append(OwnerChangePreview(path: url.path, from: nil, to: .swift, before: before))
+            }
+            for noise in takeover.noise {
+                changes.append(OwnerChangePreview(path: noise.path, from: nil, to: .swift, before: "Apache: 404, requested \(noise.hits) times"))
+            }
+            for directory in takeover.directories {
+                changes.append(
+                    OwnerChangePreview(path: directory, from: nil, to: .swift, before: "Apache: no index file (403, 404 or a listing)")
+                )
+            }
+            changes.sort { $0.path < $1.path }
+        }
+        return changes
     }
 
     /// How the plan `record` was made from differs from today's (nil: its plan cannot be read).

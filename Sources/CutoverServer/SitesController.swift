@@ -28,6 +28,8 @@ struct SitesController {
         /// `frontControllerDeclined` is false: then the detected one counts, not confirmed).
         var frontController: String?
         var frontControllerDeclined: Bool?
+        /// true, false, or "auto" is sent as null and keeps the default.
+        var directoriesToSwift: Bool?
         var sensitiveQueryKeys: [String]?
         var probeSkip: [String]?
 
@@ -61,7 +63,8 @@ struct SitesController {
                 sensitiveQueryKeys: sensitiveQueryKeys ?? base?.sensitiveQueryKeys ?? [],
                 probeSkip: probeSkip ?? base?.probeSkip ?? SiteSettings.defaultProbeSkip,
                 // '' declines a detected front controller; a script confirms one.
-                frontControllerDeclined: frontControllerDeclined ?? frontController.map(\.isEmpty) ?? base?.frontControllerDeclined ?? false
+                frontControllerDeclined: frontControllerDeclined ?? frontController.map(\.isEmpty) ?? base?.frontControllerDeclined ?? false,
+                directoriesToSwift: directoriesToSwift ?? base?.directoriesToSwift
             )
         }
     }

@@ -30,6 +30,9 @@ public struct SiteView: Codable, Sendable, Hashable {
     public var detectedFrontController: String?
     /// Who answers URLs without a file: `frontController`, else the detected one unless declined.
     public var routingFrontController: String?
+    /// Directories without an index file go to Swift: the setting (nil: automatic) and the result.
+    public var directoriesToSwift: Bool?
+    public var sendsDirectoriesToSwift: Bool
     /// Query keys masked at log import besides the built-in ones.
     public var sensitiveQueryKeys: [String]
     /// URL path globs a probe never requests (cron, install scripts).
@@ -56,6 +59,8 @@ public struct SiteView: Codable, Sendable, Hashable {
         frontControllerDeclined = site.frontControllerDeclined
         detectedFrontController = site.detectedFrontController
         routingFrontController = site.routingFrontController
+        directoriesToSwift = site.directoriesToSwift
+        sendsDirectoriesToSwift = site.sendsDirectoriesToSwift
         sensitiveQueryKeys = settings.sensitiveQueryKeys
         probeSkip = settings.probeSkip
         lastRun = site.lastScheduledAt

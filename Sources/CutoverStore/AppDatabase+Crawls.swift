@@ -124,12 +124,16 @@ extension AppDatabase {
         changes: InventoryChanges<Found>,
         issues: [CrawlIssue],
         filesSeen: Int,
-        htaccess: [HtaccessFile] = []
+        htaccess: [HtaccessFile] = [],
+        bareDirectories: [String] = []
     ) throws -> CrawlRecord {
         guard let crawlID = crawl.id else { preconditionFailure("crawl was not inserted") }
         return try writer.write { db in
             let now = clock.now()
             try Self.replaceHtaccessFiles(db, siteID: crawl.siteID, htaccess)
+            try db.execute(sql: "DELETE FROM bare_directories WHERE site_id = ?", arguments: [crawl.siteID])
+            let bare = try db.makeStatement(sql: "INSERT OR IGNORE INTO bare_directories (site_id, path) VALUES (?, ?)")
+            for path in bareDirectories { try bare.execute(arguments: [crawl.siteID, path]) }
             // The docroot's own front controller, as this crawl found it: when it appears, moves or
             // goes, URLs without a file change hands (unless the user set or declined one).
             let routingBefore = try Self.missingOwner(db, siteID: crawl.siteID)

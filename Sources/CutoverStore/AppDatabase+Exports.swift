@@ -72,6 +72,50 @@ extension AppDatabase {
 
     /// Pages whose owner would change if the plan were applied: last observed owner versus
     /// planned owner.
+    /// What the first export changes besides the plan, while no export is stored and no probe
+    /// has found the fallback working: URLs without a file the fallback starts to answer (known
+    /// ones, and the logs' most requested 404s), and directories without an index file.
+    public func fallbackTakeover(site: SiteRecord, noiseLimit: Int = 100) throws -> FallbackTakeover? {
+        try writer.read { db in
+            let siteID = site.id!
+            guard try Int.fetchOne(db, sql: "SELECT count(*) FROM exports WHERE site_id = ?", arguments: [siteID]) == 0,
+                try Bool.fetchOne(
+                    db,
+                    sql: "SELECT fallback_healthy FROM probe_runs WHERE site_id = ? AND status = 'succeeded' ORDER BY id DESC LIMIT 1",
+                    arguments: [siteID]
+                ) != true,
+                site.routingFrontController == nil
+            else { return nil }
+            var takeover = FallbackTakeover()
+            takeover.urls = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT path, last_status FROM urls WHERE site_id = ? AND gone = 0 AND file_path IS NULL
+                      AND flags & ? = 0 AND coalesce(planned_owner, owner) = 'swift' AND observed_owner IS NULL
+                    ORDER BY path
+                    """,
+                arguments: [siteID, URLFlags.queryPage.rawValue]
+            ).map { (path: $0["path"], status: $0["last_status"]) }
+            takeover.noise = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT t.path, t.hits FROM traffic t WHERE t.site_id = ? AND t.status_4xx = t.hits
+                      AND NOT EXISTS (SELECT 1 FROM urls u WHERE u.site_id = t.site_id AND u.path = t.path)
+                    ORDER BY t.hits DESC, t.path LIMIT ?
+                    """,
+                arguments: [siteID, noiseLimit]
+            ).map { (path: $0["path"], hits: $0["hits"]) }
+            if site.sendsDirectoriesToSwift {
+                takeover.directories = try String.fetchAll(
+                    db,
+                    sql: "SELECT path FROM bare_directories WHERE site_id = ? ORDER BY path",
+                    arguments: [siteID]
+                )
+            }
+            return takeover
+        }
+    }
+
     public func ownerChanges(siteID: Int64) throws -> [URLRecord] {
         try writer.read { db in
             try URLRecord.filter(
@@ -80,4 +124,14 @@ extension AppDatabase {
             ).order(URLRecord.Columns.path).fetchAll(db)
         }
     }
+}
+
+/// What Apache answers itself until the first export's fallback sends it to Swift.
+public struct FallbackTakeover: Sendable {
+    /// Known URLs without a file that no probe has seen answered (`status`: their last probe's).
+    public var urls: [(path: String, status: Int?)] = []
+    /// Requested paths that only ever got 4xx and are not in the inventory, most requested first.
+    public var noise: [(path: String, hits: Int)] = []
+    /// Directories without an index file (when the site sends them to Swift).
+    public var directories: [String] = []
 }

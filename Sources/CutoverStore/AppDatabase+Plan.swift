@@ -272,7 +272,8 @@ extension AppDatabase {
                 mapFilePath: mapFilePath,
                 htaccess: try Self.htaccessFiles(db, siteID: site.id!),
                 prefixes: try Self.routePrefixes(db, siteID: site.id!),
-                scriptDirectories: try Self.pageKeyDirectoryURLs(db, site: site)
+                scriptDirectories: try Self.pageKeyDirectoryURLs(db, site: site),
+                directoriesToSwift: site.sendsDirectoriesToSwift
             )
         }
     }

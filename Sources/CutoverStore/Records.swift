@@ -29,6 +29,8 @@ public struct SiteRecord: Codable, FetchableRecord, MutablePersistableRecord, Se
     /// The front controller the last crawl found in the docroot's `.htaccess` (a catch-all
     /// rule or `FallbackResource`), kept by the crawl, never by a settings change.
     public var detectedFrontController: String?
+    /// Stored as 1, 0 or NULL (migration 0025).
+    public var directoriesToSwift: Bool?
     /// Stored as a JSON array (migration 0019).
     public var sensitiveQueryKeys: [String]
     /// Stored as a JSON array (migration 0020).
@@ -51,6 +53,7 @@ public struct SiteRecord: Codable, FetchableRecord, MutablePersistableRecord, Se
         case frontController = "front_controller"
         case frontControllerDeclined = "front_controller_declined"
         case detectedFrontController = "detected_front_controller"
+        case directoriesToSwift = "directories_to_swift"
         case sensitiveQueryKeys = "sensitive_query_keys"
         case probeSkip = "probe_skip"
         case lastScheduledAt = "last_scheduled_at"
@@ -72,6 +75,7 @@ public struct SiteRecord: Codable, FetchableRecord, MutablePersistableRecord, Se
         self.pageKeys = settings.pageKeys
         self.frontController = settings.frontController
         self.frontControllerDeclined = settings.frontController == nil && settings.frontControllerDeclined
+        self.directoriesToSwift = settings.directoriesToSwift
         self.sensitiveQueryKeys = settings.sensitiveQueryKeys
         self.probeSkip = settings.probeSkip
         self.createdAt = createdAt
@@ -94,9 +98,14 @@ public struct SiteRecord: Codable, FetchableRecord, MutablePersistableRecord, Se
             frontController: frontController,
             sensitiveQueryKeys: sensitiveQueryKeys,
             probeSkip: probeSkip,
-            frontControllerDeclined: frontControllerDeclined
+            frontControllerDeclined: frontControllerDeclined,
+            directoriesToSwift: directoriesToSwift
         )
     }
+
+    /// Whether the export sends directories without an index file to Swift: the setting, else
+    /// yes unless a front controller answers URLs without a file.
+    public var sendsDirectoriesToSwift: Bool { directoriesToSwift ?? (routingFrontController == nil) }
 
     /// The script that answers URLs without a file: the one the user set, else the one the
     /// crawl detected unless the user declined it. Owners, probes, log attribution and route

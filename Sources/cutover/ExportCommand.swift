@@ -32,7 +32,11 @@ struct ExportCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "Run Apache's config test (apache2 -t) on the export; exit 1 when Apache rejects it.")
     var check = false
 
-    @Flag(name: .long, help: "List every URL whose owner would change compared with the last probe.")
+    @Flag(
+        name: .long,
+        help:
+            "List every URL whose answer would change (owners against the last probe; before the first export, what the fallback takes over from Apache)."
+    )
     var preview = false
 
     @Flag(name: .long, help: "Show what changed since the previous export of this form.")
@@ -71,7 +75,7 @@ struct ExportCommand: AsyncParsableCommand {
             let changes = try exporter.preview(site: site)
             if global.json { return try Output.json(changes) }
             if changes.isEmpty { print("no URL would change owner") }
-            for change in changes { print("\(change.path): \(change.from.rawValue) -> \(change.to.rawValue)") }
+            for change in changes { print("\(change.path): \(change.beforeText) -> \(change.to.rawValue)") }
             return
         }
         if let id {

@@ -77,6 +77,13 @@ struct SiteCommand: AsyncParsableCommand {
         @Flag(name: .long, help: "Let the probe request every URL (no deny-list).")
         var noProbeSkip = false
 
+        @Option(
+            name: .long,
+            help:
+                "Send directories without an index file to Swift with the fallback: yes, no or auto (yes unless a front controller answers URLs without a file)."
+        )
+        var directoriesToSwift: DirectoriesChoice = .auto
+
         @Flag(name: .long, help: "Replace the settings of an existing site of that name (its inventory is kept).")
         var replace = false
 
@@ -108,7 +115,8 @@ struct SiteCommand: AsyncParsableCommand {
                 frontController: frontController.flatMap { $0.isEmpty ? nil : $0 },
                 sensitiveQueryKeys: sensitiveKey,
                 probeSkip: noProbeSkip ? [] : probeSkip.isEmpty ? SiteSettings.defaultProbeSkip : probeSkip,
-                frontControllerDeclined: frontController?.isEmpty == true
+                frontControllerDeclined: frontController?.isEmpty == true,
+                directoriesToSwift: directoriesToSwift.setting
             )
             let site = try await replace ? database.upsertSite(settings) : database.addSite(settings)
             if global.json { try Output.json(SiteView(site)) } else { print("site \(site.name) registered (docroot \(site.docroot))") }
@@ -145,6 +153,7 @@ struct SiteCommand: AsyncParsableCommand {
         var sensitiveKey: [String] = []
         @Option(name: .long, help: "URL path globs the probe never requests; replaces the list; repeatable.") var probeSkip: [String] = []
         @Flag(name: .long, help: "Let the probe request every URL (no deny-list).") var noProbeSkip = false
+        @Option(name: .long, help: "Send directories without an index file to Swift: yes, no or auto.") var directoriesToSwift: DirectoriesChoice?
 
         func validate() throws {
             if let crawlEvery, crawlEvery != "off", Interval.seconds(crawlEvery) == nil {
@@ -174,6 +183,7 @@ struct SiteCommand: AsyncParsableCommand {
             if !sensitiveKey.isEmpty { settings.sensitiveQueryKeys = sensitiveKey }
             if !probeSkip.isEmpty { settings.probeSkip = probeSkip }
             if noProbeSkip { settings.probeSkip = [] }
+            if let directoriesToSwift { settings.directoriesToSwift = directoriesToSwift.setting }
             let site = try await database.upsertSite(settings)
             if global.json { try Output.json(SiteView(site)) } else { print("site \(site.name) updated") }
         }
@@ -204,6 +214,19 @@ struct SiteCommand: AsyncParsableCommand {
         func run() async throws {
             try await global.openDatabase().removeSite(named: name)
             if !global.json { print("site \(name) removed") }
+        }
+    }
+}
+
+/// `--directories-to-swift yes|no|auto`.
+enum DirectoriesChoice: String, ExpressibleByArgument, CaseIterable {
+    case yes, no, auto
+
+    var setting: Bool? {
+        switch self {
+        case .yes: true
+        case .no: false
+        case .auto: nil
         }
     }
 }
