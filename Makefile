@@ -2,7 +2,7 @@
 SWIFT ?= swift
 DB ?= cutover.sqlite
 
-.PHONY: setup build test test-fast lint bench contract demo-check browser-test docker-check run apply bench-crawl release clean fuzz
+.PHONY: setup build test test-fast lint bench contract demo-check browser-test docker-check run apply bench-crawl release clean fuzz deb deb-check
 
 setup:
 	@scripts/setup.sh
@@ -12,6 +12,16 @@ build: setup
 
 release: setup
 	$(SWIFT) build -c release --product cutover
+
+# A Debian package (.build/deb/cutover_*.deb): the binary with Swift's runtime linked in, the
+# dashboard, a hardened systemd unit, the service user and its token; lintian-clean.
+deb: setup
+	scripts/deb.sh
+
+# CI (as root): builds the package, installs it with dpkg -i, runs it from its unit's command
+# line, checks the dashboard and the API, purges it.
+deb-check: setup
+	scripts/deb-check.sh
 
 # All tests: unit, store, crawl, CLI, server routes, integration (real Apache + mod_php on
 # loopback); the API contract check (schemathesis); the no-Docker demo end to end; the

@@ -6,8 +6,8 @@ import Logging
 
 /// Options every command shares.
 struct GlobalOptions: ParsableArguments {
-    @Option(name: .long, help: "SQLite database file.")
-    var db: String = "cutover.sqlite"
+    @Option(name: .long, help: "SQLite database file (default: $CUTOVER_DB, else ./cutover.sqlite).")
+    var db: String = ProcessInfo.processInfo.environment["CUTOVER_DB"].flatMap { $0.isEmpty ? nil : $0 } ?? "cutover.sqlite"
 
     @Flag(name: .long, help: "Print machine-readable JSON instead of text.")
     var json = false

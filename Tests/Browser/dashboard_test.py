@@ -159,8 +159,9 @@ class Dashboard:
         # The demo's serve reads logs only under its log roots: $DEMO_DIR/logs is one.
         log_dir = tempfile.mkdtemp(prefix="cutover-browser-log", dir=os.path.join(os.environ["DEMO_DIR"], "logs"))
         stamp = datetime.datetime.now(datetime.UTC).strftime("%d/%b/%Y:%H:%M:%S +0000")
-        requests = [("/contact.php", 200)] * 5 + [("/index.php?page=about", 200), ("/index.php?page=team", 200), ("/index.php?page=home", 200),
-                                                  ("/<script>alert(2)</script>", 404), ("/<script>alert(2)</script>", 404)]
+        # Each page value twice: a key whose values are new on every request names no page.
+        requests = [("/contact.php", 200)] * 7 + [("/index.php?page=about", 200), ("/index.php?page=team", 200), ("/index.php?page=home", 200)] * 2 \
+            + [("/<script>alert(2)</script>", 404), ("/<script>alert(2)</script>", 404)]
         with open(os.path.join(log_dir, "access.log"), "w") as log:
             for path, status in requests:
                 log.write(f'192.0.2.1 - - [{stamp}] "GET {path} HTTP/1.1" {status} 10 "-" "Mozilla/5.0"\n')
@@ -178,7 +179,7 @@ class Dashboard:
         self.text_appears("[data-name=traffic-7] .figure", f"{summary['last7']['percentOnSwift']:.1f}%")
         self.text_appears("[data-name=port-next]", "/contact.php")
         self.text_appears("[data-name=noise]", "/%3Cscript%3Ealert(2)%3C/script%3E")
-        self.text_appears("[data-name=page-keys]", "/index.php=page — 3 values in 3 of 3 requests")
+        self.text_appears("[data-name=page-keys]", "/index.php=page — 3 values in 6 of 6 requests")
         assert self.all(".chart svg rect.bar"), "no daily traffic bars"
         self.no_script_ran()
         self.shot("overview-traffic")
@@ -199,7 +200,7 @@ class Dashboard:
         assert self.css("form.filters [name=minHits]").get_attribute("value") == "1"
         assert self.row_paths() == ["/contact.php", "/index.php"], self.row_paths()
         hits = [cell.text for cell in self.all("table.urls tbody tr td:last-child")]
-        assert hits == ["5", "3"], hits
+        assert hits == ["7", "6"], hits
 
         step("a file named like markup is shown as text and runs nothing")
         self.filter_urls(q="onerror")

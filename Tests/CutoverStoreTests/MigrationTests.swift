@@ -77,6 +77,21 @@ import Testing
         #expect(summary.planned == 1 && summary.neverPages == 2)
     }
 
+    /// Migration 0020 gives every existing site the deny-list new sites get from
+    /// `SiteSettings.defaultProbeSkip`: the two lists are written twice, so pin them together.
+    @Test func probeSkipDefaultsOfTheMigrationAndTheSettingsAgree() throws {
+        let database = try AppDatabase(writer: DatabaseQueue())
+        let stored = try database.writer.write { db -> String? in
+            try db.execute(
+                sql:
+                    "INSERT INTO sites (name, docroot, public_url, backend_url, created_at) VALUES ('x', '/srv', 'http://a', 'http://b', '2025-01-01 00:00:00.000')"
+            )
+            return try String.fetchOne(db, sql: "SELECT probe_skip FROM sites WHERE name = 'x'")
+        }
+        let decoded = try JSONDecoder().decode([String].self, from: Data((stored ?? "").utf8))
+        #expect(decoded == SiteSettings.defaultProbeSkip)
+    }
+
     @Test func openingUsesWALAndForeignKeys() throws {
         let folder = try TemporaryDirectory()
         defer { folder.remove() }
