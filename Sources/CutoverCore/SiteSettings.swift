@@ -40,6 +40,10 @@ public struct SiteSettings: Sendable, Hashable, Codable {
     /// with the export's fallback; nil: yes, unless a front controller answers URLs without a
     /// file (there the app keeps them).
     public var directoriesToSwift: Bool?
+    /// The vhost's `Alias` directories (`/wp-content` → `/var/lib/wordpress/wp-content`): Apache
+    /// serves them from outside the docroot, so the crawl walks them at their URL prefix with
+    /// the docroot's rules; no Swift fallback reaches them.
+    public var aliases: [PathAlias] = []
     /// Query keys whose values are masked at log import besides the built-in ones (`voucher`).
     public var sensitiveQueryKeys: [String]
     /// URL path globs (`*` also matches `/`) a probe never requests: requesting a cron or
@@ -67,8 +71,10 @@ public struct SiteSettings: Sendable, Hashable, Codable {
         sensitiveQueryKeys: [String] = [],
         probeSkip: [String] = SiteSettings.defaultProbeSkip,
         frontControllerDeclined: Bool = false,
-        directoriesToSwift: Bool? = nil
+        directoriesToSwift: Bool? = nil,
+        aliases: [PathAlias] = []
     ) {
+        self.aliases = aliases
         self.directoriesToSwift = directoriesToSwift
         self.frontControllerDeclined = frontControllerDeclined
         self.sensitiveQueryKeys = sensitiveQueryKeys
@@ -94,7 +100,9 @@ public struct SiteSettings: Sendable, Hashable, Codable {
 
     /// The bytes of text the settings hold.
     public var storedBytes: Int {
-        let lists = directoryIndex + phpExtensions + accessLogs + pageKeys.flatMap { [$0.script, $0.key] } + sensitiveQueryKeys + probeSkip
+        let lists =
+            directoryIndex + phpExtensions + accessLogs + pageKeys.flatMap { [$0.script, $0.key] } + sensitiveQueryKeys + probeSkip
+            + aliases.flatMap { [$0.urlPath, $0.directory] }
         return [name, docroot, publicURL, backendURL, ownerHeader, accessLogFormat, frontController ?? ""].map(\.utf8.count).reduce(0, +)
             + lists.map(\.utf8.count).reduce(0, +)
     }
@@ -128,6 +136,8 @@ public struct SiteSettings: Sendable, Hashable, Codable {
         if sensitiveQueryKeys.count > 32 || !sensitiveQueryKeys.allSatisfy(QueryPage.isKeyName) {
             found.append("sensitive query keys: at most 32, each 1-64 letters, digits, '_' or '-'")
         }
+        if aliases.count > 16 { found.append("at most 16 aliases") }
+        found += aliases.compactMap(\.problem)
         if probeSkip.count > 64 || !probeSkip.allSatisfy(ProbeSkip.isValidGlob) {
             found.append("probe skip: at most 64 URL path globs, each 1-200 bytes starting with '/' or '*', without control characters")
         }
@@ -269,5 +279,45 @@ public enum HTTPBaseURL {
         var result = text
         while result.hasSuffix("/") { result.removeLast() }
         return result
+    }
+}
+
+/// One `Alias URL-path directory` of the site's vhost.
+public struct PathAlias: Codable, Sendable, Hashable {
+    /// `/wp-content`: the URL path Apache maps, canonical, without a trailing slash.
+    public var urlPath: String
+    /// The absolute directory it maps to.
+    public var directory: String
+
+    public init(urlPath: String, directory: String) {
+        var path = urlPath
+        while path.count > 1, path.hasSuffix("/") { path.removeLast() }
+        self.urlPath = path
+        var folder = directory
+        while folder.count > 1, folder.hasSuffix("/") { folder.removeLast() }
+        self.directory = folder
+    }
+
+    /// `URL=DIRECTORY` as the command line takes it.
+    public init?(argument: String) {
+        guard let equals = argument.firstIndex(of: "="), equals != argument.startIndex else { return nil }
+        self.init(urlPath: String(argument[..<equals]), directory: String(argument[argument.index(after: equals)...]))
+    }
+
+    /// URLs below it start with this (`/wp-content/`).
+    public var urlPrefix: String { urlPath == "/" ? "/" : urlPath + "/" }
+
+    /// Why it cannot be used, or nil.
+    public var problem: String? {
+        let controls = { (text: String) in text.unicodeScalars.contains { $0.value < 0x20 || $0.value == 0x7f } }
+        guard urlPath.hasPrefix("/"), urlPath != "/", !controls(urlPath), urlPath.utf8.count <= 1024,
+            PathEncoding.canonical(urlPath) == urlPath
+        else {
+            return "alias '\(ConfigText.visible(urlPath))' must be a canonical URL path below '/' (like /wp-content)"
+        }
+        guard directory.hasPrefix("/"), directory != "/", !controls(directory), directory.utf8.count <= 4096 else {
+            return "alias directory '\(ConfigText.visible(directory))' must be an absolute path other than '/'"
+        }
+        return nil
     }
 }

@@ -97,7 +97,7 @@ public struct Crawler: Sendable {
             // The stored inventory loads on another core while this one walks.
             let knownLoad = BackgroundWork { [database] in try database.knownURLs(siteID: siteID) }
             var walker = DocrootWalker(mapping: mapping, isCancelled: isCancelled) { count in progress(.init(phase: .walking, done: count)) }
-            try walker.walk()
+            try walker.walk(aliases: site.aliases)
             var found = walker.found
             progress(.init(phase: .walking, done: found.count))
             timings.walk = clock.lap()

@@ -32,6 +32,11 @@ struct DocrootWalker {
     /// answers them 403 or with a listing until the export's fallback sends them to Swift.
     private(set) var bareDirectories: [String] = []
     private var rootReal: [UInt8] = []
+    /// URL prefixes of the vhost's Alias directories (`/wp-content/`): Apache serves them from
+    /// there, so the docroot's folders of that name are never reached.
+    private var aliasPrefixes: Set<String> = []
+    /// Walking an Alias directory: its `.htaccess` files and bare folders are not the docroot's.
+    private var inAlias = false
     private var visited = 0
     let onProgress: (Int) -> Void
     let isCancelled: () -> Bool
@@ -86,6 +91,50 @@ struct DocrootWalker {
         try walkDirectory(handle, &top)
     }
 
+    /// Walks the docroot, then each Alias directory at its URL prefix with the same rules (an
+    /// alias can hold PHP, or a whole app). A missing or unreadable alias is an issue, not a
+    /// failed crawl.
+    mutating func walk(aliases: [PathAlias]) throws {
+        aliasPrefixes = Set(aliases.map(\.urlPrefix))
+        try walk()
+        inAlias = true
+        defer { inAlias = false }
+        for alias in aliases {
+            var path = Array(alias.directory.utf8)
+            while path.count > 1, path.last == UInt8(ascii: "/") { path.removeLast() }
+            var info = stat()
+            let display = alias.directory + "/"
+            func aliasIssue(_ message: String) {
+                issues.append(CrawlIssue(filePath: alias.directory, kind: "alias-unreadable", message: "Alias \(alias.urlPath): \(message)"))
+            }
+            guard POSIX.status(path, &info) == 0 else {
+                aliasIssue(POSIX.message(errno))
+                continue
+            }
+            guard POSIX.isDirectory(info.st_mode), !POSIX.isPseudoFileSystem(path) else {
+                aliasIssue("not a directory Cutover walks")
+                continue
+            }
+            guard let real = POSIX.realpath(path), let handle = POSIX.openDirectory(path) else {
+                aliasIssue(POSIX.message(errno))
+                continue
+            }
+            rootReal = real
+            let id = DeviceInode(info)
+            var top = Directory(
+                fsPath: path,
+                real: real,
+                urlPrefix: alias.urlPrefix,
+                displayPrefix: display,
+                flags: ApacheMapping.flags(ofURLPath: alias.urlPath).intersection([.hidden, .sensitive]),
+                depth: 0,
+                ancestors: [id],
+                device: id.device
+            )
+            try walkDirectory(handle, &top)
+        }
+    }
+
     private mutating func walkDirectory(_ handle: OpaquePointer, _ directory: inout Directory) throws {
         defer { closedir(handle) }
         directory.number = found.addDirectory(
@@ -104,7 +153,7 @@ struct DocrootWalker {
         // mod_dir answers `/dir/` with the first DirectoryIndex file present.
         if let index {
             found.addDirectoryIndex(of: index.entry)
-        } else if !directory.flags.contains(.hidden) {
+        } else if !directory.flags.contains(.hidden), !inAlias {
             bareDirectories.append(directory.urlPrefix)
         }
     }
@@ -179,6 +228,9 @@ struct DocrootWalker {
             }
         }
         if POSIX.isDirectory(info.st_mode) {
+            if !aliasPrefixes.isEmpty, !inAlias, aliasPrefixes.contains(directory.urlPrefix + PathEncoding.encodeSegment(name) + "/") {
+                return  // Apache serves this URL from the Alias directory, walked on its own
+            }
             let id = DeviceInode(info)
             // Below a link that left the docroot, each folder is judged by where it really is
             // (a link to /var must not walk /var/mail).
@@ -228,7 +280,7 @@ struct DocrootWalker {
                 size: Int64(info.st_size),
                 mtime: POSIX.mtime(info)
             )
-            if name.elementsEqual(Self.htaccessName) { htaccess.append((String(directory.displayPrefix.dropLast()), childPath)) }
+            if name.elementsEqual(Self.htaccessName), !inAlias { htaccess.append((String(directory.displayPrefix.dropLast()), childPath)) }
             if let rank = mapping.indexRank(ofFileNamed: name), rank < index?.rank ?? Int.max { index = (rank, entry) }
         } else {
             issue(directory, name, "not-a-file", "not a regular file or directory (socket, FIFO or device); skipped")

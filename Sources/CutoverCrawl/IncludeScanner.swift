@@ -17,7 +17,8 @@ public struct IncludeScanner: Sendable {
         var scans: [PHPIncludeScan] = []
         for file in try database.phpFilesToScan(siteID: siteID) where file.scannedHash != file.contentHash {
             if isCancelled() { throw CancellationError() }
-            let path = docroot + "/" + file.filePath
+            // A file of an Alias directory carries its absolute path.
+            let path = file.filePath.hasPrefix("/") ? file.filePath : docroot + "/" + file.filePath
             guard let attributes = try? FileManager.default.attributesOfItem(atPath: path),
                 (attributes[.size] as? Int ?? Int.max) <= Self.maxBytes,
                 let data = FileManager.default.contents(atPath: path)

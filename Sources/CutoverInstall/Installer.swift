@@ -20,6 +20,9 @@ public struct InstallReport: Sendable, Codable {
     public var includeChanged: Bool
     public var dryRun: Bool
     public var checks: [LiveCheck] = []
+    /// The vhost's `Alias` directories, filled into the site's settings because it had none
+    /// (the next crawl walks them); empty when the site had its own or the vhost has none.
+    public var aliasesFromVirtualHost: [PathAlias] = []
 }
 
 /// Puts a site's export live inside the `<VirtualHost>` that serves it, the way an admin would
@@ -49,6 +52,23 @@ public struct Installer: Sendable {
 
     public func install(site: SiteRecord, includeFile: String, pick: String? = nil, dryRun: Bool = false) async throws -> InstallReport {
         let include = try ApacheEscaping.quotedPath(includeFile, what: "include file").dropFirst().dropLast()
+        // The vhost first: a refusal stores no export.
+        let hosts = try control.virtualHosts()
+        let host: VirtualHost
+        do {
+            host = try VirtualHostChoice.choose(siteURL: site.publicURL, docroot: site.docroot, among: hosts, pick: pick)
+        } catch {
+            throw InstallError.noVirtualHost(error)
+        }
+        // Its Alias directories, when the site names none: Apache serves them, not the fallback.
+        var site = site
+        let vhostAliases = host.pathAliases.map { PathAlias(urlPath: $0.urlPath, directory: $0.directory) }.filter { $0.problem == nil }
+        let filledAliases = site.aliases.isEmpty ? vhostAliases : []
+        if !filledAliases.isEmpty, !dryRun {
+            var settings = site.settings
+            settings.aliases = filledAliases
+            site = try await database.upsertSite(settings)
+        }
         let exporter = Exporter(database: database)
         let (record, rendered) = try dryRun ? exporter.render(site: site, form: .vhost) : exporter.export(site: site, form: .vhost)
         guard rendered.conflicts.isEmpty else {
@@ -56,13 +76,6 @@ public struct Installer: Sendable {
                 command: "cutover export --check",
                 output: "a .htaccess overrides the export: " + rendered.conflicts.joined(separator: "; ")
             )
-        }
-        let hosts = try control.virtualHosts()
-        let host: VirtualHost
-        do {
-            host = try VirtualHostChoice.choose(siteURL: site.publicURL, docroot: site.docroot, among: hosts, pick: pick)
-        } catch {
-            throw InstallError.noVirtualHost(error)
         }
         let edit = try VirtualHostEdit.including(String(include), site: site.name, in: host)
         let previousInclude = try? String(contentsOfFile: String(include), encoding: .utf8)
@@ -78,6 +91,7 @@ public struct Installer: Sendable {
             includeChanged: previousInclude != text,
             dryRun: dryRun
         )
+        report.aliasesFromVirtualHost = filledAliases
         if dryRun { return report }
 
         let restore = {

@@ -30,6 +30,7 @@ struct SitesController {
         var frontControllerDeclined: Bool?
         /// true, false, or "auto" is sent as null and keeps the default.
         var directoriesToSwift: Bool?
+        var aliases: [PathAlias]?
         var sensitiveQueryKeys: [String]?
         var probeSkip: [String]?
 
@@ -64,7 +65,8 @@ struct SitesController {
                 probeSkip: probeSkip ?? base?.probeSkip ?? SiteSettings.defaultProbeSkip,
                 // '' declines a detected front controller; a script confirms one.
                 frontControllerDeclined: frontControllerDeclined ?? frontController.map(\.isEmpty) ?? base?.frontControllerDeclined ?? false,
-                directoriesToSwift: directoriesToSwift ?? base?.directoriesToSwift
+                directoriesToSwift: directoriesToSwift ?? base?.directoriesToSwift,
+                aliases: aliases ?? base?.aliases ?? []
             )
         }
     }

@@ -33,6 +33,8 @@ public struct SiteView: Codable, Sendable, Hashable {
     /// Directories without an index file go to Swift: the setting (nil: automatic) and the result.
     public var directoriesToSwift: Bool?
     public var sendsDirectoriesToSwift: Bool
+    /// The vhost's Alias directories, crawled at their URL prefix.
+    public var aliases: [PathAlias]
     /// Query keys masked at log import besides the built-in ones.
     public var sensitiveQueryKeys: [String]
     /// URL path globs a probe never requests (cron, install scripts).
@@ -61,6 +63,7 @@ public struct SiteView: Codable, Sendable, Hashable {
         routingFrontController = site.routingFrontController
         directoriesToSwift = site.directoriesToSwift
         sendsDirectoriesToSwift = site.sendsDirectoriesToSwift
+        aliases = site.aliases
         sensitiveQueryKeys = settings.sensitiveQueryKeys
         probeSkip = settings.probeSkip
         lastRun = site.lastScheduledAt

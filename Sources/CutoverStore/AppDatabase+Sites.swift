@@ -93,7 +93,9 @@ extension AppDatabase {
         // Each scans the site's URLs (0.5 s at 1,000,000), and `crawl --docroot` upserts the
         // site every run: only when the setting they follow changed.
         if old.pageKeys != settings.pageKeys { try syncQueryPages(db, siteID: existing.id!) }
-        let routingChanged = old.frontController != settings.frontController || old.frontControllerDeclined != settings.frontControllerDeclined
+        let routingChanged =
+            old.frontController != settings.frontController || old.frontControllerDeclined != settings.frontControllerDeclined
+            || old.aliases != settings.aliases
         if routingChanged { try syncRouteOwners(db, siteID: existing.id!) }
         // Expected owners moved with the settings: so does each URL's drift against its last
         // observation (not only at the next probe).
@@ -142,7 +144,8 @@ extension AppDatabase {
                   OR urls.path LIKE '%.cgi')
                   AND EXISTS (SELECT 1 FROM crawls c WHERE c.site_id = urls.site_id AND c.status = 'succeeded'))
                 OR NOT EXISTS (SELECT 1 FROM traffic t WHERE t.site_id = urls.site_id AND t.path = urls.path
-                  AND t.status_2xx + t.status_3xx > 0)))
+                  AND t.status_2xx + t.status_3xx > 0)
+                OR \(underAlias("urls"))))
             """
         try db.execute(
             sql: """
@@ -151,6 +154,15 @@ extension AppDatabase {
                 """,
             arguments: [siteID]
         )
+    }
+
+    /// SQL: the row `table` has a path below one of its site's Alias directories, which Apache
+    /// serves from there (no fallback, no front controller).
+    static func underAlias(_ table: String) -> String {
+        """
+        EXISTS (SELECT 1 FROM json_each((SELECT s.aliases FROM sites s WHERE s.id = \(table).site_id)) a
+          WHERE substr(\(table).path, 1, length(json_extract(a.value, '$.urlPath')) + 1) = json_extract(a.value, '$.urlPath') || '/')
+        """
     }
 
     /// Recomputes each URL's drift from its last observation and its expected owner now (URLs

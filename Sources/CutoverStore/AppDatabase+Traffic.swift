@@ -268,6 +268,7 @@ extension AppDatabase {
                       AND t.path NOT GLOB '*%[01][0-9A-F]*' AND instr(t.path, '%7F') = 0
                       AND NOT EXISTS (SELECT 1 FROM urls u WHERE u.site_id = t.site_id AND u.path = t.path)
                       AND NOT EXISTS (SELECT 1 FROM urls u WHERE u.site_id = t.site_id AND u.path = t.path || '/')
+                      AND NOT \(Self.underAlias("t"))
                     ORDER BY t.hits DESC, t.path LIMIT ?
                     """,
                 arguments: [owner, URLFlags.fromLog.rawValue, siteID, Self.requestedURLsPerImport]

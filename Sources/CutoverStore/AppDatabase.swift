@@ -86,10 +86,18 @@ public struct AppDatabase: Sendable {
         try Self.refuseNewerSchema(writer, migrator: migrator)
         // A writer made elsewhere (a test's queue) lacks the functions `configuration()` adds.
         try writer.writeWithoutTransaction { db in db.add(function: Self.nameFlags) }
+        let before = try writer.read { db in try migrator.appliedIdentifiers(db) }
         if let target {
             try migrator.migrate(writer, upTo: target)
         } else {
             try migrator.migrate(writer)
+        }
+        // The Swift steps of migrations applied now, once the whole schema is there (a step
+        // runs today's store code, which may read columns of later migrations).
+        let applied = try writer.read { db in try migrator.appliedIdentifiers(db) }
+        let steps = applied.subtracting(before).sorted().compactMap { Self.afterMigration[$0] }
+        if target == nil, !steps.isEmpty {
+            try writer.write { db in for step in steps { try step(db) } }
         }
         // The schema check above opened a reader on the old schema. SQLite re-prepares its first
         // statement after a migration that added columns, but GRDB keeps the column names it
@@ -163,16 +171,14 @@ public struct AppDatabase: Sendable {
         for file in try migrationFiles() {
             let sql = try String(contentsOf: file, encoding: .utf8)
             let identifier = file.deletingPathExtension().lastPathComponent
-            migrator.registerMigration(identifier) { db in
-                try db.execute(sql: sql)
-                try afterMigration[identifier]?(db)
-            }
+            migrator.registerMigration(identifier) { db in try db.execute(sql: sql) }
         }
         return migrator
     }
 
     /// Steps a migration needs that SQL alone cannot express: flags worked out by the store's own
-    /// rules, recomputed for every site once the schema holds them.
+    /// rules, recomputed for every site once the schema holds them (run after the last migration,
+    /// never by a partial `migrateUpTo`).
     static let afterMigration: [String: @Sendable (Database) throws -> Void] = [
         "0022_progress_truth": { db in
             for siteID in try Int64.fetchAll(db, sql: "SELECT id FROM sites") { try markNeverPages(db, siteID: siteID) }

@@ -31,6 +31,8 @@ public struct SiteRecord: Codable, FetchableRecord, MutablePersistableRecord, Se
     public var detectedFrontController: String?
     /// Stored as 1, 0 or NULL (migration 0025).
     public var directoriesToSwift: Bool?
+    /// Stored as a JSON array of `{urlPath, directory}` (migration 0026).
+    public var aliases: [PathAlias]
     /// Stored as a JSON array (migration 0019).
     public var sensitiveQueryKeys: [String]
     /// Stored as a JSON array (migration 0020).
@@ -54,6 +56,7 @@ public struct SiteRecord: Codable, FetchableRecord, MutablePersistableRecord, Se
         case frontControllerDeclined = "front_controller_declined"
         case detectedFrontController = "detected_front_controller"
         case directoriesToSwift = "directories_to_swift"
+        case aliases
         case sensitiveQueryKeys = "sensitive_query_keys"
         case probeSkip = "probe_skip"
         case lastScheduledAt = "last_scheduled_at"
@@ -76,6 +79,7 @@ public struct SiteRecord: Codable, FetchableRecord, MutablePersistableRecord, Se
         self.frontController = settings.frontController
         self.frontControllerDeclined = settings.frontController == nil && settings.frontControllerDeclined
         self.directoriesToSwift = settings.directoriesToSwift
+        self.aliases = settings.aliases
         self.sensitiveQueryKeys = settings.sensitiveQueryKeys
         self.probeSkip = settings.probeSkip
         self.createdAt = createdAt
@@ -99,7 +103,8 @@ public struct SiteRecord: Codable, FetchableRecord, MutablePersistableRecord, Se
             sensitiveQueryKeys: sensitiveQueryKeys,
             probeSkip: probeSkip,
             frontControllerDeclined: frontControllerDeclined,
-            directoriesToSwift: directoriesToSwift
+            directoriesToSwift: directoriesToSwift,
+            aliases: aliases
         )
     }
 

@@ -65,6 +65,11 @@ struct InstallCommand: AsyncParsableCommand {
                 + (report.virtualHostFile != report.virtualHost.split(separator: ":").dropLast().joined(separator: ":")
                     ? " (file \(report.virtualHostFile))" : "")
         )
+        for alias in report.aliasesFromVirtualHost {
+            print(
+                "\(report.dryRun ? "would take" : "took") the vhost's Alias \(alias.urlPath) -> \(alias.directory) into the site's settings: the next crawl walks it"
+            )
+        }
         if let lines = report.addedLines {
             print((report.dryRun ? "would add" : "added") + " at line \(report.addedAtLine - 1) of \(report.virtualHostFile):")
             for line in lines { print("  + \(line)") }

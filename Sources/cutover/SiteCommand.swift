@@ -84,6 +84,13 @@ struct SiteCommand: AsyncParsableCommand {
         )
         var directoriesToSwift: DirectoriesChoice = .auto
 
+        @Option(
+            name: .long,
+            help:
+                "A directory the vhost serves with Alias, as URL=DIRECTORY (/wp-content=/var/lib/wordpress/wp-content); repeatable. `cutover install` fills them in from the vhost."
+        )
+        var alias: [String] = []
+
         @Flag(name: .long, help: "Replace the settings of an existing site of that name (its inventory is kept).")
         var replace = false
 
@@ -94,6 +101,9 @@ struct SiteCommand: AsyncParsableCommand {
             guard probeRetention >= 1 else { throw ValidationError("--probe-retention must be at least 1") }
             for argument in pageKey where PageKey(argument: argument) == nil {
                 throw ValidationError("--page-key must look like /doku.php=id (got '\(ConfigText.visible(argument))')")
+            }
+            for argument in alias where PathAlias(argument: argument) == nil {
+                throw ValidationError("--alias must look like /wp-content=/var/lib/wordpress/wp-content (got '\(ConfigText.visible(argument))')")
             }
         }
 
@@ -116,7 +126,8 @@ struct SiteCommand: AsyncParsableCommand {
                 sensitiveQueryKeys: sensitiveKey,
                 probeSkip: noProbeSkip ? [] : probeSkip.isEmpty ? SiteSettings.defaultProbeSkip : probeSkip,
                 frontControllerDeclined: frontController?.isEmpty == true,
-                directoriesToSwift: directoriesToSwift.setting
+                directoriesToSwift: directoriesToSwift.setting,
+                aliases: alias.compactMap(PathAlias.init(argument:))
             )
             let site = try await replace ? database.upsertSite(settings) : database.addSite(settings)
             if global.json { try Output.json(SiteView(site)) } else { print("site \(site.name) registered (docroot \(site.docroot))") }
@@ -154,6 +165,8 @@ struct SiteCommand: AsyncParsableCommand {
         @Option(name: .long, help: "URL path globs the probe never requests; replaces the list; repeatable.") var probeSkip: [String] = []
         @Flag(name: .long, help: "Let the probe request every URL (no deny-list).") var noProbeSkip = false
         @Option(name: .long, help: "Send directories without an index file to Swift: yes, no or auto.") var directoriesToSwift: DirectoriesChoice?
+        @Option(name: .long, help: "The vhost's Alias directories as URL=DIRECTORY; replaces the list; repeatable.") var alias: [String] = []
+        @Flag(name: .long, help: "Remove every alias.") var noAliases = false
 
         func validate() throws {
             if let crawlEvery, crawlEvery != "off", Interval.seconds(crawlEvery) == nil {
@@ -161,6 +174,9 @@ struct SiteCommand: AsyncParsableCommand {
             }
             for argument in pageKey where PageKey(argument: argument) == nil {
                 throw ValidationError("--page-key must look like /doku.php=id (got '\(ConfigText.visible(argument))')")
+            }
+            for argument in alias where PathAlias(argument: argument) == nil {
+                throw ValidationError("--alias must look like /wp-content=/var/lib/wordpress/wp-content (got '\(ConfigText.visible(argument))')")
             }
             if noPageKeys, !pageKey.isEmpty { throw ValidationError("give --page-key or --no-page-keys, not both") }
         }
@@ -184,6 +200,8 @@ struct SiteCommand: AsyncParsableCommand {
             if !probeSkip.isEmpty { settings.probeSkip = probeSkip }
             if noProbeSkip { settings.probeSkip = [] }
             if let directoriesToSwift { settings.directoriesToSwift = directoriesToSwift.setting }
+            if !alias.isEmpty { settings.aliases = alias.compactMap(PathAlias.init(argument:)) }
+            if noAliases { settings.aliases = [] }
             let site = try await database.upsertSite(settings)
             if global.json { try Output.json(SiteView(site)) } else { print("site \(site.name) updated") }
         }

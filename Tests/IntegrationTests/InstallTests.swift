@@ -126,6 +126,40 @@ struct InstallTests {
         await fixture.close()
     }
 
+    /// An `Alias` outside the docroot (#24.3): files Apache serves from there were requested URLs
+    /// without a file, the fallback's by the inventory, and every probe reported them as drift.
+    /// `install` takes the vhost's Alias into the site, the crawl walks it at its URL prefix,
+    /// and three probes in a row find no drift; a missing file there is never a page.
+    @Test func theVhostsAliasIsCrawledAtItsPrefixAndNeverDrifts() async throws {
+        let fixture = try await Fixture()
+        do {
+            #expect(try await fixture.answer("/media/logo.txt").status == 200)
+            let log = fixture.folder.appending("access.log")
+            try ["/media/logo.txt", "/media/logo.txt", "/media/gone.png", "/contact.php"].map {
+                #"192.0.2.1 - - [02/Dec/2026:10:00:00 +0000] "GET \#($0) HTTP/1.1" \#($0.hasSuffix(".png") ? 200 : 200) 10 "-" "Mozilla/5.0""#
+            }.joined(separator: "\n").appending("\n").write(toFile: log, atomically: true, encoding: .utf8)
+            try await fixture.run(["logs", "import", "--site", "shop", log])
+
+            let installed = try await fixture.run(["install", "--site", "shop"])
+            #expect(installed.stdout.contains("took the vhost's Alias /media -> "), "\(installed.stdout)")
+            try await fixture.run(["crawl", "--site", "shop"])
+            let media = try #require(try await fixture.run(["urls", "--site", "shop", "--prefix", "/media/", "--json"]).stdout.data(using: .utf8))
+            let rows = try #require(try JSONSerialization.jsonObject(with: media) as? [[String: Any]])
+            let byPath = Dictionary(uniqueKeysWithValues: rows.map { ($0["path"] as? String ?? "", $0) })
+            #expect(byPath["/media/logo.txt"]?["owner"] as? String == "static", "\(rows)")
+            #expect((byPath["/media/gone.png"]?["flags"] as? [String])?.contains("never-a-page") == true, "\(rows)")
+            for _ in 0..<3 {
+                let probe = try await fixture.run(["probe", "--site", "shop"])
+                #expect(!probe.stdout.contains("drift /media"), "\(probe.stdout)")
+            }
+            let status = try await fixture.run(["status", "--site", "shop"])
+            #expect(!status.stdout.contains("drift /media"), "\(status.stdout)")
+        } catch {
+            Issue.record(error)
+        }
+        await fixture.close()
+    }
+
     /// Two vhosts with the same name on one port (`shop.conf` is read before `shop2.conf`, so
     /// Apache uses it): refused with both listed, nothing changed.
     /// `--vhost` picks one: the one Apache uses verifies; the shadowed one never carries the new
