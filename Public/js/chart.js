@@ -1,4 +1,4 @@
-// The burndown chart: PHP pages and pages on Swift over time (planned ones named in the summary), drawn as SVG from the stats series.
+// The burndown chart: pages on PHP, planned for Swift (dashed) and on Swift over time, drawn as SVG from the stats series.
 import { h, s } from './dom.js';
 
 const width = 640;
@@ -32,11 +32,13 @@ export function burndown(series) {
       s('text', { x: width - pad.right, y: height - 8, 'text-anchor': 'end', class: 'axis' }, new Date(last).toLocaleString()),
       s('path', { d: line('php'), class: 'line php' }),
       s('path', { d: line('swift'), class: 'line swift' }),
+      points.some((point) => point.planned) ? s('path', { d: line('planned'), class: 'line planned' }) : null,
       span <= 1 ? [
         s('circle', { cx: x(latest.time), cy: y(latest.php), r: 4, class: 'dot php' }),
         s('circle', { cx: x(latest.time), cy: y(latest.swift), r: 4, class: 'dot swift' }),
       ] : null,
     ),
-    h('figcaption', {}, h('span', { class: 'key php' }, 'PHP'), ' ', h('span', { class: 'key swift' }, 'Swift'), ' — ', summary),
+    h('figcaption', {}, h('span', { class: 'key php' }, 'PHP'), ' ', h('span', { class: 'key swift' }, 'Swift'),
+      points.some((point) => point.planned) ? [' ', h('span', { class: 'key swift' }, 'planned (dashed)')] : null, ' — ', summary),
   );
 }
