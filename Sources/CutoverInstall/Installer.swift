@@ -84,7 +84,7 @@ public struct Installer: Sendable {
             site: site.name,
             virtualHost: host.location,
             virtualHostFile: edit.file,
-            addedLines: edit.edited.map { _ in Array(Self.lines(edit.edited!)[(edit.line - 2)..<edit.line]) },
+            addedLines: edit.edited == nil ? nil : edit.added,
             addedAtLine: edit.line,
             includeFile: String(include),
             exportID: dryRun ? nil : record.id,
@@ -153,10 +153,6 @@ public struct Installer: Sendable {
             .sorted { ($0.path == "/" ? 0 : 1, $0.path.count, $0.path) < ($1.path == "/" ? 0 : 1, $1.path.count, $1.path) }
         targets += staying.prefix(3).map { LiveTarget(path: $0.path, expectation: .owner(.php)) }
         return targets
-    }
-
-    static func lines(_ text: String) -> [String] {
-        text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
     }
 }
 

@@ -92,6 +92,8 @@ public struct VirtualHostEdit: Sendable {
     public var edited: String?
     /// Line (1-based) of the new `Include` in the edited file.
     public var line: Int
+    /// The lines the edit adds (a comment and the `Include`), empty when it adds none.
+    public var added: [String] = []
 
     public static func including(_ includeFile: String, site: String, in host: VirtualHost) throws -> VirtualHostEdit {
         let file = VirtualHostChoice.realPath(host.file)
@@ -119,13 +121,11 @@ public struct VirtualHostEdit: Sendable {
         }
         let body = lines[(host.line)..<end].first { !$0.trimmingCharacters(in: .whitespaces).isEmpty }
         let indent = body.map { String($0.prefix { $0 == " " || $0 == "\t" }) } ?? "    "
-        lines.insert(
-            contentsOf: [
-                "\(indent)# Cutover, site '\(site)': added by `cutover install`; delete these two lines to remove it.",
-                "\(indent)Include \"\(includeFile)\"",
-            ],
-            at: end
-        )
-        return VirtualHostEdit(file: file, original: original, edited: lines.joined(separator: "\n"), line: end + 2)
+        let added = [
+            "\(indent)# Cutover, site '\(site)': added by `cutover install`; delete these two lines to remove it.",
+            "\(indent)Include \"\(includeFile)\"",
+        ]
+        lines.insert(contentsOf: added, at: end)
+        return VirtualHostEdit(file: file, original: original, edited: lines.joined(separator: "\n"), line: end + 2, added: added)
     }
 }
