@@ -49,6 +49,14 @@ function siteForm(app, main, site) {
       'Who answers URLs without a file: the PHP script the app\u2019s .htaccess sends them to (WordPress: /index.php). Those URLs stay PHP and move to Swift one by one.'),
     field('Front controller script', input('frontController', site?.frontController ?? site?.detectedFrontController ?? '', { placeholder: '/index.php' }),
       'Used when \u201cthis script\u201d is chosen above'),
+    field('Directories without an index', h('select', { name: 'directoriesToSwift' },
+      h('option', { value: 'auto', selected: site?.directoriesToSwift == null }, 'default: to Swift unless a front controller answers'),
+      h('option', { value: 'yes', selected: site?.directoriesToSwift === true }, 'to Swift'),
+      h('option', { value: 'no', selected: site?.directoriesToSwift === false }, 'stay Apache\u2019s (403, 404 or a listing)')),
+      'What the export\u2019s fallback does with folders that have no index file'),
+    field('Aliases', h('textarea', { name: 'aliases', rows: 2, placeholder: '/wp-content=/var/lib/wordpress/wp-content' },
+      (site?.aliases ?? []).map((alias) => `${alias.urlPath}=${alias.directory}`).join('\n')),
+      'The vhost\u2019s Alias directories, one URL=DIRECTORY per line: crawled at their URL; cutover install fills them in'),
     message,
     h('div', { class: 'actions' },
       h('button', { type: 'submit', class: 'primary' }, site ? 'Save changes' : 'Add site'),
@@ -67,6 +75,11 @@ function siteForm(app, main, site) {
       probeRetention: Number(data.probeRetention), directoryIndex: list(data.directoryIndex), phpExtensions: list(data.phpExtensions),
       accessLogs: String(data.accessLogs).split('\n').map((line) => line.trim()).filter(Boolean),
       accessLogFormat: data.accessLogFormat.trim() || 'combined',
+      directoriesToSwift: data.directoriesToSwift === 'auto' ? 'auto' : data.directoriesToSwift === 'yes',
+      aliases: String(data.aliases).split('\n').map((line) => line.trim()).filter(Boolean).map((line) => {
+        const at = line.indexOf('=');
+        return { urlPath: at < 0 ? line : line.slice(0, at).trim(), directory: at < 0 ? '' : line.slice(at + 1).trim() };
+      }),
       ...(data.frontControllerMode === 'script'
         ? { frontController: String(data.frontController).trim() }
         : { frontController: '', frontControllerDeclined: data.frontControllerMode === 'none' }),

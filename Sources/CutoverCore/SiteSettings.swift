@@ -298,6 +298,14 @@ public struct PathAlias: Codable, Sendable, Hashable {
         self.directory = folder
     }
 
+    enum CodingKeys: String, CodingKey { case urlPath, directory }
+
+    /// Decoded (API, stored JSON) as built: trailing slashes dropped.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(urlPath: try container.decode(String.self, forKey: .urlPath), directory: try container.decode(String.self, forKey: .directory))
+    }
+
     /// `URL=DIRECTORY` as the command line takes it.
     public init?(argument: String) {
         guard let equals = argument.firstIndex(of: "="), equals != argument.startIndex else { return nil }

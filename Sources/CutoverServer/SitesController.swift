@@ -28,8 +28,9 @@ struct SitesController {
         /// `frontControllerDeclined` is false: then the detected one counts, not confirmed).
         var frontController: String?
         var frontControllerDeclined: Bool?
-        /// true, false, or "auto" is sent as null and keeps the default.
-        var directoriesToSwift: Bool?
+        /// true, false, or "auto" (the default: yes unless a front controller answers); omitted
+        /// keeps the current value.
+        var directoriesToSwift: DirectoriesInput?
         var aliases: [PathAlias]?
         var sensitiveQueryKeys: [String]?
         var probeSkip: [String]?
@@ -65,9 +66,33 @@ struct SitesController {
                 probeSkip: probeSkip ?? base?.probeSkip ?? SiteSettings.defaultProbeSkip,
                 // '' declines a detected front controller; a script confirms one.
                 frontControllerDeclined: frontControllerDeclined ?? frontController.map(\.isEmpty) ?? base?.frontControllerDeclined ?? false,
-                directoriesToSwift: directoriesToSwift ?? base?.directoriesToSwift,
+                directoriesToSwift: directoriesToSwift.map(\.setting) ?? base?.directoriesToSwift,
                 aliases: aliases ?? base?.aliases ?? []
             )
+        }
+    }
+
+    /// `directoriesToSwift` in a request: a boolean, or "auto".
+    enum DirectoriesInput: Decodable {
+        case set(Bool)
+        case auto
+
+        init(from decoder: any Decoder) throws {
+            let container = try decoder.singleValueContainer()
+            if let value = try? container.decode(Bool.self) {
+                self = .set(value)
+            } else if (try? container.decode(String.self)) == "auto" {
+                self = .auto
+            } else {
+                throw DecodingError.dataCorruptedError(in: container, debugDescription: "directoriesToSwift must be true, false or \"auto\"")
+            }
+        }
+
+        var setting: Bool? {
+            switch self {
+            case .set(let value): value
+            case .auto: nil
+            }
         }
     }
 

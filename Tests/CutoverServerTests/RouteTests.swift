@@ -93,6 +93,38 @@ import Testing
                 response throws in
                 #expect(response.status == .unprocessableContent)
             }
+            // directoriesToSwift: true, false or "auto" (back to the default); anything else is refused.
+            try await client.execute(uri: "/api/sites/shop", method: .put, headers: authorized, body: json(#"{"directoriesToSwift":false}"#)) {
+                response throws in
+                let site = try decode(response)
+                #expect(site["directoriesToSwift"] as? Bool == false && site["sendsDirectoriesToSwift"] as? Bool == false)
+            }
+            try await client.execute(uri: "/api/sites/shop", method: .put, headers: authorized, body: json(#"{"directoriesToSwift":"auto"}"#)) {
+                response throws in
+                let site = try decode(response)
+                #expect(site["directoriesToSwift"] == nil && site["sendsDirectoriesToSwift"] as? Bool == true, "\(site)")
+            }
+            try await client.execute(uri: "/api/sites/shop", method: .put, headers: authorized, body: json(#"{"directoriesToSwift":"maybe"}"#)) {
+                response throws in
+                #expect(response.status == .badRequest)
+            }
+            try await client.execute(
+                uri: "/api/sites/shop",
+                method: .put,
+                headers: authorized,
+                body: json(#"{"aliases":[{"urlPath":"/media/","directory":"/srv/media"},{"urlPath":"relative","directory":"/x"}]}"#)
+            ) { response throws in
+                #expect(response.status == .unprocessableContent)
+            }
+            try await client.execute(
+                uri: "/api/sites/shop",
+                method: .put,
+                headers: authorized,
+                body: json(#"{"aliases":[{"urlPath":"/media/","directory":"/srv/media/"}]}"#)
+            ) { response throws in
+                let aliases = try decode(response)["aliases"] as? [[String: String]]
+                #expect(aliases == [["urlPath": "/media", "directory": "/srv/media"]], "\(aliases ?? [])")
+            }
             try await client.execute(uri: "/api/sites/nope", method: .get) { response throws in
                 #expect(response.status == .notFound)
                 #expect(try errorCode(response) == "not_found")
