@@ -138,6 +138,10 @@ public struct SiteSettings: Sendable, Hashable, Codable {
         }
         if aliases.count > 16 { found.append("at most 16 aliases") }
         found += aliases.compactMap(\.problem)
+        // Judged like the docroot, by where it really leads: never the whole disk or /proc.
+        for alias in aliases where alias.problem == nil {
+            if let problem = DocrootPolicy.problem(alias.directory, resolve: resolve) { found.append("alias \(alias.urlPath): \(problem)") }
+        }
         if probeSkip.count > 64 || !probeSkip.allSatisfy(ProbeSkip.isValidGlob) {
             found.append("probe skip: at most 64 URL path globs, each 1-200 bytes starting with '/' or '*', without control characters")
         }

@@ -5,15 +5,23 @@ import GRDB
 /// Front-controller sites: URLs without a file are the front controller's (PHP), not the Swift
 /// fallback's, and move to Swift by their own rules, one URL or one prefix at a time.
 extension AppDatabase {
-    /// SQL for `SiteRecord.routingFrontController` of the site row `sites`.
-    static let routingFrontControllerSQL =
-        "coalesce(sites.front_controller, CASE WHEN sites.front_controller_declined = 0 THEN sites.detected_front_controller END)"
+    /// The site's routing front controller (`SiteRecord.routingFrontController`: set, or
+    /// detected and not declined), read as stored now.
+    static func routingFrontController(_ db: Database, siteID: Int64) throws -> String? {
+        guard
+            let row = try Row.fetchOne(
+                db,
+                sql: "SELECT front_controller, front_controller_declined, detected_front_controller FROM sites WHERE id = ?",
+                arguments: [siteID]
+            )
+        else { return nil }
+        return SiteRecord.routingFrontController(set: row[0], declined: row[1], detected: row[2])
+    }
 
-    /// Who answers a URL without a file on this site: its routing front controller (set, or
-    /// detected and not declined), else the Swift fallback.
+    /// Who answers a URL without a file on this site: its routing front controller, else the
+    /// Swift fallback.
     static func missingOwner(_ db: Database, siteID: Int64) throws -> Owner {
-        let controller = try String.fetchOne(db, sql: "SELECT \(routingFrontControllerSQL) FROM sites WHERE id = ?", arguments: [siteID])
-        return controller == nil ? .swift : .php
+        try routingFrontController(db, siteID: siteID) == nil ? .swift : .php
     }
 
     /// Gives every URL without a file the owner the site's routing gives it, after its front

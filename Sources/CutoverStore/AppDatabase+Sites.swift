@@ -115,7 +115,7 @@ extension AppDatabase {
             (urls.file_path IS NOT NULL AND urls.gone = 0 AND urls.flags & \(URLFlags.directoryIndex.rawValue | URLFlags.queryPage.rawValue) = 0
               AND urls.file_path IN (SELECT d.file_path FROM urls d WHERE d.site_id = ?1 AND d.gone = 0
                 AND d.flags & \(URLFlags.directoryIndex.rawValue) != 0)
-              AND urls.path != ifnull((SELECT \(routingFrontControllerSQL) FROM sites WHERE id = ?1), '')
+              AND urls.path != ifnull(?2, '')
               AND NOT EXISTS (SELECT 1 FROM json_each((SELECT page_keys FROM sites WHERE id = ?1)) k
                 WHERE json_extract(k.value, '$.script') = urls.path))
             """
@@ -124,7 +124,7 @@ extension AppDatabase {
                 UPDATE urls SET flags = CASE WHEN \(isAlias) THEN flags | \(bit) ELSE flags & ~\(bit) END
                 WHERE site_id = ?1 AND ((flags & \(bit)) != 0) != \(isAlias)
                 """,
-            arguments: [siteID]
+            arguments: [siteID, try routingFrontController(db, siteID: siteID)]
         )
     }
 

@@ -116,6 +116,16 @@ import Testing
             ) { response throws in
                 #expect(response.status == .unprocessableContent)
             }
+            // An alias is judged like the docroot, by where it leads: a kernel file system is refused.
+            try await client.execute(
+                uri: "/api/sites/shop",
+                method: .put,
+                headers: authorized,
+                body: json(#"{"aliases":[{"urlPath":"/p","directory":"/proc/self"}]}"#)
+            ) { response throws in
+                #expect(response.status == .unprocessableContent)
+                #expect(String(buffer: response.body).contains("kernel file system"), "\(String(buffer: response.body))")
+            }
             try await client.execute(
                 uri: "/api/sites/shop",
                 method: .put,
