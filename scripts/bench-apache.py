@@ -104,12 +104,18 @@ def run_measured(args, **kw):
     return time.perf_counter() - start, result
 
 
+CURL_CPU = []  # CPU seconds of each curl run, for the per-URL comparison
+
+
 def curl_parallel(urls, work, parallel=32):
     listing = f"{work}/curl.txt"
     with open(listing, "w") as f:
         for url in urls:
             f.write(f'url = "{url}"\noutput = "/dev/null"\n')
+    usage0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     seconds, _ = run_measured(["curl", "-s", "--parallel", "--parallel-max", str(parallel), "-K", listing])
+    usage1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    CURL_CPU.append((usage1.ru_utime - usage0.ru_utime) + (usage1.ru_stime - usage0.ru_stime))
     return seconds
 
 
@@ -162,6 +168,7 @@ def bench_probe():
         for u in urls:
             owners[u["owner"]] = owners.get(u["owner"], 0) + 1
         curl_parallel(targets[:500], work)  # warm up Apache's children
+        CURL_CPU.clear()
         prefix = os.environ.get("PROBE_PREFIX", "").split()
         probe = [*prefix, BIN, "probe", "--db", db, "--concurrency", "32", "--no-backend-check",
                  "--log-level", os.environ.get("LOG_LEVEL", "warning")]
@@ -200,7 +207,9 @@ def bench_probe():
         for mode in ("text", "json"):
             ratios = [c / s for s, c in zip(runs[mode], runs["curl"], strict=True)]
             print(f"  ratio to curl's throughput ({mode}): median {median(ratios):.2f} (rounds {min(ratios):.2f}-{max(ratios):.2f})")
-        print(f"  cutover peak RSS {peak / 1024:.0f} MB, CPU per probe (median) {median(cpu):.2f} s")
+        print(f"  cutover peak RSS {peak / 1024:.0f} MB, CPU per probe (median) {median(cpu):.2f} s"
+              f" = {median(cpu) / n * 1e6:.0f} us per URL; curl {median(CURL_CPU):.2f} s = {median(CURL_CPU) / n * 1e6:.0f} us per URL"
+              f" (ratio {median(cpu) / median(CURL_CPU):.2f})")
         apache.stop()
     finally:
         shutil.rmtree(work, ignore_errors=True)

@@ -1,74 +1,60 @@
-import AsyncHTTPClient
 import CutoverCore
 import Foundation
 import NIOCore
 import NIOPosix
+import NIOSSL
+import Synchronization
 
-/// Sends one GET and turns whatever happens into a `ProbeObservation`: redirects are results
-/// (never followed), bodies are read up to a cap and hashed, failures become typed errors.
+/// Sends GETs and turns whatever happens into a `ProbeObservation`: redirects are results (never
+/// followed), bodies are read up to a cap and hashed, failures become typed errors.
 ///
-/// One client per event loop ("shard"), each with its share of the connections: a Swift task
-/// resumes on the loop that completed its request, so with one shared client every request of a
-/// probe ended up on one thread, and that thread was the limit (scripts/bench-apache.py: median
-/// 0.71 of curl's throughput with one client, 0.80 with one per loop on 2 cores).
+/// Each probe worker has its own session (kept-alive connections on one event loop, the loops
+/// shared out between workers): a worker's requests and its answers stay on one thread, and no
+/// connection pool is shared (scripts/bench-apache.py: with one AsyncHTTPClient for the whole probe
+/// every answer resumed on one thread, 0.71 of curl's throughput; one client per loop, 0.70-0.80).
+///
+/// The loops are the process's shared ones (in `serve`, the HTTP server's too): a worker's work
+/// between two answers is small. A group of the probe's own cost 1.8 times the CPU per probe
+/// (2.17 s against 1.19 s for 10,000 URLs, scripts/bench-apache.py, 7 rounds each).
 public final class HTTPObserver: Sendable {
-    let clients: [HTTPClient]
     let configuration: ProbeConfiguration
+    private let loops: [any EventLoop]
+    private let tls = Mutex<Result<NIOSSLContext, any Error>?>(nil)
 
     public init(configuration: ProbeConfiguration, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) {
         self.configuration = configuration
-        let loops = Array(group.makeIterator().prefix(configuration.concurrency))
-        var clientConfiguration = HTTPClient.Configuration(
-            redirectConfiguration: .disallow,
-            timeout: .init(
-                connect: .milliseconds(Int64(configuration.timeout.milliseconds)),
-                read: .milliseconds(Int64(configuration.timeout.milliseconds))
-            ),
-            decompression: .disabled
-        )
-        clientConfiguration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = (configuration.concurrency + loops.count - 1) / loops.count
-        // A refused connection is a result to record, not something to retry until the deadline.
-        clientConfiguration.connectionPool.retryConnectionEstablishment = false
-        clientConfiguration.httpVersion = .http1Only
-        // Without an explicit nil the client stores the global (no-op) tracer and still builds a
-        // span with its attributes for every request: 5% of the probe's event loop in `perf`.
-        clientConfiguration.tracing.tracer = nil
-        clients = loops.map { HTTPClient(eventLoopGroup: $0, configuration: clientConfiguration) }
+        loops = Array(group.makeIterator())
     }
 
     public static let userAgent = "cutover-probe/1"
 
-    public func shutdown() async {
-        for client in clients { try? await client.shutdown() }
+    /// Connections for one worker; close them with `ProbeSession.close()`. Call it before the
+    /// session's work starts, off its event loop: with `tls`, the first call loads the system's
+    /// trust roots, which must not hold up a loop.
+    func session(_ shard: Int, tls: Bool) -> ProbeSession {
+        ProbeSession(configuration: configuration, eventLoop: loops[shard % loops.count], tls: tls ? tlsContext() : nil)
     }
 
-    /// GETs `url` through client `shard` (modulo the number of clients) and observes the answer. Never throws:
-    /// no response is an observation too.
-    ///
-    /// Uses AsyncHTTPClient's delegate API: the body is hashed on the connection's event loop as
-    /// it arrives, without an async body sequence (and its tasks) per request.
-    public func observe(_ url: String, fingerprint: OwnerFingerprint, shard: Int = 0) async -> ProbeObservation {
-        let client = clients[shard % clients.count]
+    /// One TLS context for the run, made for the first https origin (certificates are verified).
+    private func tlsContext() -> Result<NIOSSLContext, any Error> {
+        tls.withLock { context in
+            if let context { return context }
+            let made = Result { try NIOSSLContext(configuration: .makeClientConfiguration()) }
+            context = made
+            return made
+        }
+    }
+
+    /// GETs `target` from `origin` on `session` and observes the answer. Never throws: no
+    /// response is an observation too.
+    func observe(_ target: String, at origin: ProbeOrigin?, fingerprint: OwnerFingerprint, session: isolated ProbeSession) async -> ProbeObservation {
         let clock = ContinuousClock()
         let start = clock.now
         func elapsed() -> Double { (clock.now - start).milliseconds }
-        let deadline = NIODeadline.now() + .milliseconds(Int64(configuration.timeout.milliseconds))
         let body: CappedBody
         do {
-            var request = try HTTPClient.Request(url: url)
-            // Named so that access logs can tell probes from people (BotList has "cutover-probe").
-            request.headers.add(name: "User-Agent", value: Self.userAgent)
-            let delegate = CappedBodyDelegate(cap: configuration.bodyCap)
-            let task = client.execute(request: request, delegate: delegate, deadline: deadline)
-            // A future does not notice task cancellation: cancel the request so that a cancelled
-            // probe (SIGTERM in serve) stops now, not at the request's deadline.
-            body = try await withTaskCancellationHandler {
-                try await task.futureResult.get()
-            } onCancel: {
-                task.cancel()
-            }
-        } catch let capped as CappedBody {
-            body = capped
+            guard let origin else { throw ProbeConnectionError.invalidBaseURL }
+            body = try await session.get(target, from: origin)
         } catch {
             let (kind, message) = Self.classify(error)
             return .failure(kind, message, latency: elapsed())
@@ -92,20 +78,15 @@ public final class HTTPObserver: Sendable {
 
     /// Maps client, NIO and socket errors to the recorded kinds.
     static func classify(_ error: any Error) -> (ProbeErrorKind, String) {
-        if let error = error as? HTTPClientError {
+        if let error = error as? ProbeConnectionError {
             switch error {
-            case .connectTimeout, .readTimeout, .writeTimeout, .deadlineExceeded, .getConnectionFromPoolTimeout:
-                return (.timeout, "no answer within the timeout")
-            case .remoteConnectionClosed:
-                return (.reset, "the server closed the connection before the response was complete")
-            case .bodyLengthMismatch:
-                return (.reset, "the body ended before its announced length")
-            case .tlsHandshakeTimeout:
-                return (.tls, "TLS handshake timed out")
-            default:
-                break
+            case .timedOut: return (.timeout, error.description)
+            case .closedEarly: return (.reset, error.description)
+            case .invalidTarget, .invalidBaseURL, .unresolved: return (.other, error.description)
+            case .tls: return (.tls, error.description)
             }
         }
+        if case .connectTimeout = error as? ChannelError { return (.timeout, "no connection within the timeout") }
         if let error = error as? IOError { return classify(errno: error.errnoCode, error) }
         // Apache closed a kept-alive connection (KeepAliveTimeout, MaxKeepAliveRequests, a
         // graceful reload) as the request went out on it.

@@ -49,6 +49,8 @@ public struct Prober: Sendable {
     /// paths come from the inventory (canonical, starting with '/') and redirects are not followed.
     public func probe(site: SiteRecord, progress: @escaping @Sendable (ProbeProgress) -> Void = { _ in }) async throws -> ProbeReport {
         guard let siteID = site.id else { preconditionFailure("site was not saved") }
+        let clock = ContinuousClock()
+        let began = clock.now
         // As stored now: a crawl may have detected a front controller since `site` was read.
         let site = (try? await database.site(named: site.name)) ?? site
         let problems = configuration.problems()
@@ -74,14 +76,17 @@ public struct Prober: Sendable {
                 }
             }
             let fingerprint = OwnerFingerprint(ownerHeader: site.ownerHeader)
-            let publicBase = HTTPBaseURL.normalized(site.publicURL)
-            let backendBase = HTTPBaseURL.normalized(site.backendURL)
+            let publicOrigin = await ProbeOrigin(baseURL: site.publicURL)?.resolved()
+            let backendOrigin = configuration.checkBackend ? await ProbeOrigin(baseURL: site.backendURL)?.resolved() : nil
             let fallbackPath = "/__cutover-fallback-check-\(UUID().uuidString.lowercased())"
-            var missing = await observer.observe(publicBase + fallbackPath, fingerprint: fingerprint)
+            let tls = publicOrigin?.tls == true || backendOrigin?.tls == true
+            let session = observer.session(0, tls: tls)
+            var missing = await observer.observe(fallbackPath, at: publicOrigin, fingerprint: fingerprint, session: session)
             if missing.errorKind == .timeout {
                 // Once, like every URL: a busy Apache is not a broken fallback.
-                missing = await observer.observe(publicBase + fallbackPath, fingerprint: fingerprint)
+                missing = await observer.observe(fallbackPath, at: publicOrigin, fingerprint: fingerprint, session: session)
             }
+            await session.close()
             let fallback =
                 site.routingFrontController.map {
                     FallbackHealth(
@@ -93,7 +98,6 @@ public struct Prober: Sendable {
                 }
                 ?? FallbackHealth(path: fallbackPath, observation: missing)
             if !fallback.healthy { logger.warning("fallback broken", metadata: ["detail": .string(fallback.detail)]) }
-            let clock = ContinuousClock()
             let started = clock.now
             let outcomes = try await probeAll(
                 targets,
@@ -101,16 +105,20 @@ public struct Prober: Sendable {
                 retention: site.probeRetention,
                 observer: observer,
                 fingerprint: fingerprint,
-                publicBase: publicBase,
-                backendBase: backendBase,
+                publicOrigin: publicOrigin,
+                backendOrigin: backendOrigin,
                 progress: progress
             )
             let requested = clock.now
             let retried = outcomes.filter(\.retried).count
             let timeouts = outcomes.filter { $0.retried && $0.observation.errorKind == .timeout }.count
             let finished = try database.finishProbeRun(run, fallback: fallback, skipped: (skippedIncludes, skippedDenied, retried))
-            logger.debug("probe timings", metadata: ["requests": "\(requested - started)", "store": "\(clock.now - requested)"])
-            await observer.shutdown()
+            logger.debug(
+                "probe timings",
+                metadata: [
+                    "prepare": "\(started - began)", "requests": "\(requested - started)", "store": "\(clock.now - requested)",
+                ]
+            )
             logger.info(
                 "probe finished",
                 metadata: [
@@ -122,7 +130,6 @@ public struct Prober: Sendable {
             if let hint = report.timeoutHint { logger.warning("timeouts", metadata: ["detail": .string(hint)]) }
             return report
         } catch {
-            await observer.shutdown()
             let message = error is CancellationError ? "cancelled" : String(describing: error)
             try? database.failProbeRun(run, error: message)
             throw error
@@ -142,12 +149,13 @@ public struct Prober: Sendable {
         retention: Int,
         observer: HTTPObserver,
         fingerprint: OwnerFingerprint,
-        publicBase: String,
-        backendBase: String,
+        publicOrigin: ProbeOrigin?,
+        backendOrigin: ProbeOrigin?,
         progress: @escaping @Sendable (ProbeProgress) -> Void
     ) async throws -> [ProbeOutcome] {
         let checkBackend = configuration.checkBackend
         let workers = min(configuration.concurrency, max(targets.count, 1))
+        let tls = publicOrigin?.tls == true || (checkBackend && backendOrigin?.tls == true)
         let board = ResultBoard(count: targets.count, workers: workers)
         let (finished, sink) = AsyncStream.makeStream(of: ProbeOutcome.self)
         let database = database
@@ -170,36 +178,69 @@ public struct Prober: Sendable {
             for worker in 0..<workers {
                 group.addTask {
                     defer { if board.workerFinished() { sink.finish() } }
-                    while let index = board.claim() {
-                        try Task.checkCancellation()
-                        let target = targets[index]
-                        var observation = await observer.observe(publicBase + target.path, fingerprint: fingerprint, shard: worker)
-                        var retried = false
-                        if observation.errorKind == .timeout {
-                            // Once: right after a reload, Apache may have had no idle worker.
-                            retried = true
-                            observation = await observer.observe(publicBase + target.path, fingerprint: fingerprint, shard: worker)
-                        } else if observation.errorKind == .reset {
-                            // Once, as HTTP clients retry an idempotent request whose kept-alive
-                            // connection the server closed (RFC 9110, 9.2.2); not counted as a timeout.
-                            observation = await observer.observe(publicBase + target.path, fingerprint: fingerprint, shard: worker)
-                        }
-                        var outcome = ProbeOutcome(target: target, observation: observation)
-                        outcome.retried = retried
-                        if checkBackend, target.owner == .php {
-                            let direct = await observer.observe(backendBase + target.path, fingerprint: fingerprint, shard: worker)
-                            outcome.backendStatus = direct.status
-                            outcome.backendError = direct.errorKind.map { "\($0.rawValue): \(direct.errorMessage ?? "")" }
-                        }
-                        sink.yield(outcome)
-                        progress(ProbeProgress(done: board.store(outcome, at: index), total: targets.count))
-                    }
+                    try await Self.work(
+                        session: observer.session(worker, tls: tls),
+                        targets: targets,
+                        board: board,
+                        sink: sink,
+                        observer: observer,
+                        origins: (publicOrigin, checkBackend ? backendOrigin : nil),
+                        fingerprint: fingerprint,
+                        progress: progress
+                    )
                 }
             }
             // The first error (a failed save, cancellation) ends the run: leaving the group cancels the rest.
             while try await group.next() != nil {}
         }
         return board.results()
+    }
+}
+
+extension Prober {
+    /// One worker: claims targets until none is left, asks each once more after a timeout or a
+    /// closed kept-alive connection, and the backend too for PHP pages when `origins.backend` is
+    /// set. Isolated to `session`, it runs on its connections' event loop.
+    static func work(
+        session: isolated ProbeSession,
+        targets: [ProbeTarget],
+        board: ResultBoard,
+        sink: AsyncStream<ProbeOutcome>.Continuation,
+        observer: HTTPObserver,
+        origins: (public: ProbeOrigin?, backend: ProbeOrigin?),
+        fingerprint: OwnerFingerprint,
+        progress: @Sendable (ProbeProgress) -> Void
+    ) async throws {
+        do {
+            while let index = board.claim() {
+                try Task.checkCancellation()
+                let target = targets[index]
+                var observation = await observer.observe(target.path, at: origins.public, fingerprint: fingerprint, session: session)
+                var retried = false
+                if observation.errorKind == .timeout {
+                    // Once: right after a reload, Apache may have had no idle worker.
+                    retried = true
+                    observation = await observer.observe(target.path, at: origins.public, fingerprint: fingerprint, session: session)
+                } else if observation.errorKind == .reset {
+                    // Once, as HTTP clients retry an idempotent request whose kept-alive
+                    // connection the server closed (RFC 9110, 9.2.2); not counted as a timeout.
+                    observation = await observer.observe(target.path, at: origins.public, fingerprint: fingerprint, session: session)
+                }
+                var outcome = ProbeOutcome(target: target, observation: observation)
+                outcome.retried = retried
+                if let backend = origins.backend, target.owner == .php {
+                    let direct = await observer.observe(target.path, at: backend, fingerprint: fingerprint, session: session)
+                    outcome.backendStatus = direct.status
+                    outcome.backendError = direct.errorKind.map { "\($0.rawValue): \(direct.errorMessage ?? "")" }
+                }
+                sink.yield(outcome)
+                progress(ProbeProgress(done: board.store(outcome, at: index), total: targets.count))
+            }
+        } catch {
+            await session.close()
+            throw error
+        }
+        await session.close()
     }
 }
 

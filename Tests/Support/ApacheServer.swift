@@ -203,21 +203,29 @@ public struct HarnessError: Error, CustomStringConvertible {
 
 /// Loopback ports for servers started by tests.
 public enum FreePort {
-    /// Asks the kernel for a free port by binding port 0.
+    /// A port nothing listens on, below the kernel's ephemeral range (32768-60999): a port bound
+    /// to 0 comes from that range, which outgoing connections also draw from, so a probe's
+    /// connection could take it before the test's server bound it ("Address already in use").
     public static func find() throws -> Int {
+        for _ in 0..<200 {
+            let port = Int.random(in: 20_000..<32_768)
+            if try canBind(port) { return port }
+        }
+        throw HarnessError("no free port in 20000-32767")
+    }
+
+    static func canBind(_ port: Int) throws -> Bool {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw HarnessError("socket() failed") }
         defer { close(fd) }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = 0
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
+        address.sin_port = UInt16(port).bigEndian
+        let length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        return withUnsafeMutablePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 }
         }
-        guard bound else { throw HarnessError("bind() failed") }
-        return Int(UInt16(bigEndian: address.sin_port))
     }
 
     /// True when something accepts TCP connections on 127.0.0.1:port.

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 #if canImport(Glibc)
 import Glibc
@@ -6,14 +7,18 @@ import Glibc
 
 /// A raw TCP server on loopback that misbehaves on purpose, one behaviour per path:
 /// `/slow*` answers after 10 s, `/reset*` closes in the middle of the body, `/big*` sends 1 MiB,
-/// `/loop*` redirects to itself, `/garbage*` answers with something that is not HTTP.
-/// Anything else gets a small 200.
+/// `/loop*` redirects to itself, `/garbage*` answers with something that is not HTTP, `/short*`
+/// ends the body early with a clean close, `/hints*` sends 103 Early Hints before its 200, `/eof*`
+/// has no length (the body ends with the connection). Anything else gets a small 200.
 public final class MisbehavingServer: @unchecked Sendable {
     public let port: Int
     private let listener: Int32
     private var stopped = false
     /// Signalled each time a `/slow*` request has arrived (and is being held).
     private let slowArrivals = DispatchSemaphore(value: 0)
+    private let requests = Mutex(0)
+    /// Requests that reached the server so far.
+    public var requestCount: Int { requests.withLock { $0 } }
     public var baseURL: String { "http://127.0.0.1:\(port)" }
 
     /// Waits until a `/slow*` request is pending here: the event a test needs before it cancels
@@ -54,15 +59,16 @@ public final class MisbehavingServer: @unchecked Sendable {
         while !stopped {
             let client = accept(listener, nil, nil)
             if client < 0 { return }
-            Thread { [slowArrivals] in Self.serve(client, slowArrivals: slowArrivals) }.start()
+            Thread { [self] in serve(client) }.start()
         }
     }
 
-    private static func serve(_ client: Int32, slowArrivals: DispatchSemaphore) {
+    private func serve(_ client: Int32) {
         defer { close(client) }
         var buffer = [UInt8](repeating: 0, count: 8192)
         let count = read(client, &buffer, buffer.count)
         guard count > 0 else { return }
+        requests.withLock { $0 += 1 }
         let request = String(decoding: buffer[0..<count], as: UTF8.self)
         let path = request.split(separator: " ").dropFirst().first.map(String.init) ?? "/"
         func send(_ text: String) { _ = text.withCString { write(client, $0, strlen($0)) } }
@@ -80,6 +86,13 @@ public final class MisbehavingServer: @unchecked Sendable {
             send(body)
         } else if path.hasPrefix("/loop") {
             send("HTTP/1.1 302 Found\r\nLocation: \(path)\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+        } else if path.hasPrefix("/short") {
+            send("HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nonly ten b")
+        } else if path.hasPrefix("/hints") {
+            send("HTTP/1.1 103 Early Hints\r\nLink: </style.css>; rel=preload\r\n\r\n")
+            send("HTTP/1.1 200 OK\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhints")
+        } else if path.hasPrefix("/eof") {
+            send("HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\n\r\nuntil the end")
         } else if path.hasPrefix("/garbage") {
             send("THIS IS NOT HTTP AT ALL\r\n\r\n")
         } else {
