@@ -24,12 +24,14 @@ deb-check: setup
 	scripts/deb-check.sh
 
 # All tests: unit, store, crawl, CLI, server routes, integration (real Apache + mod_php on
-# loopback); the API contract check (schemathesis); the no-Docker demo end to end; the
+# loopback); the API contract check (schemathesis); the API's answers on a fixture against the
+# recorded ones (Tests/APIRecord); the no-Docker demo end to end; the
 # dashboard in chromium; static checks of docker/.
 test: setup
 	$(SWIFT) build --build-tests
 	$(SWIFT) test
 	scripts/api-contract.sh
+	scripts/api-record.py compare Tests/APIRecord
 	scripts/demo-check.sh
 	scripts/browser-test.sh
 	scripts/docker-check.sh
