@@ -127,7 +127,7 @@ public struct Installer: Sendable {
             fingerprint: OwnerFingerprint(ownerHeader: site.ownerHeader),
             timeout: verifyTimeout
         )
-        report.checks = await verifier.verify(exportID: record.id!, targets: try targets(site: site, rendered: record))
+        report.checks = await verifier.verify(exportID: record.id!, targets: try await targets(site: site, rendered: record))
         if report.checks.contains(where: { !$0.passed }) {
             restore()
             let restored = (try? control.configTest().status == 0) == true && (try? control.graceful()) != nil
@@ -138,7 +138,7 @@ public struct Installer: Sendable {
 
     /// What the live site must answer: a URL without a file (the fallback, or the front
     /// controller), every flipped page (20 at most), redirects, and a few pages that stay PHP.
-    func targets(site: SiteRecord, rendered: ExportRecord) throws -> [LiveTarget] {
+    func targets(site: SiteRecord, rendered: ExportRecord) async throws -> [LiveTarget] {
         let input = try database.exportInput(site: site)
         var targets = [
             LiveTarget(
@@ -148,7 +148,7 @@ public struct Installer: Sendable {
         ]
         targets += input.flips.prefix(20).map { LiveTarget(path: $0.path, expectation: .owner(.swift)) }
         targets += input.redirects.prefix(5).map { LiveTarget(path: $0.from, expectation: .redirect(to: $0.to)) }
-        let staying = try database.probeTargets(siteID: site.id!)
+        let staying = try await database.probeTargets(siteID: site.id!)
             .filter { $0.owner == .php && $0.expectedOwner == .php && $0.redirectTo == nil && !$0.path.contains("?") }
             .sorted { ($0.path == "/" ? 0 : 1, $0.path.count, $0.path) < ($1.path == "/" ? 0 : 1, $1.path.count, $1.path) }
         targets += staying.prefix(3).map { LiveTarget(path: $0.path, expectation: .owner(.php)) }

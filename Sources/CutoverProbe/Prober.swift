@@ -55,7 +55,7 @@ public struct Prober: Sendable {
         let site = (try? await database.site(named: site.name)) ?? site
         let problems = configuration.problems()
         guard problems.isEmpty else { throw ProbeError.invalidConfiguration(problems) }
-        let run = try database.beginProbeRun(siteID: siteID, concurrency: configuration.concurrency)
+        let run = try await database.beginProbeRun(siteID: siteID, concurrency: configuration.concurrency)
         var logger = logger
         logger[metadataKey: "site"] = .string(site.name)
         logger[metadataKey: "probe"] = .stringConvertible(run.id ?? 0)
@@ -66,7 +66,7 @@ public struct Prober: Sendable {
             var targets: [ProbeTarget] = []
             var skippedIncludes = 0
             var skippedDenied = 0
-            for target in try database.probeTargets(siteID: siteID) {
+            for target in try await database.probeTargets(siteID: siteID) {
                 if ProbeSkip.match(target.path, globs: site.probeSkip) != nil {
                     skippedDenied += 1
                 } else if target.unchangedInclude {
@@ -112,7 +112,7 @@ public struct Prober: Sendable {
             let requested = clock.now
             let retried = outcomes.filter(\.retried).count
             let timeouts = outcomes.filter { $0.retried && $0.observation.errorKind == .timeout }.count
-            let finished = try database.finishProbeRun(run, fallback: fallback, skipped: (skippedIncludes, skippedDenied, retried))
+            let finished = try await database.finishProbeRun(run, fallback: fallback, skipped: (skippedIncludes, skippedDenied, retried))
             logger.debug(
                 "probe timings",
                 metadata: [
@@ -131,7 +131,10 @@ public struct Prober: Sendable {
             return report
         } catch {
             let message = error is CancellationError ? "cancelled" : String(describing: error)
-            try? database.failProbeRun(run, error: message)
+            // In a task of its own: GRDB's async write refuses to start in a cancelled task, and a
+            // cancelled run (SIGTERM in serve) must still be recorded as failed.
+            let database = database
+            await Task { try? await database.failProbeRun(run, error: message) }.value
             throw error
         }
     }

@@ -8,8 +8,8 @@ import Glibc
 
 extension AppDatabase {
     /// Records a probe run as running (marking runs of dead processes interrupted first).
-    public func beginProbeRun(siteID: Int64, concurrency: Int) throws -> ProbeRunRecord {
-        try writer.write { db in
+    public func beginProbeRun(siteID: Int64, concurrency: Int) async throws -> ProbeRunRecord {
+        try await writer.write { db in
             try Self.markInterruptedProbeRuns(db, now: clock.now())
             var run = ProbeRunRecord(
                 siteID: siteID,
@@ -28,8 +28,8 @@ extension AppDatabase {
     }
 
     /// The URLs a probe run visits: everything in the inventory except static files that are gone.
-    public func probeTargets(siteID: Int64) throws -> [ProbeTarget] {
-        try writer.read { db in
+    public func probeTargets(siteID: Int64) async throws -> [ProbeTarget] {
+        try await writer.read { db in
             try Row.fetchAll(
                 db,
                 sql: """
@@ -85,9 +85,9 @@ extension AppDatabase {
         _ run: ProbeRunRecord,
         fallback: FallbackHealth,
         skipped: (includes: Int, denied: Int, timeoutsRetried: Int) = (0, 0, 0)
-    ) throws -> ProbeRunRecord {
+    ) async throws -> ProbeRunRecord {
         guard let runID = run.id else { preconditionFailure("probe run was not inserted") }
-        return try writer.write { db in
+        return try await writer.write { db in
             try db.execute(
                 sql: """
                     UPDATE urls SET observed_owner = r.observed_owner, observed_source = r.owner_source, last_status = r.status,
@@ -144,8 +144,8 @@ extension AppDatabase {
     }
 
     /// Marks a run failed and drops the results it had saved: a run counts whole or not at all.
-    public func failProbeRun(_ run: ProbeRunRecord, error: String) throws {
-        try writer.write { db in
+    public func failProbeRun(_ run: ProbeRunRecord, error: String) async throws {
+        try await writer.write { db in
             var failed = run
             failed.status = .failed
             failed.finishedAt = clock.now()

@@ -59,17 +59,17 @@ import Testing
         #expect(crawls.first { $0.id == live.id }?.status == .running)
     }
 
-    @Test func probeRunsOfDeadProcessesAreMarkedInterrupted() throws {
-        let site = try database.addSite(settings())
-        try database.writer.write { db in
+    @Test func probeRunsOfDeadProcessesAreMarkedInterrupted() async throws {
+        let site = try await database.addSite(settings())
+        try await database.writer.write { db in
             try db.execute(
                 sql:
                     "INSERT INTO probe_runs (site_id, started_at, status, pid, concurrency) VALUES (?, '2025-01-01 00:00:00.000', 'running', 4194305, 16)",
                 arguments: [site.id]
             )
         }
-        let live = try database.beginProbeRun(siteID: site.id!, concurrency: 4)
-        let runs = try database.probeRuns(siteID: site.id!)
+        let live = try await database.beginProbeRun(siteID: site.id!, concurrency: 4)
+        let runs = try await database.probeRuns(siteID: site.id!)
         #expect(runs.first { $0.id != live.id }?.status == .interrupted)
         #expect(runs.first { $0.id == live.id }?.status == .running)
     }

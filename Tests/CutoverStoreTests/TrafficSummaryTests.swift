@@ -139,8 +139,8 @@ import Testing
         let answers: [String: (status: Int, length: Int64)] = [
             "/index.php": (200, 120), "/lib/a.php": (403, 199), "/lib/b.php": (500, 0), "/empty.php": (200, 0), "/style.css": (200, 7),
         ]
-        let run = try database.beginProbeRun(siteID: siteID, concurrency: 1)
-        let outcomes = try database.probeTargets(siteID: siteID).map { target in
+        let run = try await database.beginProbeRun(siteID: siteID, concurrency: 1)
+        let outcomes = try await database.probeTargets(siteID: siteID).map { target in
             let answer = answers[target.path]!
             return ProbeOutcome(
                 target: target,
@@ -149,7 +149,7 @@ import Testing
             )
         }
         try await database.saveProbeResults(runID: run.id!, outcomes)
-        let finished = try database.finishProbeRun(run, fallback: FallbackHealth(path: "/x", observation: ProbeObservation(status: 200)))
+        let finished = try await database.finishProbeRun(run, fallback: FallbackHealth(path: "/x", observation: ProbeObservation(status: 200)))
 
         #expect(finished.readyCount == 1, "the three includes are no pages to flip")
         let counts = try database.summary(siteID: siteID)

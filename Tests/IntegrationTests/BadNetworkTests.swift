@@ -188,7 +188,7 @@ import Testing
         let (database, site, folder) = try site(publicURL: server.baseURL, backendURL: server.baseURL, files: ["fine.html", "slow.html"])
         defer { folder.remove() }
         let siteID = site.id!
-        let targets = try database.probeTargets(siteID: siteID)
+        let targets = try await database.probeTargets(siteID: siteID)
         func saved(_ run: ProbeRunRecord) throws -> Int {
             try database.writer.read { db in
                 try Int.fetchOne(db, sql: "SELECT count(*) FROM probe_results WHERE run_id = ?", arguments: [run.id])!
@@ -197,16 +197,16 @@ import Testing
         let outcomes = targets.map { ProbeOutcome(target: $0, observation: ProbeObservation(status: 200, observedOwner: .static)) }
 
         // A run that fails drops what it had saved; the URLs keep their previous state.
-        let failing = try database.beginProbeRun(siteID: siteID, concurrency: 1)
+        let failing = try await database.beginProbeRun(siteID: siteID, concurrency: 1)
         try await database.saveProbeResults(runID: failing.id!, outcomes)
         #expect(try saved(failing) == 2)
         #expect(try database.probeHistory(urlID: targets[0].urlID).isEmpty)  // not published while running
-        try database.failProbeRun(failing, error: "test")
+        try await database.failProbeRun(failing, error: "test")
         #expect(try saved(failing) == 0)
         #expect(try database.url(siteID: siteID, path: "/fine.html")?.lastStatus == nil)
 
         // A run whose process died: its results go when the next process opens the database.
-        let dead = try database.beginProbeRun(siteID: siteID, concurrency: 1)
+        let dead = try await database.beginProbeRun(siteID: siteID, concurrency: 1)
         try await database.saveProbeResults(runID: dead.id!, outcomes)
         try await database.writer.write { db in
             try db.execute(sql: "UPDATE probe_runs SET pid = 4194305 WHERE id = ?", arguments: [dead.id])  // above pid_max
