@@ -4,6 +4,10 @@ import Foundation
 public struct SiteSettings: Sendable, Hashable, Codable {
     public static let defaultDirectoryIndex = ["index.php", "index.html"]
     public static let defaultPHPExtensions = [".php"]
+    /// Probe runs of history kept per site.
+    public static let defaultProbeRetention = 30
+    /// Apache's LogFormat preset of the site's access logs.
+    public static let defaultAccessLogFormat = "combined"
 
     public var name: String
     /// Absolute path of Apache's DocumentRoot for this site.
@@ -62,10 +66,10 @@ public struct SiteSettings: Sendable, Hashable, Codable {
         directoryIndex: [String] = SiteSettings.defaultDirectoryIndex,
         phpExtensions: [String] = SiteSettings.defaultPHPExtensions,
         ownerHeader: String = OwnerFingerprint.defaultOwnerHeader,
-        probeRetention: Int = 30,
+        probeRetention: Int = SiteSettings.defaultProbeRetention,
         crawlEverySeconds: Int? = nil,
         accessLogs: [String] = [],
-        accessLogFormat: String = "combined",
+        accessLogFormat: String = SiteSettings.defaultAccessLogFormat,
         pageKeys: [PageKey] = [],
         frontController: String? = nil,
         sensitiveQueryKeys: [String] = [],

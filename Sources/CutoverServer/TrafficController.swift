@@ -35,7 +35,7 @@ struct TrafficController {
         }
         api.get("sites/:site/traffic/summary") { request, context -> TrafficSummary in
             let site = try await cache.site(context, in: database)
-            let days = try QueryValues(request).int("orphanDays", default: 30, range: 1...3660)
+            let days = try QueryValues(request).int("orphanDays", default: TrafficSummary.defaultOrphanDays, range: 1...3660)
             return try await database.trafficSummary(siteID: site.id!, orphanDays: days)
         }
         api.get("sites/:site/log-files") { _, context -> [LogFileView] in

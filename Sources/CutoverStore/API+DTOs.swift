@@ -413,6 +413,8 @@ public struct RankedPage: Codable, Sendable, Hashable {
 
 /// What the imported access logs say about a site's migration.
 public struct TrafficSummary: Codable, Sendable, Hashable {
+    /// Days without a person's request after which a PHP page is an orphan, unless asked otherwise.
+    public static let defaultOrphanDays = 30
     /// First and last UTC day with imported traffic (nil: no log imported yet).
     public var logsFrom: String?
     public var logsTo: String?

@@ -213,7 +213,7 @@ struct LogsSummaryCommand: ParsableCommand {
     @OptionGroup var siteOptions: SiteOptions
 
     @Option(name: .long, help: "A PHP page with no request in this many days is an orphan.")
-    var orphanDays = 30
+    var orphanDays = TrafficSummary.defaultOrphanDays
 
     func validate() throws {
         guard (1...3660).contains(orphanDays) else { throw ValidationError("--orphan-days must be from 1 to 3660") }

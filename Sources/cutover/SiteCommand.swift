@@ -40,7 +40,7 @@ struct SiteCommand: AsyncParsableCommand {
         var crawlEvery: String = "off"
 
         @Option(name: .long, help: "Probe runs of history to keep.")
-        var probeRetention: Int = 30
+        var probeRetention: Int = SiteSettings.defaultProbeRetention
 
         @Option(
             name: .long,
@@ -49,7 +49,7 @@ struct SiteCommand: AsyncParsableCommand {
         var accessLog: [String] = []
 
         @Option(name: .long, help: "LogFormat string of those logs, or a preset: common, combined, vhost_combined.")
-        var accessLogFormat = "combined"
+        var accessLogFormat = SiteSettings.defaultAccessLogFormat
 
         @Option(
             name: .long,
