@@ -32,9 +32,12 @@ public final class ReadCache: Sendable {
 
     private let state = Mutex(State())
     let lifetime: TimeInterval
+    /// The time now; a test passes its own so that an answer expires without waiting.
+    private let now: @Sendable () -> Date
 
-    public init(lifetime: TimeInterval = 2) {
+    public init(lifetime: TimeInterval = 2, now: @escaping @Sendable () -> Date = Date.init) {
         self.lifetime = lifetime
+        self.now = now
     }
 
     /// The cached value for `key`, or `compute()` (which must keep off the event loop) run and
@@ -42,7 +45,7 @@ public final class ReadCache: Sendable {
     func value<T: Sendable>(_ key: Key, compute: @escaping @Sendable () async throws -> T) async throws -> T {
         let lookup: Lookup = state.withLock { state in
             let entry = state.entries[key]
-            if let entry, entry.expires > Date() { return .hit(entry.value) }
+            if let entry, entry.expires > now() { return .hit(entry.value) }
             let running =
                 state.inFlight[key]?.task
                 ?? {
@@ -89,7 +92,7 @@ public final class ReadCache: Sendable {
         state.withLock { state in
             guard generation == state.generation else { return }
             if state.entries.count > 1000 { state.entries.removeAll() }
-            state.entries[key] = (value, Date().addingTimeInterval(lifetime))
+            state.entries[key] = (value, now().addingTimeInterval(lifetime))
         }
     }
 }

@@ -42,19 +42,20 @@ import Testing
     }
 
     @Test func anExpiredAnswerIsGivenWhileOneRefreshRuns() async throws {
-        let cache = ReadCache(lifetime: 1)
+        let clock = Mutex(Date(timeIntervalSince1970: 1_800_000_000))
+        let cache = ReadCache(lifetime: 1) { clock.withLock { $0 } }
         let source = Source()
         let key = ReadCache.Key.stats(site: "s")
         #expect(try await cache.value(key) { await source.compute() } == 1)
         #expect(try await cache.value(key) { await source.compute() } == 1)
         #expect(source.calls.withLock { $0 } == 1)
 
-        try await Task.sleep(for: .milliseconds(1100))
+        clock.withLock { $0 += 1.1 }
         source.version.withLock { $0 = 2 }
         source.held.withLock { $0 = true }
         let before = source.calls.withLock { $0 }
-        // Expired: the old answer at once, for every request, while one refresh waits at the gate.
-        // (Under load the entry may expire a little later than 1.1 s: ask until the refresh starts.)
+        // Expired: the old answer at once, for every request, while one refresh waits at the gate
+        // (asked until the refresh has started).
         for _ in 0..<2000 where source.calls.withLock({ $0 }) == before {
             #expect(try await cache.value(key) { await source.compute() } == 1)
             try await Task.sleep(for: .milliseconds(5))
