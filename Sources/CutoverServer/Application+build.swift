@@ -113,7 +113,7 @@ public func buildRouter(
             var headers = HTTPFields()
             headers[.contentType] = "text/plain; version=0.0.4; charset=utf-8"
             // Reads every site's counts: on NIO's blocking pool, never on an event loop.
-            let text = try await blockingRead { try metrics.scrape() }
+            let text = try await metrics.scrape()
             return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: text)))
         }
     }

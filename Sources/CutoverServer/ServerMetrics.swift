@@ -26,23 +26,23 @@ public final class ServerMetrics: Sendable {
     }
 
     /// The exposition text, with the inventory gauges read now.
-    func scrape() throws -> String {
-        for site in try database.sites() {
-            let counts = try database.summary(siteID: site.id!)
+    func scrape() async throws -> String {
+        for site in try await database.siteGauges() {
+            let counts = site.counts
             for (owner, value) in [("php", counts.php), ("swift", counts.swift), ("planned", counts.planned), ("static", counts.static)] {
                 gauge(
                     "cutover_urls",
                     "count",
                     "Pages each once (includes, other URLs of a page and never-pages left out): php, swift (a probe saw Swift), planned (for Swift, not yet seen there); and static files",
-                    site.name,
+                    site.site,
                     [("owner", owner)]
                 ).set(to: Double(value))
             }
-            gauge("cutover_drift_urls", "count", "URLs whose latest probe disagrees with the expected owner", site.name)
-                .set(to: Double(try database.driftCount(siteID: site.id!)))
-            if let probe = try database.probeRuns(siteID: site.id!, limit: 1).first {
-                gauge("cutover_probe_errors", "count", "URLs without an answer in the latest probe", site.name).set(to: Double(probe.errorCount))
-                gauge("cutover_fallback_healthy", "bool", "1 when the latest probe reached Swift through the fallback", site.name)
+            gauge("cutover_drift_urls", "count", "URLs whose latest probe disagrees with the expected owner", site.site)
+                .set(to: Double(site.drift))
+            if let probe = site.latestProbe {
+                gauge("cutover_probe_errors", "count", "URLs without an answer in the latest probe", site.site).set(to: Double(probe.errorCount))
+                gauge("cutover_fallback_healthy", "bool", "1 when the latest probe reached Swift through the fallback", site.site)
                     .set(to: (probe.fallbackHealthy ?? false) ? 1.0 : 0.0)
             }
         }
