@@ -1,0 +1,47 @@
+/// Like the vhost form, but per-page flips live in a `txt:` RewriteMap file that Apache re-reads
+/// when its mtime changes: flips then need no reload. Paths that cannot be map keys (a space, a
+/// query) keep a rule each.
+struct RewriteMapForm: ExportFormRules {
+    var directoryContext: Bool { false }
+    var warnsAboutRuleCount: Bool { false }
+
+    func split(_ flips: [PageFlip]) throws -> (mapKeys: [[UInt8]], rules: [PageFlip]) {
+        var keys: [[UInt8]] = []
+        var rules: [PageFlip] = []
+        for flip in flips {
+            // Map keys are paths: a query-identified page keeps a rule of its own.
+            if !flip.path.contains("?"), let key = try ApacheEscaping.mapKey(forPath: flip.path) {
+                keys.append(key)
+            } else {
+                rules.append(flip)
+            }
+        }
+        return (keys, rules)
+    }
+
+    func flipSectionOpening(_ settings: SiteSettings, rules: [PageFlip], proxyTarget: String) -> [String] {
+        var lines = [
+            "#    Pages listed in the map file (Apache re-reads it when its mtime changes, no reload):",
+            "RewriteCond ${\(DirectiveRenderer.mapName(settings)):%{REQUEST_URI}|php} =swift",
+            DirectiveRenderer.requestPathCondition,
+            "RewriteRule ^ \(proxyTarget)",
+        ]
+        if !rules.isEmpty {
+            lines.append("#    Pages whose path has a space, and query-identified pages (/doku.php?id=x), cannot be map keys;")
+            lines.append("#    they get their own rule:")
+        }
+        return lines
+    }
+
+    func layout(_ parts: ExportParts) throws -> [String] {
+        guard let mapFile = parts.input.mapFilePath else { throw ExportError.mapFileRequired }
+        let quoted = try ApacheEscaping.quotedPath(mapFile, what: "map file").dropFirst().dropLast()
+        let declaration = "RewriteMap \(DirectiveRenderer.mapName(parts.input.settings)) \"txt:\(quoted)\""
+        return try VhostForm.serverContext(parts, declarations: [declaration])
+    }
+
+    func mapFile(_ settings: SiteSettings, keys: [[UInt8]]) -> [UInt8]? {
+        Array("# Cutover page flips for site '\(settings.name)': URL path, then owner. Written by `cutover apply`.\n".utf8)
+            + keys.flatMap { $0 + Array(" swift\n".utf8) }
+    }
+}
