@@ -1,9 +1,7 @@
 import CutoverCore
-import CutoverCrawl
 import CutoverLogs
 import CutoverProbe
 import CutoverStore
-import Dispatch
 import Foundation
 import Logging
 import Synchronization
@@ -46,8 +44,8 @@ public enum JobError: Error, CustomStringConvertible, Equatable {
     }
 }
 
-/// Runs crawls and probes in the background, never two of the same site at once. Crawls are
-/// blocking disk work and run on a Dispatch queue so they never hold an event loop.
+/// Runs jobs in the background, never two of the same site at once: starts them, tracks their
+/// progress, tells watchers and finishes them. What each kind does is a `JobWork` (Jobs/).
 public actor JobRunner {
     let database: AppDatabase
     let logger: Logger
@@ -67,6 +65,8 @@ public actor JobRunner {
     /// Called after every job ends (the server clears its read cache).
     private let onFinish: @Sendable () -> Void
     private let retained = 200
+    /// What each kind of job does.
+    private let works = JobWorks.standard
 
     public init(
         database: AppDatabase,
@@ -167,50 +167,16 @@ public actor JobRunner {
 
     private func run(id: Int, kind: JobKind, site: SiteRecord, report: @escaping @Sendable (Int, Int?) -> Void) async {
         do {
-            switch kind {
-            case .crawl:
-                let crawler = Crawler(database: database, logger: logger)
-                // The crawl runs on a Dispatch queue, outside this task: it polls a flag that
-                // cancelling the task (shutdown) sets.
-                let cancelled = CancellationFlag()
-                let result = try await withTaskCancellationHandler {
-                    try await Self.offEventLoop {
-                        try crawler.crawl(site: site, isCancelled: cancelled.isSet) { progress in report(progress.done, progress.total) }
-                    }
-                } onCancel: {
-                    cancelled.set()
-                }
-                finish(id, state: .succeeded, runID: result.crawl.id, error: nil)
-            case .probe:
-                let prober = Prober(database: database, configuration: probeConfiguration, logger: logger)
-                let report = try await prober.probe(site: site) { progress in report(progress.done, progress.total) }
-                finish(id, state: .succeeded, runID: report.run.id, error: nil)
-            case .logs:
-                guard !site.accessLogs.isEmpty else {
-                    throw JobFailure("site '\(site.name)' has no access logs configured (set accessLogs)")
-                }
-                var configured = LogImporter(database: database, site: site, format: try LogFormat(site.accessLogFormat), logger: logger)
-                configured.roots = logRoots
-                configured.timeLimit = logTimeLimit
-                let importer = configured
-                let cancelled = CancellationFlag()
-                let result = try await withTaskCancellationHandler {
-                    try await Self.offEventLoop {
-                        try importer.importConfigured(isCancelled: cancelled.isSet) { done, total in report(done, total) }
-                    }
-                } onCancel: {
-                    cancelled.set()
-                }
-                if result.files.isEmpty && result.errors.isEmpty {
-                    throw JobFailure("no file matches the access logs \(site.accessLogs.joined(separator: ", "))")
-                }
-                finish(
-                    id,
-                    state: result.errors.isEmpty ? .succeeded : .failed,
-                    runID: nil,
-                    error: result.errors.isEmpty ? nil : result.errors.joined(separator: "; ")
-                )
-            }
+            guard let work = works[kind] else { throw JobFailure("no job of kind '\(kind.rawValue)' is registered") }
+            let context = JobContext(
+                database: database,
+                logger: logger,
+                probeConfiguration: probeConfiguration,
+                logRoots: logRoots,
+                logTimeLimit: logTimeLimit
+            )
+            let outcome = try await work.run(site: site, with: context, report: report)
+            finish(id, state: outcome.state, runID: outcome.runID, error: outcome.error)
         } catch is CancellationError {
             finish(id, state: .cancelled, runID: nil, error: "cancelled")
         } catch {
@@ -247,26 +213,4 @@ public actor JobRunner {
         let finished = jobs.values.filter { $0.state != .running }.sorted { $0.id < $1.id }
         for job in finished.dropLast(retained) { jobs[job.id] = nil }
     }
-
-    /// Runs long blocking work (a crawl) on a Dispatch queue, keeping event loops free for requests.
-    static func offEventLoop<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
-        try await withCheckedThrowingContinuation { continuation in
-            DispatchQueue.global().async { continuation.resume(with: Result { try work() }) }
-        }
-    }
-}
-
-/// A cancellation request that blocking work on another thread can poll.
-/// Why a job could not do its work, in words for the job's `error`.
-struct JobFailure: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
-}
-
-final class CancellationFlag: Sendable {
-    private let value = Mutex(false)
-
-    func set() { value.withLock { $0 = true } }
-
-    @Sendable func isSet() -> Bool { value.withLock { $0 } }
 }
