@@ -304,9 +304,12 @@ actor ProbeSession {
             }
             .connect(to: address)
         let channel = try await value(of: connecting)
+        // A server that accepts and never answers the handshake must not hold the worker.
+        let deadline = eventLoop.scheduleTask(in: timeout) { handshake.fail(HandshakeTimeout()) }
+        defer { deadline.cancel() }
         do {
             // Here, not with the first request: a handshake that fails is a TLS error, whatever
-            // the server did (garbage, a reset) to make it fail.
+            // the server did (garbage, a reset, silence) to make it fail.
             try await value(of: handshake.futureResult)
         } catch {
             channel.close(promise: nil)
@@ -346,4 +349,9 @@ final class TLSHandshakeWaiter: ChannelInboundHandler, RemovableChannelHandler {
     func handlerRemoved(context: ChannelHandlerContext) {
         promise.fail(ChannelError.ioOnClosedChannel)  // no effect once it succeeded
     }
+}
+
+/// No TLS handshake within the probe's timeout.
+struct HandshakeTimeout: Error, CustomStringConvertible {
+    var description: String { "no handshake within the timeout" }
 }

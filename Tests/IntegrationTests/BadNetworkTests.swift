@@ -107,6 +107,28 @@ import Testing
         #expect(!report.fallback.healthy && report.fallback.status == nil)
     }
 
+    @Test func aServerSilentInTheTLSHandshakeIsCutAtTheTimeout() async throws {
+        // Listens and never accepts: the kernel completes TCP connections, nobody speaks TLS.
+        let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(listener) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listener, $0, length) == 0 && getsockname(listener, $0, &length) == 0 }
+        }
+        #expect(bound && listen(listener, 16) == 0)
+        let port = Int(UInt16(bigEndian: address.sin_port))
+        let observer = HTTPObserver(configuration: ProbeConfiguration(concurrency: 1, timeout: .seconds(1)))
+        let session = observer.session(0, tls: true)
+        let origin = try #require(await ProbeOrigin(baseURL: "https://127.0.0.1:\(port)")?.resolved())
+        let observation = await observer.observe("/", at: origin, fingerprint: OwnerFingerprint(), session: session)
+        await session.close()
+        #expect(observation.errorKind == .tls)
+        #expect(observation.errorMessage == "TLS handshake failed: no handshake within the timeout")
+    }
+
     @Test func aTargetThatCannotGoOnARequestLineIsNeverSent() async throws {
         let server = try MisbehavingServer()
         defer { server.stop() }
