@@ -130,7 +130,7 @@ public enum DirectiveRenderer {
         let findings = HtaccessFindings(
             htaccess,
             flips: flips,
-            form: form,
+            directoryContext: rules.directoryContext,
             docroot: settings.docroot,
             writesDirectoryBlocks: settings.frontController == nil
         )

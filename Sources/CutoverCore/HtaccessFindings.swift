@@ -14,23 +14,23 @@ struct HtaccessFindings {
     private(set) var htaccessGuidance: [String] = []
     private(set) var vhostNotes: [String] = []
 
+    /// `directoryContext`: the export is itself a `.htaccess` (see `ExportFormRules`).
     /// `writesDirectoryBlocks` is false on a front-controller site, whose export has no `<Directory>`
     /// section: a folder name that could not be written into one is then no conflict.
-    init(_ files: [HtaccessFile], flips: [PageFlip], form: ExportForm, docroot: String, writesDirectoryBlocks: Bool = true) {
+    init(_ files: [HtaccessFile], flips: [PageFlip], directoryContext: Bool, docroot: String, writesDirectoryBlocks: Bool = true) {
         let base = docroot.hasSuffix("/") ? String(docroot.dropLast()) : docroot
         let withRules = files.filter(\.hasOwnRewriteRules)
         for file in files {
             let shown = Self.shown(file.directory)
             if let option = file.blocksInheritance {
                 conflicts.append(
-                    form == .htaccess
+                    directoryContext
                         ? "\(shown).htaccess sets '\(option)': no rule of this export applies to URLs below \(shown)"
                         : "\(shown).htaccess sets '\(option)': the fallback does not apply to URLs below \(shown) (flips still do)"
                 )
             }
         }
-        switch form {
-        case .htaccess:
+        if directoryContext {
             if let root = withRules.first(where: { $0.directory.isEmpty }) {
                 htaccessGuidance.append(
                     "# The docroot's .htaccess already has \(root.ruleCount) RewriteRule lines of the app: keep them at the marked place below."
@@ -44,7 +44,7 @@ struct HtaccessFindings {
                         + "\(below.count) flipped pages there would stay PHP (\(below.prefix(3).joined(separator: ", "))); use the vhost or rewritemap form"
                 )
             }
-        case .vhost, .rewritemap:
+        } else {
             if !withRules.isEmpty {
                 vhostNotes.append(
                     "# .htaccess files with their own rewrite rules: \(withRules.map { Self.shown($0.directory) }.joined(separator: ", ")). "
