@@ -52,7 +52,7 @@ public struct ApacheConfigCheck: Sendable {
                 "ErrorLog \"\(folder.path)/error.log\"", "User www-data", "Group www-data",
             ] + modules
         var body = export.text
-        if export.form == .htaccess {
+        if export.form.isDirectoryContext {
             prologue += ["DocumentRoot \(docroot)", "<Directory \(docroot)>"]
             body += "</Directory>\n"
         } else {

@@ -75,16 +75,16 @@ struct ExportController {
         guard let form = ExportForm(rawValue: formText ?? "vhost") else {
             throw APIError(.unprocessableContent, "invalid", "'form' must be vhost, htaccess or rewritemap")
         }
-        if form == .rewritemap, (map ?? "").isEmpty {
-            throw APIError(.unprocessableContent, "invalid", "the rewritemap form needs 'map' (the map file path)")
+        if form.usesMapFile, (map ?? "").isEmpty {
+            throw APIError(.unprocessableContent, "invalid", "the \(form.rawValue) form needs 'map' (the map file path)")
         }
-        if form == .rewritemap, let map {
+        if form.usesMapFile, let map {
             guard map.hasPrefix("/") else { throw APIError(.unprocessableContent, "invalid", "'map' must be an absolute path") }
             if let problem = ConfigText.pathProblem(map) {
                 throw APIError(.unprocessableContent, "invalid", "'map' \(problem)")
             }
         }
-        return (form, form == .rewritemap ? map : nil)
+        return (form, form.usesMapFile ? map : nil)
     }
 
     static func text(_ content: String, sha256: String, exportID: Int64?) -> Response {

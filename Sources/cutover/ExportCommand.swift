@@ -53,8 +53,8 @@ struct ExportCommand: AsyncParsableCommand {
 
     func validate() throws {
         if restorePlan, id == nil { throw ValidationError("--restore-plan goes with --id N (the export whose plan to restore)") }
-        if form == .rewritemap, mapFile == nil, id == nil, !history, !preview {
-            throw ValidationError("the rewritemap form needs --map-file PATH (where 'cutover apply' writes the map)")
+        if form.usesMapFile, mapFile == nil, id == nil, !history, !preview {
+            throw ValidationError("the \(form.rawValue) form needs --map-file PATH (where 'cutover apply' writes the map)")
         }
     }
 

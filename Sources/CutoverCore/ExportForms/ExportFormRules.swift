@@ -22,6 +22,9 @@ protocol ExportFormRules: Sendable {
 
     /// The map file's bytes, for forms with a map.
     func mapFile(_ settings: SiteSettings, keys: [[UInt8]]) -> [UInt8]?
+
+    /// True for forms that need a map file path to render.
+    var usesMapFile: Bool { get }
 }
 
 /// The rendered sections a form lays out.
@@ -37,6 +40,11 @@ struct ExportParts {
 }
 
 extension ExportForm {
+    /// True for forms that need a map file path (`--map-file`, the API's `map`).
+    public var usesMapFile: Bool { rules.usesMapFile }
+    /// True for the form that is itself a `.htaccess` (Apache reads it inside `<Directory>`).
+    public var isDirectoryContext: Bool { rules.directoryContext }
+
     var rules: any ExportFormRules {
         switch self {
         case .vhost: VhostForm()
@@ -48,6 +56,7 @@ extension ExportForm {
 
 extension ExportFormRules {
     var warnsAboutRuleCount: Bool { true }
+    var usesMapFile: Bool { false }
 
     func split(_ flips: [PageFlip]) throws -> (mapKeys: [[UInt8]], rules: [PageFlip]) { ([], flips) }
 

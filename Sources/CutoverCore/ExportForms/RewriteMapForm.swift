@@ -4,6 +4,7 @@
 struct RewriteMapForm: ExportFormRules {
     var directoryContext: Bool { false }
     var warnsAboutRuleCount: Bool { false }
+    var usesMapFile: Bool { true }
 
     func split(_ flips: [PageFlip]) throws -> (mapKeys: [[UInt8]], rules: [PageFlip]) {
         var keys: [[UInt8]] = []
