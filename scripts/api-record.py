@@ -7,7 +7,7 @@ nothing (issue 25: record before, compare after).
 
 The fixture is built the same way each time, by the CLI: the demo docroot plus 400 synthetic
 files, an access log with pages, query pages, redirects and scanners (fixed dates), page keys,
-flips, a prefix route and two stored exports; a probe against a closed port. Every GET route of
+flips (one by prefix) and two stored exports; a probe against a closed port. Every GET route of
 the OpenAPI document is asked with its filters, sorts and pages (a few hundred requests), plus
 unknown ids and bad values, then `status`, `urls`, `logs show` and `export` with --json.
 
@@ -79,12 +79,12 @@ def build_fixture(work):
     site = ["--db", db, "--site", "fixture"]
     run("crawl", "--db", db, "--site", "fixture", "--docroot", docroot, "--site-url", f"http://127.0.0.1:{dead}",
         "--backend-url", f"http://127.0.0.1:{dead}")
-    run("site", "set", *site, "--page-key", "/index.php=route", check=False)
+    run("site", "set", "fixture", "--db", db, "--page-key", "/index.php=route")
     access_log(f"{work}/access.log")
     run("logs", "import", *site, f"{work}/access.log")
     run("flip", *site, "/about/", "--to", "swift")
     run("flip", *site, "/s1/d0/f1.php", "/s5/d1/f55.php", "--to", "swift")
-    run("flip", *site, "--prefix", "/blog/", "--to", "swift", check=False)
+    run("flip", *site, "--prefix", "/blog/", "--to", "swift")
     run("export", *site, "-o", f"{work}/export1.conf")
     run("flip", *site, "/contact.php", "--to", "swift")
     run("export", *site, "-o", f"{work}/export2.conf")

@@ -156,9 +156,9 @@ public struct Prober: Sendable {
         backendOrigin: ProbeOrigin?,
         progress: @escaping @Sendable (ProbeProgress) -> Void
     ) async throws -> [ProbeOutcome] {
-        let checkBackend = configuration.checkBackend
         let workers = min(configuration.concurrency, max(targets.count, 1))
-        let tls = publicOrigin?.tls == true || (checkBackend && backendOrigin?.tls == true)
+        // The backend's origin is nil unless the run checks it (see `probe`).
+        let tls = publicOrigin?.tls == true || backendOrigin?.tls == true
         let board = ResultBoard(count: targets.count, workers: workers)
         let (finished, sink) = AsyncStream.makeStream(of: ProbeOutcome.self)
         let database = database
@@ -187,7 +187,7 @@ public struct Prober: Sendable {
                         board: board,
                         sink: sink,
                         observer: observer,
-                        origins: (publicOrigin, checkBackend ? backendOrigin : nil),
+                        origins: (publicOrigin, backendOrigin),
                         fingerprint: fingerprint,
                         progress: progress
                     )
