@@ -85,7 +85,7 @@ public struct Crawler: Sendable {
         isCancelled: @escaping @Sendable () -> Bool = { Task.isCancelled },
         progress: @escaping @Sendable (CrawlProgress) -> Void = { _ in }
     ) throws -> CrawlResult {
-        guard let siteID = site.id else { preconditionFailure("site was not saved") }
+        let siteID = site.id
         let crawl = try database.beginCrawl(siteID: siteID)
         var logger = logger
         logger[metadataKey: "site"] = .string(site.name)

@@ -12,7 +12,7 @@ public struct IncludeScanner: Sendable {
     }
 
     public func scan(site: SiteRecord, isCancelled: () -> Bool = { false }) throws -> IncludeScanSummary {
-        guard let siteID = site.id else { preconditionFailure("site was not saved") }
+        let siteID = site.id
         let docroot = Self.realPath(site.docroot)
         var scans: [PHPIncludeScan] = []
         for file in try database.phpFilesToScan(siteID: siteID) where file.scannedHash != file.contentHash {

@@ -51,7 +51,7 @@ public struct Exporter: Sendable {
         digest.update(data: Data(rendered.text.utf8))
         if let map = rendered.mapFile { digest.update(data: Data(map)) }
         let record = ExportRecord(
-            siteID: site.id!,
+            siteID: site.id,
             form: form,
             createdAt: database.clock.now(),
             sha256: Hex.encode(digest.finalize()),
@@ -74,7 +74,7 @@ public struct Exporter: Sendable {
     /// What rendering now would change compared with the newest stored export of the same form.
     public func diffAgainstLatest(site: SiteRecord, form: ExportForm, mapFilePath: String? = nil) throws -> ExportDiff {
         let (current, _) = try render(site: site, form: form, mapFilePath: mapFilePath)
-        let latest = try database.exports(siteID: site.id!, form: form, limit: 1).first
+        let latest = try database.exports(siteID: site.id, form: form, limit: 1).first
         return ExportDiff(
             form: form,
             previousID: latest?.id,
@@ -89,7 +89,7 @@ public struct Exporter: Sendable {
     /// inventory when never probed), and, before the first export, what the fallback takes over
     /// from Apache (URLs without a file, the logs' 404s, directories without an index file).
     public func preview(site: SiteRecord) throws -> [OwnerChangePreview] {
-        var changes = try database.ownerChanges(siteID: site.id!).map {
+        var changes = try database.ownerChanges(siteID: site.id).map {
             OwnerChangePreview(path: $0.path, from: $0.observedOwner ?? $0.owner, to: $0.expectedOwner)
         }
         if let takeover = try database.fallbackTakeover(site: site) {

@@ -148,7 +148,7 @@ public struct Installer: Sendable {
         ]
         targets += input.flips.prefix(20).map { LiveTarget(path: $0.path, expectation: .owner(.swift)) }
         targets += input.redirects.prefix(5).map { LiveTarget(path: $0.from, expectation: .redirect(to: $0.to)) }
-        let staying = try await database.probeTargets(siteID: site.id!)
+        let staying = try await database.probeTargets(siteID: site.id)
             .filter { $0.owner == .php && $0.expectedOwner == .php && $0.redirectTo == nil && !$0.path.contains("?") }
             .sorted { ($0.path == "/" ? 0 : 1, $0.path.count, $0.path) < ($1.path == "/" ? 0 : 1, $1.path.count, $1.path) }
         targets += staying.prefix(3).map { LiveTarget(path: $0.path, expectation: .owner(.php)) }

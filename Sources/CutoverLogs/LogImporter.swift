@@ -158,7 +158,7 @@ public struct LogImporter: Sendable {
     ) throws
         -> LogFileReport
     {
-        guard let siteID = site.id else { throw StoreError.unknownSite(site.name) }
+        let siteID = site.id
         let input = try LogInput(path: path)
         let now = database.clock.now()
         var state: LogFileState

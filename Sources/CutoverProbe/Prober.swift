@@ -48,7 +48,7 @@ public struct Prober: Sendable {
     /// Probes every URL of `site`. Requests only ever go to the site's public and backend URLs:
     /// paths come from the inventory (canonical, starting with '/') and redirects are not followed.
     public func probe(site: SiteRecord, progress: @escaping @Sendable (ProbeProgress) -> Void = { _ in }) async throws -> ProbeReport {
-        guard let siteID = site.id else { preconditionFailure("site was not saved") }
+        let siteID = site.id
         let clock = ContinuousClock()
         let began = clock.now
         // As stored now: a crawl may have detected a front controller since `site` was read.

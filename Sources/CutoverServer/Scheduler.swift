@@ -51,7 +51,7 @@ public struct Scheduler: Service {
             do {
                 let first: JobKind = site.accessLogs.isEmpty ? .crawl : .logs
                 let job = try await jobs.start(first, site: site, trigger: "schedule")
-                try await database.markScheduled(siteID: site.id!, at: now)
+                try await database.markScheduled(siteID: site.id, at: now)
                 started.append(site.name)
                 Task { await continueCycle(after: job.id, kind: first, site: site) }
             } catch {

@@ -122,7 +122,7 @@ struct SitesController {
             return Response(status: .noContent)
         }
         api.get("sites/:site/htaccess") { _, context in
-            try await database.htaccessFiles(siteID: try await cache.site(context, in: database).id!).map(HtaccessView.init)
+            try await database.htaccessFiles(siteID: try await cache.site(context, in: database).id).map(HtaccessView.init)
         }
         api.get("sites/:site/stats") { _, context in
             let site = try await cache.site(context, in: database)

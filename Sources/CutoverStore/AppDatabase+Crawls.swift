@@ -23,7 +23,7 @@ public struct CrawlIssue: Sendable, Hashable, Codable {
 extension AppDatabase {
     /// Records a crawl as running. Crawls left `running` by a process that no longer exists
     /// (killed, crashed) are marked `interrupted` first.
-    public func beginCrawl(siteID: Int64) throws -> CrawlRecord {
+    public func beginCrawl(siteID: SiteID) throws -> CrawlRecord {
         try writer.write { db in
             try Self.markInterruptedCrawls(db, now: clock.now())
             var crawl = CrawlRecord(
@@ -78,7 +78,7 @@ extension AppDatabase {
     /// The inventory of a site as the reconciler needs it, read straight from SQLite's rows
     /// into one compact table (no String or dictionary entry per row: at a million URLs that was
     /// most of a re-crawl's memory).
-    public func knownURLs(siteID: Int64) throws -> KnownInventory {
+    public func knownURLs(siteID: SiteID) throws -> KnownInventory {
         try writer.read { db in
             let statement = try db.makeStatement(
                 sql: "SELECT id, path, owner, file_path, size, mtime, content_hash, flags, gone FROM urls WHERE site_id = ?"
@@ -208,7 +208,7 @@ extension AppDatabase {
     /// first crawl's save from 17.9 s to 11.3 s.
     static let insertBatch = 64
 
-    static func insertURLs(_ db: Database, _ urls: some Collection<FoundURL>, siteID: Int64, crawlID: Int64) throws {
+    static func insertURLs(_ db: Database, _ urls: some Collection<FoundURL>, siteID: SiteID, crawlID: Int64) throws {
         let columns =
             "INSERT INTO urls (site_id, path, file_path, owner, size, mtime, content_hash, flags, first_seen_crawl, changed_crawl, gone) VALUES "
         let row = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0)"
@@ -233,7 +233,7 @@ extension AppDatabase {
         }
     }
 
-    private static func bind(_ url: FoundURL, siteID: Int64, crawlID: Int64, to statement: inout BoundStatement) {
+    private static func bind(_ url: FoundURL, siteID: SiteID, crawlID: Int64, to statement: inout BoundStatement) {
         statement.bind(siteID)
         statement.bind(url.path)
         statement.bind(url.filePath)
@@ -261,11 +261,11 @@ extension AppDatabase {
         try writer.read { db in try CrawlRecord.fetchOne(db, key: id) }
     }
 
-    public func crawls(siteID: Int64, limit: Int = 20) throws -> [CrawlRecord] {
+    public func crawls(siteID: SiteID, limit: Int = 20) throws -> [CrawlRecord] {
         try writer.read { db in try Self.crawls(db, siteID: siteID, limit: limit) }
     }
 
-    static func crawls(_ db: Database, siteID: Int64, limit: Int) throws -> [CrawlRecord] {
+    static func crawls(_ db: Database, siteID: SiteID, limit: Int) throws -> [CrawlRecord] {
         try CrawlRecord.filter(Column("site_id") == siteID).order(Column("id").desc).limit(limit).fetchAll(db)
     }
 

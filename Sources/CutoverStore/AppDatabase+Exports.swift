@@ -7,7 +7,7 @@ public struct ExportRecord: Codable, FetchableRecord, MutablePersistableRecord, 
     public static let databaseTableName = "exports"
 
     public var id: Int64?
-    public var siteID: Int64
+    public var siteID: SiteID
     public var form: ExportForm
     public var createdAt: Date
     public var sha256: String
@@ -23,7 +23,7 @@ public struct ExportRecord: Codable, FetchableRecord, MutablePersistableRecord, 
         case mapContent = "map_content"
     }
 
-    public init(siteID: Int64, form: ExportForm, createdAt: Date, sha256: String, content: String, mapContent: Data?, plan: String) {
+    public init(siteID: SiteID, form: ExportForm, createdAt: Date, sha256: String, content: String, mapContent: Data?, plan: String) {
         self.siteID = siteID
         self.form = form
         self.createdAt = createdAt
@@ -58,7 +58,7 @@ extension AppDatabase {
         }
     }
 
-    public func exports(siteID: Int64, form: ExportForm? = nil, limit: Int = 50) throws -> [ExportRecord] {
+    public func exports(siteID: SiteID, form: ExportForm? = nil, limit: Int = 50) throws -> [ExportRecord] {
         try writer.read { db in
             var request = ExportRecord.filter(Column("site_id") == siteID)
             if let form { request = request.filter(Column("form") == form) }
@@ -66,7 +66,7 @@ extension AppDatabase {
         }
     }
 
-    public func export(id: Int64, siteID: Int64) throws -> ExportRecord? {
+    public func export(id: Int64, siteID: SiteID) throws -> ExportRecord? {
         try writer.read { db in try ExportRecord.filter(Column("id") == id && Column("site_id") == siteID).fetchOne(db) }
     }
 
@@ -77,7 +77,7 @@ extension AppDatabase {
     /// ones, and the logs' most requested 404s), and directories without an index file.
     public func fallbackTakeover(site: SiteRecord, noiseLimit: Int = 100) throws -> FallbackTakeover? {
         try writer.read { db in
-            let siteID = site.id!
+            let siteID = site.id
             guard try Int.fetchOne(db, sql: "SELECT count(*) FROM exports WHERE site_id = ?", arguments: [siteID]) == 0,
                 try Bool.fetchOne(
                     db,
@@ -116,7 +116,7 @@ extension AppDatabase {
         }
     }
 
-    public func ownerChanges(siteID: Int64) throws -> [URLRecord] {
+    public func ownerChanges(siteID: SiteID) throws -> [URLRecord] {
         try writer.read { db in
             try URLRecord.filter(
                 sql: "site_id = ? AND gone = 0 AND COALESCE(planned_owner, owner) != COALESCE(observed_owner, owner)",

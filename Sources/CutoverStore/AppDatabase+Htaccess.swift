@@ -4,15 +4,15 @@ import GRDB
 
 extension AppDatabase {
     /// The `.htaccess` files the last successful crawl found, by folder.
-    public func htaccessFiles(siteID: Int64) throws -> [HtaccessFile] {
+    public func htaccessFiles(siteID: SiteID) throws -> [HtaccessFile] {
         try writer.read { db in try Self.htaccessFiles(db, siteID: siteID) }
     }
 
-    public func htaccessFiles(siteID: Int64) async throws -> [HtaccessFile] {
+    public func htaccessFiles(siteID: SiteID) async throws -> [HtaccessFile] {
         try await writer.read { db in try Self.htaccessFiles(db, siteID: siteID) }
     }
 
-    static func htaccessFiles(_ db: Database, siteID: Int64) throws -> [HtaccessFile] {
+    static func htaccessFiles(_ db: Database, siteID: SiteID) throws -> [HtaccessFile] {
         try Row.fetchAll(
             db,
             sql: "SELECT * FROM htaccess_files WHERE site_id = ? ORDER BY directory",
@@ -31,7 +31,7 @@ extension AppDatabase {
     }
 
     /// Replaces the recorded `.htaccess` files of a site (inside the crawl's transaction).
-    static func replaceHtaccessFiles(_ db: Database, siteID: Int64, _ files: [HtaccessFile]) throws {
+    static func replaceHtaccessFiles(_ db: Database, siteID: SiteID, _ files: [HtaccessFile]) throws {
         try db.execute(sql: "DELETE FROM htaccess_files WHERE site_id = ?", arguments: [siteID])
         let insert = try db.makeStatement(
             sql: """

@@ -28,7 +28,7 @@ public struct IncludeScanSummary: Sendable, Hashable, Codable {
 extension AppDatabase {
     /// The site's PHP files (relative paths) with their content hash, and the hash each was
     /// last read at (nil: never read).
-    public func phpFilesToScan(siteID: Int64) throws -> [(filePath: String, contentHash: String, scannedHash: String?)] {
+    public func phpFilesToScan(siteID: SiteID) throws -> [(filePath: String, contentHash: String, scannedHash: String?)] {
         try writer.read { db in
             try Row.fetchAll(
                 db,
@@ -44,7 +44,7 @@ extension AppDatabase {
 
     /// Stores the files read now, forgets the scans of files the site no longer has, sets the
     /// `includedBySource` flag from every stored scan and re-marks includes; one transaction.
-    public func savePHPIncludeScans(siteID: Int64, _ scans: [PHPIncludeScan]) throws -> IncludeScanSummary {
+    public func savePHPIncludeScans(siteID: SiteID, _ scans: [PHPIncludeScan]) throws -> IncludeScanSummary {
         try writer.write { db in
             let save = try db.makeStatement(
                 sql: """

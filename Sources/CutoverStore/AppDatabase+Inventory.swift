@@ -122,11 +122,11 @@ public struct URLQuery: Sendable, Hashable {
 extension AppDatabase {
     /// Counts by owner, read from the covering index `urls_site_counts` (group by the raw
     /// columns so SQLite walks the index in order).
-    public func summary(siteID: Int64) throws -> InventorySummary {
+    public func summary(siteID: SiteID) throws -> InventorySummary {
         try writer.read { db in try Self.summary(db, siteID: siteID) }
     }
 
-    static func summary(_ db: Database, siteID: Int64) throws -> InventorySummary {
+    static func summary(_ db: Database, siteID: SiteID) throws -> InventorySummary {
         var summary = InventorySummary(php: 0, swift: 0, static: 0, gone: 0, hidden: 0, sensitive: 0, includes: 0)
         let rows = try Row.fetchCursor(
             db,
@@ -150,7 +150,7 @@ extension AppDatabase {
     }
 
     /// One page of URLs, through a cached statement (prepared once per query shape).
-    public func urls(siteID: Int64, query: URLQuery = URLQuery()) throws -> [URLRecord] {
+    public func urls(siteID: SiteID, query: URLQuery = URLQuery()) throws -> [URLRecord] {
         let sql = URLQuerySQL(siteID: siteID, query: query)
         return try writer.read { db in
             let statement = try db.cachedStatement(sql: sql.page)
@@ -159,7 +159,7 @@ extension AppDatabase {
     }
 
     /// One page of URLs as the API and `--json` show them, with their traffic.
-    public func urlViews(siteID: Int64, query: URLQuery = URLQuery()) throws -> [URLView] {
+    public func urlViews(siteID: SiteID, query: URLQuery = URLQuery()) throws -> [URLView] {
         let sql = URLQuerySQL(siteID: siteID, query: query)
         return try writer.read { db in
             let statement = try db.cachedStatement(sql: sql.page)
@@ -174,7 +174,7 @@ extension AppDatabase {
     /// queues. At 1,000,000 URLs it reads for ~0.1 s: a long read, kept off the server's few
     /// blocking-pool threads that serve the pages (no p99 change measured at 1,000,000 URLs,
     /// where the cached total is recomputed every two seconds).
-    public func countURLs(siteID: Int64, query: URLQuery) async throws -> Int {
+    public func countURLs(siteID: SiteID, query: URLQuery) async throws -> Int {
         var unlimited = query
         unlimited.limit = nil
         unlimited.offset = 0
@@ -183,15 +183,15 @@ extension AppDatabase {
         return try await writer.read { db in try Int.fetchOne(db.cachedStatement(sql: sql.count), arguments: sql.arguments) ?? 0 }
     }
 
-    public func url(siteID: Int64, id: Int64) throws -> URLRecord? {
+    public func url(siteID: SiteID, id: Int64) throws -> URLRecord? {
         try writer.read { db in try Self.url(db, siteID: siteID, id: id) }
     }
 
-    static func url(_ db: Database, siteID: Int64, id: Int64) throws -> URLRecord? {
+    static func url(_ db: Database, siteID: SiteID, id: Int64) throws -> URLRecord? {
         try URLRecord.filter(URLRecord.Columns.siteID == siteID && Column("id") == id).fetchOne(db)
     }
 
-    public func url(siteID: Int64, path: String) throws -> URLRecord? {
+    public func url(siteID: SiteID, path: String) throws -> URLRecord? {
         try writer.read { db in
             try URLRecord.filter(URLRecord.Columns.siteID == siteID && URLRecord.Columns.path == path).fetchOne(db)
         }
@@ -247,7 +247,7 @@ struct URLQuerySQL {
     /// How many URLs match (build with `ordered: false`).
     var count: String { "SELECT COUNT(*) FROM urls" + filter }
 
-    init(siteID: Int64, query: URLQuery, ordered: Bool = true) {
+    init(siteID: SiteID, query: URLQuery, ordered: Bool = true) {
         var conditions = ["urls.site_id = ?"]
         var values: [(any DatabaseValueConvertible)?] = [siteID]
         func add(_ condition: String, _ bound: (any DatabaseValueConvertible)?...) {
@@ -310,7 +310,7 @@ public struct URLDetailRecords: Sendable {
 extension AppDatabase {
     /// The URL's detail in one read transaction (a probe finishing meanwhile cannot show a URL
     /// state without its probe), or nil for an unknown id.
-    public func urlDetail(siteID: Int64, id: Int64) async throws -> URLDetailRecords? {
+    public func urlDetail(siteID: SiteID, id: Int64) async throws -> URLDetailRecords? {
         try await writer.read { db in
             guard let url = try Self.url(db, siteID: siteID, id: id) else { return nil }
             return URLDetailRecords(

@@ -34,7 +34,7 @@ extension AppDatabase {
     /// and presence; pages of a key no longer declared go (`checkPageKeyRemoval` refuses to
     /// drop flipped ones first). Returns how many pages were added.
     @discardableResult
-    static func syncQueryPages(_ db: Database, siteID: Int64) throws -> Int {
+    static func syncQueryPages(_ db: Database, siteID: SiteID) throws -> Int {
         guard let site = try SiteRecord.fetchOne(db, key: siteID) else { return 0 }
         let flag = URLFlags.queryPage.rawValue
         let declared = Set(site.pageKeys.map { "\($0.script)?\($0.key)=" })
@@ -97,7 +97,7 @@ extension AppDatabase {
                     SELECT d.path FROM urls s JOIN urls d ON d.site_id = s.site_id AND d.file_path = s.file_path
                     WHERE s.site_id = ? AND s.path = ? AND s.gone = 0 AND d.gone = 0 AND d.flags & ? != 0
                     """,
-                arguments: [site.id!, script, URLFlags.directoryIndex.rawValue]
+                arguments: [site.id, script, URLFlags.directoryIndex.rawValue]
             )
             if let directory { result[script] = directory }
         }
@@ -106,7 +106,7 @@ extension AppDatabase {
 
     /// One page of a declared key that no log named yet, added so it can be flipped; nil when the
     /// URL is no page of a declared key or its script is not in the inventory.
-    static func addQueryPage(_ db: Database, siteID: Int64, url: String) throws -> URLRecord? {
+    static func addQueryPage(_ db: Database, siteID: SiteID, url: String) throws -> URLRecord? {
         guard let site = try SiteRecord.fetchOne(db, key: siteID), let page = QueryPage.parse(url),
             site.pageKeys.contains(PageKey(script: page.script, key: page.key))
         else { return nil }
@@ -139,11 +139,11 @@ extension AppDatabase {
     /// Query keys of PHP scripts whose values split the script's requests into pages: a key
     /// present in at least half of the script's requests with at least 3 distinct values.
     /// Declared keys are left out.
-    public func pageKeySuggestions(siteID: Int64, limit: Int = 10) async throws -> [PageKeySuggestion] {
+    public func pageKeySuggestions(siteID: SiteID, limit: Int = 10) async throws -> [PageKeySuggestion] {
         try await writer.read { db in try Self.pageKeySuggestions(db, siteID: siteID, limit: limit) }
     }
 
-    static func pageKeySuggestions(_ db: Database, siteID: Int64, limit: Int) throws -> [PageKeySuggestion] {
+    static func pageKeySuggestions(_ db: Database, siteID: SiteID, limit: Int) throws -> [PageKeySuggestion] {
         let declared = Set((try SiteRecord.fetchOne(db, key: siteID)?.pageKeys ?? []).map(\.argument))
         let rows = try Row.fetchAll(
             db,

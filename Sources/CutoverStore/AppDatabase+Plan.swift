@@ -54,7 +54,7 @@ extension AppDatabase {
     /// per changed URL. A URL and the directory URL answered by the same file move together.
     /// Refuses unknown URLs, static files, and php for pages whose file is gone; all or nothing.
     public func flip(
-        siteID: Int64,
+        siteID: SiteID,
         _ selection: URLSelection,
         to target: Owner,
         reason: String,
@@ -72,7 +72,7 @@ extension AppDatabase {
     }
 
     public func flip(
-        siteID: Int64,
+        siteID: SiteID,
         _ selection: URLSelection,
         to target: Owner,
         reason: String,
@@ -103,7 +103,7 @@ extension AppDatabase {
 
     /// What a route prefix would take from PHP besides its routes: the whole site, the front
     /// controller itself, static files. Nil when it covers none of them.
-    static func routeCoverage(_ db: Database, siteID: Int64, prefix: String) throws -> String? {
+    static func routeCoverage(_ db: Database, siteID: SiteID, prefix: String) throws -> String? {
         var covered: [String] = []
         if prefix == "/" { covered.append("the whole site") }
         if let script = try String.fetchOne(db, sql: "SELECT front_controller FROM sites WHERE id = ?", arguments: [siteID]),
@@ -123,7 +123,7 @@ extension AppDatabase {
 
     static func flip(
         _ db: Database,
-        siteID: Int64,
+        siteID: SiteID,
         _ selection: URLSelection,
         to target: Owner,
         reason: String,
@@ -218,7 +218,7 @@ extension AppDatabase {
     /// The longest flip reason accepted (characters): a reason is a note, not a document.
     public static let maxReasonLength = 1000
 
-    static func select(_ db: Database, siteID: Int64, _ selection: URLSelection) throws -> [URLRecord] {
+    static func select(_ db: Database, siteID: SiteID, _ selection: URLSelection) throws -> [URLRecord] {
         let pages = URLRecord.filter(URLRecord.Columns.siteID == siteID && URLRecord.Columns.gone == false)
         switch selection {
         case .paths(let paths):
@@ -259,7 +259,7 @@ extension AppDatabase {
     static func exportInput(_ db: Database, site: SiteRecord, mapFilePath: String? = nil) throws -> ExportInput {
         do {
             let rows = try URLRecord.filter(
-                URLRecord.Columns.siteID == site.id! && URLRecord.Columns.gone == false && Column("planned_owner") == Owner.swift
+                URLRecord.Columns.siteID == site.id && URLRecord.Columns.gone == false && Column("planned_owner") == Owner.swift
             ).order(URLRecord.Columns.path).fetchAll(db)
             // On a front-controller site URLs without a file are PHP's routes: they need rules too.
             let routes = site.routingFrontController != nil
@@ -270,8 +270,8 @@ extension AppDatabase {
                 flips: flips,
                 redirects: redirects,
                 mapFilePath: mapFilePath,
-                htaccess: try Self.htaccessFiles(db, siteID: site.id!),
-                prefixes: try Self.routePrefixes(db, siteID: site.id!),
+                htaccess: try Self.htaccessFiles(db, siteID: site.id),
+                prefixes: try Self.routePrefixes(db, siteID: site.id),
                 scriptDirectories: try Self.pageKeyDirectoryURLs(db, site: site),
                 directoriesToSwift: site.sendsDirectoriesToSwift
             )
@@ -295,11 +295,11 @@ public struct PlanDifference: Sendable, Hashable, Codable {
 
 extension AppDatabase {
     /// What restoring a stored plan (`flips`, `redirects` as `from -> to`) would change today.
-    public func planDifference(siteID: Int64, flips: [String], redirects: [String: String]) throws -> PlanDifference {
+    public func planDifference(siteID: SiteID, flips: [String], redirects: [String: String]) throws -> PlanDifference {
         try writer.read { db in try Self.planDifference(db, siteID: siteID, flips: flips, redirects: redirects) }
     }
 
-    static func planDifference(_ db: Database, siteID: Int64, flips: [String], redirects: [String: String]) throws -> PlanDifference {
+    static func planDifference(_ db: Database, siteID: SiteID, flips: [String], redirects: [String: String]) throws -> PlanDifference {
         let site = try SiteRecord.fetchOne(db, key: siteID)
         guard let site else { throw StoreError.unknownSite("#\(siteID)") }
         let current = try exportInput(db, site: site)
@@ -326,7 +326,7 @@ extension AppDatabase {
     /// Swift, today's other flips back to PHP (each an ownership event with `reason`). URLs the
     /// inventory no longer has are left out (`missing`).
     public func restorePlan(
-        siteID: Int64,
+        siteID: SiteID,
         flips: [String],
         redirects: [String: String],
         reason: String,

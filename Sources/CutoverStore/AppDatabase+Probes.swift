@@ -8,7 +8,7 @@ import Glibc
 
 extension AppDatabase {
     /// Records a probe run as running (marking runs of dead processes interrupted first).
-    public func beginProbeRun(siteID: Int64, concurrency: Int) async throws -> ProbeRunRecord {
+    public func beginProbeRun(siteID: SiteID, concurrency: Int) async throws -> ProbeRunRecord {
         try await writer.write { db in
             try Self.markInterruptedProbeRuns(db, now: clock.now())
             var run = ProbeRunRecord(
@@ -28,7 +28,7 @@ extension AppDatabase {
     }
 
     /// The URLs a probe run visits: everything in the inventory except static files that are gone.
-    public func probeTargets(siteID: Int64) async throws -> [ProbeTarget] {
+    public func probeTargets(siteID: SiteID) async throws -> [ProbeTarget] {
         try await writer.read { db in
             try Row.fetchAll(
                 db,
@@ -155,11 +155,11 @@ extension AppDatabase {
         }
     }
 
-    public func probeRuns(siteID: Int64, limit: Int = 20) throws -> [ProbeRunRecord] {
+    public func probeRuns(siteID: SiteID, limit: Int = 20) throws -> [ProbeRunRecord] {
         try writer.read { db in try Self.probeRuns(db, siteID: siteID, limit: limit) }
     }
 
-    static func probeRuns(_ db: Database, siteID: Int64, limit: Int) throws -> [ProbeRunRecord] {
+    static func probeRuns(_ db: Database, siteID: SiteID, limit: Int) throws -> [ProbeRunRecord] {
         try ProbeRunRecord.filter(Column("site_id") == siteID).order(Column("id").desc).limit(limit).fetchAll(db)
     }
 
@@ -191,7 +191,7 @@ extension AppDatabase {
     }
 
     /// URLs whose latest probe disagrees with the expected owner.
-    public func driftedURLs(siteID: Int64, limit: Int? = nil) throws -> [URLRecord] {
+    public func driftedURLs(siteID: SiteID, limit: Int? = nil) throws -> [URLRecord] {
         try writer.read { db in
             var request = URLRecord.filter(URLRecord.Columns.siteID == siteID && Column("drift") == true && URLRecord.Columns.gone == false)
                 .order(URLRecord.Columns.path)

@@ -7,7 +7,7 @@ import GRDB
 extension AppDatabase {
     /// The site's routing front controller (`SiteRecord.routingFrontController`: set, or
     /// detected and not declined), read as stored now.
-    static func routingFrontController(_ db: Database, siteID: Int64) throws -> String? {
+    static func routingFrontController(_ db: Database, siteID: SiteID) throws -> String? {
         guard
             let row = try Row.fetchOne(
                 db,
@@ -20,14 +20,14 @@ extension AppDatabase {
 
     /// Who answers a URL without a file on this site: its routing front controller, else the
     /// Swift fallback.
-    static func missingOwner(_ db: Database, siteID: Int64) throws -> Owner {
+    static func missingOwner(_ db: Database, siteID: SiteID) throws -> Owner {
         try routingFrontController(db, siteID: siteID) == nil ? .swift : .php
     }
 
     /// Gives every URL without a file the owner the site's routing gives it, after its front
     /// controller was set or cleared. Returns how many URLs changed owner.
     @discardableResult
-    static func syncRouteOwners(_ db: Database, siteID: Int64) throws -> Int {
+    static func syncRouteOwners(_ db: Database, siteID: SiteID) throws -> Int {
         let owner = try missingOwner(db, siteID: siteID)
         try db.execute(
             sql: """
@@ -45,7 +45,7 @@ extension AppDatabase {
     /// that appears under `/blog/` (a new post in the log, a new file) is Swift's from the start,
     /// as the export's prefix rule already sends it there. Returns how many URLs it planned.
     @discardableResult
-    static func applyRoutePrefixes(_ db: Database, siteID: Int64) throws -> Int {
+    static func applyRoutePrefixes(_ db: Database, siteID: SiteID) throws -> Int {
         try db.execute(
             sql: """
                 UPDATE urls SET planned_owner = 'swift'
@@ -58,16 +58,16 @@ extension AppDatabase {
     }
 
     /// Prefixes planned for Swift on a front-controller site (`/blog/`: every URL below).
-    public func routePrefixes(siteID: Int64) throws -> [String] {
+    public func routePrefixes(siteID: SiteID) throws -> [String] {
         try writer.read { db in try Self.routePrefixes(db, siteID: siteID) }
     }
 
-    static func routePrefixes(_ db: Database, siteID: Int64) throws -> [String] {
+    static func routePrefixes(_ db: Database, siteID: SiteID) throws -> [String] {
         try String.fetchAll(db, sql: "SELECT prefix FROM route_prefixes WHERE site_id = ? ORDER BY prefix", arguments: [siteID])
     }
 
     /// Plans a prefix route for Swift (or drops it for PHP); true when that changed anything.
-    static func planRoutePrefix(_ db: Database, siteID: Int64, prefix: String, to target: Owner, at now: Date) throws -> Bool {
+    static func planRoutePrefix(_ db: Database, siteID: SiteID, prefix: String, to target: Owner, at now: Date) throws -> Bool {
         if target == .swift {
             try db.execute(
                 sql: "INSERT INTO route_prefixes (site_id, prefix, created_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",

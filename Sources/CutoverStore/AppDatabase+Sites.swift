@@ -70,8 +70,8 @@ extension AppDatabase {
         }
         var record = SiteRecord(settings: settings, createdAt: now)
         try record.insert(db)
-        try syncQueryPages(db, siteID: record.id!)
-        try syncRouteOwners(db, siteID: record.id!)
+        try syncQueryPages(db, siteID: record.id)
+        try syncRouteOwners(db, siteID: record.id)
         return record
     }
 
@@ -86,30 +86,30 @@ extension AppDatabase {
         let old = existing.settings
         let detected = existing.detectedFrontController
         existing = SiteRecord(settings: settings, createdAt: created)
-        existing.id = id
+        existing.storedID = id
         existing.lastScheduledAt = lastScheduled
         existing.detectedFrontController = detected
         try existing.update(db)
         // Each scans the site's URLs (0.5 s at 1,000,000), and `crawl --docroot` upserts the
         // site every run: only when the setting they follow changed.
-        if old.pageKeys != settings.pageKeys { try syncQueryPages(db, siteID: existing.id!) }
+        if old.pageKeys != settings.pageKeys { try syncQueryPages(db, siteID: existing.id) }
         let routingChanged =
             old.frontController != settings.frontController || old.frontControllerDeclined != settings.frontControllerDeclined
             || old.aliases != settings.aliases
-        if routingChanged { try syncRouteOwners(db, siteID: existing.id!) }
+        if routingChanged { try syncRouteOwners(db, siteID: existing.id) }
         // Expected owners moved with the settings: so does each URL's drift against its last
         // observation (not only at the next probe).
         if old.pageKeys != settings.pageKeys || routingChanged {
-            try refreshDrift(db, siteID: existing.id!)
-            try markAliases(db, siteID: existing.id!)
-            try markNeverPages(db, siteID: existing.id!)
+            try refreshDrift(db, siteID: existing.id)
+            try markAliases(db, siteID: existing.id)
+            try markNeverPages(db, siteID: existing.id)
         }
         return existing
     }
 
     /// Sets the `alias` flag where a URL is another name of a page (`/about/index.php` when
     /// `/about/` is the page), and clears it where it no longer is.
-    static func markAliases(_ db: Database, siteID: Int64) throws {
+    static func markAliases(_ db: Database, siteID: SiteID) throws {
         let bit = URLFlags.alias.rawValue
         let isAlias = """
             (urls.file_path IS NOT NULL AND urls.gone = 0 AND urls.flags & \(URLFlags.directoryIndex.rawValue | URLFlags.queryPage.rawValue) = 0
@@ -134,7 +134,7 @@ extension AppDatabase {
     /// (`/.env`), or a script's (`/wp-login.php`, `/config.inc.php`: on a PHP site every page
     /// that ends in .php is a file, so one no crawl ever found is a probe for another app,
     /// whatever a catch-all answered; judged once a crawl has succeeded).
-    static func markNeverPages(_ db: Database, siteID: Int64) throws {
+    static func markNeverPages(_ db: Database, siteID: SiteID) throws {
         let bit = URLFlags.neverAPage.rawValue
         let isNeverAPage = """
             (urls.file_path IS NULL AND urls.gone = 0 AND urls.flags & \(URLFlags.fromLog.rawValue) != 0
@@ -167,7 +167,7 @@ extension AppDatabase {
 
     /// Recomputes each URL's drift from its last observation and its expected owner now (URLs
     /// planned to redirect keep theirs: a redirect is judged on its answer, not an owner).
-    static func refreshDrift(_ db: Database, siteID: Int64) throws {
+    static func refreshDrift(_ db: Database, siteID: SiteID) throws {
         try db.execute(
             sql: """
                 UPDATE urls SET drift = (observed_owner IS NOT NULL AND observed_owner != coalesce(planned_owner, owner))
@@ -194,13 +194,13 @@ extension AppDatabase {
 
 extension AppDatabase {
     /// Records that the schedule started a run of this site now.
-    public func markScheduled(siteID: Int64, at date: Date) throws {
+    public func markScheduled(siteID: SiteID, at date: Date) throws {
         try writer.write { db in
             try db.execute(sql: "UPDATE sites SET last_scheduled_at = ? WHERE id = ?", arguments: [date, siteID])
         }
     }
 
-    public func markScheduled(siteID: Int64, at date: Date) async throws {
+    public func markScheduled(siteID: SiteID, at date: Date) async throws {
         try await writer.write { db in
             try db.execute(sql: "UPDATE sites SET last_scheduled_at = ? WHERE id = ?", arguments: [date, siteID])
         }

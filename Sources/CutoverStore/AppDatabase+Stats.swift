@@ -17,7 +17,7 @@ public struct OwnerSnapshot: Codable, FetchableRecord, Sendable, Hashable {
 extension AppDatabase {
     /// Appends the current page counts, as `InventorySummary` counts them (called inside the
     /// crawl's or probe's transaction, so both see one state).
-    static func recordSnapshot(_ db: Database, siteID: Int64, source: String, at now: Date) throws {
+    static func recordSnapshot(_ db: Database, siteID: SiteID, source: String, at now: Date) throws {
         let counts = try summary(db, siteID: siteID)
         try db.execute(
             sql: """
@@ -28,11 +28,11 @@ extension AppDatabase {
         )
     }
 
-    public func snapshots(siteID: Int64, limit: Int = 500) throws -> [OwnerSnapshot] {
+    public func snapshots(siteID: SiteID, limit: Int = 500) throws -> [OwnerSnapshot] {
         try writer.read { db in try Self.snapshots(db, siteID: siteID, limit: limit) }
     }
 
-    static func snapshots(_ db: Database, siteID: Int64, limit: Int) throws -> [OwnerSnapshot] {
+    static func snapshots(_ db: Database, siteID: SiteID, limit: Int) throws -> [OwnerSnapshot] {
         try OwnerSnapshot.fetchAll(
             db,
             sql:
@@ -48,19 +48,19 @@ extension AppDatabase {
             try Self.sites(db).map { site in
                 SiteGauges(
                     site: site.name,
-                    counts: try Self.summary(db, siteID: site.id!),
-                    drift: try Self.driftCount(db, siteID: site.id!),
-                    latestProbe: try Self.probeRuns(db, siteID: site.id!, limit: 1).first
+                    counts: try Self.summary(db, siteID: site.id),
+                    drift: try Self.driftCount(db, siteID: site.id),
+                    latestProbe: try Self.probeRuns(db, siteID: site.id, limit: 1).first
                 )
             }
         }
     }
 
-    public func driftCount(siteID: Int64) throws -> Int {
+    public func driftCount(siteID: SiteID) throws -> Int {
         try writer.read { db in try Self.driftCount(db, siteID: siteID) }
     }
 
-    static func driftCount(_ db: Database, siteID: Int64) throws -> Int {
+    static func driftCount(_ db: Database, siteID: SiteID) throws -> Int {
         try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM urls WHERE site_id = ? AND drift = 1 AND gone = 0", arguments: [siteID]) ?? 0
     }
 }

@@ -102,7 +102,7 @@ public struct LogFileState: Codable, Sendable, Equatable, FetchableRecord, Mutab
     public static let databaseTableName = "log_files"
 
     public var id: Int64?
-    public var siteID: Int64
+    public var siteID: SiteID
     public var path: String
     public var device: Int64
     public var inode: Int64
@@ -132,7 +132,7 @@ public struct LogFileState: Codable, Sendable, Equatable, FetchableRecord, Mutab
     }
 
     public init(
-        siteID: Int64,
+        siteID: SiteID,
         path: String,
         device: Int64,
         inode: Int64,
@@ -180,7 +180,7 @@ extension AppDatabase {
     /// Most query keys kept per path (the rest: `traffic.other_key_hits`).
     public static let keysPerPath = 50
 
-    public func logFileStates(siteID: Int64) throws -> [LogFileState] {
+    public func logFileStates(siteID: SiteID) throws -> [LogFileState] {
         try writer.read { db in
             try LogFileState.filter(Column("site_id") == siteID).order(Column("id")).fetchAll(db)
         }
@@ -230,7 +230,7 @@ extension AppDatabase {
     /// host left it before imports refused such stretches); otherwise reading it again would
     /// count its lines twice. Returns the forgotten rows.
     @discardableResult
-    public func resetLogFile(siteID: Int64, path: String) throws -> [LogFileState] {
+    public func resetLogFile(siteID: SiteID, path: String) throws -> [LogFileState] {
         try writer.write { db in
             let rows = try LogFileState.filter(Column("site_id") == siteID && Column("path") == path).fetchAll(db)
             guard !rows.isEmpty else { throw StoreError.unknownLogFile(path) }
@@ -252,11 +252,11 @@ extension AppDatabase {
     /// redirects it), `script.php/more` (PHP answers it with PATH_INFO), and paths with control
     /// characters (`%0A`, `%00`: the export refuses them in a config file, and no page has them).
     @discardableResult
-    public func addRequestedURLs(siteID: Int64) throws -> Int {
+    public func addRequestedURLs(siteID: SiteID) throws -> Int {
         try writer.write { db in try Self.addRequestedURLs(db, siteID: siteID) }
     }
 
-    static func addRequestedURLs(_ db: Database, siteID: Int64) throws -> Int {
+    static func addRequestedURLs(_ db: Database, siteID: SiteID) throws -> Int {
         do {
             // The fallback's (Swift) or, on a front-controller site, the front controller's (PHP).
             let owner = try Self.missingOwner(db, siteID: siteID)
@@ -283,11 +283,11 @@ extension AppDatabase {
     }
 
     /// Stores counts that belong to no remembered file (standard input).
-    public func recordTraffic(_ batch: TrafficBatch, siteID: Int64) throws {
+    public func recordTraffic(_ batch: TrafficBatch, siteID: SiteID) throws {
         try writer.write { db in try Self.add(batch, siteID: siteID, db: db) }
     }
 
-    static func add(_ batch: TrafficBatch, siteID: Int64, db: Database) throws {
+    static func add(_ batch: TrafficBatch, siteID: SiteID, db: Database) throws {
         guard !batch.isEmpty else { return }
         var paths = try BoundStatement(
             db,
@@ -406,7 +406,7 @@ extension AppDatabase {
 
     /// Stores the days of query pages the inventory holds, after adding the pages these values
     /// made (`syncQueryPages`): a value outside the kept top ones leaves no row.
-    private static func addPageDays(_ pageDays: [TrafficBatch.DayKey: TrafficCounts], siteID: Int64, db: Database) throws {
+    private static func addPageDays(_ pageDays: [TrafficBatch.DayKey: TrafficCounts], siteID: SiteID, db: Database) throws {
         guard !pageDays.isEmpty else { return }
         try syncQueryPages(db, siteID: siteID)
         var insert = try BoundStatement(
@@ -430,13 +430,13 @@ extension AppDatabase {
     /// Keeps the `keysPerPath` most requested query keys of each touched path (ties: the
     /// smaller key); the others' rows go and their hits are summed into `traffic.other_key_hits`.
     /// Anonymous requests choose the keys, so without this one path could hold millions.
-    private static func capKeys(siteID: Int64, paths: Set<String>, db: Database) throws {
+    private static func capKeys(siteID: SiteID, paths: Set<String>, db: Database) throws {
         try cap(.init(table: "traffic_query_values", item: "key", others: "other_key_hits", limit: keysPerPath), siteID: siteID, paths: paths, db: db)
     }
 
     /// Keeps the top `queriesPerPath` query strings of each touched path; the rest are summed
     /// into `traffic.other_query_hits`. Ties keep the smaller string, so the cut is stable.
-    private static func capQueries(siteID: Int64, paths: Set<String>, db: Database) throws {
+    private static func capQueries(siteID: SiteID, paths: Set<String>, db: Database) throws {
         try cap(
             .init(table: "traffic_queries", item: "query", others: "other_query_hits", limit: queriesPerPath),
             siteID: siteID,
@@ -456,7 +456,7 @@ extension AppDatabase {
 
     /// Keeps the `limit` most requested items of each touched path; the others' rows go and their
     /// hits are added to `traffic.<others>`. Table and column names are constants of this file.
-    private static func cap(_ cap: Cap, siteID: Int64, paths: Set<String>, db: Database) throws {
+    private static func cap(_ cap: Cap, siteID: SiteID, paths: Set<String>, db: Database) throws {
         for path in paths {
             let count =
                 try Int.fetchOne(
@@ -486,7 +486,7 @@ extension AppDatabase {
 
     /// Keeps the top `valuesPerKey` values of each key of each touched path; the rest are summed
     /// into the key's `is_other` row.
-    private static func capValues(siteID: Int64, paths: Set<String>, db: Database) throws {
+    private static func capValues(siteID: SiteID, paths: Set<String>, db: Database) throws {
         for path in paths {
             let crowded = try String.fetchAll(
                 db,
@@ -535,7 +535,7 @@ extension AppDatabase {
     /// One page of a site's traffic table and how many rows match, in one read transaction.
     /// `prefix` keeps paths that start with it.
     public func trafficPage(
-        siteID: Int64,
+        siteID: SiteID,
         order: TrafficOrder,
         prefix: String?,
         limit: Int,
@@ -561,7 +561,7 @@ extension AppDatabase {
 
     /// Requests per UTC day over the last `days` days (today included, by the store's clock),
     /// oldest first; days without traffic are left out.
-    public func trafficByDay(siteID: Int64, days: Int) async throws -> [TrafficDayView] {
+    public func trafficByDay(siteID: SiteID, days: Int) async throws -> [TrafficDayView] {
         let today = Int(clock.now().timeIntervalSince1970.rounded(.down)) / 86_400
         return try await writer.read { db in
             try Row.fetchAll(
@@ -585,14 +585,14 @@ extension AppDatabase {
         }
     }
 
-    public func logFileStates(siteID: Int64) async throws -> [LogFileState] {
+    public func logFileStates(siteID: SiteID) async throws -> [LogFileState] {
         try await writer.read { db in
             try LogFileState.filter(Column("site_id") == siteID).order(Column("id")).fetchAll(db)
         }
     }
 
     /// The most requested paths of a site.
-    public func topTraffic(siteID: Int64, limit: Int) throws -> [TrafficRow] {
+    public func topTraffic(siteID: SiteID, limit: Int) throws -> [TrafficRow] {
         try writer.read { db in
             try Row.fetchAll(
                 db,
@@ -604,24 +604,24 @@ extension AppDatabase {
         }
     }
 
-    public func traffic(siteID: Int64, path: String) throws -> TrafficRow? {
+    public func traffic(siteID: SiteID, path: String) throws -> TrafficRow? {
         try writer.read { db in try Self.traffic(db, siteID: siteID, path: path) }
     }
 
-    static func traffic(_ db: Database, siteID: Int64, path: String) throws -> TrafficRow? {
+    static func traffic(_ db: Database, siteID: SiteID, path: String) throws -> TrafficRow? {
         try Row.fetchOne(db, sql: "SELECT * FROM traffic WHERE site_id = ? AND path = ?", arguments: [siteID, path]).map(Self.trafficRow)
     }
 
     /// Query keys of a path with their most requested values (at most `valuesPerKey` each, and
     /// the key's "other values" row), by key. Bounded: keys per path are capped at `keysPerPath`.
-    public func queryValues(siteID: Int64, path: String, valuesPerKey: Int = AppDatabase.valuesPerKey) throws -> [QueryValue] {
+    public func queryValues(siteID: SiteID, path: String, valuesPerKey: Int = AppDatabase.valuesPerKey) throws -> [QueryValue] {
         try writer.read { db in try Self.queryValues(db, siteID: siteID, path: path, valuesPerKey: valuesPerKey) }
     }
 
     /// What a URL's detail shows of each key: its 20 most requested values.
     public static let valuesShownPerKey = 20
 
-    static func queryValues(_ db: Database, siteID: Int64, path: String, valuesPerKey: Int = valuesShownPerKey) throws -> [QueryValue] {
+    static func queryValues(_ db: Database, siteID: SiteID, path: String, valuesPerKey: Int = valuesShownPerKey) throws -> [QueryValue] {
         try Row.fetchAll(
             db,
             sql: """
@@ -635,7 +635,7 @@ extension AppDatabase {
         ).map { row in QueryValue(key: row["key"], value: (row["is_other"] as Bool) ? nil : row["value"], hits: row["hits"]) }
     }
 
-    public func queries(siteID: Int64, path: String) throws -> [(query: String, hits: Int)] {
+    public func queries(siteID: SiteID, path: String) throws -> [(query: String, hits: Int)] {
         try writer.read { db in
             try Row.fetchAll(
                 db,
@@ -667,18 +667,18 @@ extension AppDatabase {
 extension AppDatabase {
     /// The traffic figures of a site in one read transaction: Swift's share of page requests over
     /// 7 and 30 days, what to port next, orphans, includes and noise.
-    public func trafficSummary(siteID: Int64, orphanDays: Int = TrafficSummary.defaultOrphanDays, listLimit: Int = 20) async throws -> TrafficSummary
+    public func trafficSummary(siteID: SiteID, orphanDays: Int = TrafficSummary.defaultOrphanDays, listLimit: Int = 20) async throws -> TrafficSummary
     {
         let today = Int(clock.now().timeIntervalSince1970.rounded(.down)) / 86_400
         return try await writer.read { db in try Self.trafficSummary(db, siteID: siteID, today: today, orphanDays: orphanDays, listLimit: listLimit) }
     }
 
-    public func trafficSummary(siteID: Int64, orphanDays: Int = TrafficSummary.defaultOrphanDays, listLimit: Int = 20) throws -> TrafficSummary {
+    public func trafficSummary(siteID: SiteID, orphanDays: Int = TrafficSummary.defaultOrphanDays, listLimit: Int = 20) throws -> TrafficSummary {
         let today = Int(clock.now().timeIntervalSince1970.rounded(.down)) / 86_400
         return try writer.read { db in try Self.trafficSummary(db, siteID: siteID, today: today, orphanDays: orphanDays, listLimit: listLimit) }
     }
 
-    static func trafficSummary(_ db: Database, siteID: Int64, today: Int, orphanDays: Int, listLimit: Int) throws -> TrafficSummary {
+    static func trafficSummary(_ db: Database, siteID: SiteID, today: Int, orphanDays: Int, listLimit: Int) throws -> TrafficSummary {
         var summary = TrafficSummary(orphanDays: orphanDays)
         let range = try Row.fetchOne(db, sql: "SELECT min(day) AS first, max(day) AS last FROM traffic_daily WHERE site_id = ?", arguments: [siteID])
         summary.logsFrom = (range?["first"] as Int?).map(CivilDate.text)
@@ -759,7 +759,7 @@ extension AppDatabase {
     /// and clears it where either changed its mind; returns how many URLs changed. Runs in the
     /// transaction that stores a probe run or a log import, so counts never see a half state.
     @discardableResult
-    static func markIncludes(_ db: Database, siteID: Int64) throws -> Int {
+    static func markIncludes(_ db: Database, siteID: SiteID) throws -> Int {
         let bit = URLFlags.include.rawValue
         try db.execute(
             sql: """
@@ -774,7 +774,7 @@ extension AppDatabase {
     /// Swift's share of page requests on days after `since`. Each path's hits are attributed
     /// by the log where its lines said who answered, else by the URL's latest probe, else by
     /// the inventory (a requested URL without a file is the fallback's: Swift).
-    static func share(_ db: Database, siteID: Int64, since: Int, days: Int) throws -> TrafficShare {
+    static func share(_ db: Database, siteID: SiteID, since: Int, days: Int) throws -> TrafficShare {
         var share = TrafficShare(days: days)
         let rows = try Row.fetchAll(
             db,

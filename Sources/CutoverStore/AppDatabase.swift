@@ -181,10 +181,10 @@ public struct AppDatabase: Sendable {
     /// never by a partial `migrateUpTo`).
     static let afterMigration: [String: @Sendable (Database) throws -> Void] = [
         "0022_progress_truth": { db in
-            for siteID in try Int64.fetchAll(db, sql: "SELECT id FROM sites") { try markNeverPages(db, siteID: siteID) }
+            for siteID in try SiteID.fetchAll(db, sql: "SELECT id FROM sites") { try markNeverPages(db, siteID: siteID) }
         },
         "0023_detected_front_controller": { db in
-            for siteID in try Int64.fetchAll(db, sql: "SELECT id FROM sites") where try syncRouteOwners(db, siteID: siteID) > 0 {
+            for siteID in try SiteID.fetchAll(db, sql: "SELECT id FROM sites") where try syncRouteOwners(db, siteID: siteID) > 0 {
                 try refreshDrift(db, siteID: siteID)
                 try markAliases(db, siteID: siteID)
                 try markNeverPages(db, siteID: siteID)

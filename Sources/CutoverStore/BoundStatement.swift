@@ -36,6 +36,10 @@ struct BoundStatement {
         if let value { sqlite3_bind_int64(statement.sqliteStatement, index, value) } else { sqlite3_bind_null(statement.sqliteStatement, index) }
     }
 
+    mutating func bind(_ value: SiteID) {
+        bind(value.rawValue)
+    }
+
     mutating func bind(_ value: Int) {
         bind(Int64(value))
     }

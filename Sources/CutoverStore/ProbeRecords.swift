@@ -7,7 +7,7 @@ public struct ProbeRunRecord: Codable, FetchableRecord, MutablePersistableRecord
     public static let databaseTableName = "probe_runs"
 
     public var id: Int64?
-    public var siteID: Int64
+    public var siteID: SiteID
     public var startedAt: Date
     public var finishedAt: Date?
     public var status: CrawlStatus

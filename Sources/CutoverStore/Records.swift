@@ -6,7 +6,13 @@ import GRDB
 public struct SiteRecord: Codable, FetchableRecord, MutablePersistableRecord, Sendable, Hashable {
     public static let databaseTableName = "sites"
 
-    public var id: Int64?
+    /// nil only between `init(settings:createdAt:)` and the insert: the store hands out only
+    /// records it fetched or inserted, so `id` is always there for callers.
+    var storedID: SiteID?
+    public var id: SiteID {
+        guard let storedID else { preconditionFailure("a site record was used before it was saved") }
+        return storedID
+    }
     public var name: String
     public var docroot: String
     public var publicURL: String
@@ -41,7 +47,8 @@ public struct SiteRecord: Codable, FetchableRecord, MutablePersistableRecord, Se
     public var createdAt: Date
 
     enum CodingKeys: String, CodingKey {
-        case id, name, docroot
+        case storedID = "id"
+        case name, docroot
         case publicURL = "public_url"
         case backendURL = "backend_url"
         case directoryIndex = "directory_index"
@@ -63,7 +70,7 @@ public struct SiteRecord: Codable, FetchableRecord, MutablePersistableRecord, Se
         case createdAt = "created_at"
     }
 
-    public init(settings: SiteSettings, createdAt: Date) {
+    init(settings: SiteSettings, createdAt: Date) {
         self.name = settings.name
         self.docroot = settings.docroot
         self.publicURL = settings.publicURL
@@ -127,7 +134,7 @@ public struct SiteRecord: Codable, FetchableRecord, MutablePersistableRecord, Se
     /// The routing front controller was detected, not set by the user.
     public var frontControllerUnconfirmed: Bool { frontController == nil && routingFrontController != nil }
 
-    public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
+    public mutating func didInsert(_ inserted: InsertionSuccess) { storedID = SiteID(inserted.rowID) }
 
     /// When the schedule runs next (nil: not scheduled). A site never run is due now.
     public var nextScheduledAt: Date? {
@@ -145,7 +152,7 @@ public struct CrawlRecord: Codable, FetchableRecord, MutablePersistableRecord, S
     public static let databaseTableName = "crawls"
 
     public var id: Int64?
-    public var siteID: Int64
+    public var siteID: SiteID
     public var startedAt: Date
     public var finishedAt: Date?
     public var status: CrawlStatus
@@ -177,7 +184,7 @@ public struct URLRecord: Codable, FetchableRecord, PersistableRecord, Sendable, 
     public static let databaseTableName = "urls"
 
     public var id: Int64
-    public var siteID: Int64
+    public var siteID: SiteID
     public var path: String
     public var filePath: String?
     public var owner: Owner

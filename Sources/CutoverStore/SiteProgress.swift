@@ -35,23 +35,23 @@ public struct SiteProgress: Encodable, Sendable {
         // As stored now: a crawl may have detected a front controller since `site` was read.
         let site = try SiteRecord.fetchOne(db, key: site.id) ?? site
         self.site = site.name
-        counts = try AppDatabase.summary(db, siteID: site.id!)
+        counts = try AppDatabase.summary(db, siteID: site.id)
         percentOnSwift = (counts.percentOnSwift * 10).rounded() / 10
-        driftCount = try AppDatabase.driftCount(db, siteID: site.id!)
-        lastCrawl = try AppDatabase.crawls(db, siteID: site.id!, limit: 1).first.map(CrawlView.init)
-        lastProbe = try AppDatabase.probeRuns(db, siteID: site.id!, limit: 1).first.map(ProbeRunView.init)
+        driftCount = try AppDatabase.driftCount(db, siteID: site.id)
+        lastCrawl = try AppDatabase.crawls(db, siteID: site.id, limit: 1).first.map(CrawlView.init)
+        lastProbe = try AppDatabase.probeRuns(db, siteID: site.id, limit: 1).first.map(ProbeRunView.init)
         fallback = Fallback(
             healthy: lastProbe?.fallbackHealthy,
             status: lastProbe?.fallbackStatus,
             detail: lastProbe?.fallbackDetail,
             checkedAt: lastProbe?.finishedAt
         )
-        series = try AppDatabase.snapshots(db, siteID: site.id!, limit: 500)
+        series = try AppDatabase.snapshots(db, siteID: site.id, limit: 500)
         frontController = site.frontController
         detectedFrontController = site.detectedFrontController
         routingFrontController = site.routingFrontController
         frontControllerDeclined = site.frontControllerDeclined
-        routePrefixes = try AppDatabase.routePrefixes(db, siteID: site.id!)
+        routePrefixes = try AppDatabase.routePrefixes(db, siteID: site.id)
     }
 }
 

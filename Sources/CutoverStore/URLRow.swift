@@ -94,7 +94,7 @@ extension AppDatabase {
     /// gives it one snapshot: GRDB's explicit BEGIN and COMMIT around it (`read`) were a twentieth
     /// of the page's CPU (perf), and `unsafeRead` leaves them out. Read on the calling thread's
     /// own connection when it has one (`ThreadReaders`).
-    public func forEachURL(siteID: Int64, query: URLQuery, _ body: (URLRow) throws -> Void) throws {
+    public func forEachURL(siteID: SiteID, query: URLQuery, _ body: (URLRow) throws -> Void) throws {
         let sql = URLQuerySQL(siteID: siteID, query: query)
         let reader: any DatabaseReader = threadReaders?.connection() ?? writer
         try reader.unsafeRead { db in

@@ -64,7 +64,7 @@ struct ExportCommand: AsyncParsableCommand {
         let site = try siteOptions.resolve(in: database)
         let exporter = Exporter(database: database)
         if history {
-            let records = try database.exports(siteID: site.id!)
+            let records = try database.exports(siteID: site.id)
             if global.json { return try Output.json(records.map(ExportSummary.init)) }
             for record in records {
                 print("#\(record.id ?? 0)  \(Output.date(record.createdAt))  \(record.form.rawValue)  \(record.sha256.prefix(12))")
@@ -79,7 +79,7 @@ struct ExportCommand: AsyncParsableCommand {
             return
         }
         if let id {
-            guard let record = try database.export(id: id, siteID: site.id!) else {
+            guard let record = try database.export(id: id, siteID: site.id) else {
                 throw ValidationError("no export #\(id) for site \(site.name) (see --history)")
             }
             if restorePlan {

@@ -59,7 +59,7 @@ struct FlipCommand: AsyncParsableCommand {
         let selection: URLSelection = prefix.map { .prefix($0) } ?? glob.map { .glob($0) } ?? .paths(paths)
         let actor = ProcessInfo.processInfo.environment["USER"].map { "cli:\($0)" } ?? "cli"
         let result = try await database.flip(
-            siteID: site.id!,
+            siteID: site.id,
             selection,
             to: to,
             reason: reason,

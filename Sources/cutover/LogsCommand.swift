@@ -123,7 +123,7 @@ struct LogsResetCommand: ParsableCommand {
     func run() throws {
         let database = try global.openDatabase()
         let site = try siteOptions.resolve(in: database)
-        guard let siteID = site.id else { throw StoreError.unknownSite(site.name) }
+        let siteID = site.id
         let rows = try database.resetLogFile(siteID: siteID, path: absolutePath(file))
         print(
             "\(ConfigText.visible(absolutePath(file), limit: 1000)): forgotten (\(rows.map(\.lines).reduce(0, +)) lines read, none counted); the next import reads it from the start"
@@ -155,7 +155,7 @@ struct LogsShowCommand: ParsableCommand {
     func run() throws {
         let database = try global.openDatabase(readOnly: true)
         let site = try siteOptions.resolve(in: database)
-        guard let siteID = site.id else { throw StoreError.unknownSite(site.name) }
+        let siteID = site.id
         guard let path else {
             let rows = try database.topTraffic(siteID: siteID, limit: max(1, min(limit, 10_000)))
             if global.json {
@@ -222,7 +222,7 @@ struct LogsSummaryCommand: ParsableCommand {
     func run() throws {
         let database = try global.openDatabase(readOnly: true)
         let site = try siteOptions.resolve(in: database)
-        guard let siteID = site.id else { throw StoreError.unknownSite(site.name) }
+        let siteID = site.id
         let summary = try database.trafficSummary(siteID: siteID, orphanDays: orphanDays)
         if global.json {
             try Output.json(summary)

@@ -94,8 +94,8 @@ struct SiteStatus: Encodable {
 
     init(site: SiteRecord, database: AppDatabase) throws {
         progress = try database.progress(of: site)
-        drifted = try database.driftedURLs(siteID: site.id!, limit: 50).map { URLView($0) }
-        htaccess = try database.htaccessFiles(siteID: site.id!).map(HtaccessView.init)
+        drifted = try database.driftedURLs(siteID: site.id, limit: 50).map { URLView($0) }
+        htaccess = try database.htaccessFiles(siteID: site.id).map(HtaccessView.init)
     }
 
     var counts: InventorySummary { progress.counts }

@@ -48,7 +48,7 @@ struct URLsCommand: AsyncParsableCommand {
         query.sort = sort
         query.descending = sort == .hits || sort == .lastSeen
         query.minHits = minHits
-        let urls = try database.urlViews(siteID: site.id!, query: query)
+        let urls = try database.urlViews(siteID: site.id, query: query)
         if global.json {
             try Output.json(urls)
             return

@@ -73,7 +73,7 @@ extension AuditCLITests {
         let hits = shown.compactMap { $0["hits"] as? Int }.reduce(0, +)
         #expect(hits == lines, "\(hits) hits for \(lines) lines")
         let database = try AppDatabase(path: cli.db)
-        let siteID = try await database.site(named: "default").id!
+        let siteID = try await database.site(named: "default").id
         let files = try await database.logFileStates(siteID: siteID)
         #expect(files.count == 1, "\(files)")
     }

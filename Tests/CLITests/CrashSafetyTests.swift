@@ -19,7 +19,7 @@ import Glibc
         #expect(try cli.run("crawl", "--docroot", "www").status == 0)
         let database = try AppDatabase(path: cli.db)
         let site = try database.site(named: "default")
-        let before = try database.urls(siteID: site.id!)
+        let before = try database.urls(siteID: site.id)
         // Change the docroot so that a completed crawl would visibly change the inventory.
         for index in 0..<1000 { try FileManager.default.removeItem(atPath: cli.folder.appending("www/page-\(index).php")) }
         try cli.folder.write("www/added.php")
@@ -58,7 +58,7 @@ import Glibc
         }
         #expect(process.terminationReason == .uncaughtSignal)
 
-        let after = try database.urls(siteID: site.id!)
+        let after = try database.urls(siteID: site.id)
         #expect(after == before)
         // The next start notices the dead crawl.
         let status = try #require(try cli.json("status") as? [String: Any])
@@ -67,6 +67,6 @@ import Glibc
         // And a new crawl completes normally.
         #expect(try cli.run("crawl").status == 0)
         // The 1,000 retired pages are Swift's now; no probe has seen Swift answer them yet.
-        #expect(try database.summary(siteID: site.id!).planned == 1000)
+        #expect(try database.summary(siteID: site.id).planned == 1000)
     }
 }

@@ -49,7 +49,7 @@ struct CrawlFixture {
     }
 
     func urls(includeGone: Bool = true) throws -> [String: URLRecord] {
-        Dictionary(uniqueKeysWithValues: try database.urls(siteID: site.id!, query: URLQuery(includeGone: includeGone)).map { ($0.path, $0) })
+        Dictionary(uniqueKeysWithValues: try database.urls(siteID: site.id, query: URLQuery(includeGone: includeGone)).map { ($0.path, $0) })
     }
 
     func owners() throws -> [String: Owner] {

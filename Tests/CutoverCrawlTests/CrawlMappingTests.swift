@@ -64,7 +64,7 @@ import Glibc
         #expect(urls["/.htaccess"]?.urlFlags == [.hidden, .sensitive])
         #expect(urls["/.git/config"]?.urlFlags == [.hidden, .sensitive])
         #expect(urls["/.well-known/security.txt"]?.urlFlags == [.hidden])
-        #expect(try fixture.database.summary(siteID: fixture.site.id!).sensitive == 3)
+        #expect(try fixture.database.summary(siteID: fixture.site.id).sensitive == 3)
     }
 
     @Test func symlinksInsideAreFollowedOutsideAndLoopsAreNot() throws {
@@ -147,7 +147,7 @@ import Glibc
         defer { fixture.cleanup() }
         try FileManager.default.removeItem(atPath: fixture.docroot)
         #expect(throws: CrawlError.docrootMissing(fixture.docroot)) { try fixture.crawl() }
-        let crawls = try fixture.database.crawls(siteID: fixture.site.id!)
+        let crawls = try fixture.database.crawls(siteID: fixture.site.id)
         #expect(crawls.first?.status == .failed)
         #expect(crawls.first?.error?.contains("does not exist") == true)
     }

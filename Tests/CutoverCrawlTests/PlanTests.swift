@@ -18,7 +18,7 @@ import Testing
         let fixture = try fixture()
         defer { fixture.cleanup() }
         let database = fixture.database
-        let id = fixture.site.id!
+        let id = fixture.site.id
         let result = try database.flip(siteID: id, .paths(["/old page.php"]), to: .swift, reason: "rewritten", actor: "test")
         #expect(result.changed == ["/old%20page.php"])
         let url = try #require(try fixture.urls()["/old%20page.php"])
@@ -37,7 +37,7 @@ import Testing
     @Test func directoryURLAndItsIndexFileMoveTogether() throws {
         let fixture = try fixture()
         defer { fixture.cleanup() }
-        let result = try fixture.database.flip(siteID: fixture.site.id!, .paths(["/"]), to: .swift, reason: "root cutover")
+        let result = try fixture.database.flip(siteID: fixture.site.id, .paths(["/"]), to: .swift, reason: "root cutover")
         #expect(result.changed == ["/", "/index.php"])
         #expect(try fixture.urls()["/about/"]?.plannedOwner == nil)
     }
@@ -46,20 +46,20 @@ import Testing
         let fixture = try fixture()
         defer { fixture.cleanup() }
         #expect(
-            try fixture.database.flip(siteID: fixture.site.id!, .prefix("/blog/"), to: .swift, reason: "").changed == ["/blog/a.php", "/blog/b.php"]
+            try fixture.database.flip(siteID: fixture.site.id, .prefix("/blog/"), to: .swift, reason: "").changed == ["/blog/a.php", "/blog/b.php"]
         )
         #expect(
-            try fixture.database.flip(siteID: fixture.site.id!, .glob("/page-*"), to: .swift, reason: "").changed == ["/page-1.php", "/page-2.php"]
+            try fixture.database.flip(siteID: fixture.site.id, .glob("/page-*"), to: .swift, reason: "").changed == ["/page-1.php", "/page-2.php"]
         )
         #expect(throws: PlanError.nothingSelected("prefix '/css/'")) {
-            try fixture.database.flip(siteID: fixture.site.id!, .prefix("/css/"), to: .swift, reason: "")
+            try fixture.database.flip(siteID: fixture.site.id, .prefix("/css/"), to: .swift, reason: "")
         }
     }
 
     @Test func refusalsChangeNothing() throws {
         let fixture = try fixture()
         defer { fixture.cleanup() }
-        let id = fixture.site.id!
+        let id = fixture.site.id
         let before = try fixture.urls()
         #expect(throws: PlanError.staticFile("/css/site.css")) {
             try fixture.database.flip(siteID: id, .paths(["/page-1.php", "/css/site.css"]), to: .swift, reason: "")
@@ -79,7 +79,7 @@ import Testing
     @Test func exportInputHasFlipsWithFilesAndRedirects() throws {
         let fixture = try fixture()
         defer { fixture.cleanup() }
-        let id = fixture.site.id!
+        let id = fixture.site.id
         _ = try fixture.database.flip(siteID: id, .paths(["/page-1.php"]), to: .swift, reason: "")
         _ = try fixture.database.flip(siteID: id, .paths(["/page-2.php"]), to: .swift, reason: "", redirectTo: "/pages/two")
         let input = try fixture.database.exportInput(site: fixture.site)

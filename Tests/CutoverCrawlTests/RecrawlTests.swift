@@ -131,7 +131,7 @@ import Glibc
         #expect(events.map(\.toOwner) == [.swift])
         #expect(events.first?.reason.contains("fallback") == true)
         // Swift's by the plan, but no probe has seen Swift answer it: planned, not on Swift.
-        let summary = try fixture.database.summary(siteID: fixture.site.id!)
+        let summary = try fixture.database.summary(siteID: fixture.site.id)
         #expect(summary.planned == 1 && summary.swift == 0 && summary.php == 1 && summary.percentOnSwift == 0)
         // A third crawl must not add a second event.
         try fixture.crawl()
@@ -168,7 +168,7 @@ import Glibc
         #expect(url.gone)
         #expect(url.owner == .static)
         #expect(try fixture.owners()["/img/a.png"] == nil)
-        #expect(try fixture.database.summary(siteID: fixture.site.id!).gone == 1)
+        #expect(try fixture.database.summary(siteID: fixture.site.id).gone == 1)
     }
 
     @Test func failedCrawlLeavesPreviousInventoryIntact() throws {

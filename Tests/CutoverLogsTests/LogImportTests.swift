@@ -31,7 +31,7 @@ import Testing
     }
 
     func hits(_ path: String) throws -> Int {
-        try database.traffic(siteID: site.id!, path: path)?.counts.hits ?? 0
+        try database.traffic(siteID: site.id, path: path)?.counts.hits ?? 0
     }
 
     func append(_ file: String, _ text: String) throws {
@@ -59,7 +59,7 @@ import Testing
                 + line("198.51.100.7", "/other.php", agent: "Custom client")
         )
         _ = try LogImporter(database: database, site: own, format: try LogFormat("combined"), logger: Logger(label: "test")).importFile(log)
-        func bots(_ path: String) throws -> Int? { try database.traffic(siteID: own.id!, path: path)?.counts.botHits }
+        func bots(_ path: String) throws -> Int? { try database.traffic(siteID: own.id, path: path)?.counts.botHits }
         #expect(try bots("/wp-cron.php") == 1 && bots("/health") == 1 && bots("/sitemap.php") == 1)
         #expect(try bots("/page.php") == 0 && bots("/other.php") == 0)
     }
@@ -72,7 +72,7 @@ import Testing
         let first = try importer().importFile(log)
         #expect(first.outcome == .imported && first.lines == 3 && first.requests == 3 && first.recognised == "new")
         #expect(try hits("/a.php") == 2 && hits("/b/") == 1)
-        let b = try #require(try database.traffic(siteID: site.id!, path: "/b/"))
+        let b = try #require(try database.traffic(siteID: site.id, path: "/b/"))
         #expect(b.counts.status4xx == 1 && b.counts.botHits == 1 && b.counts.bytes == 100 && b.counts.firstSeen == 1_796_284_800)
 
         let again = try importer().importFile(log)
@@ -83,7 +83,7 @@ import Testing
         let appended = try importer().importFile(log)
         #expect(appended.lines == 2 && appended.recognised.hasPrefix("continued"))
         #expect(try hits("/a.php") == 3 && hits("/c.css") == 1)
-        #expect(try database.traffic(siteID: site.id!, path: "/a.php")?.counts.lastSeen == 1_796_284_805)
+        #expect(try database.traffic(siteID: site.id, path: "/a.php")?.counts.lastSeen == 1_796_284_805)
     }
 
     @Test func aHalfWrittenLastLineWaitsForTheNextImport() throws {
@@ -128,7 +128,7 @@ import Testing
         var first = try importer()
         first.stretchBytes = 1 << 20
         let database = self.database
-        let siteID = site.id!
+        let siteID = site.id
         // Cancelled as soon as the first stretch is stored: the event, not a guess at timing.
         #expect(throws: CancellationError.self) {
             try first.importFile(plain + ".gz") { (try? database.logFileStates(siteID: siteID).isEmpty) == false }
@@ -180,7 +180,7 @@ import Testing
         let log = try directory.write("access.log", Self.line("/ok.php") + "garbage\n")
         #expect(throws: LogImportError.self) { try importer().importFile(log) }
         #expect(try hits("/ok.php") == 0)
-        #expect(try database.logFileStates(siteID: site.id!).isEmpty)
+        #expect(try database.logFileStates(siteID: site.id).isEmpty)
     }
 
     @Test func aLineLongerThanTheReadBufferIsOneBadLine() throws {
@@ -197,9 +197,9 @@ import Testing
         importer.stretchBytes = 1000
         let report = try importer.importFile(log)
         #expect(report.requests == 200)
-        let total = try database.topTraffic(siteID: site.id!, limit: 100).map(\.counts.hits).reduce(0, +)
+        let total = try database.topTraffic(siteID: site.id, limit: 100).map(\.counts.hits).reduce(0, +)
         #expect(total == 200)
-        let state = try #require(try database.logFileStates(siteID: site.id!).first)
+        let state = try #require(try database.logFileStates(siteID: site.id).first)
         #expect(state.offset == Int64(text.utf8.count) && state.lines == 200)
     }
 
@@ -217,11 +217,11 @@ import Testing
         text += Self.line("/doku.php?id=wiki%3Astart&fbclid=1") + Self.line("/doku.php?id=wiki:start")
         let log = try directory.write("access.log", text)
         _ = try importer().importFile(log)
-        let queries = try database.queries(siteID: site.id!, path: "/doku.php")
+        let queries = try database.queries(siteID: site.id, path: "/doku.php")
         #expect(queries.count == AppDatabase.queriesPerPath)
-        let row = try #require(try database.traffic(siteID: site.id!, path: "/doku.php"))
+        let row = try #require(try database.traffic(siteID: site.id, path: "/doku.php"))
         #expect(queries.map(\.hits).reduce(0, +) + row.otherQueryHits == row.counts.hits)
-        let values = try database.queryValues(siteID: site.id!, path: "/doku.php")
+        let values = try database.queryValues(siteID: site.id, path: "/doku.php")
         #expect(values.first { $0.key == "id" && $0.value == "wiki:start" }?.hits == 2)
         #expect(!values.contains { $0.key == "fbclid" })
     }
@@ -238,7 +238,7 @@ import Testing
         let corrupt = directory.appending("corrupt.log.gz")
         #expect(FileManager.default.createFile(atPath: corrupt, contents: Data([0x1f, 0x8b]) + Data("not really gzip".utf8)))
         #expect(throws: LogImportError.self) { try importer().importFile(corrupt) }
-        #expect(try database.topTraffic(siteID: site.id!, limit: 10).isEmpty)
+        #expect(try database.topTraffic(siteID: site.id, limit: 10).isEmpty)
     }
 
     func run(_ tool: String, _ arguments: [String]) throws {

@@ -53,7 +53,7 @@ import Testing
         await #expect(try fixture.database.site(named: "demo") == before)
         await #expect(try fixture.database.sites().map(\.name) == ["demo"])
         #expect(await fixture.jobs.list().isEmpty)
-        #expect(try fixture.database.exports(siteID: before.id!).isEmpty)
+        #expect(try fixture.database.exports(siteID: before.id).isEmpty)
     }
 
     @Test func theRightTokenInAnyCaseOfTheSchemeIsAccepted() async throws {

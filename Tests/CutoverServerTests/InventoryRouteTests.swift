@@ -81,7 +81,7 @@ import Testing
             ) {
                 response throws in #expect(response.status == .unprocessableContent)
             }
-            let url = try await #require(try fixture.database.url(siteID: try fixture.database.site(named: "demo").id!, path: "/old%20page.php"))
+            let url = try await #require(try fixture.database.url(siteID: try fixture.database.site(named: "demo").id, path: "/old%20page.php"))
             try await client.execute(uri: "/api/sites/demo/urls/\(url.id)", method: .get) { response throws in
                 let detail = try decode(response)
                 #expect((detail["url"] as? [String: Any])?["plannedOwner"] as? String == "swift")

@@ -31,9 +31,9 @@ import Testing
         await stopping.value
         let final = try #require(await fixture.jobs.job(job.id))
         #expect(final.state == .cancelled)
-        let crawl = try #require(try fixture.database.crawls(siteID: site.id!).first)
+        let crawl = try #require(try fixture.database.crawls(siteID: site.id).first)
         #expect(crawl.status == .failed)
         #expect(crawl.error == "cancelled")
-        #expect(try fixture.database.knownURLs(siteID: site.id!).isEmpty)
+        #expect(try fixture.database.knownURLs(siteID: site.id).isEmpty)
     }
 }

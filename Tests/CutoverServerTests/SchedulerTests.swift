@@ -74,7 +74,7 @@ import Testing
         #expect(jobs.sorted { $0.id < $1.id }.map(\.kind) == [.logs, .crawl, .probe])
         #expect(jobs.allSatisfy { $0.trigger == "schedule" && $0.state == .succeeded })
         let site = try await fixture.database.site(named: "demo")
-        #expect(try fixture.database.traffic(siteID: site.id!, path: "/page-1.php")?.counts.hits == 1)
+        #expect(try fixture.database.traffic(siteID: site.id, path: "/page-1.php")?.counts.hits == 1)
     }
 
     @Test func manualTriggerDuringAScheduledRunIsAConflict() async throws {
@@ -109,7 +109,7 @@ import Testing
         let failed = await fixture.jobs.wait(for: 1)
         #expect(failed?.state == .failed)
         #expect(failed?.error?.contains("does not exist") == true)
-        await #expect(try fixture.database.crawls(siteID: fixture.database.site(named: "demo").id!).first?.status == .failed)
+        await #expect(try fixture.database.crawls(siteID: fixture.database.site(named: "demo").id).first?.status == .failed)
         #expect(await scheduler.startDue(now: start.addingTimeInterval(61)) == ["demo"])
         _ = await fixture.jobs.wait(for: 2)
     }
@@ -145,7 +145,7 @@ import Testing
         }
         for job in await fixture.jobs.list() { _ = await fixture.jobs.wait(for: job.id) }
         let site = try await fixture.database.site(named: "demo")
-        let planned = try fixture.database.urls(siteID: site.id!, query: URLQuery(pathPrefix: "/bulk/")).filter { $0.plannedOwner == .swift }
+        let planned = try fixture.database.urls(siteID: site.id, query: URLQuery(pathPrefix: "/bulk/")).filter { $0.plannedOwner == .swift }
         #expect(planned.count == 300)
         for url in planned.prefix(20) { #expect(try fixture.database.ownershipEvents(urlID: url.id).count == 1) }
         #expect(await fixture.jobs.list().contains { $0.kind == .crawl && $0.trigger == "schedule" && $0.state == .succeeded })

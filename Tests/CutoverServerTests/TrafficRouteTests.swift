@@ -63,7 +63,7 @@ import Testing
                 #expect(page.items.map(\.path) == ["/page-2.php"] && page.total == 1)
             }
             // The requested URLs joined the inventory (no crawl ran); their detail shows the traffic.
-            let siteID = try await fixture.database.site(named: "demo").id!
+            let siteID = try await fixture.database.site(named: "demo").id
             let page2 = try #require(try fixture.database.url(siteID: siteID, path: "/page-2.php"))
             try await client.execute(uri: "/api/sites/demo/urls/\(page2.id)", method: .get) { response throws in
                 let detail = try decode(response)
@@ -146,8 +146,8 @@ import Testing
             }
         }
         let site = try await fixture.database.site(named: "demo")
-        #expect(try fixture.database.traffic(siteID: site.id!, path: "/page-1.php")?.counts.hits == 1)
-        #expect(try fixture.database.traffic(siteID: site.id!, path: "/page-2.php") == nil)
+        #expect(try fixture.database.traffic(siteID: site.id, path: "/page-1.php")?.counts.hits == 1)
+        #expect(try fixture.database.traffic(siteID: site.id, path: "/page-2.php") == nil)
     }
 
     @Test func dailyTrafficCountsTheLastDaysByTheStoreClock() async throws {
@@ -167,8 +167,8 @@ import Testing
             batch.days[TrafficBatch.DayKey(day: day, path: "/a")] = counts
         }
         batch.paths["/a"] = TrafficCounts()
-        try database.recordTraffic(batch, siteID: site.id!)
-        let days = try await database.trafficByDay(siteID: site.id!, days: 2)
+        try database.recordTraffic(batch, siteID: site.id)
+        let days = try await database.trafficByDay(siteID: site.id, days: 2)
         #expect(days.map(\.day) == ["2026-11-02", "2026-11-03"])
         #expect(days.map(\.hits) == [7, 9] && days.map(\.humanHits) == [6, 8] && days.map(\.servedSwift) == [2, 2])
     }

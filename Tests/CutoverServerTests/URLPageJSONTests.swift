@@ -56,7 +56,7 @@ import Testing
     ]
 
     /// Stores `records` in a real database (site "demo").
-    static func storedDatabase(_ prefix: String) throws -> (TemporaryDirectory, AppDatabase, Int64) {
+    static func storedDatabase(_ prefix: String) throws -> (TemporaryDirectory, AppDatabase, SiteID) {
         let folder = try TemporaryDirectory(prefix: prefix)
         let database = try AppDatabase(path: folder.appending("cutover.sqlite"))
         let site = try database.addSite(
@@ -64,7 +64,7 @@ import Testing
         )
         try database.writer.write { db in
             for var record in records {
-                record.siteID = site.id!
+                record.siteID = site.id
                 try record.insert(db)
             }
         }
@@ -78,8 +78,8 @@ import Testing
             counts.lastSeen = seen
             batch.paths[path] = counts
         }
-        try database.recordTraffic(batch, siteID: site.id!)
-        return (folder, database, site.id!)
+        try database.recordTraffic(batch, siteID: site.id)
+        return (folder, database, site.id)
     }
 
     /// A short page has no cursor; a full one in path order has its last path.

@@ -8,12 +8,12 @@ import Testing
 /// The crawl's one write transaction, bound value by value (BoundStatement).
 @Suite struct CrawlStoreTests {
     let database: AppDatabase
-    let siteID: Int64
+    let siteID: SiteID
     init() throws {
         database = try AppDatabase(writer: DatabaseQueue())
         siteID = try database.addSite(
             SiteSettings(name: "shop", docroot: "/srv/www", publicURL: "http://127.0.0.1:8081", backendURL: "http://127.0.0.1:8080")
-        ).id!
+        ).id
     }
 
     func found(_ path: String, owner: Owner = .php, hash: String? = "ab") -> FoundURL {
@@ -98,14 +98,14 @@ import Testing
             SiteSettings(name: "clock", docroot: "/srv/www", publicURL: "http://127.0.0.1:8081", backendURL: "http://127.0.0.1:8080")
         )
         #expect(site.createdAt == instant)
-        let crawl = try database.beginCrawl(siteID: site.id!)
+        let crawl = try database.beginCrawl(siteID: site.id)
         #expect(crawl.startedAt == instant)
         let changes = InventoryChanges(inserting: [found("/a.php")])
         let finished = try database.finishCrawl(crawl, changes: changes, issues: [], filesSeen: 1)
         #expect(finished.finishedAt == instant)
-        #expect(try database.snapshots(siteID: site.id!).map(\.at) == [instant])
-        let url = try #require(try database.urls(siteID: site.id!).first)
-        try database.flip(siteID: site.id!, .paths([url.path]), to: .swift, reason: "clock")
+        #expect(try database.snapshots(siteID: site.id).map(\.at) == [instant])
+        let url = try #require(try database.urls(siteID: site.id).first)
+        try database.flip(siteID: site.id, .paths([url.path]), to: .swift, reason: "clock")
         #expect(try database.ownershipEvents(urlID: url.id).map(\.at) == [instant])
     }
 }

@@ -82,14 +82,14 @@ import Testing
             for index in 0..<100 {
                 try db.execute(
                     sql: "INSERT INTO urls (site_id, path, file_path, owner) VALUES (?, ?, ?, 'php')",
-                    arguments: [site.id!, "/p\(index).php", "p\(index).php"]
+                    arguments: [site.id, "/p\(index).php", "p\(index).php"]
                 )
             }
         }
         let tooLong = String(repeating: "x", count: AppDatabase.maxReasonLength + 1)
-        #expect(throws: PlanError.reasonTooLong(1001)) { try database.flip(siteID: site.id!, .glob("*"), to: .swift, reason: tooLong) }
+        #expect(throws: PlanError.reasonTooLong(1001)) { try database.flip(siteID: site.id, .glob("*"), to: .swift, reason: tooLong) }
         let reason = String(repeating: "é", count: AppDatabase.maxReasonLength)
-        let result = try database.flip(siteID: site.id!, .glob("*"), to: .swift, reason: reason)
+        let result = try database.flip(siteID: site.id, .glob("*"), to: .swift, reason: reason)
         #expect(result.changed.count == 100)
         let (operations, longest) = try database.writer.read { db in
             (
@@ -99,10 +99,10 @@ import Testing
         }
         #expect(operations == 1)
         #expect(longest < 20)
-        let url = try #require(try database.url(siteID: site.id!, path: "/p7.php"))
+        let url = try #require(try database.url(siteID: site.id, path: "/p7.php"))
         #expect(try database.ownershipEvents(urlID: url.id).last?.reason == "planned: " + reason)
         // An empty reason is still a recorded operation.
-        _ = try database.flip(siteID: site.id!, .paths(["/p7.php"]), to: .php, reason: "")
+        _ = try database.flip(siteID: site.id, .paths(["/p7.php"]), to: .php, reason: "")
         #expect(try database.ownershipEvents(urlID: url.id).last?.reason == "planned: no reason given")
     }
 }

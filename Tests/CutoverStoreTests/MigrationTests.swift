@@ -41,7 +41,7 @@ import Testing
         #expect(applied.count == (try AppDatabase.migrationFiles().count))
         let site = try current.site(named: "legacy")
         #expect(site.docroot == "/srv")
-        let urls = try current.urls(siteID: site.id!)
+        let urls = try current.urls(siteID: site.id)
         #expect(urls.map(\.path) == ["/a.php"])
         #expect(try current.ownershipEvents(urlID: urls[0].id).map(\.reason) == ["seed"])
     }
@@ -69,11 +69,11 @@ import Testing
             }
         }
         let current = try AppDatabase(path: path)
-        let flags = try Dictionary(uniqueKeysWithValues: current.urls(siteID: 1).map { ($0.path, $0.urlFlags) })
+        let flags = try Dictionary(uniqueKeysWithValues: current.urls(siteID: SiteID(1)).map { ($0.path, $0.urlFlags) })
         #expect(flags["/route"]?.contains(.neverAPage) == false)
         #expect(flags["/broken"]?.contains(.neverAPage) == true)
         #expect(flags["/.env"]?.isSuperset(of: [.neverAPage, .hidden, .sensitive]) == true)
-        let summary = try current.summary(siteID: 1)
+        let summary = try current.summary(siteID: SiteID(1))
         #expect(summary.planned == 1 && summary.neverPages == 2)
     }
 

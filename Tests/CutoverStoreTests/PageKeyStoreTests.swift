@@ -8,7 +8,7 @@ import Testing
 /// flip can name a page no log saw, a key with flipped pages cannot be dropped, and keys are
 /// suggested from traffic with their evidence.
 @Suite struct PageKeyStoreTests {
-    static func crawl(_ database: AppDatabase, siteID: Int64, _ paths: [String]) throws {
+    static func crawl(_ database: AppDatabase, siteID: SiteID, _ paths: [String]) throws {
         let changes = InventoryChanges.between(
             known: try database.knownURLs(siteID: siteID),
             found: paths.map { FoundURL(path: $0, filePath: String($0.dropFirst()), owner: .php, size: 1, mtime: 1, contentHash: "x", flags: []) }
@@ -20,7 +20,7 @@ import Testing
         let database = try AppDatabase(writer: DatabaseQueue())
         let settings = SiteSettings(name: "wiki", docroot: "/srv/www", publicURL: "http://127.0.0.1:8081", backendURL: "http://127.0.0.1:8080")
         var site = try await database.addSite(settings)
-        let siteID = site.id!
+        let siteID = site.id
         try Self.crawl(database, siteID: siteID, ["/doku.php", "/feed.php"])
 
         var batch = TrafficBatch()
@@ -99,16 +99,16 @@ import Testing
         settings.frontController = "/index.php"
         settings.pageKeys = [PageKey(script: "/index.php", key: "page")]
         let site = try await database.addSite(settings)
-        try Self.crawl(database, siteID: site.id!, ["/index.php"])
-        try await database.flip(siteID: site.id!, .paths(["/index.php?page=about", "/index.php?page=team"]), to: .swift, reason: "")
-        let back = try await database.flip(siteID: site.id!, .prefix("/index.php?page="), to: .php, reason: "")
+        try Self.crawl(database, siteID: site.id, ["/index.php"])
+        try await database.flip(siteID: site.id, .paths(["/index.php?page=about", "/index.php?page=team"]), to: .swift, reason: "")
+        let back = try await database.flip(siteID: site.id, .prefix("/index.php?page="), to: .php, reason: "")
         #expect(back.changed == ["/index.php?page=about", "/index.php?page=team"])
-        #expect(try database.routePrefixes(siteID: site.id!).isEmpty)
+        #expect(try database.routePrefixes(siteID: site.id).isEmpty)
         await #expect(throws: PlanError.invalidPath("/blog%0A/")) {
-            try await database.flip(siteID: site.id!, .prefix("/blog%0A/"), to: .swift, reason: "")
+            try await database.flip(siteID: site.id, .prefix("/blog%0A/"), to: .swift, reason: "")
         }
-        let route = try await database.flip(siteID: site.id!, .prefix("/blog/"), to: .swift, reason: "")
-        let prefixes = try database.routePrefixes(siteID: site.id!)
+        let route = try await database.flip(siteID: site.id, .prefix("/blog/"), to: .swift, reason: "")
+        let prefixes = try database.routePrefixes(siteID: site.id)
         #expect(route.changed == ["/blog/*"] && prefixes == ["/blog/"])
     }
 }

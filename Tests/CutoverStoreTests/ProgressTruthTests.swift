@@ -9,13 +9,13 @@ import Testing
 @Suite struct ProgressTruthTests {
     /// A site with three PHP files, a retired one, and a log with a route, a scanner's hit and
     /// a URL that only ever failed.
-    static func fixture() throws -> (AppDatabase, Int64) {
+    static func fixture() throws -> (AppDatabase, SiteID) {
         var database = try AppDatabase(writer: DatabaseQueue())
         database.clock = .fixed(Date(timeIntervalSince1970: 1_793_707_200))
         let site = try database.addSite(
             SiteSettings(name: "shop", docroot: "/srv/www", publicURL: "http://127.0.0.1:8081", backendURL: "http://127.0.0.1:8080")
         )
-        let siteID = site.id!
+        let siteID = site.id
         let crawl = try database.beginCrawl(siteID: siteID)
         let found = ["/a.php", "/b.php", "/c.php", "/old.php"].map { path in
             FoundURL(path: path, filePath: String(path.dropFirst()), owner: .php, size: 1, mtime: 1, contentHash: "x", flags: [])

@@ -53,8 +53,8 @@ import Testing
                 arguments: [site.id]
             )
         }
-        let live = try database.beginCrawl(siteID: site.id!)
-        let crawls = try database.crawls(siteID: site.id!)
+        let live = try database.beginCrawl(siteID: site.id)
+        let crawls = try database.crawls(siteID: site.id)
         #expect(crawls.first { $0.id != live.id }?.status == .interrupted)
         #expect(crawls.first { $0.id == live.id }?.status == .running)
     }
@@ -68,8 +68,8 @@ import Testing
                 arguments: [site.id]
             )
         }
-        let live = try await database.beginProbeRun(siteID: site.id!, concurrency: 4)
-        let runs = try await database.probeRuns(siteID: site.id!)
+        let live = try await database.beginProbeRun(siteID: site.id, concurrency: 4)
+        let runs = try await database.probeRuns(siteID: site.id)
         #expect(runs.first { $0.id != live.id }?.status == .interrupted)
         #expect(runs.first { $0.id == live.id }?.status == .running)
     }
@@ -89,12 +89,12 @@ extension SiteStoreTests {
                 arguments: [site.id]
             )
         }
-        #expect(try database.driftCount(siteID: site.id!) == 2)
+        #expect(try database.driftCount(siteID: site.id) == 2)
         var withController = settings()
         withController.frontController = "/index.php"
         try database.upsertSite(withController)
-        #expect(try database.driftedURLs(siteID: site.id!).map(\.path) == ["/gone-wrong/"])
+        #expect(try database.driftedURLs(siteID: site.id).map(\.path) == ["/gone-wrong/"])
         try database.upsertSite(settings())
-        #expect(try database.driftCount(siteID: site.id!) == 2)
+        #expect(try database.driftCount(siteID: site.id) == 2)
     }
 }

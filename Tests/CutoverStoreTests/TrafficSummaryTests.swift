@@ -14,7 +14,7 @@ import Testing
         let site = try await database.addSite(
             SiteSettings(name: "shop", docroot: "/srv/www", publicURL: "http://127.0.0.1:8081", backendURL: "http://127.0.0.1:8080")
         )
-        let siteID = site.id!
+        let siteID = site.id
         let crawl = try database.beginCrawl(siteID: siteID)
         let changes = InventoryChanges(
             inserting: ["/a.php", "/b.php", "/c.php", "/d.php", "/e.php", "/style.css"].map { path in
@@ -120,7 +120,7 @@ import Testing
         let site = try await database.addSite(
             SiteSettings(name: "wiki", docroot: "/srv/www", publicURL: "http://127.0.0.1:8081", backendURL: "http://127.0.0.1:8080")
         )
-        let siteID = site.id!
+        let siteID = site.id
         func found(_ path: String, mtime: Double = 1) -> FoundURL {
             FoundURL(
                 path: path,

@@ -11,10 +11,10 @@ import Testing
 @Suite struct URLPageQueryTests {
     /// 23 URLs with repeated owners, statuses and latencies (so the tie-break on id decides),
     /// gone ones and traffic for some.
-    static func database() async throws -> (AppDatabase, Int64) {
+    static func database() async throws -> (AppDatabase, SiteID) {
         let database = try AppDatabase(writer: DatabaseQueue())
         let settings = SiteSettings(name: "demo", docroot: "/srv/www", publicURL: "http://127.0.0.1:8081", backendURL: "http://127.0.0.1:8080")
-        let siteID = try await database.addSite(settings).id!
+        let siteID = try await database.addSite(settings).id
         let owners: [Owner] = [.php, .static, .swift]
         let found = (0..<23).map { index in
             FoundURL(

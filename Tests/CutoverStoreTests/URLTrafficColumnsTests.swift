@@ -47,7 +47,7 @@ import Testing
     @Test func copiesFollowEveryWriteOnEitherSide() async throws {
         let database = try AppDatabase(writer: DatabaseQueue())
         let settings = SiteSettings(name: "wiki", docroot: "/srv/www", publicURL: "http://127.0.0.1:8081", backendURL: "http://127.0.0.1:8080")
-        let siteID = try await database.addSite(settings).id!
+        let siteID = try await database.addSite(settings).id
         try PageKeyStoreTests.crawl(database, siteID: siteID, ["/doku.php", "/a.php"])
 
         // Requests logged before their file is crawled: the crawl's new URL takes them.

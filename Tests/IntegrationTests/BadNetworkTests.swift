@@ -64,7 +64,7 @@ import Testing
         #expect(big.bodyHash?.count == 64)
         #expect(byPath["/fine.html"]?.status == 200)
         #expect(report.run.errorCount == 3)
-        let stored = try #require(try database.url(siteID: site.id!, path: "/slow.html"))
+        let stored = try #require(try database.url(siteID: site.id, path: "/slow.html"))
         #expect(stored.lastError?.hasPrefix("timeout") == true)
     }
 
@@ -198,8 +198,8 @@ import Testing
         settings.probeRetention = 2
         let limited = try await database.upsertSite(settings)
         for _ in 0..<4 { _ = try await probe(database, limited) }
-        #expect(try database.probeRuns(siteID: site.id!).count == 2)
-        let url = try #require(try database.url(siteID: site.id!, path: "/fine.html"))
+        #expect(try database.probeRuns(siteID: site.id).count == 2)
+        let url = try #require(try database.url(siteID: site.id, path: "/fine.html"))
         #expect(try database.probeHistory(urlID: url.id).count == 2)
     }
 
@@ -209,7 +209,7 @@ import Testing
         defer { server.stop() }
         let (database, site, folder) = try site(publicURL: server.baseURL, backendURL: server.baseURL, files: ["fine.html", "slow.html"])
         defer { folder.remove() }
-        let siteID = site.id!
+        let siteID = site.id
         let targets = try await database.probeTargets(siteID: siteID)
         func saved(_ run: ProbeRunRecord) throws -> Int {
             try database.writer.read { db in

@@ -199,7 +199,7 @@ struct ConfigInjectionTests {
         }
         // The value with a line break never becomes a page; the other eight do.
         #expect(pages.count == values.count - 1 && !pages.contains { $0.contains("%0A") }, "\(pages)")
-        try await live.database.flip(siteID: site.id!, .paths(pages), to: .swift, reason: "ported")
+        try await live.database.flip(siteID: site.id, .paths(pages), to: .swift, reason: "ported")
         for form in ExportForm.allCases {
             let check = try await Subprocess.run(
                 Subprocess.cutoverBinary,

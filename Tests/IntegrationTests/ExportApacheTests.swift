@@ -59,7 +59,7 @@ struct ExportApacheTests {
         let (live, _) = try await liveSite(form, flips: Self.flipped)
         defer { Task { await live.shutdown() } }
         for path in Self.flipped {
-            var url = try #require(try live.database.url(siteID: live.site.id!, path: path))
+            var url = try #require(try live.database.url(siteID: live.site.id, path: path))
             url.plannedOwner = .swift
             let planned = url
             try await live.database.writer.write { db in try planned.update(db) }

@@ -36,7 +36,7 @@ struct FirstExportTests {
         }
         .joined(separator: "\n").appending("\n").write(toFile: log, atomically: true, encoding: .utf8)
         _ = try LogImporter(database: live.database, site: site, format: try LogFormat("combined"), logger: live.quiet).importFile(log)
-        try await live.database.flip(siteID: site.id!, .paths(["/page.php"]), to: .swift, reason: "ported")
+        try await live.database.flip(siteID: site.id, .paths(["/page.php"]), to: .swift, reason: "ported")
 
         let preview = Dictionary(uniqueKeysWithValues: try Exporter(database: live.database).preview(site: site).map { ($0.path, $0) })
         #expect(preview["/page.php"]?.from == .php && preview["/page.php"]?.to == .swift)
