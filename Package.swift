@@ -141,8 +141,9 @@ let package = Package(
         .testTarget(
             name: "CutoverServerTests",
             dependencies: [
-                "CutoverServer", "CutoverStore", "CutoverLogs", "CutoverTestSupport",
+                "CutoverServer", "CutoverStore", "CutoverLogs", "CutoverCrawl", "CutoverTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
         .testTarget(name: "CutoverStoreTests", dependencies: ["CutoverStore", "CutoverTestSupport"]),

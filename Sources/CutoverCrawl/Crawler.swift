@@ -86,7 +86,7 @@ public struct Crawler: Sendable {
         progress: @escaping @Sendable (CrawlProgress) -> Void = { _ in }
     ) throws -> CrawlResult {
         let siteID = site.id
-        let crawl = try database.beginCrawl(siteID: siteID)
+        let crawl = try database.crawls.begin(siteID: siteID)
         var logger = logger
         logger[metadataKey: "site"] = .string(site.name)
         logger[metadataKey: "crawl"] = .stringConvertible(crawl.id ?? 0)
@@ -95,7 +95,7 @@ public struct Crawler: Sendable {
             var timings = CrawlTimings()
             let mapping = ApacheMapping(settings: site.settings)
             // The stored inventory loads on another core while this one walks.
-            let knownLoad = BackgroundWork { [database] in try database.knownURLs(siteID: siteID) }
+            let knownLoad = BackgroundWork { [database] in try database.crawls.knownURLs(siteID: siteID) }
             var walker = DocrootWalker(mapping: mapping, isCancelled: isCancelled) { count in progress(.init(phase: .walking, done: count)) }
             try walker.walk(aliases: site.aliases)
             var found = walker.found
@@ -116,7 +116,7 @@ public struct Crawler: Sendable {
             progress(.init(phase: .saving, done: 0))
             logger.debug("saving the inventory", metadata: ["found": .stringConvertible(found.count)])
             let issues = walker.issues + hashIssues
-            let finished = try database.finishCrawl(
+            let finished = try database.crawls.finish(
                 crawl,
                 changes: changes,
                 issues: issues,
@@ -145,7 +145,7 @@ public struct Crawler: Sendable {
         } catch {
             let message = error is CancellationError ? "cancelled" : String(describing: error)
             logger.error("crawl failed", metadata: ["error": .string(message)])
-            try? database.failCrawl(crawl, error: message)
+            try? database.crawls.fail(crawl, error: message)
             throw error
         }
     }

@@ -15,7 +15,7 @@ public struct IncludeScanner: Sendable {
         let siteID = site.id
         let docroot = Self.realPath(site.docroot)
         var scans: [PHPIncludeScan] = []
-        for file in try database.phpFilesToScan(siteID: siteID) where file.scannedHash != file.contentHash {
+        for file in try database.crawls.phpFilesToScan(siteID: siteID) where file.scannedHash != file.contentHash {
             if isCancelled() { throw CancellationError() }
             // A file of an Alias directory carries its absolute path.
             let path = file.filePath.hasPrefix("/") ? file.filePath : docroot + "/" + file.filePath
@@ -38,7 +38,7 @@ public struct IncludeScanner: Sendable {
                 PHPIncludeScan(filePath: file.filePath, contentHash: file.contentHash, targets: targets.sorted(), unresolved: found.unresolved)
             )
         }
-        return try database.savePHPIncludeScans(siteID: siteID, scans)
+        return try database.crawls.saveIncludeScans(siteID: siteID, scans)
     }
 
     static func realPath(_ path: String) -> String {

@@ -44,7 +44,7 @@ public struct Exporter: Sendable {
 
     /// Renders the current plan without storing it.
     public func render(site: SiteRecord, form: ExportForm, mapFilePath: String? = nil) throws -> (ExportRecord, RenderedExport) {
-        let input = try database.exportInput(site: site, mapFilePath: mapFilePath)
+        let input = try database.plan.exportInput(site: site, mapFilePath: mapFilePath)
         let rendered = try DirectiveRenderer.render(input, form: form)
         let planJSON = try JSONEncoder.sorted.encode(PlanSnapshot(flips: input.flips, redirects: input.redirects))
         var digest = SHA256()
@@ -66,7 +66,7 @@ public struct Exporter: Sendable {
     /// the text returned carries the stored export's id (`ExportStamp`).
     public func export(site: SiteRecord, form: ExportForm, mapFilePath: String? = nil) throws -> (ExportRecord, RenderedExport) {
         var (record, rendered) = try render(site: site, form: form, mapFilePath: mapFilePath)
-        record = try database.saveExport(record)
+        record = try database.exports.save(record)
         rendered.text = record.content
         return (record, rendered)
     }
@@ -74,7 +74,7 @@ public struct Exporter: Sendable {
     /// What rendering now would change compared with the newest stored export of the same form.
     public func diffAgainstLatest(site: SiteRecord, form: ExportForm, mapFilePath: String? = nil) throws -> ExportDiff {
         let (current, _) = try render(site: site, form: form, mapFilePath: mapFilePath)
-        let latest = try database.exports(siteID: site.id, form: form, limit: 1).first
+        let latest = try database.exports.list(siteID: site.id, form: form, limit: 1).first
         return ExportDiff(
             form: form,
             previousID: latest?.id,
@@ -89,10 +89,10 @@ public struct Exporter: Sendable {
     /// inventory when never probed), and, before the first export, what the fallback takes over
     /// from Apache (URLs without a file, the logs' 404s, directories without an index file).
     public func preview(site: SiteRecord) throws -> [OwnerChangePreview] {
-        var changes = try database.ownerChanges(siteID: site.id).map {
+        var changes = try database.exports.ownerChanges(siteID: site.id).map {
             OwnerChangePreview(path: $0.path, from: $0.observedOwner ?? $0.owner, to: $0.expectedOwner)
         }
-        if let takeover = try database.fallbackTakeover(site: site) {
+        if let takeover = try database.exports.fallbackTakeover(site: site) {
             let listed = Set(changes.map(\.path))
             for url in takeover.urls where !listed.contains(url.path) {
                 let before = url.status.map { "Apache: \($0) (last probe)" } ?? "Apache: no such file (404)"
@@ -114,7 +114,7 @@ public struct Exporter: Sendable {
     /// How the plan `record` was made from differs from today's (nil: its plan cannot be read).
     public func planDifference(of record: ExportRecord) throws -> PlanDifference? {
         guard let plan = try? JSONDecoder().decode(PlanSnapshot.self, from: Data(record.plan.utf8)) else { return nil }
-        return try database.planDifference(siteID: record.siteID, flips: plan.flips.map(\.path), redirects: plan.redirectsByPath)
+        return try database.plan.difference(siteID: record.siteID, flips: plan.flips.map(\.path), redirects: plan.redirectsByPath)
     }
 
     /// Makes the plan `record` was made from today's plan again (see `AppDatabase.restorePlan`).
@@ -122,7 +122,7 @@ public struct Exporter: Sendable {
         guard let plan = try? JSONDecoder().decode(PlanSnapshot.self, from: Data(record.plan.utf8)) else {
             throw ExportCheckError.cannotWrite("plan of export #\(record.id ?? 0)", "it cannot be read")
         }
-        return try database.restorePlan(
+        return try database.plan.restore(
             siteID: record.siteID,
             flips: plan.flips.map(\.path),
             redirects: plan.redirectsByPath,

@@ -67,7 +67,7 @@ public struct Installer: Sendable {
         if !filledAliases.isEmpty, !dryRun {
             var settings = site.settings
             settings.aliases = filledAliases
-            site = try await database.upsertSite(settings)
+            site = try await database.sites.save(settings)
         }
         let exporter = Exporter(database: database)
         let (record, rendered) = try dryRun ? exporter.render(site: site, form: .vhost) : exporter.export(site: site, form: .vhost)
@@ -139,7 +139,7 @@ public struct Installer: Sendable {
     /// What the live site must answer: a URL without a file (the fallback, or the front
     /// controller), every flipped page (20 at most), redirects, and a few pages that stay PHP.
     func targets(site: SiteRecord, rendered: ExportRecord) async throws -> [LiveTarget] {
-        let input = try database.exportInput(site: site)
+        let input = try await database.blocking { try $0.plan.exportInput(site: site) }
         var targets = [
             LiveTarget(
                 path: "/__cutover-install-check-\(UUID().uuidString.lowercased())",
@@ -148,7 +148,7 @@ public struct Installer: Sendable {
         ]
         targets += input.flips.prefix(20).map { LiveTarget(path: $0.path, expectation: .owner(.swift)) }
         targets += input.redirects.prefix(5).map { LiveTarget(path: $0.from, expectation: .redirect(to: $0.to)) }
-        let staying = try await database.probeTargets(siteID: site.id)
+        let staying = try await database.probes.targets(siteID: site.id)
             .filter { $0.owner == .php && $0.expectedOwner == .php && $0.redirectTo == nil && !$0.path.contains("?") }
             .sorted { ($0.path == "/" ? 0 : 1, $0.path.count, $0.path) < ($1.path == "/" ? 0 : 1, $1.path.count, $1.path) }
         targets += staying.prefix(3).map { LiveTarget(path: $0.path, expectation: .owner(.php)) }

@@ -185,7 +185,7 @@ public struct LogImporter: Sendable {
                 report.outcome = .empty
                 return report
             }
-            let known = try database.logFileStates(siteID: siteID)
+            let known = try database.traffic.logFiles(siteID: siteID)
                 .filter { $0.fingerprintLength <= prefix.count && $0.fingerprint == fingerprint(prefix[..<$0.fingerprintLength]) }
                 .max { ($0.fingerprintLength, $0.offset) < ($1.fingerprintLength, $1.offset) }
             storedOffset = known?.offset
@@ -247,7 +247,7 @@ public struct LogImporter: Sendable {
         report.fromOffset = state.offset
         try read(input, state: &state, storedOffset: &storedOffset, report: &report, deadline: deadline, isCancelled: isCancelled)
         report.toOffset = state.offset
-        if input.isStream, report.requests > 0 { report.urlsAdded = try database.addRequestedURLs(siteID: siteID) }
+        if input.isStream, report.requests > 0 { report.urlsAdded = try database.traffic.addRequestedURLs(siteID: siteID) }
         if report.lines == 0 && report.outcome == .imported && !report.partialLastLine { report.outcome = .upToDate }
         logger.info(
             "log import",
@@ -273,7 +273,7 @@ public struct LogImporter: Sendable {
             pathIsDecoded: format.pathIsDecoded,
             sensitive: SensitiveQuery(pageKeys: site.pageKeys.map { ($0.script, $0.key) }, extraKeys: site.sensitiveQueryKeys),
             frontController: site.routingFrontController != nil,
-            pages: PageKeyRoutes(pageKeys: site.pageKeys, directoryURLs: try database.pageKeyDirectoryURLs(site: site)),
+            pages: PageKeyRoutes(pageKeys: site.pageKeys, directoryURLs: try database.inventory.pageKeyDirectoryURLs(site: site)),
             own: ownAddresses
         )
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: Self.bufferBytes, alignment: 16)
@@ -317,10 +317,10 @@ public struct LogImporter: Sendable {
                 state.lines = lineNumber
                 if input.isStream {
                     // Nothing to remember for standard input but the counts.
-                    try database.recordTraffic(batch, siteID: state.siteID)
+                    try database.traffic.record(batch, siteID: state.siteID)
                 } else {
                     if last, input.isGzip { state.size = input.size }
-                    let stored = try database.recordLogStretch(
+                    let stored = try database.traffic.recordStretch(
                         state,
                         batch: batch,
                         storedOffset: storedOffset,

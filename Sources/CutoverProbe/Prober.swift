@@ -52,10 +52,10 @@ public struct Prober: Sendable {
         let clock = ContinuousClock()
         let began = clock.now
         // As stored now: a crawl may have detected a front controller since `site` was read.
-        let site = (try? await database.site(named: site.name)) ?? site
+        let site = (try? await database.sites.named(site.name)) ?? site
         let problems = configuration.problems()
         guard problems.isEmpty else { throw ProbeError.invalidConfiguration(problems) }
-        let run = try await database.beginProbeRun(siteID: siteID, concurrency: configuration.concurrency)
+        let run = try await database.probes.beginRun(siteID: siteID, concurrency: configuration.concurrency)
         var logger = logger
         logger[metadataKey: "site"] = .string(site.name)
         logger[metadataKey: "probe"] = .stringConvertible(run.id ?? 0)
@@ -66,7 +66,7 @@ public struct Prober: Sendable {
             var targets: [ProbeTarget] = []
             var skippedIncludes = 0
             var skippedDenied = 0
-            for target in try await database.probeTargets(siteID: siteID) {
+            for target in try await database.probes.targets(siteID: siteID) {
                 if ProbeSkip.match(target.path, globs: site.probeSkip) != nil {
                     skippedDenied += 1
                 } else if target.unchangedInclude {
@@ -112,7 +112,7 @@ public struct Prober: Sendable {
             let requested = clock.now
             let retried = outcomes.filter(\.retried).count
             let timeouts = outcomes.filter { $0.retried && $0.observation.errorKind == .timeout }.count
-            let finished = try await database.finishProbeRun(run, fallback: fallback, skipped: (skippedIncludes, skippedDenied, retried))
+            let finished = try await database.probes.finishRun(run, fallback: fallback, skipped: (skippedIncludes, skippedDenied, retried))
             logger.debug(
                 "probe timings",
                 metadata: [
@@ -134,7 +134,7 @@ public struct Prober: Sendable {
             // In a task of its own: GRDB's async write refuses to start in a cancelled task, and a
             // cancelled run (SIGTERM in serve) must still be recorded as failed.
             let database = database
-            await Task { try? await database.failProbeRun(run, error: message) }.value
+            await Task { try? await database.probes.failRun(run, error: message) }.value
             throw error
         }
     }
@@ -164,19 +164,19 @@ public struct Prober: Sendable {
         let database = database
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {
-                try await database.pruneProbeHistory(for: run, retention: retention)
+                try await database.probes.pruneHistory(for: run, retention: retention)
                 let runID = run.id!
                 var batch: [ProbeOutcome] = []
                 batch.reserveCapacity(Self.saveBatch)
                 for await outcome in finished {
                     batch.append(outcome)
                     if batch.count == Self.saveBatch {
-                        try await database.saveProbeResults(runID: runID, batch)
+                        try await database.probes.saveResults(runID: runID, batch)
                         batch.removeAll(keepingCapacity: true)
                     }
                 }
                 try Task.checkCancellation()
-                if !batch.isEmpty { try await database.saveProbeResults(runID: runID, batch) }
+                if !batch.isEmpty { try await database.probes.saveResults(runID: runID, batch) }
             }
             for worker in 0..<workers {
                 group.addTask {

@@ -53,7 +53,14 @@ extension ServerArguments {
 
 /// Assembles the Cutover server: the API under `/api/`, the dashboard from `Public/`, and the
 /// job runner, which is shut down (jobs cancelled, database consistent) with the server.
-public func buildApplication(_ arguments: some ServerArguments, database: AppDatabase, logger: Logger) throws -> some ApplicationProtocol {
+/// The server `cutover serve` runs, wired once here; integration tests build it the same way
+/// (`eventLoopGroupProvider` lets a test run it on one event-loop thread).
+public func buildApplication(
+    _ arguments: some ServerArguments,
+    database: AppDatabase,
+    logger: Logger,
+    eventLoopGroupProvider: EventLoopGroupProvider = .singleton
+) throws -> some ApplicationProtocol {
     if !arguments.isLoopback, arguments.token == nil { throw ServerSetupError.tokenRequired(host: arguments.hostname) }
     let metrics = ServerMetrics(database: database)
     // Collaborators are wired here, before anything runs: a finished job clears the read cache.
@@ -70,6 +77,7 @@ public func buildApplication(_ arguments: some ServerArguments, database: AppDat
     var app = Application(
         router: router,
         configuration: .init(address: .hostname(arguments.hostname, port: arguments.port), serverName: "cutover"),
+        eventLoopGroupProvider: eventLoopGroupProvider,
         logger: logger
     )
     app.addServices(JobRunnerService(jobs: jobs), Scheduler(database: database, jobs: jobs, logger: logger))

@@ -43,7 +43,7 @@ struct ExportController {
         }
         api.get("sites/:site/exports") { _, context in
             let site = try await cache.site(context, in: database)
-            return try await blockingRead { try database.exports(siteID: site.id) }.map {
+            return try await blockingRead { try database.exports.list(siteID: site.id) }.map {
                 ExportItem(id: $0.id, form: $0.form, createdAt: $0.createdAt, sha256: $0.sha256)
             }
         }
@@ -59,7 +59,7 @@ struct ExportController {
         api.get("sites/:site/exports/:id") { _, context in
             let site = try await cache.site(context, in: database)
             let id = context.parameters.get("id", as: Int64.self)
-            guard let id, let record = try await blockingRead({ try database.export(id: id, siteID: site.id) }) else {
+            guard let id, let record = try await blockingRead({ try database.exports.find(id: id, siteID: site.id) }) else {
                 throw APIError(.notFound, "not_found", "no such export for site '\(site.name)'")
             }
             return Self.text(record.content, sha256: record.sha256, exportID: record.id)

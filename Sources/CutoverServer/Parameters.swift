@@ -47,6 +47,6 @@ struct QueryValues {
 extension AppDatabase {
     /// The site named in the path (GRDB's async read: never on an event loop).
     func site(_ context: AppContext) async throws -> SiteRecord {
-        try await site(named: context.parameters.require("site"))
+        try await sites.named(context.parameters.require("site"))
     }
 }

@@ -113,6 +113,6 @@ extension ReadCache {
     /// database round trip to find its site. Writes look the site up afresh.
     func site(_ context: AppContext, in database: AppDatabase) async throws -> SiteRecord {
         let name = try context.parameters.require("site")
-        return try await value(.site(name: name)) { try await database.site(named: name) }
+        return try await value(.site(name: name)) { try await database.sites.named(name) }
     }
 }

@@ -40,7 +40,7 @@ public struct Scheduler: Service {
         let now = now ?? database.clock.now()
         let sites: [SiteRecord]
         do {
-            sites = try await database.sites()
+            sites = try await database.sites.all()
         } catch {
             logger.error("scheduler cannot read sites", metadata: ["error": .string("\(error)")])
             return []
@@ -51,7 +51,7 @@ public struct Scheduler: Service {
             do {
                 let first: JobKind = site.accessLogs.isEmpty ? .crawl : .logs
                 let job = try await jobs.start(first, site: site, trigger: "schedule")
-                try await database.markScheduled(siteID: site.id, at: now)
+                try await database.sites.markScheduled(siteID: site.id, at: now)
                 started.append(site.name)
                 Task { await continueCycle(after: job.id, kind: first, site: site) }
             } catch {

@@ -27,7 +27,7 @@ public final class ServerMetrics: Sendable {
 
     /// The exposition text, with the inventory gauges read now.
     func scrape() async throws -> String {
-        for site in try await database.siteGauges() {
+        for site in try await database.inventory.gauges() {
             let counts = site.counts
             for (owner, value) in [("php", counts.php), ("swift", counts.swift), ("planned", counts.planned), ("static", counts.static)] {
                 gauge(

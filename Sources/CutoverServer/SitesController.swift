@@ -97,11 +97,11 @@ struct SitesController {
     }
 
     func add(to api: RouterGroup<AppContext>) {
-        api.get("sites") { _, _ in try await database.sites().map(SiteView.init) }
+        api.get("sites") { _, _ in try await database.sites.all().map(SiteView.init) }
         api.post("sites") { request, context -> EditedResponse<SiteView> in
             let input = try await request.decode(as: SiteInput.self, context: context)
             guard let name = input.name else { throw APIError(.unprocessableContent, "invalid", "name is required") }
-            let site = try await database.addSite(try input.settings(name: name, base: nil))
+            let site = try await database.sites.add(try input.settings(name: name, base: nil))
             return EditedResponse(status: .created, response: SiteView(site))
         }
         api.get("sites/:site") { _, context in SiteView(try await cache.site(context, in: database)) }
@@ -111,22 +111,22 @@ struct SitesController {
             if let name = input.name, name != current.name {
                 throw APIError(.unprocessableContent, "invalid", "a site cannot be renamed (name '\(name)' differs)")
             }
-            return SiteView(try await database.upsertSite(try input.settings(name: current.name, base: current.settings)))
+            return SiteView(try await database.sites.save(try input.settings(name: current.name, base: current.settings)))
         }
         api.delete("sites/:site") { _, context in
             let site = try await database.site(context)
             if await jobs.isRunning(site: site.name) {
                 throw APIError(.conflict, "conflict", "site '\(site.name)' has a running job; try again when it is done")
             }
-            try await database.removeSite(named: site.name)
+            try await database.sites.remove(named: site.name)
             return Response(status: .noContent)
         }
         api.get("sites/:site/htaccess") { _, context in
-            try await database.htaccessFiles(siteID: try await cache.site(context, in: database).id).map(HtaccessView.init)
+            try await database.crawls.htaccessFiles(siteID: try await cache.site(context, in: database).id).map(HtaccessView.init)
         }
         api.get("sites/:site/stats") { _, context in
             let site = try await cache.site(context, in: database)
-            return try await cache.value(.stats(site: site.name)) { [database] in try await database.progress(of: site) }
+            return try await cache.value(.stats(site: site.name)) { [database] in try await database.inventory.progress(of: site) }
         }
     }
 }

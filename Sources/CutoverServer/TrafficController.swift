@@ -15,8 +15,8 @@ struct TrafficController {
             let limit = try parameters.int("limit", default: 100, range: 1...1000)
             let offset = try parameters.int("offset", default: 0, range: 0...10_000_000)
             let sortText = parameters.text("sort") ?? "hits"
-            guard let order = AppDatabase.TrafficOrder(rawValue: sortText) else {
-                let names = AppDatabase.TrafficOrder.allCases.map(\.rawValue).joined(separator: ", ")
+            guard let order = TrafficStore.TrafficOrder(rawValue: sortText) else {
+                let names = TrafficStore.TrafficOrder.allCases.map(\.rawValue).joined(separator: ", ")
                 throw APIError(.unprocessableContent, "invalid", "'sort' must be one of \(names)")
             }
             var prefix: String? = nil
@@ -26,21 +26,21 @@ struct TrafficController {
                 }
                 prefix = text
             }
-            let (rows, total) = try await database.trafficPage(siteID: site.id, order: order, prefix: prefix, limit: limit, offset: offset)
+            let (rows, total) = try await database.traffic.page(siteID: site.id, order: order, prefix: prefix, limit: limit, offset: offset)
             return TrafficPage(items: rows.map(TrafficView.init), total: total, offset: offset, limit: limit)
         }
         api.get("sites/:site/traffic/daily") { request, context -> [TrafficDayView] in
             let site = try await cache.site(context, in: database)
-            return try await database.trafficByDay(siteID: site.id, days: try QueryValues(request).int("days", default: 30, range: 1...3660))
+            return try await database.traffic.byDay(siteID: site.id, days: try QueryValues(request).int("days", default: 30, range: 1...3660))
         }
         api.get("sites/:site/traffic/summary") { request, context -> TrafficSummary in
             let site = try await cache.site(context, in: database)
             let days = try QueryValues(request).int("orphanDays", default: TrafficSummary.defaultOrphanDays, range: 1...3660)
-            return try await database.trafficSummary(siteID: site.id, orphanDays: days)
+            return try await database.traffic.summary(siteID: site.id, orphanDays: days)
         }
         api.get("sites/:site/log-files") { _, context -> [LogFileView] in
             let site = try await cache.site(context, in: database)
-            return try await database.logFileStates(siteID: site.id).map(LogFileView.init)
+            return try await blockingRead { try database.traffic.logFiles(siteID: site.id).map(LogFileView.init) }
         }
     }
 }

@@ -85,17 +85,18 @@ struct URLsController {
             // The total may read every URL of the site (0.1 s at 1,000,000): on GRDB's queues, so
             // the blocking pool stays free for pages.
             let total = try await cache.value(.count(site: site.name, query: countKey)) { [database, countKey] in
-                try await database.countURLs(siteID: site.id, query: countKey)
+                try await database.inventory.count(siteID: site.id, query: countKey)
             }
             return try await blockingRead { [database] in
                 var page = URLPageWriter(limit: finalQuery.limit!, wantsCursor: finalQuery.sort == .path)
-                try database.forEachURL(siteID: site.id, query: finalQuery) { try page.append($0) }
+                try database.inventory.forEachURL(siteID: site.id, query: finalQuery) { try page.append($0) }
                 return page.finish(offset: finalQuery.offset, total: total)
             }
         }
         api.get("sites/:site/urls/:id") { _, context in
             let site = try await cache.site(context, in: database)
-            guard let id = context.parameters.get("id", as: Int64.self), let detail = try await database.urlDetail(siteID: site.id, id: id) else {
+            guard let id = context.parameters.get("id", as: Int64.self), let detail = try await database.inventory.detail(siteID: site.id, id: id)
+            else {
                 throw APIError(.notFound, "not_found", "no such URL in site '\(site.name)'")
             }
             return Detail(
@@ -114,7 +115,7 @@ struct URLsController {
             guard selections.count == 1, input.paths?.isEmpty != true else {
                 throw APIError(.unprocessableContent, "invalid", "give exactly one of paths (non-empty), prefix or glob")
             }
-            return try await database.flip(
+            return try await database.plan.flip(
                 siteID: site.id,
                 selections[0],
                 to: input.to,

@@ -16,7 +16,7 @@ struct CrawlCommand: AsyncParsableCommand {
 
     func run() async throws {
         let database = try global.openDatabase()
-        let site = try siteOptions.resolve(in: database)
+        let site = try await siteOptions.resolve(in: database)
         let line = ProgressLine()
         let result = try Crawler(database: database, logger: global.logger()).crawl(
             site: site,

@@ -61,10 +61,11 @@ struct ExportCommand: AsyncParsableCommand {
     func run() async throws {
         // History, preview, stored exports and a read-only database's render need no write.
         let database = try global.openDatabase(readOnly: siteOptions.docroot == nil)
-        let site = try siteOptions.resolve(in: database)
+        let site = try await siteOptions.resolve(in: database)
         let exporter = Exporter(database: database)
         if history {
-            let records = try database.exports(siteID: site.id)
+            let siteID = site.id
+            let records = try await database.blocking { try $0.exports.list(siteID: siteID) }
             if global.json { return try Output.json(records.map(ExportSummary.init)) }
             for record in records {
                 print("#\(record.id ?? 0)  \(Output.date(record.createdAt))  \(record.form.rawValue)  \(record.sha256.prefix(12))")
@@ -79,7 +80,8 @@ struct ExportCommand: AsyncParsableCommand {
             return
         }
         if let id {
-            guard let record = try database.export(id: id, siteID: site.id) else {
+            let siteID = site.id
+            guard let record = try await database.blocking({ try $0.exports.find(id: id, siteID: siteID) }) else {
                 throw ValidationError("no export #\(id) for site \(site.name) (see --history)")
             }
             if restorePlan {
@@ -179,7 +181,7 @@ struct ApplyCommand: AsyncParsableCommand {
 
     func run() async throws {
         let database = try global.openDatabase()
-        let site = try siteOptions.resolve(in: database)
+        let site = try await siteOptions.resolve(in: database)
         let path = absolutePath(mapFile)
         let (record, rendered) = try Exporter(database: database).export(site: site, form: .rewritemap, mapFilePath: path)
         try Exporter.writeMapFile(rendered.mapFile ?? [], to: path)

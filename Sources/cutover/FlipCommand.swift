@@ -55,10 +55,10 @@ struct FlipCommand: AsyncParsableCommand {
 
     func run() async throws {
         let database = try global.openDatabase()
-        let site = try siteOptions.resolve(in: database)
+        let site = try await siteOptions.resolve(in: database)
         let selection: URLSelection = prefix.map { .prefix($0) } ?? glob.map { .glob($0) } ?? .paths(paths)
         let actor = ProcessInfo.processInfo.environment["USER"].map { "cli:\($0)" } ?? "cli"
-        let result = try await database.flip(
+        let result = try await database.plan.flip(
             siteID: site.id,
             selection,
             to: to,

@@ -47,7 +47,7 @@ struct InstallCommand: AsyncParsableCommand {
 
     func run() async throws {
         let database = try global.openDatabase()
-        let site = try siteOptions.resolve(in: database)
+        let site = try await siteOptions.resolve(in: database)
         var installer = Installer(database: database, control: ApacheControl(binary: apachectl), logger: global.logger("cutover.install"))
         installer.verifyTimeout = .milliseconds(Int64(verifySeconds * 1000))
         let include = includeFile.map(absolutePath) ?? Installer.defaultIncludeFile(site: site.name)

@@ -12,7 +12,7 @@ struct LogsCommand: ParsableCommand {
     )
 }
 
-struct LogsImportCommand: ParsableCommand {
+struct LogsImportCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "import",
         abstract: "Count the requests of access logs per URL (incremental: a file is read from where the last import stopped).",
@@ -36,7 +36,7 @@ struct LogsImportCommand: ParsableCommand {
     @Argument(help: "Log files ('-' for standard input).")
     var files: [String]
 
-    func run() throws {
+    func run() async throws {
         if let format {
             do {
                 _ = try LogFormat(format)
@@ -45,7 +45,7 @@ struct LogsImportCommand: ParsableCommand {
             }
         }
         let database = try global.openDatabase()
-        let site = try siteOptions.resolve(in: database)
+        let site = try await siteOptions.resolve(in: database)
         // The same format as the site's scheduled logs job, unless told otherwise.
         let logFormat = try LogFormat(format ?? site.accessLogFormat)
         let importer = LogImporter(database: database, site: site, format: logFormat, hosts: vhost, logger: global.logger())
@@ -104,7 +104,7 @@ struct LogsImportCommand: ParsableCommand {
     }
 }
 
-struct LogsResetCommand: ParsableCommand {
+struct LogsResetCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "reset",
         abstract: "Forget how far a log file was read, so the next import reads it from the start.",
@@ -120,11 +120,12 @@ struct LogsResetCommand: ParsableCommand {
     @Argument(help: "The log file, as it was imported.")
     var file: String
 
-    func run() throws {
+    func run() async throws {
         let database = try global.openDatabase()
-        let site = try siteOptions.resolve(in: database)
+        let site = try await siteOptions.resolve(in: database)
         let siteID = site.id
-        let rows = try database.resetLogFile(siteID: siteID, path: absolutePath(file))
+        let path = absolutePath(file)
+        let rows = try await database.blocking { try $0.traffic.resetLogFile(siteID: siteID, path: path) }
         print(
             "\(ConfigText.visible(absolutePath(file), limit: 1000)): forgotten (\(rows.map(\.lines).reduce(0, +)) lines read, none counted); the next import reads it from the start"
         )
@@ -137,7 +138,7 @@ struct LogImportReport: Encodable {
     var errors: [String]
 }
 
-struct LogsShowCommand: ParsableCommand {
+struct LogsShowCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "show",
         abstract: "The most requested URL paths of a site, or one path's query strings and query values."
@@ -152,12 +153,13 @@ struct LogsShowCommand: ParsableCommand {
     @Option(name: .long, help: "Show this URL path's queries and query values.")
     var path: String?
 
-    func run() throws {
+    func run() async throws {
         let database = try global.openDatabase(readOnly: true)
-        let site = try siteOptions.resolve(in: database)
+        let site = try await siteOptions.resolve(in: database)
         let siteID = site.id
         guard let path else {
-            let rows = try database.topTraffic(siteID: siteID, limit: max(1, min(limit, 10_000)))
+            let limit = max(1, min(limit, 10_000))
+            let rows = try await database.blocking { try $0.traffic.top(siteID: siteID, limit: limit) }
             if global.json {
                 try Output.json(rows.map(TrafficView.init))
                 return
@@ -168,11 +170,18 @@ struct LogsShowCommand: ParsableCommand {
             }
             return
         }
-        guard let canonical = PathEncoding.canonical(path), let row = try database.traffic(siteID: siteID, path: canonical) else {
+        guard let canonical = PathEncoding.canonical(path),
+            let (row, queries, values) = try await database.blocking({ database in
+                try database.traffic.row(siteID: siteID, path: canonical).map { row in
+                    (
+                        row, try database.traffic.queries(siteID: siteID, path: canonical),
+                        try database.traffic.queryValues(siteID: siteID, path: canonical)
+                    )
+                }
+            })
+        else {
             throw ValidationError("no traffic recorded for \(ConfigText.visible(path))")
         }
-        let queries = try database.queries(siteID: siteID, path: canonical)
-        let values = try database.queryValues(siteID: siteID, path: canonical)
         if global.json {
             try Output.json(
                 TrafficDetail(
@@ -203,7 +212,7 @@ struct TrafficDetail: Encodable {
     var values: [QueryValue]
 }
 
-struct LogsSummaryCommand: ParsableCommand {
+struct LogsSummaryCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "summary",
         abstract: "What the imported logs say: Swift's share of page requests, what to port next, orphans, includes, noise."
@@ -219,11 +228,11 @@ struct LogsSummaryCommand: ParsableCommand {
         guard (1...3660).contains(orphanDays) else { throw ValidationError("--orphan-days must be from 1 to 3660") }
     }
 
-    func run() throws {
+    func run() async throws {
         let database = try global.openDatabase(readOnly: true)
-        let site = try siteOptions.resolve(in: database)
+        let site = try await siteOptions.resolve(in: database)
         let siteID = site.id
-        let summary = try database.trafficSummary(siteID: siteID, orphanDays: orphanDays)
+        let summary = try await database.traffic.summary(siteID: siteID, orphanDays: orphanDays)
         if global.json {
             try Output.json(summary)
             return

@@ -62,14 +62,14 @@ struct SiteOptions: ParsableArguments {
     static let defaultBackendURL = "http://127.0.0.1:8080/"
 
     /// Finds or registers the site these options name.
-    func resolve(in database: AppDatabase) throws -> SiteRecord {
+    func resolve(in database: AppDatabase) async throws -> SiteRecord {
         if let docroot {
             // Only what is given changes: a registered site keeps its schedule, owner header,
             // retention and the rest.
             let name = site ?? "default"
             var settings: SiteSettings
             do {
-                settings = try database.site(named: name).settings
+                settings = try await database.sites.named(name).settings
             } catch StoreError.unknownSite {
                 settings = SiteSettings(name: name, docroot: docroot, publicURL: Self.defaultSiteURL, backendURL: Self.defaultBackendURL)
             }
@@ -78,15 +78,15 @@ struct SiteOptions: ParsableArguments {
             if let backendURL { settings.backendURL = backendURL }
             if let directoryIndex { settings.directoryIndex = words(directoryIndex) }
             if let phpExtensions { settings.phpExtensions = words(phpExtensions) }
-            return try database.upsertSite(settings)
+            return try await database.sites.save(settings)
         }
         if siteURL != nil || backendURL != nil || directoryIndex != nil || phpExtensions != nil {
             throw ValidationError(
                 "--site-url, --backend-url, --directory-index and --php-extensions need --docroot; to change a registered site use 'cutover site add --replace'"
             )
         }
-        if let site { return try database.site(named: site) }
-        let all = try database.sites()
+        if let site { return try await database.sites.named(site) }
+        let all = try await database.sites.all()
         guard all.count == 1 else { throw StoreError.noSiteGiven(registered: all.map(\.name)) }
         return all[0]
     }

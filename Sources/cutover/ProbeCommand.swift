@@ -32,7 +32,7 @@ struct ProbeCommand: AsyncParsableCommand {
 
     func run() async throws {
         let database = try global.openDatabase()
-        let site = try siteOptions.resolve(in: database)
+        let site = try await siteOptions.resolve(in: database)
         guard timeout.isFinite, timeout > 0 else { throw ValidationError("--timeout must be a positive number of seconds") }
         let configuration = ProbeConfiguration(
             concurrency: concurrency,

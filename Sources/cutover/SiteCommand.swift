@@ -129,7 +129,7 @@ struct SiteCommand: AsyncParsableCommand {
                 directoriesToSwift: directoriesToSwift.setting,
                 aliases: alias.compactMap(PathAlias.init(argument:))
             )
-            let site = try await replace ? database.upsertSite(settings) : database.addSite(settings)
+            let site = try await replace ? database.sites.save(settings) : database.sites.add(settings)
             if global.json { try Output.json(SiteView(site)) } else { print("site \(site.name) registered (docroot \(site.docroot))") }
         }
     }
@@ -183,7 +183,7 @@ struct SiteCommand: AsyncParsableCommand {
 
         func run() async throws {
             let database = try global.openDatabase()
-            var settings = try await database.site(named: name).settings
+            var settings = try await database.sites.named(name).settings
             if let docroot { settings.docroot = absolutePath(docroot) }
             if let siteURL { settings.publicURL = siteURL }
             if let backendURL { settings.backendURL = backendURL }
@@ -202,7 +202,7 @@ struct SiteCommand: AsyncParsableCommand {
             if let directoriesToSwift { settings.directoriesToSwift = directoriesToSwift.setting }
             if !alias.isEmpty { settings.aliases = alias.compactMap(PathAlias.init(argument:)) }
             if noAliases { settings.aliases = [] }
-            let site = try await database.upsertSite(settings)
+            let site = try await database.sites.save(settings)
             if global.json { try Output.json(SiteView(site)) } else { print("site \(site.name) updated") }
         }
     }
@@ -212,7 +212,7 @@ struct SiteCommand: AsyncParsableCommand {
         @OptionGroup var global: GlobalOptions
 
         func run() async throws {
-            let sites = try await global.openDatabase(readOnly: true).sites()
+            let sites = try await global.openDatabase(readOnly: true).sites.all()
             if global.json {
                 try Output.json(sites.map(SiteView.init))
                 return
@@ -230,7 +230,7 @@ struct SiteCommand: AsyncParsableCommand {
         @Argument(help: "Site name.") var name: String
 
         func run() async throws {
-            try await global.openDatabase().removeSite(named: name)
+            try await global.openDatabase().sites.remove(named: name)
             if !global.json { print("site \(name) removed") }
         }
     }

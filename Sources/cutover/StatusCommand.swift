@@ -14,8 +14,8 @@ struct StatusCommand: AsyncParsableCommand {
 
     func run() async throws {
         let database = try global.openDatabase(readOnly: true)
-        let site = try siteOptions.resolve(in: database)
-        let status = try SiteStatus(site: site, database: database)
+        let site = try await siteOptions.resolve(in: database)
+        let status = try await SiteStatus(site: site, database: database)
         if global.json {
             try Output.json(status)
             return
@@ -92,10 +92,11 @@ struct SiteStatus: Encodable {
     var drifted: [URLView]
     var htaccess: [HtaccessView]
 
-    init(site: SiteRecord, database: AppDatabase) throws {
-        progress = try database.progress(of: site)
-        drifted = try database.driftedURLs(siteID: site.id, limit: 50).map { URLView($0) }
-        htaccess = try database.htaccessFiles(siteID: site.id).map(HtaccessView.init)
+    init(site: SiteRecord, database: AppDatabase) async throws {
+        let siteID = site.id
+        progress = try await database.inventory.progress(of: site)
+        drifted = try await database.blocking { try $0.probes.driftedURLs(siteID: siteID, limit: 50) }.map { URLView($0) }
+        htaccess = try await database.crawls.htaccessFiles(siteID: siteID).map(HtaccessView.init)
     }
 
     var counts: InventorySummary { progress.counts }

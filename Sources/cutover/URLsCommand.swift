@@ -43,12 +43,13 @@ struct URLsCommand: AsyncParsableCommand {
 
     func run() async throws {
         let database = try global.openDatabase(readOnly: true)
-        let site = try siteOptions.resolve(in: database)
+        let site = try await siteOptions.resolve(in: database)
         var query = URLQuery(owner: owner, pathPrefix: prefix, includeGone: includeGone, driftOnly: drift, limit: limit)
         query.sort = sort
         query.descending = sort == .hits || sort == .lastSeen
         query.minHits = minHits
-        let urls = try database.urlViews(siteID: site.id, query: query)
+        let siteID = site.id
+        let urls = try await database.blocking { [query] in try $0.inventory.views(siteID: siteID, query: query) }
         if global.json {
             try Output.json(urls)
             return

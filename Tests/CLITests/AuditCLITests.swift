@@ -73,8 +73,8 @@ extension AuditCLITests {
         let hits = shown.compactMap { $0["hits"] as? Int }.reduce(0, +)
         #expect(hits == lines, "\(hits) hits for \(lines) lines")
         let database = try AppDatabase(path: cli.db)
-        let siteID = try await database.site(named: "default").id
-        let files = try await database.logFileStates(siteID: siteID)
+        let siteID = try await database.sites.named("default").id
+        let files = try await storeCall { try database.traffic.logFiles(siteID: siteID) }
         #expect(files.count == 1, "\(files)")
     }
 

@@ -12,14 +12,14 @@ import Glibc
 @Suite struct CrashSafetyTests {
     /// kill -9 in the middle of a crawl: the test holds SQLite's write lock so the crawler cannot
     /// commit, kills it, and checks the old inventory is intact and the crawl shows as interrupted.
-    @Test func crawlKilledMidwayLeavesPreviousInventory() throws {
+    @Test func crawlKilledMidwayLeavesPreviousInventory() async throws {
         let cli = try CLI()
         defer { cli.cleanup() }
         for index in 0..<2000 { try cli.folder.write("www/page-\(index).php", "v1") }
         #expect(try cli.run("crawl", "--docroot", "www").status == 0)
         let database = try AppDatabase(path: cli.db)
-        let site = try database.site(named: "default")
-        let before = try database.urls(siteID: site.id)
+        let site = try await database.sites.named("default")
+        let before = try storeCall { try database.inventory.urls(siteID: site.id) }
         // Change the docroot so that a completed crawl would visibly change the inventory.
         for index in 0..<1000 { try FileManager.default.removeItem(atPath: cli.folder.appending("www/page-\(index).php")) }
         try cli.folder.write("www/added.php")
@@ -40,7 +40,7 @@ import Glibc
         let deadline = Date().addingTimeInterval(20)
         var running = false
         while !running, Date() < deadline {
-            running = try lock.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM crawls WHERE status = 'running'") ?? 0 } > 0
+            running = try storeCall { try lock.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM crawls WHERE status = 'running'") ?? 0 } } > 0
             if !running { usleep(5_000) }
         }
         #expect(running)
@@ -58,7 +58,7 @@ import Glibc
         }
         #expect(process.terminationReason == .uncaughtSignal)
 
-        let after = try database.urls(siteID: site.id)
+        let after = try storeCall { try database.inventory.urls(siteID: site.id) }
         #expect(after == before)
         // The next start notices the dead crawl.
         let status = try #require(try cli.json("status") as? [String: Any])
@@ -67,6 +67,6 @@ import Glibc
         // And a new crawl completes normally.
         #expect(try cli.run("crawl").status == 0)
         // The 1,000 retired pages are Swift's now; no probe has seen Swift answer them yet.
-        #expect(try database.summary(siteID: site.id).planned == 1000)
+        #expect(try storeCall { try database.inventory.summary(siteID: site.id) }.planned == 1000)
     }
 }

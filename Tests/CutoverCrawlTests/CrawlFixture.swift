@@ -13,12 +13,12 @@ struct CrawlFixture {
     let database: AppDatabase
     let site: SiteRecord
 
-    init(directoryIndex: [String] = SiteSettings.defaultDirectoryIndex) throws {
+    init(directoryIndex: [String] = SiteSettings.defaultDirectoryIndex) async throws {
         root = try TemporaryDirectory(prefix: "crawl")
         docroot = root.appending("htdocs")
         try FileManager.default.createDirectory(atPath: docroot, withIntermediateDirectories: true)
         database = try AppDatabase(path: root.appending("cutover.sqlite"))
-        site = try database.addSite(
+        site = try await database.sites.add(
             SiteSettings(
                 name: "test",
                 docroot: docroot,
@@ -49,7 +49,9 @@ struct CrawlFixture {
     }
 
     func urls(includeGone: Bool = true) throws -> [String: URLRecord] {
-        Dictionary(uniqueKeysWithValues: try database.urls(siteID: site.id, query: URLQuery(includeGone: includeGone)).map { ($0.path, $0) })
+        Dictionary(
+            uniqueKeysWithValues: try database.inventory.urls(siteID: site.id, query: URLQuery(includeGone: includeGone)).map { ($0.path, $0) }
+        )
     }
 
     func owners() throws -> [String: Owner] {

@@ -10,8 +10,8 @@ import Glibc
 #endif
 
 @Suite struct CrawlMappingTests {
-    @Test func mapsFilesAndIndexesLikeApache() throws {
-        let fixture = try CrawlFixture()
+    @Test func mapsFilesAndIndexesLikeApache() async throws {
+        let fixture = try await CrawlFixture()
         defer { fixture.cleanup() }
         try fixture.write("index.php", "<?php echo 1;")
         try fixture.write("page.php")
@@ -42,8 +42,8 @@ import Glibc
         #expect(urls["/about/"]?.contentHash == urls["/about/index.php"]?.contentHash)
     }
 
-    @Test func directoryIndexSettingChangesRootOwner() throws {
-        let fixture = try CrawlFixture(directoryIndex: ["index.html", "index.php"])
+    @Test func directoryIndexSettingChangesRootOwner() async throws {
+        let fixture = try await CrawlFixture(directoryIndex: ["index.html", "index.php"])
         defer { fixture.cleanup() }
         try fixture.write("index.php")
         try fixture.write("index.html")
@@ -51,8 +51,8 @@ import Glibc
         #expect(try fixture.owners()["/"] == .static)
     }
 
-    @Test func dotfilesAreRecordedWithFlags() throws {
-        let fixture = try CrawlFixture()
+    @Test func dotfilesAreRecordedWithFlags() async throws {
+        let fixture = try await CrawlFixture()
         defer { fixture.cleanup() }
         try fixture.write(".env", "SECRET=1")
         try fixture.write(".htaccess", "Deny from all")
@@ -64,11 +64,11 @@ import Glibc
         #expect(urls["/.htaccess"]?.urlFlags == [.hidden, .sensitive])
         #expect(urls["/.git/config"]?.urlFlags == [.hidden, .sensitive])
         #expect(urls["/.well-known/security.txt"]?.urlFlags == [.hidden])
-        #expect(try fixture.database.summary(siteID: fixture.site.id).sensitive == 3)
+        #expect(try storeCall { try fixture.database.inventory.summary(siteID: fixture.site.id) }.sensitive == 3)
     }
 
-    @Test func symlinksInsideAreFollowedOutsideAndLoopsAreNot() throws {
-        let fixture = try CrawlFixture()
+    @Test func symlinksInsideAreFollowedOutsideAndLoopsAreNot() async throws {
+        let fixture = try await CrawlFixture()
         defer { fixture.cleanup() }
         let outside = try TemporaryDirectory(prefix: "outside")
         defer { outside.remove() }
@@ -96,11 +96,11 @@ import Glibc
         #expect(result.issues.first { $0.filePath == "leak.php" }?.message.contains(outside.appending("secret.php")) == true)
         #expect(kinds["symlink-loop"]?.contains("real/up") == true)
         #expect(kinds["broken-symlink"] == ["dangling.php"])
-        #expect(try fixture.database.crawlIssues(crawlID: result.crawl.id!).count == result.issues.count)
+        #expect(try storeCall { try fixture.database.crawls.issues(crawlID: result.crawl.id!) }.count == result.issues.count)
     }
 
-    @Test func linksIntoPlacesThatShouldNeverBePublicAreExposures() throws {
-        let fixture = try CrawlFixture()
+    @Test func linksIntoPlacesThatShouldNeverBePublicAreExposures() async throws {
+        let fixture = try await CrawlFixture()
         defer { fixture.cleanup() }
         try fixture.symlink("hosts.txt", to: "/etc/hosts")
         try fixture.symlink("kernel", to: "/proc/self")
@@ -116,8 +116,8 @@ import Glibc
         #expect(kinds["symlink-outside-docroot"] == [".htpasswd"])
     }
 
-    @Test func namesThatAreNotUTF8DoNotStopTheCrawl() throws {
-        let fixture = try CrawlFixture()
+    @Test func namesThatAreNotUTF8DoNotStopTheCrawl() async throws {
+        let fixture = try await CrawlFixture()
         defer { fixture.cleanup() }
         let name: [UInt8] = Array("\(fixture.docroot)/bad".utf8) + [0xFF, 0xFE] + Array(".php".utf8) + [0]
         let fd = name.withUnsafeBufferPointer { buffer in
@@ -133,8 +133,8 @@ import Glibc
         #expect(urls["/ok.php"] != nil)
     }
 
-    @Test func socketsAndFIFOsAreSkippedWithAnIssue() throws {
-        let fixture = try CrawlFixture()
+    @Test func socketsAndFIFOsAreSkippedWithAnIssue() async throws {
+        let fixture = try await CrawlFixture()
         defer { fixture.cleanup() }
         #expect(mkfifo("\(fixture.docroot)/pipe.php", 0o644) == 0)
         let result = try fixture.crawl()
@@ -142,18 +142,18 @@ import Glibc
         #expect(result.issues.map(\.kind) == ["not-a-file"])
     }
 
-    @Test func missingDocrootFailsAndIsRecorded() throws {
-        let fixture = try CrawlFixture()
+    @Test func missingDocrootFailsAndIsRecorded() async throws {
+        let fixture = try await CrawlFixture()
         defer { fixture.cleanup() }
         try FileManager.default.removeItem(atPath: fixture.docroot)
         #expect(throws: CrawlError.docrootMissing(fixture.docroot)) { try fixture.crawl() }
-        let crawls = try fixture.database.crawls(siteID: fixture.site.id)
+        let crawls = try storeCall { try fixture.database.crawls.recent(siteID: fixture.site.id) }
         #expect(crawls.first?.status == .failed)
         #expect(crawls.first?.error?.contains("does not exist") == true)
     }
 
-    @Test func docrootThatIsAFileFails() throws {
-        let fixture = try CrawlFixture()
+    @Test func docrootThatIsAFileFails() async throws {
+        let fixture = try await CrawlFixture()
         defer { fixture.cleanup() }
         try FileManager.default.removeItem(atPath: fixture.docroot)
         try fixture.root.write("htdocs", "not a folder")

@@ -15,8 +15,8 @@ import Glibc
     /// directory indexes, names that need percent-encoding and a name that is not UTF-8, a
     /// second crawl must find every row unchanged, and a changed index file must change both
     /// its URL and its directory's.
-    @Test func secondCrawlOfAVariedTreeChangesNothing() throws {
-        let fixture = try CrawlFixture()
+    @Test func secondCrawlOfAVariedTreeChangesNothing() async throws {
+        let fixture = try await CrawlFixture()
         defer { fixture.cleanup() }
         try fixture.write("dir/index.php", "<?php echo 1;")
         try fixture.write("dir/sub/deeper/page.php")
@@ -61,8 +61,8 @@ import Glibc
         #expect(changed["/dir/sub/deeper/page.php"] == before["/dir/sub/deeper/page.php"])
     }
 
-    @Test func secondCrawlWithoutChangesChangesNothing() throws {
-        let fixture = try CrawlFixture()
+    @Test func secondCrawlWithoutChangesChangesNothing() async throws {
+        let fixture = try await CrawlFixture()
         defer { fixture.cleanup() }
         try fixture.write("a.php")
         try fixture.write("b.css")
@@ -81,8 +81,8 @@ import Glibc
         }
     }
 
-    @Test func addedAndChangedFilesAreSeen() throws {
-        let fixture = try CrawlFixture()
+    @Test func addedAndChangedFilesAreSeen() async throws {
+        let fixture = try await CrawlFixture()
         defer { fixture.cleanup() }
         try fixture.write("a.php", "one")
         try fixture.crawl()
@@ -99,8 +99,8 @@ import Glibc
         #expect(urls["/a.php"]?.changedCrawl == crawl.id)
     }
 
-    @Test func hashIsNotRecomputedWhenSizeAndMtimeAreUnchanged() throws {
-        let fixture = try CrawlFixture()
+    @Test func hashIsNotRecomputedWhenSizeAndMtimeAreUnchanged() async throws {
+        let fixture = try await CrawlFixture()
         defer { fixture.cleanup() }
         let stamp = Date(timeIntervalSince1970: 1_700_000_000)
         try fixture.write("a.php", "one")
@@ -114,8 +114,8 @@ import Glibc
         #expect(try fixture.urls()["/a.php"]?.contentHash == hashBefore)
     }
 
-    @Test func removedPHPPageBecomesSwiftWithAnEvent() throws {
-        let fixture = try CrawlFixture()
+    @Test func removedPHPPageBecomesSwiftWithAnEvent() async throws {
+        let fixture = try await CrawlFixture()
         defer { fixture.cleanup() }
         try fixture.write("page-1.php")
         try fixture.write("page-2.php")
@@ -126,25 +126,25 @@ import Glibc
         let url = try #require(try fixture.urls()["/page-1.php"])
         #expect(url.owner == .swift)
         #expect(url.filePath == nil)
-        let events = try fixture.database.ownershipEvents(urlID: url.id)
+        let events = try storeCall { try fixture.database.inventory.events(urlID: url.id) }
         #expect(events.map(\.fromOwner) == [.php])
         #expect(events.map(\.toOwner) == [.swift])
         #expect(events.first?.reason.contains("fallback") == true)
         // Swift's by the plan, but no probe has seen Swift answer it: planned, not on Swift.
-        let summary = try fixture.database.summary(siteID: fixture.site.id)
+        let summary = try storeCall { try fixture.database.inventory.summary(siteID: fixture.site.id) }
         #expect(summary.planned == 1 && summary.swift == 0 && summary.php == 1 && summary.percentOnSwift == 0)
         // A third crawl must not add a second event.
         try fixture.crawl()
-        #expect(try fixture.database.ownershipEvents(urlID: url.id).count == 1)
+        #expect(try storeCall { try fixture.database.inventory.events(urlID: url.id) }.count == 1)
         // The file coming back hands the page back to PHP.
         try fixture.write("page-1.php")
         try fixture.crawl()
         #expect(try fixture.urls()["/page-1.php"]?.owner == .php)
-        #expect(try fixture.database.ownershipEvents(urlID: url.id).map(\.toOwner) == [.swift, .php])
+        #expect(try storeCall { try fixture.database.inventory.events(urlID: url.id) }.map(\.toOwner) == [.swift, .php])
     }
 
-    @Test func removedIndexMovesTheDirectoryURLToSwift() throws {
-        let fixture = try CrawlFixture()
+    @Test func removedIndexMovesTheDirectoryURLToSwift() async throws {
+        let fixture = try await CrawlFixture()
         defer { fixture.cleanup() }
         try fixture.write("about/index.php")
         try fixture.write("about/team.php")
@@ -157,8 +157,8 @@ import Glibc
         #expect(owners["/about/team.php"] == .php)
     }
 
-    @Test func removedStaticFileIsMarkedGone() throws {
-        let fixture = try CrawlFixture()
+    @Test func removedStaticFileIsMarkedGone() async throws {
+        let fixture = try await CrawlFixture()
         defer { fixture.cleanup() }
         try fixture.write("img/a.png")
         try fixture.crawl()
@@ -168,11 +168,11 @@ import Glibc
         #expect(url.gone)
         #expect(url.owner == .static)
         #expect(try fixture.owners()["/img/a.png"] == nil)
-        #expect(try fixture.database.summary(siteID: fixture.site.id).gone == 1)
+        #expect(try storeCall { try fixture.database.inventory.summary(siteID: fixture.site.id) }.gone == 1)
     }
 
-    @Test func failedCrawlLeavesPreviousInventoryIntact() throws {
-        let fixture = try CrawlFixture()
+    @Test func failedCrawlLeavesPreviousInventoryIntact() async throws {
+        let fixture = try await CrawlFixture()
         defer { fixture.cleanup() }
         try fixture.write("a.php")
         try fixture.crawl()

@@ -15,8 +15,8 @@ import Glibc
     /// A stored docroot from an older version that points into /proc or /sys: the crawl refuses
     /// it as a whole, before reading anything.
     @Test(arguments: ["/proc/sys/kernel", "/sys/kernel", "/proc/self"])
-    func kernelFileSystemDocrootIsRefused(docroot: String) throws {
-        let fixture = try CrawlFixture()
+    func kernelFileSystemDocrootIsRefused(docroot: String) async throws {
+        let fixture = try await CrawlFixture()
         defer { fixture.cleanup() }
         var site = fixture.site
         site.docroot = docroot
@@ -29,8 +29,8 @@ import Glibc
     }
 
     /// A proc mounted inside the docroot is reported and not entered (its kmsg would block forever).
-    @Test(.enabled(if: Integration.isRoot, "mounting proc needs root")) func mountedProcIsNotEntered() throws {
-        let fixture = try CrawlFixture()
+    @Test(.enabled(if: Integration.isRoot, "mounting proc needs root")) func mountedProcIsNotEntered() async throws {
+        let fixture = try await CrawlFixture()
         defer { fixture.cleanup() }
         try fixture.write("index.php")
         let mountPoint = fixture.docroot + "/proc-inside"
@@ -46,8 +46,8 @@ import Glibc
     }
 
     /// FIFOs, sockets and devices are skipped with an issue; the crawl does not block on them.
-    @Test func specialFilesAreSkipped() throws {
-        let fixture = try CrawlFixture()
+    @Test func specialFilesAreSkipped() async throws {
+        let fixture = try await CrawlFixture()
         defer { fixture.cleanup() }
         try fixture.write("index.php")
         #expect(mkfifo(fixture.docroot + "/pipe.php", 0o644) == 0)

@@ -13,9 +13,9 @@ import Testing
     let site: SiteRecord
     let directory: TemporaryDirectory
 
-    init() throws {
+    init() async throws {
         database = try AppDatabase(writer: DatabaseQueue())
-        site = try database.addSite(
+        site = try await database.sites.add(
             SiteSettings(name: "shop", docroot: "/srv/www", publicURL: "http://shop.example:8081/", backendURL: "http://127.0.0.1:8080")
         )
         directory = try TemporaryDirectory()
@@ -31,7 +31,7 @@ import Testing
     }
 
     func hits(_ path: String) throws -> Int {
-        try database.traffic(siteID: site.id, path: path)?.counts.hits ?? 0
+        try database.traffic.row(siteID: site.id, path: path)?.counts.hits ?? 0
     }
 
     func append(_ file: String, _ text: String) throws {
@@ -43,8 +43,8 @@ import Testing
 
     /// The site's own requests (its cron over loopback, a check from its public address) are
     /// no person's; a browser's agent from loopback is (a reverse proxy on the same machine).
-    @Test func theSitesOwnAddressIsNoPerson() throws {
-        let own = try database.addSite(
+    @Test func theSitesOwnAddressIsNoPerson() async throws {
+        let own = try await database.sites.add(
             SiteSettings(name: "own", docroot: "/srv/own", publicURL: "http://192.0.2.80/", backendURL: "http://127.0.0.1:8080")
         )
         func line(_ client: String, _ path: String, agent: String) -> String {
@@ -59,7 +59,7 @@ import Testing
                 + line("198.51.100.7", "/other.php", agent: "Custom client")
         )
         _ = try LogImporter(database: database, site: own, format: try LogFormat("combined"), logger: Logger(label: "test")).importFile(log)
-        func bots(_ path: String) throws -> Int? { try database.traffic(siteID: own.id, path: path)?.counts.botHits }
+        func bots(_ path: String) throws -> Int? { try database.traffic.row(siteID: own.id, path: path)?.counts.botHits }
         #expect(try bots("/wp-cron.php") == 1 && bots("/health") == 1 && bots("/sitemap.php") == 1)
         #expect(try bots("/page.php") == 0 && bots("/other.php") == 0)
     }
@@ -72,7 +72,7 @@ import Testing
         let first = try importer().importFile(log)
         #expect(first.outcome == .imported && first.lines == 3 && first.requests == 3 && first.recognised == "new")
         #expect(try hits("/a.php") == 2 && hits("/b/") == 1)
-        let b = try #require(try database.traffic(siteID: site.id, path: "/b/"))
+        let b = try #require(try database.traffic.row(siteID: site.id, path: "/b/"))
         #expect(b.counts.status4xx == 1 && b.counts.botHits == 1 && b.counts.bytes == 100 && b.counts.firstSeen == 1_796_284_800)
 
         let again = try importer().importFile(log)
@@ -83,7 +83,7 @@ import Testing
         let appended = try importer().importFile(log)
         #expect(appended.lines == 2 && appended.recognised.hasPrefix("continued"))
         #expect(try hits("/a.php") == 3 && hits("/c.css") == 1)
-        #expect(try database.traffic(siteID: site.id, path: "/a.php")?.counts.lastSeen == 1_796_284_805)
+        #expect(try database.traffic.row(siteID: site.id, path: "/a.php")?.counts.lastSeen == 1_796_284_805)
     }
 
     @Test func aHalfWrittenLastLineWaitsForTheNextImport() throws {
@@ -131,7 +131,7 @@ import Testing
         let siteID = site.id
         // Cancelled as soon as the first stretch is stored: the event, not a guess at timing.
         #expect(throws: CancellationError.self) {
-            try first.importFile(plain + ".gz") { (try? database.logFileStates(siteID: siteID).isEmpty) == false }
+            try first.importFile(plain + ".gz") { (try? database.traffic.logFiles(siteID: siteID).isEmpty) == false }
         }
         #expect(try hits("/z.php") > 0 && hits("/z.php") < 120_000)
         let rest = try importer().importFile(plain + ".gz")
@@ -180,7 +180,7 @@ import Testing
         let log = try directory.write("access.log", Self.line("/ok.php") + "garbage\n")
         #expect(throws: LogImportError.self) { try importer().importFile(log) }
         #expect(try hits("/ok.php") == 0)
-        #expect(try database.logFileStates(siteID: site.id).isEmpty)
+        #expect(try database.traffic.logFiles(siteID: site.id).isEmpty)
     }
 
     @Test func aLineLongerThanTheReadBufferIsOneBadLine() throws {
@@ -197,9 +197,9 @@ import Testing
         importer.stretchBytes = 1000
         let report = try importer.importFile(log)
         #expect(report.requests == 200)
-        let total = try database.topTraffic(siteID: site.id, limit: 100).map(\.counts.hits).reduce(0, +)
+        let total = try database.traffic.top(siteID: site.id, limit: 100).map(\.counts.hits).reduce(0, +)
         #expect(total == 200)
-        let state = try #require(try database.logFileStates(siteID: site.id).first)
+        let state = try #require(try database.traffic.logFiles(siteID: site.id).first)
         #expect(state.offset == Int64(text.utf8.count) && state.lines == 200)
     }
 
@@ -213,15 +213,15 @@ import Testing
 
     @Test func queryStringsAreCappedPerPathAndValuesKeptAsPHPReadsThem() throws {
         var text = ""
-        for index in 0..<(AppDatabase.queriesPerPath + 10) { text += Self.line("/doku.php?id=page\(index)&do=show") }
+        for index in 0..<(TrafficStore.queriesPerPath + 10) { text += Self.line("/doku.php?id=page\(index)&do=show") }
         text += Self.line("/doku.php?id=wiki%3Astart&fbclid=1") + Self.line("/doku.php?id=wiki:start")
         let log = try directory.write("access.log", text)
         _ = try importer().importFile(log)
-        let queries = try database.queries(siteID: site.id, path: "/doku.php")
-        #expect(queries.count == AppDatabase.queriesPerPath)
-        let row = try #require(try database.traffic(siteID: site.id, path: "/doku.php"))
+        let queries = try database.traffic.queries(siteID: site.id, path: "/doku.php")
+        #expect(queries.count == TrafficStore.queriesPerPath)
+        let row = try #require(try database.traffic.row(siteID: site.id, path: "/doku.php"))
         #expect(queries.map(\.hits).reduce(0, +) + row.otherQueryHits == row.counts.hits)
-        let values = try database.queryValues(siteID: site.id, path: "/doku.php")
+        let values = try database.traffic.queryValues(siteID: site.id, path: "/doku.php")
         #expect(values.first { $0.key == "id" && $0.value == "wiki:start" }?.hits == 2)
         #expect(!values.contains { $0.key == "fbclid" })
     }
@@ -238,7 +238,7 @@ import Testing
         let corrupt = directory.appending("corrupt.log.gz")
         #expect(FileManager.default.createFile(atPath: corrupt, contents: Data([0x1f, 0x8b]) + Data("not really gzip".utf8)))
         #expect(throws: LogImportError.self) { try importer().importFile(corrupt) }
-        #expect(try database.topTraffic(siteID: site.id, limit: 10).isEmpty)
+        #expect(try database.traffic.top(siteID: site.id, limit: 10).isEmpty)
     }
 
     func run(_ tool: String, _ arguments: [String]) throws {

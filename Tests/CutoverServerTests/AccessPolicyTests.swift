@@ -1,5 +1,6 @@
 import CutoverServer
 import CutoverStore
+import CutoverTestSupport
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -28,9 +29,9 @@ import Testing
     }
 
     @Test func noSpellingOfAWriteRouteSkipsTheToken() async throws {
-        let fixture = try ServerFixture()
+        let fixture = try await ServerFixture()
         defer { fixture.cleanup() }
-        let before = try await fixture.database.site(named: "demo")
+        let before = try await fixture.database.sites.named("demo")
         try await fixture.test { client in
             for (method, path, body) in Self.writes {
                 for spelling in Self.spellings(path) {
@@ -50,14 +51,14 @@ import Testing
                 }
             }
         }
-        await #expect(try fixture.database.site(named: "demo") == before)
-        await #expect(try fixture.database.sites().map(\.name) == ["demo"])
+        #expect(try await fixture.database.sites.named("demo") == before)
+        #expect(try await fixture.database.sites.all().map(\.name) == ["demo"])
         #expect(await fixture.jobs.list().isEmpty)
-        #expect(try fixture.database.exports(siteID: before.id).isEmpty)
+        #expect(try storeCall { try fixture.database.exports.list(siteID: before.id) }.isEmpty)
     }
 
     @Test func theRightTokenInAnyCaseOfTheSchemeIsAccepted() async throws {
-        let fixture = try ServerFixture()
+        let fixture = try await ServerFixture()
         defer { fixture.cleanup() }
         try await fixture.test { client in
             for scheme in ["Bearer", "bearer", "BEARER", "bEaReR"] {
@@ -79,7 +80,7 @@ import Testing
     }
 
     @Test func bodiesMustBeJSON() async throws {
-        let fixture = try ServerFixture()
+        let fixture = try await ServerFixture()
         defer { fixture.cleanup() }
         try await fixture.test { client in
             let token: HTTPFields = [.authorization: "Bearer s3cret-token"]
@@ -110,7 +111,7 @@ import Testing
     /// With --protect-reads, and on any non-loopback address, reads, job events and /metrics need the token.
     @Test(arguments: [("127.0.0.1", true), ("0.0.0.0", false), ("192.0.2.10", false)])
     func readsNeedTheTokenWhenProtected(hostname: String, protectReads: Bool) async throws {
-        var fixture = try ServerFixture(protectReads: protectReads)
+        var fixture = try await ServerFixture(protectReads: protectReads)
         defer { fixture.cleanup() }
         fixture.arguments.hostname = hostname
         try await fixture.test { client in

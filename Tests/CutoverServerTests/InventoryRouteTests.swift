@@ -1,6 +1,7 @@
 import CutoverCore
 import CutoverServer
 import CutoverStore
+import CutoverTestSupport
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -9,7 +10,7 @@ import Testing
 
 @Suite struct InventoryRouteTests {
     @Test func crawlJobThenURLsFlipsExportAndStats() async throws {
-        let fixture = try ServerFixture()
+        let fixture = try await ServerFixture()
         defer { fixture.cleanup() }
         try await fixture.test { client in
             // A crawl over HTTP: 202 with a job, then the job finishes.
@@ -81,7 +82,8 @@ import Testing
             ) {
                 response throws in #expect(response.status == .unprocessableContent)
             }
-            let url = try await #require(try fixture.database.url(siteID: try fixture.database.site(named: "demo").id, path: "/old%20page.php"))
+            let siteID = try await fixture.database.sites.named("demo").id
+            let url = try #require(try storeCall { try fixture.database.inventory.url(siteID: siteID, path: "/old%20page.php") })
             try await client.execute(uri: "/api/sites/demo/urls/\(url.id)", method: .get) { response throws in
                 let detail = try decode(response)
                 #expect((detail["url"] as? [String: Any])?["plannedOwner"] as? String == "swift")
@@ -171,7 +173,7 @@ import Testing
     }
 
     @Test func secondJobOfASiteIsAConflict() async throws {
-        let fixture = try ServerFixture()
+        let fixture = try await ServerFixture()
         defer { fixture.cleanup() }
         let lock = try WriteLock(path: fixture.folder.appending("cutover.sqlite"))
         try await fixture.test { client in
@@ -194,7 +196,7 @@ import Testing
 
 @Suite struct EventStreamTests {
     @Test func jobProgressStreamsUntilDone() async throws {
-        let fixture = try ServerFixture(files: 500)
+        let fixture = try await ServerFixture(files: 500)
         defer { fixture.cleanup() }
         try await fixture.test { client in
             try await client.execute(uri: "/api/sites/demo/jobs", method: .post, headers: authorized, body: json(#"{"kind":"crawl"}"#)) {
@@ -214,7 +216,7 @@ import Testing
 
 @Suite struct CursorTests {
     @Test func cursorWalksAllPagesInPathOrder() async throws {
-        let fixture = try ServerFixture(files: 25)
+        let fixture = try await ServerFixture(files: 25)
         defer { fixture.cleanup() }
         try await fixture.crawl()
         try await fixture.test { client in

@@ -1,5 +1,6 @@
 import CutoverServer
 import CutoverStore
+import CutoverTestSupport
 import Foundation
 import Testing
 
@@ -7,9 +8,9 @@ import Testing
     /// Crawls run on a Dispatch queue, outside the job's task: shutdown must still stop them
     /// (SIGTERM in serve), leave the crawl recorded as failed and the inventory untouched.
     @Test func shutdownCancelsARunningCrawl() async throws {
-        let fixture = try ServerFixture(files: 3000)
+        let fixture = try await ServerFixture(files: 3000)
         defer { fixture.cleanup() }
-        let site = try await fixture.database.site(named: "demo")
+        let site = try await fixture.database.sites.named("demo")
         // The crawl's first write waits for this lock, so the job is surely running at shutdown.
         let lock = try WriteLock(path: fixture.folder.appending("cutover.sqlite"))
         let job = try await fixture.jobs.start(.crawl, site: site)
@@ -31,9 +32,9 @@ import Testing
         await stopping.value
         let final = try #require(await fixture.jobs.job(job.id))
         #expect(final.state == .cancelled)
-        let crawl = try #require(try fixture.database.crawls(siteID: site.id).first)
+        let crawl = try #require(try storeCall { try fixture.database.crawls.recent(siteID: site.id) }.first)
         #expect(crawl.status == .failed)
         #expect(crawl.error == "cancelled")
-        #expect(try fixture.database.knownURLs(siteID: site.id).isEmpty)
+        #expect(try storeCall { try fixture.database.crawls.knownURLs(siteID: site.id) }.isEmpty)
     }
 }

@@ -9,7 +9,7 @@ import Testing
 
 @Suite struct RouteTests {
     @Test func healthAndDashboardButNeverTheDocroot() async throws {
-        let fixture = try ServerFixture()
+        let fixture = try await ServerFixture()
         defer { fixture.cleanup() }
         try fixture.folder.write("public/js/app.js", "export {};")
         try await fixture.test { client in
@@ -42,7 +42,7 @@ import Testing
     }
 
     @Test func sitesCRUDWithErrors() async throws {
-        let fixture = try ServerFixture()
+        let fixture = try await ServerFixture()
         defer { fixture.cleanup() }
         let docroot = fixture.folder.appending("htdocs")
         try await fixture.test { client in
@@ -149,7 +149,7 @@ import Testing
     }
 
     @Test func oversizedBodyIs413() async throws {
-        let fixture = try ServerFixture()
+        let fixture = try await ServerFixture()
         defer { fixture.cleanup() }
         try await fixture.test { client in
             let huge = json(#"{"name":""# + String(repeating: "a", count: 2 << 20) + #""}"#)
@@ -162,7 +162,7 @@ import Testing
 
     @Test func authMatrix() async throws {
         for (protectReads, token) in [(false, "s3cret-token"), (true, "s3cret-token"), (false, nil)] as [(Bool, String?)] {
-            let fixture = try ServerFixture(protectReads: protectReads, token: token)
+            let fixture = try await ServerFixture(protectReads: protectReads, token: token)
             defer { fixture.cleanup() }
             try await fixture.test { client in
                 let readStatus: HTTPResponse.Status = protectReads ? .unauthorized : .ok
@@ -191,8 +191,8 @@ import Testing
         }
     }
 
-    @Test func refusesNonLoopbackWithoutToken() throws {
-        let fixture = try ServerFixture(token: nil)
+    @Test func refusesNonLoopbackWithoutToken() async throws {
+        let fixture = try await ServerFixture(token: nil)
         defer { fixture.cleanup() }
         var arguments = fixture.arguments
         arguments.hostname = "0.0.0.0"
@@ -211,7 +211,7 @@ import Testing
 
 @Suite struct MetricsTests {
     @Test func prometheusTextHasJobsAndInventory() async throws {
-        let fixture = try ServerFixture()
+        let fixture = try await ServerFixture()
         defer { fixture.cleanup() }
         try await fixture.crawl()
         try await fixture.test { client in
@@ -233,7 +233,7 @@ import Testing
 /// HEAD answers as GET does without the body, behind the same token check.
 @Suite struct HeadRequestTests {
     @Test func headAnswersLikeGetWithoutTheBody() async throws {
-        let fixture = try ServerFixture(protectReads: true)
+        let fixture = try await ServerFixture(protectReads: true)
         defer { fixture.cleanup() }
         try await fixture.crawl()
         try await fixture.test { client in
@@ -260,7 +260,7 @@ import Testing
 
 @Suite struct OpenAPIDocumentTests {
     @Test func documentIsServedAndListsEveryRoute() async throws {
-        let fixture = try ServerFixture(protectReads: true)
+        let fixture = try await ServerFixture(protectReads: true)
         defer { fixture.cleanup() }
         try await fixture.test { client in
             try await client.execute(uri: "/api/openapi.json", method: .get, headers: [.authorization: "Bearer s3cret-token"]) { response throws in
@@ -283,7 +283,7 @@ import Testing
     }
 
     @Test func htaccessFindingsAfterACrawl() async throws {
-        let fixture = try ServerFixture()
+        let fixture = try await ServerFixture()
         defer { fixture.cleanup() }
         try fixture.folder.write("htdocs/.htaccess", "RewriteEngine On\nRewriteRule ^x$ index.php [L]\nRewriteRule . /index.php [L]\n")
         try fixture.folder.write("htdocs/legacy/.htaccess", "RewriteEngine Off\n")
@@ -308,7 +308,7 @@ import Testing
 /// crawl never hide the crawl's result for the cache's lifetime.
 @Suite struct CacheWiringTests {
     @Test func aFinishedJobClearsCachedStats() async throws {
-        let fixture = try ServerFixture()
+        let fixture = try await ServerFixture()
         defer { fixture.cleanup() }
         try await fixture.test { client in
             try await client.execute(uri: "/api/sites/demo/stats", method: .get) { response throws in

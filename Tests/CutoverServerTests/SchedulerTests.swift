@@ -1,6 +1,7 @@
 import CutoverCore
 import CutoverServer
 import CutoverStore
+import CutoverTestSupport
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -17,7 +18,7 @@ import Testing
     }
 
     @Test func dueSitesRunCrawlThenProbeAndShowNextRun() async throws {
-        let fixture = try ServerFixture()
+        let fixture = try await ServerFixture()
         defer { fixture.cleanup() }
         try await schedule(fixture, every: "15m")
         let scheduler = Scheduler(database: fixture.database, jobs: fixture.jobs, logger: fixture.logger)
@@ -51,7 +52,7 @@ import Testing
     }
 
     @Test func aSiteWithAccessLogsImportsThemBeforeItsCrawl() async throws {
-        let fixture = try ServerFixture()
+        let fixture = try await ServerFixture()
         defer { fixture.cleanup() }
         let log = try fixture.folder.write(
             "logs/access.log",
@@ -73,12 +74,12 @@ import Testing
         }
         #expect(jobs.sorted { $0.id < $1.id }.map(\.kind) == [.logs, .crawl, .probe])
         #expect(jobs.allSatisfy { $0.trigger == "schedule" && $0.state == .succeeded })
-        let site = try await fixture.database.site(named: "demo")
-        #expect(try fixture.database.traffic(siteID: site.id, path: "/page-1.php")?.counts.hits == 1)
+        let site = try await fixture.database.sites.named("demo")
+        #expect(try storeCall { try fixture.database.traffic.row(siteID: site.id, path: "/page-1.php") }?.counts.hits == 1)
     }
 
     @Test func manualTriggerDuringAScheduledRunIsAConflict() async throws {
-        let fixture = try ServerFixture(files: 3000)
+        let fixture = try await ServerFixture(files: 3000)
         defer { fixture.cleanup() }
         try await schedule(fixture, every: "1h")
         let scheduler = Scheduler(database: fixture.database, jobs: fixture.jobs, logger: fixture.logger)
@@ -99,7 +100,7 @@ import Testing
     }
 
     @Test func failingJobIsRecordedAndTheScheduleGoesOn() async throws {
-        let fixture = try ServerFixture()
+        let fixture = try await ServerFixture()
         defer { fixture.cleanup() }
         try await schedule(fixture, every: "1m")
         try FileManager.default.removeItem(atPath: fixture.folder.appending("htdocs"))
@@ -109,13 +110,14 @@ import Testing
         let failed = await fixture.jobs.wait(for: 1)
         #expect(failed?.state == .failed)
         #expect(failed?.error?.contains("does not exist") == true)
-        await #expect(try fixture.database.crawls(siteID: fixture.database.site(named: "demo").id).first?.status == .failed)
+        let siteID = try await fixture.database.sites.named("demo").id
+        #expect(try storeCall { try fixture.database.crawls.recent(siteID: siteID) }.first?.status == .failed)
         #expect(await scheduler.startDue(now: start.addingTimeInterval(61)) == ["demo"])
         _ = await fixture.jobs.wait(for: 2)
     }
 
     @Test func scheduledCrawlsAndAPIFlipsLoseNoUpdate() async throws {
-        let fixture = try ServerFixture(files: 300)
+        let fixture = try await ServerFixture(files: 300)
         defer { fixture.cleanup() }
         try await fixture.crawl()
         try await schedule(fixture, every: "1m")
@@ -144,10 +146,12 @@ import Testing
             }
         }
         for job in await fixture.jobs.list() { _ = await fixture.jobs.wait(for: job.id) }
-        let site = try await fixture.database.site(named: "demo")
-        let planned = try fixture.database.urls(siteID: site.id, query: URLQuery(pathPrefix: "/bulk/")).filter { $0.plannedOwner == .swift }
+        let site = try await fixture.database.sites.named("demo")
+        let planned = try storeCall { try fixture.database.inventory.urls(siteID: site.id, query: URLQuery(pathPrefix: "/bulk/")) }.filter {
+            $0.plannedOwner == .swift
+        }
         #expect(planned.count == 300)
-        for url in planned.prefix(20) { #expect(try fixture.database.ownershipEvents(urlID: url.id).count == 1) }
+        for url in planned.prefix(20) { #expect(try storeCall { try fixture.database.inventory.events(urlID: url.id) }.count == 1) }
         #expect(await fixture.jobs.list().contains { $0.kind == .crawl && $0.trigger == "schedule" && $0.state == .succeeded })
     }
 }

@@ -33,13 +33,13 @@ struct ServerFixture {
         return logger
     }()
 
-    init(files: Int = 0, protectReads: Bool = false, token: String? = "s3cret-token") throws {
+    init(files: Int = 0, protectReads: Bool = false, token: String? = "s3cret-token") async throws {
         folder = try TemporaryDirectory(prefix: "server")
         for file in ["index.php", "page-1.php", "page-2.php", "old page.php", "css/site.css"] { try folder.write("htdocs/\(file)", "<?php echo 1;") }
         for index in 0..<files { try folder.write("htdocs/bulk/p\(index).php", "x") }
         try folder.write("public/index.html", "<!doctype html><title>dashboard</title>")
         database = try AppDatabase(path: folder.appending("cutover.sqlite"))
-        try database.addSite(
+        try await database.sites.add(
             SiteSettings(name: "demo", docroot: folder.appending("htdocs"), publicURL: "http://127.0.0.1:9", backendURL: "http://127.0.0.1:9")
         )
         arguments = TestArguments(token: token, protectReads: protectReads, publicDirectory: folder.appending("public"))
@@ -58,7 +58,7 @@ struct ServerFixture {
     }
 
     func crawl() async throws {
-        let site = try await database.site(named: "demo")
+        let site = try await database.sites.named("demo")
         let job = try await jobs.start(.crawl, site: site)
         _ = await jobs.wait(for: job.id)
     }

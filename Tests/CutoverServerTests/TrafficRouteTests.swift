@@ -16,7 +16,7 @@ import Testing
     }
 
     @Test func logsJobImportsTheConfiguredFilesAndTheRoutesShowTraffic() async throws {
-        let fixture = try ServerFixture()
+        let fixture = try await ServerFixture()
         defer { fixture.cleanup() }
         let logs = fixture.folder.appending("logs")
         try fixture.folder.write("logs/access.log.1", Self.line("/page-1.php", day: 1) + Self.line("/page-1.php", day: 2, agent: "bingbot/2.0"))
@@ -63,8 +63,8 @@ import Testing
                 #expect(page.items.map(\.path) == ["/page-2.php"] && page.total == 1)
             }
             // The requested URLs joined the inventory (no crawl ran); their detail shows the traffic.
-            let siteID = try await fixture.database.site(named: "demo").id
-            let page2 = try #require(try fixture.database.url(siteID: siteID, path: "/page-2.php"))
+            let siteID = try await fixture.database.sites.named("demo").id
+            let page2 = try #require(try storeCall { try fixture.database.inventory.url(siteID: siteID, path: "/page-2.php") })
             try await client.execute(uri: "/api/sites/demo/urls/\(page2.id)", method: .get) { response throws in
                 let detail = try decode(response)
                 #expect((detail["url"] as? [String: Any])?["flags"] as? [String] == ["log"])
@@ -113,7 +113,7 @@ import Testing
     /// Finding 5 and 6 of #23: a site's `accessLogs` is untrusted text; the logs job reads only
     /// regular files under the server's log roots (the fixture's folder here), never /etc or /proc.
     @Test func theLogsJobReadsOnlyUnderTheLogRoots() async throws {
-        let fixture = try ServerFixture()
+        let fixture = try await ServerFixture()
         defer { fixture.cleanup() }
         try fixture.folder.write("logs/access.log", Self.line("/page-1.php", day: 1))
         let outside = try TemporaryDirectory(prefix: "outside-roots")
@@ -145,16 +145,16 @@ import Testing
                 #expect(text.contains("access.log") && !text.contains("passwd") && !text.contains("kmsg") && !text.contains("secret"), "\(text)")
             }
         }
-        let site = try await fixture.database.site(named: "demo")
-        #expect(try fixture.database.traffic(siteID: site.id, path: "/page-1.php")?.counts.hits == 1)
-        #expect(try fixture.database.traffic(siteID: site.id, path: "/page-2.php") == nil)
+        let site = try await fixture.database.sites.named("demo")
+        #expect(try storeCall { try fixture.database.traffic.row(siteID: site.id, path: "/page-1.php") }?.counts.hits == 1)
+        #expect(try storeCall { try fixture.database.traffic.row(siteID: site.id, path: "/page-2.php") } == nil)
     }
 
     @Test func dailyTrafficCountsTheLastDaysByTheStoreClock() async throws {
         var database = try AppDatabase(path: TemporaryDirectory().appending("t.sqlite"))
         // 2026-11-03 12:00 UTC: the window of 2 days is Nov 2 and Nov 3.
         database.clock = .fixed(Date(timeIntervalSince1970: 1_793_707_200))
-        let site = try await database.addSite(
+        let site = try await database.sites.add(
             SiteSettings(name: "s", docroot: "/srv/www", publicURL: "http://127.0.0.1/", backendURL: "http://127.0.0.1:8080/")
         )
         var batch = TrafficBatch()
@@ -167,8 +167,8 @@ import Testing
             batch.days[TrafficBatch.DayKey(day: day, path: "/a")] = counts
         }
         batch.paths["/a"] = TrafficCounts()
-        try database.recordTraffic(batch, siteID: site.id)
-        let days = try await database.trafficByDay(siteID: site.id, days: 2)
+        try storeCall { try database.traffic.record(batch, siteID: site.id) }
+        let days = try await database.traffic.byDay(siteID: site.id, days: 2)
         #expect(days.map(\.day) == ["2026-11-02", "2026-11-03"])
         #expect(days.map(\.hits) == [7, 9] && days.map(\.humanHits) == [6, 8] && days.map(\.servedSwift) == [2, 2])
     }

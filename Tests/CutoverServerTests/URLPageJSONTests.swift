@@ -1,11 +1,11 @@
 import CutoverCore
-import CutoverStore
 import CutoverTestSupport
 import Foundation
 import GRDB
 import Testing
 
 @testable import CutoverServer
+@testable import CutoverStore
 
 /// The URL page is written by hand (URLPageJSON.swift) for speed; it must say exactly what
 /// Foundation's JSONEncoder with the API's settings says, on awkward values too.
@@ -56,13 +56,13 @@ import Testing
     ]
 
     /// Stores `records` in a real database (site "demo").
-    static func storedDatabase(_ prefix: String) throws -> (TemporaryDirectory, AppDatabase, SiteID) {
+    static func storedDatabase(_ prefix: String) async throws -> (TemporaryDirectory, AppDatabase, SiteID) {
         let folder = try TemporaryDirectory(prefix: prefix)
         let database = try AppDatabase(path: folder.appending("cutover.sqlite"))
-        let site = try database.addSite(
+        let site = try await database.sites.add(
             SiteSettings(name: "demo", docroot: folder.path, publicURL: "http://127.0.0.1:9", backendURL: "http://127.0.0.1:9")
         )
-        try database.writer.write { db in
+        try await database.writer.write { db in
             for var record in records {
                 record.siteID = site.id
                 try record.insert(db)
@@ -78,18 +78,18 @@ import Testing
             counts.lastSeen = seen
             batch.paths[path] = counts
         }
-        try database.recordTraffic(batch, siteID: site.id)
+        try storeCall { try database.traffic.record(batch, siteID: site.id) }
         return (folder, database, site.id)
     }
 
     /// A short page has no cursor; a full one in path order has its last path.
-    @Test(arguments: [(100, nil), (4, "/y2k")]) func writerMatchesJSONEncoder(limit: Int, cursor: String?) throws {
-        let (folder, database, siteID) = try Self.storedDatabase("pagejson")
+    @Test(arguments: [(100, nil), (4, "/y2k")]) func writerMatchesJSONEncoder(limit: Int, cursor: String?) async throws {
+        let (folder, database, siteID) = try await Self.storedDatabase("pagejson")
         defer { withExtendedLifetime(folder) {} }
         let query = URLQuery(includeGone: true, limit: limit)
         var writer = URLPageWriter(limit: limit)
-        try database.forEachURL(siteID: siteID, query: query) { try writer.append($0) }
-        let stored = try database.urlViews(siteID: siteID, query: query)
+        try storeCall { try database.inventory.forEachURL(siteID: siteID, query: query) { try writer.append($0) } }
+        let stored = try storeCall { try database.inventory.views(siteID: siteID, query: query) }
         #expect(stored.count == Self.records.count)
         #expect(writer.count == stored.count)
         let written = Array(writer.finish(offset: 7, total: 100_000).body.readableBytesView)
@@ -111,15 +111,15 @@ import Testing
     }
 
     /// The page's cursor is the last row's path, and only on a full page.
-    @Test func cursorIsTheLastPathOfAFullPage() throws {
-        let (folder, database, siteID) = try Self.storedDatabase("pagecursor")
+    @Test func cursorIsTheLastPathOfAFullPage() async throws {
+        let (folder, database, siteID) = try await Self.storedDatabase("pagecursor")
         defer { withExtendedLifetime(folder) {} }
         var full = URLPageWriter(limit: 2)
         var short = URLPageWriter(limit: 10)
         var unordered = URLPageWriter(limit: 2, wantsCursor: false)
-        try database.forEachURL(siteID: siteID, query: URLQuery(includeGone: true, limit: 2)) { try full.append($0) }
-        try database.forEachURL(siteID: siteID, query: URLQuery(includeGone: true, limit: 10)) { try short.append($0) }
-        try database.forEachURL(siteID: siteID, query: URLQuery(includeGone: true, limit: 2)) { try unordered.append($0) }
+        try storeCall { try database.inventory.forEachURL(siteID: siteID, query: URLQuery(includeGone: true, limit: 2)) { try full.append($0) } }
+        try storeCall { try database.inventory.forEachURL(siteID: siteID, query: URLQuery(includeGone: true, limit: 10)) { try short.append($0) } }
+        try storeCall { try database.inventory.forEachURL(siteID: siteID, query: URLQuery(includeGone: true, limit: 2)) { try unordered.append($0) } }
         #expect(full.count == 2)
         #expect(full.lastPath == "/index.php")
         #expect(short.lastPath == nil)
@@ -128,16 +128,16 @@ import Testing
 
     /// A value this version cannot hold is an error, as for `URLRecord(row:)`, not a document
     /// outside the API's schema.
-    @Test func unknownStoredOwnerThrows() throws {
-        let (folder, database, siteID) = try Self.storedDatabase("pagebad")
+    @Test func unknownStoredOwnerThrows() async throws {
+        let (folder, database, siteID) = try await Self.storedDatabase("pagebad")
         defer { withExtendedLifetime(folder) {} }
-        try database.writer.write { db in
+        try await database.writer.write { db in
             try db.execute(sql: "PRAGMA ignore_check_constraints = ON")
             try db.execute(sql: "UPDATE urls SET owner = 'perl' WHERE path = '/index.php'")
         }
         var writer = URLPageWriter(limit: 10)
         #expect(throws: InvalidStoredValue.self) {
-            try database.forEachURL(siteID: siteID, query: URLQuery(includeGone: true, limit: 10)) { try writer.append($0) }
+            try database.inventory.forEachURL(siteID: siteID, query: URLQuery(includeGone: true, limit: 10)) { try writer.append($0) }
         }
     }
 

@@ -1,20 +1,21 @@
 import CutoverCore
-import CutoverStore
 import CutoverTestSupport
 import Foundation
 import GRDB
 import Testing
 
+@testable import CutoverStore
+
 /// Bounded writes, list settings that survive a round trip, and databases this version must not touch.
 @Suite struct HardeningStoreTests {
     /// Rows of the space-separated era come back as JSON arrays, losing nothing.
-    @Test func listSettingsBecomeJSONArrays() throws {
+    @Test func listSettingsBecomeJSONArrays() async throws {
         let folder = try TemporaryDirectory()
         defer { folder.remove() }
         let path = folder.appending("old.sqlite")
         do {
             let old = try AppDatabase(path: path, migrateUpTo: "0008_owner_path_index")
-            try old.writer.write { db in
+            try await old.writer.write { db in
                 for (name, index, extensions) in [("a", "index.php  home.php", ".php .inc"), ("b", " ", ".php"), ("c", #"x"y.php a\b"#, ".php")] {
                     try db.execute(
                         sql: """
@@ -27,24 +28,24 @@ import Testing
             }
         }
         let current = try AppDatabase(path: path)
-        #expect(try current.site(named: "a").settings.directoryIndex == ["index.php", "home.php"])
-        #expect(try current.site(named: "a").settings.phpExtensions == [".php", ".inc"])
-        #expect(try current.site(named: "b").settings.directoryIndex == [])
-        #expect(try current.site(named: "c").settings.directoryIndex == [#"x"y.php"#, #"a\b"#])
+        #expect(try await current.sites.named("a").settings.directoryIndex == ["index.php", "home.php"])
+        #expect(try await current.sites.named("a").settings.phpExtensions == [".php", ".inc"])
+        #expect(try await current.sites.named("b").settings.directoryIndex == [])
+        #expect(try await current.sites.named("c").settings.directoryIndex == [#"x"y.php"#, #"a\b"#])
         // The empty list that old rows could hold is refused clearly, and a valid PUT repairs it.
-        var settings = try current.site(named: "b").settings
+        var settings = try await current.sites.named("b").settings
         #expect(settings.configProblems().contains { $0.contains("DirectoryIndex") })
         settings.directoryIndex = ["index.php"]
-        #expect(try current.upsertSite(settings).settings.directoryIndex == ["index.php"])
+        #expect(try await current.sites.save(settings).settings.directoryIndex == ["index.php"])
     }
 
-    @Test func entriesWithSpacesAreRefusedNotSplit() throws {
+    @Test func entriesWithSpacesAreRefusedNotSplit() async throws {
         let database = try AppDatabase(writer: DatabaseQueue())
         var settings = SiteSettings(name: "s", docroot: "/srv/www", publicURL: "http://a", backendURL: "http://b")
         settings.directoryIndex = ["home page.php"]
-        #expect(throws: StoreError.self) { try database.addSite(settings) }
+        await #expect(throws: StoreError.self) { try await database.sites.add(settings) }
         settings.directoryIndex = ["home-page.php", "index.php"]
-        #expect(try database.addSite(settings).settings.directoryIndex == ["home-page.php", "index.php"])
+        #expect(try await database.sites.add(settings).settings.directoryIndex == ["home-page.php", "index.php"])
     }
 
     /// A database migrated by a newer Cutover is refused in one line, and its file is not written.
@@ -73,12 +74,12 @@ import Testing
     }
 
     /// A reason is stored once per flip operation, and at most 1,000 characters of it.
-    @Test func flipReasonIsBoundedAndStoredOnce() throws {
+    @Test func flipReasonIsBoundedAndStoredOnce() async throws {
         let folder = try TemporaryDirectory()
         defer { folder.remove() }
         let database = try AppDatabase(path: folder.appending("db.sqlite"))
-        let site = try database.addSite(SiteSettings(name: "s", docroot: "/srv/www", publicURL: "http://a", backendURL: "http://b"))
-        try database.writer.write { db in
+        let site = try await database.sites.add(SiteSettings(name: "s", docroot: "/srv/www", publicURL: "http://a", backendURL: "http://b"))
+        try await database.writer.write { db in
             for index in 0..<100 {
                 try db.execute(
                     sql: "INSERT INTO urls (site_id, path, file_path, owner) VALUES (?, ?, ?, 'php')",
@@ -86,12 +87,14 @@ import Testing
                 )
             }
         }
-        let tooLong = String(repeating: "x", count: AppDatabase.maxReasonLength + 1)
-        #expect(throws: PlanError.reasonTooLong(1001)) { try database.flip(siteID: site.id, .glob("*"), to: .swift, reason: tooLong) }
-        let reason = String(repeating: "é", count: AppDatabase.maxReasonLength)
-        let result = try database.flip(siteID: site.id, .glob("*"), to: .swift, reason: reason)
+        let tooLong = String(repeating: "x", count: PlanStore.maxReasonLength + 1)
+        await #expect(throws: PlanError.reasonTooLong(1001)) {
+            try await database.plan.flip(siteID: site.id, .glob("*"), to: .swift, reason: tooLong)
+        }
+        let reason = String(repeating: "é", count: PlanStore.maxReasonLength)
+        let result = try await database.plan.flip(siteID: site.id, .glob("*"), to: .swift, reason: reason)
         #expect(result.changed.count == 100)
-        let (operations, longest) = try database.writer.read { db in
+        let (operations, longest) = try await database.writer.read { db in
             (
                 try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM flip_operations")!,
                 try Int.fetchOne(db, sql: "SELECT MAX(length(reason)) FROM ownership_events")!
@@ -99,10 +102,10 @@ import Testing
         }
         #expect(operations == 1)
         #expect(longest < 20)
-        let url = try #require(try database.url(siteID: site.id, path: "/p7.php"))
-        #expect(try database.ownershipEvents(urlID: url.id).last?.reason == "planned: " + reason)
+        let url = try #require(try storeCall { try database.inventory.url(siteID: site.id, path: "/p7.php") })
+        #expect(try storeCall { try database.inventory.events(urlID: url.id) }.last?.reason == "planned: " + reason)
         // An empty reason is still a recorded operation.
-        _ = try database.flip(siteID: site.id, .paths(["/p7.php"]), to: .php, reason: "")
-        #expect(try database.ownershipEvents(urlID: url.id).last?.reason == "planned: no reason given")
+        _ = try await database.plan.flip(siteID: site.id, .paths(["/p7.php"]), to: .php, reason: "")
+        #expect(try storeCall { try database.inventory.events(urlID: url.id) }.last?.reason == "planned: no reason given")
     }
 }

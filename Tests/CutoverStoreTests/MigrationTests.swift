@@ -1,9 +1,10 @@
 import CutoverCore
-import CutoverStore
 import CutoverTestSupport
 import Foundation
 import GRDB
 import Testing
+
+@testable import CutoverStore
 
 @Suite struct MigrationTests {
     @Test func migrationsAreNumberedAndOrdered() throws {
@@ -13,7 +14,7 @@ import Testing
         #expect(names.allSatisfy { $0.range(of: #"^\d{4}_[a-z0-9_]+\.sql$"#, options: .regularExpression) != nil })
     }
 
-    @Test func databaseFromFirstVersionMigratesForwardKeepingRows() throws {
+    @Test func databaseFromFirstVersionMigratesForwardKeepingRows() async throws {
         let folder = try TemporaryDirectory()
         defer { folder.remove() }
         let path = folder.appending("old.sqlite")
@@ -21,7 +22,7 @@ import Testing
         // An "old release": only the first migration, with rows written the way it wrote them.
         do {
             let old = try AppDatabase(path: path, migrateUpTo: first)
-            try old.writer.write { db in
+            try await old.writer.write { db in
                 try db.execute(
                     sql:
                         "INSERT INTO sites (name, docroot, public_url, backend_url, created_at) VALUES ('legacy', '/srv', 'http://a', 'http://b', '2025-01-01 00:00:00.000')"
@@ -33,17 +34,17 @@ import Testing
                         "INSERT INTO ownership_events (url_id, from_owner, to_owner, at, reason) VALUES (1, NULL, 'php', '2025-01-01 00:00:00.000', 'seed')"
                 )
             }
-            let applied = try old.writer.read { db in try AppDatabase.migrator().appliedIdentifiers(db) }
+            let applied = try await old.writer.read { db in try AppDatabase.migrator().appliedIdentifiers(db) }
             #expect(applied == [first])
         }
         let current = try AppDatabase(path: path)
-        let applied = try current.writer.read { db in try AppDatabase.migrator().appliedIdentifiers(db) }
+        let applied = try await current.writer.read { db in try AppDatabase.migrator().appliedIdentifiers(db) }
         #expect(applied.count == (try AppDatabase.migrationFiles().count))
-        let site = try current.site(named: "legacy")
+        let site = try await current.sites.named("legacy")
         #expect(site.docroot == "/srv")
-        let urls = try current.urls(siteID: site.id)
+        let urls = try storeCall { try current.inventory.urls(siteID: site.id) }
         #expect(urls.map(\.path) == ["/a.php"])
-        #expect(try current.ownershipEvents(urlID: urls[0].id).map(\.reason) == ["seed"])
+        #expect(try storeCall { try current.inventory.events(urlID: urls[0].id) }.map(\.reason) == ["seed"])
     }
 
     /// 0022 counts pages by plan and observation: URLs an older release took from the logs get
@@ -69,11 +70,11 @@ import Testing
             }
         }
         let current = try AppDatabase(path: path)
-        let flags = try Dictionary(uniqueKeysWithValues: current.urls(siteID: SiteID(1)).map { ($0.path, $0.urlFlags) })
+        let flags = try Dictionary(uniqueKeysWithValues: current.inventory.urls(siteID: SiteID(1)).map { ($0.path, $0.urlFlags) })
         #expect(flags["/route"]?.contains(.neverAPage) == false)
         #expect(flags["/broken"]?.contains(.neverAPage) == true)
         #expect(flags["/.env"]?.isSuperset(of: [.neverAPage, .hidden, .sensitive]) == true)
-        let summary = try current.summary(siteID: SiteID(1))
+        let summary = try current.inventory.summary(siteID: SiteID(1))
         #expect(summary.planned == 1 && summary.neverPages == 2)
     }
 

@@ -1,5 +1,6 @@
 import CutoverCore
 import CutoverStore
+import CutoverTestSupport
 import Foundation
 import GRDB
 import Testing
@@ -10,16 +11,16 @@ import Testing
 @Suite struct PageKeyStoreTests {
     static func crawl(_ database: AppDatabase, siteID: SiteID, _ paths: [String]) throws {
         let changes = InventoryChanges.between(
-            known: try database.knownURLs(siteID: siteID),
+            known: try database.crawls.knownURLs(siteID: siteID),
             found: paths.map { FoundURL(path: $0, filePath: String($0.dropFirst()), owner: .php, size: 1, mtime: 1, contentHash: "x", flags: []) }
         )
-        try database.finishCrawl(try database.beginCrawl(siteID: siteID), changes: changes, issues: [], filesSeen: paths.count)
+        try database.crawls.finish(try database.crawls.begin(siteID: siteID), changes: changes, issues: [], filesSeen: paths.count)
     }
 
     @Test func valuesBecomePagesThatFollowTheirScript() async throws {
         let database = try AppDatabase(writer: DatabaseQueue())
         let settings = SiteSettings(name: "wiki", docroot: "/srv/www", publicURL: "http://127.0.0.1:8081", backendURL: "http://127.0.0.1:8080")
-        var site = try await database.addSite(settings)
+        var site = try await database.sites.add(settings)
         let siteID = site.id
         try Self.crawl(database, siteID: siteID, ["/doku.php", "/feed.php"])
 
@@ -40,19 +41,19 @@ import Testing
         cron.status2xx = 40
         batch.paths["/feed.php"] = cron
         for second in 0..<40 { batch.values[TrafficBatch.ValueKey(path: "/feed.php", key: "t", value: "\(1_764_000_000 + second)")] = 1 }
-        try database.recordTraffic(batch, siteID: siteID)
+        try storeCall { try database.traffic.record(batch, siteID: siteID) }
 
         // Suggested before it is declared, with its evidence; `do` covers too few requests, and
         // `t` has about as many values as requests.
-        let suggestions = try await database.pageKeySuggestions(siteID: siteID)
+        let suggestions = try await database.inventory.pageKeySuggestions(siteID: siteID)
         #expect(suggestions.map { "\($0.script)=\($0.key)" } == ["/doku.php=id"], "\(suggestions)")
         #expect(suggestions.first?.distinctValues == 5 && suggestions.first?.keyHits == 20 && suggestions.first?.scriptHits == 20)
         #expect(suggestions.first?.topValues.first?.value == "start")
 
         var keyed = settings
         keyed.pageKeys = [PageKey(script: "/doku.php", key: "id")]
-        site = try await database.upsertSite(keyed)
-        let pages = try database.urls(siteID: siteID).filter { $0.urlFlags.contains(.queryPage) }
+        site = try await database.sites.save(keyed)
+        let pages = try storeCall { try database.inventory.urls(siteID: siteID) }.filter { $0.urlFlags.contains(.queryPage) }
         // The empty value and the one with a line break are no pages.
         #expect(pages.map(\.path) == ["/doku.php?id=a%20b", "/doku.php?id=start", "/doku.php?id=wiki:syntax"])
         #expect(pages.allSatisfy { $0.owner == .php && $0.filePath == "doku.php" })
@@ -61,34 +62,39 @@ import Testing
         byHits.minHits = 1
         byHits.sort = .hits
         byHits.descending = true
-        let ranked = try database.urlViews(siteID: siteID, query: byHits)
+        let ranked = try storeCall { try database.inventory.views(siteID: siteID, query: byHits) }
         #expect(ranked.map(\.path) == ["/feed.php", "/doku.php", "/doku.php?id=start", "/doku.php?id=wiki:syntax", "/doku.php?id=a%20b"])
         #expect(ranked.map(\.hits) == [40, 20, 9, 6, 3])
-        #expect(try await database.pageKeySuggestions(siteID: siteID).isEmpty, "a declared key is no suggestion")
-        #expect(try database.summary(siteID: siteID).php == 5)
+        #expect(try await database.inventory.pageKeySuggestions(siteID: siteID).isEmpty, "a declared key is no suggestion")
+        #expect(try storeCall { try database.inventory.summary(siteID: siteID) }.php == 5)
 
         // A flip names any page of the key, seen in the logs or not; /doku.php itself stays PHP.
-        let flip = try await database.flip(siteID: siteID, .paths(["/doku.php?id=wiki%3Asyntax", "/doku.php?id=new+page"]), to: .swift, reason: "")
+        let flip = try await database.plan.flip(
+            siteID: siteID,
+            .paths(["/doku.php?id=wiki%3Asyntax", "/doku.php?id=new+page"]),
+            to: .swift,
+            reason: ""
+        )
         #expect(flip.changed == ["/doku.php?id=new%20page", "/doku.php?id=wiki:syntax"])
-        #expect(try database.url(siteID: siteID, path: "/doku.php")?.plannedOwner == nil)
+        #expect(try storeCall { try database.inventory.url(siteID: siteID, path: "/doku.php") }?.plannedOwner == nil)
         await #expect(throws: PlanError.self) {
-            try await database.flip(siteID: siteID, .paths(["/feed.php?id=x"]), to: .swift, reason: "")
+            try await database.plan.flip(siteID: siteID, .paths(["/feed.php?id=x"]), to: .swift, reason: "")
         }
-        let input = try database.exportInput(site: site)
+        let input = try storeCall { try database.plan.exportInput(site: site) }
         #expect(input.flips.map(\.path) == ["/doku.php?id=new%20page", "/doku.php?id=wiki:syntax"])
 
         // The key cannot be dropped while pages of it are planned for Swift.
-        await #expect(throws: StoreError.self) { try await database.upsertSite(settings) }
-        try await database.flip(siteID: siteID, .prefix("/doku.php?id="), to: .php, reason: "")
+        await #expect(throws: StoreError.self) { try await database.sites.save(settings) }
+        try await database.plan.flip(siteID: siteID, .prefix("/doku.php?id="), to: .php, reason: "")
         // A re-crawl keeps the pages; when doku.php goes, its pages go to the fallback with it.
         try Self.crawl(database, siteID: siteID, ["/doku.php", "/feed.php"])
-        #expect(try database.urls(siteID: siteID).filter { $0.urlFlags.contains(.queryPage) }.count == 4)
+        #expect(try storeCall { try database.inventory.urls(siteID: siteID) }.filter { $0.urlFlags.contains(.queryPage) }.count == 4)
         try Self.crawl(database, siteID: siteID, ["/feed.php"])
-        let moved = try database.urls(siteID: siteID).filter { $0.urlFlags.contains(.queryPage) }
+        let moved = try storeCall { try database.inventory.urls(siteID: siteID) }.filter { $0.urlFlags.contains(.queryPage) }
         #expect(moved.count == 4 && moved.allSatisfy { $0.owner == .swift }, "\(moved.map { "\($0.path) \($0.owner)" })")
         // Dropping the key (nothing planned now) drops its pages.
-        try await database.upsertSite(settings)
-        #expect(try database.urls(siteID: siteID).filter { $0.urlFlags.contains(.queryPage) }.isEmpty)
+        try await database.sites.save(settings)
+        #expect(try storeCall { try database.inventory.urls(siteID: siteID) }.filter { $0.urlFlags.contains(.queryPage) }.isEmpty)
     }
 
     /// On a front-controller site a prefix without a query is a route; one with a query still
@@ -98,17 +104,17 @@ import Testing
         var settings = SiteSettings(name: "app", docroot: "/srv/www", publicURL: "http://127.0.0.1:8081", backendURL: "http://127.0.0.1:8080")
         settings.frontController = "/index.php"
         settings.pageKeys = [PageKey(script: "/index.php", key: "page")]
-        let site = try await database.addSite(settings)
+        let site = try await database.sites.add(settings)
         try Self.crawl(database, siteID: site.id, ["/index.php"])
-        try await database.flip(siteID: site.id, .paths(["/index.php?page=about", "/index.php?page=team"]), to: .swift, reason: "")
-        let back = try await database.flip(siteID: site.id, .prefix("/index.php?page="), to: .php, reason: "")
+        try await database.plan.flip(siteID: site.id, .paths(["/index.php?page=about", "/index.php?page=team"]), to: .swift, reason: "")
+        let back = try await database.plan.flip(siteID: site.id, .prefix("/index.php?page="), to: .php, reason: "")
         #expect(back.changed == ["/index.php?page=about", "/index.php?page=team"])
-        #expect(try database.routePrefixes(siteID: site.id).isEmpty)
+        #expect(try storeCall { try database.plan.routePrefixes(siteID: site.id) }.isEmpty)
         await #expect(throws: PlanError.invalidPath("/blog%0A/")) {
-            try await database.flip(siteID: site.id, .prefix("/blog%0A/"), to: .swift, reason: "")
+            try await database.plan.flip(siteID: site.id, .prefix("/blog%0A/"), to: .swift, reason: "")
         }
-        let route = try await database.flip(siteID: site.id, .prefix("/blog/"), to: .swift, reason: "")
-        let prefixes = try database.routePrefixes(siteID: site.id)
+        let route = try await database.plan.flip(siteID: site.id, .prefix("/blog/"), to: .swift, reason: "")
+        let prefixes = try storeCall { try database.plan.routePrefixes(siteID: site.id) }
         #expect(route.changed == ["/blog/*"] && prefixes == ["/blog/"])
     }
 }

@@ -19,7 +19,7 @@ import Testing
 
     static func paths(_ database: AppDatabase, _ query: URLQuery) throws -> [String] {
         var paths: [String] = []
-        try database.forEachURL(siteID: SiteID(1), query: query) { row in
+        try database.inventory.forEachURL(siteID: SiteID(1), query: query) { row in
             let owner = try row.requiredOwner().rawValue
             paths.append(String(decoding: row.text(.path)!, as: UTF8.self) + " " + owner)
         }
@@ -31,11 +31,11 @@ import Testing
         defer { folder.remove() }
         let database = try AppDatabase(path: folder.appending("db.sqlite"))
         let settings = SiteSettings(name: "demo", docroot: "/srv/www", publicURL: "http://127.0.0.1:8081", backendURL: "http://127.0.0.1:8080")
-        #expect(try await database.addSite(settings).id == SiteID(1))
+        #expect(try await database.sites.add(settings).id == SiteID(1))
         try PageKeyStoreTests.crawl(database, siteID: SiteID(1), (0..<30).map { "/p\($0).php" })
         let query = URLQuery(limit: 10, offset: 5)
 
-        let expected = try database.urlViews(siteID: SiteID(1), query: query).map { "\($0.path) \($0.owner.rawValue)" }
+        let expected = try storeCall { try database.inventory.views(siteID: SiteID(1), query: query) }.map { "\($0.path) \($0.owner.rawValue)" }
         #expect(expected.count == 10)
         let readers = try #require(database.threadReaders)
         let opened = readers.openConnections
@@ -63,7 +63,7 @@ import Testing
         defer { folder.remove() }
         let database = try AppDatabase(path: folder.appending("db.sqlite"))
         let settings = SiteSettings(name: "demo", docroot: "/srv/www", publicURL: "http://127.0.0.1:8081", backendURL: "http://127.0.0.1:8080")
-        _ = try await database.addSite(settings)
+        _ = try await database.sites.add(settings)
         try PageKeyStoreTests.crawl(database, siteID: SiteID(1), (0..<30).map { "/p\($0).php" })
         let query = URLQuery(limit: 10)
         let threads = ThreadReaders.maximumThreads + 4

@@ -1,8 +1,10 @@
 import CutoverCore
-import CutoverStore
+import CutoverTestSupport
 import Foundation
 import GRDB
 import Testing
+
+@testable import CutoverStore
 
 /// Swift's share of page traffic, port next, orphans, includes and noise, from a real inventory
 /// and imported traffic in one database.
@@ -11,11 +13,11 @@ import Testing
         var database = try AppDatabase(writer: DatabaseQueue())
         let now = Date(timeIntervalSince1970: 1_793_707_200)  // 2026-11-03 12:00 UTC
         database.clock = .fixed(now)
-        let site = try await database.addSite(
+        let site = try await database.sites.add(
             SiteSettings(name: "shop", docroot: "/srv/www", publicURL: "http://127.0.0.1:8081", backendURL: "http://127.0.0.1:8080")
         )
         let siteID = site.id
-        let crawl = try database.beginCrawl(siteID: siteID)
+        let crawl = try storeCall { try database.crawls.begin(siteID: siteID) }
         let changes = InventoryChanges(
             inserting: ["/a.php", "/b.php", "/c.php", "/d.php", "/e.php", "/style.css"].map { path in
                 FoundURL(
@@ -29,7 +31,7 @@ import Testing
                 )
             }
         )
-        try database.finishCrawl(crawl, changes: changes, issues: [], filesSeen: 6)
+        _ = try storeCall { try database.crawls.finish(crawl, changes: changes, issues: [], filesSeen: 6) }
         // What probes saw: /b.php already answers from Swift, /c.php is refused (an include).
         try await database.writer.write { db in
             try db.execute(sql: "UPDATE urls SET observed_owner = 'swift', last_status = 200 WHERE path = '/b.php'")
@@ -64,9 +66,9 @@ import Testing
         // Requested URLs with control characters: pages of the fallback in the figures, never rows.
         add("/x%0ALoadModule%20evil%20/tmp/e.so", hits: 2, bots: 2)
         add("/y%7F", hits: 1, bots: 1)
-        try database.recordTraffic(batch, siteID: siteID)
+        try storeCall { try database.traffic.record(batch, siteID: siteID) }
 
-        let summary = try await database.trafficSummary(siteID: siteID, orphanDays: 30)
+        let summary = try await database.traffic.summary(siteID: siteID, orphanDays: 30)
         #expect(summary.logsFrom == "2026-11-02" && summary.logsTo == "2026-11-02")
         let share = summary.last7
         #expect(share.pageHits == 25)
@@ -91,24 +93,26 @@ import Testing
         #expect(summary.noiseCount == 1 && summary.noiseHits == 7 && summary.noise.map(\.path) == ["/wp-login.php"])
 
         // Requested URLs without a file join the inventory as the fallback's, once; noise does not.
-        #expect(try database.addRequestedURLs(siteID: siteID) == 1)
-        let added = try #require(try database.urls(siteID: siteID).first { $0.path == "/missing/route" })
+        #expect(try storeCall { try database.traffic.addRequestedURLs(siteID: siteID) } == 1)
+        let added = try #require(try storeCall { try database.inventory.urls(siteID: siteID) }.first { $0.path == "/missing/route" })
         #expect(added.owner == .swift && added.urlFlags == [.fromLog] && added.filePath == nil)
-        #expect(try database.addRequestedURLs(siteID: siteID) == 0)
+        #expect(try storeCall { try database.traffic.addRequestedURLs(siteID: siteID) } == 0)
         // The import marked /c.php (refused, never requested) as an include.
-        #expect(try await database.trafficSummary(siteID: siteID).includes == ["/c.php"])
-        #expect(try database.urls(siteID: siteID).contains { $0.path == "/wp-login.php" } == false)
-        #expect(try database.urls(siteID: siteID).contains { $0.path.hasPrefix("/x%0A") || $0.path == "/y%7F" } == false)
+        #expect(try await database.traffic.summary(siteID: siteID).includes == ["/c.php"])
+        #expect(try storeCall { try database.inventory.urls(siteID: siteID) }.contains { $0.path == "/wp-login.php" } == false)
+        #expect(
+            try storeCall { try database.inventory.urls(siteID: siteID) }.contains { $0.path.hasPrefix("/x%0A") || $0.path == "/y%7F" } == false
+        )
         // A re-crawl that finds no file for it leaves it alone; the figures do not change.
-        let recrawl = InventoryChanges.between(known: try database.knownURLs(siteID: siteID), found: [])
+        let recrawl = InventoryChanges.between(known: try storeCall { try database.crawls.knownURLs(siteID: siteID) }, found: [])
         #expect(!recrawl.removals.contains { $0.id == added.id })
-        #expect(try await database.trafficSummary(siteID: siteID).last7 == share)
+        #expect(try await database.traffic.summary(siteID: siteID).last7 == share)
 
         // A flip planned for /a.php takes it off "port next"; a week later the window is empty.
         try await database.writer.write { db in try db.execute(sql: "UPDATE urls SET planned_owner = 'swift' WHERE path = '/a.php'") }
-        #expect(try await database.trafficSummary(siteID: siteID).portNext.map(\.path) == ["/b.php", "/e.php"])
+        #expect(try await database.traffic.summary(siteID: siteID).portNext.map(\.path) == ["/b.php", "/e.php"])
         database.clock = .fixed(now.addingTimeInterval(8 * 86_400))
-        let later = try await database.trafficSummary(siteID: siteID)
+        let later = try await database.traffic.summary(siteID: siteID)
         #expect(later.last7.pageHits == 0 && later.last7.percentOnSwift == nil && later.last30.pageHits == 25)
     }
 
@@ -117,7 +121,7 @@ import Testing
     /// again, and a re-crawl keeps the flag without counting the file as changed.
     @Test func includesAreNoPages() async throws {
         let database = try AppDatabase(writer: DatabaseQueue())
-        let site = try await database.addSite(
+        let site = try await database.sites.add(
             SiteSettings(name: "wiki", docroot: "/srv/www", publicURL: "http://127.0.0.1:8081", backendURL: "http://127.0.0.1:8080")
         )
         let siteID = site.id
@@ -134,13 +138,15 @@ import Testing
         }
         let paths = ["/index.php", "/lib/a.php", "/lib/b.php", "/empty.php", "/style.css"]
         let changes = InventoryChanges(inserting: paths.map { found($0) })
-        try database.finishCrawl(try database.beginCrawl(siteID: siteID), changes: changes, issues: [], filesSeen: paths.count)
+        _ = try await offPool {
+            try database.crawls.finish(try database.crawls.begin(siteID: siteID), changes: changes, issues: [], filesSeen: paths.count)
+        }
 
         let answers: [String: (status: Int, length: Int64)] = [
             "/index.php": (200, 120), "/lib/a.php": (403, 199), "/lib/b.php": (500, 0), "/empty.php": (200, 0), "/style.css": (200, 7),
         ]
-        let run = try await database.beginProbeRun(siteID: siteID, concurrency: 1)
-        let outcomes = try await database.probeTargets(siteID: siteID).map { target in
+        let run = try await database.probes.beginRun(siteID: siteID, concurrency: 1)
+        let outcomes = try await database.probes.targets(siteID: siteID).map { target in
             let answer = answers[target.path]!
             return ProbeOutcome(
                 target: target,
@@ -148,23 +154,27 @@ import Testing
                 backendStatus: target.owner == .php ? 200 : nil
             )
         }
-        try await database.saveProbeResults(runID: run.id!, outcomes)
-        let finished = try await database.finishProbeRun(run, fallback: FallbackHealth(path: "/x", observation: ProbeObservation(status: 200)))
+        try await database.probes.saveResults(runID: run.id!, outcomes)
+        let finished = try await database.probes.finishRun(run, fallback: FallbackHealth(path: "/x", observation: ProbeObservation(status: 200)))
 
         #expect(finished.readyCount == 1, "the three includes are no pages to flip")
-        let counts = try database.summary(siteID: siteID)
+        let counts = try storeCall { try database.inventory.summary(siteID: siteID) }
         #expect(counts.php == 1 && counts.includes == 3 && counts.static == 1)
-        let progress = try await database.progress(of: site)
+        let progress = try await database.inventory.progress(of: site)
         #expect(progress.series.last?.php == 1, "the burndown counts pages")
         var ready = URLQuery()
         ready.readyToFlip = true
-        #expect(try database.urls(siteID: siteID, query: ready).map(\.path) == ["/index.php"])
+        #expect(try storeCall { try database.inventory.urls(siteID: siteID, query: ready) }.map(\.path) == ["/index.php"])
         var includes = URLQuery()
         includes.include = true
-        #expect(try database.urls(siteID: siteID, query: includes).map(\.path) == ["/empty.php", "/lib/a.php", "/lib/b.php"])
+        #expect(
+            try storeCall { try database.inventory.urls(siteID: siteID, query: includes) }.map(\.path) == [
+                "/empty.php", "/lib/a.php", "/lib/b.php",
+            ]
+        )
         includes.include = false
-        #expect(try database.urls(siteID: siteID, query: includes).map(\.path) == ["/index.php", "/style.css"])
-        #expect(try database.urls(siteID: siteID, query: ready).first?.urlFlags.names == [])
+        #expect(try storeCall { try database.inventory.urls(siteID: siteID, query: includes) }.map(\.path) == ["/index.php", "/style.css"])
+        #expect(try storeCall { try database.inventory.urls(siteID: siteID, query: ready) }.first?.urlFlags.names == [])
 
         // A person asks for /empty.php (a bot's requests do not count): it is a page after all.
         var batch = TrafficBatch()
@@ -175,20 +185,22 @@ import Testing
             counts.status2xx = 3
             batch.paths[path] = counts
         }
-        try database.recordTraffic(batch, siteID: siteID)
-        try database.addRequestedURLs(siteID: siteID)
-        let after = try database.summary(siteID: siteID)
+        try storeCall { try database.traffic.record(batch, siteID: siteID) }
+        _ = try storeCall { try database.traffic.addRequestedURLs(siteID: siteID) }
+        let after = try storeCall { try database.inventory.summary(siteID: siteID) }
         #expect(after.php == 2 && after.includes == 2)
-        let summary = try await database.trafficSummary(siteID: siteID)
+        let summary = try await database.traffic.summary(siteID: siteID)
         #expect(summary.includeCount == 2 && summary.includes == ["/lib/a.php", "/lib/b.php"])
 
         // A re-crawl: unchanged files are not updates, and a changed include stays one.
-        let known = try database.knownURLs(siteID: siteID)
+        let known = try storeCall { try database.crawls.knownURLs(siteID: siteID) }
         let same = InventoryChanges.between(known: known, found: paths.map { found($0) })
         #expect(same.updates.isEmpty && same.inserts.isEmpty)
         let touched = InventoryChanges.between(known: known, found: paths.map { found($0, mtime: $0 == "/lib/a.php" ? 2 : 1) })
         #expect(touched.updates.count == 1)
-        try database.finishCrawl(try database.beginCrawl(siteID: siteID), changes: touched, issues: [], filesSeen: paths.count)
-        #expect(try database.summary(siteID: siteID).includes == 2)
+        _ = try await offPool {
+            try database.crawls.finish(try database.crawls.begin(siteID: siteID), changes: touched, issues: [], filesSeen: paths.count)
+        }
+        #expect(try storeCall { try database.inventory.summary(siteID: siteID) }.includes == 2)
     }
 }

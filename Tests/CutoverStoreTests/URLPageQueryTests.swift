@@ -1,8 +1,10 @@
 import CutoverCore
-import CutoverStore
+import CutoverTestSupport
 import Foundation
 import GRDB
 import Testing
+
+@testable import CutoverStore
 
 /// A URL page is the same slice of the whole ordered list whichever way SQLite reaches it (an
 /// index walk forwards or backwards, a sort, rows skipped by OFFSET), through both read paths;
@@ -14,7 +16,7 @@ import Testing
     static func database() async throws -> (AppDatabase, SiteID) {
         let database = try AppDatabase(writer: DatabaseQueue())
         let settings = SiteSettings(name: "demo", docroot: "/srv/www", publicURL: "http://127.0.0.1:8081", backendURL: "http://127.0.0.1:8080")
-        let siteID = try await database.addSite(settings).id
+        let siteID = try await database.sites.add(settings).id
         let owners: [Owner] = [.php, .static, .swift]
         let found = (0..<23).map { index in
             FoundURL(
@@ -27,8 +29,10 @@ import Testing
                 flags: []
             )
         }
-        let changes = InventoryChanges.between(known: try database.knownURLs(siteID: siteID), found: found)
-        try database.finishCrawl(try database.beginCrawl(siteID: siteID), changes: changes, issues: [], filesSeen: found.count)
+        let changes = InventoryChanges.between(known: try storeCall { try database.crawls.knownURLs(siteID: siteID) }, found: found)
+        _ = try await offPool {
+            try database.crawls.finish(try database.crawls.begin(siteID: siteID), changes: changes, issues: [], filesSeen: found.count)
+        }
         try await database.writer.write { db in
             try db.execute(sql: "UPDATE urls SET last_status = 200 + (id % 4), last_latency_ms = (id % 5) * 1.5")
             try db.execute(sql: "UPDATE urls SET gone = 1 WHERE id % 6 = 0")
@@ -42,7 +46,7 @@ import Testing
             counts.lastSeen = 1_700_000_000 + index * 60
             batch.paths[path] = counts
         }
-        try database.recordTraffic(batch, siteID: siteID)
+        try storeCall { try database.traffic.record(batch, siteID: siteID) }
         return (database, siteID)
     }
 
@@ -55,10 +59,10 @@ import Testing
                 query.sort = sort
                 query.descending = descending
                 query.minHits = minHits
-                let whole = try database.urlViews(siteID: siteID, query: query)
+                let whole = try storeCall { try database.inventory.views(siteID: siteID, query: query) }
                 // 3 gone URLs; 5 with traffic, one of them gone.
                 #expect(whole.count == (minHits == nil ? (includeGone ? 23 : 20) : (includeGone ? 5 : 4)))
-                #expect(try await database.countURLs(siteID: siteID, query: query) == whole.count)
+                #expect(try await database.inventory.count(siteID: siteID, query: query) == whole.count)
                 let ordered = whole.sorted { Self.precedes($0, $1, by: sort) }
                 #expect(whole.map(\.id) == (descending ? ordered.reversed() : ordered).map(\.id), "\(sort) \(descending)")
                 for offset in [0, 1, 4, 7, whole.count - 1, whole.count + 2] {
@@ -66,15 +70,18 @@ import Testing
                     page.limit = 4
                     page.offset = offset
                     let expected = Array(whole.dropFirst(offset).prefix(4))
-                    let views = try database.urlViews(siteID: siteID, query: page)
+                    let views = try storeCall { try database.inventory.views(siteID: siteID, query: page) }
                     #expect(
                         views.map(\.path) == expected.map(\.path),
                         "\(sort) \(descending) offset \(offset) gone \(includeGone) minHits \(String(describing: minHits))"
                     )
                     #expect(views.map(\.hits) == expected.map(\.hits))
-                    var rows: [String] = []
-                    try database.forEachURL(siteID: siteID, query: page) { row in
-                        rows.append(String(decoding: row.text(.path)!, as: UTF8.self))
+                    let rows = try await offPool { [page] in
+                        var rows: [String] = []
+                        try database.inventory.forEachURL(siteID: siteID, query: page) { row in
+                            rows.append(String(decoding: row.text(.path)!, as: UTF8.self))
+                        }
+                        return rows
                     }
                     #expect(rows == expected.map(\.path))
                 }

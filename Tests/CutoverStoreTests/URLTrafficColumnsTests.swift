@@ -1,9 +1,10 @@
 import CutoverCore
-import CutoverStore
 import CutoverTestSupport
 import Foundation
 import GRDB
 import Testing
+
+@testable import CutoverStore
 
 /// `urls.hits` and `urls.last_seen` are copies of the URL's traffic kept by triggers
 /// (Migrations/0017_url_traffic_columns.sql). After every kind of write on either side they
@@ -47,27 +48,31 @@ import Testing
     @Test func copiesFollowEveryWriteOnEitherSide() async throws {
         let database = try AppDatabase(writer: DatabaseQueue())
         let settings = SiteSettings(name: "wiki", docroot: "/srv/www", publicURL: "http://127.0.0.1:8081", backendURL: "http://127.0.0.1:8080")
-        let siteID = try await database.addSite(settings).id
+        let siteID = try await database.sites.add(settings).id
         try PageKeyStoreTests.crawl(database, siteID: siteID, ["/doku.php", "/a.php"])
 
         // Requests logged before their file is crawled: the crawl's new URL takes them.
-        try database.recordTraffic(Self.batch([("/a.php", 3, 1_700_000_100), ("/later.php", 7, 1_700_000_200)]), siteID: siteID)
+        try await offPool {
+            try database.traffic.record(Self.batch([("/a.php", 3, 1_700_000_100), ("/later.php", 7, 1_700_000_200)]), siteID: siteID)
+        }
         #expect(try await Self.hits(database, "/a.php") == (3, 1_700_000_100))
         try PageKeyStoreTests.crawl(database, siteID: siteID, ["/doku.php", "/a.php", "/later.php"])
         #expect(try await Self.hits(database, "/later.php") == (7, 1_700_000_200))
         #expect(try await Self.hits(database, "/doku.php") == (nil, nil))
 
         // A second import adds to the counts and moves last_seen.
-        try database.recordTraffic(Self.batch([("/a.php", 2, 1_700_000_900), ("/doku.php", 20, 1_700_000_050)]), siteID: siteID)
+        try await offPool {
+            try database.traffic.record(Self.batch([("/a.php", 2, 1_700_000_900), ("/doku.php", 20, 1_700_000_050)]), siteID: siteID)
+        }
         #expect(try await Self.hits(database, "/a.php") == (5, 1_700_000_900))
 
         // Query-identified pages take their value's hits when the key is declared.
         var batch = Self.batch([("/doku.php", 9, 1_700_000_300)])
         batch.values[TrafficBatch.ValueKey(path: "/doku.php", key: "id", value: "start")] = 9
-        try database.recordTraffic(batch, siteID: siteID)
+        try storeCall { try database.traffic.record(batch, siteID: siteID) }
         var keyed = settings
         keyed.pageKeys = [PageKey(script: "/doku.php", key: "id")]
-        _ = try await database.upsertSite(keyed)
+        _ = try await database.sites.save(keyed)
         #expect(try await Self.hits(database, "/doku.php?id=start") == (9, nil))
 
         // Saving a URLRecord (a flip, a probe) leaves the copies alone.

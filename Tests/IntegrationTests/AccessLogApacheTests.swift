@@ -70,20 +70,23 @@ struct AccessLogApacheTests {
             // A fresh site per format, so each log's counts stand alone.
             var settings = live.site.settings
             settings.name = "live-\(name.replacingOccurrences(of: "_", with: "-"))"
-            let site = try await live.database.addSite(settings)
+            let site = try await live.database.sites.add(settings)
             let format = try LogFormat(name == "cutover_custom" ? Self.custom : name)
             let importer = LogImporter(database: live.database, site: site, format: format, logger: live.quiet)
             let report = try importer.importFile(logs.appending("\(name).log"))
             let log = try String(contentsOfFile: logs.appending("\(name).log"), encoding: .utf8)
             #expect(report.lines == expectedLines && report.badLines == 0 && report.noTargetLines == 1, "\(name): \(report) \(log)")
-            func traffic(_ path: String) throws -> TrafficCounts? { try live.database.traffic(siteID: site.id, path: path)?.counts }
+            func traffic(_ path: String) throws -> TrafficCounts? { try live.database.traffic.row(siteID: site.id, path: path)?.counts }
             #expect(try traffic("/index.php")?.hits == 1, "\(name)")
             #expect(try traffic("/page.php")?.hits == 2, "\(name)")
             #expect(try traffic("/style.css")?.status2xx == 1, "\(name)")
             #expect(try traffic("/missing/route")?.hits == 1, "\(name)")
-            let values = try live.database.queryValues(siteID: site.id, path: "/page.php")
+            let values = try storeCall { try live.database.traffic.queryValues(siteID: site.id, path: "/page.php") }
             #expect(values.map { "\($0.key)=\($0.value ?? "-")" } == ["id=a:b"], "\(name)")
-            #expect(try live.database.queries(siteID: site.id, path: "/index.php").map(\.query) == ["id=start"], "\(name)")
+            #expect(
+                try storeCall { try live.database.traffic.queries(siteID: site.id, path: "/index.php") }.map(\.query) == ["id=start"],
+                "\(name)"
+            )
             if name.hasSuffix("combined") {
                 // The quoted user agent, escaped by Apache, read back whole: a browser's agent, no bot
                 // (from loopback, the site's own address, only a browser's agent is a person's).

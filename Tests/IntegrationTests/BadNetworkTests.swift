@@ -1,6 +1,5 @@
 import CutoverCore
 import CutoverCrawl
-import CutoverStore
 import CutoverTestSupport
 import Foundation
 import GRDB
@@ -8,14 +7,15 @@ import Logging
 import Testing
 
 @testable import CutoverProbe
+@testable import CutoverStore
 
 /// Every way a server can fail becomes a recorded result; the run always finishes.
 @Suite struct BadNetworkTests {
-    func site(publicURL: String, backendURL: String, files: [String]) throws -> (AppDatabase, SiteRecord, TemporaryDirectory) {
+    func site(publicURL: String, backendURL: String, files: [String]) async throws -> (AppDatabase, SiteRecord, TemporaryDirectory) {
         let folder = try TemporaryDirectory(prefix: "badnet")
         for file in files { try folder.write("htdocs/\(file)", "x") }
         let database = try AppDatabase(writer: DatabaseQueue())
-        let site = try database.addSite(
+        let site = try await database.sites.add(
             SiteSettings(name: "bad", docroot: folder.appending("htdocs"), publicURL: publicURL, backendURL: backendURL)
         )
         var logger = Logger(label: "test")
@@ -37,7 +37,7 @@ import Testing
     @Test func misbehavingServerResultsAreRecorded() async throws {
         let server = try MisbehavingServer()
         defer { server.stop() }
-        let (database, site, folder) = try site(
+        let (database, site, folder) = try await site(
             publicURL: server.baseURL,
             backendURL: server.baseURL,
             files: ["slow.html", "reset.html", "big.html", "loop.html", "garbage.html", "fine.html"]
@@ -64,7 +64,7 @@ import Testing
         #expect(big.bodyHash?.count == 64)
         #expect(byPath["/fine.html"]?.status == 200)
         #expect(report.run.errorCount == 3)
-        let stored = try #require(try database.url(siteID: site.id, path: "/slow.html"))
+        let stored = try #require(try storeCall { try database.inventory.url(siteID: site.id, path: "/slow.html") })
         #expect(stored.lastError?.hasPrefix("timeout") == true)
     }
 
@@ -72,7 +72,7 @@ import Testing
     @Test func edgeCasesOfHTTPAreObservedAsTheyAre() async throws {
         let server = try MisbehavingServer()
         defer { server.stop() }
-        let (database, site, folder) = try site(
+        let (database, site, folder) = try await site(
             publicURL: server.baseURL + "/",
             backendURL: server.baseURL,
             files: ["short.html", "hints.html", "eof.txt", "fine.html"]
@@ -95,7 +95,7 @@ import Testing
     @Test func anHTTPSSiteWhosePortSpeaksPlainHTTPIsATLSError() async throws {
         let server = try MisbehavingServer()
         defer { server.stop() }
-        let (database, site, folder) = try site(
+        let (database, site, folder) = try await site(
             publicURL: "https://127.0.0.1:\(server.port)",
             backendURL: server.baseURL,
             files: ["fine.html"]
@@ -174,7 +174,7 @@ import Testing
 
     @Test func refusedConnectionsAreRecordedQuickly() async throws {
         let closed = try FreePort.find()
-        let (database, site, folder) = try site(
+        let (database, site, folder) = try await site(
             publicURL: "http://127.0.0.1:\(closed)",
             backendURL: "http://127.0.0.1:\(closed)",
             files: ["a.php", "b.html"]
@@ -192,25 +192,25 @@ import Testing
     @Test func historyIsPrunedToTheRetention() async throws {
         let server = try MisbehavingServer()
         defer { server.stop() }
-        let (database, site, folder) = try site(publicURL: server.baseURL, backendURL: server.baseURL, files: ["fine.html"])
+        let (database, site, folder) = try await site(publicURL: server.baseURL, backendURL: server.baseURL, files: ["fine.html"])
         defer { folder.remove() }
         var settings = site.settings
         settings.probeRetention = 2
-        let limited = try await database.upsertSite(settings)
+        let limited = try await database.sites.save(settings)
         for _ in 0..<4 { _ = try await probe(database, limited) }
-        #expect(try database.probeRuns(siteID: site.id).count == 2)
-        let url = try #require(try database.url(siteID: site.id, path: "/fine.html"))
-        #expect(try database.probeHistory(urlID: url.id).count == 2)
+        #expect(try storeCall { try database.probes.runs(siteID: site.id) }.count == 2)
+        let url = try #require(try storeCall { try database.inventory.url(siteID: site.id, path: "/fine.html") })
+        #expect(try storeCall { try database.probes.history(urlID: url.id) }.count == 2)
     }
 
     /// Results are saved in batches during a run; a run that does not finish leaves none behind.
     @Test func unfinishedRunsLeaveNoResults() async throws {
         let server = try MisbehavingServer()
         defer { server.stop() }
-        let (database, site, folder) = try site(publicURL: server.baseURL, backendURL: server.baseURL, files: ["fine.html", "slow.html"])
+        let (database, site, folder) = try await site(publicURL: server.baseURL, backendURL: server.baseURL, files: ["fine.html", "slow.html"])
         defer { folder.remove() }
         let siteID = site.id
-        let targets = try await database.probeTargets(siteID: siteID)
+        let targets = try await database.probes.targets(siteID: siteID)
         func saved(_ run: ProbeRunRecord) throws -> Int {
             try database.writer.read { db in
                 try Int.fetchOne(db, sql: "SELECT count(*) FROM probe_results WHERE run_id = ?", arguments: [run.id])!
@@ -219,23 +219,23 @@ import Testing
         let outcomes = targets.map { ProbeOutcome(target: $0, observation: ProbeObservation(status: 200, observedOwner: .static)) }
 
         // A run that fails drops what it had saved; the URLs keep their previous state.
-        let failing = try await database.beginProbeRun(siteID: siteID, concurrency: 1)
-        try await database.saveProbeResults(runID: failing.id!, outcomes)
+        let failing = try await database.probes.beginRun(siteID: siteID, concurrency: 1)
+        try await database.probes.saveResults(runID: failing.id!, outcomes)
         #expect(try saved(failing) == 2)
-        #expect(try database.probeHistory(urlID: targets[0].urlID).isEmpty)  // not published while running
-        try await database.failProbeRun(failing, error: "test")
+        #expect(try storeCall { try database.probes.history(urlID: targets[0].urlID) }.isEmpty)  // not published while running
+        try await database.probes.failRun(failing, error: "test")
         #expect(try saved(failing) == 0)
-        #expect(try database.url(siteID: siteID, path: "/fine.html")?.lastStatus == nil)
+        #expect(try storeCall { try database.inventory.url(siteID: siteID, path: "/fine.html") }?.lastStatus == nil)
 
         // A run whose process died: its results go when the next process opens the database.
-        let dead = try await database.beginProbeRun(siteID: siteID, concurrency: 1)
-        try await database.saveProbeResults(runID: dead.id!, outcomes)
+        let dead = try await database.probes.beginRun(siteID: siteID, concurrency: 1)
+        try await database.probes.saveResults(runID: dead.id!, outcomes)
         try await database.writer.write { db in
             try db.execute(sql: "UPDATE probe_runs SET pid = 4194305 WHERE id = ?", arguments: [dead.id])  // above pid_max
         }
-        #expect(try database.recoverInterruptedRuns() == 1)
+        #expect(try await offPool { try database.recoverInterruptedRuns() } == 1)
         #expect(try saved(dead) == 0)
-        #expect(try database.probeRuns(siteID: siteID).first { $0.id == dead.id }?.status == .interrupted)
+        #expect(try storeCall { try database.probes.runs(siteID: siteID) }.first { $0.id == dead.id }?.status == .interrupted)
 
         // A probe cancelled while /slow.html is pending is recorded as failed, with no results.
         let probing = Task { try await probe(database, site, timeout: .seconds(20)) }
@@ -250,10 +250,10 @@ import Testing
         // so anything sooner was a cancellation (a CI machine running every live suite at once
         // took 9.0 s).
         #expect(clock.now - cancelledAt < .seconds(10))
-        let cancelled = try #require(try database.probeRuns(siteID: siteID).first)
+        let cancelled = try #require(try storeCall { try database.probes.runs(siteID: siteID) }.first)
         #expect(cancelled.status == .failed)
         #expect(cancelled.error == "cancelled")
         #expect(try saved(cancelled) == 0)
-        #expect(try database.url(siteID: siteID, path: "/fine.html")?.lastStatus == nil)
+        #expect(try storeCall { try database.inventory.url(siteID: siteID, path: "/fine.html") }?.lastStatus == nil)
     }
 }

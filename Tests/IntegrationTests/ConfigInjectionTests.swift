@@ -1,11 +1,12 @@
 import CutoverCore
 import CutoverExport
 import CutoverLogs
-import CutoverStore
 import CutoverTestSupport
 import Foundation
 import GRDB
 import Testing
+
+@testable import CutoverStore
 
 /// Settings are text inside an Apache config file. A module whose constructor writes a marker
 /// file stands for any code an injected `LoadModule` would run: whatever a hostile setting holds,
@@ -199,7 +200,7 @@ struct ConfigInjectionTests {
         }
         // The value with a line break never becomes a page; the other eight do.
         #expect(pages.count == values.count - 1 && !pages.contains { $0.contains("%0A") }, "\(pages)")
-        try await live.database.flip(siteID: site.id, .paths(pages), to: .swift, reason: "ported")
+        try await live.database.plan.flip(siteID: site.id, .paths(pages), to: .swift, reason: "ported")
         for form in ExportForm.allCases {
             let check = try await Subprocess.run(
                 Subprocess.cutoverBinary,

@@ -61,12 +61,12 @@ struct DokuWikiTests {
         var quiet = Logger(label: "test")
         quiet.logLevel = .critical
         let database = try AppDatabase(path: work.appending("cutover.sqlite"))
-        let site = try await database.addSite(
+        let site = try await database.sites.add(
             SiteSettings(name: "wiki", docroot: Self.docroot, publicURL: apache.baseURL, backendURL: backend.baseURL)
         )
 
         let crawl = try await offPool { [quiet] in try Crawler(database: database, logger: quiet).crawl(site: site) }
-        let phpFiles = try database.urls(siteID: site.id).filter { $0.owner == .php }.count
+        let phpFiles = try storeCall { try database.inventory.urls(siteID: site.id) }.filter { $0.owner == .php }.count
         #expect(phpFiles > 400, "the inventory counts every .php file: \(phpFiles)")
         #expect(crawl.crawl.filesSeen > 400)
         // lib/tpl and lib/plugins are links into /var/lib/dokuwiki: Apache serves them, so they are
@@ -74,7 +74,7 @@ struct DokuWikiTests {
         let linked = crawl.issues.filter { $0.kind == "symlink-outside-docroot" }.map(\.filePath)
         #expect(Set(linked).isSuperset(of: ["lib/plugins", "lib/tpl", ".htaccess"]), "\(crawl.issues)")
         #expect(!crawl.issues.contains { $0.kind == "exposure" }, "\(crawl.issues)")
-        let template = try database.urls(siteID: site.id).first { $0.path == "/lib/tpl/dokuwiki/main.php" }
+        let template = try storeCall { try database.inventory.urls(siteID: site.id) }.first { $0.path == "/lib/tpl/dokuwiki/main.php" }
         #expect(template?.urlFlags.contains(.outsideDocroot) == true)
 
         // What people do: read pages, edit one, fetch the CSS and the feed; and a scanner.
@@ -103,11 +103,11 @@ struct DokuWikiTests {
         let report = try LogImporter(database: database, site: site, format: try LogFormat(Self.format), logger: quiet).importFile(log)
         #expect(report.badLines == 0 && report.requests == requests.count && report.probeLines >= probe.outcomes.count)
 
-        let summary = try await database.trafficSummary(siteID: site.id)
+        let summary = try await database.traffic.summary(siteID: site.id)
         // inc/ and vendor/ (denied), plugins and templates (an empty body when called directly).
         #expect(summary.includeCount > phpFiles * 9 / 10, "\(summary.includeCount) includes of \(phpFiles)")
         // The burndown and "% on Swift" count pages: a handful of PHP pages, not every .php file.
-        let counts = try database.summary(siteID: site.id)
+        let counts = try storeCall { try database.inventory.summary(siteID: site.id) }
         #expect(counts.php < 40 && counts.php + counts.includes + counts.aliases == phpFiles, "\(counts) of \(phpFiles) files")
         // A scanner's /wp-login.php, answered 200 by the catch-all Swift app: never a page.
         #expect(counts.neverPages == 1 && counts.planned == 0 && counts.swift == 0, "\(counts)")
@@ -121,10 +121,10 @@ struct DokuWikiTests {
         #expect(summary.last7.humanPageHits == summary.last7.pageHits && summary.last7.humanSwiftHits == 1, "\(summary.last7)")
         #expect(summary.orphanCount < 40 && summary.orphans.contains("/install.php"), "entry points that nobody requested: \(summary.orphans)")
 
-        let values = try database.queryValues(siteID: site.id, path: "/doku.php").filter { $0.key == "id" }
+        let values = try storeCall { try database.traffic.queryValues(siteID: site.id, path: "/doku.php") }.filter { $0.key == "id" }
         #expect(values.first { $0.value == "wiki:syntax" }?.hits == 3, "both spellings and the edit are one page: \(values)")
         #expect(values.first { $0.value == "start" }?.hits == 2)
-        let doku = try #require(try database.traffic(siteID: site.id, path: "/doku.php"))
+        let doku = try #require(try storeCall { try database.traffic.row(siteID: site.id, path: "/doku.php") })
         #expect(doku.counts.attributed == doku.counts.hits && doku.counts.servedPHP == doku.counts.hits, "%R names PHP for every doku.php line")
     }
 
@@ -144,9 +144,9 @@ struct DokuWikiTests {
         settings.pageKeys = [PageKey(script: "/doku.php", key: "id")]
         var quiet = Logger(label: "test")
         quiet.logLevel = .critical
-        let site = try await database.addSite(settings)
+        let site = try await database.sites.add(settings)
         _ = try await offPool { [quiet, site] in try Crawler(database: database, logger: quiet).crawl(site: site) }
-        let flip = try await database.flip(siteID: site.id, .paths(["/doku.php?id=wiki%3Asyntax"]), to: .swift, reason: "ported")
+        let flip = try await database.plan.flip(siteID: site.id, .paths(["/doku.php?id=wiki%3Asyntax"]), to: .swift, reason: "ported")
         #expect(flip.changed == ["/doku.php?id=wiki:syntax"])
 
         let live = WikiExport(apache: apache, backend: backend, database: database, site: site, include: work.appending("cutover.conf"))
@@ -158,7 +158,7 @@ struct DokuWikiTests {
         for target in swift { #expect(try await live.reachesSwift(target), "\(target) should reach Swift") }
         for target in php { #expect(try await !live.reachesSwift(target), "\(target) should stay PHP") }
 
-        try await database.flip(siteID: site.id, .paths(["/doku.php?id=wiki:syntax"]), to: .php, reason: "roll back")
+        try await database.plan.flip(siteID: site.id, .paths(["/doku.php?id=wiki:syntax"]), to: .php, reason: "roll back")
         try await live.install()
         for target in swift + php { #expect(try await !live.reachesSwift(target), "\(target) should be PHP after the rollback") }
     }
@@ -195,12 +195,12 @@ struct DokuWikiTests {
         var quiet = Logger(label: "test")
         quiet.logLevel = .critical
         let database = try AppDatabase(path: work.appending("cutover.sqlite"))
-        var site = try await database.addSite(SiteSettings(name: "wiki", docroot: wiki, publicURL: apache.baseURL, backendURL: backend.baseURL))
+        var site = try await database.sites.add(SiteSettings(name: "wiki", docroot: wiki, publicURL: apache.baseURL, backendURL: backend.baseURL))
         _ = try await offPool { [quiet, site] in try Crawler(database: database, logger: quiet).crawl(site: site) }
-        #expect(try await database.progress(of: site).detectedFrontController == "/doku.php")
+        #expect(try await database.inventory.progress(of: site).detectedFrontController == "/doku.php")
         var settings = site.settings
         settings.frontController = "/doku.php"
-        site = try await database.upsertSite(settings)
+        site = try await database.sites.save(settings)
 
         for path in ["/wiki:syntax", "/start"] {
             let answer = try await RawHTTP.send(port: apache.port, method: "GET", path: path, headers: Self.browser)
@@ -209,10 +209,10 @@ struct DokuWikiTests {
         let log = work.appending("access.log")
         try await Self.waitForLog(log, lines: 2)
         _ = try LogImporter(database: database, site: site, format: try LogFormat(Self.format), logger: quiet).importFile(log)
-        let route = try #require(try database.url(siteID: site.id, path: "/wiki:syntax"))
+        let route = try #require(try storeCall { try database.inventory.url(siteID: site.id, path: "/wiki:syntax") })
         #expect(route.owner == .php && route.filePath == nil, "a requested page of the wiki is the front controller's")
 
-        try await database.flip(siteID: site.id, .paths(["/wiki:syntax"]), to: .swift, reason: "ported")
+        try await database.plan.flip(siteID: site.id, .paths(["/wiki:syntax"]), to: .swift, reason: "ported")
         let live = WikiExport(apache: apache, backend: backend, database: database, site: site, include: work.appending("cutover.conf"))
         #expect(!(try await live.install()).contains("!-f"), "no Swift fallback on a front-controller site")
         let swift = ["/wiki:syntax", "/wiki:syntax?do=edit"]
@@ -220,7 +220,7 @@ struct DokuWikiTests {
         for target in swift { #expect(try await live.reachesSwift(target), "\(target) should reach Swift") }
         for target in php { #expect(try await !live.reachesSwift(target), "\(target) should stay the wiki's") }
 
-        try await database.flip(siteID: site.id, .paths(["/wiki:syntax"]), to: .php, reason: "roll back")
+        try await database.plan.flip(siteID: site.id, .paths(["/wiki:syntax"]), to: .php, reason: "roll back")
         try await live.install()
         for target in swift + php { #expect(try await !live.reachesSwift(target), "\(target) should be the wiki's after the rollback") }
     }

@@ -1,9 +1,10 @@
 import CutoverCore
 import CutoverProbe
-import CutoverStore
 import CutoverTestSupport
 import Foundation
 import Testing
+
+@testable import CutoverStore
 
 /// Exports rendered by Cutover, loaded into a real Apache + mod_php, probed end to end.
 @Suite(.enabled(if: Integration.enabled, "needs apache2 and libapache2-mod-php (always runs when CI=true)"))
@@ -59,7 +60,7 @@ struct ExportApacheTests {
         let (live, _) = try await liveSite(form, flips: Self.flipped)
         defer { Task { await live.shutdown() } }
         for path in Self.flipped {
-            var url = try #require(try live.database.url(siteID: live.site.id, path: path))
+            var url = try #require(try storeCall { try live.database.inventory.url(siteID: live.site.id, path: path) })
             url.plannedOwner = .swift
             let planned = url
             try await live.database.writer.write { db in try planned.update(db) }

@@ -36,7 +36,7 @@ struct FirstExportTests {
         }
         .joined(separator: "\n").appending("\n").write(toFile: log, atomically: true, encoding: .utf8)
         _ = try LogImporter(database: live.database, site: site, format: try LogFormat("combined"), logger: live.quiet).importFile(log)
-        try await live.database.flip(siteID: site.id, .paths(["/page.php"]), to: .swift, reason: "ported")
+        try await live.database.plan.flip(siteID: site.id, .paths(["/page.php"]), to: .swift, reason: "ported")
 
         let preview = Dictionary(uniqueKeysWithValues: try Exporter(database: live.database).preview(site: site).map { ($0.path, $0) })
         #expect(preview["/page.php"]?.from == .php && preview["/page.php"]?.to == .swift)
@@ -71,7 +71,7 @@ struct FirstExportTests {
         let live = try await LiveSite(files: files, directoryConfig: "AllowOverride All")
         defer { Task { await live.shutdown() } }
         try await live.crawl()
-        let site = try await live.database.site(named: "live")
+        let site = try await live.database.sites.named("live")
         #expect(site.routingFrontController == "/index.php" && !site.sendsDirectoriesToSwift)
         #expect(try Exporter(database: live.database).preview(site: site).isEmpty)
     }

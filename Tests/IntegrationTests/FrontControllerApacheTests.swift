@@ -51,20 +51,20 @@ struct FrontControllerApacheTests {
         }
         try (lines.joined(separator: "\n") + "\n").write(toFile: log, atomically: true, encoding: .utf8)
         _ = try LogImporter(database: live.database, site: site, format: try LogFormat("combined"), logger: live.quiet).importFile(log)
-        let hello = try #require(try live.database.url(siteID: site.id, path: "/hello/"))
+        let hello = try #require(try storeCall { try live.database.inventory.url(siteID: site.id, path: "/hello/") })
         #expect(hello.owner == .php && hello.urlFlags.contains(.fromLog) && hello.filePath == nil)
 
-        let pages = try await live.database.flip(siteID: site.id, .paths(["/hello/", "/about.php"]), to: .swift, reason: "ported")
+        let pages = try await live.database.plan.flip(siteID: site.id, .paths(["/hello/", "/about.php"]), to: .swift, reason: "ported")
         #expect(pages.changed == ["/about.php", "/hello/"])
-        let prefix = try await live.database.flip(siteID: site.id, .prefix("/blog/"), to: .swift, reason: "the blog moved")
+        let prefix = try await live.database.plan.flip(siteID: site.id, .prefix("/blog/"), to: .swift, reason: "the blog moved")
         #expect(prefix.changed == ["/blog/*", "/blog/first-post/"], "\(prefix.changed)")
         // A prefix of odd characters is a rule of escapes: `"`, `$`, `{`, `%` and a space.
-        let odd = try await live.database.flip(siteID: site.id, .prefix(#"/we"ird ${X}%25/"#), to: .swift, reason: "odd")
+        let odd = try await live.database.plan.flip(siteID: site.id, .prefix(#"/we"ird ${X}%25/"#), to: .swift, reason: "odd")
         #expect(odd.changed == ["/we%22ird%20$%7BX%7D%25/*"], "\(odd.changed)")
-        #expect(try await live.database.progress(of: site).routePrefixes == ["/blog/", "/we%22ird%20$%7BX%7D%25/"])
+        #expect(try await live.database.inventory.progress(of: site).routePrefixes == ["/blog/", "/we%22ird%20$%7BX%7D%25/"])
 
         // Planned, not on Swift: nothing is live yet.
-        var counts = try await live.database.progress(of: site).counts
+        var counts = try await live.database.inventory.progress(of: site).counts
         #expect(counts.php == 3 && counts.planned == 3 && counts.swift == 0, "/, /index.php, /shop/cart; \(counts)")
 
         let rendered = try await live.install(form, appHtaccess: Self.appRules)
@@ -87,7 +87,7 @@ struct FrontControllerApacheTests {
         #expect(observed["/hello/"] == .swift && observed["/blog/first-post/"] == .swift && observed["/shop/cart"] == .php)
         #expect(report.drifted.isEmpty, "\(report.drifted.map(\.target.path))")
         // Live and seen there: the flipped route, page and prefix page are on Swift.
-        counts = try await live.database.progress(of: site).counts
+        counts = try await live.database.inventory.progress(of: site).counts
         #expect(counts.php == 3 && counts.planned == 0 && counts.swift == 3, "\(counts)")
 
         // A URL that first appears under the live prefix is Swift's from the start: no drift, no
@@ -96,18 +96,18 @@ struct FrontControllerApacheTests {
         try #"192.0.2.1 - - [03/Dec/2026:10:00:00 +0000] "GET /blog/brand-new-post/ HTTP/1.1" 200 10 "-" "Mozilla/5.0""#
             .appending("\n").write(toFile: newLog, atomically: true, encoding: .utf8)
         _ = try LogImporter(database: live.database, site: site, format: try LogFormat("combined"), logger: live.quiet).importFile(newLog)
-        let newPost = try #require(try live.database.url(siteID: site.id, path: "/blog/brand-new-post/"))
+        let newPost = try #require(try storeCall { try live.database.inventory.url(siteID: site.id, path: "/blog/brand-new-post/") })
         #expect(newPost.expectedOwner == .swift, "\(newPost)")
         #expect(try await live.probe().drifted.isEmpty)
         #expect(try Exporter(database: live.database).preview(site: site).isEmpty)
-        #expect(try await live.database.progress(of: site).counts.swift == 4)
+        #expect(try await live.database.inventory.progress(of: site).counts.swift == 4)
 
         // Roll back: the routes and the prefix go back to the front controller.
-        try await live.database.flip(siteID: site.id, .paths(["/hello/", "/about.php"]), to: .php, reason: "roll back")
-        let back = try await live.database.flip(siteID: site.id, .prefix("/blog/"), to: .php, reason: "roll back")
+        try await live.database.plan.flip(siteID: site.id, .paths(["/hello/", "/about.php"]), to: .php, reason: "roll back")
+        let back = try await live.database.plan.flip(siteID: site.id, .prefix("/blog/"), to: .php, reason: "roll back")
         #expect(back.changed == ["/blog/*", "/blog/brand-new-post/", "/blog/first-post/"])
-        try await live.database.flip(siteID: site.id, .prefix(#"/we"ird ${X}%25/"#), to: .php, reason: "roll back")
-        #expect(try await live.database.progress(of: site).routePrefixes.isEmpty)
+        try await live.database.plan.flip(siteID: site.id, .prefix(#"/we"ird ${X}%25/"#), to: .php, reason: "roll back")
+        #expect(try await live.database.inventory.progress(of: site).routePrefixes.isEmpty)
         try await live.install(form, appHtaccess: Self.appRules)
         for target in Self.swift + Self.php {
             #expect(try await !live.reachesSwift(target).swift, "\(form) \(target) should be PHP after the rollback")
@@ -132,11 +132,11 @@ struct FrontControllerApacheTests {
         try (lines.joined(separator: "\n") + "\n").write(toFile: log, atomically: true, encoding: .utf8)
         _ = try LogImporter(database: live.database, site: site, format: try LogFormat("combined"), logger: live.quiet).importFile(log)
         // The log's routes are the front controller's: nothing is on Swift (was "2.7 % on Swift").
-        var progress = try await live.database.progress(of: site)
+        var progress = try await live.database.inventory.progress(of: site)
         #expect(progress.counts.swift == 0 && progress.counts.planned == 0 && progress.counts.php == 5, "\(progress.counts)")
         #expect(progress.routingFrontController == "/index.php" && progress.frontController == nil)
 
-        try await live.database.flip(siteID: site.id, .paths(["/hello/"]), to: .swift, reason: "ported")
+        try await live.database.plan.flip(siteID: site.id, .paths(["/hello/"]), to: .swift, reason: "ported")
         let rendered = try await live.install(.vhost, appHtaccess: Self.appRules)
         #expect(rendered.text.contains("REQUEST_FILENAME} !-f"), "the Swift fallback stays until the front controller is confirmed")
         #expect(try await live.reachesSwift("/hello/").swift)
@@ -148,19 +148,19 @@ struct FrontControllerApacheTests {
             "\(report.fallback.detail)"
         )
         #expect(report.drifted.isEmpty, "\(report.drifted.map(\.target.path))")
-        progress = try await live.database.progress(of: site)
+        progress = try await live.database.inventory.progress(of: site)
         #expect(progress.counts.swift == 1 && progress.counts.php == 4, "\(progress.counts)")
 
         // Declined: URLs without a file are the Swift fallback's; the app still answers them.
         site = try await live.configure { $0.frontControllerDeclined = true }
         #expect(site.routingFrontController == nil)
-        #expect(try live.database.url(siteID: site.id, path: "/shop/cart")?.owner == .swift)
+        #expect(try storeCall { try live.database.inventory.url(siteID: site.id, path: "/shop/cart") }?.owner == .swift)
         let declined = try await live.probe()
         #expect(!declined.fallback.healthy)
         #expect(declined.fallback.detail.contains("PHP answered a missing URL"), "\(declined.fallback.detail)")
         // A crawl keeps the refusal.
         try await live.crawl()
-        #expect(try await live.database.site(named: "live").routingFrontController == nil)
+        #expect(try await live.database.sites.named("live").routingFrontController == nil)
     }
 
     /// Without the front controller set (declined), the probe names what answered the missing URL

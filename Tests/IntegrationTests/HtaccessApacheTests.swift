@@ -62,7 +62,7 @@ struct HtaccessApacheTests {
         }
         // Without Cutover's inheritance a .htaccess with rules silently drops the vhost's rules.
         try await live.crawl()
-        let recorded = try await live.database.htaccessFiles(siteID: live.site.id)
+        let recorded = try await live.database.crawls.htaccessFiles(siteID: live.site.id)
         #expect(recorded.map(\.directory) == ["", "blog"])
         #expect(recorded.allSatisfy { $0.hasOwnRewriteRules })
         #expect(recorded.map(\.ruleCount) == [2, 1])
@@ -72,8 +72,8 @@ struct HtaccessApacheTests {
         )
         #expect(status.stdout.contains(".htaccess in /blog/: 1 rewrite rules of the app's own"), "\(status.stdout)")
 
-        _ = try await live.database.flip(siteID: live.site.id, .paths(["/a.php", "/blog/x.php"]), to: .swift, reason: "ported")
-        _ = try await live.database.flip(siteID: live.site.id, .prefix("/shop/"), to: .swift, reason: "shop ported")
+        _ = try await live.database.plan.flip(siteID: live.site.id, .paths(["/a.php", "/blog/x.php"]), to: .swift, reason: "ported")
+        _ = try await live.database.plan.flip(siteID: live.site.id, .prefix("/shop/"), to: .swift, reason: "shop ported")
         let rendered = try await apply(form, live, first: true)
         #expect(rendered.conflicts.isEmpty, "\(rendered.conflicts)")
         #expect(rendered.text.contains("<Directory \"\(live.htdocs)/blog\">"))
@@ -92,7 +92,7 @@ struct HtaccessApacheTests {
         #expect(Array(live.backend.requestTargets.dropFirst(before)) == Self.flipped + ["/missing?x=1", "/blog/missing"])
 
         // Roll back: every page to PHP again, re-exported and reloaded.
-        _ = try await live.database.flip(siteID: live.site.id, .glob("*.php"), to: .php, reason: "roll back")
+        _ = try await live.database.plan.flip(siteID: live.site.id, .glob("*.php"), to: .php, reason: "roll back")
         _ = try await apply(form, live, first: false)
         #expect(try await body(live, "/a.php?q=a%20b") == "php a")
         #expect(try await body(live, "/blog/x.php?z=1") == "blog x")
@@ -108,7 +108,7 @@ struct HtaccessApacheTests {
         let live = try await LiveSite(files: Self.files, directoryConfig: "AllowOverride All")
         defer { Task { await live.shutdown() } }
         try await live.crawl()
-        _ = try await live.database.flip(siteID: live.site.id, .paths(["/a.php", "/blog/x.php"]), to: .swift, reason: "ported")
+        _ = try await live.database.plan.flip(siteID: live.site.id, .paths(["/a.php", "/blog/x.php"]), to: .swift, reason: "ported")
         let (_, rendered) = try Exporter(database: live.database).render(site: live.site, form: .htaccess)
         #expect(rendered.conflicts.count == 1)
         #expect(rendered.conflicts.first?.contains("/blog/.htaccess has its own rewrite rules") == true)
@@ -117,7 +117,7 @@ struct HtaccessApacheTests {
         #expect(result.message.contains("/blog/x.php"))
 
         // The docroot part, merged around the app's own rules at the marked place, works live.
-        _ = try await live.database.flip(siteID: live.site.id, .paths(["/blog/x.php"]), to: .php, reason: "not here")
+        _ = try await live.database.plan.flip(siteID: live.site.id, .paths(["/blog/x.php"]), to: .php, reason: "not here")
         let (_, root) = try Exporter(database: live.database).render(site: live.site, form: .htaccess)
         #expect(root.conflicts.isEmpty)
         let marker = "# ---- The app's own rewrite rules"

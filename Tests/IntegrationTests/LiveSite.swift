@@ -37,7 +37,7 @@ final class LiveSite: @unchecked Sendable {
         let started = apache
         try await offPool { try started.start() }
         database = try AppDatabase(path: docroot.appending("cutover.sqlite"))
-        site = try await database.addSite(
+        site = try await database.sites.add(
             SiteSettings(name: "live", docroot: docroot.appending("htdocs"), publicURL: apache.baseURL, backendURL: backend.baseURL)
         )
     }
@@ -49,7 +49,7 @@ final class LiveSite: @unchecked Sendable {
     func configure(_ change: (inout SiteSettings) -> Void) async throws -> SiteRecord {
         var settings = site.settings
         change(&settings)
-        site = try await database.upsertSite(settings)
+        site = try await database.sites.save(settings)
         return site
     }
 

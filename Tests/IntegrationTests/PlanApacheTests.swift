@@ -40,7 +40,7 @@ struct PlanApacheTests {
         var report = try await live.probe()
         #expect(live.observed(report)["/"] == .php)
 
-        _ = try await live.database.flip(siteID: live.site.id, .paths(["/"]), to: .swift, reason: "root cutover")
+        _ = try await live.database.plan.flip(siteID: live.site.id, .paths(["/"]), to: .swift, reason: "root cutover")
         try await apply(live)
         report = try await live.probe()
         var observed = live.observed(report)
@@ -54,14 +54,14 @@ struct PlanApacheTests {
         _ = try await get("\(live.apache.baseURL)/?utm=a%20b")
         #expect(live.backend.requestTargets.dropFirst(before).first == "/?utm=a%20b")
 
-        _ = try await live.database.flip(siteID: live.site.id, .paths(["/"]), to: .php, reason: "roll back")
+        _ = try await live.database.plan.flip(siteID: live.site.id, .paths(["/"]), to: .php, reason: "roll back")
         try await apply(live)
         report = try await live.probe()
         observed = live.observed(report)
         #expect(observed["/"] == .php)
         #expect(observed["/index.php"] == .php)
         #expect(report.drifted.isEmpty)
-        #expect(try live.database.exports(siteID: live.site.id).count == 3)
+        #expect(try storeCall { try live.database.exports.list(siteID: live.site.id) }.count == 3)
     }
 
     /// A page planned to move answers 301 to its new URL once applied: that is no drift, and
@@ -71,7 +71,7 @@ struct PlanApacheTests {
         defer { Task { await live.shutdown() } }
         try await live.crawl()
         try await apply(live)
-        _ = try await live.database.flip(
+        _ = try await live.database.plan.flip(
             siteID: live.site.id,
             .paths(["/page-1.php"]),
             to: .swift,
@@ -97,7 +97,7 @@ struct PlanApacheTests {
         try await apply(live, form: .rewritemap, map: map)
         #expect(try await get("\(live.apache.baseURL)/page-1.php").body == "php one")
 
-        _ = try await live.database.flip(siteID: live.site.id, .paths(["/page-1.php"]), to: .swift, reason: "map flip")
+        _ = try await live.database.plan.flip(siteID: live.site.id, .paths(["/page-1.php"]), to: .swift, reason: "map flip")
         let (_, rendered) = try Exporter(database: live.database).export(site: live.site, form: .rewritemap, mapFilePath: map)
         try Exporter.writeMapFile(try #require(rendered.mapFile), to: map)
         // Apache compares mtimes; make sure the new map's differs even within the same second.
@@ -123,13 +123,13 @@ struct PlanApacheTests {
         defer { Task { await live.shutdown() } }
         try await live.crawl()
         let encoded = names.map { PathEncoding.urlPath(segments: $0.split(separator: "/").map { Array($0.utf8) }) }
-        let flipped = try await live.database.flip(siteID: live.site.id, .paths(encoded), to: .swift, reason: "hostile")
+        let flipped = try await live.database.plan.flip(siteID: live.site.id, .paths(encoded), to: .swift, reason: "hostile")
         #expect(flipped.changed.count == names.count)
-        let paths = try live.database.urls(siteID: live.site.id).filter { $0.plannedOwner == .swift }.map(\.path)
+        let paths = try storeCall { try live.database.inventory.urls(siteID: live.site.id) }.filter { $0.plannedOwner == .swift }.map(\.path)
         #expect(Set(paths) == Set(encoded))
         try await apply(live)
         let check = try ApacheConfigCheck().check(
-            try DirectiveRenderer.render(try live.database.exportInput(site: live.site), form: .htaccess),
+            try DirectiveRenderer.render(try storeCall { try live.database.plan.exportInput(site: live.site) }, form: .htaccess),
             settings: live.site.settings,
             mapFilePath: nil
         )

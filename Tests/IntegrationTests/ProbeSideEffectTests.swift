@@ -52,7 +52,7 @@ struct ProbeSideEffectTests {
         #expect(odd.isEmpty, "\(odd.map { "\($0.target.path): \($0.observation)" })")
         let afterFirst = try await Self.settledLog(site, atLeast: 501)
         #expect(afterFirst.filter { $0.hasPrefix("/lib/") }.count == 500)
-        let counts = try await site.database.summary(siteID: site.site.id)
+        let counts = try try await storeCall { try site.database.inventory.summary(siteID: site.site.id) }
         #expect(counts.includes == 500, "\(counts)")
 
         let second = try await site.probe()
@@ -60,7 +60,7 @@ struct ProbeSideEffectTests {
         let duringSecond = Array(try await Self.settledLog(site, atLeast: afterFirst.count + 1).dropFirst(afterFirst.count))
         #expect(!duringSecond.isEmpty && !duringSecond.contains { $0.hasPrefix("/lib/") }, "\(duringSecond.prefix(10))")
         // Still includes: skipping them keeps what the last probe found.
-        #expect(try await site.database.summary(siteID: site.site.id).includes == 500)
+        #expect(try try await storeCall { try site.database.inventory.summary(siteID: site.site.id) }.includes == 500)
 
         try site.docroot.write("htdocs/lib/inc7.php", "<?php function f7() { return 'seven'; }")
         try await site.crawl()

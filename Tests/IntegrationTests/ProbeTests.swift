@@ -1,10 +1,11 @@
 import CutoverCore
 import CutoverProbe
-import CutoverStore
 import CutoverTestSupport
 import Foundation
 import GRDB
 import Testing
+
+@testable import CutoverStore
 
 @Suite(.enabled(if: Integration.enabled, "needs apache2 and libapache2-mod-php (always runs when CI=true)"))
 struct ProbeTests {
@@ -44,9 +45,9 @@ struct ProbeTests {
         #expect(css.observation.bodyHash == "7c98040a541657584690ae2a1cc3b42a8b53b159cc60c5d3abbfecbaeac6c94a")  // sha256sum of "body{}"
         #expect(css.observation.contentLength == 6)
         // Stored: the run, the per-URL latest columns, and history.
-        let stored = try #require(try live.database.url(siteID: live.site.id, path: "/style.css"))
+        let stored = try #require(try storeCall { try live.database.inventory.url(siteID: live.site.id, path: "/style.css") })
         #expect(stored.observedOwner == .static && stored.lastStatus == 200 && !stored.drift)
-        #expect(try live.database.probeHistory(urlID: stored.id).count == 1)
+        #expect(try storeCall { try live.database.probes.history(urlID: stored.id) }.count == 1)
     }
 
     /// `probe --json` writes its document directly; it must be exactly what JSONEncoder makes
@@ -86,14 +87,14 @@ struct ProbeTests {
         #expect(observed["/page-1.php"] == .swift)
         #expect(report.drifted.map(\.target.path) == ["/page-1.php"])
         #expect(report.needsAttention)
-        #expect(try live.database.driftedURLs(siteID: live.site.id).map(\.path) == ["/page-1.php"])
+        #expect(try storeCall { try live.database.probes.driftedURLs(siteID: live.site.id) }.map(\.path) == ["/page-1.php"])
         // Re-crawl and re-probe: no drift left.
         try await live.crawl()
         let again = try await live.probe()
         await live.shutdown()
         #expect(again.run.driftCount == 0)
         #expect(live.observed(again)["/page-1.php"] == .swift)
-        #expect(try live.database.driftedURLs(siteID: live.site.id).isEmpty)
+        #expect(try storeCall { try live.database.probes.driftedURLs(siteID: live.site.id) }.isEmpty)
     }
 
     @Test func fallbackGoesRedWhenTheBackendStops() async throws {
@@ -146,8 +147,8 @@ struct ProbeTests {
         let live = try await LiveSite(files: files)
         var settings = live.site.settings
         settings.probeRetention = 2
-        _ = try await live.database.upsertSite(settings)
-        let site = try await live.database.site(named: "live")
+        _ = try await live.database.sites.save(settings)
+        let site = try await live.database.sites.named("live")
         try await live.crawl()
         let prober = Prober(
             database: live.database,
@@ -170,7 +171,7 @@ struct ProbeTests {
         }
         // Retention 2: the first run is gone; each kept run has every URL exactly once.
         #expect(counts == reports.dropFirst().map { [$0.run.id!, Int64(urlCount), Int64(urlCount)] })
-        let stored = try #require(try live.database.url(siteID: site.id, path: "/bulk/f1199.txt"))
+        let stored = try #require(try storeCall { try live.database.inventory.url(siteID: site.id, path: "/bulk/f1199.txt") })
         #expect(stored.observedOwner == .static && stored.lastStatus == 200 && stored.lastProbeRun == last.run.id)
     }
 }

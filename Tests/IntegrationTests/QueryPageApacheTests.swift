@@ -46,7 +46,7 @@ struct QueryPageApacheTests {
         defer { Task { await live.shutdown() } }
         try await live.crawl()
         let site = try await live.configure { $0.pageKeys = [PageKey(script: "/index.php", key: "page")] }
-        let flip = try await live.database.flip(siteID: site.id, .paths(Self.flipped), to: .swift, reason: "ported")
+        let flip = try await live.database.plan.flip(siteID: site.id, .paths(Self.flipped), to: .swift, reason: "ported")
         #expect(Set(flip.changed) == ["/index.php?page=about", "/index.php?page=wiki:start", "/index.php?page=a%20b"], "\(flip.changed)")
 
         try await live.install(form)
@@ -63,11 +63,11 @@ struct QueryPageApacheTests {
         #expect(observed["/index.php"] == .php && observed["/contact.php"] == .php)
         #expect(report.drifted.isEmpty, "\(report.drifted.map(\.target.path))")
         // Live and seen there: the three query pages are on Swift; the script, / and contact stay PHP.
-        let counts = try await live.database.progress(of: site).counts
+        let counts = try await live.database.inventory.progress(of: site).counts
         #expect(counts.swift == 3 && counts.planned == 0 && counts.php == 3, "\(counts)")
 
         // Roll back: every target is PHP's again.
-        try await live.database.flip(siteID: site.id, .prefix("/index.php?page="), to: .php, reason: "roll back")
+        try await live.database.plan.flip(siteID: site.id, .prefix("/index.php?page="), to: .php, reason: "roll back")
         try await live.install(form)
         let after = try await owners(live, targets)
         #expect(after.values.allSatisfy { $0 == .php }, "\(after.filter { $0.value != .php }.keys.sorted())")
@@ -111,7 +111,7 @@ struct QueryPageApacheTests {
         let report = try LogImporter(database: live.database, site: site, format: try LogFormat("combined"), logger: live.quiet).importFile(log)
         #expect(report.badLines == 0 && report.requests == requests.count, "\(report)")
 
-        let summary = try await live.database.trafficSummary(siteID: site.id)
+        let summary = try await live.database.traffic.summary(siteID: site.id)
         let ranked = Dictionary(uniqueKeysWithValues: summary.portNext.map { ($0.path, $0) })
         // 3 + 2 (at /) by people, 1 by a bot: the page's own requests, not its script's.
         #expect(summary.portNext.first?.path == "/index.php?page=about", "\(summary.portNext)")
@@ -120,9 +120,12 @@ struct QueryPageApacheTests {
         // The script and its directory URL keep only requests that named no page.
         #expect(ranked["/index.php"]?.humanHits == 1 && ranked["/"] == nil, "\(summary.portNext)")
         #expect(!summary.orphans.contains { $0.contains("?") }, "requested query pages are no orphans: \(summary.orphans)")
-        #expect(try live.database.urlViews(siteID: site.id, query: URLQuery(pathPrefix: "/index.php?page=about")).first?.hits == 6)
+        #expect(
+            try storeCall { try live.database.inventory.views(siteID: site.id, query: URLQuery(pathPrefix: "/index.php?page=about")) }.first?.hits
+                == 6
+        )
 
-        try await live.database.flip(siteID: site.id, .paths(["/index.php?page=about"]), to: .swift, reason: "ported")
+        try await live.database.plan.flip(siteID: site.id, .paths(["/index.php?page=about"]), to: .swift, reason: "ported")
         try await live.install(form)
         for target in ["/index.php?page=about", "/?page=about", "/?x=1&page=about"] {
             #expect(try await live.reachesSwift(target).swift, "\(form) \(target) should reach Swift")

@@ -1,3 +1,4 @@
+import CutoverTestSupport
 import Foundation
 
 /// Runs blocking work (a subprocess, a poll loop, a synchronous crawl or import) on a Dispatch
@@ -15,3 +16,9 @@ public func offPool<T>(_ work: @escaping @Sendable () throws -> T) async throws 
 public struct UncheckedBox<T>: @unchecked Sendable {
     public let value: T
 }
+
+/// Calls the store's synchronous methods (marked `noasync`: they block their thread) from an
+/// async test, on the test's own thread. The app never does this (async code there goes
+/// through `AppDatabase.blocking` or the server's `blockingRead`); a test that waits a few
+/// milliseconds on its own database may, and says so at each call.
+public func storeCall<T>(_ body: () throws -> T) rethrows -> T { try body() }

@@ -25,9 +25,10 @@ public struct IncludeScanSummary: Sendable, Hashable, Codable {
     public var unresolved: Int
 }
 
-extension AppDatabase {
+extension CrawlStore {
     /// The site's PHP files (relative paths) with their content hash, and the hash each was
     /// last read at (nil: never read).
+    @available(*, noasync)
     public func phpFilesToScan(siteID: SiteID) throws -> [(filePath: String, contentHash: String, scannedHash: String?)] {
         try writer.read { db in
             try Row.fetchAll(
@@ -44,7 +45,8 @@ extension AppDatabase {
 
     /// Stores the files read now, forgets the scans of files the site no longer has, sets the
     /// `includedBySource` flag from every stored scan and re-marks includes; one transaction.
-    public func savePHPIncludeScans(siteID: SiteID, _ scans: [PHPIncludeScan]) throws -> IncludeScanSummary {
+    @available(*, noasync)
+    public func saveIncludeScans(siteID: SiteID, _ scans: [PHPIncludeScan]) throws -> IncludeScanSummary {
         try writer.write { db in
             let save = try db.makeStatement(
                 sql: """
@@ -84,7 +86,7 @@ extension AppDatabase {
                     """,
                 arguments: [siteID]
             )
-            try Self.markIncludes(db, siteID: siteID)
+            try InventoryRules.markIncludes(db, siteID: siteID)
             let row = try Row.fetchOne(
                 db,
                 sql: """

@@ -35,32 +35,28 @@ public struct SiteProgress: Encodable, Sendable {
         // As stored now: a crawl may have detected a front controller since `site` was read.
         let site = try SiteRecord.fetchOne(db, key: site.id) ?? site
         self.site = site.name
-        counts = try AppDatabase.summary(db, siteID: site.id)
+        counts = try InventoryStore.summary(db, siteID: site.id)
         percentOnSwift = (counts.percentOnSwift * 10).rounded() / 10
-        driftCount = try AppDatabase.driftCount(db, siteID: site.id)
-        lastCrawl = try AppDatabase.crawls(db, siteID: site.id, limit: 1).first.map(CrawlView.init)
-        lastProbe = try AppDatabase.probeRuns(db, siteID: site.id, limit: 1).first.map(ProbeRunView.init)
+        driftCount = try InventoryStore.driftCount(db, siteID: site.id)
+        lastCrawl = try CrawlStore.crawls(db, siteID: site.id, limit: 1).first.map(CrawlView.init)
+        lastProbe = try ProbeStore.probeRuns(db, siteID: site.id, limit: 1).first.map(ProbeRunView.init)
         fallback = Fallback(
             healthy: lastProbe?.fallbackHealthy,
             status: lastProbe?.fallbackStatus,
             detail: lastProbe?.fallbackDetail,
             checkedAt: lastProbe?.finishedAt
         )
-        series = try AppDatabase.snapshots(db, siteID: site.id, limit: 500)
+        series = try InventoryStore.snapshots(db, siteID: site.id, limit: 500)
         frontController = site.frontController
         detectedFrontController = site.detectedFrontController
         routingFrontController = site.routingFrontController
         frontControllerDeclined = site.frontControllerDeclined
-        routePrefixes = try AppDatabase.routePrefixes(db, siteID: site.id)
+        routePrefixes = try PlanStore.routePrefixes(db, siteID: site.id)
     }
 }
 
-extension AppDatabase {
+extension InventoryStore {
     /// How far a site's migration is; what `cutover status` and the stats endpoint show.
-    public func progress(of site: SiteRecord) throws -> SiteProgress {
-        try writer.read { db in try SiteProgress(db, site: site) }
-    }
-
     public func progress(of site: SiteRecord) async throws -> SiteProgress {
         try await writer.read { db in try SiteProgress(db, site: site) }
     }

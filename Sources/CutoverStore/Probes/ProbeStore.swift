@@ -6,11 +6,11 @@ import GRDB
 import Glibc
 #endif
 
-extension AppDatabase {
+extension ProbeStore {
     /// Records a probe run as running (marking runs of dead processes interrupted first).
-    public func beginProbeRun(siteID: SiteID, concurrency: Int) async throws -> ProbeRunRecord {
+    public func beginRun(siteID: SiteID, concurrency: Int) async throws -> ProbeRunRecord {
         try await writer.write { db in
-            try Self.markInterruptedProbeRuns(db, now: clock.now())
+            try ProbeStore.markInterruptedProbeRuns(db, now: clock.now())
             var run = ProbeRunRecord(
                 siteID: siteID,
                 startedAt: clock.now(),
@@ -28,7 +28,7 @@ extension AppDatabase {
     }
 
     /// The URLs a probe run visits: everything in the inventory except static files that are gone.
-    public func probeTargets(siteID: SiteID) async throws -> [ProbeTarget] {
+    public func targets(siteID: SiteID) async throws -> [ProbeTarget] {
         try await writer.read { db in
             try Row.fetchAll(
                 db,
@@ -57,7 +57,7 @@ extension AppDatabase {
     /// Stores a batch of a running run's results. A prober saves batches while it still probes,
     /// so the end of the run only has to publish them (`finishProbeRun`); until then the rows belong
     /// to an unfinished run and nothing reads them.
-    public func saveProbeResults(runID: Int64, _ outcomes: [ProbeOutcome]) async throws {
+    public func saveResults(runID: Int64, _ outcomes: [ProbeOutcome]) async throws {
         try await writer.write { db in
             let insert = try db.cachedStatement(
                 sql: """
@@ -81,7 +81,7 @@ extension AppDatabase {
     /// Publishes a run whose results were saved: refreshes each URL's latest probe columns from
     /// them, marks includes, counts drift, errors and ready pages (includes are no pages) and
     /// records a burndown snapshot, in one transaction.
-    public func finishProbeRun(
+    public func finishRun(
         _ run: ProbeRunRecord,
         fallback: FallbackHealth,
         skipped: (includes: Int, denied: Int, timeoutsRetried: Int) = (0, 0, 0)
@@ -98,7 +98,7 @@ extension AppDatabase {
                     """,
                 arguments: [runID]
             )
-            try Self.markIncludes(db, siteID: run.siteID)
+            try InventoryRules.markIncludes(db, siteID: run.siteID)
             let counts = try Row.fetchOne(
                 db,
                 sql: """
@@ -122,7 +122,7 @@ extension AppDatabase {
             done.fallbackStatus = fallback.status
             done.fallbackDetail = fallback.detail
             try done.update(db)
-            try Self.recordSnapshot(db, siteID: run.siteID, source: "probe", at: done.finishedAt ?? clock.now())
+            try InventoryStore.recordSnapshot(db, siteID: run.siteID, source: "probe", at: done.finishedAt ?? clock.now())
             return done
         }
     }
@@ -131,7 +131,7 @@ extension AppDatabase {
     /// included (older finished runs and their results go). A prober calls it while its first
     /// requests are in flight; deleting a run's 10,000 results took 0.12 s, too long to leave
     /// for the end of the run.
-    public func pruneProbeHistory(for run: ProbeRunRecord, retention: Int) async throws {
+    public func pruneHistory(for run: ProbeRunRecord, retention: Int) async throws {
         try await writer.write { db in
             try db.execute(
                 sql: """
@@ -144,7 +144,7 @@ extension AppDatabase {
     }
 
     /// Marks a run failed and drops the results it had saved: a run counts whole or not at all.
-    public func failProbeRun(_ run: ProbeRunRecord, error: String) async throws {
+    public func failRun(_ run: ProbeRunRecord, error: String) async throws {
         try await writer.write { db in
             var failed = run
             failed.status = .failed
@@ -155,8 +155,9 @@ extension AppDatabase {
         }
     }
 
-    public func probeRuns(siteID: SiteID, limit: Int = 20) throws -> [ProbeRunRecord] {
-        try writer.read { db in try Self.probeRuns(db, siteID: siteID, limit: limit) }
+    @available(*, noasync)
+    public func runs(siteID: SiteID, limit: Int = 20) throws -> [ProbeRunRecord] {
+        try writer.read { db in try ProbeStore.probeRuns(db, siteID: siteID, limit: limit) }
     }
 
     static func probeRuns(_ db: Database, siteID: SiteID, limit: Int) throws -> [ProbeRunRecord] {
@@ -164,8 +165,9 @@ extension AppDatabase {
     }
 
     /// A URL's probe history, newest first: results of finished runs only.
-    public func probeHistory(urlID: Int64, limit: Int = 50) throws -> [ProbeResultRecord] {
-        try writer.read { db in try Self.probeHistory(db, urlID: urlID, limit: limit) }
+    @available(*, noasync)
+    public func history(urlID: Int64, limit: Int = 50) throws -> [ProbeResultRecord] {
+        try writer.read { db in try ProbeStore.probeHistory(db, urlID: urlID, limit: limit) }
     }
 
     static func probeHistory(_ db: Database, urlID: Int64, limit: Int) throws -> [ProbeResultRecord] {
@@ -178,7 +180,7 @@ extension AppDatabase {
     /// Marks probe runs of dead processes interrupted and drops the results they had saved.
     @discardableResult
     static func markInterruptedProbeRuns(_ db: Database, now: Date) throws -> Int {
-        let count = try interruptDeadRuns(
+        let count = try AppDatabase.interruptDeadRuns(
             db,
             table: ProbeRunRecord.databaseTableName,
             message: "the probing process stopped before committing",
@@ -191,6 +193,7 @@ extension AppDatabase {
     }
 
     /// URLs whose latest probe disagrees with the expected owner.
+    @available(*, noasync)
     public func driftedURLs(siteID: SiteID, limit: Int? = nil) throws -> [URLRecord] {
         try writer.read { db in
             var request = URLRecord.filter(URLRecord.Columns.siteID == siteID && Column("drift") == true && URLRecord.Columns.gone == false)

@@ -123,12 +123,7 @@ public struct SiteRecord: Codable, FetchableRecord, MutablePersistableRecord, Se
     /// crawl detected unless the user declined it. Owners, probes, log attribution and route
     /// rules follow it; only dropping the Swift fallback from the export waits for `frontController`.
     public var routingFrontController: String? {
-        Self.routingFrontController(set: frontController, declined: frontControllerDeclined, detected: detectedFrontController)
-    }
-
-    /// The one rule: the script the user set, else the detected one unless declined.
-    static func routingFrontController(set: String?, declined: Bool, detected: String?) -> String? {
-        set ?? (declined ? nil : detected)
+        InventoryRules.routingFrontController(set: frontController, declined: frontControllerDeclined, detected: detectedFrontController)
     }
 
     /// The routing front controller was detected, not set by the user.

@@ -20,10 +20,11 @@ public struct CrawlIssue: Sendable, Hashable, Codable {
     }
 }
 
-extension AppDatabase {
+extension CrawlStore {
     /// Records a crawl as running. Crawls left `running` by a process that no longer exists
     /// (killed, crashed) are marked `interrupted` first.
-    public func beginCrawl(siteID: SiteID) throws -> CrawlRecord {
+    @available(*, noasync)
+    public func begin(siteID: SiteID) throws -> CrawlRecord {
         try writer.write { db in
             try Self.markInterruptedCrawls(db, now: clock.now())
             var crawl = CrawlRecord(
@@ -42,42 +43,20 @@ extension AppDatabase {
         }
     }
 
-    /// Marks crawls and probe runs whose process has died as interrupted (dropping the results such
-    /// a probe run had saved); returns how many.
-    @discardableResult
-    public func recoverInterruptedRuns() throws -> Int {
-        let now = clock.now()
-        return try writer.write { db in try Self.markInterruptedCrawls(db, now: now) + Self.markInterruptedProbeRuns(db, now: now) }
-    }
-
     @discardableResult
     static func markInterruptedCrawls(_ db: Database, now: Date) throws -> Int {
-        try interruptDeadRuns(db, table: CrawlRecord.databaseTableName, message: "the crawling process stopped before committing", now: now)
-    }
-
-    /// Marks `running` rows of a job table (crawls, probe runs) whose process has died as
-    /// `interrupted`; returns how many.
-    static func interruptDeadRuns(_ db: Database, table: String, message: String, now: Date) throws -> Int {
-        let dead = try Row.fetchAll(db, sql: "SELECT id, pid FROM \(table) WHERE status = 'running'")
-            .filter { !isAlive($0["pid"]) }
-            .map { row -> Int64 in row["id"] }
-        guard !dead.isEmpty else { return 0 }
-        try db.execute(
-            sql:
-                "UPDATE \(table) SET status = 'interrupted', finished_at = ?, error = ? WHERE id IN (\(dead.map(String.init).joined(separator: ",")))",
-            arguments: [now, message]
+        try AppDatabase.interruptDeadRuns(
+            db,
+            table: CrawlRecord.databaseTableName,
+            message: "the crawling process stopped before committing",
+            now: now
         )
-        return dead.count
-    }
-
-    static func isAlive(_ pid: Int32?) -> Bool {
-        guard let pid, pid > 0 else { return false }
-        return kill(pid, 0) == 0 || errno == EPERM
     }
 
     /// The inventory of a site as the reconciler needs it, read straight from SQLite's rows
     /// into one compact table (no String or dictionary entry per row: at a million URLs that was
     /// most of a re-crawl's memory).
+    @available(*, noasync)
     public func knownURLs(siteID: SiteID) throws -> KnownInventory {
         try writer.read { db in
             let statement = try db.makeStatement(
@@ -119,7 +98,8 @@ extension AppDatabase {
 
     /// Applies a crawl's changes and marks it succeeded, all in one transaction: a crawl that
     /// dies before this returns leaves the previous inventory exactly as it was.
-    public func finishCrawl<Found: FoundURLs>(
+    @available(*, noasync)
+    public func finish<Found: FoundURLs>(
         _ crawl: CrawlRecord,
         changes: InventoryChanges<Found>,
         issues: [CrawlIssue],
@@ -136,12 +116,12 @@ extension AppDatabase {
             for path in bareDirectories { try bare.execute(arguments: [crawl.siteID, path]) }
             // The docroot's own front controller, as this crawl found it: when it appears, moves or
             // goes, URLs without a file change hands (unless the user set or declined one).
-            let routingBefore = try Self.missingOwner(db, siteID: crawl.siteID)
+            let routingBefore = try InventoryRules.missingOwner(db, siteID: crawl.siteID)
             try db.execute(
                 sql: "UPDATE sites SET detected_front_controller = ? WHERE id = ?",
                 arguments: [htaccess.first { $0.directory.isEmpty }?.frontController, crawl.siteID]
             )
-            let routingChanged = try Self.missingOwner(db, siteID: crawl.siteID) != routingBefore
+            let routingChanged = try InventoryRules.missingOwner(db, siteID: crawl.siteID) != routingBefore
             var events: [(Int64, OwnerChange)] = []
             let remove = try db.makeStatement(
                 sql: "UPDATE urls SET owner = ?, gone = ?, file_path = CASE WHEN ? THEN file_path ELSE NULL END, changed_crawl = ? WHERE id = ?"
@@ -181,15 +161,15 @@ extension AppDatabase {
             for item in issues {
                 try issue.execute(arguments: [crawlID, item.filePath, item.kind, item.message])
             }
-            try Self.syncQueryPages(db, siteID: crawl.siteID)
+            try InventoryRules.syncQueryPages(db, siteID: crawl.siteID)
             if routingChanged {
-                try Self.syncRouteOwners(db, siteID: crawl.siteID)
-                try Self.refreshDrift(db, siteID: crawl.siteID)
+                try InventoryRules.syncRouteOwners(db, siteID: crawl.siteID)
+                try InventoryRules.refreshDrift(db, siteID: crawl.siteID)
             }
-            try Self.applyRoutePrefixes(db, siteID: crawl.siteID)
-            try Self.markAliases(db, siteID: crawl.siteID)
-            try Self.markNeverPages(db, siteID: crawl.siteID)
-            try Self.recordSnapshot(db, siteID: crawl.siteID, source: "crawl", at: now)
+            try InventoryRules.applyRoutePrefixes(db, siteID: crawl.siteID)
+            try InventoryRules.markAliases(db, siteID: crawl.siteID)
+            try InventoryRules.markNeverPages(db, siteID: crawl.siteID)
+            try InventoryStore.recordSnapshot(db, siteID: crawl.siteID, source: "crawl", at: now)
             var done = crawl
             done.finishedAt = now
             done.status = .succeeded
@@ -247,7 +227,8 @@ extension AppDatabase {
     }
 
     /// Records that a crawl failed; the inventory is untouched.
-    public func failCrawl(_ crawl: CrawlRecord, error: String) throws {
+    @available(*, noasync)
+    public func fail(_ crawl: CrawlRecord, error: String) throws {
         try writer.write { db in
             var failed = crawl
             failed.status = .failed
@@ -257,11 +238,13 @@ extension AppDatabase {
         }
     }
 
-    public func crawl(id: Int64) throws -> CrawlRecord? {
+    @available(*, noasync)
+    public func find(id: Int64) throws -> CrawlRecord? {
         try writer.read { db in try CrawlRecord.fetchOne(db, key: id) }
     }
 
-    public func crawls(siteID: SiteID, limit: Int = 20) throws -> [CrawlRecord] {
+    @available(*, noasync)
+    public func recent(siteID: SiteID, limit: Int = 20) throws -> [CrawlRecord] {
         try writer.read { db in try Self.crawls(db, siteID: siteID, limit: limit) }
     }
 
@@ -269,7 +252,8 @@ extension AppDatabase {
         try CrawlRecord.filter(Column("site_id") == siteID).order(Column("id").desc).limit(limit).fetchAll(db)
     }
 
-    public func crawlIssues(crawlID: Int64) throws -> [CrawlIssueRecord] {
+    @available(*, noasync)
+    public func issues(crawlID: Int64) throws -> [CrawlIssueRecord] {
         try writer.read { db in try CrawlIssueRecord.filter(Column("crawl_id") == crawlID).order(Column("id")).fetchAll(db) }
     }
 }

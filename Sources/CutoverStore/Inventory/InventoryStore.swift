@@ -119,11 +119,12 @@ public struct URLQuery: Sendable, Hashable {
     }
 }
 
-extension AppDatabase {
+extension InventoryStore {
     /// Counts by owner, read from the covering index `urls_site_counts` (group by the raw
     /// columns so SQLite walks the index in order).
+    @available(*, noasync)
     public func summary(siteID: SiteID) throws -> InventorySummary {
-        try writer.read { db in try Self.summary(db, siteID: siteID) }
+        try writer.read { db in try InventoryStore.summary(db, siteID: siteID) }
     }
 
     static func summary(_ db: Database, siteID: SiteID) throws -> InventorySummary {
@@ -150,6 +151,7 @@ extension AppDatabase {
     }
 
     /// One page of URLs, through a cached statement (prepared once per query shape).
+    @available(*, noasync)
     public func urls(siteID: SiteID, query: URLQuery = URLQuery()) throws -> [URLRecord] {
         let sql = URLQuerySQL(siteID: siteID, query: query)
         return try writer.read { db in
@@ -159,7 +161,8 @@ extension AppDatabase {
     }
 
     /// One page of URLs as the API and `--json` show them, with their traffic.
-    public func urlViews(siteID: SiteID, query: URLQuery = URLQuery()) throws -> [URLView] {
+    @available(*, noasync)
+    public func views(siteID: SiteID, query: URLQuery = URLQuery()) throws -> [URLView] {
         let sql = URLQuerySQL(siteID: siteID, query: query)
         return try writer.read { db in
             let statement = try db.cachedStatement(sql: sql.page)
@@ -174,7 +177,7 @@ extension AppDatabase {
     /// queues. At 1,000,000 URLs it reads for ~0.1 s: a long read, kept off the server's few
     /// blocking-pool threads that serve the pages (no p99 change measured at 1,000,000 URLs,
     /// where the cached total is recomputed every two seconds).
-    public func countURLs(siteID: SiteID, query: URLQuery) async throws -> Int {
+    public func count(siteID: SiteID, query: URLQuery) async throws -> Int {
         var unlimited = query
         unlimited.limit = nil
         unlimited.offset = 0
@@ -183,6 +186,7 @@ extension AppDatabase {
         return try await writer.read { db in try Int.fetchOne(db.cachedStatement(sql: sql.count), arguments: sql.arguments) ?? 0 }
     }
 
+    @available(*, noasync)
     public func url(siteID: SiteID, id: Int64) throws -> URLRecord? {
         try writer.read { db in try Self.url(db, siteID: siteID, id: id) }
     }
@@ -191,13 +195,15 @@ extension AppDatabase {
         try URLRecord.filter(URLRecord.Columns.siteID == siteID && Column("id") == id).fetchOne(db)
     }
 
+    @available(*, noasync)
     public func url(siteID: SiteID, path: String) throws -> URLRecord? {
         try writer.read { db in
             try URLRecord.filter(URLRecord.Columns.siteID == siteID && URLRecord.Columns.path == path).fetchOne(db)
         }
     }
 
-    public func ownershipEvents(urlID: Int64) throws -> [OwnershipEventRecord] {
+    @available(*, noasync)
+    public func events(urlID: Int64) throws -> [OwnershipEventRecord] {
         try writer.read { db in try Self.ownershipEvents(db, urlID: urlID) }
     }
 
@@ -214,15 +220,6 @@ extension AppDatabase {
         )
     }
 
-    /// A LIKE pattern matching strings that start with `prefix` literally.
-    static func likePrefix(_ prefix: String) -> String {
-        var escaped = ""
-        for character in prefix {
-            if character == "%" || character == "_" || character == "\\" { escaped.append("\\") }
-            escaped.append(character)
-        }
-        return escaped + "%"
-    }
 }
 
 /// The SQL of a URL query, with its arguments. Values are always bound, never spliced, and the
@@ -265,10 +262,10 @@ struct URLQuerySQL {
         // Every URL has at least 0 requests; "at least 1" reads the hits index (NULL is none).
         if let minHits = query.minHits, minHits > 0 { add("urls.hits >= ?", minHits) }
         if let search = query.search, !search.isEmpty {
-            let pattern = "%" + String(AppDatabase.likePrefix(search).dropLast()) + "%"
+            let pattern = "%" + String(InventoryRules.likePrefix(search).dropLast()) + "%"
             add("(urls.path LIKE ? ESCAPE '\\' OR urls.file_path LIKE ? ESCAPE '\\')", pattern, pattern)
         }
-        if let prefix = query.pathPrefix, !prefix.isEmpty { add("urls.path LIKE ? ESCAPE '\\'", AppDatabase.likePrefix(prefix)) }
+        if let prefix = query.pathPrefix, !prefix.isEmpty { add("urls.path LIKE ? ESCAPE '\\'", InventoryRules.likePrefix(prefix)) }
         if let after = query.afterPath, query.sort == .path { add(query.descending ? "urls.path < ?" : "urls.path > ?", after) }
         filter = " WHERE " + conditions.joined(separator: " AND ")
         if ordered {
@@ -307,18 +304,18 @@ public struct URLDetailRecords: Sendable {
     public var queryValues: [QueryValue]
 }
 
-extension AppDatabase {
+extension InventoryStore {
     /// The URL's detail in one read transaction (a probe finishing meanwhile cannot show a URL
     /// state without its probe), or nil for an unknown id.
-    public func urlDetail(siteID: SiteID, id: Int64) async throws -> URLDetailRecords? {
+    public func detail(siteID: SiteID, id: Int64) async throws -> URLDetailRecords? {
         try await writer.read { db in
             guard let url = try Self.url(db, siteID: siteID, id: id) else { return nil }
             return URLDetailRecords(
                 url: url,
-                probes: try Self.probeHistory(db, urlID: url.id, limit: 50),
+                probes: try ProbeStore.probeHistory(db, urlID: url.id, limit: 50),
                 events: try Self.ownershipEvents(db, urlID: url.id),
-                traffic: try Self.traffic(db, siteID: siteID, path: url.path),
-                queryValues: try Self.queryValues(db, siteID: siteID, path: url.path)
+                traffic: try TrafficStore.traffic(db, siteID: siteID, path: url.path),
+                queryValues: try TrafficStore.queryValues(db, siteID: siteID, path: url.path)
             )
         }
     }

@@ -88,12 +88,13 @@ extension UnsafeBufferPointer<UInt8> {
     }
 }
 
-extension AppDatabase {
+extension InventoryStore {
     /// Calls `body` with each URL of a page, read in place (see `URLRow`); the same rows, in the
     /// same order, as `urls(siteID:query:)`. One statement, so SQLite's own statement transaction
     /// gives it one snapshot: GRDB's explicit BEGIN and COMMIT around it (`read`) were a twentieth
     /// of the page's CPU (perf), and `unsafeRead` leaves them out. Read on the calling thread's
     /// own connection when it has one (`ThreadReaders`).
+    @available(*, noasync)
     public func forEachURL(siteID: SiteID, query: URLQuery, _ body: (URLRow) throws -> Void) throws {
         let sql = URLQuerySQL(siteID: siteID, query: query)
         let reader: any DatabaseReader = threadReaders?.connection() ?? writer

@@ -2,14 +2,10 @@ import CutoverCore
 import Foundation
 import GRDB
 
-extension AppDatabase {
+extension CrawlStore {
     /// The `.htaccess` files the last successful crawl found, by folder.
-    public func htaccessFiles(siteID: SiteID) throws -> [HtaccessFile] {
-        try writer.read { db in try Self.htaccessFiles(db, siteID: siteID) }
-    }
-
     public func htaccessFiles(siteID: SiteID) async throws -> [HtaccessFile] {
-        try await writer.read { db in try Self.htaccessFiles(db, siteID: siteID) }
+        try await writer.read { db in try CrawlStore.htaccessFiles(db, siteID: siteID) }
     }
 
     static func htaccessFiles(_ db: Database, siteID: SiteID) throws -> [HtaccessFile] {

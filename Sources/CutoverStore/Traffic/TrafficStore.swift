@@ -173,18 +173,12 @@ public struct TrafficRow: Sendable, Equatable {
     public var otherKeyHits: Int
 }
 
-extension AppDatabase {
+extension TrafficStore {
     /// Most normalised query strings kept per path, and values kept per query key.
     public static let queriesPerPath = 50
     public static let valuesPerKey = 200
     /// Most query keys kept per path (the rest: `traffic.other_key_hits`).
     public static let keysPerPath = 50
-
-    public func logFileStates(siteID: SiteID) throws -> [LogFileState] {
-        try writer.read { db in
-            try LogFileState.filter(Column("site_id") == siteID).order(Column("id")).fetchAll(db)
-        }
-    }
 
     /// Stores a stretch of log and how far the file has been read, in one transaction: a crash
     /// between two stretches loses nothing and counts nothing twice.
@@ -198,8 +192,9 @@ extension AppDatabase {
     /// `addingRequestedURLs` (the import's last stretch) adds the requested URLs in the same
     /// transaction: a kill between the counts and the URLs cannot leave URLs that no later
     /// import adds ("nothing new"). Returns the new state and how many URLs were added.
+    @available(*, noasync)
     @discardableResult
-    public func recordLogStretch(
+    public func recordStretch(
         _ state: LogFileState,
         batch: TrafficBatch,
         storedOffset: Int64?,
@@ -229,6 +224,7 @@ extension AppDatabase {
     /// when its stored stretches counted nothing (every line bad or skipped, as a wrong format or
     /// host left it before imports refused such stretches); otherwise reading it again would
     /// count its lines twice. Returns the forgotten rows.
+    @available(*, noasync)
     @discardableResult
     public func resetLogFile(siteID: SiteID, path: String) throws -> [LogFileState] {
         try writer.write { db in
@@ -251,6 +247,7 @@ extension AppDatabase {
     /// got 4xx (noise), a folder's URL without its slash when the folder is known (Apache
     /// redirects it), `script.php/more` (PHP answers it with PATH_INFO), and paths with control
     /// characters (`%0A`, `%00`: the export refuses them in a config file, and no page has them).
+    @available(*, noasync)
     @discardableResult
     public func addRequestedURLs(siteID: SiteID) throws -> Int {
         try writer.write { db in try Self.addRequestedURLs(db, siteID: siteID) }
@@ -259,7 +256,7 @@ extension AppDatabase {
     static func addRequestedURLs(_ db: Database, siteID: SiteID) throws -> Int {
         do {
             // The fallback's (Swift) or, on a front-controller site, the front controller's (PHP).
-            let owner = try Self.missingOwner(db, siteID: siteID)
+            let owner = try InventoryRules.missingOwner(db, siteID: siteID)
             try db.execute(
                 sql: """
                     INSERT INTO urls (site_id, path, owner, flags)
@@ -268,22 +265,23 @@ extension AppDatabase {
                       AND t.path NOT GLOB '*%[01][0-9A-F]*' AND instr(t.path, '%7F') = 0
                       AND NOT EXISTS (SELECT 1 FROM urls u WHERE u.site_id = t.site_id AND u.path = t.path)
                       AND NOT EXISTS (SELECT 1 FROM urls u WHERE u.site_id = t.site_id AND u.path = t.path || '/')
-                      AND NOT \(Self.underAlias("t"))
+                      AND NOT \(InventoryRules.underAlias("t"))
                     ORDER BY t.hits DESC, t.path LIMIT ?
                     """,
                 arguments: [owner, URLFlags.fromLog.rawValue, siteID, Self.requestedURLsPerImport]
             )
-            let added = db.changesCount + (try Self.syncQueryPages(db, siteID: siteID))
-            try Self.applyRoutePrefixes(db, siteID: siteID)
-            try Self.markNeverPages(db, siteID: siteID)
+            let added = db.changesCount + (try InventoryRules.syncQueryPages(db, siteID: siteID))
+            try InventoryRules.applyRoutePrefixes(db, siteID: siteID)
+            try InventoryRules.markNeverPages(db, siteID: siteID)
             // A file someone requested is a page after all; the traffic decides with the probes.
-            try Self.markIncludes(db, siteID: siteID)
+            try InventoryRules.markIncludes(db, siteID: siteID)
             return added
         }
     }
 
     /// Stores counts that belong to no remembered file (standard input).
-    public func recordTraffic(_ batch: TrafficBatch, siteID: SiteID) throws {
+    @available(*, noasync)
+    public func record(_ batch: TrafficBatch, siteID: SiteID) throws {
         try writer.write { db in try Self.add(batch, siteID: siteID, db: db) }
     }
 
@@ -408,7 +406,7 @@ extension AppDatabase {
     /// made (`syncQueryPages`): a value outside the kept top ones leaves no row.
     private static func addPageDays(_ pageDays: [TrafficBatch.DayKey: TrafficCounts], siteID: SiteID, db: Database) throws {
         guard !pageDays.isEmpty else { return }
-        try syncQueryPages(db, siteID: siteID)
+        try InventoryRules.syncQueryPages(db, siteID: siteID)
         var insert = try BoundStatement(
             db,
             sql: """
@@ -534,7 +532,7 @@ extension AppDatabase {
 
     /// One page of a site's traffic table and how many rows match, in one read transaction.
     /// `prefix` keeps paths that start with it.
-    public func trafficPage(
+    public func page(
         siteID: SiteID,
         order: TrafficOrder,
         prefix: String?,
@@ -561,7 +559,7 @@ extension AppDatabase {
 
     /// Requests per UTC day over the last `days` days (today included, by the store's clock),
     /// oldest first; days without traffic are left out.
-    public func trafficByDay(siteID: SiteID, days: Int) async throws -> [TrafficDayView] {
+    public func byDay(siteID: SiteID, days: Int) async throws -> [TrafficDayView] {
         let today = Int(clock.now().timeIntervalSince1970.rounded(.down)) / 86_400
         return try await writer.read { db in
             try Row.fetchAll(
@@ -585,14 +583,18 @@ extension AppDatabase {
         }
     }
 
-    public func logFileStates(siteID: SiteID) async throws -> [LogFileState] {
-        try await writer.read { db in
+    /// The stored state of each log file of the site (synchronous: the importer reads it on its
+    /// blocking thread; the server reads it through `blockingRead`).
+    @available(*, noasync)
+    public func logFiles(siteID: SiteID) throws -> [LogFileState] {
+        try writer.read { db in
             try LogFileState.filter(Column("site_id") == siteID).order(Column("id")).fetchAll(db)
         }
     }
 
     /// The most requested paths of a site.
-    public func topTraffic(siteID: SiteID, limit: Int) throws -> [TrafficRow] {
+    @available(*, noasync)
+    public func top(siteID: SiteID, limit: Int) throws -> [TrafficRow] {
         try writer.read { db in
             try Row.fetchAll(
                 db,
@@ -604,7 +606,8 @@ extension AppDatabase {
         }
     }
 
-    public func traffic(siteID: SiteID, path: String) throws -> TrafficRow? {
+    @available(*, noasync)
+    public func row(siteID: SiteID, path: String) throws -> TrafficRow? {
         try writer.read { db in try Self.traffic(db, siteID: siteID, path: path) }
     }
 
@@ -614,7 +617,8 @@ extension AppDatabase {
 
     /// Query keys of a path with their most requested values (at most `valuesPerKey` each, and
     /// the key's "other values" row), by key. Bounded: keys per path are capped at `keysPerPath`.
-    public func queryValues(siteID: SiteID, path: String, valuesPerKey: Int = AppDatabase.valuesPerKey) throws -> [QueryValue] {
+    @available(*, noasync)
+    public func queryValues(siteID: SiteID, path: String, valuesPerKey: Int = TrafficStore.valuesPerKey) throws -> [QueryValue] {
         try writer.read { db in try Self.queryValues(db, siteID: siteID, path: path, valuesPerKey: valuesPerKey) }
     }
 
@@ -635,6 +639,7 @@ extension AppDatabase {
         ).map { row in QueryValue(key: row["key"], value: (row["is_other"] as Bool) ? nil : row["value"], hits: row["hits"]) }
     }
 
+    @available(*, noasync)
     public func queries(siteID: SiteID, path: String) throws -> [(query: String, hits: Int)] {
         try writer.read { db in
             try Row.fetchAll(
@@ -664,18 +669,12 @@ extension AppDatabase {
     }
 }
 
-extension AppDatabase {
+extension TrafficStore {
     /// The traffic figures of a site in one read transaction: Swift's share of page requests over
     /// 7 and 30 days, what to port next, orphans, includes and noise.
-    public func trafficSummary(siteID: SiteID, orphanDays: Int = TrafficSummary.defaultOrphanDays, listLimit: Int = 20) async throws -> TrafficSummary
-    {
+    public func summary(siteID: SiteID, orphanDays: Int = TrafficSummary.defaultOrphanDays, listLimit: Int = 20) async throws -> TrafficSummary {
         let today = Int(clock.now().timeIntervalSince1970.rounded(.down)) / 86_400
         return try await writer.read { db in try Self.trafficSummary(db, siteID: siteID, today: today, orphanDays: orphanDays, listLimit: listLimit) }
-    }
-
-    public func trafficSummary(siteID: SiteID, orphanDays: Int = TrafficSummary.defaultOrphanDays, listLimit: Int = 20) throws -> TrafficSummary {
-        let today = Int(clock.now().timeIntervalSince1970.rounded(.down)) / 86_400
-        return try writer.read { db in try Self.trafficSummary(db, siteID: siteID, today: today, orphanDays: orphanDays, listLimit: listLimit) }
     }
 
     static func trafficSummary(_ db: Database, siteID: SiteID, today: Int, orphanDays: Int, listLimit: Int) throws -> TrafficSummary {
@@ -736,7 +735,7 @@ extension AppDatabase {
             sql: "SELECT t.path, t.hits, t.hits - t.bot_hits AS human \(noiseFilter) ORDER BY t.hits DESC, t.path LIMIT ?",
             arguments: [siteID, listLimit]
         ).map { RankedPage(path: $0["path"], hits: $0["hits"], humanHits: $0["human"]) }
-        summary.pageKeySuggestions = try pageKeySuggestions(db, siteID: siteID, limit: 5)
+        summary.pageKeySuggestions = try InventoryStore.pageKeySuggestions(db, siteID: siteID, limit: 5)
         return summary
     }
 
@@ -754,22 +753,6 @@ extension AppDatabase {
           AND (u.flags & \(URLFlags.includedBySource.rawValue) != 0 OR \(answersLikeAnInclude))
           AND NOT EXISTS (SELECT 1 FROM traffic t WHERE t.site_id = u.site_id AND t.path = u.path AND t.hits > t.bot_hits))
         """
-
-    /// Sets the `include` flag of the site's URLs from their latest probes and the traffic,
-    /// and clears it where either changed its mind; returns how many URLs changed. Runs in the
-    /// transaction that stores a probe run or a log import, so counts never see a half state.
-    @discardableResult
-    static func markIncludes(_ db: Database, siteID: SiteID) throws -> Int {
-        let bit = URLFlags.include.rawValue
-        try db.execute(
-            sql: """
-                UPDATE urls AS u SET flags = CASE WHEN \(isInclude) THEN flags | \(bit) ELSE flags & ~\(bit) END
-                WHERE u.site_id = ? AND ((u.flags & \(bit)) != 0) != \(isInclude)
-                """,
-            arguments: [siteID]
-        )
-        return db.changesCount
-    }
 
     /// Swift's share of page requests on days after `since`. Each path's hits are attributed
     /// by the log where its lines said who answered, else by the URL's latest probe, else by

@@ -38,12 +38,13 @@ public struct ExportRecord: Codable, FetchableRecord, MutablePersistableRecord, 
 
 extension ExportForm: DatabaseValueConvertible {}
 
-extension AppDatabase {
+extension ExportStore {
     /// Stores an export unless it is byte-identical to the newest one of the same form.
     @discardableResult
     /// Stores `export` (identical consecutive exports of a form are stored once) with its id
     /// stamped into its content (`ExportStamp`); `sha256` is the hash without the stamp.
-    public func saveExport(_ export: ExportRecord) throws -> ExportRecord {
+    @available(*, noasync)
+    public func save(_ export: ExportRecord) throws -> ExportRecord {
         try writer.write { db in
             if let latest = try ExportRecord.filter(Column("site_id") == export.siteID && Column("form") == export.form)
                 .order(Column("id").desc).fetchOne(db), latest.sha256 == export.sha256
@@ -58,7 +59,8 @@ extension AppDatabase {
         }
     }
 
-    public func exports(siteID: SiteID, form: ExportForm? = nil, limit: Int = 50) throws -> [ExportRecord] {
+    @available(*, noasync)
+    public func list(siteID: SiteID, form: ExportForm? = nil, limit: Int = 50) throws -> [ExportRecord] {
         try writer.read { db in
             var request = ExportRecord.filter(Column("site_id") == siteID)
             if let form { request = request.filter(Column("form") == form) }
@@ -66,7 +68,8 @@ extension AppDatabase {
         }
     }
 
-    public func export(id: Int64, siteID: SiteID) throws -> ExportRecord? {
+    @available(*, noasync)
+    public func find(id: Int64, siteID: SiteID) throws -> ExportRecord? {
         try writer.read { db in try ExportRecord.filter(Column("id") == id && Column("site_id") == siteID).fetchOne(db) }
     }
 
@@ -75,6 +78,7 @@ extension AppDatabase {
     /// What the first export changes besides the plan, while no export is stored and no probe
     /// has found the fallback working: URLs without a file the fallback starts to answer (known
     /// ones, and the logs' most requested 404s), and directories without an index file.
+    @available(*, noasync)
     public func fallbackTakeover(site: SiteRecord, noiseLimit: Int = 100) throws -> FallbackTakeover? {
         try writer.read { db in
             let siteID = site.id
@@ -116,6 +120,7 @@ extension AppDatabase {
         }
     }
 
+    @available(*, noasync)
     public func ownerChanges(siteID: SiteID) throws -> [URLRecord] {
         try writer.read { db in
             try URLRecord.filter(

@@ -14,7 +14,7 @@ public struct OwnerSnapshot: Codable, FetchableRecord, Sendable, Hashable {
     public var drift: Int
 }
 
-extension AppDatabase {
+extension InventoryStore {
     /// Appends the current page counts, as `InventorySummary` counts them (called inside the
     /// crawl's or probe's transaction, so both see one state).
     static func recordSnapshot(_ db: Database, siteID: SiteID, source: String, at now: Date) throws {
@@ -28,8 +28,9 @@ extension AppDatabase {
         )
     }
 
+    @available(*, noasync)
     public func snapshots(siteID: SiteID, limit: Int = 500) throws -> [OwnerSnapshot] {
-        try writer.read { db in try Self.snapshots(db, siteID: siteID, limit: limit) }
+        try writer.read { db in try InventoryStore.snapshots(db, siteID: siteID, limit: limit) }
     }
 
     static func snapshots(_ db: Database, siteID: SiteID, limit: Int) throws -> [OwnerSnapshot] {
@@ -43,21 +44,22 @@ extension AppDatabase {
 
     /// What `/metrics` shows of each site, read in one transaction (one consistent answer, one
     /// read instead of four per site).
-    public func siteGauges() async throws -> [SiteGauges] {
+    public func gauges() async throws -> [SiteGauges] {
         try await writer.read { db in
-            try Self.sites(db).map { site in
+            try SiteStore.sites(db).map { site in
                 SiteGauges(
                     site: site.name,
-                    counts: try Self.summary(db, siteID: site.id),
-                    drift: try Self.driftCount(db, siteID: site.id),
-                    latestProbe: try Self.probeRuns(db, siteID: site.id, limit: 1).first
+                    counts: try InventoryStore.summary(db, siteID: site.id),
+                    drift: try InventoryStore.driftCount(db, siteID: site.id),
+                    latestProbe: try ProbeStore.probeRuns(db, siteID: site.id, limit: 1).first
                 )
             }
         }
     }
 
+    @available(*, noasync)
     public func driftCount(siteID: SiteID) throws -> Int {
-        try writer.read { db in try Self.driftCount(db, siteID: siteID) }
+        try writer.read { db in try InventoryStore.driftCount(db, siteID: siteID) }
     }
 
     static func driftCount(_ db: Database, siteID: SiteID) throws -> Int {

@@ -34,7 +34,7 @@ public enum PlanError: Error, CustomStringConvertible, Equatable {
         case .nothingSelected(let what): "no page matches \(what)"
         case .invalidPath(let path): "'\(path)' is not a URL path (it must start with '/', and each '%' must begin an escape such as %20)"
         case .invalidTarget(let owner): "pages can be flipped to swift or php, not \(owner.rawValue)"
-        case .reasonTooLong(let count): "the reason has \(count) characters; at most \(AppDatabase.maxReasonLength) are kept"
+        case .reasonTooLong(let count): "the reason has \(count) characters; at most \(PlanStore.maxReasonLength) are kept"
         case .prefixNeedsForce(let prefix, let covers):
             "the route prefix '\(ConfigText.visible(prefix))' covers \(covers): every URL below it would reach Swift, files included; "
                 + "if that is meant, flip again with force (--force) and a reason (--reason)"
@@ -49,28 +49,11 @@ public struct FlipResult: Sendable, Hashable, Codable {
     public var unchanged: [String]
 }
 
-extension AppDatabase {
+extension PlanStore {
     /// Plans `selection` for `target` (swift, or php to roll back), recording an ownership event
     /// per changed URL. A URL and the directory URL answered by the same file move together.
     /// Refuses unknown URLs, static files, and php for pages whose file is gone; all or nothing.
-    public func flip(
-        siteID: SiteID,
-        _ selection: URLSelection,
-        to target: Owner,
-        reason: String,
-        actor: String = "cli",
-        redirectTo: String? = nil,
-        force: Bool = false
-    )
-        throws -> FlipResult
-    {
-        let redirect = try Self.checkFlip(target: target, reason: reason, redirectTo: redirectTo)
-        let now = clock.now()
-        return try writer.write { db in
-            try Self.flip(db, siteID: siteID, selection, to: target, reason: reason, actor: actor, redirect: redirect, force: force, at: now)
-        }
-    }
-
+    @discardableResult
     public func flip(
         siteID: SiteID,
         _ selection: URLSelection,
@@ -134,7 +117,7 @@ extension AppDatabase {
     ) throws -> FlipResult {
         do {
             // On a front-controller site a prefix is a route: every URL below it, known or not.
-            let frontController = try missingOwner(db, siteID: siteID) == .php
+            let frontController = try InventoryRules.missingOwner(db, siteID: siteID) == .php
             var routes: [String] = []
             var unchangedRoutes: [String] = []
             // A prefix with a query (`/index.php?page=`) selects query-identified pages, no route.
@@ -228,7 +211,7 @@ extension AppDatabase {
                 let query = path.contains("?")
                 guard let canonical = query ? QueryPage.canonical(path) : PathEncoding.canonical(path) else { throw PlanError.invalidPath(path) }
                 let known = try pages.filter(URLRecord.Columns.path == canonical).fetchOne(db)
-                guard let url = try known ?? (query ? addQueryPage(db, siteID: siteID, url: canonical) : nil) else {
+                guard let url = try known ?? (query ? InventoryRules.addQueryPage(db, siteID: siteID, url: canonical) : nil) else {
                     throw PlanError.unknownURL(path)
                 }
                 guard url.owner != .static else { throw PlanError.staticFile(path) }
@@ -240,7 +223,7 @@ extension AppDatabase {
                 throw PlanError.invalidPath(prefix)
             }
             let found = try pages.filter(URLRecord.Columns.owner != Owner.static)
-                .filter(URLRecord.Columns.path.like(likePrefix(canonical), escape: "\\")).fetchAll(db)
+                .filter(URLRecord.Columns.path.like(InventoryRules.likePrefix(canonical), escape: "\\")).fetchAll(db)
             if found.isEmpty { throw PlanError.nothingSelected("prefix '\(prefix)'") }
             return found
         case .glob(let pattern):
@@ -252,6 +235,7 @@ extension AppDatabase {
 
     /// The plan as the renderer needs it: pages planned for Swift whose PHP file is still on
     /// disk (the fallback already covers the others), and redirects.
+    @available(*, noasync)
     public func exportInput(site: SiteRecord, mapFilePath: String? = nil) throws -> ExportInput {
         try writer.read { db in try Self.exportInput(db, site: site, mapFilePath: mapFilePath) }
     }
@@ -270,9 +254,9 @@ extension AppDatabase {
                 flips: flips,
                 redirects: redirects,
                 mapFilePath: mapFilePath,
-                htaccess: try Self.htaccessFiles(db, siteID: site.id),
-                prefixes: try Self.routePrefixes(db, siteID: site.id),
-                scriptDirectories: try Self.pageKeyDirectoryURLs(db, site: site),
+                htaccess: try CrawlStore.htaccessFiles(db, siteID: site.id),
+                prefixes: try PlanStore.routePrefixes(db, siteID: site.id),
+                scriptDirectories: try InventoryStore.pageKeyDirectoryURLs(db, site: site),
                 directoriesToSwift: site.sendsDirectoriesToSwift
             )
         }
@@ -293,9 +277,10 @@ public struct PlanDifference: Sendable, Hashable, Codable {
     public var isEmpty: Bool { toSwift.isEmpty && toPHP.isEmpty && redirects.isEmpty }
 }
 
-extension AppDatabase {
+extension PlanStore {
     /// What restoring a stored plan (`flips`, `redirects` as `from -> to`) would change today.
-    public func planDifference(siteID: SiteID, flips: [String], redirects: [String: String]) throws -> PlanDifference {
+    @available(*, noasync)
+    public func difference(siteID: SiteID, flips: [String], redirects: [String: String]) throws -> PlanDifference {
         try writer.read { db in try Self.planDifference(db, siteID: siteID, flips: flips, redirects: redirects) }
     }
 
@@ -325,7 +310,8 @@ extension AppDatabase {
     /// Makes a stored plan today's plan again, in one transaction: its flips and redirects to
     /// Swift, today's other flips back to PHP (each an ownership event with `reason`). URLs the
     /// inventory no longer has are left out (`missing`).
-    public func restorePlan(
+    @available(*, noasync)
+    public func restore(
         siteID: SiteID,
         flips: [String],
         redirects: [String: String],

@@ -20,7 +20,7 @@ public struct WallClock: Sendable {
 /// Owns the SQLite connection pool and the schema. The rest of the code asks it for reads and
 /// writes by intent; no other type issues SQL.
 public struct AppDatabase: Sendable {
-    public let writer: any DatabaseWriter
+    let writer: any DatabaseWriter
     /// Opened `.readOnly`: reading commands work, writes fail.
     public private(set) var isReadOnly = false
     /// Where every time the store records comes from (started, finished, flipped at); tests set
@@ -181,13 +181,13 @@ public struct AppDatabase: Sendable {
     /// never by a partial `migrateUpTo`).
     static let afterMigration: [String: @Sendable (Database) throws -> Void] = [
         "0022_progress_truth": { db in
-            for siteID in try SiteID.fetchAll(db, sql: "SELECT id FROM sites") { try markNeverPages(db, siteID: siteID) }
+            for siteID in try SiteID.fetchAll(db, sql: "SELECT id FROM sites") { try InventoryRules.markNeverPages(db, siteID: siteID) }
         },
         "0023_detected_front_controller": { db in
-            for siteID in try SiteID.fetchAll(db, sql: "SELECT id FROM sites") where try syncRouteOwners(db, siteID: siteID) > 0 {
-                try refreshDrift(db, siteID: siteID)
-                try markAliases(db, siteID: siteID)
-                try markNeverPages(db, siteID: siteID)
+            for siteID in try SiteID.fetchAll(db, sql: "SELECT id FROM sites") where try InventoryRules.syncRouteOwners(db, siteID: siteID) > 0 {
+                try InventoryRules.refreshDrift(db, siteID: siteID)
+                try InventoryRules.markAliases(db, siteID: siteID)
+                try InventoryRules.markNeverPages(db, siteID: siteID)
             }
         },
     ]

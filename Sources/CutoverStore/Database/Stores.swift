@@ -1,0 +1,89 @@
+import Dispatch
+import GRDB
+
+// One store per capability. Each is a small value over the database's connection pool: it owns
+// its records and queries, names its methods for what they do, and is the only way the rest of
+// the package reaches its tables. The writer itself is not visible outside this module.
+//
+// Synchronous methods are for threads that may block (the crawler's Dispatch thread, the
+// server's `blockingRead` pool, jobs run `offEventLoop`) and are marked `noasync`: calling one
+// from async code is a compile error. Async methods run on GRDB's own queues.
+
+extension AppDatabase {
+    /// Registered sites and their settings.
+    public var sites: SiteStore { SiteStore(self) }
+    /// Crawl runs, what a crawl found (URLs, PHP includes, `.htaccess` files) and its issues.
+    public var crawls: CrawlStore { CrawlStore(self) }
+    /// The URL inventory: pages, counts, progress, snapshots, page keys.
+    public var inventory: InventoryStore { InventoryStore(self) }
+    /// Probe runs and what each URL answered.
+    public var probes: ProbeStore { ProbeStore(self) }
+    /// Imported access logs and the traffic they counted.
+    public var traffic: TrafficStore { TrafficStore(self) }
+    /// The planned owners: flips, route prefixes, what an export renders.
+    public var plan: PlanStore { PlanStore(self) }
+    /// Stored exports.
+    public var exports: ExportStore { ExportStore(self) }
+}
+
+/// What every store holds: the pool, the clock, and the URL page's per-thread readers.
+protocol Store: Sendable {
+    var writer: any DatabaseWriter { get }
+    var clock: WallClock { get }
+}
+
+public struct SiteStore: Store {
+    let writer: any DatabaseWriter
+    let clock: WallClock
+    init(_ database: AppDatabase) { (writer, clock) = (database.writer, database.clock) }
+}
+
+public struct CrawlStore: Store {
+    let writer: any DatabaseWriter
+    let clock: WallClock
+    init(_ database: AppDatabase) { (writer, clock) = (database.writer, database.clock) }
+}
+
+public struct InventoryStore: Store {
+    let writer: any DatabaseWriter
+    let clock: WallClock
+    let threadReaders: ThreadReaders?
+    init(_ database: AppDatabase) {
+        (writer, clock, threadReaders) = (database.writer, database.clock, database.threadReaders)
+    }
+}
+
+public struct ProbeStore: Store {
+    let writer: any DatabaseWriter
+    let clock: WallClock
+    init(_ database: AppDatabase) { (writer, clock) = (database.writer, database.clock) }
+}
+
+public struct TrafficStore: Store {
+    let writer: any DatabaseWriter
+    let clock: WallClock
+    init(_ database: AppDatabase) { (writer, clock) = (database.writer, database.clock) }
+}
+
+public struct PlanStore: Store {
+    let writer: any DatabaseWriter
+    let clock: WallClock
+    init(_ database: AppDatabase) { (writer, clock) = (database.writer, database.clock) }
+}
+
+public struct ExportStore: Store {
+    let writer: any DatabaseWriter
+    let clock: WallClock
+    init(_ database: AppDatabase) { (writer, clock) = (database.writer, database.clock) }
+}
+
+extension AppDatabase {
+    /// The one way async code reaches the synchronous (`noasync`) store methods: `work` runs on
+    /// a Dispatch thread, which may block on SQLite's busy timeout, and the caller awaits it. (The
+    /// server's request handlers use `blockingRead`, which does the same on NIO's thread pool.)
+    public func blocking<T: Sendable>(_ work: @escaping @Sendable (AppDatabase) throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global().async { continuation.resume(with: Result { try work(self) }) }
+        }
+    }
+}

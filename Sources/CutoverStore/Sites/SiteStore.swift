@@ -1,0 +1,106 @@
+import CutoverCore
+import Foundation
+import GRDB
+
+// Each answer has a synchronous form (the CLI, the crawler's Dispatch thread) and an async one
+// (the server: GRDB runs it on its own queues, never on a NIO event loop). Both share one
+// function over `Database`, so a change of the query changes both.
+extension SiteStore {
+    /// Registers a new site; refuses invalid settings and duplicate names.
+    @discardableResult
+    public func add(_ settings: SiteSettings) async throws -> SiteRecord {
+        try Self.refuseInvalid(settings)
+        return try await writer.write { [now = clock.now()] db in try Self.insertSite(db, settings, now: now) }
+    }
+
+    /// Creates the site or replaces its settings, keeping its id and inventory.
+    @discardableResult
+    public func save(_ settings: SiteSettings) async throws -> SiteRecord {
+        try Self.refuseInvalid(settings)
+        return try await writer.write { [now = clock.now()] db in try Self.upsertSite(db, settings, now: now) }
+    }
+
+    public func all() async throws -> [SiteRecord] {
+        try await writer.read { db in try SiteStore.sites(db) }
+    }
+
+    public func named(_ name: String) async throws -> SiteRecord {
+        guard let site = try await writer.read({ db in try Self.site(db, named: name) }) else { throw StoreError.unknownSite(name) }
+        return site
+    }
+
+    /// Deletes a site and, by cascade, its inventory, crawls and events.
+    public func remove(named name: String) async throws {
+        if try await writer.write({ db in try Self.deleteSite(db, named: name) }) == 0 { throw StoreError.unknownSite(name) }
+    }
+
+    static func refuseInvalid(_ settings: SiteSettings) throws {
+        let problems = settings.problems()
+        guard problems.isEmpty else { throw StoreError.invalidSite(problems) }
+    }
+
+    static func insertSite(_ db: Database, _ settings: SiteSettings, now: Date) throws -> SiteRecord {
+        if try SiteRecord.filter(Column("name") == settings.name).fetchCount(db) > 0 {
+            throw StoreError.siteExists(settings.name)
+        }
+        var record = SiteRecord(settings: settings, createdAt: now)
+        try record.insert(db)
+        try InventoryRules.syncQueryPages(db, siteID: record.id)
+        try InventoryRules.syncRouteOwners(db, siteID: record.id)
+        return record
+    }
+
+    static func upsertSite(_ db: Database, _ settings: SiteSettings, now: Date) throws -> SiteRecord {
+        guard var existing = try SiteRecord.filter(Column("name") == settings.name).fetchOne(db) else {
+            return try insertSite(db, settings, now: now)
+        }
+        let created = existing.createdAt
+        let id = existing.id
+        let lastScheduled = existing.lastScheduledAt
+        try InventoryRules.checkPageKeyRemoval(db, site: existing, newKeys: settings.pageKeys)
+        let old = existing.settings
+        let detected = existing.detectedFrontController
+        existing = SiteRecord(settings: settings, createdAt: created)
+        existing.storedID = id
+        existing.lastScheduledAt = lastScheduled
+        existing.detectedFrontController = detected
+        try existing.update(db)
+        // Each scans the site's URLs (0.5 s at 1,000,000), and `crawl --docroot` upserts the
+        // site every run: only when the setting they follow changed.
+        if old.pageKeys != settings.pageKeys { try InventoryRules.syncQueryPages(db, siteID: existing.id) }
+        let routingChanged =
+            old.frontController != settings.frontController || old.frontControllerDeclined != settings.frontControllerDeclined
+            || old.aliases != settings.aliases
+        if routingChanged { try InventoryRules.syncRouteOwners(db, siteID: existing.id) }
+        // Expected owners moved with the settings: so does each URL's drift against its last
+        // observation (not only at the next probe).
+        if old.pageKeys != settings.pageKeys || routingChanged {
+            try InventoryRules.refreshDrift(db, siteID: existing.id)
+            try InventoryRules.markAliases(db, siteID: existing.id)
+            try InventoryRules.markNeverPages(db, siteID: existing.id)
+        }
+        return existing
+    }
+
+    static func sites(_ db: Database) throws -> [SiteRecord] {
+        try SiteRecord.order(Column("name")).fetchAll(db)
+    }
+
+    /// Every API request starts here: a cached statement, not a query prepared each time.
+    static func site(_ db: Database, named name: String) throws -> SiteRecord? {
+        try SiteRecord.fetchOne(db.cachedStatement(sql: "SELECT * FROM sites WHERE name = ?"), arguments: [name])
+    }
+
+    static func deleteSite(_ db: Database, named name: String) throws -> Int {
+        try SiteRecord.filter(Column("name") == name).deleteAll(db)
+    }
+}
+
+extension SiteStore {
+    /// Records that the schedule started a run of this site now.
+    public func markScheduled(siteID: SiteID, at date: Date) async throws {
+        try await writer.write { db in
+            try db.execute(sql: "UPDATE sites SET last_scheduled_at = ? WHERE id = ?", arguments: [date, siteID])
+        }
+    }
+}
