@@ -1,3 +1,4 @@
+import CutoverCore
 import CutoverCrawl
 import CutoverServer
 import CutoverStore
@@ -33,23 +34,10 @@ import Testing
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let arguments = TestArguments(token: "s3cret-token", publicDirectory: folder.appending("htdocs"))
         let app = try buildApplication(arguments, database: database, logger: quiet, eventLoopGroupProvider: .shared(group))
+        // Another process takes the write lock and keeps it for 5 s.
+        let holder = try await Self.holdWriteLock(path, seconds: 5)
+        let lockedAt = ContinuousClock.now
         try await app.test(.live) { client in
-            // Another process takes the write lock and keeps it for 5 s.
-            let holder = Process()
-            holder.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            holder.arguments = [
-                "python3", "-c",
-                "import sqlite3, sys, time; c = sqlite3.connect(sys.argv[1], isolation_level=None); c.execute('BEGIN IMMEDIATE'); "
-                    + "print('locked', flush=True); time.sleep(5); c.execute('COMMIT')",
-                path,
-            ]
-            let output = Pipe()
-            holder.standardOutput = output
-            try holder.run()
-            let line = try await offPool { String(decoding: output.fileHandleForReading.availableData, as: UTF8.self) }
-            #expect(line.hasPrefix("locked"), "the lock holder did not start: \(line)")
-            let lockedAt = ContinuousClock.now
-
             let started = try await client.execute(
                 uri: "/api/sites/demo/jobs",
                 method: .post,
@@ -73,15 +61,15 @@ import Testing
             // The probe was still waiting for the lock all that time.
             let waiting = try await client.execute(uri: "/api/jobs/\(jobID)", method: .get)
             let state = try JSONSerialization.jsonObject(with: Data(buffer: waiting.body)) as? [String: Any]
-            #expect(state?["status"] as? String == "running", "\(state ?? [:])")
+            #expect(state?["state"] as? String == "running", "\(state ?? [:])")
 
-            holder.waitUntilExit()
+            try await offPool { holder.waitUntilExit() }
             var finished: String?
             let deadline = ContinuousClock.now + .seconds(30)
             while ContinuousClock.now < deadline {
                 let answer = try await client.execute(uri: "/api/jobs/\(jobID)", method: .get)
-                let status = (try JSONSerialization.jsonObject(with: Data(buffer: answer.body)) as? [String: Any])?["status"] as? String
-                if status != "running" && status != "queued" {
+                let status = (try JSONSerialization.jsonObject(with: Data(buffer: answer.body)) as? [String: Any])?["state"] as? String
+                if status != "running" {
                     finished = status
                     break
                 }
@@ -98,5 +86,25 @@ import Testing
             #expect(p99 < .milliseconds(250), "p99 \(p99)")
         }
         try await group.shutdownGracefully()
+    }
+
+    /// Starts a process that opens the database, takes the write lock (BEGIN IMMEDIATE) and
+    /// keeps it `seconds`; returns once the lock is held.
+    static func holdWriteLock(_ path: String, seconds: Int) async throws -> Process {
+        let holder = Process()
+        holder.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        holder.arguments = [
+            "python3", "-c",
+            "import sqlite3, sys, time; c = sqlite3.connect(sys.argv[1], isolation_level=None); c.execute('BEGIN IMMEDIATE'); "
+                + "print('locked', flush=True); time.sleep(\(seconds)); c.execute('COMMIT')",
+            path,
+        ]
+        let output = Pipe()
+        holder.standardOutput = output
+        try holder.run()
+        let reader = output.fileHandleForReading
+        let line = try await offPool { String(decoding: reader.availableData, as: UTF8.self) }
+        guard line.hasPrefix("locked") else { throw CocoaError(.fileReadUnknown) }
+        return holder
     }
 }
