@@ -51,9 +51,42 @@ extension ServerArguments {
     var readsNeedToken: Bool { protectReads || !isLoopback }
 }
 
-/// Assembles the Cutover server: the API under `/api/`, the dashboard from `Public/`, and the
-/// job runner, which is shut down (jobs cancelled, database consistent) with the server.
-/// The server `cutover serve` runs, wired once here; integration tests build it the same way
+/// The server's collaborators, wired once: the job runner (whose finished jobs clear the read
+/// cache), the read cache, the metrics. `buildApplication` runs them; router-level tests drive
+/// the same parts, so no test copies this wiring.
+public struct ServerParts: Sendable {
+    public let database: AppDatabase
+    public let jobs: JobRunner
+    public let cache: ReadCache
+    public let metrics: ServerMetrics
+    public let logger: Logger
+
+    public init(_ arguments: some ServerArguments, database: AppDatabase, logger: Logger) {
+        let metrics = ServerMetrics(database: database)
+        let cache = ReadCache()
+        self.database = database
+        self.cache = cache
+        self.metrics = metrics
+        self.logger = logger
+        jobs = JobRunner(
+            database: database,
+            logger: logger,
+            metrics: metrics,
+            logRoots: LogRoots(arguments.logRoots.isEmpty ? LogRoots.defaultRoots : arguments.logRoots),
+            logTimeLimit: arguments.logTimeLimit,
+            onFinish: { cache.clear() }
+        )
+    }
+
+    /// The routes over these parts.
+    public func router(_ arguments: some ServerArguments) -> Router<AppContext> {
+        buildRouter(arguments, database: database, jobs: jobs, cache: cache, metrics: metrics, logger: logger)
+    }
+}
+
+/// Assembles the Cutover server: the API under `/api/`, the dashboard from `Public/`, the job
+/// runner, which is shut down (jobs cancelled, database consistent) with the server, and the
+/// scheduler. `cutover serve` runs it; integration tests build it the same way
 /// (`eventLoopGroupProvider` lets a test run it on one event-loop thread).
 public func buildApplication(
     _ arguments: some ServerArguments,
@@ -62,30 +95,19 @@ public func buildApplication(
     eventLoopGroupProvider: EventLoopGroupProvider = .singleton
 ) throws -> some ApplicationProtocol {
     if !arguments.isLoopback, arguments.token == nil { throw ServerSetupError.tokenRequired(host: arguments.hostname) }
-    let metrics = ServerMetrics(database: database)
-    // Collaborators are wired here, before anything runs: a finished job clears the read cache.
-    let cache = ReadCache()
-    let jobs = JobRunner(
-        database: database,
-        logger: logger,
-        metrics: metrics,
-        logRoots: LogRoots(arguments.logRoots.isEmpty ? LogRoots.defaultRoots : arguments.logRoots),
-        logTimeLimit: arguments.logTimeLimit,
-        onFinish: { cache.clear() }
-    )
-    let router = buildRouter(arguments, database: database, jobs: jobs, cache: cache, metrics: metrics, logger: logger)
+    let parts = ServerParts(arguments, database: database, logger: logger)
     var app = Application(
-        router: router,
+        router: parts.router(arguments),
         configuration: .init(address: .hostname(arguments.hostname, port: arguments.port), serverName: "cutover"),
         eventLoopGroupProvider: eventLoopGroupProvider,
         logger: logger
     )
-    app.addServices(JobRunnerService(jobs: jobs), Scheduler(database: database, jobs: jobs, logger: logger))
+    app.addServices(JobRunnerService(jobs: parts.jobs), Scheduler(database: database, jobs: parts.jobs, logger: logger))
     return app
 }
 
-/// The routes, for tests that do not need a socket.
-public func buildRouter(
+/// The routes (see `ServerParts.router`).
+func buildRouter(
     _ arguments: some ServerArguments,
     database: AppDatabase,
     jobs: JobRunner,

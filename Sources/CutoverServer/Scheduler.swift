@@ -22,21 +22,35 @@ public struct Scheduler: Service {
     }
 
     /// Ticks until graceful shutdown, then returns normally (a thrown error would make the
-    /// service group report a failure).
+    /// service group report a failure). Each started cycle goes on as a child task of this one
+    /// (structured: the service waits for them, and cancels them when it stops).
     public func run() async throws {
-        while !Task.isShuttingDownGracefully, !Task.isCancelled {
-            await startDue()
-            do {
-                try await cancelWhenGracefulShutdown { try await Task.sleep(for: tick) }
-            } catch {
-                return
+        await withDiscardingTaskGroup { group in
+            while !Task.isShuttingDownGracefully, !Task.isCancelled {
+                for cycle in await startDue() {
+                    group.addTask { await self.finish(cycle) }
+                }
+                do {
+                    try await cancelWhenGracefulShutdown { try await Task.sleep(for: tick) }
+                } catch {
+                    break
+                }
             }
+            group.cancelAll()
         }
     }
 
-    /// Starts a cycle for every site that is due and idle; returns the names of those started.
+    /// A scheduled cycle whose first job has started; `finish(_:)` runs the rest.
+    public struct Cycle: Sendable {
+        public let site: String
+        let record: SiteRecord
+        let firstJob: Int
+        let kind: JobKind
+    }
+
+    /// Starts the first job of a cycle for every site that is due and idle; returns those cycles.
     @discardableResult
-    public func startDue(now: Date? = nil) async -> [String] {
+    public func startDue(now: Date? = nil) async -> [Cycle] {
         let now = now ?? database.clock.now()
         let sites: [SiteRecord]
         do {
@@ -45,15 +59,14 @@ public struct Scheduler: Service {
             logger.error("scheduler cannot read sites", metadata: ["error": .string("\(error)")])
             return []
         }
-        var started: [String] = []
+        var started: [Cycle] = []
         for site in sites {
             guard let next = site.nextScheduledAt, next <= now, await !jobs.isRunning(site: site.name) else { continue }
             do {
                 let first: JobKind = site.accessLogs.isEmpty ? .crawl : .logs
                 let job = try await jobs.start(first, site: site, trigger: "schedule")
                 try await database.sites.markScheduled(siteID: site.id, at: now)
-                started.append(site.name)
-                Task { await continueCycle(after: job.id, kind: first, site: site) }
+                started.append(Cycle(site: site.name, record: site, firstJob: job.id, kind: first))
             } catch {
                 logger.warning("scheduled run not started", metadata: ["site": .string(site.name), "error": .string("\(error)")])
             }
@@ -62,11 +75,14 @@ public struct Scheduler: Service {
     }
 
     /// Logs, then crawl, then probe. A failed log import (an unreadable file) does not stop the
-    /// crawl; a failed crawl stops the probe.
-    private func continueCycle(after job: Int, kind: JobKind, site: SiteRecord) async {
-        var crawlJob = job
-        if kind == .logs {
-            _ = await jobs.wait(for: job)
+    /// crawl; a failed crawl stops the probe; a cancelled cycle (the server stopping) starts
+    /// nothing more.
+    public func finish(_ cycle: Cycle) async {
+        let site = cycle.record
+        var crawlJob = cycle.firstJob
+        if cycle.kind == .logs {
+            _ = await finished(cycle.firstJob)
+            if Task.isCancelled { return }
             do {
                 crawlJob = try await jobs.start(.crawl, site: site, trigger: "schedule").id
             } catch {
@@ -74,11 +90,19 @@ public struct Scheduler: Service {
                 return
             }
         }
-        guard let finished = await jobs.wait(for: crawlJob), finished.state == .succeeded else { return }
+        guard let crawled = await finished(crawlJob), crawled.state == .succeeded, !Task.isCancelled else { return }
         do {
             _ = try await jobs.start(.probe, site: site, trigger: "schedule")
         } catch {
             logger.warning("scheduled probe not started", metadata: ["site": .string(site.name), "error": .string("\(error)")])
         }
+    }
+
+    /// The job once it has finished, or nil when this task is cancelled first: the server
+    /// stops the scheduler before the job runner, so a cycle must not outwait its job.
+    private func finished(_ job: Int) async -> JobSnapshot? {
+        guard let updates = await jobs.updates(of: job) else { return nil }
+        for await _ in updates {}
+        return Task.isCancelled ? nil : await jobs.job(job)
     }
 }

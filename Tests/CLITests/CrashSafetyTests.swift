@@ -40,7 +40,8 @@ import Glibc
         let deadline = Date().addingTimeInterval(20)
         var running = false
         while !running, Date() < deadline {
-            running = try storeCall { try lock.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM crawls WHERE status = 'running'") ?? 0 } } > 0
+            running =
+                try storeCall { try lock.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM crawls WHERE status = 'running'") ?? 0 } } > 0
             if !running { usleep(5_000) }
         }
         #expect(running)

@@ -116,13 +116,25 @@ import Testing
         try FileManager.default.copyItem(atPath: Subprocess.cutoverBinary, toPath: cli.folder.appending("usr/bin/cutover"))
         try cli.folder.write("usr/share/cutover/Public/index.html", "<!doctype html><title>installed dashboard</title>")
         let port = try FreePort.find()
-        let server = Process()
-        server.executableURL = URL(fileURLWithPath: cli.folder.appending("usr/bin/cutover"))
-        server.arguments = ["serve", "--db", cli.db, "--port", String(port)]
-        server.currentDirectoryURL = URL(fileURLWithPath: "/")
-        server.standardOutput = FileHandle.nullDevice
-        server.standardError = FileHandle.nullDevice
-        try server.run()
+        // The copy was open for writing a moment ago: a process another test forked meanwhile
+        // may still hold that descriptor until it execs, and Linux then refuses to run the file
+        // (ETXTBSY, "Text file busy"). Try again briefly, with a new Process each time.
+        var started: Process?
+        for attempt in 1...50 where started == nil {
+            let server = Process()
+            server.executableURL = URL(fileURLWithPath: cli.folder.appending("usr/bin/cutover"))
+            server.arguments = ["serve", "--db", cli.db, "--port", String(port)]
+            server.currentDirectoryURL = URL(fileURLWithPath: "/")
+            server.standardOutput = FileHandle.nullDevice
+            server.standardError = FileHandle.nullDevice
+            do {
+                try server.run()
+                started = server
+            } catch let error as CocoaError where (error.userInfo[NSUnderlyingErrorKey] as? NSError)?.code == Int(ETXTBSY) && attempt < 50 {
+                try await Task.sleep(for: .milliseconds(20))
+            }
+        }
+        let server = try #require(started)
         defer { if server.isRunning { server.terminate() } }
         var page = ""
         for _ in 0..<200 where !page.contains("installed dashboard") {

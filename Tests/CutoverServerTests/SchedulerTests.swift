@@ -23,9 +23,10 @@ import Testing
         try await schedule(fixture, every: "15m")
         let scheduler = Scheduler(database: fixture.database, jobs: fixture.jobs, logger: fixture.logger)
         let start = Date()
-        #expect(await scheduler.startDue(now: start) == ["demo"])
-        #expect(await scheduler.startDue(now: start) == [])  // running, and not due again
-        _ = await fixture.jobs.wait(for: 1)
+        let cycles = await scheduler.startDue(now: start)
+        #expect(cycles.map(\.site) == ["demo"])
+        #expect(await scheduler.startDue(now: start).isEmpty)  // running, and not due again
+        for cycle in cycles { await scheduler.finish(cycle) }
         var jobs: [JobSnapshot] = []
         for _ in 0..<100 {
             jobs = await fixture.jobs.list()
@@ -34,8 +35,8 @@ import Testing
         }
         #expect(jobs.map(\.kind).sorted { $0.rawValue < $1.rawValue } == [.crawl, .probe])
         #expect(jobs.allSatisfy { $0.trigger == "schedule" && $0.state == .succeeded })
-        #expect(await scheduler.startDue(now: start.addingTimeInterval(60)) == [])
-        #expect(await scheduler.startDue(now: start.addingTimeInterval(15 * 60 + 1)) == ["demo"])
+        #expect(await scheduler.startDue(now: start.addingTimeInterval(60)).isEmpty)
+        #expect(await scheduler.startDue(now: start.addingTimeInterval(15 * 60 + 1)).map(\.site) == ["demo"])
         _ = await fixture.jobs.wait(for: 3)
         try await fixture.test { client in
             try await client.execute(uri: "/api/sites/demo", method: .get) { response throws in
@@ -49,6 +50,27 @@ import Testing
                 }
             }
         }
+    }
+
+    /// The service itself: a due site's whole cycle (crawl, then probe) runs as child tasks of
+    /// `run()`, and cancelling the service ends it.
+    @Test func theServiceRunsWholeCyclesAndStopsWhenCancelled() async throws {
+        let fixture = try await ServerFixture()
+        defer { fixture.cleanup() }
+        try await schedule(fixture, every: "1h")
+        let scheduler = Scheduler(database: fixture.database, jobs: fixture.jobs, logger: fixture.logger, tick: .milliseconds(20))
+        let service = Task { try await scheduler.run() }
+        var jobs: [JobSnapshot] = []
+        for _ in 0..<500 {
+            jobs = await fixture.jobs.list()
+            if jobs.count == 2, jobs.allSatisfy({ $0.state != .running }) { break }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        #expect(jobs.sorted { $0.id < $1.id }.map(\.kind) == [.crawl, .probe])
+        #expect(jobs.allSatisfy { $0.trigger == "schedule" && $0.state == .succeeded })
+        service.cancel()
+        try await service.value
+        #expect(await fixture.jobs.list().count == 2, "not due again within the hour")
     }
 
     @Test func aSiteWithAccessLogsImportsThemBeforeItsCrawl() async throws {
@@ -65,7 +87,9 @@ import Testing
             }
         }
         let scheduler = Scheduler(database: fixture.database, jobs: fixture.jobs, logger: fixture.logger)
-        #expect(await scheduler.startDue() == ["demo"])
+        let cycles = await scheduler.startDue()
+        #expect(cycles.map(\.site) == ["demo"])
+        for cycle in cycles { await scheduler.finish(cycle) }
         var jobs: [JobSnapshot] = []
         for _ in 0..<200 {
             jobs = await fixture.jobs.list()
@@ -95,7 +119,7 @@ import Testing
             }
         }
         lock.unlock()
-        #expect(await started.value == ["demo"])
+        #expect(await started.value.map(\.site) == ["demo"])
         #expect(await fixture.jobs.wait(for: 1)?.state == .succeeded)
     }
 
@@ -106,13 +130,13 @@ import Testing
         try FileManager.default.removeItem(atPath: fixture.folder.appending("htdocs"))
         let scheduler = Scheduler(database: fixture.database, jobs: fixture.jobs, logger: fixture.logger)
         let start = Date()
-        #expect(await scheduler.startDue(now: start) == ["demo"])
+        #expect(await scheduler.startDue(now: start).map(\.site) == ["demo"])
         let failed = await fixture.jobs.wait(for: 1)
         #expect(failed?.state == .failed)
         #expect(failed?.error?.contains("does not exist") == true)
         let siteID = try await fixture.database.sites.named("demo").id
         #expect(try storeCall { try fixture.database.crawls.recent(siteID: siteID) }.first?.status == .failed)
-        #expect(await scheduler.startDue(now: start.addingTimeInterval(61)) == ["demo"])
+        #expect(await scheduler.startDue(now: start.addingTimeInterval(61)).map(\.site) == ["demo"])
         _ = await fixture.jobs.wait(for: 2)
     }
 

@@ -17,6 +17,7 @@ struct TestArguments: ServerArguments {
     var token: String? = "s3cret-token"
     var protectReads = false
     var publicDirectory: String
+    var logRoots: [String] = []
 }
 
 /// A temporary docroot with a registered site, a real SQLite file and a Public folder.
@@ -24,9 +25,6 @@ struct ServerFixture {
     let folder: TemporaryDirectory
     let database: AppDatabase
     var arguments: TestArguments
-    let jobs: JobRunner
-    let metrics: ServerMetrics
-    let cache: ReadCache
     let logger: Logger = {
         var logger = Logger(label: "test")
         logger.logLevel = .critical
@@ -42,15 +40,17 @@ struct ServerFixture {
         try await database.sites.add(
             SiteSettings(name: "demo", docroot: folder.appending("htdocs"), publicURL: "http://127.0.0.1:9", backendURL: "http://127.0.0.1:9")
         )
-        arguments = TestArguments(token: token, protectReads: protectReads, publicDirectory: folder.appending("public"))
-        metrics = ServerMetrics(database: database)
-        let cache = ReadCache()
-        self.cache = cache
         // The test's own folder is its log root (the server's default is /var/log/apache2).
-        jobs = JobRunner(database: database, logger: logger, metrics: metrics, logRoots: LogRoots([folder.path]), onFinish: { cache.clear() })
+        arguments = TestArguments(token: token, protectReads: protectReads, publicDirectory: folder.appending("public"), logRoots: [folder.path])
+        // The same wiring as `cutover serve` (buildApplication), without its socket and scheduler.
+        parts = ServerParts(arguments, database: database, logger: logger)
     }
 
-    var router: Router<AppContext> { buildRouter(arguments, database: database, jobs: jobs, cache: cache, metrics: metrics, logger: logger) }
+    let parts: ServerParts
+    var jobs: JobRunner { parts.jobs }
+    var metrics: ServerMetrics { parts.metrics }
+    var cache: ReadCache { parts.cache }
+    var router: Router<AppContext> { parts.router(arguments) }
 
     func test(_ body: @Sendable (any TestClientProtocol) async throws -> Void) async throws {
         let app = Application(router: router, logger: logger)
