@@ -95,7 +95,7 @@ def build_fixture(work):
 
 def requests_for(site, ids):
     """Every GET route of the OpenAPI document with its variations."""
-    paths = ["/api/health", "/api/jobs", "/api/jobs/999999", "/api/jobs/abc", "/api/sites", f"/api/sites/{site}",
+    paths = ["/api/health", "/api/jobs", "/api/jobs/999999", "/api/jobs/abc", "/api/sites", "/api/site-defaults", f"/api/sites/{site}",
              "/api/sites/nope", "/api/sites/nope/urls", "/openapi.json"]
     base = f"/api/sites/{site}"
     for form in ["", "?form=vhost", "?form=htaccess", "?form=rewritemap", "?form=rewritemap&map=/etc/apache2/cutover.map",

@@ -7,6 +7,8 @@ export async function renderSites(main, { app, params }) {
   await app.reloadSites();
   if (app.loadError) throw app.loadError;
   const editing = app.sites.find((site) => site.name === params.get('edit')) ?? null;
+  // What a new site gets for the fields it leaves as they are: the server's defaults, named once there.
+  const defaults = await api('/api/site-defaults');
   replace(main,
     h('h1', {}, 'Sites'),
     app.sites.length
@@ -18,11 +20,11 @@ export async function renderSites(main, { app, params }) {
           h('td', {}, h('a', { class: 'button', href: `#/sites?edit=${encodeURIComponent(site.name)}` }, `Edit ${site.name}`)),
         )))))
       : h('p', { class: 'empty' }, 'No site yet. Add the PHP site you are migrating below.'),
-    siteForm(app, main, editing),
+    siteForm(app, main, editing, defaults),
   );
 }
 
-function siteForm(app, main, site) {
+function siteForm(app, main, site, defaults) {
   const input = (name, value, attributes = {}) => h('input', { name, value: value ?? '', ...attributes });
   const message = h('div', { class: 'form-message', role: 'alert' });
   const form = h('form', { class: 'site-form', novalidate: true },
@@ -31,14 +33,14 @@ function siteForm(app, main, site) {
     field('Docroot', input('docroot', site?.docroot, { required: true, placeholder: '/var/www/html' }), 'The PHP site\u2019s folder, as this server sees it (read-only is enough)'),
     field('Public URL', input('publicURL', site?.publicURL, { required: true, type: 'url', placeholder: 'http://127.0.0.1' }), 'Where Apache answers'),
     field('Backend URL', input('backendURL', site?.backendURL, { required: true, type: 'url', placeholder: 'http://127.0.0.1:8081' }), 'The Swift app, directly'),
-    field('Crawl every', input('crawlEvery', site?.crawlEvery ?? 'off'), '90s, 15m, 2h, 1d or off: crawl then probe on this interval'),
-    field('Owner header', input('ownerHeader', site?.ownerHeader ?? 'X-Cutover-Owner'), 'Response header naming the owner'),
-    field('Probe history kept', input('probeRetention', site?.probeRetention ?? 30, { type: 'number', min: 1 }), 'Probe runs kept per site'),
-    field('Directory index', input('directoryIndex', (site?.directoryIndex ?? ['index.php', 'index.html']).join(', ')), 'Comma-separated, as in DirectoryIndex'),
-    field('PHP extensions', input('phpExtensions', (site?.phpExtensions ?? ['.php']).join(', ')), 'Comma-separated, with the dot: .php'),
+    field('Crawl every', input('crawlEvery', site?.crawlEvery ?? defaults.crawlEvery), '90s, 15m, 2h, 1d or off: crawl then probe on this interval'),
+    field('Owner header', input('ownerHeader', site?.ownerHeader ?? defaults.ownerHeader), 'Response header naming the owner'),
+    field('Probe history kept', input('probeRetention', site?.probeRetention ?? defaults.probeRetention, { type: 'number', min: 1 }), 'Probe runs kept per site'),
+    field('Directory index', input('directoryIndex', (site?.directoryIndex ?? defaults.directoryIndex).join(', ')), 'Comma-separated, as in DirectoryIndex'),
+    field('PHP extensions', input('phpExtensions', (site?.phpExtensions ?? defaults.phpExtensions).join(', ')), 'Comma-separated, with the dot: .php'),
     field('Access logs', h('textarea', { name: 'accessLogs', rows: 2, placeholder: '/var/log/apache2/access.log*' }, (site?.accessLogs ?? []).join('\n')),
       'One absolute path or glob per line; imported before each scheduled crawl (rotated and .gz files included)'),
-    field('Log format', input('accessLogFormat', site?.accessLogFormat ?? 'combined'), 'The LogFormat string from your Apache config, or common, combined, vhost_combined'),
+    field('Log format', input('accessLogFormat', site?.accessLogFormat ?? defaults.accessLogFormat), 'The LogFormat string from your Apache config, or common, combined, vhost_combined'),
     field('Page keys', h('textarea', { name: 'pageKeys', rows: 2, placeholder: '/doku.php=id' }, (site?.pageKeys ?? []).map((pageKey) => `${pageKey.script}=${pageKey.key}`).join('\n')),
       'One SCRIPT=KEY per line: the query key that names a script\u2019s pages (/index.php=page makes /index.php?page=about a page of its own)'),
     field('Front controller', h('select', { name: 'frontControllerMode' },
@@ -71,10 +73,10 @@ function siteForm(app, main, site) {
     const body = {
       ...(site ? {} : { name: data.name.trim() }),
       docroot: data.docroot.trim(), publicURL: data.publicURL.trim(), backendURL: data.backendURL.trim(),
-      crawlEvery: data.crawlEvery.trim() || 'off', ownerHeader: data.ownerHeader.trim(),
+      crawlEvery: data.crawlEvery.trim() || defaults.crawlEvery, ownerHeader: data.ownerHeader.trim(),
       probeRetention: Number(data.probeRetention), directoryIndex: list(data.directoryIndex), phpExtensions: list(data.phpExtensions),
       accessLogs: String(data.accessLogs).split('\n').map((line) => line.trim()).filter(Boolean),
-      accessLogFormat: data.accessLogFormat.trim() || 'combined',
+      accessLogFormat: data.accessLogFormat.trim() || defaults.accessLogFormat,
       directoriesToSwift: data.directoriesToSwift === 'auto' ? 'auto' : data.directoriesToSwift === 'yes',
       aliases: String(data.aliases).split('\n').map((line) => line.trim()).filter(Boolean).map((line) => {
         const at = line.indexOf('=');

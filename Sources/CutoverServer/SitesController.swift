@@ -98,6 +98,7 @@ struct SitesController {
 
     func add(to api: RouterGroup<AppContext>) {
         api.get("sites") { _, _ in try await database.sites.all().map(SiteView.init) }
+        api.get("site-defaults") { _, _ in SiteDefaultsView() }
         api.post("sites") { request, context -> EditedResponse<SiteView> in
             let input = try await request.decode(as: SiteInput.self, context: context)
             guard let name = input.name else { throw APIError(.unprocessableContent, "invalid", "name is required") }
@@ -133,4 +134,5 @@ struct SitesController {
 
 extension SiteProgress: ResponseEncodable {}
 extension SiteView: ResponseEncodable {}
+extension SiteDefaultsView: ResponseEncodable {}
 extension HtaccessView: ResponseEncodable {}

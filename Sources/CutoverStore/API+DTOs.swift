@@ -455,3 +455,28 @@ public struct TrafficSummary: Codable, Sendable, Hashable {
         noise = []
     }
 }
+
+/// What a new site gets for each setting it does not give (`GET /api/site-defaults`): the
+/// dashboard's form starts from these, so the defaults are named once, in `SiteSettings`.
+public struct SiteDefaultsView: Codable, Sendable, Hashable {
+    public var directoryIndex: [String]
+    public var phpExtensions: [String]
+    public var ownerHeader: String
+    public var probeRetention: Int
+    public var crawlEvery: String
+    public var accessLogFormat: String
+    public var sensitiveQueryKeys: [String]
+    public var probeSkip: [String]
+
+    public init() {
+        let settings = SiteSettings(name: "", docroot: "", publicURL: "", backendURL: "")
+        directoryIndex = settings.directoryIndex
+        phpExtensions = settings.phpExtensions
+        ownerHeader = settings.ownerHeader
+        probeRetention = settings.probeRetention
+        crawlEvery = settings.crawlEverySeconds.map { "\($0)s" } ?? "off"
+        accessLogFormat = settings.accessLogFormat
+        sensitiveQueryKeys = settings.sensitiveQueryKeys
+        probeSkip = settings.probeSkip
+    }
+}

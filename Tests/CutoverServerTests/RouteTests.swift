@@ -148,6 +148,33 @@ import Testing
         }
     }
 
+    /// The defaults the dashboard's form starts from are the ones a site created without them gets.
+    @Test func siteDefaultsAreWhatANewSiteGets() async throws {
+        let fixture = try await ServerFixture()
+        defer { fixture.cleanup() }
+        try await fixture.test { client in
+            let defaults = try await client.execute(uri: "/api/site-defaults", method: .get) { response throws in
+                #expect(response.status == .ok)
+                return try decode(response)
+            }
+            #expect(defaults["probeRetention"] as? Int == SiteSettings.defaultProbeRetention)
+            #expect(defaults["accessLogFormat"] as? String == SiteSettings.defaultAccessLogFormat)
+            #expect(defaults["crawlEvery"] as? String == "off")
+            let body =
+                #"{"name":"fresh","docroot":"\#(fixture.folder.appending("htdocs"))","publicURL":"http://127.0.0.1:9","backendURL":"http://127.0.0.1:9"}"#
+            let created = try await client.execute(uri: "/api/sites", method: .post, headers: authorized, body: json(body)) { response throws in
+                #expect(response.status == .created)
+                return try decode(response)
+            }
+            for key in ["directoryIndex", "phpExtensions", "ownerHeader", "probeRetention", "accessLogFormat", "sensitiveQueryKeys", "probeSkip"] {
+                #expect(
+                    (created[key] as? NSObject) == (defaults[key] as? NSObject),
+                    "\(key): \(String(describing: created[key])) vs \(String(describing: defaults[key]))"
+                )
+            }
+        }
+    }
+
     @Test func oversizedBodyIs413() async throws {
         let fixture = try await ServerFixture()
         defer { fixture.cleanup() }
@@ -270,7 +297,7 @@ import Testing
                 let paths = Set((document["paths"] as? [String: Any])?.keys.map { $0 } ?? [])
                 #expect(
                     paths == [
-                        "/api/health", "/api/sites", "/api/sites/{site}", "/api/sites/{site}/stats", "/api/sites/{site}/urls",
+                        "/api/health", "/api/sites", "/api/site-defaults", "/api/sites/{site}", "/api/sites/{site}/stats", "/api/sites/{site}/urls",
                         "/api/sites/{site}/urls/{id}", "/api/sites/{site}/flips", "/api/sites/{site}/jobs", "/api/jobs", "/api/jobs/{id}",
                         "/api/jobs/{id}/events", "/api/sites/{site}/export", "/api/sites/{site}/export/diff", "/api/sites/{site}/export/preview",
                         "/api/sites/{site}/exports",
