@@ -1,10 +1,10 @@
 /// Why a crawl could not run at all. Problems with single files are crawl issues instead.
-public enum CrawlError: Error, CustomStringConvertible, Equatable {
+package enum CrawlError: Error, CustomStringConvertible, Equatable {
     case docrootMissing(String)
     case docrootNotDirectory(String)
     case docrootUnreadable(String, String)
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .docrootMissing(let path): "docroot '\(path)' does not exist"
         case .docrootNotDirectory(let path): "docroot '\(path)' is not a directory"

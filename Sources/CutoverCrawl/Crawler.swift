@@ -7,37 +7,37 @@ import Logging
 import Synchronization
 
 /// What a crawl is doing, for progress displays.
-public struct CrawlProgress: Sendable, Hashable {
-    public enum Phase: String, Sendable {
+package struct CrawlProgress: Sendable, Hashable {
+    package enum Phase: String, Sendable {
         case walking, hashing, saving, done
     }
-    public var phase: Phase
-    public var done: Int
-    public var total: Int?
+    package var phase: Phase
+    package var done: Int
+    package var total: Int?
 }
 
 /// The outcome of a successful crawl.
-public struct CrawlResult: Sendable {
-    public var crawl: CrawlRecord
-    public var issues: [CrawlIssue]
+package struct CrawlResult: Sendable {
+    package var crawl: CrawlRecord
+    package var issues: [CrawlIssue]
     /// Where the time went, phase by phase (logged at info level; the crawl benchmark prints it).
-    public var timings: CrawlTimings
+    package var timings: CrawlTimings
     /// What reading the PHP sources for includes found (nil when it failed; the crawl stands).
-    public var includes: IncludeScanSummary? = nil
+    package var includes: IncludeScanSummary? = nil
 }
 
 /// Seconds spent in each phase of one crawl.
-public struct CrawlTimings: Sendable, Hashable {
+package struct CrawlTimings: Sendable, Hashable {
     /// Reading directories and stat-ing every entry.
-    public var walk: Double = 0
+    package var walk: Double = 0
     /// Loading the stored inventory to compare with.
-    public var load: Double = 0
+    package var load: Double = 0
     /// URL mapping and hashing new or changed files.
-    public var hash: Double = 0
+    package var hash: Double = 0
     /// Comparing found with known.
-    public var compare: Double = 0
+    package var compare: Double = 0
     /// The one write transaction.
-    public var save: Double = 0
+    package var save: Double = 0
 
     var metadata: Logger.Metadata {
         [
@@ -66,11 +66,11 @@ struct PhaseClock {
 
 /// Walks a site's docroot, compares it with the stored inventory and commits the difference
 /// in one transaction.
-public struct Crawler: Sendable {
-    public let database: AppDatabase
-    public let logger: Logger
+package struct Crawler: Sendable {
+    package let database: AppDatabase
+    package let logger: Logger
 
-    public init(database: AppDatabase, logger: Logger) {
+    package init(database: AppDatabase, logger: Logger) {
         self.database = database
         self.logger = logger
     }
@@ -80,7 +80,7 @@ public struct Crawler: Sendable {
     /// and hashing (a crawl run on a Dispatch queue has no task to cancel); true stops the crawl
     /// with `CancellationError`.
     @discardableResult
-    public func crawl(
+    package func crawl(
         site: SiteRecord,
         isCancelled: @escaping @Sendable () -> Bool = { Task.isCancelled },
         progress: @escaping @Sendable (CrawlProgress) -> Void = { _ in }

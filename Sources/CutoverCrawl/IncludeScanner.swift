@@ -3,15 +3,15 @@ import Foundation
 
 /// Reads the site's PHP sources for the files they include (`PHPIncludes`) after a crawl: only
 /// files whose content changed since they were last read, each at most `maxBytes`.
-public struct IncludeScanner: Sendable {
-    public let database: AppDatabase
-    public static let maxBytes = 1 << 20
+package struct IncludeScanner: Sendable {
+    package let database: AppDatabase
+    package static let maxBytes = 1 << 20
 
-    public init(database: AppDatabase) {
+    package init(database: AppDatabase) {
         self.database = database
     }
 
-    public func scan(site: SiteRecord, isCancelled: () -> Bool = { false }) throws -> IncludeScanSummary {
+    package func scan(site: SiteRecord, isCancelled: () -> Bool = { false }) throws -> IncludeScanSummary {
         let siteID = site.id
         let docroot = Self.realPath(site.docroot)
         var scans: [PHPIncludeScan] = []

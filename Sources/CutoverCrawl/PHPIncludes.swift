@@ -5,23 +5,23 @@ import Foundation
 /// `dirname(__DIR__)` and constants the same file defines from those (`define('ROOT', __DIR__)`,
 /// `const ROOT = __DIR__ . '/..';`), joined with `.`. Anything else (variables, function calls,
 /// autoloaders) is counted as unresolved, never guessed.
-public enum PHPIncludes {
-    public struct Result: Sendable, Hashable {
+package enum PHPIncludes {
+    package struct Result: Sendable, Hashable {
         /// Absolute paths, `.` and `..` resolved (they may not exist).
-        public var targets: [String] = []
-        public var unresolved = 0
+        package var targets: [String] = []
+        package var unresolved = 0
     }
 
     /// `source` of the file at `file` (an absolute path). Relative include paths are taken from
     /// the including file's folder, as PHP does for a script run from its own folder.
-    public static func scan(_ source: String, file: String) -> Result {
+    package static func scan(_ source: String, file: String) -> Result {
         scan(Array(source.utf8), file: file)
     }
 
     /// Byte-level: one pass tells code from strings and comments and cuts out the statements
     /// that start with `include`, `require`, `define` or `const`; only those short texts are
     /// parsed (a whole-file regex took seconds per large file in a debug build).
-    public static func scan(_ bytes: [UInt8], file: String) -> Result {
+    package static func scan(_ bytes: [UInt8], file: String) -> Result {
         let folder = (file as NSString).deletingLastPathComponent
         var constants: [String: String] = [:]
         var result = Result()

@@ -1,11 +1,11 @@
 import CutoverCore
 import Foundation
 
-public enum ExportCheckError: Error, CustomStringConvertible, Equatable {
+package enum ExportCheckError: Error, CustomStringConvertible, Equatable {
     case apacheMissing(String)
     case cannotWrite(String, String)
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .apacheMissing(let binary): "cannot check: \(binary) is not installed (apt-get install apache2 libapache2-mod-php)"
         case .cannotWrite(let path, let reason): "cannot write '\(path)': \(reason)"
@@ -14,11 +14,11 @@ public enum ExportCheckError: Error, CustomStringConvertible, Equatable {
 }
 
 /// Apache's verdict on an export.
-public struct ConfigCheckResult: Sendable, Hashable, Codable {
-    public var accepted: Bool
+package struct ConfigCheckResult: Sendable, Hashable, Codable {
+    package var accepted: Bool
     /// Line of the export Apache rejected, when it names one.
-    public var exportLine: Int?
-    public var message: String
+    package var exportLine: Int?
+    package var message: String
 }
 
 /// Runs Apache's own config test (`apache2 -t`) on an export wrapped in a minimal config with
@@ -26,18 +26,18 @@ public struct ConfigCheckResult: Sendable, Hashable, Codable {
 /// inside a `<VirtualHost>` (rules in server context never reach a vhost, and Debian serves
 /// every site from one), `.htaccess` content inside a `<Directory>` section (Apache's `-t` never
 /// reads .htaccess files itself).
-public struct ApacheConfigCheck: Sendable {
-    public var binary: String
-    public var modules: String
+package struct ApacheConfigCheck: Sendable {
+    package var binary: String
+    package var modules: String
 
-    public init(binary: String = "/usr/sbin/apache2", modules: String = "/usr/lib/apache2/modules") {
+    package init(binary: String = "/usr/sbin/apache2", modules: String = "/usr/lib/apache2/modules") {
         self.binary = binary
         self.modules = modules
     }
 
-    public var isAvailable: Bool { FileManager.default.isExecutableFile(atPath: binary) }
+    package var isAvailable: Bool { FileManager.default.isExecutableFile(atPath: binary) }
 
-    public func check(_ export: RenderedExport, settings: SiteSettings, mapFilePath: String?) throws -> ConfigCheckResult {
+    package func check(_ export: RenderedExport, settings: SiteSettings, mapFilePath: String?) throws -> ConfigCheckResult {
         guard isAvailable else { throw ExportCheckError.apacheMissing(binary) }
         // The docroot goes into this config too: the same refusal as in the export itself.
         let docroot = try ApacheEscaping.quotedPath(settings.docroot, what: "docroot")

@@ -4,15 +4,15 @@ import CutoverStore
 import Foundation
 
 /// One change of who answers a URL that an export would make, compared with the last probe.
-public struct OwnerChangePreview: Sendable, Hashable, Codable {
-    public var path: String
+package struct OwnerChangePreview: Sendable, Hashable, Codable {
+    package var path: String
     /// Nil when Apache answers it itself today (`before` says how).
-    public var from: Owner?
-    public var to: Owner
+    package var from: Owner?
+    package var to: Owner
     /// What answers today when no owner does: "Apache: 404, no such file", "Apache: no index file".
-    public var before: String?
+    package var before: String?
 
-    public init(path: String, from: Owner?, to: Owner, before: String? = nil) {
+    package init(path: String, from: Owner?, to: Owner, before: String? = nil) {
         self.path = path
         self.from = from
         self.to = to
@@ -20,12 +20,12 @@ public struct OwnerChangePreview: Sendable, Hashable, Codable {
     }
 
     /// `before`, else the owner's name.
-    public var beforeText: String { before ?? from?.rawValue ?? "-" }
+    package var beforeText: String { before ?? from?.rawValue ?? "-" }
 
     enum CodingKeys: String, CodingKey { case path, from, to, before }
 
     /// `from` is always written, `null` when Apache answers itself (the API's schema requires it).
-    public func encode(to encoder: any Encoder) throws {
+    package func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(path, forKey: .path)
         try container.encode(from, forKey: .from)
@@ -35,15 +35,15 @@ public struct OwnerChangePreview: Sendable, Hashable, Codable {
 }
 
 /// Renders, stores, diffs and checks exports, and writes RewriteMap files.
-public struct Exporter: Sendable {
-    public let database: AppDatabase
+package struct Exporter: Sendable {
+    package let database: AppDatabase
 
-    public init(database: AppDatabase) {
+    package init(database: AppDatabase) {
         self.database = database
     }
 
     /// Renders the current plan without storing it.
-    public func render(site: SiteRecord, form: ExportForm, mapFilePath: String? = nil) throws -> (ExportRecord, RenderedExport) {
+    package func render(site: SiteRecord, form: ExportForm, mapFilePath: String? = nil) throws -> (ExportRecord, RenderedExport) {
         let input = try database.plan.exportInput(site: site, mapFilePath: mapFilePath)
         let rendered = try DirectiveRenderer.render(input, form: form)
         let planJSON = try JSONEncoder.sorted.encode(PlanSnapshot(flips: input.flips, redirects: input.redirects))
@@ -64,7 +64,7 @@ public struct Exporter: Sendable {
 
     /// Renders the current plan and stores it (identical consecutive exports are stored once);
     /// the text returned carries the stored export's id (`ExportStamp`).
-    public func export(site: SiteRecord, form: ExportForm, mapFilePath: String? = nil) throws -> (ExportRecord, RenderedExport) {
+    package func export(site: SiteRecord, form: ExportForm, mapFilePath: String? = nil) throws -> (ExportRecord, RenderedExport) {
         var (record, rendered) = try render(site: site, form: form, mapFilePath: mapFilePath)
         record = try database.exports.save(record)
         rendered.text = record.content
@@ -72,7 +72,7 @@ public struct Exporter: Sendable {
     }
 
     /// What rendering now would change compared with the newest stored export of the same form.
-    public func diffAgainstLatest(site: SiteRecord, form: ExportForm, mapFilePath: String? = nil) throws -> ExportDiff {
+    package func diffAgainstLatest(site: SiteRecord, form: ExportForm, mapFilePath: String? = nil) throws -> ExportDiff {
         let (current, _) = try render(site: site, form: form, mapFilePath: mapFilePath)
         let latest = try database.exports.list(siteID: site.id, form: form, limit: 1).first
         return ExportDiff(
@@ -88,7 +88,7 @@ public struct Exporter: Sendable {
     /// Every URL whose answer would change: owners compared with the last probe (or the
     /// inventory when never probed), and, before the first export, what the fallback takes over
     /// from Apache (URLs without a file, the logs' 404s, directories without an index file).
-    public func preview(site: SiteRecord) throws -> [OwnerChangePreview] {
+    package func preview(site: SiteRecord) throws -> [OwnerChangePreview] {
         var changes = try database.exports.ownerChanges(siteID: site.id).map {
             OwnerChangePreview(path: $0.path, from: $0.observedOwner ?? $0.owner, to: $0.expectedOwner)
         }
@@ -112,13 +112,13 @@ public struct Exporter: Sendable {
     }
 
     /// How the plan `record` was made from differs from today's (nil: its plan cannot be read).
-    public func planDifference(of record: ExportRecord) throws -> PlanDifference? {
+    package func planDifference(of record: ExportRecord) throws -> PlanDifference? {
         guard let plan = try? JSONDecoder().decode(PlanSnapshot.self, from: Data(record.plan.utf8)) else { return nil }
         return try database.plan.difference(siteID: record.siteID, flips: plan.flips.map(\.path), redirects: plan.redirectsByPath)
     }
 
     /// Makes the plan `record` was made from today's plan again (see `AppDatabase.restorePlan`).
-    public func restorePlan(of record: ExportRecord, actor: String) throws -> PlanDifference {
+    package func restorePlan(of record: ExportRecord, actor: String) throws -> PlanDifference {
         guard let plan = try? JSONDecoder().decode(PlanSnapshot.self, from: Data(record.plan.utf8)) else {
             throw ExportCheckError.cannotWrite("plan of export #\(record.id ?? 0)", "it cannot be read")
         }
@@ -133,7 +133,7 @@ public struct Exporter: Sendable {
 
     /// A line diff (`-N` removed, old line N; `+N` added, new line N) between two texts, in the
     /// order of the texts: each removal before the additions that replace it.
-    public static func diff(from old: String, to new: String) -> String {
+    package static func diff(from old: String, to new: String) -> String {
         let oldLines = old.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
         let newLines = new.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
         var removed = Set<Int>()
@@ -163,7 +163,7 @@ public struct Exporter: Sendable {
 
     /// Writes the RewriteMap file atomically (a temporary file in the same folder, then rename),
     /// so Apache never reads half a map. Apache re-reads it when the mtime changes.
-    public static func writeMapFile(_ bytes: [UInt8], to path: String) throws {
+    package static func writeMapFile(_ bytes: [UInt8], to path: String) throws {
         let url = URL(fileURLWithPath: path)
         let folder = url.deletingLastPathComponent()
         let temporary = folder.appendingPathComponent(".\(url.lastPathComponent).\(UUID().uuidString).tmp")
@@ -182,22 +182,22 @@ public struct Exporter: Sendable {
 }
 
 /// The difference between the export that would be rendered now and the newest stored one.
-public struct ExportDiff: Sendable, Hashable, Codable {
-    public var form: ExportForm
+package struct ExportDiff: Sendable, Hashable, Codable {
+    package var form: ExportForm
     /// The stored export compared with; nil when none of this form was stored yet.
-    public var previousID: Int64?
-    public var previousCreatedAt: Date?
+    package var previousID: Int64?
+    package var previousCreatedAt: Date?
     /// SHA-256 of what would be rendered now.
-    public var sha256: String
-    public var changed: Bool
+    package var sha256: String
+    package var changed: Bool
     /// `-N: line` removed, `+N: line` added; the whole text as additions when nothing was stored.
-    public var diff: String
+    package var diff: String
 }
 
 /// The plan as stored with each export.
-public struct PlanSnapshot: Codable, Sendable, Hashable {
-    public var flips: [PageFlip]
-    public var redirects: [PageRedirect]
+package struct PlanSnapshot: Codable, Sendable, Hashable {
+    package var flips: [PageFlip]
+    package var redirects: [PageRedirect]
 
     var redirectsByPath: [String: String] {
         Dictionary(redirects.map { ($0.from, $0.to) }, uniquingKeysWith: { first, _ in first })

@@ -1,22 +1,22 @@
 import Foundation
 
 /// Runs Debian's `apache2ctl` (which reads `APACHE_CONFDIR` and `envvars` like the service does).
-public struct ApacheControl: Sendable {
-    public var binary: String
+package struct ApacheControl: Sendable {
+    package var binary: String
     /// Where `mod_info.so` is, for `-D DUMP_CONFIG`.
-    public var modules: String
+    package var modules: String
 
-    public init(binary: String = "/usr/sbin/apache2ctl", modules: String = "/usr/lib/apache2/modules") {
+    package init(binary: String = "/usr/sbin/apache2ctl", modules: String = "/usr/lib/apache2/modules") {
         self.binary = binary
         self.modules = modules
     }
 
-    public struct Result: Sendable {
-        public var status: Int32
-        public var output: String
+    package struct Result: Sendable {
+        package var status: Int32
+        package var output: String
     }
 
-    public func run(_ arguments: [String]) throws -> Result {
+    package func run(_ arguments: [String]) throws -> Result {
         guard FileManager.default.isExecutableFile(atPath: binary) else {
             throw InstallError.apacheMissing(binary)
         }
@@ -35,7 +35,7 @@ public struct ApacheControl: Sendable {
 
     /// Every `<VirtualHost>` with its names (`-S`) and, where mod_info is installed, its directives
     /// with variables expanded (`-D DUMP_CONFIG`, which also names each directive's file and line).
-    public func virtualHosts() throws -> [VirtualHost] {
+    package func virtualHosts() throws -> [VirtualHost] {
         let summary = try run(["-S"])
         guard summary.status == 0 else { throw InstallError.apache(command: "apache2ctl -S", output: summary.output) }
         var hosts = VirtualHostListing.parse(summary: summary.output)
@@ -47,9 +47,9 @@ public struct ApacheControl: Sendable {
         return hosts
     }
 
-    public func configTest() throws -> Result { try run(["configtest"]) }
+    package func configTest() throws -> Result { try run(["configtest"]) }
 
-    public func graceful() throws {
+    package func graceful() throws {
         let result = try run(["graceful"])
         guard result.status == 0 else { throw InstallError.apache(command: "apache2ctl graceful", output: result.output) }
     }

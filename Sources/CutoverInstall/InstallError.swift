@@ -1,6 +1,6 @@
 import Foundation
 
-public enum InstallError: Error, CustomStringConvertible {
+package enum InstallError: Error, CustomStringConvertible {
     case apacheMissing(String)
     case apache(command: String, output: String)
     case cannotRead(String, String)
@@ -11,7 +11,7 @@ public enum InstallError: Error, CustomStringConvertible {
     /// The reloaded site did not answer as the export says; the files were restored and Apache reloaded again.
     case verificationFailed(checks: [LiveCheck], restored: Bool)
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .apacheMissing(let binary): "\(binary) is not installed (apt-get install apache2)"
         case .apache(let command, let output): "\(command) failed: \(output.trimmingCharacters(in: .whitespacesAndNewlines))"

@@ -5,24 +5,24 @@ import Foundation
 import Logging
 
 /// What `cutover install` did (or, with `dryRun`, would do).
-public struct InstallReport: Sendable, Codable {
-    public var site: String
+package struct InstallReport: Sendable, Codable {
+    package var site: String
     /// `FILE:LINE` of the `<VirtualHost>` that serves the site.
-    public var virtualHost: String
+    package var virtualHost: String
     /// The real file edited (or that would be).
-    public var virtualHostFile: String
+    package var virtualHostFile: String
     /// The two lines added inside the vhost, and where; nil when the include was already there.
-    public var addedLines: [String]?
-    public var addedAtLine: Int
-    public var includeFile: String
+    package var addedLines: [String]?
+    package var addedAtLine: Int
+    package var includeFile: String
     /// The export written to `includeFile`; nil in a dry run (nothing is stored).
-    public var exportID: Int64?
-    public var includeChanged: Bool
-    public var dryRun: Bool
-    public var checks: [LiveCheck] = []
+    package var exportID: Int64?
+    package var includeChanged: Bool
+    package var dryRun: Bool
+    package var checks: [LiveCheck] = []
     /// The vhost's `Alias` directories, filled into the site's settings because it had none
     /// (the next crawl walks them); empty when the site had its own or the vhost has none.
-    public var aliasesFromVirtualHost: [PathAlias] = []
+    package var aliasesFromVirtualHost: [PathAlias] = []
 }
 
 /// Puts a site's export live inside the `<VirtualHost>` that serves it, the way an admin would
@@ -31,26 +31,26 @@ public struct InstallReport: Sendable, Codable {
 /// every file back as it was (and Apache reloaded again when it had been).
 ///
 /// Who writes what: this edits Apache's config and is run as root; `cutover serve` never does.
-public struct Installer: Sendable {
-    public var database: AppDatabase
-    public var control: ApacheControl
-    public var logger: Logger
+package struct Installer: Sendable {
+    package var database: AppDatabase
+    package var control: ApacheControl
+    package var logger: Logger
     /// How long the live check waits for answers of the new export after the reload.
-    public var verifyTimeout: Duration = .seconds(10)
+    package var verifyTimeout: Duration = .seconds(10)
 
-    public init(database: AppDatabase, control: ApacheControl = ApacheControl(), logger: Logger) {
+    package init(database: AppDatabase, control: ApacheControl = ApacheControl(), logger: Logger) {
         self.database = database
         self.control = control
         self.logger = logger
     }
 
     /// Cutover's file for a site under Apache's config folder (`$APACHE_CONFDIR`, else /etc/apache2).
-    public static func defaultIncludeFile(site: String, environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
+    package static func defaultIncludeFile(site: String, environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
         let confdir = environment["APACHE_CONFDIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "/etc/apache2"
         return "\(confdir)/cutover/\(site).conf"
     }
 
-    public func install(site: SiteRecord, includeFile: String, pick: String? = nil, dryRun: Bool = false) async throws -> InstallReport {
+    package func install(site: SiteRecord, includeFile: String, pick: String? = nil, dryRun: Bool = false) async throws -> InstallReport {
         let include = try ApacheEscaping.quotedPath(includeFile, what: "include file").dropFirst().dropLast()
         // The vhost first: a refusal stores no export.
         let hosts = try control.virtualHosts()

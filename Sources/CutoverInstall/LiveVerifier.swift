@@ -4,49 +4,49 @@ import Foundation
 import NIOCore
 
 /// What one URL should answer once an export is live.
-public struct LiveTarget: Sendable, Hashable, Codable {
-    public enum Expectation: Sendable, Hashable, Codable {
+package struct LiveTarget: Sendable, Hashable, Codable {
+    package enum Expectation: Sendable, Hashable, Codable {
         /// Answered by this owner (Swift: without a 5xx, which is the proxy failing).
         case owner(Owner)
         /// A redirect to this path.
         case redirect(to: String)
     }
 
-    public var path: String
-    public var expectation: Expectation
+    package var path: String
+    package var expectation: Expectation
 
-    public init(path: String, expectation: Expectation) {
+    package init(path: String, expectation: Expectation) {
         self.path = path
         self.expectation = expectation
     }
 }
 
 /// One URL's live answer, judged.
-public struct LiveCheck: Sendable, Hashable, Codable {
-    public var path: String
-    public var passed: Bool
-    public var status: Int?
+package struct LiveCheck: Sendable, Hashable, Codable {
+    package var path: String
+    package var passed: Bool
+    package var status: Int?
     /// The export id the answer carried (`X-Cutover-Export`).
-    public var exportID: Int64?
-    public var observedOwner: Owner?
-    public var detail: String
+    package var exportID: Int64?
+    package var observedOwner: Owner?
+    package var detail: String
 }
 
 /// Asks the live site, on a fresh connection each time, until answers carry the new export's
 /// stamp: `apache2ctl graceful` returns before new workers serve, and a kept-alive connection
 /// still reaches an old one. Only stamped answers are judged.
-public struct LiveVerifier: Sendable {
-    public var baseURL: String
-    public var fingerprint: OwnerFingerprint
-    public var timeout: Duration
+package struct LiveVerifier: Sendable {
+    package var baseURL: String
+    package var fingerprint: OwnerFingerprint
+    package var timeout: Duration
 
-    public init(baseURL: String, fingerprint: OwnerFingerprint, timeout: Duration = .seconds(10)) {
+    package init(baseURL: String, fingerprint: OwnerFingerprint, timeout: Duration = .seconds(10)) {
         self.baseURL = baseURL
         self.fingerprint = fingerprint
         self.timeout = timeout
     }
 
-    public func verify(exportID: Int64, targets: [LiveTarget]) async -> [LiveCheck] {
+    package func verify(exportID: Int64, targets: [LiveTarget]) async -> [LiveCheck] {
         var configuration = HTTPClient.Configuration(redirectConfiguration: .disallow, timeout: .init(connect: .seconds(2), read: .seconds(5)))
         configuration.httpVersion = .http1Only
         configuration.connectionPool.retryConnectionEstablishment = false

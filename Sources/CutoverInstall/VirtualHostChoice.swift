@@ -1,11 +1,11 @@
 import Foundation
 
 /// Why no `<VirtualHost>` was chosen, with the ones a user may pick from (`--vhost FILE:LINE`).
-public struct VirtualHostRefusal: Error, Sendable, CustomStringConvertible {
-    public var reason: String
-    public var candidates: [VirtualHost]
+package struct VirtualHostRefusal: Error, Sendable, CustomStringConvertible {
+    package var reason: String
+    package var candidates: [VirtualHost]
 
-    public var description: String {
+    package var description: String {
         var text = reason
         if candidates.isEmpty {
             text += "\n(apache2ctl -S lists no <VirtualHost>: add one for the site, or include the export in the server config yourself)"
@@ -24,8 +24,8 @@ public struct VirtualHostRefusal: Error, Sendable, CustomStringConvertible {
 
 /// Finds the `<VirtualHost>` that serves a site: the scheme, host and port of its public URL
 /// against the names and aliases Apache lists (https means port 443).
-public enum VirtualHostChoice {
-    public static func choose(
+package enum VirtualHostChoice {
+    package static func choose(
         siteURL: String,
         docroot: String,
         among hosts: [VirtualHost],
@@ -83,19 +83,19 @@ public enum VirtualHostChoice {
 
 /// The edit that includes Cutover's file inside a `<VirtualHost>`: two lines before its
 /// `</VirtualHost>`, once.
-public struct VirtualHostEdit: Sendable {
+package struct VirtualHostEdit: Sendable {
     /// The file written: the real file behind Apache's name for it (Debian's `sites-enabled/`
     /// entries are links into `sites-available/`, which must stay links).
-    public var file: String
-    public var original: String
+    package var file: String
+    package var original: String
     /// nil: the include is already there.
-    public var edited: String?
+    package var edited: String?
     /// Line (1-based) of the new `Include` in the edited file.
-    public var line: Int
+    package var line: Int
     /// The lines the edit adds (a comment and the `Include`), empty when it adds none.
-    public var added: [String] = []
+    package var added: [String] = []
 
-    public static func including(_ includeFile: String, site: String, in host: VirtualHost) throws -> VirtualHostEdit {
+    package static func including(_ includeFile: String, site: String, in host: VirtualHost) throws -> VirtualHostEdit {
         let file = VirtualHostChoice.realPath(host.file)
         let original: String
         do {

@@ -2,20 +2,20 @@ import Foundation
 
 /// One `<VirtualHost>` as Apache reads it: where it is defined, the names it answers to, and
 /// (from `-D DUMP_CONFIG`) its directives with variables expanded.
-public struct VirtualHost: Sendable, Hashable, Codable {
+package struct VirtualHost: Sendable, Hashable, Codable {
     /// The file Apache read it from, as Apache names it (a `sites-enabled/` link on Debian).
-    public var file: String
+    package var file: String
     /// The line of its `<VirtualHost ...>`.
-    public var line: Int
-    public var port: Int?
-    public var serverName: String?
-    public var aliases: [String] = []
+    package var line: Int
+    package var port: Int?
+    package var serverName: String?
+    package var aliases: [String] = []
     /// Its directives in order (`DocumentRoot /srv/www`, `Alias /media /srv/media`, ...), when known.
-    public var directives: [String] = []
+    package var directives: [String] = []
 
-    public var location: String { "\(file):\(line)" }
+    package var location: String { "\(file):\(line)" }
 
-    public init(file: String, line: Int, port: Int? = nil, serverName: String? = nil, aliases: [String] = []) {
+    package init(file: String, line: Int, port: Int? = nil, serverName: String? = nil, aliases: [String] = []) {
         self.file = file
         self.line = line
         self.port = port
@@ -24,12 +24,12 @@ public struct VirtualHost: Sendable, Hashable, Codable {
     }
 
     /// The vhost's `DocumentRoot`, without quotes.
-    public var documentRoot: String? {
+    package var documentRoot: String? {
         directives.lazy.compactMap { Self.arguments(of: $0, directive: "DocumentRoot")?.first }.first
     }
 
     /// Its `Alias URL-path DIRECTORY` directives.
-    public var pathAliases: [(urlPath: String, directory: String)] {
+    package var pathAliases: [(urlPath: String, directory: String)] {
         directives.compactMap { line in
             guard let arguments = Self.arguments(of: line, directive: "Alias"), arguments.count == 2 else { return nil }
             return (arguments[0], arguments[1])
@@ -38,7 +38,7 @@ public struct VirtualHost: Sendable, Hashable, Codable {
 
     /// A vhost that sends every request elsewhere (`Redirect / https://...`, or certbot's
     /// `RewriteRule ^ https://%{SERVER_NAME}%{REQUEST_URI} [END,NE,R=permanent]`) serves no page.
-    public var onlyRedirects: Bool {
+    package var onlyRedirects: Bool {
         directives.contains { line in
             if let arguments = Self.arguments(of: line, directive: "Redirect") ?? Self.arguments(of: line, directive: "RedirectPermanent") {
                 let path = arguments.count >= 3 ? arguments[1] : arguments.first
@@ -70,7 +70,7 @@ public struct VirtualHost: Sendable, Hashable, Codable {
 
     /// Whether a request for `host` reaches this vhost by name (ServerName or ServerAlias, `*`
     /// and `?` wildcards in aliases as Apache allows).
-    public func answers(host: String) -> Bool {
+    package func answers(host: String) -> Bool {
         let host = host.lowercased()
         if serverName?.lowercased() == host { return true }
         return aliases.contains { fnmatch($0.lowercased(), host, 0) == 0 }
@@ -103,10 +103,10 @@ enum ConfigWords {
 }
 
 /// Reads what `apache2ctl -S` and `apache2ctl -t -D DUMP_CONFIG` print.
-public enum VirtualHostListing {
+package enum VirtualHostListing {
     /// The vhosts `apache2ctl -S` lists, once each (a name-based vhost appears once as the
     /// default server and once as a `namevhost`).
-    public static func parse(summary: String) -> [VirtualHost] {
+    package static func parse(summary: String) -> [VirtualHost] {
         var hosts: [VirtualHost] = []
         var current: Int?
         var port: Int?
@@ -156,7 +156,7 @@ public enum VirtualHostListing {
 
     /// Adds each vhost's directives from `-D DUMP_CONFIG` output (`# In file: F`, `#  N:` before
     /// each directive), matched by file and line.
-    public static func addDirectives(from dump: String, to hosts: inout [VirtualHost]) {
+    package static func addDirectives(from dump: String, to hosts: inout [VirtualHost]) {
         var file = ""
         var lineNumber = 0
         var open: (file: String, line: Int, directives: [String])?

@@ -8,18 +8,18 @@ import CutoverCore
 /// bad + no-target + other hosts), the counted hits must equal the requests (kept + unusable
 /// paths), and what would be stored must keep its bounds: at most 32 values per request, no
 /// value over 200 bytes or with a control byte, no stored query over 1 KiB.
-public enum LogFuzz {
-    public struct Report: Sendable, CustomStringConvertible {
-        public var lines = 0
-        public var requests = 0
-        public var bad = 0
-        public var noTarget = 0
-        public var otherHosts = 0
-        public var storedHits = 0
-        public var unusable = 0
-        public var violations: [String] = []
+package enum LogFuzz {
+    package struct Report: Sendable, CustomStringConvertible {
+        package var lines = 0
+        package var requests = 0
+        package var bad = 0
+        package var noTarget = 0
+        package var otherHosts = 0
+        package var storedHits = 0
+        package var unusable = 0
+        package var violations: [String] = []
 
-        public var description: String {
+        package var description: String {
             "\(lines) lines: \(requests) requests (\(storedHits) hits kept, \(unusable) with unusable paths), \(bad) bad, "
                 + "\(noTarget) without a target, \(otherHosts) for other hosts; \(violations.count) violations"
         }
@@ -83,7 +83,7 @@ public enum LogFuzz {
     }
 
     /// Runs `count` generated lines from `seed`; `violations` lists every broken property.
-    public static func run(count: Int, seed: UInt64 = 1) -> Report {
+    package static func run(count: Int, seed: UInt64 = 1) -> Report {
         var report = Report()
         var random = Generator(state: seed)
         let formats = [try! LogFormat("combined"), try! LogFormat("vhost_combined")]

@@ -4,8 +4,8 @@ import Foundation
 import Logging
 
 /// What importing one file did.
-public struct LogFileReport: Codable, Sendable {
-    public enum Outcome: String, Codable, Sendable {
+package struct LogFileReport: Codable, Sendable {
+    package enum Outcome: String, Codable, Sendable {
         /// New lines were read and stored.
         case imported
         /// Nothing new since the last import (same file, or a rotated copy of one already read).
@@ -14,71 +14,71 @@ public struct LogFileReport: Codable, Sendable {
         case empty
     }
 
-    public struct BadLine: Codable, Sendable, Equatable {
-        public var line: Int
-        public var reason: String
-        public var text: String
+    package struct BadLine: Codable, Sendable, Equatable {
+        package var line: Int
+        package var reason: String
+        package var text: String
     }
 
-    public var path: String
-    public var outcome: Outcome
+    package var path: String
+    package var outcome: Outcome
     /// How the file was recognised: "new", "continued", "rotated from PATH", "truncated: read from the start".
-    public var recognised: String
-    public var gzip: Bool
-    public var fromOffset: Int64
-    public var toOffset: Int64
-    public var lines = 0
-    public var requests = 0
-    public var badLines = 0
-    public var firstBadLines: [BadLine] = []
+    package var recognised: String
+    package var gzip: Bool
+    package var fromOffset: Int64
+    package var toOffset: Int64
+    package var lines = 0
+    package var requests = 0
+    package var badLines = 0
+    package var firstBadLines: [BadLine] = []
     /// Lines that parsed but name no URL path (`-`, `*`, a TLS handshake sent to port 80).
-    public var noTargetLines = 0
+    package var noTargetLines = 0
     /// Lines whose path has a malformed `%` escape or climbs above the root.
-    public var unusablePaths = 0
+    package var unusablePaths = 0
     /// Lines for another virtual host (`%v`/`%V` present and not the site's host), by host.
-    public var otherHostLines = 0
-    public var otherHosts: [String: Int] = [:]
+    package var otherHostLines = 0
+    package var otherHosts: [String: Int] = [:]
     /// Requests of Cutover's own probes (`User-Agent: cutover-probe/...`): not traffic.
-    public var probeLines = 0
+    package var probeLines = 0
     /// Requested URLs without a file added to the inventory (flagged `log`): the Swift fallback's,
     /// or on a front-controller site the front controller's routes (PHP).
-    public var urlsAdded = 0
+    package var urlsAdded = 0
     /// A last line without its newline, left for the next import (the writer may be mid-line).
-    public var partialLastLine = false
-    public var seconds = Timings()
+    package var partialLastLine = false
+    package var seconds = Timings()
 
-    public struct Timings: Codable, Sendable {
-        public var read = 0.0
-        public var parse = 0.0
-        public var store = 0.0
+    package struct Timings: Codable, Sendable {
+        package var read = 0.0
+        package var parse = 0.0
+        package var store = 0.0
     }
 }
 
 /// Imports Apache access logs of one site: reads each file from where the last import stopped,
 /// counts requests per path, and stores each stretch of the file with its new offset in one
 /// transaction.
-public struct LogImporter: Sendable {
-    public let database: AppDatabase
-    public let site: SiteRecord
-    public let format: LogFormat
+package struct LogImporter: Sendable {
+    package let database: AppDatabase
+    package let site: SiteRecord
+    package let format: LogFormat
     /// Host names (lowercase, no port) whose lines count when the format has `%v`/`%V`.
-    public let hosts: Set<String>
-    public var logger: Logger
+    package let hosts: Set<String>
+    package var logger: Logger
     /// When set (the server's logs job), `importConfigured` reads only files under these roots.
-    public var roots: LogRoots?
+    package var roots: LogRoots?
     /// How long `importConfigured` (the server's logs job) may read before it stops: what it read
     /// is stored, the next import goes on from there. `nil`: no limit (the CLI, which a user can stop).
-    public var timeLimit: Duration?
+    package var timeLimit: Duration?
     /// Content bytes per stored stretch; each is one transaction.
-    public var stretchBytes = 64 << 20
+    package var stretchBytes = 64 << 20
     /// Longer lines are bad lines.
-    public static let maxLineBytes = 64 << 10
+    package static let maxLineBytes = 64 << 10
     static let bufferBytes = 8 << 20
     static let fingerprintBytes = 1024
     static let keptBadLines = 5
     static let probeAgent = Array("cutover-probe/".utf8)
 
-    public init(database: AppDatabase, site: SiteRecord, format: LogFormat, hosts: [String] = [], logger: Logger) {
+    package init(database: AppDatabase, site: SiteRecord, format: LogFormat, hosts: [String] = [], logger: Logger) {
         self.database = database
         self.site = site
         self.format = format
@@ -93,15 +93,15 @@ public struct LogImporter: Sendable {
     let ownAddresses: OwnAddresses
 
     /// What importing a site's configured logs did.
-    public struct SiteReport: Codable, Sendable {
-        public var files: [LogFileReport] = []
+    package struct SiteReport: Codable, Sendable {
+        package var files: [LogFileReport] = []
         /// One line per file that could not be read.
-        public var errors: [String] = []
+        package var errors: [String] = []
     }
 
     /// The files a site's `accessLogs` paths and globs name today, oldest first (so a rotated
     /// file is read before the one that replaced it). A glob that matches nothing is no error.
-    public static func files(matching patterns: [String]) -> [String] {
+    package static func files(matching patterns: [String]) -> [String] {
         var found: Set<String> = []
         for pattern in patterns {
             var matches = glob_t()
@@ -121,7 +121,7 @@ public struct LogImporter: Sendable {
 
     /// Imports every file the site's `accessLogs` name (under `roots`, when set); `progress`
     /// gets (files done, files). `isCancelled` is checked between files and between reads.
-    public func importConfigured(isCancelled: () -> Bool = { false }, progress: (Int, Int) -> Void = { _, _ in }) throws -> SiteReport {
+    package func importConfigured(isCancelled: () -> Bool = { false }, progress: (Int, Int) -> Void = { _, _ in }) throws -> SiteReport {
         var report = SiteReport()
         var files: [String] = []
         for file in Self.files(matching: site.accessLogs) {
@@ -151,7 +151,7 @@ public struct LogImporter: Sendable {
     }
 
     /// Imports one file (or `-`, standard input, read whole and not remembered).
-    public func importFile(
+    package func importFile(
         _ path: String,
         deadline: ContinuousClock.Instant? = nil,
         isCancelled: () -> Bool = { false }

@@ -3,7 +3,7 @@ import CZlib
 import Glibc
 
 /// Why a log file cannot be read: one clear line each.
-public enum LogImportError: Error, Equatable, CustomStringConvertible {
+package enum LogImportError: Error, Equatable, CustomStringConvertible {
     case cannotOpen(String, String)
     case notARegularFile(String, String)
     case readFailed(String, String)
@@ -14,7 +14,7 @@ public enum LogImportError: Error, Equatable, CustomStringConvertible {
     /// the next import.
     case timeLimit(path: String, seconds: Double, offset: Int64)
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .cannotOpen(let path, let reason): "\(path): cannot open: \(reason)"
         case .notARegularFile(let path, let kind): "\(path): is \(kind), not a log file"

@@ -3,35 +3,35 @@ import Glibc
 
 /// What one access-log line says, as byte ranges of the line (which the parser may rewrite in
 /// place to decode Apache's escapes). Read with `LogLineParser.parse`; valid until the next line.
-public struct LogEntry {
+package struct LogEntry {
     /// Seconds since 1970; nil when the format has no time.
-    public var time: Int? = nil
+    package var time: Int? = nil
     /// 0 when the format has no status.
-    public var status = 0
-    public var bytes = 0
+    package var status = 0
+    package var bytes = 0
     /// The request target: path and query (`/p?q`), Apache's escapes decoded, absolute-form
     /// reduced to its path. Empty when the line has no usable target (`-`, `*`, a TLS handshake).
-    public var target: Range<Int> = 0..<0
-    public var virtualHost: Range<Int>? = nil
-    public var userAgent: Range<Int>? = nil
-    public var client: Range<Int>? = nil
-    public var handler: Range<Int>? = nil
-    public var ownerHeader: Range<Int>? = nil
+    package var target: Range<Int> = 0..<0
+    package var virtualHost: Range<Int>? = nil
+    package var userAgent: Range<Int>? = nil
+    package var client: Range<Int>? = nil
+    package var handler: Range<Int>? = nil
+    package var ownerHeader: Range<Int>? = nil
     fileprivate var query: Range<Int>? = nil
 
-    public init() {}
+    package init() {}
 }
 
 /// Reads lines of one LogFormat at byte level: no String per line, no allocation per line.
-public struct LogLineParser: Sendable {
-    public let format: LogFormat
+package struct LogLineParser: Sendable {
+    package let format: LogFormat
     private let pieces: [LogFormat.Piece]
     /// For each piece: the byte that ends a field there (the next literal's first byte), or nil
     /// for a field that runs to the end of the line.
     private let terminators: [UInt8?]
     private static let standardTime = try! TimeFormat("%d/%b/%Y:%H:%M:%S %z", directive: "%t")
 
-    public init(format: LogFormat) {
+    package init(format: LogFormat) {
         self.format = format
         pieces = format.pieces
         var terminators: [UInt8?] = []
@@ -48,7 +48,7 @@ public struct LogLineParser: Sendable {
         self.terminators = terminators
     }
 
-    public enum Outcome {
+    package enum Outcome {
         /// The line matched the format and names a target.
         case request
         /// The line matched the format but its request names no path (`-`, `*`, garbage).
@@ -58,7 +58,7 @@ public struct LogLineParser: Sendable {
     }
 
     /// Parses `line` (without its newline) into `entry`.
-    public func parse(_ line: UnsafeMutableBufferPointer<UInt8>, into entry: inout LogEntry) -> Outcome {
+    package func parse(_ line: UnsafeMutableBufferPointer<UInt8>, into entry: inout LogEntry) -> Outcome {
         entry = LogEntry()
         let readOnly = UnsafeBufferPointer(line)
         var index = 0

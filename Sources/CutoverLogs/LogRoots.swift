@@ -6,11 +6,11 @@ import Foundation
 /// reach `/etc/shadow`, `/root` or `/proc`. Whoever may change a site's settings could otherwise
 /// make the server read any file it can, and show its name, size and line count. Paths a user
 /// names on the command line (`cutover logs import FILE`) are that user's own business.
-public struct LogRoots: Sendable, Equatable {
+package struct LogRoots: Sendable, Equatable {
     /// Real paths, without a trailing slash.
-    public let roots: [String]
+    package let roots: [String]
 
-    public init(_ roots: [String]) {
+    package init(_ roots: [String]) {
         self.roots = roots.map { root in
             var real = Self.realPath(root) ?? root
             while real.count > 1, real.hasSuffix("/") { real.removeLast() }
@@ -19,13 +19,13 @@ public struct LogRoots: Sendable, Equatable {
     }
 
     /// `$APACHE_LOG_DIR`, or Debian's `/var/log/apache2`.
-    public static var defaultRoots: [String] {
+    package static var defaultRoots: [String] {
         let variable = ProcessInfo.processInfo.environment["APACHE_LOG_DIR"] ?? ""
         return [variable.hasPrefix("/") ? variable : "/var/log/apache2"]
     }
 
     /// Why the server may not read `path`, or nil.
-    public func problem(with path: String) -> String? {
+    package func problem(with path: String) -> String? {
         guard let real = Self.realPath(path) else { return "\(path): does not exist" }
         let inside = roots.contains { root in root == "/" || real == root || real.hasPrefix(root + "/") }
         guard inside else {

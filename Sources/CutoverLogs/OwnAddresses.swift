@@ -5,15 +5,15 @@ import Foundation
 /// health check or the app calling itself, not a person, unless its agent is a browser's
 /// (`Mozilla/...`): behind a reverse proxy on the same machine every visitor comes from
 /// loopback, and those are people.
-public struct OwnAddresses: Sendable {
+package struct OwnAddresses: Sendable {
     var addresses: Set<[UInt8]>
 
-    public init(addresses: [String] = []) {
+    package init(addresses: [String] = []) {
         self.addresses = Set((addresses + ["::1", "localhost"]).map { Array($0.lowercased().utf8) })
     }
 
     /// Loopback and the addresses `host` resolves to (an IP literal is itself).
-    public static func of(host: String?) -> OwnAddresses {
+    package static func of(host: String?) -> OwnAddresses {
         guard let host, !host.isEmpty else { return OwnAddresses() }
         let bare = host.hasPrefix("[") && host.hasSuffix("]") ? String(host.dropFirst().dropLast()) : host
         var found = [bare]

@@ -2,9 +2,9 @@ import CutoverCore
 
 /// A request target from a log line, put in the forms Cutover stores: the canonical path (as the
 /// crawl spells URLs), the normalised query string, and the query's values as PHP reads them.
-public enum RequestTarget {
+package enum RequestTarget {
     /// Query keys that never identify a page: campaign tags, click ids, session ids.
-    public static let noiseKeys: Set<String> = [
+    package static let noiseKeys: Set<String> = [
         "fbclid", "gclid", "dclid", "msclkid", "yclid", "mc_cid", "mc_eid", "_ga", "_gl", "phpsessid", "sid", "sessionid", "jsessionid",
         "_hsenc", "_hsmi", "igshid", "ref_src",
     ]
@@ -12,26 +12,26 @@ public enum RequestTarget {
     /// byte, is no key (counted in `traffic.other_key_hits`); a longer value, or one with a
     /// control byte (`%00`, `%0A`), is no value (counted in the key's "other values" row): never
     /// cut, so a value nobody sent can never become a page.
-    public static let maxKeyBytes = 100
-    public static let maxValueBytes = 200
+    package static let maxKeyBytes = 100
+    package static let maxValueBytes = 200
     /// Keys of one request read as values; the rest of a request's keys count as other keys.
     /// PHP reads 1,000 (`max_input_vars`); a page tells its views apart with a few.
-    public static let maxKeysPerRequest = 32
+    package static let maxKeysPerRequest = 32
     /// Longest normalised query string stored per path; longer ones count as other queries.
-    public static let maxQueryBytes = 1024
+    package static let maxQueryBytes = 1024
 
     /// `%XX` decoded, `//` merged, `.` and `..` segments resolved (as Apache does before it maps
     /// a URL), then re-encoded segment by segment. Nil for a malformed escape or a path that
     /// climbs above the root.
     /// `alreadyDecoded`: the bytes come from `%U`, which Apache writes decoded.
-    public static func canonicalPath<Bytes: Collection<UInt8>>(_ raw: Bytes, alreadyDecoded: Bool = false) -> String? {
+    package static func canonicalPath<Bytes: Collection<UInt8>>(_ raw: Bytes, alreadyDecoded: Bool = false) -> String? {
         guard raw.first == UInt8(ascii: "/") else { return nil }
         guard let decoded = alreadyDecoded ? Array(raw) : percentDecode(raw, plusIsSpace: false) else { return nil }
         return PathEncoding.resolved(decoded: decoded)
     }
 
     /// `a=1&b=2` as raw (still encoded) key/value pairs, in order; empty pieces dropped.
-    public static func queryPairs<Bytes: Collection<UInt8>>(_ query: Bytes) -> [(key: ArraySlice<UInt8>, value: ArraySlice<UInt8>?)] {
+    package static func queryPairs<Bytes: Collection<UInt8>>(_ query: Bytes) -> [(key: ArraySlice<UInt8>, value: ArraySlice<UInt8>?)] {
         Array(query).split(separator: UInt8(ascii: "&"), omittingEmptySubsequences: true).map { pair in
             if let equals = pair.firstIndex(of: UInt8(ascii: "=")) {
                 return (pair[..<equals], pair[(equals + 1)...])
@@ -48,7 +48,7 @@ public enum RequestTarget {
 
     /// The query without noise parameters, pairs sorted by key (stable for a repeated key), as
     /// sent otherwise.
-    public static func normalisedQuery(_ pairs: [(key: ArraySlice<UInt8>, value: ArraySlice<UInt8>?)]) -> String {
+    package static func normalisedQuery(_ pairs: [(key: ArraySlice<UInt8>, value: ArraySlice<UInt8>?)]) -> String {
         let kept = pairs.enumerated().filter { !isNoise($0.element.key) }
         let sorted = kept.sorted { left, right in
             left.element.key.lexicographicallyPrecedes(right.element.key)
@@ -71,7 +71,7 @@ public enum RequestTarget {
     /// UTF-8 are kept percent-encoded. A value that cannot be stored (too long, a control byte)
     /// is nil; keys that cannot be stored, and keys past `maxKeysPerRequest`, are counted in
     /// `otherKeys`. Linear in the number of pairs.
-    public static func phpValues(
+    package static func phpValues(
         _ pairs: [(key: ArraySlice<UInt8>, value: ArraySlice<UInt8>?)]
     ) -> (values: [(key: String, value: String?)], otherKeys: Int) {
         var values: [(key: String, value: String?)] = []

@@ -9,9 +9,9 @@
 /// value is sensitive when it looks like an e-mail address, or like a long random string: 20 or
 /// more URL-safe characters with letters and digits and no run of six letters of one case
 /// (hex and base64 tokens, JWTs, UUIDs; not `product-12345-blue-widget`).
-public struct SensitiveQuery: Sendable {
-    public static let mask = Array("***".utf8)
-    public static let keyWords: Set<String> = [
+package struct SensitiveQuery: Sendable {
+    package static let mask = Array("***".utf8)
+    package static let keyWords: Set<String> = [
         "token", "password", "passwd", "pwd", "pass", "secret", "code", "key", "apikey", "email", "mail", "session", "sessid",
         "auth", "otp", "nonce", "signature", "sig", "ssn", "jwt", "bearer", "credential", "credentials", "hash", "ticket",
     ]
@@ -22,7 +22,7 @@ public struct SensitiveQuery: Sendable {
     /// The site's own sensitive keys (`sensitiveQueryKeys`), lowercased: masked by exact name.
     let extraKeys: Set<String>
 
-    public init(pageKeys: [(script: String, key: String)] = [], extraKeys: [String] = []) {
+    package init(pageKeys: [(script: String, key: String)] = [], extraKeys: [String] = []) {
         var exempt: [String: Set<String>] = [:]
         for pageKey in pageKeys { exempt[pageKey.script, default: []].insert(pageKey.key) }
         self.exempt = exempt
@@ -46,7 +46,7 @@ public struct SensitiveQuery: Sendable {
         }
     }
 
-    public static func isSensitive(key: [UInt8]) -> Bool {
+    package static func isSensitive(key: [UInt8]) -> Bool {
         var words: [String] = []
         var word: [UInt8] = []
         var previousLower = false
@@ -67,7 +67,7 @@ public struct SensitiveQuery: Sendable {
         return containedWords.contains { lowered.contains($0) }
     }
 
-    public static func isSensitive(value: [UInt8]) -> Bool {
+    package static func isSensitive(value: [UInt8]) -> Bool {
         if let at = value.firstIndex(of: UInt8(ascii: "@")), at > 0, value[(at + 1)...].contains(UInt8(ascii: ".")),
             !value.contains(UInt8(ascii: " "))
         {

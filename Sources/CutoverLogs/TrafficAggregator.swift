@@ -201,11 +201,11 @@ final class TrafficAggregator {
 
 /// Where a site's query pages are requested: each page-key script's keys, and the directory
 /// URLs a page-key script answers (`/` for `/index.php` when it is the DirectoryIndex file).
-public struct PageKeyRoutes: Sendable {
-    public var keysOfScript: [String: Set<String>] = [:]
-    public var scriptOfDirectory: [String: String] = [:]
+package struct PageKeyRoutes: Sendable {
+    package var keysOfScript: [String: Set<String>] = [:]
+    package var scriptOfDirectory: [String: String] = [:]
 
-    public init(pageKeys: [PageKey] = [], directoryURLs: [String: String] = [:]) {
+    package init(pageKeys: [PageKey] = [], directoryURLs: [String: String] = [:]) {
         for pageKey in pageKeys { keysOfScript[pageKey.script, default: []].insert(pageKey.key) }
         for (script, directory) in directoryURLs where keysOfScript[script] != nil { scriptOfDirectory[directory] = script }
     }
@@ -213,8 +213,8 @@ public struct PageKeyRoutes: Sendable {
 
 /// User-agent tokens that mark a crawler, monitor or script (lowercase, matched anywhere in the
 /// agent, ignoring case). Short on purpose: the big crawlers and the common HTTP libraries.
-public enum BotList {
-    public static let tokens = [
+package enum BotList {
+    package static let tokens = [
         "bot", "crawl", "spider", "slurp", "facebookexternalhit", "mediapartners", "curl/", "wget/", "python-requests",
         "python-urllib", "go-http-client", "java/", "libwww-perl", "okhttp", "httpclient", "headless", "lighthouse", "pingdom",
         "uptime", "monitor", "scanner", "nikto", "sqlmap", "zgrab", "masscan",

@@ -16,17 +16,17 @@ import Synchronization
 /// The loops are the process's shared ones (in `serve`, the HTTP server's too): a worker's work
 /// between two answers is small. A group of the probe's own cost 1.8 times the CPU per probe
 /// (2.17 s against 1.19 s for 10,000 URLs, scripts/bench-apache.py, 7 rounds each).
-public final class HTTPObserver: Sendable {
+package final class HTTPObserver: Sendable {
     let configuration: ProbeConfiguration
     private let loops: [any EventLoop]
     private let tls = Mutex<Result<NIOSSLContext, any Error>?>(nil)
 
-    public init(configuration: ProbeConfiguration, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) {
+    package init(configuration: ProbeConfiguration, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) {
         self.configuration = configuration
         loops = Array(group.makeIterator())
     }
 
-    public static let userAgent = "cutover-probe/1"
+    package static let userAgent = "cutover-probe/1"
 
     /// Connections for one worker; close them with `ProbeSession.close()`. Call it before the
     /// session's work starts, off its event loop: with `tls`, the first call loads the system's

@@ -1,22 +1,22 @@
 /// Settings of one probe run.
-public struct ProbeConfiguration: Sendable, Hashable {
+package struct ProbeConfiguration: Sendable, Hashable {
     /// Requests in flight at once.
-    public var concurrency: Int
+    package var concurrency: Int
     /// Deadline for one request, from connect to the end of the (capped) body.
-    public var timeout: Duration
+    package var timeout: Duration
     /// Bytes of each body read and hashed; the rest is not downloaded.
-    public var bodyCap: Int
+    package var bodyCap: Int
     /// Also ask the Swift backend directly whether it already serves each PHP page.
-    public var checkBackend: Bool
+    package var checkBackend: Bool
 
-    public init(concurrency: Int = 16, timeout: Duration = .seconds(5), bodyCap: Int = 256 * 1024, checkBackend: Bool = true) {
+    package init(concurrency: Int = 16, timeout: Duration = .seconds(5), bodyCap: Int = 256 * 1024, checkBackend: Bool = true) {
         self.concurrency = concurrency
         self.timeout = timeout
         self.bodyCap = bodyCap
         self.checkBackend = checkBackend
     }
 
-    public func problems() -> [String] {
+    package func problems() -> [String] {
         var found: [String] = []
         if !(1...1024).contains(concurrency) { found.append("concurrency must be between 1 and 1024") }
         if timeout <= .zero || timeout > .seconds(300) { found.append("timeout must be between 0 and 300 seconds") }

@@ -3,8 +3,8 @@ import CutoverStore
 import Foundation
 
 /// `cutover probe --json`: the run, the fallback's health, the drifted URLs and every result.
-public struct ProbeReportView: Encodable {
-    public struct Item: Encodable {
+package struct ProbeReportView: Encodable {
+    package struct Item: Encodable {
         var path: String
         var expectedOwner: Owner
         var observation: ProbeObservation
@@ -18,7 +18,7 @@ public struct ProbeReportView: Encodable {
     var drifted: [Item]
     var results: [Item]
 
-    public init(_ report: ProbeReport) {
+    package init(_ report: ProbeReport) {
         run = ProbeRunView(report.run)
         fallback = report.fallback
         results = report.outcomes.map {
@@ -42,7 +42,7 @@ extension ProbeReport {
     /// straight into one buffer: JSONEncoder's pretty printing of 10,000 results was the gap
     /// between `probe` and `probe --json` (scripts/bench-apache.py probe). A test checks the two
     /// agree byte for byte.
-    public func jsonBytes() throws -> [UInt8] {
+    package func jsonBytes() throws -> [UInt8] {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         encoder.dateEncodingStrategy = .iso8601

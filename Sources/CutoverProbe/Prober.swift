@@ -5,41 +5,41 @@ import Logging
 import Synchronization
 
 /// Progress of a probe run, for displays.
-public struct ProbeProgress: Sendable, Hashable {
-    public var done: Int
-    public var total: Int
+package struct ProbeProgress: Sendable, Hashable {
+    package var done: Int
+    package var total: Int
 }
 
 /// The outcome of a probe run.
-public struct ProbeReport: Sendable {
-    public var run: ProbeRunRecord
-    public var fallback: FallbackHealth
-    public var outcomes: [ProbeOutcome]
+package struct ProbeReport: Sendable {
+    package var run: ProbeRunRecord
+    package var fallback: FallbackHealth
+    package var outcomes: [ProbeOutcome]
     /// Requests that timed out twice (each was retried once).
-    public var timeouts = 0
+    package var timeouts = 0
 
     /// Why requests time out, when some did: almost always too few idle Apache workers for the
     /// probe's concurrency (right after a reload, mpm_prefork starts few and adds them slowly).
-    public var timeoutHint: String? {
+    package var timeoutHint: String? {
         guard run.timeoutsRetried > 0 else { return nil }
         return "\(run.timeoutsRetried) requests timed out and were retried once (\(timeouts) timed out again): the likely cause is too "
             + "few idle Apache workers for \(run.concurrency) requests at once (after a reload, mpm_prefork starts few and adds "
             + "them slowly): raise MinSpareServers and MaxRequestWorkers above it, or probe with a lower --concurrency"
     }
 
-    public var drifted: [ProbeOutcome] { outcomes.filter(\.drift) }
+    package var drifted: [ProbeOutcome] { outcomes.filter(\.drift) }
     /// True when the run found something a cron job should shout about.
-    public var needsAttention: Bool { !fallback.healthy || run.driftCount > 0 }
+    package var needsAttention: Bool { !fallback.healthy || run.driftCount > 0 }
 }
 
 /// Asks the live site who answers each inventory URL (through Apache's public URL), checks the
 /// fallback, optionally asks the Swift backend directly, and stores the run.
-public struct Prober: Sendable {
-    public let database: AppDatabase
-    public let configuration: ProbeConfiguration
-    public let logger: Logger
+package struct Prober: Sendable {
+    package let database: AppDatabase
+    package let configuration: ProbeConfiguration
+    package let logger: Logger
 
-    public init(database: AppDatabase, configuration: ProbeConfiguration = ProbeConfiguration(), logger: Logger) {
+    package init(database: AppDatabase, configuration: ProbeConfiguration = ProbeConfiguration(), logger: Logger) {
         self.database = database
         self.configuration = configuration
         self.logger = logger
@@ -47,7 +47,7 @@ public struct Prober: Sendable {
 
     /// Probes every URL of `site`. Requests only ever go to the site's public and backend URLs:
     /// paths come from the inventory (canonical, starting with '/') and redirects are not followed.
-    public func probe(site: SiteRecord, progress: @escaping @Sendable (ProbeProgress) -> Void = { _ in }) async throws -> ProbeReport {
+    package func probe(site: SiteRecord, progress: @escaping @Sendable (ProbeProgress) -> Void = { _ in }) async throws -> ProbeReport {
         let siteID = site.id
         let clock = ContinuousClock()
         let began = clock.now
@@ -292,10 +292,10 @@ final class ResultBoard: Sendable {
     }
 }
 
-public enum ProbeError: Error, CustomStringConvertible, Equatable {
+package enum ProbeError: Error, CustomStringConvertible, Equatable {
     case invalidConfiguration([String])
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .invalidConfiguration(let problems): problems.joined(separator: "; ")
         }

@@ -10,18 +10,18 @@ import Logging
 import NIOCore
 
 /// An error the API reports as `{"error": {"code": ..., "message": ...}}` with a status.
-public struct APIError: Error, HTTPResponseError, Sendable {
-    public var status: HTTPResponse.Status
-    public var code: String
-    public var message: String
+package struct APIError: Error, HTTPResponseError, Sendable {
+    package var status: HTTPResponse.Status
+    package var code: String
+    package var message: String
 
-    public init(_ status: HTTPResponse.Status, _ code: String, _ message: String) {
+    package init(_ status: HTTPResponse.Status, _ code: String, _ message: String) {
         self.status = status
         self.code = code
         self.message = message
     }
 
-    public func response(from request: Request, context: some RequestContext) throws -> Response {
+    package func response(from request: Request, context: some RequestContext) throws -> Response {
         // Sorted keys: a dictionary's order changes from process to process (Swift seeds its hashes).
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys

@@ -73,14 +73,14 @@ struct JSONBodyMiddleware<Context: RequestContext>: RouterMiddleware {
 /// Which `Host` headers the server answers: its bound address, loopback names, and hosts the
 /// operator allowed (`--allowed-host`). Anything else is a DNS-rebinding attempt (a hostile page
 /// whose name now resolves to 127.0.0.1) or a misrouted request, answered 421.
-public struct HostAllowList: Sendable {
+package struct HostAllowList: Sendable {
     let names: Set<String>
 
-    public init(boundHost: String, allowed: [String]) {
+    package init(boundHost: String, allowed: [String]) {
         names = Set(([boundHost] + allowed).map { Self.normalized($0) })
     }
 
-    public func allows(_ authority: String?) -> Bool {
+    package func allows(_ authority: String?) -> Bool {
         // HTTP/1.0 clients may send no Host; a browser always sends one.
         guard let authority else { return true }
         let host = Self.host(ofAuthority: authority)
@@ -105,8 +105,8 @@ public struct HostAllowList: Sendable {
 }
 
 /// Loopback is decided on the parsed address (127.0.0.0/8, ::1, ::ffff:127.x), or the name `localhost`.
-public enum Loopback {
-    public static func contains(_ host: String) -> Bool {
+package enum Loopback {
+    package static func contains(_ host: String) -> Bool {
         let name = HostAllowList.normalized(host)
         if name == "localhost" || name.hasSuffix(".localhost") { return true }
         var v4 = in_addr()
@@ -136,10 +136,10 @@ struct HostAllowListMiddleware<Context: RequestContext>: RouterMiddleware {
 }
 
 /// The token comparison, for tests.
-public enum AuthCheck {
-    public static func equals(_ given: String, _ expected: String) -> Bool {
+package enum AuthCheck {
+    package static func equals(_ given: String, _ expected: String) -> Bool {
         AuthMiddleware<AppContext>.constantTimeEquals(Array(given.utf8), Array(expected.utf8))
     }
 
-    public static func bearerToken(_ header: String) -> String? { AuthMiddleware<AppContext>.bearerToken(header) }
+    package static func bearerToken(_ header: String) -> String? { AuthMiddleware<AppContext>.bearerToken(header) }
 }

@@ -2,23 +2,23 @@ import Foundation
 import Hummingbird
 
 /// Request context of the API: JSON with ISO-8601 dates and sorted keys, and a 1 MiB body limit.
-public struct AppContext: RequestContext {
-    public var coreContext: CoreRequestContextStorage
+package struct AppContext: RequestContext {
+    package var coreContext: CoreRequestContextStorage
 
-    public init(source: Source) {
+    package init(source: Source) {
         coreContext = .init(source: source)
     }
 
-    public var maxUploadSize: Int { 1 << 20 }
+    package var maxUploadSize: Int { 1 << 20 }
 
-    public var responseEncoder: JSONEncoder {
+    package var responseEncoder: JSONEncoder {
         let encoder = JSONEncoder()
         encoder.dateEncodingStrategy = .iso8601
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         return encoder
     }
 
-    public var requestDecoder: JSONDecoder {
+    package var requestDecoder: JSONDecoder {
         let decoder = JSONDecoder()
         decoder.dateDecodingStrategy = .iso8601
         return decoder

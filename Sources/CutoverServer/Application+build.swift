@@ -8,7 +8,7 @@ import Logging
 import ServiceLifecycle
 
 /// What `cutover serve` needs to know; the CLI command and tests both provide it.
-public protocol ServerArguments: Sendable {
+package protocol ServerArguments: Sendable {
     var hostname: String { get }
     var port: Int { get }
     /// Required for mutating calls; nil means the API is read-only.
@@ -29,10 +29,10 @@ public protocol ServerArguments: Sendable {
     var maxEventStreams: Int { get }
 }
 
-public enum ServerSetupError: Error, CustomStringConvertible, Equatable {
+package enum ServerSetupError: Error, CustomStringConvertible, Equatable {
     case tokenRequired(host: String)
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .tokenRequired(let host):
             "refusing to listen on \(host) without an API token: set CUTOVER_TOKEN (or use --host 127.0.0.1)"
@@ -41,11 +41,11 @@ public enum ServerSetupError: Error, CustomStringConvertible, Equatable {
 }
 
 extension ServerArguments {
-    public var allowedHosts: [String] { [] }
-    public var logRoots: [String] { [] }
-    public var eventStreamKeepAlive: Duration { .seconds(15) }
-    public var logTimeLimit: Duration { .seconds(600) }
-    public var maxEventStreams: Int { 64 }
+    package var allowedHosts: [String] { [] }
+    package var logRoots: [String] { [] }
+    package var eventStreamKeepAlive: Duration { .seconds(15) }
+    package var logTimeLimit: Duration { .seconds(600) }
+    package var maxEventStreams: Int { 64 }
     var isLoopback: Bool { Loopback.contains(hostname) }
     /// Beyond loopback, reads name every site's files and URLs: they need the token too.
     var readsNeedToken: Bool { protectReads || !isLoopback }
@@ -54,14 +54,14 @@ extension ServerArguments {
 /// The server's collaborators, wired once: the job runner (whose finished jobs clear the read
 /// cache), the read cache, the metrics. `buildApplication` runs them; router-level tests drive
 /// the same parts, so no test copies this wiring.
-public struct ServerParts: Sendable {
-    public let database: AppDatabase
-    public let jobs: JobRunner
-    public let cache: ReadCache
-    public let metrics: ServerMetrics
-    public let logger: Logger
+package struct ServerParts: Sendable {
+    package let database: AppDatabase
+    package let jobs: JobRunner
+    package let cache: ReadCache
+    package let metrics: ServerMetrics
+    package let logger: Logger
 
-    public init(_ arguments: some ServerArguments, database: AppDatabase, logger: Logger) {
+    package init(_ arguments: some ServerArguments, database: AppDatabase, logger: Logger) {
         let metrics = ServerMetrics(database: database)
         let cache = ReadCache()
         self.database = database
@@ -79,7 +79,7 @@ public struct ServerParts: Sendable {
     }
 
     /// The routes over these parts.
-    public func router(_ arguments: some ServerArguments) -> Router<AppContext> {
+    package func router(_ arguments: some ServerArguments) -> Router<AppContext> {
         buildRouter(arguments, database: database, jobs: jobs, cache: cache, metrics: metrics, logger: logger)
     }
 }
@@ -88,7 +88,7 @@ public struct ServerParts: Sendable {
 /// runner, which is shut down (jobs cancelled, database consistent) with the server, and the
 /// scheduler. `cutover serve` runs it; integration tests build it the same way
 /// (`eventLoopGroupProvider` lets a test run it on one event-loop thread).
-public func buildApplication(
+package func buildApplication(
     _ arguments: some ServerArguments,
     database: AppDatabase,
     logger: Logger,

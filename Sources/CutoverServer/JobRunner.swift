@@ -6,37 +6,37 @@ import Foundation
 import Logging
 import Synchronization
 
-public enum JobKind: String, Codable, Sendable, CaseIterable {
+package enum JobKind: String, Codable, Sendable, CaseIterable {
     case crawl, probe
     /// Import the site's configured access logs.
     case logs
 }
 
-public enum JobState: String, Codable, Sendable {
+package enum JobState: String, Codable, Sendable {
     case running, succeeded, failed, cancelled
 }
 
 /// A job as the API shows it.
-public struct JobSnapshot: Codable, Sendable, Hashable {
-    public var id: Int
-    public var site: String
-    public var kind: JobKind
-    public var state: JobState
-    public var trigger: String
-    public var startedAt: Date
-    public var finishedAt: Date?
-    public var done: Int
-    public var total: Int?
+package struct JobSnapshot: Codable, Sendable, Hashable {
+    package var id: Int
+    package var site: String
+    package var kind: JobKind
+    package var state: JobState
+    package var trigger: String
+    package var startedAt: Date
+    package var finishedAt: Date?
+    package var done: Int
+    package var total: Int?
     /// The crawl or probe run it produced.
-    public var runID: Int64?
-    public var error: String?
+    package var runID: Int64?
+    package var error: String?
 }
 
-public enum JobError: Error, CustomStringConvertible, Equatable {
+package enum JobError: Error, CustomStringConvertible, Equatable {
     case alreadyRunning(site: String, jobID: Int)
     case shuttingDown
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .alreadyRunning(let site, let id): "a job of site '\(site)' is already running (job \(id))"
         case .shuttingDown: "the server is shutting down"
@@ -46,7 +46,7 @@ public enum JobError: Error, CustomStringConvertible, Equatable {
 
 /// Runs jobs in the background, never two of the same site at once: starts them, tracks their
 /// progress, tells watchers and finishes them. What each kind does is a `JobWork` (Jobs/).
-public actor JobRunner {
+package actor JobRunner {
     let database: AppDatabase
     let logger: Logger
     let probeConfiguration: ProbeConfiguration
@@ -68,7 +68,7 @@ public actor JobRunner {
     /// What each kind of job does.
     private let works = JobWorks.standard
 
-    public init(
+    package init(
         database: AppDatabase,
         logger: Logger,
         probeConfiguration: ProbeConfiguration = ProbeConfiguration(),
@@ -87,7 +87,7 @@ public actor JobRunner {
     }
 
     /// Starts a job, or refuses when the site already has one running.
-    public func start(_ kind: JobKind, site: SiteRecord, trigger: String = "api") throws -> JobSnapshot {
+    package func start(_ kind: JobKind, site: SiteRecord, trigger: String = "api") throws -> JobSnapshot {
         if closed { throw JobError.shuttingDown }
         if let running = runningBySite[site.name] { throw JobError.alreadyRunning(site: site.name, jobID: running) }
         let id = nextID
@@ -101,17 +101,17 @@ public actor JobRunner {
     }
 
     /// Waits for a job to finish and returns its final state.
-    public func wait(for id: Int) async -> JobSnapshot? {
+    package func wait(for id: Int) async -> JobSnapshot? {
         if let task = tasks[id] { await task.value }
         return jobs[id]
     }
 
-    public func job(_ id: Int) -> JobSnapshot? { jobs[id] }
+    package func job(_ id: Int) -> JobSnapshot? { jobs[id] }
 
     /// The job's snapshots as they change, starting with the current one; the stream finishes
     /// when the job does (its last element is then the final state, unless a newer one replaced
     /// it in the buffer: read `job(_:)` after the stream ends). Nil for an unknown job.
-    public func updates(of id: Int) -> AsyncStream<JobSnapshot>? {
+    package func updates(of id: Int) -> AsyncStream<JobSnapshot>? {
         guard let job = jobs[id] else { return nil }
         let (stream, continuation) = AsyncStream.makeStream(of: JobSnapshot.self, bufferingPolicy: .bufferingNewest(4))
         continuation.yield(job)
@@ -140,12 +140,12 @@ public actor JobRunner {
         }
     }
 
-    public func list() -> [JobSnapshot] { jobs.values.sorted { $0.id > $1.id } }
+    package func list() -> [JobSnapshot] { jobs.values.sorted { $0.id > $1.id } }
 
-    public func isRunning(site: String) -> Bool { runningBySite[site] != nil }
+    package func isRunning(site: String) -> Bool { runningBySite[site] != nil }
 
     /// Cancels running jobs and waits for them, so the database is left consistent on shutdown.
-    public func shutdown() async {
+    package func shutdown() async {
         closed = true
         let running = Array(tasks.values)
         for task in running { task.cancel() }

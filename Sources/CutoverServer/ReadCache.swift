@@ -9,7 +9,7 @@ import Synchronization
 /// request's recomputation runs in the background, so only the first request after a clear
 /// waits. (When every request waited, the 150 ms stats of a 1,000,000-URL site every 2 s were
 /// the API's p99.)
-public final class ReadCache: Sendable {
+package final class ReadCache: Sendable {
     /// What is cached: a site's stats, or the total of a URL query (without limit, offset, cursor).
     enum Key: Hashable, Sendable {
         case stats(site: String)
@@ -35,7 +35,7 @@ public final class ReadCache: Sendable {
     /// The time now; a test passes its own so that an answer expires without waiting.
     private let now: @Sendable () -> Date
 
-    public init(lifetime: TimeInterval = 2, now: @escaping @Sendable () -> Date = Date.init) {
+    package init(lifetime: TimeInterval = 2, now: @escaping @Sendable () -> Date = Date.init) {
         self.lifetime = lifetime
         self.now = now
     }
@@ -80,7 +80,7 @@ public final class ReadCache: Sendable {
 
     /// Forgets every answer, and every computation still running (which may have read the
     /// database before the write that clears).
-    public func clear() {
+    package func clear() {
         state.withLock { state in
             state.entries.removeAll()
             state.inFlight.removeAll()

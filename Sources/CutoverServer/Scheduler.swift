@@ -8,13 +8,13 @@ import ServiceLifecycle
 /// `cutover serve`. Uses the job runner, so a scheduled run never overlaps another job of the
 /// same site (a manual trigger meanwhile gets 409), and a failing job is recorded while the
 /// schedule goes on.
-public struct Scheduler: Service {
+package struct Scheduler: Service {
     let database: AppDatabase
     let jobs: JobRunner
     let logger: Logger
     let tick: Duration
 
-    public init(database: AppDatabase, jobs: JobRunner, logger: Logger, tick: Duration = .seconds(5)) {
+    package init(database: AppDatabase, jobs: JobRunner, logger: Logger, tick: Duration = .seconds(5)) {
         self.database = database
         self.jobs = jobs
         self.logger = logger
@@ -24,7 +24,7 @@ public struct Scheduler: Service {
     /// Ticks until graceful shutdown, then returns normally (a thrown error would make the
     /// service group report a failure). Each started cycle goes on as a child task of this one
     /// (structured: the service waits for them, and cancels them when it stops).
-    public func run() async throws {
+    package func run() async throws {
         await withDiscardingTaskGroup { group in
             while !Task.isShuttingDownGracefully, !Task.isCancelled {
                 for cycle in await startDue() {
@@ -41,8 +41,8 @@ public struct Scheduler: Service {
     }
 
     /// A scheduled cycle whose first job has started; `finish(_:)` runs the rest.
-    public struct Cycle: Sendable {
-        public let site: String
+    package struct Cycle: Sendable {
+        package let site: String
         let record: SiteRecord
         let firstJob: Int
         let kind: JobKind
@@ -50,7 +50,7 @@ public struct Scheduler: Service {
 
     /// Starts the first job of a cycle for every site that is due and idle; returns those cycles.
     @discardableResult
-    public func startDue(now: Date? = nil) async -> [Cycle] {
+    package func startDue(now: Date? = nil) async -> [Cycle] {
         let now = now ?? database.clock.now()
         let sites: [SiteRecord]
         do {
@@ -77,7 +77,7 @@ public struct Scheduler: Service {
     /// Logs, then crawl, then probe. A failed log import (an unreadable file) does not stop the
     /// crawl; a failed crawl stops the probe; a cancelled cycle (the server stopping) starts
     /// nothing more.
-    public func finish(_ cycle: Cycle) async {
+    package func finish(_ cycle: Cycle) async {
         let site = cycle.record
         var crawlJob = cycle.firstJob
         if cycle.kind == .logs {

@@ -4,12 +4,12 @@ import Prometheus
 
 /// Prometheus metrics for `/metrics`: job durations and outcomes (recorded as jobs finish),
 /// and inventory gauges refreshed from the database at each scrape.
-public final class ServerMetrics: Sendable {
+package final class ServerMetrics: Sendable {
     let registry = PrometheusCollectorRegistry()
     let database: AppDatabase
     static let buckets: [Duration] = [.milliseconds(100), .milliseconds(500), .seconds(1), .seconds(5), .seconds(15), .seconds(60), .seconds(300)]
 
-    public init(database: AppDatabase) {
+    package init(database: AppDatabase) {
         self.database = database
     }
 

@@ -4,7 +4,7 @@ import GRDB
 
 extension CrawlStore {
     /// The `.htaccess` files the last successful crawl found, by folder.
-    public func htaccessFiles(siteID: SiteID) async throws -> [HtaccessFile] {
+    package func htaccessFiles(siteID: SiteID) async throws -> [HtaccessFile] {
         try await writer.read { db in try CrawlStore.htaccessFiles(db, siteID: siteID) }
     }
 

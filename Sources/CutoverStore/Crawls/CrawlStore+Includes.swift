@@ -3,14 +3,14 @@ import Foundation
 import GRDB
 
 /// One PHP file's includes as read from its source.
-public struct PHPIncludeScan: Sendable, Hashable {
-    public var filePath: String
-    public var contentHash: String
+package struct PHPIncludeScan: Sendable, Hashable {
+    package var filePath: String
+    package var contentHash: String
     /// Included files in the docroot, relative to it.
-    public var targets: [String]
-    public var unresolved: Int
+    package var targets: [String]
+    package var unresolved: Int
 
-    public init(filePath: String, contentHash: String, targets: [String], unresolved: Int) {
+    package init(filePath: String, contentHash: String, targets: [String], unresolved: Int) {
         self.filePath = filePath
         self.contentHash = contentHash
         self.targets = targets
@@ -19,17 +19,17 @@ public struct PHPIncludeScan: Sendable, Hashable {
 }
 
 /// What reading the sources found: files read, files other files include, expressions not resolved.
-public struct IncludeScanSummary: Sendable, Hashable, Codable {
-    public var filesRead: Int
-    public var includedFiles: Int
-    public var unresolved: Int
+package struct IncludeScanSummary: Sendable, Hashable, Codable {
+    package var filesRead: Int
+    package var includedFiles: Int
+    package var unresolved: Int
 }
 
 extension CrawlStore {
     /// The site's PHP files (relative paths) with their content hash, and the hash each was
     /// last read at (nil: never read).
     @available(*, noasync)
-    public func phpFilesToScan(siteID: SiteID) throws -> [(filePath: String, contentHash: String, scannedHash: String?)] {
+    package func phpFilesToScan(siteID: SiteID) throws -> [(filePath: String, contentHash: String, scannedHash: String?)] {
         try writer.read { db in
             try Row.fetchAll(
                 db,
@@ -46,7 +46,7 @@ extension CrawlStore {
     /// Stores the files read now, forgets the scans of files the site no longer has, sets the
     /// `includedBySource` flag from every stored scan and re-marks includes; one transaction.
     @available(*, noasync)
-    public func saveIncludeScans(siteID: SiteID, _ scans: [PHPIncludeScan]) throws -> IncludeScanSummary {
+    package func saveIncludeScans(siteID: SiteID, _ scans: [PHPIncludeScan]) throws -> IncludeScanSummary {
         try writer.write { db in
             let save = try db.makeStatement(
                 sql: """

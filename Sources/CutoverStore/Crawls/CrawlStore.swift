@@ -8,12 +8,12 @@ import Glibc
 #endif
 
 /// A problem found while walking, before it is stored.
-public struct CrawlIssue: Sendable, Hashable, Codable {
-    public var filePath: String
-    public var kind: String
-    public var message: String
+package struct CrawlIssue: Sendable, Hashable, Codable {
+    package var filePath: String
+    package var kind: String
+    package var message: String
 
-    public init(filePath: String, kind: String, message: String) {
+    package init(filePath: String, kind: String, message: String) {
         self.filePath = filePath
         self.kind = kind
         self.message = message
@@ -24,7 +24,7 @@ extension CrawlStore {
     /// Records a crawl as running. Crawls left `running` by a process that no longer exists
     /// (killed, crashed) are marked `interrupted` first.
     @available(*, noasync)
-    public func begin(siteID: SiteID) throws -> CrawlRecord {
+    package func begin(siteID: SiteID) throws -> CrawlRecord {
         try writer.write { db in
             try Self.markInterruptedCrawls(db, now: clock.now())
             var crawl = CrawlRecord(
@@ -57,7 +57,7 @@ extension CrawlStore {
     /// into one compact table (no String or dictionary entry per row: at a million URLs that was
     /// most of a re-crawl's memory).
     @available(*, noasync)
-    public func knownURLs(siteID: SiteID) throws -> KnownInventory {
+    package func knownURLs(siteID: SiteID) throws -> KnownInventory {
         try writer.read { db in
             let statement = try db.makeStatement(
                 sql: "SELECT id, path, owner, file_path, size, mtime, content_hash, flags, gone FROM urls WHERE site_id = ?"
@@ -99,7 +99,7 @@ extension CrawlStore {
     /// Applies a crawl's changes and marks it succeeded, all in one transaction: a crawl that
     /// dies before this returns leaves the previous inventory exactly as it was.
     @available(*, noasync)
-    public func finish<Found: FoundURLs>(
+    package func finish<Found: FoundURLs>(
         _ crawl: CrawlRecord,
         changes: InventoryChanges<Found>,
         issues: [CrawlIssue],
@@ -228,7 +228,7 @@ extension CrawlStore {
 
     /// Records that a crawl failed; the inventory is untouched.
     @available(*, noasync)
-    public func fail(_ crawl: CrawlRecord, error: String) throws {
+    package func fail(_ crawl: CrawlRecord, error: String) throws {
         try writer.write { db in
             var failed = crawl
             failed.status = .failed
@@ -239,12 +239,12 @@ extension CrawlStore {
     }
 
     @available(*, noasync)
-    public func find(id: Int64) throws -> CrawlRecord? {
+    package func find(id: Int64) throws -> CrawlRecord? {
         try writer.read { db in try CrawlRecord.fetchOne(db, key: id) }
     }
 
     @available(*, noasync)
-    public func recent(siteID: SiteID, limit: Int = 20) throws -> [CrawlRecord] {
+    package func recent(siteID: SiteID, limit: Int = 20) throws -> [CrawlRecord] {
         try writer.read { db in try Self.crawls(db, siteID: siteID, limit: limit) }
     }
 
@@ -253,7 +253,7 @@ extension CrawlStore {
     }
 
     @available(*, noasync)
-    public func issues(crawlID: Int64) throws -> [CrawlIssueRecord] {
+    package func issues(crawlID: Int64) throws -> [CrawlIssueRecord] {
         try writer.read { db in try CrawlIssueRecord.filter(Column("crawl_id") == crawlID).order(Column("id")).fetchAll(db) }
     }
 }

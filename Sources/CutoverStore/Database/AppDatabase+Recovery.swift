@@ -8,7 +8,7 @@ extension AppDatabase {
     /// a probe run had saved); returns how many.
     @available(*, noasync)
     @discardableResult
-    public func recoverInterruptedRuns() throws -> Int {
+    package func recoverInterruptedRuns() throws -> Int {
         let now = clock.now()
         return try writer.write { db in try CrawlStore.markInterruptedCrawls(db, now: now) + ProbeStore.markInterruptedProbeRuns(db, now: now) }
     }

@@ -3,35 +3,35 @@ import Foundation
 import GRDB
 
 /// The wall clock, injectable: `.system` reads `Date()`, `.fixed` always answers one instant.
-public struct WallClock: Sendable {
-    public let now: @Sendable () -> Date
+package struct WallClock: Sendable {
+    package let now: @Sendable () -> Date
 
-    public init(now: @escaping @Sendable () -> Date) {
+    package init(now: @escaping @Sendable () -> Date) {
         self.now = now
     }
 
-    public static let system = WallClock { Date() }
+    package static let system = WallClock { Date() }
 
-    public static func fixed(_ date: Date) -> WallClock {
+    package static func fixed(_ date: Date) -> WallClock {
         WallClock { date }
     }
 }
 
 /// Owns the SQLite connection pool and the schema. The rest of the code asks it for reads and
 /// writes by intent; no other type issues SQL.
-public struct AppDatabase: Sendable {
+package struct AppDatabase: Sendable {
     let writer: any DatabaseWriter
     /// Opened `.readOnly`: reading commands work, writes fail.
-    public private(set) var isReadOnly = false
+    package private(set) var isReadOnly = false
     /// Where every time the store records comes from (started, finished, flipped at); tests set
     /// a fixed one.
-    public var clock: WallClock = .system
+    package var clock: WallClock = .system
     /// Connections of their own for the threads that read URL pages (`forEachURL`); nil when the
     /// writer is no pool on a file (an in-memory queue in tests, a read-only open).
     let threadReaders: ThreadReaders?
 
     /// How a database file is opened.
-    public enum Access: Sendable {
+    package enum Access: Sendable {
         /// Create and migrate as needed (every command that writes).
         case readWrite
         /// Never write: for reading commands on a read-only file or mount. The schema must be current.
@@ -42,7 +42,7 @@ public struct AppDatabase: Sendable {
     /// newest schema. A second process (cron's CLI while `serve` runs) waits on the busy timeout
     /// instead of failing with "database is locked". A database written by a newer Cutover is
     /// refused before anything is written.
-    public init(path: String, migrateUpTo target: String? = nil, access: Access = .readWrite) throws {
+    package init(path: String, migrateUpTo target: String? = nil, access: Access = .readWrite) throws {
         let url = URL(fileURLWithPath: path)
         let directory = url.deletingLastPathComponent().path
         var isDirectory: ObjCBool = false
@@ -79,7 +79,7 @@ public struct AppDatabase: Sendable {
     }
 
     /// Wraps an existing writer (a `DatabaseQueue` in tests) and migrates it.
-    public init(writer: any DatabaseWriter, migrateUpTo target: String? = nil) throws {
+    package init(writer: any DatabaseWriter, migrateUpTo target: String? = nil) throws {
         self.writer = writer
         threadReaders = (writer as? DatabasePool).map { ThreadReaders(path: $0.path) }
         let migrator = try Self.migrator()
@@ -166,7 +166,7 @@ public struct AppDatabase: Sendable {
 
     /// The migrations in `Migrations/*.sql`, registered in file-name order; identifiers are
     /// the file names without `.sql`, so they are stable once shipped.
-    public static func migrator() throws -> DatabaseMigrator {
+    package static func migrator() throws -> DatabaseMigrator {
         var migrator = DatabaseMigrator()
         for file in try migrationFiles() {
             let sql = try String(contentsOf: file, encoding: .utf8)
@@ -193,7 +193,7 @@ public struct AppDatabase: Sendable {
     ]
 
     /// The migration file URLs, sorted by name.
-    public static func migrationFiles() throws -> [URL] {
+    package static func migrationFiles() throws -> [URL] {
         guard let folder = Bundle.module.url(forResource: "Migrations", withExtension: nil) else {
             throw StoreError.migrationsMissing
         }
@@ -203,7 +203,7 @@ public struct AppDatabase: Sendable {
     }
 }
 
-public enum StoreError: Error, CustomStringConvertible, Equatable {
+package enum StoreError: Error, CustomStringConvertible, Equatable {
     case databaseDirectoryMissing(String)
     case cannotOpen(path: String, reason: String)
     case migrationsMissing
@@ -220,7 +220,7 @@ public enum StoreError: Error, CustomStringConvertible, Equatable {
     /// `logs reset` of a file whose stretches counted requests: reading it again would count them twice.
     case logFileCounted(String, Int)
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .databaseDirectoryMissing(let directory): "database folder '\(directory)' does not exist"
         case .cannotOpen(let path, let reason): "cannot open database '\(path)': \(reason)"

@@ -3,48 +3,48 @@ import Foundation
 import GRDB
 
 /// A registered site: where its docroot is and where Apache and the Swift app answer.
-public struct SiteRecord: Codable, FetchableRecord, MutablePersistableRecord, Sendable, Hashable {
-    public static let databaseTableName = "sites"
+package struct SiteRecord: Codable, FetchableRecord, MutablePersistableRecord, Sendable, Hashable {
+    package static let databaseTableName = "sites"
 
     /// nil only between `init(settings:createdAt:)` and the insert: the store hands out only
     /// records it fetched or inserted, so `id` is always there for callers.
     var storedID: SiteID?
-    public var id: SiteID {
+    package var id: SiteID {
         guard let storedID else { preconditionFailure("a site record was used before it was saved") }
         return storedID
     }
-    public var name: String
-    public var docroot: String
-    public var publicURL: String
-    public var backendURL: String
+    package var name: String
+    package var docroot: String
+    package var publicURL: String
+    package var backendURL: String
     /// Apache's `DirectoryIndex` entries, stored as a JSON array (migration 0009).
-    public var directoryIndex: [String]
+    package var directoryIndex: [String]
     /// Endings such as `.php`, stored as a JSON array.
-    public var phpExtensions: [String]
-    public var ownerHeader: String
-    public var probeRetention: Int
-    public var crawlEverySeconds: Int?
+    package var phpExtensions: [String]
+    package var ownerHeader: String
+    package var probeRetention: Int
+    package var crawlEverySeconds: Int?
     /// Stored as a JSON array (migration 0012).
-    public var accessLogs: [String]
-    public var accessLogFormat: String
+    package var accessLogs: [String]
+    package var accessLogFormat: String
     /// Stored as a JSON array of `{script, key}` (migration 0014).
-    public var pageKeys: [PageKey]
-    public var frontController: String?
+    package var pageKeys: [PageKey]
+    package var frontController: String?
     /// The user declined a detected front controller (migration 0023).
-    public var frontControllerDeclined: Bool
+    package var frontControllerDeclined: Bool
     /// The front controller the last crawl found in the docroot's `.htaccess` (a catch-all
     /// rule or `FallbackResource`), kept by the crawl, never by a settings change.
-    public var detectedFrontController: String?
+    package var detectedFrontController: String?
     /// Stored as 1, 0 or NULL (migration 0025).
-    public var directoriesToSwift: Bool?
+    package var directoriesToSwift: Bool?
     /// Stored as a JSON array of `{urlPath, directory}` (migration 0026).
-    public var aliases: [PathAlias]
+    package var aliases: [PathAlias]
     /// Stored as a JSON array (migration 0019).
-    public var sensitiveQueryKeys: [String]
+    package var sensitiveQueryKeys: [String]
     /// Stored as a JSON array (migration 0020).
-    public var probeSkip: [String]
-    public var lastScheduledAt: Date?
-    public var createdAt: Date
+    package var probeSkip: [String]
+    package var lastScheduledAt: Date?
+    package var createdAt: Date
 
     enum CodingKeys: String, CodingKey {
         case storedID = "id"
@@ -92,7 +92,7 @@ public struct SiteRecord: Codable, FetchableRecord, MutablePersistableRecord, Se
         self.createdAt = createdAt
     }
 
-    public var settings: SiteSettings {
+    package var settings: SiteSettings {
         SiteSettings(
             name: name,
             docroot: docroot,
@@ -117,47 +117,47 @@ public struct SiteRecord: Codable, FetchableRecord, MutablePersistableRecord, Se
 
     /// Whether the export sends directories without an index file to Swift: the setting, else
     /// yes unless a front controller answers URLs without a file.
-    public var sendsDirectoriesToSwift: Bool { directoriesToSwift ?? (routingFrontController == nil) }
+    package var sendsDirectoriesToSwift: Bool { directoriesToSwift ?? (routingFrontController == nil) }
 
     /// The script that answers URLs without a file: the one the user set, else the one the
     /// crawl detected unless the user declined it. Owners, probes, log attribution and route
     /// rules follow it; only dropping the Swift fallback from the export waits for `frontController`.
-    public var routingFrontController: String? {
+    package var routingFrontController: String? {
         InventoryRules.routingFrontController(set: frontController, declined: frontControllerDeclined, detected: detectedFrontController)
     }
 
     /// The routing front controller was detected, not set by the user.
-    public var frontControllerUnconfirmed: Bool { frontController == nil && routingFrontController != nil }
+    package var frontControllerUnconfirmed: Bool { frontController == nil && routingFrontController != nil }
 
-    public mutating func didInsert(_ inserted: InsertionSuccess) { storedID = SiteID(inserted.rowID) }
+    package mutating func didInsert(_ inserted: InsertionSuccess) { storedID = SiteID(inserted.rowID) }
 
     /// When the schedule runs next (nil: not scheduled). A site never run is due now.
-    public var nextScheduledAt: Date? {
+    package var nextScheduledAt: Date? {
         guard let every = crawlEverySeconds else { return nil }
         return lastScheduledAt.map { $0.addingTimeInterval(TimeInterval(every)) } ?? createdAt
     }
 }
 
-public enum CrawlStatus: String, Codable, Sendable, DatabaseValueConvertible {
+package enum CrawlStatus: String, Codable, Sendable, DatabaseValueConvertible {
     case running, succeeded, failed, interrupted
 }
 
 /// One walk of a site's docroot.
-public struct CrawlRecord: Codable, FetchableRecord, MutablePersistableRecord, Sendable, Hashable {
-    public static let databaseTableName = "crawls"
+package struct CrawlRecord: Codable, FetchableRecord, MutablePersistableRecord, Sendable, Hashable {
+    package static let databaseTableName = "crawls"
 
-    public var id: Int64?
-    public var siteID: SiteID
-    public var startedAt: Date
-    public var finishedAt: Date?
-    public var status: CrawlStatus
-    public var pid: Int32?
-    public var filesSeen: Int
-    public var urlsAdded: Int
-    public var urlsChanged: Int
-    public var urlsRemoved: Int
-    public var errorCount: Int
-    public var error: String?
+    package var id: Int64?
+    package var siteID: SiteID
+    package var startedAt: Date
+    package var finishedAt: Date?
+    package var status: CrawlStatus
+    package var pid: Int32?
+    package var filesSeen: Int
+    package var urlsAdded: Int
+    package var urlsChanged: Int
+    package var urlsRemoved: Int
+    package var errorCount: Int
+    package var error: String?
 
     enum CodingKeys: String, CodingKey {
         case id, status, pid, error
@@ -171,37 +171,37 @@ public struct CrawlRecord: Codable, FetchableRecord, MutablePersistableRecord, S
         case errorCount = "error_count"
     }
 
-    public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
+    package mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
 }
 
 /// One URL of a site's inventory.
-public struct URLRecord: Codable, FetchableRecord, PersistableRecord, Sendable, Hashable {
-    public static let databaseTableName = "urls"
+package struct URLRecord: Codable, FetchableRecord, PersistableRecord, Sendable, Hashable {
+    package static let databaseTableName = "urls"
 
-    public var id: Int64
-    public var siteID: SiteID
-    public var path: String
-    public var filePath: String?
-    public var owner: Owner
-    public var plannedOwner: Owner?
-    public var size: Int64?
-    public var mtime: Double?
-    public var contentHash: String?
-    public var firstSeenCrawl: Int64?
+    package var id: Int64
+    package var siteID: SiteID
+    package var path: String
+    package var filePath: String?
+    package var owner: Owner
+    package var plannedOwner: Owner?
+    package var size: Int64?
+    package var mtime: Double?
+    package var contentHash: String?
+    package var firstSeenCrawl: Int64?
     /// The crawl that last added, changed or removed this row.
-    public var changedCrawl: Int64?
-    public var gone: Bool
-    public var flags: Int
-    public var observedOwner: Owner?
-    public var observedSource: OwnerSource?
-    public var lastStatus: Int?
-    public var lastLatencyMs: Double?
-    public var lastProbeRun: Int64?
-    public var lastError: String?
-    public var readyToFlip: Bool
-    public var drift: Bool
+    package var changedCrawl: Int64?
+    package var gone: Bool
+    package var flags: Int
+    package var observedOwner: Owner?
+    package var observedSource: OwnerSource?
+    package var lastStatus: Int?
+    package var lastLatencyMs: Double?
+    package var lastProbeRun: Int64?
+    package var lastError: String?
+    package var readyToFlip: Bool
+    package var drift: Bool
     /// Planned new URL: Apache answers this one with a 301 there.
-    public var redirectTo: String?
+    package var redirectTo: String?
 
     enum CodingKeys: String, CodingKey {
         case id, path, owner, size, mtime, gone, flags, drift
@@ -222,16 +222,16 @@ public struct URLRecord: Codable, FetchableRecord, PersistableRecord, Sendable, 
     }
 
     /// The owner the site should have: the plan's when there is one, the inventory's otherwise.
-    public var expectedOwner: Owner { plannedOwner ?? owner }
+    package var expectedOwner: Owner { plannedOwner ?? owner }
 
-    public enum Columns {
-        public static let siteID = Column(CodingKeys.siteID)
-        public static let path = Column(CodingKeys.path)
-        public static let owner = Column(CodingKeys.owner)
-        public static let gone = Column(CodingKeys.gone)
+    package enum Columns {
+        package static let siteID = Column(CodingKeys.siteID)
+        package static let path = Column(CodingKeys.path)
+        package static let owner = Column(CodingKeys.owner)
+        package static let gone = Column(CodingKeys.gone)
     }
 
-    public var urlFlags: URLFlags { URLFlags(rawValue: flags) }
+    package var urlFlags: URLFlags { URLFlags(rawValue: flags) }
 }
 
 extension URLRecord {
@@ -239,13 +239,13 @@ extension URLRecord {
     /// position: URL pages decode up to 1,000 rows per request, and column name lookups and the
     /// synthesized Decodable path were most of their time (scripts/bench-api.sh, perf). Raw SQL
     /// that fetches URLRecords must select `columns` too.
-    public static let columns = [
+    package static let columns = [
         "id", "site_id", "path", "file_path", "owner", "planned_owner", "size", "mtime", "content_hash", "first_seen_crawl",
         "changed_crawl", "gone", "flags", "observed_owner", "observed_source", "last_status", "last_latency_ms", "last_probe_run",
         "last_error", "ready_to_flip", "drift", "redirect_to",
     ]
 
-    public static var databaseSelection: [any SQLSelectable] { columns.map { Column($0) } }
+    package static var databaseSelection: [any SQLSelectable] { columns.map { Column($0) } }
 
     /// What a URL page selects: `columns`, then the URL's requests (`hits`) and the last time one
     /// was logged (`last_seen`, Unix seconds), NULL for a URL no log line named. Both are kept on
@@ -256,15 +256,15 @@ extension URLRecord {
 
     /// The columns of `urls` that are copies of the URL's traffic, written by triggers only: a
     /// URLRecord neither reads nor saves them, so saving one cannot put back stale counts.
-    public static let trafficColumns = ["hits", "last_seen"]
+    package static let trafficColumns = ["hits", "last_seen"]
 
     /// Columns of `urls` only the probe's SQL writes and reads: the content hash at the last
     /// probe (`probed_hash`, migration 0020), which decides whether an include is asked again.
-    public static let probeColumns = ["probed_hash"]
+    package static let probeColumns = ["probed_hash"]
 
     /// A row selected with `columns`, read by position. A value the model cannot hold (an
     /// unknown owner, say) throws instead of trapping.
-    public init(row: Row) throws {
+    package init(row: Row) throws {
         id = try row.decode(atIndex: 0)
         siteID = try row.decode(atIndex: 1)
         path = try row.decode(atIndex: 2)
@@ -300,11 +300,11 @@ extension URLRecord {
 }
 
 /// A stored value the model cannot hold (a database edited by hand, or by a newer version).
-public struct InvalidStoredValue: Error, CustomStringConvertible {
-    public var column: String
-    public var value: String?
+package struct InvalidStoredValue: Error, CustomStringConvertible {
+    package var column: String
+    package var value: String?
 
-    public var description: String { "the database holds \(value.map { "'\($0)'" } ?? "NULL") in column \(column), which this version cannot read" }
+    package var description: String { "the database holds \(value.map { "'\($0)'" } ?? "NULL") in column \(column), which this version cannot read" }
 }
 
 extension Owner: DatabaseValueConvertible {}
@@ -312,19 +312,19 @@ extension OwnerSource: DatabaseValueConvertible {}
 extension ProbeErrorKind: DatabaseValueConvertible {}
 
 /// A change of owner of one URL, with who or what made it and why.
-public struct OwnershipEventRecord: Codable, FetchableRecord, PersistableRecord, Sendable, Hashable {
-    public static let databaseTableName = "ownership_events"
+package struct OwnershipEventRecord: Codable, FetchableRecord, PersistableRecord, Sendable, Hashable {
+    package static let databaseTableName = "ownership_events"
 
-    public var id: Int64?
-    public var urlID: Int64
-    public var fromOwner: Owner?
-    public var toOwner: Owner
-    public var at: Date
+    package var id: Int64?
+    package var urlID: Int64
+    package var fromOwner: Owner?
+    package var toOwner: Owner
+    package var at: Date
     /// Why; for a flip, "planned: " and the reason given once for the whole operation.
-    public var reason: String
-    public var actor: String
+    package var reason: String
+    package var actor: String
     /// The flip operation this event belongs to (nil for crawl events).
-    public var operationID: Int64?
+    package var operationID: Int64?
 
     enum CodingKeys: String, CodingKey {
         case id, at, reason, actor
@@ -336,14 +336,14 @@ public struct OwnershipEventRecord: Codable, FetchableRecord, PersistableRecord,
 }
 
 /// A problem met during a crawl; the walk goes on past it.
-public struct CrawlIssueRecord: Codable, FetchableRecord, PersistableRecord, Sendable, Hashable {
-    public static let databaseTableName = "crawl_issues"
+package struct CrawlIssueRecord: Codable, FetchableRecord, PersistableRecord, Sendable, Hashable {
+    package static let databaseTableName = "crawl_issues"
 
-    public var id: Int64?
-    public var crawlID: Int64
-    public var filePath: String
-    public var kind: String
-    public var message: String
+    package var id: Int64?
+    package var crawlID: Int64
+    package var filePath: String
+    package var kind: String
+    package var message: String
 
     enum CodingKeys: String, CodingKey {
         case id, kind, message

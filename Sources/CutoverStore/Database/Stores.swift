@@ -11,19 +11,19 @@ import GRDB
 
 extension AppDatabase {
     /// Registered sites and their settings.
-    public var sites: SiteStore { SiteStore(self) }
+    package var sites: SiteStore { SiteStore(self) }
     /// Crawl runs, what a crawl found (URLs, PHP includes, `.htaccess` files) and its issues.
-    public var crawls: CrawlStore { CrawlStore(self) }
+    package var crawls: CrawlStore { CrawlStore(self) }
     /// The URL inventory: pages, counts, progress, snapshots, page keys.
-    public var inventory: InventoryStore { InventoryStore(self) }
+    package var inventory: InventoryStore { InventoryStore(self) }
     /// Probe runs and what each URL answered.
-    public var probes: ProbeStore { ProbeStore(self) }
+    package var probes: ProbeStore { ProbeStore(self) }
     /// Imported access logs and the traffic they counted.
-    public var traffic: TrafficStore { TrafficStore(self) }
+    package var traffic: TrafficStore { TrafficStore(self) }
     /// The planned owners: flips, route prefixes, what an export renders.
-    public var plan: PlanStore { PlanStore(self) }
+    package var plan: PlanStore { PlanStore(self) }
     /// Stored exports.
-    public var exports: ExportStore { ExportStore(self) }
+    package var exports: ExportStore { ExportStore(self) }
 }
 
 /// What every store holds: the pool, the clock, and the URL page's per-thread readers.
@@ -32,19 +32,19 @@ protocol Store: Sendable {
     var clock: WallClock { get }
 }
 
-public struct SiteStore: Store {
+package struct SiteStore: Store {
     let writer: any DatabaseWriter
     let clock: WallClock
     init(_ database: AppDatabase) { (writer, clock) = (database.writer, database.clock) }
 }
 
-public struct CrawlStore: Store {
+package struct CrawlStore: Store {
     let writer: any DatabaseWriter
     let clock: WallClock
     init(_ database: AppDatabase) { (writer, clock) = (database.writer, database.clock) }
 }
 
-public struct InventoryStore: Store {
+package struct InventoryStore: Store {
     let writer: any DatabaseWriter
     let clock: WallClock
     let threadReaders: ThreadReaders?
@@ -53,25 +53,25 @@ public struct InventoryStore: Store {
     }
 }
 
-public struct ProbeStore: Store {
+package struct ProbeStore: Store {
     let writer: any DatabaseWriter
     let clock: WallClock
     init(_ database: AppDatabase) { (writer, clock) = (database.writer, database.clock) }
 }
 
-public struct TrafficStore: Store {
+package struct TrafficStore: Store {
     let writer: any DatabaseWriter
     let clock: WallClock
     init(_ database: AppDatabase) { (writer, clock) = (database.writer, database.clock) }
 }
 
-public struct PlanStore: Store {
+package struct PlanStore: Store {
     let writer: any DatabaseWriter
     let clock: WallClock
     init(_ database: AppDatabase) { (writer, clock) = (database.writer, database.clock) }
 }
 
-public struct ExportStore: Store {
+package struct ExportStore: Store {
     let writer: any DatabaseWriter
     let clock: WallClock
     init(_ database: AppDatabase) { (writer, clock) = (database.writer, database.clock) }
@@ -81,7 +81,7 @@ extension AppDatabase {
     /// The one way async code reaches the synchronous (`noasync`) store methods: `work` runs on
     /// a Dispatch thread, which may block on SQLite's busy timeout, and the caller awaits it. (The
     /// server's request handlers use `blockingRead`, which does the same on NIO's thread pool.)
-    public func blocking<T: Sendable>(_ work: @escaping @Sendable (AppDatabase) throws -> T) async throws -> T {
+    package func blocking<T: Sendable>(_ work: @escaping @Sendable (AppDatabase) throws -> T) async throws -> T {
         try await withCheckedThrowingContinuation { continuation in
             DispatchQueue.global().async { continuation.resume(with: Result { try work(self) }) }
         }

@@ -3,18 +3,18 @@ import Foundation
 import GRDB
 
 /// A stored export: the rendered text, its hash and the plan it came from.
-public struct ExportRecord: Codable, FetchableRecord, MutablePersistableRecord, Sendable, Hashable {
-    public static let databaseTableName = "exports"
+package struct ExportRecord: Codable, FetchableRecord, MutablePersistableRecord, Sendable, Hashable {
+    package static let databaseTableName = "exports"
 
-    public var id: Int64?
-    public var siteID: SiteID
-    public var form: ExportForm
-    public var createdAt: Date
-    public var sha256: String
-    public var content: String
-    public var mapContent: Data?
+    package var id: Int64?
+    package var siteID: SiteID
+    package var form: ExportForm
+    package var createdAt: Date
+    package var sha256: String
+    package var content: String
+    package var mapContent: Data?
     /// JSON of the flips and redirects rendered.
-    public var plan: String
+    package var plan: String
 
     enum CodingKeys: String, CodingKey {
         case id, form, sha256, content, plan
@@ -23,7 +23,7 @@ public struct ExportRecord: Codable, FetchableRecord, MutablePersistableRecord, 
         case mapContent = "map_content"
     }
 
-    public init(siteID: SiteID, form: ExportForm, createdAt: Date, sha256: String, content: String, mapContent: Data?, plan: String) {
+    package init(siteID: SiteID, form: ExportForm, createdAt: Date, sha256: String, content: String, mapContent: Data?, plan: String) {
         self.siteID = siteID
         self.form = form
         self.createdAt = createdAt
@@ -33,7 +33,7 @@ public struct ExportRecord: Codable, FetchableRecord, MutablePersistableRecord, 
         self.plan = plan
     }
 
-    public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
+    package mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
 }
 
 extension ExportForm: DatabaseValueConvertible {}
@@ -44,7 +44,7 @@ extension ExportStore {
     /// Stores `export` (identical consecutive exports of a form are stored once) with its id
     /// stamped into its content (`ExportStamp`); `sha256` is the hash without the stamp.
     @available(*, noasync)
-    public func save(_ export: ExportRecord) throws -> ExportRecord {
+    package func save(_ export: ExportRecord) throws -> ExportRecord {
         try writer.write { db in
             if let latest = try ExportRecord.filter(Column("site_id") == export.siteID && Column("form") == export.form)
                 .order(Column("id").desc).fetchOne(db), latest.sha256 == export.sha256
@@ -60,7 +60,7 @@ extension ExportStore {
     }
 
     @available(*, noasync)
-    public func list(siteID: SiteID, form: ExportForm? = nil, limit: Int = 50) throws -> [ExportRecord] {
+    package func list(siteID: SiteID, form: ExportForm? = nil, limit: Int = 50) throws -> [ExportRecord] {
         try writer.read { db in
             var request = ExportRecord.filter(Column("site_id") == siteID)
             if let form { request = request.filter(Column("form") == form) }
@@ -69,7 +69,7 @@ extension ExportStore {
     }
 
     @available(*, noasync)
-    public func find(id: Int64, siteID: SiteID) throws -> ExportRecord? {
+    package func find(id: Int64, siteID: SiteID) throws -> ExportRecord? {
         try writer.read { db in try ExportRecord.filter(Column("id") == id && Column("site_id") == siteID).fetchOne(db) }
     }
 
@@ -79,7 +79,7 @@ extension ExportStore {
     /// has found the fallback working: URLs without a file the fallback starts to answer (known
     /// ones, and the logs' most requested 404s), and directories without an index file.
     @available(*, noasync)
-    public func fallbackTakeover(site: SiteRecord, noiseLimit: Int = 100) throws -> FallbackTakeover? {
+    package func fallbackTakeover(site: SiteRecord, noiseLimit: Int = 100) throws -> FallbackTakeover? {
         try writer.read { db in
             let siteID = site.id
             guard try Int.fetchOne(db, sql: "SELECT count(*) FROM exports WHERE site_id = ?", arguments: [siteID]) == 0,
@@ -121,7 +121,7 @@ extension ExportStore {
     }
 
     @available(*, noasync)
-    public func ownerChanges(siteID: SiteID) throws -> [URLRecord] {
+    package func ownerChanges(siteID: SiteID) throws -> [URLRecord] {
         try writer.read { db in
             try URLRecord.filter(
                 sql: "site_id = ? AND gone = 0 AND COALESCE(planned_owner, owner) != COALESCE(observed_owner, owner)",
@@ -132,11 +132,11 @@ extension ExportStore {
 }
 
 /// What Apache answers itself until the first export's fallback sends it to Swift.
-public struct FallbackTakeover: Sendable {
+package struct FallbackTakeover: Sendable {
     /// Known URLs without a file that no probe has seen answered (`status`: their last probe's).
-    public var urls: [(path: String, status: Int?)] = []
+    package var urls: [(path: String, status: Int?)] = []
     /// Requested paths that only ever got 4xx and are not in the inventory, most requested first.
-    public var noise: [(path: String, hits: Int)] = []
+    package var noise: [(path: String, hits: Int)] = []
     /// Directories without an index file (when the site sends them to Swift).
-    public var directories: [String] = []
+    package var directories: [String] = []
 }

@@ -3,16 +3,16 @@ import Foundation
 import GRDB
 
 /// A query key that looks like it names the pages of a script, with the evidence.
-public struct PageKeySuggestion: Codable, Sendable, Hashable {
-    public var script: String
-    public var key: String
+package struct PageKeySuggestion: Codable, Sendable, Hashable {
+    package var script: String
+    package var key: String
     /// Distinct values seen (the capped table keeps the top 200).
-    public var distinctValues: Int
+    package var distinctValues: Int
     /// Requests whose query had the key, and all the script's requests.
-    public var keyHits: Int
-    public var scriptHits: Int
+    package var keyHits: Int
+    package var scriptHits: Int
     /// The most requested values, most first.
-    public var topValues: [QueryValue]
+    package var topValues: [QueryValue]
 }
 
 extension InventoryStore {
@@ -31,7 +31,7 @@ extension InventoryStore {
     /// Page-key scripts that answer their directory URL (the inventory's directory-index URL
     /// with the same file), by script: `/index.php` → `/`.
     @available(*, noasync)
-    public func pageKeyDirectoryURLs(site: SiteRecord) throws -> [String: String] {
+    package func pageKeyDirectoryURLs(site: SiteRecord) throws -> [String: String] {
         try writer.read { db in try InventoryStore.pageKeyDirectoryURLs(db, site: site) }
     }
 
@@ -55,7 +55,7 @@ extension InventoryStore {
     /// Query keys of PHP scripts whose values split the script's requests into pages: a key
     /// present in at least half of the script's requests with at least 3 distinct values.
     /// Declared keys are left out.
-    public func pageKeySuggestions(siteID: SiteID, limit: Int = 10) async throws -> [PageKeySuggestion] {
+    package func pageKeySuggestions(siteID: SiteID, limit: Int = 10) async throws -> [PageKeySuggestion] {
         try await writer.read { db in try Self.pageKeySuggestions(db, siteID: siteID, limit: limit) }
     }
 

@@ -3,15 +3,15 @@ import Foundation
 import GRDB
 
 /// Owner counts at one moment, for a burndown chart.
-public struct OwnerSnapshot: Codable, FetchableRecord, Sendable, Hashable {
-    public var at: Date
-    public var source: String
-    public var php: Int
-    public var swift: Int
+package struct OwnerSnapshot: Codable, FetchableRecord, Sendable, Hashable {
+    package var at: Date
+    package var source: String
+    package var php: Int
+    package var swift: Int
     /// Pages planned for Swift that no probe had observed there yet.
-    public var planned: Int
-    public var `static`: Int
-    public var drift: Int
+    package var planned: Int
+    package var `static`: Int
+    package var drift: Int
 }
 
 extension InventoryStore {
@@ -29,7 +29,7 @@ extension InventoryStore {
     }
 
     @available(*, noasync)
-    public func snapshots(siteID: SiteID, limit: Int = 500) throws -> [OwnerSnapshot] {
+    package func snapshots(siteID: SiteID, limit: Int = 500) throws -> [OwnerSnapshot] {
         try writer.read { db in try InventoryStore.snapshots(db, siteID: siteID, limit: limit) }
     }
 
@@ -44,7 +44,7 @@ extension InventoryStore {
 
     /// What `/metrics` shows of each site, read in one transaction (one consistent answer, one
     /// read instead of four per site).
-    public func gauges() async throws -> [SiteGauges] {
+    package func gauges() async throws -> [SiteGauges] {
         try await writer.read { db in
             try SiteStore.sites(db).map { site in
                 SiteGauges(
@@ -58,7 +58,7 @@ extension InventoryStore {
     }
 
     @available(*, noasync)
-    public func driftCount(siteID: SiteID) throws -> Int {
+    package func driftCount(siteID: SiteID) throws -> Int {
         try writer.read { db in try InventoryStore.driftCount(db, siteID: siteID) }
     }
 
@@ -68,9 +68,9 @@ extension InventoryStore {
 }
 
 /// One site's figures for `/metrics`.
-public struct SiteGauges: Sendable {
-    public var site: String
-    public var counts: InventorySummary
-    public var drift: Int
-    public var latestProbe: ProbeRunRecord?
+package struct SiteGauges: Sendable {
+    package var site: String
+    package var counts: InventorySummary
+    package var drift: Int
+    package var latestProbe: ProbeRunRecord?
 }

@@ -5,29 +5,29 @@ import GRDB
 /// Counts that answer "how far along is the migration?". A page is counted once, by the
 /// plan in force and what the last probe saw: `swift` only when Swift owns it by the plan (a
 /// flip, or a retired `.php` file the fallback now serves) and a probe observed Swift answer it.
-public struct InventorySummary: Sendable, Hashable, Codable {
+package struct InventorySummary: Sendable, Hashable, Codable {
     /// Pages PHP answers by the plan.
-    public var php: Int
+    package var php: Int
     /// Pages on Swift: Swift's by the plan, and the last probe observed Swift.
-    public var swift: Int
+    package var swift: Int
     /// Pages Swift owns by the plan that no probe has observed on Swift yet (not exported,
     /// not installed, or not probed since).
-    public var planned = 0
-    public var `static`: Int
+    package var planned = 0
+    package var `static`: Int
     /// Static files that disappeared from the docroot.
-    public var gone: Int
-    public var hidden: Int
-    public var sensitive: Int
+    package var gone: Int
+    package var hidden: Int
+    package var sensitive: Int
     /// PHP files that are includes, not pages (flag `include`); `php` leaves them out.
-    public var includes: Int
+    package var includes: Int
     /// Other URLs of pages (`/about/index.php` of `/about/`, flag `alias`): `php` and `swift`
     /// count each page once.
-    public var aliases = 0
+    package var aliases = 0
     /// URLs without a file the fallback caught that were never pages (flag `neverAPage`: the
     /// logs never saw them answered 2xx or 3xx, or scanners' names like `/.env`).
-    public var neverPages = 0
+    package var neverPages = 0
 
-    public init(php: Int, swift: Int, static: Int, gone: Int, hidden: Int, sensitive: Int, includes: Int) {
+    package init(php: Int, swift: Int, static: Int, gone: Int, hidden: Int, sensitive: Int, includes: Int) {
         self.php = php
         self.swift = swift
         self.static = `static`
@@ -38,10 +38,10 @@ public struct InventorySummary: Sendable, Hashable, Codable {
     }
 
     /// Every page, wherever it is: PHP, planned for Swift, on Swift.
-    public var pages: Int { php + planned + swift }
+    package var pages: Int { php + planned + swift }
 
     /// Share of pages on Swift (observed there), 0...100.
-    public var percentOnSwift: Double {
+    package var percentOnSwift: Double {
         pages == 0 ? 0 : (Double(swift) * 100 / Double(pages))
     }
 
@@ -73,7 +73,7 @@ public struct InventorySummary: Sendable, Hashable, Codable {
 }
 
 /// Sort orders for URL lists.
-public enum URLSort: String, Sendable, Hashable, CaseIterable, Codable {
+package enum URLSort: String, Sendable, Hashable, CaseIterable, Codable {
     case path, owner, status, latency
     /// Requests in the imported access logs; URLs never requested come last in descending order.
     case hits
@@ -81,28 +81,28 @@ public enum URLSort: String, Sendable, Hashable, CaseIterable, Codable {
 }
 
 /// Filters for listing a site's URLs.
-public struct URLQuery: Sendable, Hashable {
-    public var owner: Owner?
-    public var plannedOwner: Owner?
-    public var observedOwner: Owner?
-    public var readyToFlip: Bool?
+package struct URLQuery: Sendable, Hashable {
+    package var owner: Owner?
+    package var plannedOwner: Owner?
+    package var observedOwner: Owner?
+    package var readyToFlip: Bool?
     /// Only includes (true) or only pages and static files (false); see `URLFlags.include`.
-    public var include: Bool?
+    package var include: Bool?
     /// Only URLs requested at least this many times in the imported access logs.
-    public var minHits: Int?
+    package var minHits: Int?
     /// Case-insensitive substring of the path or file path.
-    public var search: String?
-    public var sort: URLSort = .path
-    public var descending = false
+    package var search: String?
+    package var sort: URLSort = .path
+    package var descending = false
     /// Keyset pagination (path order only): URLs after this path (before it when descending).
-    public var afterPath: String?
-    public var pathPrefix: String?
-    public var includeGone: Bool
-    public var driftOnly: Bool
-    public var limit: Int?
-    public var offset: Int
+    package var afterPath: String?
+    package var pathPrefix: String?
+    package var includeGone: Bool
+    package var driftOnly: Bool
+    package var limit: Int?
+    package var offset: Int
 
-    public init(
+    package init(
         owner: Owner? = nil,
         pathPrefix: String? = nil,
         includeGone: Bool = false,
@@ -123,7 +123,7 @@ extension InventoryStore {
     /// Counts by owner, read from the covering index `urls_site_counts` (group by the raw
     /// columns so SQLite walks the index in order).
     @available(*, noasync)
-    public func summary(siteID: SiteID) throws -> InventorySummary {
+    package func summary(siteID: SiteID) throws -> InventorySummary {
         try writer.read { db in try InventoryStore.summary(db, siteID: siteID) }
     }
 
@@ -152,7 +152,7 @@ extension InventoryStore {
 
     /// One page of URLs, through a cached statement (prepared once per query shape).
     @available(*, noasync)
-    public func urls(siteID: SiteID, query: URLQuery = URLQuery()) throws -> [URLRecord] {
+    package func urls(siteID: SiteID, query: URLQuery = URLQuery()) throws -> [URLRecord] {
         let sql = URLQuerySQL(siteID: siteID, query: query)
         return try writer.read { db in
             let statement = try db.cachedStatement(sql: sql.page)
@@ -162,7 +162,7 @@ extension InventoryStore {
 
     /// One page of URLs as the API and `--json` show them, with their traffic.
     @available(*, noasync)
-    public func views(siteID: SiteID, query: URLQuery = URLQuery()) throws -> [URLView] {
+    package func views(siteID: SiteID, query: URLQuery = URLQuery()) throws -> [URLView] {
         let sql = URLQuerySQL(siteID: siteID, query: query)
         return try writer.read { db in
             let statement = try db.cachedStatement(sql: sql.page)
@@ -177,7 +177,7 @@ extension InventoryStore {
     /// queues. At 1,000,000 URLs it reads for ~0.1 s: a long read, kept off the server's few
     /// blocking-pool threads that serve the pages (no p99 change measured at 1,000,000 URLs,
     /// where the cached total is recomputed every two seconds).
-    public func count(siteID: SiteID, query: URLQuery) async throws -> Int {
+    package func count(siteID: SiteID, query: URLQuery) async throws -> Int {
         var unlimited = query
         unlimited.limit = nil
         unlimited.offset = 0
@@ -187,7 +187,7 @@ extension InventoryStore {
     }
 
     @available(*, noasync)
-    public func url(siteID: SiteID, id: Int64) throws -> URLRecord? {
+    package func url(siteID: SiteID, id: Int64) throws -> URLRecord? {
         try writer.read { db in try Self.url(db, siteID: siteID, id: id) }
     }
 
@@ -196,14 +196,14 @@ extension InventoryStore {
     }
 
     @available(*, noasync)
-    public func url(siteID: SiteID, path: String) throws -> URLRecord? {
+    package func url(siteID: SiteID, path: String) throws -> URLRecord? {
         try writer.read { db in
             try URLRecord.filter(URLRecord.Columns.siteID == siteID && URLRecord.Columns.path == path).fetchOne(db)
         }
     }
 
     @available(*, noasync)
-    public func events(urlID: Int64) throws -> [OwnershipEventRecord] {
+    package func events(urlID: Int64) throws -> [OwnershipEventRecord] {
         try writer.read { db in try Self.ownershipEvents(db, urlID: urlID) }
     }
 
@@ -295,19 +295,19 @@ struct URLQuerySQL {
 }
 
 /// One URL with its probe history and ownership events, read as one snapshot.
-public struct URLDetailRecords: Sendable {
-    public var url: URLRecord
-    public var probes: [ProbeResultRecord]
-    public var events: [OwnershipEventRecord]
+package struct URLDetailRecords: Sendable {
+    package var url: URLRecord
+    package var probes: [ProbeResultRecord]
+    package var events: [OwnershipEventRecord]
     /// Its requests in the imported access logs, and its query values (nil, [] without logs).
-    public var traffic: TrafficRow?
-    public var queryValues: [QueryValue]
+    package var traffic: TrafficRow?
+    package var queryValues: [QueryValue]
 }
 
 extension InventoryStore {
     /// The URL's detail in one read transaction (a probe finishing meanwhile cannot show a URL
     /// state without its probe), or nil for an unknown id.
-    public func detail(siteID: SiteID, id: Int64) async throws -> URLDetailRecords? {
+    package func detail(siteID: SiteID, id: Int64) async throws -> URLDetailRecords? {
         try await writer.read { db in
             guard let url = try Self.url(db, siteID: siteID, id: id) else { return nil }
             return URLDetailRecords(

@@ -3,31 +3,31 @@ import Foundation
 import GRDB
 
 /// Progress of one site: counts by owner, share on Swift, drift, fallback health, burndown.
-public struct SiteProgress: Encodable, Sendable {
-    public struct Fallback: Encodable, Sendable {
-        public var healthy: Bool?
-        public var status: Int?
-        public var detail: String?
-        public var checkedAt: Date?
+package struct SiteProgress: Encodable, Sendable {
+    package struct Fallback: Encodable, Sendable {
+        package var healthy: Bool?
+        package var status: Int?
+        package var detail: String?
+        package var checkedAt: Date?
     }
-    public var site: String
-    public var counts: InventorySummary
-    public var percentOnSwift: Double
-    public var driftCount: Int
-    public var fallback: Fallback
-    public var lastCrawl: CrawlView?
-    public var lastProbe: ProbeRunView?
-    public var series: [OwnerSnapshot]
+    package var site: String
+    package var counts: InventorySummary
+    package var percentOnSwift: Double
+    package var driftCount: Int
+    package var fallback: Fallback
+    package var lastCrawl: CrawlView?
+    package var lastProbe: ProbeRunView?
+    package var series: [OwnerSnapshot]
     /// The site's front controller setting, and the one the last crawl found in the docroot's
     /// `.htaccess` (a catch-all rule or FallbackResource) for the user to confirm.
-    public var frontController: String?
-    public var detectedFrontController: String?
+    package var frontController: String?
+    package var detectedFrontController: String?
     /// Who answers URLs without a file: `frontController`, else the detected one unless the user
     /// declined it ("detected, not confirmed" while `frontController` is nil).
-    public var routingFrontController: String?
-    public var frontControllerDeclined: Bool
+    package var routingFrontController: String?
+    package var frontControllerDeclined: Bool
     /// Prefixes planned for Swift on a front-controller site (`/blog/`: every URL below).
-    public var routePrefixes: [String]
+    package var routePrefixes: [String]
 
     /// Built inside one read transaction, so a probe committing meanwhile cannot make the counts
     /// and the last probe disagree.
@@ -57,7 +57,7 @@ public struct SiteProgress: Encodable, Sendable {
 
 extension InventoryStore {
     /// How far a site's migration is; what `cutover status` and the stats endpoint show.
-    public func progress(of site: SiteRecord) async throws -> SiteProgress {
+    package func progress(of site: SiteRecord) async throws -> SiteProgress {
         try await writer.read { db in try SiteProgress(db, site: site) }
     }
 }

@@ -6,10 +6,10 @@ import GRDBSQLite
 /// without a `URLRecord`, `String`s or a `URLView` in between. The API's URL page is written
 /// straight from these (scripts/bench-api.sh: decoding records and copying them into views was
 /// about a third of the page's CPU time). Valid only inside the `forEachURL` callback.
-public struct URLRow {
+package struct URLRow {
     /// The columns a row holds (`selection`), by position: what the API shows of a URL, not every
     /// column of `URLRecord` (each column SQLite reads costs every row of every page).
-    public enum Column: Int32, CaseIterable {
+    package enum Column: Int32, CaseIterable {
         case id, path, filePath, owner, plannedOwner, size, mtime, contentHash, gone, flags
         case observedOwner, observedSource, lastStatus, lastLatencyMs, lastError, readyToFlip, drift, redirectTo
         /// The URL's traffic (`URLRecord.pageColumns`).
@@ -17,7 +17,7 @@ public struct URLRow {
     }
 
     /// The column each `Column` reads, by position.
-    public static let names = [
+    package static let names = [
         "id", "path", "file_path", "owner", "planned_owner", "size", "mtime", "content_hash", "gone", "flags", "observed_owner",
         "observed_source", "last_status", "last_latency_ms", "last_error", "ready_to_flip", "drift", "redirect_to", "hits", "last_seen",
     ]
@@ -27,24 +27,24 @@ public struct URLRow {
 
     let statement: SQLiteStatement
 
-    public func isNull(_ column: Column) -> Bool {
+    package func isNull(_ column: Column) -> Bool {
         sqlite3_column_type(statement, column.rawValue) == SQLITE_NULL
     }
 
-    public func int64(_ column: Column) -> Int64 {
+    package func int64(_ column: Column) -> Int64 {
         sqlite3_column_int64(statement, column.rawValue)
     }
 
-    public func double(_ column: Column) -> Double {
+    package func double(_ column: Column) -> Double {
         sqlite3_column_double(statement, column.rawValue)
     }
 
-    public func bool(_ column: Column) -> Bool {
+    package func bool(_ column: Column) -> Bool {
         int64(column) != 0
     }
 
     /// The UTF-8 bytes of a text column, nil for NULL.
-    public func text(_ column: Column) -> UnsafeBufferPointer<UInt8>? {
+    package func text(_ column: Column) -> UnsafeBufferPointer<UInt8>? {
         guard let bytes = sqlite3_column_text(statement, column.rawValue) else { return nil }
         return UnsafeBufferPointer(start: bytes, count: Int(sqlite3_column_bytes(statement, column.rawValue)))
     }
@@ -52,7 +52,7 @@ public struct URLRow {
     /// An owner column; a value this version does not know throws, as `URLRecord(row:)` does.
     /// Matched on SQLite's bytes: a String and `init(rawValue:)` per column were a twentieth of
     /// the URL page's CPU (perf).
-    public func owner(_ column: Column) throws -> Owner? {
+    package func owner(_ column: Column) throws -> Owner? {
         guard let bytes = text(column) else { return nil }
         if bytes.equals("php") { return .php }
         if bytes.equals("swift") { return .swift }
@@ -61,12 +61,12 @@ public struct URLRow {
     }
 
     /// The `owner` column, which is never NULL in a sound database.
-    public func requiredOwner() throws -> Owner {
+    package func requiredOwner() throws -> Owner {
         guard let owner = try owner(.owner) else { throw InvalidStoredValue(column: "owner", value: nil) }
         return owner
     }
 
-    public func ownerSource(_ column: Column) throws -> OwnerSource? {
+    package func ownerSource(_ column: Column) throws -> OwnerSource? {
         guard let bytes = text(column) else { return nil }
         if bytes.equals("marker") { return .marker }
         if bytes.equals("guessed") { return .guessed }
@@ -95,7 +95,7 @@ extension InventoryStore {
     /// of the page's CPU (perf), and `unsafeRead` leaves them out. Read on the calling thread's
     /// own connection when it has one (`ThreadReaders`).
     @available(*, noasync)
-    public func forEachURL(siteID: SiteID, query: URLQuery, _ body: (URLRow) throws -> Void) throws {
+    package func forEachURL(siteID: SiteID, query: URLQuery, _ body: (URLRow) throws -> Void) throws {
         let sql = URLQuerySQL(siteID: siteID, query: query)
         let reader: any DatabaseReader = threadReaders?.connection() ?? writer
         try reader.unsafeRead { db in

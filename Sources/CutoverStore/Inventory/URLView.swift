@@ -2,32 +2,32 @@ import CutoverCore
 import Foundation
 
 /// One URL as the CLI (`--json`) and the API show it.
-public struct URLView: Encodable, Sendable {
-    public var path: String
-    public var filePath: String?
-    public var owner: Owner
-    public var plannedOwner: Owner?
-    public var size: Int64?
-    public var mtime: Date?
-    public var contentHash: String?
-    public var gone: Bool
-    public var id: Int64
-    public var flags: [String]
-    public var expectedOwner: Owner
-    public var observedOwner: Owner?
-    public var observedSource: OwnerSource?
-    public var lastStatus: Int?
-    public var lastLatencyMs: Double?
-    public var lastError: String?
-    public var drift: Bool
-    public var readyToFlip: Bool
-    public var redirectTo: String?
+package struct URLView: Encodable, Sendable {
+    package var path: String
+    package var filePath: String?
+    package var owner: Owner
+    package var plannedOwner: Owner?
+    package var size: Int64?
+    package var mtime: Date?
+    package var contentHash: String?
+    package var gone: Bool
+    package var id: Int64
+    package var flags: [String]
+    package var expectedOwner: Owner
+    package var observedOwner: Owner?
+    package var observedSource: OwnerSource?
+    package var lastStatus: Int?
+    package var lastLatencyMs: Double?
+    package var lastError: String?
+    package var drift: Bool
+    package var readyToFlip: Bool
+    package var redirectTo: String?
     /// Requests in the imported access logs and the last one's time; absent for a URL no log
     /// line named.
-    public var hits: Int?
-    public var lastSeen: Date?
+    package var hits: Int?
+    package var lastSeen: Date?
 
-    public init(_ url: URLRecord, hits: Int? = nil, lastSeen: Date? = nil) {
+    package init(_ url: URLRecord, hits: Int? = nil, lastSeen: Date? = nil) {
         self.hits = hits
         self.lastSeen = lastSeen
         id = url.id

@@ -8,7 +8,7 @@ extension PlanStore {
 
     /// Prefixes planned for Swift on a front-controller site (`/blog/`: every URL below).
     @available(*, noasync)
-    public func routePrefixes(siteID: SiteID) throws -> [String] {
+    package func routePrefixes(siteID: SiteID) throws -> [String] {
         try writer.read { db in try PlanStore.routePrefixes(db, siteID: siteID) }
     }
 

@@ -3,7 +3,7 @@ import Foundation
 import GRDB
 
 /// Which URLs a flip applies to.
-public enum URLSelection: Sendable, Hashable {
+package enum URLSelection: Sendable, Hashable {
     /// Exact URL paths (any form: `/old page.php` or `/old%20page.php`).
     case paths([String])
     /// Every page whose path starts with this prefix.
@@ -12,7 +12,7 @@ public enum URLSelection: Sendable, Hashable {
     case glob(String)
 }
 
-public enum PlanError: Error, CustomStringConvertible, Equatable {
+package enum PlanError: Error, CustomStringConvertible, Equatable {
     case unknownURL(String)
     case staticFile(String)
     case noPHPFile(String)
@@ -24,7 +24,7 @@ public enum PlanError: Error, CustomStringConvertible, Equatable {
     case prefixNeedsForce(prefix: String, covers: String)
     case redirectNeedsSwift
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .unknownURL(let path) where path.contains("?"):
             "unknown URL '\(path)': a URL with a query is a page only when its script has a page key (cutover site set SITE --page-key /doku.php=id), and the script is in the inventory"
@@ -44,9 +44,9 @@ public enum PlanError: Error, CustomStringConvertible, Equatable {
 }
 
 /// The result of a flip: which URLs changed their planned owner.
-public struct FlipResult: Sendable, Hashable, Codable {
-    public var changed: [String]
-    public var unchanged: [String]
+package struct FlipResult: Sendable, Hashable, Codable {
+    package var changed: [String]
+    package var unchanged: [String]
 }
 
 extension PlanStore {
@@ -54,7 +54,7 @@ extension PlanStore {
     /// per changed URL. A URL and the directory URL answered by the same file move together.
     /// Refuses unknown URLs, static files, and php for pages whose file is gone; all or nothing.
     @discardableResult
-    public func flip(
+    package func flip(
         siteID: SiteID,
         _ selection: URLSelection,
         to target: Owner,
@@ -199,7 +199,7 @@ extension PlanStore {
     }
 
     /// The longest flip reason accepted (characters): a reason is a note, not a document.
-    public static let maxReasonLength = 1000
+    package static let maxReasonLength = 1000
 
     static func select(_ db: Database, siteID: SiteID, _ selection: URLSelection) throws -> [URLRecord] {
         let pages = URLRecord.filter(URLRecord.Columns.siteID == siteID && URLRecord.Columns.gone == false)
@@ -236,7 +236,7 @@ extension PlanStore {
     /// The plan as the renderer needs it: pages planned for Swift whose PHP file is still on
     /// disk (the fallback already covers the others), and redirects.
     @available(*, noasync)
-    public func exportInput(site: SiteRecord, mapFilePath: String? = nil) throws -> ExportInput {
+    package func exportInput(site: SiteRecord, mapFilePath: String? = nil) throws -> ExportInput {
         try writer.read { db in try Self.exportInput(db, site: site, mapFilePath: mapFilePath) }
     }
 
@@ -264,23 +264,23 @@ extension PlanStore {
 }
 
 /// How a stored plan (the flips and redirects an export was made from) differs from today's.
-public struct PlanDifference: Sendable, Hashable, Codable {
+package struct PlanDifference: Sendable, Hashable, Codable {
     /// Flipped to Swift then, not now.
-    public var toSwift: [String] = []
+    package var toSwift: [String] = []
     /// Flipped to Swift now, not then.
-    public var toPHP: [String] = []
+    package var toPHP: [String] = []
     /// Redirects then (`from`), absent or different now.
-    public var redirects: [String] = []
+    package var redirects: [String] = []
     /// URLs of that plan the inventory no longer has.
-    public var missing: [String] = []
+    package var missing: [String] = []
 
-    public var isEmpty: Bool { toSwift.isEmpty && toPHP.isEmpty && redirects.isEmpty }
+    package var isEmpty: Bool { toSwift.isEmpty && toPHP.isEmpty && redirects.isEmpty }
 }
 
 extension PlanStore {
     /// What restoring a stored plan (`flips`, `redirects` as `from -> to`) would change today.
     @available(*, noasync)
-    public func difference(siteID: SiteID, flips: [String], redirects: [String: String]) throws -> PlanDifference {
+    package func difference(siteID: SiteID, flips: [String], redirects: [String: String]) throws -> PlanDifference {
         try writer.read { db in try Self.planDifference(db, siteID: siteID, flips: flips, redirects: redirects) }
     }
 
@@ -311,7 +311,7 @@ extension PlanStore {
     /// Swift, today's other flips back to PHP (each an ownership event with `reason`). URLs the
     /// inventory no longer has are left out (`missing`).
     @available(*, noasync)
-    public func restore(
+    package func restore(
         siteID: SiteID,
         flips: [String],
         redirects: [String: String],

@@ -8,7 +8,7 @@ import Glibc
 
 extension ProbeStore {
     /// Records a probe run as running (marking runs of dead processes interrupted first).
-    public func beginRun(siteID: SiteID, concurrency: Int) async throws -> ProbeRunRecord {
+    package func beginRun(siteID: SiteID, concurrency: Int) async throws -> ProbeRunRecord {
         try await writer.write { db in
             try ProbeStore.markInterruptedProbeRuns(db, now: clock.now())
             var run = ProbeRunRecord(
@@ -28,7 +28,7 @@ extension ProbeStore {
     }
 
     /// The URLs a probe run visits: everything in the inventory except static files that are gone.
-    public func targets(siteID: SiteID) async throws -> [ProbeTarget] {
+    package func targets(siteID: SiteID) async throws -> [ProbeTarget] {
         try await writer.read { db in
             try Row.fetchAll(
                 db,
@@ -57,7 +57,7 @@ extension ProbeStore {
     /// Stores a batch of a running run's results. A prober saves batches while it still probes,
     /// so the end of the run only has to publish them (`finishProbeRun`); until then the rows belong
     /// to an unfinished run and nothing reads them.
-    public func saveResults(runID: Int64, _ outcomes: [ProbeOutcome]) async throws {
+    package func saveResults(runID: Int64, _ outcomes: [ProbeOutcome]) async throws {
         try await writer.write { db in
             let insert = try db.cachedStatement(
                 sql: """
@@ -81,7 +81,7 @@ extension ProbeStore {
     /// Publishes a run whose results were saved: refreshes each URL's latest probe columns from
     /// them, marks includes, counts drift, errors and ready pages (includes are no pages) and
     /// records a burndown snapshot, in one transaction.
-    public func finishRun(
+    package func finishRun(
         _ run: ProbeRunRecord,
         fallback: FallbackHealth,
         skipped: (includes: Int, denied: Int, timeoutsRetried: Int) = (0, 0, 0)
@@ -131,7 +131,7 @@ extension ProbeStore {
     /// included (older finished runs and their results go). A prober calls it while its first
     /// requests are in flight; deleting a run's 10,000 results took 0.12 s, too long to leave
     /// for the end of the run.
-    public func pruneHistory(for run: ProbeRunRecord, retention: Int) async throws {
+    package func pruneHistory(for run: ProbeRunRecord, retention: Int) async throws {
         try await writer.write { db in
             try db.execute(
                 sql: """
@@ -144,7 +144,7 @@ extension ProbeStore {
     }
 
     /// Marks a run failed and drops the results it had saved: a run counts whole or not at all.
-    public func failRun(_ run: ProbeRunRecord, error: String) async throws {
+    package func failRun(_ run: ProbeRunRecord, error: String) async throws {
         try await writer.write { db in
             var failed = run
             failed.status = .failed
@@ -156,7 +156,7 @@ extension ProbeStore {
     }
 
     @available(*, noasync)
-    public func runs(siteID: SiteID, limit: Int = 20) throws -> [ProbeRunRecord] {
+    package func runs(siteID: SiteID, limit: Int = 20) throws -> [ProbeRunRecord] {
         try writer.read { db in try ProbeStore.probeRuns(db, siteID: siteID, limit: limit) }
     }
 
@@ -166,7 +166,7 @@ extension ProbeStore {
 
     /// A URL's probe history, newest first: results of finished runs only.
     @available(*, noasync)
-    public func history(urlID: Int64, limit: Int = 50) throws -> [ProbeResultRecord] {
+    package func history(urlID: Int64, limit: Int = 50) throws -> [ProbeResultRecord] {
         try writer.read { db in try ProbeStore.probeHistory(db, urlID: urlID, limit: limit) }
     }
 
@@ -194,7 +194,7 @@ extension ProbeStore {
 
     /// URLs whose latest probe disagrees with the expected owner.
     @available(*, noasync)
-    public func driftedURLs(siteID: SiteID, limit: Int? = nil) throws -> [URLRecord] {
+    package func driftedURLs(siteID: SiteID, limit: Int? = nil) throws -> [URLRecord] {
         try writer.read { db in
             var request = URLRecord.filter(URLRecord.Columns.siteID == siteID && Column("drift") == true && URLRecord.Columns.gone == false)
                 .order(URLRecord.Columns.path)

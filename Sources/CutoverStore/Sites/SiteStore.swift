@@ -8,29 +8,29 @@ import GRDB
 extension SiteStore {
     /// Registers a new site; refuses invalid settings and duplicate names.
     @discardableResult
-    public func add(_ settings: SiteSettings) async throws -> SiteRecord {
+    package func add(_ settings: SiteSettings) async throws -> SiteRecord {
         try Self.refuseInvalid(settings)
         return try await writer.write { [now = clock.now()] db in try Self.insertSite(db, settings, now: now) }
     }
 
     /// Creates the site or replaces its settings, keeping its id and inventory.
     @discardableResult
-    public func save(_ settings: SiteSettings) async throws -> SiteRecord {
+    package func save(_ settings: SiteSettings) async throws -> SiteRecord {
         try Self.refuseInvalid(settings)
         return try await writer.write { [now = clock.now()] db in try Self.upsertSite(db, settings, now: now) }
     }
 
-    public func all() async throws -> [SiteRecord] {
+    package func all() async throws -> [SiteRecord] {
         try await writer.read { db in try SiteStore.sites(db) }
     }
 
-    public func named(_ name: String) async throws -> SiteRecord {
+    package func named(_ name: String) async throws -> SiteRecord {
         guard let site = try await writer.read({ db in try Self.site(db, named: name) }) else { throw StoreError.unknownSite(name) }
         return site
     }
 
     /// Deletes a site and, by cascade, its inventory, crawls and events.
-    public func remove(named name: String) async throws {
+    package func remove(named name: String) async throws {
         if try await writer.write({ db in try Self.deleteSite(db, named: name) }) == 0 { throw StoreError.unknownSite(name) }
     }
 
@@ -98,7 +98,7 @@ extension SiteStore {
 
 extension SiteStore {
     /// Records that the schedule started a run of this site now.
-    public func markScheduled(siteID: SiteID, at date: Date) async throws {
+    package func markScheduled(siteID: SiteID, at date: Date) async throws {
         try await writer.write { db in
             try db.execute(sql: "UPDATE sites SET last_scheduled_at = ? WHERE id = ?", arguments: [date, siteID])
         }

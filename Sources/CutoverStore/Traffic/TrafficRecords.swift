@@ -3,30 +3,30 @@ import Foundation
 import GRDB
 
 /// Counts for one URL path (or one path on one day) from a stretch of access log.
-public struct TrafficCounts: Sendable, Equatable {
-    public var hits = 0
-    public var bytes = 0
-    public var firstSeen = Int.max
-    public var lastSeen = Int.min
-    public var status2xx = 0
-    public var status3xx = 0
-    public var status4xx = 0
-    public var status5xx = 0
-    public var statusOther = 0
-    public var botHits = 0
-    public var attributed = 0
-    public var servedSwift = 0
-    public var servedPHP = 0
+package struct TrafficCounts: Sendable, Equatable {
+    package var hits = 0
+    package var bytes = 0
+    package var firstSeen = Int.max
+    package var lastSeen = Int.min
+    package var status2xx = 0
+    package var status3xx = 0
+    package var status4xx = 0
+    package var status5xx = 0
+    package var statusOther = 0
+    package var botHits = 0
+    package var attributed = 0
+    package var servedSwift = 0
+    package var servedPHP = 0
     /// Of the requests by people (not bots): attributed by the log line, and served by Swift.
-    public var humanAttributed = 0
-    public var humanServedSwift = 0
+    package var humanAttributed = 0
+    package var humanServedSwift = 0
     /// Of a path's requests on one day: those that named a query page, and those by people.
-    public var pageHits = 0
-    public var pageHumanHits = 0
+    package var pageHits = 0
+    package var pageHumanHits = 0
 
-    public init() {}
+    package init() {}
 
-    public mutating func add(_ other: TrafficCounts) {
+    package mutating func add(_ other: TrafficCounts) {
         hits += other.hits
         bytes += other.bytes
         firstSeen = min(firstSeen, other.firstSeen)
@@ -48,75 +48,75 @@ public struct TrafficCounts: Sendable, Equatable {
 }
 
 /// What one stretch of one log file adds, ready to store in one transaction.
-public struct TrafficBatch: Sendable {
-    public struct DayKey: Hashable, Sendable {
-        public var day: Int
-        public var path: String
-        public init(day: Int, path: String) {
+package struct TrafficBatch: Sendable {
+    package struct DayKey: Hashable, Sendable {
+        package var day: Int
+        package var path: String
+        package init(day: Int, path: String) {
             self.day = day
             self.path = path
         }
     }
 
-    public struct QueryKey: Hashable, Sendable {
-        public var path: String
-        public var query: String
-        public init(path: String, query: String) {
+    package struct QueryKey: Hashable, Sendable {
+        package var path: String
+        package var query: String
+        package init(path: String, query: String) {
             self.path = path
             self.query = query
         }
     }
 
-    public struct ValueKey: Hashable, Sendable {
-        public var path: String
-        public var key: String
-        public var value: String
-        public init(path: String, key: String, value: String) {
+    package struct ValueKey: Hashable, Sendable {
+        package var path: String
+        package var key: String
+        package var value: String
+        package init(path: String, key: String, value: String) {
             self.path = path
             self.key = key
             self.value = value
         }
     }
 
-    public var paths: [String: TrafficCounts] = [:]
-    public var days: [DayKey: TrafficCounts] = [:]
-    public var queries: [QueryKey: Int] = [:]
-    public var values: [ValueKey: Int] = [:]
+    package var paths: [String: TrafficCounts] = [:]
+    package var days: [DayKey: TrafficCounts] = [:]
+    package var queries: [QueryKey: Int] = [:]
+    package var values: [ValueKey: Int] = [:]
     /// Hits of values that cannot be stored (too long, control bytes), by path and key (value "").
-    public var otherValues: [ValueKey: Int] = [:]
+    package var otherValues: [ValueKey: Int] = [:]
     /// Hits of query strings too long to store, by path (`traffic.other_query_hits`).
-    public var otherQueryHits: [String: Int] = [:]
+    package var otherQueryHits: [String: Int] = [:]
     /// Hits of keys that cannot be stored or lie past a request's key cap, by path (`traffic.other_key_hits`).
-    public var otherKeyHits: [String: Int] = [:]
+    package var otherKeyHits: [String: Int] = [:]
     /// Requests per UTC day of pages of the site's page keys, by the page's URL
     /// (`/index.php?page=about`); stored for pages the inventory holds (`query_page_daily`).
-    public var pageDays: [DayKey: TrafficCounts] = [:]
+    package var pageDays: [DayKey: TrafficCounts] = [:]
 
-    public init() {}
+    package init() {}
 
-    public var isEmpty: Bool { paths.isEmpty }
+    package var isEmpty: Bool { paths.isEmpty }
 }
 
 /// How far one log file has been read (the `log_files` table).
-public struct LogFileState: Codable, Sendable, Equatable, FetchableRecord, MutablePersistableRecord {
-    public static let databaseTableName = "log_files"
+package struct LogFileState: Codable, Sendable, Equatable, FetchableRecord, MutablePersistableRecord {
+    package static let databaseTableName = "log_files"
 
-    public var id: Int64?
-    public var siteID: SiteID
-    public var path: String
-    public var device: Int64
-    public var inode: Int64
-    public var size: Int64
-    public var gzip: Bool
-    public var fingerprint: String
-    public var fingerprintLength: Int
-    public var offset: Int64
-    public var lines: Int
-    public var badLines: Int
-    public var skippedLines: Int
-    public var format: String
-    public var firstImportedAt: Date
-    public var lastImportedAt: Date
+    package var id: Int64?
+    package var siteID: SiteID
+    package var path: String
+    package var device: Int64
+    package var inode: Int64
+    package var size: Int64
+    package var gzip: Bool
+    package var fingerprint: String
+    package var fingerprintLength: Int
+    package var offset: Int64
+    package var lines: Int
+    package var badLines: Int
+    package var skippedLines: Int
+    package var format: String
+    package var firstImportedAt: Date
+    package var lastImportedAt: Date
 
     enum CodingKeys: String, CodingKey {
         case id
@@ -131,7 +131,7 @@ public struct LogFileState: Codable, Sendable, Equatable, FetchableRecord, Mutab
         case lastImportedAt = "last_imported_at"
     }
 
-    public init(
+    package init(
         siteID: SiteID,
         path: String,
         device: Int64,
@@ -160,15 +160,15 @@ public struct LogFileState: Codable, Sendable, Equatable, FetchableRecord, Mutab
         lastImportedAt = now
     }
 
-    public mutating func didInsert(_ inserted: InsertionSuccess) {
+    package mutating func didInsert(_ inserted: InsertionSuccess) {
         id = inserted.rowID
     }
 }
 
 /// One row of the `traffic` table.
-public struct TrafficRow: Sendable, Equatable {
-    public var path: String
-    public var counts: TrafficCounts
-    public var otherQueryHits: Int
-    public var otherKeyHits: Int
+package struct TrafficRow: Sendable, Equatable {
+    package var path: String
+    package var counts: TrafficCounts
+    package var otherQueryHits: Int
+    package var otherKeyHits: Int
 }

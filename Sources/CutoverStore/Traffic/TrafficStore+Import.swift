@@ -6,10 +6,10 @@ import GRDB
 // keep anonymous paths, keys and values bounded.
 extension TrafficStore {
     /// Most normalised query strings kept per path, and values kept per query key.
-    public static let queriesPerPath = 50
-    public static let valuesPerKey = 200
+    package static let queriesPerPath = 50
+    package static let valuesPerKey = 200
     /// Most query keys kept per path (the rest: `traffic.other_key_hits`).
-    public static let keysPerPath = 50
+    package static let keysPerPath = 50
 
     /// Stores a stretch of log and how far the file has been read, in one transaction: a crash
     /// between two stretches loses nothing and counts nothing twice.
@@ -25,7 +25,7 @@ extension TrafficStore {
     /// import adds ("nothing new"). Returns the new state and how many URLs were added.
     @available(*, noasync)
     @discardableResult
-    public func recordStretch(
+    package func recordStretch(
         _ state: LogFileState,
         batch: TrafficBatch,
         storedOffset: Int64?,
@@ -57,7 +57,7 @@ extension TrafficStore {
     /// count its lines twice. Returns the forgotten rows.
     @available(*, noasync)
     @discardableResult
-    public func resetLogFile(siteID: SiteID, path: String) throws -> [LogFileState] {
+    package func resetLogFile(siteID: SiteID, path: String) throws -> [LogFileState] {
         try writer.write { db in
             let rows = try LogFileState.filter(Column("site_id") == siteID && Column("path") == path).fetchAll(db)
             guard !rows.isEmpty else { throw StoreError.unknownLogFile(path) }
@@ -70,7 +70,7 @@ extension TrafficStore {
     }
 
     /// Most requested URLs without a file added to the inventory per import.
-    public static let requestedURLsPerImport = 10_000
+    package static let requestedURLsPerImport = 10_000
 
     /// Adds requested URLs that have no row yet to the inventory, owned by the fallback (Swift; on
     /// a front-controller site, PHP: they are its routes)
@@ -80,7 +80,7 @@ extension TrafficStore {
     /// characters (`%0A`, `%00`: the export refuses them in a config file, and no page has them).
     @available(*, noasync)
     @discardableResult
-    public func addRequestedURLs(siteID: SiteID) throws -> Int {
+    package func addRequestedURLs(siteID: SiteID) throws -> Int {
         try writer.write { db in try Self.addRequestedURLs(db, siteID: siteID) }
     }
 
@@ -112,7 +112,7 @@ extension TrafficStore {
 
     /// Stores counts that belong to no remembered file (standard input).
     @available(*, noasync)
-    public func record(_ batch: TrafficBatch, siteID: SiteID) throws {
+    package func record(_ batch: TrafficBatch, siteID: SiteID) throws {
         try writer.write { db in try Self.add(batch, siteID: siteID, db: db) }
     }
 

@@ -5,7 +5,7 @@ import GRDB
 extension TrafficStore {
     /// The traffic figures of a site in one read transaction: Swift's share of page requests over
     /// 7 and 30 days, what to port next, orphans, includes and noise.
-    public func summary(siteID: SiteID, orphanDays: Int = TrafficSummary.defaultOrphanDays, listLimit: Int = 20) async throws -> TrafficSummary {
+    package func summary(siteID: SiteID, orphanDays: Int = TrafficSummary.defaultOrphanDays, listLimit: Int = 20) async throws -> TrafficSummary {
         let today = Int(clock.now().timeIntervalSince1970.rounded(.down)) / 86_400
         return try await writer.read { db in try Self.trafficSummary(db, siteID: siteID, today: today, orphanDays: orphanDays, listLimit: listLimit) }
     }

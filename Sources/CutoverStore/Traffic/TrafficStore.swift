@@ -4,7 +4,7 @@ import GRDB
 
 extension TrafficStore {
     /// How the traffic table can be ordered.
-    public enum TrafficOrder: String, Sendable, CaseIterable {
+    package enum TrafficOrder: String, Sendable, CaseIterable {
         case hits, humanHits, lastSeen, path
 
         var sql: String {
@@ -19,7 +19,7 @@ extension TrafficStore {
 
     /// One page of a site's traffic table and how many rows match, in one read transaction.
     /// `prefix` keeps paths that start with it.
-    public func page(
+    package func page(
         siteID: SiteID,
         order: TrafficOrder,
         prefix: String?,
@@ -46,7 +46,7 @@ extension TrafficStore {
 
     /// Requests per UTC day over the last `days` days (today included, by the store's clock),
     /// oldest first; days without traffic are left out.
-    public func byDay(siteID: SiteID, days: Int) async throws -> [TrafficDayView] {
+    package func byDay(siteID: SiteID, days: Int) async throws -> [TrafficDayView] {
         let today = Int(clock.now().timeIntervalSince1970.rounded(.down)) / 86_400
         return try await writer.read { db in
             try Row.fetchAll(
@@ -73,7 +73,7 @@ extension TrafficStore {
     /// The stored state of each log file of the site (synchronous: the importer reads it on its
     /// blocking thread; the server reads it through `blockingRead`).
     @available(*, noasync)
-    public func logFiles(siteID: SiteID) throws -> [LogFileState] {
+    package func logFiles(siteID: SiteID) throws -> [LogFileState] {
         try writer.read { db in
             try LogFileState.filter(Column("site_id") == siteID).order(Column("id")).fetchAll(db)
         }
@@ -81,7 +81,7 @@ extension TrafficStore {
 
     /// The most requested paths of a site.
     @available(*, noasync)
-    public func top(siteID: SiteID, limit: Int) throws -> [TrafficRow] {
+    package func top(siteID: SiteID, limit: Int) throws -> [TrafficRow] {
         try writer.read { db in
             try Row.fetchAll(
                 db,
@@ -94,7 +94,7 @@ extension TrafficStore {
     }
 
     @available(*, noasync)
-    public func row(siteID: SiteID, path: String) throws -> TrafficRow? {
+    package func row(siteID: SiteID, path: String) throws -> TrafficRow? {
         try writer.read { db in try Self.traffic(db, siteID: siteID, path: path) }
     }
 
@@ -105,12 +105,12 @@ extension TrafficStore {
     /// Query keys of a path with their most requested values (at most `valuesPerKey` each, and
     /// the key's "other values" row), by key. Bounded: keys per path are capped at `keysPerPath`.
     @available(*, noasync)
-    public func queryValues(siteID: SiteID, path: String, valuesPerKey: Int = TrafficStore.valuesPerKey) throws -> [QueryValue] {
+    package func queryValues(siteID: SiteID, path: String, valuesPerKey: Int = TrafficStore.valuesPerKey) throws -> [QueryValue] {
         try writer.read { db in try Self.queryValues(db, siteID: siteID, path: path, valuesPerKey: valuesPerKey) }
     }
 
     /// What a URL's detail shows of each key: its 20 most requested values.
-    public static let valuesShownPerKey = 20
+    package static let valuesShownPerKey = 20
 
     static func queryValues(_ db: Database, siteID: SiteID, path: String, valuesPerKey: Int = valuesShownPerKey) throws -> [QueryValue] {
         try Row.fetchAll(
@@ -127,7 +127,7 @@ extension TrafficStore {
     }
 
     @available(*, noasync)
-    public func queries(siteID: SiteID, path: String) throws -> [(query: String, hits: Int)] {
+    package func queries(siteID: SiteID, path: String) throws -> [(query: String, hits: Int)] {
         try writer.read { db in
             try Row.fetchAll(
                 db,
