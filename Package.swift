@@ -136,7 +136,9 @@ let package = Package(
             ],
             path: "Tests/Support"
         ),
-        .testTarget(name: "CutoverCoreTests", dependencies: ["CutoverCore"]),
+        // SiteSettingsTests also checks that what the validator accepts renders safely.
+        .testTarget(name: "CutoverCoreTests", dependencies: ["CutoverCore", "CutoverExport"]),
+        .testTarget(name: "CutoverExportTests", dependencies: ["CutoverCore", "CutoverExport"]),
         .testTarget(name: "CutoverInstallTests", dependencies: ["CutoverInstall"]),
         .testTarget(
             name: "CutoverServerTests",

@@ -1,23 +1,23 @@
 /// What the docroot's `.htaccess` files mean for one export: the subdirectories that need their
 /// own fallback block, notes for the reader, and conflicts that make the export not do what it
 /// says (`export --check` fails on those).
-struct HtaccessFindings {
-    struct Subdirectory {
+package struct HtaccessFindings {
+    package struct Subdirectory {
         /// Absolute folder path, for `<Directory>`.
-        var path: String
+        package var path: String
         /// Relative to the docroot, for messages.
-        var relative: String
+        package var relative: String
     }
 
-    private(set) var subdirectoryBlocks: [Subdirectory] = []
-    private(set) var conflicts: [String] = []
-    private(set) var htaccessGuidance: [String] = []
-    private(set) var vhostNotes: [String] = []
+    package private(set) var subdirectoryBlocks: [Subdirectory] = []
+    package private(set) var conflicts: [String] = []
+    package private(set) var htaccessGuidance: [String] = []
+    package private(set) var vhostNotes: [String] = []
 
     /// `directoryContext`: the export is itself a `.htaccess` (see `ExportFormRules`).
     /// `writesDirectoryBlocks` is false on a front-controller site, whose export has no `<Directory>`
     /// section: a folder name that could not be written into one is then no conflict.
-    init(_ files: [HtaccessFile], flips: [PageFlip], directoryContext: Bool, docroot: String, writesDirectoryBlocks: Bool = true) {
+    package init(_ files: [HtaccessFile], flips: [PageFlip], directoryContext: Bool, docroot: String, writesDirectoryBlocks: Bool = true) {
         let base = docroot.hasSuffix("/") ? String(docroot.dropLast()) : docroot
         let withRules = files.filter(\.hasOwnRewriteRules)
         for file in files {

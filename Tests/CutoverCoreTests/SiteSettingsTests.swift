@@ -1,4 +1,5 @@
 import CutoverCore
+import CutoverExport
 import Foundation
 import Testing
 

@@ -1,4 +1,5 @@
 import CutoverCore
+import CutoverExport
 import CutoverProbe
 import CutoverTestSupport
 import Foundation

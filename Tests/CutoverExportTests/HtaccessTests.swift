@@ -1,4 +1,5 @@
 import CutoverCore
+import CutoverExport
 import Testing
 
 @Suite struct HtaccessTests {

@@ -1,3 +1,5 @@
+import CutoverCore
+
 /// What makes one export form different from the others; `DirectiveRenderer` writes the rest
 /// (redirects, flips, prefix routes, the fallback) the same way for every form. A new form is a
 /// type in this folder and a case of `ExportForm`.
@@ -41,9 +43,9 @@ struct ExportParts {
 
 extension ExportForm {
     /// True for forms that need a map file path (`--map-file`, the API's `map`).
-    public var usesMapFile: Bool { rules.usesMapFile }
+    package var usesMapFile: Bool { rules.usesMapFile }
     /// True for the form that is itself a `.htaccess` (Apache reads it inside `<Directory>`).
-    public var isDirectoryContext: Bool { rules.directoryContext }
+    package var isDirectoryContext: Bool { rules.directoryContext }
 
     var rules: any ExportFormRules {
         switch self {

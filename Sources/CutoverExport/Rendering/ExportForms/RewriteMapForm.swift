@@ -1,3 +1,5 @@
+import CutoverCore
+
 /// Like the vhost form, but per-page flips live in a `txt:` RewriteMap file that Apache re-reads
 /// when its mtime changes: flips then need no reload. Paths that cannot be map keys (a space, a
 /// query) keep a rule each.

@@ -1,3 +1,5 @@
+import CutoverCore
+
 /// Directory context, for a docroot `.htaccess` on hosts without config access.
 struct HtaccessForm: ExportFormRules {
     var directoryContext: Bool { true }

@@ -1,3 +1,5 @@
+import CutoverCore
+
 /// Server (vhost) context, for an `Include` inside the site's `<VirtualHost>`: redirects and
 /// flips are matched while Apache maps the URL, the fallback in `<Directory>` blocks.
 struct VhostForm: ExportFormRules {

@@ -1,3 +1,5 @@
+import CutoverCore
+
 /// Renders the Apache directives that make the live site match the plan.
 ///
 /// Pure and deterministic: the same input gives the same bytes.
@@ -11,12 +13,12 @@
 /// after the app's, so the app keeps every URL it rewrites and the fallback gets the rest.
 /// A subdirectory whose `.htaccess` has rules gets its own `<Directory>` block with the same two
 /// rules, which keeps the root `.htaccess` rules out of it exactly as before the export.
-public enum DirectiveRenderer {
+package enum DirectiveRenderer {
     /// Captures the path exactly as the client sent it (percent-encoding intact); only
     /// origin-form targets (starting with '/') match, so the backend host cannot be changed.
     static let requestPathCondition = #"RewriteCond %{THE_REQUEST} "^\S+\s+(/[^?\s]*)""#
 
-    public static func render(_ input: ExportInput, form: ExportForm) throws -> RenderedExport {
+    package static func render(_ input: ExportInput, form: ExportForm) throws -> RenderedExport {
         let settings = input.settings
         // Stored rows from older versions may hold values that are refused today.
         let problems = settings.configProblems()
@@ -144,12 +146,12 @@ public enum DirectiveRenderer {
 
     /// Above this many per-page rules the export recommends the rewritemap form: measured
     /// (scripts/bench-apache.py) 11,400 req/s with none, 2,500 with 5,000 rules, 4,000 with a map.
-    public static let recommendedMaxRules = 500
+    package static let recommendedMaxRules = 500
 
     /// The RewriteMap name for a site. Map names are server-wide, so two sites must never share
     /// one: letters and digits stay, every other byte is written `_HH` and `_` itself `__`, which
     /// no other name produces (`shop.v2` → `cutover_shop_2Ev2`, `shop_v2` → `cutover_shop__v2`).
-    public static func mapName(_ settings: SiteSettings) -> String {
+    package static func mapName(_ settings: SiteSettings) -> String {
         var out = "cutover_"
         for byte in settings.name.utf8 {
             if ConfigText.isWordByte(byte) {

@@ -65,17 +65,6 @@ public struct ExportInput: Sendable, Hashable {
     }
 }
 
-/// Rendered directives, plus the map file's content in rewritemap form (raw bytes: keys are
-/// decoded URL paths, which need not be UTF-8).
-public struct RenderedExport: Sendable, Hashable {
-    public var form: ExportForm
-    public var text: String
-    public var mapFile: [UInt8]?
-    /// Why the live site would not do what this export says (a `.htaccess` that overrides it);
-    /// `export --check` fails on these. Also written into the text as comments.
-    public var conflicts: [String] = []
-}
-
 public enum ExportError: Error, CustomStringConvertible, Equatable {
     /// A URL whose name cannot be placed safely in a config file (control characters).
     case unsafeName(path: String, reason: String)
