@@ -11,71 +11,49 @@ import GRDB
 
 extension AppDatabase {
     /// Registered sites and their settings.
-    package var sites: SiteStore { SiteStore(self) }
+    package var sites: SiteStore { SiteStore(context: StoreContext(self)) }
     /// Crawl runs, what a crawl found (URLs, PHP includes, `.htaccess` files) and its issues.
-    package var crawls: CrawlStore { CrawlStore(self) }
+    package var crawls: CrawlStore { CrawlStore(context: StoreContext(self)) }
     /// The URL inventory: pages, counts, progress, snapshots, page keys.
-    package var inventory: InventoryStore { InventoryStore(self) }
+    package var inventory: InventoryStore { InventoryStore(context: StoreContext(self)) }
     /// Probe runs and what each URL answered.
-    package var probes: ProbeStore { ProbeStore(self) }
+    package var probes: ProbeStore { ProbeStore(context: StoreContext(self)) }
     /// Imported access logs and the traffic they counted.
-    package var traffic: TrafficStore { TrafficStore(self) }
+    package var traffic: TrafficStore { TrafficStore(context: StoreContext(self)) }
     /// The planned owners: flips, route prefixes, what an export renders.
-    package var plan: PlanStore { PlanStore(self) }
+    package var plan: PlanStore { PlanStore(context: StoreContext(self)) }
     /// Stored exports.
-    package var exports: ExportStore { ExportStore(self) }
+    package var exports: ExportStore { ExportStore(context: StoreContext(self)) }
 }
 
 /// What every store holds: the pool, the clock, and the URL page's per-thread readers.
-protocol Store: Sendable {
-    var writer: any DatabaseWriter { get }
-    var clock: WallClock { get }
-}
-
-package struct SiteStore: Store {
-    let writer: any DatabaseWriter
-    let clock: WallClock
-    init(_ database: AppDatabase) { (writer, clock) = (database.writer, database.clock) }
-}
-
-package struct CrawlStore: Store {
-    let writer: any DatabaseWriter
-    let clock: WallClock
-    init(_ database: AppDatabase) { (writer, clock) = (database.writer, database.clock) }
-}
-
-package struct InventoryStore: Store {
+struct StoreContext: Sendable {
     let writer: any DatabaseWriter
     let clock: WallClock
     let threadReaders: ThreadReaders?
+
     init(_ database: AppDatabase) {
         (writer, clock, threadReaders) = (database.writer, database.clock, database.threadReaders)
     }
 }
 
-package struct ProbeStore: Store {
-    let writer: any DatabaseWriter
-    let clock: WallClock
-    init(_ database: AppDatabase) { (writer, clock) = (database.writer, database.clock) }
+protocol Store: Sendable {
+    var context: StoreContext { get }
 }
 
-package struct TrafficStore: Store {
-    let writer: any DatabaseWriter
-    let clock: WallClock
-    init(_ database: AppDatabase) { (writer, clock) = (database.writer, database.clock) }
+extension Store {
+    var writer: any DatabaseWriter { context.writer }
+    var clock: WallClock { context.clock }
+    var threadReaders: ThreadReaders? { context.threadReaders }
 }
 
-package struct PlanStore: Store {
-    let writer: any DatabaseWriter
-    let clock: WallClock
-    init(_ database: AppDatabase) { (writer, clock) = (database.writer, database.clock) }
-}
-
-package struct ExportStore: Store {
-    let writer: any DatabaseWriter
-    let clock: WallClock
-    init(_ database: AppDatabase) { (writer, clock) = (database.writer, database.clock) }
-}
+package struct SiteStore: Store { let context: StoreContext }
+package struct CrawlStore: Store { let context: StoreContext }
+package struct InventoryStore: Store { let context: StoreContext }
+package struct ProbeStore: Store { let context: StoreContext }
+package struct TrafficStore: Store { let context: StoreContext }
+package struct PlanStore: Store { let context: StoreContext }
+package struct ExportStore: Store { let context: StoreContext }
 
 extension AppDatabase {
     /// The one way async code reaches the synchronous (`noasync`) store methods: `work` runs on
