@@ -8,6 +8,11 @@ public struct ProcessResult: Sendable {
 }
 
 public enum Subprocess {
+    /// How long a child may run before it is stopped (SIGTERM, then SIGKILL 5 s later): a child
+    /// that never exits (a server whose shutdown hangs) then fails its test instead of holding
+    /// the whole test run until CI's limit.
+    public static let timeLimit: DispatchTimeInterval = .seconds(300)
+
     @discardableResult
     public static func run(
         _ executable: String,
@@ -28,6 +33,13 @@ public enum Subprocess {
         process.standardError = err
         process.standardInput = FileHandle.nullDevice
         try process.run()
+        let finished = DispatchSemaphore(value: 0)
+        DispatchQueue.global().async {
+            guard finished.wait(timeout: .now() + timeLimit) == .timedOut else { return }
+            process.terminate()
+            if finished.wait(timeout: .now() + 5) == .timedOut { kill(process.processIdentifier, SIGKILL) }
+        }
+        defer { finished.signal() }
         // Read both pipes before waiting so a chatty child never blocks on a full pipe.
         let errBox = DataBox()
         let group = DispatchGroup()
