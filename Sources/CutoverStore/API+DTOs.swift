@@ -474,7 +474,7 @@ package struct SiteDefaultsView: Codable, Sendable, Hashable {
         phpExtensions = settings.phpExtensions
         ownerHeader = settings.ownerHeader
         probeRetention = settings.probeRetention
-        crawlEvery = settings.crawlEverySeconds.map { "\($0)s" } ?? "off"
+        crawlEvery = settings.crawlEverySeconds.map(Interval.text) ?? "off"
         accessLogFormat = settings.accessLogFormat
         sensitiveQueryKeys = settings.sensitiveQueryKeys
         probeSkip = settings.probeSkip
