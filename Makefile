@@ -2,7 +2,7 @@
 SWIFT ?= swift
 DB ?= cutover.sqlite
 
-.PHONY: setup build test test-fast lint bench contract demo-check browser-test docker-check run apply bench-crawl release clean fuzz deb deb-check
+.PHONY: setup build test test-fast lint openapi bench contract demo-check browser-test docker-check run apply bench-crawl release clean fuzz deb deb-check
 
 setup:
 	@scripts/setup.sh
@@ -45,6 +45,12 @@ test-fast: setup
 # swift format, ruff and the dashboard's module graph (scripts/lint.sh); CI runs it before the tests.
 lint:
 	scripts/lint.sh
+	scripts/openapi-generate.sh --check
+
+# The API's Swift types (Sources/CutoverAPI/Generated) from Sources/CutoverServer/Resources/openapi.json:
+# run after editing the document, and commit both.
+openapi:
+	scripts/openapi-generate.sh
 
 # schemathesis against a live `cutover serve` and its OpenAPI document.
 contract: build

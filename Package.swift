@@ -20,6 +20,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-openapi-runtime", from: "1.13.4"),
     ],
     targets: [
         // Domain rules: owners, Apache URL mapping, escaping. Foundation only.
@@ -34,6 +35,16 @@ let package = Package(
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
             ],
             resources: [.copy("../../Migrations")]
+        ),
+        // The API's shapes: types generated from the server's openapi.json (scripts/openapi-generate.sh,
+        // committed),
+        // and how records become them. The REST API and the CLI's --json both encode these.
+        .target(
+            name: "CutoverAPI",
+            dependencies: [
+                "CutoverCore", "CutoverStore",
+                .product(name: "OpenAPIRuntime", package: "swift-openapi-runtime"),
+            ]
         ),
         // statfs(2), which Swift's Glibc module lacks (the walker's pseudo file system check).
         .target(name: "CCutoverSys"),
@@ -60,7 +71,7 @@ let package = Package(
         .target(
             name: "CutoverProbe",
             dependencies: [
-                "CutoverCore", "CutoverStore",
+                "CutoverCore", "CutoverStore", "CutoverAPI",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -93,20 +104,21 @@ let package = Package(
         .target(
             name: "CutoverServer",
             dependencies: [
-                "CutoverCore", "CutoverStore", "CutoverCrawl", "CutoverProbe", "CutoverExport", "CutoverLogs",
+                "CutoverCore", "CutoverStore", "CutoverAPI", "CutoverCrawl", "CutoverProbe", "CutoverExport", "CutoverLogs",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ],
+            // The OpenAPI document, served at /api/openapi.json; CutoverAPI's types are generated from it.
             resources: [.copy("Resources/openapi.json")]
         ),
         .executableTarget(
             name: "cutover",
             dependencies: [
-                "CutoverCore", "CutoverStore", "CutoverCrawl", "CutoverProbe", "CutoverExport", "CutoverServer", "CutoverLogs",
-                "CutoverInstall",
+                "CutoverCore", "CutoverStore", "CutoverAPI", "CutoverCrawl", "CutoverProbe", "CutoverExport", "CutoverServer",
+                "CutoverLogs", "CutoverInstall",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -143,7 +155,7 @@ let package = Package(
         .testTarget(
             name: "CutoverServerTests",
             dependencies: [
-                "CutoverServer", "CutoverStore", "CutoverLogs", "CutoverCrawl", "CutoverTestSupport",
+                "CutoverServer", "CutoverStore", "CutoverAPI", "CutoverLogs", "CutoverCrawl", "CutoverTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]

@@ -1,3 +1,4 @@
+import CutoverAPI
 import CutoverCore
 import CutoverStore
 import Foundation

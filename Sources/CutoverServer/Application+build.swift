@@ -1,3 +1,4 @@
+import CutoverAPI
 import CutoverLogs
 import CutoverProbe
 import CutoverStore
@@ -171,8 +172,9 @@ struct JobRunnerService: Service {
     }
 }
 
-/// The OpenAPI 3.1 document describing this API (Resources/openapi.json; schemathesis checks
-/// the running server against it in CI).
+/// The OpenAPI 3.1 document describing this API, the one place each API field is defined
+/// (Resources/openapi.json; the API's Swift types in CutoverAPI are
+/// generated from it). Schemathesis checks the running server against it in CI.
 enum OpenAPIDocument {
     static let bytes: [UInt8] = {
         guard let url = Bundle.module.url(forResource: "openapi", withExtension: "json"), let data = try? Data(contentsOf: url) else {

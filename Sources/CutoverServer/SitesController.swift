@@ -1,3 +1,4 @@
+import CutoverAPI
 import CutoverCore
 import CutoverStore
 import Foundation
@@ -98,7 +99,7 @@ struct SitesController {
 
     func add(to api: RouterGroup<AppContext>) {
         api.get("sites") { _, _ in try await database.sites.all().map(SiteView.init) }
-        api.get("site-defaults") { _, _ in SiteDefaultsView() }
+        api.get("site-defaults") { _, _ in SiteDefaultsView.current }
         api.post("sites") { request, context -> EditedResponse<SiteView> in
             let input = try await request.decode(as: SiteInput.self, context: context)
             guard let name = input.name else { throw APIError(.unprocessableContent, "invalid", "name is required") }
@@ -127,12 +128,12 @@ struct SitesController {
         }
         api.get("sites/:site/stats") { _, context in
             let site = try await cache.site(context, in: database)
-            return try await cache.value(.stats(site: site.name)) { [database] in try await database.inventory.progress(of: site) }
+            return try await cache.value(.stats(site: site.name)) { [database] in StatsView(try await database.inventory.progress(of: site)) }
         }
     }
 }
 
-extension SiteProgress: ResponseEncodable {}
+extension StatsView: ResponseEncodable {}
 extension SiteView: ResponseEncodable {}
 extension SiteDefaultsView: ResponseEncodable {}
 extension HtaccessView: ResponseEncodable {}

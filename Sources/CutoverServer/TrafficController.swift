@@ -1,3 +1,4 @@
+import CutoverAPI
 import CutoverCore
 import CutoverStore
 import Foundation
@@ -9,7 +10,7 @@ struct TrafficController {
     let cache: ReadCache
 
     func add(to api: RouterGroup<AppContext>) {
-        api.get("sites/:site/traffic") { request, context -> TrafficPage in
+        api.get("sites/:site/traffic") { request, context -> TrafficPageView in
             let site = try await cache.site(context, in: database)
             let parameters = QueryValues(request)
             let limit = try parameters.int("limit", default: 100, range: 1...1000)
@@ -27,7 +28,7 @@ struct TrafficController {
                 prefix = text
             }
             let (rows, total) = try await database.traffic.page(siteID: site.id, order: order, prefix: prefix, limit: limit, offset: offset)
-            return TrafficPage(items: rows.map(TrafficView.init), total: total, offset: offset, limit: limit)
+            return TrafficPageView(items: rows.map(TrafficView.init), limit: limit, offset: offset, total: total)
         }
         api.get("sites/:site/traffic/daily") { request, context -> [TrafficDayView] in
             let site = try await cache.site(context, in: database)
@@ -45,7 +46,7 @@ struct TrafficController {
     }
 }
 
-extension TrafficPage: ResponseEncodable {}
+extension TrafficPageView: ResponseEncodable {}
 extension TrafficDayView: ResponseEncodable {}
 extension LogFileView: ResponseEncodable {}
 extension TrafficSummary: ResponseEncodable {}

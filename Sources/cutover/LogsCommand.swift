@@ -1,4 +1,5 @@
 import ArgumentParser
+import CutoverAPI
 import CutoverCore
 import CutoverLogs
 import CutoverStore

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CutoverAPI
 import CutoverCore
 import CutoverStore
 import Foundation
@@ -100,13 +101,13 @@ struct SiteStatus: Encodable {
     }
 
     var counts: InventorySummary { progress.counts }
-    var lastCrawl: CrawlView? { progress.lastCrawl }
-    var lastProbe: ProbeRunView? { progress.lastProbe }
+    var lastCrawl: CrawlRecord? { progress.lastCrawl }
+    var lastProbe: ProbeRunRecord? { progress.lastProbe }
 
     enum CodingKeys: CodingKey { case drifted, htaccess }
 
     func encode(to encoder: any Encoder) throws {
-        try progress.encode(to: encoder)
+        try StatsView(progress).encode(to: encoder)
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(drifted, forKey: .drifted)
         try container.encode(htaccess, forKey: .htaccess)

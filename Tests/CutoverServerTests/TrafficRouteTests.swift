@@ -1,3 +1,4 @@
+import CutoverAPI
 import CutoverCore
 import CutoverServer
 import CutoverStore
@@ -53,13 +54,13 @@ import Testing
 
             try await client.execute(uri: "/api/sites/demo/traffic?sort=humanHits", method: .get) { response throws in
                 #expect(response.status == .ok)
-                let page = try JSONDecoder.api.decode(TrafficPage.self, from: Data(buffer: response.body))
+                let page = try JSONDecoder.api.decode(TrafficPageView.self, from: Data(buffer: response.body))
                 #expect(page.total == 2)
                 #expect(page.items.map(\.path) == ["/page-1.php", "/page-2.php"])
                 #expect(page.items[0].hits == 3 && page.items[0].humanHits == 2)
             }
             try await client.execute(uri: "/api/sites/demo/traffic?prefix=/page-2&limit=1", method: .get) { response throws in
-                let page = try JSONDecoder.api.decode(TrafficPage.self, from: Data(buffer: response.body))
+                let page = try JSONDecoder.api.decode(TrafficPageView.self, from: Data(buffer: response.body))
                 #expect(page.items.map(\.path) == ["/page-2.php"] && page.total == 1)
             }
             // The requested URLs joined the inventory (no crawl ran); their detail shows the traffic.

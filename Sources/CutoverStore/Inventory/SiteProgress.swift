@@ -2,9 +2,10 @@ import CutoverCore
 import Foundation
 import GRDB
 
-/// Progress of one site: counts by owner, share on Swift, drift, fallback health, burndown.
-package struct SiteProgress: Encodable, Sendable {
-    package struct Fallback: Encodable, Sendable {
+/// Progress of one site: counts by owner, share on Swift, drift, fallback health, burndown
+/// (the API's `Stats` shape, CutoverAPI, is made from it).
+package struct SiteProgress: Sendable {
+    package struct Fallback: Sendable {
         package var healthy: Bool?
         package var status: Int?
         package var detail: String?
@@ -15,8 +16,8 @@ package struct SiteProgress: Encodable, Sendable {
     package var percentOnSwift: Double
     package var driftCount: Int
     package var fallback: Fallback
-    package var lastCrawl: CrawlView?
-    package var lastProbe: ProbeRunView?
+    package var lastCrawl: CrawlRecord?
+    package var lastProbe: ProbeRunRecord?
     package var series: [OwnerSnapshot]
     /// The site's front controller setting, and the one the last crawl found in the docroot's
     /// `.htaccess` (a catch-all rule or FallbackResource) for the user to confirm.
@@ -38,8 +39,8 @@ package struct SiteProgress: Encodable, Sendable {
         counts = try InventoryStore.summary(db, siteID: site.id)
         percentOnSwift = (counts.percentOnSwift * 10).rounded() / 10
         driftCount = try InventoryStore.driftCount(db, siteID: site.id)
-        lastCrawl = try CrawlStore.crawls(db, siteID: site.id, limit: 1).first.map(CrawlView.init)
-        lastProbe = try ProbeStore.probeRuns(db, siteID: site.id, limit: 1).first.map(ProbeRunView.init)
+        lastCrawl = try CrawlStore.crawls(db, siteID: site.id, limit: 1).first
+        lastProbe = try ProbeStore.probeRuns(db, siteID: site.id, limit: 1).first
         fallback = Fallback(
             healthy: lastProbe?.fallbackHealthy,
             status: lastProbe?.fallbackStatus,

@@ -1,0 +1,87 @@
+import CutoverCore
+import CutoverStore
+
+extension Components.Schemas.Site {
+    /// A registered site: its settings, what the last crawl found, and its schedule.
+    package init(_ site: SiteRecord) {
+        let settings = site.settings
+        self.init(
+            accessLogFormat: settings.accessLogFormat,
+            accessLogs: settings.accessLogs,
+            aliases: site.aliases.map(Components.Schemas.PathAlias.init),
+            backendURL: settings.backendURL,
+            crawlEvery: settings.crawlEverySeconds.map(Interval.text),
+            createdAt: site.createdAt,
+            detectedFrontController: site.detectedFrontController,
+            directoriesToSwift: site.directoriesToSwift,
+            directoryIndex: settings.directoryIndex,
+            docroot: settings.docroot,
+            frontController: settings.frontController,
+            frontControllerDeclined: site.frontControllerDeclined,
+            lastRun: site.lastScheduledAt,
+            name: settings.name,
+            nextRun: site.nextScheduledAt,
+            ownerHeader: settings.ownerHeader,
+            pageKeys: settings.pageKeys.map(Components.Schemas.PageKey.init),
+            phpExtensions: settings.phpExtensions,
+            probeRetention: settings.probeRetention,
+            probeSkip: settings.probeSkip,
+            publicURL: settings.publicURL,
+            routingFrontController: site.routingFrontController,
+            sendsDirectoriesToSwift: site.sendsDirectoriesToSwift,
+            sensitiveQueryKeys: settings.sensitiveQueryKeys
+        )
+    }
+}
+
+extension Components.Schemas.SiteDefaults {
+    /// What a new site gets for each setting it does not give (`GET /api/site-defaults`): the
+    /// dashboard's form starts from these, so the defaults are named once, in `SiteSettings`.
+    package static var current: Self {
+        let settings = SiteSettings(name: "", docroot: "", publicURL: "", backendURL: "")
+        return Self(
+            accessLogFormat: settings.accessLogFormat,
+            crawlEvery: settings.crawlEverySeconds.map(Interval.text) ?? "off",
+            directoryIndex: settings.directoryIndex,
+            ownerHeader: settings.ownerHeader,
+            phpExtensions: settings.phpExtensions,
+            probeRetention: settings.probeRetention,
+            probeSkip: settings.probeSkip,
+            sensitiveQueryKeys: settings.sensitiveQueryKeys
+        )
+    }
+}
+
+extension Components.Schemas.Htaccess {
+    /// A docroot `.htaccess` as the last crawl found it, and what it means for the export.
+    package init(_ file: HtaccessFile) {
+        self.init(
+            blocksFallback: file.blocksInheritance,
+            directory: file.directory.isEmpty ? "/" : "/" + file.directory + "/",
+            fallbackResource: file.fallbackResource,
+            frontController: file.frontController,
+            hasOwnRewriteRules: file.hasOwnRewriteRules,
+            rewriteEngine: file.rewriteEngine,
+            rewriteOptions: file.rewriteOptions,
+            ruleCount: file.ruleCount
+        )
+    }
+}
+
+extension Components.Schemas.Crawl {
+    /// One crawl of a site.
+    package init(_ crawl: CrawlRecord) {
+        self.init(
+            error: crawl.error,
+            errorCount: crawl.errorCount,
+            filesSeen: crawl.filesSeen,
+            finishedAt: crawl.finishedAt,
+            id: Int(crawl.id ?? 0),
+            startedAt: crawl.startedAt,
+            status: .init(crawl.status),
+            urlsAdded: crawl.urlsAdded,
+            urlsChanged: crawl.urlsChanged,
+            urlsRemoved: crawl.urlsRemoved
+        )
+    }
+}

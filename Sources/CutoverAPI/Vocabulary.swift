@@ -1,0 +1,71 @@
+import CutoverCore
+import CutoverStore
+
+// The API's shapes are the types generated from the OpenAPI document (Generated/, by
+// scripts/openapi-generate.sh); the REST API and the CLI's `--json` encode them. The names below
+// are the ones the rest of the package reads, and the files beside this one say how a record
+// becomes each shape. An enum's cases are matched one by one, so a case the document lacks, or
+// a case it adds, stops the build here rather than at a client.
+
+package typealias SiteView = Components.Schemas.Site
+package typealias SiteDefaultsView = Components.Schemas.SiteDefaults
+package typealias CrawlView = Components.Schemas.Crawl
+package typealias ProbeRunView = Components.Schemas.ProbeRun
+package typealias ProbeResultView = Components.Schemas.ProbeResult
+package typealias OwnershipEventView = Components.Schemas.OwnershipEvent
+package typealias HtaccessView = Components.Schemas.Htaccess
+package typealias TrafficView = Components.Schemas.Traffic
+package typealias TrafficPageView = Components.Schemas.TrafficPage
+package typealias LogFileView = Components.Schemas.LogFile
+package typealias StatsView = Components.Schemas.Stats
+
+extension Components.Schemas.Owner {
+    package init(_ owner: Owner) {
+        switch owner {
+        case .php: self = .php
+        case .swift: self = .swift
+        case .static: self = ._static
+        }
+    }
+}
+
+extension Components.Schemas.OwnerSource {
+    package init(_ source: OwnerSource) {
+        switch source {
+        case .marker: self = .marker
+        case .guessed: self = .guessed
+        }
+    }
+}
+
+extension Components.Schemas.RunStatus {
+    package init(_ status: CrawlStatus) {
+        switch status {
+        case .running: self = .running
+        case .succeeded: self = .succeeded
+        case .failed: self = .failed
+        case .interrupted: self = .interrupted
+        }
+    }
+}
+
+extension Components.Schemas.ProbeErrorKind {
+    package init(_ kind: ProbeErrorKind) {
+        switch kind {
+        case .timeout: self = .timeout
+        case .refused: self = .refused
+        case .reset: self = .reset
+        case .tls: self = .tls
+        case .invalidResponse: self = .invalidResponse
+        case .other: self = .other
+        }
+    }
+}
+
+extension Components.Schemas.PageKey {
+    package init(_ key: PageKey) { self.init(key: key.key, script: key.script) }
+}
+
+extension Components.Schemas.PathAlias {
+    package init(_ alias: PathAlias) { self.init(directory: alias.directory, urlPath: alias.urlPath) }
+}
