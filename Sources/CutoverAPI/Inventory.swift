@@ -53,3 +53,48 @@ extension Components.Schemas.OwnerSnapshot {
         )
     }
 }
+
+extension Components.Schemas.Url {
+    /// One URL as the API and the CLI's `--json` show it. `URLPageWriter` (CutoverServer) writes
+    /// the same document straight from the rows; URLPageJSONTests holds the two byte for byte.
+    package init(_ entry: URLEntry) {
+        self.init(
+            contentHash: entry.contentHash,
+            drift: entry.drift,
+            expectedOwner: .init(entry.expectedOwner),
+            filePath: entry.filePath,
+            flags: entry.flags,
+            gone: entry.gone,
+            hits: entry.hits,
+            id: Int(entry.id),
+            lastError: entry.lastError,
+            lastLatencyMs: entry.lastLatencyMs,
+            lastSeen: entry.lastSeen,
+            lastStatus: entry.lastStatus,
+            mtime: entry.mtime,
+            observedOwner: entry.observedOwner.map(Components.Schemas.Owner.init),
+            observedSource: entry.observedSource.map(Components.Schemas.OwnerSource.init),
+            owner: .init(entry.owner),
+            path: entry.path,
+            plannedOwner: entry.plannedOwner.map(Components.Schemas.Owner.init),
+            readyToFlip: entry.readyToFlip,
+            redirectTo: entry.redirectTo,
+            size: entry.size.map(Int.init)
+        )
+    }
+
+    package init(_ url: URLRecord) { self.init(URLEntry(url)) }
+}
+
+extension Components.Schemas.URLDetail {
+    /// One URL with its probe history, owner changes, requests and query values.
+    package init(_ detail: URLDetailRecords) {
+        self.init(
+            events: detail.events.map(Components.Schemas.OwnershipEvent.init),
+            probes: detail.probes.map(Components.Schemas.ProbeResult.init),
+            queryValues: detail.queryValues.map(Components.Schemas.QueryValue.init),
+            traffic: detail.traffic.map(Components.Schemas.Traffic.init),
+            url: .init(detail.url)
+        )
+    }
+}

@@ -18,6 +18,22 @@ package typealias TrafficView = Components.Schemas.Traffic
 package typealias TrafficPageView = Components.Schemas.TrafficPage
 package typealias LogFileView = Components.Schemas.LogFile
 package typealias StatsView = Components.Schemas.Stats
+package typealias TrafficDayView = Components.Schemas.TrafficDay
+package typealias TrafficSummaryView = Components.Schemas.TrafficSummary
+package typealias QueryValueView = Components.Schemas.QueryValue
+package typealias URLView = Components.Schemas.Url
+package typealias URLDetailView = Components.Schemas.URLDetail
+package typealias URLPageView = Components.Schemas.URLPage
+package typealias ExportItemView = Components.Schemas.ExportItem
+package typealias ExportDiffView = Components.Schemas.ExportDiff
+package typealias OwnerChangeView = Components.Schemas.OwnerChange
+package typealias FlipResultView = Components.Schemas.FlipResult
+package typealias JobView = Components.Schemas.Job
+package typealias ErrorView = Components.Schemas.ErrorResponse
+package typealias SiteInput = Components.Schemas.SiteInput
+package typealias FlipInput = Components.Schemas.FlipInput
+package typealias ExportInput = Components.Schemas.ExportInput
+package typealias JobInput = Components.Schemas.JobInput
 
 extension Components.Schemas.Owner {
     package init(_ owner: Owner) {

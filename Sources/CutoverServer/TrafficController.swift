@@ -32,12 +32,13 @@ struct TrafficController {
         }
         api.get("sites/:site/traffic/daily") { request, context -> [TrafficDayView] in
             let site = try await cache.site(context, in: database)
-            return try await database.traffic.byDay(siteID: site.id, days: try QueryValues(request).int("days", default: 30, range: 1...3660))
+            let days = try QueryValues(request).int("days", default: 30, range: 1...3660)
+            return try await database.traffic.byDay(siteID: site.id, days: days).map(TrafficDayView.init)
         }
-        api.get("sites/:site/traffic/summary") { request, context -> TrafficSummary in
+        api.get("sites/:site/traffic/summary") { request, context -> TrafficSummaryView in
             let site = try await cache.site(context, in: database)
             let days = try QueryValues(request).int("orphanDays", default: TrafficSummary.defaultOrphanDays, range: 1...3660)
-            return try await database.traffic.summary(siteID: site.id, orphanDays: days)
+            return TrafficSummaryView(try await database.traffic.summary(siteID: site.id, orphanDays: days))
         }
         api.get("sites/:site/log-files") { _, context -> [LogFileView] in
             let site = try await cache.site(context, in: database)
@@ -49,4 +50,4 @@ struct TrafficController {
 extension TrafficPageView: ResponseEncodable {}
 extension TrafficDayView: ResponseEncodable {}
 extension LogFileView: ResponseEncodable {}
-extension TrafficSummary: ResponseEncodable {}
+extension TrafficSummaryView: ResponseEncodable {}

@@ -5,9 +5,10 @@ import Hummingbird
 
 /// The URL page written as JSON straight from SQLite's rows (`URLRow`): no records, views or
 /// Foundation's JSONEncoder in between, which together cost most of the request
-/// (scripts/bench-api.sh, perf). The document is the one `URLsController.Page` encodes to with
-/// JSONEncoder (sorted keys, ISO-8601 dates, absent optionals left out); a test checks the two
-/// agree on awkward values stored in a real database.
+/// (scripts/bench-api.sh, perf). The document is the one the generated `URLPage` type
+/// (`URLPageView`, CutoverAPI) encodes to with the API's JSONEncoder (sorted keys, ISO-8601
+/// dates, absent optionals left out); URLPageJSONTests checks the two agree byte for byte on
+/// awkward values stored in a real database.
 struct URLPageWriter {
     private let writer: JSONWriter
     private let limit: Int
@@ -65,8 +66,8 @@ struct URLPageResponse: ResponseGenerator {
 }
 
 extension JSONWriter {
-    /// One URL with the keys of `URLView` in sorted order, as JSONEncoder with `.sortedKeys`
-    /// writes them; values as `URLView(URLRecord(row:))` holds them.
+    /// One URL with the keys of the generated `URL` type in sorted order, as JSONEncoder with
+    /// `.sortedKeys` writes them; values as `URLView(URLRecord(row:))` holds them.
     func url(_ row: URLRow) throws {
         let owner = try row.requiredOwner()
         let planned = try row.owner(.plannedOwner)

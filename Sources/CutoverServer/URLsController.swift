@@ -9,26 +9,6 @@ struct URLsController {
     let database: AppDatabase
     let cache: ReadCache
 
-    /// The page's shape, for reference and the writer's test; served by `URLPageWriter`
-    /// (URLPageJSON.swift), which writes the same document straight from the rows.
-    struct Page: Encodable {
-        var total: Int
-        var limit: Int
-        var offset: Int
-        var items: [URLView]
-        /// Pass as `after` for the next page (path order): constant time however deep the page.
-        var nextCursor: String?
-    }
-
-    struct Detail: ResponseEncodable {
-        var url: URLView
-        var probes: [ProbeResultView]
-        var events: [OwnershipEventView]
-        /// Its requests in the imported access logs (absent without logs) and its query values.
-        var traffic: TrafficView?
-        var queryValues: [QueryValue]
-    }
-
     /// Flip one URL or many: exactly one of `paths`, `prefix`, `glob`.
     struct FlipInput: Decodable {
         var paths: [String]?
@@ -100,13 +80,7 @@ struct URLsController {
             else {
                 throw APIError(.notFound, "not_found", "no such URL in site '\(site.name)'")
             }
-            return Detail(
-                url: URLView(detail.url),
-                probes: detail.probes.map(ProbeResultView.init),
-                events: detail.events.map(OwnershipEventView.init),
-                traffic: detail.traffic.map(TrafficView.init),
-                queryValues: detail.queryValues
-            )
+            return URLDetailView(detail)
         }
         api.post("sites/:site/flips") { request, context in
             let site = try await database.site(context)
@@ -130,3 +104,4 @@ struct URLsController {
 }
 
 extension FlipResult: ResponseEncodable {}
+extension URLDetailView: ResponseEncodable {}

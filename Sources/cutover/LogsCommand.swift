@@ -188,7 +188,7 @@ struct LogsShowCommand: AsyncParsableCommand {
                 TrafficDetail(
                     traffic: TrafficView(row),
                     queries: queries.map { .init(query: $0.query, hits: $0.hits) },
-                    values: values
+                    values: values.map(QueryValueView.init)
                 )
             )
             return
@@ -210,7 +210,7 @@ struct TrafficDetail: Encodable {
 
     var traffic: TrafficView
     var queries: [Query]
-    var values: [QueryValue]
+    var values: [QueryValueView]
 }
 
 struct LogsSummaryCommand: AsyncParsableCommand {
@@ -235,7 +235,7 @@ struct LogsSummaryCommand: AsyncParsableCommand {
         let siteID = site.id
         let summary = try await database.traffic.summary(siteID: siteID, orphanDays: orphanDays)
         if global.json {
-            try Output.json(summary)
+            try Output.json(TrafficSummaryView(summary))
             return
         }
         guard let from = summary.logsFrom, let to = summary.logsTo else {

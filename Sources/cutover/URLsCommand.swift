@@ -1,3 +1,4 @@
+import CutoverAPI
 import ArgumentParser
 import CutoverCore
 import CutoverStore
@@ -51,7 +52,7 @@ struct URLsCommand: AsyncParsableCommand {
         let siteID = site.id
         let urls = try await database.blocking { [query] in try $0.inventory.views(siteID: siteID, query: query) }
         if global.json {
-            try Output.json(urls)
+            try Output.json(urls.map(URLView.init))
             return
         }
         for url in urls {

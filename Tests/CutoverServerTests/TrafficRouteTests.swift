@@ -92,7 +92,7 @@ import Testing
             }
             try await client.execute(uri: "/api/sites/demo/traffic/summary", method: .get) { response throws in
                 #expect(response.status == .ok)
-                let summary = try JSONDecoder.api.decode(TrafficSummary.self, from: Data(buffer: response.body))
+                let summary = try JSONDecoder.api.decode(TrafficSummaryView.self, from: Data(buffer: response.body))
                 #expect(summary.logsFrom == "2026-11-01" && summary.logsTo == "2026-11-03")
             }
             for (uri, status) in [
@@ -169,7 +169,7 @@ import Testing
         }
         batch.paths["/a"] = TrafficCounts()
         try storeCall { try database.traffic.record(batch, siteID: site.id) }
-        let days = try await database.traffic.byDay(siteID: site.id, days: 2)
+        let days = try await database.traffic.byDay(siteID: site.id, days: 2).map(TrafficDayView.init)
         #expect(days.map(\.day) == ["2026-11-02", "2026-11-03"])
         #expect(days.map(\.hits) == [7, 9] && days.map(\.humanHits) == [6, 8] && days.map(\.servedSwift) == [2, 2])
     }

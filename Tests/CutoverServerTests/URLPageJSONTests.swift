@@ -1,3 +1,4 @@
+import CutoverAPI
 import CutoverCore
 import CutoverTestSupport
 import Foundation
@@ -93,14 +94,21 @@ import Testing
         #expect(stored.count == Self.records.count)
         #expect(writer.count == stored.count)
         let written = Array(writer.finish(offset: 7, total: 100_000).body.readableBytesView)
-        let page = URLsController.Page(total: 100_000, limit: limit, offset: 7, items: stored, nextCursor: cursor)
+        let page = URLPageView(items: stored.map(URLView.init), limit: limit, nextCursor: cursor, offset: 7, total: 100_000)
         let encoder = JSONEncoder()
         encoder.dateEncodingStrategy = .iso8601
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        let reference = try JSONSerialization.jsonObject(with: try encoder.encode(page)) as? NSDictionary
+        let encoded = try encoder.encode(page)
+        // The generated type's document, byte for byte.
+        #expect(String(decoding: written, as: UTF8.self) == String(decoding: encoded, as: UTF8.self))
+        let reference = try JSONSerialization.jsonObject(with: encoded) as? NSDictionary
         let parsed = try JSONSerialization.jsonObject(with: Data(written)) as? NSDictionary
         #expect(parsed != nil)
         #expect(parsed == reference)
+        // And the generated type reads it back (its decoder refuses unknown keys) to the same
+        // document (not the same value: ISO-8601 keeps whole seconds of an mtime).
+        let decoded = try JSONDecoder.api.decode(URLPageView.self, from: Data(written))
+        #expect(try encoder.encode(decoded) == encoded)
         // The same key order too, so the two are interchangeable byte for byte where numbers agree.
         let text = String(decoding: written, as: UTF8.self)
         #expect(text.hasPrefix(#"{"items":[{"contentHash":"abab"#))

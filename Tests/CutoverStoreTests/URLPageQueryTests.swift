@@ -91,7 +91,7 @@ import Testing
 
     /// The ascending order, computed here rather than by SQLite: the sort's column with NULL
     /// first (as SQLite orders it), then the id.
-    static func precedes(_ a: URLView, _ b: URLView, by sort: URLSort) -> Bool {
+    static func precedes(_ a: URLEntry, _ b: URLEntry, by sort: URLSort) -> Bool {
         func compare<T: Comparable>(_ x: T?, _ y: T?) -> Bool? {
             switch (x, y) {
             case (nil, nil): nil

@@ -3,7 +3,7 @@ import Foundation
 import GRDB
 
 /// A query key that looks like it names the pages of a script, with the evidence.
-package struct PageKeySuggestion: Codable, Sendable, Hashable {
+package struct PageKeySuggestion: Sendable, Hashable {
     package var script: String
     package var key: String
     /// Distinct values seen (the capped table keeps the top 200).

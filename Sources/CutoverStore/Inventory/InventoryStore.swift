@@ -162,13 +162,13 @@ extension InventoryStore {
 
     /// One page of URLs as the API and `--json` show them, with their traffic.
     @available(*, noasync)
-    package func views(siteID: SiteID, query: URLQuery = URLQuery()) throws -> [URLView] {
+    package func views(siteID: SiteID, query: URLQuery = URLQuery()) throws -> [URLEntry] {
         let sql = URLQuerySQL(siteID: siteID, query: query)
         return try writer.read { db in
             let statement = try db.cachedStatement(sql: sql.page)
             let hits = URLRecord.columns.count
             return try Row.fetchAll(statement, arguments: sql.arguments).map { row in
-                URLView(try URLRecord(row: row), hits: row[hits], lastSeen: (row[hits + 1] as Int64?).map { Date(timeIntervalSince1970: Double($0)) })
+                URLEntry(try URLRecord(row: row), hits: row[hits], lastSeen: (row[hits + 1] as Int64?).map { Date(timeIntervalSince1970: Double($0)) })
             }
         }
     }

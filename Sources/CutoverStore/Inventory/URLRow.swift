@@ -3,7 +3,7 @@ import GRDB
 import GRDBSQLite
 
 /// One row of a URL page read in place from SQLite: text comes as the bytes SQLite holds,
-/// without a `URLRecord`, `String`s or a `URLView` in between. The API's URL page is written
+/// without a `URLRecord`, `String`s or a `URLEntry` in between. The API's URL page is written
 /// straight from these (scripts/bench-api.sh: decoding records and copying them into views was
 /// about a third of the page's CPU time). Valid only inside the `forEachURL` callback.
 package struct URLRow {

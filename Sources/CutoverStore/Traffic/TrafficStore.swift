@@ -46,7 +46,7 @@ extension TrafficStore {
 
     /// Requests per UTC day over the last `days` days (today included, by the store's clock),
     /// oldest first; days without traffic are left out.
-    package func byDay(siteID: SiteID, days: Int) async throws -> [TrafficDayView] {
+    package func byDay(siteID: SiteID, days: Int) async throws -> [TrafficDay] {
         let today = Int(clock.now().timeIntervalSince1970.rounded(.down)) / 86_400
         return try await writer.read { db in
             try Row.fetchAll(
@@ -58,7 +58,7 @@ extension TrafficStore {
                     """,
                 arguments: [siteID, today - days]
             ).map { row in
-                TrafficDayView(
+                TrafficDay(
                     day: row["day"],
                     hits: row["hits"],
                     humanHits: row["human_hits"],

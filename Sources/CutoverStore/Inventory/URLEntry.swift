@@ -1,8 +1,9 @@
 import CutoverCore
 import Foundation
 
-/// One URL as the CLI (`--json`) and the API show it.
-package struct URLView: Encodable, Sendable {
+/// One URL of a listing: its row and its traffic (the API's `URL` shape, CutoverAPI, is made
+/// from it; the API's URL page is written straight from the rows by `URLPageWriter`).
+package struct URLEntry: Sendable {
     package var path: String
     package var filePath: String?
     package var owner: Owner

@@ -1,12 +1,11 @@
 import CutoverCore
 import Foundation
 
-// The shapes the REST API and the CLI's `--json` show: camelCase, built from records, never the
-// records themselves (their column names stay in the store). URLView and SiteProgress are the
-// other two.
+// What the imported access logs say, as the traffic store computes it. The API's shapes for
+// these (Components.Schemas in CutoverAPI, generated from the OpenAPI document) are made from them.
 
 /// A query key's value as PHP reads it, and its hits; `value` nil sums the values beyond the cap.
-package struct QueryValue: Codable, Sendable, Hashable {
+package struct QueryValue: Sendable, Hashable {
     package var key: String
     package var value: String?
     package var hits: Int
@@ -19,9 +18,9 @@ package struct QueryValue: Codable, Sendable, Hashable {
 }
 
 /// All requests of one UTC day.
-package struct TrafficDayView: Codable, Sendable, Hashable {
-    /// `2026-12-03`.
-    package var day: String
+package struct TrafficDay: Sendable, Hashable {
+    /// Days since 1970 (UTC); `CivilDate.text` writes it as `2026-12-03`.
+    package var day: Int
     package var hits: Int
     package var humanHits: Int
     package var attributed: Int
@@ -29,7 +28,7 @@ package struct TrafficDayView: Codable, Sendable, Hashable {
     package var servedPHP: Int
 
     package init(day: Int, hits: Int, humanHits: Int, attributed: Int, servedSwift: Int, servedPHP: Int) {
-        self.day = CivilDate.text(daysSince1970: day)
+        self.day = day
         self.hits = hits
         self.humanHits = humanHits
         self.attributed = attributed
@@ -60,7 +59,7 @@ package enum CivilDate {
 }
 
 /// How much of the page traffic of the last `days` days Swift served.
-package struct TrafficShare: Codable, Sendable, Hashable {
+package struct TrafficShare: Sendable, Hashable {
     package var days: Int
     /// Requests to pages (PHP or Swift URLs, and requested URLs without a file that the fallback
     /// answers); static files and 4xx-only noise are left out.
@@ -92,7 +91,7 @@ package struct TrafficShare: Codable, Sendable, Hashable {
 }
 
 /// A page and its requests over the summary's window.
-package struct RankedPage: Codable, Sendable, Hashable {
+package struct RankedPage: Sendable, Hashable {
     package var path: String
     package var hits: Int
     package var humanHits: Int
@@ -105,7 +104,7 @@ package struct RankedPage: Codable, Sendable, Hashable {
 }
 
 /// What the imported access logs say about a site's migration.
-package struct TrafficSummary: Codable, Sendable, Hashable {
+package struct TrafficSummary: Sendable, Hashable {
     /// Days without a person's request after which a PHP page is an orphan, unless asked otherwise.
     package static let defaultOrphanDays = 30
     /// First and last UTC day with imported traffic (nil: no log imported yet).
