@@ -42,7 +42,7 @@ let package = Package(
         .target(
             name: "CutoverAPI",
             dependencies: [
-                "CutoverCore", "CutoverStore",
+                "CutoverCore", "CutoverStore", "CutoverExport",
                 .product(name: "OpenAPIRuntime", package: "swift-openapi-runtime"),
             ]
         ),

@@ -45,6 +45,16 @@ extension Components.Schemas.Owner {
     }
 }
 
+extension Owner {
+    package init(_ owner: Components.Schemas.Owner) {
+        switch owner {
+        case .php: self = .php
+        case .swift: self = .swift
+        case ._static: self = .static
+        }
+    }
+}
+
 extension Components.Schemas.OwnerSource {
     package init(_ source: OwnerSource) {
         switch source {

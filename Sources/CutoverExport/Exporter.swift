@@ -4,7 +4,7 @@ import CutoverStore
 import Foundation
 
 /// One change of who answers a URL that an export would make, compared with the last probe.
-package struct OwnerChangePreview: Sendable, Hashable, Codable {
+package struct OwnerChangePreview: Sendable, Hashable {
     package var path: String
     /// Nil when Apache answers it itself today (`before` says how).
     package var from: Owner?
@@ -21,17 +21,6 @@ package struct OwnerChangePreview: Sendable, Hashable, Codable {
 
     /// `before`, else the owner's name.
     package var beforeText: String { before ?? from?.rawValue ?? "-" }
-
-    enum CodingKeys: String, CodingKey { case path, from, to, before }
-
-    /// `from` is always written, `null` when Apache answers itself (the API's schema requires it).
-    package func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(path, forKey: .path)
-        try container.encode(from, forKey: .from)
-        try container.encode(to, forKey: .to)
-        try container.encodeIfPresent(before, forKey: .before)
-    }
 }
 
 /// Renders, stores, diffs and checks exports, and writes RewriteMap files.
@@ -182,7 +171,7 @@ package struct Exporter: Sendable {
 }
 
 /// The difference between the export that would be rendered now and the newest stored one.
-package struct ExportDiff: Sendable, Hashable, Codable {
+package struct ExportDiff: Sendable, Hashable {
     package var form: ExportForm
     /// The stored export compared with; nil when none of this form was stored yet.
     package var previousID: Int64?

@@ -1,3 +1,4 @@
+import CutoverAPI
 import CutoverCore
 import CutoverCrawl
 import CutoverExport
@@ -22,10 +23,10 @@ package struct APIError: Error, HTTPResponseError, Sendable {
     }
 
     package func response(from request: Request, context: some RequestContext) throws -> Response {
-        // Sorted keys: a dictionary's order changes from process to process (Swift seeds its hashes).
+        // Sorted keys, slashes escaped: the bytes this API has always sent for an error.
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys
-        let body = try encoder.encode(["error": ["code": code, "message": message]])
+        let body = try encoder.encode(ErrorView(error: .init(code: code, message: message)))
         var headers = HTTPFields()
         headers[.contentType] = "application/json; charset=utf-8"
         if status == .unauthorized { headers[.wwwAuthenticate] = "Bearer" }

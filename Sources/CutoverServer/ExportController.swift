@@ -1,3 +1,4 @@
+import CutoverAPI
 import CutoverCore
 import CutoverExport
 import CutoverStore
@@ -9,18 +10,6 @@ import Hummingbird
 struct ExportController {
     let database: AppDatabase
     let cache: ReadCache
-
-    struct ExportItem: ResponseEncodable {
-        var id: Int64?
-        var form: ExportForm
-        var createdAt: Date
-        var sha256: String
-    }
-
-    struct CreateInput: Decodable {
-        var form: String?
-        var map: String?
-    }
 
     func add(to api: RouterGroup<AppContext>) {
         // Reading renders the current plan; only POST .../exports stores an export. The exporter is
@@ -35,21 +24,19 @@ struct ExportController {
         api.get("sites/:site/export/diff") { request, context in
             let site = try await cache.site(context, in: database)
             let (form, map) = try Self.formAndMap(request)
-            return try await blockingRead { try exporter.diffAgainstLatest(site: site, form: form, mapFilePath: map) }
+            return ExportDiffView(try await blockingRead { try exporter.diffAgainstLatest(site: site, form: form, mapFilePath: map) })
         }
         api.get("sites/:site/export/preview") { _, context in
             let site = try await cache.site(context, in: database)
-            return try await blockingRead { try exporter.preview(site: site) }
+            return try await blockingRead { try exporter.preview(site: site) }.map(OwnerChangeView.init)
         }
         api.get("sites/:site/exports") { _, context in
             let site = try await cache.site(context, in: database)
-            return try await blockingRead { try database.exports.list(siteID: site.id) }.map {
-                ExportItem(id: $0.id, form: $0.form, createdAt: $0.createdAt, sha256: $0.sha256)
-            }
+            return try await blockingRead { try database.exports.list(siteID: site.id) }.map(ExportItemView.init)
         }
         api.post("sites/:site/exports") { request, context in
             let site = try await database.site(context)
-            let input = try await request.decode(as: CreateInput.self, context: context)
+            let input = try await request.decode(as: ExportInput.self, context: context)
             let (form, map) = try Self.formAndMap(form: input.form, map: input.map)
             let (record, _) = try await blockingRead { try exporter.export(site: site, form: form, mapFilePath: map) }
             var response = Self.text(record.content, sha256: record.sha256, exportID: record.id)
@@ -96,5 +83,6 @@ struct ExportController {
     }
 }
 
-extension OwnerChangePreview: ResponseEncodable {}
-extension ExportDiff: ResponseEncodable {}
+extension OwnerChangeView: ResponseEncodable {}
+extension ExportDiffView: ResponseEncodable {}
+extension ExportItemView: ResponseEncodable {}

@@ -6,18 +6,18 @@ import Foundation
 import Logging
 import Synchronization
 
-package enum JobKind: String, Codable, Sendable, CaseIterable {
+package enum JobKind: String, Sendable, CaseIterable {
     case crawl, probe
     /// Import the site's configured access logs.
     case logs
 }
 
-package enum JobState: String, Codable, Sendable {
+package enum JobState: String, Sendable {
     case running, succeeded, failed, cancelled
 }
 
 /// A job as the API shows it.
-package struct JobSnapshot: Codable, Sendable, Hashable {
+package struct JobSnapshot: Sendable, Hashable {
     package var id: Int
     package var site: String
     package var kind: JobKind

@@ -1,3 +1,4 @@
+import CutoverAPI
 import CutoverStore
 import Foundation
 import HTTPTypes
@@ -13,20 +14,16 @@ struct JobsController {
     /// How often a silent event stream sends a comment line (`serve --sse-keep-alive`).
     let keepAlive: Duration
 
-    struct StartInput: Decodable {
-        var kind: JobKind
-    }
-
     func add(to api: RouterGroup<AppContext>) {
-        api.post("sites/:site/jobs") { request, context -> EditedResponse<JobSnapshot> in
+        api.post("sites/:site/jobs") { request, context -> EditedResponse<JobView> in
             let site = try await database.site(context)
-            let input = try await request.decode(as: StartInput.self, context: context)
-            let job = try await jobs.start(input.kind, site: site)
+            let input = try await request.decode(as: JobInput.self, context: context)
+            let job = try await jobs.start(JobKind(input.kind), site: site)
             var headers = HTTPFields()
             headers[.location] = "/api/jobs/\(job.id)"
-            return EditedResponse(status: .accepted, headers: headers, response: job)
+            return EditedResponse(status: .accepted, headers: headers, response: JobView(job))
         }
-        api.get("jobs") { _, _ in await jobs.list() }
+        api.get("jobs") { _, _ in await jobs.list().map(JobView.init) }
         api.get("jobs/:id/events") { _, context in
             guard let id = context.parameters.get("id", as: Int.self), let updates = await jobs.updates(of: id) else {
                 throw APIError(.notFound, "not_found", "no such job")
@@ -51,7 +48,7 @@ struct JobsController {
             guard let id = context.parameters.get("id", as: Int.self), let job = await jobs.job(id) else {
                 throw APIError(.notFound, "not_found", "no such job")
             }
-            return job
+            return JobView(job)
         }
     }
 }
@@ -99,7 +96,7 @@ extension JobsController {
     }
 
     static func json(_ job: JobSnapshot, _ encoder: JSONEncoder) throws -> String {
-        String(decoding: try encoder.encode(job), as: UTF8.self)
+        String(decoding: try encoder.encode(JobView(job)), as: UTF8.self)
     }
 }
 
@@ -132,4 +129,52 @@ final class EventStreamSlots: Sendable {
     }
 }
 
-extension JobSnapshot: ResponseEncodable {}
+extension JobView: ResponseEncodable {
+    /// A job as the API shows it.
+    init(_ job: JobSnapshot) {
+        self.init(
+            done: job.done,
+            error: job.error,
+            finishedAt: job.finishedAt,
+            id: job.id,
+            kind: .init(job.kind),
+            runID: job.runID.map(Int.init),
+            site: job.site,
+            startedAt: job.startedAt,
+            state: .init(job.state),
+            total: job.total,
+            trigger: job.trigger
+        )
+    }
+}
+
+extension Components.Schemas.JobKind {
+    init(_ kind: JobKind) {
+        switch kind {
+        case .crawl: self = .crawl
+        case .probe: self = .probe
+        case .logs: self = .logs
+        }
+    }
+}
+
+extension JobKind {
+    init(_ kind: Components.Schemas.JobKind) {
+        switch kind {
+        case .crawl: self = .crawl
+        case .probe: self = .probe
+        case .logs: self = .logs
+        }
+    }
+}
+
+extension Components.Schemas.JobState {
+    init(_ state: JobState) {
+        switch state {
+        case .running: self = .running
+        case .succeeded: self = .succeeded
+        case .failed: self = .failed
+        case .cancelled: self = .cancelled
+        }
+    }
+}

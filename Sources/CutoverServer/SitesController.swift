@@ -10,93 +10,6 @@ struct SitesController {
     let jobs: JobRunner
     let cache: ReadCache
 
-    /// Body of create and update; optional fields keep their defaults (create) or values (update).
-    struct SiteInput: Decodable {
-        var name: String?
-        var docroot: String?
-        var publicURL: String?
-        var backendURL: String?
-        var directoryIndex: [String]?
-        var phpExtensions: [String]?
-        var ownerHeader: String?
-        var probeRetention: Int?
-        /// `15m`, `2h`, ... or `off`.
-        var crawlEvery: String?
-        var accessLogs: [String]?
-        var accessLogFormat: String?
-        var pageKeys: [PageKey]?
-        /// A script path (confirms it), or "" for none (declines a detected one unless
-        /// `frontControllerDeclined` is false: then the detected one counts, not confirmed).
-        var frontController: String?
-        var frontControllerDeclined: Bool?
-        /// true, false, or "auto" (the default: yes unless a front controller answers); omitted
-        /// keeps the current value.
-        var directoriesToSwift: DirectoriesInput?
-        var aliases: [PathAlias]?
-        var sensitiveQueryKeys: [String]?
-        var probeSkip: [String]?
-
-        func schedule(base: SiteSettings?) throws -> Int? {
-            guard let text = crawlEvery else { return base?.crawlEverySeconds }
-            if text == "off" { return nil }
-            guard let seconds = Interval.seconds(text) else {
-                throw APIError(.unprocessableContent, "invalid", "crawlEvery must look like '90s', '15m', '2h', '1d' or be 'off'")
-            }
-            return seconds
-        }
-
-        func settings(name: String, base: SiteSettings?) throws -> SiteSettings {
-            guard let docroot = docroot ?? base?.docroot, let publicURL = publicURL ?? base?.publicURL,
-                let backendURL = backendURL ?? base?.backendURL
-            else { throw APIError(.unprocessableContent, "invalid", "docroot, publicURL and backendURL are required") }
-            return SiteSettings(
-                name: name,
-                docroot: docroot,
-                publicURL: publicURL,
-                backendURL: backendURL,
-                directoryIndex: directoryIndex ?? base?.directoryIndex ?? SiteSettings.defaultDirectoryIndex,
-                phpExtensions: phpExtensions ?? base?.phpExtensions ?? SiteSettings.defaultPHPExtensions,
-                ownerHeader: ownerHeader ?? base?.ownerHeader ?? OwnerFingerprint.defaultOwnerHeader,
-                probeRetention: probeRetention ?? base?.probeRetention ?? SiteSettings.defaultProbeRetention,
-                crawlEverySeconds: try schedule(base: base),
-                accessLogs: accessLogs ?? base?.accessLogs ?? [],
-                accessLogFormat: accessLogFormat ?? base?.accessLogFormat ?? SiteSettings.defaultAccessLogFormat,
-                pageKeys: pageKeys ?? base?.pageKeys ?? [],
-                frontController: frontController.map { $0.isEmpty ? nil : $0 } ?? base?.frontController,
-                sensitiveQueryKeys: sensitiveQueryKeys ?? base?.sensitiveQueryKeys ?? [],
-                probeSkip: probeSkip ?? base?.probeSkip ?? SiteSettings.defaultProbeSkip,
-                // '' declines a detected front controller; a script confirms one.
-                frontControllerDeclined: frontControllerDeclined ?? frontController.map(\.isEmpty) ?? base?.frontControllerDeclined ?? false,
-                directoriesToSwift: directoriesToSwift.map(\.setting) ?? base?.directoriesToSwift,
-                aliases: aliases ?? base?.aliases ?? []
-            )
-        }
-    }
-
-    /// `directoriesToSwift` in a request: a boolean, or "auto".
-    enum DirectoriesInput: Decodable {
-        case set(Bool)
-        case auto
-
-        init(from decoder: any Decoder) throws {
-            let container = try decoder.singleValueContainer()
-            if let value = try? container.decode(Bool.self) {
-                self = .set(value)
-            } else if (try? container.decode(String.self)) == "auto" {
-                self = .auto
-            } else {
-                throw DecodingError.dataCorruptedError(in: container, debugDescription: "directoriesToSwift must be true, false or \"auto\"")
-            }
-        }
-
-        var setting: Bool? {
-            switch self {
-            case .set(let value): value
-            case .auto: nil
-            }
-        }
-    }
-
     func add(to api: RouterGroup<AppContext>) {
         api.get("sites") { _, _ in try await database.sites.all().map(SiteView.init) }
         api.get("site-defaults") { _, _ in SiteDefaultsView.current }
@@ -137,3 +50,53 @@ extension StatsView: ResponseEncodable {}
 extension SiteView: ResponseEncodable {}
 extension SiteDefaultsView: ResponseEncodable {}
 extension HtaccessView: ResponseEncodable {}
+
+/// The body of create and update (the generated `SiteInput`): optional fields keep their defaults
+/// (create) or values (update).
+extension SiteInput {
+    func schedule(base: SiteSettings?) throws -> Int? {
+        guard let text = crawlEvery else { return base?.crawlEverySeconds }
+        if text == "off" { return nil }
+        guard let seconds = Interval.seconds(text) else {
+            throw APIError(.unprocessableContent, "invalid", "crawlEvery must look like '90s', '15m', '2h', '1d' or be 'off'")
+        }
+        return seconds
+    }
+
+    func settings(name: String, base: SiteSettings?) throws -> SiteSettings {
+        guard let docroot = docroot ?? base?.docroot, let publicURL = publicURL ?? base?.publicURL,
+            let backendURL = backendURL ?? base?.backendURL
+        else { throw APIError(.unprocessableContent, "invalid", "docroot, publicURL and backendURL are required") }
+        return SiteSettings(
+            name: name,
+            docroot: docroot,
+            publicURL: publicURL,
+            backendURL: backendURL,
+            directoryIndex: directoryIndex ?? base?.directoryIndex ?? SiteSettings.defaultDirectoryIndex,
+            phpExtensions: phpExtensions ?? base?.phpExtensions ?? SiteSettings.defaultPHPExtensions,
+            ownerHeader: ownerHeader ?? base?.ownerHeader ?? OwnerFingerprint.defaultOwnerHeader,
+            probeRetention: probeRetention ?? base?.probeRetention ?? SiteSettings.defaultProbeRetention,
+            crawlEverySeconds: try schedule(base: base),
+            accessLogs: accessLogs ?? base?.accessLogs ?? [],
+            accessLogFormat: accessLogFormat ?? base?.accessLogFormat ?? SiteSettings.defaultAccessLogFormat,
+            pageKeys: pageKeys?.map { PageKey(script: $0.script, key: $0.key) } ?? base?.pageKeys ?? [],
+            frontController: frontController.map { $0.isEmpty ? nil : $0 } ?? base?.frontController,
+            sensitiveQueryKeys: sensitiveQueryKeys ?? base?.sensitiveQueryKeys ?? [],
+            probeSkip: probeSkip ?? base?.probeSkip ?? SiteSettings.defaultProbeSkip,
+            // '' declines a detected front controller; a script confirms one.
+            frontControllerDeclined: frontControllerDeclined ?? frontController.map(\.isEmpty) ?? base?.frontControllerDeclined ?? false,
+            directoriesToSwift: directoriesToSwift.map(\.setting) ?? base?.directoriesToSwift,
+            aliases: aliases?.map { PathAlias(urlPath: $0.urlPath, directory: $0.directory) } ?? base?.aliases ?? []
+        )
+    }
+}
+
+extension SiteInput.DirectoriesToSwiftPayload {
+    /// true, false, or "auto" (nil: yes unless a front controller answers).
+    var setting: Bool? {
+        switch self {
+        case .case1(let value): value
+        case .case2(.auto): nil
+        }
+    }
+}

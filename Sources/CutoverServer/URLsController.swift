@@ -9,18 +9,6 @@ struct URLsController {
     let database: AppDatabase
     let cache: ReadCache
 
-    /// Flip one URL or many: exactly one of `paths`, `prefix`, `glob`.
-    struct FlipInput: Decodable {
-        var paths: [String]?
-        var prefix: String?
-        var glob: String?
-        var to: Owner
-        var reason: String?
-        var redirectTo: String?
-        /// A route prefix that covers the whole site, the front controller or static files needs it (and a reason).
-        var force: Bool?
-    }
-
     func add(to api: RouterGroup<AppContext>) {
         api.get("sites/:site/urls") { request, context in
             let site = try await cache.site(context, in: database)
@@ -90,18 +78,20 @@ struct URLsController {
             guard selections.count == 1, input.paths?.isEmpty != true else {
                 throw APIError(.unprocessableContent, "invalid", "give exactly one of paths (non-empty), prefix or glob")
             }
-            return try await database.plan.flip(
-                siteID: site.id,
-                selections[0],
-                to: input.to,
-                reason: input.reason ?? "",
-                actor: "api",
-                redirectTo: input.redirectTo,
-                force: input.force ?? false
+            return FlipResultView(
+                try await database.plan.flip(
+                    siteID: site.id,
+                    selections[0],
+                    to: Owner(input.to),
+                    reason: input.reason ?? "",
+                    actor: "api",
+                    redirectTo: input.redirectTo,
+                    force: input.force ?? false
+                )
             )
         }
     }
 }
 
-extension FlipResult: ResponseEncodable {}
+extension FlipResultView: ResponseEncodable {}
 extension URLDetailView: ResponseEncodable {}

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CutoverAPI
 import CutoverCore
 import CutoverExport
 import CutoverStore
@@ -66,7 +67,7 @@ struct ExportCommand: AsyncParsableCommand {
         if history {
             let siteID = site.id
             let records = try await database.blocking { try $0.exports.list(siteID: siteID) }
-            if global.json { return try Output.json(records.map(ExportSummary.init)) }
+            if global.json { return try Output.json(records.map(ExportItemView.init)) }
             for record in records {
                 print("#\(record.id ?? 0)  \(Output.date(record.createdAt))  \(record.form.rawValue)  \(record.sha256.prefix(12))")
             }
@@ -74,7 +75,7 @@ struct ExportCommand: AsyncParsableCommand {
         }
         if preview {
             let changes = try exporter.preview(site: site)
-            if global.json { return try Output.json(changes) }
+            if global.json { return try Output.json(changes.map(OwnerChangeView.init)) }
             if changes.isEmpty { print("no URL would change owner") }
             for change in changes { print("\(change.path): \(change.beforeText) -> \(change.to.rawValue)") }
             return
@@ -112,7 +113,7 @@ struct ExportCommand: AsyncParsableCommand {
         if diff {
             // Against the newest stored export of this form, without storing anything.
             let result = try exporter.diffAgainstLatest(site: site, form: form, mapFilePath: mapPath)
-            if global.json { return try Output.json(result) }
+            if global.json { return try Output.json(ExportDiffView(result)) }
             guard let previous = result.previousID else {
                 print("(no stored export of this form yet: the whole text is new)")
                 print(result.diff)
@@ -150,19 +151,6 @@ struct ExportCommand: AsyncParsableCommand {
         } else {
             print(text, terminator: "")
         }
-    }
-}
-
-struct ExportSummary: Encodable {
-    var id: Int64?
-    var form: ExportForm
-    var createdAt: Date
-    var sha256: String
-    init(_ record: ExportRecord) {
-        id = record.id
-        form = record.form
-        createdAt = record.createdAt
-        sha256 = record.sha256
     }
 }
 

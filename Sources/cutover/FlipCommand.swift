@@ -1,4 +1,5 @@
 import ArgumentParser
+import CutoverAPI
 import CutoverCore
 import CutoverStore
 import Foundation
@@ -68,7 +69,7 @@ struct FlipCommand: AsyncParsableCommand {
             force: force
         )
         if global.json {
-            try Output.json(result)
+            try Output.json(FlipResultView(result))
             return
         }
         for path in result.changed { print("planned \(to.rawValue): \(path)") }

@@ -1,5 +1,5 @@
-import CutoverAPI
 import ArgumentParser
+import CutoverAPI
 import CutoverCore
 import CutoverStore
 import Foundation

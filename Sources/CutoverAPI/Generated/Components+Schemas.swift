@@ -245,8 +245,10 @@ extension Components {
         }
         /// - Remark: Generated from `#/components/schemas/ExportInput`.
         package struct ExportInput: Codable, Hashable, Sendable {
+            /// vhost (the default), htaccess or rewritemap; another value is refused (422), as the export query's form is
+            ///
             /// - Remark: Generated from `#/components/schemas/ExportInput/form`.
-            package var form: Components.Schemas.ExportForm?
+            package var form: Swift.String?
             /// map file path: required with form=rewritemap, an absolute path without quotes, backslashes, '<', '>', '$', '%', '`' or control characters
             ///
             /// - Remark: Generated from `#/components/schemas/ExportInput/map`.
@@ -254,10 +256,10 @@ extension Components {
             /// Creates a new `ExportInput`.
             ///
             /// - Parameters:
-            ///   - form:
+            ///   - form: vhost (the default), htaccess or rewritemap; another value is refused (422), as the export query's form is
             ///   - map: map file path: required with form=rewritemap, an absolute path without quotes, backslashes, '<', '>', '$', '%', '`' or control characters
             package init(
-                form: Components.Schemas.ExportForm? = nil,
+                form: Swift.String? = nil,
                 map: Swift.String? = nil
             ) {
                 self.form = form
@@ -360,13 +362,10 @@ extension Components {
             package var reason: Swift.String?
             /// - Remark: Generated from `#/components/schemas/FlipInput/redirectTo`.
             package var redirectTo: Swift.String?
+            /// swift, or php to roll back (static is refused: 422)
+            ///
             /// - Remark: Generated from `#/components/schemas/FlipInput/to`.
-            @frozen package enum ToPayload: String, Codable, Hashable, Sendable, CaseIterable {
-                case php = "php"
-                case swift = "swift"
-            }
-            /// - Remark: Generated from `#/components/schemas/FlipInput/to`.
-            package var to: Components.Schemas.FlipInput.ToPayload
+            package var to: Components.Schemas.Owner
             /// Creates a new `FlipInput`.
             ///
             /// - Parameters:
@@ -376,7 +375,7 @@ extension Components {
             ///   - prefix:
             ///   - reason: stored once for the whole flip operation
             ///   - redirectTo:
-            ///   - to:
+            ///   - to: swift, or php to roll back (static is refused: 422)
             package init(
                 force: Swift.Bool? = nil,
                 glob: Swift.String? = nil,
@@ -384,7 +383,7 @@ extension Components {
                 prefix: Swift.String? = nil,
                 reason: Swift.String? = nil,
                 redirectTo: Swift.String? = nil,
-                to: Components.Schemas.FlipInput.ToPayload
+                to: Components.Schemas.Owner
             ) {
                 self.force = force
                 self.glob = glob
@@ -794,7 +793,7 @@ extension Components {
             ///
             /// - Remark: Generated from `#/components/schemas/OwnerChange/before`.
             package var before: Swift.String?
-            /// who answers today; null when Apache answers itself (see before)
+            /// who answers today; absent when Apache answers itself (see before)
             ///
             /// - Remark: Generated from `#/components/schemas/OwnerChange/from`.
             package var from: Components.Schemas.Owner?
@@ -806,7 +805,7 @@ extension Components {
             ///
             /// - Parameters:
             ///   - before: what answers today when no owner does, before the first export's fallback takes over: 'Apache: no such file (404)', 'Apache: 404, requested N times', 'Apache: no index file (403, 404 or a listing)'
-            ///   - from: who answers today; null when Apache answers itself (see before)
+            ///   - from: who answers today; absent when Apache answers itself (see before)
             ///   - path:
             ///   - to:
             package init(

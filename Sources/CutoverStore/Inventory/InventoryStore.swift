@@ -168,7 +168,11 @@ extension InventoryStore {
             let statement = try db.cachedStatement(sql: sql.page)
             let hits = URLRecord.columns.count
             return try Row.fetchAll(statement, arguments: sql.arguments).map { row in
-                URLEntry(try URLRecord(row: row), hits: row[hits], lastSeen: (row[hits + 1] as Int64?).map { Date(timeIntervalSince1970: Double($0)) })
+                URLEntry(
+                    try URLRecord(row: row),
+                    hits: row[hits],
+                    lastSeen: (row[hits + 1] as Int64?).map { Date(timeIntervalSince1970: Double($0)) }
+                )
             }
         }
     }

@@ -44,7 +44,7 @@ package enum PlanError: Error, CustomStringConvertible, Equatable {
 }
 
 /// The result of a flip: which URLs changed their planned owner.
-package struct FlipResult: Sendable, Hashable, Codable {
+package struct FlipResult: Sendable, Hashable {
     package var changed: [String]
     package var unchanged: [String]
 }
