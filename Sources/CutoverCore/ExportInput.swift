@@ -79,3 +79,7 @@ public enum ExportError: Error, CustomStringConvertible, Equatable {
         }
     }
 }
+
+extension ExportError: ReportedError {
+    public var kind: ErrorKind { .invalid }
+}

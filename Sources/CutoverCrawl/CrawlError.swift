@@ -1,3 +1,5 @@
+import CutoverCore
+
 /// Why a crawl could not run at all. Problems with single files are crawl issues instead.
 package enum CrawlError: Error, CustomStringConvertible, Equatable {
     case docrootMissing(String)
@@ -11,4 +13,8 @@ package enum CrawlError: Error, CustomStringConvertible, Equatable {
         case .docrootUnreadable(let path, let reason): "docroot '\(path)' cannot be read: \(reason)"
         }
     }
+}
+
+extension CrawlError: ReportedError {
+    package var kind: ErrorKind { .invalid }
 }

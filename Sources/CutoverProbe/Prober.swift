@@ -301,3 +301,7 @@ package enum ProbeError: Error, CustomStringConvertible, Equatable {
         }
     }
 }
+
+extension ProbeError: ReportedError {
+    package var kind: ErrorKind { .invalid }
+}

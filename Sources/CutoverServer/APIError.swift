@@ -1,9 +1,5 @@
 import CutoverAPI
 import CutoverCore
-import CutoverCrawl
-import CutoverExport
-import CutoverProbe
-import CutoverStore
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -33,7 +29,8 @@ package struct APIError: Error, HTTPResponseError, Sendable {
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(data: body)))
     }
 
-    /// The one place where library errors become HTTP statuses.
+    /// Where errors become HTTP statuses: the library's by the kind they report (ReportedError),
+    /// Hummingbird's and decoding's by their own.
     static func from(_ error: any Error) -> APIError {
         switch error {
         case let error as APIError: return error
@@ -50,22 +47,13 @@ package struct APIError: Error, HTTPResponseError, Sendable {
             return APIError(error.status, code, error.body ?? error.status.reasonPhrase)
         case is NIOTooManyBytesError: return APIError(.contentTooLarge, "body_too_large", "the request body is larger than 1 MiB")
         case is DecodingError: return APIError(.badRequest, "bad_request", "the request body is not the JSON this endpoint expects")
-        case let error as StoreError:
-            switch error {
-            case .unknownSite: return APIError(.notFound, "not_found", error.description)
-            case .siteExists: return APIError(.conflict, "conflict", error.description)
-            case .invalidSite: return APIError(.unprocessableContent, "invalid", error.description)
-            default: return APIError(.internalServerError, "internal", "storage failed")
+        case let error as any ReportedError:
+            switch error.kind {
+            case .notFound: return APIError(.notFound, "not_found", error.description)
+            case .conflict: return APIError(.conflict, "conflict", error.description)
+            case .invalid: return APIError(.unprocessableContent, "invalid", error.description)
+            case .failed: return APIError(.internalServerError, "internal", "storage failed")
             }
-        case let error as PlanError:
-            switch error {
-            case .unknownURL: return APIError(.notFound, "not_found", error.description)
-            default: return APIError(.unprocessableContent, "invalid", error.description)
-            }
-        case let error as ExportError: return APIError(.unprocessableContent, "invalid", error.description)
-        case let error as ProbeError: return APIError(.unprocessableContent, "invalid", error.description)
-        case let error as CrawlError: return APIError(.unprocessableContent, "invalid", error.description)
-        case let error as JobError: return APIError(.conflict, "conflict", error.description)
         default: return APIError(.internalServerError, "internal", "internal error")
         }
     }

@@ -214,3 +214,7 @@ package actor JobRunner {
         for job in finished.dropLast(retained) { jobs[job.id] = nil }
     }
 }
+
+extension JobError: ReportedError {
+    package var kind: ErrorKind { .conflict }
+}

@@ -245,3 +245,14 @@ package enum StoreError: Error, CustomStringConvertible, Equatable {
         }
     }
 }
+
+extension StoreError: ReportedError {
+    package var kind: ErrorKind {
+        switch self {
+        case .unknownSite: .notFound
+        case .siteExists: .conflict
+        case .invalidSite: .invalid
+        default: .failed
+        }
+    }
+}

@@ -337,3 +337,12 @@ extension PlanStore {
         }
     }
 }
+
+extension PlanError: ReportedError {
+    package var kind: ErrorKind {
+        switch self {
+        case .unknownURL: .notFound
+        default: .invalid
+        }
+    }
+}
