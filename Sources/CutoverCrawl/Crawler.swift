@@ -80,6 +80,7 @@ package struct Crawler: Sendable {
     /// and hashing (a crawl run on a Dispatch queue has no task to cancel); true stops the crawl
     /// with `CancellationError`.
     @discardableResult
+    @available(*, noasync)
     package func crawl(
         site: SiteRecord,
         isCancelled: @escaping @Sendable () -> Bool = { Task.isCancelled },

@@ -32,6 +32,7 @@ package struct Exporter: Sendable {
     }
 
     /// Renders the current plan without storing it.
+    @available(*, noasync)
     package func render(site: SiteRecord, form: ExportForm, mapFilePath: String? = nil) throws -> (ExportRecord, RenderedExport) {
         let input = try database.plan.exportInput(site: site, mapFilePath: mapFilePath)
         let rendered = try DirectiveRenderer.render(input, form: form)
@@ -53,6 +54,7 @@ package struct Exporter: Sendable {
 
     /// Renders the current plan and stores it (identical consecutive exports are stored once);
     /// the text returned carries the stored export's id (`ExportStamp`).
+    @available(*, noasync)
     package func export(site: SiteRecord, form: ExportForm, mapFilePath: String? = nil) throws -> (ExportRecord, RenderedExport) {
         var (record, rendered) = try render(site: site, form: form, mapFilePath: mapFilePath)
         record = try database.exports.save(record)
@@ -61,6 +63,7 @@ package struct Exporter: Sendable {
     }
 
     /// What rendering now would change compared with the newest stored export of the same form.
+    @available(*, noasync)
     package func diffAgainstLatest(site: SiteRecord, form: ExportForm, mapFilePath: String? = nil) throws -> ExportDiff {
         let (current, _) = try render(site: site, form: form, mapFilePath: mapFilePath)
         let latest = try database.exports.list(siteID: site.id, form: form, limit: 1).first
@@ -77,6 +80,7 @@ package struct Exporter: Sendable {
     /// Every URL whose answer would change: owners compared with the last probe (or the
     /// inventory when never probed), and, before the first export, what the fallback takes over
     /// from Apache (URLs without a file, the logs' 404s, directories without an index file).
+    @available(*, noasync)
     package func preview(site: SiteRecord) throws -> [OwnerChangePreview] {
         var changes = try database.exports.ownerChanges(siteID: site.id).map {
             OwnerChangePreview(path: $0.path, from: $0.observedOwner ?? $0.owner, to: $0.expectedOwner)
@@ -101,12 +105,14 @@ package struct Exporter: Sendable {
     }
 
     /// How the plan `record` was made from differs from today's (nil: its plan cannot be read).
+    @available(*, noasync)
     package func planDifference(of record: ExportRecord) throws -> PlanDifference? {
         guard let plan = try? JSONDecoder().decode(PlanSnapshot.self, from: Data(record.plan.utf8)) else { return nil }
         return try database.plan.difference(siteID: record.siteID, flips: plan.flips.map(\.path), redirects: plan.redirectsByPath)
     }
 
     /// Makes the plan `record` was made from today's plan again (see `AppDatabase.restorePlan`).
+    @available(*, noasync)
     package func restorePlan(of record: ExportRecord, actor: String) throws -> PlanDifference {
         guard let plan = try? JSONDecoder().decode(PlanSnapshot.self, from: Data(record.plan.utf8)) else {
             throw ExportCheckError.cannotWrite("plan of export #\(record.id ?? 0)", "it cannot be read")

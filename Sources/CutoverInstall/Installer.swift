@@ -69,8 +69,10 @@ package struct Installer: Sendable {
             settings.aliases = filledAliases
             site = try await database.sites.save(settings)
         }
-        let exporter = Exporter(database: database)
-        let (record, rendered) = try dryRun ? exporter.render(site: site, form: .vhost) : exporter.export(site: site, form: .vhost)
+        let (record, rendered) = try await database.blocking { [site, dryRun] database in
+            let exporter = Exporter(database: database)
+            return try dryRun ? exporter.render(site: site, form: .vhost) : exporter.export(site: site, form: .vhost)
+        }
         guard rendered.conflicts.isEmpty else {
             throw InstallError.apache(
                 command: "cutover export --check",

@@ -121,6 +121,7 @@ package struct LogImporter: Sendable {
 
     /// Imports every file the site's `accessLogs` name (under `roots`, when set); `progress`
     /// gets (files done, files). `isCancelled` is checked between files and between reads.
+    @available(*, noasync)
     package func importConfigured(isCancelled: () -> Bool = { false }, progress: (Int, Int) -> Void = { _, _ in }) throws -> SiteReport {
         var report = SiteReport()
         var files: [String] = []
@@ -151,6 +152,7 @@ package struct LogImporter: Sendable {
     }
 
     /// Imports one file (or `-`, standard input, read whole and not remembered).
+    @available(*, noasync)
     package func importFile(
         _ path: String,
         deadline: ContinuousClock.Instant? = nil,

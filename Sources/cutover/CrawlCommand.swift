@@ -19,17 +19,21 @@ struct CrawlCommand: AsyncParsableCommand {
         let database = try global.openDatabase()
         let site = try await siteOptions.resolve(in: database)
         let line = ProgressLine()
-        let result = try Crawler(database: database, logger: global.logger()).crawl(
-            site: site,
-            progress: { progress in
-                switch progress.phase {
-                case .walking: line.update("walking: \(progress.done) files")
-                case .hashing: line.update("hashing: \(progress.done)/\(progress.total ?? 0) files")
-                case .saving: line.update("saving", force: true)
-                case .done: break
+        let logger = global.logger()
+        // The crawler's one synchronous bulk save runs on a thread that may block, not here.
+        let result = try await database.blocking { database in
+            try Crawler(database: database, logger: logger).crawl(
+                site: site,
+                progress: { progress in
+                    switch progress.phase {
+                    case .walking: line.update("walking: \(progress.done) files")
+                    case .hashing: line.update("hashing: \(progress.done)/\(progress.total ?? 0) files")
+                    case .saving: line.update("saving", force: true)
+                    case .done: break
+                    }
                 }
-            }
-        )
+            )
+        }
         line.finish()
         if global.json {
             try Output.json(CrawlReport(site: site.name, crawl: CrawlView(result.crawl), issues: result.issues, includes: result.includes))

@@ -74,7 +74,7 @@ struct ExportCommand: AsyncParsableCommand {
             return
         }
         if preview {
-            let changes = try exporter.preview(site: site)
+            let changes = try await database.blocking { _ in try exporter.preview(site: site) }
             if global.json { return try Output.json(changes.map(OwnerChangeView.init)) }
             if changes.isEmpty { print("no URL would change owner") }
             for change in changes { print("\(change.path): \(change.beforeText) -> \(change.to.rawValue)") }
@@ -87,7 +87,7 @@ struct ExportCommand: AsyncParsableCommand {
             }
             if restorePlan {
                 let actor = ProcessInfo.processInfo.environment["USER"].map { "cli:\($0)" } ?? "cli"
-                let restored = try exporter.restorePlan(of: record, actor: actor)
+                let restored = try await database.blocking { _ in try exporter.restorePlan(of: record, actor: actor) }
                 if global.json { return try Output.json(restored) }
                 print(
                     "the plan of export #\(id) is today's plan again: \(restored.toSwift.count) pages to Swift, \(restored.toPHP.count) back to PHP, "
@@ -98,7 +98,7 @@ struct ExportCommand: AsyncParsableCommand {
             }
             try emit(record.content)
             // Applying an old export with today's plan in force makes every probe report drift.
-            if let difference = try exporter.planDifference(of: record), !difference.isEmpty {
+            if let difference = try await database.blocking({ _ in try exporter.planDifference(of: record) }), !difference.isEmpty {
                 FileHandle.standardError.write(
                     Data(
                         ("note: export #\(id) was made from another plan (\(difference.toSwift.count) pages on Swift there, not in today's plan; "
@@ -112,7 +112,7 @@ struct ExportCommand: AsyncParsableCommand {
         let mapPath = mapFile.map(absolutePath)
         if diff {
             // Against the newest stored export of this form, without storing anything.
-            let result = try exporter.diffAgainstLatest(site: site, form: form, mapFilePath: mapPath)
+            let result = try await database.blocking { [form] _ in try exporter.diffAgainstLatest(site: site, form: form, mapFilePath: mapPath) }
             if global.json { return try Output.json(ExportDiffView(result)) }
             guard let previous = result.previousID else {
                 print("(no stored export of this form yet: the whole text is new)")
@@ -125,10 +125,10 @@ struct ExportCommand: AsyncParsableCommand {
         let (record, rendered): (ExportRecord, RenderedExport)
         if database.isReadOnly {
             // Rendered, not stored: the database cannot be written here.
-            (record, rendered) = try exporter.render(site: site, form: form, mapFilePath: mapPath)
+            (record, rendered) = try await database.blocking { [form] _ in try exporter.render(site: site, form: form, mapFilePath: mapPath) }
             FileHandle.standardError.write(Data("note: the database is read-only here; this export is not stored\n".utf8))
         } else {
-            (record, rendered) = try exporter.export(site: site, form: form, mapFilePath: mapPath)
+            (record, rendered) = try await database.blocking { [form] _ in try exporter.export(site: site, form: form, mapFilePath: mapPath) }
         }
         if check {
             let result = try ApacheConfigCheck().check(rendered, settings: site.settings, mapFilePath: mapPath)
@@ -171,7 +171,7 @@ struct ApplyCommand: AsyncParsableCommand {
         let database = try global.openDatabase()
         let site = try await siteOptions.resolve(in: database)
         let path = absolutePath(mapFile)
-        let (record, rendered) = try Exporter(database: database).export(site: site, form: .rewritemap, mapFilePath: path)
+        let (record, rendered) = try await database.blocking { try Exporter(database: $0).export(site: site, form: .rewritemap, mapFilePath: path) }
         try Exporter.writeMapFile(rendered.mapFile ?? [], to: path)
         if !global.json { print("wrote \(path) from export #\(record.id ?? 0)") }
     }

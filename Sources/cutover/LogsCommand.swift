@@ -54,7 +54,8 @@ struct LogsImportCommand: AsyncParsableCommand {
         var failures: [String] = []
         for file in files {
             do {
-                reports.append(try importer.importFile(file == "-" ? file : absolutePath(file)))
+                let path = file == "-" ? file : absolutePath(file)
+                reports.append(try await database.blocking { _ in try importer.importFile(path) })
             } catch {
                 failures.append("\(error)")
             }

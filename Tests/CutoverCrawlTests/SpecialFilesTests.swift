@@ -20,9 +20,9 @@ import Glibc
         defer { fixture.cleanup() }
         var site = fixture.site
         site.docroot = docroot
-        #expect(throws: CrawlError.self) { try Crawler(database: fixture.database, logger: .init(label: "t")).crawl(site: site) }
+        #expect(throws: CrawlError.self) { try storeCall { try Crawler(database: fixture.database, logger: .init(label: "t")).crawl(site: site) } }
         do {
-            _ = try Crawler(database: fixture.database, logger: .init(label: "t")).crawl(site: site)
+            _ = try storeCall { try Crawler(database: fixture.database, logger: .init(label: "t")).crawl(site: site) }
         } catch {
             #expect("\(error)".contains("kernel file system"), "\(error)")
         }

@@ -58,7 +58,9 @@ import Testing
                 + line("127.0.0.1", "/page.php", agent: "Mozilla/5.0 (X11; Linux x86_64)")
                 + line("198.51.100.7", "/other.php", agent: "Custom client")
         )
-        _ = try LogImporter(database: database, site: own, format: try LogFormat("combined"), logger: Logger(label: "test")).importFile(log)
+        _ = try storeCall {
+            try LogImporter(database: database, site: own, format: try LogFormat("combined"), logger: Logger(label: "test")).importFile(log)
+        }
         func bots(_ path: String) throws -> Int? { try database.traffic.row(siteID: own.id, path: path)?.counts.botHits }
         #expect(try bots("/wp-cron.php") == 1 && bots("/health") == 1 && bots("/sitemap.php") == 1)
         #expect(try bots("/page.php") == 0 && bots("/other.php") == 0)

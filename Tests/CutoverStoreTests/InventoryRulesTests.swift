@@ -120,13 +120,15 @@ import Testing
 
     /// Who answers a URL without a file: the front controller the user set, else the detected
     /// one unless declined, else the Swift fallback.
-    @Test(arguments: [
-        (nil, false, nil, nil),
-        (nil, false, "/index.php", "/index.php"),
-        (nil, true, "/index.php", nil),
-        ("/app.php", false, "/index.php", "/app.php"),
-        ("/app.php", true, "/index.php", "/app.php"),
-    ] as [(String?, Bool, String?, String?)])
+    @Test(
+        arguments: [
+            (nil, false, nil, nil),
+            (nil, false, "/index.php", "/index.php"),
+            (nil, true, "/index.php", nil),
+            ("/app.php", false, "/index.php", "/app.php"),
+            ("/app.php", true, "/index.php", "/app.php"),
+        ] as [(String?, Bool, String?, String?)]
+    )
     func routingFrontController(set: String?, declined: Bool, detected: String?, routing: String?) {
         #expect(InventoryRules.routingFrontController(set: set, declined: declined, detected: detected) == routing)
     }

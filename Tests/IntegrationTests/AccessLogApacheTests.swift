@@ -73,7 +73,7 @@ struct AccessLogApacheTests {
             let site = try await live.database.sites.add(settings)
             let format = try LogFormat(name == "cutover_custom" ? Self.custom : name)
             let importer = LogImporter(database: live.database, site: site, format: format, logger: live.quiet)
-            let report = try importer.importFile(logs.appending("\(name).log"))
+            let report = try storeCall { try importer.importFile(logs.appending("\(name).log")) }
             let log = try String(contentsOfFile: logs.appending("\(name).log"), encoding: .utf8)
             #expect(report.lines == expectedLines && report.badLines == 0 && report.noTargetLines == 1, "\(name): \(report) \(log)")
             func traffic(_ path: String) throws -> TrafficCounts? { try live.database.traffic.row(siteID: site.id, path: path)?.counts }

@@ -20,7 +20,7 @@ import Testing
         )
         var logger = Logger(label: "test")
         logger.logLevel = .critical
-        try Crawler(database: database, logger: logger).crawl(site: site)
+        try storeCall { try Crawler(database: database, logger: logger).crawl(site: site) }
         return (database, site, folder)
     }
 

@@ -193,8 +193,10 @@ struct ConfigInjectionTests {
         ]
         let log = values.map { #"192.0.2.1 - - [02/Dec/2026:10:00:00 +0000] "GET /index.php?page=\#($0) HTTP/1.1" 200 10 "-" "Mozilla/5.0""# }
         try folder.write("access.log", log.joined(separator: "\n") + "\n")
-        _ = try LogImporter(database: live.database, site: site, format: try LogFormat("combined"), logger: live.quiet)
-            .importFile(folder.appending("access.log"))
+        _ = try storeCall {
+            try LogImporter(database: live.database, site: site, format: try LogFormat("combined"), logger: live.quiet)
+                .importFile(folder.appending("access.log"))
+        }
         let pages = try await live.database.writer.read { db in
             try String.fetchAll(db, sql: "SELECT path FROM urls WHERE flags & ? != 0 ORDER BY path", arguments: [URLFlags.queryPage.rawValue])
         }

@@ -100,7 +100,9 @@ struct DokuWikiTests {
         let log = work.appending("access.log")
         try await Self.waitForLog(log, lines: requests.count + probe.outcomes.count)
         // The probe's own requests are in the log too: left out of the traffic.
-        let report = try LogImporter(database: database, site: site, format: try LogFormat(Self.format), logger: quiet).importFile(log)
+        let report = try storeCall {
+            try LogImporter(database: database, site: site, format: try LogFormat(Self.format), logger: quiet).importFile(log)
+        }
         #expect(report.badLines == 0 && report.requests == requests.count && report.probeLines >= probe.outcomes.count)
 
         let summary = try await database.traffic.summary(siteID: site.id)
@@ -208,7 +210,7 @@ struct DokuWikiTests {
         }
         let log = work.appending("access.log")
         try await Self.waitForLog(log, lines: 2)
-        _ = try LogImporter(database: database, site: site, format: try LogFormat(Self.format), logger: quiet).importFile(log)
+        _ = try storeCall { try LogImporter(database: database, site: site, format: try LogFormat(Self.format), logger: quiet).importFile(log) }
         let route = try #require(try storeCall { try database.inventory.url(siteID: site.id, path: "/wiki:syntax") })
         #expect(route.owner == .php && route.filePath == nil, "a requested page of the wiki is the front controller's")
 
@@ -246,7 +248,7 @@ final class WikiExport: @unchecked Sendable {
     /// Renders the export, includes it (once), checks the config and reloads; returns the text.
     @discardableResult
     func install() async throws -> String {
-        let (_, rendered) = try Exporter(database: database).render(site: site, form: .vhost)
+        let (_, rendered) = try storeCall { try Exporter(database: database).render(site: site, form: .vhost) }
         try rendered.text.write(toFile: include, atomically: true, encoding: .utf8)
         if !included {
             try apache.appendToConfig("Include \"\(include)\"")

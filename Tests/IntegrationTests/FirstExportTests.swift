@@ -35,10 +35,14 @@ struct FirstExportTests {
             #"192.0.2.1 - - [02/Dec/2026:10:00:00 +0000] "GET \#($0) HTTP/1.1" \#($0.hasSuffix(".html") ? 404 : 200) 10 "-" "Mozilla/5.0""#
         }
         .joined(separator: "\n").appending("\n").write(toFile: log, atomically: true, encoding: .utf8)
-        _ = try LogImporter(database: live.database, site: site, format: try LogFormat("combined"), logger: live.quiet).importFile(log)
+        _ = try storeCall {
+            try LogImporter(database: live.database, site: site, format: try LogFormat("combined"), logger: live.quiet).importFile(log)
+        }
         try await live.database.plan.flip(siteID: site.id, .paths(["/page.php"]), to: .swift, reason: "ported")
 
-        let preview = Dictionary(uniqueKeysWithValues: try Exporter(database: live.database).preview(site: site).map { ($0.path, $0) })
+        let preview = Dictionary(
+            uniqueKeysWithValues: try storeCall { try Exporter(database: live.database).preview(site: site) }.map { ($0.path, $0) }
+        )
         #expect(preview["/page.php"]?.from == .php && preview["/page.php"]?.to == .swift)
         for directory in ["/js/", "/themes/", "/themes/blue/"] {
             #expect(preview[directory]?.from == nil && preview[directory]?.before?.contains("no index file") == true, "\(directory): \(preview)")
@@ -54,7 +58,7 @@ struct FirstExportTests {
 
         // Off: the directories stay Apache's, and the preview no longer lists them.
         site = try await live.configure { $0.directoriesToSwift = false }
-        let without = try Exporter(database: live.database).preview(site: site).map(\.path)
+        let without = try storeCall { try Exporter(database: live.database).preview(site: site) }.map(\.path)
         #expect(!without.contains("/js/") && without.contains("/old-page.html"), "\(without)")
         let rendered = try await live.install(.vhost)
         #expect(rendered.text.contains("directoriesToSwift off"))
@@ -73,6 +77,6 @@ struct FirstExportTests {
         try await live.crawl()
         let site = try await live.database.sites.named("live")
         #expect(site.routingFrontController == "/index.php" && !site.sendsDirectoriesToSwift)
-        #expect(try Exporter(database: live.database).preview(site: site).isEmpty)
+        #expect(try storeCall { try Exporter(database: live.database).preview(site: site) }.isEmpty)
     }
 }

@@ -50,7 +50,9 @@ struct FrontControllerApacheTests {
             #"192.0.2.1 - - [02/Dec/2026:10:00:00 +0000] "GET \#($0) HTTP/1.1" 200 10 "-" "Mozilla/5.0""#
         }
         try (lines.joined(separator: "\n") + "\n").write(toFile: log, atomically: true, encoding: .utf8)
-        _ = try LogImporter(database: live.database, site: site, format: try LogFormat("combined"), logger: live.quiet).importFile(log)
+        _ = try storeCall {
+            try LogImporter(database: live.database, site: site, format: try LogFormat("combined"), logger: live.quiet).importFile(log)
+        }
         let hello = try #require(try storeCall { try live.database.inventory.url(siteID: site.id, path: "/hello/") })
         #expect(hello.owner == .php && hello.urlFlags.contains(.fromLog) && hello.filePath == nil)
 
@@ -95,11 +97,13 @@ struct FrontControllerApacheTests {
         let newLog = live.docroot.appending("access-new.log")
         try #"192.0.2.1 - - [03/Dec/2026:10:00:00 +0000] "GET /blog/brand-new-post/ HTTP/1.1" 200 10 "-" "Mozilla/5.0""#
             .appending("\n").write(toFile: newLog, atomically: true, encoding: .utf8)
-        _ = try LogImporter(database: live.database, site: site, format: try LogFormat("combined"), logger: live.quiet).importFile(newLog)
+        _ = try storeCall {
+            try LogImporter(database: live.database, site: site, format: try LogFormat("combined"), logger: live.quiet).importFile(newLog)
+        }
         let newPost = try #require(try storeCall { try live.database.inventory.url(siteID: site.id, path: "/blog/brand-new-post/") })
         #expect(newPost.expectedOwner == .swift, "\(newPost)")
         #expect(try await live.probe().drifted.isEmpty)
-        #expect(try Exporter(database: live.database).preview(site: site).isEmpty)
+        #expect(try storeCall { try Exporter(database: live.database).preview(site: site) }.isEmpty)
         #expect(try await live.database.inventory.progress(of: site).counts.swift == 4)
 
         // Roll back: the routes and the prefix go back to the front controller.
@@ -130,7 +134,9 @@ struct FrontControllerApacheTests {
             #"192.0.2.1 - - [02/Dec/2026:10:00:00 +0000] "GET \#($0) HTTP/1.1" 200 10 "-" "Mozilla/5.0""#
         }
         try (lines.joined(separator: "\n") + "\n").write(toFile: log, atomically: true, encoding: .utf8)
-        _ = try LogImporter(database: live.database, site: site, format: try LogFormat("combined"), logger: live.quiet).importFile(log)
+        _ = try storeCall {
+            try LogImporter(database: live.database, site: site, format: try LogFormat("combined"), logger: live.quiet).importFile(log)
+        }
         // The log's routes are the front controller's: nothing is on Swift (was "2.7 % on Swift").
         var progress = try await live.database.inventory.progress(of: site)
         #expect(progress.counts.swift == 0 && progress.counts.planned == 0 && progress.counts.php == 5, "\(progress.counts)")

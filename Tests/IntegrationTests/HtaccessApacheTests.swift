@@ -42,7 +42,7 @@ struct HtaccessApacheTests {
 
     func apply(_ form: ExportForm, _ live: LiveSite, first: Bool) async throws -> RenderedExport {
         let map = live.docroot.appending("flips.map")
-        let (_, rendered) = try Exporter(database: live.database).export(site: live.site, form: form, mapFilePath: map)
+        let (_, rendered) = try storeCall { try Exporter(database: live.database).export(site: live.site, form: form, mapFilePath: map) }
         if let file = rendered.mapFile { try Data(file).write(to: URL(fileURLWithPath: map)) }
         let conf = live.apache.workDirectory.appending("cutover.conf")
         try rendered.text.write(toFile: conf, atomically: true, encoding: .utf8)
@@ -109,7 +109,7 @@ struct HtaccessApacheTests {
         defer { Task { await live.shutdown() } }
         try await live.crawl()
         _ = try await live.database.plan.flip(siteID: live.site.id, .paths(["/a.php", "/blog/x.php"]), to: .swift, reason: "ported")
-        let (_, rendered) = try Exporter(database: live.database).render(site: live.site, form: .htaccess)
+        let (_, rendered) = try storeCall { try Exporter(database: live.database).render(site: live.site, form: .htaccess) }
         #expect(rendered.conflicts.count == 1)
         #expect(rendered.conflicts.first?.contains("/blog/.htaccess has its own rewrite rules") == true)
         let result = try ApacheConfigCheck().check(rendered, settings: live.site.settings, mapFilePath: nil)
@@ -118,7 +118,7 @@ struct HtaccessApacheTests {
 
         // The docroot part, merged around the app's own rules at the marked place, works live.
         _ = try await live.database.plan.flip(siteID: live.site.id, .paths(["/blog/x.php"]), to: .php, reason: "not here")
-        let (_, root) = try Exporter(database: live.database).render(site: live.site, form: .htaccess)
+        let (_, root) = try storeCall { try Exporter(database: live.database).render(site: live.site, form: .htaccess) }
         #expect(root.conflicts.isEmpty)
         let marker = "# ---- The app's own rewrite rules"
         let parts = root.text.components(separatedBy: marker)

@@ -22,7 +22,7 @@ struct PlanApacheTests {
 
     /// Writes the site's vhost export as the Apache include and reloads.
     func apply(_ live: LiveSite, form: ExportForm = .vhost, map: String? = nil) async throws {
-        let (_, rendered) = try Exporter(database: live.database).export(site: live.site, form: form, mapFilePath: map)
+        let (_, rendered) = try storeCall { try Exporter(database: live.database).export(site: live.site, form: form, mapFilePath: map) }
         if let map, let bytes = rendered.mapFile { try Exporter.writeMapFile(bytes, to: map) }
         let include = live.apache.workDirectory.appending("cutover.conf")
         let firstTime = !FileManager.default.fileExists(atPath: include)
@@ -98,7 +98,7 @@ struct PlanApacheTests {
         #expect(try await get("\(live.apache.baseURL)/page-1.php").body == "php one")
 
         _ = try await live.database.plan.flip(siteID: live.site.id, .paths(["/page-1.php"]), to: .swift, reason: "map flip")
-        let (_, rendered) = try Exporter(database: live.database).export(site: live.site, form: .rewritemap, mapFilePath: map)
+        let (_, rendered) = try storeCall { try Exporter(database: live.database).export(site: live.site, form: .rewritemap, mapFilePath: map) }
         try Exporter.writeMapFile(try #require(rendered.mapFile), to: map)
         // Apache compares mtimes; make sure the new map's differs even within the same second.
         var times = [timespec(tv_sec: time(nil) + 5, tv_nsec: 0), timespec(tv_sec: time(nil) + 5, tv_nsec: 0)]

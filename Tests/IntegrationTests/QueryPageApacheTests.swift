@@ -108,7 +108,9 @@ struct QueryPageApacheTests {
             guard ContinuousClock.now < deadline else { throw HarnessError("Apache did not log \(requests.count) requests") }
             try await Task.sleep(for: .milliseconds(20))
         }
-        let report = try LogImporter(database: live.database, site: site, format: try LogFormat("combined"), logger: live.quiet).importFile(log)
+        let report = try storeCall {
+            try LogImporter(database: live.database, site: site, format: try LogFormat("combined"), logger: live.quiet).importFile(log)
+        }
         #expect(report.badLines == 0 && report.requests == requests.count, "\(report)")
 
         let summary = try await live.database.traffic.summary(siteID: site.id)
