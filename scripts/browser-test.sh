@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The dashboard in a real browser (part of `make test`): the demo (Apache + mod_php with the
 # fallback, the sample Swift app, `cutover serve`) on a copy of the demo docroot plus a file
-# named like an XSS payload, crawled and probed; then Tests/Browser/dashboard_test.py drives
+# named like an XSS payload and a symbolic link to /etc, crawled and probed; then Tests/Browser/dashboard_test.py drives
 # chromium through it. Then first paint of the overview with 100,000 URLs in the database.
 # Screenshots and figures go to artifacts/browser/.
 set -euo pipefail
@@ -28,6 +28,8 @@ trap cleanup EXIT
 mkdir -p "$WORK/htdocs"
 cp -a docker/demo/htdocs/. "$WORK/htdocs/"
 printf '<?php echo "named to break markup";\n' > "$WORK/htdocs/<img src=x onerror=alert(1)>.php"
+# A symbolic link to /etc: the crawl reports it (never follows it), the overview warns.
+ln -s /etc "$WORK/htdocs/etc-link"
 chmod -R a+rX "$WORK/htdocs"
 DOCROOT=$WORK/htdocs scripts/demo.sh start
 python3 Tests/Browser/dashboard_test.py "http://127.0.0.1:$PORT" "$CUTOVER_TOKEN" "$ARTIFACTS"

@@ -7,12 +7,13 @@ import { trafficSection } from './traffic.js';
 
 export async function renderOverview(main, { app, signal }) {
   const site = app.site;
-  const [stats, info, jobs, traffic, daily] = await Promise.all([
+  const [stats, info, jobs, traffic, daily, exposures] = await Promise.all([
     api(sitePath(site, '/stats'), { signal }),
     api(sitePath(site), { signal }),
     api('/api/jobs', { signal }),
     api(sitePath(site, '/traffic/summary'), { signal }),
     api(sitePath(site, '/traffic/daily?days=30'), { signal }),
+    api(sitePath(site, '/exposures'), { signal }),
   ]);
   const jobArea = h('div', { class: 'job', 'aria-live': 'polite' });
   const kinds = info.accessLogs?.length ? ['logs', 'crawl', 'probe'] : ['crawl', 'probe'];
@@ -65,6 +66,7 @@ export async function renderOverview(main, { app, signal }) {
   const running = jobs.find((job) => job.site === site && job.state === 'running');
   replace(main,
     h('h1', {}, `Overview: ${site}`),
+    exposureWarning(exposures),
     h('section', { class: 'cards', 'aria-label': 'Progress' },
       card('On Swift', `${stats.percentOnSwift}%`, 'of pages answered by Swift, as the last probe saw', 'percent'),
       card('PHP', number(counts.php), 'pages still on PHP', 'php', '#/urls?planned=php&include=false'),
@@ -103,6 +105,21 @@ export async function renderOverview(main, { app, signal }) {
   );
   performance.mark('cutover-overview-painted');
   if (running) follow(running).catch(app.error);
+}
+
+// Symbolic links that make a private place public: the link and its URL prefix, and the one
+// Apache line that denies it (file names are shown as text, never as markup).
+function exposureWarning(exposures) {
+  if (!exposures.length) return null;
+  const count = exposures.length;
+  return h('section', { class: 'warning', role: 'alert', dataset: { name: 'exposures' } },
+    h('h2', {}, `${count} symbolic link${count === 1 ? '' : 's'} make${count === 1 ? 's' : ''} a private place public`),
+    h('p', {}, 'Apache follows these links under FollowSymLinks (the crawl never does). Deny each with the line shown, in the vhost or the docroot\u2019s .htaccess, or remove the link.'),
+    h('ul', {}, exposures.slice(0, 10).map((exposure) =>
+      h('li', { dataset: { url: exposure.url } },
+        h('code', {}, exposure.url), ` (${exposure.filePath})`,
+        exposure.deny ? h('pre', {}, exposure.deny) : null))),
+    count > 10 ? h('p', { class: 'muted' }, `… and ${count - 10} more (cutover status --json)`) : null);
 }
 
 function card(title, figure, note, kind, link) {

@@ -85,3 +85,10 @@ extension Components.Schemas.Crawl {
         )
     }
 }
+
+extension Components.Schemas.Exposure {
+    /// A symbolic link that makes a private place public, and the line that denies it.
+    package init(_ exposure: Exposure) {
+        self.init(deny: exposure.denyLine, detail: exposure.detail, filePath: exposure.filePath, url: exposure.url)
+    }
+}

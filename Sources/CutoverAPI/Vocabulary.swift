@@ -17,6 +17,7 @@ package typealias HtaccessView = Components.Schemas.Htaccess
 package typealias TrafficView = Components.Schemas.Traffic
 package typealias TrafficPageView = Components.Schemas.TrafficPage
 package typealias LogFileView = Components.Schemas.LogFile
+package typealias ExposureView = Components.Schemas.Exposure
 package typealias StatsView = Components.Schemas.Stats
 package typealias TrafficDayView = Components.Schemas.TrafficDay
 package typealias TrafficSummaryView = Components.Schemas.TrafficSummary

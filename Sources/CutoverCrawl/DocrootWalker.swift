@@ -28,10 +28,13 @@ struct DocrootWalker {
     /// `.htaccess` files: the directory (docroot-relative, "" for the docroot) and the file.
     private(set) var htaccess: [(directory: String, fsPath: [UInt8])] = []
     private(set) var issues: [CrawlIssue] = []
+    /// Links out of the docroot with an exposure below them: where their issue is, and how many.
+    private var exposuresBelow: [String: (index: Int, count: Int)] = [:]
     /// URLs of directories without a DirectoryIndex file (`/js/`), hidden ones left out: Apache
     /// answers them 403 or with a listing until the export's fallback sends them to Swift.
     private(set) var bareDirectories: [String] = []
     private var rootReal: [UInt8] = []
+    private let places: [[UInt8]]
     /// URL prefixes of the vhost's Alias directories (`/wp-content/`): Apache serves them from
     /// there, so the docroot's folders of that name are never reached.
     private var aliasPrefixes: Set<String> = []
@@ -57,10 +60,21 @@ struct DocrootWalker {
         var device: UInt64
         /// Its number in `found.directories`.
         var number: UInt32 = 0
+        /// The symbolic link through which this directory left the docroot (its display path
+        /// and URL), when it did: an exposure below it is reported at the link.
+        var outsideLink: (path: String, url: String)? = nil
     }
 
-    init(mapping: ApacheMapping, isCancelled: @escaping () -> Bool, onProgress: @escaping (Int) -> Void) {
+    /// `privatePlaces`: where a link must never lead (tests name their own: a machine's /var is
+    /// too large to walk in one).
+    init(
+        mapping: ApacheMapping,
+        privatePlaces: [[UInt8]] = DocrootWalker.privatePlaces,
+        isCancelled: @escaping () -> Bool,
+        onProgress: @escaping (Int) -> Void
+    ) {
         self.mapping = mapping
+        self.places = privatePlaces
         self.isCancelled = isCancelled
         var root = Array(mapping.settings.docroot.utf8)
         while root.count > 1, root.last == UInt8(ascii: "/") { root.removeLast() }
@@ -236,7 +250,13 @@ struct DocrootWalker {
             // (a link to /var must not walk /var/mail).
             let real = linkTarget ?? directory.real + [UInt8(ascii: "/")] + Array(name)
             if linkTarget == nil, directory.flags.contains(.outsideDocroot), let place = exposure(real) {
-                issue(directory, name, "exposure", "\(Self.display(real)) is \(place); not followed")
+                // Reported once, at the link that left the docroot: the link and its URL are the
+                // finding, not the entries beneath it.
+                if let link = directory.outsideLink {
+                    exposureBelow(link, "\(Self.display(real)) is \(place)")
+                } else {
+                    issue(directory, name, "exposure", "\(Self.display(real)) is \(place); not followed")
+                }
                 return
             }
             if directory.ancestors.contains(id) {
@@ -269,6 +289,9 @@ struct DocrootWalker {
                 ancestors: ancestors,
                 device: id.device
             )
+            sub.outsideLink =
+                directory.outsideLink
+                ?? (linkTarget != nil && flags.contains(.outsideDocroot) ? (String(sub.displayPrefix.dropLast()), sub.urlPrefix) : nil)
             try walkDirectory(child, &sub)
         } else if POSIX.isRegular(info.st_mode) {
             let owner = mapping.owner(ofFileNamed: name)
@@ -296,8 +319,8 @@ struct DocrootWalker {
         Array($0.utf8)
     }
 
-    static func isPrivatePlace(_ real: [UInt8]) -> Bool {
-        privatePlaces.contains { place in
+    static func isPrivatePlace(_ real: [UInt8], among places: [[UInt8]] = privatePlaces) -> Bool {
+        places.contains { place in
             real == place || (real.starts(with: place) && real.count > place.count && real[place.count] == UInt8(ascii: "/"))
         }
     }
@@ -322,13 +345,29 @@ struct DocrootWalker {
         if rootReal.count > real.count, rootReal.starts(with: real), rootReal[real.count] == UInt8(ascii: "/") {
             return "an ancestor of the docroot"
         }
-        if Self.isPrivatePlace(real) { return "a place that should never be public" }
+        if Self.isPrivatePlace(real, among: places) { return "a place that should never be public" }
         return nil
     }
 
     private func isInsideDocroot(_ real: [UInt8]) -> Bool {
         real == rootReal || (real.count > rootReal.count && real.starts(with: rootReal) && real[rootReal.count] == UInt8(ascii: "/"))
             || rootReal == [UInt8(ascii: "/")]
+    }
+
+    /// An exposure below a link that left the docroot, reported at the link: the first one
+    /// names the place, later ones count (`exposuresBelow` keeps where each link's issue is).
+    private mutating func exposureBelow(_ link: (path: String, url: String), _ finding: String) {
+        let message =
+            "symbolic link out of the docroot; below it, \(finding): under FollowSymLinks Apache serves \(link.url) and what is "
+            + "below it unless a rule denies it; not followed"
+        guard let (index, count) = exposuresBelow[link.path] else {
+            exposuresBelow[link.path] = (issues.count, 1)
+            issues.append(CrawlIssue(filePath: link.path, kind: "exposure", message: message))
+            return
+        }
+        exposuresBelow[link.path] = (index, count + 1)
+        let first = issues[index].message.components(separatedBy: " (and ").first ?? message
+        issues[index].message = first + " (and \(count) more private place\(count == 1 ? "" : "s") below it)"
     }
 
     private mutating func issue(_ directory: Directory, _ name: UnsafeBufferPointer<UInt8>, _ kind: String, _ message: String) {

@@ -39,6 +39,9 @@ struct SitesController {
         api.get("sites/:site/htaccess") { _, context in
             try await database.crawls.htaccessFiles(siteID: try await cache.site(context, in: database).id).map(HtaccessView.init)
         }
+        api.get("sites/:site/exposures") { _, context in
+            try await database.crawls.exposures(siteID: try await cache.site(context, in: database).id).map(ExposureView.init)
+        }
         api.get("sites/:site/stats") { _, context in
             let site = try await cache.site(context, in: database)
             return try await cache.value(.stats(site: site.name)) { [database] in StatsView(try await database.inventory.progress(of: site)) }
@@ -50,6 +53,7 @@ extension StatsView: ResponseEncodable {}
 extension SiteView: ResponseEncodable {}
 extension SiteDefaultsView: ResponseEncodable {}
 extension HtaccessView: ResponseEncodable {}
+extension ExposureView: ResponseEncodable {}
 
 /// The body of create and update (the generated `SiteInput`): optional fields keep their defaults
 /// (create) or values (update).

@@ -44,6 +44,18 @@ struct StatusCommand: AsyncParsableCommand {
         print("  static  \(counts.static)")
         if counts.gone > 0 { print("  gone    \(counts.gone) static files no longer on disk") }
         if counts.sensitive > 0 { print("  warning: \(counts.sensitive) sensitive files (.env, backups, VCS data) are in the docroot") }
+        if !status.exposures.isEmpty {
+            let count = status.exposures.count
+            print(
+                "  warning: \(count) symbolic link\(count == 1 ? "" : "s") in the docroot lead\(count == 1 ? "s" : "") to a private place; Apache "
+                    + "serves \(count == 1 ? "it" : "them") under FollowSymLinks (the crawl never follows them):"
+            )
+            for exposure in status.exposures.prefix(5) {
+                print("    \(ConfigText.visible(exposure.url, limit: 300)) (\(ConfigText.visible(exposure.filePath, limit: 300)))")
+                if let deny = exposure.deny { print("      deny it with one line in the vhost or the docroot's .htaccess: \(deny)") }
+            }
+            if count > 5 { print("    ... and \(count - 5) more (cutover status --json)") }
+        }
         print(String(format: "  %.1f%% of pages are on Swift (%d of %d)", counts.percentOnSwift, counts.swift, counts.pages))
         if let script = site.frontController {
             print("  front controller \(script): it answers URLs without a file (no Swift fallback); flip URLs and prefixes to move them")
@@ -92,24 +104,28 @@ struct SiteStatus: Encodable {
     var progress: SiteProgress
     var drifted: [URLView]
     var htaccess: [HtaccessView]
+    /// Symbolic links the last successful crawl found making a private place public.
+    var exposures: [ExposureView]
 
     init(site: SiteRecord, database: AppDatabase) async throws {
         let siteID = site.id
         progress = try await database.inventory.progress(of: site)
         drifted = try await database.blocking { try $0.probes.driftedURLs(siteID: siteID, limit: 50) }.map { URLView($0) }
         htaccess = try await database.crawls.htaccessFiles(siteID: siteID).map(HtaccessView.init)
+        exposures = try await database.crawls.exposures(siteID: siteID).map(ExposureView.init)
     }
 
     var counts: InventorySummary { progress.counts }
     var lastCrawl: CrawlRecord? { progress.lastCrawl }
     var lastProbe: ProbeRunRecord? { progress.lastProbe }
 
-    enum CodingKeys: CodingKey { case drifted, htaccess }
+    enum CodingKeys: CodingKey { case drifted, exposures, htaccess }
 
     func encode(to encoder: any Encoder) throws {
         try StatsView(progress).encode(to: encoder)
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(drifted, forKey: .drifted)
         try container.encode(htaccess, forKey: .htaccess)
+        try container.encode(exposures, forKey: .exposures)
     }
 }

@@ -155,6 +155,16 @@ class Dashboard:
         self.no_script_ran()
         self.shot("overview-1280")
 
+        step("a symbolic link to /etc is a warning on the overview: the link, its URL and the deny line, nothing beneath it")
+        exposures = self.api(f"/api/sites/{site}/exposures")
+        assert [exposure["url"] for exposure in exposures] == ["/etc-link"], exposures
+        self.text_appears("[data-name=exposures] h2", "1 symbolic link makes a private place public")
+        self.text_appears("[data-name=exposures] li", "/etc-link (etc-link)")
+        self.text_appears("[data-name=exposures] pre", 'RedirectMatch 404 "^/etc-link(/|$)"')
+        warning = self.css("[data-name=exposures]").text
+        assert "passwd" not in warning and "/etc-link/" not in warning, warning
+        self.shot("overview-exposure")
+
         step("imported access logs show Swift's share, port next and noise, as text")
         # The demo's serve reads logs only under its log roots: $DEMO_DIR/logs is one.
         log_dir = tempfile.mkdtemp(prefix="cutover-browser-log", dir=os.path.join(os.environ["DEMO_DIR"], "logs"))

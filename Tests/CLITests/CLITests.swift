@@ -10,6 +10,31 @@ import Testing
         #expect(result.stdout.contains("USAGE"))
     }
 
+    /// #26.5: a symbolic link to a private place is shown by `status` as the link and its URL,
+    /// with the one Apache line that denies it (a name with a space written as `\x20`), never as
+    /// the entries beneath it.
+    @Test func statusShowsExposuresAsTheLinkAndItsPrefix() throws {
+        let cli = try CLI()
+        defer { cli.cleanup() }
+        try cli.folder.write("www/index.php")
+        let www = cli.folder.appending("www")
+        try FileManager.default.createSymbolicLink(atPath: www + "/etc-link", withDestinationPath: "/etc")
+        try FileManager.default.createSymbolicLink(atPath: www + "/home link", withDestinationPath: "/home")
+        try cli.run("crawl", "--docroot", "www")
+        let text = try cli.run("status")
+        #expect(text.status == 0)
+        #expect(text.stdout.contains("warning: 2 symbolic links in the docroot lead to a private place"), "\(text.stdout)")
+        #expect(text.stdout.contains("/etc-link (etc-link)"), "\(text.stdout)")
+        #expect(text.stdout.contains(#"deny it with one line in the vhost or the docroot's .htaccess: RedirectMatch 404 "^/etc-link(/|$)""#))
+        #expect(text.stdout.contains(#"/home%20link (home link)"#), "\(text.stdout)")
+        #expect(text.stdout.contains(#"RedirectMatch 404 "^/home\x20link(/|$)""#), "\(text.stdout)")
+        #expect(!text.stdout.contains("passwd") && !text.stdout.contains("/etc-link/"), "\(text.stdout)")
+        let status = try #require(try cli.json("status") as? [String: Any])
+        let exposures = try #require(status["exposures"] as? [[String: Any]])
+        #expect(exposures.map { $0["url"] as? String } == ["/etc-link", "/home%20link"])
+        #expect(exposures.map { $0["filePath"] as? String } == ["etc-link", "home link"])
+    }
+
     @Test func crawlStatusAndURLsOnADocroot() throws {
         let cli = try CLI()
         defer { cli.cleanup() }

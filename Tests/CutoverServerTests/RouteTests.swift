@@ -300,7 +300,7 @@ import Testing
                         "/api/health", "/api/sites", "/api/site-defaults", "/api/sites/{site}", "/api/sites/{site}/stats", "/api/sites/{site}/urls",
                         "/api/sites/{site}/urls/{id}", "/api/sites/{site}/flips", "/api/sites/{site}/jobs", "/api/jobs", "/api/jobs/{id}",
                         "/api/jobs/{id}/events", "/api/sites/{site}/export", "/api/sites/{site}/export/diff", "/api/sites/{site}/export/preview",
-                        "/api/sites/{site}/exports",
+                        "/api/sites/{site}/exports", "/api/sites/{site}/exposures",
                         "/api/sites/{site}/exports/{id}", "/api/sites/{site}/htaccess", "/api/sites/{site}/traffic",
                         "/api/sites/{site}/traffic/daily", "/api/sites/{site}/traffic/summary", "/api/sites/{site}/log-files",
                     ]

@@ -305,6 +305,76 @@ extension Components {
                 case sha256
             }
         }
+        /// A symbolic link in the docroot that Apache follows under FollowSymLinks into a private place; the crawl never follows it. The link and its URL prefix are the finding, never the entries beneath it.
+        ///
+        /// - Remark: Generated from `#/components/schemas/Exposure`.
+        package struct Exposure: Codable, Hashable, Sendable {
+            /// one Apache line (mod_alias, vhost or .htaccess) that answers 404 at the link and below it; absent when the name cannot be written into a config safely
+            ///
+            /// - Remark: Generated from `#/components/schemas/Exposure/deny`.
+            package var deny: Swift.String?
+            /// what the crawl found there
+            ///
+            /// - Remark: Generated from `#/components/schemas/Exposure/detail`.
+            package var detail: Swift.String
+            /// the link, relative to the docroot
+            ///
+            /// - Remark: Generated from `#/components/schemas/Exposure/filePath`.
+            package var filePath: Swift.String
+            /// the link's URL: it and everything below it are served from the private place
+            ///
+            /// - Remark: Generated from `#/components/schemas/Exposure/url`.
+            package var url: Swift.String
+            /// Creates a new `Exposure`.
+            ///
+            /// - Parameters:
+            ///   - deny: one Apache line (mod_alias, vhost or .htaccess) that answers 404 at the link and below it; absent when the name cannot be written into a config safely
+            ///   - detail: what the crawl found there
+            ///   - filePath: the link, relative to the docroot
+            ///   - url: the link's URL: it and everything below it are served from the private place
+            package init(
+                deny: Swift.String? = nil,
+                detail: Swift.String,
+                filePath: Swift.String,
+                url: Swift.String
+            ) {
+                self.deny = deny
+                self.detail = detail
+                self.filePath = filePath
+                self.url = url
+            }
+            package enum CodingKeys: String, CodingKey {
+                case deny
+                case detail
+                case filePath
+                case url
+            }
+            package init(from decoder: any Swift.Decoder) throws {
+                let container = try decoder.container(keyedBy: CodingKeys.self)
+                self.deny = try container.decodeIfPresent(
+                    Swift.String.self,
+                    forKey: .deny
+                )
+                self.detail = try container.decode(
+                    Swift.String.self,
+                    forKey: .detail
+                )
+                self.filePath = try container.decode(
+                    Swift.String.self,
+                    forKey: .filePath
+                )
+                self.url = try container.decode(
+                    Swift.String.self,
+                    forKey: .url
+                )
+                try decoder.ensureNoAdditionalProperties(knownKeys: [
+                    "deny",
+                    "detail",
+                    "filePath",
+                    "url"
+                ])
+            }
+        }
         /// What the last probe saw of the fallback
         ///
         /// - Remark: Generated from `#/components/schemas/FallbackHealth`.

@@ -256,4 +256,19 @@ extension CrawlStore {
     package func issues(crawlID: Int64) throws -> [CrawlIssueRecord] {
         try writer.read { db in try CrawlIssueRecord.filter(Column("crawl_id") == crawlID).order(Column("id")).fetchAll(db) }
     }
+    /// The symbolic links the last successful crawl found making a private place public, by path.
+    package func exposures(siteID: SiteID) async throws -> [Exposure] {
+        try await writer.read { db in
+            try CrawlIssueRecord.fetchAll(
+                db,
+                sql: """
+                    SELECT * FROM crawl_issues WHERE kind = 'exposure' AND crawl_id = (
+                      SELECT id FROM crawls WHERE site_id = ? AND status = 'succeeded' ORDER BY id DESC LIMIT 1)
+                    ORDER BY file_path
+                    """,
+                arguments: [siteID]
+            )
+            .map { Exposure(filePath: $0.filePath, detail: $0.message) }
+        }
+    }
 }
