@@ -30,7 +30,7 @@ SITE=${SITE:-demo}
 log() { printf 'demo: %s\n' "$*" >&2; }
 fail() { log "$*"; exit 1; }
 
-export CUTOVER_RUN=$DEMO_DIR/apache CUTOVER_APACHE_CONF=$ROOT/docker/apache CUTOVER_EXPORTS=$DEMO_DIR/exports
+export CUTOVER_RUN=$DEMO_DIR/apache CUTOVER_LOGS=$DEMO_DIR/logs CUTOVER_APACHE_CONF=$ROOT/docker/apache CUTOVER_EXPORTS=$DEMO_DIR/exports
 export CUTOVER_LISTEN=127.0.0.1:$APACHE_PORT CUTOVER_BACKEND=http://127.0.0.1:$APP_PORT
 
 stop_all() {
@@ -98,7 +98,7 @@ if [ "$MODE" = apply ]; then
 fi
 
 stop_all
-mkdir -p "$DEMO_DIR" "$CUTOVER_RUN" "$CUTOVER_EXPORTS"
+mkdir -p "$DEMO_DIR" "$CUTOVER_RUN" "$CUTOVER_LOGS" "$CUTOVER_EXPORTS"
 chmod 755 "$DEMO_DIR"
 if [ -z "${DOCROOT:-}" ]; then
   # A copy in the run folder: Apache's workers (www-data) may not read a checkout under /root.
@@ -134,6 +134,18 @@ log "crawling $CUTOVER_DOCROOT into $DB"
 log "probing through Apache"
 "$CUTOVER_BIN" probe --db "$DB" --site "$SITE" >&2 || log "the probe reports drift or a broken fallback (see the dashboard)"
 
+# Traffic on the first run: a few visits through Apache, sent the way a browser sends them (its
+# user agent says so, and that they come from this script), logged by Apache with %R, then read
+# by the logs job's importer; `cutover serve` imports what follows before each scheduled crawl.
+log "visiting a few pages through Apache as a browser would (demo visitors), then importing its access log"
+for path in /contact.php /contact.php /contact.php /products/ /products/ /about/ /blog/ /news /news /robots.txt /.env /wp-login.php; do
+  curl -s -o /dev/null -A "Mozilla/5.0 (X11; Linux x86_64) cutover-demo-visitor" "http://127.0.0.1:$APACHE_PORT$path" || true
+done
+DEMO_LOG_FORMAT='%h %l %u %t "%r" %>s %O "%{Referer}i" "%{User-Agent}i" %R'
+"$CUTOVER_BIN" site set "$SITE" --db "$DB" --access-log "$CUTOVER_LOGS/access.log" --access-log-format "$DEMO_LOG_FORMAT" \
+  --crawl-every "${DEMO_CRAWL_EVERY:-10m}" >&2
+"$CUTOVER_BIN" logs import --db "$DB" --site "$SITE" "$CUTOVER_LOGS/access.log" >&2 || log "the access log import failed (see above)"
+
 cat >&2 <<MSG
 demo: Apache (PHP site)   http://127.0.0.1:$APACHE_PORT/
 demo: Swift app           http://127.0.0.1:$APP_PORT/
@@ -142,9 +154,9 @@ demo: After a flip        make apply   (or scripts/demo.sh apply: checks the exp
 demo:                     $CUTOVER_EXPORTS, reloads Apache), then run a probe
 MSG
 
-# Where the logs job may read: Apache's own log folder, and the demo's (for logs you copy there).
-mkdir -p "$DEMO_DIR/logs"
-LOG_ROOTS=(--log-root "${APACHE_LOG_DIR:-/var/log/apache2}" --log-root "$DEMO_DIR/logs")
+# Where the logs job may read: Apache's own log folder, and the demo's (its Apache's access log,
+# and logs you copy there).
+LOG_ROOTS=(--log-root "${APACHE_LOG_DIR:-/var/log/apache2}" --log-root "$CUTOVER_LOGS")
 if [ "$MODE" = start ]; then
   "$CUTOVER_BIN" serve --db "$DB" --port "$PORT" --public "$ROOT/Public" "${LOG_ROOTS[@]}" >"$DEMO_DIR/serve.log" 2>&1 &
   echo $! > "$DEMO_DIR/serve.pid"
