@@ -4,7 +4,10 @@
 # imported with a release build. Prints the import (and how its time splits), a re-import of the
 # unchanged file, and peak memory, beside two anchors run on the same file in the same run:
 # GoAccess (Debian's goaccess, JSON report) and `awk '{print $7}' | sort | uniq -c`.
-# Usage: scripts/bench-logs.sh [N]   (default 1000000)
+# SHAPE (issue 26's three log shapes): pages (default: 2,166 distinct paths), longtail (about
+# 45,000 distinct paths and more distinct targets: mistyped links, calendars, cache busters), or
+# scanner (every line a different path, answered 200 or 404, as a front controller answers).
+# Usage: [SHAPE=pages|longtail|scanner] scripts/bench-logs.sh [N]   (default 1000000)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 N=${1:-1000000}
@@ -14,11 +17,13 @@ command -v goaccess >/dev/null || scripts/setup.sh
 WORK=$(mktemp -d /tmp/cutover-bench-logs.XXXXXX)
 trap 'rm -rf "$WORK"' EXIT
 LOG="$WORK/access.log"
-python3 - "$LOG" "$N" <<'PY'
+SHAPE=${SHAPE:-pages}
+case "$SHAPE" in pages|longtail|scanner) ;; *) echo "SHAPE must be pages, longtail or scanner" >&2; exit 2;; esac
+python3 - "$LOG" "$N" "$SHAPE" <<'PY'
 import random, sys
-path, n = sys.argv[1], int(sys.argv[2])
+path, n, shape = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 rng = random.Random(12)
-pages = [f"/{s}/{p}.php" for s in ("news", "shop", "docs", "blog", "help") for p in range(800)]
+pages = [f"/{s}/{p}.php" for s in ("news", "shop", "docs", "blog", "help") for p in range(800 if shape == "pages" else 9000)]
 pages += ["/", "/index.php", "/doku.php", "/search.php", "/about/", "/contact.php"]
 assets = [f"/static/{k}{i}.{e}" for k, e in (("app", "js"), ("style", "css"), ("img", "png")) for i in range(300)]
 agents = [
@@ -43,10 +48,15 @@ with open(path, "w") as out:
         d = doy - (153 * mp + 2) // 5 + 1; m = mp + 3 if mp < 10 else mp - 9; y = yoe + era * 400 + (m <= 2)
         stamp = f"{d:02d}/{months[m-1]}/{y}:{rem//3600:02d}:{rem%3600//60:02d}:{rem%60:02d} +0000"
         r = rng.random()
-        if r < 0.45:
+        if shape == "scanner":
+            folder = ("wp-admin", "admin", ".git", "cgi-bin", "backup", "phpmyadmin", "vendor")[i % 7]
+            target = f"/{folder}/{i}-{rng.getrandbits(32):08x}.php"
+        elif r < 0.45:
             target = assets[min(int(rng.paretovariate(1.1)) - 1, len(assets) - 1)]
         else:
             target = pages[min(int(rng.paretovariate(0.9)) - 1, len(pages) - 1)]
+            if shape == "longtail" and rng.random() < 0.3:
+                target = rng.choice(pages)  # the tail: every page now and then
             q = rng.random()
             if target == "/doku.php":
                 target += f"?id=wiki:page{int(rng.paretovariate(1.0))}" + ("&do=edit" if q < 0.1 else "")
@@ -54,7 +64,11 @@ with open(path, "w") as out:
                 target += f"?utm_source=news&utm_campaign=c{rng.randrange(50)}"
             elif q < 0.25:
                 target += f"?page={rng.randrange(1, 30)}&sort=date"
+        if shape == "longtail" and r >= 0.45 and rng.random() < 0.05:
+            target += f"?v={rng.getrandbits(20)}"  # cache busters and calendars: distinct targets
         status = 200 if rng.random() < 0.9 else rng.choice((301, 304, 404, 500))
+        if shape == "scanner":
+            status = rng.choice((200, 404))
         size = 0 if status == 304 else rng.randrange(200, 60000)
         ip = f"{rng.randrange(1, 223)}.{rng.randrange(256)}.{rng.randrange(256)}.{rng.randrange(1, 255)}"
         agent = rng.choices(agents, weights)[0]
@@ -85,7 +99,7 @@ PY
 )
 paths=$(python3 -c 'import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute("select count(*) from traffic").fetchone()[0])' "$WORK/db.sqlite")
 ratio() { python3 -c "import sys; print(f'{float(sys.argv[1]) / float(sys.argv[2]):.2f}')" "$1" "$2"; }
-echo "log: $N lines, $SIZE_MB MB, $paths distinct paths"
+echo "log ($SHAPE): $N lines, $SIZE_MB MB, $paths distinct paths; database $(( $(stat -c %s "$WORK/db.sqlite") / 1048576 )) MB after the import"
 echo "import:          ${import_s} s, peak $((import_kb / 1024)) MB  ($split)"
 echo "  vs GoAccess:   ${goaccess_s} s, peak $((goaccess_kb / 1024)) MB   -> GoAccess/import = $(ratio "$goaccess_s" "$import_s")x (target >= 10)"
 echo "  vs awk|sort|uniq -c: ${awk_s} s             -> import/awk = $(ratio "$import_s" "$awk_s") (target <= 1.5)"
