@@ -37,6 +37,9 @@ public struct LogFormat: Sendable, Equatable {
         case userAgent
         /// `%{X-Cutover-Owner}o`: the owner the answering side declared.
         case ownerHeader
+        /// `%D` (microseconds), `%T` (seconds), `%{us}T`, `%{ms}T`, `%{s}T`: how long the
+        /// request took, kept in microseconds; `microsecondsPerUnit` is what one written unit is.
+        case duration(microsecondsPerUnit: Int)
     }
 
     public enum Piece: Sendable, Equatable {
@@ -198,7 +201,14 @@ public struct LogFormat: Sendable, Equatable {
         case "s": return .status(final: final ?? false)
         case "b", "B": return .bodyBytes
         case "O": return .bytesSent
-        case "D", "T": return .skipped
+        case "D": return .duration(microsecondsPerUnit: 1)
+        case "T":
+            switch argument {
+            case nil, "s": return .duration(microsecondsPerUnit: 1_000_000)
+            case "ms": return .duration(microsecondsPerUnit: 1000)
+            case "us": return .duration(microsecondsPerUnit: 1)
+            default: throw .unsupported(directive)
+            }
         case "v", "V": return .virtualHost
         case "R": return .handler
         case "i":

@@ -17,6 +17,8 @@ package struct LogEntry {
     package var client: Range<Int>? = nil
     package var handler: Range<Int>? = nil
     package var ownerHeader: Range<Int>? = nil
+    /// How long the request took, in microseconds (`%D`, `%T`); nil when the format has none.
+    package var durationMicroseconds: Int? = nil
     fileprivate var query: Range<Int>? = nil
 
     package init() {}
@@ -102,6 +104,11 @@ package struct LogLineParser: Sendable {
                     if value.count == 1, readOnly[value.lowerBound] == UInt8(ascii: "-") { break }
                     guard let bytes = Self.number(readOnly, value) else { return .malformed }
                     entry.bytes = bytes
+                case .duration(let microsecondsPerUnit):
+                    guard let duration = Self.number(readOnly, value) else { return .malformed }
+                    let (microseconds, overflow) = duration.multipliedReportingOverflow(by: microsecondsPerUnit)
+                    guard !overflow else { return .malformed }
+                    entry.durationMicroseconds = microseconds
                 case .virtualHost: entry.virtualHost = value
                 case .handler: entry.handler = value
                 case .userAgent: entry.userAgent = value

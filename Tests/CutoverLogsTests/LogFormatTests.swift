@@ -13,6 +13,7 @@ struct Parsed: Equatable {
     var host: String? = nil
     var agent: String? = nil
     var handler: String? = nil
+    var microseconds: Int? = nil
 }
 
 func parse(_ line: String, format: String) throws -> Parsed {
@@ -33,7 +34,8 @@ func parse(_ line: String, format: String) throws -> Parsed {
             bytes: entry.bytes,
             host: text(entry.virtualHost),
             agent: text(entry.userAgent),
-            handler: text(entry.handler)
+            handler: text(entry.handler),
+            microseconds: entry.durationMicroseconds
         )
     }
 }
@@ -103,9 +105,29 @@ func parse(_ line: String, format: String) throws -> Parsed {
         let parsed = try parse(line, format: format)
         #expect(parsed.target == "/about/index.php?x=1")
         #expect(parsed.time == 1_796_289_011 - 3600)
-        #expect(parsed.handler == "proxy-server" && parsed.bytes == 512)
+        #expect(parsed.handler == "proxy-server" && parsed.bytes == 512 && parsed.microseconds == 1234)
         let epoch = try parse(#"1796285411 "GET /x HTTP/1.1" 200 -"#, format: #"%{sec}t "%r" %>s %b"#)
         #expect(epoch.time == 1_796_285_411 && epoch.bytes == 0)
+    }
+
+    /// #26.3: how long a request took, whatever unit the format writes, in microseconds; no
+    /// duration in the format is nil, a duration that is not a number is a malformed line.
+    @Test(arguments: [
+        (#""%r" %D"#, "1234", 1234),
+        (#""%r" %T"#, "2", 2_000_000),
+        (#""%r" %{s}T"#, "3", 3_000_000),
+        (#""%r" %{ms}T"#, "45", 45_000),
+        (#""%r" %{us}T"#, "678", 678),
+    ])
+    func durationsInMicroseconds(format: String, written: String, microseconds: Int) throws {
+        #expect(try parse(#""GET /a.php HTTP/1.1" \#(written)"#, format: format).microseconds == microseconds)
+    }
+
+    @Test func durationAbsentOrMalformed() throws {
+        #expect(try parse(Self.combinedLine, format: "combined").microseconds == nil)
+        #expect(try parse(#""GET /a.php HTTP/1.1" -"#, format: #""%r" %D"#).outcome == "malformed")
+        #expect(try parse(#""GET /a.php HTTP/1.1" 99999999999999999"#, format: #""%r" %T"#).outcome == "malformed")  // overflows
+        #expect(throws: LogFormatError.unsupported("%{ns}T")) { try LogFormat("%r %{ns}T") }
     }
 
     @Test func everyListedDirectiveCompiles() throws {
