@@ -141,7 +141,7 @@ log "visiting a few pages through Apache as a browser would (demo visitors), the
 for path in /contact.php /contact.php /contact.php /products/ /products/ /about/ /blog/ /news /news /robots.txt /.env /wp-login.php; do
   curl -s -o /dev/null -A "Mozilla/5.0 (X11; Linux x86_64) cutover-demo-visitor" "http://127.0.0.1:$APACHE_PORT$path" || true
 done
-DEMO_LOG_FORMAT='%h %l %u %t "%r" %>s %O "%{Referer}i" "%{User-Agent}i" %R'
+DEMO_LOG_FORMAT='%h %l %u %t "%r" %>s %O "%{Referer}i" "%{User-Agent}i" %R %D'
 "$CUTOVER_BIN" site set "$SITE" --db "$DB" --access-log "$CUTOVER_LOGS/access.log" --access-log-format "$DEMO_LOG_FORMAT" \
   --crawl-every "${DEMO_CRAWL_EVERY:-10m}" >&2
 "$CUTOVER_BIN" logs import --db "$DB" --site "$SITE" "$CUTOVER_LOGS/access.log" >&2 || log "the access log import failed (see above)"

@@ -180,7 +180,7 @@ class Dashboard:
         with open(os.path.join(log_dir, "access.log"), "w") as log:
             for path, status in requests:
                 log.write(f'192.0.2.1 - - [{stamp}] "GET {path} HTTP/1.1" {status} 10 "-" "Mozilla/5.0"\n')
-        # Combined lines, unlike the demo's own log (combined plus %R).
+        # Combined lines, unlike the demo's own log (combined plus %R and %D).
         self.api(f"/api/sites/{site}", "PUT", {"accessLogs": [os.path.join(log_dir, "access.log")], "accessLogFormat": "combined"})
         job = self.api(f"/api/sites/{site}/jobs", "POST", {"kind": "logs"})
         for _ in range(200):
