@@ -74,6 +74,8 @@ def build_fixture(work):
     docroot = f"{work}/htdocs"
     shutil.copytree(f"{ROOT}/docker/demo/htdocs", docroot)
     subprocess.run([sys.executable, f"{ROOT}/scripts/synthetic-docroot.py", docroot, "400"], check=True)
+    # An exposure: a symbolic link to /etc, never followed, reported at the link.
+    os.symlink("/etc", f"{docroot}/etc-link")
     db = f"{work}/fixture.sqlite"
     dead = 9  # discard: nothing listens there, and the URLs stay the same from build to build
     site = ["--db", db, "--site", "fixture"]
@@ -101,7 +103,7 @@ def requests_for(site, ids):
     for form in ["", "?form=vhost", "?form=htaccess", "?form=rewritemap", "?form=rewritemap&map=/etc/apache2/cutover.map",
                  "?form=bogus"]:
         paths += [f"{base}/export{form}", f"{base}/export/diff{form}"]
-    paths += [f"{base}/export/preview", f"{base}/exports", f"{base}/htaccess", f"{base}/log-files", f"{base}/stats",
+    paths += [f"{base}/export/preview", f"{base}/exports", f"{base}/htaccess", f"{base}/exposures", f"{base}/log-files", f"{base}/stats",
               f"{base}/exports/999999", f"{base}/exports/x"]
     paths += [f"{base}/exports/{i}" for i in ids["exports"]]
     for sort in ["", "hits", "humanHits", "lastSeen", "path", "bogus"]:
