@@ -1,6 +1,6 @@
 import CutoverCore
 import CutoverStore
-package import Foundation
+internal import Foundation
 
 extension Components.Schemas.Traffic {
     /// Requests to one URL path, from the imported access logs.

@@ -76,7 +76,7 @@ struct StatusCommand: AsyncParsableCommand {
             }
         }
         if let crawl = status.lastCrawl {
-            var line = "  last crawl #\(crawl.id) \(crawl.status.rawValue) at \(Output.date(crawl.startedAt))"
+            var line = "  last crawl #\(crawl.id ?? 0) \(crawl.status.rawValue) at \(Output.date(crawl.startedAt))"
             if let error = crawl.error { line += ": \(error)" }
             print(line)
         } else {
@@ -84,7 +84,7 @@ struct StatusCommand: AsyncParsableCommand {
         }
         if let probe = status.lastProbe {
             print(
-                "  last probe #\(probe.id) \(probe.status.rawValue) at \(Output.date(probe.startedAt)): \(probe.driftCount) drifted, \(probe.readyCount) ready to flip"
+                "  last probe #\(probe.id ?? 0) \(probe.status.rawValue) at \(Output.date(probe.startedAt)): \(probe.driftCount) drifted, \(probe.readyCount) ready to flip"
             )
             if let healthy = probe.fallbackHealthy {
                 print("  fallback: \(healthy ? "ok" : "BROKEN") — \(probe.fallbackDetail ?? "")")

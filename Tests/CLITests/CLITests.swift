@@ -61,6 +61,8 @@ import Testing
         // Retired: Swift's by the plan, but on Swift only once a probe sees Swift answer it.
         #expect(text.stdout.contains("0.0% of pages are on Swift (0 of 2)"), "\(text.stdout)")
         #expect(text.stdout.contains("planned 1 pages planned for Swift that no probe has seen Swift answer yet"), "\(text.stdout)")
+        #expect(text.stdout.contains("last crawl #2 succeeded at "), "\(text.stdout)")
+        #expect(!text.stdout.contains("Optional("), "\(text.stdout)")
     }
 
     @Test func registeredSitesAreNamedLater() throws {

@@ -154,6 +154,8 @@ struct InstallTests {
             }
             let status = try await fixture.run(["status", "--site", "shop"])
             #expect(!status.stdout.contains("drift /media"), "\(status.stdout)")
+            // The runs by number, never an optional's description.
+            #expect(status.stdout.contains("last probe #") && !status.stdout.contains("Optional("), "\(status.stdout)")
         } catch {
             Issue.record(error)
         }

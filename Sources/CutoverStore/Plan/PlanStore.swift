@@ -324,14 +324,14 @@ extension PlanStore {
         return try writer.write { db in
             let difference = try Self.planDifference(db, siteID: siteID, flips: flips, redirects: redirects)
             if !difference.toPHP.isEmpty {
-                try Self.flip(db, siteID: siteID, .paths(difference.toPHP), to: .php, reason: reason, actor: actor, redirect: nil, at: now)
+                _ = try Self.flip(db, siteID: siteID, .paths(difference.toPHP), to: .php, reason: reason, actor: actor, redirect: nil, at: now)
             }
             if !difference.toSwift.isEmpty {
-                try Self.flip(db, siteID: siteID, .paths(difference.toSwift), to: .swift, reason: reason, actor: actor, redirect: nil, at: now)
+                _ = try Self.flip(db, siteID: siteID, .paths(difference.toSwift), to: .swift, reason: reason, actor: actor, redirect: nil, at: now)
             }
             for from in difference.redirects {
                 let redirect = try Self.checkFlip(target: .swift, reason: reason, redirectTo: redirects[from])
-                try Self.flip(db, siteID: siteID, .paths([from]), to: .swift, reason: reason, actor: actor, redirect: redirect, at: now)
+                _ = try Self.flip(db, siteID: siteID, .paths([from]), to: .swift, reason: reason, actor: actor, redirect: redirect, at: now)
             }
             return difference
         }
