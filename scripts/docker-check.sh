@@ -24,9 +24,9 @@ fi
 # Apache parses the same site config the apache image includes (self-contained, like the demo).
 WORK=$(mktemp -d /tmp/cutover-docker-check.XXXXXX)
 trap 'rm -rf "$WORK"' EXIT
-mkdir -p "$WORK/htdocs" "$WORK/exports" "$WORK/run"
+mkdir -p "$WORK/htdocs" "$WORK/exports" "$WORK/run" "$WORK/logs"
 if [ "$(id -u)" = 0 ]; then USER_NAME=www-data GROUP_NAME=www-data; else USER_NAME=$(id -un) GROUP_NAME=$(id -gn); fi
-CUTOVER_DOCROOT=$WORK/htdocs CUTOVER_BACKEND=http://app:8081 CUTOVER_EXPORTS=$WORK/exports CUTOVER_RUN=$WORK/run \
+CUTOVER_DOCROOT=$WORK/htdocs CUTOVER_BACKEND=http://app:8081 CUTOVER_EXPORTS=$WORK/exports CUTOVER_RUN=$WORK/run CUTOVER_LOGS=$WORK/logs \
   CUTOVER_LISTEN=127.0.0.1:1 CUTOVER_APACHE_CONF=$PWD/docker/apache CUTOVER_USER=$USER_NAME CUTOVER_GROUP=$GROUP_NAME \
   CUTOVER_PHP=$(ls /usr/lib/apache2/modules/libphp*.so | sort | tail -1) \
   /usr/sbin/apache2 -t -f "$PWD/docker/apache/httpd-local.conf"
