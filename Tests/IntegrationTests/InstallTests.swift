@@ -225,7 +225,14 @@ struct InstallTests {
             let before = try String(contentsOfFile: conf, encoding: .utf8)
             let failed = try await fixture.run(["install", "--site", "shop"], expecting: 4)
             #expect(failed.stderr.contains("rolled back"), "\(failed.stderr)")
-            #expect(failed.stderr.contains("/about.php: answered 503 through the proxy"), "\(failed.stderr)")
+            // Apache answers 503 for a stopped backend; under a parallel test run the freed port can
+            // be bound again by another test's server that never answers (a timeout instead). Either
+            // way the flipped page is reported and the install rolled back.
+            #expect(
+                failed.stderr.contains("/about.php: answered 503 through the proxy")
+                    || failed.stderr.contains("/about.php: no answer carried export"),
+                "\(failed.stderr)"
+            )
             #expect(try String(contentsOfFile: conf, encoding: .utf8) == before)
             var after = try await fixture.answer("/")
             for _ in 0..<100 where after.export != "1" {
