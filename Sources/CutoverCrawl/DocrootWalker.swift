@@ -28,8 +28,9 @@ struct DocrootWalker {
     /// `.htaccess` files: the directory (docroot-relative, "" for the docroot) and the file.
     private(set) var htaccess: [(directory: String, fsPath: [UInt8])] = []
     private(set) var issues: [CrawlIssue] = []
-    /// Links out of the docroot with an exposure below them: where their issue is, and how many.
-    private var exposuresBelow: [String: (index: Int, count: Int)] = [:]
+    /// Links out of the docroot with an exposure below them: where their issue is, its first
+    /// message, and how many private places lie below.
+    private var exposuresBelow: [String: (index: Int, first: String, count: Int)] = [:]
     /// URLs of directories without a DirectoryIndex file (`/js/`), hidden ones left out: Apache
     /// answers them 403 or with a listing until the export's fallback sends them to Swift.
     private(set) var bareDirectories: [String] = []
@@ -357,16 +358,15 @@ struct DocrootWalker {
     /// An exposure below a link that left the docroot, reported at the link: the first one
     /// names the place, later ones count (`exposuresBelow` keeps where each link's issue is).
     private mutating func exposureBelow(_ link: (path: String, url: String), _ finding: String) {
-        let message =
-            "symbolic link out of the docroot; below it, \(finding): under FollowSymLinks Apache serves \(link.url) and what is "
-            + "below it unless a rule denies it; not followed"
-        guard let (index, count) = exposuresBelow[link.path] else {
-            exposuresBelow[link.path] = (issues.count, 1)
+        guard let (index, first, count) = exposuresBelow[link.path] else {
+            let message =
+                "symbolic link out of the docroot; below it, \(finding): under FollowSymLinks Apache serves \(link.url) and what is "
+                + "below it unless a rule denies it; not followed"
+            exposuresBelow[link.path] = (issues.count, message, 1)
             issues.append(CrawlIssue(filePath: link.path, kind: "exposure", message: message))
             return
         }
-        exposuresBelow[link.path] = (index, count + 1)
-        let first = issues[index].message.components(separatedBy: " (and ").first ?? message
+        exposuresBelow[link.path] = (index, first, count + 1)
         issues[index].message = first + " (and \(count) more private place\(count == 1 ? "" : "s") below it)"
     }
 
