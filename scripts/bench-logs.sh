@@ -15,7 +15,7 @@ BIN=${CUTOVER_BIN:-.build/release/cutover}
 [ -x "$BIN" ] || swift build -c release --product cutover
 command -v goaccess >/dev/null || scripts/setup.sh
 WORK=$(mktemp -d /tmp/cutover-bench-logs.XXXXXX)
-trap 'rm -rf "$WORK"' EXIT
+trap '[ -n "${KEEP:-}" ] || rm -rf "$WORK"' EXIT
 LOG="$WORK/access.log"
 SHAPE=${SHAPE:-pages}
 case "$SHAPE" in pages|longtail|scanner) ;; *) echo "SHAPE must be pages, longtail or scanner" >&2; exit 2;; esac

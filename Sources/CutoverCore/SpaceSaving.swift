@@ -11,37 +11,42 @@
 /// counter's count (its `error`), which is what makes the counts overestimates. `remove` takes an
 /// item out (its counts moved elsewhere); the counter's count then raises `floor`, and items
 /// added later start from it, so the guarantees hold for them too.
-package struct SpaceSaving<Key: Hashable & Sendable>: Sendable {
+///
+/// Each counter also carries a `Payload` (say, how many of the item's requests were by people):
+/// summed over what was added since the item took its counter, so a lower bound of the item's.
+package struct SpaceSaving<Key: Hashable & Sendable, Payload: AdditiveArithmetic & Sendable & Equatable>: Sendable {
     package struct Entry: Sendable, Equatable {
         package var key: Key
         /// At least the item's true count.
         package var count: Int
         /// How much of `count` may not be the item's: `count - error` is at most its true count.
         package var error: Int
+        package var payload: Payload
 
-        package init(key: Key, count: Int, error: Int) {
+        @inlinable package init(key: Key, count: Int, error: Int, payload: Payload = .zero) {
             self.key = key
             self.count = count
             self.error = error
+            self.payload = payload
         }
 
         /// The hits the item certainly had.
-        package var guaranteed: Int { count - error }
+        @inlinable package var guaranteed: Int { count - error }
     }
 
     package let capacity: Int
     /// The sum of the weights added (N), less what `subtract` took back.
-    package private(set) var total: Int
+    package internal(set) var total: Int
     /// Items not kept had at most this many (the largest counter given up by `remove`).
-    package private(set) var floor: Int
-    private var slots: [Entry] = []
-    /// Slot indices as a binary min-heap by count (ties by slot index, so the order is stable).
-    private var heap: [Int] = []
-    /// Where each slot sits in `heap`.
-    private var place: [Int] = []
-    private var slotOf: [Key: Int] = [:]
+    package internal(set) var floor: Int
+    // Slot by slot: the generic part (keys, payloads) beside the counts, which live in a
+    // non-generic heap so that comparing counts needs no generic code or metadata.
+    @usableFromInline var keys: [Key] = []
+    @usableFromInline var payloads: [Payload] = []
+    @usableFromInline var counters = CounterHeap()
+    @usableFromInline var slotOf: [Key: Int] = [:]
 
-    package init(capacity: Int, total: Int = 0, floor: Int = 0, entries: [Entry] = []) {
+    @inlinable package init(capacity: Int, total: Int = 0, floor: Int = 0, entries: [Entry] = []) {
         precondition(capacity > 0, "a summary needs at least one counter")
         self.capacity = capacity
         self.total = total
@@ -49,58 +54,141 @@ package struct SpaceSaving<Key: Hashable & Sendable>: Sendable {
         for entry in entries.prefix(capacity) { insert(entry) }
     }
 
-    package var count: Int { slots.count }
-    package var isFull: Bool { slots.count >= capacity }
+    @inlinable package var count: Int { keys.count }
+    @inlinable package var isFull: Bool { keys.count >= capacity }
     /// The error bound of every count: N / K, rounded down.
-    package var bound: Int { total / capacity }
-    package var entries: [Entry] { slots }
+    @inlinable package var bound: Int { total / capacity }
+    @inlinable package var entries: [Entry] { keys.indices.map(entry(slot:)) }
 
-    package func entry(_ key: Key) -> Entry? { slotOf[key].map { slots[$0] } }
+    @inlinable package func entry(_ key: Key) -> Entry? { slotOf[key].map(entry(slot:)) }
 
-    /// Counts `weight` more for `key`; returns the item that lost its counter, if one did.
+    @inlinable func entry(slot: Int) -> Entry {
+        Entry(key: keys[slot], count: counters.counts[slot], error: counters.errors[slot], payload: payloads[slot])
+    }
+
+    /// What `add` did: whether `key` was kept before, and the item that lost its counter to it.
+    package struct Added {
+        package var wasKept: Bool
+        package var evicted: Key?
+
+        @inlinable init(wasKept: Bool, evicted: Key?) {
+            self.wasKept = wasKept
+            self.evicted = evicted
+        }
+    }
+
+    /// Counts `weight` more for `key`.
     @discardableResult
-    package mutating func add(_ key: Key, weight: Int = 1) -> Key? {
+    @inlinable package mutating func add(_ key: Key, weight: Int = 1, payload: Payload = .zero) -> Added {
         precondition(weight > 0, "weights are positive")
         total += weight
         if let slot = slotOf[key] {
-            slots[slot].count += weight
-            siftDown(place[slot])
-            return nil
+            counters.raise(slot, by: weight)
+            payloads[slot] += payload
+            return Added(wasKept: true, evicted: nil)
         }
         guard isFull else {
-            insert(Entry(key: key, count: floor + weight, error: floor))
-            return nil
+            insert(Entry(key: key, count: floor + weight, error: floor, payload: payload))
+            return Added(wasKept: false, evicted: nil)
         }
-        let slot = heap[0]
-        let evicted = slots[slot]
-        slotOf[evicted.key] = nil
-        slots[slot] = Entry(key: key, count: evicted.count + weight, error: evicted.count)
+        let slot = counters.replaceSmallest(adding: weight)
+        let evicted = keys[slot]
+        slotOf[evicted] = nil
+        keys[slot] = key
+        payloads[slot] = payload
         slotOf[key] = slot
-        siftDown(0)
-        return evicted.key
+        return Added(wasKept: false, evicted: evicted)
     }
 
-    /// Takes back `weight` that `add` counted for `key` (its requests are counted elsewhere from
-    /// now on). An entry left with nothing certain (`count <= error`) is removed.
-    package mutating func subtract(_ key: Key, weight: Int) {
+    /// Takes back `weight` (and `payload`) that `add` counted for `key` (its requests are counted
+    /// elsewhere from now on). An entry left with nothing certain (`count <= error`) is removed;
+    /// returns whether `key` is still kept.
+    @discardableResult
+    @inlinable package mutating func subtract(_ key: Key, weight: Int, payload: Payload = .zero) -> Bool {
         total -= weight
-        guard let slot = slotOf[key] else { return }
-        slots[slot].count -= weight
-        if slots[slot].count <= slots[slot].error {
+        guard let slot = slotOf[key] else { return false }
+        counters.lower(slot, by: weight)
+        payloads[slot] -= payload
+        guard counters.counts[slot] > counters.errors[slot] else {
             remove(key)
-        } else {
-            siftUp(place[slot])
+            return false
         }
+        return true
     }
 
     /// Takes `key`'s counter away; what it held may still be any absent item's, so `floor` rises to it.
-    package mutating func remove(_ key: Key) {
+    @inlinable package mutating func remove(_ key: Key) {
         guard let slot = slotOf[key] else { return }
-        floor = max(floor, slots[slot].count)
+        floor = max(floor, counters.counts[slot])
         slotOf[key] = nil
-        let last = slots.count - 1
+        // The heap moves the last slot into the freed one; the keys and payloads follow.
+        let last = keys.count - 1
+        counters.remove(slot)
+        if slot != last {
+            keys[slot] = keys[last]
+            payloads[slot] = payloads[last]
+            slotOf[keys[slot]] = slot
+        }
+        keys.removeLast()
+        payloads.removeLast()
+    }
+
+    /// The kept items, heaviest first (ties by their certain count).
+    @inlinable package func top(_ limit: Int = .max) -> [Entry] {
+        Array(entries.sorted { ($0.count, $0.guaranteed) > ($1.count, $1.guaranteed) }.prefix(limit))
+    }
+
+    @inlinable mutating func insert(_ entry: Entry) {
+        slotOf[entry.key] = keys.count
+        keys.append(entry.key)
+        payloads.append(entry.payload)
+        counters.append(count: entry.count, error: entry.error)
+    }
+}
+
+/// Space-Saving's counters by slot, as a binary min-heap by count (ties by slot index, so the
+/// order is stable): the smallest is replaced in O(log K).
+@usableFromInline struct CounterHeap: Sendable {
+    @usableFromInline init() {}
+
+    @usableFromInline var counts: [Int] = []
+    @usableFromInline var errors: [Int] = []
+    /// Slot indices in heap order.
+    @usableFromInline var heap: [Int] = []
+    /// Where each slot sits in `heap`.
+    @usableFromInline var place: [Int] = []
+
+    @usableFromInline mutating func append(count: Int, error: Int) {
+        counts.append(count)
+        errors.append(error)
+        heap.append(counts.count - 1)
+        place.append(heap.count - 1)
+        siftUp(heap.count - 1)
+    }
+
+    @usableFromInline mutating func raise(_ slot: Int, by weight: Int) {
+        counts[slot] += weight
+        siftDown(place[slot])
+    }
+
+    @usableFromInline mutating func lower(_ slot: Int, by weight: Int) {
+        counts[slot] -= weight
+        siftUp(place[slot])
+    }
+
+    /// Gives the smallest counter to a new item: its count becomes the new item's error.
+    @usableFromInline mutating func replaceSmallest(adding weight: Int) -> Int {
+        let slot = heap[0]
+        errors[slot] = counts[slot]
+        counts[slot] += weight
+        siftDown(0)
+        return slot
+    }
+
+    /// Removes `slot`; the last slot takes its index.
+    @usableFromInline mutating func remove(_ slot: Int) {
+        let last = counts.count - 1
         let position = place[slot]
-        // Move the last slot into the freed one, keeping `heap` and `place` in step.
         swapHeap(position, heap.count - 1)
         heap.removeLast()
         if position < heap.count {
@@ -108,38 +196,24 @@ package struct SpaceSaving<Key: Hashable & Sendable>: Sendable {
             siftUp(position)
         }
         if slot != last {
-            slots[slot] = slots[last]
-            slotOf[slots[slot].key] = slot
+            counts[slot] = counts[last]
+            errors[slot] = errors[last]
             let moved = place[last]
             heap[moved] = slot
             place[slot] = moved
-            slots.removeLast()
-            place.removeLast()
+        }
+        counts.removeLast()
+        errors.removeLast()
+        place.removeLast()
+        if slot != last {
             // Its index, the heap's tie-break, changed.
-            siftDown(moved)
+            siftDown(place[slot])
             siftUp(place[slot])
-        } else {
-            slots.removeLast()
-            place.removeLast()
         }
     }
 
-    /// The kept items, heaviest first (ties by their certain count, then insertion order).
-    package func top(_ limit: Int = .max) -> [Entry] {
-        Array(slots.sorted { ($0.count, $0.guaranteed) > ($1.count, $1.guaranteed) }.prefix(limit))
-    }
-
-    private mutating func insert(_ entry: Entry) {
-        let slot = slots.count
-        slots.append(entry)
-        slotOf[entry.key] = slot
-        heap.append(slot)
-        place.append(heap.count - 1)
-        siftUp(heap.count - 1)
-    }
-
     private func less(_ a: Int, _ b: Int) -> Bool {
-        let (x, y) = (slots[heap[a]].count, slots[heap[b]].count)
+        let (x, y) = (counts[heap[a]], counts[heap[b]])
         return x < y || (x == y && heap[a] < heap[b])
     }
 

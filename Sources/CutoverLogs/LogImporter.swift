@@ -38,6 +38,9 @@ package struct LogFileReport: Codable, Sendable {
     /// Lines for another virtual host (`%v`/`%V` present and not the site's host), by host.
     package var otherHostLines = 0
     package var otherHosts: [String: Int] = [:]
+    /// Requests counted in the log's tail (one bounded summary per UTC day: estimated), not in
+    /// exact rows.
+    package var tailRequests = 0
     /// Requests of Cutover's own probes (`User-Agent: cutover-probe/...`): not traffic.
     package var probeLines = 0
     /// Requested URLs without a file added to the inventory (flagged `log`): the Swift fallback's,
@@ -71,9 +74,13 @@ package struct LogImporter: Sendable {
     package var timeLimit: Duration?
     /// Content bytes per stored stretch; each is one transaction.
     package var stretchBytes = 64 << 20
+    /// Distinct request targets per stretch (checked after each read buffer): what a stretch
+    /// holds in memory grows with them, and a scanner makes every line a new one.
+    package var stretchTargets = 50_000
     /// Longer lines are bad lines.
     package static let maxLineBytes = 64 << 10
-    static let bufferBytes = 8 << 20
+    /// Bytes read at a time; stretches end between reads. At least `maxLineBytes`.
+    package var bufferBytes = 8 << 20
     static let fingerprintBytes = 1024
     static let keptBadLines = 5
     static let probeAgent = Array("cutover-probe/".utf8)
@@ -278,7 +285,8 @@ package struct LogImporter: Sendable {
             pages: PageKeyRoutes(pageKeys: site.pageKeys, directoryURLs: try database.inventory.pageKeyDirectoryURLs(site: site)),
             own: ownAddresses
         )
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: Self.bufferBytes, alignment: 16)
+        let tail = TrafficTail(siteID: site.id)
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: max(bufferBytes, Self.maxLineBytes + 1), alignment: 16)
         defer { buffer.deallocate() }
         let bytes = buffer.bindMemory(to: UInt8.self)
         var pending = 0
@@ -319,17 +327,20 @@ package struct LogImporter: Sendable {
                 state.lines = lineNumber
                 if input.isStream {
                     // Nothing to remember for standard input but the counts.
-                    try database.traffic.record(batch, siteID: state.siteID)
+                    report.tailRequests += try database.traffic.record(batch, siteID: state.siteID, tail: tail)
                 } else {
                     if last, input.isGzip { state.size = input.size }
                     let stored = try database.traffic.recordStretch(
                         state,
                         batch: batch,
                         storedOffset: storedOffset,
+                        tail: tail,
+                        closing: last || stopping,
                         addingRequestedURLs: (last || stopping) && report.requests > 0
                     )
                     state = stored.state
                     report.urlsAdded += stored.urlsAdded
+                    report.tailRequests += stored.tailHits
                     storedOffset = state.offset
                 }
             }
@@ -436,7 +447,7 @@ package struct LogImporter: Sendable {
                 try store(stopping: true)
                 throw LogImportError.timeLimit(path: state.path, seconds: timeLimit?.seconds ?? 0, offset: state.offset)
             }
-            if stretch >= stretchBytes { try store() }
+            if stretch >= stretchBytes || aggregator.distinctTargets >= stretchTargets { try store() }
         }
         try store(last: true)
     }

@@ -99,6 +99,11 @@ struct LogsImportCommand: AsyncParsableCommand {
                 let owner = frontController.map { "routes of the front controller \($0), PHP's" } ?? "owned by the Swift fallback"
                 lines.append("  \(report.urlsAdded) requested URLs without a file added to the inventory (\(owner))")
             }
+            if report.tailRequests > 0 {
+                lines.append(
+                    "  \(report.tailRequests) requests to rarely requested paths counted in the day summaries of the tail (estimated, not one row each)"
+                )
+            }
             if report.probeLines > 0 { lines.append("  \(report.probeLines) requests of Cutover's own probes left out") }
             if report.partialLastLine { lines.append("  the last line has no newline yet: left for the next import") }
             return lines.joined(separator: "\n")

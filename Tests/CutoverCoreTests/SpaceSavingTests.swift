@@ -40,7 +40,7 @@ import Testing
     }
 
     /// Every promise of the summary against the true counts.
-    static func checkBounds(_ summary: SpaceSaving<Int>, truth: [Int: Int], sourceLocation: SourceLocation = #_sourceLocation) {
+    static func checkBounds(_ summary: SpaceSaving<Int, Int>, truth: [Int: Int], sourceLocation: SourceLocation = #_sourceLocation) {
         let total = truth.values.reduce(0, +)
         #expect(summary.total == total, sourceLocation: sourceLocation)
         #expect(summary.count <= summary.capacity, sourceLocation: sourceLocation)
@@ -62,7 +62,7 @@ import Testing
     @Test(arguments: [(1.1, 200, UInt64(1)), (0.8, 1_000, UInt64(2)), (1.5, 50, UInt64(3))])
     func zipfStreamsKeepTheirHeavyHittersWithinTheBound(exponent: Double, capacity: Int, seed: UInt64) {
         let stream = Self.zipf(n: 200_000, items: 50_000, s: exponent, seed: seed)
-        var summary = SpaceSaving<Int>(capacity: capacity)
+        var summary = SpaceSaving<Int, Int>(capacity: capacity)
         var truth: [Int: Int] = [:]
         for item in stream {
             summary.add(item)
@@ -78,7 +78,7 @@ import Testing
     }
 
     @Test func aScannerFloodKeepsNothingCertainAboveOne() {
-        var summary = SpaceSaving<Int>(capacity: 100)
+        var summary = SpaceSaving<Int, Int>(capacity: 100)
         for item in 0..<100_000 { summary.add(item) }
         #expect(summary.total == 100_000)
         #expect(summary.count == 100)
@@ -89,34 +89,36 @@ import Testing
 
     @Test func weightedAddsAndTakenBackCountsKeepTheBounds() {
         var rng = SplitMix(state: 7)
-        var summary = SpaceSaving<Int>(capacity: 64)
+        var summary = SpaceSaving<Int, Int>(capacity: 64)
         var truth: [Int: Int] = [:]
         var promoted: Set<Int> = []
         for round in 0..<3_000 {
             let item = Int(rng.next() % 2_000) / (1 + Int(rng.next() % 8))
             guard !promoted.contains(item) else { continue }
             let weight = 1 + Int(rng.next() % 5)
-            summary.add(item, weight: weight)
+            summary.add(item, weight: weight, payload: weight)
             truth[item, default: 0] += weight
             // Now and then an item moves to an exact row: its last weight is taken back.
             if round % 97 == 0, let entry = summary.entry(item), entry.guaranteed > summary.bound {
-                summary.subtract(item, weight: weight)
+                summary.subtract(item, weight: weight, payload: weight)
                 truth[item, default: 0] -= weight
                 promoted.insert(item)
             }
         }
         Self.checkBounds(summary, truth: truth.filter { $0.value > 0 })
+        // A payload sums what was added since the item took its counter: here, its certain count.
+        #expect(summary.entries.allSatisfy { $0.payload == $0.guaranteed })
     }
 
     @Test func aRestoredSummaryGoesOnAsIfNeverStored() {
         let stream = Self.zipf(n: 20_000, items: 5_000, s: 1.0, seed: 9)
-        var whole = SpaceSaving<Int>(capacity: 50)
-        var first = SpaceSaving<Int>(capacity: 50)
+        var whole = SpaceSaving<Int, Int>(capacity: 50)
+        var first = SpaceSaving<Int, Int>(capacity: 50)
         for item in stream.prefix(10_000) {
             whole.add(item)
             first.add(item)
         }
-        var restored = SpaceSaving<Int>(capacity: 50, total: first.total, floor: first.floor, entries: first.entries)
+        var restored = SpaceSaving<Int, Int>(capacity: 50, total: first.total, floor: first.floor, entries: first.entries)
         for item in stream.dropFirst(10_000) {
             whole.add(item)
             restored.add(item)
@@ -127,7 +129,7 @@ import Testing
     }
 
     @Test func removingEveryEntryLeavesAnEmptySummaryWhoseFloorCarriesTheBound() {
-        var summary = SpaceSaving<String>(capacity: 3)
+        var summary = SpaceSaving<String, Int>(capacity: 3)
         for key in ["a", "b", "c", "a", "d", "a"] { summary.add(key) }
         #expect(summary.entry("a")?.count == 3)
         for entry in summary.entries { summary.remove(entry.key) }

@@ -171,4 +171,9 @@ package struct TrafficRow: Sendable, Equatable {
     package var counts: TrafficCounts
     package var otherQueryHits: Int
     package var otherKeyHits: Int
+    /// When the row began counting, if the tail's day summaries counted the path before it
+    /// earned its row (Unix seconds); nil when the row has every request of the path.
+    package var exactSince: Int? = nil
+    /// What the summaries had counted for it by then (an upper bound).
+    package var estimatedBefore = 0
 }

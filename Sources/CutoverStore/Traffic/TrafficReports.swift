@@ -147,3 +147,59 @@ package struct TrafficSummary: Sendable, Hashable {
         noise = []
     }
 }
+
+/// The log's tail over a window of UTC days (#26.1): requests to paths without exact rows,
+/// counted in one bounded summary per day and merged. Every figure here is an estimate.
+package struct TrafficTailFigures: Sendable, Hashable {
+    /// Days of the window that have a summary.
+    package var days: Int
+    /// Requests counted in the tail (exact: every tail request adds to its day's total).
+    package var requests: Int
+    /// By people, and answered 4xx (exact, as totals).
+    package var humanRequests: Int
+    package var clientErrorRequests: Int
+    /// How far any path's estimate may be from its true count: the sum over the days of N/K.
+    package var bound: Int
+    /// The most requested tail paths, estimated.
+    package var paths: [TrafficTailPath]
+
+    package init(
+        days: Int = 0,
+        requests: Int = 0,
+        humanRequests: Int = 0,
+        clientErrorRequests: Int = 0,
+        bound: Int = 0,
+        paths: [TrafficTailPath] = []
+    ) {
+        self.days = days
+        self.requests = requests
+        self.humanRequests = humanRequests
+        self.clientErrorRequests = clientErrorRequests
+        self.bound = bound
+        self.paths = paths
+    }
+}
+
+/// One path of the tail over a window: the sum of its day summaries' counts.
+package struct TrafficTailPath: Sendable, Hashable {
+    package var path: String
+    /// Estimated requests: each day's count overestimates by at most that day's error, and a
+    /// day whose summary dropped the path may have had up to N/K of it.
+    package var hits: Int
+    /// Requests it certainly had (the counts less their errors).
+    package var certain: Int
+    /// Of the requests counted since it held each day's counter: by people, answered 4xx.
+    package var humanHits: Int
+    package var clientErrorHits: Int
+    /// Days whose summaries hold it.
+    package var days: Int
+
+    package init(path: String, hits: Int, certain: Int, humanHits: Int, clientErrorHits: Int, days: Int) {
+        self.path = path
+        self.hits = hits
+        self.certain = certain
+        self.humanHits = humanHits
+        self.clientErrorHits = clientErrorHits
+        self.days = days
+    }
+}

@@ -20,7 +20,8 @@ extension TrafficStore {
     /// not yet remembered); if the row moved meanwhile, nothing is stored and
     /// `StoreError.concurrentLogImport` says so.
     ///
-    /// `addingRequestedURLs` (the import's last stretch) adds the requested URLs in the same
+    /// `closing` says this is the import's last stretch (the tail then judges days by what they
+    /// hold so far); `addingRequestedURLs` (the import's last stretch) adds the requested URLs in the same
     /// transaction: a kill between the counts and the URLs cannot leave URLs that no later
     /// import adds ("nothing new"). Returns the new state and how many URLs were added.
     @available(*, noasync)
@@ -29,25 +30,38 @@ extension TrafficStore {
         _ state: LogFileState,
         batch: TrafficBatch,
         storedOffset: Int64?,
+        tail: TrafficTail,
+        closing: Bool = false,
         addingRequestedURLs: Bool = false
-    ) throws -> (state: LogFileState, urlsAdded: Int) {
-        try writer.write { db in
-            var state = state
-            if let id = state.id {
-                let current = try Int64.fetchOne(db, sql: "SELECT offset FROM log_files WHERE id = ?", arguments: [id])
-                guard current == storedOffset else { throw StoreError.concurrentLogImport(state.path) }
-            } else {
-                let taken = try Bool.fetchOne(
-                    db,
-                    sql: "SELECT 1 FROM log_files WHERE site_id = ? AND fingerprint = ? AND fingerprint_length = ?",
-                    arguments: [state.siteID, state.fingerprint, state.fingerprintLength]
-                )
-                guard taken == nil else { throw StoreError.concurrentLogImport(state.path) }
+    ) throws -> (state: LogFileState, urlsAdded: Int, tailHits: Int) {
+        try Self.invalidating(tail) {
+            try writer.write { db in
+                var state = state
+                if let id = state.id {
+                    let current = try Int64.fetchOne(db, sql: "SELECT offset FROM log_files WHERE id = ?", arguments: [id])
+                    guard current == storedOffset else { throw StoreError.concurrentLogImport(state.path) }
+                } else {
+                    let taken = try Bool.fetchOne(
+                        db,
+                        sql: "SELECT 1 FROM log_files WHERE site_id = ? AND fingerprint = ? AND fingerprint_length = ?",
+                        arguments: [state.siteID, state.fingerprint, state.fingerprintLength]
+                    )
+                    guard taken == nil else { throw StoreError.concurrentLogImport(state.path) }
+                }
+                state.lastImportedAt = clock.now()
+                try state.save(db)
+                let tailHits = try Self.add(batch, siteID: state.siteID, tail: tail, closing: closing, db: db)
+                return (state, addingRequestedURLs ? try Self.addRequestedURLs(db, siteID: state.siteID) : 0, tailHits)
             }
-            state.lastImportedAt = clock.now()
-            try state.save(db)
-            try Self.add(batch, siteID: state.siteID, db: db)
-            return (state, addingRequestedURLs ? try Self.addRequestedURLs(db, siteID: state.siteID) : 0)
+        }
+    }
+
+    /// Runs a write with `tail`; if it fails, the transaction's changes to the summaries are
+    /// gone, so the tail reads them again next time.
+    private static func invalidating<T>(_ tail: TrafficTail, _ write: () throws -> T) throws -> T {
+        do { return try write() } catch {
+            tail.invalidate()
+            throw error
         }
     }
 
@@ -110,13 +124,28 @@ extension TrafficStore {
         }
     }
 
-    /// Stores counts that belong to no remembered file (standard input).
+    /// Stores counts that belong to no remembered file (standard input); returns the requests
+    /// counted in the tail.
     @available(*, noasync)
-    package func record(_ batch: TrafficBatch, siteID: SiteID) throws {
-        try writer.write { db in try Self.add(batch, siteID: siteID, db: db) }
+    @discardableResult
+    package func record(_ batch: TrafficBatch, siteID: SiteID, tail: TrafficTail? = nil) throws -> Int {
+        let tail = tail ?? TrafficTail(siteID: siteID)
+        return try Self.invalidating(tail) {
+            try writer.write { db in try Self.add(batch, siteID: siteID, tail: tail, closing: true, db: db) }
+        }
     }
 
-    static func add(_ batch: TrafficBatch, siteID: SiteID, db: Database) throws {
+    /// Stores a stretch's counts: the tail's in its summaries, the rest as exact rows. Returns the
+    /// requests counted in the tail. `closing`: the import's last stretch (see `TrafficTail.split`).
+    static func add(_ batch: TrafficBatch, siteID: SiteID, tail: TrafficTail, closing: Bool, db: Database) throws -> Int {
+        var exact = batch
+        let split = try tail.split(&exact, closing: closing, db: db)
+        try addExact(exact, siteID: siteID, db: db)
+        try tail.store(split, db: db)
+        return split.tailHits
+    }
+
+    private static func addExact(_ batch: TrafficBatch, siteID: SiteID, db: Database) throws {
         guard !batch.isEmpty else { return }
         var paths = try BoundStatement(
             db,

@@ -152,6 +152,13 @@ extension TrafficStore {
         counts.attributed = row["attributed"]
         counts.servedSwift = row["served_swift"]
         counts.servedPHP = row["served_php"]
-        return TrafficRow(path: row["path"], counts: counts, otherQueryHits: row["other_query_hits"], otherKeyHits: row["other_key_hits"])
+        return TrafficRow(
+            path: row["path"],
+            counts: counts,
+            otherQueryHits: row["other_query_hits"],
+            otherKeyHits: row["other_key_hits"],
+            exactSince: row["exact_since"],
+            estimatedBefore: row["estimated_before"]
+        )
     }
 }
