@@ -58,6 +58,7 @@ export async function renderURLDetail(main, { app, args, signal }) {
       detail.traffic ? h('dl', { class: 'facts' },
         fact('Requests', `${number(detail.traffic.hits)} (${number(detail.traffic.humanHits)} by people)`),
         fact('First and last seen', `${when(detail.traffic.firstSeen)} – ${when(detail.traffic.lastSeen)}`),
+        detail.traffic.exactSince ? fact('Counted exactly since', `${when(detail.traffic.exactSince)}; before, the log's tail counted about ${number(detail.traffic.estimatedBefore ?? 0)} requests (an estimate)`) : null,
         fact('Statuses', `2xx ${number(detail.traffic.status2xx)}, 3xx ${number(detail.traffic.status3xx)}, 4xx ${number(detail.traffic.status4xx)}, 5xx ${number(detail.traffic.status5xx)}`),
         detail.traffic.attributed ? fact('Served by', `Swift ${number(detail.traffic.servedSwift)}, PHP ${number(detail.traffic.servedPHP)} of ${number(detail.traffic.attributed)} the log attributes`) : null,
       ) : h('p', { class: 'empty' }, 'No request to this URL in the imported access logs.'),

@@ -33,8 +33,18 @@ export function trafficSection(summary, daily) {
         'page-keys'),
       list(`Noise: ${number(summary.noiseCount)}`, `Requested URLs without a file that only got 4xx (${number(summary.noiseHits)} requests)`,
         summary.noise.map((page) => `${page.path} — ${number(page.hits)}`), 'noise'),
+      tailList(summary.tail),
     ),
   );
+}
+
+// The log's tail: paths without exact rows, counted in one bounded summary per day. Their
+// counts are estimates (≈), within the stated bound; the total is exact.
+function tailList(tail) {
+  if (!tail.requests) return null;
+  const note = `${number(tail.requests)} requests in 30 days to paths without exact rows (${number(tail.clientErrorRequests)} answered 4xx). Counts are estimates, each within ±${number(tail.bound)}.`;
+  return list('Rarely requested (estimated)', note,
+    tail.paths.map((path) => `${path.path} — ≈${number(path.hits)} (certainly ${number(path.certain)}, ${number(path.days)} ${path.days === 1 ? 'day' : 'days'})`), 'tail');
 }
 
 function list(title, note, items, name) {

@@ -9,6 +9,8 @@ extension Components.Schemas.Traffic {
         self.init(
             attributed: counts.attributed,
             bytes: counts.bytes,
+            estimatedBefore: row.exactSince == nil ? nil : row.estimatedBefore,
+            exactSince: row.exactSince.map { Date(timeIntervalSince1970: Double($0)) },
             firstSeen: Date(timeIntervalSince1970: Double(counts.firstSeen)),
             hits: counts.hits,
             humanHits: counts.hits - counts.botHits,
@@ -53,7 +55,8 @@ extension Components.Schemas.TrafficDay {
             hits: day.hits,
             humanHits: day.humanHits,
             servedPHP: day.servedPHP,
-            servedSwift: day.servedSwift
+            servedSwift: day.servedSwift,
+            tailHits: day.tailHits
         )
     }
 }
@@ -116,7 +119,24 @@ extension Components.Schemas.TrafficSummary {
             orphanDays: summary.orphanDays,
             orphans: summary.orphans,
             pageKeySuggestions: summary.pageKeySuggestions.map(Components.Schemas.PageKeySuggestion.init),
-            portNext: summary.portNext.map(Components.Schemas.RankedPage.init)
+            portNext: summary.portNext.map(Components.Schemas.RankedPage.init),
+            tail: .init(summary.tail)
+        )
+    }
+}
+
+extension Components.Schemas.TrafficTail {
+    /// The log's tail over a window: exact totals, estimated paths.
+    package init(_ tail: TrafficTailFigures) {
+        self.init(
+            bound: tail.bound,
+            clientErrorRequests: tail.clientErrorRequests,
+            days: tail.days,
+            humanRequests: tail.humanRequests,
+            paths: tail.paths.map {
+                .init(certain: $0.certain, clientErrorHits: $0.clientErrorHits, days: $0.days, hits: $0.hits, humanHits: $0.humanHits, path: $0.path)
+            },
+            requests: tail.requests
         )
     }
 }

@@ -267,6 +267,16 @@ struct LogsSummaryCommand: AsyncParsableCommand {
         print("includes (.php never requested, answering an error): \(summary.includeCount)")
         print("noise (requested, no file, only 4xx): \(summary.noiseCount) paths, \(summary.noiseHits) requests")
         for page in summary.noise.prefix(5) { print("  \(page.hits)\t\(ConfigText.visible(page.path, limit: 1000))") }
+        let tail = summary.tail
+        if tail.requests > 0 {
+            print(
+                "tail (paths without exact rows, last 30 days): \(tail.requests) requests, \(tail.clientErrorRequests) of them 4xx; "
+                    + "per path estimated within ±\(tail.bound)"
+            )
+            for path in tail.paths.prefix(5) {
+                print("  ≈\(path.hits)\t\(ConfigText.visible(path.path, limit: 1000))\t(certainly \(path.certain), on \(path.days) days)")
+            }
+        }
         for suggestion in summary.pageKeySuggestions {
             let values = suggestion.topValues.map { ConfigText.visible($0.value ?? "", limit: 60) }.joined(separator: ", ")
             print(

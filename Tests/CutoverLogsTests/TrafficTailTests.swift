@@ -17,7 +17,10 @@ import Testing
     static let pages = ["/index.php", "/about.php", "/shop/cart.php", "/news/"]
 
     init() async throws {
-        database = try AppDatabase(writer: DatabaseQueue())
+        var database = try AppDatabase(writer: DatabaseQueue())
+        // 2026-12-06 12:00 UTC: the logs' days (December 3 to 5) are within the last 7 days.
+        database.clock = .fixed(Date(timeIntervalSince1970: 1_796_558_400))
+        self.database = database
         site = try await database.sites.add(
             SiteSettings(name: "shop", docroot: "/srv/www", publicURL: "http://shop.example/", backendURL: "http://127.0.0.1:8080")
         )
@@ -86,6 +89,17 @@ import Testing
         #expect(tail.requests == scanned && tail.clientErrorRequests == (0..<4_000).filter { $0 % 3 == 0 }.count * 3)
         #expect(tail.bound == 3 * (4_000 / TrafficTail.defaultCapacity))
         #expect(tail.paths.allSatisfy { $0.certain <= 1 }, "no scanner path is certain to have been requested twice")
+
+        // What people read: the summary shows the tail as estimates beside exact page figures,
+        // and each day's requests include the tail's.
+        let summary = try await database.traffic.summary(siteID: site.id)
+        #expect(summary.logsFrom == "2026-12-03" && summary.logsTo == "2026-12-05")
+        #expect(summary.tail.requests == scanned && summary.tail.days == 3 && summary.tail.bound == tail.bound)
+        #expect(summary.tail.paths.count == 20 && summary.tail.paths.allSatisfy { $0.path.hasPrefix("/wp-admin/") })
+        #expect(summary.last7.pageHits == truth.values.reduce(0, +), "the page share counts pages, not the tail")
+        let days = try await database.traffic.byDay(siteID: site.id, days: 7)
+        #expect(days.map(\.tailHits) == [4_000, 4_000, 4_000])
+        #expect(days.map(\.hits).reduce(0, +) == report.requests)
 
         // Importing the same file again counts nothing twice.
         let again = try storeCall { try importer().importFile(log) }

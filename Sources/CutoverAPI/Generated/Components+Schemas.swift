@@ -2395,6 +2395,14 @@ extension Components {
             package var attributed: Swift.Int
             /// - Remark: Generated from `#/components/schemas/Traffic/bytes`.
             package var bytes: Swift.Int
+            /// with exactSince: what the tail's summaries had counted for the path before (an upper bound)
+            ///
+            /// - Remark: Generated from `#/components/schemas/Traffic/estimatedBefore`.
+            package var estimatedBefore: Swift.Int?
+            /// present when the log's tail (per-day summaries) counted this path before it earned its row: the first request the row counted; the counts here are exact from then on
+            ///
+            /// - Remark: Generated from `#/components/schemas/Traffic/exactSince`.
+            package var exactSince: Foundation.Date?
             /// - Remark: Generated from `#/components/schemas/Traffic/firstSeen`.
             package var firstSeen: Foundation.Date
             /// - Remark: Generated from `#/components/schemas/Traffic/hits`.
@@ -2432,6 +2440,8 @@ extension Components {
             /// - Parameters:
             ///   - attributed: hits whose log line said who answered (%R or the owner header)
             ///   - bytes:
+            ///   - estimatedBefore: with exactSince: what the tail's summaries had counted for the path before (an upper bound)
+            ///   - exactSince: present when the log's tail (per-day summaries) counted this path before it earned its row: the first request the row counted; the counts here are exact from then on
             ///   - firstSeen:
             ///   - hits:
             ///   - humanHits: hits whose user agent is not a crawler
@@ -2448,6 +2458,8 @@ extension Components {
             package init(
                 attributed: Swift.Int,
                 bytes: Swift.Int,
+                estimatedBefore: Swift.Int? = nil,
+                exactSince: Foundation.Date? = nil,
                 firstSeen: Foundation.Date,
                 hits: Swift.Int,
                 humanHits: Swift.Int,
@@ -2464,6 +2476,8 @@ extension Components {
             ) {
                 self.attributed = attributed
                 self.bytes = bytes
+                self.estimatedBefore = estimatedBefore
+                self.exactSince = exactSince
                 self.firstSeen = firstSeen
                 self.hits = hits
                 self.humanHits = humanHits
@@ -2481,6 +2495,8 @@ extension Components {
             package enum CodingKeys: String, CodingKey {
                 case attributed
                 case bytes
+                case estimatedBefore
+                case exactSince
                 case firstSeen
                 case hits
                 case humanHits
@@ -2504,6 +2520,14 @@ extension Components {
                 self.bytes = try container.decode(
                     Swift.Int.self,
                     forKey: .bytes
+                )
+                self.estimatedBefore = try container.decodeIfPresent(
+                    Swift.Int.self,
+                    forKey: .estimatedBefore
+                )
+                self.exactSince = try container.decodeIfPresent(
+                    Foundation.Date.self,
+                    forKey: .exactSince
                 )
                 self.firstSeen = try container.decode(
                     Foundation.Date.self,
@@ -2560,6 +2584,8 @@ extension Components {
                 try decoder.ensureNoAdditionalProperties(knownKeys: [
                     "attributed",
                     "bytes",
+                    "estimatedBefore",
+                    "exactSince",
                     "firstSeen",
                     "hits",
                     "humanHits",
@@ -2592,6 +2618,10 @@ extension Components {
             package var servedPHP: Swift.Int
             /// - Remark: Generated from `#/components/schemas/TrafficDay/servedSwift`.
             package var servedSwift: Swift.Int
+            /// of hits, those counted in the log's tail (paths without exact rows): exact as a total
+            ///
+            /// - Remark: Generated from `#/components/schemas/TrafficDay/tailHits`.
+            package var tailHits: Swift.Int
             /// Creates a new `TrafficDay`.
             ///
             /// - Parameters:
@@ -2601,13 +2631,15 @@ extension Components {
             ///   - humanHits:
             ///   - servedPHP:
             ///   - servedSwift:
+            ///   - tailHits: of hits, those counted in the log's tail (paths without exact rows): exact as a total
             package init(
                 attributed: Swift.Int,
                 day: Swift.String,
                 hits: Swift.Int,
                 humanHits: Swift.Int,
                 servedPHP: Swift.Int,
-                servedSwift: Swift.Int
+                servedSwift: Swift.Int,
+                tailHits: Swift.Int
             ) {
                 self.attributed = attributed
                 self.day = day
@@ -2615,6 +2647,7 @@ extension Components {
                 self.humanHits = humanHits
                 self.servedPHP = servedPHP
                 self.servedSwift = servedSwift
+                self.tailHits = tailHits
             }
             package enum CodingKeys: String, CodingKey {
                 case attributed
@@ -2623,6 +2656,7 @@ extension Components {
                 case humanHits
                 case servedPHP
                 case servedSwift
+                case tailHits
             }
             package init(from decoder: any Swift.Decoder) throws {
                 let container = try decoder.container(keyedBy: CodingKeys.self)
@@ -2650,13 +2684,18 @@ extension Components {
                     Swift.Int.self,
                     forKey: .servedSwift
                 )
+                self.tailHits = try container.decode(
+                    Swift.Int.self,
+                    forKey: .tailHits
+                )
                 try decoder.ensureNoAdditionalProperties(knownKeys: [
                     "attributed",
                     "day",
                     "hits",
                     "humanHits",
                     "servedPHP",
-                    "servedSwift"
+                    "servedSwift",
+                    "tailHits"
                 ])
             }
         }
@@ -2882,6 +2921,8 @@ extension Components {
             package var pageKeySuggestions: [Components.Schemas.PageKeySuggestion]
             /// - Remark: Generated from `#/components/schemas/TrafficSummary/portNext`.
             package var portNext: [Components.Schemas.RankedPage]
+            /// - Remark: Generated from `#/components/schemas/TrafficSummary/tail`.
+            package var tail: Components.Schemas.TrafficTail
             /// Creates a new `TrafficSummary`.
             ///
             /// - Parameters:
@@ -2899,6 +2940,7 @@ extension Components {
             ///   - orphans:
             ///   - pageKeySuggestions:
             ///   - portNext:
+            ///   - tail:
             package init(
                 includeCount: Swift.Int,
                 includes: [Swift.String],
@@ -2913,7 +2955,8 @@ extension Components {
                 orphanDays: Swift.Int,
                 orphans: [Swift.String],
                 pageKeySuggestions: [Components.Schemas.PageKeySuggestion],
-                portNext: [Components.Schemas.RankedPage]
+                portNext: [Components.Schemas.RankedPage],
+                tail: Components.Schemas.TrafficTail
             ) {
                 self.includeCount = includeCount
                 self.includes = includes
@@ -2929,6 +2972,7 @@ extension Components {
                 self.orphans = orphans
                 self.pageKeySuggestions = pageKeySuggestions
                 self.portNext = portNext
+                self.tail = tail
             }
             package enum CodingKeys: String, CodingKey {
                 case includeCount
@@ -2945,6 +2989,7 @@ extension Components {
                 case orphans
                 case pageKeySuggestions
                 case portNext
+                case tail
             }
             package init(from decoder: any Swift.Decoder) throws {
                 let container = try decoder.container(keyedBy: CodingKeys.self)
@@ -3004,6 +3049,10 @@ extension Components {
                     [Components.Schemas.RankedPage].self,
                     forKey: .portNext
                 )
+                self.tail = try container.decode(
+                    Components.Schemas.TrafficTail.self,
+                    forKey: .tail
+                )
                 try decoder.ensureNoAdditionalProperties(knownKeys: [
                     "includeCount",
                     "includes",
@@ -3018,7 +3067,190 @@ extension Components {
                     "orphanDays",
                     "orphans",
                     "pageKeySuggestions",
-                    "portNext"
+                    "portNext",
+                    "tail"
+                ])
+            }
+        }
+        /// The log's tail over the last 30 days: requests to paths without exact rows, one bounded Space-Saving summary per UTC day (1,000 paths). Totals are exact; per-path counts are estimates within bound
+        ///
+        /// - Remark: Generated from `#/components/schemas/TrafficTail`.
+        package struct TrafficTail: Codable, Hashable, Sendable {
+            /// how far a path's estimate may be from its true count: the sum over the days of N/K
+            ///
+            /// - Remark: Generated from `#/components/schemas/TrafficTail/bound`.
+            package var bound: Swift.Int
+            /// - Remark: Generated from `#/components/schemas/TrafficTail/clientErrorRequests`.
+            package var clientErrorRequests: Swift.Int
+            /// days of the window with a summary
+            ///
+            /// - Remark: Generated from `#/components/schemas/TrafficTail/days`.
+            package var days: Swift.Int
+            /// - Remark: Generated from `#/components/schemas/TrafficTail/humanRequests`.
+            package var humanRequests: Swift.Int
+            /// - Remark: Generated from `#/components/schemas/TrafficTail/paths`.
+            package var paths: [Components.Schemas.TrafficTailPath]
+            /// - Remark: Generated from `#/components/schemas/TrafficTail/requests`.
+            package var requests: Swift.Int
+            /// Creates a new `TrafficTail`.
+            ///
+            /// - Parameters:
+            ///   - bound: how far a path's estimate may be from its true count: the sum over the days of N/K
+            ///   - clientErrorRequests:
+            ///   - days: days of the window with a summary
+            ///   - humanRequests:
+            ///   - paths:
+            ///   - requests:
+            package init(
+                bound: Swift.Int,
+                clientErrorRequests: Swift.Int,
+                days: Swift.Int,
+                humanRequests: Swift.Int,
+                paths: [Components.Schemas.TrafficTailPath],
+                requests: Swift.Int
+            ) {
+                self.bound = bound
+                self.clientErrorRequests = clientErrorRequests
+                self.days = days
+                self.humanRequests = humanRequests
+                self.paths = paths
+                self.requests = requests
+            }
+            package enum CodingKeys: String, CodingKey {
+                case bound
+                case clientErrorRequests
+                case days
+                case humanRequests
+                case paths
+                case requests
+            }
+            package init(from decoder: any Swift.Decoder) throws {
+                let container = try decoder.container(keyedBy: CodingKeys.self)
+                self.bound = try container.decode(
+                    Swift.Int.self,
+                    forKey: .bound
+                )
+                self.clientErrorRequests = try container.decode(
+                    Swift.Int.self,
+                    forKey: .clientErrorRequests
+                )
+                self.days = try container.decode(
+                    Swift.Int.self,
+                    forKey: .days
+                )
+                self.humanRequests = try container.decode(
+                    Swift.Int.self,
+                    forKey: .humanRequests
+                )
+                self.paths = try container.decode(
+                    [Components.Schemas.TrafficTailPath].self,
+                    forKey: .paths
+                )
+                self.requests = try container.decode(
+                    Swift.Int.self,
+                    forKey: .requests
+                )
+                try decoder.ensureNoAdditionalProperties(knownKeys: [
+                    "bound",
+                    "clientErrorRequests",
+                    "days",
+                    "humanRequests",
+                    "paths",
+                    "requests"
+                ])
+            }
+        }
+        /// A path of the log's tail over a window, estimated from its day summaries
+        ///
+        /// - Remark: Generated from `#/components/schemas/TrafficTailPath`.
+        package struct TrafficTailPath: Codable, Hashable, Sendable {
+            /// requests it certainly had
+            ///
+            /// - Remark: Generated from `#/components/schemas/TrafficTailPath/certain`.
+            package var certain: Swift.Int
+            /// of the same, answered 4xx
+            ///
+            /// - Remark: Generated from `#/components/schemas/TrafficTailPath/clientErrorHits`.
+            package var clientErrorHits: Swift.Int
+            /// days whose summaries hold it
+            ///
+            /// - Remark: Generated from `#/components/schemas/TrafficTailPath/days`.
+            package var days: Swift.Int
+            /// estimated requests (each day's count overestimates by at most that day's N/K; a day whose summary dropped it may have had up to N/K)
+            ///
+            /// - Remark: Generated from `#/components/schemas/TrafficTailPath/hits`.
+            package var hits: Swift.Int
+            /// of the requests counted since it held each day's counter, by people
+            ///
+            /// - Remark: Generated from `#/components/schemas/TrafficTailPath/humanHits`.
+            package var humanHits: Swift.Int
+            /// - Remark: Generated from `#/components/schemas/TrafficTailPath/path`.
+            package var path: Swift.String
+            /// Creates a new `TrafficTailPath`.
+            ///
+            /// - Parameters:
+            ///   - certain: requests it certainly had
+            ///   - clientErrorHits: of the same, answered 4xx
+            ///   - days: days whose summaries hold it
+            ///   - hits: estimated requests (each day's count overestimates by at most that day's N/K; a day whose summary dropped it may have had up to N/K)
+            ///   - humanHits: of the requests counted since it held each day's counter, by people
+            ///   - path:
+            package init(
+                certain: Swift.Int,
+                clientErrorHits: Swift.Int,
+                days: Swift.Int,
+                hits: Swift.Int,
+                humanHits: Swift.Int,
+                path: Swift.String
+            ) {
+                self.certain = certain
+                self.clientErrorHits = clientErrorHits
+                self.days = days
+                self.hits = hits
+                self.humanHits = humanHits
+                self.path = path
+            }
+            package enum CodingKeys: String, CodingKey {
+                case certain
+                case clientErrorHits
+                case days
+                case hits
+                case humanHits
+                case path
+            }
+            package init(from decoder: any Swift.Decoder) throws {
+                let container = try decoder.container(keyedBy: CodingKeys.self)
+                self.certain = try container.decode(
+                    Swift.Int.self,
+                    forKey: .certain
+                )
+                self.clientErrorHits = try container.decode(
+                    Swift.Int.self,
+                    forKey: .clientErrorHits
+                )
+                self.days = try container.decode(
+                    Swift.Int.self,
+                    forKey: .days
+                )
+                self.hits = try container.decode(
+                    Swift.Int.self,
+                    forKey: .hits
+                )
+                self.humanHits = try container.decode(
+                    Swift.Int.self,
+                    forKey: .humanHits
+                )
+                self.path = try container.decode(
+                    Swift.String.self,
+                    forKey: .path
+                )
+                try decoder.ensureNoAdditionalProperties(knownKeys: [
+                    "certain",
+                    "clientErrorHits",
+                    "days",
+                    "hits",
+                    "humanHits",
+                    "path"
                 ])
             }
         }

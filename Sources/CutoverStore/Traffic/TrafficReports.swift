@@ -26,8 +26,11 @@ package struct TrafficDay: Sendable, Hashable {
     package var attributed: Int
     package var servedSwift: Int
     package var servedPHP: Int
+    /// Of `hits`, those counted in the log's tail (paths without exact rows).
+    package var tailHits: Int
 
-    package init(day: Int, hits: Int, humanHits: Int, attributed: Int, servedSwift: Int, servedPHP: Int) {
+    package init(day: Int, hits: Int, humanHits: Int, attributed: Int, servedSwift: Int, servedPHP: Int, tailHits: Int = 0) {
+        self.tailHits = tailHits
         self.day = day
         self.hits = hits
         self.humanHits = humanHits
@@ -131,6 +134,8 @@ package struct TrafficSummary: Sendable, Hashable {
     package var noise: [RankedPage]
     /// Query keys that look like they name a script's pages (`/doku.php` → `id`), not yet declared.
     package var pageKeySuggestions: [PageKeySuggestion]
+    /// The log's tail over the last 30 days (paths without exact rows): estimates.
+    package var tail = TrafficTailFigures()
 
     package init(orphanDays: Int) {
         pageKeySuggestions = []

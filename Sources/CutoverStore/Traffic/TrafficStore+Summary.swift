@@ -12,7 +12,14 @@ extension TrafficStore {
 
     static func trafficSummary(_ db: Database, siteID: SiteID, today: Int, orphanDays: Int, listLimit: Int) throws -> TrafficSummary {
         var summary = TrafficSummary(orphanDays: orphanDays)
-        let range = try Row.fetchOne(db, sql: "SELECT min(day) AS first, max(day) AS last FROM traffic_daily WHERE site_id = ?", arguments: [siteID])
+        let range = try Row.fetchOne(
+            db,
+            sql: """
+                SELECT min(day) AS first, max(day) AS last FROM (
+                  SELECT day FROM traffic_daily WHERE site_id = ?1 UNION ALL SELECT day FROM traffic_tail_days WHERE site_id = ?1 AND hits > 0)
+                """,
+            arguments: [siteID]
+        )
         summary.logsFrom = (range?["first"] as Int?).map(CivilDate.text)
         summary.logsTo = (range?["last"] as Int?).map(CivilDate.text)
         summary.last7 = try share(db, siteID: siteID, since: today - 7, days: 7)
@@ -69,6 +76,7 @@ extension TrafficStore {
             arguments: [siteID, listLimit]
         ).map { RankedPage(path: $0["path"], hits: $0["hits"], humanHits: $0["human"]) }
         summary.pageKeySuggestions = try InventoryStore.pageKeySuggestions(db, siteID: siteID, limit: 5)
+        summary.tail = try tail(db, siteID: siteID, sinceDay: today - 30, limit: listLimit)
         return summary
     }
 

@@ -53,8 +53,14 @@ extension TrafficStore {
                 db,
                 sql: """
                     SELECT day, sum(hits) AS hits, sum(human_hits) AS human_hits, sum(attributed) AS attributed,
-                      sum(served_swift) AS served_swift, sum(served_php) AS served_php
-                    FROM traffic_daily WHERE site_id = ? AND day > ? GROUP BY day ORDER BY day
+                      sum(served_swift) AS served_swift, sum(served_php) AS served_php, sum(tail_hits) AS tail_hits
+                    FROM (
+                      SELECT day, hits, human_hits, attributed, served_swift, served_php, 0 AS tail_hits
+                      FROM traffic_daily WHERE site_id = ?1 AND day > ?2
+                      UNION ALL
+                      SELECT day, hits, human_hits, attributed, served_swift, served_php, hits AS tail_hits
+                      FROM traffic_tail_days WHERE site_id = ?1 AND day > ?2
+                    ) GROUP BY day HAVING sum(hits) > 0 ORDER BY day
                     """,
                 arguments: [siteID, today - days]
             ).map { row in
@@ -64,7 +70,8 @@ extension TrafficStore {
                     humanHits: row["human_hits"],
                     attributed: row["attributed"],
                     servedSwift: row["served_swift"],
-                    servedPHP: row["served_php"]
+                    servedPHP: row["served_php"],
+                    tailHits: row["tail_hits"]
                 )
             }
         }
