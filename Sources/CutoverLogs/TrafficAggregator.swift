@@ -10,6 +10,9 @@ final class TrafficAggregator {
     private var counts: [TrafficCounts] = []
     /// Per target and UTC day: key is target index << 24 | day.
     private var days: [Int: TrafficCounts] = [:]
+    /// Per target, UTC day and side (Swift or PHP, as the line says): key is
+    /// target index << 25 | day << 1 | (1 for Swift).
+    private var sides: [Int: SideTally] = [:]
     private var agents = ByteKeyTable(capacity: 1 << 12)
     private var agentIsBot: [Bool] = []
     /// The time used for lines whose format has none.
@@ -61,6 +64,10 @@ final class TrafficAggregator {
         Self.count(&counts[index], entry: entry, time: time, bot: bot, served: served)
         let day = time >= 0 ? time / 86_400 : (time - 86_399) / 86_400
         Self.count(&days[index << 24 | (day & 0xFF_FFFF), default: TrafficCounts()], entry: entry, time: time, bot: bot, served: served)
+        if case .some(.some(let owner)) = served, owner == .swift || owner == .php {
+            let key = index << 25 | (day & 0xFF_FFFF) << 1 | (owner == .swift ? 1 : 0)
+            sides[key, default: SideTally()].count(status: entry.status, microseconds: entry.durationMicroseconds)
+        }
     }
 
     @inline(__always)
@@ -192,9 +199,16 @@ final class TrafficAggregator {
             }
             batch.days[TrafficBatch.DayKey(day: utcDay, path: path), default: TrafficCounts()].add(counted)
         }
+        for (key, tally) in sides {
+            guard let path = pathOfTarget[key >> 25] else { continue }
+            let day = key >> 1 & 0xFF_FFFF
+            let side = TrafficBatch.SideKey(path: path, day: day >= 0x80_0000 ? day - 0x100_0000 : day, side: key & 1 == 1 ? .swift : .php)
+            batch.sides[side, default: SideTally()].add(tally)
+        }
         targets.removeAll()
         counts.removeAll(keepingCapacity: true)
         days.removeAll(keepingCapacity: true)
+        sides.removeAll(keepingCapacity: true)
         return (batch, unusable)
     }
 }

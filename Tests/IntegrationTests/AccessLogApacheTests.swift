@@ -103,6 +103,62 @@ struct AccessLogApacheTests {
         }
     }
 
+    /// Each side of a page, as the log lines Apache wrote say (%R, %D): the stored statuses and
+    /// duration histograms equal what the lines themselves give, and the quantiles read from the
+    /// buckets hold the true ones.
+    @Test func perSideFiguresAgreeWithTheLinesApacheWrote() async throws {
+        let logs = try TemporaryDirectory(prefix: "logs")
+        defer { logs.remove() }
+        chmod(logs.path, 0o777)
+        let format = Self.custom.replacingOccurrences(of: "\"", with: "\\\"")
+        let config = "LogFormat \"\(format)\" sides\nCustomLog \"\(logs.appending("sides.log"))\" sides"
+        let live = try await LiveSite(files: Self.files, serverConfig: config)
+        defer { Task { await live.shutdown() } }
+        let port = live.apache.port
+        for index in 0..<24 {
+            _ = try await RawHTTP.send(port: port, method: "GET", path: index % 3 == 0 ? "/index.php?n=\(index)" : "/index.php")
+            _ = try await RawHTTP.send(port: port, method: "GET", path: "/swift/route\(index % 2)")
+        }
+        let path = logs.appending("sides.log")
+        try await waitFor("sides.log has 48 lines") {
+            ((try? String(contentsOfFile: path, encoding: .utf8))?.split(separator: "\n").count ?? 0) >= 48
+        }
+        let site = live.site
+        let report = try storeCall {
+            try LogImporter(database: live.database, site: site, format: try LogFormat(Self.custom), logger: live.quiet).importFile(path)
+        }
+        #expect(report.requests == 48 && report.badLines == 0)
+
+        // What the lines say, read here with a split on spaces after the quoted request line.
+        var expected: [String: (side: Owner, statuses: [Int], durations: [Int])] = [:]
+        for line in try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n") {
+            let request = line.split(separator: "\"")[1].split(separator: " ")
+            let target = String(request[1].split(separator: "?")[0])
+            let after = line.split(separator: "\"")[2].split(separator: " ")
+            let (status, duration, handler) = (Int(after[0])!, Int(after[2])!, after[3])
+            let side: Owner = handler == "proxy-server" ? .swift : .php
+            expected[target, default: (side, [], [])].statuses.append(status)
+            expected[target]!.durations.append(duration)
+            #expect(expected[target]!.side == side, "\(target) answered by one side")
+        }
+        #expect(Set(expected.keys) == ["/index.php", "/swift/route0", "/swift/route1"])
+        #expect(expected["/index.php"]?.side == .php && expected["/swift/route0"]?.side == .swift, "both sides answered")
+        for (target, lines) in expected {
+            let figures = try await live.database.traffic.sides(siteID: site.id, path: target, days: 0...1_000_000)
+            #expect(figures.map(\.side) == [lines.side], "\(target)")
+            let figure = try #require(figures.first)
+            #expect(figure.hits == lines.statuses.count && figure.status2xx == lines.statuses.filter { (200..<300).contains($0) }.count)
+            var histogram = LatencyHistogram()
+            for duration in lines.durations { histogram.record(duration) }
+            #expect(figure.latency == histogram, "\(target): the stored buckets are the lines' durations")
+            let sorted = lines.durations.sorted()
+            for q in [0.5, 0.9, 0.99] {
+                let truth = sorted[max(0, Int((q * Double(sorted.count)).rounded(.up)) - 1)]
+                #expect(figure.latency.quantile(q)?.contains(truth) == true, "\(target) p\(Int(q * 100)) \(truth) µs")
+            }
+        }
+    }
+
     func waitFor(_ what: String, _ condition: () -> Bool) async throws {
         let deadline = ContinuousClock.now + .seconds(10)
         while !condition() {

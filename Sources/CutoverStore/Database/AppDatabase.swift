@@ -85,7 +85,10 @@ package struct AppDatabase: Sendable {
         let migrator = try Self.migrator()
         try Self.refuseNewerSchema(writer, migrator: migrator)
         // A writer made elsewhere (a test's queue) lacks the functions `configuration()` adds.
-        writer.writeWithoutTransaction { db in db.add(function: Self.nameFlags) }
+        writer.writeWithoutTransaction { db in
+            db.add(function: Self.nameFlags)
+            db.add(function: Self.latencyMerge)
+        }
         let before = try writer.read { db in try migrator.appliedIdentifiers(db) }
         if let target {
             try migrator.migrate(writer, upTo: target)
@@ -153,6 +156,7 @@ package struct AppDatabase: Sendable {
         config.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = NORMAL")
             db.add(function: nameFlags)
+            db.add(function: latencyMerge)
         }
         return config
     }
@@ -162,6 +166,16 @@ package struct AppDatabase: Sendable {
     static let nameFlags = DatabaseFunction("cutover_name_flags", argumentCount: 1, pure: true) { values in
         guard let path = String.fromDatabaseValue(values[0]) else { return 0 }
         return ApacheMapping.flags(ofURLPath: path).rawValue
+    }
+
+    /// `cutover_latency_merge(a, b)`: two stored `LatencyHistogram`s added (`traffic_sides`); a
+    /// blob it cannot read counts as empty.
+    static let latencyMerge = DatabaseFunction("cutover_latency_merge", argumentCount: 2, pure: true) { values in
+        var merged = LatencyHistogram()
+        for value in values {
+            if let data = Data.fromDatabaseValue(value), let histogram = LatencyHistogram(encoded: data) { merged.merge(histogram) }
+        }
+        return Data(merged.encoded)
     }
 
     /// The migrations in `Migrations/*.sql`, registered in file-name order; identifiers are

@@ -48,6 +48,20 @@ struct BoundStatement {
         bind(Int64(value ? 1 : 0))
     }
 
+    /// Binds bytes as a blob (copied by SQLite).
+    mutating func bind(_ value: [UInt8]) {
+        index += 1
+        let position = index
+        guard !value.isEmpty else {
+            // A null pointer would bind NULL, not an empty blob.
+            sqlite3_bind_zeroblob(statement.sqliteStatement, position, 0)
+            return
+        }
+        value.withUnsafeBytes { bytes in
+            _ = sqlite3_bind_blob(statement.sqliteStatement, position, bytes.baseAddress, Int32(bytes.count), Self.transient)
+        }
+    }
+
     mutating func bind(_ value: Double?) {
         index += 1
         if let value { sqlite3_bind_double(statement.sqliteStatement, index, value) } else { sqlite3_bind_null(statement.sqliteStatement, index) }

@@ -88,6 +88,8 @@ package struct TrafficBatch: Sendable {
     package var otherQueryHits: [String: Int] = [:]
     /// Hits of keys that cannot be stored or lie past a request's key cap, by path (`traffic.other_key_hits`).
     package var otherKeyHits: [String: Int] = [:]
+    /// Per path, UTC day and the side that served it (by the log line): statuses and durations.
+    package var sides: [SideKey: SideTally] = [:]
     /// Requests per UTC day of pages of the site's page keys, by the page's URL
     /// (`/index.php?page=about`); stored for pages the inventory holds (`query_page_daily`).
     package var pageDays: [DayKey: TrafficCounts] = [:]
@@ -95,6 +97,55 @@ package struct TrafficBatch: Sendable {
     package init() {}
 
     package var isEmpty: Bool { paths.isEmpty }
+}
+
+extension TrafficBatch {
+    package struct SideKey: Hashable, Sendable {
+        package var path: String
+        package var day: Int
+        package var side: Owner
+
+        package init(path: String, day: Int, side: Owner) {
+            self.path = path
+            self.day = day
+            self.side = side
+        }
+    }
+}
+
+/// One side's requests to a path on a day: status classes and the durations the lines carried.
+package struct SideTally: Sendable, Equatable {
+    package var hits = 0
+    package var status2xx = 0
+    package var status3xx = 0
+    package var status4xx = 0
+    package var status5xx = 0
+    package var statusOther = 0
+    package var latency = LatencyHistogram()
+
+    package init() {}
+
+    package mutating func count(status: Int, microseconds: Int?) {
+        hits += 1
+        switch status / 100 {
+        case 2: status2xx += 1
+        case 3: status3xx += 1
+        case 4: status4xx += 1
+        case 5: status5xx += 1
+        default: statusOther += 1
+        }
+        if let microseconds { latency.record(microseconds) }
+    }
+
+    package mutating func add(_ other: SideTally) {
+        hits += other.hits
+        status2xx += other.status2xx
+        status3xx += other.status3xx
+        status4xx += other.status4xx
+        status5xx += other.status5xx
+        statusOther += other.statusOther
+        latency.merge(other.latency)
+    }
 }
 
 /// How far one log file has been read (the `log_files` table).

@@ -208,3 +208,28 @@ package struct TrafficTailPath: Sendable, Hashable {
         self.days = days
     }
 }
+
+/// One side's requests to a page over a window of UTC days (`traffic_sides`): what a canary
+/// compares with the other side.
+package struct SideFigures: Sendable, Hashable {
+    package var side: Owner
+    package var hits: Int
+    package var status2xx: Int
+    package var status3xx: Int
+    package var status4xx: Int
+    package var status5xx: Int
+    package var statusOther: Int
+    /// The durations of the `latency.total` requests whose line carried one.
+    package var latency: LatencyHistogram
+
+    package init(side: Owner) {
+        self.side = side
+        hits = 0
+        status2xx = 0
+        status3xx = 0
+        status4xx = 0
+        status5xx = 0
+        statusOther = 0
+        latency = LatencyHistogram()
+    }
+}

@@ -141,8 +141,50 @@ extension TrafficStore {
         var exact = batch
         let split = try tail.split(&exact, closing: closing, db: db)
         try addExact(exact, siteID: siteID, db: db)
+        try addSides(exact.sides, siteID: siteID, pruning: closing, db: db)
         try tail.store(split, db: db)
         return split.tailHits
+    }
+
+    /// Days of per-side figures kept, back from the newest.
+    package static let sideDays = 90
+
+    /// Adds each side's statuses and durations to its page's day; `pruning` drops days older
+    /// than `sideDays` before the newest.
+    private static func addSides(_ sides: [TrafficBatch.SideKey: SideTally], siteID: SiteID, pruning: Bool, db: Database) throws {
+        guard !sides.isEmpty else { return }
+        var upsert = try BoundStatement(
+            db,
+            sql: """
+                INSERT INTO traffic_sides (site_id, path, day, side, hits, status_2xx, status_3xx, status_4xx, status_5xx, status_other,
+                  timed, latency)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT (site_id, path, day, side) DO UPDATE SET
+                  hits = hits + excluded.hits, status_2xx = status_2xx + excluded.status_2xx,
+                  status_3xx = status_3xx + excluded.status_3xx, status_4xx = status_4xx + excluded.status_4xx,
+                  status_5xx = status_5xx + excluded.status_5xx, status_other = status_other + excluded.status_other,
+                  timed = timed + excluded.timed, latency = cutover_latency_merge(latency, excluded.latency)
+                """
+        )
+        for (key, tally) in sides {
+            upsert.bind(siteID)
+            upsert.bind(key.path)
+            upsert.bind(key.day)
+            upsert.bind(key.side.rawValue)
+            for value in [tally.hits, tally.status2xx, tally.status3xx, tally.status4xx, tally.status5xx, tally.statusOther, tally.latency.total] {
+                upsert.bind(value)
+            }
+            upsert.bind(tally.latency.encoded)
+            try upsert.run()
+        }
+        guard pruning else { return }
+        try db.execute(
+            sql: """
+                DELETE FROM traffic_sides WHERE site_id = ?1
+                  AND day < (SELECT max(day) FROM traffic_sides WHERE site_id = ?1) - ?2
+                """,
+            arguments: [siteID, sideDays]
+        )
     }
 
     private static func addExact(_ batch: TrafficBatch, siteID: SiteID, db: Database) throws {

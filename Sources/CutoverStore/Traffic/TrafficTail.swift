@@ -223,6 +223,7 @@ package final class TrafficTail {
             }
         }
         batch.paths = exactPaths
+        if !batch.sides.isEmpty { batch.sides = batch.sides.filter { exact.contains($0.key.path.hashValue) } }
         guard !tailPaths.isEmpty else { return split }
         batch.queries = batch.queries.filter { !tailPaths.contains($0.key.path) }
         batch.values = batch.values.filter { !tailPaths.contains($0.key.path) }
