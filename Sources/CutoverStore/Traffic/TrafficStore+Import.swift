@@ -357,14 +357,14 @@ extension TrafficStore {
     /// Keeps the `limit` most requested items of each touched path; the others' rows go and their
     /// hits are added to `traffic.<others>`. Table and column names are constants of this file.
     private static func cap(_ cap: Cap, siteID: SiteID, paths: Set<String>, db: Database) throws {
-        for path in paths {
-            let count =
-                try Int.fetchOne(
-                    db,
-                    sql: "SELECT count(DISTINCT \(cap.item)) FROM \(cap.table) WHERE site_id = ? AND path = ?",
-                    arguments: [siteID, path]
-                ) ?? 0
-            guard count > cap.limit else { continue }
+        let crowded = try crowdedPaths(
+            of: paths,
+            siteID: siteID,
+            where: "(SELECT count(DISTINCT \(cap.item)) FROM \(cap.table) c WHERE c.site_id = ?1 AND c.path = p.value) > ?3",
+            limit: cap.limit,
+            db: db
+        )
+        for path in crowded {
             let cut = """
                 SELECT \(cap.item) FROM \(cap.table) WHERE site_id = ?1 AND path = ?2
                 GROUP BY \(cap.item) ORDER BY sum(hits) DESC, \(cap.item) LIMIT -1 OFFSET ?3
@@ -384,10 +384,34 @@ extension TrafficStore {
         }
     }
 
+    /// Of `paths`, those `condition` holds for, in one statement: a stretch touches thousands of
+    /// paths and almost none is over a cap, so one query per path (three per stretch and path)
+    /// cost more than storing the counts. In `condition`, `p.value` is the path, `?1` the site,
+    /// `?3` the limit.
+    private static func crowdedPaths(of paths: Set<String>, siteID: SiteID, where condition: String, limit: Int, db: Database) throws -> [String] {
+        guard !paths.isEmpty else { return [] }
+        let list = String(decoding: try JSONEncoder().encode(Array(paths)), as: UTF8.self)
+        return try String.fetchAll(
+            db,
+            sql: "SELECT p.value FROM json_each(?2) p WHERE \(condition)",
+            arguments: [siteID, list, limit]
+        )
+    }
+
     /// Keeps the top `valuesPerKey` values of each key of each touched path; the rest are summed
     /// into the key's `is_other` row.
     private static func capValues(siteID: SiteID, paths: Set<String>, db: Database) throws {
-        for path in paths {
+        let crowdedPaths = try crowdedPaths(
+            of: paths,
+            siteID: siteID,
+            where: """
+                EXISTS (SELECT 1 FROM traffic_query_values v WHERE v.site_id = ?1 AND v.path = p.value AND v.is_other = 0
+                  GROUP BY v.key HAVING count(*) > ?3)
+                """,
+            limit: valuesPerKey,
+            db: db
+        )
+        for path in crowdedPaths {
             let crowded = try String.fetchAll(
                 db,
                 sql: """
