@@ -159,8 +159,10 @@ package final class TrafficTail {
     /// start of every day. On the import's last stretch (`closing`) a day is all there is so far,
     /// and one request above N/K suffices: on a quiet site every requested path keeps rows.
     package func split(_ batch: inout TrafficBatch, closing: Bool, db: Database) throws -> Split {
-        try load(db)
         var split = Split()
+        // Nothing read (an unchanged file's last stretch): no need to read the summaries.
+        guard !batch.days.isEmpty || !batch.paths.isEmpty else { return split }
+        try load(db)
         var exactDays: [TrafficBatch.DayKey: TrafficCounts] = [:]
         var tailPairs = 0
         var candidates: Set<String> = []
