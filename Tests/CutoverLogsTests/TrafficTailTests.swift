@@ -32,7 +32,7 @@ import Testing
                     FoundURL(path: $0, filePath: String($0.dropFirst()), owner: .php, size: 1, mtime: 1, contentHash: "x", flags: [])
                 }
             )
-            try database.crawls.finish(try database.crawls.begin(siteID: site.id), changes: changes, issues: [], filesSeen: Self.pages.count)
+            _ = try database.crawls.finish(try database.crawls.begin(siteID: site.id), changes: changes, issues: [], filesSeen: Self.pages.count)
         }
     }
 

@@ -151,6 +151,72 @@ import Testing
         #expect(try storeCall { try fixture.database.traffic.row(siteID: site.id, path: "/page-2.php") } == nil)
     }
 
+    /// The log's tail through the API: a flood's requests counted per day and shown as
+    /// estimates with their bound, and a path that earns rows a day later says since when.
+    @Test func theTailAndRowsEarnedLaterReachTheAPI() async throws {
+        let fixture = try await ServerFixture()
+        defer { fixture.cleanup() }
+        try await fixture.crawl()
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        formatter.dateFormat = "dd/MMM/yyyy:HH:mm:ss Z"
+        let today = Int(Date().timeIntervalSince1970) / 86_400
+        func line(_ path: String, daysAgo: Int, second: Int, status: Int = 200) -> String {
+            let time = formatter.string(from: Date(timeIntervalSince1970: Double((today - daysAgo) * 86_400 + 3_600 + second)))
+            return "192.0.2.7 - - [\(time)] \"GET \(path) HTTP/1.1\" \(status) 10 \"-\" \"Mozilla/5.0\"\n"
+        }
+        let nextDay = line("/later", daysAgo: 1, second: 0) + line("/later", daysAgo: 1, second: 1)
+        var text = (0..<3_000).map { line("/scan/\($0).php", daysAgo: 2, second: $0, status: 404) }.joined()
+        text += (0..<5).map { line("/page-1.php", daysAgo: 2, second: 3_000 + $0) }.joined()
+        // Three requests at the end of a busy day: certain, not above N/K = 3.
+        text += (0..<3).map { line("/later", daysAgo: 2, second: 3_010 + $0) }.joined()
+        try fixture.folder.write("logs/access.log", text)
+        let logs = fixture.folder.appending("logs")
+        try await fixture.test { client in
+            let settings = #"{"accessLogs":["\#(logs)/access.log"],"accessLogFormat":"combined"}"#
+            try await client.execute(uri: "/api/sites/demo", method: .put, headers: authorized, body: json(settings)) { response throws in
+                #expect(response.status == .ok)
+            }
+            func importLogs() async throws {
+                var jobID = 0
+                try await client.execute(uri: "/api/sites/demo/jobs", method: .post, headers: authorized, body: json(#"{"kind":"logs"}"#)) {
+                    response throws in jobID = try decode(response)["id"] as? Int ?? 0
+                }
+                #expect(await fixture.jobs.wait(for: jobID)?.state == .succeeded)
+            }
+            try await importLogs()
+            try await client.execute(uri: "/api/sites/demo/traffic/summary", method: .get) { response throws in
+                let summary = try JSONDecoder.api.decode(TrafficSummaryView.self, from: Data(buffer: response.body))
+                #expect(summary.tail.requests == 3_003 && summary.tail.clientErrorRequests == 3_000 && summary.tail.days == 1)
+                #expect(summary.tail.bound == 3)
+                let later = try #require(summary.tail.paths.first)
+                #expect(later.path == "/later" && later.certain == 3 && later.hits >= 3 && later.hits - 3 <= 3)
+                #expect(summary.noiseCount == 0, "the flood is in the tail, not in rows")
+            }
+            try await client.execute(uri: "/api/sites/demo/traffic/daily?days=7", method: .get) { response throws in
+                let days = try JSONDecoder.api.decode([TrafficDayView].self, from: Data(buffer: response.body))
+                #expect(days.map(\.hits) == [3_008] && days.map(\.tailHits) == [3_003])
+            }
+            try await client.execute(uri: "/api/sites/demo/traffic", method: .get) { response throws in
+                let page = try JSONDecoder.api.decode(TrafficPageView.self, from: Data(buffer: response.body))
+                #expect(page.items.map(\.path) == ["/page-1.php"] && page.items.first?.hits == 5 && page.items.first?.exactSince == nil)
+            }
+
+            // The next day the path is requested again: it earns rows that say since when.
+            let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: logs + "/access.log"))
+            try handle.seekToEnd()
+            try handle.write(contentsOf: Data(nextDay.utf8))
+            try handle.close()
+            try await importLogs()
+            try await client.execute(uri: "/api/sites/demo/traffic?prefix=/later", method: .get) { response throws in
+                let page = try JSONDecoder.api.decode(TrafficPageView.self, from: Data(buffer: response.body))
+                let later = try #require(page.items.first)
+                #expect(later.hits == 2 && later.exactSince == later.firstSeen && (later.estimatedBefore ?? 0) >= 3)
+            }
+        }
+    }
+
     @Test func dailyTrafficCountsTheLastDaysByTheStoreClock() async throws {
         var database = try AppDatabase(path: TemporaryDirectory().appending("t.sqlite"))
         // 2026-11-03 12:00 UTC: the window of 2 days is Nov 2 and Nov 3.
