@@ -234,7 +234,7 @@ import Testing
             batch.days[TrafficBatch.DayKey(day: day, path: "/a")] = counts
         }
         batch.paths["/a"] = TrafficCounts()
-        try storeCall { try database.traffic.record(batch, siteID: site.id) }
+        _ = try storeCall { try database.traffic.record(batch, siteID: site.id) }
         let days = try await database.traffic.byDay(siteID: site.id, days: 2).map(TrafficDayView.init)
         #expect(days.map(\.day) == ["2026-11-02", "2026-11-03"])
         #expect(days.map(\.hits) == [7, 9] && days.map(\.humanHits) == [6, 8] && days.map(\.servedSwift) == [2, 2])

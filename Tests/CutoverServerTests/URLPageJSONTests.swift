@@ -79,7 +79,7 @@ import Testing
             counts.lastSeen = seen
             batch.paths[path] = counts
         }
-        try storeCall { try database.traffic.record(batch, siteID: site.id) }
+        _ = try storeCall { try database.traffic.record(batch, siteID: site.id) }
         return (folder, database, site.id)
     }
 

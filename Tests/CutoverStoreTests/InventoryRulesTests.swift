@@ -63,7 +63,7 @@ import Testing
         counts.lastSeen = counts.firstSeen
         batch.paths[row.path] = counts
         batch.days[TrafficBatch.DayKey(day: 20_759, path: row.path)] = counts
-        try storeCall { try database.traffic.record(batch, siteID: siteID) }
+        _ = try storeCall { try database.traffic.record(batch, siteID: siteID) }
         let flags = try await database.writer.write { db in
             try db.execute(
                 sql: "INSERT INTO urls (site_id, path, file_path, owner, planned_owner, redirect_to, flags) VALUES (?, ?, ?, ?, ?, ?, ?)",

@@ -41,7 +41,7 @@ import Testing
         cron.status2xx = 40
         batch.paths["/feed.php"] = cron
         for second in 0..<40 { batch.values[TrafficBatch.ValueKey(path: "/feed.php", key: "t", value: "\(1_764_000_000 + second)")] = 1 }
-        try storeCall { try database.traffic.record(batch, siteID: siteID) }
+        _ = try storeCall { try database.traffic.record(batch, siteID: siteID) }
 
         // Suggested before it is declared, with its evidence; `do` covers too few requests, and
         // `t` has about as many values as requests.

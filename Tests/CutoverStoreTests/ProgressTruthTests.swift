@@ -44,7 +44,7 @@ import Testing
         add("/.env", ok: 3)  // a scanner the fallback answered with 200
         add("/broken", ok: 0, failed5xx: 2)
         add("/wp-login.php", ok: 5)  // a catch-all answered a scanner 200: no crawl found such a file
-        try storeCall { try database.traffic.record(batch, siteID: siteID) }
+        _ = try storeCall { try database.traffic.record(batch, siteID: siteID) }
         #expect(try storeCall { try database.traffic.addRequestedURLs(siteID: siteID) } == 4)
         return (database, siteID)
     }
@@ -97,7 +97,7 @@ import Testing
         counts.lastSeen = 20_760 * 86_400
         batch.paths["/broken"] = counts
         batch.days[TrafficBatch.DayKey(day: 20_760, path: "/broken")] = counts
-        try storeCall { try database.traffic.record(batch, siteID: siteID) }
+        _ = try storeCall { try database.traffic.record(batch, siteID: siteID) }
         _ = try storeCall { try database.traffic.addRequestedURLs(siteID: siteID) }
         #expect(try storeCall { try database.inventory.summary(siteID: siteID) }.neverPages == 2)
     }

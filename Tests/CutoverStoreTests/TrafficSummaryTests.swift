@@ -66,7 +66,7 @@ import Testing
         // Requested URLs with control characters: pages of the fallback in the figures, never rows.
         add("/x%0ALoadModule%20evil%20/tmp/e.so", hits: 2, bots: 2)
         add("/y%7F", hits: 1, bots: 1)
-        try storeCall { try database.traffic.record(batch, siteID: siteID) }
+        _ = try storeCall { try database.traffic.record(batch, siteID: siteID) }
 
         let summary = try await database.traffic.summary(siteID: siteID, orphanDays: 30)
         #expect(summary.logsFrom == "2026-11-02" && summary.logsTo == "2026-11-02")
@@ -185,7 +185,7 @@ import Testing
             counts.status2xx = 3
             batch.paths[path] = counts
         }
-        try storeCall { try database.traffic.record(batch, siteID: siteID) }
+        _ = try storeCall { try database.traffic.record(batch, siteID: siteID) }
         _ = try storeCall { try database.traffic.addRequestedURLs(siteID: siteID) }
         let after = try storeCall { try database.inventory.summary(siteID: siteID) }
         #expect(after.php == 2 && after.includes == 2)

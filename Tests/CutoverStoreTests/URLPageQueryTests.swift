@@ -46,7 +46,7 @@ import Testing
             counts.lastSeen = 1_700_000_000 + index * 60
             batch.paths[path] = counts
         }
-        try storeCall { try database.traffic.record(batch, siteID: siteID) }
+        _ = try storeCall { try database.traffic.record(batch, siteID: siteID) }
         return (database, siteID)
     }
 

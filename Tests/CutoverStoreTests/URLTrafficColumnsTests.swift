@@ -69,7 +69,7 @@ import Testing
         // Query-identified pages take their value's hits when the key is declared.
         var batch = Self.batch([("/doku.php", 9, 1_700_000_300)])
         batch.values[TrafficBatch.ValueKey(path: "/doku.php", key: "id", value: "start")] = 9
-        try storeCall { try database.traffic.record(batch, siteID: siteID) }
+        _ = try storeCall { try database.traffic.record(batch, siteID: siteID) }
         var keyed = settings
         keyed.pageKeys = [PageKey(script: "/doku.php", key: "id")]
         _ = try await database.sites.save(keyed)

@@ -167,11 +167,15 @@ package final class TrafficTail {
         var tailPairs = 0
         var candidates: Set<String> = []
         var touched: Set<Int> = []
+        var pairs: [(key: TrafficBatch.DayKey, counts: TrafficCounts)] = []
         for (key, counts) in batch.days {
-            guard !exact.contains(key.path.hashValue) else {
-                exactDays[key] = counts
-                continue
-            }
+            if exact.contains(key.path.hashValue) { exactDays[key] = counts } else { pairs.append((key, counts)) }
+        }
+        // A stretch's counts reach the summaries lightest first: a dictionary's order is random,
+        // and a path counted early can lose its counter to the stretch's one-offs, while one
+        // counted last keeps it. So the heavier paths of a stretch keep theirs, whatever the order.
+        pairs.sort { $0.counts.hits < $1.counts.hits }
+        for (key, counts) in pairs {
             tailPairs += 1
             touched.insert(key.day)
             let day = day(key.day)
