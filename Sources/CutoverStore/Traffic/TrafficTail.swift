@@ -164,7 +164,6 @@ package final class TrafficTail {
         guard !batch.days.isEmpty || !batch.paths.isEmpty else { return split }
         try load(db)
         var exactDays: [TrafficBatch.DayKey: TrafficCounts] = [:]
-        var tailPairs = 0
         var candidates: Set<String> = []
         var touched: Set<Int> = []
         var pairs: [(key: TrafficBatch.DayKey, counts: TrafficCounts)] = []
@@ -176,7 +175,6 @@ package final class TrafficTail {
         // counted last keeps it. So the heavier paths of a stretch keep theirs, whatever the order.
         pairs.sort { $0.counts.hits < $1.counts.hits }
         for (key, counts) in pairs {
-            tailPairs += 1
             touched.insert(key.day)
             let day = day(key.day)
             let added = day.summary.add(key.path, weight: counts.hits, payload: Extras(counts))
@@ -191,7 +189,7 @@ package final class TrafficTail {
                 candidates.insert(key.path)
             }
         }
-        guard tailPairs > 0 else { return split }
+        guard !pairs.isEmpty else { return split }
         // Certain to stand above the day's error bound, and requested in this stretch.
         for number in touched {
             guard let day = days[number] else { continue }
