@@ -36,9 +36,14 @@ package struct SpaceSaving<Key: Hashable & Sendable, Payload: AdditiveArithmetic
 
     package let capacity: Int
     /// The sum of the weights added (N), less what `subtract` took back.
-    package internal(set) var total: Int
+    @inlinable package var total: Int { storedTotal }
     /// Items not kept had at most this many (the largest counter given up by `remove`).
-    package internal(set) var floor: Int
+    @inlinable package var floor: Int { storedFloor }
+    // Settable only here. Not `package internal(set)`: inlinable code that calls a setter which
+    // is not `@usableFromInline` compiles, but its body is then not serialized, and no client
+    // can specialize the summary (every call went through generic code and metadata look-ups).
+    @usableFromInline var storedTotal: Int
+    @usableFromInline var storedFloor: Int
     // Slot by slot: the generic part (keys, payloads) beside the counts, which live in a
     // non-generic heap so that comparing counts needs no generic code or metadata.
     @usableFromInline var keys: [Key] = []
@@ -49,8 +54,8 @@ package struct SpaceSaving<Key: Hashable & Sendable, Payload: AdditiveArithmetic
     @inlinable package init(capacity: Int, total: Int = 0, floor: Int = 0, entries: [Entry] = []) {
         precondition(capacity > 0, "a summary needs at least one counter")
         self.capacity = capacity
-        self.total = total
-        self.floor = floor
+        self.storedTotal = total
+        self.storedFloor = floor
         for entry in entries.prefix(capacity) { insert(entry) }
     }
 
@@ -81,7 +86,7 @@ package struct SpaceSaving<Key: Hashable & Sendable, Payload: AdditiveArithmetic
     @discardableResult
     @inlinable package mutating func add(_ key: Key, weight: Int = 1, payload: Payload = .zero) -> Added {
         precondition(weight > 0, "weights are positive")
-        total += weight
+        storedTotal += weight
         if let slot = slotOf[key] {
             counters.raise(slot, by: weight)
             payloads[slot] += payload
@@ -105,7 +110,7 @@ package struct SpaceSaving<Key: Hashable & Sendable, Payload: AdditiveArithmetic
     /// returns whether `key` is still kept.
     @discardableResult
     @inlinable package mutating func subtract(_ key: Key, weight: Int, payload: Payload = .zero) -> Bool {
-        total -= weight
+        storedTotal -= weight
         guard let slot = slotOf[key] else { return false }
         counters.lower(slot, by: weight)
         payloads[slot] -= payload
@@ -119,7 +124,7 @@ package struct SpaceSaving<Key: Hashable & Sendable, Payload: AdditiveArithmetic
     /// Takes `key`'s counter away; what it held may still be any absent item's, so `floor` rises to it.
     @inlinable package mutating func remove(_ key: Key) {
         guard let slot = slotOf[key] else { return }
-        floor = max(floor, counters.counts[slot])
+        storedFloor = max(storedFloor, counters.counts[slot])
         slotOf[key] = nil
         // The heap moves the last slot into the freed one; the keys and payloads follow.
         let last = keys.count - 1
