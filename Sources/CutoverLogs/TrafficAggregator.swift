@@ -140,6 +140,8 @@ final class TrafficAggregator {
     /// `unusable`.
     func batch() -> (batch: TrafficBatch, unusable: Int) {
         var batch = TrafficBatch()
+        batch.paths.reserveCapacity(targets.count)
+        batch.days.reserveCapacity(days.count)
         var unusable = 0
         var pathOfTarget: [String?] = []
         pathOfTarget.reserveCapacity(targets.count)

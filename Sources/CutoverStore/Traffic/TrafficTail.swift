@@ -80,6 +80,15 @@ package final class TrafficTail {
         }
     }
 
+    /// A stretch's requests of one tail path on one day, on their way to the day's summary (a
+    /// small struct: sorting tuples of the whole counts went through generic value witnesses).
+    struct Pending {
+        var path: String
+        var day: Int
+        var hits: Int
+        var extras: Extras
+    }
+
     /// What a stretch's split did.
     package struct Split {
         /// Paths that earned exact rows in this stretch, with the requests the summaries had
@@ -166,27 +175,33 @@ package final class TrafficTail {
         var exactDays: [TrafficBatch.DayKey: TrafficCounts] = [:]
         var candidates: Set<String> = []
         var touched: Set<Int> = []
-        var pairs: [(key: TrafficBatch.DayKey, counts: TrafficCounts)] = []
+        var pairs: [Pending] = []
+        pairs.reserveCapacity(batch.days.count)
         for (key, counts) in batch.days {
-            if exact.contains(key.path.hashValue) { exactDays[key] = counts } else { pairs.append((key, counts)) }
+            if exact.contains(key.path.hashValue) {
+                exactDays[key] = counts
+            } else {
+                pairs.append(Pending(path: key.path, day: key.day, hits: counts.hits, extras: Extras(counts)))
+                touched.insert(key.day)
+                let day = day(key.day)
+                day.totals.add(counts)
+                day.changed = true
+            }
         }
         // A stretch's counts reach the summaries lightest first: a dictionary's order is random,
         // and a path counted early can lose its counter to the stretch's one-offs, while one
         // counted last keeps it. So the heavier paths of a stretch keep theirs, whatever the order.
-        pairs.sort { $0.counts.hits < $1.counts.hits }
-        for (key, counts) in pairs {
-            touched.insert(key.day)
-            let day = day(key.day)
-            let added = day.summary.add(key.path, weight: counts.hits, payload: Extras(counts))
+        pairs.sort { $0.hits < $1.hits }
+        for pending in pairs {
+            let day = day(pending.day)
+            let added = day.summary.add(pending.path, weight: pending.hits, payload: pending.extras)
             if let evicted = added.evicted { released(evicted) }
-            day.totals.add(counts)
-            day.changed = true
             if !added.wasKept {
                 // Requested on two UTC days, as the summaries tell: another day holds it.
-                if daysHolding[key.path] != nil { candidates.insert(key.path) }
-                daysHolding[key.path, default: 0] += 1
-            } else if let held = daysHolding[key.path], held > 1 {
-                candidates.insert(key.path)
+                if daysHolding[pending.path] != nil { candidates.insert(pending.path) }
+                daysHolding[pending.path, default: 0] += 1
+            } else if let held = daysHolding[pending.path], held > 1 {
+                candidates.insert(pending.path)
             }
         }
         guard !pairs.isEmpty else { return split }
