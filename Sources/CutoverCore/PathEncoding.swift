@@ -2,7 +2,7 @@
 /// not valid UTF-8 still get an exact, reversible URL.
 public enum PathEncoding {
     /// Bytes allowed unencoded in a path segment: unreserved, sub-delims, ':' and '@' (RFC 3986 `pchar`).
-    static let allowed: [Bool] = {
+    @usableFromInline static let allowed: [Bool] = {
         var table = [Bool](repeating: false, count: 256)
         for scalar in "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~!$&'()*+,;=:@".utf8 {
             table[Int(scalar)] = true
@@ -59,6 +59,28 @@ public enum PathEncoding {
         }
         if trailingSlash || segments.isEmpty { path += "/" }
         return path
+    }
+
+    /// Whether `bytes` are already what `resolved` makes of them: an absolute path of bytes kept
+    /// as they are (no `%`, no control byte) without empty, `.` or `..` segments. Most requested
+    /// paths are; they are then stored as sent, with no decoding and re-encoding (one scan).
+    @inlinable public static func isCanonical<Bytes: Collection<UInt8>>(_ bytes: Bytes) -> Bool {
+        guard bytes.first == UInt8(ascii: "/") else { return false }
+        // The current segment's length, and how many of its bytes are dots (all: `.` or `..`).
+        var length = -1
+        var dots = 0
+        for byte in bytes {
+            if byte == UInt8(ascii: "/") {
+                if length == 0 || (length <= 2 && dots == length && length > 0) { return false }
+                length = 0
+                dots = 0
+                continue
+            }
+            guard allowed[Int(byte)] else { return false }
+            length += 1
+            if byte == UInt8(ascii: ".") { dots += 1 }
+        }
+        return !(length > 0 && length <= 2 && dots == length)
     }
 
     /// Decodes `%XX` escapes into bytes; returns nil for a malformed escape.

@@ -26,6 +26,7 @@ package enum RequestTarget {
     /// `alreadyDecoded`: the bytes come from `%U`, which Apache writes decoded.
     package static func canonicalPath<Bytes: Collection<UInt8>>(_ raw: Bytes, alreadyDecoded: Bool = false) -> String? {
         guard raw.first == UInt8(ascii: "/") else { return nil }
+        if PathEncoding.isCanonical(raw) { return String(decoding: raw, as: UTF8.self) }
         guard let decoded = alreadyDecoded ? Array(raw) : percentDecode(raw, plusIsSpace: false) else { return nil }
         return PathEncoding.resolved(decoded: decoded)
     }

@@ -158,6 +158,38 @@ func parse(_ line: String, format: String) throws -> Parsed {
         #expect(RequestTarget.canonicalPath(Array("/a b%zz.php".utf8), alreadyDecoded: true) == "/a%20b%25zz.php")
     }
 
+    /// A path stored as sent (the fast path) is exactly what decoding and resolving it gives, over
+    /// every short path of an alphabet with the bytes that matter (slashes, dots, escapes, a space).
+    @Test func pathsTakenAsSentAreTheResolvedOnes() {
+        let alphabet = Array("a/.%2e ~".utf8)
+        var taken = 0
+        var checked = 0
+        func visit(_ path: [UInt8]) {
+            if path.count > 1 {
+                checked += 1
+                let decoded = PathEncoding.decode(String(decoding: path, as: UTF8.self))
+                let resolved = decoded.flatMap { PathEncoding.resolved(decoded: $0) }
+                if PathEncoding.isCanonical(path) {
+                    taken += 1
+                    #expect(resolved == String(decoding: path, as: UTF8.self), "\(String(decoding: path, as: UTF8.self))")
+                    #expect(PathEncoding.resolved(decoded: path) == String(decoding: path, as: UTF8.self))
+                }
+                #expect(RequestTarget.canonicalPath(path) == resolved)
+            }
+            guard path.count < 6 else { return }
+            for byte in alphabet { visit(path + [byte]) }
+        }
+        visit([UInt8(ascii: "/")])
+        #expect(checked == 37_448)
+        #expect(taken > 1_000)
+        #expect(PathEncoding.isCanonical(Array("/".utf8)))
+        #expect(PathEncoding.isCanonical(Array("/news/a-b_c~d.php".utf8)))
+        #expect(PathEncoding.isCanonical(Array("/.../".utf8)))
+        for path in ["//", "/a//b", "/./", "/a/..", "/a/../b", "/%41", "/a b", "a/b", "", "/a/\u{7F}"] {
+            #expect(!PathEncoding.isCanonical(Array(path.utf8)), "\(path)")
+        }
+    }
+
     @Test func queriesDropNoiseAndSortKeys() {
         let pairs = RequestTarget.queryPairs(Array("utm_source=x&id=start&do=edit&PHPSESSID=1&fbclid=2&a&id=two".utf8))
         #expect(RequestTarget.normalisedQuery(pairs) == "a&do=edit&id=start&id=two")
