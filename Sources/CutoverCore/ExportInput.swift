@@ -43,6 +43,9 @@ public struct ExportInput: Sendable, Hashable {
     /// Directories without an index file go to Swift with the fallback (rule 3); the site
     /// setting `directoriesToSwift`, off by default where a front controller answers.
     public var directoriesToSwift = true
+    /// The site's side-header secret (`SideHeader`): the export then lets a request choose its
+    /// side. Never rendered; only digests of the header values are.
+    public var sideSecret: String?
 
     public init(
         settings: SiteSettings,
@@ -52,8 +55,10 @@ public struct ExportInput: Sendable, Hashable {
         htaccess: [HtaccessFile] = [],
         prefixes: [String] = [],
         scriptDirectories: [String: String] = [:],
-        directoriesToSwift: Bool = true
+        directoriesToSwift: Bool = true,
+        sideSecret: String? = nil
     ) {
+        self.sideSecret = sideSecret
         self.directoriesToSwift = directoriesToSwift
         self.prefixes = prefixes
         self.scriptDirectories = scriptDirectories

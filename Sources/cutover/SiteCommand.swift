@@ -8,7 +8,7 @@ struct SiteCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "site",
         abstract: "Register, list and remove sites.",
-        subcommands: [Add.self, Set.self, List.self, Remove.self]
+        subcommands: [Add.self, Set.self, List.self, Remove.self, SideSecret.self]
     )
 
     struct Add: AsyncParsableCommand {
@@ -222,6 +222,37 @@ struct SiteCommand: AsyncParsableCommand {
             for site in sites {
                 print("\(site.name)\t\(site.docroot)\t\(site.publicURL)\t\(site.backendURL)")
             }
+        }
+    }
+
+    struct SideSecret: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "side-secret",
+            abstract: "Print the secret that lets a request choose its side through Apache (X-Cutover-Side).",
+            discussion: """
+                A request whose X-Cutover-Side header is swift;SECRET reaches the Swift backend, and php;SECRET \
+                the PHP side, on any page whatever the plan, once an export of this site is live (parity and \
+                testers use it). Exports hold only digests of the two values. Treat the secret like the API token.
+                """
+        )
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "Site name.") var name: String
+        @Flag(help: "Draw a new secret; the old one works until the next export is live.") var rotate = false
+
+        func run() async throws {
+            let database = try global.openDatabase(readOnly: !rotate)
+            let site = try await database.sites.named(name)
+            let secret = try await database.sites.sideSecret(site: site, rotating: rotate)
+            if global.json {
+                try Output.json([
+                    "site": site.name, "header": SideHeader.name, "secret": secret,
+                    "swift": SideHeader.value(.swift, secret: secret), "php": SideHeader.value(.php, secret: secret),
+                ])
+                return
+            }
+            print("\(SideHeader.name): \(SideHeader.value(.swift, secret: secret))    reaches Swift")
+            print("\(SideHeader.name): \(SideHeader.value(.php, secret: secret))      reaches PHP")
+            if rotate { print("new secret: export the site again (cutover export / cutover install) for Apache to honour it") }
         }
     }
 

@@ -3,7 +3,9 @@ import Foundation
 import Testing
 
 @Suite struct CLITests {
-    @Test(arguments: [[], ["crawl"], ["status"], ["urls"], ["site"], ["site", "add"], ["site", "list"], ["site", "remove"]])
+    @Test(arguments: [
+        [], ["crawl"], ["status"], ["urls"], ["site"], ["site", "add"], ["site", "list"], ["site", "remove"], ["site", "side-secret"],
+    ])
     func everyCommandHasHelp(command: [String]) throws {
         let result = try Subprocess.run(Subprocess.cutoverBinary, command + ["--help"])
         #expect(result.status == 0)
@@ -63,6 +65,28 @@ import Testing
         #expect(text.stdout.contains("planned 1 pages planned for Swift that no probe has seen Swift answer yet"), "\(text.stdout)")
         #expect(text.stdout.contains("last crawl #2 succeeded at "), "\(text.stdout)")
         #expect(!text.stdout.contains("Optional("), "\(text.stdout)")
+    }
+
+    /// The side-header secret is printed on request, rotated on request, and a rotation is what
+    /// the next export honours: the stored export text never holds it.
+    @Test func sideSecretIsPrintedRotatedAndOnlyDigestedInTheExport() throws {
+        let cli = try CLI()
+        defer { cli.cleanup() }
+        try cli.folder.write("a/x.php")
+        #expect(try cli.run("site", "add", "alpha", "--docroot", "a").status == 0)
+        let shown = try #require(try cli.json("site", "side-secret", "alpha") as? [String: Any])
+        let secret = try #require(shown["secret"] as? String)
+        #expect(secret.count == 32 && secret.allSatisfy { $0.isHexDigit && !$0.isUppercase })
+        #expect(shown["swift"] as? String == "swift;\(secret)" && shown["php"] as? String == "php;\(secret)")
+        let text = try cli.run("site", "side-secret", "alpha")
+        #expect(text.stdout.contains("X-Cutover-Side: swift;\(secret)"))
+        let export = try cli.run("export", "--site", "alpha")
+        #expect(export.status == 0 && export.stdout.contains("X-Cutover-Side") && !export.stdout.contains(secret))
+        let rotated = try #require(try cli.json("site", "side-secret", "alpha", "--rotate") as? [String: Any])
+        #expect(rotated["secret"] as? String != secret)
+        #expect(try cli.run("export", "--site", "alpha").stdout != export.stdout, "the digests follow the new secret")
+        let unknown = try cli.run("site", "side-secret", "nosuch")
+        #expect(unknown.status != 0 && unknown.stderr.contains("unknown site 'nosuch'"))
     }
 
     @Test func registeredSitesAreNamedLater() throws {

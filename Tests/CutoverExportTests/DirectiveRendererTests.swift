@@ -116,4 +116,48 @@ import Testing
         #expect(throws: ExportError.self) { try DirectiveRenderer.render(ExportInput(settings: bad, flips: []), form: .vhost) }
         #expect(throws: ExportError.mapFileRequired) { try DirectiveRenderer.render(ExportInput(settings: settings, flips: []), form: .rewritemap) }
     }
+
+    /// Every form lets a request choose its side: the first rule sends `swift;SECRET` to Swift,
+    /// every other rule yields to `php;SECRET` (its guard sits before the path capture, whose
+    /// group the substitution reads), the digests are SHA-1 as `sha1sum` writes them, and the
+    /// secret itself is never written.
+    @Test(arguments: ExportForm.allCases)
+    func everyRuleYieldsToTheSideHeader(form: ExportForm) throws {
+        let secret = "0123456789abcdef0123456789abcdef"
+        var input = ExportInput(
+            settings: settings,
+            flips: ["/a.php", "/old page.php", "/doku.php?id=start"].map { PageFlip(path: $0.replacingOccurrences(of: " ", with: "%20")) },
+            redirects: [PageRedirect(from: "/moved.php", to: "/new")],
+            mapFilePath: "/etc/apache2/cutover.map",
+            sideSecret: secret
+        )
+        let text = try DirectiveRenderer.render(input, form: form).text
+        #expect(!text.contains(secret))
+        // hashlib.sha1(b"swift;0123…").hexdigest() and the same for php;
+        let swiftDigest = "c6b041b17d4db1094b5f39b2ea677447cced05a4"
+        let phpDigest = "e2ae1cc679bdf80fc34ec31c8f9568c37b57b497"
+        let lines = text.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
+        let rules = lines.indices.filter { lines[$0].hasPrefix("RewriteRule ") }
+        #expect(rules.count >= 5, "side, redirect, flips, fallback")
+        let first = try #require(rules.first)
+        #expect(lines[first - 2] == "RewriteCond expr \"sha1(req_novary('X-Cutover-Side')) == '\(swiftDigest)'\"")
+        let guardLine = "RewriteCond expr \"-z req_novary('X-Cutover-Side') || sha1(req_novary('X-Cutover-Side')) != '\(phpDigest)'\""
+        for index in rules.dropFirst() {
+            // The rule's own conditions, back to the line before them.
+            var start = index
+            while start > 0, lines[start - 1].hasPrefix("RewriteCond ") { start -= 1 }
+            let conditions = Array(lines[start..<index])
+            #expect(conditions.filter { $0 == guardLine }.count == 1, "\(form): \(lines[index])")
+            if let capture = conditions.firstIndex(of: #"RewriteCond %{THE_REQUEST} "^\S+\s+(/[^?\s]*)""#) {
+                #expect(capture == conditions.count - 1 && conditions[capture - 1] == guardLine, "\(form): the capture stays last")
+            }
+        }
+        // Without a secret, no side rules; a secret that is not what the store keeps is refused.
+        input.sideSecret = nil
+        #expect(try !DirectiveRenderer.render(input, form: form).text.contains("X-Cutover-Side"))
+        input.sideSecret = "0123456789ABCDEF0123456789ABCDEF"
+        #expect(throws: ExportError.self) { try DirectiveRenderer.render(input, form: form) }
+        input.sideSecret = "x' || true || '0123456789abcdef0"
+        #expect(throws: ExportError.self) { try DirectiveRenderer.render(input, form: form) }
+    }
 }

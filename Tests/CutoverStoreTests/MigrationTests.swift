@@ -45,6 +45,14 @@ import Testing
         let urls = try storeCall { try current.inventory.urls(siteID: site.id) }
         #expect(urls.map(\.path) == ["/a.php"])
         #expect(try storeCall { try current.inventory.events(urlID: urls[0].id) }.map(\.reason) == ["seed"])
+        // A site from before 0029 has its side-header secret; sites added later get their own.
+        let secret = try await current.sites.sideSecret(site: site)
+        #expect(SideHeader.isValidSecret(secret))
+        let added = try await current.sites.add(
+            SiteSettings(name: "later", docroot: "/srv2", publicURL: "http://127.0.0.1/", backendURL: "http://127.0.0.1:8080/")
+        )
+        let other = try await current.sites.sideSecret(site: added)
+        #expect(SideHeader.isValidSecret(other) && other != secret)
     }
 
     /// 0022 counts pages by plan and observation: URLs an older release took from the logs get

@@ -111,9 +111,9 @@ final class LiveSite: @unchecked Sendable {
 
     /// Sends `target` through Apache as a client would and tells whether it reached the Swift
     /// backend, which must then have received exactly `target` (path and query as sent).
-    func reachesSwift(_ target: String) async throws -> (swift: Bool, answer: RawHTTPResponse) {
+    func reachesSwift(_ target: String, headers: [String: String] = [:]) async throws -> (swift: Bool, answer: RawHTTPResponse) {
         let before = backend.requestTargets.count
-        let answer = try await RawHTTP.send(port: apache.port, method: "GET", path: target)
+        let answer = try await RawHTTP.send(port: apache.port, method: "GET", path: target, headers: headers)
         let received = Array(backend.requestTargets.dropFirst(before))
         if !received.isEmpty { #expect(received == [target], "the backend gets path and query exactly as sent") }
         return (!received.isEmpty, answer)

@@ -257,7 +257,8 @@ extension PlanStore {
                 htaccess: try CrawlStore.htaccessFiles(db, siteID: site.id),
                 prefixes: try PlanStore.routePrefixes(db, siteID: site.id),
                 scriptDirectories: try InventoryStore.pageKeyDirectoryURLs(db, site: site),
-                directoriesToSwift: site.sendsDirectoriesToSwift
+                directoriesToSwift: site.sendsDirectoriesToSwift,
+                sideSecret: try SiteStore.sideSecret(db, siteID: site.id)
             )
         }
     }

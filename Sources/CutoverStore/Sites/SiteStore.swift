@@ -104,3 +104,30 @@ extension SiteStore {
         }
     }
 }
+
+extension SiteStore {
+    /// The secret of the site's side header (`SideHeader`): for the people and the parity
+    /// requests that choose a side. `rotating` draws a new one first: exports made before then
+    /// stop honouring the old one once a new export is live.
+    package func sideSecret(site: SiteRecord, rotating: Bool = false) async throws -> String {
+        let siteID = site.id
+        let secret: String?
+        if rotating {
+            secret = try await writer.write { db in
+                try db.execute(
+                    sql: "UPDATE site_secrets SET side_secret = lower(hex(randomblob(16))) WHERE site_id = ?",
+                    arguments: [siteID]
+                )
+                return try Self.sideSecret(db, siteID: siteID)
+            }
+        } else {
+            secret = try await writer.read { db in try Self.sideSecret(db, siteID: siteID) }
+        }
+        guard let secret else { throw StoreError.unknownSite(site.name) }
+        return secret
+    }
+
+    static func sideSecret(_ db: Database, siteID: SiteID) throws -> String? {
+        try String.fetchOne(db, sql: "SELECT side_secret FROM site_secrets WHERE site_id = ?", arguments: [siteID])
+    }
+}
