@@ -2,7 +2,7 @@
 SWIFT ?= swift
 DB ?= cutover.sqlite
 
-.PHONY: setup build test test-fast lint openapi bench contract demo-check browser-test docker-check run apply bench-crawl release clean fuzz deb deb-check
+.PHONY: setup build test test-fast lint openapi bench contract demo-check browser-test docker-check run apply bench-crawl bench-parity release clean fuzz deb deb-check
 
 setup:
 	@scripts/setup.sh
@@ -81,6 +81,11 @@ fuzz: setup
 	$(SWIFT) build -c release --product cutover-fuzz
 	.build/release/cutover-fuzz $${FUZZ_LINES:-10000000}
 
+# Parity's comparison of two 30-100 KB pages against libxml2 parsing them (release build).
+bench-parity: setup
+	$(SWIFT) build -c release --product cutover-parity-bench
+	.build/release/cutover-parity-bench
+
 bench-crawl: release
 	scripts/bench-crawl.sh
 
@@ -93,6 +98,8 @@ bench: release
 	scripts/bench-api.sh
 	scripts/bench-apache.py all
 	scripts/bench-logs.sh
+	$(SWIFT) build -c release --product cutover-parity-bench
+	.build/release/cutover-parity-bench
 
 clean:
 	rm -rf .build

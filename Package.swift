@@ -9,6 +9,8 @@ let package = Package(
         .executable(name: "cutover-demo-app", targets: ["DemoApp"]),
         .executable(name: "cutover-fuzz", targets: ["cutover-fuzz"]),
         .library(name: "CutoverCore", targets: ["CutoverCore"]),
+        // Parity's comparison on its own (no server, no database): a Swift app's tests can call it.
+        .library(name: "CutoverParity", targets: ["CutoverParity"]),
     ],
     dependencies: [
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
@@ -25,6 +27,10 @@ let package = Package(
     targets: [
         // Domain rules: owners, Apache URL mapping, escaping. Foundation only.
         .target(name: "CutoverCore"),
+        // libxml2 (Debian's libxml2-dev): the HTML and XML parsers parity compares pages with.
+        .systemLibrary(name: "CLibXML2", path: "Sources/CLibXML2", pkgConfig: "libxml-2.0", providers: [.apt(["libxml2-dev"])]),
+        // Parity (#27): two answers of a page as fields, compared with a third as the noise reference.
+        .target(name: "CutoverParity", dependencies: ["CLibXML2"]),
         // SQLite storage (GRDB), schema from the top-level Migrations/ folder.
         .target(
             name: "CutoverStore",
@@ -136,6 +142,8 @@ let package = Package(
         ),
         // `make fuzz`: the log-line parser and the query normaliser over generated hostile lines.
         .executableTarget(name: "cutover-fuzz", dependencies: ["CutoverLogs"]),
+        // `make bench-parity`: parity's normalise-and-compare against libxml2 parsing the same pages.
+        .executableTarget(name: "cutover-parity-bench", dependencies: ["CutoverParity", "CLibXML2"]),
         // Helpers for tests: a real Apache on loopback, a recording Swift backend, temp dirs.
         .target(
             name: "CutoverTestSupport",
@@ -151,6 +159,7 @@ let package = Package(
         // SiteSettingsTests also checks that what the validator accepts renders safely.
         .testTarget(name: "CutoverCoreTests", dependencies: ["CutoverCore", "CutoverExport"]),
         .testTarget(name: "CutoverExportTests", dependencies: ["CutoverCore", "CutoverExport"]),
+        .testTarget(name: "CutoverParityTests", dependencies: ["CutoverParity"]),
         .testTarget(name: "CutoverInstallTests", dependencies: ["CutoverInstall"]),
         .testTarget(
             name: "CutoverServerTests",

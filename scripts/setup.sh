@@ -5,12 +5,13 @@
 #   apache2 libapache2-mod-php  the integration tests and the demo start a real Apache + PHP
 #   curl                  used by the demo and benchmark scripts
 #   zlib1g-dev            gzip-compressed (rotated) access logs are read through zlib
+#   libxml2-dev           parity parses pages with libxml2's HTML and XML parsers
 #   goaccess              the access-log import benchmark's anchor (scripts/bench-logs.sh)
 #   wrk                   the API benchmark's load generator (scripts/bench-api.sh)
 #   dokuwiki              a real PHP application for the live traffic test (DokuWikiTests)
 #   chromium chromium-driver python3-pip python3-venv  the dashboard's browser test (selenium from PyPI)
 set -euo pipefail
-packages=(libsqlite3-dev libcurl4-openssl-dev zlib1g-dev goaccess wrk dokuwiki apache2 libapache2-mod-php curl chromium chromium-driver python3-pip python3-venv "$@")
+packages=(libsqlite3-dev libcurl4-openssl-dev zlib1g-dev libxml2-dev goaccess wrk dokuwiki apache2 libapache2-mod-php curl chromium chromium-driver python3-pip python3-venv "$@")
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

@@ -1,0 +1,257 @@
+/// What parity compares and what it leaves out, per site.
+public struct ParityRules: Sendable, Hashable {
+    /// Headers compared by default, besides status, `Location` and `Content-Type`.
+    public static let defaultHeaders = ["cache-control", "content-language", "vary", "x-robots-tag"]
+    /// Never compared: they differ between any two answers, or say which side answered.
+    public static let neverCompared: Set<String> = [
+        "date", "server", "content-length", "connection", "keep-alive", "transfer-encoding", "etag", "last-modified", "age",
+        "x-cutover-handler", "x-cutover-export", "x-cutover-owner", "x-powered-by",
+    ]
+
+    public var headers = ParityRules.defaultHeaders
+    /// The names of the cookies each side sets (`set-cookie names`), not their values.
+    public var cookieNames = true
+    /// `Link: <…>; rel="canonical"` (`link rel=canonical`).
+    public var canonicalLink = true
+    /// Field names (or their starts) left out: `header:vary`, `html/body/footer`.
+    public var ignore: [String] = []
+    /// Regular expressions; what they match in a value is masked before values are compared.
+    public var masks: [String] = []
+    /// The site's origin (`https://example.org`): a `Location` on it compares as its path.
+    public var siteOrigin: String?
+    /// Bodies are compared up to this many bytes.
+    public var maxBodyBytes = 2 << 20
+    /// A page whose two PHP answers differ in more than this share of its fields (and in at least
+    /// `noisyMinimum` of them) is too noisy to judge.
+    public var noisyShare = 0.2
+    public var noisyMinimum = 5
+
+    public init() {}
+}
+
+/// One field whose values differ; nil is a field the side does not have.
+public struct ParityDifference: Sendable, Hashable {
+    public var field: String
+    public var php: String?
+    public var swift: String?
+
+    /// Longest value kept in a difference (a whole page's text is not one).
+    public static let maxValueLength = 300
+
+    public init(field: String, php: String?, swift: String?) {
+        self.init(field, php, swift)
+    }
+
+    init(_ field: String, _ php: String?, _ swift: String?) {
+        self.field = field
+        self.php = php.map(Self.shortened)
+        self.swift = swift.map(Self.shortened)
+    }
+
+    static func shortened(_ value: String) -> String {
+        value.count <= maxValueLength ? value : String(value.prefix(maxValueLength)) + "…"
+    }
+}
+
+public enum ParityVerdict: String, Sendable, Hashable, CaseIterable {
+    /// Every field the same, noise aside.
+    case same
+    /// At least one field differs beyond noise (status and redirect always count).
+    case different
+    /// Too many fields differ between the two PHP answers to judge the Swift one.
+    case noisy
+    /// One side could not be fetched or read.
+    case error
+}
+
+public struct ParityResult: Sendable, Hashable {
+    public var verdict: ParityVerdict
+    /// The fields that differ, noise and ignore rules aside.
+    public var differences: [ParityDifference]
+    /// Fields that differ between the two PHP answers (noise for this URL), or site-wide noise.
+    public var noise: [String]
+    /// How many differences each ignore rule or mask hid.
+    public var hidden: [String: Int]
+    /// Fields compared (elements, attributes, headers), for the noisy share.
+    public var fields: Int
+    /// Why the verdict is `error` or `noisy`.
+    public var reason: String?
+
+    public static func failed(_ reason: String) -> ParityResult {
+        ParityResult(verdict: .error, differences: [], noise: [], hidden: [:], fields: 0, reason: reason)
+    }
+}
+
+/// Compares a Swift answer with a PHP answer, using a second PHP answer as the noise reference
+/// (Diffy's primary / secondary / candidate): a field that differs between the two PHP answers
+/// changes by itself (a CSRF token, the time) and is not held against Swift.
+public enum Parity {
+    public static func compare(
+        php: ParityResponse,
+        swift: ParityResponse,
+        phpAgain: ParityResponse? = nil,
+        rules: ParityRules = ParityRules(),
+        siteNoise: Set<String> = []
+    ) -> ParityResult {
+        let comparer = Comparer(rules: rules)
+        var (raw, fields) = comparer.differences(php, swift)
+        var noise: [String] = []
+        if let phpAgain {
+            noise = comparer.differences(php, phpAgain).differences.map(\.field)
+        }
+        let noiseSet = Set(noise).union(siteNoise)
+        // Status and content type always count: a redirect or a 404 is never noise.
+        let always: Set<String> = ["status", "location", "content-type"]
+        raw = raw.filter { always.contains($0.field) || !noiseSet.contains($0.field) }
+        var hidden: [String: Int] = [:]
+        let kept = raw.filter { difference in
+            guard !always.contains(difference.field) else { return true }
+            if let rule = rules.ignore.first(where: {
+                difference.field == $0 || difference.field.hasPrefix($0 + "/") || difference.field.hasPrefix($0 + "@")
+            }) {
+                hidden[rule, default: 0] += 1
+                return false
+            }
+            if let rule = comparer.maskHiding(difference) {
+                hidden[rule, default: 0] += 1
+                return false
+            }
+            return true
+        }
+        fields = max(fields, 1)
+        let result = ParityResult(verdict: .same, differences: kept, noise: noise.sorted(), hidden: hidden, fields: fields, reason: nil)
+        if !kept.isEmpty { return with(result, .different) }
+        if noise.count >= rules.noisyMinimum, Double(noise.count) > rules.noisyShare * Double(fields) {
+            return with(
+                result,
+                .noisy,
+                reason: "\(noise.count) of \(fields) fields differ between the two PHP answers (more than \(Int(rules.noisyShare * 100)) %)"
+            )
+        }
+        return result
+    }
+
+    private static func with(_ result: ParityResult, _ verdict: ParityVerdict, reason: String? = nil) -> ParityResult {
+        var changed = result
+        changed.verdict = verdict
+        changed.reason = reason
+        return changed
+    }
+}
+
+/// The field-by-field comparison of two answers.
+struct Comparer {
+    let rules: ParityRules
+    let masks: [(pattern: String, regex: Regex<AnyRegexOutput>)]
+
+    init(rules: ParityRules) {
+        self.rules = rules
+        masks = rules.masks.compactMap { pattern in (try? Regex(pattern)).map { (pattern, $0) } }
+    }
+
+    /// The mask that makes both values of `difference` equal, if one does.
+    func maskHiding(_ difference: ParityDifference) -> String? {
+        guard let php = difference.php, let swift = difference.swift, !masks.isEmpty else { return nil }
+        var a = php
+        var b = swift
+        for mask in masks {
+            a = a.replacing(mask.regex, with: "…")
+            b = b.replacing(mask.regex, with: "…")
+            if a == b { return mask.pattern }
+        }
+        return nil
+    }
+
+    func differences(_ a: ParityResponse, _ b: ParityResponse) -> (differences: [ParityDifference], fields: Int) {
+        var out: [ParityDifference] = []
+        var fields = 3
+        func field(_ name: String, _ x: String?, _ y: String?) {
+            if x != y { out.append(ParityDifference(name, x, y)) }
+        }
+        field("status", String(a.status), String(b.status))
+        field("location", a.values("location").first.map(location), b.values("location").first.map(location))
+        let typeA = a.contentType
+        let typeB = b.contentType
+        field("content-type", typeA?.mediaType, typeB?.mediaType)
+        field("content-type charset", typeA?.charset, typeB?.charset)
+        for name in rules.headers.map({ $0.lowercased() }) where !ParityRules.neverCompared.contains(name) {
+            fields += 1
+            field("header:\(name)", joined(a.values(name)), joined(b.values(name)))
+        }
+        if rules.cookieNames { field("set-cookie names", cookieNames(a), cookieNames(b)) }
+        if rules.canonicalLink { field("link rel=canonical", canonical(a), canonical(b)) }
+        // A different media type is one difference, found at once: the bodies are not read.
+        guard typeA?.mediaType == typeB?.mediaType else { return (out, fields) }
+        if a.truncated || b.truncated || a.body.count > rules.maxBodyBytes || b.body.count > rules.maxBodyBytes {
+            field(
+                "body truncated",
+                String(a.truncated || a.body.count > rules.maxBodyBytes),
+                String(b.truncated || b.body.count > rules.maxBodyBytes)
+            )
+        }
+        let bodyA = Array(a.body.prefix(rules.maxBodyBytes))
+        let bodyB = Array(b.body.prefix(rules.maxBodyBytes))
+        switch typeA?.kind ?? .bytes {
+        case .html:
+            let treeA = DocumentParser.html(bodyA, encoding: typeA?.charset)
+            let treeB = DocumentParser.html(bodyB, encoding: typeB?.charset)
+            fields += compareTrees(treeA, treeB, into: &out)
+        case .xml:
+            fields += compareTrees(DocumentParser.xml(bodyA), DocumentParser.xml(bodyB), into: &out)
+        case .json:
+            fields += BodyFields.compareJSON(bodyA, bodyB, into: &out)
+        case .text:
+            fields += BodyFields.compareLines(bodyA, bodyB, into: &out)
+        case .bytes:
+            fields += 1
+            field("body", BodyFields.fingerprint(bodyA), BodyFields.fingerprint(bodyB))
+        }
+        return (out, fields)
+    }
+
+    private func compareTrees(_ a: Element?, _ b: Element?, into out: inout [ParityDifference]) -> Int {
+        switch (a, b) {
+        case (let a?, let b?):
+            TreeDiff.compare(a, b, path: a.tag == b.tag ? a.tag : "/", into: &out)
+            return a.size
+        case (nil, nil):
+            return 0
+        default:
+            out.append(ParityDifference("body", a == nil ? "(no document)" : "(a document)", b == nil ? "(no document)" : "(a document)"))
+            return 1
+        }
+    }
+
+    /// A `Location` on the site's own origin compares as its path.
+    private func location(_ value: String) -> String {
+        guard let origin = rules.siteOrigin?.lowercased(), !origin.isEmpty else { return value }
+        let trimmed = origin.hasSuffix("/") ? String(origin.dropLast()) : origin
+        if value.lowercased().hasPrefix(trimmed) {
+            let rest = value.dropFirst(trimmed.count)
+            if rest.isEmpty { return "/" }
+            if rest.first == "/" || rest.first == "?" { return String(rest) }
+        }
+        return value
+    }
+
+    private func joined(_ values: [String]) -> String? { values.isEmpty ? nil : values.joined(separator: ", ") }
+
+    private func cookieNames(_ response: ParityResponse) -> String? {
+        let names = response.values("set-cookie").compactMap { cookie in
+            cookie.split(separator: "=", maxSplits: 1).first.map { $0.trimming(" \t") }
+        }
+        return names.isEmpty ? nil : Set(names).sorted().joined(separator: ", ")
+    }
+
+    private func canonical(_ response: ParityResponse) -> String? {
+        for header in response.values("link") {
+            for link in header.split(separator: ",")
+            where link.lowercased().contains("rel=\"canonical\"") || link.lowercased().contains("rel=canonical") {
+                if let start = link.firstIndex(of: "<"), let end = link.firstIndex(of: ">"), start < end {
+                    return location(String(link[link.index(after: start)..<end]))
+                }
+            }
+        }
+        return nil
+    }
+}
