@@ -72,9 +72,9 @@ import Testing
 
     @Test func aBigBodyIsComparedUpToTheCap() {
         var rules = ParityRules()
-        rules.maxBodyBytes = 1 << 20
+        rules.maxBodyBytes = 64 << 10
         let big = "<html><body>" + String(repeating: "<p>paragraph</p>", count: 700_000) + "</body></html>"
-        #expect(big.utf8.count > 10_000_000)
+        #expect(big.utf8.count > 10_000_000, "only the first 64 KB are parsed")
         let result = Parity.compare(php: html(big), swift: html(big), rules: rules)
         #expect(result.verdict == .same, "two bodies cut at the cap compare by their starts: \(result.differences.prefix(3))")
         let cut = Parity.compare(php: html(big), swift: html("<html><body><p>paragraph</p></body></html>"), rules: rules)
