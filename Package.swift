@@ -77,7 +77,7 @@ let package = Package(
         .target(
             name: "CutoverProbe",
             dependencies: [
-                "CutoverCore", "CutoverStore", "CutoverAPI",
+                "CutoverCore", "CutoverStore", "CutoverAPI", "CutoverParity",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -124,7 +124,7 @@ let package = Package(
             name: "cutover",
             dependencies: [
                 "CutoverCore", "CutoverStore", "CutoverAPI", "CutoverCrawl", "CutoverProbe", "CutoverExport", "CutoverServer",
-                "CutoverLogs", "CutoverInstall",
+                "CutoverLogs", "CutoverInstall", "CutoverParity",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -178,7 +178,7 @@ let package = Package(
             name: "IntegrationTests",
             dependencies: [
                 "CutoverCore", "CutoverStore", "CutoverCrawl", "CutoverProbe", "CutoverExport", "CutoverLogs", "CutoverInstall",
-                "CutoverTestSupport",
+                "CutoverParity", "CutoverTestSupport",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "NIOFoundationCompat", package: "swift-nio"),

@@ -41,7 +41,8 @@ package struct LogFileReport: Codable, Sendable {
     /// Requests counted in the log's tail (one bounded summary per UTC day: estimated), not in
     /// exact rows.
     package var tailRequests = 0
-    /// Requests of Cutover's own probes (`User-Agent: cutover-probe/...`): not traffic.
+    /// Requests of Cutover's own probes and parity runs (`User-Agent: cutover-probe/...`,
+    /// `cutover-parity/...`): not traffic.
     package var probeLines = 0
     /// Requested URLs without a file added to the inventory (flagged `log`): the Swift fallback's,
     /// or on a front-controller site the front controller's routes (PHP).
@@ -84,6 +85,7 @@ package struct LogImporter: Sendable {
     static let fingerprintBytes = 1024
     static let keptBadLines = 5
     static let probeAgent = Array("cutover-probe/".utf8)
+    static let parityAgent = Array("cutover-parity/".utf8)
 
     package init(database: AppDatabase, site: SiteRecord, format: LogFormat, hosts: [String] = [], logger: Logger) {
         self.database = database
@@ -375,7 +377,7 @@ package struct LogImporter: Sendable {
                     }
                     return
                 }
-                if let agent = entry.userAgent, readOnly[agent].starts(with: Self.probeAgent) {
+                if let agent = entry.userAgent, readOnly[agent].starts(with: Self.probeAgent) || readOnly[agent].starts(with: Self.parityAgent) {
                     report.probeLines += 1
                     state.skippedLines += 1
                     return

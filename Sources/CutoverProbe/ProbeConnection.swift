@@ -63,12 +63,14 @@ extension ProbeOrigin {
     }
 }
 
-/// A response head and the hash of its body as read (at most the cap).
+/// A response head and the hash of its body as read (at most the cap); the bytes too when the
+/// exchange asked to keep them (parity compares bodies, a probe only hashes them).
 struct CappedBody: Sendable {
     var head: HTTPResponseHead
     var hash: String
     var read: Int
     var truncated: Bool
+    var body: [UInt8] = []
 }
 
 /// Why an exchange on a probe connection ended without a response.
@@ -102,6 +104,7 @@ enum ProbeConnectionError: Error, CustomStringConvertible {
 struct ProbeExchange: Sendable {
     var head: HTTPRequestHead
     var promise: EventLoopPromise<CappedBody>
+    var keepsBody = false
 }
 
 /// Runs one exchange at a time on a kept-alive HTTP/1.1 connection: sends the request, hashes at
@@ -123,6 +126,8 @@ final class ProbeExchangeHandler: ChannelDuplexHandler {
         var head: HTTPResponseHead?
         var hasher = SHA256()
         var read = 0
+        /// The bytes read, when the exchange keeps them.
+        var body: [UInt8]?
         var timeout: Scheduled<Void>?
     }
 
@@ -146,6 +151,7 @@ final class ProbeExchangeHandler: ChannelDuplexHandler {
         let loopContext = NIOLoopBound(context, eventLoop: context.eventLoop)
         pending = Pending(
             promise: exchange.promise,
+            body: exchange.keepsBody ? [] : nil,
             timeout: context.eventLoop.assumeIsolated().scheduleTask(in: timeout) { [self] in
                 fail(loopContext.value, ProbeConnectionError.timedOut)
             }
@@ -167,6 +173,7 @@ final class ProbeExchangeHandler: ChannelDuplexHandler {
             let take = min(buffer.readableBytes, cap - pending!.read)
             buffer.withUnsafeReadableBytes { bytes in
                 pending!.hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: bytes.prefix(take)))
+                if pending!.body != nil { pending!.body!.append(contentsOf: bytes.prefix(take)) }
             }
             pending!.read += take
             if take < buffer.readableBytes {
@@ -198,7 +205,9 @@ final class ProbeExchangeHandler: ChannelDuplexHandler {
         guard let done = pending, let head = done.head else { return }
         pending = nil
         done.timeout?.cancel()
-        done.promise.succeed(CappedBody(head: head, hash: Hex.encode(done.hasher.finalize()), read: done.read, truncated: truncated))
+        done.promise.succeed(
+            CappedBody(head: head, hash: Hex.encode(done.hasher.finalize()), read: done.read, truncated: truncated, body: done.body ?? [])
+        )
     }
 
     /// Fails the exchange in flight, if any, and closes the connection: after an error its state is unknown.
@@ -232,20 +241,31 @@ actor ProbeSession {
 
     nonisolated var unownedExecutor: UnownedSerialExecutor { eventLoop.executor.asUnownedSerialExecutor() }
 
-    /// GETs `target` (a path with its query) from `origin`.
-    func get(_ target: String, from origin: ProbeOrigin) async throws -> CappedBody {
+    /// GETs `target` (a path with its query) from `origin`; `extraHeaders` (values of printable
+    /// ASCII only) go with it, and `keepsBody` keeps the body's bytes up to the cap.
+    func get(
+        _ target: String,
+        from origin: ProbeOrigin,
+        userAgent: String = HTTPObserver.userAgent,
+        extraHeaders: [(String, String)] = [],
+        keepsBody: Bool = false
+    ) async throws -> CappedBody {
         let uri = origin.basePath + target
         guard uri.hasPrefix("/"), uri.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else { throw ProbeConnectionError.invalidTarget }
         var headers = HTTPHeaders()
-        headers.reserveCapacity(3)
+        headers.reserveCapacity(3 + extraHeaders.count)
         headers.add(name: "Host", value: origin.hostHeader)
         // Named so that access logs can tell probes from people (BotList has "cutover-probe").
-        headers.add(name: "User-Agent", value: HTTPObserver.userAgent)
+        headers.add(name: "User-Agent", value: userAgent)
         headers.add(name: "Accept", value: "*/*")
+        for (name, value) in extraHeaders {
+            guard value.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F }) else { throw ProbeConnectionError.invalidTarget }
+            headers.add(name: name, value: value)
+        }
         let head = HTTPRequestHead(version: .http1_1, method: .GET, uri: uri, headers: headers)
         let channel = try await connection(to: origin)
         let promise = eventLoop.makePromise(of: CappedBody.self)
-        channel.writeAndFlush(ProbeExchange(head: head, promise: promise)).whenFailure { promise.fail($0) }
+        channel.writeAndFlush(ProbeExchange(head: head, promise: promise, keepsBody: keepsBody)).whenFailure { promise.fail($0) }
         // A future does not notice task cancellation: closing the connection fails the exchange, so
         // that a cancelled probe (SIGTERM in serve) stops now, not at the request's timeout.
         return try await withTaskCancellationHandler {

@@ -13,7 +13,7 @@ struct Cutover: AsyncParsableCommand {
             """,
         subcommands: [
             CrawlCommand.self, ProbeCommand.self, StatusCommand.self, URLsCommand.self, FlipCommand.self, ExportCommand.self,
-            ApplyCommand.self, InstallCommand.self, SiteCommand.self, LogsCommand.self, ServeCommand.self,
+            ApplyCommand.self, InstallCommand.self, SiteCommand.self, LogsCommand.self, ParityCommand.self, ServeCommand.self,
         ]
     )
 

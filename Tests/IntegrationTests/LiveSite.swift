@@ -23,10 +23,17 @@ final class LiveSite: @unchecked Sendable {
     }()
 
     /// - Parameter serverConfig: extra server-level directives (`BACKEND` is replaced by the backend URL).
-    init(files: [String: String], directoryConfig: String? = nil, serverConfig: String = "") async throws {
+    /// - Parameter backendPages: pages the Swift backend serves (twins of PHP pages), by path.
+    init(
+        files: [String: String],
+        directoryConfig: String? = nil,
+        serverConfig: String = "",
+        backendPages: [String: RecordingBackend.Page] = [:],
+        backendDelays: [String: Double] = [:]
+    ) async throws {
         docroot = try TemporaryDirectory(prefix: "site")
         for (path, contents) in files { try docroot.write("htdocs/\(path)", contents) }
-        backend = RecordingBackend()
+        backend = RecordingBackend(pages: backendPages, delays: backendDelays)
         try await backend.start()
         let directory = directoryConfig ?? ApacheSnippets.directoryFallback(backend: backend.baseURL) + "\n" + ApacheSnippets.ownerMarker
         apache = try ApacheServer(

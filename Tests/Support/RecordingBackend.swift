@@ -5,8 +5,9 @@ import NIOHTTP1
 import NIOPosix
 
 /// A tiny in-process Swift HTTP backend standing in for the team's Swift app. It answers every
-/// path with 200 and the request target it received, sets the owner marker header, and records
-/// each request target (path and query exactly as they arrived).
+/// path with 200 and the request target it received (or, for a path in `pages`, that page: a
+/// Swift twin of a PHP page), sets the owner marker header, and records each request target
+/// (path and query exactly as they arrived) and method.
 ///
 /// Plain SwiftNIO on its own event loop thread, no async handler: a backend whose answers need a
 /// Swift Concurrency thread stalls while other suites block those few threads (a subprocess, a
@@ -22,19 +23,44 @@ public final class RecordingBackend: @unchecked Sendable {
 
     struct State {
         var received: [String] = []
+        var methods: [String] = []
         var connections: [ObjectIdentifier: any Channel] = [:]
     }
 
+    /// A page the backend serves at a path (without its query).
+    public struct Page: Sendable {
+        public var status: Int
+        public var contentType: String
+        public var headers: [(String, String)]
+        public var body: String
+
+        public init(status: Int = 200, contentType: String = "text/html; charset=utf-8", headers: [(String, String)] = [], body: String) {
+            self.status = status
+            self.contentType = contentType
+            self.headers = headers
+            self.body = body
+        }
+    }
+
+    private let pages: [String: Page]
+    /// Seconds the backend waits before it answers these paths (a slow backend).
+    private let delays: [String: Double]
+
     /// Request targets received so far, in order (`/page.php?x=1`).
     public var requestTargets: [String] { state.withLockedValue { $0.received } }
+    /// Request methods received so far, in order.
+    public var requestMethods: [String] { state.withLockedValue { $0.methods } }
 
-    public init() {}
+    public init(pages: [String: Page] = [:], delays: [String: Double] = [:]) {
+        self.pages = pages
+        self.delays = delays
+    }
 
     /// Starts listening on a free loopback port; returns once the port is known.
     public func start() async throws {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         self.group = group
-        let state = state
+        let (state, pages, delays) = (state, pages, delays)
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 256)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -43,7 +69,7 @@ public final class RecordingBackend: @unchecked Sendable {
                 state.withLockedValue { $0.connections[id] = channel }
                 channel.closeFuture.whenComplete { _ in _ = state.withLockedValue { $0.connections.removeValue(forKey: id) } }
                 return channel.pipeline.configureHTTPServerPipeline().flatMap {
-                    channel.pipeline.addHandler(Handler(state: state))
+                    channel.pipeline.addHandler(Handler(state: state, pages: pages, delays: delays))
                 }
             }
         let channel = try await bootstrap.bind(host: "127.0.0.1", port: 0).get()
@@ -66,10 +92,14 @@ public final class RecordingBackend: @unchecked Sendable {
         typealias OutboundOut = HTTPServerResponsePart
 
         let state: NIOLockedValueBox<State>
+        let pages: [String: Page]
+        let delays: [String: Double]
         var head: HTTPRequestHead?
 
-        init(state: NIOLockedValueBox<State>) {
+        init(state: NIOLockedValueBox<State>, pages: [String: Page], delays: [String: Double]) {
             self.state = state
+            self.pages = pages
+            self.delays = delays
         }
 
         func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -81,18 +111,32 @@ public final class RecordingBackend: @unchecked Sendable {
             case .end:
                 guard let request = head else { return }
                 head = nil
-                state.withLockedValue { $0.received.append(request.uri) }
-                let body = context.channel.allocator.buffer(string: "swift backend: \(request.uri)\n")
+                state.withLockedValue {
+                    $0.received.append(request.uri)
+                    $0.methods.append(request.method.rawValue)
+                }
+                let path = String(request.uri.prefix { $0 != "?" })
+                let page = pages[path] ?? Page(contentType: "text/plain; charset=utf-8", body: "swift backend: \(request.uri)\n")
+                let body = context.channel.allocator.buffer(string: page.body)
                 var headers = HTTPHeaders()
-                headers.add(name: "Content-Type", value: "text/plain; charset=utf-8")
+                headers.add(name: "Content-Type", value: page.contentType)
+                for (name, value) in page.headers { headers.add(name: name, value: value) }
                 headers.add(name: RecordingBackend.markerHeader, value: "swift")
                 headers.add(name: "Content-Length", value: String(body.readableBytes))
                 let keepAlive = request.isKeepAlive
                 if !keepAlive { headers.add(name: "Connection", value: "close") }
-                context.write(wrapOutboundOut(.head(HTTPResponseHead(version: request.version, status: .ok, headers: headers))), promise: nil)
-                if request.method != .HEAD { context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil) }
-                let done = context.writeAndFlush(wrapOutboundOut(.end(nil)))
-                if !keepAlive { done.whenComplete { [context] _ in context.close(promise: nil) } }
+                let head = HTTPResponseHead(version: request.version, status: HTTPResponseStatus(statusCode: page.status), headers: headers)
+                let answer = { [self] in
+                    context.write(wrapOutboundOut(.head(head)), promise: nil)
+                    if request.method != .HEAD { context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil) }
+                    let done = context.writeAndFlush(wrapOutboundOut(.end(nil)))
+                    if !keepAlive { done.whenComplete { [context] _ in context.close(promise: nil) } }
+                }
+                if let delay = delays[path] {
+                    context.eventLoop.scheduleTask(in: .milliseconds(Int64(delay * 1000))) { answer() }
+                } else {
+                    answer()
+                }
             }
         }
     }

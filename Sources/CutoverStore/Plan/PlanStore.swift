@@ -198,6 +198,18 @@ extension PlanStore {
         }
     }
 
+    /// The pages parity compares: `selection`'s (as a flip selects them), or every page that is
+    /// not a static file or an include; in path order.
+    @available(*, noasync)
+    package func parityPages(siteID: SiteID, _ selection: URLSelection?) throws -> [URLRecord] {
+        try writer.write { db in
+            if let selection { return try Self.select(db, siteID: siteID, selection).sorted { $0.path < $1.path } }
+            return try URLRecord.filter(
+                URLRecord.Columns.siteID == siteID && URLRecord.Columns.gone == false && URLRecord.Columns.owner != Owner.static
+            ).order(URLRecord.Columns.path).fetchAll(db).filter { !$0.urlFlags.contains(.include) }
+        }
+    }
+
     /// The longest flip reason accepted (characters): a reason is a note, not a document.
     package static let maxReasonLength = 1000
 

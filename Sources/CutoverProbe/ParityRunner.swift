@@ -1,0 +1,168 @@
+import CutoverCore
+import CutoverParity
+import CutoverStore
+import Synchronization
+
+/// A page's parity, or why it was not compared.
+package struct ParityOutcome: Sendable {
+    package var path: String
+    /// Nil when the page was not requested (`notCompared` says why).
+    package var result: ParityResult?
+    package var notCompared: String?
+}
+
+/// Parity through Apache (#27.2): each page is fetched through the site's public URL as **PHP,
+/// then Swift, then PHP again** (`X-Cutover-Side` with the site's secret picks the side, so
+/// Apache's own headers, rewrites and modules are in the path of both), and the Swift answer is
+/// compared with the first PHP one; the second PHP answer marks the fields that change by
+/// themselves, and its order catches values that change with time.
+///
+/// GET only; bodies read up to the probe's cap; at most `concurrency` pages at once, each
+/// worker on its own kept-alive connection as the probe's. `User-Agent: cutover-parity/1`
+/// (BotList's "cutover-" entries leave it out of people's traffic). A failed fetch is retried
+/// once when the server closed a kept-alive connection; otherwise the page's verdict is `error`.
+package final class ParityRunner: Sendable {
+    package static let userAgent = "cutover-parity/1"
+
+    let configuration: ProbeConfiguration
+    let observer: HTTPObserver
+
+    package init(configuration: ProbeConfiguration) {
+        self.configuration = configuration
+        observer = HTTPObserver(configuration: configuration)
+    }
+
+    /// Compares `pages` of `site` through its public URL; pages on the probe's deny-list are
+    /// never requested (requesting a URL runs its script: cron, installers) and say so. Outcomes
+    /// in the pages' order.
+    package func run(
+        site: SiteRecord,
+        pages: [URLRecord],
+        secret: String,
+        rules: ParityRules,
+        progress: @escaping @Sendable (Int, Int) -> Void = { _, _ in }
+    ) async -> [ParityOutcome] {
+        var outcomes: [String: ParityOutcome] = [:]
+        var requested: [String] = []
+        for page in pages {
+            if let glob = ProbeSkip.match(page.path, globs: site.probeSkip) {
+                outcomes[page.path] = ParityOutcome(path: page.path, notCompared: "on the probe's deny-list (\(glob))")
+            } else {
+                requested.append(page.path)
+            }
+        }
+        for outcome in await run(publicURL: site.publicURL, secret: secret, paths: requested, rules: rules, progress: progress) {
+            outcomes[outcome.path] = outcome
+        }
+        return pages.compactMap { outcomes[$0.path] }
+    }
+
+    package func run(
+        publicURL: String,
+        secret: String,
+        paths: [String],
+        rules: ParityRules,
+        progress: @escaping @Sendable (Int, Int) -> Void = { _, _ in }
+    ) async -> [ParityOutcome] {
+        guard let origin = await ProbeOrigin(baseURL: publicURL)?.resolved() else {
+            return paths.map { ParityOutcome(path: $0, result: .failed("the site's public URL is not an http(s) URL")) }
+        }
+        let board = Board(count: paths.count)
+        let workers = min(configuration.concurrency, max(paths.count, 1))
+        await withTaskGroup(of: Void.self) { group in
+            for worker in 0..<workers {
+                let session = observer.session(worker, tls: origin.tls)
+                group.addTask {
+                    while let index = board.claim(), !Task.isCancelled {
+                        let result = await Self.compare(paths[index], origin: origin, secret: secret, rules: rules, session: session)
+                        progress(board.store(result, at: index), paths.count)
+                    }
+                    await session.close()
+                }
+            }
+        }
+        return zip(paths, board.results).map { ParityOutcome(path: $0, result: $1 ?? .failed("cancelled")) }
+    }
+
+    /// The workers' shared cursor and results.
+    final class Board: Sendable {
+        private let next = Mutex(0)
+        private let stored: Mutex<[ParityResult?]>
+
+        init(count: Int) {
+            stored = Mutex([ParityResult?](repeating: nil, count: count))
+        }
+
+        /// The next page's index, or nil when none is left.
+        func claim() -> Int? {
+            let count = stored.withLock { $0.count }
+            return next.withLock { value -> Int? in
+                guard value < count else { return nil }
+                defer { value += 1 }
+                return value
+            }
+        }
+
+        /// Stores a result; returns how many are done.
+        func store(_ result: ParityResult, at index: Int) -> Int {
+            stored.withLock { all in
+                all[index] = result
+                return all.count(where: { $0 != nil })
+            }
+        }
+
+        var results: [ParityResult?] { stored.withLock { $0 } }
+    }
+
+    static func compare(_ path: String, origin: ProbeOrigin, secret: String, rules: ParityRules, session: ProbeSession) async -> ParityResult {
+        var answers: [ParityResponse] = []
+        for side in [SideHeader.Side.php, .swift, .php] {
+            switch await fetch(path, side: side, origin: origin, secret: secret, session: session) {
+            case .success(let answer): answers.append(answer)
+            case .failure(let failure): return .failed(failure.reason)
+            }
+        }
+        return Parity.compare(php: answers[0], swift: answers[1], phpAgain: answers[2], rules: rules)
+    }
+
+    struct FetchFailure: Error {
+        var reason: String
+    }
+
+    static func fetch(
+        _ path: String,
+        side: SideHeader.Side,
+        origin: ProbeOrigin,
+        secret: String,
+        session: ProbeSession
+    ) async -> Result<
+        ParityResponse, FetchFailure
+    > {
+        var attempt = 0
+        while true {
+            attempt += 1
+            do {
+                let answer = try await session.get(
+                    path,
+                    from: origin,
+                    userAgent: userAgent,
+                    extraHeaders: [(SideHeader.name, SideHeader.value(side, secret: secret))],
+                    keepsBody: true
+                )
+                return .success(
+                    ParityResponse(
+                        status: Int(answer.head.status.code),
+                        headers: answer.head.headers.map { ParityResponse.Header($0.name, $0.value) },
+                        body: answer.body,
+                        truncated: answer.truncated
+                    )
+                )
+            } catch {
+                let (kind, message) = HTTPObserver.classify(error)
+                // Once, as HTTP clients retry an idempotent request on a kept-alive connection the server closed.
+                if kind == .reset, attempt == 1 { continue }
+                return .failure(FetchFailure(reason: "\(side.rawValue) side: \(message)"))
+            }
+        }
+    }
+}

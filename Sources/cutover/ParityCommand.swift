@@ -1,0 +1,119 @@
+import ArgumentParser
+import CutoverCore
+import CutoverParity
+import CutoverProbe
+import CutoverStore
+import Foundation
+
+struct ParityCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "parity",
+        abstract: "Compare how Swift and PHP answer each page, through Apache.",
+        discussion: """
+            Fetches each page through the site URL as PHP, then Swift, then PHP again (the X-Cutover-Side \
+            header with the site's secret picks the side: the site's export must be live), GET only, and \
+            compares the Swift answer with PHP's field by field; fields that differ between the two PHP \
+            answers are noise. Pages on the probe's deny-list are never requested. Verdicts: same, \
+            different, noisy, error. Exits with status 3 when a page is not the same.
+            """
+    )
+
+    @OptionGroup var global: GlobalOptions
+    @OptionGroup var siteOptions: SiteOptions
+
+    @Argument(help: "URL paths to compare (default: every page that is not a static file or an include).")
+    var paths: [String] = []
+
+    @Option(name: .long, help: "Compare every page whose path starts with this prefix.")
+    var prefix: String?
+
+    @Option(name: .long, help: "Compare every page whose path matches this glob (*, ?, [...]).")
+    var glob: String?
+
+    @Option(name: .long, help: "Pages compared at once (1-1024).")
+    var concurrency = 8
+
+    @Option(name: .long, help: "Seconds before a request counts as timed out.")
+    var timeout: Double = 10
+
+    @Option(name: .long, help: "Bytes of each body compared.")
+    var bodyCap = 2 << 20
+
+    func run() async throws {
+        let selections = (paths.isEmpty ? 0 : 1) + (prefix == nil ? 0 : 1) + (glob == nil ? 0 : 1)
+        guard selections <= 1 else { throw ValidationError("give URL paths, --prefix or --glob (at most one of them)") }
+        guard timeout.isFinite, timeout > 0 else { throw ValidationError("--timeout must be a positive number of seconds") }
+        let configuration = ProbeConfiguration(concurrency: concurrency, timeout: .milliseconds(Int64(timeout * 1000)), bodyCap: bodyCap)
+        let problems = configuration.problems()
+        guard problems.isEmpty else { throw ValidationError(problems.joined(separator: "; ")) }
+        let database = try global.openDatabase()
+        let site = try await siteOptions.resolve(in: database)
+        let selection: URLSelection? = prefix.map { .prefix($0) } ?? glob.map { .glob($0) } ?? (paths.isEmpty ? nil : .paths(paths))
+        let siteID = site.id
+        let pages = try await database.blocking { try $0.plan.parityPages(siteID: siteID, selection) }
+        let secret = try await database.sites.sideSecret(site: site)
+        var rules = ParityRules()
+        rules.siteOrigin = site.publicURL
+        rules.maxBodyBytes = bodyCap
+        let line = ProgressLine()
+        let ordered = await ParityRunner(configuration: configuration).run(site: site, pages: pages, secret: secret, rules: rules) { done, total in
+            line.update("parity: \(done)/\(total)")
+        }
+        line.finish()
+        if global.json {
+            try Output.json(ordered.map(ParityView.init))
+        } else {
+            print(Self.text(ordered))
+        }
+        if ordered.contains(where: { $0.result?.verdict != .same }) { throw ExitCode(3) }
+    }
+
+    static func text(_ outcomes: [ParityOutcome]) -> String {
+        var counts: [String: Int] = [:]
+        var lines: [String] = []
+        for outcome in outcomes {
+            guard let result = outcome.result else {
+                counts["not compared", default: 0] += 1
+                lines.append("not compared  \(ConfigText.visible(outcome.path)): \(outcome.notCompared ?? "")")
+                continue
+            }
+            counts[result.verdict.rawValue, default: 0] += 1
+            guard result.verdict != .same else { continue }
+            lines.append("\(result.verdict.rawValue.padding(toLength: 13, withPad: " ", startingAt: 0)) \(ConfigText.visible(outcome.path))")
+            if let reason = result.reason { lines.append("    \(reason)") }
+            for difference in result.differences.prefix(10) {
+                let php = difference.php.map { "\"\(ConfigText.visible($0))\"" } ?? "(none)"
+                let swift = difference.swift.map { "\"\(ConfigText.visible($0))\"" } ?? "(none)"
+                lines.append("    \(ConfigText.visible(difference.field)): PHP \(php) | Swift \(swift)")
+            }
+            if result.differences.count > 10 { lines.append("    … and \(result.differences.count - 10) more") }
+        }
+        let summary = ["same", "different", "noisy", "error", "not compared"].compactMap { name in counts[name].map { "\($0) \(name)" } }
+        return (["parity: \(outcomes.count) pages: " + (summary.isEmpty ? "none" : summary.joined(separator: ", "))] + lines).joined(separator: "\n")
+    }
+}
+
+/// A page's parity in `--json`.
+struct ParityView: Encodable {
+    struct Difference: Encodable {
+        var field: String
+        var php: String?
+        var swift: String?
+    }
+
+    var path: String
+    var verdict: String
+    var reason: String?
+    var differences: [Difference]
+    var noise: [String]
+    var hidden: [String: Int]
+
+    init(_ outcome: ParityOutcome) {
+        path = outcome.path
+        verdict = outcome.result?.verdict.rawValue ?? "not-compared"
+        reason = outcome.result?.reason ?? outcome.notCompared
+        differences = (outcome.result?.differences ?? []).map { Difference(field: $0.field, php: $0.php, swift: $0.swift) }
+        noise = outcome.result?.noise ?? []
+        hidden = outcome.result?.hidden ?? [:]
+    }
+}

@@ -1,0 +1,128 @@
+import CutoverCore
+import CutoverParity
+import CutoverProbe
+import CutoverStore
+import CutoverTestSupport
+import Foundation
+import Testing
+
+/// Parity through a real Apache + mod_php and a Swift backend (#27.2): each page fetched as PHP,
+/// Swift and PHP again with the side header, compared field by field. The PHP page carries a
+/// random CSRF token, the time to the microsecond and a session cookie; its Swift twins differ
+/// in exactly one visible place, or not at all, or answer 404, a redirect, JSON, or too late.
+/// Only GETs reach either side, and never a deny-listed page.
+@Suite(.enabled(if: Integration.enabled, "needs apache2 and libapache2-mod-php (always runs when CI=true)"))
+struct ParityApacheTests {
+    /// The PHP page: a random token, the time, a session.
+    static func php(title: String) -> String {
+        """
+        <?php session_start(); header('Cache-Control: private, max-age=0'); $token = bin2hex(random_bytes(8)); ?>
+        <!DOCTYPE html><html><head><title>\(title)</title></head><body>
+        <h1>Welcome</h1><ul><li>one</li><li>two</li><li>three</li></ul>
+        <form id="login" method="post"><input type="hidden" name="csrf" value="<?= $token ?>"><input name="user"><input name="email"></form>
+        <footer>generated at <?= sprintf('%.6f', microtime(true)) ?></footer></body></html>
+        """
+    }
+
+    /// The Swift twin as the team wrote it: its own token and time, the same session cookie name.
+    static func twin(title: String = "Shop", form: String = #"<input name="user"><input name="email">"#) -> RecordingBackend.Page {
+        RecordingBackend.Page(
+            headers: [("Set-Cookie", "PHPSESSID=swift123; path=/"), ("Cache-Control", "private, max-age=0")],
+            body: """
+                <!DOCTYPE html>
+                <html><head><title>\(title)</title></head>
+                <body><h1>Welcome</h1><ul><li>one</li><li>two</li><li>three</li></ul>
+                <form id="login" method="post"><input type="hidden" name="csrf" value="swift-token">\(form)</form>
+                <footer>generated at 1700000000.123456</footer></body></html>
+                """
+        )
+    }
+
+    static let files = [
+        "same.php": php(title: "Shop"),
+        "title.php": php(title: "Shop"),
+        "input.php": php(title: "Shop"),
+        "gone.php": php(title: "Shop"),
+        "moved.php": php(title: "Shop"),
+        "json.php": php(title: "Shop"),
+        "slow.php": php(title: "Shop"),
+        "flipped.php": php(title: "Shop"),
+        "cron.php": "<?php echo 'cron ran';",
+        "index.php": "<?php echo '<html><head><title>', htmlspecialchars($_GET['page'] ?? 'home'), '</title></head><body>index</body></html>';",
+    ]
+
+    static let twins: [String: RecordingBackend.Page] = [
+        "/same.php": twin(),
+        "/title.php": twin(title: "Shop - new"),
+        "/input.php": twin(form: #"<input name="user">"#),
+        "/gone.php": RecordingBackend.Page(status: 404, body: "<html><body>not found</body></html>"),
+        "/moved.php": RecordingBackend.Page(status: 301, headers: [("Location", "/shop/")], body: ""),
+        "/json.php": RecordingBackend.Page(contentType: "application/json", body: #"{"title":"Shop"}"#),
+        "/slow.php": twin(),
+        "/flipped.php": twin(),
+        "/index.php": RecordingBackend.Page(body: "<html><head><title>about</title></head><body>index</body></html>"),
+    ]
+
+    @Test func eachPageIsComparedAsPHPSwiftAndPHPAgain() async throws {
+        let live = try await LiveSite(
+            files: Self.files,
+            directoryConfig: "AllowOverride All",
+            backendPages: Self.twins,
+            backendDelays: ["/slow.php": 6]
+        )
+        defer { Task { await live.shutdown() } }
+        try await live.crawl()
+        try await live.configure {
+            $0.pageKeys = [PageKey(script: "/index.php", key: "page")]
+            $0.probeSkip = ["/cron*"]
+        }
+        try await live.database.plan.flip(siteID: live.site.id, .paths(["/flipped.php"]), to: .swift, reason: "ported")
+        try await live.install(.vhost)
+        let secret = try await live.database.sites.sideSecret(site: live.site)
+
+        let paths = [
+            "/same.php", "/title.php", "/input.php", "/gone.php", "/moved.php", "/json.php", "/slow.php", "/flipped.php", "/cron.php",
+            "/index.php?page=about",
+        ]
+        let pages = try storeCall { try live.database.plan.parityPages(siteID: live.site.id, .paths(paths)) }
+        var rules = ParityRules()
+        rules.siteOrigin = live.site.publicURL
+        let configuration = ProbeConfiguration(concurrency: 4, timeout: .seconds(3))
+        let outcomes = await ParityRunner(configuration: configuration).run(site: live.site, pages: pages, secret: secret, rules: rules)
+        let by = Dictionary(uniqueKeysWithValues: outcomes.map { ($0.path, $0) })
+        func result(_ path: String) -> ParityResult? { by[path]?.result }
+
+        // Identical but for the token, the time and the session id: the same, with those as noise.
+        let same = try #require(result("/same.php"))
+        #expect(same.verdict == .same, "\(same.differences)")
+        #expect(same.noise.contains("html/body/form[@id=login]/input[@name=csrf]@value"), "\(same.noise)")
+        #expect(same.noise.contains("html/body/footer/text()"), "\(same.noise)")
+        // One visible change each: exactly that field.
+        #expect(result("/title.php")?.differences == [.init(field: "html/head/title/text()", php: "Shop", swift: "Shop - new")])
+        #expect(result("/input.php")?.differences.map(\.field) == ["html/body/form[@id=login]/input[@name=email]"])
+        #expect(result("/gone.php")?.verdict == .different && result("/gone.php")?.differences.first?.field == "status")
+        #expect(result("/moved.php")?.differences.map(\.field).starts(with: ["status", "location"]) == true)
+        #expect(result("/json.php")?.differences.map(\.field).first == "content-type")
+        // A backend slower than the timeout: an error that names the side.
+        #expect(
+            result("/slow.php")?.verdict == .error && result("/slow.php")?.reason?.hasPrefix("swift side:") == true,
+            "\(String(describing: result("/slow.php")))"
+        )
+        // A page already flipped is compared too: the header reaches PHP behind the flip.
+        #expect(result("/flipped.php")?.verdict == .same, "\(String(describing: result("/flipped.php")?.differences))")
+        // A query-identified page, by its query on both sides.
+        #expect(result("/index.php?page=about")?.verdict == .same, "\(String(describing: result("/index.php?page=about")?.differences))")
+        // The deny-list's page is listed, never requested.
+        #expect(by["/cron.php"]?.result == nil && by["/cron.php"]?.notCompared?.contains("deny-list") == true)
+
+        // Only GETs reached either side, never the deny-listed page; PHP thrice per page, Swift once.
+        let log = try String(contentsOfFile: live.apache.workDirectory.appending("access.log"), encoding: .utf8)
+        let requestLines = log.split(separator: "\n").compactMap { line in line.split(separator: "\"").dropFirst().first }
+        #expect(!requestLines.isEmpty && requestLines.allSatisfy { $0.hasPrefix("GET ") }, "\(requestLines.filter { !$0.hasPrefix("GET ") })")
+        #expect(!requestLines.contains { $0.contains("/cron.php") })
+        #expect(live.backend.requestMethods.allSatisfy { $0 == "GET" })
+        #expect(!live.backend.requestTargets.contains { $0.hasPrefix("/cron") })
+        #expect(live.backend.requestTargets.filter { $0 == "/same.php" }.count == 1)
+        #expect(requestLines.filter { $0.hasPrefix("GET /same.php ") }.count == 3)
+    }
+}
