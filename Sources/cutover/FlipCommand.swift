@@ -26,14 +26,7 @@ struct FlipCommand: AsyncParsableCommand {
     @OptionGroup var global: GlobalOptions
     @OptionGroup var siteOptions: SiteOptions
 
-    @Argument(help: "URL paths to flip, e.g. /page-1.php or '/old page.php'.")
-    var paths: [String] = []
-
-    @Option(name: .long, help: "Flip every page whose path starts with this prefix.")
-    var prefix: String?
-
-    @Option(name: .long, help: "Flip every page whose path matches this glob (*, ?, [...]).")
-    var glob: String?
+    @OptionGroup var pages: PageSelectionOptions
 
     @Option(name: .customLong("to"), help: "New owner: swift, or php to roll back.")
     var target: FlipTarget
@@ -49,15 +42,14 @@ struct FlipCommand: AsyncParsableCommand {
     var force = false
 
     func validate() throws {
-        let selections = (paths.isEmpty ? 0 : 1) + (prefix == nil ? 0 : 1) + (glob == nil ? 0 : 1)
-        guard selections == 1 else { throw ValidationError("give URL paths, --prefix or --glob (exactly one of them)") }
+        guard pages.given == 1 else { throw ValidationError("give URL paths, --prefix or --glob (exactly one of them)") }
         if redirectTo != nil, to != .swift { throw ValidationError("--redirect-to goes with --to swift") }
     }
 
     func run() async throws {
         let database = try global.openDatabase()
         let site = try await siteOptions.resolve(in: database)
-        let selection: URLSelection = prefix.map { .prefix($0) } ?? glob.map { .glob($0) } ?? .paths(paths)
+        guard let selection = pages.selection else { throw ValidationError("give URL paths, --prefix or --glob") }
         let actor = ProcessInfo.processInfo.environment["USER"].map { "cli:\($0)" } ?? "cli"
         let result = try await database.plan.flip(
             siteID: site.id,

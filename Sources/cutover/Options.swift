@@ -102,3 +102,21 @@ func absolutePath(_ path: String) -> String {
     if expanded.hasPrefix("/") { return URL(fileURLWithPath: expanded).standardizedFileURL.path }
     return URL(fileURLWithPath: FileManager.default.currentDirectoryPath).appendingPathComponent(expanded).standardizedFileURL.path
 }
+
+/// Which pages a command works on: URL paths, a prefix or a glob (`flip`, `parity`).
+struct PageSelectionOptions: ParsableArguments {
+    @Argument(help: "URL paths, e.g. /page-1.php or '/old page.php'.")
+    var paths: [String] = []
+
+    @Option(name: .long, help: "Every page whose path starts with this prefix.")
+    var prefix: String?
+
+    @Option(name: .long, help: "Every page whose path matches this glob (*, ?, [...]).")
+    var glob: String?
+
+    /// How many of the three forms were given.
+    var given: Int { (paths.isEmpty ? 0 : 1) + (prefix == nil ? 0 : 1) + (glob == nil ? 0 : 1) }
+
+    /// The selection given; nil when none is.
+    var selection: URLSelection? { prefix.map { .prefix($0) } ?? glob.map { .glob($0) } ?? (paths.isEmpty ? nil : .paths(paths)) }
+}

@@ -21,14 +21,8 @@ struct ParityCommand: AsyncParsableCommand {
     @OptionGroup var global: GlobalOptions
     @OptionGroup var siteOptions: SiteOptions
 
-    @Argument(help: "URL paths to compare (default: every page that is not a static file or an include).")
-    var paths: [String] = []
-
-    @Option(name: .long, help: "Compare every page whose path starts with this prefix.")
-    var prefix: String?
-
-    @Option(name: .long, help: "Compare every page whose path matches this glob (*, ?, [...]).")
-    var glob: String?
+    /// None given: every page that is not a static file or an include.
+    @OptionGroup var pages: PageSelectionOptions
 
     @Option(name: .long, help: "Pages compared at once (1-1024).")
     var concurrency = 8
@@ -40,23 +34,22 @@ struct ParityCommand: AsyncParsableCommand {
     var bodyCap = 2 << 20
 
     func run() async throws {
-        let selections = (paths.isEmpty ? 0 : 1) + (prefix == nil ? 0 : 1) + (glob == nil ? 0 : 1)
-        guard selections <= 1 else { throw ValidationError("give URL paths, --prefix or --glob (at most one of them)") }
+        guard pages.given <= 1 else { throw ValidationError("give URL paths, --prefix or --glob (at most one of them)") }
         guard timeout.isFinite, timeout > 0 else { throw ValidationError("--timeout must be a positive number of seconds") }
         let configuration = ProbeConfiguration(concurrency: concurrency, timeout: .milliseconds(Int64(timeout * 1000)), bodyCap: bodyCap)
         let problems = configuration.problems()
         guard problems.isEmpty else { throw ValidationError(problems.joined(separator: "; ")) }
         let database = try global.openDatabase()
         let site = try await siteOptions.resolve(in: database)
-        let selection: URLSelection? = prefix.map { .prefix($0) } ?? glob.map { .glob($0) } ?? (paths.isEmpty ? nil : .paths(paths))
+        let selection = pages.selection
         let siteID = site.id
-        let pages = try await database.blocking { try $0.plan.parityPages(siteID: siteID, selection) }
+        let records = try await database.blocking { try $0.plan.parityPages(siteID: siteID, selection) }
         let secret = try await database.sites.sideSecret(site: site)
         var rules = ParityRules()
         rules.siteOrigin = site.publicURL
         rules.maxBodyBytes = bodyCap
         let line = ProgressLine()
-        let ordered = await ParityRunner(configuration: configuration).run(site: site, pages: pages, secret: secret, rules: rules) { done, total in
+        let ordered = await ParityRunner(configuration: configuration).run(site: site, pages: records, secret: secret, rules: rules) { done, total in
             line.update("parity: \(done)/\(total)")
         }
         line.finish()

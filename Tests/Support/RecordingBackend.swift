@@ -133,7 +133,8 @@ public final class RecordingBackend: @unchecked Sendable {
                     if !keepAlive { done.whenComplete { [context] _ in context.close(promise: nil) } }
                 }
                 if let delay = delays[path] {
-                    context.eventLoop.scheduleTask(in: .milliseconds(Int64(delay * 1000))) { answer() }
+                    // On the channel's loop already: the answer runs there later, no Sendable hop needed.
+                    context.eventLoop.assumeIsolated().scheduleTask(in: .milliseconds(Int64(delay * 1000))) { answer() }
                 } else {
                     answer()
                 }
