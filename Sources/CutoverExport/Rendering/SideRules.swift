@@ -6,8 +6,9 @@ import CutoverCore
 /// A request naming Swift is proxied by the first rule, before redirects and flips. A request
 /// naming PHP must pass every Cutover rule by, and only those: the app's own rules (a front
 /// controller) still answer it, so a `[L]` that would end all rewriting is not enough. Each other
-/// Cutover rule ends with one condition that fails for it; placed last, it is evaluated only when
-/// the rule would otherwise apply, and `-z` skips the digest for requests without the header.
+/// Cutover rule gets one condition that fails for it, after the rule's own tests (so it is
+/// evaluated only when the rule would otherwise apply) and before its path capture (see
+/// `guarded`); `-z` skips the digest for requests without the header.
 /// `req_novary` reads the header without adding it to `Vary`, which would change how caches
 /// store every proxied page.
 struct SideRules {
@@ -23,12 +24,7 @@ struct SideRules {
     }
 
     /// Lowercase hex SHA-1, as Apache's `sha1()` writes it.
-    static func digest(_ value: String) -> String {
-        Insecure.SHA1.hash(data: Array(value.utf8)).map { byte in
-            let hex = Array("0123456789abcdef".utf8)
-            return String(decoding: [hex[Int(byte >> 4)], hex[Int(byte & 0x0F)]], as: UTF8.self)
-        }.joined()
-    }
+    static func digest(_ value: String) -> String { Hex.encode(Insecure.SHA1.hash(data: Array(value.utf8))) }
 
     static let header = "req_novary('\(SideHeader.name)')"
 
