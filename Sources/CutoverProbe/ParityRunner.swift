@@ -86,17 +86,18 @@ package final class ParityRunner: Sendable {
 
     /// The workers' shared cursor and results.
     final class Board: Sendable {
+        private let count: Int
         private let next = Mutex(0)
         private let stored: Mutex<[ParityResult?]>
 
         init(count: Int) {
+            self.count = count
             stored = Mutex([ParityResult?](repeating: nil, count: count))
         }
 
         /// The next page's index, or nil when none is left.
         func claim() -> Int? {
-            let count = stored.withLock { $0.count }
-            return next.withLock { value -> Int? in
+            next.withLock { value -> Int? in
                 guard value < count else { return nil }
                 defer { value += 1 }
                 return value
@@ -118,7 +119,17 @@ package final class ParityRunner: Sendable {
         var answers: [ParityResponse] = []
         for side in [SideHeader.Side.php, .swift, .php] {
             switch await fetch(path, side: side, origin: origin, secret: secret, session: session) {
-            case .success(let answer): answers.append(answer)
+            case .success(let answer):
+                // Without a live export that honours the header, both "sides" are one: every page
+                // would compare as the same. The owner marker says who really answered.
+                let proxied = answer.values("X-Cutover-Handler").first == "proxy-server"
+                guard proxied == (side == .swift) else {
+                    return .failed(
+                        "\(side.rawValue) side not reached (answered by \(answer.values("X-Cutover-Handler").first ?? "an unmarked handler")): "
+                            + "is an export of this site with the side header live? (cutover install)"
+                    )
+                }
+                answers.append(answer)
             case .failure(let failure): return .failed(failure.reason)
             }
         }

@@ -77,8 +77,14 @@ struct ParityApacheTests {
             $0.probeSkip = ["/cron*"]
         }
         try await live.database.plan.flip(siteID: live.site.id, .paths(["/flipped.php"]), to: .swift, reason: "ported")
-        try await live.install(.vhost)
         let secret = try await live.database.sites.sideSecret(site: live.site)
+        // Before an export with the side header is live, both "sides" are PHP: an error, not "same".
+        let early = try storeCall { try live.database.plan.parityPages(siteID: live.site.id, .paths(["/same.php"])) }
+        let unexported = await ParityRunner(configuration: ProbeConfiguration(timeout: .seconds(3)))
+            .run(site: live.site, pages: early, secret: secret, rules: ParityRules())
+        #expect(unexported.first?.result?.verdict == .error, "\(unexported)")
+        #expect(unexported.first?.result?.reason?.contains("swift side not reached") == true)
+        try await live.install(.vhost)
 
         let paths = [
             "/same.php", "/title.php", "/input.php", "/gone.php", "/moved.php", "/json.php", "/slow.php", "/flipped.php", "/cron.php",
@@ -123,6 +129,6 @@ struct ParityApacheTests {
         #expect(live.backend.requestMethods.allSatisfy { $0 == "GET" })
         #expect(!live.backend.requestTargets.contains { $0.hasPrefix("/cron") })
         #expect(live.backend.requestTargets.filter { $0 == "/same.php" }.count == 1)
-        #expect(requestLines.filter { $0.hasPrefix("GET /same.php ") }.count == 3)
+        #expect(requestLines.filter { $0.hasPrefix("GET /same.php ") }.count == 3 + 2, "3 live, 2 before the export")
     }
 }
