@@ -42,7 +42,10 @@ export async function renderURLDetail(main, { app, args, signal }) {
       fact('Planned owner', url.plannedOwner ?? '—'),
       fact('Expected owner', url.expectedOwner),
       fact('Observed owner', url.observedOwner ? `${url.observedOwner}${url.observedSource === 'guessed' ? ' (guessed)' : ''}` : 'not probed'),
-      fact('Ready to flip', url.readyToFlip ? 'yes: the Swift app answers this path' : 'no'),
+      fact('Ready to flip', url.readyToFlip ? 'yes: the Swift app answers this path and parity is the same'
+        : url.swiftAnswers ? (url.parity ? `no: the Swift app answers, but parity is ${url.parity}` : 'the Swift app answers; not compared yet (cutover parity)')
+          : 'no'),
+      fact('Parity', url.parity ?? 'not compared'),
       fact('Drift', url.drift ? 'yes' : 'no'),
       fact('File', url.filePath ?? '—'),
       fact('Size', url.size == null ? '—' : `${number(url.size)} bytes`),

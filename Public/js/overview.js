@@ -94,7 +94,7 @@ export async function renderOverview(main, { app, signal }) {
       h('h2', { id: 'runs-heading' }, 'Runs'),
       h('dl', {},
         h('dt', {}, 'Last crawl'), h('dd', {}, runText(stats.lastCrawl, (run) => `${number(run.filesSeen)} files, +${run.urlsAdded} / ~${run.urlsChanged} / −${run.urlsRemoved} URLs`)),
-        h('dt', {}, 'Last probe'), h('dd', {}, runText(stats.lastProbe, (run) => `${number(run.urlCount)} URLs, ${run.driftCount} drift, ${run.errorCount} errors, ${run.readyCount} ready to flip`)),
+        h('dt', {}, 'Last probe'), h('dd', {}, runText(stats.lastProbe, (run) => `${number(run.urlCount)} URLs, ${run.driftCount} drift, ${run.errorCount} errors, ${run.readyCount} answered by Swift`)),
         h('dt', {}, 'Schedule'), h('dd', {}, info.crawlEvery ? `crawl and probe every ${info.crawlEvery}` : 'not scheduled (set “crawl every” under Sites)'),
         h('dt', {}, 'Last scheduled run'), h('dd', {}, info.lastRun ? `${when(info.lastRun)} (${relative(info.lastRun)})` : '—'),
         h('dt', {}, 'Next scheduled run'), h('dd', {}, info.nextRun ? `${when(info.nextRun)} (${relative(info.nextRun)})` : '—'),

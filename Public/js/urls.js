@@ -5,7 +5,21 @@ import { field, h, number, replace, select } from './dom.js';
 
 const ownerOptions = [['', 'any'], ['php', 'PHP'], ['swift', 'Swift'], ['static', 'static']];
 const yesNo = [['', 'any'], ['true', 'yes'], ['false', 'no']];
-const filterNames = ['owner', 'planned', 'observed', 'drift', 'ready', 'include', 'minHits', 'prefix', 'q', 'sort', 'order'];
+const parityOptions = [['', 'any'], ['same', 'same'], ['different', 'different'], ['noisy', 'noisy'], ['error', 'error'], ['not-compared', 'not compared']];
+
+/** Ready to flip: Swift answers and parity is the same; answering alone is "answers, not compared". */
+export function readiness(url) {
+  if (url.readyToFlip) return h('span', { class: 'tag ready' }, 'ready');
+  if (url.swiftAnswers && !url.parity) return h('span', { class: 'tag', title: 'the Swift app answers; no parity run compared it yet' }, 'answers, not compared');
+  return '—';
+}
+
+/** A parity verdict as a tag ("—" before any run compared the page). */
+export function parityTag(verdict) {
+  if (!verdict) return '—';
+  return h('span', { class: `tag parity-${verdict === 'same' ? 'same' : 'other'}` }, verdict);
+}
+const filterNames = ['owner', 'planned', 'observed', 'drift', 'ready', 'parity', 'include', 'minHits', 'prefix', 'q', 'sort', 'order'];
 
 export async function renderURLs(main, { app, params, signal }) {
   const site = app.site;
@@ -60,7 +74,8 @@ export async function renderURLs(main, { app, params, signal }) {
       h('td', {}, url.observedOwner ? [ownerTag(url.observedOwner), url.observedSource === 'guessed' ? h('small', { title: 'no marker header: guessed from the response' }, ' guessed') : null] : '—'),
       h('td', { class: 'num' }, url.lastStatus ?? (url.lastError ? h('span', { class: 'error', title: url.lastError }, 'error') : '—')),
       h('td', { class: 'num' }, url.lastLatencyMs == null ? '—' : `${Number(url.lastLatencyMs).toFixed(1)} ms`),
-      h('td', {}, url.readyToFlip ? h('span', { class: 'tag ready' }, 'ready') : '—'),
+      h('td', {}, readiness(url)),
+      h('td', {}, parityTag(url.parity)),
       h('td', {}, url.drift ? h('span', { class: 'tag bad' }, 'drift') : ''),
       h('td', { class: 'num', title: url.lastSeen ? `last request ${url.lastSeen}` : 'not in the imported logs' }, url.hits == null ? '—' : number(url.hits)),
     );
@@ -76,7 +91,7 @@ export async function renderURLs(main, { app, params, signal }) {
         h('caption', {}, `${number(page.total)} URLs match${from ? `; showing ${number(from)}–${number(from + page.items.length - 1)}` : ''}`),
         h('thead', {}, h('tr', {},
           h('th', { scope: 'col' }, h('span', { class: 'visually-hidden' }, 'Select')),
-          ['Path', 'Owner', 'Planned', 'Observed', 'Status', 'Latency', 'Ready to flip', 'Drift', 'Hits'].map((name) => h('th', { scope: 'col' }, name)))),
+          ['Path', 'Owner', 'Planned', 'Observed', 'Status', 'Latency', 'Ready to flip', 'Parity', 'Drift', 'Hits'].map((name) => h('th', { scope: 'col' }, name)))),
         h('tbody', {}, rows)))
       : h('p', { class: 'empty' }, after ? 'No more URLs after this page.' : page.total === 0 && !Object.values(filters).some(Boolean)
         ? 'No URLs yet. Run a crawl from the Overview to fill the inventory.'
@@ -99,6 +114,7 @@ function filterForm(app, filters) {
     field('Observed', select('observed', ownerOptions, filters.observed)),
     field('Drift', select('drift', yesNo, filters.drift)),
     field('Ready to flip', select('ready', yesNo, filters.ready)),
+    field('Parity', select('parity', parityOptions, filters.parity)),
     field('Include file', select('include', yesNo, filters.include)),
     field('Sort by', select('sort', [['', 'path'], ['owner', 'owner'], ['status', 'status'], ['latency', 'latency'], ['hits', 'hits'], ['lastSeen', 'last request']], filters.sort)),
     field('Min. hits', h('input', { name: 'minHits', type: 'number', min: '0', value: filters.minHits, placeholder: 'any' })),

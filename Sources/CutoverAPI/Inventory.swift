@@ -75,11 +75,13 @@ extension Components.Schemas.Url {
             observedOwner: entry.observedOwner.map(Components.Schemas.Owner.init),
             observedSource: entry.observedSource.map(Components.Schemas.OwnerSource.init),
             owner: .init(entry.owner),
+            parity: entry.parity.map(Components.Schemas.ParityVerdict.init),
             path: entry.path,
             plannedOwner: entry.plannedOwner.map(Components.Schemas.Owner.init),
             readyToFlip: entry.readyToFlip,
             redirectTo: entry.redirectTo,
-            size: entry.size.map(Int.init)
+            size: entry.size.map(Int.init),
+            swiftAnswers: entry.swiftAnswers
         )
     }
 

@@ -96,3 +96,15 @@ extension Components.Schemas.PageKey {
 extension Components.Schemas.PathAlias {
     package init(_ alias: PathAlias) { self.init(directory: alias.directory, urlPath: alias.urlPath) }
 }
+
+extension Components.Schemas.ParityVerdict {
+    package init(_ verdict: PageParity) {
+        switch verdict {
+        case .same: self = .same
+        case .different: self = .different
+        case .noisy: self = .noisy
+        case .error: self = .error
+        case .notCompared: self = .notCompared
+        }
+    }
+}

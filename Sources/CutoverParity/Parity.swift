@@ -25,6 +25,10 @@ public struct ParityRules: Sendable, Hashable {
     /// `noisyMinimum` of them) is too noisy to judge.
     public var noisyShare = 0.2
     public var noisyMinimum = 5
+    /// A field that is noise on at least this share of a run's compared pages, and on at least
+    /// `siteNoiseMinimum` of them (a CSRF input, a footer timestamp), is noise on every page.
+    public var siteNoiseShare = 0.2
+    public var siteNoiseMinimum = 5
 
     public init() {}
 }
@@ -77,8 +81,38 @@ public struct ParityResult: Sendable, Hashable {
     /// Why the verdict is `error` or `noisy`.
     public var reason: String?
 
+    public init(
+        verdict: ParityVerdict,
+        differences: [ParityDifference],
+        noise: [String],
+        hidden: [String: Int],
+        fields: Int,
+        reason: String?
+    ) {
+        self.verdict = verdict
+        self.differences = differences
+        self.noise = noise
+        self.hidden = hidden
+        self.fields = fields
+        self.reason = reason
+    }
+
     public static func failed(_ reason: String) -> ParityResult {
         ParityResult(verdict: .error, differences: [], noise: [], hidden: [:], fields: 0, reason: reason)
+    }
+
+    /// This result with `siteNoise` (from `Parity.siteNoise`) held as noise too: a difference in
+    /// one of its fields moves to the noise, and a page left without differences is the same.
+    /// Status, `Location` and `Content-Type` always count.
+    public func applyingSiteNoise(_ siteNoise: Set<String>) -> ParityResult {
+        guard verdict == .different, !siteNoise.isEmpty else { return self }
+        var changed = self
+        let moved = differences.filter { siteNoise.contains($0.field) && !Parity.alwaysCompared.contains($0.field) }
+        guard !moved.isEmpty else { return self }
+        changed.differences.removeAll { siteNoise.contains($0.field) && !Parity.alwaysCompared.contains($0.field) }
+        changed.noise = Set(noise).union(moved.map(\.field)).sorted()
+        if changed.differences.isEmpty { changed.verdict = .same }
+        return changed
     }
 }
 
@@ -100,8 +134,7 @@ public enum Parity {
             noise = comparer.differences(php, phpAgain).differences.map(\.field)
         }
         let noiseSet = Set(noise).union(siteNoise)
-        // Status and content type always count: a redirect or a 404 is never noise.
-        let always: Set<String> = ["status", "location", "content-type"]
+        let always = alwaysCompared
         raw = raw.filter { always.contains($0.field) || !noiseSet.contains($0.field) }
         var hidden: [String: Int] = [:]
         let kept = raw.filter { difference in
@@ -130,6 +163,22 @@ public enum Parity {
         }
         return result
     }
+
+    /// The fields that were noise on enough of `results`' compared pages (those not in error) to
+    /// be noise on every page: on at least `rules.siteNoiseShare` of them and at least
+    /// `rules.siteNoiseMinimum`.
+    public static func siteNoise(_ results: [ParityResult], rules: ParityRules = ParityRules()) -> Set<String> {
+        let compared = results.filter { $0.verdict != .error }
+        var pages: [String: Int] = [:]
+        for result in compared {
+            for field in Set(result.noise) { pages[field, default: 0] += 1 }
+        }
+        let needed = max(Double(rules.siteNoiseMinimum), rules.siteNoiseShare * Double(compared.count))
+        return Set(pages.filter { Double($0.value) >= needed }.keys)
+    }
+
+    /// Fields that always count: a redirect, a 404 or another media type is never noise.
+    static let alwaysCompared: Set<String> = ["status", "location", "content-type"]
 
     private static func with(_ result: ParityResult, _ verdict: ParityVerdict, reason: String? = nil) -> ParityResult {
         var changed = result

@@ -9,6 +9,9 @@ package struct ParityOutcome: Sendable {
     /// Nil when the page was not requested (`notCompared` says why).
     package var result: ParityResult?
     package var notCompared: String?
+    /// SHA-256 of each side's body as read (up to the cap), hex; nil when the side was not read.
+    package var phpHash: String? = nil
+    package var swiftHash: String? = nil
 }
 
 /// Parity through Apache (#27.2): each page is fetched through the site's public URL as **PHP,
@@ -74,25 +77,27 @@ package final class ParityRunner: Sendable {
                 let session = observer.session(worker, tls: origin.tls)
                 group.addTask {
                     while let index = board.claim(), !Task.isCancelled {
-                        let result = await Self.compare(paths[index], origin: origin, secret: secret, rules: rules, session: session)
-                        progress(board.store(result, at: index), paths.count)
+                        let compared = await Self.compare(paths[index], origin: origin, secret: secret, rules: rules, session: session)
+                        progress(board.store(compared, at: index), paths.count)
                     }
                     await session.close()
                 }
             }
         }
-        return zip(paths, board.results).map { ParityOutcome(path: $0, result: $1 ?? .failed("cancelled")) }
+        return zip(paths, board.results).map { path, compared in
+            ParityOutcome(path: path, result: compared?.result ?? .failed("cancelled"), phpHash: compared?.phpHash, swiftHash: compared?.swiftHash)
+        }
     }
 
     /// The workers' shared cursor and results.
     final class Board: Sendable {
         private let count: Int
         private let next = Mutex(0)
-        private let stored: Mutex<[ParityResult?]>
+        private let stored: Mutex<[Compared?]>
 
         init(count: Int) {
             self.count = count
-            stored = Mutex([ParityResult?](repeating: nil, count: count))
+            stored = Mutex([Compared?](repeating: nil, count: count))
         }
 
         /// The next page's index, or nil when none is left.
@@ -105,35 +110,51 @@ package final class ParityRunner: Sendable {
         }
 
         /// Stores a result; returns how many are done.
-        func store(_ result: ParityResult, at index: Int) -> Int {
+        func store(_ result: Compared, at index: Int) -> Int {
             stored.withLock { all in
                 all[index] = result
                 return all.count(where: { $0 != nil })
             }
         }
 
-        var results: [ParityResult?] { stored.withLock { $0 } }
+        var results: [Compared?] { stored.withLock { $0 } }
     }
 
-    static func compare(_ path: String, origin: ProbeOrigin, secret: String, rules: ParityRules, session: ProbeSession) async -> ParityResult {
+    /// One page's comparison and the hashes of the bodies it read.
+    struct Compared: Sendable {
+        var result: ParityResult
+        var phpHash: String?
+        var swiftHash: String?
+    }
+
+    static func compare(_ path: String, origin: ProbeOrigin, secret: String, rules: ParityRules, session: ProbeSession) async -> Compared {
         var answers: [ParityResponse] = []
+        var hashes: [String] = []
         for side in [SideHeader.Side.php, .swift, .php] {
             switch await fetch(path, side: side, origin: origin, secret: secret, session: session) {
-            case .success(let answer):
+            case .success(let (answer, hash)):
                 // Without a live export that honours the header, both "sides" are one: every page
                 // would compare as the same. The owner marker says who really answered.
                 let proxied = answer.values("X-Cutover-Handler").first == "proxy-server"
                 guard proxied == (side == .swift) else {
-                    return .failed(
-                        "\(side.rawValue) side not reached (answered by \(answer.values("X-Cutover-Handler").first ?? "an unmarked handler")): "
-                            + "is an export of this site with the side header live? (cutover install)"
+                    return Compared(
+                        result: .failed(
+                            "\(side.rawValue) side not reached (answered by \(answer.values("X-Cutover-Handler").first ?? "an unmarked handler")): "
+                                + "is an export of this site with the side header live? (cutover install)"
+                        )
                     )
                 }
                 answers.append(answer)
-            case .failure(let failure): return .failed(failure.reason)
+                hashes.append(hash)
+            case .failure(let failure):
+                return Compared(result: .failed(failure.reason), phpHash: hashes.first, swiftHash: hashes.count > 1 ? hashes[1] : nil)
             }
         }
-        return Parity.compare(php: answers[0], swift: answers[1], phpAgain: answers[2], rules: rules)
+        return Compared(
+            result: Parity.compare(php: answers[0], swift: answers[1], phpAgain: answers[2], rules: rules),
+            phpHash: hashes[0],
+            swiftHash: hashes[1]
+        )
     }
 
     struct FetchFailure: Error {
@@ -146,9 +167,7 @@ package final class ParityRunner: Sendable {
         origin: ProbeOrigin,
         secret: String,
         session: ProbeSession
-    ) async -> Result<
-        ParityResponse, FetchFailure
-    > {
+    ) async -> Result<(ParityResponse, String), FetchFailure> {
         var attempt = 0
         while true {
             attempt += 1
@@ -160,14 +179,13 @@ package final class ParityRunner: Sendable {
                     extraHeaders: [(SideHeader.name, SideHeader.value(side, secret: secret))],
                     keepsBody: true
                 )
-                return .success(
-                    ParityResponse(
-                        status: Int(answer.head.status.code),
-                        headers: answer.head.headers.map { ParityResponse.Header($0.name, $0.value) },
-                        body: answer.body,
-                        truncated: answer.truncated
-                    )
+                let response = ParityResponse(
+                    status: Int(answer.head.status.code),
+                    headers: answer.head.headers.map { ParityResponse.Header($0.name, $0.value) },
+                    body: answer.body,
+                    truncated: answer.truncated
                 )
+                return .success((response, answer.hash))
             } catch {
                 let (kind, message) = HTTPObserver.classify(error)
                 // Once, as HTTP clients retry an idempotent request on a kept-alive connection the server closed.

@@ -73,6 +73,7 @@ extension JSONWriter {
         let planned = try row.owner(.plannedOwner)
         let observed = try row.owner(.observedOwner)
         let source = try row.ownerSource(.observedSource)
+        let parity = try row.parity()
         raw("{")
         var first = true
         if let value = row.text(.contentHash) {
@@ -134,6 +135,10 @@ extension JSONWriter {
         }
         key("owner", first: &first)
         self.owner(owner)
+        if let parity {
+            key("parity", first: &first)
+            string(parity.rawValue)
+        }
         key("path", first: &first)
         if let value = row.text(.path) { string(value) } else { raw("null") }
         if let planned {
@@ -141,7 +146,7 @@ extension JSONWriter {
             self.owner(planned)
         }
         key("readyToFlip", first: &first)
-        bool(row.bool(.readyToFlip))
+        bool(URLEntry.isReadyToFlip(swiftAnswers: row.bool(.readyToFlip), parity: parity))
         if let value = row.text(.redirectTo) {
             key("redirectTo", first: &first)
             string(value)
@@ -150,6 +155,8 @@ extension JSONWriter {
             key("size", first: &first)
             int(row.int64(.size))
         }
+        key("swiftAnswers", first: &first)
+        bool(row.bool(.readyToFlip))
         raw("}")
     }
 

@@ -23,6 +23,16 @@ struct URLsController {
             query.plannedOwner = try parameters.owner("planned")
             query.observedOwner = try parameters.owner("observed")
             query.readyToFlip = try parameters.bool("ready")
+            if let parity = parameters.text("parity") {
+                guard let verdict = PageParity(rawValue: parity) else {
+                    throw APIError(
+                        .unprocessableContent,
+                        "invalid",
+                        "'parity' must be one of \(PageParity.allCases.map(\.rawValue).joined(separator: ", "))"
+                    )
+                }
+                query.parity = verdict
+            }
             query.include = try parameters.bool("include")
             if parameters.text("minHits") != nil {
                 query.minHits = try parameters.int("minHits", default: 0, range: 0...Int(Int32.max))
@@ -86,7 +96,8 @@ struct URLsController {
                     reason: input.reason ?? "",
                     actor: "api",
                     redirectTo: input.redirectTo,
-                    force: input.force ?? false
+                    force: input.force ?? false,
+                    requireParity: input.requireParity ?? false
                 )
             )
         }

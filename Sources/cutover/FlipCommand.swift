@@ -20,6 +20,7 @@ struct FlipCommand: AsyncParsableCommand {
             Examples: cutover flip /page-1.php --to swift --reason "rewritten in Swift"
                       cutover flip --prefix /blog/ --to swift
                       cutover flip --glob '/shop/*.php' --to php --reason "roll back"
+                      cutover flip --prefix /blog/ --to swift --require-parity
             """
     )
 
@@ -38,8 +39,15 @@ struct FlipCommand: AsyncParsableCommand {
     @Option(name: .long, help: "The page moves: Apache answers its old URL with a 301 to this path.")
     var redirectTo: String?
 
-    @Flag(name: .long, help: "Allow a route prefix that covers the whole site, the front controller or static files (needs --reason).")
+    @Flag(
+        name: .long,
+        help:
+            "Allow a route prefix that covers the whole site, the front controller or static files; with --require-parity, flip pages whose parity is not same (needs --reason; the history records it)."
+    )
     var force = false
+
+    @Flag(name: .long, help: "Refuse pages whose latest parity verdict is not same (cutover parity), naming them.")
+    var requireParity = false
 
     func validate() throws {
         guard pages.given == 1 else { throw ValidationError("give URL paths, --prefix or --glob (exactly one of them)") }
@@ -58,7 +66,8 @@ struct FlipCommand: AsyncParsableCommand {
             reason: reason,
             actor: actor,
             redirectTo: redirectTo,
-            force: force
+            force: force,
+            requireParity: requireParity
         )
         if global.json {
             try Output.json(FlipResultView(result))

@@ -44,24 +44,25 @@ struct ParityCommand: AsyncParsableCommand {
         let selection = pages.selection
         let siteID = site.id
         let records = try await database.blocking { try $0.plan.parityPages(siteID: siteID, selection) }
-        let secret = try await database.sites.sideSecret(site: site)
         var rules = ParityRules()
         rules.siteOrigin = site.publicURL
         rules.maxBodyBytes = bodyCap
         let line = ProgressLine()
-        let ordered = await ParityRunner(configuration: configuration).run(site: site, pages: records, secret: secret, rules: rules) { done, total in
+        let check = ParityCheck(database: database, configuration: configuration, logger: global.logger("cutover.parity"))
+        let report = try await check.check(site: site, pages: records, rules: rules) { done, total in
             line.update("parity: \(done)/\(total)")
         }
         line.finish()
+        let ordered = report.outcomes
         if global.json {
             try Output.json(ordered.map(ParityView.init))
         } else {
-            print(Self.text(ordered))
+            print(Self.text(ordered, run: report.run))
         }
         if ordered.contains(where: { $0.result?.verdict != .same }) { throw ExitCode(3) }
     }
 
-    static func text(_ outcomes: [ParityOutcome]) -> String {
+    static func text(_ outcomes: [ParityOutcome], run: ParityRunRecord) -> String {
         var counts: [String: Int] = [:]
         var lines: [String] = []
         for outcome in outcomes {
@@ -82,7 +83,13 @@ struct ParityCommand: AsyncParsableCommand {
             if result.differences.count > 10 { lines.append("    … and \(result.differences.count - 10) more") }
         }
         let summary = ["same", "different", "noisy", "error", "not compared"].compactMap { name in counts[name].map { "\($0) \(name)" } }
-        return (["parity: \(outcomes.count) pages: " + (summary.isEmpty ? "none" : summary.joined(separator: ", "))] + lines).joined(separator: "\n")
+        var head = ["parity run #\(run.id ?? 0): \(outcomes.count) pages: " + (summary.isEmpty ? "none" : summary.joined(separator: ", "))]
+        if !run.siteNoise.isEmpty {
+            head.append(
+                "noise on every page (it changed by itself on enough pages): " + run.siteNoise.map { ConfigText.visible($0) }.joined(separator: ", ")
+            )
+        }
+        return (head + lines).joined(separator: "\n")
     }
 }
 

@@ -84,7 +84,7 @@ struct StatusCommand: AsyncParsableCommand {
         }
         if let probe = status.lastProbe {
             print(
-                "  last probe #\(probe.id ?? 0) \(probe.status.rawValue) at \(Output.date(probe.startedAt)): \(probe.driftCount) drifted, \(probe.readyCount) ready to flip"
+                "  last probe #\(probe.id ?? 0) \(probe.status.rawValue) at \(Output.date(probe.startedAt)): \(probe.driftCount) drifted, \(probe.readyCount) answered by Swift"
             )
             if let healthy = probe.fallbackHealthy {
                 print("  fallback: \(healthy ? "ok" : "BROKEN") — \(probe.fallbackDetail ?? "")")

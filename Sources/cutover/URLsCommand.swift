@@ -5,6 +5,7 @@ import CutoverStore
 import Foundation
 
 extension URLSort: ExpressibleByArgument {}
+extension PageParity: ExpressibleByArgument {}
 
 extension Owner: ExpressibleByArgument {
     public init?(argument: String) { self.init(parsing: argument) }
@@ -28,6 +29,12 @@ struct URLsCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "Include static files that are gone from disk.")
     var includeGone = false
 
+    @Option(name: .long, help: "Only URLs whose latest parity verdict is this (same, different, noisy, error; not-compared: none yet).")
+    var parity: PageParity?
+
+    @Flag(name: .long, help: "Only pages ready to flip: Swift answers them and their latest parity verdict is same.")
+    var ready = false
+
     @Option(name: .long, help: "At most this many URLs.")
     var limit: Int?
 
@@ -49,6 +56,8 @@ struct URLsCommand: AsyncParsableCommand {
         query.sort = sort
         query.descending = sort == .hits || sort == .lastSeen
         query.minHits = minHits
+        query.parity = parity
+        if ready { query.readyToFlip = true }
         let siteID = site.id
         let urls = try await database.blocking { [query] in try $0.inventory.views(siteID: siteID, query: query) }
         if global.json {
@@ -60,7 +69,8 @@ struct URLsCommand: AsyncParsableCommand {
             if url.gone { flags.append("gone") }
             let suffix = flags.isEmpty ? "" : "  [\(flags.joined(separator: ","))]"
             let hits = url.hits.map { "  \($0) hits" } ?? ""
-            print("\(url.owner.rawValue.padding(toLength: 7, withPad: " ", startingAt: 0)) \(url.path)\(suffix)\(hits)")
+            let parity = url.parity.map { "  parity \($0.rawValue)" } ?? (url.swiftAnswers ? "  answers, not compared" : "")
+            print("\(url.owner.rawValue.padding(toLength: 7, withPad: " ", startingAt: 0)) \(url.path)\(suffix)\(hits)\(parity)")
         }
     }
 }

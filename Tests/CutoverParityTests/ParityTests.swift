@@ -199,3 +199,44 @@ import Testing
         #expect(result.differences.first?.php == "<script>alert(1)</script>", "values are text; whoever renders them escapes them")
     }
 }
+
+/// Site-wide noise (#27.4): a field that changed by itself on enough of a run's pages is noise on
+/// every page, so a page whose two PHP answers happened to agree on it is not held different.
+@Suite struct SiteNoiseTests {
+    static func result(_ verdict: ParityVerdict, differences: [String] = [], noise: [String] = []) -> ParityResult {
+        ParityResult(
+            verdict: verdict,
+            differences: differences.map { ParityDifference(field: $0, php: "1", swift: "2") },
+            noise: noise,
+            hidden: [:],
+            fields: 10,
+            reason: nil
+        )
+    }
+
+    @Test func aFieldNoisyOnEnoughPagesIsNoiseEverywhere() {
+        let footer = "html/body/footer/text()"
+        var results = (0..<5).map { _ in Self.result(.same, noise: [footer]) }
+        results += (0..<15).map { _ in Self.result(.same) }
+        results.append(Self.result(.error))
+        // 5 of 20 compared pages (25 %, at least 5): site-wide; errors are not compared pages.
+        #expect(Parity.siteNoise(results) == [footer])
+        // 4 of 20 is under both thresholds; 5 of 30 is under 20 %.
+        #expect(Parity.siteNoise(Array(results.dropFirst())).isEmpty)
+        #expect(Parity.siteNoise(results + (0..<10).map { _ in Self.result(.same) }).isEmpty)
+        var rules = ParityRules()
+        rules.siteNoiseMinimum = 2
+        rules.siteNoiseShare = 0.1
+        #expect(Parity.siteNoise(Array(results.dropFirst(3)), rules: rules) == [footer])
+
+        // Applied: the footer moves to the noise; the page is the same unless something else differs.
+        let page = Self.result(.different, differences: [footer])
+        #expect(page.applyingSiteNoise([footer]).verdict == .same)
+        #expect(page.applyingSiteNoise([footer]).noise == [footer])
+        let other = Self.result(.different, differences: [footer, "html/head/title/text()"]).applyingSiteNoise([footer])
+        #expect(other.verdict == .different && other.differences.map(\.field) == ["html/head/title/text()"])
+        // Status, Location and Content-Type are never noise.
+        #expect(Self.result(.different, differences: ["status"]).applyingSiteNoise(["status"]).verdict == .different)
+        #expect(Self.result(.error).applyingSiteNoise([footer]).verdict == .error)
+    }
+}

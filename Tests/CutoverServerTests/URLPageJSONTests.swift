@@ -37,6 +37,8 @@ import Testing
             $0.lastLatencyMs = 12.345678
             $0.lastError = "reset: \\ \"quoted\"\n\ttab \u{01} bell \u{7F} é 日本 🚀"
             $0.readyToFlip = true
+            $0.parity = .different
+            $0.parityRun = 7
             $0.drift = true
             $0.redirectTo = "/new/path?x=1&y=\"2\""
             $0.gone = true
@@ -53,6 +55,9 @@ import Testing
             $0.plannedOwner = .static
             $0.observedOwner = .php
             $0.observedSource = .marker
+            // Ready to flip: Swift answers and parity is the same.
+            $0.readyToFlip = true
+            $0.parity = .same
         },
     ]
 
@@ -116,6 +121,10 @@ import Testing
         #expect(text.contains(#""mtime":"2000-02-29T00:00:00Z""#))
         #expect(text.contains(#""gone":false,"hits":12,"id":1,"#) && text.contains(#""lastSeen":"2000-02-29T00:00:01Z""#))
         #expect(text.contains(#""lastError":"reset: \\ \"quoted\"\n\ttab \u0001 bell "#))
+        // Ready to flip only where Swift answers and parity is the same.
+        #expect(text.contains(#""owner":"php","parity":"different","path":"/%3Cimg%20src=x%3E.php","plannedOwner":"swift","readyToFlip":false,"#))
+        #expect(text.contains(#""parity":"same","path":"/y2k","plannedOwner":"static","readyToFlip":true,"#))
+        #expect(text.contains(#""swiftAnswers":true}"#) && text.contains(#""swiftAnswers":false}"#))
     }
 
     /// The page's cursor is the last row's path, and only on a full page.

@@ -4,6 +4,7 @@ import CutoverProbe
 import CutoverStore
 import CutoverTestSupport
 import Foundation
+import Logging
 import Testing
 
 /// Parity through a real Apache + mod_php and a Swift backend (#27.2): each page fetched as PHP,
@@ -94,7 +95,9 @@ struct ParityApacheTests {
         var rules = ParityRules()
         rules.siteOrigin = live.site.publicURL
         let configuration = ProbeConfiguration(concurrency: 4, timeout: .seconds(3))
-        let outcomes = await ParityRunner(configuration: configuration).run(site: live.site, pages: pages, secret: secret, rules: rules)
+        let report = try await ParityCheck(database: live.database, configuration: configuration, logger: Logger(label: "test"))
+            .check(site: live.site, pages: pages, rules: rules)
+        let outcomes = report.outcomes
         let by = Dictionary(uniqueKeysWithValues: outcomes.map { ($0.path, $0) })
         func result(_ path: String) -> ParityResult? { by[path]?.result }
 
@@ -130,5 +133,72 @@ struct ParityApacheTests {
         #expect(!live.backend.requestTargets.contains { $0.hasPrefix("/cron") })
         #expect(live.backend.requestTargets.filter { $0 == "/same.php" }.count == 1)
         #expect(requestLines.filter { $0.hasPrefix("GET /same.php ") }.count == 3 + 2, "3 live, 2 before the export")
+
+        // The run is stored: counts, each page's latest verdict on its URL, differences with both values.
+        #expect(
+            [report.run.sameCount, report.run.differentCount, report.run.errorCount, report.run.notComparedCount] == [Int](arrayLiteral: 3, 5, 1, 1),
+            "\(report.run)"
+        )
+        let stored = try storeCall { try live.database.parity.results(runID: report.run.id!) }
+        let storedBy = Dictionary(uniqueKeysWithValues: stored.map { ($0.path, $0.result) })
+        #expect(storedBy["/title.php"]?.differences == [.init(field: "html/head/title/text()", php: "Shop", swift: "Shop - new")])
+        #expect(storedBy["/same.php"]?.noise.contains("html/body/footer/text()") == true)
+        #expect(storedBy["/same.php"]?.phpHash?.count == 64 && storedBy["/same.php"]?.phpHash != storedBy["/same.php"]?.swiftHash)
+        #expect(storedBy["/cron.php"]?.verdict == .notCompared && storedBy["/cron.php"]?.reason?.contains("deny-list") == true)
+        let urls = try storeCall { try live.database.inventory.urls(siteID: live.site.id, query: URLQuery()) }
+        let parity = Dictionary(uniqueKeysWithValues: urls.map { ($0.path, $0.parity) })
+        #expect(parity["/same.php"] == .same && parity["/title.php"] == .different && parity["/slow.php"] == .error)
+        #expect(parity["/cron.php"] == .some(nil), "never compared")
+
+        // Ready to flip: the probe sees Swift answer, and parity is the same. Answering is not enough.
+        _ = try await Prober(
+            database: live.database,
+            configuration: ProbeConfiguration(concurrency: 4, timeout: .seconds(8)),
+            logger: Logger(label: "test")
+        )
+        .probe(site: live.site)
+        var ready = URLQuery()
+        ready.readyToFlip = true
+        let readyPaths = try storeCall { try live.database.inventory.urls(siteID: live.site.id, query: ready) }.map(\.path)
+        #expect(readyPaths.contains("/same.php") && !readyPaths.contains("/title.php") && !readyPaths.contains("/cron.php"), "\(readyPaths)")
+
+        // A flip that requires parity refuses the pages that are not the same, naming them; a
+        // forced one with a reason goes through and the history says parity was overridden.
+        await #expect(throws: PlanError.self) {
+            try await live.database.plan.flip(siteID: live.site.id, .paths(["/same.php", "/title.php"]), to: .swift, reason: "", requireParity: true)
+        }
+        do {
+            _ = try await live.database.plan.flip(
+                siteID: live.site.id,
+                .paths(["/title.php", "/cron.php"]),
+                to: .swift,
+                reason: "",
+                requireParity: true
+            )
+            Issue.record("flipped without parity")
+        } catch let error as PlanError {
+            #expect(error.kind == .conflict)
+            #expect(error.description.contains("/title.php (different)") && error.description.contains("/cron.php (not compared)"), "\(error)")
+        }
+        #expect(
+            try await live.database.plan.flip(siteID: live.site.id, .paths(["/same.php"]), to: .swift, reason: "", requireParity: true).changed == [
+                "/same.php"
+            ]
+        )
+        await #expect(throws: PlanError.forceNeedsReason) {
+            try await live.database.plan.flip(siteID: live.site.id, .paths(["/title.php"]), to: .swift, reason: " ", force: true, requireParity: true)
+        }
+        let forced = try await live.database.plan.flip(
+            siteID: live.site.id,
+            .paths(["/title.php"]),
+            to: .swift,
+            reason: "title change is intended",
+            force: true,
+            requireParity: true
+        )
+        #expect(forced.changed == ["/title.php"])
+        let titleID = try #require(urls.first { $0.path == "/title.php" }?.id)
+        let events = try storeCall { try live.database.inventory.events(urlID: titleID) }
+        #expect(events.last?.reason == "planned; parity overridden (latest verdict: different): title change is intended", "\(events)")
     }
 }

@@ -416,7 +416,7 @@ extension Components {
         ///
         /// - Remark: Generated from `#/components/schemas/FlipInput`.
         package struct FlipInput: Codable, Hashable, Sendable {
-            /// needed (with a reason) for a route prefix that covers the whole site, the front controller or static files
+            /// needed (with a reason) for a route prefix that covers the whole site, the front controller or static files; with requireParity and a reason, flips pages whose parity is not same (the ownership history records the override)
             ///
             /// - Remark: Generated from `#/components/schemas/FlipInput/force`.
             package var force: Swift.Bool?
@@ -432,6 +432,10 @@ extension Components {
             package var reason: Swift.String?
             /// - Remark: Generated from `#/components/schemas/FlipInput/redirectTo`.
             package var redirectTo: Swift.String?
+            /// refuse (409, naming them) pages moving to swift whose latest parity verdict is not same
+            ///
+            /// - Remark: Generated from `#/components/schemas/FlipInput/requireParity`.
+            package var requireParity: Swift.Bool?
             /// swift, or php to roll back (static is refused: 422)
             ///
             /// - Remark: Generated from `#/components/schemas/FlipInput/to`.
@@ -439,12 +443,13 @@ extension Components {
             /// Creates a new `FlipInput`.
             ///
             /// - Parameters:
-            ///   - force: needed (with a reason) for a route prefix that covers the whole site, the front controller or static files
+            ///   - force: needed (with a reason) for a route prefix that covers the whole site, the front controller or static files; with requireParity and a reason, flips pages whose parity is not same (the ownership history records the override)
             ///   - glob:
             ///   - paths:
             ///   - prefix:
             ///   - reason: stored once for the whole flip operation
             ///   - redirectTo:
+            ///   - requireParity: refuse (409, naming them) pages moving to swift whose latest parity verdict is not same
             ///   - to: swift, or php to roll back (static is refused: 422)
             package init(
                 force: Swift.Bool? = nil,
@@ -453,6 +458,7 @@ extension Components {
                 prefix: Swift.String? = nil,
                 reason: Swift.String? = nil,
                 redirectTo: Swift.String? = nil,
+                requireParity: Swift.Bool? = nil,
                 to: Components.Schemas.Owner
             ) {
                 self.force = force
@@ -461,6 +467,7 @@ extension Components {
                 self.prefix = prefix
                 self.reason = reason
                 self.redirectTo = redirectTo
+                self.requireParity = requireParity
                 self.to = to
             }
             package enum CodingKeys: String, CodingKey {
@@ -470,6 +477,7 @@ extension Components {
                 case prefix
                 case reason
                 case redirectTo
+                case requireParity
                 case to
             }
         }
@@ -1246,6 +1254,16 @@ extension Components {
                     "topValues"
                 ])
             }
+        }
+        /// same: every field the same, noise aside; different: at least one field differs beyond noise (status, Location and Content-Type always count); noisy: too many fields differ between the two PHP answers to judge; error: a side could not be fetched or read; not-compared: the page was not requested (the probe's deny-list)
+        ///
+        /// - Remark: Generated from `#/components/schemas/ParityVerdict`.
+        @frozen package enum ParityVerdict: String, Codable, Hashable, Sendable, CaseIterable {
+            case same = "same"
+            case different = "different"
+            case noisy = "noisy"
+            case error = "error"
+            case notCompared = "not-compared"
         }
         /// - Remark: Generated from `#/components/schemas/PathAlias`.
         package struct PathAlias: Codable, Hashable, Sendable {
@@ -3292,16 +3310,26 @@ extension Components {
             package var observedSource: Components.Schemas.OwnerSource?
             /// - Remark: Generated from `#/components/schemas/URL/owner`.
             package var owner: Components.Schemas.Owner
+            /// The latest parity verdict; absent until a parity run compared the page
+            ///
+            /// - Remark: Generated from `#/components/schemas/URL/parity`.
+            package var parity: Components.Schemas.ParityVerdict?
             /// - Remark: Generated from `#/components/schemas/URL/path`.
             package var path: Swift.String
             /// - Remark: Generated from `#/components/schemas/URL/plannedOwner`.
             package var plannedOwner: Components.Schemas.Owner?
+            /// Swift answers the page and the latest parity verdict is same
+            ///
             /// - Remark: Generated from `#/components/schemas/URL/readyToFlip`.
             package var readyToFlip: Swift.Bool
             /// - Remark: Generated from `#/components/schemas/URL/redirectTo`.
             package var redirectTo: Swift.String?
             /// - Remark: Generated from `#/components/schemas/URL/size`.
             package var size: Swift.Int?
+            /// The Swift backend answers the path with a 2xx (the latest probe's)
+            ///
+            /// - Remark: Generated from `#/components/schemas/URL/swiftAnswers`.
+            package var swiftAnswers: Swift.Bool
             /// Creates a new `Url`.
             ///
             /// - Parameters:
@@ -3321,11 +3349,13 @@ extension Components {
             ///   - observedOwner:
             ///   - observedSource:
             ///   - owner:
+            ///   - parity: The latest parity verdict; absent until a parity run compared the page
             ///   - path:
             ///   - plannedOwner:
-            ///   - readyToFlip:
+            ///   - readyToFlip: Swift answers the page and the latest parity verdict is same
             ///   - redirectTo:
             ///   - size:
+            ///   - swiftAnswers: The Swift backend answers the path with a 2xx (the latest probe's)
             package init(
                 contentHash: Swift.String? = nil,
                 drift: Swift.Bool,
@@ -3343,11 +3373,13 @@ extension Components {
                 observedOwner: Components.Schemas.Owner? = nil,
                 observedSource: Components.Schemas.OwnerSource? = nil,
                 owner: Components.Schemas.Owner,
+                parity: Components.Schemas.ParityVerdict? = nil,
                 path: Swift.String,
                 plannedOwner: Components.Schemas.Owner? = nil,
                 readyToFlip: Swift.Bool,
                 redirectTo: Swift.String? = nil,
-                size: Swift.Int? = nil
+                size: Swift.Int? = nil,
+                swiftAnswers: Swift.Bool
             ) {
                 self.contentHash = contentHash
                 self.drift = drift
@@ -3365,11 +3397,13 @@ extension Components {
                 self.observedOwner = observedOwner
                 self.observedSource = observedSource
                 self.owner = owner
+                self.parity = parity
                 self.path = path
                 self.plannedOwner = plannedOwner
                 self.readyToFlip = readyToFlip
                 self.redirectTo = redirectTo
                 self.size = size
+                self.swiftAnswers = swiftAnswers
             }
             package enum CodingKeys: String, CodingKey {
                 case contentHash
@@ -3388,11 +3422,13 @@ extension Components {
                 case observedOwner
                 case observedSource
                 case owner
+                case parity
                 case path
                 case plannedOwner
                 case readyToFlip
                 case redirectTo
                 case size
+                case swiftAnswers
             }
         }
         /// - Remark: Generated from `#/components/schemas/URLDetail`.

@@ -10,7 +10,10 @@ extension AppDatabase {
     @discardableResult
     package func recoverInterruptedRuns() throws -> Int {
         let now = clock.now()
-        return try writer.write { db in try CrawlStore.markInterruptedCrawls(db, now: now) + ProbeStore.markInterruptedProbeRuns(db, now: now) }
+        return try writer.write { db in
+            try CrawlStore.markInterruptedCrawls(db, now: now) + ProbeStore.markInterruptedProbeRuns(db, now: now)
+                + ParityStore.markInterruptedRuns(db, now: now)
+        }
     }
 
     /// Marks `running` rows of a job table (crawls, probe runs) whose process has died as

@@ -202,9 +202,14 @@ package struct URLRecord: Codable, FetchableRecord, PersistableRecord, Sendable,
     package var drift: Bool
     /// Planned new URL: Apache answers this one with a 301 there.
     package var redirectTo: String?
+    /// The latest parity verdict (migration 0030); nil until a run compared the page.
+    package var parity: PageParity? = nil
+    /// The parity run that gave it.
+    package var parityRun: Int64? = nil
 
     enum CodingKeys: String, CodingKey {
-        case id, path, owner, size, mtime, gone, flags, drift
+        case id, path, owner, size, mtime, gone, flags, drift, parity
+        case parityRun = "parity_run"
         case siteID = "site_id"
         case filePath = "file_path"
         case plannedOwner = "planned_owner"
@@ -242,7 +247,7 @@ extension URLRecord {
     package static let columns = [
         "id", "site_id", "path", "file_path", "owner", "planned_owner", "size", "mtime", "content_hash", "first_seen_crawl",
         "changed_crawl", "gone", "flags", "observed_owner", "observed_source", "last_status", "last_latency_ms", "last_probe_run",
-        "last_error", "ready_to_flip", "drift", "redirect_to",
+        "last_error", "ready_to_flip", "drift", "redirect_to", "parity", "parity_run",
     ]
 
     package static var databaseSelection: [any SQLSelectable] { columns.map { Column($0) } }
@@ -288,6 +293,8 @@ extension URLRecord {
         readyToFlip = try row.decode(atIndex: 19)
         drift = try row.decode(atIndex: 20)
         redirectTo = try row.decode(atIndex: 21)
+        parity = try Self.enumValue(row, 22)
+        parityRun = try row.decode(atIndex: 23)
     }
 
     /// An enum stored as text, read through the fast String path (the generic

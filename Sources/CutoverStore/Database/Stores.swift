@@ -18,6 +18,8 @@ extension AppDatabase {
     package var inventory: InventoryStore { InventoryStore(context: StoreContext(self)) }
     /// Probe runs and what each URL answered.
     package var probes: ProbeStore { ProbeStore(context: StoreContext(self)) }
+    /// Parity runs: how Swift answers each page compared with PHP.
+    package var parity: ParityStore { ParityStore(context: StoreContext(self)) }
     /// Imported access logs and the traffic they counted.
     package var traffic: TrafficStore { TrafficStore(context: StoreContext(self)) }
     /// The planned owners: flips, route prefixes, what an export renders.
@@ -51,6 +53,7 @@ package struct SiteStore: Store { let context: StoreContext }
 package struct CrawlStore: Store { let context: StoreContext }
 package struct InventoryStore: Store { let context: StoreContext }
 package struct ProbeStore: Store { let context: StoreContext }
+package struct ParityStore: Store { let context: StoreContext }
 package struct TrafficStore: Store { let context: StoreContext }
 package struct PlanStore: Store { let context: StoreContext }
 package struct ExportStore: Store { let context: StoreContext }

@@ -85,7 +85,10 @@ package struct URLQuery: Sendable, Hashable {
     package var owner: Owner?
     package var plannedOwner: Owner?
     package var observedOwner: Owner?
+    /// Swift answers and the latest parity verdict is `same` (see `URLEntry.isReadyToFlip`).
     package var readyToFlip: Bool?
+    /// Only URLs with this latest parity verdict; `.notCompared` is a URL no run compared.
+    package var parity: PageParity?
     /// Only includes (true) or only pages and static files (false); see `URLFlags.include`.
     package var include: Bool?
     /// Only URLs requested at least this many times in the imported access logs.
@@ -261,7 +264,12 @@ struct URLQuerySQL {
         if let planned = query.plannedOwner { add("COALESCE(urls.planned_owner, urls.owner) = ?", planned.rawValue) }
         if let observed = query.observedOwner { add("urls.observed_owner = ?", observed.rawValue) }
         // An include is never ready to flip: it is no page.
-        if let ready = query.readyToFlip { add("(urls.ready_to_flip = 1 AND urls.flags & \(URLFlags.include.rawValue) = 0) = ?", ready) }
+        if let ready = query.readyToFlip {
+            add("(urls.ready_to_flip = 1 AND ifnull(urls.parity, '') = 'same' AND urls.flags & \(URLFlags.include.rawValue) = 0) = ?", ready)
+        }
+        if let parity = query.parity {
+            if parity == .notCompared { add("urls.parity IS NULL") } else { add("urls.parity = ?", parity.rawValue) }
+        }
         if let include = query.include { add("(urls.flags & \(URLFlags.include.rawValue) != 0) = ?", include) }
         // Every URL has at least 0 requests; "at least 1" reads the hits index (NULL is none).
         if let minHits = query.minHits, minHits > 0 { add("urls.hits >= ?", minHits) }

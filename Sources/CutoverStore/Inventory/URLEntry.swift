@@ -21,7 +21,12 @@ package struct URLEntry: Sendable {
     package var lastLatencyMs: Double?
     package var lastError: String?
     package var drift: Bool
-    package var readyToFlip: Bool
+    /// The Swift backend answers the path with a 2xx (the latest probe's).
+    package var swiftAnswers: Bool
+    /// The latest parity verdict; nil until a run compared the page.
+    package var parity: PageParity?
+    /// Swift answers and answers the way PHP does: the latest parity verdict is `same`.
+    package var readyToFlip: Bool { URLEntry.isReadyToFlip(swiftAnswers: swiftAnswers, parity: parity) }
     package var redirectTo: String?
     /// Requests in the imported access logs and the last one's time; absent for a URL no log
     /// line named.
@@ -48,7 +53,17 @@ package struct URLEntry: Sendable {
         lastLatencyMs = url.lastLatencyMs
         lastError = url.lastError
         drift = url.drift
-        readyToFlip = url.readyToFlip
+        swiftAnswers = url.readyToFlip
+        parity = url.parity
         redirectTo = url.redirectTo
+    }
+}
+
+extension URLEntry {
+    /// Ready to flip: the Swift backend answers the page (a probe saw a 2xx) and the latest parity
+    /// run found its answer the same as PHP's. A page Swift answers that was not compared yet is
+    /// "answers, not compared", not ready.
+    package static func isReadyToFlip(swiftAnswers: Bool, parity: PageParity?) -> Bool {
+        swiftAnswers && parity == .same
     }
 }

@@ -11,7 +11,7 @@ package struct URLRow {
     /// column of `URLRecord` (each column SQLite reads costs every row of every page).
     package enum Column: Int32, CaseIterable {
         case id, path, filePath, owner, plannedOwner, size, mtime, contentHash, gone, flags
-        case observedOwner, observedSource, lastStatus, lastLatencyMs, lastError, readyToFlip, drift, redirectTo
+        case observedOwner, observedSource, lastStatus, lastLatencyMs, lastError, readyToFlip, drift, redirectTo, parity
         /// The URL's traffic (`URLRecord.pageColumns`).
         case hits, lastSeen
     }
@@ -19,7 +19,8 @@ package struct URLRow {
     /// The column each `Column` reads, by position.
     package static let names = [
         "id", "path", "file_path", "owner", "planned_owner", "size", "mtime", "content_hash", "gone", "flags", "observed_owner",
-        "observed_source", "last_status", "last_latency_ms", "last_error", "ready_to_flip", "drift", "redirect_to", "hits", "last_seen",
+        "observed_source", "last_status", "last_latency_ms", "last_error", "ready_to_flip", "drift", "redirect_to", "parity", "hits",
+        "last_seen",
     ]
 
     /// The select list, in `Column` order.
@@ -71,6 +72,13 @@ package struct URLRow {
         if bytes.equals("marker") { return .marker }
         if bytes.equals("guessed") { return .guessed }
         throw invalid(column, bytes)
+    }
+
+    /// The `parity` column: the latest verdict, nil until a run compared the page.
+    package func parity() throws -> PageParity? {
+        guard let bytes = text(.parity) else { return nil }
+        for verdict in PageParity.allCases where bytes.elementsEqual(verdict.rawValue.utf8) { return verdict }
+        throw invalid(.parity, bytes)
     }
 
     private func invalid(_ column: Column, _ bytes: UnsafeBufferPointer<UInt8>) -> InvalidStoredValue {

@@ -23,6 +23,12 @@ package enum PlanError: Error, CustomStringConvertible, Equatable {
     /// A route prefix that would send the whole site, static files or the front controller to Swift.
     case prefixNeedsForce(prefix: String, covers: String)
     case redirectNeedsSwift
+    /// Flipping with parity required: these pages' latest verdicts are not `same` (nil: never compared).
+    case parityNotSame([(path: String, verdict: PageParity?)])
+    /// `force` overrides a parity refusal only with a reason, which the ownership history keeps.
+    case forceNeedsReason
+
+    package static func == (a: PlanError, b: PlanError) -> Bool { a.description == b.description }
 
     package var description: String {
         switch self {
@@ -39,6 +45,12 @@ package enum PlanError: Error, CustomStringConvertible, Equatable {
             "the route prefix '\(ConfigText.visible(prefix))' covers \(covers): every URL below it would reach Swift, files included; "
                 + "if that is meant, flip again with force (--force) and a reason (--reason)"
         case .redirectNeedsSwift: "a redirect (redirectTo) goes with a flip to swift"
+        case .parityNotSame(let pages):
+            "parity is required and \(pages.count) \(pages.count == 1 ? "page is" : "pages are") not the same as PHP in their latest parity run: "
+                + pages.prefix(20).map { "\(ConfigText.visible($0.path)) (\($0.verdict?.rawValue ?? "not compared"))" }.joined(separator: ", ")
+                + (pages.count > 20 ? ", … and \(pages.count - 20) more" : "")
+                + "; run 'cutover parity' after fixing them, or flip with force (--force) and a reason (--reason) to override"
+        case .forceNeedsReason: "force (--force) overrides parity only with a reason (--reason), kept in the ownership history"
         }
     }
 }
@@ -61,12 +73,25 @@ extension PlanStore {
         reason: String,
         actor: String = "cli",
         redirectTo: String? = nil,
-        force: Bool = false
+        force: Bool = false,
+        requireParity: Bool = false
     ) async throws -> FlipResult {
         let redirect = try Self.checkFlip(target: target, reason: reason, redirectTo: redirectTo)
+        if requireParity, force, reason.trimmingCharacters(in: .whitespaces).isEmpty { throw PlanError.forceNeedsReason }
         let now = clock.now()
         return try await writer.write { db in
-            try Self.flip(db, siteID: siteID, selection, to: target, reason: reason, actor: actor, redirect: redirect, force: force, at: now)
+            try Self.flip(
+                db,
+                siteID: siteID,
+                selection,
+                to: target,
+                reason: reason,
+                actor: actor,
+                redirect: redirect,
+                force: force,
+                requireParity: requireParity,
+                at: now
+            )
         }
     }
 
@@ -113,6 +138,7 @@ extension PlanStore {
         actor: String,
         redirect: String?,
         force: Bool = false,
+        requireParity: Bool = false,
         at now: Date
     ) throws -> FlipResult {
         do {
@@ -158,6 +184,18 @@ extension PlanStore {
             {
                 throw PlanError.noPHPFile(orphan.path)
             }
+            // Parity gates the pages selected (parity compares them as selected; a directory URL
+            // that moves with its file is not asked for a second run) and only those that move to
+            // Swift now: a page already planned there stays.
+            var overridden: [Int64: PageParity?] = [:]
+            if requireParity, target == .swift {
+                let unproven = pages.sorted(by: { $0.path < $1.path })
+                    .filter { $0.parity != .same && !($0.expectedOwner == .swift && $0.plannedOwner == .swift) }
+                if !unproven.isEmpty {
+                    guard force else { throw PlanError.parityNotSame(unproven.map { ($0.path, $0.parity) }) }
+                    for page in unproven { overridden[page.id] = page.parity }
+                }
+            }
             var result = FlipResult(changed: routes, unchanged: unchangedRoutes)
             // The reason is stored once for the whole operation; each changed URL's event refers to it.
             var operationID: Int64?
@@ -188,7 +226,7 @@ extension PlanStore {
                     fromOwner: before,
                     toOwner: target,
                     at: now,
-                    reason: "planned",
+                    reason: overridden[url.id].map { "planned; parity overridden (latest verdict: \($0?.rawValue ?? "not compared"))" } ?? "planned",
                     actor: actor,
                     operationID: try operation()
                 ).insert(db)
@@ -355,6 +393,7 @@ extension PlanError: ReportedError {
     package var kind: ErrorKind {
         switch self {
         case .unknownURL: .notFound
+        case .parityNotSame: .conflict
         default: .invalid
         }
     }
