@@ -178,7 +178,7 @@ let package = Package(
             name: "IntegrationTests",
             dependencies: [
                 "CutoverCore", "CutoverStore", "CutoverCrawl", "CutoverProbe", "CutoverExport", "CutoverLogs", "CutoverInstall",
-                "CutoverParity", "CutoverTestSupport",
+                "CutoverParity", "CutoverServer", "CutoverTestSupport",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "NIOFoundationCompat", package: "swift-nio"),

@@ -96,6 +96,8 @@ def build_fixture(work):
     run("flip", *site, "/contact.php", "--to", "swift")
     run("export", *site, "-o", f"{work}/export2.conf")
     run("probe", *site, "--timeout", "1", "--concurrency", "4")
+    # A parity run against the closed port: every compared page an error that says which side.
+    run("parity", *site, "--timeout", "1", "--concurrency", "2", "/contact.php", "/s1/d0/f1.php", "/index.php?route=/shop/item1")
     run("crawl", *site)
     return db, docroot
 
@@ -111,6 +113,8 @@ def requests_for(site, ids):
     paths += [f"{base}/export/preview", f"{base}/exports", f"{base}/htaccess", f"{base}/exposures", f"{base}/log-files", f"{base}/stats",
               f"{base}/exports/999999", f"{base}/exports/x"]
     paths += [f"{base}/exports/{i}" for i in ids["exports"]]
+    paths += [f"{base}/parity/runs", f"{base}/parity/runs/999999", f"{base}/parity/runs/x"]
+    paths += [f"{base}/parity/runs/{i}" for i in ids["parity"]]
     for sort in ["", "hits", "humanHits", "lastSeen", "path", "bogus"]:
         for extra in ["", "&limit=3", "&limit=3&offset=3", "&prefix=/s1/", "&limit=0", "&limit=-1", "&offset=x"]:
             paths.append(f"{base}/traffic?sort={sort}{extra}" if sort else f"{base}/traffic?{extra.lstrip('&')}")
@@ -118,7 +122,8 @@ def requests_for(site, ids):
               f"{base}/traffic/daily?days=x", f"{base}/traffic/summary", f"{base}/traffic/summary?orphanDays=1",
               f"{base}/traffic/summary?orphanDays=-5"]
     filters = ["", "owner=php", "owner=swift", "owner=static", "owner=bogus", "planned=swift", "observed=php",
-               "drift=true", "ready=true", "include=true", "include=false", "minHits=1", "minHits=x", "prefix=/s1/",
+               "drift=true", "ready=true", "parity=error", "parity=not-compared", "parity=bogus",
+               "include=true", "include=false", "minHits=1", "minHits=x", "prefix=/s1/",
                "prefix=/about", "q=f1", "q=%25", "q=contact"]
     # Not sort=latency: the probe's latencies (replaced in bodies) differ from build to build.
     sorts = ["", "sort=path", "sort=owner", "sort=status", "sort=hits", "sort=lastSeen", "sort=bogus"]
@@ -196,7 +201,8 @@ def record(started):
         site = ["--db", db, "--site", "fixture", "--json"]
         for name, args in [("status", ["status"]), ("urls", ["urls"]), ("urls-swift", ["urls", "--owner", "swift"]),
                            ("logs-show", ["logs", "show"]), ("export-preview", ["export", "--preview"]),
-                           ("export-history", ["export", "--history"]), ("site-list", ["site", "list"])]:
+                           ("export-history", ["export", "--history"]), ("site-list", ["site", "list"]),
+                           ("urls-parity", ["urls", "--parity", "error"])]:
             result = run(*args, *site, check=False)
             answers[f"cli {name}"] = (result.returncode, "", result.stdout + result.stderr)
         port = closed_port()
@@ -205,7 +211,8 @@ def record(started):
             urls = json.loads(get(port, "/api/sites/fixture/urls?limit=20")[2])["items"]
             exports = json.loads(get(port, "/api/sites/fixture/exports")[2])
             exports = exports.get("items", exports) if isinstance(exports, dict) else exports
-            ids = {"urls": [u["id"] for u in urls], "exports": [e["id"] for e in exports]}
+            parity = json.loads(get(port, "/api/sites/fixture/parity/runs")[2])
+            ids = {"urls": [u["id"] for u in urls], "exports": [e["id"] for e in exports], "parity": [r["id"] for r in parity]}
             for path in requests_for("fixture", ids):
                 answers[f"GET {path}"] = get(port, path)
         finally:

@@ -29,7 +29,9 @@ extension Components.Schemas.Stats {
             frontController: progress.frontController,
             frontControllerDeclined: progress.frontControllerDeclined,
             lastCrawl: progress.lastCrawl.map(Components.Schemas.Crawl.init),
+            lastParity: progress.lastParity.map(Components.Schemas.ParityRun.init),
             lastProbe: progress.lastProbe.map(Components.Schemas.ProbeRun.init),
+            parity: .init(progress.parity),
             percentOnSwift: progress.percentOnSwift,
             routePrefixes: progress.routePrefixes,
             routingFrontController: progress.routingFrontController,
@@ -93,6 +95,7 @@ extension Components.Schemas.URLDetail {
     package init(_ detail: URLDetailRecords) {
         self.init(
             events: detail.events.map(Components.Schemas.OwnershipEvent.init),
+            parity: detail.parity.map { Components.Schemas.ParityResult($0.result, path: detail.url.path, at: $0.run.startedAt) },
             probes: detail.probes.map(Components.Schemas.ProbeResult.init),
             queryValues: detail.queryValues.map(Components.Schemas.QueryValue.init),
             traffic: detail.traffic.map(Components.Schemas.Traffic.init),

@@ -35,6 +35,8 @@ package typealias SiteInput = Components.Schemas.SiteInput
 package typealias FlipInput = Components.Schemas.FlipInput
 package typealias ExportInput = Components.Schemas.ExportInput
 package typealias JobInput = Components.Schemas.JobInput
+package typealias ParityRunView = Components.Schemas.ParityRun
+package typealias ParityRunDetailView = Components.Schemas.ParityRunDetail
 
 extension Components.Schemas.Owner {
     package init(_ owner: Owner) {

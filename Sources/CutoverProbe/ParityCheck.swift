@@ -106,3 +106,14 @@ extension PageParity {
         }
     }
 }
+
+extension ParityRules {
+    /// The rules a site's parity runs use: its public URL as the origin a `Location` is relative
+    /// to, bodies compared up to `bodyCap` (what was read).
+    package static func site(_ site: SiteRecord, bodyCap: Int) -> ParityRules {
+        var rules = ParityRules()
+        rules.siteOrigin = site.publicURL
+        rules.maxBodyBytes = bodyCap
+        return rules
+    }
+}

@@ -158,6 +158,7 @@ func buildRouter(
         keepAlive: arguments.eventStreamKeepAlive
     ).add(to: api)
     ExportController(database: database, cache: cache).add(to: api)
+    ParityController(database: database, cache: cache).add(to: api)
     TrafficController(database: database, cache: cache).add(to: api)
     return router
 }

@@ -10,6 +10,8 @@ package enum JobKind: String, Sendable, CaseIterable {
     case crawl, probe
     /// Import the site's configured access logs.
     case logs
+    /// Compare how Swift and PHP answer each page, through Apache.
+    case parity
 }
 
 package enum JobState: String, Sendable {
@@ -87,7 +89,8 @@ package actor JobRunner {
     }
 
     /// Starts a job, or refuses when the site already has one running.
-    package func start(_ kind: JobKind, site: SiteRecord, trigger: String = "api") throws -> JobSnapshot {
+    /// `selection` narrows the pages a parity job compares (every page without it).
+    package func start(_ kind: JobKind, site: SiteRecord, trigger: String = "api", selection: URLSelection? = nil) throws -> JobSnapshot {
         if closed { throw JobError.shuttingDown }
         if let running = runningBySite[site.name] { throw JobError.alreadyRunning(site: site.name, jobID: running) }
         let id = nextID
@@ -95,7 +98,7 @@ package actor JobRunner {
         let job = JobSnapshot(id: id, site: site.name, kind: kind, state: .running, trigger: trigger, startedAt: database.clock.now(), done: 0)
         jobs[id] = job
         runningBySite[site.name] = id
-        tasks[id] = Task { await self.execute(id: id, kind: kind, site: site) }
+        tasks[id] = Task { await self.execute(id: id, kind: kind, site: site, selection: selection) }
         pruneFinished()
         return job
     }
@@ -154,18 +157,24 @@ package actor JobRunner {
 
     /// Runs the job while one child task applies its progress updates in order (the newest
     /// one wins when updates come faster than they are applied).
-    private func execute(id: Int, kind: JobKind, site: SiteRecord) async {
+    private func execute(id: Int, kind: JobKind, site: SiteRecord, selection: URLSelection?) async {
         let (updates, sink) = AsyncStream.makeStream(of: (done: Int, total: Int?).self, bufferingPolicy: .bufferingNewest(1))
         await withDiscardingTaskGroup { group in
             group.addTask {
                 for await update in updates { await self.progress(id, update.done, update.total) }
             }
-            await run(id: id, kind: kind, site: site) { done, total in sink.yield((done, total)) }
+            await run(id: id, kind: kind, site: site, selection: selection) { done, total in sink.yield((done, total)) }
             sink.finish()
         }
     }
 
-    private func run(id: Int, kind: JobKind, site: SiteRecord, report: @escaping @Sendable (Int, Int?) -> Void) async {
+    private func run(
+        id: Int,
+        kind: JobKind,
+        site: SiteRecord,
+        selection: URLSelection?,
+        report: @escaping @Sendable (Int, Int?) -> Void
+    ) async {
         do {
             guard let work = works[kind] else { throw JobFailure("no job of kind '\(kind.rawValue)' is registered") }
             let context = JobContext(
@@ -173,7 +182,8 @@ package actor JobRunner {
                 logger: logger,
                 probeConfiguration: probeConfiguration,
                 logRoots: logRoots,
-                logTimeLimit: logTimeLimit
+                logTimeLimit: logTimeLimit,
+                selection: selection
             )
             let outcome = try await work.run(site: site, with: context, report: report)
             finish(id, state: outcome.state, runID: outcome.runID, error: outcome.error)

@@ -18,7 +18,13 @@ struct JobsController {
         api.post("sites/:site/jobs") { request, context -> EditedResponse<JobView> in
             let site = try await database.site(context)
             let input = try await request.decode(as: JobInput.self, context: context)
-            let job = try await jobs.start(JobKind(input.kind), site: site)
+            let kind = JobKind(input.kind)
+            let selection = try Self.selection(input, kind: kind)
+            if let selection {
+                // Unknown or malformed pages are the caller's 404 or 422 now, not a failed job later.
+                _ = try await blockingRead { try database.plan.parityPages(siteID: site.id, selection) }
+            }
+            let job = try await jobs.start(kind, site: site, selection: selection)
             var headers = HTTPFields()
             headers[.location] = "/api/jobs/\(job.id)"
             return EditedResponse(status: .accepted, headers: headers, response: JobView(job))
@@ -54,6 +60,17 @@ struct JobsController {
 }
 
 extension JobsController {
+    /// The pages a parity job compares: `prefix` or `paths`, at most one; other kinds take neither.
+    static func selection(_ input: JobInput, kind: JobKind) throws -> URLSelection? {
+        let given = [input.prefix.map { URLSelection.prefix($0) }, input.paths.map { .paths($0) }].compactMap { $0 }
+        guard !given.isEmpty else { return nil }
+        guard kind == .parity else { throw APIError(.unprocessableContent, "invalid", "'prefix' and 'paths' are for parity jobs only") }
+        guard given.count == 1, input.paths?.isEmpty != true else {
+            throw APIError(.unprocessableContent, "invalid", "give at most one of prefix or paths (non-empty)")
+        }
+        return given[0]
+    }
+
     /// Server-Sent Events: a `progress` event whenever the job changes (pushed by the job
     /// runner, no polling), then one `done` event with the final state, then the stream ends.
     /// A comment line every `keepAlive` while the job is silent finds a client that went away
@@ -154,6 +171,7 @@ extension Components.Schemas.JobKind {
         case .crawl: self = .crawl
         case .probe: self = .probe
         case .logs: self = .logs
+        case .parity: self = .parity
         }
     }
 }
@@ -164,6 +182,7 @@ extension JobKind {
         case .crawl: self = .crawl
         case .probe: self = .probe
         case .logs: self = .logs
+        case .parity: self = .parity
         }
     }
 }

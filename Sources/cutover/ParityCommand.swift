@@ -44,9 +44,7 @@ struct ParityCommand: AsyncParsableCommand {
         let selection = pages.selection
         let siteID = site.id
         let records = try await database.blocking { try $0.plan.parityPages(siteID: siteID, selection) }
-        var rules = ParityRules()
-        rules.siteOrigin = site.publicURL
-        rules.maxBodyBytes = bodyCap
+        let rules = ParityRules.site(site, bodyCap: bodyCap)
         let line = ProgressLine()
         let check = ParityCheck(database: database, configuration: configuration, logger: global.logger("cutover.parity"))
         let report = try await check.check(site: site, pages: records, rules: rules) { done, total in

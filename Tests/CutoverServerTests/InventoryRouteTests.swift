@@ -31,6 +31,33 @@ import Testing
             try await client.execute(uri: "/api/sites/demo/jobs", method: .post, headers: authorized, body: json(#"{"kind":"dance"}"#)) {
                 response throws in #expect(response.status == .badRequest)
             }
+            // Only a parity job takes pages, and one way of naming them.
+            for body in [
+                #"{"kind":"crawl","prefix":"/blog/"}"#, #"{"kind":"parity","prefix":"/blog/","paths":["/a.php"]}"#,
+                #"{"kind":"parity","paths":[]}"#,
+            ] {
+                try await client.execute(uri: "/api/sites/demo/jobs", method: .post, headers: authorized, body: json(body)) { response throws in
+                    #expect([.unprocessableContent, .badRequest].contains(response.status), "\(body)")
+                }
+            }
+            try await client.execute(
+                uri: "/api/sites/demo/jobs",
+                method: .post,
+                headers: authorized,
+                body: json(#"{"kind":"parity","paths":["/no-such-page.php"]}"#)
+            ) { response throws in
+                #expect(response.status == .notFound, "an unknown page is refused before a job starts")
+            }
+            // No parity run yet: an empty list, and 404 for a run.
+            try await client.execute(uri: "/api/sites/demo/parity/runs", method: .get) { response throws in
+                #expect(response.status == .ok && String(buffer: response.body) == "[]")
+            }
+            for id in ["1", "x"] {
+                try await client.execute(uri: "/api/sites/demo/parity/runs/\(id)", method: .get) { response throws in
+                    #expect(response.status == .notFound)
+                    #expect(try errorCode(response) == "not_found")
+                }
+            }
 
             // Paginated, filtered URLs.
             try await client.execute(uri: "/api/sites/demo/urls?owner=php&limit=2&sort=path", method: .get) { response throws in

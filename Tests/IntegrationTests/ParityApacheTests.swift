@@ -1,6 +1,7 @@
 import CutoverCore
 import CutoverParity
 import CutoverProbe
+import CutoverServer
 import CutoverStore
 import CutoverTestSupport
 import Foundation
@@ -149,6 +150,14 @@ struct ParityApacheTests {
         let parity = Dictionary(uniqueKeysWithValues: urls.map { ($0.path, $0.parity) })
         #expect(parity["/same.php"] == .same && parity["/title.php"] == .different && parity["/slow.php"] == .error)
         #expect(parity["/cron.php"] == .some(nil), "never compared")
+
+        // The same comparison as a job (what the API's 202 starts): a run of its own, narrowed to the pages asked.
+        let jobs = JobRunner(database: live.database, logger: Logger(label: "test"), probeConfiguration: configuration)
+        let job = try await jobs.start(.parity, site: live.site, selection: .paths(["/same.php", "/title.php"]))
+        let finishedJob = await jobs.wait(for: job.id)
+        #expect(finishedJob?.state == .succeeded && finishedJob?.done == 2 && finishedJob?.total == 2, "\(String(describing: finishedJob))")
+        let jobRun = try #require(try storeCall { try live.database.parity.runs(siteID: live.site.id) }.first)
+        #expect(Int64(finishedJob?.runID ?? 0) == jobRun.id && jobRun.sameCount == 1 && jobRun.differentCount == 1)
 
         // Ready to flip: the probe sees Swift answer, and parity is the same. Answering is not enough.
         _ = try await Prober(

@@ -697,19 +697,39 @@ extension Components {
                 case trigger
             }
         }
+        /// kind, and for parity at most one of prefix or paths
+        ///
         /// - Remark: Generated from `#/components/schemas/JobInput`.
         package struct JobInput: Codable, Hashable, Sendable {
             /// - Remark: Generated from `#/components/schemas/JobInput/kind`.
             package var kind: Components.Schemas.JobKind
+            /// parity only: compare these pages
+            ///
+            /// - Remark: Generated from `#/components/schemas/JobInput/paths`.
+            package var paths: [Swift.String]?
+            /// parity only: compare the pages below this prefix (default: every page)
+            ///
+            /// - Remark: Generated from `#/components/schemas/JobInput/prefix`.
+            package var prefix: Swift.String?
             /// Creates a new `JobInput`.
             ///
             /// - Parameters:
             ///   - kind:
-            package init(kind: Components.Schemas.JobKind) {
+            ///   - paths: parity only: compare these pages
+            ///   - prefix: parity only: compare the pages below this prefix (default: every page)
+            package init(
+                kind: Components.Schemas.JobKind,
+                paths: [Swift.String]? = nil,
+                prefix: Swift.String? = nil
+            ) {
                 self.kind = kind
+                self.paths = paths
+                self.prefix = prefix
             }
             package enum CodingKeys: String, CodingKey {
                 case kind
+                case paths
+                case prefix
             }
         }
         /// - Remark: Generated from `#/components/schemas/JobKind`.
@@ -717,6 +737,7 @@ extension Components {
             case crawl = "crawl"
             case probe = "probe"
             case logs = "logs"
+            case parity = "parity"
         }
         /// - Remark: Generated from `#/components/schemas/JobState`.
         @frozen package enum JobState: String, Codable, Hashable, Sendable, CaseIterable {
@@ -1252,6 +1273,528 @@ extension Components {
                     "script",
                     "scriptHits",
                     "topValues"
+                ])
+            }
+        }
+        /// Pages (not static files, includes or gone URLs) by their latest parity verdict
+        ///
+        /// - Remark: Generated from `#/components/schemas/ParityCounts`.
+        package struct ParityCounts: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/ParityCounts/different`.
+            package var different: Swift.Int
+            /// - Remark: Generated from `#/components/schemas/ParityCounts/error`.
+            package var error: Swift.Int
+            /// - Remark: Generated from `#/components/schemas/ParityCounts/noisy`.
+            package var noisy: Swift.Int
+            /// - Remark: Generated from `#/components/schemas/ParityCounts/notCompared`.
+            package var notCompared: Swift.Int
+            /// Swift answers and parity is same
+            ///
+            /// - Remark: Generated from `#/components/schemas/ParityCounts/readyToFlip`.
+            package var readyToFlip: Swift.Int
+            /// - Remark: Generated from `#/components/schemas/ParityCounts/same`.
+            package var same: Swift.Int
+            /// Creates a new `ParityCounts`.
+            ///
+            /// - Parameters:
+            ///   - different:
+            ///   - error:
+            ///   - noisy:
+            ///   - notCompared:
+            ///   - readyToFlip: Swift answers and parity is same
+            ///   - same:
+            package init(
+                different: Swift.Int,
+                error: Swift.Int,
+                noisy: Swift.Int,
+                notCompared: Swift.Int,
+                readyToFlip: Swift.Int,
+                same: Swift.Int
+            ) {
+                self.different = different
+                self.error = error
+                self.noisy = noisy
+                self.notCompared = notCompared
+                self.readyToFlip = readyToFlip
+                self.same = same
+            }
+            package enum CodingKeys: String, CodingKey {
+                case different
+                case error
+                case noisy
+                case notCompared
+                case readyToFlip
+                case same
+            }
+            package init(from decoder: any Swift.Decoder) throws {
+                let container = try decoder.container(keyedBy: CodingKeys.self)
+                self.different = try container.decode(
+                    Swift.Int.self,
+                    forKey: .different
+                )
+                self.error = try container.decode(
+                    Swift.Int.self,
+                    forKey: .error
+                )
+                self.noisy = try container.decode(
+                    Swift.Int.self,
+                    forKey: .noisy
+                )
+                self.notCompared = try container.decode(
+                    Swift.Int.self,
+                    forKey: .notCompared
+                )
+                self.readyToFlip = try container.decode(
+                    Swift.Int.self,
+                    forKey: .readyToFlip
+                )
+                self.same = try container.decode(
+                    Swift.Int.self,
+                    forKey: .same
+                )
+                try decoder.ensureNoAdditionalProperties(knownKeys: [
+                    "different",
+                    "error",
+                    "noisy",
+                    "notCompared",
+                    "readyToFlip",
+                    "same"
+                ])
+            }
+        }
+        /// One field whose values differ; a side without the field has no value (each at most 300 characters, as text)
+        ///
+        /// - Remark: Generated from `#/components/schemas/ParityDifference`.
+        package struct ParityDifference: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/ParityDifference/field`.
+            package var field: Swift.String
+            /// - Remark: Generated from `#/components/schemas/ParityDifference/php`.
+            package var php: Swift.String?
+            /// - Remark: Generated from `#/components/schemas/ParityDifference/swift`.
+            package var swift: Swift.String?
+            /// Creates a new `ParityDifference`.
+            ///
+            /// - Parameters:
+            ///   - field:
+            ///   - php:
+            ///   - swift:
+            package init(
+                field: Swift.String,
+                php: Swift.String? = nil,
+                swift: Swift.String? = nil
+            ) {
+                self.field = field
+                self.php = php
+                self.swift = swift
+            }
+            package enum CodingKeys: String, CodingKey {
+                case field
+                case php
+                case swift
+            }
+            package init(from decoder: any Swift.Decoder) throws {
+                let container = try decoder.container(keyedBy: CodingKeys.self)
+                self.field = try container.decode(
+                    Swift.String.self,
+                    forKey: .field
+                )
+                self.php = try container.decodeIfPresent(
+                    Swift.String.self,
+                    forKey: .php
+                )
+                self.swift = try container.decodeIfPresent(
+                    Swift.String.self,
+                    forKey: .swift
+                )
+                try decoder.ensureNoAdditionalProperties(knownKeys: [
+                    "field",
+                    "php",
+                    "swift"
+                ])
+            }
+        }
+        /// One page's comparison in a parity run
+        ///
+        /// - Remark: Generated from `#/components/schemas/ParityResult`.
+        package struct ParityResult: Codable, Hashable, Sendable {
+            /// when the run started
+            ///
+            /// - Remark: Generated from `#/components/schemas/ParityResult/at`.
+            package var at: Foundation.Date?
+            /// - Remark: Generated from `#/components/schemas/ParityResult/differences`.
+            package var differences: [Components.Schemas.ParityDifference]
+            /// fields compared
+            ///
+            /// - Remark: Generated from `#/components/schemas/ParityResult/fields`.
+            package var fields: Swift.Int
+            /// differences each ignore rule or mask hid
+            ///
+            /// - Remark: Generated from `#/components/schemas/ParityResult/hidden`.
+            package struct HiddenPayload: Codable, Hashable, Sendable {
+                /// A container of undocumented properties.
+                package var additionalProperties: [String: Swift.Int]
+                /// Creates a new `HiddenPayload`.
+                ///
+                /// - Parameters:
+                ///   - additionalProperties: A container of undocumented properties.
+                package init(additionalProperties: [String: Swift.Int] = .init()) {
+                    self.additionalProperties = additionalProperties
+                }
+                package init(from decoder: any Swift.Decoder) throws {
+                    additionalProperties = try decoder.decodeAdditionalProperties(knownKeys: [])
+                }
+                package func encode(to encoder: any Swift.Encoder) throws {
+                    try encoder.encodeAdditionalProperties(additionalProperties)
+                }
+            }
+            /// differences each ignore rule or mask hid
+            ///
+            /// - Remark: Generated from `#/components/schemas/ParityResult/hidden`.
+            package var hidden: Components.Schemas.ParityResult.HiddenPayload
+            /// fields that differed between the two PHP answers (or are noise site-wide)
+            ///
+            /// - Remark: Generated from `#/components/schemas/ParityResult/noise`.
+            package var noise: [Swift.String]
+            /// - Remark: Generated from `#/components/schemas/ParityResult/path`.
+            package var path: Swift.String
+            /// SHA-256 of the PHP body as read
+            ///
+            /// - Remark: Generated from `#/components/schemas/ParityResult/phpHash`.
+            package var phpHash: Swift.String?
+            /// why the verdict is error, noisy or not-compared
+            ///
+            /// - Remark: Generated from `#/components/schemas/ParityResult/reason`.
+            package var reason: Swift.String?
+            /// - Remark: Generated from `#/components/schemas/ParityResult/runId`.
+            package var runId: Swift.Int
+            /// SHA-256 of the Swift body as read
+            ///
+            /// - Remark: Generated from `#/components/schemas/ParityResult/swiftHash`.
+            package var swiftHash: Swift.String?
+            /// - Remark: Generated from `#/components/schemas/ParityResult/urlId`.
+            package var urlId: Swift.Int
+            /// - Remark: Generated from `#/components/schemas/ParityResult/verdict`.
+            package var verdict: Components.Schemas.ParityVerdict
+            /// Creates a new `ParityResult`.
+            ///
+            /// - Parameters:
+            ///   - at: when the run started
+            ///   - differences:
+            ///   - fields: fields compared
+            ///   - hidden: differences each ignore rule or mask hid
+            ///   - noise: fields that differed between the two PHP answers (or are noise site-wide)
+            ///   - path:
+            ///   - phpHash: SHA-256 of the PHP body as read
+            ///   - reason: why the verdict is error, noisy or not-compared
+            ///   - runId:
+            ///   - swiftHash: SHA-256 of the Swift body as read
+            ///   - urlId:
+            ///   - verdict:
+            package init(
+                at: Foundation.Date? = nil,
+                differences: [Components.Schemas.ParityDifference],
+                fields: Swift.Int,
+                hidden: Components.Schemas.ParityResult.HiddenPayload,
+                noise: [Swift.String],
+                path: Swift.String,
+                phpHash: Swift.String? = nil,
+                reason: Swift.String? = nil,
+                runId: Swift.Int,
+                swiftHash: Swift.String? = nil,
+                urlId: Swift.Int,
+                verdict: Components.Schemas.ParityVerdict
+            ) {
+                self.at = at
+                self.differences = differences
+                self.fields = fields
+                self.hidden = hidden
+                self.noise = noise
+                self.path = path
+                self.phpHash = phpHash
+                self.reason = reason
+                self.runId = runId
+                self.swiftHash = swiftHash
+                self.urlId = urlId
+                self.verdict = verdict
+            }
+            package enum CodingKeys: String, CodingKey {
+                case at
+                case differences
+                case fields
+                case hidden
+                case noise
+                case path
+                case phpHash
+                case reason
+                case runId
+                case swiftHash
+                case urlId
+                case verdict
+            }
+            package init(from decoder: any Swift.Decoder) throws {
+                let container = try decoder.container(keyedBy: CodingKeys.self)
+                self.at = try container.decodeIfPresent(
+                    Foundation.Date.self,
+                    forKey: .at
+                )
+                self.differences = try container.decode(
+                    [Components.Schemas.ParityDifference].self,
+                    forKey: .differences
+                )
+                self.fields = try container.decode(
+                    Swift.Int.self,
+                    forKey: .fields
+                )
+                self.hidden = try container.decode(
+                    Components.Schemas.ParityResult.HiddenPayload.self,
+                    forKey: .hidden
+                )
+                self.noise = try container.decode(
+                    [Swift.String].self,
+                    forKey: .noise
+                )
+                self.path = try container.decode(
+                    Swift.String.self,
+                    forKey: .path
+                )
+                self.phpHash = try container.decodeIfPresent(
+                    Swift.String.self,
+                    forKey: .phpHash
+                )
+                self.reason = try container.decodeIfPresent(
+                    Swift.String.self,
+                    forKey: .reason
+                )
+                self.runId = try container.decode(
+                    Swift.Int.self,
+                    forKey: .runId
+                )
+                self.swiftHash = try container.decodeIfPresent(
+                    Swift.String.self,
+                    forKey: .swiftHash
+                )
+                self.urlId = try container.decode(
+                    Swift.Int.self,
+                    forKey: .urlId
+                )
+                self.verdict = try container.decode(
+                    Components.Schemas.ParityVerdict.self,
+                    forKey: .verdict
+                )
+                try decoder.ensureNoAdditionalProperties(knownKeys: [
+                    "at",
+                    "differences",
+                    "fields",
+                    "hidden",
+                    "noise",
+                    "path",
+                    "phpHash",
+                    "reason",
+                    "runId",
+                    "swiftHash",
+                    "urlId",
+                    "verdict"
+                ])
+            }
+        }
+        /// One parity run of a site
+        ///
+        /// - Remark: Generated from `#/components/schemas/ParityRun`.
+        package struct ParityRun: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/ParityRun/concurrency`.
+            package var concurrency: Swift.Int
+            /// - Remark: Generated from `#/components/schemas/ParityRun/differentCount`.
+            package var differentCount: Swift.Int
+            /// - Remark: Generated from `#/components/schemas/ParityRun/error`.
+            package var error: Swift.String?
+            /// - Remark: Generated from `#/components/schemas/ParityRun/errorCount`.
+            package var errorCount: Swift.Int
+            /// - Remark: Generated from `#/components/schemas/ParityRun/finishedAt`.
+            package var finishedAt: Foundation.Date?
+            /// - Remark: Generated from `#/components/schemas/ParityRun/id`.
+            package var id: Swift.Int
+            /// - Remark: Generated from `#/components/schemas/ParityRun/noisyCount`.
+            package var noisyCount: Swift.Int
+            /// - Remark: Generated from `#/components/schemas/ParityRun/notComparedCount`.
+            package var notComparedCount: Swift.Int
+            /// - Remark: Generated from `#/components/schemas/ParityRun/sameCount`.
+            package var sameCount: Swift.Int
+            /// fields that were noise on enough of the run's pages to count as noise on every page
+            ///
+            /// - Remark: Generated from `#/components/schemas/ParityRun/siteNoise`.
+            package var siteNoise: [Swift.String]
+            /// - Remark: Generated from `#/components/schemas/ParityRun/startedAt`.
+            package var startedAt: Foundation.Date
+            /// - Remark: Generated from `#/components/schemas/ParityRun/status`.
+            package var status: Components.Schemas.RunStatus
+            /// - Remark: Generated from `#/components/schemas/ParityRun/urlCount`.
+            package var urlCount: Swift.Int
+            /// Creates a new `ParityRun`.
+            ///
+            /// - Parameters:
+            ///   - concurrency:
+            ///   - differentCount:
+            ///   - error:
+            ///   - errorCount:
+            ///   - finishedAt:
+            ///   - id:
+            ///   - noisyCount:
+            ///   - notComparedCount:
+            ///   - sameCount:
+            ///   - siteNoise: fields that were noise on enough of the run's pages to count as noise on every page
+            ///   - startedAt:
+            ///   - status:
+            ///   - urlCount:
+            package init(
+                concurrency: Swift.Int,
+                differentCount: Swift.Int,
+                error: Swift.String? = nil,
+                errorCount: Swift.Int,
+                finishedAt: Foundation.Date? = nil,
+                id: Swift.Int,
+                noisyCount: Swift.Int,
+                notComparedCount: Swift.Int,
+                sameCount: Swift.Int,
+                siteNoise: [Swift.String],
+                startedAt: Foundation.Date,
+                status: Components.Schemas.RunStatus,
+                urlCount: Swift.Int
+            ) {
+                self.concurrency = concurrency
+                self.differentCount = differentCount
+                self.error = error
+                self.errorCount = errorCount
+                self.finishedAt = finishedAt
+                self.id = id
+                self.noisyCount = noisyCount
+                self.notComparedCount = notComparedCount
+                self.sameCount = sameCount
+                self.siteNoise = siteNoise
+                self.startedAt = startedAt
+                self.status = status
+                self.urlCount = urlCount
+            }
+            package enum CodingKeys: String, CodingKey {
+                case concurrency
+                case differentCount
+                case error
+                case errorCount
+                case finishedAt
+                case id
+                case noisyCount
+                case notComparedCount
+                case sameCount
+                case siteNoise
+                case startedAt
+                case status
+                case urlCount
+            }
+            package init(from decoder: any Swift.Decoder) throws {
+                let container = try decoder.container(keyedBy: CodingKeys.self)
+                self.concurrency = try container.decode(
+                    Swift.Int.self,
+                    forKey: .concurrency
+                )
+                self.differentCount = try container.decode(
+                    Swift.Int.self,
+                    forKey: .differentCount
+                )
+                self.error = try container.decodeIfPresent(
+                    Swift.String.self,
+                    forKey: .error
+                )
+                self.errorCount = try container.decode(
+                    Swift.Int.self,
+                    forKey: .errorCount
+                )
+                self.finishedAt = try container.decodeIfPresent(
+                    Foundation.Date.self,
+                    forKey: .finishedAt
+                )
+                self.id = try container.decode(
+                    Swift.Int.self,
+                    forKey: .id
+                )
+                self.noisyCount = try container.decode(
+                    Swift.Int.self,
+                    forKey: .noisyCount
+                )
+                self.notComparedCount = try container.decode(
+                    Swift.Int.self,
+                    forKey: .notComparedCount
+                )
+                self.sameCount = try container.decode(
+                    Swift.Int.self,
+                    forKey: .sameCount
+                )
+                self.siteNoise = try container.decode(
+                    [Swift.String].self,
+                    forKey: .siteNoise
+                )
+                self.startedAt = try container.decode(
+                    Foundation.Date.self,
+                    forKey: .startedAt
+                )
+                self.status = try container.decode(
+                    Components.Schemas.RunStatus.self,
+                    forKey: .status
+                )
+                self.urlCount = try container.decode(
+                    Swift.Int.self,
+                    forKey: .urlCount
+                )
+                try decoder.ensureNoAdditionalProperties(knownKeys: [
+                    "concurrency",
+                    "differentCount",
+                    "error",
+                    "errorCount",
+                    "finishedAt",
+                    "id",
+                    "noisyCount",
+                    "notComparedCount",
+                    "sameCount",
+                    "siteNoise",
+                    "startedAt",
+                    "status",
+                    "urlCount"
+                ])
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/ParityRunDetail`.
+        package struct ParityRunDetail: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/ParityRunDetail/results`.
+            package var results: [Components.Schemas.ParityResult]
+            /// - Remark: Generated from `#/components/schemas/ParityRunDetail/run`.
+            package var run: Components.Schemas.ParityRun
+            /// Creates a new `ParityRunDetail`.
+            ///
+            /// - Parameters:
+            ///   - results:
+            ///   - run:
+            package init(
+                results: [Components.Schemas.ParityResult],
+                run: Components.Schemas.ParityRun
+            ) {
+                self.results = results
+                self.run = run
+            }
+            package enum CodingKeys: String, CodingKey {
+                case results
+                case run
+            }
+            package init(from decoder: any Swift.Decoder) throws {
+                let container = try decoder.container(keyedBy: CodingKeys.self)
+                self.results = try container.decode(
+                    [Components.Schemas.ParityResult].self,
+                    forKey: .results
+                )
+                self.run = try container.decode(
+                    Components.Schemas.ParityRun.self,
+                    forKey: .run
+                )
+                try decoder.ensureNoAdditionalProperties(knownKeys: [
+                    "results",
+                    "run"
                 ])
             }
         }
@@ -2322,10 +2865,16 @@ extension Components {
             ///
             /// - Remark: Generated from `#/components/schemas/Stats/lastCrawl`.
             package var lastCrawl: Components.Schemas.Crawl?
+            /// The latest parity run (absent before the first)
+            ///
+            /// - Remark: Generated from `#/components/schemas/Stats/lastParity`.
+            package var lastParity: Components.Schemas.ParityRun?
             /// The latest probe run (absent when never probed)
             ///
             /// - Remark: Generated from `#/components/schemas/Stats/lastProbe`.
             package var lastProbe: Components.Schemas.ProbeRun?
+            /// - Remark: Generated from `#/components/schemas/Stats/parity`.
+            package var parity: Components.Schemas.ParityCounts
             /// swift / (php + planned + swift), 0-100
             ///
             /// - Remark: Generated from `#/components/schemas/Stats/percentOnSwift`.
@@ -2352,7 +2901,9 @@ extension Components {
             ///   - frontController:
             ///   - frontControllerDeclined: the user declined the detected front controller
             ///   - lastCrawl: The latest crawl (absent when never crawled)
+            ///   - lastParity: The latest parity run (absent before the first)
             ///   - lastProbe: The latest probe run (absent when never probed)
+            ///   - parity:
             ///   - percentOnSwift: swift / (php + planned + swift), 0-100
             ///   - routePrefixes: Prefixes planned for Swift on a front-controller site (/blog/: every URL below)
             ///   - routingFrontController: who answers URLs without a file: frontController, else the detected one unless declined (detected, not confirmed while frontController is null)
@@ -2366,7 +2917,9 @@ extension Components {
                 frontController: Swift.String? = nil,
                 frontControllerDeclined: Swift.Bool,
                 lastCrawl: Components.Schemas.Crawl? = nil,
+                lastParity: Components.Schemas.ParityRun? = nil,
                 lastProbe: Components.Schemas.ProbeRun? = nil,
+                parity: Components.Schemas.ParityCounts,
                 percentOnSwift: Swift.Double,
                 routePrefixes: [Swift.String],
                 routingFrontController: Swift.String? = nil,
@@ -2380,7 +2933,9 @@ extension Components {
                 self.frontController = frontController
                 self.frontControllerDeclined = frontControllerDeclined
                 self.lastCrawl = lastCrawl
+                self.lastParity = lastParity
                 self.lastProbe = lastProbe
+                self.parity = parity
                 self.percentOnSwift = percentOnSwift
                 self.routePrefixes = routePrefixes
                 self.routingFrontController = routingFrontController
@@ -2395,7 +2950,9 @@ extension Components {
                 case frontController
                 case frontControllerDeclined
                 case lastCrawl
+                case lastParity
                 case lastProbe
+                case parity
                 case percentOnSwift
                 case routePrefixes
                 case routingFrontController
@@ -3435,6 +3992,10 @@ extension Components {
         package struct URLDetail: Codable, Hashable, Sendable {
             /// - Remark: Generated from `#/components/schemas/URLDetail/events`.
             package var events: [Components.Schemas.OwnershipEvent]
+            /// The URL's parity results, newest first
+            ///
+            /// - Remark: Generated from `#/components/schemas/URLDetail/parity`.
+            package var parity: [Components.Schemas.ParityResult]
             /// - Remark: Generated from `#/components/schemas/URLDetail/probes`.
             package var probes: [Components.Schemas.ProbeResult]
             /// - Remark: Generated from `#/components/schemas/URLDetail/queryValues`.
@@ -3447,18 +4008,21 @@ extension Components {
             ///
             /// - Parameters:
             ///   - events:
+            ///   - parity: The URL's parity results, newest first
             ///   - probes:
             ///   - queryValues:
             ///   - traffic:
             ///   - url:
             package init(
                 events: [Components.Schemas.OwnershipEvent],
+                parity: [Components.Schemas.ParityResult],
                 probes: [Components.Schemas.ProbeResult],
                 queryValues: [Components.Schemas.QueryValue],
                 traffic: Components.Schemas.Traffic? = nil,
                 url: Components.Schemas.Url
             ) {
                 self.events = events
+                self.parity = parity
                 self.probes = probes
                 self.queryValues = queryValues
                 self.traffic = traffic
@@ -3466,6 +4030,7 @@ extension Components {
             }
             package enum CodingKeys: String, CodingKey {
                 case events
+                case parity
                 case probes
                 case queryValues
                 case traffic

@@ -31,6 +31,8 @@ struct JobContext: Sendable {
     var logRoots: LogRoots
     /// How long one logs job may read; the stretches it stored stay, the next run goes on.
     var logTimeLimit: Duration
+    /// The pages a parity job compares; nil for every page.
+    var selection: URLSelection? = nil
 }
 
 /// The job kinds a runner can start.
@@ -41,7 +43,7 @@ struct JobWorks: Sendable {
         self.works = Dictionary(uniqueKeysWithValues: works.map { (type(of: $0).kind, $0) })
     }
 
-    static let standard = JobWorks([CrawlJob(), ProbeJob(), LogsJob()])
+    static let standard = JobWorks([CrawlJob(), ProbeJob(), LogsJob(), ParityJob()])
 
     subscript(kind: JobKind) -> (any JobWork)? { works[kind] }
 }

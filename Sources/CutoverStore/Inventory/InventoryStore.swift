@@ -314,6 +314,8 @@ package struct URLDetailRecords: Sendable {
     /// Its requests in the imported access logs, and its query values (nil, [] without logs).
     package var traffic: TrafficRow?
     package var queryValues: [QueryValue]
+    /// Its parity results, newest first, each with its run.
+    package var parity: [ParityHistoryEntry] = []
 }
 
 extension InventoryStore {
@@ -327,7 +329,8 @@ extension InventoryStore {
                 probes: try ProbeStore.probeHistory(db, urlID: url.id, limit: 50),
                 events: try Self.ownershipEvents(db, urlID: url.id),
                 traffic: try TrafficStore.traffic(db, siteID: siteID, path: url.path),
-                queryValues: try TrafficStore.queryValues(db, siteID: siteID, path: url.path)
+                queryValues: try TrafficStore.queryValues(db, siteID: siteID, path: url.path),
+                parity: try ParityStore.history(db, urlID: url.id, limit: 20)
             )
         }
     }

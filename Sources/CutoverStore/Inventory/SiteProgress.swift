@@ -18,6 +18,8 @@ package struct SiteProgress: Sendable {
     package var fallback: Fallback
     package var lastCrawl: CrawlRecord?
     package var lastProbe: ProbeRunRecord?
+    package var lastParity: ParityRunRecord?
+    package var parity: ParityCounts
     package var series: [OwnerSnapshot]
     /// The site's front controller setting, and the one the last crawl found in the docroot's
     /// `.htaccess` (a catch-all rule or FallbackResource) for the user to confirm.
@@ -41,6 +43,8 @@ package struct SiteProgress: Sendable {
         driftCount = try InventoryStore.driftCount(db, siteID: site.id)
         lastCrawl = try CrawlStore.crawls(db, siteID: site.id, limit: 1).first
         lastProbe = try ProbeStore.probeRuns(db, siteID: site.id, limit: 1).first
+        lastParity = try ParityStore.runs(db, siteID: site.id, limit: 1).first
+        parity = try ParityStore.counts(db, siteID: site.id)
         fallback = Fallback(
             healthy: lastProbe?.fallbackHealthy,
             status: lastProbe?.fallbackStatus,

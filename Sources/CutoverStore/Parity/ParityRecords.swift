@@ -115,3 +115,13 @@ package struct ParityHistoryEntry: Sendable, Hashable {
     package var run: ParityRunRecord
     package var result: ParityResultRecord
 }
+
+/// A site's pages by their latest parity verdict; `readyToFlip`: Swift answers and parity is same.
+package struct ParityCounts: Sendable, Hashable {
+    package var same: Int
+    package var different: Int
+    package var noisy: Int
+    package var error: Int
+    package var notCompared: Int
+    package var readyToFlip: Int
+}

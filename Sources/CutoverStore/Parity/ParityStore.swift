@@ -85,6 +85,34 @@ extension ParityStore {
         try ParityRunRecord.filter(Column("site_id") == siteID).order(Column("id").desc).limit(limit).fetchAll(db)
     }
 
+    /// One run of the site, or nil.
+    @available(*, noasync)
+    package func run(id: Int64, siteID: SiteID) throws -> ParityRunRecord? {
+        try writer.read { db in try ParityRunRecord.filter(Column("id") == id && Column("site_id") == siteID).fetchOne(db) }
+    }
+
+    /// Pages (not static files, includes or gone URLs) by their latest verdict.
+    static func counts(_ db: Database, siteID: SiteID) throws -> ParityCounts {
+        let row = try Row.fetchOne(
+            db,
+            sql: """
+                SELECT ifnull(sum(parity = 'same'), 0) AS same, ifnull(sum(parity = 'different'), 0) AS different,
+                ifnull(sum(parity = 'noisy'), 0) AS noisy, ifnull(sum(parity = 'error'), 0) AS error,
+                ifnull(sum(parity IS NULL), 0) AS not_compared, ifnull(sum(parity = 'same' AND ready_to_flip = 1), 0) AS ready
+                FROM urls WHERE site_id = ? AND gone = 0 AND owner != 'static' AND flags & \(URLFlags.include.rawValue) = 0
+                """,
+            arguments: [siteID]
+        )!
+        return ParityCounts(
+            same: row["same"],
+            different: row["different"],
+            noisy: row["noisy"],
+            error: row["error"],
+            notCompared: row["not_compared"],
+            readyToFlip: row["ready"]
+        )
+    }
+
     /// A run's results in path order, with each page's path.
     @available(*, noasync)
     package func results(runID: Int64) throws -> [(path: String, result: ParityResultRecord)] {
