@@ -69,6 +69,7 @@ export async function renderURLDetail(main, { app, args, signal }) {
         item.key, item.value ?? '(other values)', number(item.hits),
       ])) : null,
     ),
+    paritySection(detail.parity ?? []),
     h('section', { 'aria-labelledby': 'probes-heading' },
       h('h2', { id: 'probes-heading' }, 'Probe history'),
       detail.probes.length ? table(['Run', 'Status', 'Observed', 'Expected', 'Latency', 'Type', 'Backend', 'Note'], detail.probes.map((probe) => [
@@ -85,6 +86,32 @@ export async function renderURLDetail(main, { app, args, signal }) {
       ])) : h('p', { class: 'empty' }, 'No ownership change recorded yet.'),
     ),
   );
+}
+
+/**
+ * The latest parity result side by side (field | PHP | Swift), its noise greyed and folded, the
+ * rules that hid differences, and the earlier runs' verdicts. Every value is text (the DOM
+ * helper sets textContent), whatever the pages sent.
+ */
+function paritySection(results) {
+  const latest = results[0];
+  const body = latest ? [
+    h('p', {}, `Run ${latest.runId}${latest.at ? ` (${when(latest.at)})` : ''}: `, h('strong', { class: `tag parity-${latest.verdict === 'same' ? 'same' : 'other'}` }, latest.verdict),
+      latest.reason ? ` — ${latest.reason}` : '', ` ${number(latest.fields)} fields compared.`),
+    latest.differences.length ? h('div', { class: 'table-wrap' }, h('table', { class: 'parity' },
+      h('thead', {}, h('tr', {}, ['Field', 'PHP', 'Swift'].map((heading) => h('th', { scope: 'col' }, heading)))),
+      h('tbody', {}, latest.differences.map((difference) => h('tr', {},
+        h('th', { scope: 'row', class: 'path' }, difference.field),
+        h('td', { class: difference.php == null ? 'absent' : null }, difference.php ?? '(none)'),
+        h('td', { class: difference.swift == null ? 'absent' : null }, difference.swift ?? '(none)')))))) : null,
+    latest.noise.length ? h('details', { class: 'noise' },
+      h('summary', {}, `${latest.noise.length} noise fields (they changed between the two PHP answers, or on enough pages of the run)`),
+      h('ul', {}, latest.noise.map((field) => h('li', { class: 'path' }, field)))) : null,
+    Object.keys(latest.hidden ?? {}).length ? h('p', { class: 'muted' }, 'Hidden by rules: ',
+      Object.entries(latest.hidden).map(([rule, count]) => `${rule} (${count})`).join(', ')) : null,
+    results.length > 1 ? h('p', { class: 'muted' }, 'Earlier runs: ', results.slice(1).map((result) => `#${result.runId} ${result.verdict}`).join(', ')) : null,
+  ] : [h('p', { class: 'empty' }, 'Not compared yet. Run parity from the Overview (the site\u2019s export must be live).')];
+  return h('section', { 'aria-labelledby': 'parity-heading', dataset: { name: 'parity' } }, h('h2', { id: 'parity-heading' }, 'Parity'), ...body);
 }
 
 function fact(name, value) {

@@ -16,7 +16,7 @@ export async function renderOverview(main, { app, signal }) {
     api(sitePath(site, '/exposures'), { signal }),
   ]);
   const jobArea = h('div', { class: 'job', 'aria-live': 'polite' });
-  const kinds = info.accessLogs?.length ? ['logs', 'crawl', 'probe'] : ['crawl', 'probe'];
+  const kinds = info.accessLogs?.length ? ['logs', 'crawl', 'probe', 'parity'] : ['crawl', 'probe', 'parity'];
   const buttons = kinds.map((kind) =>
     h('button', { type: 'button', class: 'primary', dataset: { kind }, onclick: () => start(kind) }, `Run ${kind} now`));
 
@@ -49,11 +49,11 @@ export async function renderOverview(main, { app, signal }) {
       } else {
         progress.removeAttribute('value');
       }
-      label.textContent = `${update.kind}: ${number(update.done)}${update.total ? ` of ${number(update.total)}` : ''} ${update.kind === 'probe' ? 'URLs' : 'files'}`;
+      label.textContent = `${update.kind}: ${number(update.done)}${update.total ? ` of ${number(update.total)}` : ''} ${unit(update.kind)}`;
     }, signal);
     if (!final) return;
     if (final.state === 'succeeded') {
-      app.notice(`The ${final.kind} finished: ${number(final.done)} ${final.kind === 'probe' ? 'URLs' : 'files'} in ${seconds(final)}.`, 'success');
+      app.notice(`The ${final.kind} finished: ${number(final.done)} ${unit(final.kind)} in ${seconds(final)}.`, 'success');
     } else {
       app.notice(`The ${final.kind} ${final.state}${final.error ? `: ${final.error}` : ''}.`, 'error');
     }
@@ -88,6 +88,7 @@ export async function renderOverview(main, { app, signal }) {
           ? h('p', { class: 'muted', dataset: { name: 'unconfirmed' } }, `${stats.routingFrontController}: detected, not confirmed. The docroot\u2019s .htaccess sends URLs without a file to it, so they count as its routes; confirm it (or decline it) under Sites.`)
           : null),
     ),
+    paritySection(stats.parity),
     h('section', { 'aria-labelledby': 'burndown-heading' }, h('h2', { id: 'burndown-heading' }, 'Burndown'), burndown(stats.series)),
     trafficSection(traffic, daily),
     h('section', { class: 'runs', 'aria-labelledby': 'runs-heading' },
@@ -95,6 +96,7 @@ export async function renderOverview(main, { app, signal }) {
       h('dl', {},
         h('dt', {}, 'Last crawl'), h('dd', {}, runText(stats.lastCrawl, (run) => `${number(run.filesSeen)} files, +${run.urlsAdded} / ~${run.urlsChanged} / −${run.urlsRemoved} URLs`)),
         h('dt', {}, 'Last probe'), h('dd', {}, runText(stats.lastProbe, (run) => `${number(run.urlCount)} URLs, ${run.driftCount} drift, ${run.errorCount} errors, ${run.readyCount} answered by Swift`)),
+        h('dt', {}, 'Last parity'), h('dd', { dataset: { name: 'last-parity' } }, runText(stats.lastParity, (run) => `${number(run.urlCount)} pages: ${run.sameCount} same, ${run.differentCount} different, ${run.noisyCount} noisy, ${run.errorCount} errors, ${run.notComparedCount} not compared`)),
         h('dt', {}, 'Schedule'), h('dd', {}, info.crawlEvery ? `crawl and probe every ${info.crawlEvery}` : 'not scheduled (set “crawl every” under Sites)'),
         h('dt', {}, 'Last scheduled run'), h('dd', {}, info.lastRun ? `${when(info.lastRun)} (${relative(info.lastRun)})` : '—'),
         h('dt', {}, 'Next scheduled run'), h('dd', {}, info.nextRun ? `${when(info.nextRun)} (${relative(info.nextRun)})` : '—'),
@@ -120,6 +122,23 @@ function exposureWarning(exposures) {
         h('code', {}, exposure.url), ` (${exposure.filePath})`,
         exposure.deny ? h('pre', {}, exposure.deny) : null))),
     count > 10 ? h('p', { class: 'muted' }, `… and ${count - 10} more (cutover status --json)`) : null);
+}
+
+/** What a job counts as it goes. */
+function unit(kind) {
+  return kind === 'probe' ? 'URLs' : kind === 'parity' ? 'pages' : 'files';
+}
+
+/** Pages by their latest parity verdict, each a link to the URL table filtered on it. */
+function paritySection(parity) {
+  const counts = [['same', parity.same], ['different', parity.different], ['noisy', parity.noisy], ['error', parity.error], ['not-compared', parity.notCompared]];
+  return h('section', { 'aria-labelledby': 'parity-heading', dataset: { name: 'parity' } },
+    h('h2', { id: 'parity-heading' }, 'Parity'),
+    h('p', { class: 'muted' }, 'How the Swift app answers each page compared with PHP, by the latest parity run. Ready to flip: the Swift app answers and parity is the same.'),
+    h('div', { class: 'cards' },
+      card('Ready to flip', number(parity.readyToFlip), 'Swift answers and parity is the same', 'swift', '#/urls?ready=true'),
+      ...counts.map(([verdict, count]) => card(verdict === 'not-compared' ? 'Not compared' : verdict[0].toUpperCase() + verdict.slice(1), number(count),
+        verdict === 'not-compared' ? 'pages no parity run compared yet' : `pages whose latest verdict is ${verdict}`, verdict === 'same' ? 'swift' : 'php', `#/urls?parity=${verdict}`))));
 }
 
 function card(title, figure, note, kind, link) {

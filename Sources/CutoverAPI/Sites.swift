@@ -23,6 +23,7 @@ extension Components.Schemas.Site {
             nextRun: site.nextScheduledAt,
             ownerHeader: settings.ownerHeader,
             pageKeys: settings.pageKeys.map(Components.Schemas.PageKey.init),
+            parity: .init(settings.parity),
             phpExtensions: settings.phpExtensions,
             probeRetention: settings.probeRetention,
             probeSkip: settings.probeSkip,
@@ -31,6 +32,31 @@ extension Components.Schemas.Site {
             sendsDirectoriesToSwift: site.sendsDirectoriesToSwift,
             sensitiveQueryKeys: settings.sensitiveQueryKeys
         )
+    }
+}
+
+extension Components.Schemas.ParitySettings {
+    package init(_ settings: ParitySettings) {
+        self.init(
+            ignore: settings.ignore,
+            masks: settings.masks,
+            scheduled: settings.scheduled,
+            siteNoiseMinimum: settings.siteNoiseMinimum,
+            siteNoiseShare: settings.siteNoiseShare
+        )
+    }
+}
+
+extension Components.Schemas.ParitySettingsInput {
+    /// `base` with the fields this input gives.
+    package func applied(to base: ParitySettings) -> ParitySettings {
+        var settings = base
+        if let ignore { settings.ignore = ignore }
+        if let masks { settings.masks = masks }
+        if let siteNoiseShare { settings.siteNoiseShare = siteNoiseShare }
+        if let siteNoiseMinimum { settings.siteNoiseMinimum = siteNoiseMinimum }
+        if let scheduled { settings.scheduled = scheduled }
+        return settings
     }
 }
 

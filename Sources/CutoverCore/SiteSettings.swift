@@ -53,6 +53,8 @@ public struct SiteSettings: Sendable, Hashable, Codable {
     /// URL path globs (`*` also matches `/`) a probe never requests: requesting a cron or
     /// install script runs it.
     public var probeSkip: [String]
+    /// How parity runs compare the site's pages, and whether the schedule runs them.
+    public var parity = ParitySettings()
     /// The usual scripts with side effects (migration 0020 gives them to every site).
     public static let defaultProbeSkip = [
         "*cron*.php", "*/install*.php", "*/setup*.php", "*/upgrade*.php", "*/install/*", "*/setup/*", "*/upgrade/*",
@@ -76,8 +78,10 @@ public struct SiteSettings: Sendable, Hashable, Codable {
         probeSkip: [String] = SiteSettings.defaultProbeSkip,
         frontControllerDeclined: Bool = false,
         directoriesToSwift: Bool? = nil,
-        aliases: [PathAlias] = []
+        aliases: [PathAlias] = [],
+        parity: ParitySettings = ParitySettings()
     ) {
+        self.parity = parity
         self.aliases = aliases
         self.directoriesToSwift = directoriesToSwift
         self.frontControllerDeclined = frontControllerDeclined
@@ -108,7 +112,7 @@ public struct SiteSettings: Sendable, Hashable, Codable {
             directoryIndex + phpExtensions + accessLogs + pageKeys.flatMap { [$0.script, $0.key] } + sensitiveQueryKeys + probeSkip
             + aliases.flatMap { [$0.urlPath, $0.directory] }
         return [name, docroot, publicURL, backendURL, ownerHeader, accessLogFormat, frontController ?? ""].map(\.utf8.count).reduce(0, +)
-            + lists.map(\.utf8.count).reduce(0, +)
+            + lists.map(\.utf8.count).reduce(0, +) + parity.storedBytes
     }
 
     /// Checks every field and returns the problems found, one sentence each (empty when valid).
@@ -126,6 +130,7 @@ public struct SiteSettings: Sendable, Hashable, Codable {
             found.append("the settings take \(storedBytes) bytes; at most \(Self.maxStoredBytes) are stored per site")
         }
         if !(1...10_000).contains(probeRetention) { found.append("probe retention must be between 1 and 10000 runs") }
+        found += parity.problems()
         if let every = crawlEverySeconds, every < Interval.minimumSeconds {
             found.append("the schedule must be at least \(Interval.minimumSeconds) seconds ('1m')")
         }

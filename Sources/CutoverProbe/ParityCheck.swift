@@ -108,12 +108,17 @@ extension PageParity {
 }
 
 extension ParityRules {
-    /// The rules a site's parity runs use: its public URL as the origin a `Location` is relative
+    /// The rules a site's parity runs use: its ignore rules, masks and site-wide noise
+    /// thresholds (`site set --parity-…`), its public URL as the origin a `Location` is relative
     /// to, bodies compared up to `bodyCap` (what was read).
     package static func site(_ site: SiteRecord, bodyCap: Int) -> ParityRules {
         var rules = ParityRules()
         rules.siteOrigin = site.publicURL
         rules.maxBodyBytes = bodyCap
+        rules.ignore = site.parity.ignore
+        rules.masks = site.parity.masks
+        rules.siteNoiseShare = site.parity.siteNoiseShare
+        rules.siteNoiseMinimum = site.parity.siteNoiseMinimum
         return rules
     }
 }

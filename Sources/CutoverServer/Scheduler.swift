@@ -74,7 +74,7 @@ package struct Scheduler: Service {
         return started
     }
 
-    /// Logs, then crawl, then probe. A failed log import (an unreadable file) does not stop the
+    /// Logs, then crawl, then probe, then parity when the site's `parity.scheduled`. A failed log import (an unreadable file) does not stop the
     /// crawl; a failed crawl stops the probe; a cancelled cycle (the server stopping) starts
     /// nothing more.
     package func finish(_ cycle: Cycle) async {
@@ -91,10 +91,19 @@ package struct Scheduler: Service {
             }
         }
         guard let crawled = await finished(crawlJob), crawled.state == .succeeded, !Task.isCancelled else { return }
+        let probeJob: Int
         do {
-            _ = try await jobs.start(.probe, site: site, trigger: "schedule")
+            probeJob = try await jobs.start(.probe, site: site, trigger: "schedule").id
         } catch {
             logger.warning("scheduled probe not started", metadata: ["site": .string(site.name), "error": .string("\(error)")])
+            return
+        }
+        // Parity last, when the site asks for it: it needs the probe's view of who answers.
+        guard site.parity.scheduled, await finished(probeJob) != nil, !Task.isCancelled else { return }
+        do {
+            _ = try await jobs.start(.parity, site: site, trigger: "schedule")
+        } catch {
+            logger.warning("scheduled parity not started", metadata: ["site": .string(site.name), "error": .string("\(error)")])
         }
     }
 

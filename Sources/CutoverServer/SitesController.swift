@@ -90,7 +90,8 @@ extension SiteInput {
             // '' declines a detected front controller; a script confirms one.
             frontControllerDeclined: frontControllerDeclined ?? frontController.map(\.isEmpty) ?? base?.frontControllerDeclined ?? false,
             directoriesToSwift: directoriesToSwift.map(\.setting) ?? base?.directoriesToSwift,
-            aliases: aliases?.map { PathAlias(urlPath: $0.urlPath, directory: $0.directory) } ?? base?.aliases ?? []
+            aliases: aliases?.map { PathAlias(urlPath: $0.urlPath, directory: $0.directory) } ?? base?.aliases ?? [],
+            parity: parity.map { $0.applied(to: base?.parity ?? ParitySettings()) } ?? base?.parity ?? ParitySettings()
         )
     }
 }

@@ -168,6 +168,16 @@ struct SiteCommand: AsyncParsableCommand {
         @Option(name: .long, help: "Send directories without an index file to Swift: yes, no or auto.") var directoriesToSwift: DirectoriesChoice?
         @Option(name: .long, help: "The vhost's Alias directories as URL=DIRECTORY; replaces the list; repeatable.") var alias: [String] = []
         @Flag(name: .long, help: "Remove every alias.") var noAliases = false
+        @Option(name: .long, help: "Parity leaves out fields with this name or start (header:vary, html/body/footer); replaces the list; repeatable.")
+        var parityIgnore: [String] = []
+        @Flag(name: .long, help: "Remove every parity ignore rule.") var noParityIgnore = false
+        @Option(name: .long, help: "Parity masks what this regular expression matches in values before comparing; replaces the list; repeatable.")
+        var parityMask: [String] = []
+        @Flag(name: .long, help: "Remove every parity mask.") var noParityMasks = false
+        @Option(name: .long, help: "A field noise on at least this share of a run's pages (0-1, default 0.2) is noise on every page.")
+        var parityNoiseShare: Double?
+        @Option(name: .long, help: "… and on at least this many pages (default 5).") var parityNoiseMinimum: Int?
+        @Option(name: .long, help: "End the scheduled run with parity of every page: true or false.") var parityScheduled: Bool?
 
         func validate() throws {
             if let crawlEvery, crawlEvery != "off", Interval.seconds(crawlEvery) == nil {
@@ -180,6 +190,8 @@ struct SiteCommand: AsyncParsableCommand {
                 throw ValidationError("--alias must look like /wp-content=/var/lib/wordpress/wp-content (got '\(ConfigText.visible(argument))')")
             }
             if noPageKeys, !pageKey.isEmpty { throw ValidationError("give --page-key or --no-page-keys, not both") }
+            if noParityIgnore, !parityIgnore.isEmpty { throw ValidationError("give --parity-ignore or --no-parity-ignore, not both") }
+            if noParityMasks, !parityMask.isEmpty { throw ValidationError("give --parity-mask or --no-parity-masks, not both") }
         }
 
         func run() async throws {
@@ -203,6 +215,13 @@ struct SiteCommand: AsyncParsableCommand {
             if let directoriesToSwift { settings.directoriesToSwift = directoriesToSwift.setting }
             if !alias.isEmpty { settings.aliases = alias.compactMap(PathAlias.init(argument:)) }
             if noAliases { settings.aliases = [] }
+            if !parityIgnore.isEmpty { settings.parity.ignore = parityIgnore }
+            if noParityIgnore { settings.parity.ignore = [] }
+            if !parityMask.isEmpty { settings.parity.masks = parityMask }
+            if noParityMasks { settings.parity.masks = [] }
+            if let parityNoiseShare { settings.parity.siteNoiseShare = parityNoiseShare }
+            if let parityNoiseMinimum { settings.parity.siteNoiseMinimum = parityNoiseMinimum }
+            if let parityScheduled { settings.parity.scheduled = parityScheduled }
             let site = try await database.sites.save(settings)
             if global.json { try Output.json(SiteView(site)) } else { print("site \(site.name) updated") }
         }

@@ -12,6 +12,7 @@ and saves screenshots to ARTIFACTS.
 import datetime
 import json
 import os
+import sqlite3
 import sys
 import tempfile
 import time
@@ -27,6 +28,8 @@ from selenium.webdriver.support.select import Select
 from selenium.webdriver.support.ui import WebDriverWait
 
 XSS_NAME = "<img src=x onerror=alert(1)>.php"
+# A parity value as a hostile page could send it (the test stores it as a run would).
+PARITY_XSS = "</td><img src=x onerror=alert(3)><script>alert(4)</script>"
 
 
 class Dashboard:
@@ -221,7 +224,18 @@ class Dashboard:
         hits = [cell.text for cell in self.all("table.urls tbody tr td:last-child")]
         assert hits == [f"{item['hits']:,}" for item in expected], hits
 
-        step("a file named like markup is shown as text and runs nothing")
+        step("a file named like markup is shown as text and runs nothing; so are its parity differences")
+        # A parity run's values are whatever the pages sent: stored as text, shown as text.
+        with sqlite3.connect(os.environ["DB"]) as db:
+            url_id, site_id = db.execute("SELECT id, site_id FROM urls WHERE path LIKE '%onerror%'").fetchone()
+            now = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M:%S.000")
+            run_id = db.execute(
+                "INSERT INTO parity_runs (site_id, started_at, finished_at, status, concurrency, url_count, different_count) "
+                "VALUES (?, ?, ?, 'succeeded', 1, 1, 1)", (site_id, now, now)).lastrowid
+            differences = [{"field": "html/head/title/text()", "php": PARITY_XSS, "swift": None}]
+            db.execute("INSERT INTO parity_results (run_id, url_id, verdict, differences, noise, fields) VALUES (?, ?, 'different', ?, ?, 9)",
+                       (run_id, url_id, json.dumps(differences), json.dumps(["html/body/footer/text()"])))
+            db.execute("UPDATE urls SET parity = 'different', parity_run = ? WHERE id = ?", (run_id, url_id))
         self.filter_urls(q="onerror")
         paths = self.row_paths()
         assert len(paths) == 1 and "onerror" in paths[0], paths
@@ -229,8 +243,15 @@ class Dashboard:
         self.text_appears(".facts", XSS_NAME)
         shown = [dd.text for dd in self.all(".facts dd") if "onerror" in dd.text]
         assert XSS_NAME in shown, f"file name shown as {shown}"
+        self.text_appears("[data-name=parity] table.parity", PARITY_XSS)
+        self.text_appears("[data-name=parity] table.parity td.absent", "(none)")
+        self.text_appears("[data-name=parity] details.noise summary", "1 noise fields")
         self.no_script_ran()
         self.shot("xss-file-detail")
+        self.open("overview")
+        self.driver.refresh()
+        self.text_appears("[data-name=parity] [data-name=different] .figure", "1")
+        self.text_appears("[data-name=last-parity]", "1 pages: 0 same, 1 different")
 
         step("flipping without a token says what to do; with the token the flip reaches the API")
         self.filter_urls(q="contact")

@@ -25,6 +25,50 @@ import Testing
     }
 }
 
+@Suite struct ParitySettingsCLITests {
+    /// Parity's ignore rules, masks, thresholds and schedule are site settings: set, replaced,
+    /// cleared, and a mask that is no regular expression is refused with nothing stored.
+    @Test func paritySettingsAreSetClearedAndChecked() async throws {
+        let cli = try CLI()
+        defer { cli.cleanup() }
+        try cli.folder.write("www/index.php", "<?php echo 1;")
+        #expect(try await cli.exec("site", "add", "s", "--docroot", "www", "--db", cli.db).status == 0)
+        func parity() async throws -> [String: Any] {
+            let sites = try await cli.execJSON("site", "list", "--db", cli.db) as? [[String: Any]]
+            return sites?.first?["parity"] as? [String: Any] ?? [:]
+        }
+        let set = try await cli.exec(
+            "site",
+            "set",
+            "s",
+            "--parity-ignore",
+            "header:vary",
+            "--parity-ignore",
+            "html/body/footer",
+            "--parity-mask",
+            "[0-9]{10}",
+            "--parity-noise-share",
+            "0.3",
+            "--parity-noise-minimum",
+            "8",
+            "--parity-scheduled",
+            "true",
+            "--db",
+            cli.db
+        )
+        #expect(set.status == 0, "\(set.stderr)")
+        var stored = try await parity()
+        #expect(stored["ignore"] as? [String] == ["header:vary", "html/body/footer"] && stored["masks"] as? [String] == ["[0-9]{10}"])
+        #expect(stored["siteNoiseShare"] as? Double == 0.3 && stored["siteNoiseMinimum"] as? Int == 8 && stored["scheduled"] as? Bool == true)
+        let bad = try await cli.exec("site", "set", "s", "--parity-mask", "([0-9]", "--db", cli.db)
+        #expect(bad.status != 0 && bad.stderr.contains("not a valid regular expression"), "\(bad.stderr)")
+        #expect(try await parity()["masks"] as? [String] == ["[0-9]{10}"])
+        #expect(try await cli.exec("site", "set", "s", "--no-parity-ignore", "--no-parity-masks", "--db", cli.db).status == 0)
+        stored = try await parity()
+        #expect(stored["ignore"] as? [String] == [] && stored["masks"] as? [String] == [] && stored["siteNoiseMinimum"] as? Int == 8)
+    }
+}
+
 @Suite struct FlipTargetCLITests {
     /// `flip --to` offers what a flip can do: swift or php. Static files are files, not a plan.
     @Test func flipOffersOnlySwiftAndPHP() async throws {

@@ -303,6 +303,7 @@ import Testing
                         "/api/sites/{site}/exports", "/api/sites/{site}/exposures",
                         "/api/sites/{site}/exports/{id}", "/api/sites/{site}/htaccess", "/api/sites/{site}/traffic",
                         "/api/sites/{site}/traffic/daily", "/api/sites/{site}/traffic/summary", "/api/sites/{site}/log-files",
+                        "/api/sites/{site}/parity/runs", "/api/sites/{site}/parity/runs/{id}",
                     ]
                 )
             }

@@ -52,6 +52,48 @@ import Testing
         }
     }
 
+    /// A site that asks for it ends its scheduled run with parity; its parity settings are part
+    /// of the site, checked where they enter.
+    @Test func aSiteWithScheduledParityComparesAfterItsProbe() async throws {
+        let fixture = try await ServerFixture()
+        defer { fixture.cleanup() }
+        try await fixture.test { client in
+            let body = #"{"crawlEvery":"1h","parity":{"scheduled":true,"ignore":["header:vary"],"masks":["[0-9a-f]{32}"]}}"#
+            try await client.execute(uri: "/api/sites/demo", method: .put, headers: authorized, body: json(body)) { response throws in
+                #expect(response.status == .ok)
+                let parity = try decode(response)["parity"] as? [String: Any]
+                #expect(parity?["scheduled"] as? Bool == true && parity?["ignore"] as? [String] == ["header:vary"])
+                #expect(parity?["siteNoiseShare"] as? Double == 0.2 && parity?["siteNoiseMinimum"] as? Int == 5)
+            }
+            // A partial change keeps the other fields; bad values are refused and change nothing.
+            try await client.execute(uri: "/api/sites/demo", method: .put, headers: authorized, body: json(#"{"parity":{"siteNoiseMinimum":3}}"#)) {
+                response throws in
+                let parity = try decode(response)["parity"] as? [String: Any]
+                #expect(parity?["siteNoiseMinimum"] as? Int == 3 && parity?["masks"] as? [String] == ["[0-9a-f]{32}"])
+            }
+            for bad in [#"{"masks":["("]}"#, #"{"siteNoiseShare":0}"#, #"{"ignore":["a\u0000b"]}"#, #"{"siteNoiseMinimum":0}"#] {
+                try await client.execute(uri: "/api/sites/demo", method: .put, headers: authorized, body: json(#"{"parity":\#(bad)}"#)) {
+                    response throws in #expect([.unprocessableContent, .badRequest].contains(response.status), "\(bad)")
+                }
+            }
+        }
+        let site = try await fixture.database.sites.named("demo")
+        #expect(site.parity.masks == ["[0-9a-f]{32}"] && site.parity.siteNoiseMinimum == 3 && site.parity.scheduled)
+        let scheduler = Scheduler(database: fixture.database, jobs: fixture.jobs, logger: fixture.logger)
+        for cycle in await scheduler.startDue() { await scheduler.finish(cycle) }
+        var jobs: [JobSnapshot] = []
+        for _ in 0..<300 {
+            jobs = await fixture.jobs.list()
+            if jobs.count == 3, jobs.allSatisfy({ $0.state != .running }) { break }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        #expect(jobs.sorted { $0.id < $1.id }.map(\.kind) == [.crawl, .probe, .parity])
+        #expect(jobs.allSatisfy { $0.trigger == "schedule" && $0.state == .succeeded }, "\(jobs)")
+        // Nothing answers the fixture's site URL: every page is an error, and the run is stored.
+        let run = try #require(try storeCall { try fixture.database.parity.runs(siteID: site.id) }.first)
+        #expect(run.urlCount > 0 && run.errorCount == run.urlCount)
+    }
+
     /// The service itself: a due site's whole cycle (crawl, then probe) runs as child tasks of
     /// `run()`, and cancelling the service ends it.
     @Test func theServiceRunsWholeCyclesAndStopsWhenCancelled() async throws {

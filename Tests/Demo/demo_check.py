@@ -54,6 +54,17 @@ def run_job(kind):
     raise AssertionError(f"{kind} job did not finish: {job}")
 
 
+def run_parity(paths):
+    job = api(f"/api/sites/{site}/jobs", "POST", {"kind": "parity", "paths": paths})
+    for _ in range(300):
+        job = api(f"/api/jobs/{job['id']}")
+        if job["state"] != "running":
+            assert job["state"] == "succeeded", f"parity job {job}"
+            return api(f"/api/sites/{site}/parity/runs/{job['runID']}")
+        time.sleep(0.1)
+    raise AssertionError(f"parity job did not finish: {job}")
+
+
 def url(path):
     items = [item for item in api(f"/api/sites/{site}/urls?prefix={path}")["items"] if item["path"] == path]
     assert items, f"{path} is not in the inventory"
@@ -103,6 +114,23 @@ assert status == 200 and headers.get("X-Cutover-Owner") == "swift", (status, dic
 run_job("probe")
 contact = url("/contact.php")
 assert contact["observedOwner"] == "swift" and contact["drift"] is False, contact
+
+step("parity through Apache: the Swift contact page has another layout, so it is different, field by field")
+run = run_parity(["/contact.php"])
+result = run["results"][0]
+assert result["verdict"] == "different", result
+fields = {d["field"]: d for d in result["differences"]}
+# PHP's page has the site's header, main (with the form) and footer; the Swift one a heading and text.
+assert fields["html/body/main"].get("php", "").startswith("<main>Email") and "swift" not in fields["html/body/main"], fields
+assert fields["html/body/h1"] == {"field": "html/body/h1", "swift": "<h1>Contact"}, fields
+assert url("/contact.php")["parity"] == "different" and url("/contact.php")["readyToFlip"] is False
+# A flip that requires parity refuses a page nobody compared, naming it.
+try:
+    api(f"/api/sites/{site}/flips", "POST", {"paths": ["/about/team.php"], "to": "swift", "requireParity": True})
+    raise AssertionError("flipped without parity")
+except urllib.error.HTTPError as error:
+    message = json.loads(error.read())["error"]["message"]
+    assert error.code == 409 and "/about/team.php (not compared)" in message, (error, message)
 
 step("retire /about/team.php: after a crawl and a probe it is a Swift page")
 os.remove(os.path.join(docroot, "about", "team.php"))

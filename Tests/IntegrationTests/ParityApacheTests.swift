@@ -151,6 +151,28 @@ struct ParityApacheTests {
         #expect(parity["/same.php"] == .same && parity["/title.php"] == .different && parity["/slow.php"] == .error)
         #expect(parity["/cron.php"] == .some(nil), "never compared")
 
+        // An ignore rule in the site's settings hides the title change and says so; so does a mask
+        // (a regular expression whose matches are masked on both sides before the values compare).
+        var settings = live.site.settings
+        settings.parity.ignore = ["html/head/title"]
+        settings.parity.masks = ["^Shop.*"]
+        let ignoring = try await live.database.sites.save(settings)
+        let titlePage = try storeCall { try live.database.plan.parityPages(siteID: live.site.id, .paths(["/title.php"])) }
+        let ignored = try await ParityCheck(database: live.database, configuration: configuration, logger: Logger(label: "test"))
+            .check(site: ignoring, pages: titlePage, rules: ParityRules.site(ignoring, bodyCap: configuration.bodyCap))
+        #expect(ignored.outcomes.first?.result?.verdict == .same, "\(ignored.outcomes)")
+        #expect(ignored.outcomes.first?.result?.hidden == ["html/head/title": 1], "\(String(describing: ignored.outcomes.first?.result))")
+        settings.parity.ignore = []
+        let masking = try await live.database.sites.save(settings)
+        let masked = try await ParityCheck(database: live.database, configuration: configuration, logger: Logger(label: "test"))
+            .check(site: masking, pages: titlePage, rules: ParityRules.site(masking, bodyCap: configuration.bodyCap))
+        #expect(
+            masked.outcomes.first?.result?.verdict == .same && masked.outcomes.first?.result?.hidden == ["^Shop.*": 1],
+            "\(String(describing: masked.outcomes.first?.result))"
+        )
+        settings.parity.masks = []
+        _ = try await live.database.sites.save(settings)
+
         // The same comparison as a job (what the API's 202 starts): a run of its own, narrowed to the pages asked.
         let jobs = JobRunner(database: live.database, logger: Logger(label: "test"), probeConfiguration: configuration)
         let job = try await jobs.start(.parity, site: live.site, selection: .paths(["/same.php", "/title.php"]))

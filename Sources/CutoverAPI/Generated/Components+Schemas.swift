@@ -1798,6 +1798,168 @@ extension Components {
                 ])
             }
         }
+        /// How the site's parity runs compare
+        ///
+        /// - Remark: Generated from `#/components/schemas/ParitySettings`.
+        package struct ParitySettings: Codable, Hashable, Sendable {
+            /// field names or their starts left out of the comparison (header:vary, html/body/footer)
+            ///
+            /// - Remark: Generated from `#/components/schemas/ParitySettings/ignore`.
+            package var ignore: [Swift.String]
+            /// regular expressions: what one matches in a value is masked before the values are compared
+            ///
+            /// - Remark: Generated from `#/components/schemas/ParitySettings/masks`.
+            package var masks: [Swift.String]
+            /// the scheduled run ends with a parity run of every page
+            ///
+            /// - Remark: Generated from `#/components/schemas/ParitySettings/scheduled`.
+            package var scheduled: Swift.Bool
+            /// - Remark: Generated from `#/components/schemas/ParitySettings/siteNoiseMinimum`.
+            package var siteNoiseMinimum: Swift.Int
+            /// a field noise on at least this share of a run's compared pages (and siteNoiseMinimum of them) is noise on every page
+            ///
+            /// - Remark: Generated from `#/components/schemas/ParitySettings/siteNoiseShare`.
+            package var siteNoiseShare: Swift.Double
+            /// Creates a new `ParitySettings`.
+            ///
+            /// - Parameters:
+            ///   - ignore: field names or their starts left out of the comparison (header:vary, html/body/footer)
+            ///   - masks: regular expressions: what one matches in a value is masked before the values are compared
+            ///   - scheduled: the scheduled run ends with a parity run of every page
+            ///   - siteNoiseMinimum:
+            ///   - siteNoiseShare: a field noise on at least this share of a run's compared pages (and siteNoiseMinimum of them) is noise on every page
+            package init(
+                ignore: [Swift.String],
+                masks: [Swift.String],
+                scheduled: Swift.Bool,
+                siteNoiseMinimum: Swift.Int,
+                siteNoiseShare: Swift.Double
+            ) {
+                self.ignore = ignore
+                self.masks = masks
+                self.scheduled = scheduled
+                self.siteNoiseMinimum = siteNoiseMinimum
+                self.siteNoiseShare = siteNoiseShare
+            }
+            package enum CodingKeys: String, CodingKey {
+                case ignore
+                case masks
+                case scheduled
+                case siteNoiseMinimum
+                case siteNoiseShare
+            }
+            package init(from decoder: any Swift.Decoder) throws {
+                let container = try decoder.container(keyedBy: CodingKeys.self)
+                self.ignore = try container.decode(
+                    [Swift.String].self,
+                    forKey: .ignore
+                )
+                self.masks = try container.decode(
+                    [Swift.String].self,
+                    forKey: .masks
+                )
+                self.scheduled = try container.decode(
+                    Swift.Bool.self,
+                    forKey: .scheduled
+                )
+                self.siteNoiseMinimum = try container.decode(
+                    Swift.Int.self,
+                    forKey: .siteNoiseMinimum
+                )
+                self.siteNoiseShare = try container.decode(
+                    Swift.Double.self,
+                    forKey: .siteNoiseShare
+                )
+                try decoder.ensureNoAdditionalProperties(knownKeys: [
+                    "ignore",
+                    "masks",
+                    "scheduled",
+                    "siteNoiseMinimum",
+                    "siteNoiseShare"
+                ])
+            }
+        }
+        /// Parity settings to change; fields left out keep their values
+        ///
+        /// - Remark: Generated from `#/components/schemas/ParitySettingsInput`.
+        package struct ParitySettingsInput: Codable, Hashable, Sendable {
+            /// field names or their starts left out of the comparison (header:vary, html/body/footer)
+            ///
+            /// - Remark: Generated from `#/components/schemas/ParitySettingsInput/ignore`.
+            package var ignore: [Swift.String]?
+            /// regular expressions: what one matches in a value is masked before the values are compared
+            ///
+            /// - Remark: Generated from `#/components/schemas/ParitySettingsInput/masks`.
+            package var masks: [Swift.String]?
+            /// the scheduled run ends with a parity run of every page
+            ///
+            /// - Remark: Generated from `#/components/schemas/ParitySettingsInput/scheduled`.
+            package var scheduled: Swift.Bool?
+            /// - Remark: Generated from `#/components/schemas/ParitySettingsInput/siteNoiseMinimum`.
+            package var siteNoiseMinimum: Swift.Int?
+            /// a field noise on at least this share of a run's compared pages (and siteNoiseMinimum of them) is noise on every page
+            ///
+            /// - Remark: Generated from `#/components/schemas/ParitySettingsInput/siteNoiseShare`.
+            package var siteNoiseShare: Swift.Double?
+            /// Creates a new `ParitySettingsInput`.
+            ///
+            /// - Parameters:
+            ///   - ignore: field names or their starts left out of the comparison (header:vary, html/body/footer)
+            ///   - masks: regular expressions: what one matches in a value is masked before the values are compared
+            ///   - scheduled: the scheduled run ends with a parity run of every page
+            ///   - siteNoiseMinimum:
+            ///   - siteNoiseShare: a field noise on at least this share of a run's compared pages (and siteNoiseMinimum of them) is noise on every page
+            package init(
+                ignore: [Swift.String]? = nil,
+                masks: [Swift.String]? = nil,
+                scheduled: Swift.Bool? = nil,
+                siteNoiseMinimum: Swift.Int? = nil,
+                siteNoiseShare: Swift.Double? = nil
+            ) {
+                self.ignore = ignore
+                self.masks = masks
+                self.scheduled = scheduled
+                self.siteNoiseMinimum = siteNoiseMinimum
+                self.siteNoiseShare = siteNoiseShare
+            }
+            package enum CodingKeys: String, CodingKey {
+                case ignore
+                case masks
+                case scheduled
+                case siteNoiseMinimum
+                case siteNoiseShare
+            }
+            package init(from decoder: any Swift.Decoder) throws {
+                let container = try decoder.container(keyedBy: CodingKeys.self)
+                self.ignore = try container.decodeIfPresent(
+                    [Swift.String].self,
+                    forKey: .ignore
+                )
+                self.masks = try container.decodeIfPresent(
+                    [Swift.String].self,
+                    forKey: .masks
+                )
+                self.scheduled = try container.decodeIfPresent(
+                    Swift.Bool.self,
+                    forKey: .scheduled
+                )
+                self.siteNoiseMinimum = try container.decodeIfPresent(
+                    Swift.Int.self,
+                    forKey: .siteNoiseMinimum
+                )
+                self.siteNoiseShare = try container.decodeIfPresent(
+                    Swift.Double.self,
+                    forKey: .siteNoiseShare
+                )
+                try decoder.ensureNoAdditionalProperties(knownKeys: [
+                    "ignore",
+                    "masks",
+                    "scheduled",
+                    "siteNoiseMinimum",
+                    "siteNoiseShare"
+                ])
+            }
+        }
         /// same: every field the same, noise aside; different: at least one field differs beyond noise (status, Location and Content-Type always count); noisy: too many fields differ between the two PHP answers to judge; error: a side could not be fetched or read; not-compared: the page was not requested (the probe's deny-list)
         ///
         /// - Remark: Generated from `#/components/schemas/ParityVerdict`.
@@ -2406,6 +2568,8 @@ extension Components {
             ///
             /// - Remark: Generated from `#/components/schemas/Site/pageKeys`.
             package var pageKeys: [Components.Schemas.PageKey]
+            /// - Remark: Generated from `#/components/schemas/Site/parity`.
+            package var parity: Components.Schemas.ParitySettings
             /// - Remark: Generated from `#/components/schemas/Site/phpExtensions`.
             package var phpExtensions: [Swift.String]
             /// - Remark: Generated from `#/components/schemas/Site/probeRetention`.
@@ -2448,6 +2612,7 @@ extension Components {
             ///   - nextRun:
             ///   - ownerHeader:
             ///   - pageKeys: Scripts whose pages are told apart by a query value (/doku.php → id)
+            ///   - parity:
             ///   - phpExtensions:
             ///   - probeRetention:
             ///   - probeSkip: URL path globs ('*' also matches '/') the probe never requests: requesting a cron or install script runs it
@@ -2473,6 +2638,7 @@ extension Components {
                 nextRun: Foundation.Date? = nil,
                 ownerHeader: Swift.String,
                 pageKeys: [Components.Schemas.PageKey],
+                parity: Components.Schemas.ParitySettings,
                 phpExtensions: [Swift.String],
                 probeRetention: Swift.Int,
                 probeSkip: [Swift.String],
@@ -2498,6 +2664,7 @@ extension Components {
                 self.nextRun = nextRun
                 self.ownerHeader = ownerHeader
                 self.pageKeys = pageKeys
+                self.parity = parity
                 self.phpExtensions = phpExtensions
                 self.probeRetention = probeRetention
                 self.probeSkip = probeSkip
@@ -2524,6 +2691,7 @@ extension Components {
                 case nextRun
                 case ownerHeader
                 case pageKeys
+                case parity
                 case phpExtensions
                 case probeRetention
                 case probeSkip
@@ -2746,6 +2914,8 @@ extension Components {
             ///
             /// - Remark: Generated from `#/components/schemas/SiteInput/pageKeys`.
             package var pageKeys: [Components.Schemas.PageKey]?
+            /// - Remark: Generated from `#/components/schemas/SiteInput/parity`.
+            package var parity: Components.Schemas.ParitySettingsInput?
             /// - Remark: Generated from `#/components/schemas/SiteInput/phpExtensions`.
             package var phpExtensions: [Swift.String]?
             /// - Remark: Generated from `#/components/schemas/SiteInput/probeRetention`.
@@ -2778,6 +2948,7 @@ extension Components {
             ///   - name: letters, digits, '.', '_', '-'; not '.' or '..'
             ///   - ownerHeader:
             ///   - pageKeys: Scripts whose pages are told apart by a query value (/doku.php → id)
+            ///   - parity:
             ///   - phpExtensions:
             ///   - probeRetention:
             ///   - probeSkip: URL path globs ('*' also matches '/') the probe never requests: requesting a cron or install script runs it
@@ -2797,6 +2968,7 @@ extension Components {
                 name: Swift.String? = nil,
                 ownerHeader: Swift.String? = nil,
                 pageKeys: [Components.Schemas.PageKey]? = nil,
+                parity: Components.Schemas.ParitySettingsInput? = nil,
                 phpExtensions: [Swift.String]? = nil,
                 probeRetention: Swift.Int? = nil,
                 probeSkip: [Swift.String]? = nil,
@@ -2816,6 +2988,7 @@ extension Components {
                 self.name = name
                 self.ownerHeader = ownerHeader
                 self.pageKeys = pageKeys
+                self.parity = parity
                 self.phpExtensions = phpExtensions
                 self.probeRetention = probeRetention
                 self.probeSkip = probeSkip
@@ -2836,6 +3009,7 @@ extension Components {
                 case name
                 case ownerHeader
                 case pageKeys
+                case parity
                 case phpExtensions
                 case probeRetention
                 case probeSkip

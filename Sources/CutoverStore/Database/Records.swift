@@ -43,6 +43,8 @@ package struct SiteRecord: Codable, FetchableRecord, MutablePersistableRecord, S
     package var sensitiveQueryKeys: [String]
     /// Stored as a JSON array (migration 0020).
     package var probeSkip: [String]
+    /// Stored as a JSON object (migration 0031).
+    package var parity: ParitySettings
     package var lastScheduledAt: Date?
     package var createdAt: Date
 
@@ -66,6 +68,7 @@ package struct SiteRecord: Codable, FetchableRecord, MutablePersistableRecord, S
         case aliases
         case sensitiveQueryKeys = "sensitive_query_keys"
         case probeSkip = "probe_skip"
+        case parity = "parity_settings"
         case lastScheduledAt = "last_scheduled_at"
         case createdAt = "created_at"
     }
@@ -89,6 +92,7 @@ package struct SiteRecord: Codable, FetchableRecord, MutablePersistableRecord, S
         self.aliases = settings.aliases
         self.sensitiveQueryKeys = settings.sensitiveQueryKeys
         self.probeSkip = settings.probeSkip
+        self.parity = settings.parity
         self.createdAt = createdAt
     }
 
@@ -111,7 +115,8 @@ package struct SiteRecord: Codable, FetchableRecord, MutablePersistableRecord, S
             probeSkip: probeSkip,
             frontControllerDeclined: frontControllerDeclined,
             directoriesToSwift: directoriesToSwift,
-            aliases: aliases
+            aliases: aliases,
+            parity: parity
         )
     }
 
