@@ -1,3 +1,5 @@
+import FoundationEssentials
+
 /// What parity compares and what it leaves out, per site.
 public struct ParityRules: Sendable, Hashable {
     /// Headers compared by default, besides status, `Location` and `Content-Type`.
@@ -31,6 +33,17 @@ public struct ParityRules: Sendable, Hashable {
     public var siteNoiseMinimum = 5
 
     public init() {}
+}
+
+/// One field of an answer and its value (a fixture's normalised form of a page).
+public struct ParityField: Sendable, Hashable, Codable {
+    public var field: String
+    public var value: String
+
+    public init(field: String, value: String) {
+        self.field = field
+        self.value = value
+    }
 }
 
 /// One field whose values differ; nil is a field the side does not have.
@@ -164,6 +177,11 @@ public enum Parity {
         return result
     }
 
+    /// Every field of `response` with its value, as `compare` names them.
+    public static func fields(of response: ParityResponse, rules: ParityRules = ParityRules()) -> [ParityField] {
+        Comparer(rules: rules).fields(response)
+    }
+
     /// The fields that were noise on enough of `results`' compared pages (those not in error) to
     /// be noise on every page: on at least `rules.siteNoiseShare` of them and at least
     /// `rules.siteNoiseMinimum`.
@@ -256,6 +274,47 @@ struct Comparer {
             field("body", BodyFields.fingerprint(bodyA), BodyFields.fingerprint(bodyB))
         }
         return (out, fields)
+    }
+
+    /// Every field of one answer with its value, named as `differences` names them: what a
+    /// fixture shows of a page (its normalised form, to read and review).
+    func fields(_ response: ParityResponse) -> [ParityField] {
+        var out: [ParityField] = []
+        func field(_ name: String, _ value: String?) {
+            if let value { out.append(ParityField(field: name, value: value)) }
+        }
+        field("status", String(response.status))
+        field("location", response.values("location").first.map(location))
+        let type = response.contentType
+        field("content-type", type?.mediaType)
+        field("content-type charset", type?.charset)
+        for name in rules.headers.map({ $0.lowercased() }) where !ParityRules.neverCompared.contains(name) {
+            field("header:\(name)", joined(response.values(name)))
+        }
+        if rules.cookieNames { field("set-cookie names", cookieNames(response)) }
+        if rules.canonicalLink { field("link rel=canonical", canonical(response)) }
+        let body = Array(response.body.prefix(rules.maxBodyBytes))
+        switch type?.kind ?? .bytes {
+        case .html:
+            if let tree = DocumentParser.html(body, encoding: type?.charset) { TreeDiff.fields(tree, path: tree.tag, into: &out) }
+        case .xml:
+            if let tree = DocumentParser.xml(body) { TreeDiff.fields(tree, path: tree.tag, into: &out) }
+        case .json:
+            if let value = try? JSONDecoder().decode(BodyFields.JSONValue.self, from: Data(body)) {
+                var leaves: [(String, String)] = []
+                BodyFields.flatten(value, path: "$", into: &leaves)
+                out += leaves.map { ParityField(field: $0.0, value: $0.1) }
+            } else {
+                field("body", "(not JSON)")
+            }
+        case .text:
+            var differences: [ParityDifference] = []
+            _ = BodyFields.compareLines(body, [], into: &differences)
+            out += differences.compactMap { difference in difference.php.map { ParityField(field: difference.field, value: $0) } }
+        case .bytes:
+            field("body", BodyFields.fingerprint(body))
+        }
+        return out
     }
 
     private func compareTrees(_ a: Element?, _ b: Element?, into out: inout [ParityDifference]) -> Int {

@@ -39,6 +39,14 @@ enum TreeDiff {
         }
     }
 
+    /// Every attribute and text of a tree as fields, named as `compare` names them.
+    static func fields(_ element: Element, path: String, into out: inout [ParityField]) {
+        for attribute in element.attributes { out.append(ParityField(field: "\(path)@\(attribute.name)", value: attribute.value)) }
+        if !element.text.isEmpty { out.append(ParityField(field: "\(path)/text()", value: element.text)) }
+        let names = names(element.children)
+        for (index, child) in element.children.enumerated() { fields(child, path: "\(path)/\(names[index])", into: &out) }
+    }
+
     /// Each child's path segment among its siblings.
     static func names(_ children: [Element]) -> [String] {
         var tagCounts: [String: Int] = [:]

@@ -70,34 +70,90 @@ package final class ParityRunner: Sendable {
         guard let origin = await ProbeOrigin(baseURL: publicURL)?.resolved() else {
             return paths.map { ParityOutcome(path: $0, result: .failed("the site's public URL is not an http(s) URL")) }
         }
-        let board = Board(count: paths.count)
+        let compared = await each(paths, origin: origin, progress: progress) { path, session in
+            await Self.compare(path, origin: origin, secret: secret, rules: rules, session: session)
+        }
+        return zip(paths, compared).map { path, compared in
+            ParityOutcome(path: path, result: compared?.result ?? .failed("cancelled"), phpHash: compared?.phpHash, swiftHash: compared?.swiftHash)
+        }
+    }
+
+    /// Fixtures for the Swift app's own tests (#27.7): each page fetched as PHP twice through
+    /// the site's public URL with the side header; the fields that differ between the two answers
+    /// (and `siteNoise`) are the fixture's noise. A page that cannot be fetched has its reason.
+    package func fixtures(
+        publicURL: String,
+        secret: String,
+        paths: [String],
+        rules: ParityRules,
+        siteNoise: [String],
+        progress: @escaping @Sendable (Int, Int) -> Void = { _, _ in }
+    ) async -> [(path: String, fixture: ParityFixture?, failure: String?)] {
+        guard let origin = await ProbeOrigin(baseURL: publicURL)?.resolved() else {
+            return paths.map { ($0, nil, "the site's public URL is not an http(s) URL") }
+        }
+        let made = await each(paths, origin: origin, progress: progress) { path, session -> Result<ParityFixture, FetchFailure> in
+            var answers: [ParityResponse] = []
+            for _ in 0..<2 {
+                switch await Self.fetch(path, side: .php, origin: origin, secret: secret, session: session) {
+                case .success(let (answer, _)):
+                    guard answer.values("X-Cutover-Handler").first != "proxy-server" else {
+                        return .failure(
+                            FetchFailure(
+                                reason: "php side not reached (the Swift backend answered): is an export of this site with the side header live?"
+                            )
+                        )
+                    }
+                    answers.append(answer)
+                case .failure(let failure): return .failure(failure)
+                }
+            }
+            let noise = Parity.compare(php: answers[0], swift: answers[1], rules: rules).differences.map(\.field)
+            return .success(ParityFixture(path: path, php: answers[0], noise: Array(Set(noise).union(siteNoise)), rules: rules))
+        }
+        return zip(paths, made).map { path, made in
+            switch made {
+            case .success(let fixture): (path, fixture, nil)
+            case .failure(let failure): (path, nil, failure.reason)
+            case nil: (path, nil, "cancelled")
+            }
+        }
+    }
+
+    /// Runs `work` for each path with at most `concurrency` at once, each worker on its own
+    /// kept-alive connection pulling from a shared cursor; results in the paths' order.
+    private func each<T: Sendable>(
+        _ paths: [String],
+        origin: ProbeOrigin,
+        progress: @escaping @Sendable (Int, Int) -> Void,
+        work: @escaping @Sendable (String, ProbeSession) async -> T
+    ) async -> [T?] {
+        let board = Board<T>(count: paths.count)
         let workers = min(configuration.concurrency, max(paths.count, 1))
         await withTaskGroup(of: Void.self) { group in
             for worker in 0..<workers {
                 let session = observer.session(worker, tls: origin.tls)
                 group.addTask {
                     while let index = board.claim(), !Task.isCancelled {
-                        let compared = await Self.compare(paths[index], origin: origin, secret: secret, rules: rules, session: session)
-                        progress(board.store(compared, at: index), paths.count)
+                        let value = await work(paths[index], session)
+                        progress(board.store(value, at: index), paths.count)
                     }
                     await session.close()
                 }
             }
         }
-        return zip(paths, board.results).map { path, compared in
-            ParityOutcome(path: path, result: compared?.result ?? .failed("cancelled"), phpHash: compared?.phpHash, swiftHash: compared?.swiftHash)
-        }
+        return board.results
     }
 
     /// The workers' shared cursor and results.
-    final class Board: Sendable {
+    final class Board<T: Sendable>: Sendable {
         private let count: Int
         private let next = Mutex(0)
-        private let stored: Mutex<[Compared?]>
+        private let stored: Mutex<(results: [T?], done: Int)>
 
         init(count: Int) {
             self.count = count
-            stored = Mutex([Compared?](repeating: nil, count: count))
+            stored = Mutex(([T?](repeating: nil, count: count), 0))
         }
 
         /// The next page's index, or nil when none is left.
@@ -110,14 +166,15 @@ package final class ParityRunner: Sendable {
         }
 
         /// Stores a result; returns how many are done.
-        func store(_ result: Compared, at index: Int) -> Int {
-            stored.withLock { all in
-                all[index] = result
-                return all.count(where: { $0 != nil })
+        func store(_ result: T, at index: Int) -> Int {
+            stored.withLock { board in
+                board.results[index] = result
+                board.done += 1
+                return board.done
             }
         }
 
-        var results: [Compared?] { stored.withLock { $0 } }
+        var results: [T?] { stored.withLock { $0.results } }
     }
 
     /// One page's comparison and the hashes of the bodies it read.

@@ -5,6 +5,7 @@ import Testing
 @Suite struct CLITests {
     @Test(arguments: [
         [], ["crawl"], ["status"], ["urls"], ["site"], ["site", "add"], ["site", "list"], ["site", "remove"], ["site", "side-secret"], ["parity"],
+        ["parity", "fixtures"],
     ])
     func everyCommandHasHelp(command: [String]) throws {
         let result = try Subprocess.run(Subprocess.cutoverBinary, command + ["--help"])

@@ -69,6 +69,31 @@ import Testing
     }
 }
 
+@Suite struct ParityFixturesCLITests {
+    /// `parity fixtures` writes what it could fetch and an index, names each page it could not
+    /// with the reason (nothing answers this site's URL), exits 3, and never asks a deny-listed
+    /// page; `parity PATHS` (the default subcommand) still compares.
+    @Test func pagesThatCannotBeFetchedAreNamedAndTheIndexIsWritten() async throws {
+        let cli = try CLI()
+        defer { cli.cleanup() }
+        try cli.folder.write("www/index.php", "<?php echo 1;")
+        try cli.folder.write("www/cron.php", "<?php echo 1;")
+        #expect(
+            try await cli.exec("site", "add", "s", "--docroot", "www", "--site-url", "http://127.0.0.1:9", "--db", cli.db).status == 0
+        )
+        #expect(try await cli.exec("crawl", "--site", "s", "--db", cli.db).status == 0)
+        let out = cli.folder.appending("fixtures")
+        let made = try await cli.exec("parity", "fixtures", "--site", "s", "--out", out, "--timeout", "2", "--db", cli.db)
+        #expect(made.status == 3, "\(made.stdout) \(made.stderr)")
+        #expect(made.stdout.contains("error        /index.php: php side:"), "\(made.stdout)")
+        #expect(made.stdout.contains("not fetched  /cron.php: on the probe's deny-list"), "\(made.stdout)")
+        let index = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/index.json"))) as? [String: String]
+        #expect(index == [:])
+        let compared = try await cli.exec("parity", "/index.php", "--site", "s", "--timeout", "2", "--db", cli.db)
+        #expect(compared.status == 3 && compared.stdout.contains("parity run #1: 1 pages: 1 error"), "\(compared.stdout)")
+    }
+}
+
 @Suite struct FlipTargetCLITests {
     /// `flip --to` offers what a flip can do: swift or php. Static files are files, not a plan.
     @Test func flipOffersOnlySwiftAndPHP() async throws {

@@ -240,3 +240,61 @@ import Testing
         #expect(Self.result(.error).applyingSiteNoise([footer]).verdict == .error)
     }
 }
+
+/// Fixtures (#27.7): a PHP page kept as a file the Swift app's own tests load, compared with the
+/// same rules and noise as parity through Apache, with nothing secret kept.
+@Suite struct ParityFixtureTests {
+    static func php(token: String, title: String = "Shop") -> ParityResponse {
+        ParityResponse(
+            status: 200,
+            headers: [
+                ("Content-Type", "text/html; charset=utf-8"), ("Set-Cookie", "PHPSESSID=secret-session-\(token); path=/"),
+                ("Cache-Control", "private"),
+            ],
+            body: """
+                <html><head><title>\(title)</title></head><body><form id="login"><input type="hidden" name="csrf" value="\(token)">\
+                <input name="user"></form><p>Fish &amp; chips</p></body></html>
+                """
+        )
+    }
+
+    @Test func aFixtureRoundTripsAndComparesAsParityDoes() throws {
+        let first = Self.php(token: "a1")
+        let noise = Parity.compare(php: first, swift: Self.php(token: "b2")).differences.map(\.field)
+        #expect(noise == ["html/body/form[@id=login]/input[@name=csrf]@value"])
+        var rules = ParityRules()
+        rules.ignore = ["header:vary"]
+        let fixture = ParityFixture(path: "/shop.php?id=1", php: first, noise: noise, rules: rules)
+        let json = try fixture.json()
+        let text = String(decoding: json, as: UTF8.self)
+        // No session id in a file meant for a repository; the cookie's name stays.
+        #expect(!text.contains("secret-session") && text.contains("PHPSESSID=(value not kept)"), "\(text)")
+        #expect(text.contains(#""path" : "/shop.php?id=1""#))
+        let loaded = try ParityFixture(json: json)
+        #expect(loaded == fixture && loaded.parityRules.ignore == ["header:vary"])
+        // Its normalised fields, for a person to read.
+        #expect(loaded.fields.contains(ParityField(field: "html/head/title/text()", value: "Shop")))
+        #expect(loaded.fields.contains(ParityField(field: "html/body/p/text()", value: "Fish & chips")))
+        #expect(loaded.fields.contains(ParityField(field: "set-cookie names", value: "PHPSESSID")))
+        // The Swift app's own answer: its token is noise; a changed title is exactly that field.
+        let twin = ParityResponse(
+            status: 200,
+            headers: [("Content-Type", "text/html; charset=utf-8"), ("Set-Cookie", "PHPSESSID=x"), ("Cache-Control", "private")],
+            body: String(decoding: Self.php(token: "swift").body, as: UTF8.self)
+        )
+        #expect(loaded.compare(twin).verdict == .same, "\(loaded.compare(twin).differences)")
+        var changed = twin
+        changed.body = Self.php(token: "swift", title: "Shop!").body
+        #expect(loaded.compare(changed).differences == [.init(field: "html/head/title/text()", php: "Shop", swift: "Shop!")])
+        #expect(loaded.compare(ParityResponse(status: 404, headers: [], body: [])).verdict == .different)
+    }
+
+    @Test func aFileOfAnotherFormatIsRefused() throws {
+        #expect(throws: FixtureError.self) { try ParityFixture(json: Data(#"{"format":"something-else/9"}"#.utf8)) }
+        #expect(throws: (any Error).self) { try ParityFixture(json: Data("not json".utf8)) }
+        var fixture = ParityFixture(path: "/", php: Self.php(token: "t"), noise: [], rules: ParityRules())
+        fixture.format = "cutover-parity-fixture/2"
+        let other = try fixture.json()
+        #expect(throws: FixtureError.self) { try ParityFixture(json: other) }
+    }
+}

@@ -173,6 +173,26 @@ struct ParityApacheTests {
         settings.parity.masks = []
         _ = try await live.database.sites.save(settings)
 
+        // Fixtures for the Swift app's own tests: the PHP page twice through Apache, its token and
+        // time as noise; the team's twin compares as the same, the changed title as that field.
+        let fixtures = await ParityRunner(configuration: configuration).fixtures(
+            publicURL: live.site.publicURL,
+            secret: secret,
+            paths: ["/same.php", "/title.php"],
+            rules: rules,
+            siteNoise: []
+        )
+        let sameFixture = try #require(fixtures.first?.fixture, "\(fixtures)")
+        #expect(sameFixture.noise.contains("html/body/form[@id=login]/input[@name=csrf]@value"), "\(sameFixture.noise)")
+        #expect(sameFixture.fields.contains(ParityField(field: "html/head/title/text()", value: "Shop")))
+        func response(_ page: RecordingBackend.Page) -> ParityResponse {
+            ParityResponse(status: page.status, headers: [("Content-Type", page.contentType)] + page.headers, body: page.body)
+        }
+        let loaded = try ParityFixture(json: try sameFixture.json())
+        #expect(loaded.compare(response(Self.twin())).verdict == .same, "\(loaded.compare(response(Self.twin())).differences)")
+        let titleFixture = try #require(fixtures.last?.fixture)
+        #expect(titleFixture.compare(response(Self.twin(title: "Shop - new"))).differences.map(\.field) == ["html/head/title/text()"])
+
         // The same comparison as a job (what the API's 202 starts): a run of its own, narrowed to the pages asked.
         let jobs = JobRunner(database: live.database, logger: Logger(label: "test"), probeConfiguration: configuration)
         let job = try await jobs.start(.parity, site: live.site, selection: .paths(["/same.php", "/title.php"]))
