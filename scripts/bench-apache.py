@@ -7,10 +7,15 @@
           median throughput of both, the ratio per round and Cutover's peak memory.
   export  time to render 10,000 flips, and Apache throughput (curl --parallel) with 0 flips,
           5,000 per-page rules, and 5,000 flips in a RewriteMap.
+  parity  10,000 pages (about 4 KB of HTML each, with a random token and the time) compared by
+          `cutover parity --concurrency 32` through the site's own export (30,000 requests: PHP,
+          Swift, PHP again) and fetched by `curl --parallel --parallel-max 32` with the same 30,000
+          requests and side headers, alternating for ROUNDS rounds (default 3); prints both
+          throughputs, their ratio per round (target >= 0.8) and Cutover's peak memory.
 
 The "Swift backend" is a second port of the same Apache answering every path with a marker
 header, so that neither tool is limited by a slow stand-in.
-Usage: scripts/bench-apache.py [probe|export|all]
+Usage: scripts/bench-apache.py [probe|export|parity|all]
 """
 import glob
 import json
@@ -108,10 +113,14 @@ CURL_CPU = []  # CPU seconds of each curl run, for the per-URL comparison
 
 
 def curl_parallel(urls, work, parallel=32):
+    """`urls`: URLs, or (URL, header) pairs sent with that request header."""
     listing = f"{work}/curl.txt"
     with open(listing, "w") as f:
         for url in urls:
+            url, header = url if isinstance(url, tuple) else (url, None)
             f.write(f'url = "{url}"\noutput = "/dev/null"\n')
+            if header:
+                f.write(f'header = "{header}"\nnext\n')
     usage0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     seconds, _ = run_measured(["curl", "-s", "--parallel", "--parallel-max", str(parallel), "-K", listing])
     usage1 = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -257,9 +266,115 @@ def bench_export():
         shutil.rmtree(work, ignore_errors=True)
 
 
+PARITY_PAGE = """<?php header('Cache-Control: private, max-age=0'); $token = bin2hex(random_bytes(16)); ?>
+<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>Widget {i}</title>
+<link rel="stylesheet" href="/css/site.css"><link rel="canonical" href="/s{d}/p{i}.php"></head>
+<body><header><nav>{nav}</nav></header>
+<main><h1>Widget {i}</h1><p>{text}</p><ul>{items}</ul>
+<form id="order" method="post" action="/order.php"><input type="hidden" name="csrf" value="<?= $token ?>">
+<label>Quantity <input name="quantity" type="number" value="1"></label><button>Order</button></form></main>
+<footer>Generated at <?= sprintf('%.6f', microtime(true)) ?></footer></body></html>
+"""
+
+
+def parity_page(i, php=True):
+    nav = "".join(f'<a href="/section-{k}/">Section {k}</a>' for k in range(20))
+    items = "".join(f"<li class=\"item\">Feature {k} of widget {i}: sturdy, light and blue.</li>" for k in range(25))
+    text = "A widget for every workshop. " * 20
+    page = PARITY_PAGE.format(i=i, d=i % 20, nav=nav, items=items, text=text)
+    if php:
+        return page
+    # The Swift twin: the same page with its own token and time.
+    return (page.replace("<?php header('Cache-Control: private, max-age=0'); $token = bin2hex(random_bytes(16)); ?>\n", "")
+            .replace("<?= $token ?>", "0123456789abcdef0123456789abcdef").replace("<?= sprintf('%.6f', microtime(true)) ?>", "1700000000.000000"))
+
+
+def bench_parity():
+    work = tempfile.mkdtemp(prefix="cutover-bench-parity-")
+    os.chmod(work, 0o755)
+    pages = int(os.environ.get("PARITY_PAGES", "10000"))
+    try:
+        docroot = f"{work}/htdocs"
+        for i in range(pages):
+            os.makedirs(f"{docroot}/s{i % 20}", exist_ok=True)
+            with open(f"{docroot}/s{i % 20}/p{i}.php", "w") as f:
+                f.write(parity_page(i))
+        db = f"{work}/db.sqlite"
+        apache = Apache(work, docroot, include="# CUTOVER-EXPORT")
+        # The backend answers each page with its Swift twin (a static file beside the path).
+        for i in range(pages):
+            os.makedirs(f"{work}/backend/s{i % 20}", exist_ok=True)
+            with open(f"{work}/backend/s{i % 20}/p{i}.html", "w") as f:
+                f.write(parity_page(i, php=False))
+        subprocess.run(["chmod", "-R", "a+rX", f"{work}/backend"], check=True)
+        site = ["--db", db, "--docroot", docroot, "--site-url", f"http://127.0.0.1:{apache.port}",
+                "--backend-url", f"http://127.0.0.1:{apache.backend_port}"]
+        subprocess.run([BIN, "crawl", *site], check=True, stdout=subprocess.DEVNULL)
+        export = subprocess.run([BIN, "export", "--db", db, "--form", "vhost"], check=True, stdout=subprocess.PIPE).stdout.decode()
+        with open(apache.conf) as f:
+            text = f.read().replace("# CUTOVER-EXPORT", export).replace("RewriteRule ^ ok.html [L]", "RewriteRule ^(.+)\\.php$ $1.html [L]")
+            # What PHP sends with each page: the twin's server sends it too (parity would flag it otherwise).
+            text = text.replace("Header always set X-Cutover-Owner swift", "Header always set X-Cutover-Owner swift\n"
+                                "        Header set Cache-Control \"private, max-age=0\"\n        AddDefaultCharset UTF-8")
+        with open(apache.conf, "w") as f:
+            f.write(text)
+        subprocess.run(["apache2", "-f", apache.conf, "-k", "graceful"], check=True)
+        time.sleep(1.5)
+        secret = json.loads(subprocess.run([BIN, "site", "side-secret", "default", "--db", db, "--json"], check=True,
+                                           stdout=subprocess.PIPE).stdout)["secret"]
+        paths = [f"/s{i % 20}/p{i}.php" for i in range(pages)]
+        base = f"http://127.0.0.1:{apache.port}"
+        requests = []
+        for path in paths:
+            for side in ("php", "swift", "php"):
+                requests.append((base + path, f"X-Cutover-Side: {side};{secret}"))
+        curl_parallel(requests[:600], work)  # warm up Apache's children
+        CURL_CPU.clear()
+        parity = [BIN, "parity", "--db", db, "--concurrency", "32", "--json", "--log-level", "warning"]
+        rounds = int(os.environ.get("ROUNDS", "3"))
+        runs = {"parity": [], "curl": []}
+        peak, cpu, verdicts = 0, [], {}
+        for _ in range(rounds):
+            usage0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+            seconds, result = run_measured(parity)
+            usage1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+            sys.stderr.write(result.stderr.decode()[-2000:])
+            if result.returncode not in (0, 3):
+                sys.exit(f"cutover parity failed with status {result.returncode}")
+            verdicts, sample = {}, None
+            for page in json.loads(result.stdout):
+                verdicts[page["verdict"]] = verdicts.get(page["verdict"], 0) + 1
+                if page["verdict"] != "same" and sample is None:
+                    sample = page
+            cpu.append((usage1.ru_utime - usage0.ru_utime) + (usage1.ru_stime - usage0.ru_stime))
+            peak = max(peak, usage1.ru_maxrss)
+            runs["parity"].append(seconds)
+            runs["curl"].append(curl_parallel(requests, work))
+        n = len(requests)
+
+        def median(values):
+            return sorted(values)[len(values) // 2]
+
+        print(f"parity: {pages} pages ({len(parity_page(1)) // 1024} KB of PHP source each), {n} requests, verdicts {verdicts}")
+        if sample:
+            print(f"  a page not the same: {json.dumps(sample)[:600]}")
+        print("  rounds (parity / curl, s): " + ", ".join(f"{a:.2f}/{b:.2f}" for a, b in zip(runs["parity"], runs["curl"], strict=True)))
+        print(f"  cutover parity --concurrency 32: median {median(runs['parity']):.2f} s = {n / median(runs['parity']):.0f} requests/s")
+        print(f"  curl --parallel-max 32:          median {median(runs['curl']):.2f} s = {n / median(runs['curl']):.0f} requests/s")
+        ratios = [c / p for p, c in zip(runs["parity"], runs["curl"], strict=True)]
+        print(f"  ratio to curl's throughput: median {median(ratios):.2f} (rounds {min(ratios):.2f}-{max(ratios):.2f}; target >= 0.8)")
+        print(f"  cutover peak RSS {peak / 1024:.0f} MB (target <= 300), CPU per run (median) {median(cpu):.2f} s"
+              f" = {median(cpu) / pages * 1e3:.2f} ms per page; curl {median(CURL_CPU):.2f} s")
+        apache.stop()
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
 if __name__ == "__main__":
     which = sys.argv[1] if len(sys.argv) > 1 else "all"
     if which in ("probe", "all"):
         bench_probe()
     if which in ("export", "all"):
         bench_export()
+    if which in ("parity", "all"):
+        bench_parity()

@@ -206,10 +206,25 @@ public enum Parity {
     }
 }
 
+/// Trees parsed during one comparison, by body: the same body is parsed once.
+final class TreeCache {
+    private var entries: [(body: [UInt8], kind: BodyKind, encoding: String?, tree: Element?)] = []
+
+    func tree(_ body: [UInt8], kind: BodyKind, encoding: String?) -> Element? {
+        // Array equality checks the buffer's identity first: the same answer's body matches at once.
+        if let entry = entries.first(where: { $0.kind == kind && $0.encoding == encoding && $0.body == body }) { return entry.tree }
+        let tree = kind == .xml ? DocumentParser.xml(body) : DocumentParser.html(body, encoding: encoding)
+        entries.append((body, kind, encoding, tree))
+        return tree
+    }
+}
+
 /// The field-by-field comparison of two answers.
 struct Comparer {
     let rules: ParityRules
     let masks: [(pattern: String, regex: Regex<AnyRegexOutput>)]
+    /// The PHP answer is compared twice (with Swift's, with the second PHP one): parsed once.
+    let trees = TreeCache()
 
     init(rules: ParityRules) {
         self.rules = rules
@@ -260,11 +275,11 @@ struct Comparer {
         let bodyB = Array(b.body.prefix(rules.maxBodyBytes))
         switch typeA?.kind ?? .bytes {
         case .html:
-            let treeA = DocumentParser.html(bodyA, encoding: typeA?.charset)
-            let treeB = DocumentParser.html(bodyB, encoding: typeB?.charset)
+            let treeA = trees.tree(bodyA, kind: .html, encoding: typeA?.charset)
+            let treeB = trees.tree(bodyB, kind: .html, encoding: typeB?.charset)
             fields += compareTrees(treeA, treeB, into: &out)
         case .xml:
-            fields += compareTrees(DocumentParser.xml(bodyA), DocumentParser.xml(bodyB), into: &out)
+            fields += compareTrees(trees.tree(bodyA, kind: .xml, encoding: nil), trees.tree(bodyB, kind: .xml, encoding: nil), into: &out)
         case .json:
             fields += BodyFields.compareJSON(bodyA, bodyB, into: &out)
         case .text:

@@ -35,6 +35,7 @@ package struct ParityCheck: Sendable {
         let problems = configuration.problems()
         guard problems.isEmpty else { throw ProbeError.invalidConfiguration(problems) }
         let secret = try await database.sites.sideSecret(site: site)
+        let credentials = try await database.sites.parityCredentials(site: site)
         let run = try await database.parity.beginRun(siteID: site.id, concurrency: configuration.concurrency)
         var logger = logger
         logger[metadataKey: "site"] = .string(site.name)
@@ -45,6 +46,7 @@ package struct ParityCheck: Sendable {
                 pages: pages,
                 secret: secret,
                 rules: rules,
+                credentials: credentials,
                 progress: progress
             )
             try Task.checkCancellation()

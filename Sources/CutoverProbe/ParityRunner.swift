@@ -43,6 +43,7 @@ package final class ParityRunner: Sendable {
         pages: [URLRecord],
         secret: String,
         rules: ParityRules,
+        credentials: [ParityCredential] = [],
         progress: @escaping @Sendable (Int, Int) -> Void = { _, _ in }
     ) async -> [ParityOutcome] {
         var outcomes: [String: ParityOutcome] = [:]
@@ -54,7 +55,14 @@ package final class ParityRunner: Sendable {
                 requested.append(page.path)
             }
         }
-        for outcome in await run(publicURL: site.publicURL, secret: secret, paths: requested, rules: rules, progress: progress) {
+        for outcome in await run(
+            publicURL: site.publicURL,
+            secret: secret,
+            paths: requested,
+            rules: rules,
+            credentials: credentials,
+            progress: progress
+        ) {
             outcomes[outcome.path] = outcome
         }
         return pages.compactMap { outcomes[$0.path] }
@@ -65,13 +73,21 @@ package final class ParityRunner: Sendable {
         secret: String,
         paths: [String],
         rules: ParityRules,
+        credentials: [ParityCredential] = [],
         progress: @escaping @Sendable (Int, Int) -> Void = { _, _ in }
     ) async -> [ParityOutcome] {
         guard let origin = await ProbeOrigin(baseURL: publicURL)?.resolved() else {
             return paths.map { ParityOutcome(path: $0, result: .failed("the site's public URL is not an http(s) URL")) }
         }
         let compared = await each(paths, origin: origin, progress: progress) { path, session in
-            await Self.compare(path, origin: origin, secret: secret, rules: rules, session: session)
+            await Self.compare(
+                path,
+                origin: origin,
+                secret: secret,
+                rules: rules,
+                headers: ParityCredential.headers(for: path, in: credentials),
+                session: session
+            )
         }
         return zip(paths, compared).map { path, compared in
             ParityOutcome(path: path, result: compared?.result ?? .failed("cancelled"), phpHash: compared?.phpHash, swiftHash: compared?.swiftHash)
@@ -87,6 +103,7 @@ package final class ParityRunner: Sendable {
         paths: [String],
         rules: ParityRules,
         siteNoise: [String],
+        credentials: [ParityCredential] = [],
         progress: @escaping @Sendable (Int, Int) -> Void = { _, _ in }
     ) async -> [(path: String, fixture: ParityFixture?, failure: String?)] {
         guard let origin = await ProbeOrigin(baseURL: publicURL)?.resolved() else {
@@ -95,7 +112,8 @@ package final class ParityRunner: Sendable {
         let made = await each(paths, origin: origin, progress: progress) { path, session -> Result<ParityFixture, FetchFailure> in
             var answers: [ParityResponse] = []
             for _ in 0..<2 {
-                switch await Self.fetch(path, side: .php, origin: origin, secret: secret, session: session) {
+                let headers = ParityCredential.headers(for: path, in: credentials)
+                switch await Self.fetch(path, side: .php, origin: origin, secret: secret, headers: headers, session: session) {
                 case .success(let (answer, _)):
                     guard answer.values("X-Cutover-Handler").first != "proxy-server" else {
                         return .failure(
@@ -184,11 +202,19 @@ package final class ParityRunner: Sendable {
         var swiftHash: String?
     }
 
-    static func compare(_ path: String, origin: ProbeOrigin, secret: String, rules: ParityRules, session: ProbeSession) async -> Compared {
+    /// `headers`: the site's parity credentials for this path (sent to both sides, never logged).
+    static func compare(
+        _ path: String,
+        origin: ProbeOrigin,
+        secret: String,
+        rules: ParityRules,
+        headers: [(String, String)] = [],
+        session: ProbeSession
+    ) async -> Compared {
         var answers: [ParityResponse] = []
         var hashes: [String] = []
         for side in [SideHeader.Side.php, .swift, .php] {
-            switch await fetch(path, side: side, origin: origin, secret: secret, session: session) {
+            switch await fetch(path, side: side, origin: origin, secret: secret, headers: headers, session: session) {
             case .success(let (answer, hash)):
                 // Without a live export that honours the header, both "sides" are one: every page
                 // would compare as the same. The owner marker says who really answered.
@@ -223,6 +249,7 @@ package final class ParityRunner: Sendable {
         side: SideHeader.Side,
         origin: ProbeOrigin,
         secret: String,
+        headers: [(String, String)] = [],
         session: ProbeSession
     ) async -> Result<(ParityResponse, String), FetchFailure> {
         var attempt = 0
@@ -233,7 +260,7 @@ package final class ParityRunner: Sendable {
                     path,
                     from: origin,
                     userAgent: userAgent,
-                    extraHeaders: [(SideHeader.name, SideHeader.value(side, secret: secret))],
+                    extraHeaders: [(SideHeader.name, SideHeader.value(side, secret: secret))] + headers,
                     keepsBody: true
                 )
                 let response = ParityResponse(

@@ -183,7 +183,8 @@ struct ParityFixturesCommand: AsyncParsableCommand {
             secret: secret,
             paths: requested,
             rules: ParityRules.site(site, bodyCap: bodyCap),
-            siteNoise: siteNoise
+            siteNoise: siteNoise,
+            credentials: try await database.sites.parityCredentials(site: site)
         ) { done, total in line.update("fixtures: \(done)/\(total)") }
         line.finish()
         var index: [String: String] = [:]

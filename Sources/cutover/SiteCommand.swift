@@ -8,7 +8,7 @@ struct SiteCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "site",
         abstract: "Register, list and remove sites.",
-        subcommands: [Add.self, Set.self, List.self, Remove.self, SideSecret.self]
+        subcommands: [Add.self, Set.self, List.self, Remove.self, SideSecret.self, ParityHeader.self]
     )
 
     struct Add: AsyncParsableCommand {
@@ -272,6 +272,60 @@ struct SiteCommand: AsyncParsableCommand {
             print("\(SideHeader.name): \(SideHeader.value(.swift, secret: secret))    reaches Swift")
             print("\(SideHeader.name): \(SideHeader.value(.php, secret: secret))      reaches PHP")
             if rotate { print("new secret: export the site again (cutover export / cutover install) for Apache to honour it") }
+        }
+    }
+
+    struct ParityHeader: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "parity-header",
+            abstract: "Request headers parity sends under a URL prefix (a test account's session for logged-in pages).",
+            discussion: """
+                Lists them (values masked), sets one with --set 'NAME: VALUE' under --prefix, or removes one \
+                (--remove NAME) or all under --prefix (--remove-all). Parity and its fixtures send a header \
+                only with requests whose path starts with its prefix, to both sides. Values are kept like \
+                the API token: never logged, shown only masked.
+                Example: cutover site parity-header shop --prefix /account/ --set 'Cookie: PHPSESSID=test-account-session'
+                """
+        )
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "Site name.") var name: String
+        @Option(name: .long, help: "The URL path prefix the header is sent under.") var prefix: String?
+        @Option(name: .long, help: "A header as 'NAME: VALUE'.") var set: String?
+        @Option(name: .long, help: "Remove the header NAME under --prefix.") var remove: String?
+        @Flag(name: .long, help: "Remove every header under --prefix.") var removeAll = false
+
+        func validate() throws {
+            let actions = [set != nil, remove != nil, removeAll].filter { $0 }.count
+            guard actions <= 1 else { throw ValidationError("give one of --set, --remove or --remove-all") }
+            if actions == 1, prefix == nil { throw ValidationError("--prefix is needed with --set, --remove and --remove-all") }
+        }
+
+        func run() async throws {
+            let database = try global.openDatabase()
+            let site = try await database.sites.named(name)
+            if let set, let prefix {
+                let parts = set.split(separator: ":", maxSplits: 1)
+                guard parts.count == 2 else { throw ValidationError("--set must look like 'Cookie: NAME=VALUE'") }
+                let credential = ParityCredential(
+                    prefix: prefix,
+                    name: parts[0].trimmingCharacters(in: .whitespaces),
+                    value: parts[1].trimmingCharacters(in: .whitespaces)
+                )
+                try await database.sites.setParityCredential(credential, site: site)
+                if !global.json { print("parity sends \(credential.name): \(credential.masked) under \(ConfigText.visible(prefix))") }
+            } else if let prefix, remove != nil || removeAll {
+                let removed = try await database.sites.removeParityCredentials(prefix: prefix, name: remove, site: site)
+                if !global.json { print("\(removed) parity headers removed under \(ConfigText.visible(prefix))") }
+            }
+            let credentials = try await database.sites.parityCredentials(site: site)
+            if global.json {
+                try Output.json(credentials.map { ["prefix": $0.prefix, "name": $0.name, "value": $0.masked] })
+            } else if set == nil, remove == nil, !removeAll {
+                if credentials.isEmpty { print("no parity headers: parity sends none") }
+                for credential in credentials {
+                    print("\(ConfigText.visible(credential.prefix))  \(credential.name): \(credential.masked)")
+                }
+            }
         }
     }
 

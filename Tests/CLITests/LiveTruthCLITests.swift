@@ -69,6 +69,42 @@ import Testing
     }
 }
 
+@Suite struct ParityHeaderCLITests {
+    /// A test account's cookie for parity: set under a prefix, listed masked (never in full, in
+    /// text or JSON), refused when it could split a request, removed.
+    @Test func parityHeadersAreSetListedMaskedAndRemoved() async throws {
+        let cli = try CLI()
+        defer { cli.cleanup() }
+        try cli.folder.write("www/index.php", "<?php echo 1;")
+        #expect(try await cli.exec("site", "add", "s", "--docroot", "www", "--db", cli.db).status == 0)
+        let set = try await cli.exec(
+            "site",
+            "parity-header",
+            "s",
+            "--prefix",
+            "/account/",
+            "--set",
+            "Cookie: PHPSESSID=secret-session-value",
+            "--db",
+            cli.db
+        )
+        #expect(set.status == 0 && set.stdout.contains("Cookie: PHPS…") && !set.stdout.contains("secret-session"), "\(set.stdout)")
+        let listed = try await cli.exec("site", "parity-header", "s", "--db", cli.db)
+        #expect(listed.stdout.contains("/account/  Cookie: PHPS…") && !listed.stdout.contains("secret-session"), "\(listed.stdout)")
+        let json = try await cli.exec("site", "parity-header", "s", "--db", cli.db, "--json")
+        #expect(json.stdout.contains("PHPS…") && !json.stdout.contains("secret-session"), "\(json.stdout)")
+        for bad in [["--set", "Host: evil"], ["--set", "X-Cutover-Side: swift;x"], ["--set", "Cookie: a\u{7F}b"], ["--set", "no colon"]] {
+            let refused = try await cli.exec(["site", "parity-header", "s", "--prefix", "/a/"] + bad + ["--db", cli.db])
+            #expect(refused.status != 0, "\(bad)")
+        }
+        let relative = try await cli.exec("site", "parity-header", "s", "--prefix", "account", "--set", "Cookie: a=b", "--db", cli.db)
+        #expect(relative.status != 0 && relative.stderr.contains("must be a URL path"), "\(relative.stderr)")
+        let removed = try await cli.exec("site", "parity-header", "s", "--prefix", "/account/", "--remove", "cookie", "--db", cli.db)
+        #expect(removed.stdout.contains("1 parity headers removed"), "\(removed.stdout)")
+        #expect(try await cli.exec("site", "parity-header", "s", "--db", cli.db).stdout.contains("no parity headers"))
+    }
+}
+
 @Suite struct ParityFixturesCLITests {
     /// `parity fixtures` writes what it could fetch and an index, names each page it could not
     /// with the reason (nothing answers this site's URL), exits 3, and never asks a deny-listed

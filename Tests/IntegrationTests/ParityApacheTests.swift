@@ -50,6 +50,9 @@ struct ParityApacheTests {
         "slow.php": php(title: "Shop"),
         "flipped.php": php(title: "Shop"),
         "cron.php": "<?php echo 'cron ran';",
+        // A logged-in page: only the test account's session sees it.
+        "account.php": "<?php if (($_COOKIE['session'] ?? '') !== 'test-account') { http_response_code(403); exit('log in'); } ?>"
+            + "<html><head><title>Your account</title></head><body><p>Orders: 3</p></body></html>",
         "index.php": "<?php echo '<html><head><title>', htmlspecialchars($_GET['page'] ?? 'home'), '</title></head><body>index</body></html>';",
     ]
 
@@ -63,6 +66,7 @@ struct ParityApacheTests {
         "/slow.php": twin(),
         "/flipped.php": twin(),
         "/index.php": RecordingBackend.Page(body: "<html><head><title>about</title></head><body>index</body></html>"),
+        "/account.php": RecordingBackend.Page(body: "<html><head><title>Your account</title></head><body><p>Orders: 3</p></body></html>"),
     ]
 
     @Test func eachPageIsComparedAsPHPSwiftAndPHPAgain() async throws {
@@ -92,6 +96,7 @@ struct ParityApacheTests {
             "/same.php", "/title.php", "/input.php", "/gone.php", "/moved.php", "/json.php", "/slow.php", "/flipped.php", "/cron.php",
             "/index.php?page=about",
         ]
+        // (/account.php is compared below, logged out and logged in.)
         let pages = try storeCall { try live.database.plan.parityPages(siteID: live.site.id, .paths(paths)) }
         var rules = ParityRules()
         rules.siteOrigin = live.site.publicURL
@@ -192,6 +197,33 @@ struct ParityApacheTests {
         #expect(loaded.compare(response(Self.twin())).verdict == .same, "\(loaded.compare(response(Self.twin())).differences)")
         let titleFixture = try #require(fixtures.last?.fixture)
         #expect(titleFixture.compare(response(Self.twin(title: "Shop - new"))).differences.map(\.field) == ["html/head/title/text()"])
+
+        // A logged-in page with the site's parity header under its prefix: both sides get the
+        // test account's cookie, no other page does, and nothing stored or shown holds its value.
+        let account = try storeCall { try live.database.plan.parityPages(siteID: live.site.id, .paths(["/account.php"])) }
+        let loggedOut = try await ParityCheck(database: live.database, configuration: configuration, logger: Logger(label: "test"))
+            .check(site: live.site, pages: account, rules: rules)
+        #expect(loggedOut.outcomes.first?.result?.differences.first?.field == "status", "PHP asks to log in, Swift does not check")
+        await #expect(throws: StoreError.self) {
+            try await live.database.sites.setParityCredential(
+                ParityCredential(prefix: "/account", name: "Cookie", value: "a\r\nX: y"),
+                site: live.site
+            )
+        }
+        try await live.database.sites.setParityCredential(
+            ParityCredential(prefix: "/account", name: "Cookie", value: "session=test-account"),
+            site: live.site
+        )
+        let loggedIn = try await ParityCheck(database: live.database, configuration: configuration, logger: Logger(label: "test"))
+            .check(site: live.site, pages: account + titlePage, rules: rules)
+        #expect(loggedIn.outcomes.first?.result?.verdict == .same, "\(String(describing: loggedIn.outcomes.first?.result))")
+        let cookies = live.backend.requestCookies.filter { !$0.cookie.isEmpty }
+        #expect(!cookies.isEmpty && cookies.allSatisfy { $0.target == "/account.php" && $0.cookie == "session=test-account" }, "\(cookies)")
+        for run in [loggedOut.run, loggedIn.run] {
+            let stored = try storeCall { try live.database.parity.results(runID: run.id!) }
+            #expect(!"\(stored)".contains("test-account"), "the cookie's value is never stored")
+        }
+        #expect(try await live.database.sites.parityCredentials(site: live.site).map(\.masked) == ["sess…"])
 
         // The same comparison as a job (what the API's 202 starts): a run of its own, narrowed to the pages asked.
         let jobs = JobRunner(database: live.database, logger: Logger(label: "test"), probeConfiguration: configuration)

@@ -24,6 +24,8 @@ public final class RecordingBackend: @unchecked Sendable {
     struct State {
         var received: [String] = []
         var methods: [String] = []
+        /// Each request's `Cookie` header ("" without one), in order.
+        var cookies: [String] = []
         var connections: [ObjectIdentifier: any Channel] = [:]
     }
 
@@ -50,6 +52,8 @@ public final class RecordingBackend: @unchecked Sendable {
     public var requestTargets: [String] { state.withLockedValue { $0.received } }
     /// Request methods received so far, in order.
     public var requestMethods: [String] { state.withLockedValue { $0.methods } }
+    /// Each request's target with its `Cookie` header ("" without one), in order.
+    public var requestCookies: [(target: String, cookie: String)] { state.withLockedValue { Array(zip($0.received, $0.cookies)) } }
 
     public init(pages: [String: Page] = [:], delays: [String: Double] = [:]) {
         self.pages = pages
@@ -114,6 +118,7 @@ public final class RecordingBackend: @unchecked Sendable {
                 state.withLockedValue {
                     $0.received.append(request.uri)
                     $0.methods.append(request.method.rawValue)
+                    $0.cookies.append(request.headers["Cookie"].joined(separator: "; "))
                 }
                 let path = String(request.uri.prefix { $0 != "?" })
                 let page = pages[path] ?? Page(contentType: "text/plain; charset=utf-8", body: "swift backend: \(request.uri)\n")

@@ -131,3 +131,48 @@ extension SiteStore {
         try String.fetchOne(db, sql: "SELECT side_secret FROM site_secrets WHERE site_id = ?", arguments: [siteID])
     }
 }
+
+extension SiteStore {
+    /// The request headers parity sends under URL prefixes (`ParityCredential`), by prefix and name.
+    package func parityCredentials(site: SiteRecord) async throws -> [ParityCredential] {
+        let siteID = site.id
+        return try await writer.read { db in
+            try Row.fetchAll(
+                db,
+                sql: "SELECT prefix, name, value FROM parity_credentials WHERE site_id = ? ORDER BY prefix, name",
+                arguments: [siteID]
+            )
+            .map { ParityCredential(prefix: $0["prefix"], name: $0["name"], value: $0["value"]) }
+        }
+    }
+
+    /// Sets one (replacing the value of the same prefix and name), after checking it.
+    package func setParityCredential(_ credential: ParityCredential, site: SiteRecord) async throws {
+        let problems = credential.problems()
+        guard problems.isEmpty else { throw StoreError.invalidSite(problems) }
+        let siteID = site.id
+        try await writer.write { db in
+            try db.execute(
+                sql: "INSERT OR REPLACE INTO parity_credentials (site_id, prefix, name, value) VALUES (?, ?, ?, ?)",
+                arguments: [siteID, credential.prefix, credential.name, credential.value]
+            )
+        }
+    }
+
+    /// Removes the header `name` under `prefix` (every header under it when `name` is nil); returns how many went.
+    @discardableResult
+    package func removeParityCredentials(prefix: String, name: String?, site: SiteRecord) async throws -> Int {
+        let siteID = site.id
+        return try await writer.write { db in
+            if let name {
+                try db.execute(
+                    sql: "DELETE FROM parity_credentials WHERE site_id = ? AND prefix = ? AND lower(name) = lower(?)",
+                    arguments: [siteID, prefix, name]
+                )
+            } else {
+                try db.execute(sql: "DELETE FROM parity_credentials WHERE site_id = ? AND prefix = ?", arguments: [siteID, prefix])
+            }
+            return db.changesCount
+        }
+    }
+}
