@@ -90,7 +90,13 @@ package final class ParityRunner: Sendable {
             )
         }
         return zip(paths, compared).map { path, compared in
-            ParityOutcome(path: path, result: compared?.result ?? .failed("cancelled"), phpHash: compared?.phpHash, swiftHash: compared?.swiftHash)
+            ParityOutcome(
+                path: path,
+                result: compared.map { $0.result } ?? .failed("cancelled"),
+                notCompared: compared?.notCompared,
+                phpHash: compared?.phpHash,
+                swiftHash: compared?.swiftHash
+            )
         }
     }
 
@@ -197,9 +203,11 @@ package final class ParityRunner: Sendable {
 
     /// One page's comparison and the hashes of the bodies it read.
     struct Compared: Sendable {
-        var result: ParityResult
-        var phpHash: String?
-        var swiftHash: String?
+        /// Nil when the page was not compared (`notCompared` says why).
+        var result: ParityResult?
+        var notCompared: String? = nil
+        var phpHash: String? = nil
+        var swiftHash: String? = nil
     }
 
     /// `headers`: the site's parity credentials for this path (sent to both sides, never logged).
@@ -225,6 +233,14 @@ package final class ParityRunner: Sendable {
                             "\(side.rawValue) side not reached (answered by \(answer.values("X-Cutover-Handler").first ?? "an unmarked handler")): "
                                 + "is an export of this site with the side header live? (cutover install)"
                         )
+                    )
+                }
+                // A page PHP answers GET with 405 needs another method: parity sends GET only, ever.
+                if side == .php, answers.isEmpty, answer.status == 405 {
+                    let allowed = answer.values("Allow").first.map { " (Allow: \($0))" } ?? ""
+                    return Compared(
+                        result: nil,
+                        notCompared: "PHP answers GET with 405\(allowed): the page needs another method, and parity sends only GET"
                     )
                 }
                 answers.append(answer)

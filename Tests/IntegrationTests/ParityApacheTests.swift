@@ -50,6 +50,8 @@ struct ParityApacheTests {
         "slow.php": php(title: "Shop"),
         "flipped.php": php(title: "Shop"),
         "cron.php": "<?php echo 'cron ran';",
+        // A form handler: POST only.
+        "order.php": "<?php if ($_SERVER['REQUEST_METHOD'] !== 'POST') { header('Allow: POST'); http_response_code(405); exit; } echo 'ordered';",
         // A logged-in page: only the test account's session sees it.
         "account.php": "<?php if (($_COOKIE['session'] ?? '') !== 'test-account') { http_response_code(403); exit('log in'); } ?>"
             + "<html><head><title>Your account</title></head><body><p>Orders: 3</p></body></html>",
@@ -94,7 +96,7 @@ struct ParityApacheTests {
 
         let paths = [
             "/same.php", "/title.php", "/input.php", "/gone.php", "/moved.php", "/json.php", "/slow.php", "/flipped.php", "/cron.php",
-            "/index.php?page=about",
+            "/index.php?page=about", "/order.php",
         ]
         // (/account.php is compared below, logged out and logged in.)
         let pages = try storeCall { try live.database.plan.parityPages(siteID: live.site.id, .paths(paths)) }
@@ -129,6 +131,10 @@ struct ParityApacheTests {
         #expect(result("/index.php?page=about")?.verdict == .same, "\(String(describing: result("/index.php?page=about")?.differences))")
         // The deny-list's page is listed, never requested.
         #expect(by["/cron.php"]?.result == nil && by["/cron.php"]?.notCompared?.contains("deny-list") == true)
+        // A page that needs another method is listed with the reason, never sent anything but GET.
+        #expect(by["/order.php"]?.result == nil, "\(String(describing: by["/order.php"]))")
+        #expect(by["/order.php"]?.notCompared?.contains("405 (Allow: POST)") == true, "\(String(describing: by["/order.php"]))")
+        #expect(!live.backend.requestTargets.contains("/order.php"))
 
         // Only GETs reached either side, never the deny-listed page; PHP thrice per page, Swift once.
         let log = try String(contentsOfFile: live.apache.workDirectory.appending("access.log"), encoding: .utf8)
@@ -142,7 +148,7 @@ struct ParityApacheTests {
 
         // The run is stored: counts, each page's latest verdict on its URL, differences with both values.
         #expect(
-            [report.run.sameCount, report.run.differentCount, report.run.errorCount, report.run.notComparedCount] == [Int](arrayLiteral: 3, 5, 1, 1),
+            [report.run.sameCount, report.run.differentCount, report.run.errorCount, report.run.notComparedCount] == [Int](arrayLiteral: 3, 5, 1, 2),
             "\(report.run)"
         )
         let stored = try storeCall { try live.database.parity.results(runID: report.run.id!) }
