@@ -59,6 +59,14 @@ function siteForm(app, main, site, defaults) {
     field('Aliases', h('textarea', { name: 'aliases', rows: 2, placeholder: '/wp-content=/var/lib/wordpress/wp-content' },
       (site?.aliases ?? []).map((alias) => `${alias.urlPath}=${alias.directory}`).join('\n')),
       'The vhost\u2019s Alias directories, one URL=DIRECTORY per line: crawled at their URL; cutover install fills them in'),
+    field('Parity ignores', h('textarea', { name: 'parityIgnore', rows: 2, placeholder: 'html/body/footer' }, (site?.parity?.ignore ?? []).join('\n')),
+      'One field name or start per line that parity leaves out (header:vary, html/body/footer); each result says how many differences a rule hid'),
+    field('Parity masks', h('textarea', { name: 'parityMasks', rows: 2, placeholder: '[0-9a-f]{32}' }, (site?.parity?.masks ?? []).join('\n')),
+      'One regular expression per line: what it matches in both values is masked before they compare (a token inside a longer text)'),
+    field('Parity in the schedule', h('select', { name: 'parityScheduled' },
+      h('option', { value: 'no', selected: !site?.parity?.scheduled }, 'no'),
+      h('option', { value: 'yes', selected: Boolean(site?.parity?.scheduled) }, 'yes: end each scheduled run with parity of every page')),
+      'Parity needs the site\u2019s export to be live'),
     message,
     h('div', { class: 'actions' },
       h('button', { type: 'submit', class: 'primary' }, site ? 'Save changes' : 'Add site'),
@@ -85,6 +93,11 @@ function siteForm(app, main, site, defaults) {
       ...(data.frontControllerMode === 'script'
         ? { frontController: String(data.frontController).trim() }
         : { frontController: '', frontControllerDeclined: data.frontControllerMode === 'none' }),
+      parity: {
+        ignore: String(data.parityIgnore).split('\n').map((line) => line.trim()).filter(Boolean),
+        masks: String(data.parityMasks).split('\n').map((line) => line.trim()).filter(Boolean),
+        scheduled: data.parityScheduled === 'yes',
+      },
       pageKeys: String(data.pageKeys).split('\n').map((line) => line.trim()).filter(Boolean).map((line) => {
         const at = line.lastIndexOf('=');
         return { script: at < 0 ? line : line.slice(0, at).trim(), key: at < 0 ? '' : line.slice(at + 1).trim() };

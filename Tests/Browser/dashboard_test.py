@@ -281,12 +281,17 @@ class Dashboard:
         keys = self.css("form.site-form [name=pageKeys]")
         keys.clear()
         keys.send_keys("/index.php=page")
+        ignores = self.css("form.site-form [name=parityIgnore]")
+        ignores.clear()
+        ignores.send_keys("html/body/footer\nheader:vary")
         self.css("form.site-form button[type=submit]").click()
         for _ in range(100):
             if self.api(f"/api/sites/{site}")["pageKeys"]:
                 break
             time.sleep(0.05)
-        assert self.api(f"/api/sites/{site}")["pageKeys"] == [{"script": "/index.php", "key": "page"}]
+        saved = self.api(f"/api/sites/{site}")
+        assert saved["pageKeys"] == [{"script": "/index.php", "key": "page"}]
+        assert saved["parity"]["ignore"] == ["html/body/footer", "header:vary"] and saved["parity"]["scheduled"] is False, saved["parity"]
         self.filter_urls(q="?page=")
         assert self.row_paths() == ["/index.php?page=about", "/index.php?page=home", "/index.php?page=team"], self.row_paths()
 
