@@ -365,9 +365,13 @@ def bench_parity():
         print(f"  ratio to curl's throughput: median {median(ratios):.2f} (rounds {min(ratios):.2f}-{max(ratios):.2f}; target >= 0.8)")
         print(f"  cutover peak RSS {peak / 1024:.0f} MB (target <= 300), CPU per run (median) {median(cpu):.2f} s"
               f" = {median(cpu) / pages * 1e3:.2f} ms per page; curl {median(CURL_CPU):.2f} s")
+        if os.environ.get("KEEP"):
+            print(f"  kept: {work} (Apache still running: apache2 -f {apache.conf} -k stop); parity: {' '.join(parity)}")
+            return
         apache.stop()
     finally:
-        shutil.rmtree(work, ignore_errors=True)
+        if not os.environ.get("KEEP"):
+            shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -33,21 +33,11 @@ struct ParityRunCommand: AsyncParsableCommand {
     /// None given: every page that is not a static file or an include.
     @OptionGroup var pages: PageSelectionOptions
 
-    @Option(name: .long, help: "Pages compared at once (1-1024).")
-    var concurrency = 8
-
-    @Option(name: .long, help: "Seconds before a request counts as timed out.")
-    var timeout: Double = 10
-
-    @Option(name: .long, help: "Bytes of each body compared.")
-    var bodyCap = 2 << 20
+    @OptionGroup var fetching: ParityFetchOptions
 
     func run() async throws {
-        guard pages.given <= 1 else { throw ValidationError("give URL paths, --prefix or --glob (at most one of them)") }
-        guard timeout.isFinite, timeout > 0 else { throw ValidationError("--timeout must be a positive number of seconds") }
-        let configuration = ProbeConfiguration(concurrency: concurrency, timeout: .milliseconds(Int64(timeout * 1000)), bodyCap: bodyCap)
-        let problems = configuration.problems()
-        guard problems.isEmpty else { throw ValidationError(problems.joined(separator: "; ")) }
+        let configuration = try fetching.configuration(pages)
+        let bodyCap = configuration.bodyCap
         let database = try global.openDatabase()
         let site = try await siteOptions.resolve(in: database)
         let selection = pages.selection
@@ -148,21 +138,11 @@ struct ParityFixturesCommand: AsyncParsableCommand {
     @Option(name: .long, help: "The folder the fixtures are written to (created when missing).")
     var out: String
 
-    @Option(name: .long, help: "Pages fetched at once (1-1024).")
-    var concurrency = 8
-
-    @Option(name: .long, help: "Seconds before a request counts as timed out.")
-    var timeout: Double = 10
-
-    @Option(name: .long, help: "Bytes of each body kept.")
-    var bodyCap = 2 << 20
+    @OptionGroup var fetching: ParityFetchOptions
 
     func run() async throws {
-        guard pages.given <= 1 else { throw ValidationError("give URL paths, --prefix or --glob (at most one of them)") }
-        guard timeout.isFinite, timeout > 0 else { throw ValidationError("--timeout must be a positive number of seconds") }
-        let configuration = ProbeConfiguration(concurrency: concurrency, timeout: .milliseconds(Int64(timeout * 1000)), bodyCap: bodyCap)
-        let problems = configuration.problems()
-        guard problems.isEmpty else { throw ValidationError(problems.joined(separator: "; ")) }
+        let configuration = try fetching.configuration(pages)
+        let bodyCap = configuration.bodyCap
         let folder = URL(fileURLWithPath: out, isDirectory: true)
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         let database = try global.openDatabase()
@@ -219,5 +199,27 @@ struct ParityFixturesCommand: AsyncParsableCommand {
             hash = hash &* 0x100_0000_01b3
         }
         return (slug.isEmpty ? "root" : slug) + "-" + String(hash, radix: 16) + ".json"
+    }
+}
+
+/// How parity and its fixtures fetch: pages at once, the timeout, the body cap.
+struct ParityFetchOptions: ParsableArguments {
+    @Option(name: .long, help: "Pages fetched at once (1-1024).")
+    var concurrency = 8
+
+    @Option(name: .long, help: "Seconds before a request counts as timed out.")
+    var timeout: Double = 10
+
+    @Option(name: .long, help: "Bytes of each body read and compared.")
+    var bodyCap = 2 << 20
+
+    /// The fetch configuration, after checking these and that at most one page selection is given.
+    func configuration(_ pages: PageSelectionOptions) throws -> ProbeConfiguration {
+        guard pages.given <= 1 else { throw ValidationError("give URL paths, --prefix or --glob (at most one of them)") }
+        guard timeout.isFinite, timeout > 0 else { throw ValidationError("--timeout must be a positive number of seconds") }
+        let configuration = ProbeConfiguration(concurrency: concurrency, timeout: .milliseconds(Int64(timeout * 1000)), bodyCap: bodyCap)
+        let problems = configuration.problems()
+        guard problems.isEmpty else { throw ValidationError(problems.joined(separator: "; ")) }
+        return configuration
     }
 }

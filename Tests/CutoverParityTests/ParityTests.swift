@@ -298,3 +298,13 @@ import Testing
         #expect(throws: FixtureError.self) { try ParityFixture(json: other) }
     }
 }
+
+@Suite struct HeaderNameTests {
+    /// Header names match without regard to ASCII case, and only letters fold: `[` is not `{`.
+    @Test func headerNamesMatchWithoutCase() {
+        let response = ParityResponse(status: 200, headers: [.init("CONTENT-type", "text/html"), .init("X-[a]", "1"), .init("Vary", "a")], body: [])
+        #expect(response.values("content-type") == ["text/html"] && response.values("Content-Type") == ["text/html"])
+        #expect(response.values("x-{A}").isEmpty && response.values("X-[A]") == ["1"])
+        #expect(response.values("var").isEmpty && response.values("varyy").isEmpty && response.values("VARY") == ["a"])
+    }
+}
