@@ -29,6 +29,8 @@ let package = Package(
         .target(name: "CutoverCore"),
         // libxml2 (Debian's libxml2-dev): the HTML and XML parsers parity compares pages with.
         .systemLibrary(name: "CLibXML2", path: "Sources/CLibXML2", pkgConfig: "libxml-2.0", providers: [.apt(["libxml2-dev"])]),
+        // GNU dbm: the hashed RewriteMap file of the dbm export form (`cutover apply --form dbm`).
+        .systemLibrary(name: "CGDBM", path: "Sources/CGDBM", providers: [.apt(["libgdbm-dev"])]),
         // Parity (#27): two answers of a page as fields, compared with a third as the noise reference.
         .target(name: "CutoverParity", dependencies: ["CLibXML2"]),
         // SQLite storage (GRDB), schema from the top-level Migrations/ folder.
@@ -91,7 +93,7 @@ let package = Package(
         .target(
             name: "CutoverExport",
             dependencies: [
-                "CutoverCore", "CutoverStore",
+                "CutoverCore", "CutoverStore", "CGDBM",
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),

@@ -6,7 +6,7 @@
           same URL list on the same Apache, alternating for ROUNDS rounds (default 5); prints
           median throughput of both, the ratio per round and Cutover's peak memory.
   export  time to render 10,000 flips, and Apache throughput (curl --parallel) with 0 flips,
-          5,000 per-page rules, and 5,000 flips in a RewriteMap.
+          5,000 per-page rules, 5,000 flips in a txt: RewriteMap and in a dbm=gdbm: one.
   parity  10,000 pages (about 4 KB of HTML each, with a random token and the time) compared by
           `cutover parity --concurrency 32` through the site's own export (30,000 requests: PHP,
           Swift, PHP again) and fetched by `curl --parallel --parallel-max 32` with the same 30,000
@@ -241,9 +241,9 @@ def bench_export():
         subprocess.run([BIN, "flip", "--db", db, "--to", "swift", *first_half], check=True, stdout=subprocess.DEVNULL)
         probe_urls = [f"/s{i % 20}/p{i}.php" for i in range(5000, 10000)]
         results = {}
-        for mode in ["none", "rules", "map"]:
+        for mode in ["none", "rules", "map", "dbm"]:
             conf = f"{work}/cutover-{mode}.conf"
-            map_file = f"{work}/flips.map"
+            map_file = f"{work}/flips.{mode}"
             if mode == "none":
                 subprocess.run([BIN, "flip", "--db", db, "--glob", "/s*/p*.php", "--to", "php"], check=True, stdout=subprocess.DEVNULL)
                 subprocess.run([BIN, "export", "--db", db, "-o", conf], check=True)
@@ -251,8 +251,9 @@ def bench_export():
             elif mode == "rules":
                 subprocess.run([BIN, "export", "--db", db, "-o", conf], check=True)
             else:
-                subprocess.run([BIN, "export", "--db", db, "--form", "rewritemap", "--map-file", map_file, "-o", conf], check=True)
-                subprocess.run([BIN, "apply", "--db", db, "--map-file", map_file], check=True, stdout=subprocess.DEVNULL)
+                form = "rewritemap" if mode == "map" else "dbm"
+                subprocess.run([BIN, "export", "--db", db, "--form", form, "--map-file", map_file, "-o", conf], check=True)
+                subprocess.run([BIN, "apply", "--db", db, "--form", form, "--map-file", map_file], check=True, stdout=subprocess.DEVNULL)
             with open(conf) as f:
                 flips = f.read().count("RewriteRule \"^/s")
             apache = Apache(work + f"/{mode}", docroot, include=f'Include "{conf}"')
@@ -260,7 +261,8 @@ def bench_export():
             curl_parallel(urls[:1000], apache.work)
             seconds = min(curl_parallel(urls, apache.work) for _ in range(3))
             results[mode] = len(urls) / seconds
-            print(f"  apache, {mode:5} ({flips} per-page rules): {results[mode]:.0f} req/s over {len(urls)} PHP pages")
+            ratio = f" = {results[mode] / results['none']:.2f} x no flips" if "none" in results and mode != "none" else ""
+            print(f"  apache, {mode:5} ({flips} per-page rules): {results[mode]:.0f} req/s over {len(urls)} PHP pages{ratio}")
             apache.stop()
     finally:
         shutil.rmtree(work, ignore_errors=True)

@@ -6,9 +6,11 @@ import { field, h, replace, select, when } from './dom.js';
 const forms = [
   ['vhost', 'vhost include (Include / a2enconf)'],
   ['htaccess', '.htaccess in the docroot'],
-  ['rewritemap', 'RewriteMap (flips without reload)'],
+  ['rewritemap', 'RewriteMap txt: (flips without reload)'],
+  ['dbm', 'RewriteMap dbm=gdbm: (hashed; cutover apply --form dbm)'],
 ];
-const fileNames = { vhost: 'cutover-vhost.conf', htaccess: 'htaccess.txt', rewritemap: 'cutover-rewritemap.conf' };
+const fileNames = { vhost: 'cutover-vhost.conf', htaccess: 'htaccess.txt', rewritemap: 'cutover-rewritemap.conf', dbm: 'cutover-dbm.conf' };
+const usesMap = (form) => form === 'rewritemap' || form === 'dbm';
 
 export async function renderExport(main, { app, params, signal }) {
   const site = app.site;
@@ -16,7 +18,7 @@ export async function renderExport(main, { app, params, signal }) {
   const map = params.get('map') ?? '';
   const chooser = h('form', { class: 'filters', 'aria-label': 'Export form' },
     field('Form', select('form', forms, form)),
-    form === 'rewritemap' ? field('Map file', h('input', { name: 'map', value: map, required: true, placeholder: '/etc/apache2/cutover/site.map' }), 'Absolute path Apache reads the map from') : null,
+    usesMap(form) ? field('Map file', h('input', { name: 'map', value: map, required: true, placeholder: '/etc/apache2/cutover/site.map' }), 'Absolute path Apache reads the map from') : null,
     h('div', { class: 'field actions' }, h('button', { type: 'submit', class: 'primary' }, 'Show')),
   );
   chooser.addEventListener('submit', (event) => {
@@ -26,8 +28,8 @@ export async function renderExport(main, { app, params, signal }) {
   chooser.addEventListener('change', (event) => { if (event.target.tagName === 'SELECT') chooser.requestSubmit(); });
 
   const heading = h('h1', {}, `Export: ${site}`);
-  if (form === 'rewritemap' && !map) {
-    replace(main, heading, chooser, h('p', { class: 'empty' }, 'The RewriteMap form needs the path of the map file Apache will read. Enter it above.'));
+  if (usesMap(form) && !map) {
+    replace(main, heading, chooser, h('p', { class: 'empty' }, 'The RewriteMap forms need the path of the map file Apache will read. Enter it above.'));
     return;
   }
   const query = new URLSearchParams({ form });

@@ -8,6 +8,7 @@ extension Components.Schemas.ExportForm {
         case .vhost: self = .vhost
         case .htaccess: self = .htaccess
         case .rewritemap: self = .rewritemap
+        case .dbm: self = .dbm
         }
     }
 }

@@ -7,6 +7,9 @@ public enum ExportForm: String, CaseIterable, Codable, Sendable {
     /// Like `vhost`, but per-page flips live in a `txt:` RewriteMap file Apache re-reads by mtime:
     /// flips then need no reload.
     case rewritemap
+    /// Like `rewritemap`, but the map is a GNU dbm hash file (`dbm=gdbm:`), written by
+    /// `cutover apply --form dbm`: one hashed look-up per request whatever the number of flips.
+    case dbm
 }
 
 /// A page the plan sends to Swift while its PHP file stays on disk.
@@ -80,7 +83,7 @@ public enum ExportError: Error, CustomStringConvertible, Equatable {
         switch self {
         case .unsafeName(let path, let reason): "refusing to export '\(ConfigText.visible(path))': \(reason)"
         case .unsafeSetting(let message): message
-        case .mapFileRequired: "the rewritemap form needs a map file path (--map-file)"
+        case .mapFileRequired: "the rewritemap and dbm forms need a map file path (--map-file)"
         }
     }
 }

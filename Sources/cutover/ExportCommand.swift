@@ -21,7 +21,7 @@ struct ExportCommand: AsyncParsableCommand {
     @OptionGroup var global: GlobalOptions
     @OptionGroup var siteOptions: SiteOptions
 
-    @Option(name: .long, help: "vhost, htaccess or rewritemap.")
+    @Option(name: .long, help: "vhost, htaccess, rewritemap or dbm (a hashed map: cutover apply --form dbm).")
     var form: ExportForm = .vhost
 
     @Option(name: .long, help: "RewriteMap file path (rewritemap form).")
@@ -158,21 +158,33 @@ struct ApplyCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "apply",
         abstract: "Write the plan's RewriteMap file atomically; Apache picks it up without a reload.",
-        discussion: "Needs the rewritemap export in place (cutover export --form rewritemap --map-file PATH)."
+        discussion: """
+            Needs the rewritemap or dbm export in place (cutover export --form rewritemap|dbm --map-file PATH). \
+            The dbm form's map is a GNU dbm hash file (one look-up per request whatever the number of flips); \
+            both are written under a temporary name in the map's folder and renamed over the old one.
+            """
     )
 
     @OptionGroup var global: GlobalOptions
     @OptionGroup var siteOptions: SiteOptions
 
-    @Option(name: .long, help: "The map file named in the rewritemap export.")
+    @Option(name: .long, help: "The map file named in the export.")
     var mapFile: String
+
+    @Option(name: .long, help: "rewritemap (a txt: map) or dbm (a dbm=gdbm: hash file), as in the export.")
+    var form: ExportForm = .rewritemap
+
+    func validate() throws {
+        guard form.usesMapFile else { throw ValidationError("--form must be rewritemap or dbm: the \(form.rawValue) form has no map file") }
+    }
 
     func run() async throws {
         let database = try global.openDatabase()
         let site = try await siteOptions.resolve(in: database)
         let path = absolutePath(mapFile)
-        let (record, rendered) = try await database.blocking { try Exporter(database: $0).export(site: site, form: .rewritemap, mapFilePath: path) }
-        try Exporter.writeMapFile(rendered.mapFile ?? [], to: path)
+        let form = form
+        let (record, rendered) = try await database.blocking { try Exporter(database: $0).export(site: site, form: form, mapFilePath: path) }
+        try Exporter.writeMap(rendered, to: path)
         if !global.json { print("wrote \(path) from export #\(record.id ?? 0)") }
     }
 }

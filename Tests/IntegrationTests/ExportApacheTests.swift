@@ -43,7 +43,7 @@ struct ExportApacheTests {
         try await live.crawl()
         let mapPath = live.docroot.appending("flips.map")
         let export = try render(form, live: live, flips: flips, map: mapPath)
-        if let map = export.mapFile { try Data(map).write(to: URL(fileURLWithPath: mapPath)) }
+        if export.mapFile != nil { try Exporter.writeMap(export, to: mapPath) }
         if form == .htaccess {
             try export.text.write(toFile: "\(live.htdocs)/.htaccess", atomically: true, encoding: .utf8)
         } else {

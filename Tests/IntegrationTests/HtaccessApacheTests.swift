@@ -43,7 +43,7 @@ struct HtaccessApacheTests {
     func apply(_ form: ExportForm, _ live: LiveSite, first: Bool) async throws -> RenderedExport {
         let map = live.docroot.appending("flips.map")
         let (_, rendered) = try storeCall { try Exporter(database: live.database).export(site: live.site, form: form, mapFilePath: map) }
-        if let file = rendered.mapFile { try Data(file).write(to: URL(fileURLWithPath: map)) }
+        if rendered.mapFile != nil { try Exporter.writeMap(rendered, to: map) }
         let conf = live.apache.workDirectory.appending("cutover.conf")
         try rendered.text.write(toFile: conf, atomically: true, encoding: .utf8)
         if first { try live.apache.appendToConfig("Include \"\(conf)\"") }

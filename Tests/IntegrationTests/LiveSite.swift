@@ -91,7 +91,7 @@ final class LiveSite: @unchecked Sendable {
     func install(_ form: ExportForm, appHtaccess: String? = nil) async throws -> RenderedExport {
         let mapPath = docroot.appending("flips.map")
         let (_, rendered) = try storeCall { try Exporter(database: database).render(site: site, form: form, mapFilePath: mapPath) }
-        if let map = rendered.mapFile { try Data(map).write(to: URL(fileURLWithPath: mapPath)) }
+        if rendered.mapFile != nil { try Exporter.writeMap(rendered, to: mapPath) }
         let include = apache.workDirectory.appending("cutover.conf")
         let htaccess = "\(htdocs)/.htaccess"
         if form == .htaccess {

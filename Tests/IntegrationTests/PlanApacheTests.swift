@@ -23,7 +23,7 @@ struct PlanApacheTests {
     /// Writes the site's vhost export as the Apache include and reloads.
     func apply(_ live: LiveSite, form: ExportForm = .vhost, map: String? = nil) async throws {
         let (_, rendered) = try storeCall { try Exporter(database: live.database).export(site: live.site, form: form, mapFilePath: map) }
-        if let map, let bytes = rendered.mapFile { try Exporter.writeMapFile(bytes, to: map) }
+        if let map, rendered.mapFile != nil { try Exporter.writeMap(rendered, to: map) }
         let include = live.apache.workDirectory.appending("cutover.conf")
         let firstTime = !FileManager.default.fileExists(atPath: include)
         try rendered.text.write(toFile: include, atomically: true, encoding: .utf8)
@@ -109,6 +109,49 @@ struct PlanApacheTests {
         let report = try await live.probe()
         #expect(live.observed(report)["/page-1.php"] == .swift)
         #expect(report.drifted.isEmpty)
+        #expect(live.apache.log().components(separatedBy: "Graceful restart").count == 2)  // only the first apply reloaded
+    }
+
+    /// The dbm form (#28.1): a GNU dbm hash map written whole and renamed over the old one flips
+    /// a page on the next request and rolls it back, with one reload in all (the first apply);
+    /// a name with a non-ASCII byte is a key like any other.
+    @Test func hashedMapFlipsAndRollsBackWithoutReload() async throws {
+        var files = Self.files
+        files["café.php"] = "<?php echo 'php café';"
+        let live = try await LiveSite(files: files, directoryConfig: "")
+        defer { Task { await live.shutdown() } }
+        try await live.crawl()
+        let map = live.docroot.appending("flips.gdbm")
+        try await apply(live, form: .dbm, map: map)
+        #expect(try await get("\(live.apache.baseURL)/page-1.php").body == "php one")
+        let include = try String(contentsOfFile: live.apache.workDirectory.appending("cutover.conf"), encoding: .utf8)
+        #expect(include.contains(#""dbm=gdbm:\#(map)""#), "\(include)")
+
+        func publish() throws {
+            let (_, rendered) = try storeCall { try Exporter(database: live.database).export(site: live.site, form: .dbm, mapFilePath: map) }
+            try Exporter.writeMap(rendered, to: map)
+            // Apache compares mtimes; make sure the new map's differs even within the same second.
+            var times = [timespec(tv_sec: time(nil) + 5, tv_nsec: 0), timespec(tv_sec: time(nil) + 5, tv_nsec: 0)]
+            #expect(utimensat(AT_FDCWD, map, &times, 0) == 0)
+        }
+        let cafe = PathEncoding.urlPath(segments: [Array("café.php".utf8)])
+        _ = try await live.database.plan.flip(siteID: live.site.id, .paths(["/page-1.php", cafe]), to: .swift, reason: "hashed flip")
+        try publish()
+        #expect(try await live.reachesSwift("/page-1.php?x=1").swift)
+        #expect(try await live.reachesSwift(cafe).swift)
+        #expect(try await live.reachesSwift("/index.php").swift == false)
+        // No temporary file is left beside the map.
+        #expect(try FileManager.default.contentsOfDirectory(atPath: live.docroot.path).filter { $0.hasPrefix(".flips.gdbm") }.isEmpty)
+
+        _ = try await live.database.plan.flip(siteID: live.site.id, .paths(["/page-1.php"]), to: .php, reason: "roll back")
+        var times = [timespec(tv_sec: time(nil) + 10, tv_nsec: 0), timespec(tv_sec: time(nil) + 10, tv_nsec: 0)]
+        let (_, rendered) = try storeCall { try Exporter(database: live.database).export(site: live.site, form: .dbm, mapFilePath: map) }
+        try Exporter.writeMap(rendered, to: map)
+        #expect(utimensat(AT_FDCWD, map, &times, 0) == 0)
+        #expect(try await get("\(live.apache.baseURL)/page-1.php").body == "php one")
+        #expect(try await live.reachesSwift(cafe).swift)
+        let report = try await live.probe()
+        #expect(report.drifted.isEmpty, "\(report.drifted.map(\.target.path))")
         #expect(live.apache.log().components(separatedBy: "Graceful restart").count == 2)  // only the first apply reloaded
     }
 

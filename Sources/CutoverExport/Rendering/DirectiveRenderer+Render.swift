@@ -128,7 +128,7 @@ package enum DirectiveRenderer {
         ]
         if rules.warnsAboutRuleCount, ruleFlips.count > recommendedMaxRules {
             lines.append(
-                "# \(ruleFlips.count) per-page rules are checked on every request: above \(recommendedMaxRules) the rewritemap form is faster."
+                "# \(ruleFlips.count) per-page rules are checked on every request: above \(recommendedMaxRules) the dbm form (a hashed map) is faster."
             )
         }
         if (try? LogFormat(settings.accessLogFormat))?.attributesOwner != true {

@@ -52,6 +52,7 @@ extension ExportForm {
         case .vhost: VhostForm()
         case .htaccess: HtaccessForm()
         case .rewritemap: RewriteMapForm()
+        case .dbm: RewriteMapForm(hashed: true)
         }
     }
 }

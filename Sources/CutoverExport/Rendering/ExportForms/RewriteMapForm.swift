@@ -1,9 +1,12 @@
 import CutoverCore
 
-/// Like the vhost form, but per-page flips live in a `txt:` RewriteMap file that Apache re-reads
-/// when its mtime changes: flips then need no reload. Paths that cannot be map keys (a space, a
-/// query) keep a rule each.
+/// Like the vhost form, but per-page flips live in a RewriteMap file that Apache re-reads when its
+/// mtime changes: flips then need no reload. `txt:` (the rewritemap form) is searched line by
+/// line on each cache miss; `dbm=gdbm:` (the dbm form, `hashed`) is one hashed look-up, written
+/// by `cutover apply --form dbm` (`HashedMapFile`). Paths that cannot be map keys (a space, a
+/// query, a hashed key over `HashedMapFile.maxKeyBytes`) keep a rule each.
 struct RewriteMapForm: ExportFormRules {
+    var hashed = false
     var directoryContext: Bool { false }
     var warnsAboutRuleCount: Bool { false }
     var usesMapFile: Bool { true }
@@ -13,7 +16,9 @@ struct RewriteMapForm: ExportFormRules {
         var rules: [PageFlip] = []
         for flip in flips {
             // Map keys are paths: a query-identified page keeps a rule of its own.
-            if !flip.path.contains("?"), let key = try ApacheEscaping.mapKey(forPath: flip.path) {
+            if !flip.path.contains("?"), let key = try ApacheEscaping.mapKey(forPath: flip.path),
+                !hashed || key.count <= HashedMapFile.maxKeyBytes
+            {
                 keys.append(key)
             } else {
                 rules.append(flip)
@@ -24,7 +29,9 @@ struct RewriteMapForm: ExportFormRules {
 
     func flipSectionOpening(_ settings: SiteSettings, rules: [PageFlip], proxyTarget: String) -> [String] {
         var lines = [
-            "#    Pages listed in the map file (Apache re-reads it when its mtime changes, no reload):",
+            hashed
+                ? "#    Pages in the hashed map file (one look-up; Apache re-opens it when its mtime changes, no reload):"
+                : "#    Pages listed in the map file (Apache re-reads it when its mtime changes, no reload):",
             "RewriteCond ${\(DirectiveRenderer.mapName(settings)):%{REQUEST_URI}|php} =swift",
             DirectiveRenderer.requestPathCondition,
             "RewriteRule ^ \(proxyTarget)",
@@ -39,7 +46,7 @@ struct RewriteMapForm: ExportFormRules {
     func layout(_ parts: ExportParts) throws -> [String] {
         guard let mapFile = parts.input.mapFilePath else { throw ExportError.mapFileRequired }
         let quoted = try ApacheEscaping.quotedPath(mapFile, what: "map file").dropFirst().dropLast()
-        let declaration = "RewriteMap \(DirectiveRenderer.mapName(parts.input.settings)) \"txt:\(quoted)\""
+        let declaration = "RewriteMap \(DirectiveRenderer.mapName(parts.input.settings)) \"\(hashed ? "dbm=gdbm" : "txt"):\(quoted)\""
         return try VhostForm.serverContext(parts, declarations: [declaration])
     }
 
