@@ -63,13 +63,9 @@ package struct ApacheConfigCheck: Sendable {
             // RewriteMap needs its file to exist: check against the map about to be written, kept
             // in the temporary folder so the check never writes next to the real map.
             let copy = folder.appendingPathComponent("flips.map").path
-            if export.form == .dbm {
-                try HashedMapFile.write(keys: HashedMapFile.keys(ofTextMap: map), to: copy)
-                body = body.replacingOccurrences(of: "dbm=gdbm:\(mapFilePath)\"", with: "dbm=gdbm:\(copy)\"")
-            } else {
-                try Data(map).write(to: URL(fileURLWithPath: copy))
-                body = body.replacingOccurrences(of: "txt:\(mapFilePath)\"", with: "txt:\(copy)\"")
-            }
+            let rules = export.form.rules
+            try rules.writeMap(map, to: copy)
+            body = body.replacingOccurrences(of: "\(rules.mapScheme):\(mapFilePath)\"", with: "\(rules.mapScheme):\(copy)\"")
         }
         let config = folder.appendingPathComponent("check.conf")
         try (prologue.joined(separator: "\n") + "\n" + body).write(to: config, atomically: true, encoding: .utf8)

@@ -158,15 +158,10 @@ package struct Exporter: Sendable {
 
     /// Writes the RewriteMap file atomically (a temporary file in the same folder, then rename),
     /// so Apache never reads half a map. Apache re-reads it when the mtime changes.
-    /// Puts a rendered export's map at `path` as its form reads it: the text map as written, the
-    /// dbm form's keys as a GNU dbm hash file; atomically either way.
+    /// Puts a rendered export's map at `path` as its form's `RewriteMap` reads it (the text map
+    /// as written, the dbm form's keys as a GNU dbm hash file); atomically either way.
     package static func writeMap(_ rendered: RenderedExport, to path: String) throws {
-        let text = rendered.mapFile ?? []
-        if rendered.form == .dbm {
-            try HashedMapFile.write(keys: HashedMapFile.keys(ofTextMap: text), to: path)
-        } else {
-            try writeMapFile(text, to: path)
-        }
+        try rendered.form.rules.writeMap(rendered.mapFile ?? [], to: path)
     }
 
     package static func writeMapFile(_ bytes: [UInt8], to path: String) throws {

@@ -47,14 +47,8 @@ package final class ParityRunner: Sendable {
         progress: @escaping @Sendable (Int, Int) -> Void = { _, _ in }
     ) async -> [ParityOutcome] {
         var outcomes: [String: ParityOutcome] = [:]
-        var requested: [String] = []
-        for page in pages {
-            if let glob = ProbeSkip.match(page.path, globs: site.probeSkip) {
-                outcomes[page.path] = ParityOutcome(path: page.path, notCompared: "on the probe's deny-list (\(glob))")
-            } else {
-                requested.append(page.path)
-            }
-        }
+        let (requested, denied) = Self.split(pages, site: site)
+        for page in denied { outcomes[page.path] = ParityOutcome(path: page.path, notCompared: page.reason) }
         for outcome in await run(
             publicURL: site.publicURL,
             secret: secret,
@@ -98,6 +92,21 @@ package final class ParityRunner: Sendable {
                 swiftHash: compared?.swiftHash
             )
         }
+    }
+
+    /// The pages parity may request, and those on the site's deny-list with the reason: requesting
+    /// a URL runs its script (cron, installers), for parity and its fixtures alike.
+    package static func split(_ pages: [URLRecord], site: SiteRecord) -> (requested: [String], denied: [(path: String, reason: String)]) {
+        var requested: [String] = []
+        var denied: [(path: String, reason: String)] = []
+        for page in pages {
+            if let glob = ProbeSkip.match(page.path, globs: site.probeSkip) {
+                denied.append((page.path, "on the probe's deny-list (\(glob))"))
+            } else {
+                requested.append(page.path)
+            }
+        }
+        return (requested, denied)
     }
 
     /// Fixtures for the Swift app's own tests (#27.7): each page fetched as PHP twice through

@@ -152,11 +152,7 @@ struct ParityFixturesCommand: AsyncParsableCommand {
         let records = try await database.blocking { try $0.plan.parityPages(siteID: siteID, selection) }
         let siteNoise = try await database.blocking { try $0.parity.runs(siteID: siteID, limit: 1).first?.siteNoise ?? [] }
         let secret = try await database.sites.sideSecret(site: site)
-        var requested: [String] = []
-        var skipped: [String] = []
-        for page in records {
-            if ProbeSkip.match(page.path, globs: site.probeSkip) != nil { skipped.append(page.path) } else { requested.append(page.path) }
-        }
+        let (requested, denied) = ParityRunner.split(records, site: site)
         let line = ProgressLine()
         let made = await ParityRunner(configuration: configuration).fixtures(
             publicURL: site.publicURL,
@@ -182,7 +178,7 @@ struct ParityFixturesCommand: AsyncParsableCommand {
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         try encoder.encode(index).write(to: folder.appendingPathComponent("index.json"), options: .atomic)
         print("fixtures: \(index.count) pages written to \(folder.path)")
-        for path in skipped { print("not fetched  \(ConfigText.visible(path)): on the probe's deny-list") }
+        for page in denied { print("not fetched  \(ConfigText.visible(page.path)): \(ConfigText.visible(page.reason))") }
         for failure in failures { print("error        \(failure)") }
         if !failures.isEmpty { throw ExitCode(3) }
     }

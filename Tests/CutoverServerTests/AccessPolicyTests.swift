@@ -120,12 +120,14 @@ import Testing
                 "//api/sites", "/api/sites/", "/api/sites/demo/traffic", "/api/sites/demo/traffic/summary", "/api/sites/demo/traffic/daily",
                 "/api/sites/demo/log-files", "//api/sites/demo/traffic", "/api/site-defaults", "//api/site-defaults", "/api/site-defaults/",
                 "/api/sites/demo/exposures", "//api/sites/demo/exposures", "/api/sites/demo/exposures/",
+                "/api/sites/demo/parity/runs", "//api/sites/demo/parity/runs", "/api/sites/demo/parity/runs/", "/api/sites/demo/parity/runs/1",
+                "/api/sites//demo/parity/runs",
             ] {
                 try await client.execute(uri: path, method: .get) { response throws in
                     #expect([.unauthorized, .notFound].contains(response.status), "\(path)")
                 }
             }
-            for path in ["/api/sites", "/metrics", "//api/sites", "/api/site-defaults", "/api/sites/demo/exposures"] {
+            for path in ["/api/sites", "/metrics", "//api/sites", "/api/site-defaults", "/api/sites/demo/exposures", "/api/sites/demo/parity/runs"] {
                 try await client.execute(uri: path, method: .get, headers: [.authorization: "Bearer s3cret-token"]) { response throws in
                     #expect(response.status == .ok, "\(path)")
                 }

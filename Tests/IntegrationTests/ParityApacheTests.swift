@@ -203,6 +203,26 @@ struct ParityApacheTests {
         #expect(loaded.compare(response(Self.twin())).verdict == .same, "\(loaded.compare(response(Self.twin())).differences)")
         let titleFixture = try #require(fixtures.last?.fixture)
         #expect(titleFixture.compare(response(Self.twin(title: "Shop - new"))).differences.map(\.field) == ["html/head/title/text()"])
+        // The command writes them: one file per page named in the index, the deny-listed page
+        // named and never fetched, no session id in any file.
+        let out = live.docroot.appending("fixtures")
+        let written = try await Subprocess.run(
+            Subprocess.cutoverBinary,
+            [
+                "parity", "fixtures", "--site", live.site.name, "--out", out, "/same.php", "/cron.php", "--db",
+                live.docroot.appending("cutover.sqlite"),
+            ]
+        )
+        #expect(written.status == 0, "\(written.stdout)\(written.stderr)")
+        #expect(written.stdout.contains("fixtures: 1 pages written") && written.stdout.contains("not fetched  /cron.php: on the probe's deny-list"))
+        let index = try JSONDecoder().decode([String: String].self, from: Data(contentsOf: URL(fileURLWithPath: out + "/index.json")))
+        let file = try #require(index["/same.php"], "\(index)")
+        #expect(index.count == 1 && file.hasPrefix("same_php-") && file.hasSuffix(".json"))
+        let text = try String(contentsOfFile: out + "/" + file, encoding: .utf8)
+        #expect(text.contains("PHPSESSID=(value not kept)"), "PHP's session cookie is named, \(text.prefix(400))")
+        #expect(text.components(separatedBy: "PHPSESSID=").count == text.components(separatedBy: "PHPSESSID=(value not kept)").count)
+        let fromDisk = try ParityFixture(json: Data(text.utf8))
+        #expect(fromDisk.compare(response(Self.twin())).verdict == .same, "\(fromDisk.compare(response(Self.twin())).differences)")
 
         // A logged-in page with the site's parity header under its prefix: both sides get the
         // test account's cookie, no other page does, and nothing stored or shown holds its value.

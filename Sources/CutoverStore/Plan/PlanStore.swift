@@ -24,11 +24,9 @@ package enum PlanError: Error, CustomStringConvertible, Equatable {
     case prefixNeedsForce(prefix: String, covers: String)
     case redirectNeedsSwift
     /// Flipping with parity required: these pages' latest verdicts are not `same` (nil: never compared).
-    case parityNotSame([(path: String, verdict: PageParity?)])
+    case parityNotSame([UnprovenPage])
     /// `force` overrides a parity refusal only with a reason, which the ownership history keeps.
     case forceNeedsReason
-
-    package static func == (a: PlanError, b: PlanError) -> Bool { a.description == b.description }
 
     package var description: String {
         switch self {
@@ -53,6 +51,12 @@ package enum PlanError: Error, CustomStringConvertible, Equatable {
         case .forceNeedsReason: "force (--force) overrides parity only with a reason (--reason), kept in the ownership history"
         }
     }
+}
+
+/// A page a flip that requires parity refuses: its latest verdict, nil when never compared.
+package struct UnprovenPage: Sendable, Hashable {
+    package var path: String
+    package var verdict: PageParity?
 }
 
 /// The result of a flip: which URLs changed their planned owner.
@@ -192,7 +196,7 @@ extension PlanStore {
                 let unproven = pages.sorted(by: { $0.path < $1.path })
                     .filter { $0.parity != .same && !($0.expectedOwner == .swift && $0.plannedOwner == .swift) }
                 if !unproven.isEmpty {
-                    guard force else { throw PlanError.parityNotSame(unproven.map { ($0.path, $0.parity) }) }
+                    guard force else { throw PlanError.parityNotSame(unproven.map { UnprovenPage(path: $0.path, verdict: $0.parity) }) }
                     for page in unproven { overridden[page.id] = page.parity }
                 }
             }

@@ -27,6 +27,12 @@ protocol ExportFormRules: Sendable {
 
     /// True for forms that need a map file path to render.
     var usesMapFile: Bool { get }
+
+    /// How the `RewriteMap` line names the map's type (`txt`, `dbm=gdbm`), for forms with a map.
+    var mapScheme: String { get }
+
+    /// Writes the rendered map text at `path` as the form's `RewriteMap` reads it, for forms with a map.
+    func writeMap(_ text: [UInt8], to path: String) throws
 }
 
 /// The rendered sections a form lays out.
@@ -68,4 +74,8 @@ extension ExportFormRules {
     }
 
     func mapFile(_ settings: SiteSettings, keys: [[UInt8]]) -> [UInt8]? { nil }
+
+    var mapScheme: String { "" }
+
+    func writeMap(_ text: [UInt8], to path: String) throws {}
 }

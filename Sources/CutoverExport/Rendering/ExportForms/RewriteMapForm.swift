@@ -46,8 +46,21 @@ struct RewriteMapForm: ExportFormRules {
     func layout(_ parts: ExportParts) throws -> [String] {
         guard let mapFile = parts.input.mapFilePath else { throw ExportError.mapFileRequired }
         let quoted = try ApacheEscaping.quotedPath(mapFile, what: "map file").dropFirst().dropLast()
-        let declaration = "RewriteMap \(DirectiveRenderer.mapName(parts.input.settings)) \"\(hashed ? "dbm=gdbm" : "txt"):\(quoted)\""
+        let declaration = "RewriteMap \(DirectiveRenderer.mapName(parts.input.settings)) \"\(mapScheme):\(quoted)\""
         return try VhostForm.serverContext(parts, declarations: [declaration])
+    }
+
+    /// How the `RewriteMap` line names the map's type.
+    var mapScheme: String { hashed ? "dbm=gdbm" : "txt" }
+
+    /// Puts the rendered map (its text, as stored with the export) at `path` as Apache reads it:
+    /// the text as written, or its keys as a GNU dbm file; atomically either way.
+    func writeMap(_ text: [UInt8], to path: String) throws {
+        if hashed {
+            try HashedMapFile.write(keys: HashedMapFile.keys(ofTextMap: text), to: path)
+        } else {
+            try Exporter.writeMapFile(text, to: path)
+        }
     }
 
     func mapFile(_ settings: SiteSettings, keys: [[UInt8]]) -> [UInt8]? {
