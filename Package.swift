@@ -23,6 +23,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/apple/swift-openapi-runtime", from: "1.13.4"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
     ],
     targets: [
         // Domain rules: owners, Apache URL mapping, escaping. Foundation only.
@@ -97,6 +98,18 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
+        // Several Apache nodes (#28): the plan published to PostgreSQL in one transaction, and the
+        // node agent that keeps each node's hashed map in step with it (LISTEN/NOTIFY).
+        .target(
+            name: "CutoverFleet",
+            dependencies: [
+                "CutoverCore", "CutoverExport",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+            ]
+        ),
         // `cutover install`: the export live inside the <VirtualHost> that serves the site,
         // config-tested, reloaded, verified on fresh connections, rolled back when it fails.
         .target(
@@ -126,7 +139,7 @@ let package = Package(
             name: "cutover",
             dependencies: [
                 "CutoverCore", "CutoverStore", "CutoverAPI", "CutoverCrawl", "CutoverProbe", "CutoverExport", "CutoverServer",
-                "CutoverLogs", "CutoverInstall", "CutoverParity",
+                "CutoverLogs", "CutoverInstall", "CutoverParity", "CutoverFleet",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -163,6 +176,7 @@ let package = Package(
         .testTarget(name: "CutoverExportTests", dependencies: ["CutoverCore", "CutoverExport"]),
         .testTarget(name: "CutoverParityTests", dependencies: ["CutoverParity"]),
         .testTarget(name: "CutoverInstallTests", dependencies: ["CutoverInstall"]),
+        .testTarget(name: "CutoverFleetTests", dependencies: ["CutoverFleet"]),
         .testTarget(
             name: "CutoverServerTests",
             dependencies: [
@@ -180,7 +194,7 @@ let package = Package(
             name: "IntegrationTests",
             dependencies: [
                 "CutoverCore", "CutoverStore", "CutoverCrawl", "CutoverProbe", "CutoverExport", "CutoverLogs", "CutoverInstall",
-                "CutoverParity", "CutoverServer", "CutoverTestSupport",
+                "CutoverParity", "CutoverServer", "CutoverFleet", "CutoverTestSupport",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "NIOFoundationCompat", package: "swift-nio"),

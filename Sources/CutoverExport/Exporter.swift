@@ -77,6 +77,16 @@ package struct Exporter: Sendable {
         )
     }
 
+    /// The current plan as the dbm form's map keys, for a fleet's published route table, and the
+    /// flipped pages that cannot be map keys (a query-identified page, a key over
+    /// `HashedMapFile.maxKeyBytes`): those stay rules of the export, which needs a reload.
+    @available(*, noasync)
+    package func hashedMapKeys(site: SiteRecord) throws -> (keys: [[UInt8]], rules: [String]) {
+        let input = try database.plan.exportInput(site: site)
+        let (keys, rules) = try RewriteMapForm(hashed: true).split(input.flips)
+        return (keys, rules.map(\.path))
+    }
+
     /// Every URL whose answer would change: owners compared with the last probe (or the
     /// inventory when never probed), and, before the first export, what the fallback takes over
     /// from Apache (URLs without a file, the logs' 404s, directories without an index file).

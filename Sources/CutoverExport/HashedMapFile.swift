@@ -17,9 +17,10 @@ package enum HashedMapFile {
     /// where drivers differ; a URL path this long is rare).
     package static let maxKeyBytes = 1024
 
-    /// Writes `keys`, each with the value `value`, to `path`: keys and values as bytes without a
-    /// trailing NUL, as `httxt2dbm` writes them and mod_rewrite looks them up.
-    package static func write(keys: [[UInt8]], value: String = "swift", to path: String) throws {
+    /// Writes `keys`, each with the value `value`, and the `extra` entries to `path`: keys and
+    /// values as bytes without a trailing NUL, as `httxt2dbm` writes them and mod_rewrite looks
+    /// them up.
+    package static func write(keys: [[UInt8]], value: String = "swift", extra: [(key: String, value: String)] = [], to path: String) throws {
         let url = URL(fileURLWithPath: path)
         let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).\(UUID().uuidString).tmp").path
         defer { unlink(temporary) }
@@ -28,8 +29,8 @@ package enum HashedMapFile {
         }
         var closed = false
         defer { if !closed { gdbm_close(file) } }
-        var valueBytes = Array(value.utf8)
-        for var key in keys {
+        let entries = keys.map { ($0, Array(value.utf8)) } + extra.map { (Array($0.key.utf8), Array($0.value.utf8)) }
+        for var (key, valueBytes) in entries {
             let stored = key.withUnsafeMutableBytes { keyBuffer in
                 valueBytes.withUnsafeMutableBytes { valueBuffer in
                     gdbm_store(
@@ -48,6 +49,19 @@ package enum HashedMapFile {
         guard chmod(temporary, 0o644) == 0, rename(temporary, path) == 0 else {
             throw ExportCheckError.cannotWrite(path, String(cString: strerror(errno)))
         }
+    }
+
+    /// The value stored for `key` in the map at `path` (nil: no such key, or no readable map).
+    package static func value(forKey key: String, in path: String) -> String? {
+        guard let file = gdbm_open(path, 0, GDBM_READER, 0, nil) else { return nil }
+        defer { gdbm_close(file) }
+        var keyBytes = Array(key.utf8)
+        let found = keyBytes.withUnsafeMutableBytes { buffer in
+            gdbm_fetch(file, datum(dptr: buffer.baseAddress?.assumingMemoryBound(to: CChar.self), dsize: Int32(buffer.count)))
+        }
+        guard let pointer = found.dptr else { return nil }
+        defer { free(pointer) }
+        return String(decoding: UnsafeRawBufferPointer(start: pointer, count: Int(found.dsize)), as: UTF8.self)
     }
 
     /// The keys of a rendered map file (`KEY swift` lines; `#` lines are comments).

@@ -1,0 +1,270 @@
+import CutoverCore
+import CutoverExport
+import CutoverFleet
+import CutoverStore
+import CutoverTestSupport
+import Foundation
+import Logging
+import Testing
+
+/// The fleet form (#28), live: a PostgreSQL started here, two Apache nodes on two loopback
+/// ports (children as www-data) each with the dbm export and its own map, and one node agent
+/// per node following the published plan.
+@Suite(.enabled(if: Integration.enabled && (Integration.isCI || PostgresServer.installed)), .serialized)
+struct FleetApacheTests {
+    static let files = [
+        "index.php": "<?php echo 'php home';",
+        "page-1.php": "<?php echo 'php one';",
+        "page-2.php": "<?php echo 'php two';",
+        "style.css": "body{}",
+    ]
+
+    let quiet: Logger = {
+        var logger = Logger(label: "fleet-test")
+        logger.logLevel = .critical
+        return logger
+    }()
+
+    /// Who answered `path` on the node listening on `port`.
+    static func owner(port: Int, _ path: String) async throws -> String {
+        let answer = try await RawHTTP.send(port: port, method: "GET", path: path)
+        if answer.headers[RecordingBackend.markerHeader.lowercased()] == "swift" || answer.headers[RecordingBackend.markerHeader] == "swift" {
+            return "swift"
+        }
+        return answer.status == 200 && answer.body.hasPrefix("php") ? "php" : "status \(answer.status): \(answer.body.prefix(80))"
+    }
+
+    /// Polls until every node answers `path` from `owner`; returns how long that took.
+    static func waitUntil(_ ports: [Int], _ path: String, answeredBy owner: String, within limit: Duration) async throws -> Duration? {
+        let clock = ContinuousClock()
+        let start = clock.now
+        while clock.now - start < limit {
+            var all = true
+            for port in ports where try await Self.owner(port: port, path) != owner { all = false }
+            if all { return clock.now - start }
+            try await Task.sleep(for: .milliseconds(5))
+        }
+        return nil
+    }
+
+    /// p99 of `count` sequential requests for a PHP page over fresh connections, in ms.
+    static func p99(port: Int, _ path: String, count: Int = 200) async throws -> Double {
+        var times: [Double] = []
+        let clock = ContinuousClock()
+        for _ in 0..<count {
+            let start = clock.now
+            let answer = try await RawHTTP.send(port: port, method: "GET", path: path)
+            #expect(answer.status == 200 && answer.body.hasPrefix("php"), "\(answer.status) \(answer.body)")
+            let elapsed = clock.now - start
+            times.append(Double(elapsed.components.attoseconds) / 1e15 + Double(elapsed.components.seconds) * 1000)
+        }
+        times.sort()
+        return times[min(times.count - 1, Int(Double(times.count) * 0.99))]
+    }
+
+    @Test func twoNodesFollowThePublishedPlanWithoutReloadAndWithoutTheDatabase() async throws {
+        let postgres = try PostgresServer()
+        defer { postgres.shutdown() }
+        try await offPool { try postgres.start() }
+        let live = try await LiveSite(files: Self.files, directoryConfig: "")
+        defer { Task { await live.shutdown() } }
+        try await live.crawl()
+        let node2 = try ApacheServer(docroot: live.htdocs)
+        defer { node2.shutdown() }
+        let nodes = [live.apache, node2]
+        let ports = nodes.map(\.port)
+        let maps = [live.docroot.appending("node-1.gdbm"), live.docroot.appending("node-2.gdbm")]
+        let fleet = try FleetDatabase.parse(url: postgres.url, environment: [:], passwordFile: nil)
+        let site = live.site.settings.name
+
+        func publish() async throws -> RouteTable.Published {
+            let connection = try await fleet.connect(logger: quiet)
+            defer { Task { try? await connection.close() } }
+            let table = RouteTable(connection: connection, logger: quiet, statementTimeout: fleet.statementTimeout)
+            try await table.createSchema()
+            let (keys, rules) = try storeCall { try Exporter(database: live.database).hashedMapKeys(site: live.site) }
+            #expect(rules.isEmpty)
+            return try await table.publish(site: site, keys: keys)
+        }
+        func nodeStates() async throws -> [RouteTable.NodeState] {
+            let connection = try await fleet.connect(logger: quiet)
+            defer { Task { try? await connection.close() } }
+            return try await RouteTable(connection: connection, logger: quiet).nodes(site: site)
+        }
+
+        #expect(try await publish().version == 1)
+        var agents: [Task<Void, Never>] = []
+        for (index, map) in maps.enumerated() {
+            let agent = NodeAgent(database: fleet, site: site, node: "node-\(index + 1)", mapPath: map, poll: .milliseconds(500), logger: quiet)
+            agents.append(Task { await agent.run() })
+        }
+        defer { for agent in agents { agent.cancel() } }
+        for map in maps {
+            var waited = 0
+            while NodeAgent.servedVersion(mapPath: map) != 1, waited < 1000 {
+                try await Task.sleep(for: .milliseconds(10))
+                waited += 1
+            }
+            #expect(NodeAgent.servedVersion(mapPath: map) == 1, "\(map)")
+        }
+        // The dbm export on each node, naming its own map; node 2 starts with it.
+        for (apache, map) in zip(nodes, maps) {
+            let (_, rendered) = try storeCall { try Exporter(database: live.database).render(site: live.site, form: .dbm, mapFilePath: map) }
+            let include = apache.workDirectory.appending("cutover.conf")
+            try rendered.text.write(toFile: include, atomically: true, encoding: .utf8)
+            try apache.appendToConfig("Include \"\(include)\"")
+            #expect(try await offPool { try apache.configTest() }.status == 0)
+        }
+        try await offPool { try live.apache.gracefulReload() }
+        try await offPool { try node2.start() }
+        for port in ports { #expect(try await Self.owner(port: port, "/page-1.php") == "php") }
+        let reloads = nodes.map { $0.log().components(separatedBy: "Graceful restart").count }
+
+        // A flip reaches both nodes within a second, no reload.
+        _ = try await live.database.plan.flip(siteID: live.site.id, .paths(["/page-1.php"]), to: .swift, reason: "fleet flip")
+        let clock = ContinuousClock()
+        let flipStart = clock.now
+        let flipped = try await publish()
+        #expect(flipped == RouteTable.Published(version: 2, pages: 1, added: 1, removed: 0, changed: true))
+        let flipLatency = try await Self.waitUntil(ports, "/page-1.php", answeredBy: "swift", within: .seconds(5)).map { _ in clock.now - flipStart }
+        #expect(flipLatency != nil && flipLatency! < .seconds(1), "flip latency \(String(describing: flipLatency))")
+        for port in ports { #expect(try await Self.owner(port: port, "/page-2.php") == "php") }
+        print("fleet flip latency (publish to both nodes on Swift): \(flipLatency.map { "\($0)" } ?? "none")")
+        // Publishing the same plan again changes nothing and wakes no one.
+        #expect(try await publish().changed == false)
+
+        // Roll back: both back to PHP.
+        _ = try await live.database.plan.flip(siteID: live.site.id, .paths(["/page-1.php"]), to: .php, reason: "roll back")
+        #expect(try await publish().version == 3)
+        #expect(try await Self.waitUntil(ports, "/page-1.php", answeredBy: "php", within: .seconds(1)) != nil)
+        #expect(nodes.map { $0.log().components(separatedBy: "Graceful restart").count } == reloads)
+        var states = try await nodeStates()
+        try await Task.sleep(for: .milliseconds(50))
+        states = try await nodeStates()
+        #expect(states.map(\.node) == ["node-1", "node-2"])
+        #expect(states.allSatisfy { $0.version == 3 }, "\(states)")
+
+        // A publish racing 1,000 requests: each page answered by its owner in the old or the new
+        // plan — never an error, never PHP's page-2 going anywhere else.
+        _ = try await live.database.plan.flip(siteID: live.site.id, .paths(["/page-1.php"]), to: .swift, reason: "race")
+        let racing = Task {
+            var answers: [String: Int] = [:]
+            for index in 0..<1000 {
+                let path = index % 2 == 0 ? "/page-1.php" : "/page-2.php"
+                let owner = try await Self.owner(port: ports[index % 2 == 0 ? 0 : 1], path)
+                answers["\(path) \(owner)", default: 0] += 1
+            }
+            return answers
+        }
+        for _ in 0..<4 {
+            _ = try await publish()
+            try await live.database.plan.flip(siteID: live.site.id, .paths(["/page-1.php"]), to: .php, reason: "race back")
+            _ = try await publish()
+            try await live.database.plan.flip(siteID: live.site.id, .paths(["/page-1.php"]), to: .swift, reason: "race again")
+        }
+        _ = try await publish()
+        let answers = try await racing.value
+        #expect(Set(answers.keys).isSubset(of: ["/page-1.php php", "/page-1.php swift", "/page-2.php php"]), "\(answers)")
+        #expect(answers.values.reduce(0, +) == 1000)
+        #expect(try await Self.waitUntil(ports, "/page-1.php", answeredBy: "swift", within: .seconds(1)) != nil)
+
+        // The database stopped, then frozen (accepts connections, answers nothing): Apache never
+        // asks it, so PHP answers as fast as before and flipped pages stay flipped.
+        let baseline = try await ports.asyncMap { try await Self.p99(port: $0, "/page-2.php") }
+        postgres.stop()
+        let whileStopped = try await ports.asyncMap { try await Self.p99(port: $0, "/page-2.php") }
+        for port in ports { #expect(try await Self.owner(port: port, "/page-1.php") == "swift") }
+        try await offPool { try postgres.start() }
+        postgres.freeze(true)
+        let whileFrozen = try await ports.asyncMap { try await Self.p99(port: $0, "/page-2.php") }
+        let frozenStart = clock.now
+        await #expect(throws: FleetError.self) { _ = try await publish() }
+        let publishFailure = clock.now - frozenStart
+        #expect(publishFailure < .seconds(6), "a publish against a frozen database gives up within its timeouts (\(publishFailure))")
+        postgres.freeze(false)
+        print(
+            "p99 ms of a PHP page per node — database up: \(baseline), stopped: \(whileStopped), frozen: \(whileFrozen); publish gave up after \(publishFailure)"
+        )
+        for (index, port) in ports.enumerated() {
+            #expect(whileStopped[index] <= baseline[index] + 50, "node on \(port)")
+            #expect(whileFrozen[index] <= baseline[index] + 50, "node on \(port)")
+        }
+
+        // Back up: the agents reconnect by themselves and apply the next publish.
+        _ = try await live.database.plan.flip(siteID: live.site.id, .paths(["/page-1.php"]), to: .php, reason: "after the outage")
+        let recovered = try await publish()
+        #expect(try await Self.waitUntil(ports, "/page-1.php", answeredBy: "php", within: .seconds(40)) != nil)
+        for map in maps { #expect(NodeAgent.servedVersion(mapPath: map) == recovered.version) }
+
+        // A node whose agent stopped falls behind, and the nodes list says so.
+        agents[1].cancel()
+        await agents[1].value
+        _ = try await live.database.plan.flip(siteID: live.site.id, .paths(["/page-2.php"]), to: .swift, reason: "node 2 is gone")
+        let latest = try await publish()
+        #expect(try await Self.waitUntil([ports[0]], "/page-2.php", answeredBy: "swift", within: .seconds(1)) != nil)
+        #expect(try await Self.owner(port: ports[1], "/page-2.php") == "php")
+        states = try await nodeStates()
+        #expect(states.first { $0.node == "node-1" }?.version == latest.version)
+        #expect(states.first { $0.node == "node-2" }?.version == recovered.version)
+    }
+
+    /// Keys are bytes (a path may hold any byte Apache passes), sites never see each other's
+    /// plans, and a publish counts what it added and removed.
+    @Test func theRouteTableKeepsBytesAndSitesApart() async throws {
+        let postgres = try PostgresServer()
+        defer { postgres.shutdown() }
+        try await offPool { try postgres.start() }
+        let fleet = try FleetDatabase.parse(url: postgres.url, environment: [:], passwordFile: nil)
+        let connection = try await fleet.connect(logger: quiet)
+        defer { Task { try? await connection.close() } }
+        let table = RouteTable(connection: connection, logger: quiet)
+        try await table.createSchema()
+        try await table.createSchema()  // twice is fine
+        let keys: [[UInt8]] = [Array("/caf\u{E9}.php".utf8), [0x2F, 0xFF, 0x00, 0x2E], Array("/a b.php".utf8), Array("/x%25.php".utf8)]
+        #expect(try await table.version(site: "one") == nil)
+        #expect(try await table.plan(site: "one") == nil)
+        #expect(try await table.publish(site: "one", keys: keys) == .init(version: 1, pages: 4, added: 4, removed: 0, changed: true))
+        #expect(try await table.publish(site: "two", keys: [Array("/other.php".utf8)]).version == 1)
+        let plan = try #require(try await table.plan(site: "one"))
+        #expect(plan.version == 1 && Set(plan.keys) == Set(keys))
+        #expect(
+            try await table.publish(site: "one", keys: Array(keys.prefix(2)) + [Array("/new.php".utf8)])
+                == .init(version: 2, pages: 3, added: 1, removed: 2, changed: true)
+        )
+        #expect(try await table.publish(site: "one", keys: []) == .init(version: 3, pages: 0, added: 0, removed: 3, changed: true))
+        #expect(try await table.plan(site: "one") == RouteTable.Plan(version: 3, keys: []))
+        #expect(try await table.plan(site: "two")?.keys == [Array("/other.php".utf8)])
+    }
+
+    @Test func aDatabaseThatNeverAnswersFailsAPublishWithinTheConnectTimeout() async throws {
+        let hole = try BlackHoleListener()
+        defer { hole.stop() }
+        let fleet = try FleetDatabase.parse(
+            url: "postgres://cutover@127.0.0.1:\(hole.port)/routes?connect_timeout=1",
+            environment: [:],
+            passwordFile: nil
+        )
+        let clock = ContinuousClock()
+        let start = clock.now
+        do {
+            _ = try await fleet.connect(logger: quiet)
+            Issue.record("connected to a black hole")
+        } catch let error as FleetError {
+            guard case .unreachable(let place, _) = error else {
+                Issue.record("\(error)")
+                return
+            }
+            #expect(place.contains("127.0.0.1:\(hole.port)"))
+        }
+        #expect(clock.now - start < .seconds(3))
+        #expect(hole.accepted >= 1)
+    }
+}
+
+extension Array {
+    func asyncMap<T>(_ transform: (Element) async throws -> T) async rethrows -> [T] {
+        var out: [T] = []
+        for element in self { out.append(try await transform(element)) }
+        return out
+    }
+}
