@@ -7,6 +7,13 @@
           median throughput of both, the ratio per round and Cutover's peak memory.
   export  time to render 10,000 flips, and Apache throughput (curl --parallel) with 0 flips,
           5,000 per-page rules, 5,000 flips in a txt: RewriteMap and in a dbm=gdbm: one.
+  fleet   route tables at 50,000 flips (#28): `cutover publish` of 50,000 flips to PostgreSQL
+          (first and incremental), the flip latency from a publish to the first request Swift
+          answers through a node whose `cutover node-agent` keeps its dbm map, and Apache
+          throughput over 5,000 unflipped PHP pages (each asked four times, shuffled, after one
+          warm-up pass) with no flips, 50,000 per-page rules, a txt: map, the agent's gdbm map,
+          and mod_dbd maps (dbd and fastdbd on PostgreSQL, dbd on SQLite); then p99 of a PHP page
+          through the dbd form with PostgreSQL stopped and black-holed.
   parity  10,000 pages (about 4 KB of HTML each, with a random token and the time) compared by
           `cutover parity --concurrency 32` through the site's own export (30,000 requests: PHP,
           Swift, PHP again) and fetched by `curl --parallel --parallel-max 32` with the same 30,000
@@ -15,7 +22,7 @@
 
 The "Swift backend" is a second port of the same Apache answering every path with a marker
 header, so that neither tool is limited by a slow stand-in.
-Usage: scripts/bench-apache.py [probe|export|parity|all]
+Usage: scripts/bench-apache.py [probe|export|fleet|parity|all]
 """
 import glob
 import json
@@ -50,7 +57,7 @@ class Apache:
             f.write("swift\n")
         php = sorted(glob.glob(f"{MODULES}/libphp*.so"))[-1]
         mods = "\n".join(f"LoadModule {m}_module {MODULES}/mod_{m}.so" for m in
-                         ["mpm_prefork", "authz_core", "dir", "mime", "rewrite", "proxy", "proxy_http", "headers", "setenvif"])
+                         ["mpm_prefork", "authz_core", "dir", "mime", "rewrite", "proxy", "proxy_http", "headers", "setenvif", "dbd"])
         self.conf = f"{work}/httpd.conf"
         with open(self.conf, "w") as f:
             f.write(f"""ServerRoot "/etc/apache2"
@@ -268,6 +275,223 @@ def bench_export():
         shutil.rmtree(work, ignore_errors=True)
 
 
+class Postgres:
+    """A throwaway PostgreSQL on loopback (run as the postgres user when we are root)."""
+
+    def __init__(self, work):
+        self.dir = f"{work}/pg"
+        os.makedirs(self.dir)
+        os.chmod(self.dir, 0o777)
+        self.bin = sorted(glob.glob("/usr/lib/postgresql/*/bin"))[-1]
+        self.port = free_port()
+        self.as_pg = ["runuser", "-u", "postgres", "--"] if os.getuid() == 0 else []
+        subprocess.run([*self.as_pg, f"{self.bin}/initdb", "-D", f"{self.dir}/data", "-A", "trust", "-U", "postgres", "--no-sync"],
+                       check=True, stdout=subprocess.DEVNULL)
+        self.start()
+
+    def start(self):
+        opts = f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self.dir} -c fsync=off"
+        subprocess.run([*self.as_pg, f"{self.bin}/pg_ctl", "-D", f"{self.dir}/data", "-o", opts, "-l", f"{self.dir}/log", "-w", "start"],
+                       check=True, stdout=subprocess.DEVNULL, stdin=subprocess.DEVNULL, start_new_session=True)
+
+    def stop(self):
+        subprocess.run([*self.as_pg, f"{self.bin}/pg_ctl", "-D", f"{self.dir}/data", "-m", "immediate", "-w", "stop"],
+                       check=False, stdout=subprocess.DEVNULL)
+
+    @property
+    def url(self):
+        return f"postgres://postgres@127.0.0.1:{self.port}/postgres"
+
+
+def quiet(args):
+    subprocess.run(args, check=True, stdout=subprocess.DEVNULL)
+
+
+def p99_ms(url, count=400):
+    import urllib.request
+    times = []
+    for _ in range(count):
+        start = time.perf_counter()
+        with urllib.request.urlopen(url, timeout=30) as answer:
+            answer.read()
+        times.append((time.perf_counter() - start) * 1000)
+    times.sort()
+    return times[int(len(times) * 0.99) - 1]
+
+
+def bench_fleet():
+    import random
+    import socket
+    import sqlite3
+    import threading
+    import urllib.request
+    work = tempfile.mkdtemp(prefix="cutover-bench-fleet-")
+    os.chmod(work, 0o755)
+    postgres = None
+    agent = None
+    try:
+        flips, others = 50000, 5000
+        docroot = make_site(work, flips + others, 0, 0)
+        db = f"{work}/db.sqlite"
+        quiet([BIN, "crawl", "--db", db, "--docroot", docroot])
+        unflipped = [f"/s{i % 20}/p{i}.php" for i in range(flips, flips + others)]
+        site_none = f"{work}/none.conf"
+        subprocess.run([BIN, "export", "--db", db, "-o", site_none], check=True)
+        quiet([BIN, "flip", "--db", db, "--glob", "/s*/p*.php", "--to", "swift"])
+        for start in range(0, others, 1000):
+            quiet([BIN, "flip", "--db", db, "--to", "php", *unflipped[start:start + 1000]])
+        postgres = Postgres(work)
+        publish = [BIN, "publish", "--db", db, "--database-url", postgres.url, "--json"]
+        seconds, result = run_measured(publish)
+        first = json.loads(result.stdout)
+        print(f"fleet: publish {first['pages']} flips to PostgreSQL: {first['milliseconds']} ms in the database, "
+              f"{seconds:.2f} s whole command (target < 1 s)")
+        quiet([BIN, "flip", "--db", db, "--to", "swift", unflipped[0]])
+        seconds, result = run_measured(publish)
+        again = json.loads(result.stdout)
+        print(f"  publish of one more flip: {again['milliseconds']} ms in the database (+{again['added']} -{again['removed']}), "
+              f"{seconds:.2f} s whole command")
+        quiet([BIN, "flip", "--db", db, "--to", "php", unflipped[0]])
+        quiet(publish)
+
+        requests = unflipped * 4
+        random.Random(7).shuffle(requests)
+        results = {}
+
+        def measure(mode, include, runs=3, note=""):
+            apache = Apache(work + f"/{mode}", docroot, include=include)
+            try:
+                urls = [f"http://127.0.0.1:{apache.port}{p}" for p in requests]
+                warm = [f"http://127.0.0.1:{apache.port}{p}" for p in unflipped]
+                curl_parallel(warm, apache.work)
+                seconds = min(curl_parallel(urls, apache.work) for _ in range(runs))
+                results[mode] = len(urls) / seconds
+                ratio = f" = {results[mode] / results['none']:.2f} x no flips" if mode != "none" else ""
+                print(f"  apache, {mode:14}: {results[mode]:7.0f} req/s over {len(urls)} requests{ratio}{note}")
+            finally:
+                apache.stop()
+            return apache
+
+        measure("none", f'Include "{site_none}"')
+        conf = f"{work}/rules.conf"
+        subprocess.run([BIN, "export", "--db", db, "-o", conf], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        measure("rules", f'Include "{conf}"', runs=1, note=" (one run)")
+        txt_map, txt_conf = f"{work}/flips.txt", f"{work}/txt.conf"
+        subprocess.run([BIN, "export", "--db", db, "--form", "rewritemap", "--map-file", txt_map, "-o", txt_conf], check=True)
+        quiet([BIN, "apply", "--db", db, "--form", "rewritemap", "--map-file", txt_map])
+        measure("txt", f'Include "{txt_conf}"', runs=1, note=" (one run)")
+
+        # The fleet form: the agent keeps the node's gdbm map; the dbm export reads it.
+        gdbm_map, gdbm_conf = f"{work}/node.gdbm", f"{work}/gdbm.conf"
+        with open(f"{work}/agent.log", "w") as agent_log:
+            agent = subprocess.Popen([BIN, "node-agent", "--site", "default", "--map-file", gdbm_map, "--node", "bench",
+                                      "--database-url", postgres.url, "--poll", "5"], stdout=agent_log, stderr=agent_log)
+        for _ in range(600):
+            nodes = subprocess.run([*publish, "--nodes"], capture_output=True, check=False)
+            listed = json.loads(nodes.stdout or "{}").get("nodes", [])
+            if listed and listed[0]["current"]:
+                break
+            time.sleep(0.05)
+        subprocess.run([BIN, "export", "--db", db, "--form", "dbm", "--map-file", gdbm_map, "-o", gdbm_conf], check=True)
+        measure("gdbm (agent)", f'Include "{gdbm_conf}"')
+
+        # Flip latency: flip one page, publish, poll the node until Swift answers it.
+        apache = Apache(work + "/latency", docroot, include=f'Include "{gdbm_conf}"')
+        latencies = []
+        try:
+            for page in unflipped[:5]:
+                quiet([BIN, "flip", "--db", db, "--to", "swift", page])
+                start = time.perf_counter()
+                quiet(publish)
+                while True:
+                    request = urllib.request.Request(f"http://127.0.0.1:{apache.port}{page}")
+                    try:
+                        with urllib.request.urlopen(request, timeout=10) as answer:
+                            swift = answer.headers.get("X-Cutover-Owner") == "swift"
+                    except urllib.error.HTTPError as error:
+                        swift = error.headers.get("X-Cutover-Owner") == "swift"
+                    if swift:
+                        break
+                    time.sleep(0.002)
+                latencies.append(time.perf_counter() - start)
+                quiet([BIN, "flip", "--db", db, "--to", "php", page])
+            quiet(publish)
+        finally:
+            apache.stop()
+        latencies.sort()
+        print(f"  flip latency (cutover publish started -> first Swift answer through the node): median {latencies[2] * 1000:.0f} ms, "
+              f"max {latencies[-1] * 1000:.0f} ms over 5 flips (whole publish command included; goal < 1 s)")
+        agent.terminate()
+        agent.wait()
+        agent = None
+
+        # mod_dbd forms: the dbm export with its RewriteMap line replaced. The query always returns one
+        # row: on an empty result PostgreSQL's driver sleeps 100 ms (measured) before giving up.
+        with open(gdbm_conf) as f:
+            dbm_text = f.read()
+        declaration = next(line for line in dbm_text.splitlines() if line.startswith("RewriteMap "))
+        map_name = declaration.split()[1]
+
+        def dbd_conf(name, driver, params, kind, query):
+            path = f"{work}/{name}.conf"
+            with open(path, "w") as f:
+                f.write(dbm_text.replace(declaration, f'DBDriver {driver}\nDBDParams "{params}"\nDBDMin 1\nDBDKeep 2\nDBDMax 4\n'
+                                                      f'DBDExptime 300\nRewriteMap {map_name} "{kind}:{query}"'))
+            return path
+
+        pg_params = f"host=127.0.0.1 port={postgres.port} user=postgres dbname=postgres connect_timeout=2"
+        pg_query = ("SELECT coalesce((SELECT 'swift' FROM cutover_route WHERE site = 'default' "
+                    "AND key = convert_to(%s, 'UTF8')), 'php')")
+        measure("dbd postgres", f'Include "{dbd_conf("dbd-pg", "pgsql", pg_params, "dbd", pg_query)}"')
+        measure("fastdbd pg", f'Include "{dbd_conf("fastdbd-pg", "pgsql", pg_params, "fastdbd", pg_query)}"',
+                note=" (caches each answer until a restart: no flips without reload)")
+        sqlite_dir = f"{work}/sqlite"
+        os.makedirs(sqlite_dir)
+        os.chmod(sqlite_dir, 0o777)
+        routes = sqlite3.connect(f"{sqlite_dir}/routes.sqlite")
+        routes.execute("PRAGMA journal_mode=WAL")
+        routes.execute("CREATE TABLE route (key TEXT PRIMARY KEY) WITHOUT ROWID")
+        with open(txt_map) as f:
+            keys = [line.rsplit(" ", 1)[0] for line in f if not line.startswith("#") and line.strip()]
+        routes.executemany("INSERT INTO route VALUES (?)", [(k,) for k in keys])
+        routes.commit()
+        routes.close()
+        subprocess.run(["chmod", "-R", "a+rw", sqlite_dir], check=True)
+        sqlite_query = "SELECT coalesce((SELECT 'swift' FROM route WHERE key = %s), 'php')"
+        if os.path.exists("/usr/lib/x86_64-linux-gnu/apr-util-1/apr_dbd_sqlite3-1.so") or glob.glob("/usr/lib/*/apr-util-1/apr_dbd_sqlite3*.so"):
+            measure("dbd sqlite", f'Include "{dbd_conf("dbd-sqlite", "sqlite3", f"{sqlite_dir}/routes.sqlite", "dbd", sqlite_query)}"')
+        else:
+            print("  apache, dbd sqlite     : skipped (apt-get install libaprutil1-dbd-sqlite3)")
+
+        # A database that is down, through the dbd form (the synced map never asks it).
+        apache = Apache(work + "/dbd-down", docroot, include=f'Include "{work}/dbd-pg.conf"')
+        hole = None
+        try:
+            page = f"http://127.0.0.1:{apache.port}{unflipped[0]}"
+            up = p99_ms(page)
+            postgres.stop()
+            stopped = p99_ms(page)
+            hole = socket.socket()
+            hole.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            hole.bind(("127.0.0.1", postgres.port))
+            hole.listen(512)
+            held = []
+            threading.Thread(target=lambda: [held.append(hole.accept()) for _ in iter(int, 1)], daemon=True).start()
+            holed = p99_ms(page, count=20)
+            print(f"  dbd postgres, p99 of one PHP page: database up {up:.1f} ms, stopped {stopped:.1f} ms, "
+                  f"black-holed {holed:.0f} ms (goal: +50 ms at most; the gdbm form never asks the database)")
+        finally:
+            apache.stop()
+            if hole:
+                hole.close()
+    finally:
+        if agent:
+            agent.terminate()
+        if postgres:
+            postgres.stop()
+        shutil.rmtree(work, ignore_errors=True)
+
+
 PARITY_PAGE = """<?php header('Cache-Control: private, max-age=0'); $token = bin2hex(random_bytes(16)); ?>
 <!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>Widget {i}</title>
 <link rel="stylesheet" href="/css/site.css"><link rel="canonical" href="/s{d}/p{i}.php"></head>
@@ -382,5 +606,7 @@ if __name__ == "__main__":
         bench_probe()
     if which in ("export", "all"):
         bench_export()
+    if which in ("fleet", "all"):
+        bench_fleet()
     if which in ("parity", "all"):
         bench_parity()

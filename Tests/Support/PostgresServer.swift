@@ -12,7 +12,7 @@ public final class PostgresServer: @unchecked Sendable {
     public let directory: TemporaryDirectory
     public var dataDirectory: String { directory.appending("data") }
     /// Connections as the superuser `postgres`, trusted on loopback (no password).
-    public var url: String { "postgres://postgres@127.0.0.1:\(port)/postgres?connect_timeout=2&statement_timeout=2" }
+    public var url: String { "postgres://postgres@127.0.0.1:\(port)/postgres?connect_timeout=5&statement_timeout=20" }
 
     /// The newest installed server's programs (`/usr/lib/postgresql/15/bin`).
     public static var binaries: String? {

@@ -81,16 +81,24 @@ public enum Subprocess {
     /// Not Foundation's `Process`, for two reasons: the child would inherit the signal mask of a
     /// Dispatch worker thread (SIGTERM blocked, so the daemon could never be stopped), and
     /// `Process` learns of an exit through a socket the daemon inherits and keeps open.
-    /// Output goes to `outputFile`. Descriptors of this process (e.g. a test backend's listening
-    /// socket) are marked close-on-exec first, so the daemon cannot keep them open.
+    /// Output goes to `outputFile`. The child gets no other descriptor of this process (e.g. a
+    /// test backend's listening socket), so the daemon cannot keep one open.
     public static func spawnDaemon(_ executable: String, _ arguments: [String], outputFile: String) throws -> Int32 {
-        markDescriptorsCloseOnExec()
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_addopen(&actions, 1, outputFile, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
         posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        // Every other descriptor is closed in the child only. (Marking this process's descriptors
+        // close-on-exec instead raced with Foundation's Process: a child launched meanwhile lost
+        // the socket by which Process learns of its exit, and Process's one monitor thread then
+        // blocked in wait4 on that live child, hanging every other test's subprocess.)
+        guard let closeFrom = dlsym(nil, "posix_spawn_file_actions_addclosefrom_np") else {
+            throw HarnessError("glibc 2.34 or later is needed (posix_spawn_file_actions_addclosefrom_np)")
+        }
+        typealias AddCloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32
+        _ = unsafeBitCast(closeFrom, to: AddCloseFrom.self)(&actions, 3)
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
         defer { posix_spawnattr_destroy(&attributes) }
@@ -109,14 +117,6 @@ public enum Subprocess {
         var status: Int32 = 0
         while waitpid(pid, &status, 0) < 0, errno == EINTR {}
         return (status & 0x7F) == 0 ? (status >> 8) & 0xFF : 128 + (status & 0x7F)
-    }
-
-    static func markDescriptorsCloseOnExec() {
-        let names = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? []
-        for fd in names.compactMap({ Int32($0) }) where fd > 2 {
-            let flags = fcntl(fd, F_GETFD)
-            if flags >= 0 { _ = fcntl(fd, F_SETFD, flags | FD_CLOEXEC) }
-        }
     }
 
     /// The `cutover` executable built beside the test bundle.
