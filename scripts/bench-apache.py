@@ -303,6 +303,27 @@ class Postgres:
         return f"postgres://postgres@127.0.0.1:{self.port}/postgres"
 
 
+def swift_stand_in():
+    """A Swift backend stand-in on a free port (a thread of this script): 200 with the owner marker."""
+    import http.server
+    import threading
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            self.send_response(200)
+            self.send_header("X-Cutover-Owner", "swift")
+            self.send_header("Content-Length", "6")
+            self.end_headers()
+            self.wfile.write(b"swift\n")
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server.server_address[1]
+
+
 def quiet(args):
     subprocess.run(args, check=True, stdout=subprocess.DEVNULL)
 
@@ -333,7 +354,8 @@ def bench_fleet():
         flips, others = 50000, 5000
         docroot = make_site(work, flips + others, 0, 0)
         db = f"{work}/db.sqlite"
-        quiet([BIN, "crawl", "--db", db, "--docroot", docroot])
+        backend = swift_stand_in()
+        quiet([BIN, "crawl", "--db", db, "--docroot", docroot, "--backend-url", f"http://127.0.0.1:{backend}/"])
         unflipped = [f"/s{i % 20}/p{i}.php" for i in range(flips, flips + others)]
         site_none = f"{work}/none.conf"
         subprocess.run([BIN, "export", "--db", db, "-o", site_none], check=True)
@@ -403,7 +425,8 @@ def bench_fleet():
                 quiet([BIN, "flip", "--db", db, "--to", "swift", page])
                 start = time.perf_counter()
                 quiet(publish)
-                while True:
+                deadline = time.perf_counter() + 30
+                while time.perf_counter() < deadline:
                     request = urllib.request.Request(f"http://127.0.0.1:{apache.port}{page}")
                     try:
                         with urllib.request.urlopen(request, timeout=10) as answer:
