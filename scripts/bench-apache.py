@@ -9,9 +9,9 @@
           5,000 per-page rules, 5,000 flips in a txt: RewriteMap and in a dbm=gdbm: one.
   fleet   route tables at 50,000 flips (#28): `cutover publish` of 50,000 flips to PostgreSQL
           (first and incremental), the flip latency from a publish to the first request Swift
-          answers through a node whose `cutover node-agent` keeps its dbm map, and Apache
+          answers through a node whose `cutover node-agent` keeps its dbm map (or tree), and Apache
           throughput over 5,000 unflipped PHP pages (each asked four times, shuffled, after one
-          warm-up pass) with no flips, 50,000 per-page rules, a txt: map, the agent's gdbm map,
+          warm-up pass) with no flips, 50,000 per-page rules, a txt: map, the agent's gdbm map and tree,
           and mod_dbd maps (dbd and fastdbd on PostgreSQL, dbd on SQLite); then p99 of a PHP page
           through the dbd form with PostgreSQL stopped and black-holed.
   parity  10,000 pages (about 4 KB of HTML each, with a random token and the time) compared by
@@ -403,47 +403,64 @@ def bench_fleet():
         quiet([BIN, "apply", "--db", db, "--form", "rewritemap", "--map-file", txt_map])
         measure("txt", f'Include "{txt_conf}"', runs=1, note=" (one run)")
 
-        # The fleet form: the agent keeps the node's gdbm map; the dbm export reads it.
+        # The fleet form: an agent keeps the node's map (a gdbm file, or a folder of marker files);
+        # the node's dbm or tree export reads it.
+        def start_agent(form, path):
+            with open(f"{work}/agent-{form}.log", "w") as agent_log:
+                process = subprocess.Popen([BIN, "node-agent", "--site", "default", "--map-file", path, "--form", form,
+                                            "--node", f"bench-{form}", "--database-url", postgres.url, "--poll", "5"],
+                                           stdout=agent_log, stderr=agent_log)
+            for _ in range(1200):
+                nodes = subprocess.run([*publish, "--nodes"], capture_output=True, check=False)
+                listed = json.loads(nodes.stdout or "{}").get("nodes", [])
+                if any(n["node"] == f"bench-{form}" and n["current"] for n in listed):
+                    break
+                time.sleep(0.05)
+            return process
+
+        def flip_latency(conf, label):
+            # Flip one page, publish, poll the node until Swift answers it.
+            apache = Apache(work + f"/latency-{label}", docroot, include=f'Include "{conf}"')
+            latencies = []
+            try:
+                for page in unflipped[:5]:
+                    quiet([BIN, "flip", "--db", db, "--to", "swift", page])
+                    start = time.perf_counter()
+                    quiet(publish)
+                    deadline = time.perf_counter() + 30
+                    while time.perf_counter() < deadline:
+                        request = urllib.request.Request(f"http://127.0.0.1:{apache.port}{page}")
+                        try:
+                            with urllib.request.urlopen(request, timeout=10) as answer:
+                                swift = answer.headers.get("X-Cutover-Owner") == "swift"
+                        except urllib.error.HTTPError as error:
+                            swift = error.headers.get("X-Cutover-Owner") == "swift"
+                        if swift:
+                            break
+                        time.sleep(0.002)
+                    latencies.append(time.perf_counter() - start)
+                    quiet([BIN, "flip", "--db", db, "--to", "php", page])
+                quiet(publish)
+            finally:
+                apache.stop()
+            latencies.sort()
+            print(f"  flip latency, {label} (cutover publish started -> first Swift answer through the node): median "
+                  f"{latencies[2] * 1000:.0f} ms, max {latencies[-1] * 1000:.0f} ms over 5 flips (whole publish command included; goal < 1 s)")
+
         gdbm_map, gdbm_conf = f"{work}/node.gdbm", f"{work}/gdbm.conf"
-        with open(f"{work}/agent.log", "w") as agent_log:
-            agent = subprocess.Popen([BIN, "node-agent", "--site", "default", "--map-file", gdbm_map, "--node", "bench",
-                                      "--database-url", postgres.url, "--poll", "5"], stdout=agent_log, stderr=agent_log)
-        for _ in range(600):
-            nodes = subprocess.run([*publish, "--nodes"], capture_output=True, check=False)
-            listed = json.loads(nodes.stdout or "{}").get("nodes", [])
-            if listed and listed[0]["current"]:
-                break
-            time.sleep(0.05)
+        agent = start_agent("dbm", gdbm_map)
         subprocess.run([BIN, "export", "--db", db, "--form", "dbm", "--map-file", gdbm_map, "-o", gdbm_conf], check=True)
         measure("gdbm (agent)", f'Include "{gdbm_conf}"')
-
-        # Flip latency: flip one page, publish, poll the node until Swift answers it.
-        apache = Apache(work + "/latency", docroot, include=f'Include "{gdbm_conf}"')
-        latencies = []
-        try:
-            for page in unflipped[:5]:
-                quiet([BIN, "flip", "--db", db, "--to", "swift", page])
-                start = time.perf_counter()
-                quiet(publish)
-                deadline = time.perf_counter() + 30
-                while time.perf_counter() < deadline:
-                    request = urllib.request.Request(f"http://127.0.0.1:{apache.port}{page}")
-                    try:
-                        with urllib.request.urlopen(request, timeout=10) as answer:
-                            swift = answer.headers.get("X-Cutover-Owner") == "swift"
-                    except urllib.error.HTTPError as error:
-                        swift = error.headers.get("X-Cutover-Owner") == "swift"
-                    if swift:
-                        break
-                    time.sleep(0.002)
-                latencies.append(time.perf_counter() - start)
-                quiet([BIN, "flip", "--db", db, "--to", "php", page])
-            quiet(publish)
-        finally:
-            apache.stop()
-        latencies.sort()
-        print(f"  flip latency (cutover publish started -> first Swift answer through the node): median {latencies[2] * 1000:.0f} ms, "
-              f"max {latencies[-1] * 1000:.0f} ms over 5 flips (whole publish command included; goal < 1 s)")
+        flip_latency(gdbm_conf, "gdbm")
+        agent.terminate()
+        agent.wait()
+        tree_folder, tree_conf = f"{work}/node-flips", f"{work}/tree.conf"
+        started = time.perf_counter()
+        agent = start_agent("tree", tree_folder)
+        print(f"  tree: the agent wrote {flips} marker files in {time.perf_counter() - started:.1f} s (first start)")
+        subprocess.run([BIN, "export", "--db", db, "--form", "tree", "--map-file", tree_folder, "-o", tree_conf], check=True)
+        measure("tree (agent)", f'Include "{tree_conf}"')
+        flip_latency(tree_conf, "tree")
         agent.terminate()
         agent.wait()
         agent = None

@@ -8,9 +8,10 @@ const forms = [
   ['htaccess', '.htaccess in the docroot'],
   ['rewritemap', 'RewriteMap txt: (flips without reload)'],
   ['dbm', 'RewriteMap dbm=gdbm: (hashed; cutover apply --form dbm)'],
+  ['tree', 'marker files, one stat per request (cutover apply --form tree)'],
 ];
-const fileNames = { vhost: 'cutover-vhost.conf', htaccess: 'htaccess.txt', rewritemap: 'cutover-rewritemap.conf', dbm: 'cutover-dbm.conf' };
-const usesMap = (form) => form === 'rewritemap' || form === 'dbm';
+const fileNames = { vhost: 'cutover-vhost.conf', htaccess: 'htaccess.txt', rewritemap: 'cutover-rewritemap.conf', dbm: 'cutover-dbm.conf', tree: 'cutover-tree.conf' };
+const usesMap = (form) => form === 'rewritemap' || form === 'dbm' || form === 'tree';
 
 export async function renderExport(main, { app, params, signal }) {
   const site = app.site;

@@ -9,6 +9,7 @@ extension Components.Schemas.ExportForm {
         case .htaccess: self = .htaccess
         case .rewritemap: self = .rewritemap
         case .dbm: self = .dbm
+        case .tree: self = .tree
         }
     }
 }

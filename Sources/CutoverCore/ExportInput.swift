@@ -10,6 +10,10 @@ public enum ExportForm: String, CaseIterable, Codable, Sendable {
     /// Like `rewritemap`, but the map is a GNU dbm hash file (`dbm=gdbm:`), written by
     /// `cutover apply --form dbm`: one hashed look-up per request whatever the number of flips.
     case dbm
+    /// Per-page flips are empty marker files under a folder (`--map-file DIR`), one `stat` per
+    /// request (`RewriteCond "DIR%{REQUEST_URI}.cutover-flip" -f`), written page by page by
+    /// `cutover apply --form tree` or the node agent: no reload, no file opened per request.
+    case tree
 }
 
 /// A page the plan sends to Swift while its PHP file stays on disk.
@@ -83,7 +87,7 @@ public enum ExportError: Error, CustomStringConvertible, Equatable {
         switch self {
         case .unsafeName(let path, let reason): "refusing to export '\(ConfigText.visible(path))': \(reason)"
         case .unsafeSetting(let message): message
-        case .mapFileRequired: "the rewritemap and dbm forms need a map file path (--map-file)"
+        case .mapFileRequired: "the rewritemap, dbm and tree forms need a map file path (--map-file)"
         }
     }
 }

@@ -59,7 +59,9 @@ package struct ApacheConfigCheck: Sendable {
             prologue += ["<VirtualHost 127.0.0.1:9>", "ServerName check.invalid", "DocumentRoot \(docroot)"]
             body += "</VirtualHost>\n"
         }
-        if let map = export.mapFile, let mapFilePath, !FileManager.default.fileExists(atPath: mapFilePath) {
+        if let map = export.mapFile, let mapFilePath, !export.form.rules.mapScheme.isEmpty,
+            !FileManager.default.fileExists(atPath: mapFilePath)
+        {
             // RewriteMap needs its file to exist: check against the map about to be written, kept
             // in the temporary folder so the check never writes next to the real map.
             let copy = folder.appendingPathComponent("flips.map").path

@@ -1,3 +1,4 @@
+import CutoverCore
 import CutoverExport
 import Foundation
 import Logging
@@ -21,22 +22,47 @@ package struct NodeAgent: Sendable {
     package var site: String
     package var node: String
     package var mapPath: String
+    /// `.dbm` (a GNU dbm file at `mapPath`) or `.tree` (marker files in the folder `mapPath`),
+    /// as the node's export.
+    package var form: ExportForm
     /// How often the agent checks the version even without a notification, and reports in.
     package var poll: Duration
     package var logger: Logger
 
-    package init(database: FleetDatabase, site: String, node: String, mapPath: String, poll: Duration = .seconds(30), logger: Logger) {
+    package init(
+        database: FleetDatabase,
+        site: String,
+        node: String,
+        mapPath: String,
+        form: ExportForm = .dbm,
+        poll: Duration = .seconds(30),
+        logger: Logger
+    ) {
         self.database = database
         self.site = site
         self.node = node
         self.mapPath = mapPath
+        self.form = form
         self.poll = poll
         self.logger = logger
     }
 
     /// The plan version the node's map holds (nil: no map, or one not written by an agent).
-    package static func servedVersion(mapPath: String) -> Int64? {
-        HashedMapFile.value(forKey: planKey, in: mapPath).flatMap { Int64($0) }
+    package static func servedVersion(mapPath: String, form: ExportForm = .dbm) -> Int64? {
+        switch form {
+        case .tree: MarkerTree.servedVersion(mapPath).flatMap { Int64($0) }
+        default: HashedMapFile.value(forKey: planKey, in: mapPath).flatMap { Int64($0) }
+        }
+    }
+
+    private var servedVersion: Int64? { Self.servedVersion(mapPath: mapPath, form: form) }
+
+    /// Puts `keys` and the plan version in the node's map.
+    private func writeMap(keys: [[UInt8]], version: Int64) throws {
+        switch form {
+        case .tree: try MarkerTree.write(keys: keys, to: mapPath, version: String(version))
+        default: try HashedMapFile.write(keys: keys, extra: [(Self.planKey, String(version))], to: mapPath)
+        }
     }
 
     /// Runs until the task is cancelled; never gives up on the database.
@@ -44,7 +70,7 @@ package struct NodeAgent: Sendable {
         if !FileManager.default.fileExists(atPath: mapPath) {
             // Apache's lookups need a map to open: an empty one sends every page to PHP.
             do {
-                try HashedMapFile.write(keys: [], extra: [(Self.planKey, "0")], to: mapPath)
+                try writeMap(keys: [], version: 0)
             } catch {
                 logger.error("cannot write the empty map \(mapPath): \(error)")
             }
@@ -64,7 +90,7 @@ package struct NodeAgent: Sendable {
                 try? await connection.close()
             } catch {
                 if Task.isCancelled { break }
-                let served = Self.servedVersion(mapPath: mapPath).map(String.init) ?? "none"
+                let served = servedVersion.map(String.init) ?? "none"
                 logger.warning("\(error); Apache keeps serving plan version \(served) from \(mapPath); retrying in \(delay.milliseconds) ms")
                 try? await Task.sleep(for: delay)
                 delay = min(delay * 2, .seconds(30))
@@ -104,7 +130,7 @@ package struct NodeAgent: Sendable {
     /// Returns the version the map holds afterwards (nil: nothing published yet).
     @discardableResult
     package func sync(_ table: RouteTable) async throws -> Int64? {
-        let served = Self.servedVersion(mapPath: mapPath)
+        let served = servedVersion
         guard let published = try await table.version(site: site) else {
             logger.info("site '\(site)' has no published plan yet; the map stays as it is")
             return served
@@ -114,14 +140,14 @@ package struct NodeAgent: Sendable {
         if published != served {
             guard let plan = try await table.plan(site: site) else { return served }
             let started = ContinuousClock.now
-            try HashedMapFile.write(keys: plan.keys, extra: [(Self.planKey, String(plan.version))], to: mapPath)
+            try writeMap(keys: plan.keys, version: plan.version)
             logger.info(
                 "map \(mapPath) now holds plan version \(plan.version) (\(plan.keys.count) pages), written in \((ContinuousClock.now - started).milliseconds) ms"
             )
             applied = true
             pages = plan.keys.count
         }
-        let version = applied ? Self.servedVersion(mapPath: mapPath) ?? published : published
+        let version = applied ? servedVersion ?? published : published
         do {
             try await table.report(site: site, node: node, version: version, pages: pages, applied: applied)
         } catch {

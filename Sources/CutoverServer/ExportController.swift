@@ -60,7 +60,7 @@ struct ExportController {
 
     static func formAndMap(form formText: String?, map: String?) throws -> (ExportForm, String?) {
         guard let form = ExportForm(rawValue: formText ?? "vhost") else {
-            throw APIError(.unprocessableContent, "invalid", "'form' must be vhost, htaccess, rewritemap or dbm")
+            throw APIError(.unprocessableContent, "invalid", "'form' must be vhost, htaccess, rewritemap, dbm or tree")
         }
         if form.usesMapFile, (map ?? "").isEmpty {
             throw APIError(.unprocessableContent, "invalid", "the \(form.rawValue) form needs 'map' (the map file path)")

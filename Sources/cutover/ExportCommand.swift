@@ -21,7 +21,11 @@ struct ExportCommand: AsyncParsableCommand {
     @OptionGroup var global: GlobalOptions
     @OptionGroup var siteOptions: SiteOptions
 
-    @Option(name: .long, help: "vhost, htaccess, rewritemap or dbm (a hashed map: cutover apply --form dbm).")
+    @Option(
+        name: .long,
+        help:
+            "vhost, htaccess, rewritemap, dbm (a hashed map) or tree (marker files; --map-file names their folder); cutover apply writes the map of the last three."
+    )
     var form: ExportForm = .vhost
 
     @Option(name: .long, help: "RewriteMap file path (rewritemap form).")
@@ -159,9 +163,10 @@ struct ApplyCommand: AsyncParsableCommand {
         commandName: "apply",
         abstract: "Write the plan's RewriteMap file atomically; Apache picks it up without a reload.",
         discussion: """
-            Needs the rewritemap or dbm export in place (cutover export --form rewritemap|dbm --map-file PATH). \
+            Needs the rewritemap, dbm or tree export in place (cutover export --form rewritemap|dbm|tree --map-file PATH). \
             The dbm form's map is a GNU dbm hash file (one look-up per request whatever the number of flips); \
-            both are written under a temporary name in the map's folder and renamed over the old one.
+            both are written under a temporary name in the map's folder and renamed over the old one. \
+            The tree form's map is a folder of empty marker files (one stat per request), changed page by page.
             """
     )
 
@@ -171,11 +176,11 @@ struct ApplyCommand: AsyncParsableCommand {
     @Option(name: .long, help: "The map file named in the export.")
     var mapFile: String
 
-    @Option(name: .long, help: "rewritemap (a txt: map) or dbm (a dbm=gdbm: hash file), as in the export.")
+    @Option(name: .long, help: "rewritemap (a txt: map), dbm (a dbm=gdbm: hash file) or tree (a folder of marker files), as in the export.")
     var form: ExportForm = .rewritemap
 
     func validate() throws {
-        guard form.usesMapFile else { throw ValidationError("--form must be rewritemap or dbm: the \(form.rawValue) form has no map file") }
+        guard form.usesMapFile else { throw ValidationError("--form must be rewritemap, dbm or tree: the \(form.rawValue) form has no map file") }
     }
 
     func run() async throws {

@@ -159,8 +159,11 @@ struct NodeAgentCommand: AsyncParsableCommand {
     @Option(name: .long, help: "The site's name, as in 'cutover site list' where it was published.")
     var site: String
 
-    @Option(name: .long, help: "The map file named in this node's dbm export.")
+    @Option(name: .long, help: "The map file (dbm) or folder (tree) named in this node's export.")
     var mapFile: String
+
+    @Option(name: .long, help: "dbm (a GNU dbm file) or tree (a folder of marker files), as this node's export.")
+    var form: ExportForm = .dbm
 
     @Option(name: .long, help: "This node's name in reports (default: the host name).")
     var node: String = ProcessInfo.processInfo.hostName
@@ -174,6 +177,9 @@ struct NodeAgentCommand: AsyncParsableCommand {
     func validate() throws {
         guard poll >= 0.05, poll <= 3600 else { throw ValidationError("--poll must be between 0.05 and 3600 seconds") }
         guard !site.isEmpty, !node.isEmpty else { throw ValidationError("--site and --node must not be empty") }
+        guard form == .dbm || form == .tree else {
+            throw ValidationError("--form must be dbm or tree: the agent writes a dbm file or a marker folder")
+        }
     }
 
     func run() async throws {
@@ -184,6 +190,7 @@ struct NodeAgentCommand: AsyncParsableCommand {
             site: site,
             node: node,
             mapPath: absolutePath(mapFile),
+            form: form,
             poll: .milliseconds(Int64(poll * 1000)),
             logger: logger
         )

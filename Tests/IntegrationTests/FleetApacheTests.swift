@@ -73,7 +73,9 @@ struct FleetApacheTests {
         defer { node2.shutdown() }
         let nodes = [live.apache, node2]
         let ports = nodes.map(\.port)
-        let maps = [live.docroot.appending("node-1.gdbm"), live.docroot.appending("node-2.gdbm")]
+        // Node 1 reads a gdbm map (the dbm form), node 2 a folder of marker files (the tree form).
+        let maps = [live.docroot.appending("node-1.gdbm"), live.docroot.appending("node-2-flips")]
+        let forms: [ExportForm] = [.dbm, .tree]
         let fleet = try FleetDatabase.parse(url: postgres.url, environment: [:], passwordFile: nil)
         let site = live.site.settings.name
 
@@ -100,7 +102,8 @@ struct FleetApacheTests {
             let agent = Process()
             agent.executableURL = URL(fileURLWithPath: Subprocess.cutoverBinary)
             agent.arguments = [
-                "node-agent", "--site", site, "--map-file", map, "--node", "node-\(index + 1)", "--database-url", postgres.url, "--poll", "0.5",
+                "node-agent", "--site", site, "--map-file", map, "--form", forms[index].rawValue, "--node", "node-\(index + 1)",
+                "--database-url", postgres.url, "--poll", "0.5",
             ]
             let log = live.docroot.appending("agent-\(index + 1).log")
             FileManager.default.createFile(atPath: log, contents: nil)
@@ -111,17 +114,17 @@ struct FleetApacheTests {
             agents.append(agent)
         }
         defer { for agent in agents where agent.isRunning { agent.terminate() } }
-        for map in maps {
+        for (map, form) in zip(maps, forms) {
             var waited = 0
-            while NodeAgent.servedVersion(mapPath: map) != 1, waited < 1000 {
+            while NodeAgent.servedVersion(mapPath: map, form: form) != 1, waited < 1000 {
                 try await Task.sleep(for: .milliseconds(10))
                 waited += 1
             }
-            #expect(NodeAgent.servedVersion(mapPath: map) == 1, "\(map)")
+            #expect(NodeAgent.servedVersion(mapPath: map, form: form) == 1, "\(map)")
         }
         // The dbm export on each node, naming its own map; node 2 starts with it.
-        for (apache, map) in zip(nodes, maps) {
-            let (_, rendered) = try storeCall { try Exporter(database: live.database).render(site: live.site, form: .dbm, mapFilePath: map) }
+        for ((apache, map), form) in zip(zip(nodes, maps), forms) {
+            let (_, rendered) = try storeCall { try Exporter(database: live.database).render(site: live.site, form: form, mapFilePath: map) }
             let include = apache.workDirectory.appending("cutover.conf")
             try rendered.text.write(toFile: include, atomically: true, encoding: .utf8)
             try apache.appendToConfig("Include \"\(include)\"")
@@ -219,7 +222,7 @@ struct FleetApacheTests {
         _ = try await live.database.plan.flip(siteID: live.site.id, .paths(["/page-1.php"]), to: .php, reason: "after the outage")
         let recovered = try await publish()
         #expect(try await Self.waitUntil(ports, "/page-1.php", answeredBy: "php", within: .seconds(40)) != nil)
-        for map in maps { #expect(NodeAgent.servedVersion(mapPath: map) == recovered.version) }
+        for (map, form) in zip(maps, forms) { #expect(NodeAgent.servedVersion(mapPath: map, form: form) == recovered.version) }
 
         // A node whose agent stopped falls behind, and the nodes list says so.
         agents[1].terminate()

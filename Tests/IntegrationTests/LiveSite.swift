@@ -89,7 +89,7 @@ final class LiveSite: @unchecked Sendable {
     /// must pass; then a graceful reload.
     @discardableResult
     func install(_ form: ExportForm, appHtaccess: String? = nil) async throws -> RenderedExport {
-        let mapPath = docroot.appending("flips.map")
+        let mapPath = docroot.appending("flips.\(form.rawValue)")  // a file, or the tree form's folder
         let (_, rendered) = try storeCall { try Exporter(database: database).render(site: site, form: form, mapFilePath: mapPath) }
         if rendered.mapFile != nil { try Exporter.writeMap(rendered, to: mapPath) }
         let include = apache.workDirectory.appending("cutover.conf")

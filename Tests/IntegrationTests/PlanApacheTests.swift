@@ -155,6 +155,48 @@ struct PlanApacheTests {
         #expect(live.apache.log().components(separatedBy: "Graceful restart").count == 2)  // only the first apply reloaded
     }
 
+    /// The tree form (#28): each flip a marker file, one stat per request; flips and rollbacks
+    /// reach the next request without a reload, exactly the flipped URLs, and no request path
+    /// reaches outside the folder.
+    @Test func markerTreeFlipsAndRollsBackWithoutReload() async throws {
+        var files = Self.files
+        files["café.php"] = "<?php echo 'php café';"
+        files["PAGE-1.php"] = "<?php echo 'php upper';"
+        let live = try await LiveSite(files: files, directoryConfig: "")
+        defer { Task { await live.shutdown() } }
+        try await live.crawl()
+        let folder = live.docroot.appending("flips")
+        try await apply(live, form: .tree, map: folder)
+        #expect(try await get("\(live.apache.baseURL)/page-1.php").body == "php one")
+        let include = try String(contentsOfFile: live.apache.workDirectory.appending("cutover.conf"), encoding: .utf8)
+        #expect(include.contains(#"RewriteCond "\#(folder)%{REQUEST_URI}.cutover-flip" -f"#), "\(include)")
+
+        func publish() throws {
+            let (_, rendered) = try storeCall { try Exporter(database: live.database).export(site: live.site, form: .tree, mapFilePath: folder) }
+            try Exporter.writeMap(rendered, to: folder)
+        }
+        let cafe = PathEncoding.urlPath(segments: [Array("café.php".utf8)])
+        _ = try await live.database.plan.flip(siteID: live.site.id, .paths(["/page-1.php", cafe, "/about/"]), to: .swift, reason: "tree flip")
+        try publish()
+        #expect(try await live.reachesSwift("/page-1.php?x=1").swift)
+        #expect(try await live.reachesSwift(cafe).swift)
+        #expect(try await live.reachesSwift("/about/").swift)
+        #expect(try await live.reachesSwift("/about/index.php").swift)  // the same file as /about/
+        #expect(try await live.reachesSwift("/index.php").swift == false)
+        // Other PHP pages stay PHP's, whatever their spelling; paths above the root never reach the folder.
+        for probe in ["/../flips/page-1.php", "/%2e%2e/flips/page-1.php", "/page-1.php/", "/PAGE-1.php"] {
+            #expect(try await live.reachesSwift(probe).swift == false, "\(probe)")
+        }
+
+        _ = try await live.database.plan.flip(siteID: live.site.id, .paths(["/page-1.php"]), to: .php, reason: "roll back")
+        try publish()
+        #expect(try await get("\(live.apache.baseURL)/page-1.php").body == "php one")
+        #expect(try await live.reachesSwift(cafe).swift)
+        let report = try await live.probe()
+        #expect(report.drifted.isEmpty, "\(report.drifted.map(\.target.path))")
+        #expect(live.apache.log().components(separatedBy: "Graceful restart").count == 2)  // only the first apply reloaded
+    }
+
     @Test func hostileNamesAreAcceptedByApacheAndFlipExactly() async throws {
         let names = [
             "q\"uote.php", "gt>.php", "</Files>.php", "pct%20.php", "dollar$1.php", "sp ace.php", "[br].php", "star*.php",

@@ -243,22 +243,23 @@ extension Components {
             case htaccess = "htaccess"
             case rewritemap = "rewritemap"
             case dbm = "dbm"
+            case tree = "tree"
         }
         /// - Remark: Generated from `#/components/schemas/ExportInput`.
         package struct ExportInput: Codable, Hashable, Sendable {
-            /// vhost (the default), htaccess, rewritemap or dbm; another value is refused (422), as the export query's form is
+            /// vhost (the default), htaccess, rewritemap, dbm or tree; another value is refused (422), as the export query's form is
             ///
             /// - Remark: Generated from `#/components/schemas/ExportInput/form`.
             package var form: Swift.String?
-            /// map file path: required with form=rewritemap or dbm, an absolute path without quotes, backslashes, '<', '>', '$', '%', '`' or control characters
+            /// map file path: required with form=rewritemap, dbm or tree (a folder for tree), an absolute path without quotes, backslashes, '<', '>', '$', '%', '`' or control characters
             ///
             /// - Remark: Generated from `#/components/schemas/ExportInput/map`.
             package var map: Swift.String?
             /// Creates a new `ExportInput`.
             ///
             /// - Parameters:
-            ///   - form: vhost (the default), htaccess, rewritemap or dbm; another value is refused (422), as the export query's form is
-            ///   - map: map file path: required with form=rewritemap or dbm, an absolute path without quotes, backslashes, '<', '>', '$', '%', '`' or control characters
+            ///   - form: vhost (the default), htaccess, rewritemap, dbm or tree; another value is refused (422), as the export query's form is
+            ///   - map: map file path: required with form=rewritemap, dbm or tree (a folder for tree), an absolute path without quotes, backslashes, '<', '>', '$', '%', '`' or control characters
             package init(
                 form: Swift.String? = nil,
                 map: Swift.String? = nil

@@ -59,6 +59,7 @@ extension ExportForm {
         case .htaccess: HtaccessForm()
         case .rewritemap: RewriteMapForm()
         case .dbm: RewriteMapForm(hashed: true)
+        case .tree: MarkerTreeForm()
         }
     }
 }
