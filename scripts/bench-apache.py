@@ -296,7 +296,7 @@ class Postgres:
 
     def stop(self):
         subprocess.run([*self.as_pg, f"{self.bin}/pg_ctl", "-D", f"{self.dir}/data", "-m", "immediate", "-w", "stop"],
-                       check=False, stdout=subprocess.DEVNULL)
+                       check=False, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
     @property
     def url(self):
@@ -519,7 +519,7 @@ def bench_fleet():
             threading.Thread(target=lambda: [held.append(hole.accept()) for _ in iter(int, 1)], daemon=True).start()
             holed = p99_ms(page, count=20)
             print(f"  dbd postgres, p99 of one PHP page: database up {up:.1f} ms, stopped {stopped:.1f} ms, "
-                  f"black-holed {holed:.0f} ms (goal: +50 ms at most; the gdbm form never asks the database)")
+                  f"black-holed {holed:.0f} ms (goal: +50 ms at most; the agent's forms never ask the database)")
         finally:
             apache.stop()
             if hole:
