@@ -87,21 +87,20 @@ package enum MarkerTree {
         var removed = 0
         for key in present.subtracting(wanted) {
             let path = root + key + suffixBytes
-            if unlinkBytes(path) == 0 { removed += 1 }
+            if withCPath(path, { unlink($0) }) == 0 { removed += 1 }
             // Folders left empty go too (rmdir refuses a folder that is not empty).
             var parent = Array(key.dropLast())
             while let slash = parent.lastIndex(of: UInt8(ascii: "/")), slash > 0 {
                 parent = Array(parent[..<slash])
-                if rmdirBytes(root + parent) != 0 { break }
+                if withCPath(root + parent, { rmdir($0) }) != 0 { break }
             }
         }
         var added = 0
         for key in wanted.subtracting(present).sorted(by: { $0.lexicographicallyPrecedes($1) }) {
             let path = root + key + suffixBytes
-            if let slash = path.lastIndex(of: UInt8(ascii: "/")) { try makeFolder(Array(path[..<slash])) }
-            let descriptor = (path + [0]).withUnsafeBufferPointer { buffer in
-                buffer.baseAddress!.withMemoryRebound(to: CChar.self, capacity: buffer.count) { open($0, O_CREAT | O_WRONLY | O_CLOEXEC, 0o644) }
-            }
+            if let slash = path.lastIndex(of: UInt8(ascii: "/")) { try makeFolder(Array(path[..<slash]), folderLength: root.count) }
+            // O_NOFOLLOW: a link planted in the folder is never followed out of it.
+            let descriptor = withCPath(path) { open($0, O_CREAT | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0o644) }
             guard descriptor >= 0 else {
                 throw ExportCheckError.cannotWrite(String(decoding: path, as: UTF8.self), String(cString: strerror(errno)))
             }
@@ -120,17 +119,23 @@ package enum MarkerTree {
         return (added, removed)
     }
 
-    /// `mkdir -p`, each folder 0755 (Apache's workers must traverse it).
-    private static func makeFolder(_ path: [UInt8]) throws {
+    /// `mkdir -p`, each folder 0755 (Apache's workers must traverse it); below the first
+    /// `folderLength` bytes (the flip folder), every existing part must be a folder, not a link.
+    private static func makeFolder(_ path: [UInt8], folderLength: Int = .max) throws {
         var prefix: [UInt8] = []
         for (index, byte) in path.enumerated() {
             prefix.append(byte)
             guard index == path.count - 1 || path[index + 1] == UInt8(ascii: "/"), prefix.count > 1 else { continue }
-            let status = (prefix + [0]).withUnsafeBufferPointer { buffer in
-                buffer.baseAddress!.withMemoryRebound(to: CChar.self, capacity: buffer.count) { mkdir($0, 0o755) }
-            }
+            let status = withCPath(prefix) { mkdir($0, 0o755) }
             if status != 0 && errno != EEXIST {
                 throw ExportCheckError.cannotWrite(String(decoding: prefix, as: UTF8.self), String(cString: strerror(errno)))
+            }
+            // Below the folder itself, an existing entry must be a real folder, not a link out of it.
+            if prefix.count > folderLength {
+                var info = stat()
+                guard withCPath(prefix, { lstat($0, &info) }) == 0, (info.st_mode & S_IFMT) == S_IFDIR else {
+                    throw ExportCheckError.cannotWrite(String(decoding: prefix, as: UTF8.self), "not a folder (a link or a file is in the way)")
+                }
             }
         }
     }
@@ -138,11 +143,9 @@ package enum MarkerTree {
     /// Every file below `root`, as its path relative to `root`, in bytes (names need not be UTF-8).
     private static func walk(_ root: [UInt8], relative: [UInt8], _ visit: ([UInt8]) -> Void) throws {
         let path = relative.isEmpty ? root : root + [UInt8(ascii: "/")] + relative
-        guard
-            let directory = (path + [0]).withUnsafeBufferPointer({ buffer in
-                buffer.baseAddress!.withMemoryRebound(to: CChar.self, capacity: buffer.count) { opendir($0) }
-            })
-        else { throw ExportCheckError.cannotWrite(String(decoding: path, as: UTF8.self), String(cString: strerror(errno))) }
+        guard let directory = withCPath(path, { opendir($0) }) else {
+            throw ExportCheckError.cannotWrite(String(decoding: path, as: UTF8.self), String(cString: strerror(errno)))
+        }
         defer { closedir(directory) }
         while let entry = readdir(directory) {
             let name = withUnsafeBytes(of: entry.pointee.d_name) { Array($0.prefix(while: { $0 != 0 })) }
@@ -156,15 +159,10 @@ package enum MarkerTree {
         }
     }
 
-    private static func unlinkBytes(_ path: [UInt8]) -> Int32 {
+    /// Calls `body` with `path` as a C string (the bytes hold no NUL: `representable`).
+    private static func withCPath<T>(_ path: [UInt8], _ body: (UnsafePointer<CChar>) -> T) -> T {
         (path + [0]).withUnsafeBufferPointer { buffer in
-            buffer.baseAddress!.withMemoryRebound(to: CChar.self, capacity: buffer.count) { unlink($0) }
-        }
-    }
-
-    private static func rmdirBytes(_ path: [UInt8]) -> Int32 {
-        (path + [0]).withUnsafeBufferPointer { buffer in
-            buffer.baseAddress!.withMemoryRebound(to: CChar.self, capacity: buffer.count) { rmdir($0) }
+            buffer.baseAddress!.withMemoryRebound(to: CChar.self, capacity: buffer.count) { body($0) }
         }
     }
 }

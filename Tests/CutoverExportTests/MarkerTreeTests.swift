@@ -74,5 +74,18 @@ import Testing
         #expect(FileManager.default.fileExists(atPath: folder + "/x.cutover-flip/y.cutover-flip"))
         let mode = try FileManager.default.attributesOfItem(atPath: folder + "/x.cutover-flip")[.posixPermissions] as? Int
         #expect(mode == 0o755)
+        // A link planted in the folder is never followed out of it.
+        let outside = base + "/outside"
+        try FileManager.default.createDirectory(atPath: outside, withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(atPath: folder + "/sub", withDestinationPath: outside)
+        try FileManager.default.createSymbolicLink(atPath: folder + "/z.php.cutover-flip", withDestinationPath: outside + "/planted")
+        #expect(throws: ExportCheckError.self) { try MarkerTree.write(keys: [Array("/sub/p.php".utf8)], to: folder) }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: outside).isEmpty)
+        try FileManager.default.removeItem(atPath: folder + "/sub")
+        // A link where a marker goes counts as that marker: removed (the link, not its target)
+        // when the page is not flipped.
+        #expect(try MarkerTree.write(keys: [], to: folder) == (added: 0, removed: 0))  // the refused write already removed it
+        #expect(!FileManager.default.fileExists(atPath: folder + "/z.php.cutover-flip"))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: outside).isEmpty)
     }
 }
