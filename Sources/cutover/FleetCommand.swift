@@ -54,13 +54,14 @@ struct PublishCommand: AsyncParsableCommand {
         let connection = try await settings.connect(logger: logger)
         let table = RouteTable(connection: connection, logger: logger, statementTimeout: settings.statementTimeout)
         defer { Task { try? await connection.close() } }
+        // Before the first publish the tables may not exist yet: listing then says "none".
+        try await table.createSchema()
         if nodes {
             try await listNodes(table, site: site.settings.name)
             return
         }
         let (keys, rules) = try await database.blocking { try Exporter(database: $0).hashedMapKeys(site: site) }
         let started = ContinuousClock.now
-        try await table.createSchema()
         let published = try await table.publish(site: site.settings.name, keys: keys)
         let elapsed = ContinuousClock.now - started
         if global.json {

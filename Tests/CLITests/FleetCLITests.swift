@@ -21,6 +21,13 @@ struct FleetCLITests {
         #expect(try await cli.exec("crawl", "--site", "s", "--db", cli.db).status == 0)
         #expect(try await cli.exec("flip", "--db", cli.db, "--site", "s", "/a.php", "--to", "swift", "--reason", "first").status == 0)
 
+        // Before any publish, the nodes list is empty, not an error about missing tables.
+        let none = try await cli.exec("publish", "--nodes", "--site", "s", "--database-url", postgres.url, "--db", cli.db)
+        #expect(
+            none.status == 0 && none.stdout.contains("plan version none") && none.stdout.contains("no node agent has reported yet"),
+            "\(none.stdout)\(none.stderr)"
+        )
+
         let first = try await cli.execJSON("publish", "--site", "s", "--database-url", postgres.url, "--db", cli.db) as? [String: Any]
         #expect(first?["version"] as? Int == 1)
         #expect(first?["pages"] as? Int == 1)
