@@ -103,7 +103,7 @@ let package = Package(
         .target(
             name: "CutoverFleet",
             dependencies: [
-                "CutoverCore", "CutoverExport",
+                "CutoverCore", "CutoverStore", "CutoverExport",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -125,7 +125,7 @@ let package = Package(
         .target(
             name: "CutoverServer",
             dependencies: [
-                "CutoverCore", "CutoverStore", "CutoverAPI", "CutoverCrawl", "CutoverProbe", "CutoverExport", "CutoverLogs",
+                "CutoverCore", "CutoverStore", "CutoverAPI", "CutoverCrawl", "CutoverProbe", "CutoverExport", "CutoverLogs", "CutoverFleet",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),

@@ -16,6 +16,14 @@ export async function renderOverview(main, { app, signal }) {
     api(sitePath(site, '/exposures'), { signal }),
   ]);
   const jobArea = h('div', { class: 'job', 'aria-live': 'polite' });
+  // The fleet's database may be slow or black-holed: its view fills in after the page.
+  const fleetArea = h('section', { 'aria-labelledby': 'fleet-heading', dataset: { name: 'fleet' } },
+    h('h2', { id: 'fleet-heading' }, 'Fleet'), h('p', { class: 'muted' }, 'Asking the fleet\u2019s database\u2026'));
+  if (info.fleet) {
+    api(sitePath(site, '/fleet'), { signal })
+      .then((fleet) => replace(fleetArea, ...fleetSection(fleet)))
+      .catch((error) => { if (!signal.aborted) replace(fleetArea, h('h2', { id: 'fleet-heading' }, 'Fleet'), h('p', { class: 'error' }, error.message)); });
+  }
   const kinds = info.accessLogs?.length ? ['logs', 'crawl', 'probe', 'parity'] : ['crawl', 'probe', 'parity'];
   const buttons = kinds.map((kind) =>
     h('button', { type: 'button', class: 'primary', dataset: { kind }, onclick: () => start(kind) }, `Run ${kind} now`));
@@ -88,6 +96,8 @@ export async function renderOverview(main, { app, signal }) {
           ? h('p', { class: 'muted', dataset: { name: 'unconfirmed' } }, `${stats.routingFrontController}: detected, not confirmed. The docroot\u2019s .htaccess sends URLs without a file to it, so they count as its routes; confirm it (or decline it) under Sites.`)
           : null),
     ),
+    info.fleet ? fleetArea : null,
+    nodesSection(stats.nodes ?? []),
     paritySection(stats.parity),
     h('section', { 'aria-labelledby': 'burndown-heading' }, h('h2', { id: 'burndown-heading' }, 'Burndown'), burndown(stats.series)),
     trafficSection(traffic, daily),
@@ -95,7 +105,7 @@ export async function renderOverview(main, { app, signal }) {
       h('h2', { id: 'runs-heading' }, 'Runs'),
       h('dl', {},
         h('dt', {}, 'Last crawl'), h('dd', {}, runText(stats.lastCrawl, (run) => `${number(run.filesSeen)} files, +${run.urlsAdded} / ~${run.urlsChanged} / −${run.urlsRemoved} URLs`)),
-        h('dt', {}, 'Last probe'), h('dd', {}, runText(stats.lastProbe, (run) => `${number(run.urlCount)} URLs, ${run.driftCount} drift, ${run.errorCount} errors, ${run.readyCount} answered by Swift`)),
+        h('dt', {}, 'Last probe'), h('dd', {}, runText(stats.lastProbe, (run) => `${number(run.urlCount)} URLs, ${run.driftCount} drift, ${run.errorCount} errors, ${run.readyCount} answered by Swift${run.nodeDriftCount ? `, ${run.nodeDriftCount} node drift` : ''}`)),
         h('dt', {}, 'Last parity'), h('dd', { dataset: { name: 'last-parity' } }, runText(stats.lastParity, (run) => `${number(run.urlCount)} pages: ${run.sameCount} same, ${run.differentCount} different, ${run.noisyCount} noisy, ${run.errorCount} errors, ${run.notComparedCount} not compared`)),
         h('dt', {}, 'Schedule'), h('dd', {}, info.crawlEvery ? `crawl and probe every ${info.crawlEvery}` : 'not scheduled (set “crawl every” under Sites)'),
         h('dt', {}, 'Last scheduled run'), h('dd', {}, info.lastRun ? `${when(info.lastRun)} (${relative(info.lastRun)})` : '—'),
@@ -122,6 +132,61 @@ function exposureWarning(exposures) {
         h('code', {}, exposure.url), ` (${exposure.filePath})`,
         exposure.deny ? h('pre', {}, exposure.deny) : null))),
     count > 10 ? h('p', { class: 'muted' }, `… and ${count - 10} more (cutover status --json)`) : null);
+}
+
+/** The fleet as its database sees it: the published plan, each node's agent (current or behind,
+ * the time from publish to its flips written), and the fail-safe state when the database is away. */
+function fleetSection(fleet) {
+  const heading = h('h2', { id: 'fleet-heading' }, 'Fleet');
+  if (!fleet.reachable) {
+    return [heading,
+      h('p', { class: 'warning', role: 'status', dataset: { name: 'fail-safe' } },
+        `Fail-safe: the fleet\u2019s database cannot be reached (${fleet.error ?? 'no answer'}). Every node keeps serving the last plan it has; flips wait here until the next publish.`),
+      fleet.database ? h('p', { class: 'muted' }, fleet.database) : null];
+  }
+  const behind = fleet.nodes.filter((node) => !node.current).length;
+  return [heading,
+    h('p', { class: 'muted' }, fleet.version == null
+      ? 'Nothing published yet: publish the plan (cutover publish) for the node agents to follow.'
+      : `Plan version ${fleet.version} (${number(fleet.pages ?? 0)} pages) published ${when(fleet.publishedAt)}${fleet.autoPublish ? '; each flip is published at once' : '; publish after each flip (automatic publish is off)'}. ${behind ? `${behind} node${behind === 1 ? ' is' : 's are'} behind.` : ''}`),
+    fleet.nodes.length
+      ? h('table', {},
+        h('thead', {}, h('tr', {}, ['Node agent', 'Plan version', 'State', 'Flip latency', 'Last seen'].map((title) => h('th', { scope: 'col' }, title)))),
+        h('tbody', {}, fleet.nodes.map((node) => h('tr', { dataset: { agent: node.name } },
+          h('td', {}, h('code', {}, node.name)),
+          h('td', {}, String(node.version)),
+          h('td', { class: node.current ? 'good' : 'bad' }, node.current ? 'current' : 'behind'),
+          h('td', {}, node.flipLatencyMs == null ? '\u2014' : `${number(node.flipLatencyMs)} ms`),
+          h('td', {}, `${when(node.seenAt)} (${relative(node.seenAt)})`)))))
+      : h('p', { class: 'muted' }, 'No node agent has reported yet (cutover node-agent on each node).')];
+}
+
+/** Each of the site's Apache nodes as the latest probe saw it, asked directly with the site's Host:
+ * what it answers otherwise than the plan, and which export it serves (text only, never markup). */
+function nodesSection(nodes) {
+  if (!nodes.length) return null;
+  const behind = nodes.filter((node) => node.driftedURLs || node.expectedExportID != null).length;
+  const silent = nodes.filter((node) => node.urlCount > 0 && node.errorCount === node.urlCount).length;
+  return h('section', { 'aria-labelledby': 'nodes-heading', dataset: { name: 'nodes' } },
+    h('h2', { id: 'nodes-heading' }, 'Nodes'),
+    h('p', { class: 'muted' }, behind
+      ? `${behind} of ${nodes.length} nodes answer otherwise than the plan: they missed a change (an export not applied, a map not synced).`
+      : `All ${nodes.length} nodes answer as the plan says, each asked directly with the site’s Host by the latest probe.`),
+    h('table', {},
+      h('thead', {}, h('tr', {}, ['Node', 'State', 'Export', 'Drifted URLs', 'Without answer'].map((title) => h('th', { scope: 'col' }, title)))),
+      h('tbody', {}, nodes.map((node) => {
+        const drift = node.driftedURLs || node.expectedExportID != null;
+        const silent = node.urlCount > 0 && node.errorCount === node.urlCount;
+        return h('tr', { dataset: { node: node.label } },
+          h('td', {}, h('code', {}, node.label)),
+          h('td', { class: drift || silent ? 'bad' : 'good' }, drift ? 'node drift' : silent ? 'no answer' : 'agrees'),
+          h('td', {}, node.exportID == null ? '—' : node.expectedExportID != null ? `${node.exportID} (others ${node.expectedExportID})` : String(node.exportID)),
+          h('td', {}, number(node.driftedURLs)),
+          h('td', {}, number(node.errorCount)));
+      }))),
+    nodes.some((node) => node.problems.length)
+      ? h('ul', { dataset: { name: 'node-problems' } }, nodes.flatMap((node) => node.problems).slice(0, 20).map((line) => h('li', {}, line)))
+      : null);
 }
 
 /** What a job counts as it goes. */

@@ -59,6 +59,16 @@ function siteForm(app, main, site, defaults) {
     field('Aliases', h('textarea', { name: 'aliases', rows: 2, placeholder: '/wp-content=/var/lib/wordpress/wp-content' },
       (site?.aliases ?? []).map((alias) => `${alias.urlPath}=${alias.directory}`).join('\n')),
       'The vhost\u2019s Alias directories, one URL=DIRECTORY per line: crawled at their URL; cutover install fills them in'),
+    field('Nodes', h('textarea', { name: 'nodes', rows: 2, placeholder: 'http://10.0.0.2:80' }, (site?.nodes ?? []).join('\n')),
+      'Several Apache nodes behind a load balancer: one URL per line that reaches a node alone; the probe asks each with the site URL\u2019s Host and names a node that missed a change'),
+    field('Fleet database', input('fleetDatabaseURL', site?.fleet?.databaseURL ?? '', { placeholder: 'postgres://cutover@db.internal/cutover?sslmode=verify-full' }),
+      'The PostgreSQL the nodes\u2019 agents (cutover node-agent) read the plan from; never a password here. Empty: no fleet'),
+    field('Fleet password file', input('fleetPasswordFile', site?.fleet?.passwordFile ?? '', { placeholder: '/etc/cutover/pg-password' }),
+      'A file only its owner may read (mode 600); its first line is the password'),
+    field('Publish each flip', h('select', { name: 'fleetAutoPublish' },
+      h('option', { value: 'yes', selected: site?.fleet?.autoPublish !== false }, 'yes: every flip and rollback reaches the nodes at once'),
+      h('option', { value: 'no', selected: site?.fleet?.autoPublish === false }, 'no: publish by hand (cutover publish)')),
+      'Only with a fleet database'),
     field('Parity ignores', h('textarea', { name: 'parityIgnore', rows: 2, placeholder: 'html/body/footer' }, (site?.parity?.ignore ?? []).join('\n')),
       'One field name or start per line that parity leaves out (header:vary, html/body/footer); each result says how many differences a rule hid'),
     field('Parity masks', h('textarea', { name: 'parityMasks', rows: 2, placeholder: '[0-9a-f]{32}' }, (site?.parity?.masks ?? []).join('\n')),
@@ -84,6 +94,10 @@ function siteForm(app, main, site, defaults) {
       crawlEvery: data.crawlEvery.trim() || defaults.crawlEvery, ownerHeader: data.ownerHeader.trim(),
       probeRetention: Number(data.probeRetention), directoryIndex: list(data.directoryIndex), phpExtensions: list(data.phpExtensions),
       accessLogs: String(data.accessLogs).split('\n').map((line) => line.trim()).filter(Boolean),
+      nodes: String(data.nodes).split('\n').map((line) => line.trim()).filter(Boolean),
+      ...(String(data.fleetDatabaseURL).trim()
+        ? { fleet: { databaseURL: String(data.fleetDatabaseURL).trim(), autoPublish: data.fleetAutoPublish === 'yes', ...(String(data.fleetPasswordFile).trim() ? { passwordFile: String(data.fleetPasswordFile).trim() } : {}) } }
+        : site?.fleet ? { fleet: { databaseURL: '' } } : {}),
       accessLogFormat: data.accessLogFormat.trim() || defaults.accessLogFormat,
       directoriesToSwift: data.directoriesToSwift === 'auto' ? 'auto' : data.directoriesToSwift === 'yes',
       aliases: String(data.aliases).split('\n').map((line) => line.trim()).filter(Boolean).map((line) => {

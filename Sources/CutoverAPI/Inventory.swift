@@ -31,12 +31,32 @@ extension Components.Schemas.Stats {
             lastCrawl: progress.lastCrawl.map(Components.Schemas.Crawl.init),
             lastParity: progress.lastParity.map(Components.Schemas.ParityRun.init),
             lastProbe: progress.lastProbe.map(Components.Schemas.ProbeRun.init),
+            nodes: progress.nodes.map(Components.Schemas.NodeHealth.init),
             parity: .init(progress.parity),
             percentOnSwift: progress.percentOnSwift,
             routePrefixes: progress.routePrefixes,
             routingFrontController: progress.routingFrontController,
             series: progress.series.map(Components.Schemas.OwnerSnapshot.init),
             site: progress.site
+        )
+    }
+}
+
+extension Components.Schemas.NodeHealth {
+    /// One node as the latest probe saw it.
+    package init(_ summary: NodeSummary) {
+        self.init(
+            drifted: summary.drifted.map {
+                .init(expectedOwner: .init($0.expectedOwner), observedOwner: .init($0.observedOwner), path: $0.path, status: $0.status)
+            },
+            driftedURLs: summary.driftedURLs,
+            errorCount: summary.errorCount,
+            expectedExportID: summary.expectedExportID.map(Int.init),
+            exportID: summary.exportID.map(Int.init),
+            label: SiteNodes.label(summary.node),
+            node: summary.node,
+            problems: summary.problems,
+            urlCount: summary.urlCount
         )
     }
 }

@@ -14,6 +14,7 @@ extension Components.Schemas.ProbeRun {
             fallbackStatus: run.fallbackStatus,
             finishedAt: run.finishedAt,
             id: Int(run.id ?? 0),
+            nodeDriftCount: run.nodeDriftCount,
             readyCount: run.readyCount,
             skippedDenied: run.skippedDenied,
             skippedIncludes: run.skippedIncludes,

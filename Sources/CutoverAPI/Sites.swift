@@ -16,11 +16,13 @@ extension Components.Schemas.Site {
             directoriesToSwift: site.directoriesToSwift,
             directoryIndex: settings.directoryIndex,
             docroot: settings.docroot,
+            fleet: settings.fleet.map(Components.Schemas.FleetSettings.init),
             frontController: settings.frontController,
             frontControllerDeclined: site.frontControllerDeclined,
             lastRun: site.lastScheduledAt,
             name: settings.name,
             nextRun: site.nextScheduledAt,
+            nodes: settings.nodes,
             ownerHeader: settings.ownerHeader,
             pageKeys: settings.pageKeys.map(Components.Schemas.PageKey.init),
             parity: .init(settings.parity),
@@ -32,6 +34,17 @@ extension Components.Schemas.Site {
             sendsDirectoriesToSwift: site.sendsDirectoriesToSwift,
             sensitiveQueryKeys: settings.sensitiveQueryKeys
         )
+    }
+}
+
+extension Components.Schemas.FleetSettings {
+    package init(_ settings: FleetSettings) {
+        self.init(autoPublish: settings.autoPublish, databaseURL: settings.databaseURL, passwordFile: settings.passwordFile)
+    }
+
+    /// The settings this input gives: nil removes the fleet (an empty `databaseURL`).
+    package var settings: FleetSettings? {
+        databaseURL.isEmpty ? nil : FleetSettings(databaseURL: databaseURL, passwordFile: passwordFile, autoPublish: autoPublish ?? true)
     }
 }
 

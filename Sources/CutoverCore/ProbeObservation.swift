@@ -20,6 +20,9 @@ public struct ProbeObservation: Sendable, Hashable, Codable {
     public var location: String?
     public var errorKind: ProbeErrorKind?
     public var errorMessage: String?
+    /// The export id the answer carried (`X-Cutover-Export`): which stored export the answering
+    /// Apache has loaded.
+    public var exportID: Int64?
 
     public init(
         status: Int? = nil,
@@ -32,8 +35,10 @@ public struct ProbeObservation: Sendable, Hashable, Codable {
         bodyTruncated: Bool = false,
         location: String? = nil,
         errorKind: ProbeErrorKind? = nil,
-        errorMessage: String? = nil
+        errorMessage: String? = nil,
+        exportID: Int64? = nil
     ) {
+        self.exportID = exportID
         self.status = status
         self.observedOwner = observedOwner
         self.ownerSource = ownerSource

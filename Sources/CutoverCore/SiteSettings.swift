@@ -55,6 +55,14 @@ public struct SiteSettings: Sendable, Hashable, Codable {
     public var probeSkip: [String]
     /// How parity runs compare the site's pages, and whether the schedule runs them.
     public var parity = ParitySettings()
+    /// The site's Apache nodes behind its load balancer, each as the base URL that reaches that
+    /// node alone (`http://10.0.0.2:80`): a probe then asks every node directly, with the site
+    /// URL's `Host`, and names a node that answers otherwise (node drift). Empty: one Apache.
+    public var nodes: [String] = []
+    /// Most nodes a site lists.
+    public static let maxNodes = 32
+    /// The fleet's route table and whether plan changes are published to it (nil: no fleet).
+    public var fleet: FleetSettings?
     /// The usual scripts with side effects (migration 0020 gives them to every site).
     public static let defaultProbeSkip = [
         "*cron*.php", "*/install*.php", "*/setup*.php", "*/upgrade*.php", "*/install/*", "*/setup/*", "*/upgrade/*",
@@ -79,8 +87,12 @@ public struct SiteSettings: Sendable, Hashable, Codable {
         frontControllerDeclined: Bool = false,
         directoriesToSwift: Bool? = nil,
         aliases: [PathAlias] = [],
-        parity: ParitySettings = ParitySettings()
+        parity: ParitySettings = ParitySettings(),
+        nodes: [String] = [],
+        fleet: FleetSettings? = nil
     ) {
+        self.fleet = fleet
+        self.nodes = nodes
         self.parity = parity
         self.aliases = aliases
         self.directoriesToSwift = directoriesToSwift
@@ -110,9 +122,9 @@ public struct SiteSettings: Sendable, Hashable, Codable {
     public var storedBytes: Int {
         let lists =
             directoryIndex + phpExtensions + accessLogs + pageKeys.flatMap { [$0.script, $0.key] } + sensitiveQueryKeys + probeSkip
-            + aliases.flatMap { [$0.urlPath, $0.directory] }
+            + aliases.flatMap { [$0.urlPath, $0.directory] } + nodes
         return [name, docroot, publicURL, backendURL, ownerHeader, accessLogFormat, frontController ?? ""].map(\.utf8.count).reduce(0, +)
-            + lists.map(\.utf8.count).reduce(0, +) + parity.storedBytes
+            + lists.map(\.utf8.count).reduce(0, +) + parity.storedBytes + (fleet?.storedBytes ?? 0)
     }
 
     /// Checks every field and returns the problems found, one sentence each (empty when valid).
@@ -146,6 +158,8 @@ public struct SiteSettings: Sendable, Hashable, Codable {
             found.append("sensitive query keys: at most 32, each 1-64 letters, digits, '_' or '-'")
         }
         if aliases.count > 16 { found.append("at most 16 aliases") }
+        found += SiteNodes.problems(nodes)
+        found += fleet?.problems() ?? []
         found += aliases.compactMap(\.problem)
         // Judged like the docroot, by where it really leads: never the whole disk or /proc.
         for alias in aliases where alias.problem == nil {
@@ -292,6 +306,44 @@ public enum HTTPBaseURL {
         var result = text
         while result.hasSuffix("/") { result.removeLast() }
         return result
+    }
+}
+
+/// The `nodes` setting: base URLs of single Apache nodes.
+public enum SiteNodes {
+    /// Why `nodes` cannot be stored, one sentence each.
+    public static func problems(_ nodes: [String]) -> [String] {
+        var found: [String] = []
+        if nodes.count > SiteSettings.maxNodes { found.append("at most \(SiteSettings.maxNodes) nodes") }
+        for node in nodes {
+            if let problem = HTTPBaseURL.problem(with: node) {
+                found.append("node: \(problem)")
+            } else if node.utf8.count > 2048 {
+                found.append("node URL is longer than 2048 bytes")
+            } else if let path = URLComponents(string: node)?.percentEncodedPath, !path.isEmpty, path != "/" {
+                // A node answers the site's own URLs: the path comes from the site URL.
+                found.append("node '\(ConfigText.visible(node))' must be scheme://host[:port] without a path")
+            }
+        }
+        if Set(nodes.map(normalized)).count != nodes.count { found.append("each node can be listed once") }
+        return found
+    }
+
+    /// `node` as stored: lower-case scheme and host, no trailing slash.
+    public static func normalized(_ node: String) -> String {
+        guard var components = URLComponents(string: node) else { return node }
+        components.scheme = components.scheme?.lowercased()
+        components.host = components.host?.lowercased()
+        components.path = ""
+        return components.string ?? node
+    }
+
+    /// A short name for messages and metrics: `host:port` of the node's URL.
+    public static func label(_ node: String) -> String {
+        guard let components = URLComponents(string: node), let host = components.host else { return node }
+        let port = components.port ?? (components.scheme?.lowercased() == "https" ? 443 : 80)
+        // Foundation keeps an IPv6 literal's brackets in `host`.
+        return host.contains(":") && !host.hasPrefix("[") ? "[\(host)]:\(port)" : "\(host):\(port)"
     }
 }
 

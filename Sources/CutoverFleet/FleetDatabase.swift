@@ -120,7 +120,16 @@ package struct FleetDatabase: Sendable, Equatable, CustomStringConvertible {
         return .milliseconds(Int64((seconds * 1000).rounded(.up)))
     }
 
+    /// The first line of the file at `path`, which must be a regular file that only its owner
+    /// may read (as libpq's password file): a secret anyone may read is none, and a path that
+    /// names some other file (`/etc/shadow`) must not end up sent to a server as a password.
     private static func readPassword(_ path: String) throws -> String {
+        var info = stat()
+        guard lstat(path, &info) == 0 else { throw FleetError.invalidSetting("password file", "\(path) cannot be read") }
+        guard info.st_mode & S_IFMT == S_IFREG else { throw FleetError.invalidSetting("password file", "\(path) is not a regular file") }
+        guard info.st_mode & 0o077 == 0 else {
+            throw FleetError.invalidSetting("password file", "\(path) may be read by group or others: chmod 600 it")
+        }
         do {
             let text = try String(contentsOfFile: path, encoding: .utf8)
             return String(text.split(separator: "\n", maxSplits: 1, omittingEmptySubsequences: false).first ?? "")
@@ -143,7 +152,7 @@ package struct FleetDatabase: Sendable, Equatable, CustomStringConvertible {
         } else {
             configuration = .init(host: host, port: port, username: user, password: password, database: database, tls: try tlsSetting())
         }
-        configuration.options.connectTimeout = .milliseconds(connectTimeout.milliseconds)
+        configuration.options.connectTimeout = .milliseconds(connectTimeout.wholeMilliseconds)
         let connection: PostgresConnection
         do {
             connection = try await PostgresConnection.connect(configuration: configuration, id: 1, logger: logger)
@@ -152,7 +161,7 @@ package struct FleetDatabase: Sendable, Equatable, CustomStringConvertible {
         }
         do {
             try await FleetDeadline.within(statementTimeout, what: "SET statement_timeout") {
-                try await connection.query(PostgresQuery(unsafeSQL: "SET statement_timeout = \(statementTimeout.milliseconds)"), logger: logger)
+                try await connection.query(PostgresQuery(unsafeSQL: "SET statement_timeout = \(statementTimeout.wholeMilliseconds)"), logger: logger)
             }
         } catch {
             try? await connection.close()
@@ -177,7 +186,7 @@ package struct FleetDatabase: Sendable, Equatable, CustomStringConvertible {
 
 extension Duration {
     /// Whole milliseconds, rounded down.
-    var milliseconds: Int64 { components.seconds * 1000 + components.attoseconds / 1_000_000_000_000_000 }
+    package var wholeMilliseconds: Int64 { components.seconds * 1000 + components.attoseconds / 1_000_000_000_000_000 }
 }
 
 /// Runs an operation with a deadline: a server that accepted the connection and stopped
@@ -212,7 +221,7 @@ package enum FleetError: Error, Equatable, CustomStringConvertible {
         case .passwordInURL:
             "the database URL must not carry a password (a command line is visible to every user): put it in a file and pass --password-file"
         case .unreachable(let place, let why): "cannot connect to \(place): \(why)"
-        case .timedOut(let what, let limit): "\(what) got no answer within \(limit.milliseconds) ms"
+        case .timedOut(let what, let limit): "\(what) got no answer within \(limit.wholeMilliseconds) ms"
         case .query(let what, let why): "\(what) failed: \(why)"
         }
     }

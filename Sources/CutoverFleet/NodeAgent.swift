@@ -91,7 +91,7 @@ package struct NodeAgent: Sendable {
             } catch {
                 if Task.isCancelled { break }
                 let served = servedVersion.map(String.init) ?? "none"
-                logger.warning("\(error); Apache keeps serving plan version \(served) from \(mapPath); retrying in \(delay.milliseconds) ms")
+                logger.warning("\(error); Apache keeps serving plan version \(served) from \(mapPath); retrying in \(delay.wholeMilliseconds) ms")
                 try? await Task.sleep(for: delay)
                 delay = min(delay * 2, .seconds(30))
             }
@@ -142,7 +142,7 @@ package struct NodeAgent: Sendable {
             let started = ContinuousClock.now
             try writeMap(keys: plan.keys, version: plan.version)
             logger.info(
-                "map \(mapPath) now holds plan version \(plan.version) (\(plan.keys.count) pages), written in \((ContinuousClock.now - started).milliseconds) ms"
+                "map \(mapPath) now holds plan version \(plan.version) (\(plan.keys.count) pages), written in \((ContinuousClock.now - started).wholeMilliseconds) ms"
             )
             applied = true
             pages = plan.keys.count

@@ -131,6 +131,19 @@ package struct RouteTable: Sendable {
         }
     }
 
+    /// The version of the site's published plan, its page count and when it was published (nil:
+    /// never published).
+    package func published(site: String) async throws -> (version: Int64, pages: Int, at: Date)? {
+        try await run("read the plan version of site '\(site)'") { connection, logger in
+            var found: (Int64, Int, Date)?
+            for try await (version, pages, at) in try await connection.query(
+                "SELECT version, pages, published_at FROM cutover_plan WHERE site = \(site)",
+                logger: logger
+            ).decode((Int64, Int32, Date).self) { found = (version, Int(pages), at) }
+            return found
+        }
+    }
+
     /// The site's published plan (nil: never published).
     package func plan(site: String) async throws -> Plan? {
         try await run("read the plan of site '\(site)'") { connection, logger in

@@ -72,7 +72,8 @@ package final class HTTPObserver: Sendable {
             contentLength: body.truncated ? (announced ?? Int64(body.read)) : Int64(body.read),
             bodyHash: body.hash,
             bodyTruncated: body.truncated,
-            location: headers.first(name: "Location")
+            location: headers.first(name: "Location"),
+            exportID: headers.first(name: ExportStamp.header).flatMap { Int64($0) }
         )
     }
 

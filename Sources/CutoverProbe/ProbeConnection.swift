@@ -17,6 +17,8 @@ struct ProbeOrigin: Hashable, Sendable {
     var basePath: String
     /// `Host:` as the URL spells it (the port only when it is not the scheme's default).
     var hostHeader: String
+    /// The name TLS asks for (SNI) and verifies: the host, unless it is an IP literal.
+    var serverName: String?
     /// Where connections go: resolved once per run (`resolved()`), not once per connection.
     var address: SocketAddress?
     var resolutionError: String?
@@ -37,6 +39,17 @@ struct ProbeOrigin: Hashable, Sendable {
         basePath = path
         let shownHost = self.host.contains(":") ? "[\(self.host)]" : self.host
         hostHeader = port == defaultPort ? shownHost : "\(shownHost):\(port)"
+        serverName = self.host.contains(":") || self.host.allSatisfy({ $0.isNumber || $0 == "." }) ? nil : self.host
+    }
+
+    /// One node of the site: connections go to `node`'s address, requests carry the site's
+    /// `Host`, base path and TLS name, as `curl --resolve` would send them.
+    init?(node: String, site: ProbeOrigin) {
+        guard var origin = ProbeOrigin(baseURL: node) else { return nil }
+        origin.hostHeader = site.hostHeader
+        origin.basePath = site.basePath
+        origin.serverName = site.serverName
+        self = origin
     }
 }
 
@@ -304,7 +317,7 @@ actor ProbeSession {
             case nil: throw ProbeConnectionError.tls("no TLS configuration for this session")
             }
         }
-        let serverName = origin.host.contains(":") || origin.host.allSatisfy({ $0.isNumber || $0 == "." }) ? nil : origin.host
+        let serverName = origin.serverName
         let handshake = eventLoop.makePromise(of: Void.self)
         let connecting = ClientBootstrap(group: eventLoop)
             .connectTimeout(timeout)

@@ -14,14 +14,36 @@ package struct ProbeReportView: Encodable {
         var backendError: String?
         var readyToFlip: Bool
     }
+    /// One node's answers (`NodeSummary`).
+    package struct Node: Encodable {
+        var node: String
+        var urlCount: Int
+        var driftedURLs: Int
+        var errorCount: Int
+        var exportID: Int64?
+        var expectedExportID: Int64?
+        var problems: [String]
+
+        init(_ summary: NodeSummary) {
+            node = summary.node
+            urlCount = summary.urlCount
+            driftedURLs = summary.driftedURLs
+            errorCount = summary.errorCount
+            exportID = summary.exportID
+            expectedExportID = summary.expectedExportID
+            problems = summary.problems
+        }
+    }
     var run: ProbeRunView
     var fallback: FallbackHealth
     var drifted: [Item]
     var results: [Item]
+    var nodes: [Node]
 
     package init(_ report: ProbeReport) {
         run = ProbeRunView(report.run)
         fallback = report.fallback
+        nodes = report.nodes.map(Node.init)
         results = report.outcomes.map {
             Item(
                 path: $0.target.path,
@@ -58,6 +80,8 @@ extension ProbeReport {
         }
         writer.raw("],\"fallback\":")
         try encoder.encode(fallback).withUnsafeBytes { writer.append($0.assumingMemoryBound(to: UInt8.self)) }
+        writer.raw(",\"nodes\":")
+        try encoder.encode(nodes.map(ProbeReportView.Node.init)).withUnsafeBytes { writer.append($0.assumingMemoryBound(to: UInt8.self)) }
         writer.raw(",\"results\":[")
         for (index, outcome) in outcomes.enumerated() {
             if index > 0 { writer.byte(UInt8(ascii: ",")) }
@@ -121,6 +145,10 @@ extension JSONWriter {
         if let message = value.errorMessage {
             key("errorMessage", first: &first)
             string(message)
+        }
+        if let id = value.exportID {
+            key("exportID", first: &first)
+            int(id)
         }
         key("latencyMilliseconds", first: &first)
         double(value.latencyMilliseconds)

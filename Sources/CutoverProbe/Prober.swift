@@ -17,6 +17,8 @@ package struct ProbeReport: Sendable {
     package var outcomes: [ProbeOutcome]
     /// Requests that timed out twice (each was retried once).
     package var timeouts = 0
+    /// How each of the site's nodes answered (empty when the site lists none).
+    package var nodes: [NodeSummary] = []
 
     /// Why requests time out, when some did: almost always too few idle Apache workers for the
     /// probe's concurrency (right after a reload, mpm_prefork starts few and adds them slowly).
@@ -29,7 +31,7 @@ package struct ProbeReport: Sendable {
 
     package var drifted: [ProbeOutcome] { outcomes.filter(\.drift) }
     /// True when the run found something a cron job should shout about.
-    package var needsAttention: Bool { !fallback.healthy || run.driftCount > 0 }
+    package var needsAttention: Bool { !fallback.healthy || run.driftCount > 0 || run.nodeDriftCount > 0 }
 }
 
 /// Asks the live site who answers each inventory URL (through Apache's public URL), checks the
@@ -78,6 +80,11 @@ package struct Prober: Sendable {
             let fingerprint = OwnerFingerprint(ownerHeader: site.ownerHeader)
             let publicOrigin = await ProbeOrigin(baseURL: site.publicURL)?.resolved()
             let backendOrigin = configuration.checkBackend ? await ProbeOrigin(baseURL: site.backendURL)?.resolved() : nil
+            var nodeOrigins: [NodeOrigin] = []
+            for node in site.nodes {
+                let origin = publicOrigin.flatMap { ProbeOrigin(node: node, site: $0) }
+                nodeOrigins.append(NodeOrigin(node: node, origin: await origin?.resolved()))
+            }
             let fallbackPath = "/__cutover-fallback-check-\(UUID().uuidString.lowercased())"
             let tls = publicOrigin?.tls == true || backendOrigin?.tls == true
             let session = observer.session(0, tls: tls)
@@ -107,6 +114,7 @@ package struct Prober: Sendable {
                 fingerprint: fingerprint,
                 publicOrigin: publicOrigin,
                 backendOrigin: backendOrigin,
+                nodeOrigins: nodeOrigins,
                 progress: progress
             )
             let requested = clock.now
@@ -126,7 +134,11 @@ package struct Prober: Sendable {
                     "errors": .stringConvertible(finished.errorCount), "fallback": .string(fallback.healthy ? "ok" : "broken"),
                 ]
             )
-            let report = ProbeReport(run: finished, fallback: fallback, outcomes: outcomes, timeouts: timeouts)
+            var report = ProbeReport(run: finished, fallback: fallback, outcomes: outcomes, timeouts: timeouts)
+            if !site.nodes.isEmpty {
+                report.nodes = try await database.probes.nodeSummaries(runID: finished.id!, order: site.nodes)
+                for line in report.nodes.flatMap(\.problems).prefix(10) { logger.warning("node drift", metadata: ["detail": .string(line)]) }
+            }
             if let hint = report.timeoutHint { logger.warning("timeouts", metadata: ["detail": .string(hint)]) }
             return report
         } catch {
@@ -154,11 +166,12 @@ package struct Prober: Sendable {
         fingerprint: OwnerFingerprint,
         publicOrigin: ProbeOrigin?,
         backendOrigin: ProbeOrigin?,
+        nodeOrigins: [NodeOrigin] = [],
         progress: @escaping @Sendable (ProbeProgress) -> Void
     ) async throws -> [ProbeOutcome] {
         let workers = min(configuration.concurrency, max(targets.count, 1))
         // The backend's origin is nil unless the run checks it (see `probe`).
-        let tls = publicOrigin?.tls == true || backendOrigin?.tls == true
+        let tls = publicOrigin?.tls == true || backendOrigin?.tls == true || nodeOrigins.contains { $0.origin?.tls == true }
         let board = ResultBoard(count: targets.count, workers: workers)
         let (finished, sink) = AsyncStream.makeStream(of: ProbeOutcome.self)
         let database = database
@@ -187,7 +200,7 @@ package struct Prober: Sendable {
                         board: board,
                         sink: sink,
                         observer: observer,
-                        origins: (publicOrigin, backendOrigin),
+                        origins: (publicOrigin, backendOrigin, nodeOrigins),
                         fingerprint: fingerprint,
                         progress: progress
                     )
@@ -210,27 +223,29 @@ extension Prober {
         board: ResultBoard,
         sink: AsyncStream<ProbeOutcome>.Continuation,
         observer: HTTPObserver,
-        origins: (public: ProbeOrigin?, backend: ProbeOrigin?),
+        origins: (public: ProbeOrigin?, backend: ProbeOrigin?, nodes: [NodeOrigin]),
         fingerprint: OwnerFingerprint,
         progress: @Sendable (ProbeProgress) -> Void
     ) async throws {
+        /// Asks once more after a timeout (right after a reload, Apache may have had no idle
+        /// worker) or a reset (as HTTP clients retry an idempotent request whose kept-alive
+        /// connection the server closed, RFC 9110 9.2.2; not counted as a timeout).
+        func ask(_ path: String, at origin: ProbeOrigin?) async -> (ProbeObservation, retried: Bool) {
+            let observation = await observer.observe(path, at: origin, fingerprint: fingerprint, session: session)
+            guard observation.errorKind == .timeout || observation.errorKind == .reset else { return (observation, false) }
+            return (await observer.observe(path, at: origin, fingerprint: fingerprint, session: session), observation.errorKind == .timeout)
+        }
         do {
             while let index = board.claim() {
                 try Task.checkCancellation()
                 let target = targets[index]
-                var observation = await observer.observe(target.path, at: origins.public, fingerprint: fingerprint, session: session)
-                var retried = false
-                if observation.errorKind == .timeout {
-                    // Once: right after a reload, Apache may have had no idle worker.
-                    retried = true
-                    observation = await observer.observe(target.path, at: origins.public, fingerprint: fingerprint, session: session)
-                } else if observation.errorKind == .reset {
-                    // Once, as HTTP clients retry an idempotent request whose kept-alive
-                    // connection the server closed (RFC 9110, 9.2.2); not counted as a timeout.
-                    observation = await observer.observe(target.path, at: origins.public, fingerprint: fingerprint, session: session)
-                }
+                let (observation, retried) = await ask(target.path, at: origins.public)
                 var outcome = ProbeOutcome(target: target, observation: observation)
                 outcome.retried = retried
+                for node in origins.nodes {
+                    let (seen, _) = await ask(target.path, at: node.origin)
+                    outcome.nodes.append(NodeOutcome(node: node.node, observation: seen, drift: target.isDrifted(seen)))
+                }
                 if let backend = origins.backend, target.owner == .php {
                     let direct = await observer.observe(target.path, at: backend, fingerprint: fingerprint, session: session)
                     outcome.backendStatus = direct.status
@@ -245,6 +260,12 @@ extension Prober {
         }
         await session.close()
     }
+}
+
+/// One of the site's nodes and where its connections go (nil: its URL does not parse).
+struct NodeOrigin: Sendable {
+    var node: String
+    var origin: ProbeOrigin?
 }
 
 /// Hands out target indexes to workers, collects their outcomes and knows when the last worker is done.

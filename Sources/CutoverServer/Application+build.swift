@@ -160,6 +160,7 @@ func buildRouter(
     ExportController(database: database, cache: cache).add(to: api)
     ParityController(database: database, cache: cache).add(to: api)
     TrafficController(database: database, cache: cache).add(to: api)
+    FleetController(database: database).add(to: api)
     return router
 }
 

@@ -1,3 +1,4 @@
+import CutoverCore
 import CutoverStore
 import Foundation
 import Prometheus
@@ -44,6 +45,29 @@ package final class ServerMetrics: Sendable {
                 gauge("cutover_probe_errors", "count", "URLs without an answer in the latest probe", site.site).set(to: Double(probe.errorCount))
                 gauge("cutover_fallback_healthy", "bool", "1 when the latest probe reached Swift through the fallback", site.site)
                     .set(to: (probe.fallbackHealthy ?? false) ? 1.0 : 0.0)
+            }
+            for node in site.nodes {
+                let labels = [("node", SiteNodes.label(node.node))]
+                gauge(
+                    "cutover_node_drift_urls",
+                    "count",
+                    "URLs one node (asked directly) answers otherwise than the plan in the latest probe",
+                    site.site,
+                    labels
+                )
+                .set(to: Double(node.driftedURLs))
+                gauge(
+                    "cutover_node_export_behind",
+                    "bool",
+                    "1 when the node serves another export than most nodes in the latest probe",
+                    site.site,
+                    labels
+                )
+                .set(to: node.expectedExportID == nil ? 0 : 1)
+                if let export = node.exportID {
+                    gauge("cutover_node_export", "id", "The export id most of the node's answers carried in the latest probe", site.site, labels)
+                        .set(to: Double(export))
+                }
             }
         }
         return registry.emitToString()

@@ -91,7 +91,9 @@ extension SiteInput {
             frontControllerDeclined: frontControllerDeclined ?? frontController.map(\.isEmpty) ?? base?.frontControllerDeclined ?? false,
             directoriesToSwift: directoriesToSwift.map(\.setting) ?? base?.directoriesToSwift,
             aliases: aliases?.map { PathAlias(urlPath: $0.urlPath, directory: $0.directory) } ?? base?.aliases ?? [],
-            parity: parity.map { $0.applied(to: base?.parity ?? ParitySettings()) } ?? base?.parity ?? ParitySettings()
+            parity: parity.map { $0.applied(to: base?.parity ?? ParitySettings()) } ?? base?.parity ?? ParitySettings(),
+            nodes: nodes ?? base?.nodes ?? [],
+            fleet: fleet.map(\.settings) ?? base?.fleet
         )
     }
 }

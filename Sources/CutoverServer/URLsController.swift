@@ -1,5 +1,6 @@
 import CutoverAPI
 import CutoverCore
+import CutoverFleet
 import CutoverStore
 import Foundation
 import Hummingbird
@@ -88,7 +89,7 @@ struct URLsController {
             guard selections.count == 1, input.paths?.isEmpty != true else {
                 throw APIError(.unprocessableContent, "invalid", "give exactly one of paths (non-empty), prefix or glob")
             }
-            return FlipResultView(
+            var result = FlipResultView(
                 try await database.plan.flip(
                     siteID: site.id,
                     selections[0],
@@ -100,6 +101,15 @@ struct URLsController {
                     requireParity: input.requireParity ?? false
                 )
             )
+            // A fleet's nodes follow the plan once it is published: at once when the site asks.
+            if !result.changed.isEmpty {
+                switch await FleetPublisher(database: database, logger: context.logger).publishIfAsked(site: site) {
+                case .published(let outcome): result.published = PublishResultView(outcome)
+                case .failed(let reason): result.publishError = reason
+                case nil: break
+                }
+            }
+            return result
         }
     }
 }

@@ -2,6 +2,7 @@ import ArgumentParser
 import CutoverAPI
 import CutoverCore
 import CutoverExport
+import CutoverFleet
 import CutoverStore
 import Foundation
 
@@ -92,6 +93,11 @@ struct ExportCommand: AsyncParsableCommand {
             if restorePlan {
                 let actor = ProcessInfo.processInfo.environment["USER"].map { "cli:\($0)" } ?? "cli"
                 let restored = try await database.blocking { _ in try exporter.restorePlan(of: record, actor: actor) }
+                // A rollback reaches a fleet's nodes like a flip: published at once when the site asks.
+                let publish = await FleetPublisher(database: database, logger: global.logger()).publishIfAsked(site: site)
+                if case .failed(let reason) = publish {
+                    FileHandle.standardError.write(Data("warning: the plan is restored here but NOT published to the fleet: \(reason)\n".utf8))
+                }
                 if global.json { return try Output.json(restored) }
                 print(
                     "the plan of export #\(id) is today's plan again: \(restored.toSwift.count) pages to Swift, \(restored.toPHP.count) back to PHP, "
@@ -161,7 +167,7 @@ struct ExportCommand: AsyncParsableCommand {
 struct ApplyCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "apply",
-        abstract: "Write the plan's RewriteMap file atomically; Apache picks it up without a reload.",
+        abstract: "Write the plan's flips for a map form (txt or dbm map file, or tree folder); Apache picks them up without a reload.",
         discussion: """
             Needs the rewritemap, dbm or tree export in place (cutover export --form rewritemap|dbm|tree --map-file PATH). \
             The dbm form's map is a GNU dbm hash file (one look-up per request whatever the number of flips); \

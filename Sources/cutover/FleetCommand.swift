@@ -17,8 +17,11 @@ struct FleetDatabaseOptions: ParsableArguments {
     @Option(name: .long, help: "File whose first line is the database password (default: $PGPASSWORD_FILE).")
     var passwordFile: String?
 
-    func settings() throws -> FleetDatabase {
+    /// The options' settings; without `--database-url` and `--password-file`, the site's fleet
+    /// settings when it has them, else the PG* environment.
+    func settings(site: FleetSettings? = nil) throws -> FleetDatabase {
         do {
+            if url == nil, passwordFile == nil, let site { return try FleetPublisher.settings(site) }
             return try FleetDatabase.parse(url: url, environment: ProcessInfo.processInfo.environment, passwordFile: passwordFile.map(absolutePath))
         } catch let error as FleetError {
             throw ValidationError(error.description)
@@ -32,10 +35,12 @@ struct PublishCommand: AsyncParsableCommand {
         abstract: "Publish the site's plan to PostgreSQL, where every node's agent picks it up (several Apache nodes).",
         discussion: """
             One transaction: the flipped pages' map keys and a new plan version; the agents ('cutover node-agent') are \
-            notified on commit and rewrite their node's dbm map atomically, so every node flips without a reload. \
-            Pages that cannot be map keys (query-identified pages, very long paths) stay rules of the dbm export: \
-            re-export and reload for those. With --nodes, lists what each node serves instead (exit 3 when a node \
-            is behind).
+            notified on commit and bring their node's flips to it (the tree form's marker files, or the dbm form's map \
+            written atomically), so every node flips without a reload. Pages that cannot be map keys (query-identified \
+            pages, very long paths) stay rules of the export: re-export and reload for those. Without --database-url \
+            and --password-file, the site's fleet settings ('cutover site set --fleet-database-url'), else the PG* \
+            environment; a site whose fleet says so is published after each flip by itself. With --nodes, lists what \
+            each node serves and how long after the publish its flips were written (exit 3 when a node is behind).
             """
     )
 
@@ -47,9 +52,9 @@ struct PublishCommand: AsyncParsableCommand {
     var nodes = false
 
     func run() async throws {
-        let settings = try fleet.settings()
         let database = try global.openDatabase(readOnly: nodes)
         let site = try await siteOptions.resolve(in: database)
+        let settings = try fleet.settings(site: site.fleet)
         let logger = global.logger()
         let connection = try await settings.connect(logger: logger)
         let table = RouteTable(connection: connection, logger: logger, statementTimeout: settings.statementTimeout)
@@ -69,7 +74,7 @@ struct PublishCommand: AsyncParsableCommand {
                 PublishSummary(
                     published,
                     rules: rules,
-                    milliseconds: elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000
+                    milliseconds: elapsed.wholeMilliseconds
                 )
             )
             return
@@ -89,17 +94,30 @@ struct PublishCommand: AsyncParsableCommand {
     }
 
     private func listNodes(_ table: RouteTable, site: String) async throws {
-        let published = try await table.version(site: site)
+        let published = try await table.published(site: site)
         let nodes = try await table.nodes(site: site)
-        let behind = nodes.filter { $0.version != published }
+        let behind = nodes.filter { $0.version != published?.version }
+        /// From the publish of the version a node serves to its map written.
+        func latency(_ node: RouteTable.NodeState) -> Int64? {
+            guard let published, node.version == published.version else { return nil }
+            return max(0, Int64((node.appliedAt.timeIntervalSince(published.at) * 1000).rounded()))
+        }
         if global.json {
-            try Output.json(NodesSummary(published: published, nodes: nodes.map { .init($0, current: $0.version == published) }))
+            try Output.json(
+                NodesSummary(
+                    published: published?.version,
+                    publishedAt: published?.at,
+                    nodes: nodes.map { .init($0, current: $0.version == published?.version, flipLatencyMs: latency($0)) }
+                )
+            )
         } else {
-            print("site '\(site)': published plan version \(published.map(String.init) ?? "none")")
+            let when = published.map { " at \(Output.date($0.at))" } ?? ""
+            print("site '\(site)': published plan version \(published.map { String($0.version) } ?? "none")\(when)")
             for node in nodes {
-                let state = node.version == published ? "current" : "BEHIND"
+                let state = node.version == published?.version ? "current" : "BEHIND"
+                let flip = latency(node).map { ", \($0) ms after the publish" } ?? ""
                 print(
-                    "  \(node.node): plan version \(node.version) (\(node.pages) pages), \(state); map written \(Output.date(node.appliedAt)), last seen \(Output.date(node.seenAt))"
+                    "  \(node.node): plan version \(node.version) (\(node.pages) pages), \(state); map written \(Output.date(node.appliedAt))\(flip), last seen \(Output.date(node.seenAt))"
                 )
             }
             if nodes.isEmpty { print("  no node agent has reported yet") }
@@ -132,21 +150,25 @@ struct NodesSummary: Encodable {
         var current: Bool
         var appliedAt: Date
         var seenAt: Date
+        /// From the publish of the version it serves to its map written (only when current).
+        var flipLatencyMs: Int64?
 
-        init(_ state: RouteTable.NodeState, current: Bool) {
+        init(_ state: RouteTable.NodeState, current: Bool, flipLatencyMs: Int64?) {
             (node, version, pages, appliedAt, seenAt) = (state.node, state.version, state.pages, state.appliedAt, state.seenAt)
             self.current = current
+            self.flipLatencyMs = flipLatencyMs
         }
     }
 
     var published: Int64?
+    var publishedAt: Date?
     var nodes: [Node]
 }
 
 struct NodeAgentCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "node-agent",
-        abstract: "Keep this node's dbm map in step with the plan published to PostgreSQL (runs until stopped).",
+        abstract: "Keep this node's flips (tree folder or dbm map) in step with the plan published to PostgreSQL (runs until stopped).",
         discussion: """
             Run one per Apache node, as a user that may write the map's folder, with the dbm export installed \
             ('cutover export --form dbm --map-file PATH'). The agent listens for 'cutover publish', writes the new map \

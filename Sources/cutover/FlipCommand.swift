@@ -1,6 +1,8 @@
 import ArgumentParser
 import CutoverAPI
 import CutoverCore
+import CutoverFleet
+import CutoverServer
 import CutoverStore
 import Foundation
 
@@ -69,12 +71,29 @@ struct FlipCommand: AsyncParsableCommand {
             force: force,
             requireParity: requireParity
         )
+        // A fleet's nodes follow the plan once it is published: at once when the site asks.
+        let publish = result.changed.isEmpty ? nil : await FleetPublisher(database: database, logger: global.logger()).publishIfAsked(site: site)
         if global.json {
-            try Output.json(FlipResultView(result))
+            var view = FlipResultView(result)
+            switch publish {
+            case .published(let outcome): view.published = PublishResultView(outcome)
+            case .failed(let reason): view.publishError = reason
+            case nil: break
+            }
+            try Output.json(view)
             return
         }
         for path in result.changed { print("planned \(to.rawValue): \(path)") }
         if !result.unchanged.isEmpty { print("already planned \(to.rawValue): \(result.unchanged.count) URLs") }
-        if !result.changed.isEmpty { print("next: 'cutover export --site \(site.name) --check' and apply the directives") }
+        switch publish {
+        case .published(let outcome):
+            print("published plan version \(outcome.published.version) to the fleet (\(outcome.published.pages) pages): every node's agent follows")
+        case .failed(let reason):
+            print(
+                "the plan is changed here but NOT published to the fleet: \(reason); run 'cutover publish --site \(site.name)' when the database is back"
+            )
+        case nil:
+            if !result.changed.isEmpty { print("next: 'cutover export --site \(site.name) --check' and apply the directives") }
+        }
     }
 }

@@ -10,8 +10,10 @@ struct ProbeCommand: AsyncParsableCommand {
         abstract: "Ask the live site who answers each URL, check the fallback, and report drift.",
         discussion: """
             Requests every inventory URL through the site URL (Apache), never following redirects, and a \
-            random missing path that must reach the Swift backend. Exits with status 3 when a URL drifted \
-            from its expected owner or the fallback is broken, so cron and CI can alert on it.
+            random missing path that must reach the Swift backend. A site with nodes ('cutover site set --node \
+            URL') also has each node asked directly with the site's Host, so a node that missed a change is \
+            named (node drift). Exits with status 3 when a URL drifted from its expected owner, a node \
+            drifted or the fallback is broken, so cron and CI can alert on it.
             """
     )
 
@@ -69,6 +71,14 @@ struct ProbeCommand: AsyncParsableCommand {
             )
         }
         if let hint = report.timeoutHint { print("timeouts: \(hint)") }
+        for node in report.nodes {
+            let export = node.exportID.map { ", export \($0)" } ?? ""
+            print(
+                "node \(SiteNodes.label(node.node)): \(node.urlCount) URLs, \(node.driftedURLs) drifted, \(node.errorCount) without answer\(export)"
+                    + (node.driftCount == 0 ? "" : " — NODE DRIFT")
+            )
+            for line in node.problems { print("  \(line)") }
+        }
         for outcome in report.drifted.prefix(50) {
             let observed = outcome.observation.observedOwner?.rawValue ?? "-"
             print(

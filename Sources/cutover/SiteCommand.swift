@@ -92,6 +92,13 @@ struct SiteCommand: AsyncParsableCommand {
         )
         var alias: [String] = []
 
+        @Option(
+            name: .long,
+            help:
+                "One Apache node behind the site's load balancer, as the URL that reaches it alone (http://10.0.0.2:80); repeatable. The probe asks each with the site URL's Host and names a node that answers otherwise."
+        )
+        var node: [String] = []
+
         @Flag(name: .long, help: "Replace the settings of an existing site of that name (its inventory is kept).")
         var replace = false
 
@@ -128,7 +135,8 @@ struct SiteCommand: AsyncParsableCommand {
                 probeSkip: noProbeSkip ? [] : probeSkip.isEmpty ? SiteSettings.defaultProbeSkip : probeSkip,
                 frontControllerDeclined: frontController?.isEmpty == true,
                 directoriesToSwift: directoriesToSwift.setting,
-                aliases: alias.compactMap(PathAlias.init(argument:))
+                aliases: alias.compactMap(PathAlias.init(argument:)),
+                nodes: node
             )
             let site = try await replace ? database.sites.save(settings) : database.sites.add(settings)
             if global.json { try Output.json(SiteView(site)) } else { print("site \(site.name) registered (docroot \(site.docroot))") }
@@ -168,6 +176,19 @@ struct SiteCommand: AsyncParsableCommand {
         @Option(name: .long, help: "Send directories without an index file to Swift: yes, no or auto.") var directoriesToSwift: DirectoriesChoice?
         @Option(name: .long, help: "The vhost's Alias directories as URL=DIRECTORY; replaces the list; repeatable.") var alias: [String] = []
         @Flag(name: .long, help: "Remove every alias.") var noAliases = false
+        @Option(name: .long, help: "The site's Apache nodes, each as the URL that reaches it alone; replaces the list; repeatable.")
+        var node: [String] = []
+        @Flag(name: .long, help: "Remove every node (one Apache).") var noNodes = false
+        @Option(
+            name: .long,
+            help:
+                "PostgreSQL the fleet's node agents read the plan from (postgres://USER@HOST:PORT/DATABASE, never a password); 'cutover publish' uses it."
+        )
+        var fleetDatabaseURL: String?
+        @Option(name: .long, help: "File whose first line is that database's password (mode 600).") var fleetPasswordFile: String?
+        @Option(name: .long, help: "Publish to the fleet after each flip or plan restore: true (the default with a fleet) or false.")
+        var fleetAutoPublish: Bool?
+        @Flag(name: .long, help: "Remove the fleet settings.") var noFleet = false
         @Option(name: .long, help: "Parity leaves out fields with this name or start (header:vary, html/body/footer); replaces the list; repeatable.")
         var parityIgnore: [String] = []
         @Flag(name: .long, help: "Remove every parity ignore rule.") var noParityIgnore = false
@@ -190,6 +211,10 @@ struct SiteCommand: AsyncParsableCommand {
                 throw ValidationError("--alias must look like /wp-content=/var/lib/wordpress/wp-content (got '\(ConfigText.visible(argument))')")
             }
             if noPageKeys, !pageKey.isEmpty { throw ValidationError("give --page-key or --no-page-keys, not both") }
+            if noNodes, !node.isEmpty { throw ValidationError("give --node or --no-nodes, not both") }
+            if noFleet, fleetDatabaseURL != nil || fleetPasswordFile != nil || fleetAutoPublish != nil {
+                throw ValidationError("give the --fleet-… options or --no-fleet, not both")
+            }
             if noParityIgnore, !parityIgnore.isEmpty { throw ValidationError("give --parity-ignore or --no-parity-ignore, not both") }
             if noParityMasks, !parityMask.isEmpty { throw ValidationError("give --parity-mask or --no-parity-masks, not both") }
         }
@@ -215,6 +240,18 @@ struct SiteCommand: AsyncParsableCommand {
             if let directoriesToSwift { settings.directoriesToSwift = directoriesToSwift.setting }
             if !alias.isEmpty { settings.aliases = alias.compactMap(PathAlias.init(argument:)) }
             if noAliases { settings.aliases = [] }
+            if !node.isEmpty { settings.nodes = node }
+            if noNodes { settings.nodes = [] }
+            if let fleetDatabaseURL {
+                settings.fleet = FleetSettings(databaseURL: fleetDatabaseURL, autoPublish: settings.fleet?.autoPublish ?? true)
+            }
+            if fleetPasswordFile != nil || fleetAutoPublish != nil {
+                guard var fleet = settings.fleet else { throw ValidationError("set --fleet-database-url first") }
+                if let fleetPasswordFile { fleet.passwordFile = fleetPasswordFile.isEmpty ? nil : absolutePath(fleetPasswordFile) }
+                if let fleetAutoPublish { fleet.autoPublish = fleetAutoPublish }
+                settings.fleet = fleet
+            }
+            if noFleet { settings.fleet = nil }
             if !parityIgnore.isEmpty { settings.parity.ignore = parityIgnore }
             if noParityIgnore { settings.parity.ignore = [] }
             if !parityMask.isEmpty { settings.parity.masks = parityMask }

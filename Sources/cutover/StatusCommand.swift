@@ -93,6 +93,14 @@ struct StatusCommand: AsyncParsableCommand {
                 print("  drift \(url.path): expected \(url.expectedOwner.rawValue), observed \(url.observedOwner?.rawValue ?? "-")")
             }
             if probe.driftCount > status.drifted.count { print("  ... and \(probe.driftCount - status.drifted.count) more (cutover urls --drift)") }
+            for node in status.progress.nodes {
+                let silent = node.urlCount > 0 && node.errorCount == node.urlCount
+                let state = node.driftCount > 0 ? "NODE DRIFT" : silent ? "NO ANSWER" : "agrees"
+                print(
+                    "  node \(SiteNodes.label(node.node)): \(state), export \(node.exportID.map(String.init) ?? "-"), \(node.errorCount) without answer"
+                )
+                for line in node.problems { print("    \(line)") }
+            }
         } else {
             print("  never probed: run 'cutover probe --site \(site.name)'")
         }

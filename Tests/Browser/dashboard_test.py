@@ -317,6 +317,30 @@ class Dashboard:
         self.text_appears(".form-message", "must start with http")
         assert len(self.api("/api/sites")) == 1, "an invalid site was stored"
 
+        step("nodes: a probe asks each node; the overview names the one that does not answer; a fleet whose database is away is fail-safe")
+        info = self.api(f"/api/sites/{site}")
+        dead = "http://127.0.0.1:9"
+        self.api(f"/api/sites/{site}", "PUT", {"nodes": [info["publicURL"], dead], "fleet": {"databaseURL": "postgres://cutover@127.0.0.1:9/cutover?connect_timeout=1"}})
+        job = self.api(f"/api/sites/{site}/jobs", "POST", {"kind": "probe"})
+        for _ in range(600):
+            job = self.api(f"/api/jobs/{job['id']}")
+            if job["state"] != "running":
+                break
+            time.sleep(0.05)
+        assert job["state"] == "succeeded", job
+        nodes = self.api(f"/api/sites/{site}/stats")["nodes"]
+        assert [node["label"] for node in nodes] == [info["publicURL"].split("//")[1], "127.0.0.1:9"], nodes
+        assert nodes[0]["driftedURLs"] == 0 and nodes[1]["errorCount"] == nodes[1]["urlCount"] > 0, nodes
+        self.open("overview")
+        self.driver.refresh()
+        self.text_appears("[data-name=nodes] tr[data-node='127.0.0.1:9']", "no answer")
+        self.text_appears(f"[data-name=nodes] tr[data-node='{nodes[0]['label']}']", "agrees")
+        self.text_appears("[data-name=nodes] tr[data-node='127.0.0.1:9'] td:last-child", f"{nodes[1]['errorCount']:,}")
+        self.text_appears("[data-name=fail-safe]", "Fail-safe: the fleet\u2019s database cannot be reached")
+        self.shot("overview-nodes")
+        self.api(f"/api/sites/{site}", "PUT", {"nodes": [], "fleet": {"databaseURL": ""}})
+        assert "fleet" not in self.api(f"/api/sites/{site}"), "the fleet was not removed"
+
         step("every control is labelled; readable at phone width")
         unlabelled = self.driver.execute_script("""
             return [...document.querySelectorAll('input, select, button')]

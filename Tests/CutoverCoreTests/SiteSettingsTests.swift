@@ -32,6 +32,27 @@ import Testing
         #expect(!site(backend: url).problems().isEmpty)
     }
 
+    @Test func nodesAreBaseURLsWithoutPathListedOnce() {
+        var settings = site()
+        settings.nodes = ["http://10.0.0.2", "https://node-3.example:8443/", "http://[::1]:8081"]
+        #expect(settings.problems().isEmpty)
+        #expect(SiteNodes.label("http://10.0.0.2") == "10.0.0.2:80")
+        #expect(SiteNodes.label("https://node-3.example:8443/") == "node-3.example:8443")
+        #expect(SiteNodes.label("http://[::1]:8081") == "[::1]:8081")
+        #expect(SiteNodes.normalized("HTTP://Node.Example:81/") == "http://node.example:81")
+        for (nodes, fragment) in [
+            (["http://10.0.0.2/shop"], "without a path"),
+            (["ftp://10.0.0.2"], "http://"),
+            (["http://user:pw@10.0.0.2"], "credentials"),
+            (["http://10.0.0.2?x=1"], "query"),
+            (["http://10.0.0.2", "HTTP://10.0.0.2/"], "listed once"),
+            (Array(repeating: "http://10.0.0.2", count: 33), "at most 32 nodes"),
+        ] {
+            settings.nodes = nodes
+            #expect(settings.problems().contains { $0.contains(fragment) }, "\(nodes.prefix(2)): \(settings.problems())")
+        }
+    }
+
     @Test func rejectsRelativeDocroot() {
         #expect(site(docroot: "www").problems().contains { $0.contains("absolute") })
     }

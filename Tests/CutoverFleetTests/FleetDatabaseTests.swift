@@ -38,6 +38,13 @@ import Testing
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("pw-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: file) }
         try "s3cret: with spaces\nignored\n".write(toFile: file, atomically: true, encoding: .utf8)
+        // Like libpq's password file: one that group or others may read is refused (a secret
+        // anyone can read is none, and a path naming some other file must not become a password).
+        try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: file)
+        #expect(throws: FleetError.invalidSetting("password file", "\(file) may be read by group or others: chmod 600 it")) {
+            try FleetDatabase.parse(url: nil, environment: [:], passwordFile: file)
+        }
+        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: file)
         let settings = try FleetDatabase.parse(url: "postgres://u@h/d", environment: [:], passwordFile: file)
         #expect(settings.password == "s3cret: with spaces")
         #expect(!settings.description.contains("s3cret"))

@@ -45,6 +45,16 @@ import Testing
         #expect(try await database.sites.named("shop").backendURL == "http://127.0.0.1:9000")
     }
 
+    @Test func nodesAreStoredNormalisedInTheirOrder() async throws {
+        var withNodes = settings()
+        withNodes.nodes = ["http://10.0.0.3:80/", "HTTP://Node-2.Example"]
+        try await database.sites.save(withNodes)
+        #expect(try await database.sites.named("shop").nodes == ["http://10.0.0.3:80", "http://node-2.example"])
+        withNodes.nodes = []
+        try await database.sites.save(withNodes)
+        #expect(try await database.sites.named("shop").nodes.isEmpty)
+    }
+
     @Test func crawlsOfDeadProcessesAreMarkedInterrupted() async throws {
         let site = try await database.sites.add(settings())
         try await database.writer.write { db in

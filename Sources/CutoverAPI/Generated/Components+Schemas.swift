@@ -414,6 +414,287 @@ extension Components {
                 case status
             }
         }
+        /// One node's agent as it last reported to the fleet's database
+        ///
+        /// - Remark: Generated from `#/components/schemas/FleetNode`.
+        package struct FleetNode: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/FleetNode/appliedAt`.
+            package var appliedAt: Foundation.Date
+            /// it serves the published version
+            ///
+            /// - Remark: Generated from `#/components/schemas/FleetNode/current`.
+            package var current: Swift.Bool
+            /// from the publish of the version it serves to its map written (only when current)
+            ///
+            /// - Remark: Generated from `#/components/schemas/FleetNode/flipLatencyMs`.
+            package var flipLatencyMs: Swift.Int?
+            /// - Remark: Generated from `#/components/schemas/FleetNode/name`.
+            package var name: Swift.String
+            /// - Remark: Generated from `#/components/schemas/FleetNode/pages`.
+            package var pages: Swift.Int
+            /// - Remark: Generated from `#/components/schemas/FleetNode/seenAt`.
+            package var seenAt: Foundation.Date
+            /// the plan version its map holds
+            ///
+            /// - Remark: Generated from `#/components/schemas/FleetNode/version`.
+            package var version: Swift.Int
+            /// Creates a new `FleetNode`.
+            ///
+            /// - Parameters:
+            ///   - appliedAt:
+            ///   - current: it serves the published version
+            ///   - flipLatencyMs: from the publish of the version it serves to its map written (only when current)
+            ///   - name:
+            ///   - pages:
+            ///   - seenAt:
+            ///   - version: the plan version its map holds
+            package init(
+                appliedAt: Foundation.Date,
+                current: Swift.Bool,
+                flipLatencyMs: Swift.Int? = nil,
+                name: Swift.String,
+                pages: Swift.Int,
+                seenAt: Foundation.Date,
+                version: Swift.Int
+            ) {
+                self.appliedAt = appliedAt
+                self.current = current
+                self.flipLatencyMs = flipLatencyMs
+                self.name = name
+                self.pages = pages
+                self.seenAt = seenAt
+                self.version = version
+            }
+            package enum CodingKeys: String, CodingKey {
+                case appliedAt
+                case current
+                case flipLatencyMs
+                case name
+                case pages
+                case seenAt
+                case version
+            }
+            package init(from decoder: any Swift.Decoder) throws {
+                let container = try decoder.container(keyedBy: CodingKeys.self)
+                self.appliedAt = try container.decode(
+                    Foundation.Date.self,
+                    forKey: .appliedAt
+                )
+                self.current = try container.decode(
+                    Swift.Bool.self,
+                    forKey: .current
+                )
+                self.flipLatencyMs = try container.decodeIfPresent(
+                    Swift.Int.self,
+                    forKey: .flipLatencyMs
+                )
+                self.name = try container.decode(
+                    Swift.String.self,
+                    forKey: .name
+                )
+                self.pages = try container.decode(
+                    Swift.Int.self,
+                    forKey: .pages
+                )
+                self.seenAt = try container.decode(
+                    Foundation.Date.self,
+                    forKey: .seenAt
+                )
+                self.version = try container.decode(
+                    Swift.Int.self,
+                    forKey: .version
+                )
+                try decoder.ensureNoAdditionalProperties(knownKeys: [
+                    "appliedAt",
+                    "current",
+                    "flipLatencyMs",
+                    "name",
+                    "pages",
+                    "seenAt",
+                    "version"
+                ])
+            }
+        }
+        /// Where the site's node agents read the plan (PostgreSQL), and whether each plan change is published there at once
+        ///
+        /// - Remark: Generated from `#/components/schemas/FleetSettings`.
+        package struct FleetSettings: Codable, Hashable, Sendable {
+            /// publish after each flip or rollback made through Cutover (default true)
+            ///
+            /// - Remark: Generated from `#/components/schemas/FleetSettings/autoPublish`.
+            package var autoPublish: Swift.Bool?
+            /// postgres://USER@HOST:PORT/DATABASE[?sslmode=disable|require|verify-full&connect_timeout=S&statement_timeout=S]; never a password. In an update, an empty string removes the fleet
+            ///
+            /// - Remark: Generated from `#/components/schemas/FleetSettings/databaseURL`.
+            package var databaseURL: Swift.String
+            /// absolute path of a file whose first line is the password (read by the service when it connects)
+            ///
+            /// - Remark: Generated from `#/components/schemas/FleetSettings/passwordFile`.
+            package var passwordFile: Swift.String?
+            /// Creates a new `FleetSettings`.
+            ///
+            /// - Parameters:
+            ///   - autoPublish: publish after each flip or rollback made through Cutover (default true)
+            ///   - databaseURL: postgres://USER@HOST:PORT/DATABASE[?sslmode=disable|require|verify-full&connect_timeout=S&statement_timeout=S]; never a password. In an update, an empty string removes the fleet
+            ///   - passwordFile: absolute path of a file whose first line is the password (read by the service when it connects)
+            package init(
+                autoPublish: Swift.Bool? = nil,
+                databaseURL: Swift.String,
+                passwordFile: Swift.String? = nil
+            ) {
+                self.autoPublish = autoPublish
+                self.databaseURL = databaseURL
+                self.passwordFile = passwordFile
+            }
+            package enum CodingKeys: String, CodingKey {
+                case autoPublish
+                case databaseURL
+                case passwordFile
+            }
+            package init(from decoder: any Swift.Decoder) throws {
+                let container = try decoder.container(keyedBy: CodingKeys.self)
+                self.autoPublish = try container.decodeIfPresent(
+                    Swift.Bool.self,
+                    forKey: .autoPublish
+                )
+                self.databaseURL = try container.decode(
+                    Swift.String.self,
+                    forKey: .databaseURL
+                )
+                self.passwordFile = try container.decodeIfPresent(
+                    Swift.String.self,
+                    forKey: .passwordFile
+                )
+                try decoder.ensureNoAdditionalProperties(knownKeys: [
+                    "autoPublish",
+                    "databaseURL",
+                    "passwordFile"
+                ])
+            }
+        }
+        /// The site's fleet as its database sees it. unreachable: every node keeps serving the last plan it has (fail-safe) until the database is back
+        ///
+        /// - Remark: Generated from `#/components/schemas/FleetState`.
+        package struct FleetState: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/FleetState/autoPublish`.
+            package var autoPublish: Swift.Bool
+            /// the site has a fleet route table
+            ///
+            /// - Remark: Generated from `#/components/schemas/FleetState/configured`.
+            package var configured: Swift.Bool
+            /// where, without the password
+            ///
+            /// - Remark: Generated from `#/components/schemas/FleetState/database`.
+            package var database: Swift.String?
+            /// - Remark: Generated from `#/components/schemas/FleetState/error`.
+            package var error: Swift.String?
+            /// - Remark: Generated from `#/components/schemas/FleetState/nodes`.
+            package var nodes: [Components.Schemas.FleetNode]
+            /// - Remark: Generated from `#/components/schemas/FleetState/pages`.
+            package var pages: Swift.Int?
+            /// - Remark: Generated from `#/components/schemas/FleetState/publishedAt`.
+            package var publishedAt: Foundation.Date?
+            /// - Remark: Generated from `#/components/schemas/FleetState/reachable`.
+            package var reachable: Swift.Bool
+            /// the published plan version (absent before the first publish)
+            ///
+            /// - Remark: Generated from `#/components/schemas/FleetState/version`.
+            package var version: Swift.Int?
+            /// Creates a new `FleetState`.
+            ///
+            /// - Parameters:
+            ///   - autoPublish:
+            ///   - configured: the site has a fleet route table
+            ///   - database: where, without the password
+            ///   - error:
+            ///   - nodes:
+            ///   - pages:
+            ///   - publishedAt:
+            ///   - reachable:
+            ///   - version: the published plan version (absent before the first publish)
+            package init(
+                autoPublish: Swift.Bool,
+                configured: Swift.Bool,
+                database: Swift.String? = nil,
+                error: Swift.String? = nil,
+                nodes: [Components.Schemas.FleetNode],
+                pages: Swift.Int? = nil,
+                publishedAt: Foundation.Date? = nil,
+                reachable: Swift.Bool,
+                version: Swift.Int? = nil
+            ) {
+                self.autoPublish = autoPublish
+                self.configured = configured
+                self.database = database
+                self.error = error
+                self.nodes = nodes
+                self.pages = pages
+                self.publishedAt = publishedAt
+                self.reachable = reachable
+                self.version = version
+            }
+            package enum CodingKeys: String, CodingKey {
+                case autoPublish
+                case configured
+                case database
+                case error
+                case nodes
+                case pages
+                case publishedAt
+                case reachable
+                case version
+            }
+            package init(from decoder: any Swift.Decoder) throws {
+                let container = try decoder.container(keyedBy: CodingKeys.self)
+                self.autoPublish = try container.decode(
+                    Swift.Bool.self,
+                    forKey: .autoPublish
+                )
+                self.configured = try container.decode(
+                    Swift.Bool.self,
+                    forKey: .configured
+                )
+                self.database = try container.decodeIfPresent(
+                    Swift.String.self,
+                    forKey: .database
+                )
+                self.error = try container.decodeIfPresent(
+                    Swift.String.self,
+                    forKey: .error
+                )
+                self.nodes = try container.decode(
+                    [Components.Schemas.FleetNode].self,
+                    forKey: .nodes
+                )
+                self.pages = try container.decodeIfPresent(
+                    Swift.Int.self,
+                    forKey: .pages
+                )
+                self.publishedAt = try container.decodeIfPresent(
+                    Foundation.Date.self,
+                    forKey: .publishedAt
+                )
+                self.reachable = try container.decode(
+                    Swift.Bool.self,
+                    forKey: .reachable
+                )
+                self.version = try container.decodeIfPresent(
+                    Swift.Int.self,
+                    forKey: .version
+                )
+                try decoder.ensureNoAdditionalProperties(knownKeys: [
+                    "autoPublish",
+                    "configured",
+                    "database",
+                    "error",
+                    "nodes",
+                    "pages",
+                    "publishedAt",
+                    "reachable",
+                    "version"
+                ])
+            }
+        }
         /// Exactly one of paths, prefix or glob.
         ///
         /// - Remark: Generated from `#/components/schemas/FlipInput`.
@@ -487,22 +768,38 @@ extension Components {
         package struct FlipResult: Codable, Hashable, Sendable {
             /// - Remark: Generated from `#/components/schemas/FlipResult/changed`.
             package var changed: [Swift.String]
+            /// why the automatic publish failed (the flip stands; publish again when the database is back)
+            ///
+            /// - Remark: Generated from `#/components/schemas/FlipResult/publishError`.
+            package var publishError: Swift.String?
+            /// the automatic publish to the site's fleet, when the site asks for one and it succeeded
+            ///
+            /// - Remark: Generated from `#/components/schemas/FlipResult/published`.
+            package var published: Components.Schemas.PublishResult?
             /// - Remark: Generated from `#/components/schemas/FlipResult/unchanged`.
             package var unchanged: [Swift.String]
             /// Creates a new `FlipResult`.
             ///
             /// - Parameters:
             ///   - changed:
+            ///   - publishError: why the automatic publish failed (the flip stands; publish again when the database is back)
+            ///   - published: the automatic publish to the site's fleet, when the site asks for one and it succeeded
             ///   - unchanged:
             package init(
                 changed: [Swift.String],
+                publishError: Swift.String? = nil,
+                published: Components.Schemas.PublishResult? = nil,
                 unchanged: [Swift.String]
             ) {
                 self.changed = changed
+                self.publishError = publishError
+                self.published = published
                 self.unchanged = unchanged
             }
             package enum CodingKeys: String, CodingKey {
                 case changed
+                case publishError
+                case published
                 case unchanged
             }
         }
@@ -877,6 +1174,201 @@ extension Components {
                     "path",
                     "size",
                     "skippedLines"
+                ])
+            }
+        }
+        /// A URL one node answers otherwise than the plan expects
+        ///
+        /// - Remark: Generated from `#/components/schemas/NodeDrift`.
+        package struct NodeDrift: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/NodeDrift/expectedOwner`.
+            package var expectedOwner: Components.Schemas.Owner
+            /// - Remark: Generated from `#/components/schemas/NodeDrift/observedOwner`.
+            package var observedOwner: Components.Schemas.Owner
+            /// - Remark: Generated from `#/components/schemas/NodeDrift/path`.
+            package var path: Swift.String
+            /// - Remark: Generated from `#/components/schemas/NodeDrift/status`.
+            package var status: Swift.Int?
+            /// Creates a new `NodeDrift`.
+            ///
+            /// - Parameters:
+            ///   - expectedOwner:
+            ///   - observedOwner:
+            ///   - path:
+            ///   - status:
+            package init(
+                expectedOwner: Components.Schemas.Owner,
+                observedOwner: Components.Schemas.Owner,
+                path: Swift.String,
+                status: Swift.Int? = nil
+            ) {
+                self.expectedOwner = expectedOwner
+                self.observedOwner = observedOwner
+                self.path = path
+                self.status = status
+            }
+            package enum CodingKeys: String, CodingKey {
+                case expectedOwner
+                case observedOwner
+                case path
+                case status
+            }
+            package init(from decoder: any Swift.Decoder) throws {
+                let container = try decoder.container(keyedBy: CodingKeys.self)
+                self.expectedOwner = try container.decode(
+                    Components.Schemas.Owner.self,
+                    forKey: .expectedOwner
+                )
+                self.observedOwner = try container.decode(
+                    Components.Schemas.Owner.self,
+                    forKey: .observedOwner
+                )
+                self.path = try container.decode(
+                    Swift.String.self,
+                    forKey: .path
+                )
+                self.status = try container.decodeIfPresent(
+                    Swift.Int.self,
+                    forKey: .status
+                )
+                try decoder.ensureNoAdditionalProperties(knownKeys: [
+                    "expectedOwner",
+                    "observedOwner",
+                    "path",
+                    "status"
+                ])
+            }
+        }
+        /// How one node answered in the latest probe
+        ///
+        /// - Remark: Generated from `#/components/schemas/NodeHealth`.
+        package struct NodeHealth: Codable, Hashable, Sendable {
+            /// some of its drifted URLs, by path
+            ///
+            /// - Remark: Generated from `#/components/schemas/NodeHealth/drifted`.
+            package var drifted: [Components.Schemas.NodeDrift]
+            /// URLs this node answers otherwise than the plan expects
+            ///
+            /// - Remark: Generated from `#/components/schemas/NodeHealth/driftedURLs`.
+            package var driftedURLs: Swift.Int
+            /// URLs this node did not answer
+            ///
+            /// - Remark: Generated from `#/components/schemas/NodeHealth/errorCount`.
+            package var errorCount: Swift.Int
+            /// the export most nodes serve, present only when this node serves another
+            ///
+            /// - Remark: Generated from `#/components/schemas/NodeHealth/expectedExportID`.
+            package var expectedExportID: Swift.Int?
+            /// the export most of its answers carried (X-Cutover-Export)
+            ///
+            /// - Remark: Generated from `#/components/schemas/NodeHealth/exportID`.
+            package var exportID: Swift.Int?
+            /// host:port of the node
+            ///
+            /// - Remark: Generated from `#/components/schemas/NodeHealth/label`.
+            package var label: Swift.String
+            /// the node's base URL as the site lists it
+            ///
+            /// - Remark: Generated from `#/components/schemas/NodeHealth/node`.
+            package var node: Swift.String
+            /// what is wrong with this node, one sentence each (empty when it agrees)
+            ///
+            /// - Remark: Generated from `#/components/schemas/NodeHealth/problems`.
+            package var problems: [Swift.String]
+            /// - Remark: Generated from `#/components/schemas/NodeHealth/urlCount`.
+            package var urlCount: Swift.Int
+            /// Creates a new `NodeHealth`.
+            ///
+            /// - Parameters:
+            ///   - drifted: some of its drifted URLs, by path
+            ///   - driftedURLs: URLs this node answers otherwise than the plan expects
+            ///   - errorCount: URLs this node did not answer
+            ///   - expectedExportID: the export most nodes serve, present only when this node serves another
+            ///   - exportID: the export most of its answers carried (X-Cutover-Export)
+            ///   - label: host:port of the node
+            ///   - node: the node's base URL as the site lists it
+            ///   - problems: what is wrong with this node, one sentence each (empty when it agrees)
+            ///   - urlCount:
+            package init(
+                drifted: [Components.Schemas.NodeDrift],
+                driftedURLs: Swift.Int,
+                errorCount: Swift.Int,
+                expectedExportID: Swift.Int? = nil,
+                exportID: Swift.Int? = nil,
+                label: Swift.String,
+                node: Swift.String,
+                problems: [Swift.String],
+                urlCount: Swift.Int
+            ) {
+                self.drifted = drifted
+                self.driftedURLs = driftedURLs
+                self.errorCount = errorCount
+                self.expectedExportID = expectedExportID
+                self.exportID = exportID
+                self.label = label
+                self.node = node
+                self.problems = problems
+                self.urlCount = urlCount
+            }
+            package enum CodingKeys: String, CodingKey {
+                case drifted
+                case driftedURLs
+                case errorCount
+                case expectedExportID
+                case exportID
+                case label
+                case node
+                case problems
+                case urlCount
+            }
+            package init(from decoder: any Swift.Decoder) throws {
+                let container = try decoder.container(keyedBy: CodingKeys.self)
+                self.drifted = try container.decode(
+                    [Components.Schemas.NodeDrift].self,
+                    forKey: .drifted
+                )
+                self.driftedURLs = try container.decode(
+                    Swift.Int.self,
+                    forKey: .driftedURLs
+                )
+                self.errorCount = try container.decode(
+                    Swift.Int.self,
+                    forKey: .errorCount
+                )
+                self.expectedExportID = try container.decodeIfPresent(
+                    Swift.Int.self,
+                    forKey: .expectedExportID
+                )
+                self.exportID = try container.decodeIfPresent(
+                    Swift.Int.self,
+                    forKey: .exportID
+                )
+                self.label = try container.decode(
+                    Swift.String.self,
+                    forKey: .label
+                )
+                self.node = try container.decode(
+                    Swift.String.self,
+                    forKey: .node
+                )
+                self.problems = try container.decode(
+                    [Swift.String].self,
+                    forKey: .problems
+                )
+                self.urlCount = try container.decode(
+                    Swift.Int.self,
+                    forKey: .urlCount
+                )
+                try decoder.ensureNoAdditionalProperties(knownKeys: [
+                    "drifted",
+                    "driftedURLs",
+                    "errorCount",
+                    "expectedExportID",
+                    "exportID",
+                    "label",
+                    "node",
+                    "problems",
+                    "urlCount"
                 ])
             }
         }
@@ -2235,6 +2727,10 @@ extension Components {
             package var finishedAt: Foundation.Date?
             /// - Remark: Generated from `#/components/schemas/ProbeRun/id`.
             package var id: Swift.Int
+            /// node drift: answers of single nodes (the site's nodes, asked directly) that disagree with the plan, plus one per node serving another export than most
+            ///
+            /// - Remark: Generated from `#/components/schemas/ProbeRun/nodeDriftCount`.
+            package var nodeDriftCount: Swift.Int
             /// - Remark: Generated from `#/components/schemas/ProbeRun/readyCount`.
             package var readyCount: Swift.Int
             /// URLs not requested: on the site's probe deny-list
@@ -2267,6 +2763,7 @@ extension Components {
             ///   - fallbackStatus:
             ///   - finishedAt:
             ///   - id:
+            ///   - nodeDriftCount: node drift: answers of single nodes (the site's nodes, asked directly) that disagree with the plan, plus one per node serving another export than most
             ///   - readyCount:
             ///   - skippedDenied: URLs not requested: on the site's probe deny-list
             ///   - skippedIncludes: includes not requested: their file is unchanged since a probe found them
@@ -2284,6 +2781,7 @@ extension Components {
                 fallbackStatus: Swift.Int? = nil,
                 finishedAt: Foundation.Date? = nil,
                 id: Swift.Int,
+                nodeDriftCount: Swift.Int,
                 readyCount: Swift.Int,
                 skippedDenied: Swift.Int,
                 skippedIncludes: Swift.Int,
@@ -2301,6 +2799,7 @@ extension Components {
                 self.fallbackStatus = fallbackStatus
                 self.finishedAt = finishedAt
                 self.id = id
+                self.nodeDriftCount = nodeDriftCount
                 self.readyCount = readyCount
                 self.skippedDenied = skippedDenied
                 self.skippedIncludes = skippedIncludes
@@ -2319,6 +2818,7 @@ extension Components {
                 case fallbackStatus
                 case finishedAt
                 case id
+                case nodeDriftCount
                 case readyCount
                 case skippedDenied
                 case skippedIncludes
@@ -2365,6 +2865,10 @@ extension Components {
                     Swift.Int.self,
                     forKey: .id
                 )
+                self.nodeDriftCount = try container.decode(
+                    Swift.Int.self,
+                    forKey: .nodeDriftCount
+                )
                 self.readyCount = try container.decode(
                     Swift.Int.self,
                     forKey: .readyCount
@@ -2403,6 +2907,7 @@ extension Components {
                     "fallbackStatus",
                     "finishedAt",
                     "id",
+                    "nodeDriftCount",
                     "readyCount",
                     "skippedDenied",
                     "skippedIncludes",
@@ -2410,6 +2915,107 @@ extension Components {
                     "status",
                     "timeoutsRetried",
                     "urlCount"
+                ])
+            }
+        }
+        /// What one publish of the plan to the fleet's route table did (one transaction)
+        ///
+        /// - Remark: Generated from `#/components/schemas/PublishResult`.
+        package struct PublishResult: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/PublishResult/added`.
+            package var added: Swift.Int
+            /// false when the table already held this plan: the version stays and no node is woken
+            ///
+            /// - Remark: Generated from `#/components/schemas/PublishResult/changed`.
+            package var changed: Swift.Bool
+            /// - Remark: Generated from `#/components/schemas/PublishResult/milliseconds`.
+            package var milliseconds: Swift.Int
+            /// - Remark: Generated from `#/components/schemas/PublishResult/pages`.
+            package var pages: Swift.Int
+            /// - Remark: Generated from `#/components/schemas/PublishResult/removed`.
+            package var removed: Swift.Int
+            /// flipped pages that cannot be map keys (query pages, very long paths): they stay rules of the export, which needs a reload on every node
+            ///
+            /// - Remark: Generated from `#/components/schemas/PublishResult/ruleBoundPages`.
+            package var ruleBoundPages: [Swift.String]
+            /// the published plan version
+            ///
+            /// - Remark: Generated from `#/components/schemas/PublishResult/version`.
+            package var version: Swift.Int
+            /// Creates a new `PublishResult`.
+            ///
+            /// - Parameters:
+            ///   - added:
+            ///   - changed: false when the table already held this plan: the version stays and no node is woken
+            ///   - milliseconds:
+            ///   - pages:
+            ///   - removed:
+            ///   - ruleBoundPages: flipped pages that cannot be map keys (query pages, very long paths): they stay rules of the export, which needs a reload on every node
+            ///   - version: the published plan version
+            package init(
+                added: Swift.Int,
+                changed: Swift.Bool,
+                milliseconds: Swift.Int,
+                pages: Swift.Int,
+                removed: Swift.Int,
+                ruleBoundPages: [Swift.String],
+                version: Swift.Int
+            ) {
+                self.added = added
+                self.changed = changed
+                self.milliseconds = milliseconds
+                self.pages = pages
+                self.removed = removed
+                self.ruleBoundPages = ruleBoundPages
+                self.version = version
+            }
+            package enum CodingKeys: String, CodingKey {
+                case added
+                case changed
+                case milliseconds
+                case pages
+                case removed
+                case ruleBoundPages
+                case version
+            }
+            package init(from decoder: any Swift.Decoder) throws {
+                let container = try decoder.container(keyedBy: CodingKeys.self)
+                self.added = try container.decode(
+                    Swift.Int.self,
+                    forKey: .added
+                )
+                self.changed = try container.decode(
+                    Swift.Bool.self,
+                    forKey: .changed
+                )
+                self.milliseconds = try container.decode(
+                    Swift.Int.self,
+                    forKey: .milliseconds
+                )
+                self.pages = try container.decode(
+                    Swift.Int.self,
+                    forKey: .pages
+                )
+                self.removed = try container.decode(
+                    Swift.Int.self,
+                    forKey: .removed
+                )
+                self.ruleBoundPages = try container.decode(
+                    [Swift.String].self,
+                    forKey: .ruleBoundPages
+                )
+                self.version = try container.decode(
+                    Swift.Int.self,
+                    forKey: .version
+                )
+                try decoder.ensureNoAdditionalProperties(knownKeys: [
+                    "added",
+                    "changed",
+                    "milliseconds",
+                    "pages",
+                    "removed",
+                    "ruleBoundPages",
+                    "version"
                 ])
             }
         }
@@ -2550,6 +3156,10 @@ extension Components {
             package var directoryIndex: [Swift.String]
             /// - Remark: Generated from `#/components/schemas/Site/docroot`.
             package var docroot: Swift.String
+            /// the site's fleet route table (absent: none)
+            ///
+            /// - Remark: Generated from `#/components/schemas/Site/fleet`.
+            package var fleet: Components.Schemas.FleetSettings?
             /// The PHP script the app's .htaccess sends URLs without a file to (no Swift fallback then); "" clears it
             ///
             /// - Remark: Generated from `#/components/schemas/Site/frontController`.
@@ -2564,6 +3174,10 @@ extension Components {
             package var name: Swift.String
             /// - Remark: Generated from `#/components/schemas/Site/nextRun`.
             package var nextRun: Foundation.Date?
+            /// The site's Apache nodes behind its load balancer, each the base URL reaching that node alone (http://10.0.0.2:80, no path); a probe asks each directly with the site URL's Host. Empty: one Apache
+            ///
+            /// - Remark: Generated from `#/components/schemas/Site/nodes`.
+            package var nodes: [Swift.String]
             /// - Remark: Generated from `#/components/schemas/Site/ownerHeader`.
             package var ownerHeader: Swift.String
             /// Scripts whose pages are told apart by a query value (/doku.php → id)
@@ -2607,11 +3221,13 @@ extension Components {
             ///   - directoriesToSwift: directories without an index file go to Swift with the fallback: true, false, or null for the default (yes unless a front controller answers URLs without a file)
             ///   - directoryIndex:
             ///   - docroot:
+            ///   - fleet: the site's fleet route table (absent: none)
             ///   - frontController: The PHP script the app's .htaccess sends URLs without a file to (no Swift fallback then); "" clears it
             ///   - frontControllerDeclined: the user declined a detected front controller (frontController set to '')
             ///   - lastRun:
             ///   - name:
             ///   - nextRun:
+            ///   - nodes: The site's Apache nodes behind its load balancer, each the base URL reaching that node alone (http://10.0.0.2:80, no path); a probe asks each directly with the site URL's Host. Empty: one Apache
             ///   - ownerHeader:
             ///   - pageKeys: Scripts whose pages are told apart by a query value (/doku.php → id)
             ///   - parity:
@@ -2633,11 +3249,13 @@ extension Components {
                 directoriesToSwift: Swift.Bool? = nil,
                 directoryIndex: [Swift.String],
                 docroot: Swift.String,
+                fleet: Components.Schemas.FleetSettings? = nil,
                 frontController: Swift.String? = nil,
                 frontControllerDeclined: Swift.Bool,
                 lastRun: Foundation.Date? = nil,
                 name: Swift.String,
                 nextRun: Foundation.Date? = nil,
+                nodes: [Swift.String],
                 ownerHeader: Swift.String,
                 pageKeys: [Components.Schemas.PageKey],
                 parity: Components.Schemas.ParitySettings,
@@ -2659,11 +3277,13 @@ extension Components {
                 self.directoriesToSwift = directoriesToSwift
                 self.directoryIndex = directoryIndex
                 self.docroot = docroot
+                self.fleet = fleet
                 self.frontController = frontController
                 self.frontControllerDeclined = frontControllerDeclined
                 self.lastRun = lastRun
                 self.name = name
                 self.nextRun = nextRun
+                self.nodes = nodes
                 self.ownerHeader = ownerHeader
                 self.pageKeys = pageKeys
                 self.parity = parity
@@ -2686,11 +3306,13 @@ extension Components {
                 case directoriesToSwift
                 case directoryIndex
                 case docroot
+                case fleet
                 case frontController
                 case frontControllerDeclined
                 case lastRun
                 case name
                 case nextRun
+                case nodes
                 case ownerHeader
                 case pageKeys
                 case parity
@@ -2898,6 +3520,8 @@ extension Components {
             ///
             /// - Remark: Generated from `#/components/schemas/SiteInput/docroot`.
             package var docroot: Swift.String?
+            /// - Remark: Generated from `#/components/schemas/SiteInput/fleet`.
+            package var fleet: Components.Schemas.FleetSettings?
             /// the app's front controller script (confirms it), or '' for none: declines a detected one unless frontControllerDeclined is false (then the detected one counts, not confirmed)
             ///
             /// - Remark: Generated from `#/components/schemas/SiteInput/frontController`.
@@ -2910,6 +3534,10 @@ extension Components {
             ///
             /// - Remark: Generated from `#/components/schemas/SiteInput/name`.
             package var name: Swift.String?
+            /// The site's Apache nodes behind its load balancer, each the base URL reaching that node alone (http://10.0.0.2:80, no path); a probe asks each directly with the site URL's Host. Empty: one Apache
+            ///
+            /// - Remark: Generated from `#/components/schemas/SiteInput/nodes`.
+            package var nodes: [Swift.String]?
             /// - Remark: Generated from `#/components/schemas/SiteInput/ownerHeader`.
             package var ownerHeader: Swift.String?
             /// Scripts whose pages are told apart by a query value (/doku.php → id)
@@ -2945,9 +3573,11 @@ extension Components {
             ///   - directoriesToSwift: send directories without an index file to Swift with the fallback: true, false, or "auto" (yes unless a front controller answers URLs without a file); omitted keeps the current value
             ///   - directoryIndex:
             ///   - docroot: absolute path of Apache's DocumentRoot, without quotes, backslashes, '<', '>', '$', '%', '`' or control characters; not /, /proc, /sys, /dev or a path resolving into them
+            ///   - fleet:
             ///   - frontController: the app's front controller script (confirms it), or '' for none: declines a detected one unless frontControllerDeclined is false (then the detected one counts, not confirmed)
             ///   - frontControllerDeclined: with frontController '': true declines the detected front controller, false follows it (not confirmed)
             ///   - name: letters, digits, '.', '_', '-'; not '.' or '..'
+            ///   - nodes: The site's Apache nodes behind its load balancer, each the base URL reaching that node alone (http://10.0.0.2:80, no path); a probe asks each directly with the site URL's Host. Empty: one Apache
             ///   - ownerHeader:
             ///   - pageKeys: Scripts whose pages are told apart by a query value (/doku.php → id)
             ///   - parity:
@@ -2965,9 +3595,11 @@ extension Components {
                 directoriesToSwift: Components.Schemas.SiteInput.DirectoriesToSwiftPayload? = nil,
                 directoryIndex: [Swift.String]? = nil,
                 docroot: Swift.String? = nil,
+                fleet: Components.Schemas.FleetSettings? = nil,
                 frontController: Swift.String? = nil,
                 frontControllerDeclined: Swift.Bool? = nil,
                 name: Swift.String? = nil,
+                nodes: [Swift.String]? = nil,
                 ownerHeader: Swift.String? = nil,
                 pageKeys: [Components.Schemas.PageKey]? = nil,
                 parity: Components.Schemas.ParitySettingsInput? = nil,
@@ -2985,9 +3617,11 @@ extension Components {
                 self.directoriesToSwift = directoriesToSwift
                 self.directoryIndex = directoryIndex
                 self.docroot = docroot
+                self.fleet = fleet
                 self.frontController = frontController
                 self.frontControllerDeclined = frontControllerDeclined
                 self.name = name
+                self.nodes = nodes
                 self.ownerHeader = ownerHeader
                 self.pageKeys = pageKeys
                 self.parity = parity
@@ -3006,9 +3640,11 @@ extension Components {
                 case directoriesToSwift
                 case directoryIndex
                 case docroot
+                case fleet
                 case frontController
                 case frontControllerDeclined
                 case name
+                case nodes
                 case ownerHeader
                 case pageKeys
                 case parity
@@ -3049,6 +3685,10 @@ extension Components {
             ///
             /// - Remark: Generated from `#/components/schemas/Stats/lastProbe`.
             package var lastProbe: Components.Schemas.ProbeRun?
+            /// Each node's answers in the latest probe (empty when the site lists no nodes or none was probed)
+            ///
+            /// - Remark: Generated from `#/components/schemas/Stats/nodes`.
+            package var nodes: [Components.Schemas.NodeHealth]
             /// - Remark: Generated from `#/components/schemas/Stats/parity`.
             package var parity: Components.Schemas.ParityCounts
             /// swift / (php + planned + swift), 0-100
@@ -3079,6 +3719,7 @@ extension Components {
             ///   - lastCrawl: The latest crawl (absent when never crawled)
             ///   - lastParity: The latest parity run (absent before the first)
             ///   - lastProbe: The latest probe run (absent when never probed)
+            ///   - nodes: Each node's answers in the latest probe (empty when the site lists no nodes or none was probed)
             ///   - parity:
             ///   - percentOnSwift: swift / (php + planned + swift), 0-100
             ///   - routePrefixes: Prefixes planned for Swift on a front-controller site (/blog/: every URL below)
@@ -3095,6 +3736,7 @@ extension Components {
                 lastCrawl: Components.Schemas.Crawl? = nil,
                 lastParity: Components.Schemas.ParityRun? = nil,
                 lastProbe: Components.Schemas.ProbeRun? = nil,
+                nodes: [Components.Schemas.NodeHealth],
                 parity: Components.Schemas.ParityCounts,
                 percentOnSwift: Swift.Double,
                 routePrefixes: [Swift.String],
@@ -3111,6 +3753,7 @@ extension Components {
                 self.lastCrawl = lastCrawl
                 self.lastParity = lastParity
                 self.lastProbe = lastProbe
+                self.nodes = nodes
                 self.parity = parity
                 self.percentOnSwift = percentOnSwift
                 self.routePrefixes = routePrefixes
@@ -3128,6 +3771,7 @@ extension Components {
                 case lastCrawl
                 case lastParity
                 case lastProbe
+                case nodes
                 case parity
                 case percentOnSwift
                 case routePrefixes

@@ -45,6 +45,10 @@ package struct SiteRecord: Codable, FetchableRecord, MutablePersistableRecord, S
     package var probeSkip: [String]
     /// Stored as a JSON object (migration 0031).
     package var parity: ParitySettings
+    /// Stored as a JSON array of base URLs (migration 0035).
+    package var nodes: [String]
+    /// Stored as a JSON object or NULL (migration 0036).
+    package var fleet: FleetSettings?
     package var lastScheduledAt: Date?
     package var createdAt: Date
 
@@ -69,6 +73,7 @@ package struct SiteRecord: Codable, FetchableRecord, MutablePersistableRecord, S
         case sensitiveQueryKeys = "sensitive_query_keys"
         case probeSkip = "probe_skip"
         case parity = "parity_settings"
+        case nodes, fleet
         case lastScheduledAt = "last_scheduled_at"
         case createdAt = "created_at"
     }
@@ -93,6 +98,8 @@ package struct SiteRecord: Codable, FetchableRecord, MutablePersistableRecord, S
         self.sensitiveQueryKeys = settings.sensitiveQueryKeys
         self.probeSkip = settings.probeSkip
         self.parity = settings.parity
+        self.nodes = settings.nodes.map(SiteNodes.normalized)
+        self.fleet = settings.fleet
         self.createdAt = createdAt
     }
 
@@ -116,7 +123,9 @@ package struct SiteRecord: Codable, FetchableRecord, MutablePersistableRecord, S
             frontControllerDeclined: frontControllerDeclined,
             directoriesToSwift: directoriesToSwift,
             aliases: aliases,
-            parity: parity
+            parity: parity,
+            nodes: nodes,
+            fleet: fleet
         )
     }
 

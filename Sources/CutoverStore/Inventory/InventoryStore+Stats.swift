@@ -51,7 +51,8 @@ extension InventoryStore {
                     site: site.name,
                     counts: try InventoryStore.summary(db, siteID: site.id),
                     drift: try InventoryStore.driftCount(db, siteID: site.id),
-                    latestProbe: try ProbeStore.probeRuns(db, siteID: site.id, limit: 1).first
+                    latestProbe: try ProbeStore.probeRuns(db, siteID: site.id, limit: 1).first,
+                    nodes: try ProbeStore.latestNodeSummaries(db, site: site)
                 )
             }
         }
@@ -73,4 +74,6 @@ package struct SiteGauges: Sendable {
     package var counts: InventorySummary
     package var drift: Int
     package var latestProbe: ProbeRunRecord?
+    /// Each node as the latest finished probe saw it.
+    package var nodes: [NodeSummary]
 }

@@ -31,6 +31,8 @@ package struct SiteProgress: Sendable {
     package var frontControllerDeclined: Bool
     /// Prefixes planned for Swift on a front-controller site (`/blog/`: every URL below).
     package var routePrefixes: [String]
+    /// Each of the site's nodes as the latest finished probe saw it (empty without nodes).
+    package var nodes: [NodeSummary] = []
 
     /// Built inside one read transaction, so a probe committing meanwhile cannot make the counts
     /// and the last probe disagree.
@@ -43,6 +45,7 @@ package struct SiteProgress: Sendable {
         driftCount = try InventoryStore.driftCount(db, siteID: site.id)
         lastCrawl = try CrawlStore.crawls(db, siteID: site.id, limit: 1).first
         lastProbe = try ProbeStore.probeRuns(db, siteID: site.id, limit: 1).first
+        nodes = try ProbeStore.latestNodeSummaries(db, site: site)
         lastParity = try ParityStore.runs(db, siteID: site.id, limit: 1).first
         parity = try ParityStore.counts(db, siteID: site.id)
         fallback = Fallback(

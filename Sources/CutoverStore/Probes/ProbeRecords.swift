@@ -27,9 +27,13 @@ package struct ProbeRunRecord: Codable, FetchableRecord, MutablePersistableRecor
     package var skippedDenied = 0
     /// Requests that timed out and were asked once more.
     package var timeoutsRetried = 0
+    /// Answers of single nodes (the site's `nodes`) that disagree with the expected owner, or
+    /// nodes serving another export than the others (migration 0035).
+    package var nodeDriftCount = 0
 
     enum CodingKeys: String, CodingKey {
         case id, status, pid, concurrency, error
+        case nodeDriftCount = "node_drift_count"
         case skippedIncludes = "skipped_includes"
         case skippedDenied = "skipped_denied"
         case timeoutsRetried = "timeouts_retried"
@@ -105,6 +109,32 @@ package struct ProbeTarget: Sendable, Hashable {
     package var unchangedInclude = false
 }
 
+extension ProbeTarget {
+    /// Whether `observation` disagrees with what the plan expects here: the redirect when the
+    /// URL moves, else the expected owner.
+    package func isDrifted(_ observation: ProbeObservation) -> Bool {
+        if let redirectTo {
+            return Drift.isDrifted(redirectTo: redirectTo, status: observation.status, location: observation.location)
+        }
+        return Drift.isDrifted(expected: expectedOwner, observed: observation.observedOwner)
+    }
+}
+
+/// What one node, asked directly with the site's `Host`, answered for a URL.
+package struct NodeOutcome: Sendable, Hashable {
+    /// The node's base URL as the site lists it.
+    package var node: String
+    package var observation: ProbeObservation
+    /// The node answers otherwise than the plan expects.
+    package var drift: Bool
+
+    package init(node: String, observation: ProbeObservation, drift: Bool) {
+        self.node = node
+        self.observation = observation
+        self.drift = drift
+    }
+}
+
 /// One URL's outcome in a run, as the prober hands it to the store.
 package struct ProbeOutcome: Sendable, Hashable {
     package var target: ProbeTarget
@@ -114,6 +144,8 @@ package struct ProbeOutcome: Sendable, Hashable {
     package var backendError: String?
     /// The request timed out once and was asked again.
     package var retried = false
+    /// What each of the site's nodes answered for the same request, asked directly.
+    package var nodes: [NodeOutcome] = []
 
     package init(target: ProbeTarget, observation: ProbeObservation, backendStatus: Int? = nil, backendError: String? = nil) {
         self.target = target
@@ -122,11 +154,6 @@ package struct ProbeOutcome: Sendable, Hashable {
         self.backendError = backendError
     }
 
-    package var drift: Bool {
-        if let redirectTo = target.redirectTo {
-            return Drift.isDrifted(redirectTo: redirectTo, status: observation.status, location: observation.location)
-        }
-        return Drift.isDrifted(expected: target.expectedOwner, observed: observation.observedOwner)
-    }
+    package var drift: Bool { target.isDrifted(observation) }
     package var readyToFlip: Bool { Drift.isReadyToFlip(backendStatus: backendStatus) }
 }

@@ -75,6 +75,7 @@ extension ProbeStore {
                     seen.errorKind, seen.errorMessage, outcome.backendStatus, outcome.backendError, outcome.readyToFlip, outcome.drift,
                 ])
             }
+            try ProbeStore.saveNodeResults(db, runID: runID, outcomes)
         }
     }
 
@@ -116,6 +117,7 @@ extension ProbeStore {
             done.driftCount = counts["drift"]
             done.errorCount = counts["errors"]
             done.readyCount = counts["ready"]
+            done.nodeDriftCount = try ProbeStore.nodeSummaries(db, runID: runID).map(\.driftCount).reduce(0, +)
             done.finishedAt = clock.now()
             done.status = .succeeded
             done.fallbackHealthy = fallback.healthy
@@ -152,6 +154,7 @@ extension ProbeStore {
             failed.error = error
             try failed.update(db)
             try db.execute(sql: "DELETE FROM probe_results WHERE run_id = ?", arguments: [run.id])
+            try db.execute(sql: "DELETE FROM probe_node_results WHERE run_id = ?", arguments: [run.id])
         }
     }
 
@@ -188,6 +191,7 @@ extension ProbeStore {
         )
         if count > 0 {
             try db.execute(sql: "DELETE FROM probe_results WHERE run_id IN (SELECT id FROM probe_runs WHERE status = 'interrupted')")
+            try db.execute(sql: "DELETE FROM probe_node_results WHERE run_id IN (SELECT id FROM probe_runs WHERE status = 'interrupted')")
         }
         return count
     }
