@@ -150,14 +150,14 @@ function fleetSection(fleet) {
       ? 'Nothing published yet: publish the plan (cutover publish) for the node agents to follow.'
       : `Plan version ${fleet.version} (${number(fleet.pages ?? 0)} pages) published ${when(fleet.publishedAt)}${fleet.autoPublish ? '; each flip is published at once' : '; publish after each flip (automatic publish is off)'}. ${behind ? `${behind} node${behind === 1 ? ' is' : 's are'} behind.` : ''}`),
     fleet.nodes.length
-      ? h('table', {},
+      ? h('div', { class: 'table-wrap' }, h('table', {},
         h('thead', {}, h('tr', {}, ['Node agent', 'Plan version', 'State', 'Flip latency', 'Last seen'].map((title) => h('th', { scope: 'col' }, title)))),
         h('tbody', {}, fleet.nodes.map((node) => h('tr', { dataset: { agent: node.name } },
           h('td', {}, h('code', {}, node.name)),
           h('td', {}, String(node.version)),
           h('td', { class: node.current ? 'good' : 'bad' }, node.current ? 'current' : 'behind'),
           h('td', {}, node.flipLatencyMs == null ? '\u2014' : `${number(node.flipLatencyMs)} ms`),
-          h('td', {}, `${when(node.seenAt)} (${relative(node.seenAt)})`)))))
+          h('td', {}, `${when(node.seenAt)} (${relative(node.seenAt)})`))))))
       : h('p', { class: 'muted' }, 'No node agent has reported yet (cutover node-agent on each node).')];
 }
 
@@ -172,7 +172,7 @@ function nodesSection(nodes) {
     h('p', { class: 'muted' }, behind
       ? `${behind} of ${nodes.length} nodes answer otherwise than the plan: they missed a change (an export not applied, a map not synced).`
       : `All ${nodes.length} nodes answer as the plan says, each asked directly with the site’s Host by the latest probe.`),
-    h('table', {},
+    h('div', { class: 'table-wrap' }, h('table', {},
       h('thead', {}, h('tr', {}, ['Node', 'State', 'Export', 'Drifted URLs', 'Without answer'].map((title) => h('th', { scope: 'col' }, title)))),
       h('tbody', {}, nodes.map((node) => {
         const drift = node.driftedURLs || node.expectedExportID != null;
@@ -183,7 +183,7 @@ function nodesSection(nodes) {
           h('td', {}, node.exportID == null ? '—' : node.expectedExportID != null ? `${node.exportID} (others ${node.expectedExportID})` : String(node.exportID)),
           h('td', {}, number(node.driftedURLs)),
           h('td', {}, number(node.errorCount)));
-      }))),
+      })))),
     nodes.some((node) => node.problems.length)
       ? h('ul', { dataset: { name: 'node-problems' } }, nodes.flatMap((node) => node.problems).slice(0, 20).map((line) => h('li', {}, line)))
       : null);
