@@ -4,27 +4,22 @@ import Foundation
 import Logging
 import PostgresNIO
 
-/// Keeps one Apache node's hashed map in step with the published plan (#28): the fleet form.
+/// Keeps one Apache node's flips in step with the published plan (#28): the fleet form.
 /// It listens for the publish notification, reads the whole plan in one snapshot and writes the
-/// node's `dbm=gdbm:` map under a temporary name and renames it (`HashedMapFile`), so mod_rewrite
-/// sees the old plan or the new one and no reload is needed. The map also holds the plan's
-/// version (`planKey`), which is how the node says what it serves.
+/// node's flips (`NodeFlips`: the tree form's marker files, or the dbm form's map written under a
+/// temporary name and renamed), so mod_rewrite sees each page's old owner or its new one and no
+/// reload is needed. The flips keep the plan's version, which is how the node says what it serves.
 ///
 /// The database is never on a request's path: when it is down, refuses, never answers or is
 /// slow, Apache goes on answering from the last map it has, and the agent retries with a
 /// growing delay (up to 30 s). A notification lost with a connection is made up for by the poll.
 package struct NodeAgent: Sendable {
-    /// The map key holding the plan version. Apache looks up request paths, which start with
-    /// `/`, so it never collides with a page.
-    package static let planKey = "cutover:plan"
-
     package var database: FleetDatabase
     package var site: String
     package var node: String
-    package var mapPath: String
-    /// `.dbm` (a GNU dbm file at `mapPath`) or `.tree` (marker files in the folder `mapPath`),
-    /// as the node's export.
-    package var form: ExportForm
+    /// The node's flips: a dbm file or a marker folder, as its export reads them.
+    package var flips: any NodeFlips
+    package var mapPath: String { flips.path }
     /// How often the agent checks the version even without a notification, and reports in.
     package var poll: Duration
     package var logger: Logger
@@ -33,37 +28,27 @@ package struct NodeAgent: Sendable {
         database: FleetDatabase,
         site: String,
         node: String,
-        mapPath: String,
-        form: ExportForm = .dbm,
+        flips: any NodeFlips,
         poll: Duration = .seconds(30),
         logger: Logger
     ) {
         self.database = database
         self.site = site
         self.node = node
-        self.mapPath = mapPath
-        self.form = form
+        self.flips = flips
         self.poll = poll
         self.logger = logger
     }
 
-    /// The plan version the node's map holds (nil: no map, or one not written by an agent).
+    /// The plan version the node's flips of `form` at `mapPath` are from (nil: none there, one
+    /// not written by an agent, or a form no agent keeps).
     package static func servedVersion(mapPath: String, form: ExportForm = .dbm) -> Int64? {
-        switch form {
-        case .tree: MarkerTree.servedVersion(mapPath).flatMap { Int64($0) }
-        default: HashedMapFile.value(forKey: planKey, in: mapPath).flatMap { Int64($0) }
-        }
+        nodeFlips(form: form, path: mapPath)?.servedVersion()
     }
 
-    private var servedVersion: Int64? { Self.servedVersion(mapPath: mapPath, form: form) }
+    private var servedVersion: Int64? { flips.servedVersion() }
 
-    /// Puts `keys` and the plan version in the node's map.
-    private func writeMap(keys: [[UInt8]], version: Int64) throws {
-        switch form {
-        case .tree: try MarkerTree.write(keys: keys, to: mapPath, version: String(version))
-        default: try HashedMapFile.write(keys: keys, extra: [(Self.planKey, String(version))], to: mapPath)
-        }
-    }
+    private func writeMap(keys: [[UInt8]], version: Int64) throws { try flips.write(keys: keys, version: version) }
 
     /// Runs until the task is cancelled; never gives up on the database.
     package func run() async {

@@ -200,7 +200,7 @@ struct NodeAgentCommand: AsyncParsableCommand {
     func validate() throws {
         guard poll >= 0.05, poll <= 3600 else { throw ValidationError("--poll must be between 0.05 and 3600 seconds") }
         guard !site.isEmpty, !node.isEmpty else { throw ValidationError("--site and --node must not be empty") }
-        guard form == .dbm || form == .tree else {
+        guard nodeFlips(form: form, path: mapFile) != nil else {
             throw ValidationError("--form must be dbm or tree: the agent writes a dbm file or a marker folder")
         }
     }
@@ -208,12 +208,12 @@ struct NodeAgentCommand: AsyncParsableCommand {
     func run() async throws {
         var logger = Logger(label: "cutover.node-agent") { StreamLogHandler.standardError(label: $0) }
         logger.logLevel = logLevel
+        guard let flips = nodeFlips(form: form, path: absolutePath(mapFile)) else { throw ValidationError("--form must be dbm or tree") }
         let agent = NodeAgent(
             database: try fleet.settings(),
             site: site,
             node: node,
-            mapPath: absolutePath(mapFile),
-            form: form,
+            flips: flips,
             poll: .milliseconds(Int64(poll * 1000)),
             logger: logger
         )

@@ -72,7 +72,7 @@ package enum DirectiveRenderer {
         early.append("")
         early.append("# 2. Per-page flips: Swift answers these while their .php file stays on disk. The backend")
         early.append("#    receives the path exactly as the client sent it, and the query string.")
-        early += rules.flipSectionOpening(settings, rules: ruleFlips, proxyTarget: proxyTarget)
+        early += try rules.flipSectionOpening(input, rules: ruleFlips, proxyTarget: proxyTarget)
         for flip in ruleFlips {
             let (conditions, pattern) = try matching(flip.path)
             early.append("#    \(flip.path)")

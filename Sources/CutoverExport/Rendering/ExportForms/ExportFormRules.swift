@@ -17,7 +17,7 @@ protocol ExportFormRules: Sendable {
     func split(_ flips: [PageFlip]) throws -> (mapKeys: [[UInt8]], rules: [PageFlip])
 
     /// Lines of section 2 before its per-page rules.
-    func flipSectionOpening(_ settings: SiteSettings, rules: [PageFlip], proxyTarget: String) -> [String]
+    func flipSectionOpening(_ input: ExportInput, rules: [PageFlip], proxyTarget: String) throws -> [String]
 
     /// The file around the sections: where they go and what they need.
     func layout(_ parts: ExportParts) throws -> [String]
@@ -70,7 +70,7 @@ extension ExportFormRules {
 
     func split(_ flips: [PageFlip]) throws -> (mapKeys: [[UInt8]], rules: [PageFlip]) { ([], flips) }
 
-    func flipSectionOpening(_ settings: SiteSettings, rules: [PageFlip], proxyTarget: String) -> [String] {
+    func flipSectionOpening(_ input: ExportInput, rules: [PageFlip], proxyTarget: String) throws -> [String] {
         rules.isEmpty ? ["#    (none)"] : []
     }
 

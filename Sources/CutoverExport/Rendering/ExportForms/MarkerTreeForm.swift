@@ -30,11 +30,13 @@ struct MarkerTreeForm: ExportFormRules {
         return (keys, rules)
     }
 
-    func flipSectionOpening(_ settings: SiteSettings, rules: [PageFlip], proxyTarget: String) -> [String] {
-        // `layout` has checked the folder's name before this runs.
+    func flipSectionOpening(_ input: ExportInput, rules: [PageFlip], proxyTarget: String) throws -> [String] {
+        // The folder is written into the config: only a name `checkFolder` accepts.
+        guard let folder = input.mapFilePath else { throw ExportError.mapFileRequired }
+        try MarkerTree.checkFolder(folder)
         var lines = [
             "#    Pages with a marker file in the flip folder (one stat per request; written page by page, no reload):",
-            "RewriteCond \"\(MarkerTreeForm.folderPlaceholder)%{REQUEST_URI}\(MarkerTree.suffix)\" -f",
+            "RewriteCond \"\(folder)%{REQUEST_URI}\(MarkerTree.suffix)\" -f",
             DirectiveRenderer.requestPathCondition,
             "RewriteRule ^ \(proxyTarget)",
         ]
@@ -44,15 +46,8 @@ struct MarkerTreeForm: ExportFormRules {
         return lines
     }
 
-    /// Stands for the folder in `flipSectionOpening` (which does not see the input) until `layout`
-    /// puts the checked folder in its place.
-    static let folderPlaceholder = "\u{1}CUTOVER_FLIP_FOLDER\u{1}"
-
     func layout(_ parts: ExportParts) throws -> [String] {
-        guard let folder = parts.input.mapFilePath else { throw ExportError.mapFileRequired }
-        try MarkerTree.checkFolder(folder)
-        let lines = try VhostForm.serverContext(parts, declarations: [])
-        return lines.map { $0.replacingOccurrences(of: Self.folderPlaceholder, with: folder) }
+        try VhostForm.serverContext(parts, declarations: [])
     }
 
     /// No `RewriteMap` line: the config check needs no map.

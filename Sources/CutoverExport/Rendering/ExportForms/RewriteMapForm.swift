@@ -27,12 +27,12 @@ struct RewriteMapForm: ExportFormRules {
         return (keys, rules)
     }
 
-    func flipSectionOpening(_ settings: SiteSettings, rules: [PageFlip], proxyTarget: String) -> [String] {
+    func flipSectionOpening(_ input: ExportInput, rules: [PageFlip], proxyTarget: String) throws -> [String] {
         var lines = [
             hashed
                 ? "#    Pages in the hashed map file (one look-up; Apache re-opens it when its mtime changes, no reload):"
                 : "#    Pages listed in the map file (Apache re-reads it when its mtime changes, no reload):",
-            "RewriteCond ${\(DirectiveRenderer.mapName(settings)):%{REQUEST_URI}|php} =swift",
+            "RewriteCond ${\(DirectiveRenderer.mapName(input.settings)):%{REQUEST_URI}|php} =swift",
             DirectiveRenderer.requestPathCondition,
             "RewriteRule ^ \(proxyTarget)",
         ]
