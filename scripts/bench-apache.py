@@ -7,11 +7,11 @@
           median throughput of both, the ratio per round and Cutover's peak memory.
   export  time to render 10,000 flips, and Apache throughput (curl --parallel) with 0 flips,
           5,000 per-page rules, 5,000 flips in a txt: RewriteMap and in a dbm=gdbm: one.
-  fleet   route tables at 50,000 flips (#28): `cutover publish` of 50,000 flips to PostgreSQL
+  fleet [N]  route tables at N flips (default 50,000; the README's table also has 5,000) (#28): `cutover publish` of N flips to PostgreSQL
           (first and incremental), the flip latency from a publish to the first request Swift
           answers through a node whose `cutover node-agent` keeps its dbm map (or tree), and Apache
           throughput over 5,000 unflipped PHP pages (each asked four times, shuffled, after one
-          warm-up pass) with no flips, 50,000 per-page rules, a txt: map, the agent's gdbm map and tree,
+          warm-up pass) with no flips, N per-page rules, a txt: map, the agent's gdbm map and tree,
           and mod_dbd maps (dbd and fastdbd on PostgreSQL, dbd on SQLite); then p99 of a PHP page
           through the dbd form with PostgreSQL stopped and black-holed.
   parity  10,000 pages (about 4 KB of HTML each, with a random token and the time) compared by
@@ -22,7 +22,7 @@
 
 The "Swift backend" is a second port of the same Apache answering every path with a marker
 header, so that neither tool is limited by a slow stand-in.
-Usage: scripts/bench-apache.py [probe|export|fleet|parity|all]
+Usage: scripts/bench-apache.py [probe|export|fleet [FLIPS]|parity|all]
 """
 import glob
 import json
@@ -340,7 +340,7 @@ def p99_ms(url, count=400):
     return times[int(len(times) * 0.99) - 1]
 
 
-def bench_fleet():
+def bench_fleet(flips=50000):
     import random
     import socket
     import sqlite3
@@ -351,7 +351,8 @@ def bench_fleet():
     postgres = None
     agent = None
     try:
-        flips, others = 50000, 5000
+        others = 5000
+        print(f"fleet: {flips:,} flips, requests to {others:,} other PHP pages")
         docroot = make_site(work, flips + others, 0, 0)
         db = f"{work}/db.sqlite"
         backend = swift_stand_in()
@@ -647,6 +648,6 @@ if __name__ == "__main__":
     if which in ("export", "all"):
         bench_export()
     if which in ("fleet", "all"):
-        bench_fleet()
+        bench_fleet(int(sys.argv[2]) if which == "fleet" and len(sys.argv) > 2 else 50000)
     if which in ("parity", "all"):
         bench_parity()
