@@ -53,6 +53,8 @@ public struct ExportInput: Sendable, Hashable {
     /// The site's side-header secret (`SideHeader`): the export then lets a request choose its
     /// side. Never rendered; only digests of the header values are.
     public var sideSecret: String?
+    /// Running canaries (#29): a share of visitors reaches Swift for their pages.
+    public var canaries: [CanaryRoute] = []
 
     public init(
         settings: SiteSettings,
@@ -82,12 +84,17 @@ public enum ExportError: Error, CustomStringConvertible, Equatable {
     case unsafeName(path: String, reason: String)
     case unsafeSetting(String)
     case mapFileRequired
+    /// Canaries change weights without a reload: only the map forms can route them.
+    case canaryNeedsMapForm(ExportForm)
 
     public var description: String {
         switch self {
         case .unsafeName(let path, let reason): "refusing to export '\(ConfigText.visible(path))': \(reason)"
         case .unsafeSetting(let message): message
         case .mapFileRequired: "the rewritemap, dbm and tree forms need a map file path (--map-file)"
+        case .canaryNeedsMapForm(let form):
+            "the site has running canaries, whose weights change without a reload: the \(form.rawValue) form cannot declare the map "
+                + "they need; export the tree, dbm or rewritemap form (or end the canaries with 'cutover canary abort')"
         }
     }
 }

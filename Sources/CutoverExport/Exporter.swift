@@ -171,6 +171,11 @@ package struct Exporter: Sendable {
     /// Puts a rendered export's map at `path` as its form's `RewriteMap` reads it (the text map
     /// as written, the dbm form's keys as a GNU dbm hash file); atomically either way.
     package static func writeMap(_ rendered: RenderedExport, to path: String) throws {
+        // The canaries' maps first: the export's rules that read them may already be live.
+        if let weights = rendered.canaryWeights {
+            try writeMapFile(CanaryRules.bucketsFile, to: path + ".buckets")
+            try writeMapFile(weights, to: path + ".canaries")
+        }
         try rendered.form.rules.writeMap(rendered.mapFile ?? [], to: path)
     }
 

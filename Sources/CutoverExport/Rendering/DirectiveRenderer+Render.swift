@@ -81,6 +81,13 @@ package enum DirectiveRenderer {
             early.append("RewriteRule \(pattern) \(proxyTarget)")
         }
 
+        var canaryRules: CanaryRules?
+        if !input.canaries.isEmpty {
+            guard rules.usesMapFile, !rules.directoryContext else { throw ExportError.canaryNeedsMapForm(form) }
+            guard let mapFilePath = input.mapFilePath else { throw ExportError.mapFileRequired }
+            canaryRules = CanaryRules(settings: settings, mapFilePath: mapFilePath, canaries: input.canaries)
+        }
+
         // Prefix routes exist on front-controller sites, confirmed or only detected.
         if settings.frontController != nil || !input.prefixes.isEmpty {
             early.append("")
@@ -115,10 +122,14 @@ package enum DirectiveRenderer {
         late.append(requestPathCondition)
         late.append("RewriteRule ^ \(proxyTarget)")
 
-        if let secret = input.sideSecret {
-            let sides = try SideRules(secret: secret)
+        let sides = try input.sideSecret.map(SideRules.init(secret:))
+        if let sides {
             early = sides.section(proxyTarget: proxyTarget) + sides.guarded(early)
             late = sides.guarded(late)
+        }
+        // Canaries last among the early rules; only their proxying rule is guarded (see CanaryRules).
+        if let (setup, proxy) = canaryRules?.section(proxyTarget: proxyTarget) {
+            early += setup + (sides?.guarded(proxy) ?? proxy)
         }
 
         var lines: [String] = [
@@ -144,10 +155,14 @@ package enum DirectiveRenderer {
         )
         let conflicts = findings.conflicts
         for conflict in conflicts { lines.append("# CONFLICT: \(conflict)") }
-        lines += try rules.layout(ExportParts(input: input, findings: findings, early: early, late: late, backend: backend))
+        var parts = ExportParts(input: input, findings: findings, early: early, late: late, backend: backend)
+        parts.canaryDeclarations = try canaryRules?.declarations() ?? []
+        lines += try rules.layout(parts)
         let mapFile = rules.mapFile(settings, keys: mapKeys)
         try ConfigLines.verify(lines, mapFile: mapFile)
-        return RenderedExport(form: form, text: lines.joined(separator: "\n") + "\n", mapFile: mapFile, conflicts: conflicts)
+        var rendered = RenderedExport(form: form, text: lines.joined(separator: "\n") + "\n", mapFile: mapFile, conflicts: conflicts)
+        rendered.canaryWeights = try canaryRules?.weightsFile()
+        return rendered
     }
 
     /// Above this many per-page rules the export recommends the tree form: measured

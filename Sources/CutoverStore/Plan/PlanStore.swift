@@ -307,7 +307,7 @@ extension PlanStore {
             let routes = site.routingFrontController != nil
             let flips = rows.filter { $0.owner == .php && ($0.filePath != nil || routes) && $0.redirectTo == nil }.map { PageFlip(path: $0.path) }
             let redirects = rows.compactMap { url in url.redirectTo.map { PageRedirect(from: url.path, to: $0) } }
-            return ExportInput(
+            var input = ExportInput(
                 settings: site.settings,
                 flips: flips,
                 redirects: redirects,
@@ -318,6 +318,8 @@ extension PlanStore {
                 directoriesToSwift: site.sendsDirectoriesToSwift,
                 sideSecret: try SiteStore.sideSecret(db, siteID: site.id)
             )
+            input.canaries = try canaryRoutes(db, siteID: site.id)
+            return input
         }
     }
 }

@@ -45,6 +45,8 @@ struct ExportParts {
     var late: [String]
     /// The backend's base URL, escaped.
     var backend: String
+    /// The canaries' `RewriteMap` lines (server context), when the site has running canaries.
+    var canaryDeclarations: [String] = []
 }
 
 extension ExportForm {

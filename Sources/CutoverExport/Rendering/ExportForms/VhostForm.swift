@@ -16,7 +16,7 @@ struct VhostForm: ExportFormRules {
             "# Include it inside the <VirtualHost> that serves the site (`cutover install` does): rules in server context never reach a vhost."
         ]
         lines += parts.findings.vhostNotes
-        lines += declarations
+        lines += declarations + parts.canaryDeclarations
         lines.append("# Rewrites the backend's own Location headers so its internal address never leaks.")
         lines.append("ProxyPassReverse \"/\" \"\(parts.backend)/\"")
         lines.append("# Say who answered each response, proxied flips included; `cutover probe` reads it (needs mod_headers).")
