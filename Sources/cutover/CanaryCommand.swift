@@ -70,31 +70,29 @@ struct CanaryCommand: AsyncParsableCommand {
 
     struct Promote: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "End a canary by flipping its pages to Swift for every visitor.")
-        @OptionGroup var global: GlobalOptions
-        @OptionGroup var siteOptions: SiteOptions
-        @Argument(help: "The canary's name.") var name: String
+        @OptionGroup var ending: Ending
 
-        func run() async throws {
-            let database = try global.openDatabase()
-            let site = try await siteOptions.resolve(in: database)
-            let actor = ProcessInfo.processInfo.environment["USER"].map { "cli:\($0)" } ?? "cli"
-            let canary = try await database.plan.endCanary(siteID: site.id, name: name, promote: true, actor: actor)
-            print(CanaryCommand.describe(canary))
-            print(CanaryCommand.applyHint)
-        }
+        func run() async throws { try await ending.end(promote: true) }
     }
 
     struct Abort: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "End a canary by sending every visitor of its pages back to PHP.")
+        @OptionGroup var ending: Ending
+
+        func run() async throws { try await ending.end(promote: false) }
+    }
+
+    /// What promote and abort share: the canary named, and ending it.
+    struct Ending: ParsableArguments {
         @OptionGroup var global: GlobalOptions
         @OptionGroup var siteOptions: SiteOptions
         @Argument(help: "The canary's name.") var name: String
 
-        func run() async throws {
+        func end(promote: Bool) async throws {
             let database = try global.openDatabase()
             let site = try await siteOptions.resolve(in: database)
             let actor = ProcessInfo.processInfo.environment["USER"].map { "cli:\($0)" } ?? "cli"
-            let canary = try await database.plan.endCanary(siteID: site.id, name: name, promote: false, actor: actor)
+            let canary = try await database.plan.endCanary(siteID: site.id, name: name, promote: promote, actor: actor)
             print(CanaryCommand.describe(canary))
             print(CanaryCommand.applyHint)
         }

@@ -16,17 +16,7 @@ import Testing
 /// database is down; the probe of each node agrees.
 extension FleetApacheTests {
     func call(_ method: HTTPMethod, _ url: String, body: String? = nil) async throws -> (Int, [String: Any]) {
-        var request = HTTPClientRequest(url: url)
-        request.method = method
-        request.headers.add(name: "Authorization", value: "Bearer fleet-token")
-        if let body {
-            request.headers.add(name: "Content-Type", value: "application/json")
-            request.body = .bytes(ByteBuffer(string: body))
-        }
-        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
-        let data = try await response.body.collect(upTo: 1 << 20)
-        let object = (try? JSONSerialization.jsonObject(with: Data(buffer: data))) as? [String: Any] ?? [:]
-        return (Int(response.status.code), object)
+        try await apiCall(method, url, token: "fleet-token", body: body)
     }
 
     @Test func aFlipThroughTheAPIIsPublishedToEveryNodeAndTheFleetViewShowsIt() async throws {

@@ -10,17 +10,7 @@ import Testing
 @Suite(.enabled(if: Integration.enabled, "needs apache2 and libapache2-mod-php (always runs when CI=true)"))
 struct ServeLiveTests {
     func call(_ method: HTTPMethod, _ url: String, body: String? = nil) async throws -> (Int, [String: Any]) {
-        var request = HTTPClientRequest(url: url)
-        request.method = method
-        request.headers.add(name: "Authorization", value: "Bearer live-token")
-        if let body {
-            request.headers.add(name: "Content-Type", value: "application/json")
-            request.body = .bytes(ByteBuffer(string: body))
-        }
-        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
-        let data = try await response.body.collect(upTo: 1 << 20)
-        let object = (try? JSONSerialization.jsonObject(with: Data(buffer: data))) as? [String: Any] ?? [:]
-        return (Int(response.status.code), object)
+        try await apiCall(method, url, token: "live-token", body: body)
     }
 
     @Test func crawlAndProbeOverHTTPThenGracefulStop() async throws {
