@@ -161,6 +161,7 @@ func buildRouter(
     ParityController(database: database, cache: cache).add(to: api)
     TrafficController(database: database, cache: cache).add(to: api)
     FleetController(database: database).add(to: api)
+    CanaryController(database: database).add(to: api)
     return router
 }
 

@@ -18,6 +18,229 @@ package import struct Foundation.Date
 extension Components {
     /// Types generated from the `#/components/schemas` section of the OpenAPI document.
     package enum Schemas {
+        /// A named set of PHP pages sharing one weight: the share of visitors Apache sends to Swift for them
+        ///
+        /// - Remark: Generated from `#/components/schemas/Canary`.
+        package struct Canary: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/Canary/createdAt`.
+            package var createdAt: Foundation.Date
+            /// - Remark: Generated from `#/components/schemas/Canary/name`.
+            package var name: Swift.String
+            /// - Remark: Generated from `#/components/schemas/Canary/pages`.
+            package var pages: [Swift.String]
+            /// - Remark: Generated from `#/components/schemas/Canary/state`.
+            @frozen package enum StatePayload: String, Codable, Hashable, Sendable, CaseIterable {
+                case running = "running"
+                case promoted = "promoted"
+                case aborted = "aborted"
+            }
+            /// - Remark: Generated from `#/components/schemas/Canary/state`.
+            package var state: Components.Schemas.Canary.StatePayload
+            /// - Remark: Generated from `#/components/schemas/Canary/steps`.
+            package var steps: [Swift.Int]
+            /// - Remark: Generated from `#/components/schemas/Canary/updatedAt`.
+            package var updatedAt: Foundation.Date
+            /// percent of visitors on Swift
+            ///
+            /// - Remark: Generated from `#/components/schemas/Canary/weight`.
+            package var weight: Swift.Int
+            /// Creates a new `Canary`.
+            ///
+            /// - Parameters:
+            ///   - createdAt:
+            ///   - name:
+            ///   - pages:
+            ///   - state:
+            ///   - steps:
+            ///   - updatedAt:
+            ///   - weight: percent of visitors on Swift
+            package init(
+                createdAt: Foundation.Date,
+                name: Swift.String,
+                pages: [Swift.String],
+                state: Components.Schemas.Canary.StatePayload,
+                steps: [Swift.Int],
+                updatedAt: Foundation.Date,
+                weight: Swift.Int
+            ) {
+                self.createdAt = createdAt
+                self.name = name
+                self.pages = pages
+                self.state = state
+                self.steps = steps
+                self.updatedAt = updatedAt
+                self.weight = weight
+            }
+            package enum CodingKeys: String, CodingKey {
+                case createdAt
+                case name
+                case pages
+                case state
+                case steps
+                case updatedAt
+                case weight
+            }
+            package init(from decoder: any Swift.Decoder) throws {
+                let container = try decoder.container(keyedBy: CodingKeys.self)
+                self.createdAt = try container.decode(
+                    Foundation.Date.self,
+                    forKey: .createdAt
+                )
+                self.name = try container.decode(
+                    Swift.String.self,
+                    forKey: .name
+                )
+                self.pages = try container.decode(
+                    [Swift.String].self,
+                    forKey: .pages
+                )
+                self.state = try container.decode(
+                    Components.Schemas.Canary.StatePayload.self,
+                    forKey: .state
+                )
+                self.steps = try container.decode(
+                    [Swift.Int].self,
+                    forKey: .steps
+                )
+                self.updatedAt = try container.decode(
+                    Foundation.Date.self,
+                    forKey: .updatedAt
+                )
+                self.weight = try container.decode(
+                    Swift.Int.self,
+                    forKey: .weight
+                )
+                try decoder.ensureNoAdditionalProperties(knownKeys: [
+                    "createdAt",
+                    "name",
+                    "pages",
+                    "state",
+                    "steps",
+                    "updatedAt",
+                    "weight"
+                ])
+            }
+        }
+        /// Exactly one: a new weight, or the end of the canary (promote: its pages flipped to Swift; abort: every visitor back on PHP)
+        ///
+        /// - Remark: Generated from `#/components/schemas/CanaryChange`.
+        package struct CanaryChange: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/CanaryChange/end`.
+            @frozen package enum EndPayload: String, Codable, Hashable, Sendable, CaseIterable {
+                case promote = "promote"
+                case abort = "abort"
+            }
+            /// - Remark: Generated from `#/components/schemas/CanaryChange/end`.
+            package var end: Components.Schemas.CanaryChange.EndPayload?
+            /// - Remark: Generated from `#/components/schemas/CanaryChange/weight`.
+            package var weight: Swift.Int?
+            /// Creates a new `CanaryChange`.
+            ///
+            /// - Parameters:
+            ///   - end:
+            ///   - weight:
+            package init(
+                end: Components.Schemas.CanaryChange.EndPayload? = nil,
+                weight: Swift.Int? = nil
+            ) {
+                self.end = end
+                self.weight = weight
+            }
+            package enum CodingKeys: String, CodingKey {
+                case end
+                case weight
+            }
+            package init(from decoder: any Swift.Decoder) throws {
+                let container = try decoder.container(keyedBy: CodingKeys.self)
+                self.end = try container.decodeIfPresent(
+                    Components.Schemas.CanaryChange.EndPayload.self,
+                    forKey: .end
+                )
+                self.weight = try container.decodeIfPresent(
+                    Swift.Int.self,
+                    forKey: .weight
+                )
+                try decoder.ensureNoAdditionalProperties(knownKeys: [
+                    "end",
+                    "weight"
+                ])
+            }
+        }
+        /// Exactly one of paths, prefix or glob: PHP pages in no other running canary
+        ///
+        /// - Remark: Generated from `#/components/schemas/CanaryInput`.
+        package struct CanaryInput: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/CanaryInput/glob`.
+            package var glob: Swift.String?
+            /// - Remark: Generated from `#/components/schemas/CanaryInput/name`.
+            package var name: Swift.String
+            /// - Remark: Generated from `#/components/schemas/CanaryInput/paths`.
+            package var paths: [Swift.String]?
+            /// - Remark: Generated from `#/components/schemas/CanaryInput/prefix`.
+            package var prefix: Swift.String?
+            /// rising weights (default 1, 5, 25, 50, 100)
+            ///
+            /// - Remark: Generated from `#/components/schemas/CanaryInput/steps`.
+            package var steps: [Swift.Int]?
+            /// Creates a new `CanaryInput`.
+            ///
+            /// - Parameters:
+            ///   - glob:
+            ///   - name:
+            ///   - paths:
+            ///   - prefix:
+            ///   - steps: rising weights (default 1, 5, 25, 50, 100)
+            package init(
+                glob: Swift.String? = nil,
+                name: Swift.String,
+                paths: [Swift.String]? = nil,
+                prefix: Swift.String? = nil,
+                steps: [Swift.Int]? = nil
+            ) {
+                self.glob = glob
+                self.name = name
+                self.paths = paths
+                self.prefix = prefix
+                self.steps = steps
+            }
+            package enum CodingKeys: String, CodingKey {
+                case glob
+                case name
+                case paths
+                case prefix
+                case steps
+            }
+            package init(from decoder: any Swift.Decoder) throws {
+                let container = try decoder.container(keyedBy: CodingKeys.self)
+                self.glob = try container.decodeIfPresent(
+                    Swift.String.self,
+                    forKey: .glob
+                )
+                self.name = try container.decode(
+                    Swift.String.self,
+                    forKey: .name
+                )
+                self.paths = try container.decodeIfPresent(
+                    [Swift.String].self,
+                    forKey: .paths
+                )
+                self.prefix = try container.decodeIfPresent(
+                    Swift.String.self,
+                    forKey: .prefix
+                )
+                self.steps = try container.decodeIfPresent(
+                    [Swift.Int].self,
+                    forKey: .steps
+                )
+                try decoder.ensureNoAdditionalProperties(knownKeys: [
+                    "glob",
+                    "name",
+                    "paths",
+                    "prefix",
+                    "steps"
+                ])
+            }
+        }
         /// One crawl of a site
         ///
         /// - Remark: Generated from `#/components/schemas/Crawl`.
