@@ -31,7 +31,8 @@ public struct FleetSettings: Sendable, Hashable, Codable {
             if !["postgres", "postgresql"].contains(components.scheme?.lowercased() ?? "") {
                 found.append("fleet database URL '\(shown)' must start with postgres://")
             }
-            if components.password != nil {
+            // Settings are open reads on loopback: no password in the URL, nor in its query.
+            if components.password != nil || components.queryItems?.contains(where: { $0.name.lowercased() == "password" }) == true {
                 found.append("fleet database URL must not hold a password: give a password file")
             }
         } else {

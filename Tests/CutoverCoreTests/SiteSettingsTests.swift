@@ -53,6 +53,26 @@ import Testing
         }
     }
 
+    @Test func fleetSettingsNeverHoldAPassword() {
+        var settings = site()
+        settings.fleet = FleetSettings(
+            databaseURL: "postgres://cutover@db.internal:5432/cutover?sslmode=verify-full",
+            passwordFile: "/etc/cutover/pw"
+        )
+        #expect(settings.problems().isEmpty)
+        for (url, file, fragment) in [
+            ("postgres://cutover:hunter2@db/cutover", nil, "must not hold a password"),
+            ("postgres://cutover@db/cutover?password=hunter2", nil, "must not hold a password"),
+            ("mysql://cutover@db/cutover", nil, "must start with postgres://"),
+            ("postgres://cutover@db/cutover\n", nil, "control characters"),
+            ("postgres://cutover@db/cutover", "pw.txt", "absolute path"),
+            ("postgres://cutover@db/cutover", "/etc/\"pw", "absolute path"),
+        ] as [(String, String?, String)] {
+            settings.fleet = FleetSettings(databaseURL: url, passwordFile: file)
+            #expect(settings.problems().contains { $0.contains(fragment) }, "\(url) \(file ?? "-"): \(settings.problems())")
+        }
+    }
+
     @Test func rejectsRelativeDocroot() {
         #expect(site(docroot: "www").problems().contains { $0.contains("absolute") })
     }
