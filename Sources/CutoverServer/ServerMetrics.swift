@@ -46,6 +46,16 @@ package final class ServerMetrics: Sendable {
                 gauge("cutover_fallback_healthy", "bool", "1 when the latest probe reached Swift through the fallback", site.site)
                     .set(to: (probe.fallbackHealthy ?? false) ? 1.0 : 0.0)
             }
+            for canary in site.canaries {
+                gauge(
+                    "cutover_canary_weight",
+                    "percent",
+                    "Share of visitors a running canary sends to Swift for its pages",
+                    site.site,
+                    [("canary", canary.name)]
+                )
+                .set(to: Double(canary.weight))
+            }
             for node in site.nodes {
                 let labels = [("node", SiteNodes.label(node.node))]
                 gauge(

@@ -104,6 +104,9 @@ struct StatusCommand: AsyncParsableCommand {
         } else {
             print("  never probed: run 'cutover probe --site \(site.name)'")
         }
+        for canary in status.canaries {
+            print("  canary \(canary.name): \(canary.weight) % of visitors on Swift for \(canary.pages.count) URLs (cutover canary weight)")
+        }
     }
 }
 
@@ -114,6 +117,8 @@ struct SiteStatus: Encodable {
     var htaccess: [HtaccessView]
     /// Symbolic links the last successful crawl found making a private place public.
     var exposures: [ExposureView]
+    /// Running canaries (text output only).
+    var canaries: [CanaryRecord] = []
 
     init(site: SiteRecord, database: AppDatabase) async throws {
         let siteID = site.id
@@ -121,6 +126,7 @@ struct SiteStatus: Encodable {
         drifted = try await database.blocking { try $0.probes.driftedURLs(siteID: siteID, limit: 50) }.map { URLView($0) }
         htaccess = try await database.crawls.htaccessFiles(siteID: siteID).map(HtaccessView.init)
         exposures = try await database.crawls.exposures(siteID: siteID).map(ExposureView.init)
+        canaries = try await database.plan.canaries(siteID: siteID).filter { $0.state == .running }
     }
 
     var counts: InventorySummary { progress.counts }

@@ -20,6 +20,9 @@ import Testing
         let weighted = try await cli.exec("canary", "weight", "checkout", "10", "--site", "s", "--db", cli.db)
         #expect(weighted.status == 0 && weighted.stdout.contains("10 % of visitors"), "\(weighted.stdout)\(weighted.stderr)")
 
+        let status = try await cli.exec("status", "--site", "s", "--db", cli.db)
+        #expect(status.stdout.contains("canary checkout: 10 % of visitors on Swift for 2 URLs"), "\(status.stdout)")
+
         // apply writes the weights and the buckets beside the form's map; the export declares both.
         let map = cli.folder.appending("flips")
         #expect(try await cli.exec("apply", "--site", "s", "--form", "tree", "--map-file", map, "--db", cli.db).status == 0)

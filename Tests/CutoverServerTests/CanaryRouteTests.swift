@@ -36,6 +36,10 @@ import Testing
                 try JSONSerialization.jsonObject(with: Data(buffer: response.body)) as? [[String: Any]] ?? []
             }
             #expect(list.map { $0["name"] as? String } == ["checkout"])
+            try await client.execute(uri: "/metrics", method: .get) { response throws in
+                let text = String(buffer: response.body)
+                #expect(text.contains(#"cutover_canary_weight_percent{site="demo",canary="checkout"} 25"#), "\(text)")
+            }
 
             // Refusals: the status says which.
             for (method, uri, payload, expected) in [

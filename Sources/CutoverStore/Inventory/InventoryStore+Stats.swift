@@ -52,7 +52,12 @@ extension InventoryStore {
                     counts: try InventoryStore.summary(db, siteID: site.id),
                     drift: try InventoryStore.driftCount(db, siteID: site.id),
                     latestProbe: try ProbeStore.probeRuns(db, siteID: site.id, limit: 1).first,
-                    nodes: try ProbeStore.latestNodeSummaries(db, site: site)
+                    nodes: try ProbeStore.latestNodeSummaries(db, site: site),
+                    canaries: try Row.fetchAll(
+                        db,
+                        sql: "SELECT name, weight FROM canaries WHERE site_id = ? AND state = 'running' ORDER BY name",
+                        arguments: [site.id]
+                    ).map { ($0["name"], $0["weight"]) }
                 )
             }
         }
@@ -76,4 +81,6 @@ package struct SiteGauges: Sendable {
     package var latestProbe: ProbeRunRecord?
     /// Each node as the latest finished probe saw it.
     package var nodes: [NodeSummary]
+    /// Running canaries and their weights (percent of visitors on Swift).
+    package var canaries: [(name: String, weight: Int)]
 }
