@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 #if canImport(Glibc)
 import Glibc
@@ -206,13 +207,19 @@ public enum FreePort {
     /// A port nothing listens on, below the kernel's ephemeral range (32768-60999): a port bound
     /// to 0 comes from that range, which outgoing connections also draw from, so a probe's
     /// connection could take it before the test's server bound it ("Address already in use").
+    /// Never the same port twice in one test process: between `find` and the server's bind, a
+    /// port is free to anyone, and with every live suite starting servers at once two of them
+    /// drew the same one ("Address already in use", once in CI).
     public static func find() throws -> Int {
         for _ in 0..<200 {
             let port = Int.random(in: 20_000..<32_768)
+            guard handedOut.withLock({ $0.insert(port).inserted }) else { continue }
             if try canBind(port) { return port }
         }
         throw HarnessError("no free port in 20000-32767")
     }
+
+    private static let handedOut = Mutex<Set<Int>>([])
 
     static func canBind(_ port: Int) throws -> Bool {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
