@@ -295,10 +295,23 @@ public enum HTTPBaseURL {
         }
         guard scheme == "http" || scheme == "https" else { return "'\(shown)' must start with http:// or https://" }
         guard let host = components.host, !host.isEmpty else { return "'\(shown)' has no host" }
+        // The host is decoded (`%0a` is a line break) and reaches Apache's config (the canary cookie's domain).
+        guard isHostName(host) else { return "'\(shown)' has a host that is not a DNS name, an IPv4 address or a bracketed IPv6 address" }
         // Settings are open reads on loopback: a password in a URL would be shown to every local process.
         if components.user != nil || components.password != nil { return "'\(shown)' must not hold credentials (user:password@)" }
         if components.query != nil || components.fragment != nil { return "'\(shown)' must not have a query or fragment" }
         return nil
+    }
+
+    /// Whether `host` (as `URLComponents.host` gives it, decoded) is a DNS name or IPv4 address
+    /// (ASCII letters, digits, '-', '_', '.') or a bracketed IPv6 address: nothing else may reach a
+    /// config line.
+    public static func isHostName(_ host: String) -> Bool {
+        let name = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.")
+        if host.hasPrefix("["), host.hasSuffix("]"), host.count > 2 {
+            return host.dropFirst().dropLast().allSatisfy { $0.isHexDigit && $0.isASCII || $0 == ":" || $0 == "." }
+        }
+        return !host.isEmpty && host.count <= 253 && host.allSatisfy { name.contains($0) } && !host.hasPrefix("-") && !host.hasPrefix(".")
     }
 
     /// The URL without a trailing slash, so that `base + "/path"` is well formed.

@@ -69,6 +69,16 @@ package struct ApacheConfigCheck: Sendable {
             try rules.writeMap(map, to: copy)
             body = body.replacingOccurrences(of: "\(rules.mapScheme):\(mapFilePath)\"", with: "\(rules.mapScheme):\(copy)\"")
         }
+        if let weights = export.canaryWeights, let mapFilePath {
+            // The canaries' maps likewise, when they are not written yet.
+            for (suffix, scheme, bytes) in [(".canaries", "txt", weights), (".buckets", "rnd", CanaryRules.bucketsFile)]
+            where !FileManager.default.fileExists(atPath: mapFilePath + suffix) {
+                let copy = folder.appendingPathComponent("flips\(suffix)").path
+                try Exporter.writeMapFile(bytes, to: copy)
+                let named = try ApacheEscaping.quotedPath(mapFilePath + suffix, what: "canary map").dropFirst().dropLast()
+                body = body.replacingOccurrences(of: "\"\(scheme):\(named)\"", with: "\"\(scheme):\(copy)\"")
+            }
+        }
         let config = folder.appendingPathComponent("check.conf")
         try (prologue.joined(separator: "\n") + "\n" + body).write(to: config, atomically: true, encoding: .utf8)
         let process = Process()

@@ -23,6 +23,22 @@ import Testing
         let status = try await cli.exec("status", "--site", "s", "--db", cli.db)
         #expect(status.stdout.contains("canary checkout: 10 % of visitors on Swift for 2 URLs"), "\(status.stdout)")
 
+        // Apache's check of an export whose maps are not written yet checks against copies of them.
+        let checked = try await cli.exec(
+            "export",
+            "--site",
+            "s",
+            "--form",
+            "dbm",
+            "--map-file",
+            cli.folder.appending("fresh.dbm"),
+            "--check",
+            "--db",
+            cli.db
+        )
+        #expect(checked.status == 0, "\(checked.stdout)\(checked.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: cli.folder.appending("fresh.dbm.canaries")))
+
         // apply writes the weights and the buckets beside the form's map; the export declares both.
         let map = cli.folder.appending("flips")
         #expect(try await cli.exec("apply", "--site", "s", "--form", "tree", "--map-file", map, "--db", cli.db).status == 0)

@@ -17,6 +17,9 @@ import Testing
         (.post, "/api/sites/demo/flips", #"{"glob":"/*","to":"swift","reason":"x"}"#),
         (.post, "/api/sites/demo/jobs", #"{"kind":"crawl"}"#),
         (.post, "/api/sites/demo/exports", #"{"form":"vhost"}"#),
+        (.post, "/api/sites/demo/canaries", #"{"name":"evil","glob":"/*"}"#),
+        (.put, "/api/sites/demo/canaries/evil", #"{"weight":100}"#),
+        (.post, "/api/sites/demo/fleet/publish", nil),
     ]
 
     /// The spellings a router, a proxy or a browser may treat as the same route.
@@ -55,6 +58,7 @@ import Testing
         #expect(try await fixture.database.sites.all().map(\.name) == ["demo"])
         #expect(await fixture.jobs.list().isEmpty)
         #expect(try storeCall { try fixture.database.exports.list(siteID: before.id) }.isEmpty)
+        #expect(try await fixture.database.plan.canaries(siteID: before.id).isEmpty)
     }
 
     @Test func theRightTokenInAnyCaseOfTheSchemeIsAccepted() async throws {

@@ -138,6 +138,47 @@ struct ConfigInjectionTests {
         #expect(rendered.text.components(separatedBy: "<Directory").count - 1 == (form == .htaccess ? 0 : 1))
     }
 
+    /// The canary cookie's domain comes from the site URL's host, which `URLComponents` decodes
+    /// (`%0a` is a line break): a hostile host is refused where settings enter, and a row stored
+    /// before that check renders the server's name instead, inert, accepted by Apache.
+    @Test(arguments: [ExportForm.rewritemap, .dbm, .tree])
+    func hostileSiteURLHostNeverReachesTheCanaryCookie(form: ExportForm) async throws {
+        let folder = try TemporaryDirectory(prefix: "inject-host")
+        defer { folder.remove() }
+        let (module, marker) = try Self.markerModule(in: folder)
+        try folder.write("htdocs/a.php", "x")
+        let encoded = Self.hostileValues(module: module).map {
+            $0.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? $0
+        }
+        for value in encoded {
+            let url = "http://a\(value)b/"
+            guard URLComponents(string: url)?.host != nil else { continue }
+            #expect(HTTPBaseURL.problem(with: url) != nil, "\(url) accepted")
+            var settings = SiteSettings(
+                name: "s",
+                docroot: folder.appending("htdocs"),
+                publicURL: "http://127.0.0.1:1",
+                backendURL: "http://127.0.0.1:8080"
+            )
+            settings.publicURL = url
+            var input = ExportInput(
+                settings: settings,
+                flips: [],
+                mapFilePath: folder.appending("flips"),
+                sideSecret: String(repeating: "a", count: 32)
+            )
+            input.canaries = [CanaryRoute(name: "c", weight: 10, pages: ["/a.php"])]
+            let rendered = try DirectiveRenderer.render(input, form: form)
+            #expect(rendered.text.contains(":%{SERVER_NAME}:"), "\(rendered.text)")
+            #expect(!rendered.text.contains("LoadModule"), "\(rendered.text)")
+            let result = try ApacheConfigCheck().check(rendered, settings: settings, mapFilePath: folder.appending("flips"))
+            #expect(result.accepted, "\(result.message)")
+            #expect(!FileManager.default.fileExists(atPath: marker))
+        }
+        #expect(HTTPBaseURL.problem(with: "http://shop.example.com:8080/") == nil)
+        #expect(HTTPBaseURL.problem(with: "http://[::1]:8080/") == nil)
+    }
+
     /// Two sites whose names differ only in punctuation get their own RewriteMap: both exports in
     /// one Apache config pass its test, each rule reads its own site's map.
     @Test func twoSitesMapsInOneConfig() async throws {

@@ -53,7 +53,11 @@ struct CanaryRules {
     /// proxies (`proxy`; the side header's guard goes there: a guard after a capturing condition
     /// would empty its `%1`).
     func section(proxyTarget: String) -> (setup: [String], proxy: [String]) {
-        let host = URLComponents(string: settings.publicURL)?.host.map { $0.hasPrefix("[") ? "%{SERVER_NAME}" : $0 } ?? "%{SERVER_NAME}"
+        // The cookie's domain: the site URL's host when it is a plain name (validated where settings
+        // enter, checked again here: a stored row may predate that), otherwise the server's name.
+        let host =
+            URLComponents(string: settings.publicURL)?.host.flatMap { HTTPBaseURL.isHostName($0) && !$0.hasPrefix("[") ? $0 : nil }
+            ?? "%{SERVER_NAME}"
         let secure = settings.publicURL.lowercased().hasPrefix("https:") ? "true" : "false"
         let cookie = Canary.cookie
         let setup = [
