@@ -37,3 +37,15 @@ public struct CanaryRoute: Sendable, Hashable, Codable {
         self.pages = pages
     }
 }
+
+/// The pages of a site's running canaries (canonical paths) and the earliest time (seconds since
+/// 1970) any of their current steps began.
+package struct CanaryPages: Sendable {
+    package var paths: Set<String> = []
+    package var since = 0
+
+    package init(paths: Set<String> = [], since: Int = 0) {
+        self.paths = paths
+        self.since = since
+    }
+}

@@ -175,6 +175,11 @@ package struct Exporter: Sendable {
         if let weights = rendered.canaryWeights {
             try writeMapFile(CanaryRules.bucketsFile, to: path + ".buckets")
             try writeMapFile(weights, to: path + ".canaries")
+        } else if FileManager.default.fileExists(atPath: path + ".canaries") {
+            // No canary runs any more, but the config Apache has loaded may still read the
+            // weights (no reload since the last canary ended): none left, every visitor on PHP
+            // unless the page is flipped.
+            try writeMapFile(CanaryRules.noWeightsFile, to: path + ".canaries")
         }
         try rendered.form.rules.writeMap(rendered.mapFile ?? [], to: path)
     }

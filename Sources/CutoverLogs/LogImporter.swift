@@ -285,7 +285,8 @@ package struct LogImporter: Sendable {
             sensitive: SensitiveQuery(pageKeys: site.pageKeys.map { ($0.script, $0.key) }, extraKeys: site.sensitiveQueryKeys),
             frontController: site.routingFrontController != nil,
             pages: PageKeyRoutes(pageKeys: site.pageKeys, directoryURLs: try database.inventory.pageKeyDirectoryURLs(site: site)),
-            own: ownAddresses
+            own: ownAddresses,
+            canaries: try database.plan.canaryPages(siteID: site.id)
         )
         let tail = TrafficTail(siteID: site.id)
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: max(bufferBytes, Self.maxLineBytes + 1), alignment: 16)

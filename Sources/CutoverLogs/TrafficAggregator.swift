@@ -13,6 +13,10 @@ final class TrafficAggregator {
     /// Per target, UTC day and side (Swift or PHP, as the line says): key is
     /// target index << 25 | day << 1 | (1 for Swift).
     private var sides: [Int: SideTally] = [:]
+    /// Per target, minute and side, for the pages of running canaries (#29).
+    private var canarySamples: [CanaryKey: SideTally] = [:]
+    /// Per target: whether its path is a canary's page (worked out once, when first seen).
+    private var isCanaryTarget: [Bool] = []
     private var agents = ByteKeyTable(capacity: 1 << 12)
     private var agentIsBot: [Bool] = []
     /// The time used for lines whose format has none.
@@ -29,6 +33,15 @@ final class TrafficAggregator {
     let pages: PageKeyRoutes
     /// The site's own addresses: its requests to itself (a cron, a health check) are no person's.
     let own: OwnAddresses
+    /// The pages of the site's running canaries, and the earliest time any of their steps began:
+    /// their lines are also counted per minute.
+    let canaries: CanaryPages
+
+    private struct CanaryKey: Hashable {
+        var target: Int
+        var minute: Int
+        var swift: Bool
+    }
 
     init(
         fallbackTime: Int,
@@ -36,9 +49,11 @@ final class TrafficAggregator {
         sensitive: SensitiveQuery = SensitiveQuery(),
         frontController: Bool = false,
         pages: PageKeyRoutes = PageKeyRoutes(),
-        own: OwnAddresses = OwnAddresses()
+        own: OwnAddresses = OwnAddresses(),
+        canaries: CanaryPages = CanaryPages()
     ) {
         self.own = own
+        self.canaries = canaries
         self.fallbackTime = fallbackTime
         self.pathIsDecoded = pathIsDecoded
         self.sensitive = sensitive
@@ -53,7 +68,10 @@ final class TrafficAggregator {
     func add(_ entry: LogEntry, line: UnsafeBufferPointer<UInt8>) {
         let target = UnsafeBufferPointer(rebasing: line[entry.target])
         let (index, inserted) = targets.index(of: target)
-        if inserted { counts.append(TrafficCounts()) }
+        if inserted {
+            counts.append(TrafficCounts())
+            if !canaries.paths.isEmpty { isCanaryTarget.append(isCanaryPage(target)) }
+        }
         let time = entry.time ?? fallbackTime
         let agent = entry.userAgent.map { UnsafeBufferPointer(rebasing: line[$0]) }
         var bot = isBot(agent)
@@ -67,7 +85,18 @@ final class TrafficAggregator {
         if case .some(.some(let owner)) = served, owner == .swift || owner == .php {
             let key = index << 25 | (day & 0xFF_FFFF) << 1 | (owner == .swift ? 1 : 0)
             sides[key, default: SideTally()].count(status: entry.status, microseconds: entry.durationMicroseconds)
+            if !canaries.paths.isEmpty, isCanaryTarget[index], time >= canaries.since {
+                let minute = CanaryKey(target: index, minute: time / 60, swift: owner == .swift)
+                canarySamples[minute, default: SideTally()].count(status: entry.status, microseconds: entry.durationMicroseconds)
+            }
         }
+    }
+
+    /// Whether a request target's path is one of the running canaries' pages.
+    private func isCanaryPage(_ target: UnsafeBufferPointer<UInt8>) -> Bool {
+        let pathBytes = target[..<(target.firstIndex(of: UInt8(ascii: "?")) ?? target.endIndex)]
+        guard let path = RequestTarget.canonicalPath(pathBytes, alreadyDecoded: pathIsDecoded) else { return false }
+        return canaries.paths.contains(path)
     }
 
     @inline(__always)
@@ -207,6 +236,14 @@ final class TrafficAggregator {
             let side = TrafficBatch.SideKey(path: path, day: day >= 0x80_0000 ? day - 0x100_0000 : day, side: key & 1 == 1 ? .swift : .php)
             batch.sides[side, default: SideTally()].add(tally)
         }
+        for (key, tally) in canarySamples {
+            guard let path = pathOfTarget[key.target] else { continue }
+            batch.canarySamples[TrafficBatch.CanaryKey(path: path, minute: key.minute, side: key.swift ? .swift : .php), default: SideTally()].add(
+                tally
+            )
+        }
+        canarySamples.removeAll(keepingCapacity: true)
+        isCanaryTarget.removeAll(keepingCapacity: true)
         targets.removeAll()
         counts.removeAll(keepingCapacity: true)
         days.removeAll(keepingCapacity: true)

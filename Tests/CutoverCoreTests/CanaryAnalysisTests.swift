@@ -13,7 +13,22 @@ import Testing
         return CanarySide(requests: requests, errors: errors, latency: latency)
     }
 
-    static let policy = CanaryPolicy()
+    /// The defaults, with no absolute latency allowance (the durations below are ~10 ms).
+    static let policy: CanaryPolicy = {
+        var policy = CanaryPolicy()
+        policy.latencyAllowanceMs = 0
+        return policy
+    }()
+
+    @Test func aSlowerSideWithinTheAbsoluteAllowancePasses() {
+        // Proxying costs a millisecond an echo in mod_php does not (measured: 1.2 ms against 0.2 ms).
+        let php = Self.side(400, duration: { 150 + $0 % 100 })
+        let swift = Self.side(100, duration: { 1_000 + $0 % 300 })
+        let result = CanaryAnalysis.judge(swift: swift, php: php, policy: CanaryPolicy())
+        #expect(result.verdict == .pass && result.latencyP! < 0.001, "\(result.reason)")
+        let slow = CanaryAnalysis.judge(swift: Self.side(100, duration: { 80_000 + $0 }), php: php, policy: CanaryPolicy())
+        #expect(slow.verdict == .fail, "\(slow.reason)")
+    }
 
     @Test(arguments: [
         // (Swift requests, Swift 5xx, PHP requests, PHP 5xx, verdict)

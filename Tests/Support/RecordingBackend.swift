@@ -27,6 +27,8 @@ public final class RecordingBackend: @unchecked Sendable {
         /// Each request's `Cookie` header ("" without one), in order.
         var cookies: [String] = []
         var connections: [ObjectIdentifier: any Channel] = [:]
+        /// Requests answered so far per path (for `Page.failEvery`).
+        var answered: [String: Int] = [:]
     }
 
     /// A page the backend serves at a path (without its query).
@@ -35,8 +37,18 @@ public final class RecordingBackend: @unchecked Sendable {
         public var contentType: String
         public var headers: [(String, String)]
         public var body: String
+        /// Every this many requests to the page, answer 500 instead (a twin with a bug on one
+        /// code path); nil: never.
+        public var failEvery: Int?
 
-        public init(status: Int = 200, contentType: String = "text/html; charset=utf-8", headers: [(String, String)] = [], body: String) {
+        public init(
+            status: Int = 200,
+            contentType: String = "text/html; charset=utf-8",
+            headers: [(String, String)] = [],
+            body: String,
+            failEvery: Int? = nil
+        ) {
+            self.failEvery = failEvery
             self.status = status
             self.contentType = contentType
             self.headers = headers
@@ -121,7 +133,12 @@ public final class RecordingBackend: @unchecked Sendable {
                     $0.cookies.append(request.headers["Cookie"].joined(separator: "; "))
                 }
                 let path = String(request.uri.prefix { $0 != "?" })
-                let page = pages[path] ?? Page(contentType: "text/plain; charset=utf-8", body: "swift backend: \(request.uri)\n")
+                var page = pages[path] ?? Page(contentType: "text/plain; charset=utf-8", body: "swift backend: \(request.uri)\n")
+                let count = state.withLockedValue { state -> Int in
+                    state.answered[path, default: 0] += 1
+                    return state.answered[path]!
+                }
+                if let every = page.failEvery, count % every == 0 { page.status = 500 }
                 let body = context.channel.allocator.buffer(string: page.body)
                 var headers = HTTPHeaders()
                 headers.add(name: "Content-Type", value: page.contentType)

@@ -33,6 +33,9 @@ struct CanaryRules {
         return out
     }
 
+    /// The weights map once no canary runs: the rules still loaded find no page in it.
+    static let noWeightsFile = Array("# Cutover canaries: none running.\n".utf8)
+
     /// The buckets map: one key whose 100 values are drawn from at random.
     static let bucketsFile = Array(
         "# Cutover cohort buckets: one of 0-99 is drawn per new visitor.\nbucket \((0..<100).map(String.init).joined(separator: "|"))\n".utf8

@@ -13,6 +13,44 @@ package struct CanaryRecord: Sendable, Hashable {
     package var updatedAt: Date
     /// Canonical URL paths of its pages.
     package var pages: [String]
+    /// How it is judged and stepped.
+    package var policy = CanaryPolicy()
+    /// Whether the scheduler analyses it each interval and steps, holds or rolls it back.
+    package var automatic = false
+    /// A person paused it: analyses go on, the weight stays.
+    package var paused = false
+    /// Where its weights are written (as `cutover apply`): the map form and path.
+    package var mapForm: String?
+    package var mapPath: String?
+    /// Why it ended (promoted or aborted, by whom or by which analysis).
+    package var endedReason: String?
+    /// When the current weight began.
+    package var stepStartedAt: Date?
+}
+
+/// How a canary is started beyond its pages and steps.
+package struct CanaryOptions: Sendable, Hashable {
+    package var policy = CanaryPolicy()
+    package var automatic = false
+    /// The map form and path its weights are written to (needed when automatic).
+    package var map: (form: String, path: String)?
+
+    package init(policy: CanaryPolicy = CanaryPolicy(), automatic: Bool = false, map: (form: String, path: String)? = nil) {
+        self.policy = policy
+        self.automatic = automatic
+        self.map = map
+    }
+
+    package static func == (a: Self, b: Self) -> Bool {
+        a.policy == b.policy && a.automatic == b.automatic && a.map?.form == b.map?.form && a.map?.path == b.map?.path
+    }
+
+    package func hash(into hasher: inout Hasher) {
+        hasher.combine(policy)
+        hasher.combine(automatic)
+        hasher.combine(map?.form)
+        hasher.combine(map?.path)
+    }
 }
 
 package enum CanaryState: String, Sendable, Hashable, Codable, DatabaseValueConvertible {
@@ -22,6 +60,8 @@ package enum CanaryState: String, Sendable, Hashable, Codable, DatabaseValueConv
 package enum CanaryError: Error, CustomStringConvertible, Equatable {
     case invalidName(String)
     case invalidSteps(String)
+    case invalidPolicy(String)
+    case automaticNeedsMap
     case invalidWeight(Int)
     case exists(String)
     case unknown(String)
@@ -34,6 +74,9 @@ package enum CanaryError: Error, CustomStringConvertible, Equatable {
         case .invalidName(let name):
             "canary name '\(ConfigText.visible(name))' must be 1-64 characters of letters, digits, '-', '_' or '.'"
         case .invalidSteps(let problem): problem
+        case .invalidPolicy(let problem): problem
+        case .automaticNeedsMap:
+            "an automatic canary needs the map its weights are written to (the map form and path of 'cutover apply'): the service writes them itself"
         case .invalidWeight(let weight): "a canary's weight is a share of visitors between 0 and 100 (got \(weight))"
         case .exists(let name): "a canary named '\(name)' already exists for this site"
         case .unknown(let name): "no canary named '\(ConfigText.visible(name))' (see 'cutover canary list')"
@@ -63,12 +106,16 @@ extension PlanStore {
         siteID: SiteID,
         name: String,
         _ selection: URLSelection,
-        steps: [Int] = Canary.defaultSteps
+        steps: [Int] = Canary.defaultSteps,
+        options: CanaryOptions = CanaryOptions(),
+        actor: String = "cli"
     ) async throws
         -> CanaryRecord
     {
         guard Canary.isValidName(name) else { throw CanaryError.invalidName(name) }
         if let problem = Canary.stepsProblem(steps) { throw CanaryError.invalidSteps(problem) }
+        if let problem = options.policy.problems.first { throw CanaryError.invalidPolicy(problem) }
+        if options.automatic, options.map == nil { throw CanaryError.automaticNeedsMap }
         return try await writer.write { [now = clock.now()] db in
             if try Int.fetchOne(db, sql: "SELECT 1 FROM canaries WHERE site_id = ? AND name = ?", arguments: [siteID, name]) != nil {
                 throw CanaryError.exists(name)
@@ -104,24 +151,103 @@ extension PlanStore {
                 }
             }
             let stepsText = String(decoding: try JSONEncoder().encode(steps), as: UTF8.self)
+            let policyText = String(decoding: try JSONEncoder().encode(options.policy), as: UTF8.self)
             try db.execute(
-                sql: "INSERT INTO canaries (site_id, name, weight, steps, created_at, updated_at) VALUES (?, ?, 0, ?, ?, ?)",
-                arguments: [siteID, name, stepsText, now, now]
+                sql: """
+                    INSERT INTO canaries (site_id, name, weight, steps, created_at, updated_at, policy, automatic, map_form, map_path)
+                    VALUES (?, ?, 0, ?, ?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: [siteID, name, stepsText, now, now, policyText, options.automatic, options.map?.form, options.map?.path]
             )
             let id = db.lastInsertedRowID
             for page in pages { try db.execute(sql: "INSERT INTO canary_pages (canary_id, url_id) VALUES (?, ?)", arguments: [id, page.id]) }
+            try Self.moveCanaryStep(db, canaryID: id, to: 0, at: now)
+            try Self.recordCanaryDecision(
+                db,
+                canaryID: id,
+                weight: 0,
+                decision: .manual,
+                reason: "started over \(pages.count) URLs\(options.automatic ? ", stepped automatically" : "")",
+                figures: nil,
+                actor: actor,
+                at: now
+            )
             return try Self.canary(db, siteID: siteID, name: name)
         }
     }
 
-    /// Sets a running canary's weight (0-100).
+    /// Sets a running canary's weight (0-100): a new step from now.
     @discardableResult
-    package func setCanaryWeight(siteID: SiteID, name: String, weight: Int) async throws -> CanaryRecord {
+    package func setCanaryWeight(
+        siteID: SiteID,
+        name: String,
+        weight: Int,
+        decision: CanaryDecision.Kind = .manual,
+        reason: String? = nil,
+        figures: CanaryFigures? = nil,
+        actor: String = "cli"
+    ) async throws -> CanaryRecord {
         guard (0...100).contains(weight) else { throw CanaryError.invalidWeight(weight) }
         return try await writer.write { [now = clock.now()] db in
             let canary = try Self.canary(db, siteID: siteID, name: name)
             guard canary.state == .running else { throw CanaryError.notRunning(name, canary.state) }
             try db.execute(sql: "UPDATE canaries SET weight = ?, updated_at = ? WHERE id = ?", arguments: [weight, now, canary.id])
+            if weight != canary.weight { try Self.moveCanaryStep(db, canaryID: canary.id, to: weight, at: now) }
+            try Self.recordCanaryDecision(
+                db,
+                canaryID: canary.id,
+                weight: weight,
+                decision: decision,
+                reason: reason ?? "weight \(canary.weight) → \(weight) %",
+                figures: figures,
+                actor: actor,
+                at: now
+            )
+            return try Self.canary(db, siteID: siteID, name: name)
+        }
+    }
+
+    /// Records an analysis that changed no weight (wait or hold).
+    package func recordCanaryDecision(
+        siteID: SiteID,
+        name: String,
+        decision: CanaryDecision.Kind,
+        reason: String,
+        figures: CanaryFigures?,
+        actor: String
+    ) async throws {
+        try await writer.write { [now = clock.now()] db in
+            let canary = try Self.canary(db, siteID: siteID, name: name)
+            try Self.recordCanaryDecision(
+                db,
+                canaryID: canary.id,
+                weight: canary.weight,
+                decision: decision,
+                reason: reason,
+                figures: figures,
+                actor: actor,
+                at: now
+            )
+        }
+    }
+
+    /// Pauses or resumes a running canary's automatic steps (analyses go on).
+    @discardableResult
+    package func pauseCanary(siteID: SiteID, name: String, paused: Bool, actor: String) async throws -> CanaryRecord {
+        try await writer.write { [now = clock.now()] db in
+            let canary = try Self.canary(db, siteID: siteID, name: name)
+            guard canary.state == .running else { throw CanaryError.notRunning(name, canary.state) }
+            try db.execute(sql: "UPDATE canaries SET paused = ?, updated_at = ? WHERE id = ?", arguments: [paused, now, canary.id])
+            try Self.recordCanaryDecision(
+                db,
+                canaryID: canary.id,
+                weight: canary.weight,
+                decision: .manual,
+                reason: paused ? "paused: the weight stays until resumed" : "resumed",
+                figures: nil,
+                actor: actor,
+                at: now
+            )
             return try Self.canary(db, siteID: siteID, name: name)
         }
     }
@@ -129,7 +255,15 @@ extension PlanStore {
     /// Ends a running canary: aborted (weight 0, every visitor on PHP), or promoted (its pages
     /// flipped to Swift: an ordinary flip from then on).
     @discardableResult
-    package func endCanary(siteID: SiteID, name: String, promote: Bool, actor: String) async throws -> CanaryRecord {
+    package func endCanary(
+        siteID: SiteID,
+        name: String,
+        promote: Bool,
+        actor: String,
+        decision: CanaryDecision.Kind = .manual,
+        reason: String? = nil,
+        figures: CanaryFigures? = nil
+    ) async throws -> CanaryRecord {
         try await writer.write { [now = clock.now()] db in
             let canary = try Self.canary(db, siteID: siteID, name: name)
             guard canary.state == .running else { throw CanaryError.notRunning(name, canary.state) }
@@ -145,9 +279,21 @@ extension PlanStore {
                     at: now
                 )
             }
+            let why = reason ?? (promote ? "promoted" : "aborted")
             try db.execute(
-                sql: "UPDATE canaries SET state = ?, weight = ?, updated_at = ? WHERE id = ?",
-                arguments: [promote ? CanaryState.promoted : CanaryState.aborted, promote ? 100 : 0, now, canary.id]
+                sql: "UPDATE canaries SET state = ?, weight = ?, updated_at = ?, ended_reason = ? WHERE id = ?",
+                arguments: [promote ? CanaryState.promoted : CanaryState.aborted, promote ? 100 : 0, now, why, canary.id]
+            )
+            try Self.moveCanaryStep(db, canaryID: canary.id, to: nil, at: now)
+            try Self.recordCanaryDecision(
+                db,
+                canaryID: canary.id,
+                weight: promote ? 100 : 0,
+                decision: decision,
+                reason: why,
+                figures: figures,
+                actor: actor,
+                at: now
             )
             return try Self.canary(db, siteID: siteID, name: name)
         }
@@ -165,13 +311,18 @@ extension PlanStore {
         guard
             let row = try Row.fetchOne(
                 db,
-                sql: "SELECT id, name, weight, steps, state, created_at, updated_at FROM canaries WHERE site_id = ? AND name = ?",
+                sql: """
+                    SELECT id, name, weight, steps, state, created_at, updated_at, policy, automatic, paused, map_form, map_path, ended_reason,
+                      (SELECT started_at FROM canary_steps s WHERE s.canary_id = canaries.id AND s.ended_at IS NULL) AS step_started_at
+                    FROM canaries WHERE site_id = ? AND name = ?
+                    """,
                 arguments: [siteID, name]
             )
         else { throw CanaryError.unknown(name) }
         let id: Int64 = row["id"]
         let stepsText: String = row["steps"]
-        return CanaryRecord(
+        let policyText: String = row["policy"]
+        var record = CanaryRecord(
             id: id,
             name: row["name"],
             weight: row["weight"],
@@ -185,6 +336,14 @@ extension PlanStore {
                 arguments: [id]
             )
         )
+        record.policy = (try? JSONDecoder().decode(CanaryPolicy.self, from: Data(policyText.utf8))) ?? CanaryPolicy()
+        record.automatic = row["automatic"]
+        record.paused = row["paused"]
+        record.mapForm = row["map_form"]
+        record.mapPath = row["map_path"]
+        record.endedReason = row["ended_reason"]
+        record.stepStartedAt = row["step_started_at"]
+        return record
     }
 
     /// The running canaries as the export routes them: pages still PHP's in the plan.

@@ -93,6 +93,8 @@ package struct TrafficBatch: Sendable {
     /// Requests per UTC day of pages of the site's page keys, by the page's URL
     /// (`/index.php?page=about`); stored for pages the inventory holds (`query_page_daily`).
     package var pageDays: [DayKey: TrafficCounts] = [:]
+    /// Per minute and side, for the pages of running canaries only (`canary_samples`, #29).
+    package var canarySamples: [CanaryKey: SideTally] = [:]
 
     package init() {}
 
@@ -100,6 +102,19 @@ package struct TrafficBatch: Sendable {
 }
 
 extension TrafficBatch {
+    package struct CanaryKey: Hashable, Sendable {
+        package var path: String
+        /// Minutes since 1970 (UTC).
+        package var minute: Int
+        package var side: Owner
+
+        package init(path: String, minute: Int, side: Owner) {
+            self.path = path
+            self.minute = minute
+            self.side = side
+        }
+    }
+
     package struct SideKey: Hashable, Sendable {
         package var path: String
         package var day: Int

@@ -142,6 +142,7 @@ extension TrafficStore {
         let split = try tail.split(&exact, closing: closing, db: db)
         try addExact(exact, siteID: siteID, db: db)
         try addSides(exact.sides, siteID: siteID, pruning: closing, db: db)
+        try addCanarySamples(batch.canarySamples, siteID: siteID, pruning: closing, db: db)
         try tail.store(split, db: db)
         return split.tailHits
     }
@@ -184,6 +185,42 @@ extension TrafficStore {
                   AND day < (SELECT max(day) FROM traffic_sides WHERE site_id = ?1) - ?2
                 """,
             arguments: [siteID, sideDays]
+        )
+    }
+
+    /// Minutes of canary samples kept, back from the newest.
+    package static let canaryMinutes = 30 * 24 * 60
+
+    /// Adds each side's requests to a canary's page per minute (#29); `pruning` drops minutes
+    /// older than `canaryMinutes` before the newest.
+    private static func addCanarySamples(_ samples: [TrafficBatch.CanaryKey: SideTally], siteID: SiteID, pruning: Bool, db: Database) throws {
+        guard !samples.isEmpty else { return }
+        var upsert = try BoundStatement(
+            db,
+            sql: """
+                INSERT INTO canary_samples (site_id, path, minute, side, hits, status_5xx, timed, latency)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT (site_id, minute, path, side) DO UPDATE SET
+                  hits = hits + excluded.hits, status_5xx = status_5xx + excluded.status_5xx,
+                  timed = timed + excluded.timed, latency = cutover_latency_merge(latency, excluded.latency)
+                """
+        )
+        for (key, tally) in samples {
+            upsert.bind(siteID)
+            upsert.bind(key.path)
+            upsert.bind(key.minute)
+            upsert.bind(key.side.rawValue)
+            for value in [tally.hits, tally.status5xx, tally.latency.total] { upsert.bind(value) }
+            upsert.bind(tally.latency.encoded)
+            try upsert.run()
+        }
+        guard pruning else { return }
+        try db.execute(
+            sql: """
+                DELETE FROM canary_samples WHERE site_id = ?1
+                  AND minute < (SELECT max(minute) FROM canary_samples WHERE site_id = ?1) - ?2
+                """,
+            arguments: [siteID, canaryMinutes]
         )
     }
 
