@@ -144,17 +144,23 @@ package struct CanaryStepper: Sendable {
     /// without a reload. A failure is reported, the plan stands.
     private func publish(_ outcome: CanaryStepOutcome, site: SiteRecord) async -> CanaryStepOutcome {
         var outcome = outcome
-        guard let formName = outcome.canary.mapForm, let path = outcome.canary.mapPath else { return outcome }
+        (outcome.published, outcome.publishError) = await publish(outcome.canary, site: site)
+        return outcome
+    }
+
+    /// Writes the map of a canary that names one (after a person's weight, promotion or abort
+    /// too): the path written, or why not; (nil, nil) for a canary without a map.
+    package func publish(_ canary: CanaryRecord, site: SiteRecord) async -> (published: String?, error: String?) {
+        guard let formName = canary.mapForm, let path = canary.mapPath else { return (nil, nil) }
         do {
             guard let form = ExportForm(rawValue: formName), form.usesMapFile else { throw CanaryError.automaticNeedsMap }
             try await database.blocking { database in
                 let (_, rendered) = try Exporter(database: database).export(site: site, form: form, mapFilePath: path)
                 try Exporter.writeMap(rendered, to: path)
             }
-            outcome.published = path
+            return (path, nil)
         } catch {
-            outcome.publishError = "\(error)"
+            return (nil, "\(error)")
         }
-        return outcome
     }
 }

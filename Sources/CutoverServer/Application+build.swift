@@ -103,7 +103,11 @@ package func buildApplication(
         eventLoopGroupProvider: eventLoopGroupProvider,
         logger: logger
     )
-    app.addServices(JobRunnerService(jobs: parts.jobs), Scheduler(database: database, jobs: parts.jobs, logger: logger))
+    let canaries = CanaryRunner(database: database, logger: logger, logRoots: parts.jobs.logRoots, logTimeLimit: parts.jobs.logTimeLimit)
+    app.addServices(
+        JobRunnerService(jobs: parts.jobs),
+        Scheduler(database: database, jobs: parts.jobs, logger: logger, canaries: canaries)
+    )
     return app
 }
 

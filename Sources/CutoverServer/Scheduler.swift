@@ -13,8 +13,11 @@ package struct Scheduler: Service {
     let jobs: JobRunner
     let logger: Logger
     let tick: Duration
+    /// Steps automatic canaries every interval, beside the jobs (nil: none are stepped).
+    let canaries: CanaryRunner?
 
-    package init(database: AppDatabase, jobs: JobRunner, logger: Logger, tick: Duration = .seconds(5)) {
+    package init(database: AppDatabase, jobs: JobRunner, logger: Logger, tick: Duration = .seconds(5), canaries: CanaryRunner? = nil) {
+        self.canaries = canaries
         self.database = database
         self.jobs = jobs
         self.logger = logger
@@ -29,6 +32,11 @@ package struct Scheduler: Service {
             while !Task.isShuttingDownGracefully, !Task.isCancelled {
                 for cycle in await startDue() {
                     group.addTask { await self.finish(cycle) }
+                }
+                if let canaries {
+                    for (site, canary) in await canaries.due(now: database.clock.now()) {
+                        group.addTask { await canaries.run(site: site, canary: canary) }
+                    }
                 }
                 do {
                     try await cancelWhenGracefulShutdown { try await Task.sleep(for: tick) }

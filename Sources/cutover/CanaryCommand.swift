@@ -25,6 +25,19 @@ struct CanaryCommand: AsyncParsableCommand {
 
     static let applyHint = "now 'cutover apply --form tree|dbm|rewritemap --map-file PATH' (as exported) puts it live without a reload"
 
+    /// Writes the map of a canary that names one (and says so), or says how to put it live.
+    static func published(_ canary: CanaryRecord, site: SiteRecord, database: AppDatabase) async throws {
+        let (path, error) = await CanaryStepper(database: database).publish(canary, site: site)
+        if let path { print("wrote \(path): Apache follows without a reload") }
+        if let error {
+            FileHandle.standardError.write(
+                Data("error: the plan changed but the map was not written: \(ConfigText.visible(error, limit: 1000))\n".utf8)
+            )
+            throw ExitCode.failure
+        }
+        if path == nil { print(applyHint) }
+    }
+
     static var actor: String { ProcessInfo.processInfo.environment["USER"].map { "cli:\($0)" } ?? "cli" }
 
     static func describe(_ canary: CanaryRecord) -> String {
@@ -114,7 +127,7 @@ struct CanaryCommand: AsyncParsableCommand {
             let site = try await siteOptions.resolve(in: database)
             let canary = try await database.plan.setCanaryWeight(siteID: site.id, name: name, weight: weight, actor: CanaryCommand.actor)
             print(CanaryCommand.describe(canary))
-            print(CanaryCommand.applyHint)
+            try await CanaryCommand.published(canary, site: site, database: database)
         }
     }
 
@@ -143,7 +156,7 @@ struct CanaryCommand: AsyncParsableCommand {
             let site = try await siteOptions.resolve(in: database)
             let canary = try await database.plan.endCanary(siteID: site.id, name: name, promote: promote, actor: CanaryCommand.actor)
             print(CanaryCommand.describe(canary))
-            print(CanaryCommand.applyHint)
+            try await CanaryCommand.published(canary, site: site, database: database)
         }
     }
 
@@ -221,7 +234,9 @@ struct CanaryCommand: AsyncParsableCommand {
                 let analysis = CanaryAnalysis.judge(swift: swift, php: php, policy: canary.policy, parityDifferent: different)
                 print("at \(canary.weight) % since \(Output.date(started)): \(analysis.verdict.rawValue): \(analysis.reason)")
             }
-            for decision in try await database.plan.canaryDecisions(canaryID: canary.id, limit: 50) {
+            let decisions = try await database.plan.canaryDecisions(canaryID: canary.id, limit: 50)
+            if let stale = CanaryStaleness.reason(canary, lastDecision: decisions.first?.at, now: database.clock.now()) { print(stale) }
+            for decision in decisions {
                 print("\(Output.date(decision.at))  \(decision.weight) %  \(decision.decision.rawValue)  \(decision.reason)  (\(decision.actor))")
             }
         }

@@ -69,3 +69,126 @@ import Testing
         #expect(after.status == 0 && after.stdout.contains("#    /a.php") && after.stdout.contains("#    /b.php"), "\(after.stdout)\(after.stderr)")
     }
 }
+
+/// An automatic canary driven from the command line: `check` starts it, analyses the imported
+/// log (Swift answering 500s: rolled back, exit 3), writes the map; `show` lists the decisions;
+/// `pause` keeps the weight; the refusals of `start --auto` say what is missing.
+@Suite struct CanaryCheckCLITests {
+    static let format = #"%h %l %u %t "%r" %>s %b %D %R"#
+
+    /// Combined-style lines stamped now: `swift` of them proxied (every tenth of those a 500) and
+    /// `php` answered by mod_php.
+    static func lines(path: String, swift: Int, php: Int, failEvery: Int) -> String {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        formatter.dateFormat = "dd/MMM/yyyy:HH:mm:ss Z"
+        let stamp = formatter.string(from: Date().addingTimeInterval(1))
+        var out = ""
+        for index in 0..<swift {
+            let status = (index + 1) % failEvery == 0 ? 500 : 200
+            out += "10.0.0.\(index % 200) - - [\(stamp)] \"GET \(path) HTTP/1.1\" \(status) 120 \(900 + index) proxy-server\n"
+        }
+        for index in 0..<php {
+            out += "10.1.0.\(index % 200) - - [\(stamp)] \"GET \(path) HTTP/1.1\" 200 120 \(300 + index) application/x-httpd-php\n"
+        }
+        return out
+    }
+
+    @Test func checkStartsAnalysesAndRollsBack() async throws {
+        let cli = try CLI()
+        defer { cli.cleanup() }
+        for page in ["a", "b"] { try cli.folder.write("www/\(page).php", "<?php echo '\(page)';") }
+        #expect(try await cli.exec("site", "add", "s", "--docroot", "www", "--db", cli.db).status == 0)
+        #expect(try await cli.exec("crawl", "--site", "s", "--db", cli.db).status == 0)
+        let map = cli.folder.appending("flips")
+
+        let noMap = try await cli.exec("canary", "start", "c", "/a.php", "--auto", "--site", "s", "--db", cli.db)
+        #expect(noMap.status != 0 && noMap.stderr.contains("--auto needs --map-file and --form"), "\(noMap.stderr)")
+        let badInterval = try await cli.exec(
+            "canary",
+            "start",
+            "c",
+            "/a.php",
+            "--auto",
+            "--map-file",
+            map,
+            "--form",
+            "tree",
+            "--interval",
+            "1s",
+            "--site",
+            "s",
+            "--db",
+            cli.db
+        )
+        #expect(badInterval.status != 0 && badInterval.stderr.contains("interval must be between 5 seconds"), "\(badInterval.stderr)")
+        let started = try await cli.exec(
+            "canary",
+            "start",
+            "c",
+            "/a.php",
+            "--auto",
+            "--map-file",
+            map,
+            "--form",
+            "tree",
+            "--interval",
+            "5s",
+            "--min-requests",
+            "20",
+            "--steps",
+            "10,50,100",
+            "--site",
+            "s",
+            "--db",
+            cli.db
+        )
+        #expect(started.status == 0 && started.stdout.contains("steps it every 5s"), "\(started.stdout)\(started.stderr)")
+
+        let first = try await cli.exec("canary", "check", "c", "--site", "s", "--db", cli.db)
+        #expect(
+            first.status == 0 && first.stdout.contains("promote: first step: 0 → 10 %") && first.stdout.contains("wrote \(map)"),
+            "\(first.stdout)\(first.stderr)"
+        )
+        #expect(try String(contentsOfFile: map + ".canaries", encoding: .utf8).contains("/a.php 10\n"))
+        let waiting = try await cli.exec("canary", "check", "c", "--site", "s", "--db", cli.db)
+        #expect(waiting.status == 0 && waiting.stdout.contains("wait: waiting for traffic: 0 of 20 requests on Swift"), "\(waiting.stdout)")
+
+        // A tenth of Swift's answers are 500 (PHP's none): rolled back, exit 3, the map says 0.
+        try cli.folder.write("access.log", Self.lines(path: "/a.php", swift: 30, php: 270, failEvery: 10))
+        let imported = try await cli.exec(
+            "logs",
+            "import",
+            "--format",
+            Self.format,
+            cli.folder.appending("access.log"),
+            "--site",
+            "s",
+            "--db",
+            cli.db
+        )
+        #expect(imported.status == 0, "\(imported.stdout)\(imported.stderr)")
+        let manual = try await cli.exec("canary", "weight", "c", "20", "--site", "s", "--db", cli.db)
+        #expect(manual.stdout.contains("wrote \(map): Apache follows without a reload"), "\(manual.stdout)\(manual.stderr)")
+        #expect(try String(contentsOfFile: map + ".canaries", encoding: .utf8).contains("/a.php 20\n"))
+        let paused = try await cli.exec("canary", "pause", "c", "--site", "s", "--db", cli.db)
+        #expect(paused.status == 0, "\(paused.stderr)")
+        let rolledBack = try await cli.exec("canary", "check", "c", "--site", "s", "--db", cli.db)
+        #expect(rolledBack.status == 3, "a failing step rolls back even when paused: \(rolledBack.stdout)\(rolledBack.stderr)")
+        #expect(
+            rolledBack.stdout.contains("rollback: rolled back at 20 %: Swift 5xx 10.0 % (3 of 30) against PHP 0.0 % (0 of 270)"),
+            "\(rolledBack.stdout)"
+        )
+        #expect(!(try String(contentsOfFile: map + ".canaries", encoding: .utf8)).contains("/a.php"))
+
+        let show = try await cli.exec("canary", "show", "c", "--site", "s", "--db", cli.db)
+        #expect(show.stdout.contains("canary c: aborted, 0 %") && show.stdout.contains("ended: rolled back at 20 %"), "\(show.stdout)")
+        for line in [
+            "0 %  rollback", "20 %  manual  paused", "20 %  manual  weight 10 → 20 %", "10 %  wait  waiting for traffic", "10 %  promote  first step",
+            "0 %  manual  started over 1 URLs",
+        ] {
+            #expect(show.stdout.contains(line), "\(line): \(show.stdout)")
+        }
+    }
+}

@@ -41,6 +41,38 @@ import Testing
                 #expect(text.contains(#"cutover_canary_weight_percent{site="demo",canary="checkout"} 25"#), "\(text)")
             }
 
+            // One canary in full: its steps, decisions and the current window judged now.
+            (status, body) = try await call(.get, "/api/sites/demo/canaries/checkout", headers: [:])
+            let steps = (body["steps"] as? [[String: Any]])?.compactMap { $0["weight"] as? Int }
+            let decisions = body["decisions"] as? [[String: Any]] ?? []
+            let window = body["window"] as? [String: Any] ?? [:]
+            #expect(status == .ok && steps == [0, 25] && decisions.count == 2, "\(body)")
+            #expect(decisions.first?["reason"] as? String == "weight 0 → 25 %" && decisions.first?["actor"] as? String == "api")
+            #expect(
+                window["verdict"] as? String == "waiting"
+                    && (window["reasons"] as? [String])?.first == "waiting for traffic: 0 of 50 requests on Swift"
+            )
+            (status, body) = try await call(.put, "/api/sites/demo/canaries/checkout", #"{"paused":true}"#)
+            #expect(status == .ok && body["paused"] as? Bool == true, "\(body)")
+            (status, body) = try await call(.put, "/api/sites/demo/canaries/checkout", #"{"paused":false}"#)
+            #expect(status == .ok && body["paused"] as? Bool == false && body["automatic"] as? Bool == false, "\(body)")
+            let policy = #""policy":{"intervalSeconds":30,"minRequests":100,"onLowTraffic":"promote","trafficWaitSeconds":3600}"#
+            (status, body) = try await call(
+                .post,
+                "/api/sites/demo/canaries",
+                #"{"name":"auto","paths":["/page-2.php"],"automatic":true,"mapForm":"tree","mapFile":"/srv/cutover/flips",\#(policy)}"#
+            )
+            let stored = body["policy"] as? [String: Any] ?? [:]
+            #expect(status == .created && body["automatic"] as? Bool == true && body["mapFile"] as? String == "/srv/cutover/flips", "\(body)")
+            #expect(
+                stored["minRequests"] as? Int == 100 && stored["onLowTraffic"] as? String == "promote" && stored["latencyRatio"] as? Double == 1.5
+            )
+            // A change to a canary with a map writes it in the same call; a map that cannot be
+            // written is said, and the change stands.
+            (status, body) = try await call(.put, "/api/sites/demo/canaries/auto", #"{"weight":5}"#)
+            #expect(status == .ok && body["weight"] as? Int == 5 && body["published"] == nil, "\(body)")
+            #expect((body["publishError"] as? String)?.contains("/srv/cutover/flips") == true, "\(body)")
+
             // Refusals: the status says which.
             for (method, uri, payload, expected) in [
                 (HTTPRequest.Method.post, "/api/sites/demo/canaries", #"{"name":"checkout","paths":["/page-2.php"]}"#, HTTPResponse.Status.conflict),
@@ -55,10 +87,26 @@ import Testing
                 (.put, "/api/sites/demo/canaries/checkout", #"{"weight":5,"end":"abort"}"#, .unprocessableContent),
                 (.put, "/api/sites/demo/canaries/nope", #"{"weight":5}"#, .notFound),
                 (.put, "/api/sites/nosite/canaries/checkout", #"{"weight":5}"#, .notFound),
+                (.put, "/api/sites/demo/canaries/checkout", #"{"paused":true,"weight":5}"#, .unprocessableContent),
+                (.post, "/api/sites/demo/canaries", #"{"name":"spaced","paths":["/old page.php"]}"#, .unprocessableContent),
+                (.post, "/api/sites/demo/canaries", #"{"name":"x","paths":["/page-2.php"],"automatic":true}"#, .unprocessableContent),
+                (.post, "/api/sites/demo/canaries", #"{"name":"x","paths":["/page-2.php"],"mapForm":"tree"}"#, .unprocessableContent),
+                (
+                    .post, "/api/sites/demo/canaries", #"{"name":"x","paths":["/page-2.php"],"mapForm":"tree","mapFile":"rel/x"}"#,
+                    .unprocessableContent
+                ),
+                (.post, "/api/sites/demo/canaries", #"{"name":"x","paths":["/page-2.php"],"mapForm":"vhost","mapFile":"/x"}"#, .badRequest),
+                (.post, "/api/sites/demo/canaries", #"{"name":"x","paths":["/page-2.php"],"policy":{"intervalSeconds":1}}"#, .unprocessableContent),
+                (.post, "/api/sites/demo/canaries", #"{"name":"x","paths":["/page-2.php"],"policy":{"latencyRatio":0.5}}"#, .unprocessableContent),
             ] {
                 let (status, body) = try await call(method, uri, payload)
                 #expect(status == expected && (body["error"] as? [String: Any])?["message"] != nil, "\(uri) \(payload): \(status) \(body)")
             }
+            (status, body) = try await call(.get, "/api/sites/demo/canaries/nope")
+            #expect(
+                status == .notFound
+                    && (body["error"] as? [String: Any])?["message"] as? String == "no canary named 'nope' (see 'cutover canary list')"
+            )
             (status, _) = try await call(.put, "/api/sites/demo/canaries/checkout", #"{"weight":50}"#, headers: anonymous)
             #expect(status == .unauthorized, "writes need the token")
 

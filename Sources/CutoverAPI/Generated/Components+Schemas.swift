@@ -22,12 +22,50 @@ extension Components {
         ///
         /// - Remark: Generated from `#/components/schemas/Canary`.
         package struct Canary: Codable, Hashable, Sendable {
+            /// cutover serve analyses it every interval and promotes, holds or rolls it back
+            ///
+            /// - Remark: Generated from `#/components/schemas/Canary/automatic`.
+            package var automatic: Swift.Bool
             /// - Remark: Generated from `#/components/schemas/Canary/createdAt`.
             package var createdAt: Foundation.Date
+            /// why it ended: promoted or rolled back, with the figures, or by whom
+            ///
+            /// - Remark: Generated from `#/components/schemas/Canary/endedReason`.
+            package var endedReason: Swift.String?
+            /// the map file (or tree folder) its weights are written to
+            ///
+            /// - Remark: Generated from `#/components/schemas/Canary/mapFile`.
+            package var mapFile: Swift.String?
+            /// the form of the map its weights are written to
+            ///
+            /// - Remark: Generated from `#/components/schemas/Canary/mapForm`.
+            @frozen package enum MapFormPayload: String, Codable, Hashable, Sendable, CaseIterable {
+                case rewritemap = "rewritemap"
+                case dbm = "dbm"
+                case tree = "tree"
+            }
+            /// the form of the map its weights are written to
+            ///
+            /// - Remark: Generated from `#/components/schemas/Canary/mapForm`.
+            package var mapForm: Components.Schemas.Canary.MapFormPayload?
             /// - Remark: Generated from `#/components/schemas/Canary/name`.
             package var name: Swift.String
             /// - Remark: Generated from `#/components/schemas/Canary/pages`.
             package var pages: [Swift.String]
+            /// analyses go on, the weight stays
+            ///
+            /// - Remark: Generated from `#/components/schemas/Canary/paused`.
+            package var paused: Swift.Bool
+            /// - Remark: Generated from `#/components/schemas/Canary/policy`.
+            package var policy: Components.Schemas.CanaryPolicy
+            /// after a change: why the map was not written (the change stands)
+            ///
+            /// - Remark: Generated from `#/components/schemas/Canary/publishError`.
+            package var publishError: Swift.String?
+            /// after a change: the map written (canaries with a map)
+            ///
+            /// - Remark: Generated from `#/components/schemas/Canary/published`.
+            package var published: Swift.String?
             /// - Remark: Generated from `#/components/schemas/Canary/state`.
             @frozen package enum StatePayload: String, Codable, Hashable, Sendable, CaseIterable {
                 case running = "running"
@@ -36,6 +74,10 @@ extension Components {
             }
             /// - Remark: Generated from `#/components/schemas/Canary/state`.
             package var state: Components.Schemas.Canary.StatePayload
+            /// when the current weight began (running canaries)
+            ///
+            /// - Remark: Generated from `#/components/schemas/Canary/stepStartedAt`.
+            package var stepStartedAt: Foundation.Date?
             /// - Remark: Generated from `#/components/schemas/Canary/steps`.
             package var steps: [Swift.Int]
             /// - Remark: Generated from `#/components/schemas/Canary/updatedAt`.
@@ -47,44 +89,96 @@ extension Components {
             /// Creates a new `Canary`.
             ///
             /// - Parameters:
+            ///   - automatic: cutover serve analyses it every interval and promotes, holds or rolls it back
             ///   - createdAt:
+            ///   - endedReason: why it ended: promoted or rolled back, with the figures, or by whom
+            ///   - mapFile: the map file (or tree folder) its weights are written to
+            ///   - mapForm: the form of the map its weights are written to
             ///   - name:
             ///   - pages:
+            ///   - paused: analyses go on, the weight stays
+            ///   - policy:
+            ///   - publishError: after a change: why the map was not written (the change stands)
+            ///   - published: after a change: the map written (canaries with a map)
             ///   - state:
+            ///   - stepStartedAt: when the current weight began (running canaries)
             ///   - steps:
             ///   - updatedAt:
             ///   - weight: percent of visitors on Swift
             package init(
+                automatic: Swift.Bool,
                 createdAt: Foundation.Date,
+                endedReason: Swift.String? = nil,
+                mapFile: Swift.String? = nil,
+                mapForm: Components.Schemas.Canary.MapFormPayload? = nil,
                 name: Swift.String,
                 pages: [Swift.String],
+                paused: Swift.Bool,
+                policy: Components.Schemas.CanaryPolicy,
+                publishError: Swift.String? = nil,
+                published: Swift.String? = nil,
                 state: Components.Schemas.Canary.StatePayload,
+                stepStartedAt: Foundation.Date? = nil,
                 steps: [Swift.Int],
                 updatedAt: Foundation.Date,
                 weight: Swift.Int
             ) {
+                self.automatic = automatic
                 self.createdAt = createdAt
+                self.endedReason = endedReason
+                self.mapFile = mapFile
+                self.mapForm = mapForm
                 self.name = name
                 self.pages = pages
+                self.paused = paused
+                self.policy = policy
+                self.publishError = publishError
+                self.published = published
                 self.state = state
+                self.stepStartedAt = stepStartedAt
                 self.steps = steps
                 self.updatedAt = updatedAt
                 self.weight = weight
             }
             package enum CodingKeys: String, CodingKey {
+                case automatic
                 case createdAt
+                case endedReason
+                case mapFile
+                case mapForm
                 case name
                 case pages
+                case paused
+                case policy
+                case publishError
+                case published
                 case state
+                case stepStartedAt
                 case steps
                 case updatedAt
                 case weight
             }
             package init(from decoder: any Swift.Decoder) throws {
                 let container = try decoder.container(keyedBy: CodingKeys.self)
+                self.automatic = try container.decode(
+                    Swift.Bool.self,
+                    forKey: .automatic
+                )
                 self.createdAt = try container.decode(
                     Foundation.Date.self,
                     forKey: .createdAt
+                )
+                self.endedReason = try container.decodeIfPresent(
+                    Swift.String.self,
+                    forKey: .endedReason
+                )
+                self.mapFile = try container.decodeIfPresent(
+                    Swift.String.self,
+                    forKey: .mapFile
+                )
+                self.mapForm = try container.decodeIfPresent(
+                    Components.Schemas.Canary.MapFormPayload.self,
+                    forKey: .mapForm
                 )
                 self.name = try container.decode(
                     Swift.String.self,
@@ -94,9 +188,29 @@ extension Components {
                     [Swift.String].self,
                     forKey: .pages
                 )
+                self.paused = try container.decode(
+                    Swift.Bool.self,
+                    forKey: .paused
+                )
+                self.policy = try container.decode(
+                    Components.Schemas.CanaryPolicy.self,
+                    forKey: .policy
+                )
+                self.publishError = try container.decodeIfPresent(
+                    Swift.String.self,
+                    forKey: .publishError
+                )
+                self.published = try container.decodeIfPresent(
+                    Swift.String.self,
+                    forKey: .published
+                )
                 self.state = try container.decode(
                     Components.Schemas.Canary.StatePayload.self,
                     forKey: .state
+                )
+                self.stepStartedAt = try container.decodeIfPresent(
+                    Foundation.Date.self,
+                    forKey: .stepStartedAt
                 )
                 self.steps = try container.decode(
                     [Swift.Int].self,
@@ -111,17 +225,26 @@ extension Components {
                     forKey: .weight
                 )
                 try decoder.ensureNoAdditionalProperties(knownKeys: [
+                    "automatic",
                     "createdAt",
+                    "endedReason",
+                    "mapFile",
+                    "mapForm",
                     "name",
                     "pages",
+                    "paused",
+                    "policy",
+                    "publishError",
+                    "published",
                     "state",
+                    "stepStartedAt",
                     "steps",
                     "updatedAt",
                     "weight"
                 ])
             }
         }
-        /// Exactly one: a new weight, or the end of the canary (promote: its pages flipped to Swift; abort: every visitor back on PHP)
+        /// Exactly one: a new weight, the end of the canary (promote: its pages flipped to Swift; abort: every visitor back on PHP), or paused (true: no automatic step; false: resume)
         ///
         /// - Remark: Generated from `#/components/schemas/CanaryChange`.
         package struct CanaryChange: Codable, Hashable, Sendable {
@@ -132,22 +255,28 @@ extension Components {
             }
             /// - Remark: Generated from `#/components/schemas/CanaryChange/end`.
             package var end: Components.Schemas.CanaryChange.EndPayload?
+            /// - Remark: Generated from `#/components/schemas/CanaryChange/paused`.
+            package var paused: Swift.Bool?
             /// - Remark: Generated from `#/components/schemas/CanaryChange/weight`.
             package var weight: Swift.Int?
             /// Creates a new `CanaryChange`.
             ///
             /// - Parameters:
             ///   - end:
+            ///   - paused:
             ///   - weight:
             package init(
                 end: Components.Schemas.CanaryChange.EndPayload? = nil,
+                paused: Swift.Bool? = nil,
                 weight: Swift.Int? = nil
             ) {
                 self.end = end
+                self.paused = paused
                 self.weight = weight
             }
             package enum CodingKeys: String, CodingKey {
                 case end
+                case paused
                 case weight
             }
             package init(from decoder: any Swift.Decoder) throws {
@@ -156,13 +285,315 @@ extension Components {
                     Components.Schemas.CanaryChange.EndPayload.self,
                     forKey: .end
                 )
+                self.paused = try container.decodeIfPresent(
+                    Swift.Bool.self,
+                    forKey: .paused
+                )
                 self.weight = try container.decodeIfPresent(
                     Swift.Int.self,
                     forKey: .weight
                 )
                 try decoder.ensureNoAdditionalProperties(knownKeys: [
                     "end",
+                    "paused",
                     "weight"
+                ])
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/CanaryDecision`.
+        package struct CanaryDecision: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/CanaryDecision/actor`.
+            package var actor: Swift.String
+            /// - Remark: Generated from `#/components/schemas/CanaryDecision/at`.
+            package var at: Foundation.Date
+            /// - Remark: Generated from `#/components/schemas/CanaryDecision/decision`.
+            @frozen package enum DecisionPayload: String, Codable, Hashable, Sendable, CaseIterable {
+                case promote = "promote"
+                case rollback = "rollback"
+                case wait = "wait"
+                case hold = "hold"
+                case manual = "manual"
+            }
+            /// - Remark: Generated from `#/components/schemas/CanaryDecision/decision`.
+            package var decision: Components.Schemas.CanaryDecision.DecisionPayload
+            /// - Remark: Generated from `#/components/schemas/CanaryDecision/figures`.
+            package var figures: Components.Schemas.CanaryFigures?
+            /// - Remark: Generated from `#/components/schemas/CanaryDecision/reason`.
+            package var reason: Swift.String
+            /// the weight after the decision
+            ///
+            /// - Remark: Generated from `#/components/schemas/CanaryDecision/weight`.
+            package var weight: Swift.Int
+            /// Creates a new `CanaryDecision`.
+            ///
+            /// - Parameters:
+            ///   - actor:
+            ///   - at:
+            ///   - decision:
+            ///   - figures:
+            ///   - reason:
+            ///   - weight: the weight after the decision
+            package init(
+                actor: Swift.String,
+                at: Foundation.Date,
+                decision: Components.Schemas.CanaryDecision.DecisionPayload,
+                figures: Components.Schemas.CanaryFigures? = nil,
+                reason: Swift.String,
+                weight: Swift.Int
+            ) {
+                self.actor = actor
+                self.at = at
+                self.decision = decision
+                self.figures = figures
+                self.reason = reason
+                self.weight = weight
+            }
+            package enum CodingKeys: String, CodingKey {
+                case actor
+                case at
+                case decision
+                case figures
+                case reason
+                case weight
+            }
+            package init(from decoder: any Swift.Decoder) throws {
+                let container = try decoder.container(keyedBy: CodingKeys.self)
+                self.actor = try container.decode(
+                    Swift.String.self,
+                    forKey: .actor
+                )
+                self.at = try container.decode(
+                    Foundation.Date.self,
+                    forKey: .at
+                )
+                self.decision = try container.decode(
+                    Components.Schemas.CanaryDecision.DecisionPayload.self,
+                    forKey: .decision
+                )
+                self.figures = try container.decodeIfPresent(
+                    Components.Schemas.CanaryFigures.self,
+                    forKey: .figures
+                )
+                self.reason = try container.decode(
+                    Swift.String.self,
+                    forKey: .reason
+                )
+                self.weight = try container.decode(
+                    Swift.Int.self,
+                    forKey: .weight
+                )
+                try decoder.ensureNoAdditionalProperties(knownKeys: [
+                    "actor",
+                    "at",
+                    "decision",
+                    "figures",
+                    "reason",
+                    "weight"
+                ])
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/CanaryDetail`.
+        package struct CanaryDetail: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/CanaryDetail/canary`.
+            package var canary: Components.Schemas.Canary
+            /// newest first, at most 100
+            ///
+            /// - Remark: Generated from `#/components/schemas/CanaryDetail/decisions`.
+            package var decisions: [Components.Schemas.CanaryDecision]
+            /// oldest first
+            ///
+            /// - Remark: Generated from `#/components/schemas/CanaryDetail/steps`.
+            package var steps: [Components.Schemas.CanaryStep]
+            /// - Remark: Generated from `#/components/schemas/CanaryDetail/window`.
+            package var window: Components.Schemas.CanaryWindow?
+            /// Creates a new `CanaryDetail`.
+            ///
+            /// - Parameters:
+            ///   - canary:
+            ///   - decisions: newest first, at most 100
+            ///   - steps: oldest first
+            ///   - window:
+            package init(
+                canary: Components.Schemas.Canary,
+                decisions: [Components.Schemas.CanaryDecision],
+                steps: [Components.Schemas.CanaryStep],
+                window: Components.Schemas.CanaryWindow? = nil
+            ) {
+                self.canary = canary
+                self.decisions = decisions
+                self.steps = steps
+                self.window = window
+            }
+            package enum CodingKeys: String, CodingKey {
+                case canary
+                case decisions
+                case steps
+                case window
+            }
+            package init(from decoder: any Swift.Decoder) throws {
+                let container = try decoder.container(keyedBy: CodingKeys.self)
+                self.canary = try container.decode(
+                    Components.Schemas.Canary.self,
+                    forKey: .canary
+                )
+                self.decisions = try container.decode(
+                    [Components.Schemas.CanaryDecision].self,
+                    forKey: .decisions
+                )
+                self.steps = try container.decode(
+                    [Components.Schemas.CanaryStep].self,
+                    forKey: .steps
+                )
+                self.window = try container.decodeIfPresent(
+                    Components.Schemas.CanaryWindow.self,
+                    forKey: .window
+                )
+                try decoder.ensureNoAdditionalProperties(knownKeys: [
+                    "canary",
+                    "decisions",
+                    "steps",
+                    "window"
+                ])
+            }
+        }
+        /// Both sides' requests, 5xx and latency percentiles (ms, interpolated) over a step's window
+        ///
+        /// - Remark: Generated from `#/components/schemas/CanaryFigures`.
+        package struct CanaryFigures: Codable, Hashable, Sendable {
+            /// one-sided p-value of the rank test that Swift is slower
+            ///
+            /// - Remark: Generated from `#/components/schemas/CanaryFigures/latencyP`.
+            package var latencyP: Swift.Double?
+            /// - Remark: Generated from `#/components/schemas/CanaryFigures/phpErrors`.
+            package var phpErrors: Swift.Int
+            /// - Remark: Generated from `#/components/schemas/CanaryFigures/phpP50`.
+            package var phpP50: Swift.Double?
+            /// - Remark: Generated from `#/components/schemas/CanaryFigures/phpP95`.
+            package var phpP95: Swift.Double?
+            /// - Remark: Generated from `#/components/schemas/CanaryFigures/phpP99`.
+            package var phpP99: Swift.Double?
+            /// - Remark: Generated from `#/components/schemas/CanaryFigures/phpRequests`.
+            package var phpRequests: Swift.Int
+            /// - Remark: Generated from `#/components/schemas/CanaryFigures/swiftErrors`.
+            package var swiftErrors: Swift.Int
+            /// - Remark: Generated from `#/components/schemas/CanaryFigures/swiftP50`.
+            package var swiftP50: Swift.Double?
+            /// - Remark: Generated from `#/components/schemas/CanaryFigures/swiftP95`.
+            package var swiftP95: Swift.Double?
+            /// - Remark: Generated from `#/components/schemas/CanaryFigures/swiftP99`.
+            package var swiftP99: Swift.Double?
+            /// - Remark: Generated from `#/components/schemas/CanaryFigures/swiftRequests`.
+            package var swiftRequests: Swift.Int
+            /// Creates a new `CanaryFigures`.
+            ///
+            /// - Parameters:
+            ///   - latencyP: one-sided p-value of the rank test that Swift is slower
+            ///   - phpErrors:
+            ///   - phpP50:
+            ///   - phpP95:
+            ///   - phpP99:
+            ///   - phpRequests:
+            ///   - swiftErrors:
+            ///   - swiftP50:
+            ///   - swiftP95:
+            ///   - swiftP99:
+            ///   - swiftRequests:
+            package init(
+                latencyP: Swift.Double? = nil,
+                phpErrors: Swift.Int,
+                phpP50: Swift.Double? = nil,
+                phpP95: Swift.Double? = nil,
+                phpP99: Swift.Double? = nil,
+                phpRequests: Swift.Int,
+                swiftErrors: Swift.Int,
+                swiftP50: Swift.Double? = nil,
+                swiftP95: Swift.Double? = nil,
+                swiftP99: Swift.Double? = nil,
+                swiftRequests: Swift.Int
+            ) {
+                self.latencyP = latencyP
+                self.phpErrors = phpErrors
+                self.phpP50 = phpP50
+                self.phpP95 = phpP95
+                self.phpP99 = phpP99
+                self.phpRequests = phpRequests
+                self.swiftErrors = swiftErrors
+                self.swiftP50 = swiftP50
+                self.swiftP95 = swiftP95
+                self.swiftP99 = swiftP99
+                self.swiftRequests = swiftRequests
+            }
+            package enum CodingKeys: String, CodingKey {
+                case latencyP
+                case phpErrors
+                case phpP50
+                case phpP95
+                case phpP99
+                case phpRequests
+                case swiftErrors
+                case swiftP50
+                case swiftP95
+                case swiftP99
+                case swiftRequests
+            }
+            package init(from decoder: any Swift.Decoder) throws {
+                let container = try decoder.container(keyedBy: CodingKeys.self)
+                self.latencyP = try container.decodeIfPresent(
+                    Swift.Double.self,
+                    forKey: .latencyP
+                )
+                self.phpErrors = try container.decode(
+                    Swift.Int.self,
+                    forKey: .phpErrors
+                )
+                self.phpP50 = try container.decodeIfPresent(
+                    Swift.Double.self,
+                    forKey: .phpP50
+                )
+                self.phpP95 = try container.decodeIfPresent(
+                    Swift.Double.self,
+                    forKey: .phpP95
+                )
+                self.phpP99 = try container.decodeIfPresent(
+                    Swift.Double.self,
+                    forKey: .phpP99
+                )
+                self.phpRequests = try container.decode(
+                    Swift.Int.self,
+                    forKey: .phpRequests
+                )
+                self.swiftErrors = try container.decode(
+                    Swift.Int.self,
+                    forKey: .swiftErrors
+                )
+                self.swiftP50 = try container.decodeIfPresent(
+                    Swift.Double.self,
+                    forKey: .swiftP50
+                )
+                self.swiftP95 = try container.decodeIfPresent(
+                    Swift.Double.self,
+                    forKey: .swiftP95
+                )
+                self.swiftP99 = try container.decodeIfPresent(
+                    Swift.Double.self,
+                    forKey: .swiftP99
+                )
+                self.swiftRequests = try container.decode(
+                    Swift.Int.self,
+                    forKey: .swiftRequests
+                )
+                try decoder.ensureNoAdditionalProperties(knownKeys: [
+                    "latencyP",
+                    "phpErrors",
+                    "phpP50",
+                    "phpP95",
+                    "phpP99",
+                    "phpRequests",
+                    "swiftErrors",
+                    "swiftP50",
+                    "swiftP95",
+                    "swiftP99",
+                    "swiftRequests"
                 ])
             }
         }
@@ -170,12 +601,30 @@ extension Components {
         ///
         /// - Remark: Generated from `#/components/schemas/CanaryInput`.
         package struct CanaryInput: Codable, Hashable, Sendable {
+            /// step it automatically (needs mapForm and mapFile)
+            ///
+            /// - Remark: Generated from `#/components/schemas/CanaryInput/automatic`.
+            package var automatic: Swift.Bool?
             /// - Remark: Generated from `#/components/schemas/CanaryInput/glob`.
             package var glob: Swift.String?
+            /// absolute path of the map file (or tree folder) cutover apply writes
+            ///
+            /// - Remark: Generated from `#/components/schemas/CanaryInput/mapFile`.
+            package var mapFile: Swift.String?
+            /// - Remark: Generated from `#/components/schemas/CanaryInput/mapForm`.
+            @frozen package enum MapFormPayload: String, Codable, Hashable, Sendable, CaseIterable {
+                case rewritemap = "rewritemap"
+                case dbm = "dbm"
+                case tree = "tree"
+            }
+            /// - Remark: Generated from `#/components/schemas/CanaryInput/mapForm`.
+            package var mapForm: Components.Schemas.CanaryInput.MapFormPayload?
             /// - Remark: Generated from `#/components/schemas/CanaryInput/name`.
             package var name: Swift.String
             /// - Remark: Generated from `#/components/schemas/CanaryInput/paths`.
             package var paths: [Swift.String]?
+            /// - Remark: Generated from `#/components/schemas/CanaryInput/policy`.
+            package var policy: Components.Schemas.CanaryPolicy?
             /// - Remark: Generated from `#/components/schemas/CanaryInput/prefix`.
             package var prefix: Swift.String?
             /// rising weights (default 1, 5, 25, 50, 100)
@@ -185,36 +634,64 @@ extension Components {
             /// Creates a new `CanaryInput`.
             ///
             /// - Parameters:
+            ///   - automatic: step it automatically (needs mapForm and mapFile)
             ///   - glob:
+            ///   - mapFile: absolute path of the map file (or tree folder) cutover apply writes
+            ///   - mapForm:
             ///   - name:
             ///   - paths:
+            ///   - policy:
             ///   - prefix:
             ///   - steps: rising weights (default 1, 5, 25, 50, 100)
             package init(
+                automatic: Swift.Bool? = nil,
                 glob: Swift.String? = nil,
+                mapFile: Swift.String? = nil,
+                mapForm: Components.Schemas.CanaryInput.MapFormPayload? = nil,
                 name: Swift.String,
                 paths: [Swift.String]? = nil,
+                policy: Components.Schemas.CanaryPolicy? = nil,
                 prefix: Swift.String? = nil,
                 steps: [Swift.Int]? = nil
             ) {
+                self.automatic = automatic
                 self.glob = glob
+                self.mapFile = mapFile
+                self.mapForm = mapForm
                 self.name = name
                 self.paths = paths
+                self.policy = policy
                 self.prefix = prefix
                 self.steps = steps
             }
             package enum CodingKeys: String, CodingKey {
+                case automatic
                 case glob
+                case mapFile
+                case mapForm
                 case name
                 case paths
+                case policy
                 case prefix
                 case steps
             }
             package init(from decoder: any Swift.Decoder) throws {
                 let container = try decoder.container(keyedBy: CodingKeys.self)
+                self.automatic = try container.decodeIfPresent(
+                    Swift.Bool.self,
+                    forKey: .automatic
+                )
                 self.glob = try container.decodeIfPresent(
                     Swift.String.self,
                     forKey: .glob
+                )
+                self.mapFile = try container.decodeIfPresent(
+                    Swift.String.self,
+                    forKey: .mapFile
+                )
+                self.mapForm = try container.decodeIfPresent(
+                    Components.Schemas.CanaryInput.MapFormPayload.self,
+                    forKey: .mapForm
                 )
                 self.name = try container.decode(
                     Swift.String.self,
@@ -223,6 +700,10 @@ extension Components {
                 self.paths = try container.decodeIfPresent(
                     [Swift.String].self,
                     forKey: .paths
+                )
+                self.policy = try container.decodeIfPresent(
+                    Components.Schemas.CanaryPolicy.self,
+                    forKey: .policy
                 )
                 self.prefix = try container.decodeIfPresent(
                     Swift.String.self,
@@ -233,11 +714,260 @@ extension Components {
                     forKey: .steps
                 )
                 try decoder.ensureNoAdditionalProperties(knownKeys: [
+                    "automatic",
                     "glob",
+                    "mapFile",
+                    "mapForm",
                     "name",
                     "paths",
+                    "policy",
                     "prefix",
                     "steps"
+                ])
+            }
+        }
+        /// How a canary is judged and stepped; absent fields take their defaults
+        ///
+        /// - Remark: Generated from `#/components/schemas/CanaryPolicy`.
+        package struct CanaryPolicy: Codable, Hashable, Sendable {
+            /// seconds between analyses, and at least this long at each step (default 600)
+            ///
+            /// - Remark: Generated from `#/components/schemas/CanaryPolicy/intervalSeconds`.
+            package var intervalSeconds: Swift.Int?
+            /// milliseconds Swift's p95 may exceed PHP's whatever the ratio (default 50)
+            ///
+            /// - Remark: Generated from `#/components/schemas/CanaryPolicy/latencyAllowanceMs`.
+            package var latencyAllowanceMs: Swift.Double?
+            /// confidence of the rank test that Swift is slower (default 0.98)
+            ///
+            /// - Remark: Generated from `#/components/schemas/CanaryPolicy/latencyConfidence`.
+            package var latencyConfidence: Swift.Double?
+            /// how many times PHP's p95 Swift's may be (default 1.5)
+            ///
+            /// - Remark: Generated from `#/components/schemas/CanaryPolicy/latencyRatio`.
+            package var latencyRatio: Swift.Double?
+            /// percentage points Swift's 5xx rate may exceed PHP's in the same window (default 1)
+            ///
+            /// - Remark: Generated from `#/components/schemas/CanaryPolicy/maxErrorIncrease`.
+            package var maxErrorIncrease: Swift.Double?
+            /// requests a side needs in a step's window before it is judged (default 50)
+            ///
+            /// - Remark: Generated from `#/components/schemas/CanaryPolicy/minRequests`.
+            package var minRequests: Swift.Int?
+            /// - Remark: Generated from `#/components/schemas/CanaryPolicy/onLowTraffic`.
+            @frozen package enum OnLowTrafficPayload: String, Codable, Hashable, Sendable, CaseIterable {
+                case hold = "hold"
+                case promote = "promote"
+            }
+            /// - Remark: Generated from `#/components/schemas/CanaryPolicy/onLowTraffic`.
+            package var onLowTraffic: Components.Schemas.CanaryPolicy.OnLowTrafficPayload?
+            /// after this long at a step without the minimum sample, onLowTraffic (absent: wait, visibly)
+            ///
+            /// - Remark: Generated from `#/components/schemas/CanaryPolicy/trafficWaitSeconds`.
+            package var trafficWaitSeconds: Swift.Int?
+            /// Creates a new `CanaryPolicy`.
+            ///
+            /// - Parameters:
+            ///   - intervalSeconds: seconds between analyses, and at least this long at each step (default 600)
+            ///   - latencyAllowanceMs: milliseconds Swift's p95 may exceed PHP's whatever the ratio (default 50)
+            ///   - latencyConfidence: confidence of the rank test that Swift is slower (default 0.98)
+            ///   - latencyRatio: how many times PHP's p95 Swift's may be (default 1.5)
+            ///   - maxErrorIncrease: percentage points Swift's 5xx rate may exceed PHP's in the same window (default 1)
+            ///   - minRequests: requests a side needs in a step's window before it is judged (default 50)
+            ///   - onLowTraffic:
+            ///   - trafficWaitSeconds: after this long at a step without the minimum sample, onLowTraffic (absent: wait, visibly)
+            package init(
+                intervalSeconds: Swift.Int? = nil,
+                latencyAllowanceMs: Swift.Double? = nil,
+                latencyConfidence: Swift.Double? = nil,
+                latencyRatio: Swift.Double? = nil,
+                maxErrorIncrease: Swift.Double? = nil,
+                minRequests: Swift.Int? = nil,
+                onLowTraffic: Components.Schemas.CanaryPolicy.OnLowTrafficPayload? = nil,
+                trafficWaitSeconds: Swift.Int? = nil
+            ) {
+                self.intervalSeconds = intervalSeconds
+                self.latencyAllowanceMs = latencyAllowanceMs
+                self.latencyConfidence = latencyConfidence
+                self.latencyRatio = latencyRatio
+                self.maxErrorIncrease = maxErrorIncrease
+                self.minRequests = minRequests
+                self.onLowTraffic = onLowTraffic
+                self.trafficWaitSeconds = trafficWaitSeconds
+            }
+            package enum CodingKeys: String, CodingKey {
+                case intervalSeconds
+                case latencyAllowanceMs
+                case latencyConfidence
+                case latencyRatio
+                case maxErrorIncrease
+                case minRequests
+                case onLowTraffic
+                case trafficWaitSeconds
+            }
+            package init(from decoder: any Swift.Decoder) throws {
+                let container = try decoder.container(keyedBy: CodingKeys.self)
+                self.intervalSeconds = try container.decodeIfPresent(
+                    Swift.Int.self,
+                    forKey: .intervalSeconds
+                )
+                self.latencyAllowanceMs = try container.decodeIfPresent(
+                    Swift.Double.self,
+                    forKey: .latencyAllowanceMs
+                )
+                self.latencyConfidence = try container.decodeIfPresent(
+                    Swift.Double.self,
+                    forKey: .latencyConfidence
+                )
+                self.latencyRatio = try container.decodeIfPresent(
+                    Swift.Double.self,
+                    forKey: .latencyRatio
+                )
+                self.maxErrorIncrease = try container.decodeIfPresent(
+                    Swift.Double.self,
+                    forKey: .maxErrorIncrease
+                )
+                self.minRequests = try container.decodeIfPresent(
+                    Swift.Int.self,
+                    forKey: .minRequests
+                )
+                self.onLowTraffic = try container.decodeIfPresent(
+                    Components.Schemas.CanaryPolicy.OnLowTrafficPayload.self,
+                    forKey: .onLowTraffic
+                )
+                self.trafficWaitSeconds = try container.decodeIfPresent(
+                    Swift.Int.self,
+                    forKey: .trafficWaitSeconds
+                )
+                try decoder.ensureNoAdditionalProperties(knownKeys: [
+                    "intervalSeconds",
+                    "latencyAllowanceMs",
+                    "latencyConfidence",
+                    "latencyRatio",
+                    "maxErrorIncrease",
+                    "minRequests",
+                    "onLowTraffic",
+                    "trafficWaitSeconds"
+                ])
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/CanaryStep`.
+        package struct CanaryStep: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/CanaryStep/endedAt`.
+            package var endedAt: Foundation.Date?
+            /// - Remark: Generated from `#/components/schemas/CanaryStep/startedAt`.
+            package var startedAt: Foundation.Date
+            /// - Remark: Generated from `#/components/schemas/CanaryStep/weight`.
+            package var weight: Swift.Int
+            /// Creates a new `CanaryStep`.
+            ///
+            /// - Parameters:
+            ///   - endedAt:
+            ///   - startedAt:
+            ///   - weight:
+            package init(
+                endedAt: Foundation.Date? = nil,
+                startedAt: Foundation.Date,
+                weight: Swift.Int
+            ) {
+                self.endedAt = endedAt
+                self.startedAt = startedAt
+                self.weight = weight
+            }
+            package enum CodingKeys: String, CodingKey {
+                case endedAt
+                case startedAt
+                case weight
+            }
+            package init(from decoder: any Swift.Decoder) throws {
+                let container = try decoder.container(keyedBy: CodingKeys.self)
+                self.endedAt = try container.decodeIfPresent(
+                    Foundation.Date.self,
+                    forKey: .endedAt
+                )
+                self.startedAt = try container.decode(
+                    Foundation.Date.self,
+                    forKey: .startedAt
+                )
+                self.weight = try container.decode(
+                    Swift.Int.self,
+                    forKey: .weight
+                )
+                try decoder.ensureNoAdditionalProperties(knownKeys: [
+                    "endedAt",
+                    "startedAt",
+                    "weight"
+                ])
+            }
+        }
+        /// The current step judged now from what is imported (nothing is changed)
+        ///
+        /// - Remark: Generated from `#/components/schemas/CanaryWindow`.
+        package struct CanaryWindow: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/CanaryWindow/figures`.
+            package var figures: Components.Schemas.CanaryFigures
+            /// - Remark: Generated from `#/components/schemas/CanaryWindow/reasons`.
+            package var reasons: [Swift.String]
+            /// set when an automatic canary has had no analysis for two intervals: the weight holds, and why
+            ///
+            /// - Remark: Generated from `#/components/schemas/CanaryWindow/stale`.
+            package var stale: Swift.String?
+            /// - Remark: Generated from `#/components/schemas/CanaryWindow/verdict`.
+            @frozen package enum VerdictPayload: String, Codable, Hashable, Sendable, CaseIterable {
+                case pass = "pass"
+                case fail = "fail"
+                case waiting = "waiting"
+                case hold = "hold"
+            }
+            /// - Remark: Generated from `#/components/schemas/CanaryWindow/verdict`.
+            package var verdict: Components.Schemas.CanaryWindow.VerdictPayload
+            /// Creates a new `CanaryWindow`.
+            ///
+            /// - Parameters:
+            ///   - figures:
+            ///   - reasons:
+            ///   - stale: set when an automatic canary has had no analysis for two intervals: the weight holds, and why
+            ///   - verdict:
+            package init(
+                figures: Components.Schemas.CanaryFigures,
+                reasons: [Swift.String],
+                stale: Swift.String? = nil,
+                verdict: Components.Schemas.CanaryWindow.VerdictPayload
+            ) {
+                self.figures = figures
+                self.reasons = reasons
+                self.stale = stale
+                self.verdict = verdict
+            }
+            package enum CodingKeys: String, CodingKey {
+                case figures
+                case reasons
+                case stale
+                case verdict
+            }
+            package init(from decoder: any Swift.Decoder) throws {
+                let container = try decoder.container(keyedBy: CodingKeys.self)
+                self.figures = try container.decode(
+                    Components.Schemas.CanaryFigures.self,
+                    forKey: .figures
+                )
+                self.reasons = try container.decode(
+                    [Swift.String].self,
+                    forKey: .reasons
+                )
+                self.stale = try container.decodeIfPresent(
+                    Swift.String.self,
+                    forKey: .stale
+                )
+                self.verdict = try container.decode(
+                    Components.Schemas.CanaryWindow.VerdictPayload.self,
+                    forKey: .verdict
+                )
+                try decoder.ensureNoAdditionalProperties(knownKeys: [
+                    "figures",
+                    "reasons",
+                    "stale",
+                    "verdict"
                 ])
             }
         }

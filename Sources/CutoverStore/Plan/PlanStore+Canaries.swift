@@ -136,6 +136,9 @@ extension PlanStore {
                 if page.path.contains("?") || page.urlFlags.contains(.queryPage) {
                     throw CanaryError.notCanaryPage(page.path, "a query-identified page (the canary map is keyed by the URL path)")
                 }
+                if (try? ApacheEscaping.mapKey(forPath: page.path)) == nil {
+                    throw CanaryError.notCanaryPage(page.path, "its path cannot be a key of the canary map (white space, or a leading '#')")
+                }
                 if page.owner != .php || page.expectedOwner != .php {
                     throw CanaryError.notCanaryPage(page.path, "it is not PHP's now (a canary moves PHP pages to Swift step by step)")
                 }

@@ -196,3 +196,14 @@ extension PlanStore {
         }
     }
 }
+
+/// An automatic canary with no analysis for two intervals holds its weight: why, said.
+package enum CanaryStaleness {
+    package static func reason(_ canary: CanaryRecord, lastDecision: Date?, now: Date) -> String? {
+        guard canary.automatic, canary.state == .running, let last = lastDecision ?? canary.stepStartedAt else { return nil }
+        let limit = Double(2 * canary.policy.intervalSeconds)
+        guard now.timeIntervalSince(last) > limit else { return nil }
+        return "no analysis for \(Int(now.timeIntervalSince(last))) s (two intervals are \(Int(limit)) s): holding at \(canary.weight) % — "
+            + "is 'cutover serve' running, and can it read the access logs?"
+    }
+}
