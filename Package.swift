@@ -110,6 +110,17 @@ let package = Package(
                 .product(name: "PostgresNIO", package: "postgres-nio"),
             ]
         ),
+        // Notifications (#29.4): webhooks signed with an HMAC of the body, retried with backoff.
+        .target(
+            name: "CutoverNotify",
+            dependencies: [
+                "CutoverCore", "CutoverStore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
         // `cutover install`: the export live inside the <VirtualHost> that serves the site,
         // config-tested, reloaded, verified on fresh connections, rolled back when it fails.
         .target(
@@ -126,6 +137,7 @@ let package = Package(
             name: "CutoverServer",
             dependencies: [
                 "CutoverCore", "CutoverStore", "CutoverAPI", "CutoverCrawl", "CutoverProbe", "CutoverExport", "CutoverLogs", "CutoverFleet",
+                "CutoverNotify",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
@@ -139,7 +151,7 @@ let package = Package(
             name: "cutover",
             dependencies: [
                 "CutoverCore", "CutoverStore", "CutoverAPI", "CutoverCrawl", "CutoverProbe", "CutoverExport", "CutoverServer",
-                "CutoverLogs", "CutoverInstall", "CutoverParity", "CutoverFleet",
+                "CutoverLogs", "CutoverInstall", "CutoverParity", "CutoverFleet", "CutoverNotify",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -194,7 +206,7 @@ let package = Package(
             name: "IntegrationTests",
             dependencies: [
                 "CutoverCore", "CutoverStore", "CutoverCrawl", "CutoverProbe", "CutoverExport", "CutoverLogs", "CutoverInstall",
-                "CutoverParity", "CutoverServer", "CutoverFleet", "CutoverTestSupport",
+                "CutoverParity", "CutoverServer", "CutoverFleet", "CutoverNotify", "CutoverTestSupport",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "NIOFoundationCompat", package: "swift-nio"),

@@ -19,10 +19,15 @@
           Swift, PHP again) and fetched by `curl --parallel --parallel-max 32` with the same 30,000
           requests and side headers, alternating for ROUNDS rounds (default 3); prints both
           throughputs, their ratio per round (target >= 0.8) and Cutover's peak memory.
+  canaries  progressive flips (#29): Apache throughput over 5,000 PHP pages with the tree export and
+          no canary against the same site with 100 canaries live (10 pages each, 1,000 of the
+          5,000 pages, weight 0 so that PHP answers both runs), side by side, alternating for
+          ROUNDS rounds (default 3); then one step's analysis over 1,000,000 imported requests
+          (both sides, with %D and %R) of a 100-page canary: the import, and `cutover canary show`.
 
 The "Swift backend" is a second port of the same Apache answering every path with a marker
 header, so that neither tool is limited by a slow stand-in.
-Usage: scripts/bench-apache.py [probe|export|fleet [FLIPS]|parity|all]
+Usage: scripts/bench-apache.py [probe|export|fleet [FLIPS]|parity|canaries|all]
 """
 import glob
 import json
@@ -641,6 +646,79 @@ def bench_parity():
             shutil.rmtree(work, ignore_errors=True)
 
 
+def bench_canaries():
+    import random
+    work = tempfile.mkdtemp(prefix="cutover-bench-canaries-")
+    os.chmod(work, 0o755)
+    rounds = int(os.environ.get("ROUNDS", "3"))
+    try:
+        docroot = make_site(work, 10000, 0, 0)
+        db = f"{work}/db.sqlite"
+        quiet([BIN, "crawl", "--db", db, "--docroot", docroot])
+        pages = [f"/s{i % 20}/p{i}.php" for i in range(5000)]
+        configs = {}
+        # No canary: the tree export as it is.
+        configs["none"] = f"{work}/none.conf"
+        quiet([BIN, "export", "--db", db, "--form", "tree", "--map-file", f"{work}/none.tree", "-o", configs["none"]])
+        quiet([BIN, "apply", "--db", db, "--form", "tree", "--map-file", f"{work}/none.tree"])
+        # 100 canaries of 10 pages each, at 0 %: every rule runs, PHP answers as before.
+        for c in range(100):
+            quiet([BIN, "canary", "start", f"c{c}", *pages[c * 10:(c + 1) * 10], "--db", db])
+        configs["canaries"] = f"{work}/canaries.conf"
+        quiet([BIN, "export", "--db", db, "--form", "tree", "--map-file", f"{work}/canaries.tree", "-o", configs["canaries"]])
+        quiet([BIN, "apply", "--db", db, "--form", "tree", "--map-file", f"{work}/canaries.tree"])
+        servers = {mode: Apache(f"{work}/{mode}", docroot, include=f'Include "{conf}"') for mode, conf in configs.items()}
+        try:
+            order = pages * 2
+            random.Random(7).shuffle(order)
+            rates = {mode: [] for mode in servers}
+            for apache in servers.values():
+                curl_parallel([f"http://127.0.0.1:{apache.port}{p}" for p in pages[:1000]], apache.work)
+            for _ in range(rounds):
+                for mode, apache in servers.items():
+                    urls = [f"http://127.0.0.1:{apache.port}{p}" for p in order]
+                    rates[mode].append(len(urls) / curl_parallel(urls, apache.work))
+            med = {mode: sorted(r)[len(r) // 2] for mode, r in rates.items()}
+            print(f"canaries: apache over {len(order)} requests to 5,000 PHP pages (1,000 in canaries), tree form, median of {rounds} rounds:")
+            print(f"  no canary:    {med['none']:.0f} req/s ({', '.join(f'{r:.0f}' for r in rates['none'])})")
+            each = ", ".join(f"{r:.0f}" for r in rates["canaries"])
+            print(f"  100 canaries: {med['canaries']:.0f} req/s ({each}) = {med['canaries'] / med['none']:.2f} x no canary (goal >= 0.90)")
+        finally:
+            for apache in servers.values():
+                apache.stop()
+
+        # One step's analysis over 1,000,000 imported requests of a 100-page canary.
+        adb = f"{work}/analysis.sqlite"
+        quiet([BIN, "crawl", "--db", adb, "--docroot", docroot])
+        quiet([BIN, "canary", "start", "big", *pages[:100], "--db", adb])
+        quiet([BIN, "canary", "weight", "big", "50", "--db", adb])
+        log = f"{work}/access.log"
+        rng = random.Random(3)
+        start = int(time.time()) + 2
+        with open(log, "w") as f:
+            for i in range(1_000_000):
+                stamp = time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(start + i // 100))
+                swift = i % 2 == 0
+                status = 500 if rng.random() < 0.002 else 200
+                f.write(f'10.0.{i % 250}.{i % 199} - - [{stamp}] "GET {pages[i % 100]} HTTP/1.1" {status} 512 '
+                        f'{rng.randint(800, 4000) if swift else rng.randint(300, 3000)} {"proxy-server" if swift else "application/x-httpd-php"}\n')
+        seconds, result = run_measured([BIN, "logs", "import", "--db", adb, "--format", '%h %l %u %t "%r" %>s %b %D %R', log])
+        if result.returncode != 0:
+            print(result.stdout.decode(), result.stderr.decode())
+        print(f"canary analysis: import of 1,000,000 lines (100 canary pages, both sides): {seconds:.2f} s")
+        times = []
+        for _ in range(5):
+            seconds, result = run_measured([BIN, "canary", "show", "big", "--db", adb])
+            times.append(seconds)
+        shown = result.stdout.decode()
+        line = next((text for text in shown.splitlines() if text.startswith("at 50 %")), shown[:300])
+        print(f"  one step's analysis over the window (cutover canary show, whole command, median of 5): {sorted(times)[2]:.3f} s (goal <= 1 s)")
+        print(f"  {line}")
+    finally:
+        if not os.environ.get("KEEP"):
+            shutil.rmtree(work, ignore_errors=True)
+
+
 if __name__ == "__main__":
     which = sys.argv[1] if len(sys.argv) > 1 else "all"
     if which in ("probe", "all"):
@@ -651,3 +729,5 @@ if __name__ == "__main__":
         bench_fleet(int(sys.argv[2]) if which == "fleet" and len(sys.argv) > 2 else 50000)
     if which in ("parity", "all"):
         bench_parity()
+    if which in ("canaries", "all"):
+        bench_canaries()

@@ -1,6 +1,7 @@
 // Overview of one site: progress, counts, burndown, drift, fallback health, schedule, and
 // buttons that start a crawl or a probe and follow it live.
 import { api, followJob, sitePath } from './api.js';
+import { canarySection } from './canary.js';
 import { burndown } from './chart.js';
 import { h, number, relative, replace, when } from './dom.js';
 import { trafficSection } from './traffic.js';
@@ -97,6 +98,7 @@ export async function renderOverview(main, { app, signal }) {
           : null),
     ),
     info.fleet ? fleetArea : null,
+    canarySection(site, { app, signal, onChange: () => { if (!signal.aborted) renderOverview(main, { app, signal }).catch(app.error); } }),
     nodesSection(stats.nodes ?? []),
     paritySection(stats.parity),
     h('section', { 'aria-labelledby': 'burndown-heading' }, h('h2', { id: 'burndown-heading' }, 'Burndown'), burndown(stats.series)),

@@ -115,3 +115,6 @@ extension Components.Schemas.ParityVerdict {
         }
     }
 }
+package typealias WebhookView = Components.Schemas.Webhook
+package typealias WebhookInput = Components.Schemas.WebhookInput
+package typealias WebhookDeliveryView = Components.Schemas.WebhookDelivery

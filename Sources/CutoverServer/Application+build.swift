@@ -106,7 +106,8 @@ package func buildApplication(
     let canaries = CanaryRunner(database: database, logger: logger, logRoots: parts.jobs.logRoots, logTimeLimit: parts.jobs.logTimeLimit)
     app.addServices(
         JobRunnerService(jobs: parts.jobs),
-        Scheduler(database: database, jobs: parts.jobs, logger: logger, canaries: canaries)
+        Scheduler(database: database, jobs: parts.jobs, logger: logger, canaries: canaries),
+        WebhookService(database: database, logger: logger)
     )
     return app
 }
@@ -166,6 +167,7 @@ func buildRouter(
     TrafficController(database: database, cache: cache).add(to: api)
     FleetController(database: database).add(to: api)
     CanaryController(database: database).add(to: api)
+    WebhookController(database: database).add(to: api)
     return router
 }
 

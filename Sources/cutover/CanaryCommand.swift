@@ -210,6 +210,8 @@ struct CanaryCommand: AsyncParsableCommand {
                 FileHandle.standardError.write(Data("error: the weights were not written: \(ConfigText.visible(error, limit: 1000))\n".utf8))
                 throw ExitCode.failure
             }
+            // Run from cron without 'cutover serve': what the step notified is sent now.
+            _ = await WebhookCommand.deliverDue(database, logger: global.logger())
             if outcome.decision == .rollback { throw ExitCode(3) }
         }
     }

@@ -14,7 +14,7 @@ struct Cutover: AsyncParsableCommand {
         subcommands: [
             CrawlCommand.self, ProbeCommand.self, StatusCommand.self, URLsCommand.self, FlipCommand.self, ExportCommand.self,
             ApplyCommand.self, PublishCommand.self, NodeAgentCommand.self, InstallCommand.self, SiteCommand.self, LogsCommand.self,
-            ParityCommand.self, CanaryCommand.self, ServeCommand.self,
+            ParityCommand.self, CanaryCommand.self, WebhookCommand.self, ServeCommand.self,
         ]
     )
 

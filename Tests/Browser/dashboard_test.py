@@ -343,6 +343,24 @@ class Dashboard:
         self.api(f"/api/sites/{site}", "PUT", {"nodes": [], "fleet": {"databaseURL": ""}})
         assert "fleet" not in self.api(f"/api/sites/{site}"), "the fleet was not removed"
 
+        step("canaries: the overview shows a canary's weight, its window and decisions; Abort asks, then ends it")
+        candidates = self.api(f"/api/sites/{site}/urls?owner=php&planned=php&include=false&limit=50")["items"]
+        page = next(u["path"] for u in candidates if "?" not in u["path"] and "%" not in u["path"])
+        self.api(f"/api/sites/{site}/canaries", "POST", {"name": "browser-canary", "paths": [page], "steps": [5, 50, 100]})
+        self.api(f"/api/sites/{site}/canaries/browser-canary", "PUT", {"weight": 5})
+        self.open("overview")
+        self.driver.refresh()
+        card = "[data-name=canaries] [data-canary=browser-canary]"
+        self.text_appears(f"{card} [data-name=status]", "5 % of visitors on Swift, stepped by hand")
+        self.text_appears(f"{card} [data-name=window]", "waiting for traffic: 0 of 50 requests on Swift")
+        self.text_appears(f"{card} table.decisions", "weight 0 \u2192 5 %")
+        self.css(f"{card} svg title")
+        self.shot("overview-canary")
+        self.css(f"{card} button.danger").click()
+        self.css("#confirm-ok").click()
+        self.text_appears(f"{card} [data-name=status]", "aborted")
+        assert self.api(f"/api/sites/{site}/canaries/browser-canary")["canary"]["state"] == "aborted"
+
         step("every control is labelled; readable at phone width")
         unlabelled = self.driver.execute_script("""
             return [...document.querySelectorAll('input, select, button')]

@@ -20,6 +20,8 @@ import Testing
         (.post, "/api/sites/demo/canaries", #"{"name":"evil","glob":"/*"}"#),
         (.put, "/api/sites/demo/canaries/evil", #"{"weight":100}"#),
         (.post, "/api/sites/demo/fleet/publish", nil),
+        (.post, "/api/sites/demo/webhooks", #"{"url":"https://attacker.example/"}"#),
+        (.delete, "/api/sites/demo/webhooks/1", nil),
     ]
 
     /// The spellings a router, a proxy or a browser may treat as the same route.
@@ -59,6 +61,7 @@ import Testing
         #expect(await fixture.jobs.list().isEmpty)
         #expect(try storeCall { try fixture.database.exports.list(siteID: before.id) }.isEmpty)
         #expect(try await fixture.database.plan.canaries(siteID: before.id).isEmpty)
+        #expect(try await fixture.database.notify.list(siteID: before.id).isEmpty)
     }
 
     @Test func theRightTokenInAnyCaseOfTheSchemeIsAccepted() async throws {

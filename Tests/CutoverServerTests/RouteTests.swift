@@ -305,6 +305,7 @@ import Testing
                         "/api/sites/{site}/traffic/daily", "/api/sites/{site}/traffic/summary", "/api/sites/{site}/log-files",
                         "/api/sites/{site}/parity/runs", "/api/sites/{site}/parity/runs/{id}", "/api/sites/{site}/fleet",
                         "/api/sites/{site}/fleet/publish", "/api/sites/{site}/canaries", "/api/sites/{site}/canaries/{name}",
+                        "/api/sites/{site}/webhooks", "/api/sites/{site}/webhooks/deliveries", "/api/sites/{site}/webhooks/{id}",
                     ]
                 )
             }

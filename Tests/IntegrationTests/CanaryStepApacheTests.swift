@@ -1,6 +1,7 @@
 import CutoverCore
 import CutoverExport
 import CutoverLogs
+import CutoverNotify
 import CutoverStore
 import CutoverTestSupport
 import Foundation
@@ -62,6 +63,21 @@ struct CanaryStepApacheTests {
         try await plan.startCanary(siteID: live.site.id, name: "healthy", .paths(["/page-b.php"]), steps: [25, 50, 100], options: options)
         try await live.install(.tree)
         let stepper = CanaryStepper(database: live.database)
+        // A receiver for the webhooks, started by the test: one URL answers, one fails.
+        let receiver = RecordingBackend(pages: ["/broken": .init(status: 503, body: "down")])
+        try await receiver.start()
+        defer { Task { await receiver.stop() } }
+        let secret = "test-secret-\(UUID().uuidString)"
+        try await live.database.notify.add(
+            siteID: live.site.id,
+            url: receiver.baseURL + "/hook",
+            events: [.canaryRolledBack, .canaryPromoted],
+            secret: secret
+        )
+        try await live.database.notify.add(siteID: live.site.id, url: receiver.baseURL + "/broken", events: [.canaryRolledBack], secret: "other")
+        let client = WebhookSender.makeClient()
+        defer { Task { try? await client.shutdown() } }
+        let sender = WebhookSender(database: live.database, client: client, logger: live.quiet)
 
         // The first analysis of a canary at 0 % starts it: 25 %, written to the map.
         for name in ["buggy", "healthy"] {
@@ -83,6 +99,24 @@ struct CanaryStepApacheTests {
         #expect(rolledBack.decision == .rollback && rolledBack.canary.state == .aborted && rolledBack.published == map, "\(rolledBack.reason)")
         #expect(rolledBack.reason.contains("Swift 5xx") && rolledBack.analysis?.swift.errors ?? 0 >= 2, "\(rolledBack.reason)")
         #expect(rolledBack.analysis?.php.requests ?? 0 >= 100 && rolledBack.analysis?.swift.latency.total == rolledBack.analysis?.swift.requests)
+        // The rollback is told: a signed webhook arrives (the HMAC of the body under the secret);
+        // the failing receiver's delivery waits for its retry.
+        #expect(await sender.deliverDue() == 1)
+        let hook = try #require(receiver.requests.first { $0.target == "/hook" })
+        #expect(hook.header(WebhookSender.eventHeader) == "canary.rolled_back")
+        #expect(hook.header(WebhookSender.signatureHeader) == WebhookSender.signature(body: hook.body, secret: secret))
+        #expect(hook.header(WebhookSender.signatureHeader) != WebhookSender.signature(body: hook.body, secret: "other"))
+        let payload = try JSONSerialization.jsonObject(with: Data(hook.body)) as? [String: Any] ?? [:]
+        #expect(payload["canary"] as? String == "buggy" && payload["site"] as? String == "live" && payload["weight"] as? Int == 25, "\(payload)")
+        #expect((payload["figures"] as? [String: Any])?["swiftErrors"] as? Int ?? 0 >= 2, "\(payload)")
+        #expect(await sender.deliverDue() == 0, "a failed delivery is retried later, not at once")
+        let deliveries = try await live.database.notify.deliveries(siteID: live.site.id)
+        #expect(
+            deliveries.map(\.state) == [.pending, .delivered] && deliveries.first?.lastStatus == 503 && deliveries.first?.attempts == 1,
+            "\(deliveries)"
+        )
+        #expect(!deliveries.contains { ($0.lastError ?? "").contains(secret) })
+
         // Afterwards no request reaches the buggy twin, whatever the visitor's bucket.
         let before = live.backend.requestTargets.filter { $0 == "/page-a.php" }.count
         for bucket in 0..<100 { #expect(try await !CanaryApacheTests.visit(live, "/page-a.php", cookie: bucket).swift, "bucket \(bucket)") }
@@ -106,6 +140,13 @@ struct CanaryStepApacheTests {
         #expect(page?.expectedOwner == .swift, "the page is flipped: \(String(describing: page))")
         // A flip now: Swift answers a visitor of any bucket, with no canary left.
         for bucket in [0, 50, 99] { #expect(try await CanaryApacheTests.visit(live, "/page-b.php", cookie: bucket).swift, "bucket \(bucket)") }
+
+        #expect(await sender.deliverDue() == 1)
+        #expect(
+            receiver.requests.filter { $0.target == "/hook" }.compactMap { $0.header(WebhookSender.eventHeader) } == [
+                "canary.rolled_back", "canary.promoted",
+            ]
+        )
 
         // Every step and decision is recorded with its figures.
         let healthy = try await plan.canaries(siteID: live.site.id).first { $0.name == "healthy" }!

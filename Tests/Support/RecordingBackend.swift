@@ -29,6 +29,17 @@ public final class RecordingBackend: @unchecked Sendable {
         var connections: [ObjectIdentifier: any Channel] = [:]
         /// Requests answered so far per path (for `Page.failEvery`).
         var answered: [String: Int] = [:]
+        /// Each request in full: target, headers, body.
+        var full: [RecordedRequest] = []
+    }
+
+    /// A request as received.
+    public struct RecordedRequest: Sendable {
+        public var target: String
+        public var headers: [(String, String)]
+        public var body: [UInt8]
+
+        public func header(_ name: String) -> String? { headers.first { $0.0.lowercased() == name.lowercased() }?.1 }
     }
 
     /// A page the backend serves at a path (without its query).
@@ -62,6 +73,8 @@ public final class RecordingBackend: @unchecked Sendable {
 
     /// Request targets received so far, in order (`/page.php?x=1`).
     public var requestTargets: [String] { state.withLockedValue { $0.received } }
+    /// Requests received so far in full (target, headers, body), in order.
+    public var requests: [RecordedRequest] { state.withLockedValue { $0.full } }
     /// Request methods received so far, in order.
     public var requestMethods: [String] { state.withLockedValue { $0.methods } }
     /// Each request's target with its `Cookie` header ("" without one), in order.
@@ -111,6 +124,7 @@ public final class RecordingBackend: @unchecked Sendable {
         let pages: [String: Page]
         let delays: [String: Double]
         var head: HTTPRequestHead?
+        var body: [UInt8] = []
 
         init(state: NIOLockedValueBox<State>, pages: [String: Page], delays: [String: Double]) {
             self.state = state
@@ -122,8 +136,9 @@ public final class RecordingBackend: @unchecked Sendable {
             switch unwrapInboundIn(data) {
             case .head(let request):
                 head = request
-            case .body:
-                break
+                body = []
+            case .body(let buffer):
+                body += buffer.readableBytesView
             case .end:
                 guard let request = head else { return }
                 head = nil
@@ -131,6 +146,7 @@ public final class RecordingBackend: @unchecked Sendable {
                     $0.received.append(request.uri)
                     $0.methods.append(request.method.rawValue)
                     $0.cookies.append(request.headers["Cookie"].joined(separator: "; "))
+                    $0.full.append(RecordedRequest(target: request.uri, headers: request.headers.map { ($0.name, $0.value) }, body: self.body))
                 }
                 let path = String(request.uri.prefix { $0 != "?" })
                 var page = pages[path] ?? Page(contentType: "text/plain; charset=utf-8", body: "swift backend: \(request.uri)\n")

@@ -5853,5 +5853,287 @@ extension Components {
                 case total
             }
         }
+        /// A site's webhook (its secret is shown only when it is made)
+        ///
+        /// - Remark: Generated from `#/components/schemas/Webhook`.
+        package struct Webhook: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/Webhook/createdAt`.
+            package var createdAt: Foundation.Date
+            /// - Remark: Generated from `#/components/schemas/Webhook/EventsPayload`.
+            @frozen package enum EventsPayloadPayload: String, Codable, Hashable, Sendable, CaseIterable {
+                case canary_rolledBack = "canary.rolled_back"
+                case canary_promoted = "canary.promoted"
+                case canary_aborted = "canary.aborted"
+                case drift = "drift"
+                case fallback_broken = "fallback.broken"
+                case parity_regression = "parity.regression"
+            }
+            /// empty: every event
+            ///
+            /// - Remark: Generated from `#/components/schemas/Webhook/events`.
+            package typealias EventsPayload = [Components.Schemas.Webhook.EventsPayloadPayload]
+            /// empty: every event
+            ///
+            /// - Remark: Generated from `#/components/schemas/Webhook/events`.
+            package var events: Components.Schemas.Webhook.EventsPayload
+            /// - Remark: Generated from `#/components/schemas/Webhook/id`.
+            package var id: Swift.Int64
+            /// only in the answer that made it: verify X-Cutover-Signature-256 (sha256=<hex HMAC-SHA256 of the body>) with it
+            ///
+            /// - Remark: Generated from `#/components/schemas/Webhook/secret`.
+            package var secret: Swift.String?
+            /// - Remark: Generated from `#/components/schemas/Webhook/url`.
+            package var url: Swift.String
+            /// Creates a new `Webhook`.
+            ///
+            /// - Parameters:
+            ///   - createdAt:
+            ///   - events: empty: every event
+            ///   - id:
+            ///   - secret: only in the answer that made it: verify X-Cutover-Signature-256 (sha256=<hex HMAC-SHA256 of the body>) with it
+            ///   - url:
+            package init(
+                createdAt: Foundation.Date,
+                events: Components.Schemas.Webhook.EventsPayload,
+                id: Swift.Int64,
+                secret: Swift.String? = nil,
+                url: Swift.String
+            ) {
+                self.createdAt = createdAt
+                self.events = events
+                self.id = id
+                self.secret = secret
+                self.url = url
+            }
+            package enum CodingKeys: String, CodingKey {
+                case createdAt
+                case events
+                case id
+                case secret
+                case url
+            }
+            package init(from decoder: any Swift.Decoder) throws {
+                let container = try decoder.container(keyedBy: CodingKeys.self)
+                self.createdAt = try container.decode(
+                    Foundation.Date.self,
+                    forKey: .createdAt
+                )
+                self.events = try container.decode(
+                    Components.Schemas.Webhook.EventsPayload.self,
+                    forKey: .events
+                )
+                self.id = try container.decode(
+                    Swift.Int64.self,
+                    forKey: .id
+                )
+                self.secret = try container.decodeIfPresent(
+                    Swift.String.self,
+                    forKey: .secret
+                )
+                self.url = try container.decode(
+                    Swift.String.self,
+                    forKey: .url
+                )
+                try decoder.ensureNoAdditionalProperties(knownKeys: [
+                    "createdAt",
+                    "events",
+                    "id",
+                    "secret",
+                    "url"
+                ])
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/WebhookDelivery`.
+        package struct WebhookDelivery: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/WebhookDelivery/attempts`.
+            package var attempts: Swift.Int
+            /// - Remark: Generated from `#/components/schemas/WebhookDelivery/createdAt`.
+            package var createdAt: Foundation.Date
+            /// - Remark: Generated from `#/components/schemas/WebhookDelivery/deliveredAt`.
+            package var deliveredAt: Foundation.Date?
+            /// - Remark: Generated from `#/components/schemas/WebhookDelivery/event`.
+            package var event: Swift.String
+            /// - Remark: Generated from `#/components/schemas/WebhookDelivery/id`.
+            package var id: Swift.Int64
+            /// - Remark: Generated from `#/components/schemas/WebhookDelivery/lastError`.
+            package var lastError: Swift.String?
+            /// - Remark: Generated from `#/components/schemas/WebhookDelivery/lastStatus`.
+            package var lastStatus: Swift.Int?
+            /// - Remark: Generated from `#/components/schemas/WebhookDelivery/nextAttemptAt`.
+            package var nextAttemptAt: Foundation.Date
+            /// - Remark: Generated from `#/components/schemas/WebhookDelivery/state`.
+            @frozen package enum StatePayload: String, Codable, Hashable, Sendable, CaseIterable {
+                case pending = "pending"
+                case delivered = "delivered"
+                case failed = "failed"
+            }
+            /// - Remark: Generated from `#/components/schemas/WebhookDelivery/state`.
+            package var state: Components.Schemas.WebhookDelivery.StatePayload
+            /// - Remark: Generated from `#/components/schemas/WebhookDelivery/url`.
+            package var url: Swift.String
+            /// - Remark: Generated from `#/components/schemas/WebhookDelivery/webhookId`.
+            package var webhookId: Swift.Int64
+            /// Creates a new `WebhookDelivery`.
+            ///
+            /// - Parameters:
+            ///   - attempts:
+            ///   - createdAt:
+            ///   - deliveredAt:
+            ///   - event:
+            ///   - id:
+            ///   - lastError:
+            ///   - lastStatus:
+            ///   - nextAttemptAt:
+            ///   - state:
+            ///   - url:
+            ///   - webhookId:
+            package init(
+                attempts: Swift.Int,
+                createdAt: Foundation.Date,
+                deliveredAt: Foundation.Date? = nil,
+                event: Swift.String,
+                id: Swift.Int64,
+                lastError: Swift.String? = nil,
+                lastStatus: Swift.Int? = nil,
+                nextAttemptAt: Foundation.Date,
+                state: Components.Schemas.WebhookDelivery.StatePayload,
+                url: Swift.String,
+                webhookId: Swift.Int64
+            ) {
+                self.attempts = attempts
+                self.createdAt = createdAt
+                self.deliveredAt = deliveredAt
+                self.event = event
+                self.id = id
+                self.lastError = lastError
+                self.lastStatus = lastStatus
+                self.nextAttemptAt = nextAttemptAt
+                self.state = state
+                self.url = url
+                self.webhookId = webhookId
+            }
+            package enum CodingKeys: String, CodingKey {
+                case attempts
+                case createdAt
+                case deliveredAt
+                case event
+                case id
+                case lastError
+                case lastStatus
+                case nextAttemptAt
+                case state
+                case url
+                case webhookId
+            }
+            package init(from decoder: any Swift.Decoder) throws {
+                let container = try decoder.container(keyedBy: CodingKeys.self)
+                self.attempts = try container.decode(
+                    Swift.Int.self,
+                    forKey: .attempts
+                )
+                self.createdAt = try container.decode(
+                    Foundation.Date.self,
+                    forKey: .createdAt
+                )
+                self.deliveredAt = try container.decodeIfPresent(
+                    Foundation.Date.self,
+                    forKey: .deliveredAt
+                )
+                self.event = try container.decode(
+                    Swift.String.self,
+                    forKey: .event
+                )
+                self.id = try container.decode(
+                    Swift.Int64.self,
+                    forKey: .id
+                )
+                self.lastError = try container.decodeIfPresent(
+                    Swift.String.self,
+                    forKey: .lastError
+                )
+                self.lastStatus = try container.decodeIfPresent(
+                    Swift.Int.self,
+                    forKey: .lastStatus
+                )
+                self.nextAttemptAt = try container.decode(
+                    Foundation.Date.self,
+                    forKey: .nextAttemptAt
+                )
+                self.state = try container.decode(
+                    Components.Schemas.WebhookDelivery.StatePayload.self,
+                    forKey: .state
+                )
+                self.url = try container.decode(
+                    Swift.String.self,
+                    forKey: .url
+                )
+                self.webhookId = try container.decode(
+                    Swift.Int64.self,
+                    forKey: .webhookId
+                )
+                try decoder.ensureNoAdditionalProperties(knownKeys: [
+                    "attempts",
+                    "createdAt",
+                    "deliveredAt",
+                    "event",
+                    "id",
+                    "lastError",
+                    "lastStatus",
+                    "nextAttemptAt",
+                    "state",
+                    "url",
+                    "webhookId"
+                ])
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/WebhookInput`.
+        package struct WebhookInput: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/WebhookInput/EventsPayload`.
+            @frozen package enum EventsPayloadPayload: String, Codable, Hashable, Sendable, CaseIterable {
+                case canary_rolledBack = "canary.rolled_back"
+                case canary_promoted = "canary.promoted"
+                case canary_aborted = "canary.aborted"
+                case drift = "drift"
+                case fallback_broken = "fallback.broken"
+                case parity_regression = "parity.regression"
+            }
+            /// - Remark: Generated from `#/components/schemas/WebhookInput/events`.
+            package typealias EventsPayload = [Components.Schemas.WebhookInput.EventsPayloadPayload]
+            /// - Remark: Generated from `#/components/schemas/WebhookInput/events`.
+            package var events: Components.Schemas.WebhookInput.EventsPayload?
+            /// - Remark: Generated from `#/components/schemas/WebhookInput/url`.
+            package var url: Swift.String
+            /// Creates a new `WebhookInput`.
+            ///
+            /// - Parameters:
+            ///   - events:
+            ///   - url:
+            package init(
+                events: Components.Schemas.WebhookInput.EventsPayload? = nil,
+                url: Swift.String
+            ) {
+                self.events = events
+                self.url = url
+            }
+            package enum CodingKeys: String, CodingKey {
+                case events
+                case url
+            }
+            package init(from decoder: any Swift.Decoder) throws {
+                let container = try decoder.container(keyedBy: CodingKeys.self)
+                self.events = try container.decodeIfPresent(
+                    Components.Schemas.WebhookInput.EventsPayload.self,
+                    forKey: .events
+                )
+                self.url = try container.decode(
+                    Swift.String.self,
+                    forKey: .url
+                )
+                try decoder.ensureNoAdditionalProperties(knownKeys: [
+                    "events",
+                    "url"
+                ])
+            }
+        }
     }
 }

@@ -59,6 +59,24 @@ extension ParityStore {
                 case .notCompared: done.notComparedCount += 1
                 }
             }
+            // Pages the same before and different now: a regression, for the site's webhooks.
+            let regressed = try String.fetchAll(
+                db,
+                sql: """
+                    SELECT u.path FROM parity_results r JOIN urls u ON u.id = r.url_id
+                    WHERE r.run_id = ? AND r.verdict = 'different' AND u.parity = 'same' ORDER BY u.path
+                    """,
+                arguments: [runID]
+            )
+            if !regressed.isEmpty {
+                try NotifyStore.enqueue(
+                    db,
+                    siteID: run.siteID,
+                    event: .parityRegression,
+                    payload: ["parityRun": runID, "count": regressed.count, "firstPaths": Array(regressed.prefix(10))],
+                    at: now
+                )
+            }
             try db.execute(
                 sql: """
                     UPDATE urls SET parity = r.verdict, parity_run = r.run_id

@@ -288,6 +288,12 @@ extension PlanStore {
                 arguments: [promote ? CanaryState.promoted : CanaryState.aborted, promote ? 100 : 0, now, why, canary.id]
             )
             try Self.moveCanaryStep(db, canaryID: canary.id, to: nil, at: now)
+            var payload: [String: Any] = ["canary": name, "weight": canary.weight, "reason": why, "pages": canary.pages, "actor": actor]
+            if let figures, let data = try? JSONEncoder().encode(figures), let object = try? JSONSerialization.jsonObject(with: data) {
+                payload["figures"] = object
+            }
+            let event: NotifyEvent = promote ? .canaryPromoted : (decision == .rollback ? .canaryRolledBack : .canaryAborted)
+            try NotifyStore.enqueue(db, siteID: siteID, event: event, payload: payload, at: now)
             try Self.recordCanaryDecision(
                 db,
                 canaryID: canary.id,

@@ -124,6 +124,7 @@ extension ProbeStore {
             done.fallbackStatus = fallback.status
             done.fallbackDetail = fallback.detail
             try done.update(db)
+            try Self.notify(db, done: done)
             try InventoryStore.recordSnapshot(db, siteID: run.siteID, source: "probe", at: done.finishedAt ?? clock.now())
             return done
         }
@@ -204,6 +205,48 @@ extension ProbeStore {
                 .order(URLRecord.Columns.path)
             if let limit { request = request.limit(limit) }
             return try request.fetchAll(db)
+        }
+    }
+}
+
+extension ProbeStore {
+    /// Queues the run's news for the site's webhooks: more drift than the run before, and a
+    /// fallback that broke (it was healthy, or unknown, before).
+    static func notify(_ db: Database, done: ProbeRunRecord) throws {
+        guard let id = done.id else { return }
+        let previous = try Row.fetchOne(
+            db,
+            sql: """
+                SELECT drift_count, fallback_healthy FROM probe_runs WHERE site_id = ? AND id < ? AND status = 'succeeded'
+                ORDER BY id DESC LIMIT 1
+                """,
+            arguments: [done.siteID, id]
+        )
+        let at = done.finishedAt ?? Date()
+        let before: Int = previous?["drift_count"] ?? 0
+        if done.driftCount > before {
+            let paths = try String.fetchAll(
+                db,
+                sql: "SELECT u.path FROM probe_results r JOIN urls u ON u.id = r.url_id WHERE r.run_id = ? AND r.drift = 1 ORDER BY u.path LIMIT 10",
+                arguments: [id]
+            )
+            try NotifyStore.enqueue(
+                db,
+                siteID: done.siteID,
+                event: .drift,
+                payload: ["probeRun": id, "driftCount": done.driftCount, "previousDriftCount": before, "firstPaths": paths],
+                at: at
+            )
+        }
+        let wasHealthy: Bool? = previous?["fallback_healthy"]
+        if done.fallbackHealthy == false, wasHealthy != false {
+            try NotifyStore.enqueue(
+                db,
+                siteID: done.siteID,
+                event: .fallbackBroken,
+                payload: ["probeRun": id, "status": done.fallbackStatus ?? 0, "detail": done.fallbackDetail ?? ""],
+                at: at
+            )
         }
     }
 }
