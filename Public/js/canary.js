@@ -109,7 +109,7 @@ function decisionsTable(decisions) {
   if (!decisions.length) return null;
   const rate = (errors, requests) => (requests ? `${((errors / requests) * 100).toFixed(1)} % of ${number(requests)}` : '\u2014');
   const ms = (value) => (value == null ? '\u2014' : `${value} ms`);
-  return h('table', { class: 'decisions' },
+  return h('div', { class: 'table-wrap' }, h('table', { class: 'decisions' },
     h('caption', {}, 'Decisions, newest first: both sides over the same window'),
     h('thead', {}, h('tr', {}, ['When', 'Weight', 'Decision', 'Swift 5xx', 'PHP 5xx', 'Swift p95', 'PHP p95', 'Reason', 'By'].map((name) => h('th', { scope: 'col' }, name)))),
     h('tbody', {}, decisions.slice(0, 12).map((d) => h('tr', { dataset: { decision: d.decision } },
@@ -118,5 +118,5 @@ function decisionsTable(decisions) {
       h('td', {}, d.figures ? rate(d.figures.phpErrors, d.figures.phpRequests) : '\u2014'),
       h('td', {}, ms(d.figures?.swiftP95)), h('td', {}, ms(d.figures?.phpP95)),
       h('td', {}, d.reason), h('td', {}, d.actor)))),
-  );
+  ));
 }
