@@ -71,10 +71,14 @@ package struct ApacheConfigCheck: Sendable {
         }
         if let weights = export.canaryWeights, let mapFilePath {
             // The canaries' maps likewise, when they are not written yet.
-            for (suffix, scheme, bytes) in [(".canaries", "txt", weights), (".buckets", "rnd", CanaryRules.bucketsFile)]
+            for (suffix, scheme, bytes) in [(".canaries.dbm", "dbm=gdbm", weights), (".buckets", "rnd", CanaryRules.bucketsFile)]
             where !FileManager.default.fileExists(atPath: mapFilePath + suffix) {
                 let copy = folder.appendingPathComponent("flips\(suffix)").path
-                try Exporter.writeMapFile(bytes, to: copy)
+                if suffix == ".buckets" {
+                    try Exporter.writeMapFile(bytes, to: copy)
+                } else {
+                    try HashedMapFile.write(entries: HashedMapFile.entries(ofTextMap: bytes), to: copy)
+                }
                 let named = try ApacheEscaping.quotedPath(mapFilePath + suffix, what: "canary map").dropFirst().dropLast()
                 body = body.replacingOccurrences(of: "\"\(scheme):\(named)\"", with: "\"\(scheme):\(copy)\"")
             }

@@ -174,14 +174,22 @@ package struct Exporter: Sendable {
         // The canaries' maps first: the export's rules that read them may already be live.
         if let weights = rendered.canaryWeights {
             try writeMapFile(CanaryRules.bucketsFile, to: path + ".buckets")
-            try writeMapFile(weights, to: path + ".canaries")
-        } else if FileManager.default.fileExists(atPath: path + ".canaries") {
+            try writeCanaryWeights(weights, to: path)
+        } else if FileManager.default.fileExists(atPath: path + ".canaries.dbm") {
             // No canary runs any more, but the config Apache has loaded may still read the
             // weights (no reload since the last canary ended): none left, every visitor on PHP
             // unless the page is flipped.
-            try writeMapFile(CanaryRules.noWeightsFile, to: path + ".canaries")
+            try writeCanaryWeights(CanaryRules.noWeightsFile, to: path)
         }
         try rendered.form.rules.writeMap(rendered.mapFile ?? [], to: path)
+    }
+
+    /// The weights Apache reads (`MAP.canaries.dbm`), then the same as text for people.
+    package static func writeCanaryWeights(_ text: [UInt8], to path: String) throws {
+        let entries = HashedMapFile.entries(ofTextMap: text)
+        try HashedMapFile.write(entries: entries, to: path + ".canaries.dbm")
+        try MarkerTree.write(keys: entries.map(\.key), to: CanaryRules.pagesFolder(path))
+        try writeMapFile(text, to: path + ".canaries")
     }
 
     package static func writeMapFile(_ bytes: [UInt8], to path: String) throws {

@@ -21,6 +21,11 @@ package enum HashedMapFile {
     /// values as bytes without a trailing NUL, as `httxt2dbm` writes them and mod_rewrite looks
     /// them up.
     package static func write(keys: [[UInt8]], value: String = "swift", extra: [(key: String, value: String)] = [], to path: String) throws {
+        try write(entries: keys.map { ($0, Array(value.utf8)) } + extra.map { (Array($0.key.utf8), Array($0.value.utf8)) }, to: path)
+    }
+
+    /// Writes each key with its own value (the canaries' weights).
+    package static func write(entries: [(key: [UInt8], value: [UInt8])], to path: String) throws {
         let url = URL(fileURLWithPath: path)
         let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).\(UUID().uuidString).tmp").path
         defer { unlink(temporary) }
@@ -29,7 +34,6 @@ package enum HashedMapFile {
         }
         var closed = false
         defer { if !closed { gdbm_close(file) } }
-        let entries = keys.map { ($0, Array(value.utf8)) } + extra.map { (Array($0.key.utf8), Array($0.value.utf8)) }
         for var (key, valueBytes) in entries {
             let stored = key.withUnsafeMutableBytes { keyBuffer in
                 valueBytes.withUnsafeMutableBytes { valueBuffer in
@@ -62,6 +66,14 @@ package enum HashedMapFile {
         guard let pointer = found.dptr else { return nil }
         defer { free(pointer) }
         return String(decoding: UnsafeRawBufferPointer(start: pointer, count: Int(found.dsize)), as: UTF8.self)
+    }
+
+    /// The entries of a rendered map file (`KEY VALUE` lines; `#` lines are comments).
+    package static func entries(ofTextMap bytes: [UInt8]) -> [(key: [UInt8], value: [UInt8])] {
+        bytes.split(separator: UInt8(ascii: "\n")).compactMap { line in
+            guard line.first != UInt8(ascii: "#"), let space = line.lastIndex(of: UInt8(ascii: " ")) else { return nil }
+            return (Array(line[line.startIndex..<space]), Array(line[(space + 1)...]))
+        }
     }
 
     /// The keys of a rendered map file (`KEY swift` lines; `#` lines are comments).
