@@ -162,27 +162,30 @@ struct CanaryCommand: AsyncParsableCommand {
 
     struct Pause: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Keep a canary at its weight: analyses go on, no automatic step.")
-        @OptionGroup var global: GlobalOptions
-        @OptionGroup var siteOptions: SiteOptions
-        @Argument(help: "The canary's name.") var name: String
+        @OptionGroup var pausing: Pausing
 
-        func run() async throws {
-            let database = try global.openDatabase()
-            let site = try await siteOptions.resolve(in: database)
-            print(CanaryCommand.describe(try await database.plan.pauseCanary(siteID: site.id, name: name, paused: true, actor: CanaryCommand.actor)))
-        }
+        func run() async throws { try await pausing.set(paused: true) }
     }
 
     struct Resume: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Let a paused canary step again.")
+        @OptionGroup var pausing: Pausing
+
+        func run() async throws { try await pausing.set(paused: false) }
+    }
+
+    /// What pause and resume share: the canary named, and setting its pause.
+    struct Pausing: ParsableArguments {
         @OptionGroup var global: GlobalOptions
         @OptionGroup var siteOptions: SiteOptions
         @Argument(help: "The canary's name.") var name: String
 
-        func run() async throws {
+        func set(paused: Bool) async throws {
             let database = try global.openDatabase()
             let site = try await siteOptions.resolve(in: database)
-            print(CanaryCommand.describe(try await database.plan.pauseCanary(siteID: site.id, name: name, paused: false, actor: CanaryCommand.actor)))
+            print(
+                CanaryCommand.describe(try await database.plan.pauseCanary(siteID: site.id, name: name, paused: paused, actor: CanaryCommand.actor))
+            )
         }
     }
 
