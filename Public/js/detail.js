@@ -85,6 +85,15 @@ export async function renderURLDetail(main, { app, args, signal }) {
         when(event.at), event.fromOwner ?? '—', event.toOwner, event.reason, event.actor,
       ])) : h('p', { class: 'empty' }, 'No ownership change recorded yet.'),
     ),
+    detail.canary ? h('section', { 'aria-labelledby': 'canary-heading', dataset: { name: 'canary-steps' } },
+      h('h2', { id: 'canary-heading' }, 'Canary steps'),
+      h('p', { class: 'muted' }, 'Each weight of a canary this page is in and each analysis: Swift against PHP over the same window.'),
+      table(['When', 'Canary', 'Weight', 'Decision', 'Swift 5xx', 'PHP 5xx', 'Reason', 'By'], detail.canary.map((step) => [
+        when(step.at), step.canary, `${step.weight} %`, step.decision,
+        step.figures ? `${step.figures.swiftErrors} of ${number(step.figures.swiftRequests)}` : '—',
+        step.figures ? `${step.figures.phpErrors} of ${number(step.figures.phpRequests)}` : '—',
+        step.reason, step.actor,
+      ]))) : null,
   );
 }
 

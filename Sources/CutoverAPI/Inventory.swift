@@ -114,6 +114,19 @@ extension Components.Schemas.URLDetail {
     /// One URL with its probe history, owner changes, requests and query values.
     package init(_ detail: URLDetailRecords) {
         self.init(
+            canary: detail.canary.isEmpty
+                ? nil
+                : detail.canary.map { entry in
+                    .init(
+                        actor: entry.decision.actor,
+                        at: entry.decision.at,
+                        canary: entry.name,
+                        decision: .init(rawValue: entry.decision.decision.rawValue) ?? .manual,
+                        figures: entry.decision.figures.map { Components.Schemas.CanaryFigures($0) },
+                        reason: entry.decision.reason,
+                        weight: entry.decision.weight
+                    )
+                },
             events: detail.events.map(Components.Schemas.OwnershipEvent.init),
             parity: detail.parity.map { Components.Schemas.ParityResult($0.result, path: detail.url.path, at: $0.run.startedAt) },
             probes: detail.probes.map(Components.Schemas.ProbeResult.init),

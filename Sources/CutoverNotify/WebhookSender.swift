@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Crypto
+import CutoverCore
 import CutoverStore
 import Foundation
 import Logging
@@ -18,11 +19,16 @@ package struct WebhookSender: Sendable {
     let database: AppDatabase
     let client: HTTPClient
     let logger: Logger
+    /// The local mail submission program `mailto:` webhooks go through (`sendmail -t -oi`).
+    let sendmail: String
 
-    package init(database: AppDatabase, client: HTTPClient, logger: Logger) {
+    package static let defaultSendmail = "/usr/sbin/sendmail"
+
+    package init(database: AppDatabase, client: HTTPClient, logger: Logger, sendmail: String = WebhookSender.defaultSendmail) {
         self.database = database
         self.client = client
         self.logger = logger
+        self.sendmail = sendmail
     }
 
     /// A client for webhooks: no redirects (a signed body goes where it was told), HTTP/1.1.
@@ -59,6 +65,10 @@ package struct WebhookSender: Sendable {
     }
 
     private func send(_ delivery: DueDelivery) async -> Bool {
+        if let address = NotifyStore.mailAddress(delivery.url) {
+            let failure = await mail(delivery, to: address)
+            return await record(delivery, status: failure == nil ? 200 : nil, failure: failure, host: "mail")
+        }
         var request = HTTPClientRequest(url: delivery.url)
         request.method = .POST
         request.headers.add(name: "Content-Type", value: "application/json")
@@ -77,7 +87,11 @@ package struct WebhookSender: Sendable {
         } catch {
             failure = "\(error)"
         }
-        let host = URLComponents(string: delivery.url)?.host ?? "?"
+        return await record(delivery, status: status, failure: failure, host: URLComponents(string: delivery.url)?.host ?? "?")
+    }
+
+    /// Records an attempt and logs it (never the body or the secret).
+    private func record(_ delivery: DueDelivery, status: Int?, failure: String?, host: String) async -> Bool {
         do {
             try await database.notify.recordAttempt(
                 id: delivery.id,
@@ -97,5 +111,54 @@ package struct WebhookSender: Sendable {
         }
         logger.info("webhook delivered", metadata: ["delivery": .string("\(delivery.id)"), "event": .string(delivery.event), "host": .string(host)])
         return true
+    }
+
+    /// Hands the notice to the local `sendmail -t -oi`: the address, a subject naming the event
+    /// and the site, the signature headers, a readable line, then the JSON body. Nil when it took
+    /// it (exit 0), else why not.
+    private func mail(_ delivery: DueDelivery, to address: String) async -> String? {
+        let object = (try? JSONSerialization.jsonObject(with: Data(delivery.body.utf8))) as? [String: Any] ?? [:]
+        let site = (object["site"] as? String).map { ConfigText.visible($0, limit: 64) } ?? "?"
+        let summary = (object["reason"] as? String) ?? (object["firstPaths"] as? [String])?.joined(separator: ", ") ?? ""
+        let message = """
+            To: \(address)
+            Subject: [cutover] \(delivery.event) on \(site)
+            Content-Type: text/plain; charset=utf-8
+            \(Self.eventHeader): \(delivery.event)
+            \(Self.deliveryHeader): \(delivery.id)
+            \(Self.signatureHeader): \(Self.signature(body: Array(delivery.body.utf8), secret: delivery.secret))
+
+            \(delivery.event) on site \(site)\(summary.isEmpty ? "" : ": " + ConfigText.visible(summary, limit: 2000))
+
+            \(delivery.body)
+
+            """
+        let program = sendmail
+        return await withCheckedContinuation { continuation in
+            DispatchQueue.global().async {
+                let process = Process()
+                process.executableURL = URL(fileURLWithPath: program)
+                process.arguments = ["-t", "-oi"]
+                let input = Pipe()
+                let errors = Pipe()
+                process.standardInput = input
+                process.standardOutput = FileHandle.nullDevice
+                process.standardError = errors
+                do {
+                    try process.run()
+                } catch {
+                    continuation.resume(returning: "cannot run \(program): \(error.localizedDescription)")
+                    return
+                }
+                input.fileHandleForWriting.write(Data(message.utf8))
+                try? input.fileHandleForWriting.close()
+                let stderr = errors.fileHandleForReading.readDataToEndOfFile()
+                process.waitUntilExit()
+                let why = String(decoding: stderr.prefix(300), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+                continuation.resume(
+                    returning: process.terminationStatus == 0 ? nil : "\(program) exited \(process.terminationStatus)\(why.isEmpty ? "" : ": " + why)"
+                )
+            }
+        }
     }
 }

@@ -1,5 +1,6 @@
 import CutoverAPI
 import CutoverLogs
+import CutoverNotify
 import CutoverProbe
 import CutoverStore
 import Foundation
@@ -107,7 +108,12 @@ package func buildApplication(
     app.addServices(
         JobRunnerService(jobs: parts.jobs),
         Scheduler(database: database, jobs: parts.jobs, logger: logger, canaries: canaries),
-        WebhookService(database: database, logger: logger)
+        // mailto: webhooks go through the local sendmail (CUTOVER_SENDMAIL names another program).
+        WebhookService(
+            database: database,
+            logger: logger,
+            sendmail: ProcessInfo.processInfo.environment["CUTOVER_SENDMAIL"].flatMap { $0.isEmpty ? nil : $0 } ?? WebhookSender.defaultSendmail
+        )
     )
     return app
 }

@@ -133,24 +133,6 @@ extension CanaryView {
     }
 }
 
-extension Components.Schemas.CanaryFigures {
-    init(_ figures: CanaryFigures) {
-        self.init(
-            latencyP: figures.latencyP,
-            phpErrors: figures.phpErrors,
-            phpP50: figures.phpP50,
-            phpP95: figures.phpP95,
-            phpP99: figures.phpP99,
-            phpRequests: figures.phpRequests,
-            swiftErrors: figures.swiftErrors,
-            swiftP50: figures.swiftP50,
-            swiftP95: figures.swiftP95,
-            swiftP99: figures.swiftP99,
-            swiftRequests: figures.swiftRequests
-        )
-    }
-}
-
 extension Components.Schemas.CanaryDetail {
     init(_ canary: CanaryRecord, database: AppDatabase) async throws {
         let decisions = try await database.plan.canaryDecisions(canaryID: canary.id)

@@ -9,8 +9,10 @@ package struct WebhookService: Service {
     let database: AppDatabase
     let logger: Logger
     let tick: Duration
+    let sendmail: String
 
-    package init(database: AppDatabase, logger: Logger, tick: Duration = .seconds(2)) {
+    package init(database: AppDatabase, logger: Logger, tick: Duration = .seconds(2), sendmail: String = WebhookSender.defaultSendmail) {
+        self.sendmail = sendmail
         self.database = database
         self.logger = logger
         self.tick = tick
@@ -18,7 +20,7 @@ package struct WebhookService: Service {
 
     package func run() async throws {
         let client = WebhookSender.makeClient()
-        let sender = WebhookSender(database: database, client: client, logger: logger)
+        let sender = WebhookSender(database: database, client: client, logger: logger, sendmail: sendmail)
         while !Task.isShuttingDownGracefully, !Task.isCancelled {
             await sender.deliverDue()
             do {

@@ -32,7 +32,7 @@ struct WebhookCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Add a webhook; prints its secret once.")
         @OptionGroup var global: GlobalOptions
         @OptionGroup var siteOptions: SiteOptions
-        @Argument(help: "The URL events are POSTed to (http or https).") var url: String
+        @Argument(help: "The URL events are POSTed to (http or https), or mailto:ADDRESS (sent with the local sendmail).") var url: String
         @Option(name: .long, help: "An event it wants (repeatable; default all): \(NotifyEvent.allCases.map(\.rawValue).joined(separator: ", ")).")
         var event: [NotifyEvent] = []
 
@@ -114,7 +114,8 @@ struct WebhookCommand: AsyncParsableCommand {
 
     static func deliverDue(_ database: AppDatabase, logger: Logger) async -> Int {
         let client = WebhookSender.makeClient()
-        let delivered = await WebhookSender(database: database, client: client, logger: logger).deliverDue()
+        let sendmail = ProcessInfo.processInfo.environment["CUTOVER_SENDMAIL"].flatMap { $0.isEmpty ? nil : $0 } ?? WebhookSender.defaultSendmail
+        let delivered = await WebhookSender(database: database, client: client, logger: logger, sendmail: sendmail).deliverDue()
         try? await client.shutdown()
         return delivered
     }

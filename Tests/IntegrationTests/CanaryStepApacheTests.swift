@@ -155,5 +155,12 @@ struct CanaryStepApacheTests {
         let decisions = try await plan.canaryDecisions(canaryID: healthy.id)
         #expect(decisions.filter { $0.decision == .promote }.count == 4, "\(decisions.map(\.reason))")
         #expect(decisions.first?.figures?.swiftRequests ?? 0 >= 40)
+        // The page's timeline shows its canary's steps with their figures.
+        let timeline = try await live.database.inventory.detail(siteID: live.site.id, id: page!.id)?.canary ?? []
+        #expect(timeline.map(\.name) == Array(repeating: "healthy", count: decisions.count), "\(timeline.map(\.name))")
+        #expect(
+            timeline.first?.decision.reason.hasPrefix("promoted after every step (25→50→100 %)") == true,
+            "\(timeline.first?.decision.reason ?? "")"
+        )
     }
 }

@@ -726,6 +726,111 @@ extension Components {
                 ])
             }
         }
+        /// A step or decision of a canary this page is in
+        ///
+        /// - Remark: Generated from `#/components/schemas/CanaryPageDecision`.
+        package struct CanaryPageDecision: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/CanaryPageDecision/actor`.
+            package var actor: Swift.String
+            /// - Remark: Generated from `#/components/schemas/CanaryPageDecision/at`.
+            package var at: Foundation.Date
+            /// - Remark: Generated from `#/components/schemas/CanaryPageDecision/canary`.
+            package var canary: Swift.String
+            /// - Remark: Generated from `#/components/schemas/CanaryPageDecision/decision`.
+            @frozen package enum DecisionPayload: String, Codable, Hashable, Sendable, CaseIterable {
+                case promote = "promote"
+                case rollback = "rollback"
+                case wait = "wait"
+                case hold = "hold"
+                case manual = "manual"
+            }
+            /// - Remark: Generated from `#/components/schemas/CanaryPageDecision/decision`.
+            package var decision: Components.Schemas.CanaryPageDecision.DecisionPayload
+            /// - Remark: Generated from `#/components/schemas/CanaryPageDecision/figures`.
+            package var figures: Components.Schemas.CanaryFigures?
+            /// - Remark: Generated from `#/components/schemas/CanaryPageDecision/reason`.
+            package var reason: Swift.String
+            /// the weight after the decision
+            ///
+            /// - Remark: Generated from `#/components/schemas/CanaryPageDecision/weight`.
+            package var weight: Swift.Int
+            /// Creates a new `CanaryPageDecision`.
+            ///
+            /// - Parameters:
+            ///   - actor:
+            ///   - at:
+            ///   - canary:
+            ///   - decision:
+            ///   - figures:
+            ///   - reason:
+            ///   - weight: the weight after the decision
+            package init(
+                actor: Swift.String,
+                at: Foundation.Date,
+                canary: Swift.String,
+                decision: Components.Schemas.CanaryPageDecision.DecisionPayload,
+                figures: Components.Schemas.CanaryFigures? = nil,
+                reason: Swift.String,
+                weight: Swift.Int
+            ) {
+                self.actor = actor
+                self.at = at
+                self.canary = canary
+                self.decision = decision
+                self.figures = figures
+                self.reason = reason
+                self.weight = weight
+            }
+            package enum CodingKeys: String, CodingKey {
+                case actor
+                case at
+                case canary
+                case decision
+                case figures
+                case reason
+                case weight
+            }
+            package init(from decoder: any Swift.Decoder) throws {
+                let container = try decoder.container(keyedBy: CodingKeys.self)
+                self.actor = try container.decode(
+                    Swift.String.self,
+                    forKey: .actor
+                )
+                self.at = try container.decode(
+                    Foundation.Date.self,
+                    forKey: .at
+                )
+                self.canary = try container.decode(
+                    Swift.String.self,
+                    forKey: .canary
+                )
+                self.decision = try container.decode(
+                    Components.Schemas.CanaryPageDecision.DecisionPayload.self,
+                    forKey: .decision
+                )
+                self.figures = try container.decodeIfPresent(
+                    Components.Schemas.CanaryFigures.self,
+                    forKey: .figures
+                )
+                self.reason = try container.decode(
+                    Swift.String.self,
+                    forKey: .reason
+                )
+                self.weight = try container.decode(
+                    Swift.Int.self,
+                    forKey: .weight
+                )
+                try decoder.ensureNoAdditionalProperties(knownKeys: [
+                    "actor",
+                    "at",
+                    "canary",
+                    "decision",
+                    "figures",
+                    "reason",
+                    "weight"
+                ])
+            }
+        }
         /// How a canary is judged and stepped; absent fields take their defaults
         ///
         /// - Remark: Generated from `#/components/schemas/CanaryPolicy`.
@@ -5763,6 +5868,10 @@ extension Components {
         }
         /// - Remark: Generated from `#/components/schemas/URLDetail`.
         package struct URLDetail: Codable, Hashable, Sendable {
+            /// the steps and decisions (with both sides' figures) of canaries this page is in, newest first (at most 50); absent when it never was in one
+            ///
+            /// - Remark: Generated from `#/components/schemas/URLDetail/canary`.
+            package var canary: [Components.Schemas.CanaryPageDecision]?
             /// - Remark: Generated from `#/components/schemas/URLDetail/events`.
             package var events: [Components.Schemas.OwnershipEvent]
             /// The URL's parity results, newest first
@@ -5780,6 +5889,7 @@ extension Components {
             /// Creates a new `URLDetail`.
             ///
             /// - Parameters:
+            ///   - canary: the steps and decisions (with both sides' figures) of canaries this page is in, newest first (at most 50); absent when it never was in one
             ///   - events:
             ///   - parity: The URL's parity results, newest first
             ///   - probes:
@@ -5787,6 +5897,7 @@ extension Components {
             ///   - traffic:
             ///   - url:
             package init(
+                canary: [Components.Schemas.CanaryPageDecision]? = nil,
                 events: [Components.Schemas.OwnershipEvent],
                 parity: [Components.Schemas.ParityResult],
                 probes: [Components.Schemas.ProbeResult],
@@ -5794,6 +5905,7 @@ extension Components {
                 traffic: Components.Schemas.Traffic? = nil,
                 url: Components.Schemas.Url
             ) {
+                self.canary = canary
                 self.events = events
                 self.parity = parity
                 self.probes = probes
@@ -5802,6 +5914,7 @@ extension Components {
                 self.url = url
             }
             package enum CodingKeys: String, CodingKey {
+                case canary
                 case events
                 case parity
                 case probes

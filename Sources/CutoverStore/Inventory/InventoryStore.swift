@@ -316,6 +316,8 @@ package struct URLDetailRecords: Sendable {
     package var queryValues: [QueryValue]
     /// Its parity results, newest first, each with its run.
     package var parity: [ParityHistoryEntry] = []
+    /// The steps and decisions of canaries it is in, newest first, each with the canary's name.
+    package var canary: [(name: String, decision: CanaryDecision)] = []
 }
 
 extension InventoryStore {
@@ -330,7 +332,8 @@ extension InventoryStore {
                 events: try Self.ownershipEvents(db, urlID: url.id),
                 traffic: try TrafficStore.traffic(db, siteID: siteID, path: url.path),
                 queryValues: try TrafficStore.queryValues(db, siteID: siteID, path: url.path),
-                parity: try ParityStore.history(db, urlID: url.id, limit: 20)
+                parity: try ParityStore.history(db, urlID: url.id, limit: 20),
+                canary: try PlanStore.canaryDecisions(db, urlID: url.id, limit: 50)
             )
         }
     }

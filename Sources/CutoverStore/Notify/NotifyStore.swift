@@ -90,15 +90,31 @@ package struct NotifyStore: Store {
     /// Deliveries kept per webhook, newest first.
     package static let keptDeliveries = 500
 
-    /// Why `url` cannot be a webhook (nil when it can): http(s), a host, no credentials.
+    /// Why `url` cannot be a webhook (nil when it can): http(s), a host, no credentials; or
+    /// `mailto:` one plain address (it becomes a mail header: nothing else may reach it).
     package static func urlProblem(_ url: String) -> String? {
         let shown = ConfigText.visible(url)
+        if url.lowercased().hasPrefix("mailto:") {
+            return mailAddress(url) == nil ? "'\(shown)' must be mailto: and one address (letters, digits, . _ % + - before @, a host after it)" : nil
+        }
         guard url.utf8.count <= 2048, let components = URLComponents(string: url), let scheme = components.scheme?.lowercased(),
             scheme == "http" || scheme == "https"
         else { return "'\(shown)' must be an http:// or https:// URL" }
         guard let host = components.host, HTTPBaseURL.isHostName(host) else { return "'\(shown)' has no valid host" }
         if components.user != nil || components.password != nil { return "'\(shown)' must not hold credentials (user:password@)" }
         return nil
+    }
+
+    /// The address of a `mailto:` webhook, when it is one plain address.
+    package static func mailAddress(_ url: String) -> String? {
+        guard url.lowercased().hasPrefix("mailto:") else { return nil }
+        let address = String(url.dropFirst("mailto:".count))
+        let parts = address.split(separator: "@", omittingEmptySubsequences: false)
+        let local = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._%+-")
+        guard parts.count == 2, (1...64).contains(parts[0].count), parts[0].allSatisfy(local.contains), !parts[0].hasPrefix("-"),
+            HTTPBaseURL.isHostName(String(parts[1])), !parts[1].hasPrefix("["), parts[1].contains(".")
+        else { return nil }
+        return address
     }
 
     /// Adds a webhook; `secret` signs its bodies (HMAC-SHA256).

@@ -152,6 +152,23 @@ extension PlanStore {
         try await writer.read { db in try Self.canaryDecisions(db, canaryID: canaryID, limit: limit) }
     }
 
+    /// The decisions of every canary a page is in, newest first: its timeline's canary steps.
+    static func canaryDecisions(_ db: Database, urlID: Int64, limit: Int) throws -> [(name: String, decision: CanaryDecision)] {
+        try Row.fetchAll(
+            db,
+            sql: """
+                SELECT c.name, d.canary_id FROM canary_pages p JOIN canaries c ON c.id = p.canary_id
+                JOIN canary_decisions d ON d.canary_id = c.id WHERE p.url_id = ? GROUP BY c.id
+                """,
+            arguments: [urlID]
+        ).flatMap { row -> [(name: String, decision: CanaryDecision)] in
+            let name: String = row["name"]
+            return try canaryDecisions(db, canaryID: row["canary_id"], limit: limit).map { (name, $0) }
+        }
+        .sorted { $0.decision.at > $1.decision.at }
+        .prefix(limit).map { $0 }
+    }
+
     static func canaryDecisions(_ db: Database, canaryID: Int64, limit: Int) throws -> [CanaryDecision] {
         try Row.fetchAll(
             db,
