@@ -104,8 +104,12 @@ struct StatusCommand: AsyncParsableCommand {
         } else {
             print("  never probed: run 'cutover probe --site \(site.name)'")
         }
-        for canary in status.canaries {
-            print("  canary \(canary.name): \(canary.weight) % of visitors on Swift for \(canary.pages.count) URLs (cutover canary weight)")
+        for (canary, latest) in status.canaries {
+            let stepping = canary.automatic ? (canary.paused ? "paused" : "stepped automatically") : "stepped by hand"
+            print(
+                "  canary \(canary.name): \(canary.weight) % of visitors on Swift for \(canary.pages.count) URLs, \(stepping) (cutover canary show \(canary.name))"
+            )
+            if let latest { print("    latest: \(latest.decision.rawValue): \(ConfigText.visible(latest.reason, limit: 300))") }
         }
     }
 }
@@ -117,8 +121,8 @@ struct SiteStatus: Encodable {
     var htaccess: [HtaccessView]
     /// Symbolic links the last successful crawl found making a private place public.
     var exposures: [ExposureView]
-    /// Running canaries (text output only).
-    var canaries: [CanaryRecord] = []
+    /// Running canaries and each one's latest decision (text output only).
+    var canaries: [(CanaryRecord, CanaryDecision?)] = []
 
     init(site: SiteRecord, database: AppDatabase) async throws {
         let siteID = site.id
@@ -126,7 +130,9 @@ struct SiteStatus: Encodable {
         drifted = try await database.blocking { try $0.probes.driftedURLs(siteID: siteID, limit: 50) }.map { URLView($0) }
         htaccess = try await database.crawls.htaccessFiles(siteID: siteID).map(HtaccessView.init)
         exposures = try await database.crawls.exposures(siteID: siteID).map(ExposureView.init)
-        canaries = try await database.plan.canaries(siteID: siteID).filter { $0.state == .running }
+        for canary in try await database.plan.canaries(siteID: siteID) where canary.state == .running {
+            canaries.append((canary, try await database.plan.canaryDecisions(canaryID: canary.id, limit: 1).first))
+        }
     }
 
     var counts: InventorySummary { progress.counts }

@@ -155,6 +155,9 @@ import Testing
         #expect(try String(contentsOfFile: map + ".canaries", encoding: .utf8).contains("/a.php 10\n"))
         let waiting = try await cli.exec("canary", "check", "c", "--site", "s", "--db", cli.db)
         #expect(waiting.status == 0 && waiting.stdout.contains("wait: waiting for traffic: 0 of 20 requests on Swift"), "\(waiting.stdout)")
+        let status = try await cli.exec("status", "--site", "s", "--db", cli.db)
+        #expect(status.stdout.contains("canary c: 10 % of visitors on Swift for 1 URLs, stepped automatically"), "\(status.stdout)")
+        #expect(status.stdout.contains("    latest: wait: waiting for traffic: 0 of 20 requests on Swift"), "\(status.stdout)")
 
         // A tenth of Swift's answers are 500 (PHP's none): rolled back, exit 3, the map says 0.
         try cli.folder.write("access.log", Self.lines(path: "/a.php", swift: 30, php: 270, failEvery: 10))
