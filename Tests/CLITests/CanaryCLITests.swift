@@ -159,7 +159,13 @@ import Testing
         #expect(status.stdout.contains("canary c: 10 % of visitors on Swift for 1 URLs, stepped automatically"), "\(status.stdout)")
         #expect(status.stdout.contains("    latest: wait: waiting for traffic: 0 of 20 requests on Swift"), "\(status.stdout)")
 
-        // A tenth of Swift's answers are 500 (PHP's none): rolled back, exit 3, the map says 0.
+        // A person's weight: a new step from now, its map written in the same call.
+        let manual = try await cli.exec("canary", "weight", "c", "20", "--site", "s", "--db", cli.db)
+        #expect(manual.stdout.contains("wrote \(map): Apache follows without a reload"), "\(manual.stdout)\(manual.stderr)")
+        #expect(try String(contentsOfFile: map + ".canaries", encoding: .utf8).contains("/a.php 20\n"))
+
+        // A tenth of Swift's answers are 500 (PHP's none), logged after that step began (the
+        // window starts with the step): rolled back, exit 3, the map says 0.
         try cli.folder.write("access.log", Self.lines(path: "/a.php", swift: 30, php: 270, failEvery: 10))
         let imported = try await cli.exec(
             "logs",
@@ -173,9 +179,6 @@ import Testing
             cli.db
         )
         #expect(imported.status == 0, "\(imported.stdout)\(imported.stderr)")
-        let manual = try await cli.exec("canary", "weight", "c", "20", "--site", "s", "--db", cli.db)
-        #expect(manual.stdout.contains("wrote \(map): Apache follows without a reload"), "\(manual.stdout)\(manual.stderr)")
-        #expect(try String(contentsOfFile: map + ".canaries", encoding: .utf8).contains("/a.php 20\n"))
         let paused = try await cli.exec("canary", "pause", "c", "--site", "s", "--db", cli.db)
         #expect(paused.status == 0, "\(paused.stderr)")
         let rolledBack = try await cli.exec("canary", "check", "c", "--site", "s", "--db", cli.db)
