@@ -155,6 +155,10 @@ import Testing
         #expect(try String(contentsOfFile: map + ".canaries", encoding: .utf8).contains("/a.php 10\n"))
         let waiting = try await cli.exec("canary", "check", "c", "--site", "s", "--db", cli.db)
         #expect(waiting.status == 0 && waiting.stdout.contains("wait: waiting for traffic: 0 of 20 requests on Swift"), "\(waiting.stdout)")
+        // Waiting again at the same weight keeps one row (a step may wait for days).
+        #expect(try await cli.exec("canary", "check", "c", "--site", "s", "--db", cli.db).status == 0)
+        let twice = try await cli.exec("canary", "show", "c", "--site", "s", "--db", cli.db)
+        #expect(twice.stdout.components(separatedBy: "10 %  wait  waiting for traffic").count == 2, "\(twice.stdout)")
         let status = try await cli.exec("status", "--site", "s", "--db", cli.db)
         #expect(status.stdout.contains("canary c: 10 % of visitors on Swift for 1 URLs, stepped automatically"), "\(status.stdout)")
         #expect(status.stdout.contains("    latest: wait: waiting for traffic: 0 of 20 requests on Swift"), "\(status.stdout)")

@@ -210,7 +210,9 @@ extension PlanStore {
         }
     }
 
-    /// Records an analysis that changed no weight (wait or hold).
+    /// Records an analysis that changed no weight (wait or hold). A wait or hold right after the
+    /// same at the same weight replaces it (newest reason and figures): a step that waits for
+    /// days keeps one row, not one per interval.
     package func recordCanaryDecision(
         siteID: SiteID,
         name: String,
@@ -221,6 +223,21 @@ extension PlanStore {
     ) async throws {
         try await writer.write { [now = clock.now()] db in
             let canary = try Self.canary(db, siteID: siteID, name: name)
+            if decision == .wait || decision == .hold,
+                let latest = try Row.fetchOne(
+                    db,
+                    sql: "SELECT id, decision, weight FROM canary_decisions WHERE canary_id = ? ORDER BY id DESC LIMIT 1",
+                    arguments: [canary.id]
+                ),
+                latest["decision"] as String == decision.rawValue, latest["weight"] as Int == canary.weight
+            {
+                let encoded = try figures.map { String(decoding: try JSONEncoder().encode($0), as: UTF8.self) } ?? "{}"
+                try db.execute(
+                    sql: "UPDATE canary_decisions SET at = ?, reason = ?, figures = ?, actor = ? WHERE id = ?",
+                    arguments: [now, reason, encoded, actor, latest["id"] as Int64]
+                )
+                return
+            }
             try Self.recordCanaryDecision(
                 db,
                 canaryID: canary.id,
