@@ -30,7 +30,7 @@ export function canarySection(site, { app, signal, onChange }) {
 
 function canaryCard(site, detail, { app, onChange }) {
   const canary = detail.canary;
-  const window = detail.window;
+  const current = detail.window;
   const running = canary.state === 'running';
   async function change(body, question) {
     if (question && (await app.confirm(question, { action: 'Confirm', reason: false })) === null) return;
@@ -49,9 +49,9 @@ function canaryCard(site, detail, { app, onChange }) {
   return h('article', { class: `canary ${canary.state}`, dataset: { canary: canary.name } },
     h('h3', {}, `${canary.name} `, h('span', { class: 'muted' }, `(${canary.pages.length} URLs, steps ${canary.steps.join(' \u2192 ')} %)`)),
     h('p', { dataset: { name: 'status' } }, status),
-    window ? h('p', { class: `verdict ${window.verdict}`, dataset: { name: 'window' } },
-      h('strong', {}, window.verdict === 'waiting' ? 'Waiting for traffic' : `Now: ${window.verdict}`), ' \u2014 ', window.reasons.join('; ')) : null,
-    window?.stale ? h('p', { class: 'error', dataset: { name: 'stale' } }, window.stale) : null,
+    current ? h('p', { class: `verdict ${current.verdict}`, dataset: { name: 'window' } },
+      h('strong', {}, current.verdict === 'waiting' ? 'Waiting for traffic' : `Now: ${current.verdict}`), ' \u2014 ', current.reasons.join('; ')) : null,
+    current?.stale ? h('p', { class: 'error', dataset: { name: 'stale' } }, current.stale) : null,
     chart(detail),
     decisionsTable(detail.decisions),
     running ? h('div', { class: 'actions' },

@@ -25,8 +25,7 @@ package struct CanaryStepper: Sendable {
     package init(database: AppDatabase) { self.database = database }
 
     package func step(site: SiteRecord, name: String, actor: String = "schedule") async throws -> CanaryStepOutcome {
-        let canary = try await database.plan.canaries(siteID: site.id).first { $0.name == name }
-        guard let canary else { throw CanaryError.unknown(name) }
+        let canary = try await database.plan.canary(siteID: site.id, name: name)
         guard canary.state == .running else { throw CanaryError.notRunning(name, canary.state) }
         let now = database.clock.now()
         let started = canary.stepStartedAt ?? canary.updatedAt

@@ -25,9 +25,6 @@ struct CanaryController {
             guard (input.mapForm == nil) == (input.mapFile == nil) else {
                 throw APIError(.unprocessableContent, "invalid", "mapForm and mapFile go together")
             }
-            if let file = input.mapFile, !file.hasPrefix("/") || ConfigText.pathProblem(file) != nil {
-                throw APIError(.unprocessableContent, "invalid", "mapFile must be an absolute path Apache can name")
-            }
             let canary = try await database.plan.startCanary(
                 siteID: site.id,
                 name: input.name,
@@ -36,7 +33,7 @@ struct CanaryController {
                 options: CanaryOptions(
                     policy: CanaryPolicy(input.policy),
                     automatic: input.automatic ?? false,
-                    map: input.mapForm.flatMap { form in input.mapFile.map { (form.rawValue, $0) } }
+                    map: input.mapForm.flatMap { form in input.mapFile.flatMap { file in ExportForm(rawValue: form.rawValue).map { ($0, file) } } }
                 ),
                 actor: "api"
             )
@@ -73,11 +70,7 @@ struct CanaryController {
     }
 
     private func canary(_ site: SiteRecord, _ context: AppContext) async throws -> CanaryRecord {
-        let name = context.parameters.get("name") ?? ""
-        guard let canary = try await database.plan.canaries(siteID: site.id).first(where: { $0.name == name }) else {
-            throw CanaryError.unknown(name)
-        }
-        return canary
+        try await database.plan.canary(siteID: site.id, name: context.parameters.get("name") ?? "")
     }
 }
 

@@ -17,8 +17,7 @@ struct WebhookController {
             let site = try await database.site(context)
             let input = try await request.decode(as: WebhookInput.self, context: context)
             let events = (input.events ?? []).compactMap { NotifyEvent(rawValue: $0.rawValue) }
-            let secret = (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255)) }.joined()
-            let hook = try await database.notify.add(siteID: site.id, url: input.url, events: events, secret: secret)
+            let (hook, secret) = try await database.notify.add(siteID: site.id, url: input.url, events: events)
             return EditedResponse(status: .created, response: WebhookView(hook, secret: secret))
         }
         api.delete("sites/:site/webhooks/:id") { _, context in

@@ -88,7 +88,7 @@ struct CanaryCommand: AsyncParsableCommand {
             if let latencyAllowance { policy.latencyAllowanceMs = latencyAllowance }
             if let trafficWait { policy.trafficWaitSeconds = Interval.seconds(trafficWait) }
             if let onLowTraffic { policy.onLowTraffic = onLowTraffic }
-            return CanaryOptions(policy: policy, automatic: auto, map: form.flatMap { form in mapFile.map { (form.rawValue, absolutePath($0)) } })
+            return CanaryOptions(policy: policy, automatic: auto, map: form.flatMap { form in mapFile.map { (form, absolutePath($0)) } })
         }
 
         func run() async throws {
@@ -133,20 +133,34 @@ struct CanaryCommand: AsyncParsableCommand {
 
     struct Promote: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "End a canary by flipping its pages to Swift for every visitor.")
-        @OptionGroup var ending: Ending
+        @OptionGroup var canary: Named
 
-        func run() async throws { try await ending.end(promote: true) }
+        func run() async throws { try await canary.end(promote: true) }
     }
 
     struct Abort: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "End a canary by sending every visitor of its pages back to PHP.")
-        @OptionGroup var ending: Ending
+        @OptionGroup var canary: Named
 
-        func run() async throws { try await ending.end(promote: false) }
+        func run() async throws { try await canary.end(promote: false) }
     }
 
-    /// What promote and abort share: the canary named, and ending it.
-    struct Ending: ParsableArguments {
+    struct Pause: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Keep a canary at its weight: analyses go on, no automatic step.")
+        @OptionGroup var canary: Named
+
+        func run() async throws { try await canary.set(paused: true) }
+    }
+
+    struct Resume: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Let a paused canary step again.")
+        @OptionGroup var canary: Named
+
+        func run() async throws { try await canary.set(paused: false) }
+    }
+
+    /// What promote, abort, pause and resume share: the canary named, and what they change.
+    struct Named: ParsableArguments {
         @OptionGroup var global: GlobalOptions
         @OptionGroup var siteOptions: SiteOptions
         @Argument(help: "The canary's name.") var name: String
@@ -158,34 +172,12 @@ struct CanaryCommand: AsyncParsableCommand {
             print(CanaryCommand.describe(canary))
             try await CanaryCommand.published(canary, site: site, database: database)
         }
-    }
-
-    struct Pause: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Keep a canary at its weight: analyses go on, no automatic step.")
-        @OptionGroup var pausing: Pausing
-
-        func run() async throws { try await pausing.set(paused: true) }
-    }
-
-    struct Resume: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Let a paused canary step again.")
-        @OptionGroup var pausing: Pausing
-
-        func run() async throws { try await pausing.set(paused: false) }
-    }
-
-    /// What pause and resume share: the canary named, and setting its pause.
-    struct Pausing: ParsableArguments {
-        @OptionGroup var global: GlobalOptions
-        @OptionGroup var siteOptions: SiteOptions
-        @Argument(help: "The canary's name.") var name: String
 
         func set(paused: Bool) async throws {
             let database = try global.openDatabase()
             let site = try await siteOptions.resolve(in: database)
-            print(
-                CanaryCommand.describe(try await database.plan.pauseCanary(siteID: site.id, name: name, paused: paused, actor: CanaryCommand.actor))
-            )
+            let canary = try await database.plan.pauseCanary(siteID: site.id, name: name, paused: paused, actor: CanaryCommand.actor)
+            print(CanaryCommand.describe(canary))
         }
     }
 
@@ -228,9 +220,7 @@ struct CanaryCommand: AsyncParsableCommand {
         func run() async throws {
             let database = try global.openDatabase(readOnly: true)
             let site = try await siteOptions.resolve(in: database)
-            guard let canary = try await database.plan.canaries(siteID: site.id).first(where: { $0.name == name }) else {
-                throw CanaryError.unknown(name)
-            }
+            let canary = try await database.plan.canary(siteID: site.id, name: name)
             print(CanaryCommand.describe(canary))
             if let reason = canary.endedReason { print("ended: \(reason)") }
             if canary.state == .running, let started = canary.stepStartedAt {

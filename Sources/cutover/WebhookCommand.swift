@@ -22,12 +22,6 @@ struct WebhookCommand: AsyncParsableCommand {
         subcommands: [Add.self, List.self, Remove.self, Log.self, Deliver.self]
     )
 
-    /// A new secret: 32 random bytes as hex.
-    static func newSecret() -> String {
-        var generator = SystemRandomNumberGenerator()
-        return (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &generator)) }.joined()
-    }
-
     struct Add: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Add a webhook; prints its secret once.")
         @OptionGroup var global: GlobalOptions
@@ -39,8 +33,7 @@ struct WebhookCommand: AsyncParsableCommand {
         func run() async throws {
             let database = try global.openDatabase()
             let site = try await siteOptions.resolve(in: database)
-            let secret = WebhookCommand.newSecret()
-            let hook = try await database.notify.add(siteID: site.id, url: url, events: event, secret: secret)
+            let (hook, secret) = try await database.notify.add(siteID: site.id, url: url, events: event)
             print(
                 "webhook \(hook.id): \(ConfigText.visible(hook.url)) for \(hook.events.isEmpty ? "every event" : hook.events.map(\.rawValue).joined(separator: ", "))"
             )

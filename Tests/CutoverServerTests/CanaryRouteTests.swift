@@ -95,6 +95,15 @@ import Testing
                     .post, "/api/sites/demo/canaries", #"{"name":"x","paths":["/page-2.php"],"mapForm":"tree","mapFile":"rel/x"}"#,
                     .unprocessableContent
                 ),
+                (
+                    .post, "/api/sites/demo/canaries",
+                    #"{"name":"x","paths":["/page-2.php"],"mapForm":"tree","mapFile":"/srv/x\"\nLoadModule evil_module /tmp/evil.so"}"#,
+                    .unprocessableContent
+                ),
+                (
+                    .post, "/api/sites/demo/canaries", #"{"name":"x","paths":["/page-2.php"],"mapForm":"dbm","mapFile":"/srv/${EVIL}"}"#,
+                    .unprocessableContent
+                ),
                 (.post, "/api/sites/demo/canaries", #"{"name":"x","paths":["/page-2.php"],"mapForm":"vhost","mapFile":"/x"}"#, .badRequest),
                 (.post, "/api/sites/demo/canaries", #"{"name":"x","paths":["/page-2.php"],"policy":{"intervalSeconds":1}}"#, .unprocessableContent),
                 (.post, "/api/sites/demo/canaries", #"{"name":"x","paths":["/page-2.php"],"policy":{"latencyRatio":0.5}}"#, .unprocessableContent),

@@ -26,7 +26,7 @@ import Testing
             siteID: site.id,
             name: "auto",
             .paths(["/page-1.php"]),
-            options: CanaryOptions(policy: policy, automatic: true, map: ("tree", map))
+            options: CanaryOptions(policy: policy, automatic: true, map: (.tree, map))
         )
         try await fixture.database.plan.startCanary(siteID: site.id, name: "manual", .paths(["/page-2.php"]))
         let runner = CanaryRunner(database: fixture.database, logger: fixture.logger, logRoots: LogRoots([fixture.folder.appending("logs")]))

@@ -57,7 +57,7 @@ struct CanaryStepApacheTests {
         var policy = CanaryPolicy()
         policy.intervalSeconds = 5
         policy.minRequests = 20
-        let options = CanaryOptions(policy: policy, automatic: true, map: ("tree", map))
+        let options = CanaryOptions(policy: policy, automatic: true, map: (.tree, map))
         let plan = live.database.plan
         try await plan.startCanary(siteID: live.site.id, name: "buggy", .paths(["/page-a.php"]), steps: [25, 50, 100], options: options)
         try await plan.startCanary(siteID: live.site.id, name: "healthy", .paths(["/page-b.php"]), steps: [25, 50, 100], options: options)

@@ -117,9 +117,20 @@ package struct NotifyStore: Store {
         return address
     }
 
-    /// Adds a webhook; `secret` signs its bodies (HMAC-SHA256).
-    package func add(siteID: SiteID, url: String, events: [NotifyEvent], secret: String) async throws -> WebhookRecord {
+    /// Adds a webhook; its secret signs its bodies (HMAC-SHA256): 32 random bytes as hex unless
+    /// given (tests). Returns the webhook and its secret, which nothing shows again.
+    @discardableResult
+    package func add(
+        siteID: SiteID,
+        url: String,
+        events: [NotifyEvent],
+        secret given: String? = nil
+    ) async throws
+        -> (webhook: WebhookRecord, secret: String)
+    {
         if let problem = Self.urlProblem(url) { throw WebhookError.invalidURL(problem) }
+        var generator = SystemRandomNumberGenerator()
+        let secret = given ?? (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &generator)) }.joined()
         return try await writer.write { [now = clock.now()] db in
             let count = try Int.fetchOne(db, sql: "SELECT count(*) FROM webhooks WHERE site_id = ?", arguments: [siteID]) ?? 0
             guard count < Self.maxWebhooks else { throw WebhookError.tooMany }
@@ -128,7 +139,7 @@ package struct NotifyStore: Store {
                 sql: "INSERT INTO webhooks (site_id, url, secret, events, created_at) VALUES (?, ?, ?, ?, ?)",
                 arguments: [siteID, url, secret, list, now]
             )
-            return WebhookRecord(id: db.lastInsertedRowID, url: url, events: events, createdAt: now)
+            return (WebhookRecord(id: db.lastInsertedRowID, url: url, events: events, createdAt: now), secret)
         }
     }
 

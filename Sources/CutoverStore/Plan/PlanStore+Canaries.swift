@@ -29,27 +29,16 @@ package struct CanaryRecord: Sendable, Hashable {
 }
 
 /// How a canary is started beyond its pages and steps.
-package struct CanaryOptions: Sendable, Hashable {
+package struct CanaryOptions: Sendable {
     package var policy = CanaryPolicy()
     package var automatic = false
     /// The map form and path its weights are written to (needed when automatic).
-    package var map: (form: String, path: String)?
+    package var map: (form: ExportForm, path: String)?
 
-    package init(policy: CanaryPolicy = CanaryPolicy(), automatic: Bool = false, map: (form: String, path: String)? = nil) {
+    package init(policy: CanaryPolicy = CanaryPolicy(), automatic: Bool = false, map: (form: ExportForm, path: String)? = nil) {
         self.policy = policy
         self.automatic = automatic
         self.map = map
-    }
-
-    package static func == (a: Self, b: Self) -> Bool {
-        a.policy == b.policy && a.automatic == b.automatic && a.map?.form == b.map?.form && a.map?.path == b.map?.path
-    }
-
-    package func hash(into hasher: inout Hasher) {
-        hasher.combine(policy)
-        hasher.combine(automatic)
-        hasher.combine(map?.form)
-        hasher.combine(map?.path)
     }
 }
 
@@ -62,6 +51,7 @@ package enum CanaryError: Error, CustomStringConvertible, Equatable {
     case invalidSteps(String)
     case invalidPolicy(String)
     case automaticNeedsMap
+    case invalidMap(String)
     case invalidWeight(Int)
     case exists(String)
     case unknown(String)
@@ -75,6 +65,7 @@ package enum CanaryError: Error, CustomStringConvertible, Equatable {
             "canary name '\(ConfigText.visible(name))' must be 1-64 characters of letters, digits, '-', '_' or '.'"
         case .invalidSteps(let problem): problem
         case .invalidPolicy(let problem): problem
+        case .invalidMap(let problem): problem
         case .automaticNeedsMap:
             "an automatic canary needs the map its weights are written to (the map form and path of 'cutover apply'): the service writes them itself"
         case .invalidWeight(let weight): "a canary's weight is a share of visitors between 0 and 100 (got \(weight))"
@@ -116,6 +107,11 @@ extension PlanStore {
         if let problem = Canary.stepsProblem(steps) { throw CanaryError.invalidSteps(problem) }
         if let problem = options.policy.problems.first { throw CanaryError.invalidPolicy(problem) }
         if options.automatic, options.map == nil { throw CanaryError.automaticNeedsMap }
+        if let map = options.map {
+            // The path is written into Apache's config by every export: checked where it enters.
+            if !map.path.hasPrefix("/") { throw CanaryError.invalidMap("the map file must be an absolute path") }
+            if let problem = ConfigText.pathProblem(map.path) { throw CanaryError.invalidMap("the map file \(problem)") }
+        }
         return try await writer.write { [now = clock.now()] db in
             if try Int.fetchOne(db, sql: "SELECT 1 FROM canaries WHERE site_id = ? AND name = ?", arguments: [siteID, name]) != nil {
                 throw CanaryError.exists(name)
@@ -160,7 +156,7 @@ extension PlanStore {
                     INSERT INTO canaries (site_id, name, weight, steps, created_at, updated_at, policy, automatic, map_form, map_path)
                     VALUES (?, ?, 0, ?, ?, ?, ?, ?, ?, ?)
                     """,
-                arguments: [siteID, name, stepsText, now, now, policyText, options.automatic, options.map?.form, options.map?.path]
+                arguments: [siteID, name, stepsText, now, now, policyText, options.automatic, options.map?.form.rawValue, options.map?.path]
             )
             let id = db.lastInsertedRowID
             for page in pages { try db.execute(sql: "INSERT INTO canary_pages (canary_id, url_id) VALUES (?, ?)", arguments: [id, page.id]) }
@@ -323,6 +319,11 @@ extension PlanStore {
             )
             return try Self.canary(db, siteID: siteID, name: name)
         }
+    }
+
+    /// One canary of the site by name (`CanaryError.unknown` when there is none).
+    package func canary(siteID: SiteID, name: String) async throws -> CanaryRecord {
+        try await writer.read { db in try Self.canary(db, siteID: siteID, name: name) }
     }
 
     /// The site's canaries, newest first.

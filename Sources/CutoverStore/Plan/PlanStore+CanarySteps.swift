@@ -71,6 +71,7 @@ package struct CanaryFigures: Sendable, Hashable, Codable {
 extension PlanStore {
     /// The pages of the site's running canaries, and the earliest start of their current steps:
     /// what the log import counts per minute.
+    @available(*, noasync)
     package func canaryPages(siteID: SiteID) throws -> CanaryPages {
         try writer.read { db in
             let paths = try String.fetchAll(
