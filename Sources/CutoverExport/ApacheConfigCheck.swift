@@ -69,19 +69,13 @@ package struct ApacheConfigCheck: Sendable {
             try rules.writeMap(map, to: copy)
             body = body.replacingOccurrences(of: "\(rules.mapScheme):\(mapFilePath)\"", with: "\(rules.mapScheme):\(copy)\"")
         }
-        if let weights = export.canaryWeights, let mapFilePath {
-            // The canaries' maps likewise, when they are not written yet.
-            for (suffix, scheme, bytes) in [(".canaries.dbm", "dbm=gdbm", weights), (".buckets", "rnd", CanaryRules.bucketsFile)]
-            where !FileManager.default.fileExists(atPath: mapFilePath + suffix) {
-                let copy = folder.appendingPathComponent("flips\(suffix)").path
-                if suffix == ".buckets" {
-                    try Exporter.writeMapFile(bytes, to: copy)
-                } else {
-                    try HashedMapFile.write(entries: HashedMapFile.entries(ofTextMap: bytes), to: copy)
-                }
-                let named = try ApacheEscaping.quotedPath(mapFilePath + suffix, what: "canary map").dropFirst().dropLast()
-                body = body.replacingOccurrences(of: "\"\(scheme):\(named)\"", with: "\"\(scheme):\(copy)\"")
-            }
+        if export.canaries != nil, let mapFilePath, !FileManager.default.fileExists(atPath: mapFilePath + ".buckets") {
+            // The canaries' bucket map likewise, when it is not written yet (their weights are
+            // files Apache only tests).
+            let copy = folder.appendingPathComponent("flips.buckets").path
+            try Exporter.writeMapFile(CanaryRules.bucketsFile, to: copy)
+            let named = try ApacheEscaping.quotedPath(mapFilePath + ".buckets", what: "bucket map").dropFirst().dropLast()
+            body = body.replacingOccurrences(of: "\"rnd:\(named)\"", with: "\"rnd:\(copy)\"")
         }
         let config = folder.appendingPathComponent("check.conf")
         try (prologue.joined(separator: "\n") + "\n" + body).write(to: config, atomically: true, encoding: .utf8)

@@ -171,25 +171,27 @@ package struct Exporter: Sendable {
     /// Puts a rendered export's map at `path` as its form's `RewriteMap` reads it (the text map
     /// as written, the dbm form's keys as a GNU dbm hash file); atomically either way.
     package static func writeMap(_ rendered: RenderedExport, to path: String) throws {
-        // The canaries' maps first: the export's rules that read them may already be live.
-        if let weights = rendered.canaryWeights {
-            try writeMapFile(CanaryRules.bucketsFile, to: path + ".buckets")
-            try writeCanaryWeights(weights, to: path)
-        } else if FileManager.default.fileExists(atPath: path + ".canaries.dbm") {
-            // No canary runs any more, but the config Apache has loaded may still read the
-            // weights (no reload since the last canary ended): none left, every visitor on PHP
-            // unless the page is flipped.
-            try writeCanaryWeights(CanaryRules.noWeightsFile, to: path)
-        }
+        // The bucket map first: the export's rules draw from it as soon as they are live.
+        if rendered.canaries != nil { try writeMapFile(CanaryRules.bucketsFile, to: path + ".buckets") }
         try rendered.form.rules.writeMap(rendered.mapFile ?? [], to: path)
+        // The canaries after the flips: a promoted canary's pages are flipped before they leave it.
+        if let canaries = rendered.canaries {
+            try writeCanaries(canaries, to: path)
+        } else if FileManager.default.fileExists(atPath: CanaryTree.pagesFolder(path)) {
+            // No canary runs any more, but the config Apache has loaded may still read the
+            // folders (no reload since the last canary ended): none left, every visitor on PHP
+            // unless the page is flipped.
+            try writeCanaries(.none, to: path)
+        }
+        // An earlier release kept the weights in a dbm map; a config still reading it sends
+        // every visitor to PHP without it until the new export is loaded.
+        try? FileManager.default.removeItem(atPath: path + ".canaries.dbm")
     }
 
-    /// The weights Apache reads (`MAP.canaries.dbm`), then the same as text for people.
-    package static func writeCanaryWeights(_ text: [UInt8], to path: String) throws {
-        let entries = HashedMapFile.entries(ofTextMap: text)
-        try HashedMapFile.write(entries: entries, to: path + ".canaries.dbm")
-        try MarkerTree.write(keys: entries.map(\.key), to: CanaryRules.pagesFolder(path))
-        try writeMapFile(text, to: path + ".canaries")
+    /// The weights Apache reads (`CanaryTree`), then the same as text for people.
+    package static func writeCanaries(_ map: CanaryMap, to path: String) throws {
+        try CanaryTree.write(map.canaries, mapFilePath: path)
+        try writeMapFile(map.text, to: path + ".canaries")
     }
 
     package static func writeMapFile(_ bytes: [UInt8], to path: String) throws {

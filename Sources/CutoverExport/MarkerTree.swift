@@ -19,7 +19,7 @@ package enum MarkerTree {
     /// Whether `key` (a URL path as Apache has it in `REQUEST_URI`) can be a marker path: it
     /// starts with `/`, has no empty, `.` or `..` segment (Apache never passes one, and the
     /// kernel would read `//` as `/`), no NUL, and each name fits a file system's 255 bytes.
-    package static func representable(_ key: [UInt8]) -> Bool {
+    package static func representable(_ key: [UInt8], suffix: String = MarkerTree.suffix) -> Bool {
         guard key.first == UInt8(ascii: "/"), key.count <= maxKeyBytes, !key.contains(0) else { return false }
         let segments = key.dropFirst().split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false)
         for (index, segment) in segments.enumerated() {
@@ -33,7 +33,7 @@ package enum MarkerTree {
 
     /// The keys whose marker file would be a folder another key's marker needs (`/a` and
     /// `/a.cutover-flip/b`): those keep a rule each.
-    package static func clashing(_ keys: [[UInt8]]) -> Set<[UInt8]> {
+    package static func clashing(_ keys: [[UInt8]], suffix: String = MarkerTree.suffix) -> Set<[UInt8]> {
         var folders = Set<[UInt8]>()
         for key in keys {
             for index in key.indices.dropFirst() where key[index] == UInt8(ascii: "/") { folders.insert(Array(key[..<index])) }
@@ -76,7 +76,7 @@ package enum MarkerTree {
         let suffixBytes = Array(suffix.utf8)
         let root = Array(folder.utf8)
         // Keys the tree cannot hold are rules of the tree export (`MarkerTreeForm.split`).
-        var wanted = Set(keys.filter(representable))
+        var wanted = Set(keys.filter { representable($0) })
         wanted.subtract(clashing(Array(wanted)))
         var present = Set<[UInt8]>()
         try walk(root, relative: []) { relative in
@@ -121,7 +121,7 @@ package enum MarkerTree {
 
     /// `mkdir -p`, each folder 0755 (Apache's workers must traverse it); below the first
     /// `folderLength` bytes (the flip folder), every existing part must be a folder, not a link.
-    private static func makeFolder(_ path: [UInt8], folderLength: Int = .max) throws {
+    static func makeFolder(_ path: [UInt8], folderLength: Int = .max) throws {
         var prefix: [UInt8] = []
         for (index, byte) in path.enumerated() {
             prefix.append(byte)
@@ -141,7 +141,7 @@ package enum MarkerTree {
     }
 
     /// Every file below `root`, as its path relative to `root`, in bytes (names need not be UTF-8).
-    private static func walk(_ root: [UInt8], relative: [UInt8], _ visit: ([UInt8]) -> Void) throws {
+    static func walk(_ root: [UInt8], relative: [UInt8], _ visit: ([UInt8]) -> Void) throws {
         let path = relative.isEmpty ? root : root + [UInt8(ascii: "/")] + relative
         guard let directory = withCPath(path, { opendir($0) }) else {
             throw ExportCheckError.cannotWrite(String(decoding: path, as: UTF8.self), String(cString: strerror(errno)))
@@ -160,7 +160,7 @@ package enum MarkerTree {
     }
 
     /// Calls `body` with `path` as a C string (the bytes hold no NUL: `representable`).
-    private static func withCPath<T>(_ path: [UInt8], _ body: (UnsafePointer<CChar>) -> T) -> T {
+    static func withCPath<T>(_ path: [UInt8], _ body: (UnsafePointer<CChar>) -> T) -> T {
         (path + [0]).withUnsafeBufferPointer { buffer in
             buffer.baseAddress!.withMemoryRebound(to: CChar.self, capacity: buffer.count) { body($0) }
         }

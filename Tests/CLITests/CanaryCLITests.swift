@@ -37,7 +37,8 @@ import Testing
             cli.db
         )
         #expect(checked.status == 0, "\(checked.stdout)\(checked.stderr)")
-        #expect(!FileManager.default.fileExists(atPath: cli.folder.appending("fresh.dbm.canaries.dbm")))
+        #expect(!FileManager.default.fileExists(atPath: cli.folder.appending("fresh.dbm.buckets")))
+        #expect(!FileManager.default.fileExists(atPath: cli.folder.appending("fresh.dbm.canary-pages")))
 
         // apply writes the weights and the buckets beside the form's map; the export declares both.
         let map = cli.folder.appending("flips")
@@ -45,8 +46,12 @@ import Testing
         #expect(try String(contentsOfFile: map + ".canaries", encoding: .utf8).contains("/a.php 10\n/b.php 10\n"))
         #expect(try String(contentsOfFile: map + ".buckets", encoding: .utf8).contains("bucket 0|1|2|"))
         let export = try await cli.exec("export", "--site", "s", "--form", "tree", "--map-file", map, "--db", cli.db)
-        #expect(export.stdout.contains("RewriteMap cutover_s_canary \"dbm=gdbm:\(map).canaries.dbm\""), "\(export.stdout)")
-        #expect(FileManager.default.fileExists(atPath: map + ".canaries.dbm"), "the weights Apache reads")
+        #expect(export.stdout.contains("RewriteMap cutover_s_bucket \"rnd:\(map).buckets\""), "\(export.stdout)")
+        #expect(export.stdout.contains("RewriteCond \"\(map).canary-pages%{REQUEST_URI}.cutover-canary\" -d"), "\(export.stdout)")
+        // The weights Apache reads: a link per page to its canary's folder of buckets on Swift.
+        let link = try FileManager.default.destinationOfSymbolicLink(atPath: map + ".canary-pages/a.php.cutover-canary")
+        #expect(link == map + ".canary-weights/checkout")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: link).sorted() == (0..<10).map(String.init).sorted())
 
         // Refusals name the reason and change nothing.
         let vhost = try await cli.exec("export", "--site", "s", "--db", cli.db)

@@ -2,49 +2,46 @@ import CutoverCore
 import Foundation
 
 /// The rules that send a share of visitors to Swift for a canary's pages (#29), written into the
-/// map forms. The weights are a GNU dbm map beside the form's map (`MAP.canaries.dbm`: page,
-/// weight; `MAP.canaries` is the same as text, for people), which Apache re-opens when it
-/// changes, so a weight changes without a reload. Only a canary's page looks its weight up: a
-/// marker file per page (`MAP.canary-pages`, one `stat`) tells the others there is nothing to
-/// look up — with a map look-up on every request (txt or dbm, each a search or an open on a
-/// child's cache miss) Apache lost 30-40 % of its throughput with 100 canaries
-/// (bench-apache.py canaries); a visitor's
-/// bucket (0-99) is drawn once from an `rnd:` map (`MAP.buckets`) and kept in the cohort cookie,
-/// set on whichever side answers. Measured live (APACHE-NOTES): `-lt` compares two variables only
-/// inside `expr`, and every field of `[CO=…]` must be filled (empty ones collapse); with `secure`
-/// false Apache also drops `HttpOnly` (it stops at the first absent attribute), so the cookie is
-/// HttpOnly on https sites only — it holds a number from 0 to 99, nothing secret.
+/// map forms. The weights are files Apache tests with a `stat` (`CanaryTree`: a link per page to
+/// its canary's folder, which holds one file per bucket on Swift), so a weight changes without a
+/// reload, and a request for any other page pays one `stat`. A visitor's bucket (0-99) is drawn
+/// once from an `rnd:` map (`MAP.buckets`) and kept in the cohort cookie, set on whichever side
+/// answers. Measured live (APACHE-NOTES): every field of `[CO=…]` must be filled (empty ones
+/// collapse); with `secure` false Apache also drops `HttpOnly` (it stops at the first absent
+/// attribute), so the cookie is HttpOnly on https sites only — it holds a number from 0 to 99,
+/// nothing secret.
 struct CanaryRules {
     let settings: SiteSettings
     let mapFilePath: String
     let canaries: [CanaryRoute]
 
-    var weightsPath: String { mapFilePath + ".canaries" }
-    var weightsHashedPath: String { mapFilePath + ".canaries.dbm" }
-    /// Marker files of the canaries' pages (as the tree form's): one `stat` tells a request for
-    /// any other page that it has nothing to look up.
-    var pagesFolder: String { Self.pagesFolder(mapFilePath) }
-    static func pagesFolder(_ mapFilePath: String) -> String { mapFilePath + ".canary-pages" }
+    /// The canaries' pages' links (`CanaryTree`).
+    var pagesFolder: String { CanaryTree.pagesFolder(mapFilePath) }
     var bucketsPath: String { mapFilePath + ".buckets" }
-    var weightsMap: String { DirectiveRenderer.mapName(settings) + "_canary" }
     var bucketsMap: String { DirectiveRenderer.mapName(settings) + "_bucket" }
 
-    /// The weights map: each page's key and its canary's weight.
-    func weightsFile() throws -> [UInt8] {
-        var out = Array("# Cutover canaries of site '\(settings.name)': URL path, then the share of visitors (0-100) on Swift.\n".utf8)
+    /// The canaries as `CanaryTree` writes them, and as text for people (`MAP.canaries`).
+    func map() throws -> CanaryMap {
+        var text = Array("# Cutover canaries of site '\(settings.name)': URL path, then the share of visitors (0-100) on Swift.\n".utf8)
+        var tree: [CanaryTree.Canary] = []
         for canary in canaries.sorted(by: { $0.name < $1.name }) {
+            let weight = max(0, min(100, canary.weight))
+            var keys: [[UInt8]] = []
             for page in canary.pages.sorted() {
-                guard let key = try ApacheEscaping.mapKey(forPath: page), !page.contains("?"), MarkerTree.representable(key) else {
-                    throw ExportError.unsafeName(path: page, reason: "a canary page must be a path without a space or a query (the map's key)")
+                guard let key = try ApacheEscaping.mapKey(forPath: page), !page.contains("?"), MarkerTree.representable(key, suffix: CanaryTree.suffix)
+                else {
+                    throw ExportError.unsafeName(path: page, reason: "a canary page must be a path without a space or a query (a file name)")
                 }
-                out += key + Array(" \(max(0, min(100, canary.weight)))\n".utf8)
+                keys.append(key)
+                text += key + Array(" \(weight)\n".utf8)
             }
+            tree.append(CanaryTree.Canary(name: canary.name, weight: weight, keys: keys))
         }
-        return out
+        if let problem = CanaryTree.problem(tree.flatMap(\.keys)) {
+            throw ExportError.unsafeName(path: canaries.first?.pages.first ?? "", reason: problem)
+        }
+        return CanaryMap(canaries: tree, text: text)
     }
-
-    /// The weights map once no canary runs: the rules still loaded find no page in it.
-    static let noWeightsFile = Array("# Cutover canaries: none running.\n".utf8)
 
     /// The buckets map: one key whose 100 values are drawn from at random.
     static let bucketsFile = Array(
@@ -53,11 +50,10 @@ struct CanaryRules {
 
     func declarations() throws -> [String] {
         try MarkerTree.checkFolder(pagesFolder)
-        let weights = try ApacheEscaping.quotedPath(weightsHashedPath, what: "canary map").dropFirst().dropLast()
+        try MarkerTree.checkFolder(CanaryTree.weightsFolder(mapFilePath))
         let buckets = try ApacheEscaping.quotedPath(bucketsPath, what: "bucket map").dropFirst().dropLast()
         return [
-            "# Canaries: each page's share of visitors on Swift (re-read when it changes), and the buckets visitors draw.",
-            "RewriteMap \(weightsMap) \"dbm=gdbm:\(weights)\"",
+            "# Canaries: the buckets visitors draw (their weights are files under \(pagesFolder)).",
             "RewriteMap \(bucketsMap) \"rnd:\(buckets)\"",
         ]
     }
@@ -76,27 +72,37 @@ struct CanaryRules {
         let cookie = Canary.cookie
         let setup = [
             "",
-            "#    Canaries (\(canaries.map { "\($0.name) \($0.weight) %" }.joined(separator: ", "))): a share of visitors reaches Swift for their pages.",
+            "#    Canaries (\(canaries.map(\.name).joined(separator: ", "))): a share of visitors reaches Swift for their pages.",
             "#    Each visitor draws a bucket (0-99) once, kept in the \(cookie) cookie; a visitor is on Swift where the page's",
-            "#    weight is above their bucket, so raising a weight only moves visitors from PHP to Swift.",
-            "RewriteCond \"\(pagesFolder)%{REQUEST_URI}\(MarkerTree.suffix)\" -f",
-            "RewriteCond ${\(weightsMap):%{REQUEST_URI}|-} ^([0-9]{1,3})$",
-            "RewriteRule ^ - [E=CUTOVER_WEIGHT:%1]",
-            "RewriteCond %{ENV:CUTOVER_WEIGHT} ^[0-9]",
+            "#    canary folder holds a file named after their bucket (0 up to its weight), so raising a weight only moves",
+            "#    visitors from PHP to Swift.",
+            "RewriteCond \"\(pagesFolder)%{REQUEST_URI}\(CanaryTree.suffix)\" -d",
+            "RewriteRule ^ - [E=CUTOVER_CANARY:1]",
+            "RewriteCond %{ENV:CUTOVER_CANARY} =1",
             "RewriteCond %{HTTP_COOKIE} \"(?:^|;)\\s*\(cookie)=([0-9]{1,2})(?:;|$)\"",
             "RewriteRule ^ - [E=CUTOVER_BUCKET:%1]",
-            "RewriteCond %{ENV:CUTOVER_WEIGHT} ^[0-9]",
+            "RewriteCond %{ENV:CUTOVER_CANARY} =1",
             "RewriteCond %{ENV:CUTOVER_BUCKET} ^$",
             "RewriteRule ^ - [E=CUTOVER_BUCKET:${\(bucketsMap):bucket},E=CUTOVER_NEW_BUCKET:1]",
             "RewriteCond %{ENV:CUTOVER_NEW_BUCKET} =1",
             "RewriteRule ^ - [CO=\(cookie):%{ENV:CUTOVER_BUCKET}:\(host):\(Canary.cookieMinutes):/:\(secure):HttpOnly:Lax]",
         ]
         let proxy = [
-            "RewriteCond %{ENV:CUTOVER_WEIGHT} ^[0-9]",
-            "RewriteCond expr \"%{ENV:CUTOVER_BUCKET} -lt %{ENV:CUTOVER_WEIGHT}\"",
+            "RewriteCond %{ENV:CUTOVER_CANARY} =1",
+            "RewriteCond \"\(pagesFolder)%{REQUEST_URI}\(CanaryTree.suffix)/%{ENV:CUTOVER_BUCKET}\" -f",
             DirectiveRenderer.requestPathCondition,
             "RewriteRule ^ \(proxyTarget)",
         ]
         return (setup, proxy)
     }
+}
+
+/// The running canaries of an export, as files (`CanaryTree`) and as text.
+package struct CanaryMap: Sendable, Hashable {
+    package var canaries: [CanaryTree.Canary]
+    /// `MAP.canaries`: each page and its weight, for people.
+    package var text: [UInt8]
+
+    /// No canary running: the rules still loaded find no page.
+    package static let none = CanaryMap(canaries: [], text: Array("# Cutover canaries: none running.\n".utf8))
 }

@@ -161,7 +161,7 @@ package enum DirectiveRenderer {
         let mapFile = rules.mapFile(settings, keys: mapKeys)
         try ConfigLines.verify(lines, mapFile: mapFile)
         var rendered = RenderedExport(form: form, text: lines.joined(separator: "\n") + "\n", mapFile: mapFile, conflicts: conflicts)
-        rendered.canaryWeights = try canaryRules?.weightsFile()
+        rendered.canaries = try canaryRules?.map()
         return rendered
     }
 

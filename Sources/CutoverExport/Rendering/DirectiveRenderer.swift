@@ -9,6 +9,6 @@ package struct RenderedExport: Sendable, Hashable {
     /// Why the live site would not do what this export says (a `.htaccess` that overrides it);
     /// `export --check` fails on these. Also written into the text as comments.
     package var conflicts: [String] = []
-    /// The canaries' weights map (`MAP.canaries`), when the site has running canaries.
-    package var canaryWeights: [UInt8]?
+    /// The running canaries' weights (`CanaryTree`, and `MAP.canaries` as text), when the site has any.
+    package var canaries: CanaryMap?
 }
