@@ -28,7 +28,8 @@ struct CanaryRules {
             let weight = max(0, min(100, canary.weight))
             var keys: [[UInt8]] = []
             for page in canary.pages.sorted() {
-                guard let key = try ApacheEscaping.mapKey(forPath: page), !page.contains("?"), MarkerTree.representable(key, suffix: CanaryTree.suffix)
+                guard let key = try ApacheEscaping.mapKey(forPath: page), !page.contains("?"),
+                    MarkerTree.representable(key, suffix: CanaryTree.suffix)
                 else {
                     throw ExportError.unsafeName(path: page, reason: "a canary page must be a path without a space or a query (a file name)")
                 }
