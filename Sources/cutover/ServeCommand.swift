@@ -61,10 +61,17 @@ struct ServeCommand: AsyncParsableCommand {
     )
     var publicDirectory: String?
 
+    @Option(
+        name: .customLong("shutdown-limit"),
+        help: "Seconds a stop (SIGTERM, SIGINT) may take to finish requests and jobs; past them the process exits with status 1."
+    )
+    var shutdownLimit = 30.0
+
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be between 0 and 65535") }
         guard (0.1...3600).contains(sseKeepAlive) else { throw ValidationError("--sse-keep-alive must be between 0.1 and 3600 seconds") }
         guard (0...86400).contains(logTimeLimit) else { throw ValidationError("--log-time-limit must be between 0 and 86400 seconds") }
+        guard (0.1...3600).contains(shutdownLimit) else { throw ValidationError("--shutdown-limit must be between 0.1 and 3600 seconds") }
     }
 
     func run() async throws {
@@ -89,7 +96,9 @@ struct ServeCommand: AsyncParsableCommand {
             logTimeLimit: .milliseconds(Int64(logTimeLimit * 1000))
         )
         let app = try buildApplication(arguments, database: database, logger: logger)
+        let watchdog = ShutdownWatchdog(limit: .milliseconds(Int64(shutdownLimit * 1000)), logger: logger)
         try await app.runService()
+        withExtendedLifetime(watchdog) {}
     }
 
     /// The dashboard's folder: the one given, or the first of the usual places that holds an
