@@ -59,17 +59,8 @@ struct ServeShutdownTests {
         // A client holds a request open with half its body: the graceful shutdown waits for it,
         // so the process exits at the limit, status 1, and says why.
         let (held, port, log) = try Self.serve(folder, limit: "2")
-        let client = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        #expect(client >= 0)
+        let client = try RawHTTP.connect(port: port)
         defer { close(client) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(port).bigEndian)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(client, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        #expect(connected == 0)
         let partial = Array(
             "POST /api/sites HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer shutdown-token\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{\"na"
                 .utf8

@@ -60,10 +60,10 @@ public enum RawHTTP {
         }
     }
 
-    public static func exchange(port: Int, _ bytes: [UInt8]) throws -> Data {
+    /// A TCP connection to 127.0.0.1:`port` with a 10 s read timeout; the caller closes it.
+    public static func connect(port: Int) throws -> Int32 {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw RawHTTPError.socket(errno) }
-        defer { close(fd) }
         var timeout = timeval(tv_sec: 10, tv_usec: 0)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         var address = sockaddr_in()
@@ -71,9 +71,19 @@ public enum RawHTTP {
         address.sin_port = in_port_t(UInt16(port).bigEndian)
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
         let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
-        guard connected == 0 else { throw RawHTTPError.socket(errno) }
+        guard connected == 0 else {
+            let error = errno
+            close(fd)
+            throw RawHTTPError.socket(error)
+        }
+        return fd
+    }
+
+    public static func exchange(port: Int, _ bytes: [UInt8]) throws -> Data {
+        let fd = try connect(port: port)
+        defer { close(fd) }
         var sent = 0
         while sent < bytes.count {
             let count = bytes[sent...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
