@@ -15,12 +15,41 @@ package struct CanaryStepOutcome: Sendable {
     package var publishError: String?
 }
 
+/// Where a canary's change was put live: its map, its site's fleet.
+package struct CanaryPublication: Sendable, Equatable {
+    /// The canary's map written (nil: it names none, or writing failed).
+    package var map: String?
+    package var mapError: String?
+    /// The plan version published to the site's fleet (nil: the site does not publish by itself,
+    /// or publishing failed).
+    package var fleetVersion: Int64?
+    package var fleetError: String?
+
+    package init() {}
+
+    /// What was put live, for people and the API: the map's path, the fleet's plan version.
+    package var published: String? {
+        let parts = [map, fleetVersion.map { "fleet plan version \($0)" }].compactMap { $0 }
+        return parts.isEmpty ? nil : parts.joined(separator: "; ")
+    }
+
+    package var error: String? {
+        let parts = [mapError, fleetError.map { "fleet publish: \($0)" }].compactMap { $0 }
+        return parts.isEmpty ? nil : parts.joined(separator: "; ")
+    }
+}
+
 /// Analyses a running canary over its current step's window (the imported access logs' samples
 /// of both sides, the pages' parity verdicts) and acts on the verdict: pass → the next step (past
 /// the last: promoted, an ordinary flip), fail → rolled back (aborted at 0 %), waiting/hold →
-/// recorded. Weights are written to the canary's map by the service itself, as `cutover apply`.
+/// recorded. Weights are written to the canary's map by the service itself, as `cutover apply`,
+/// and published to the site's fleet when it publishes by itself (`fleet`).
 package struct CanaryStepper: Sendable {
     let database: AppDatabase
+    /// Publishes the plan, canaries included, to the site's fleet after a change: the plan
+    /// version published, or why not; (nil, nil) when the site does not publish by itself. Set
+    /// where the fleet's library is at hand (`CanaryStepper(database:logger:)`); nil: no fleet.
+    package var fleet: (@Sendable (SiteRecord) async -> (version: Int64?, error: String?))?
 
     package init(database: AppDatabase) { self.database = database }
 
@@ -143,13 +172,22 @@ package struct CanaryStepper: Sendable {
     /// without a reload. A failure is reported, the plan stands.
     private func publish(_ outcome: CanaryStepOutcome, site: SiteRecord) async -> CanaryStepOutcome {
         var outcome = outcome
-        (outcome.published, outcome.publishError) = await publish(outcome.canary, site: site)
+        let publication = await publish(outcome.canary, site: site)
+        (outcome.published, outcome.publishError) = (publication.published, publication.error)
         return outcome
     }
 
     /// Writes the map of a canary that names one (after a person's weight, promotion or abort
-    /// too): the path written, or why not; (nil, nil) for a canary without a map.
-    package func publish(_ canary: CanaryRecord, site: SiteRecord) async -> (published: String?, error: String?) {
+    /// too), then publishes to the site's fleet when it publishes by itself: what was written,
+    /// or why not; (nil, nil) when neither applies.
+    package func publish(_ canary: CanaryRecord, site: SiteRecord) async -> CanaryPublication {
+        var publication = CanaryPublication()
+        (publication.map, publication.mapError) = await writeMap(canary, site: site)
+        if let fleet { (publication.fleetVersion, publication.fleetError) = await fleet(site) }
+        return publication
+    }
+
+    private func writeMap(_ canary: CanaryRecord, site: SiteRecord) async -> (published: String?, error: String?) {
         guard let formName = canary.mapForm, let path = canary.mapPath else { return (nil, nil) }
         do {
             guard let form = ExportForm(rawValue: formName), form.usesMapFile else { throw CanaryError.automaticNeedsMap }

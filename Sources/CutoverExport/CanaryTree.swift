@@ -9,7 +9,8 @@ import Glibc
 /// weight changes without a reload and costs no map look-up:
 ///
 /// - `MAP.canary-weights/NAME/` holds one empty file per bucket on Swift: `0` … `WEIGHT-1`;
-/// - `MAP.canary-pages/PATH.cutover-canary` is a link to its canary's folder, one per page.
+/// - `MAP.canary-pages/PATH.cutover-canary` is a link to its canary's folder, one per page;
+/// - `MAP.buckets` is the `rnd:` map a new visitor's bucket is drawn from.
 ///
 /// A request for a canary's page finds its link (`-d`), and it is on Swift when its visitor's
 /// bucket is a file in that folder (`-f …/BUCKET`). Each file's creation or removal is atomic,
@@ -50,10 +51,22 @@ package enum CanaryTree {
         return nil
     }
 
+    /// The `rnd:` map each new visitor's bucket is drawn from (`MAP.buckets`), written unless it
+    /// is there already (a node agent writes it too: the export's `RewriteMap` needs the file).
+    package static func writeBucketsMap(_ mapFilePath: String) throws {
+        let path = mapFilePath + ".buckets"
+        if FileManager.default.contents(atPath: path).map({ Array($0) }) == CanaryRules.bucketsFile { return }
+        try Exporter.writeMapFile(CanaryRules.bucketsFile, to: path)
+    }
+
+    /// The fleet's plan version the folders were written from by a node agent (nil: none).
+    package static func servedVersion(_ mapFilePath: String) -> String? { MarkerTree.servedVersion(pagesFolder(mapFilePath)) }
+
     /// Makes the folders hold exactly `canaries`: buckets first (a canary's folder exists before
-    /// a page links to it), then the pages' links, then the folders of canaries that ended. One
-    /// writer at a time (a lock file beside the pages folder).
-    package static func write(_ canaries: [Canary], mapFilePath: String) throws {
+    /// a page links to it), then the pages' links, then the folders of canaries that ended; then
+    /// `version` beside the pages folder (a node agent's plan version). One writer at a time (a
+    /// lock file beside the pages folder).
+    package static func write(_ canaries: [Canary], mapFilePath: String, version: String? = nil) throws {
         let pages = pagesFolder(mapFilePath)
         let weights = weightsFolder(mapFilePath)
         try MarkerTree.checkFolder(pages)
@@ -62,6 +75,7 @@ package enum CanaryTree {
         for canary in canaries where !Canary.isValidName(canary.name) {
             throw ExportCheckError.cannotWrite(weights, "'\(ConfigText.visible(canary.name))' is not a canary name")
         }
+        try writeBucketsMap(mapFilePath)
         try MarkerTree.makeFolder(Array(pages.utf8))
         try MarkerTree.makeFolder(Array(weights.utf8))
         let lock = open(pages + ".lock", O_CREAT | O_RDWR | O_CLOEXEC, 0o644)
@@ -111,6 +125,7 @@ package enum CanaryTree {
                 unlink(folder)
             }
         }
+        if let version { try MarkerTree.writeVersion(version, folder: pages) }
     }
 
     /// Makes `folder` hold exactly the files `0` … `weight-1`: the missing ones from the lowest,

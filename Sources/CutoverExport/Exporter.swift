@@ -77,14 +77,24 @@ package struct Exporter: Sendable {
         )
     }
 
+    /// Whether the site's newest stored export of a map form carries the canary rules (nil: none
+    /// stored). An export made before the site's first canary has none, so the canary's weights
+    /// do nothing until the site is exported again and Apache reloaded once.
+    @available(*, noasync)
+    package func newestExportHasCanaryRules(site: SiteRecord) throws -> Bool? {
+        guard let newest = try database.exports.list(siteID: site.id).first(where: { $0.form.usesMapFile }) else { return nil }
+        return newest.content.contains(CanaryTree.suffix)
+    }
+
     /// The current plan as the dbm form's map keys, for a fleet's published route table, and the
     /// flipped pages that cannot be map keys (a query-identified page, a key over
-    /// `HashedMapFile.maxKeyBytes`): those stay rules of the export, which needs a reload.
+    /// `HashedMapFile.maxKeyBytes`): those stay rules of the export, which needs a reload; and the
+    /// running canaries, as each node writes them (`CanaryTree`).
     @available(*, noasync)
-    package func hashedMapKeys(site: SiteRecord) throws -> (keys: [[UInt8]], rules: [String]) {
+    package func hashedMapKeys(site: SiteRecord) throws -> (keys: [[UInt8]], rules: [String], canaries: [CanaryTree.Canary]) {
         let input = try database.plan.exportInput(site: site)
         let (keys, rules) = try RewriteMapForm(hashed: true).split(input.flips)
-        return (keys, rules.map(\.path))
+        return (keys, rules.map(\.path), try CanaryRules.map(site: site.name, canaries: input.canaries).canaries)
     }
 
     /// Every URL whose answer would change: owners compared with the last probe (or the
@@ -172,7 +182,7 @@ package struct Exporter: Sendable {
     /// as written, the dbm form's keys as a GNU dbm hash file); atomically either way.
     package static func writeMap(_ rendered: RenderedExport, to path: String) throws {
         // The bucket map first: the export's rules draw from it as soon as they are live.
-        if rendered.canaries != nil { try writeMapFile(CanaryRules.bucketsFile, to: path + ".buckets") }
+        if rendered.canaries != nil { try CanaryTree.writeBucketsMap(path) }
         try rendered.form.rules.writeMap(rendered.mapFile ?? [], to: path)
         // The canaries after the flips: a promoted canary's pages are flipped before they leave it.
         if let canaries = rendered.canaries {

@@ -108,15 +108,18 @@ package enum MarkerTree {
             close(descriptor)
             added += 1
         }
-        if let version {
-            let temporary = versionPath(folder) + ".\(getpid()).tmp"
-            try Data((version + "\n").utf8).write(to: URL(fileURLWithPath: temporary))
-            chmod(temporary, 0o644)
-            guard rename(temporary, versionPath(folder)) == 0 else {
-                throw ExportCheckError.cannotWrite(versionPath(folder), String(cString: strerror(errno)))
-            }
-        }
+        if let version { try writeVersion(version, folder: folder) }
         return (added, removed)
+    }
+
+    /// Writes `version` beside `folder` (`DIR.version`), atomically.
+    static func writeVersion(_ version: String, folder: String) throws {
+        let temporary = versionPath(folder) + ".\(getpid()).tmp"
+        try Data((version + "\n").utf8).write(to: URL(fileURLWithPath: temporary))
+        chmod(temporary, 0o644)
+        guard rename(temporary, versionPath(folder)) == 0 else {
+            throw ExportCheckError.cannotWrite(versionPath(folder), String(cString: strerror(errno)))
+        }
     }
 
     /// `mkdir -p`, each folder 0755 (Apache's workers must traverse it); below the first

@@ -31,13 +31,13 @@ package struct FleetPublisher: Sendable {
 
     /// Publishes the site's current plan in one transaction.
     package func publish(site: SiteRecord, to settings: FleetDatabase) async throws -> Outcome {
-        let (keys, rules) = try await database.blocking { try Exporter(database: $0).hashedMapKeys(site: site) }
+        let (keys, rules, canaries) = try await database.blocking { try Exporter(database: $0).hashedMapKeys(site: site) }
         let started = ContinuousClock.now
         let connection = try await settings.connect(logger: logger)
         defer { Task { try? await connection.close() } }
         let table = RouteTable(connection: connection, logger: logger, statementTimeout: settings.statementTimeout)
         try await table.createSchema()
-        let published = try await table.publish(site: site.name, keys: keys)
+        let published = try await table.publish(site: site.name, keys: keys, canaries: canaries)
         return Outcome(published: published, ruleBoundPages: rules, duration: ContinuousClock.now - started)
     }
 

@@ -8,7 +8,9 @@ import PostgresNIO
 /// It listens for the publish notification, reads the whole plan in one snapshot and writes the
 /// node's flips (`NodeFlips`: the tree form's marker files, or the dbm form's map written under a
 /// temporary name and renamed), so mod_rewrite sees each page's old owner or its new one and no
-/// reload is needed. The flips keep the plan's version, which is how the node says what it serves.
+/// reload is needed. The running canaries' weights go beside them (`CanaryTree`), after the flips
+/// (a promoted canary's pages are flipped before they leave it). The flips and the canaries keep
+/// the plan's version, which is how the node says what it serves.
 ///
 /// The database is never on a request's path: when it is down, refuses, never answers or is
 /// slow, Apache goes on answering from the last map it has, and the agent retries with a
@@ -122,12 +124,15 @@ package struct NodeAgent: Sendable {
         }
         var applied = false
         var pages = 0
-        if published != served {
+        // The canaries are written after the flips: a version there too says both are.
+        if published != served || published != CanaryTree.servedVersion(mapPath).flatMap({ Int64($0) }) {
             guard let plan = try await table.plan(site: site) else { return served }
             let started = ContinuousClock.now
             try writeMap(keys: plan.keys, version: plan.version)
+            try CanaryTree.write(plan.canaries, mapFilePath: mapPath, version: String(plan.version))
+            let canaries = plan.canaries.map { "\($0.name) \($0.weight) %" }.joined(separator: ", ")
             logger.info(
-                "map \(mapPath) now holds plan version \(plan.version) (\(plan.keys.count) pages), written in \((ContinuousClock.now - started).wholeMilliseconds) ms"
+                "map \(mapPath) now holds plan version \(plan.version) (\(plan.keys.count) pages\(canaries.isEmpty ? "" : "; canaries \(canaries)")), written in \((ContinuousClock.now - started).wholeMilliseconds) ms"
             )
             applied = true
             pages = plan.keys.count

@@ -1,10 +1,12 @@
+import CutoverExport
 import Foundation
 import Logging
 import NIOCore
 import PostgresNIO
 
 /// The fleet's route table in PostgreSQL (#28): per site, the keys of the dbm map (the flipped
-/// pages, exactly as `RewriteMapForm` keys them) and a plan version. A publish is one
+/// pages, exactly as `RewriteMapForm` keys them), the running canaries (#29: name, weight, their
+/// pages' keys) and a plan version. A publish is one
 /// transaction and ends with a `NOTIFY`, which PostgreSQL delivers only on commit: an agent
 /// reads a whole plan or none of it, and hears of it at once.
 package struct RouteTable: Sendable {
@@ -21,6 +23,16 @@ package struct RouteTable: Sendable {
         """
         CREATE TABLE IF NOT EXISTS cutover_route (
             site text NOT NULL REFERENCES cutover_plan (site) ON DELETE CASCADE, key bytea NOT NULL, PRIMARY KEY (site, key))
+        """,
+        """
+        CREATE TABLE IF NOT EXISTS cutover_canary (
+            site text NOT NULL REFERENCES cutover_plan (site) ON DELETE CASCADE, name text NOT NULL, weight integer NOT NULL,
+            PRIMARY KEY (site, name))
+        """,
+        """
+        CREATE TABLE IF NOT EXISTS cutover_canary_page (
+            site text NOT NULL, name text NOT NULL, key bytea NOT NULL, PRIMARY KEY (site, key),
+            FOREIGN KEY (site, name) REFERENCES cutover_canary (site, name) ON DELETE CASCADE)
         """,
         """
         CREATE TABLE IF NOT EXISTS cutover_node (
@@ -53,19 +65,27 @@ package struct RouteTable: Sendable {
         package var pages: Int
         package var added: Int
         package var removed: Int
-        /// False when the table already held exactly these keys: the version stays, no node is woken.
+        /// False when the table already held exactly these keys and canaries: the version stays,
+        /// no node is woken.
         package var changed: Bool
+        /// The running canaries published with the plan.
+        package var canaries: Int = 0
 
-        package init(version: Int64, pages: Int, added: Int, removed: Int, changed: Bool) {
+        package init(version: Int64, pages: Int, added: Int, removed: Int, changed: Bool, canaries: Int = 0) {
             (self.version, self.pages, self.added, self.removed, self.changed) = (version, pages, added, removed, changed)
+            self.canaries = canaries
         }
     }
 
-    /// Makes `keys` the site's published plan in one transaction: removes the keys that went,
-    /// adds the new ones, bumps the version and notifies the agents; changes nothing when the
-    /// keys are the same. Concurrent publishes of one site queue on the plan row.
-    package func publish(site: String, keys: [[UInt8]]) async throws -> Published {
+    /// Makes `keys` and `canaries` the site's published plan in one transaction: removes the keys
+    /// that went, adds the new ones, replaces the canaries when they differ, bumps the version
+    /// and notifies the agents; changes nothing when both are the same. Concurrent publishes of
+    /// one site queue on the plan row.
+    package func publish(site: String, keys: [[UInt8]], canaries: [CanaryTree.Canary] = []) async throws -> Published {
         let buffers = keys.map { ByteBuffer(bytes: $0) }
+        let canaries = canaries.sorted { $0.name < $1.name }.map {
+            CanaryTree.Canary(name: $0.name, weight: $0.weight, keys: $0.keys.sorted { $0.lexicographicallyPrecedes($1) })
+        }
         return try await run("publish the plan of site '\(site)'") { connection, logger in
             try await connection.withTransaction(logger: logger) { connection in
                 try await connection.query(
@@ -95,17 +115,51 @@ package struct RouteTable: Sendable {
                     """,
                     logger: logger
                 ).decode(Int64.self) { added = Int(count) }
+                let canariesChanged = try await Self.canaries(site: site, connection: connection, logger: logger) != canaries
+                if canariesChanged {
+                    try await connection.query("DELETE FROM cutover_canary WHERE site = \(site)", logger: logger)
+                    let (names, weights) = (canaries.map(\.name), canaries.map { Int64($0.weight) })
+                    try await connection.query(
+                        "INSERT INTO cutover_canary (site, name, weight) SELECT \(site), n, w FROM unnest(\(names)::text[], \(weights)::bigint[]) AS t(n, w)",
+                        logger: logger
+                    )
+                    let pageNames = canaries.flatMap { canary in canary.keys.map { _ in canary.name } }
+                    let pageKeys = canaries.flatMap { $0.keys.map { ByteBuffer(bytes: $0) } }
+                    try await connection.query(
+                        """
+                        INSERT INTO cutover_canary_page (site, name, key)
+                        SELECT \(site), n, k FROM unnest(\(pageNames)::text[], \(pageKeys)::bytea[]) AS t(n, k)
+                        """,
+                        logger: logger
+                    )
+                }
                 let pages = Set(keys).count
-                guard added > 0 || removed > 0 || version == 0 else {
-                    return Published(version: version, pages: pages, added: 0, removed: 0, changed: false)
+                guard added > 0 || removed > 0 || canariesChanged || version == 0 else {
+                    return Published(version: version, pages: pages, added: 0, removed: 0, changed: false, canaries: canaries.count)
                 }
                 for try await next in try await connection.query(
                     "UPDATE cutover_plan SET version = version + 1, pages = \(pages), published_at = now() WHERE site = \(site) RETURNING version",
                     logger: logger
                 ).decode(Int64.self) { version = next }
                 try await connection.query("SELECT pg_notify(\(Self.channel), \(site))", logger: logger)
-                return Published(version: version, pages: pages, added: added, removed: removed, changed: true)
+                return Published(version: version, pages: pages, added: added, removed: removed, changed: true, canaries: canaries.count)
             }
+        }
+    }
+
+    /// The site's published canaries, by name, each page's keys sorted.
+    private static func canaries(site: String, connection: PostgresConnection, logger: Logger) async throws -> [CanaryTree.Canary] {
+        var canaries: [String: CanaryTree.Canary] = [:]
+        for try await (name, weight) in try await connection.query(
+            "SELECT name, weight FROM cutover_canary WHERE site = \(site)",
+            logger: logger
+        ).decode((String, Int32).self) { canaries[name] = CanaryTree.Canary(name: name, weight: Int(weight), keys: []) }
+        for try await (name, key) in try await connection.query(
+            "SELECT name, key FROM cutover_canary_page WHERE site = \(site)",
+            logger: logger
+        ).decode((String, ByteBuffer).self) { canaries[name]?.keys.append(Array(key.readableBytesView)) }
+        return canaries.values.sorted { $0.name < $1.name }.map {
+            CanaryTree.Canary(name: $0.name, weight: $0.weight, keys: $0.keys.sorted { $0.lexicographicallyPrecedes($1) })
         }
     }
 
@@ -113,9 +167,10 @@ package struct RouteTable: Sendable {
     package struct Plan: Sendable, Equatable {
         package var version: Int64
         package var keys: [[UInt8]]
+        package var canaries: [CanaryTree.Canary] = []
 
-        package init(version: Int64, keys: [[UInt8]]) {
-            (self.version, self.keys) = (version, keys)
+        package init(version: Int64, keys: [[UInt8]], canaries: [CanaryTree.Canary] = []) {
+            (self.version, self.keys, self.canaries) = (version, keys, canaries)
         }
     }
 
@@ -155,14 +210,16 @@ package struct RouteTable: Sendable {
                     logger: logger
                 ).decode(Int64.self) { version = current }
                 var keys: [[UInt8]] = []
+                var canaries: [CanaryTree.Canary] = []
                 if version != nil {
                     for try await key in try await connection.query(
                         "SELECT key FROM cutover_route WHERE site = \(site)",
                         logger: logger
                     ).decode(ByteBuffer.self) { keys.append(Array(key.readableBytesView)) }
+                    canaries = try await Self.canaries(site: site, connection: connection, logger: logger)
                 }
                 try await connection.query("COMMIT", logger: logger)
-                return version.map { Plan(version: $0, keys: keys) }
+                return version.map { Plan(version: $0, keys: keys, canaries: canaries) }
             } catch {
                 _ = try? await connection.query("ROLLBACK", logger: logger)
                 throw error

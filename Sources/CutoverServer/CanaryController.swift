@@ -1,6 +1,7 @@
 import CutoverAPI
 import CutoverCore
 import CutoverExport
+import CutoverFleet
 import CutoverStore
 import Foundation
 import Hummingbird
@@ -61,10 +62,10 @@ struct CanaryController {
             }
             // A canary with a map is put live at once (as its analyses do); the change stands
             // either way, and the answer says whether the map was written.
-            let (published, error) = await CanaryStepper(database: database).publish(changed, site: site)
+            let publication = await CanaryStepper(database: database, logger: context.logger).publish(changed, site: site)
             var view = CanaryView(changed)
-            view.published = published
-            view.publishError = error
+            view.published = publication.published
+            view.publishError = publication.error
             return view
         }
     }

@@ -1,5 +1,6 @@
 import CutoverCore
 import CutoverExport
+import CutoverFleet
 import CutoverLogs
 import CutoverStore
 import Foundation
@@ -80,7 +81,7 @@ package actor CanaryRunner {
                 logger.warning("canary held", metadata: ["site": .string(site.name), "canary": .string(canary.name), "reason": .string(reason)])
                 return
             }
-            let outcome = try await CanaryStepper(database: database).step(site: site, name: canary.name)
+            let outcome = try await CanaryStepper(database: database, logger: logger).step(site: site, name: canary.name)
             logger.info(
                 "canary analysed",
                 metadata: [

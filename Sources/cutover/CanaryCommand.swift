@@ -1,8 +1,10 @@
 import ArgumentParser
 import CutoverCore
 import CutoverExport
+import CutoverFleet
 import CutoverStore
 import Foundation
+import Logging
 
 /// `cutover canary`: progressive flips (#29) — a share of visitors reaches Swift for a set of pages.
 struct CanaryCommand: AsyncParsableCommand {
@@ -26,16 +28,19 @@ struct CanaryCommand: AsyncParsableCommand {
     static let applyHint = "now 'cutover apply --form tree|dbm|rewritemap --map-file PATH' (as exported) puts it live without a reload"
 
     /// Writes the map of a canary that names one (and says so), or says how to put it live.
-    static func published(_ canary: CanaryRecord, site: SiteRecord, database: AppDatabase) async throws {
-        let (path, error) = await CanaryStepper(database: database).publish(canary, site: site)
-        if let path { print("wrote \(path): Apache follows without a reload") }
-        if let error {
+    static func published(_ canary: CanaryRecord, site: SiteRecord, database: AppDatabase, logger: Logger) async throws {
+        let publication = await CanaryStepper(database: database, logger: logger).publish(canary, site: site)
+        if let path = publication.map { print("wrote \(path): Apache follows without a reload") }
+        if let version = publication.fleetVersion {
+            print("published plan version \(version) to the site's fleet: its nodes follow without a reload")
+        }
+        if let error = publication.error {
             FileHandle.standardError.write(
                 Data("error: the plan changed but the map was not written: \(ConfigText.visible(error, limit: 1000))\n".utf8)
             )
             throw ExitCode.failure
         }
-        if path == nil { print(applyHint) }
+        if publication.map == nil && publication.fleetVersion == nil { print(applyHint) }
     }
 
     static var actor: String { ProcessInfo.processInfo.environment["USER"].map { "cli:\($0)" } ?? "cli" }
@@ -105,6 +110,11 @@ struct CanaryCommand: AsyncParsableCommand {
                 actor: CanaryCommand.actor
             )
             print(CanaryCommand.describe(canary))
+            if try await database.blocking({ try Exporter(database: $0).newestExportHasCanaryRules(site: site) }) == false {
+                print(
+                    "the site's newest export has no canary rules (it was made before its first canary): export it again and reload Apache once; after that, weights need no reload"
+                )
+            }
             if canary.automatic {
                 print(
                     "'cutover serve' steps it every \(Interval.text(canary.policy.intervalSeconds)) from the imported access logs; 'cutover canary check \(canary.name)' analyses now"
@@ -127,7 +137,7 @@ struct CanaryCommand: AsyncParsableCommand {
             let site = try await siteOptions.resolve(in: database)
             let canary = try await database.plan.setCanaryWeight(siteID: site.id, name: name, weight: weight, actor: CanaryCommand.actor)
             print(CanaryCommand.describe(canary))
-            try await CanaryCommand.published(canary, site: site, database: database)
+            try await CanaryCommand.published(canary, site: site, database: database, logger: global.logger())
         }
     }
 
@@ -170,7 +180,7 @@ struct CanaryCommand: AsyncParsableCommand {
             let site = try await siteOptions.resolve(in: database)
             let canary = try await database.plan.endCanary(siteID: site.id, name: name, promote: promote, actor: CanaryCommand.actor)
             print(CanaryCommand.describe(canary))
-            try await CanaryCommand.published(canary, site: site, database: database)
+            try await CanaryCommand.published(canary, site: site, database: database, logger: global.logger())
         }
 
         func set(paused: Bool) async throws {
@@ -197,7 +207,11 @@ struct CanaryCommand: AsyncParsableCommand {
         func run() async throws {
             let database = try global.openDatabase()
             let site = try await siteOptions.resolve(in: database)
-            let outcome = try await CanaryStepper(database: database).step(site: site, name: name, actor: CanaryCommand.actor)
+            let outcome = try await CanaryStepper(database: database, logger: global.logger()).step(
+                site: site,
+                name: name,
+                actor: CanaryCommand.actor
+            )
             print("\(outcome.decision.rawValue): \(outcome.reason)")
             print(CanaryCommand.describe(outcome.canary))
             if let path = outcome.published { print("wrote \(path)") }

@@ -65,9 +65,9 @@ struct PublishCommand: AsyncParsableCommand {
             try await listNodes(table, site: site.settings.name)
             return
         }
-        let (keys, rules) = try await database.blocking { try Exporter(database: $0).hashedMapKeys(site: site) }
+        let (keys, rules, canaries) = try await database.blocking { try Exporter(database: $0).hashedMapKeys(site: site) }
         let started = ContinuousClock.now
-        let published = try await table.publish(site: site.settings.name, keys: keys)
+        let published = try await table.publish(site: site.settings.name, keys: keys, canaries: canaries)
         let elapsed = ContinuousClock.now - started
         if global.json {
             try Output.json(
@@ -81,7 +81,8 @@ struct PublishCommand: AsyncParsableCommand {
         }
         if published.changed {
             print(
-                "published plan version \(published.version) of site '\(site.settings.name)': \(published.pages) pages in the map (+\(published.added) -\(published.removed)) in \(elapsed)"
+                "published plan version \(published.version) of site '\(site.settings.name)': \(published.pages) pages in the map (+\(published.added) -\(published.removed))"
+                    + (published.canaries > 0 ? ", \(published.canaries) running canaries" : "") + " in \(elapsed)"
             )
         } else {
             print("plan version \(published.version) of site '\(site.settings.name)' is already published (\(published.pages) pages)")
@@ -132,11 +133,14 @@ struct PublishSummary: Encodable {
     var pages: Int
     var added: Int
     var removed: Int
+    /// Running canaries published with the plan.
+    var canaries: Int
     var ruleBoundPages: [String]
     var milliseconds: Int64
 
     init(_ published: RouteTable.Published, rules: [String], milliseconds: Int64) {
         (version, changed, pages, added, removed) = (published.version, published.changed, published.pages, published.added, published.removed)
+        canaries = published.canaries
         ruleBoundPages = rules
         self.milliseconds = milliseconds
     }

@@ -35,6 +35,10 @@ import Testing
         #expect(link("/shop/basket.php") == weights + "/cart")
         #expect(link("/") == weights + "/cart", "the site root's link is PAGES/.cutover-canary")
         #expect(link("/blog/") == weights + "/blog")
+        #expect(
+            FileManager.default.contents(atPath: map + ".buckets").map { Array($0) } == CanaryRules.bucketsFile,
+            "the rnd: map new visitors draw from"
+        )
         // What Apache tests: the page's link is a folder, the visitor's bucket a file in it.
         var isFolder: ObjCBool = false
         #expect(FileManager.default.fileExists(atPath: pages + "/cart.php" + CanaryTree.suffix, isDirectory: &isFolder) && isFolder.boolValue)

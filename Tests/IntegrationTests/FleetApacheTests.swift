@@ -80,16 +80,10 @@ struct FleetApacheTests {
     }
 
     @Test func twoNodesFollowThePublishedPlanWithoutReloadAndWithoutTheDatabase() async throws {
-        let postgres = try PostgresServer()
-        defer { postgres.shutdown() }
-        try await offPool { try postgres.start() }
-        let live = try await LiveSite(files: Self.files, directoryConfig: "")
-        defer { Task { await live.shutdown() } }
-        try await live.crawl()
-        let node2 = try ApacheServer(docroot: live.htdocs)
-        defer { node2.shutdown() }
-        let nodes = [live.apache, node2]
-        let ports = nodes.map(\.port)
+        let fleetNodes = try await TwoNodeFleet.start(files: Self.files)
+        defer { Task { await fleetNodes.shutdown() } }
+        let (postgres, live, node2) = (fleetNodes.postgres, fleetNodes.live, fleetNodes.node2)
+        let (nodes, ports) = (fleetNodes.nodes, fleetNodes.ports)
         // Node 1 reads a gdbm map (the dbm form), node 2 a folder of marker files (the tree form).
         let maps = [live.docroot.appending("node-1.gdbm"), live.docroot.appending("node-2-flips")]
         let forms: [ExportForm] = [.dbm, .tree]
@@ -101,7 +95,7 @@ struct FleetApacheTests {
             defer { Task { try? await connection.close() } }
             let table = RouteTable(connection: connection, logger: quiet, statementTimeout: fleet.statementTimeout)
             try await table.createSchema()
-            let (keys, rules) = try storeCall { try Exporter(database: live.database).hashedMapKeys(site: live.site) }
+            let (keys, rules, _) = try storeCall { try Exporter(database: live.database).hashedMapKeys(site: live.site) }
             #expect(rules.isEmpty)
             return try await table.publish(site: site, keys: keys)
         }
@@ -295,6 +289,26 @@ struct FleetApacheTests {
         #expect(try await table.publish(site: "one", keys: []) == .init(version: 3, pages: 0, added: 0, removed: 3, changed: true))
         #expect(try await table.plan(site: "one") == RouteTable.Plan(version: 3, keys: []))
         #expect(try await table.plan(site: "two")?.keys == [Array("/other.php".utf8)])
+
+        // Canaries (#29) travel with the plan: a weight change is a new version, the same
+        // canaries (in any order) are not, and ending one is.
+        let cart = CanaryTree.Canary(name: "cart", weight: 25, keys: [Array("/cart.php".utf8), [0x2F, 0xFF]])
+        let blog = CanaryTree.Canary(name: "blog", weight: 0, keys: [Array("/blog/".utf8)])
+        #expect(
+            try await table.publish(site: "one", keys: [], canaries: [cart, blog])
+                == .init(version: 4, pages: 0, added: 0, removed: 0, changed: true, canaries: 2)
+        )
+        let reversed = CanaryTree.Canary(name: "cart", weight: 25, keys: cart.keys.reversed())
+        #expect(try await table.publish(site: "one", keys: [], canaries: [blog, reversed]).changed == false)
+        var raised = cart
+        raised.weight = 50
+        #expect(try await table.publish(site: "one", keys: [], canaries: [raised, blog]).version == 5)
+        let withCanaries = try #require(try await table.plan(site: "one"))
+        #expect(withCanaries.canaries.map(\.name) == ["blog", "cart"] && withCanaries.canaries.last?.weight == 50)
+        #expect(Set(withCanaries.canaries.last?.keys ?? []) == Set(cart.keys))
+        #expect(try await table.publish(site: "one", keys: [], canaries: [blog]).version == 6)
+        #expect(try await table.plan(site: "one")?.canaries == [blog])
+        #expect(try await table.plan(site: "two")?.canaries == [], "sites never see each other's canaries")
     }
 
     @Test func aDatabaseThatNeverAnswersFailsAPublishWithinTheConnectTimeout() async throws {

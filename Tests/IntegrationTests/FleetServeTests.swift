@@ -20,16 +20,10 @@ extension FleetApacheTests {
     }
 
     @Test func aFlipThroughTheAPIIsPublishedToEveryNodeAndTheFleetViewShowsIt() async throws {
-        let postgres = try PostgresServer()
-        defer { postgres.shutdown() }
-        try await offPool { try postgres.start() }
-        let live = try await LiveSite(files: Self.files, directoryConfig: "")
-        defer { Task { await live.shutdown() } }
-        try await live.crawl()
-        let node2 = try ApacheServer(docroot: live.htdocs)
-        defer { node2.shutdown() }
-        let nodes = [live.apache, node2]
-        let ports = nodes.map(\.port)
+        let fleetNodes = try await TwoNodeFleet.start(files: Self.files)
+        defer { Task { await fleetNodes.shutdown() } }
+        let (postgres, live, node2) = (fleetNodes.postgres, fleetNodes.live, fleetNodes.node2)
+        let (nodes, ports) = (fleetNodes.nodes, fleetNodes.ports)
         try await live.configure {
             $0.fleet = FleetSettings(databaseURL: postgres.url, autoPublish: true)
             $0.nodes = nodes.map(\.baseURL)

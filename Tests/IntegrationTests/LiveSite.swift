@@ -133,3 +133,37 @@ final class LiveSite: @unchecked Sendable {
         docroot.remove()
     }
 }
+
+/// PostgreSQL and two Apache nodes serving one crawled docroot, as the fleet suites start them
+/// (the nodes' configs and agents are each suite's own).
+struct TwoNodeFleet {
+    let postgres: PostgresServer
+    let live: LiveSite
+    let node2: ApacheServer
+    var nodes: [ApacheServer] { [live.apache, node2] }
+    var ports: [Int] { nodes.map(\.port) }
+
+    static func start(files: [String: String]) async throws -> TwoNodeFleet {
+        let postgres = try PostgresServer()
+        do {
+            try await offPool { try postgres.start() }
+            let live = try await LiveSite(files: files, directoryConfig: "")
+            do {
+                try await live.crawl()
+                return TwoNodeFleet(postgres: postgres, live: live, node2: try ApacheServer(docroot: live.htdocs))
+            } catch {
+                await live.shutdown()
+                throw error
+            }
+        } catch {
+            postgres.shutdown()
+            throw error
+        }
+    }
+
+    func shutdown() async {
+        node2.shutdown()
+        await live.shutdown()
+        postgres.shutdown()
+    }
+}

@@ -21,8 +21,11 @@ struct CanaryRules {
     var bucketsMap: String { DirectiveRenderer.mapName(settings) + "_bucket" }
 
     /// The canaries as `CanaryTree` writes them, and as text for people (`MAP.canaries`).
-    func map() throws -> CanaryMap {
-        var text = Array("# Cutover canaries of site '\(settings.name)': URL path, then the share of visitors (0-100) on Swift.\n".utf8)
+    func map() throws -> CanaryMap { try Self.map(site: settings.name, canaries: canaries) }
+
+    /// The canaries of site `site` as `CanaryTree` writes them, and as text for people.
+    static func map(site: String, canaries: [CanaryRoute]) throws -> CanaryMap {
+        var text = Array("# Cutover canaries of site '\(site)': URL path, then the share of visitors (0-100) on Swift.\n".utf8)
         var tree: [CanaryTree.Canary] = []
         for canary in canaries.sorted(by: { $0.name < $1.name }) {
             let weight = max(0, min(100, canary.weight))
