@@ -36,8 +36,8 @@ function canaryCard(site, detail, { app, onChange }) {
     if (question && (await app.confirm(question, { action: 'Confirm', reason: false })) === null) return;
     try {
       const answer = await api(sitePath(site, `/canaries/${encodeURIComponent(canary.name)}`), { method: 'PUT', body });
-      if (answer.publishError) app.notice(`Changed, but the map was not written: ${answer.publishError}`, 'error');
-      else app.notice(`Canary ${canary.name}: ${answer.state}, ${answer.weight} % on Swift${answer.published ? ' (map written)' : ''}.`, 'success');
+      if (answer.publishError) app.notice(`Changed, but not put live: ${answer.publishError}`, 'error');
+      else app.notice(`Canary ${canary.name}: ${answer.state}, ${answer.weight} % on Swift${answer.published ? ` (put live: ${answer.published})` : ''}.`, 'success');
       onChange();
     } catch (error) {
       app.error(error);
