@@ -54,6 +54,7 @@ extension PublishResultView {
         let published = outcome.published
         self.init(
             added: published.added,
+            canaries: published.canaries,
             changed: published.changed,
             milliseconds: Int(outcome.duration.wholeMilliseconds),
             pages: published.pages,

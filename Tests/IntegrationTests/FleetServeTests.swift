@@ -90,6 +90,7 @@ extension FleetApacheTests {
         (status, flip) = try await call(.POST, "\(base)/flips", body: #"{"paths":["/page-1.php"],"to":"swift","reason":"fleet"}"#)
         #expect(status == 200, "\(flip)")
         #expect((flip["published"] as? [String: Any])?["version"] as? Int == 2, "\(flip)")
+        #expect((flip["published"] as? [String: Any])?["canaries"] as? Int == 0, "no canary runs: \(flip)")
         #expect(flip["publishError"] == nil)
         let reached = try await Self.waitUntil(ports, "/page-1.php", answeredBy: "swift", within: .seconds(10))
         #expect(reached != nil, "the flip never reached both nodes")

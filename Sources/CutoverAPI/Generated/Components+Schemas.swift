@@ -3982,6 +3982,10 @@ extension Components {
         package struct PublishResult: Codable, Hashable, Sendable {
             /// - Remark: Generated from `#/components/schemas/PublishResult/added`.
             package var added: Swift.Int
+            /// running canaries published with the plan (each node writes their weights beside its map)
+            ///
+            /// - Remark: Generated from `#/components/schemas/PublishResult/canaries`.
+            package var canaries: Swift.Int
             /// false when the table already held this plan: the version stays and no node is woken
             ///
             /// - Remark: Generated from `#/components/schemas/PublishResult/changed`.
@@ -4004,6 +4008,7 @@ extension Components {
             ///
             /// - Parameters:
             ///   - added:
+            ///   - canaries: running canaries published with the plan (each node writes their weights beside its map)
             ///   - changed: false when the table already held this plan: the version stays and no node is woken
             ///   - milliseconds:
             ///   - pages:
@@ -4012,6 +4017,7 @@ extension Components {
             ///   - version: the published plan version
             package init(
                 added: Swift.Int,
+                canaries: Swift.Int,
                 changed: Swift.Bool,
                 milliseconds: Swift.Int,
                 pages: Swift.Int,
@@ -4020,6 +4026,7 @@ extension Components {
                 version: Swift.Int
             ) {
                 self.added = added
+                self.canaries = canaries
                 self.changed = changed
                 self.milliseconds = milliseconds
                 self.pages = pages
@@ -4029,6 +4036,7 @@ extension Components {
             }
             package enum CodingKeys: String, CodingKey {
                 case added
+                case canaries
                 case changed
                 case milliseconds
                 case pages
@@ -4041,6 +4049,10 @@ extension Components {
                 self.added = try container.decode(
                     Swift.Int.self,
                     forKey: .added
+                )
+                self.canaries = try container.decode(
+                    Swift.Int.self,
+                    forKey: .canaries
                 )
                 self.changed = try container.decode(
                     Swift.Bool.self,
@@ -4068,6 +4080,7 @@ extension Components {
                 )
                 try decoder.ensureNoAdditionalProperties(knownKeys: [
                     "added",
+                    "canaries",
                     "changed",
                     "milliseconds",
                     "pages",
