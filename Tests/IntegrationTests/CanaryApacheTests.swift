@@ -99,6 +99,11 @@ struct CanaryApacheTests {
                 #expect(seen.swift == swift && seen.bucket == nil, "bucket \(bucket), request \(index)")
             }
         }
+        // A cookie Apache did not write (a leading zero, out of range, not a number) draws a new bucket.
+        for value in ["05", "100", "x1"] {
+            let seen = try await Self.visit(live, "/page-a.php", headers: ["Cookie": "\(Canary.cookie)=\(value)"])
+            #expect(seen.bucket != nil && seen.swift == ((seen.bucket ?? 100) < 10), "cookie \(value): \(seen)")
+        }
         // Pages outside the canary are not touched: no bucket drawn, PHP answers.
         let outside = try await Self.visit(live, "/other.php")
         #expect(!outside.swift && outside.bucket == nil)

@@ -83,7 +83,8 @@ struct CanaryRules {
             "RewriteCond \"\(pagesFolder)%{REQUEST_URI}\(CanaryTree.suffix)\" -d",
             "RewriteRule ^ - [E=CUTOVER_CANARY:1]",
             "RewriteCond %{ENV:CUTOVER_CANARY} =1",
-            "RewriteCond %{HTTP_COOKIE} \"(?:^|;)\\s*\(cookie)=([0-9]{1,2})(?:;|$)\"",
+            // A bucket as Apache wrote it (0-99, no leading zero: it names a file); anything else draws a new one.
+            "RewriteCond %{HTTP_COOKIE} \"(?:^|;)\\s*\(cookie)=([1-9]?[0-9])(?:;|$)\"",
             "RewriteRule ^ - [E=CUTOVER_BUCKET:%1]",
             "RewriteCond %{ENV:CUTOVER_CANARY} =1",
             "RewriteCond %{ENV:CUTOVER_BUCKET} ^$",
